@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CnesImportConfig(AppConfig):
+    name = "cnes_import"
+    verbose_name = "Importação CNES"

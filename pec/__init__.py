@@ -1,0 +1,3 @@
+from pec.celery import app as celery_app
+
+__all__ = ["celery_app"]

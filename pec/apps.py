@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PecConfig(AppConfig):
+    name = "pec"
+    verbose_name = "PEC"

@@ -1,0 +1,12 @@
+"""The Celery application. Tasks that touch municipal data take `municipio_id`
+explicitly and run inside `tenant_context` (see pec.tenancy.tenant_task)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pec.settings")
+
+app = Celery("pec")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

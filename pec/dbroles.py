@@ -1,0 +1,94 @@
+"""Create the database and its three roles, with an administrative connection.
+
+- owner:  owns the schema, runs migrations. Subject to FORCE row-level security.
+- app:    web and workers. Not owner, not superuser, NOBYPASSRLS; DML only.
+- backup: read-only (pg_read_all_data) with BYPASSRLS, for pg_dump.
+
+Idempotent: safe to run on every deploy and by several processes at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+ROLE_ATTRIBUTES = {
+    "owner": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
+    "app": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT",
+    "backup": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS",
+}
+
+
+def admin_connect(admin: dict[str, Any], dbname: str) -> psycopg.Connection:
+    return psycopg.connect(
+        dbname=dbname,
+        host=admin.get("HOST") or None,
+        port=admin.get("PORT") or None,
+        user=admin.get("USER") or None,
+        password=admin.get("PASSWORD") or None,
+        autocommit=True,
+    )
+
+
+def setup_database(admin: dict[str, Any], dbname: str, roles: dict[str, dict[str, str]]) -> list[str]:
+    """Create roles and database `dbname` if missing and (re)apply grants. Returns what it did."""
+    done: list[str] = []
+    with admin_connect(admin, "postgres") as conn:
+        for kind, role in roles.items():
+            if _create_role(conn, role["USER"], ROLE_ATTRIBUTES[kind]):
+                done.append(f"created role {role['USER']}")
+            conn.execute(sql.SQL("ALTER ROLE {} " + ROLE_ATTRIBUTES[kind]).format(sql.Identifier(role["USER"])))
+            if role.get("PASSWORD"):
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role["USER"]), sql.Literal(role["PASSWORD"]))
+                )
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone():
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
+                    sql.Identifier(dbname), sql.Identifier(roles["owner"]["USER"])
+                )
+            )
+            done.append(f"created database {dbname}")
+
+    owner, app, backup = (sql.Identifier(roles[k]["USER"]) for k in ("owner", "app", "backup"))
+    with admin_connect(admin, dbname) as conn:
+        statements = [
+            sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(dbname), owner),
+            sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(dbname)),
+            sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(sql.Identifier(dbname), app, backup),
+            sql.SQL("ALTER SCHEMA public OWNER TO {}").format(owner),
+            sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
+            sql.SQL("GRANT USAGE ON SCHEMA public TO {}, {}").format(app, backup),
+            sql.SQL("GRANT pg_read_all_data TO {}").format(backup),
+            # Tables the owner creates from now on: DML for the app, reads for backups.
+            # Tables that must be append-only (the audit trail) revoke in their migration.
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
+            ).format(owner, app),
+            sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}").format(
+                owner, app
+            ),
+            sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO {}").format(
+                owner, app
+            ),
+        ]
+        for statement in statements:
+            conn.execute(statement)
+    return done
+
+
+def _create_role(conn: psycopg.Connection, name: str, attributes: str) -> bool:
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone():
+        return False
+    try:
+        conn.execute(sql.SQL("CREATE ROLE {} " + attributes).format(sql.Identifier(name)))
+    except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+        return False  # another process created it between our check and our CREATE
+    return True
+
+
+def drop_database(admin: dict[str, Any], dbname: str) -> None:
+    with admin_connect(admin, "postgres") as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))

@@ -1,0 +1,108 @@
+"""Demo installation: two municipalities (one in training mode) to try the product.
+
+Every demo account uses DEMO_PASSWORD; the CPFs are valid but fictitious.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from pec.documentos import formatar_cpf
+from pec.models import Equipe, Estabelecimento, Lotacao, Municipio, Profissional, Usuario
+from pec.tenancy import tenant_context
+
+DEMO_PASSWORD = "demo-pec-2026"
+
+
+def cpf_com_digitos(base9: str) -> str:
+    digits = base9
+    for size in (9, 10):
+        total = sum(int(digits[i]) * (size + 1 - i) for i in range(size))
+        digits += str((total * 10) % 11 % 10)
+    return digits
+
+
+@dataclass(frozen=True)
+class Pessoa:
+    base9: str
+    nome: str
+    cbo: str
+    papel: str
+
+    @property
+    def cpf(self) -> str:
+        return cpf_com_digitos(self.base9)
+
+
+MUNICIPIOS = [
+    ("9999901", "Vila Esperança", "MG", Municipio.Modo.PRODUCAO),
+    ("9999902", "Serra Azul (treinamento)", "BA", Municipio.Modo.TREINAMENTO),
+]
+ADMIN_INSTALACAO = Pessoa("100000001", "Ana Instaladora", "", "administrador da instalação")
+PESSOAS = [
+    Pessoa("200000001", "Bruno Médico da Silva", "225142", "médico da ESF"),
+    Pessoa("200000002", "Carla Enfermeira Souza", "223565", "enfermeira da ESF"),
+    Pessoa("200000003", "Diego Técnico Lima", "322245", "técnico de enfermagem"),
+    Pessoa("200000004", "Elisa Recepção Rocha", "422110", "recepcionista"),
+    Pessoa("200000005", "Fábio Agente Comunitário", "515105", "ACS"),
+    Pessoa("200000006", "Gabriela Dentista Alves", "223293", "cirurgiã-dentista"),
+    Pessoa("200000007", "Heitor Coordenador", "131210", "coordenador da UBS"),
+    Pessoa("200000008", "Íris Administradora Municipal", "131205", "administradora municipal"),
+]
+
+
+def demo_exists() -> bool:
+    return Municipio.objects.filter(ibge=MUNICIPIOS[0][0]).exists()
+
+
+@transaction.atomic
+def seed_demo() -> None:
+    admin = Usuario.objects.create_user(ADMIN_INSTALACAO.cpf, DEMO_PASSWORD, nome=ADMIN_INSTALACAO.nome)
+    admin.administrador_instalacao = True
+    admin.save(update_fields=["administrador_instalacao"])
+    usuarios = {p.cpf: Usuario.objects.create_user(p.cpf, DEMO_PASSWORD, nome=p.nome) for p in PESSOAS}
+    for index, (ibge, nome, uf, modo) in enumerate(MUNICIPIOS):
+        municipio = Municipio.objects.create(ibge=ibge, nome=nome, uf=uf, modo=modo)
+        with tenant_context(municipio.id):
+            _seed_municipio(municipio, usuarios, index)
+
+
+def _seed_municipio(municipio: Municipio, usuarios: dict[str, Usuario], index: int) -> None:
+    ubs = [
+        Estabelecimento.objects.create(municipio=municipio, cnes=f"99{index}000{n}", nome=f"UBS {bairro}")
+        for n, bairro in enumerate(["Centro", "Jardim das Flores"], start=1)
+    ]
+    for n, estabelecimento in enumerate(ubs, start=1):
+        equipe = Equipe.objects.create(
+            municipio=municipio,
+            ine=f"00009{index}000{n}",
+            nome=f"ESF {estabelecimento.nome.removeprefix('UBS ')}",
+            tipo_codigo="70",
+            tipo_nome="eSF - Equipe de Saúde da Família",
+            area=f"00{n}",
+            estabelecimento=estabelecimento,
+        )
+        for pessoa in PESSOAS:
+            profissional, _ = Profissional.objects.get_or_create(
+                municipio=municipio,
+                cpf=pessoa.cpf,
+                defaults={"usuario": usuarios[pessoa.cpf], "nome": pessoa.nome},
+            )
+            Lotacao.objects.create(
+                municipio=municipio,
+                profissional=profissional,
+                usuario=profissional.usuario,
+                estabelecimento=estabelecimento,
+                equipe=equipe,
+                cbo=pessoa.cbo,
+                microarea="01" if pessoa.cbo == "515105" else "",
+            )
+
+
+def demo_logins_text() -> str:
+    lines = [f"Demo logins (password for all: {DEMO_PASSWORD}):"]
+    for pessoa in [ADMIN_INSTALACAO, *PESSOAS]:
+        lines.append(f"  CPF {formatar_cpf(pessoa.cpf)}  {pessoa.nome} ({pessoa.papel})")
+    return "\n".join(lines)

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+
+from pec.documentos import validar_cns, validar_cpf
+from pec.tenancy import TenantModel
+
+ibge_validator = RegexValidator(r"^\d{7}$", "O código IBGE tem 7 dígitos.")
+
+
+class Municipio(models.Model):
+    """A tenant. Installation-level table: not under row-level security."""
+
+    class Modo(models.TextChoices):
+        PRODUCAO = "producao", "Produção"
+        TREINAMENTO = "treinamento", "Treinamento"
+
+    ibge = models.CharField("código IBGE", max_length=7, unique=True, validators=[ibge_validator])
+    nome = models.CharField(max_length=120)
+    uf = models.CharField("UF", max_length=2)
+    modo = models.CharField(max_length=12, choices=Modo.choices, default=Modo.PRODUCAO)
+    ativo = models.BooleanField(default=True)
+    criado_em = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uf", "nome"]
+        verbose_name = "município"
+
+    def __str__(self) -> str:
+        return f"{self.nome}/{self.uf}"
+
+    @property
+    def em_treinamento(self) -> bool:
+        """Training municipalities have every feature but never transmit anything."""
+        return self.modo == self.Modo.TREINAMENTO
+
+
+class UsuarioManager(BaseUserManager["Usuario"]):
+    def create_user(self, cpf: str, password: str | None = None, **fields: object) -> Usuario:
+        user = self.model(cpf=cpf, **fields)
+        user.set_password(password) if password else user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, cpf: str, password: str | None = None, **fields: object) -> Usuario:
+        return self.create_user(cpf, password, administrador_instalacao=True, **fields)
+
+
+class Usuario(AbstractBaseUser):
+    """A person who logs in, by CPF. Installation-level: one person may hold lotações in
+    several municipalities; what they may do comes from the active lotação."""
+
+    cpf = models.CharField("CPF", max_length=11, unique=True, validators=[validar_cpf])
+    nome = models.CharField(max_length=150)
+    email = models.EmailField("e-mail", blank=True)
+    is_active = models.BooleanField("ativo", default=True)
+    administrador_instalacao = models.BooleanField("administrador da instalação", default=False)
+    criado_em = models.DateTimeField(auto_now_add=True)
+
+    USERNAME_FIELD = "cpf"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["nome"]
+
+    objects = UsuarioManager()
+
+    class Meta:
+        verbose_name = "usuário"
+
+    def __str__(self) -> str:
+        return self.nome or self.cpf
+
+    def get_full_name(self) -> str:
+        return self.nome
+
+    def get_short_name(self) -> str:
+        return self.nome.split(" ")[0] if self.nome else self.cpf
+
+
+class Estabelecimento(TenantModel):
+    """A health establishment (UBS and others), identified by its CNES."""
+
+    cnes = models.CharField("CNES", max_length=7, validators=[RegexValidator(r"^\d{7}$", "O CNES tem 7 dígitos.")])
+    nome = models.CharField(max_length=200)
+    tipo = models.CharField("tipo de unidade", max_length=4, blank=True)
+    cnpj = models.CharField("CNPJ", max_length=14, blank=True)
+    logradouro = models.CharField(max_length=200, blank=True)
+    numero = models.CharField("número", max_length=20, blank=True)
+    bairro = models.CharField(max_length=100, blank=True)
+    cep = models.CharField("CEP", max_length=8, blank=True)
+    telefone = models.CharField(max_length=30, blank=True)
+    ativo = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipio", "cnes"], name="estabelecimento_cnes_unico")]
+        ordering = ["nome"]
+
+    def __str__(self) -> str:
+        return f"{self.nome} ({self.cnes})"
+
+
+class Equipe(TenantModel):
+    """A team (INE), e.g. ESF type 70, ESB 71, eMulti 72."""
+
+    ine = models.CharField("INE", max_length=10, validators=[RegexValidator(r"^\d{10}$", "O INE tem 10 dígitos.")])
+    nome = models.CharField(max_length=200)
+    tipo_codigo = models.CharField("código do tipo", max_length=4)
+    tipo_nome = models.CharField("tipo", max_length=120, blank=True)
+    area = models.CharField("área", max_length=10, blank=True)
+    estabelecimento = models.ForeignKey(Estabelecimento, on_delete=models.PROTECT, related_name="equipes")
+    ativo = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipio", "ine"], name="equipe_ine_unico")]
+        ordering = ["nome"]
+
+    def __str__(self) -> str:
+        return f"{self.nome} ({self.ine})"
+
+
+class Profissional(TenantModel):
+    """A professional as registered in this municipality's CNES."""
+
+    usuario = models.ForeignKey(Usuario, on_delete=models.PROTECT, related_name="profissionais")
+    cpf = models.CharField("CPF", max_length=11, validators=[validar_cpf])
+    cns = models.CharField("CNS", max_length=15, blank=True, validators=[validar_cns])
+    nome = models.CharField(max_length=150)
+    conselho = models.CharField("conselho de classe", max_length=12, blank=True)
+    registro_conselho = models.CharField("número no conselho", max_length=20, blank=True)
+    uf_conselho = models.CharField("UF do conselho", max_length=2, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    telefone = models.CharField(max_length=30, blank=True)
+    ativo = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipio", "cpf"], name="profissional_cpf_unico")]
+        ordering = ["nome"]
+        verbose_name_plural = "profissionais"
+
+    def __str__(self) -> str:
+        return self.nome
+
+
+class Perfil(TenantModel):
+    """A named set of permissions. Each municipality has its own copies of the defaults
+    (see pec.permissoes.PERFIS_PADRAO), which its administrator may edit."""
+
+    codigo = models.SlugField("código", max_length=40)
+    nome = models.CharField(max_length=80)
+    permissoes = models.JSONField(default=list)
+    padrao = models.BooleanField("perfil padrão", default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipio", "codigo"], name="perfil_codigo_unico")]
+        ordering = ["nome"]
+        verbose_name_plural = "perfis"
+
+    def __str__(self) -> str:
+        return self.nome
+
+
+class Lotacao(TenantModel):
+    """Profissional + estabelecimento (+ equipe) + CBO (+ microárea). After login the user
+    picks one; the tenant and the permissions follow from it."""
+
+    profissional = models.ForeignKey(Profissional, on_delete=models.PROTECT, related_name="lotacoes")
+    # Denormalised from profissional: lets a user list their own lotações in every
+    # municipality at login, before any tenant is set (see the tenant_visible policy).
+    usuario = models.ForeignKey(Usuario, on_delete=models.PROTECT, related_name="lotacoes")
+    estabelecimento = models.ForeignKey(Estabelecimento, on_delete=models.PROTECT, related_name="lotacoes")
+    equipe = models.ForeignKey(Equipe, on_delete=models.PROTECT, null=True, blank=True, related_name="lotacoes")
+    cbo = models.CharField("CBO", max_length=6, validators=[RegexValidator(r"^\d{6}$", "O CBO tem 6 dígitos.")])
+    microarea = models.CharField("microárea", max_length=2, blank=True)
+    ativo = models.BooleanField(default=True)
+    perfis = models.ManyToManyField(Perfil, through="LotacaoPerfil", related_name="lotacoes")
+    perfis_editados = models.BooleanField(
+        "perfis alterados manualmente", default=False, help_text="A reimportação do CNES preserva os perfis."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipio", "profissional", "estabelecimento", "equipe", "cbo"],
+                name="lotacao_unica",
+                nulls_distinct=False,
+            )
+        ]
+        verbose_name = "lotação"
+        verbose_name_plural = "lotações"
+
+    def __str__(self) -> str:
+        return f"{self.profissional} · {self.cbo} · {self.estabelecimento.nome}"
+
+
+class LotacaoPerfil(TenantModel):
+    lotacao = models.ForeignKey(Lotacao, on_delete=models.CASCADE)
+    perfil = models.ForeignKey(Perfil, on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lotacao", "perfil"], name="lotacao_perfil_unico")]

@@ -1,0 +1,37 @@
+"""Installation-wide Celery tasks.
+
+Periodic work fans out: the beat task runs without a tenant and queues one task per
+active municipality, each of which runs inside `tenant_context(municipio_id)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from pec.models import Equipe, Estabelecimento, Lotacao, Municipio, Profissional
+from pec.tenancy import tenant_task
+
+
+def fan_out(task: Any, **kwargs: Any) -> int:
+    """Queue `task` once per active municipality; return how many were queued."""
+    ids = list(Municipio.objects.filter(ativo=True).values_list("id", flat=True))
+    for municipio_id in ids:
+        task.delay(municipio_id=municipio_id, **kwargs)
+    return len(ids)
+
+
+@shared_task
+@tenant_task
+def municipio_resumo(*, municipio_id: int) -> dict[str, Any]:
+    """Counts of a municipality's registry, for operators and the health of imports."""
+    return {
+        "municipio_id": municipio_id,
+        "estabelecimentos": Estabelecimento.objects.count(),
+        "equipes": Equipe.objects.count(),
+        "profissionais": Profissional.objects.count(),
+        "lotacoes_ativas": Lotacao.objects.filter(ativo=True).count(),
+        # What the database let this task see, whatever the ORM asked for.
+        "municipios_vistos": sorted(set(Estabelecimento.objects.values_list("municipio_id", flat=True))),
+    }

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProntuarioConfig(AppConfig):
+    name = "prontuario"
+    verbose_name = "Prontuário"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RndsConfig(AppConfig):
+    name = "rnds"
+    verbose_name = "RNDS"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SisabConfig(AppConfig):
+    name = "sisab"
+    verbose_name = "SISAB"

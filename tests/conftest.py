@@ -1,0 +1,41 @@
+"""Test database: created with the same roles as production, migrated as the owner.
+
+Tests run as the app role (alias "default"), which is neither owner nor superuser, so
+row-level security applies to them exactly as it does to the web and the workers.
+Several suites can share one PostgreSQL server: PEC_TEST_DB names the database.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+
+from pec.dbroles import drop_database, setup_database
+
+
+def test_database_name() -> str:
+    return os.environ.get("PEC_TEST_DB", f"test_{settings.DB_ADMIN['NAME']}")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker):  # type: ignore[no-untyped-def]
+    name = test_database_name()
+    with django_db_blocker.unblock():
+        for alias in ("default", "owner"):
+            connections[alias].close()
+        drop_database(settings.DB_ADMIN, name)
+        setup_database(settings.DB_ADMIN, name, settings.DB_ROLES)
+        for alias in ("default", "owner"):
+            settings.DATABASES[alias]["NAME"] = name
+            connections[alias].settings_dict["NAME"] = name
+        call_command("migrate", database="owner", interactive=False, verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        for alias in ("default", "owner"):
+            connections[alias].close()
+        if not os.environ.get("PEC_KEEP_TEST_DB"):
+            drop_database(settings.DB_ADMIN, name)

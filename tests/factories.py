@@ -1,0 +1,54 @@
+"""Builders for test data. Alice and Bob work in municipality A, Charlie in B:
+"Charlie should have no access to Alice's stuff"."""
+
+from __future__ import annotations
+
+import itertools
+
+from pec.demo import cpf_com_digitos
+from pec.models import Equipe, Estabelecimento, Lotacao, Municipio, Profissional, Usuario
+from pec.tenancy import tenant_context
+
+_seq = itertools.count(1)
+
+
+def novo_cpf() -> str:
+    return cpf_com_digitos(f"{300000000 + next(_seq):09d}")
+
+
+def municipio(nome: str = "Município A", ibge: str | None = None, **fields: object) -> Municipio:
+    return Municipio.objects.create(ibge=ibge or f"{5000000 + next(_seq)}", nome=nome, uf="MG", **fields)
+
+
+def usuario(nome: str = "Alice", password: str = "senha-forte-123", **fields: object) -> Usuario:
+    return Usuario.objects.create_user(novo_cpf(), password, nome=nome, **fields)
+
+
+def estabelecimento(municipio: Municipio, nome: str = "UBS Centro") -> Estabelecimento:
+    with tenant_context(municipio.id):
+        return Estabelecimento.objects.create(municipio=municipio, cnes=f"{next(_seq):07d}", nome=nome)
+
+
+def lotacao(
+    municipio: Municipio,
+    usuario: Usuario,
+    *,
+    cbo: str = "225142",
+    estabelecimento: Estabelecimento | None = None,
+    equipe: Equipe | None = None,
+) -> Lotacao:
+    with tenant_context(municipio.id):
+        estabelecimento = estabelecimento or Estabelecimento.objects.create(
+            municipio=municipio, cnes=f"{next(_seq):07d}", nome="UBS Centro"
+        )
+        profissional, _ = Profissional.objects.get_or_create(
+            municipio=municipio, cpf=usuario.cpf, defaults={"usuario": usuario, "nome": usuario.nome}
+        )
+        return Lotacao.objects.create(
+            municipio=municipio,
+            profissional=profissional,
+            usuario=usuario,
+            estabelecimento=estabelecimento,
+            equipe=equipe,
+            cbo=cbo,
+        )

@@ -1,0 +1,155 @@
+"""Row-level security, checked with raw SQL as the app role: the database itself keeps
+municipalities apart, whatever the application forgets."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import DataError, ProgrammingError, connection, transaction
+
+from pec import tasks
+from pec.models import Estabelecimento
+from pec.tenancy import TenantModel, tenant_context
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def tenant_tables() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND column_name = 'municipio_id' ORDER BY table_name"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def count(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{table}"')
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def two_municipios():
+    a = factories.municipio("A")
+    b = factories.municipio("B")
+    alice = factories.usuario("Alice")
+    charlie = factories.usuario("Charlie")
+    factories.lotacao(a, alice)
+    factories.lotacao(b, charlie)
+    return a, b
+
+
+def test_app_role_is_neither_superuser_nor_owner_and_cannot_bypass_rls():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        assert cursor.fetchone() == (False, False)
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")
+        assert cursor.fetchone()[0] == 0
+    assert connection.settings_dict["USER"] == settings.DB_ROLES["app"]["USER"]
+
+
+def test_every_table_with_municipio_id_has_forced_policy():
+    tables = tenant_tables()
+    assert "pec_lotacao" in tables
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relrowsecurity AND c.relforcerowsecurity "
+            "AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_isolation')"
+        )
+        protected = {row[0] for row in cursor.fetchall()}
+    assert [t for t in tables if t not in protected] == []
+
+
+def test_every_tenant_model_is_a_tenant_table():
+    from django.apps import apps
+
+    models = [m for m in apps.get_models() if issubclass(m, TenantModel)]
+    assert {m._meta.db_table for m in models} <= set(tenant_tables())
+
+
+def test_no_tenant_set_sees_no_rows(two_municipios):
+    for table in tenant_tables():
+        assert count(table) == 0, table
+
+
+def test_tenant_set_sees_only_its_rows(two_municipios):
+    a, b = two_municipios
+    with tenant_context(a.id):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT municipio_id FROM pec_estabelecimento")
+            assert [row[0] for row in cursor.fetchall()] == [a.id]
+        for table in tenant_tables():
+            with connection.cursor() as cursor:
+                cursor.execute(f'SELECT count(*) FROM "{table}" WHERE municipio_id <> %s', [a.id])
+                assert cursor.fetchone()[0] == 0, table
+
+
+def test_setting_does_not_outlive_its_transaction(two_municipios):
+    a, _ = two_municipios
+    with tenant_context(a.id):
+        assert count("pec_estabelecimento") == 1
+    assert count("pec_estabelecimento") == 0
+
+
+def test_insert_into_other_municipality_is_rejected(two_municipios):
+    a, b = two_municipios
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        with tenant_context(a.id):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO pec_estabelecimento (municipio_id, cnes, nome, tipo, cnpj, logradouro, numero, "
+                    "bairro, cep, telefone, ativo) VALUES (%s, '1234567', 'Intrusa', '', '', '', '', '', '', '', true)",
+                    [b.id],
+                )
+
+
+def test_moving_a_row_to_other_municipality_is_rejected(two_municipios):
+    a, b = two_municipios
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        with tenant_context(a.id):
+            with connection.cursor() as cursor:
+                cursor.execute("UPDATE pec_estabelecimento SET municipio_id = %s", [b.id])
+
+
+def test_update_of_other_municipality_touches_nothing(two_municipios):
+    a, b = two_municipios
+    with tenant_context(a.id):
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE pec_estabelecimento SET nome = 'x' WHERE municipio_id = %s", [b.id])
+            assert cursor.rowcount == 0
+            cursor.execute("DELETE FROM pec_estabelecimento WHERE municipio_id = %s", [b.id])
+            assert cursor.rowcount == 0
+    with tenant_context(b.id):
+        assert Estabelecimento.objects.get().nome == "UBS Centro"
+
+
+def test_orm_without_tenant_finds_nothing(two_municipios):
+    assert Estabelecimento.objects.count() == 0
+
+
+def test_app_role_cannot_disable_rls():
+    with pytest.raises(ProgrammingError, match="must be owner"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE pec_estabelecimento NO FORCE ROW LEVEL SECURITY")
+
+
+def test_tenant_value_must_be_an_integer():
+    with pytest.raises(TypeError):
+        with tenant_context("1"):  # type: ignore[arg-type]
+            pass
+    with pytest.raises(DataError):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.municipio', '1 OR true', true)")
+            cursor.execute("SELECT count(*) FROM pec_estabelecimento")
+
+
+def test_celery_task_of_a_cannot_read_b(two_municipios):
+    a, b = two_municipios
+    resumo = tasks.municipio_resumo.apply(kwargs={"municipio_id": a.id}).get()
+    assert resumo["estabelecimentos"] == 1
+    assert resumo["municipios_vistos"] == [a.id]
