@@ -16,6 +16,9 @@ from django.db import connections
 
 from pec.dbroles import drop_database, setup_database
 
+# Browser fixtures (live_server, browser, new_page) for every test module.
+pytest_plugins = ["tests.browser"]
+
 
 def test_database_name() -> str:
     return os.environ.get("PEC_TEST_DB", f"test_{settings.DB_ADMIN['NAME']}")
