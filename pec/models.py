@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from pec.documentos import validar_cns, validar_cpf
 from pec.tenancy import TenantModel
@@ -23,6 +24,19 @@ class Municipio(models.Model):
     modo = models.CharField(max_length=12, choices=Modo.choices, default=Modo.PRODUCAO)
     ativo = models.BooleanField(default=True)
     criado_em = models.DateTimeField(auto_now_add=True)
+    # Session limits of the professionals while a lotação of this municipality is active
+    # (enforced by pec.sessao.SessionTimeoutMiddleware).
+    sessao_ociosa_minutos = models.PositiveIntegerField(
+        "encerrar a sessão após inatividade de (minutos)",
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(480)],
+    )
+    sessao_maxima_horas = models.PositiveIntegerField(
+        "duração máxima da sessão (horas)", default=12, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    exigir_mfa_admin = models.BooleanField(
+        "exigir verificação em duas etapas dos administradores municipais", default=False
+    )
 
     class Meta:
         ordering = ["uf", "nome"]
@@ -199,3 +213,115 @@ class LotacaoPerfil(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["lotacao", "perfil"], name="lotacao_perfil_unico")]
+
+
+class ConfiguracaoSMTP(models.Model):
+    """The installation's outgoing mail server (one row). Installation-level table."""
+
+    class Seguranca(models.TextChoices):
+        STARTTLS = "starttls", "STARTTLS (porta 587)"
+        SSL = "ssl", "TLS implícito / SSL (porta 465)"
+        NENHUMA = "nenhuma", "Nenhuma (somente rede interna)"
+
+    host = models.CharField("servidor", max_length=255)
+    porta = models.PositiveIntegerField(default=587, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    seguranca = models.CharField("segurança", max_length=10, choices=Seguranca.choices, default=Seguranca.STARTTLS)
+    usuario = models.CharField("usuário", max_length=255, blank=True)
+    # AES-GCM token from pec.cripto, bound to this row (see pec.email.smtp_contexto_senha).
+    senha_cifrada = models.TextField(blank=True)
+    remetente = models.EmailField("endereço do remetente")
+    atualizado_em = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "configuração de SMTP"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="configuracao_smtp_unica")]
+
+
+class EmailSaidaBase(models.Model):
+    """An outgoing e-mail; the row is the queue (see pec.email)."""
+
+    class Status(models.TextChoices):
+        PENDENTE = "pendente", "Pendente"
+        ENVIADO = "enviado", "Enviado"
+        ERRO = "erro", "Erro (tentativas esgotadas)"
+        SUPRIMIDO = "suprimido", "Não enviado (município em treinamento)"
+
+    para = models.JSONField(default=list)
+    assunto = models.CharField(max_length=300)
+    corpo = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDENTE)
+    tentativas = models.PositiveSmallIntegerField(default=0)
+    proxima_tentativa = models.DateTimeField(default=timezone.now)
+    ultimo_erro = models.TextField(blank=True)
+    criado_em = models.DateTimeField(auto_now_add=True)
+    enviado_em = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class EmailSaida(EmailSaidaBase):
+    """Installation-scope mail (password reset, SMTP test): no citizen data, no tenant."""
+
+    class Meta:
+        verbose_name = "e-mail de saída"
+        indexes = [
+            models.Index(
+                fields=["proxima_tentativa"], name="emailsaida_pendente", condition=models.Q(status="pendente")
+            )
+        ]
+
+
+class EmailSaidaMunicipio(TenantModel, EmailSaidaBase):
+    """Mail sent on behalf of a municipality (may concern citizens): under row-level security."""
+
+    class Meta:
+        verbose_name = "e-mail de saída do município"
+        indexes = [
+            models.Index(
+                fields=["municipio", "proxima_tentativa"], name="emailsaidamun_pendente", condition=models.Q(status="pendente")
+            )
+        ]
+
+
+class EventoAuditoria(models.Model):
+    """One entry of the append-only audit trail (see pec.audit).
+
+    Each municipality has its own hash chain, and the installation one more (municipio
+    NULL: failed logins of unknown CPFs, installation administration). The database
+    rejects UPDATE, DELETE and TRUNCATE; the chain shows anything done behind its back.
+    """
+
+    municipio = models.ForeignKey(Municipio, on_delete=models.PROTECT, null=True, blank=True, db_index=False)
+    sequencia = models.PositiveBigIntegerField("sequência")
+    criado_em = models.DateTimeField("quando")
+    evento = models.CharField(max_length=40)
+    usuario = models.ForeignKey(Usuario, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    cpf_informado = models.CharField("login informado", max_length=64, blank=True)
+    # Plain ids, no foreign keys: deactivating or merging a lotação or a citizen must never
+    # touch (or be blocked by) the trail.
+    lotacao_id = models.BigIntegerField("lotação", null=True, blank=True)
+    cidadao_id = models.BigIntegerField("cidadão", null=True, blank=True)
+    o_que = models.TextField("o quê", blank=True)
+    ip = models.CharField("IP", max_length=45, blank=True)
+    request_id = models.CharField("id da requisição", max_length=64, blank=True)
+    detalhes = models.JSONField(default=dict, blank=True)
+    hash_anterior = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipio", "sequencia"], name="auditoria_sequencia_unica", nulls_distinct=False
+            )
+        ]
+        indexes = [
+            models.Index(fields=["municipio", "criado_em"], name="auditoria_municipio_quando"),
+            models.Index(fields=["cidadao_id"], name="auditoria_cidadao"),
+        ]
+        ordering = ["-criado_em", "-id"]
+        verbose_name = "evento de auditoria"
+        verbose_name_plural = "eventos de auditoria"
+
+    def __str__(self) -> str:
+        return f"{self.evento} #{self.sequencia}"
