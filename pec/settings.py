@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from pec import embedded
 
@@ -29,6 +30,8 @@ def secret(name: str, default: str | None = None) -> str | None:
 PRODUCTION = env.bool("PEC_PRODUCTION", default=False)
 DEBUG = env.bool("PEC_DEBUG", default=False)
 SECRET_KEY = secret("SECRET_KEY", None if PRODUCTION else "dev-only-insecure-key-change-me-0123456789abcdef")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("Set SECRET_KEY or SECRET_KEY_FILE: production never runs with a default key.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -41,6 +44,8 @@ PEC_ENCRYPTION_KEYS = env.list(
 )
 if os.environ.get("PEC_ENCRYPTION_KEYS_FILE"):
     PEC_ENCRYPTION_KEYS = Path(os.environ["PEC_ENCRYPTION_KEYS_FILE"]).read_text().split()
+if not PEC_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("Set PEC_ENCRYPTION_KEYS or PEC_ENCRYPTION_KEYS_FILE (see deploy/pec.env.example).")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -65,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early: the audit events of a request and its response carry the same request id.
+    "pec.audit.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

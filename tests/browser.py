@@ -33,10 +33,6 @@ from django.conf import settings
 from pec.dbroles import drop_database, setup_database
 from pec.demo import ADMIN_INSTALACAO, DEMO_PASSWORD, PESSOAS
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-# for setup are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -122,7 +118,7 @@ def pec_server() -> Iterator[LiveServer]:
         "SITE_URL": f"http://127.0.0.1:{port}",
         "PEC_BIND": f"127.0.0.1:{port}",
     }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser fixture's, not the servers'
     server = LiveServer(url=f"http://127.0.0.1:{port}", database_url=env["DATABASE_URL"], env=env)
     server.manage("migrate", "--no-input")
     server.manage("seed_demo")
@@ -164,6 +160,10 @@ def pec_server() -> Iterator[LiveServer]:
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the ORM calls tests make
+    # for their setup are still plain synchronous code. Only for this process, and set
+    # after the servers (which must not inherit it) were started.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium

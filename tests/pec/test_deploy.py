@@ -1,0 +1,114 @@
+"""Production settings and the one-machine launcher, run as the operators run them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.conf import settings
+
+from pec.dbroles import drop_database
+from tests.browser import database_url_for
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {
+        **base,
+        "PEC_PRODUCTION": "true",
+        "SECRET_KEY": "k" * 20 + "production-secret-for-the-deploy-check-0123456789",
+        "ALLOWED_HOSTS": "pec.exemplo.gov.br",
+        "PEC_ENCRYPTION_KEYS": "cHJvZHVjdGlvbi1rZXktZm9yLXRlc3RzLTMyLWJ5dGVz",
+        "DATABASE_URL": settings.DATABASE_URL,
+        "REDIS_URL": settings.REDIS_URL,
+        **extra,
+    }
+
+
+def test_check_deploy_is_clean_in_production_mode():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secret_key():
+    env = production_env()
+    del env["SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_secret_can_come_from_a_file(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("s" * 60 + "\n")
+    env = production_env(SECRET_KEY_FILE=str(secret_file))
+    del env["SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(len(settings.SECRET_KEY))"],
+        cwd=settings.BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "pec.settings"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip() == "60", result.stderr
+
+
+@pytest.mark.browser
+def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
+    dbname = os.environ.get("PEC_TEST_DB", f"test_{settings.DB_ADMIN['NAME']}") + "_serve"
+    drop_database(settings.DB_ADMIN, dbname)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = production_env(PEC_PRODUCTION="false", DATABASE_URL=database_url_for(dbname), PEC_VAR_DIR=str(tmp_path))
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--demo", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = ""
+        deadline = time.monotonic() + 120
+        while "PEC running at" not in output and time.monotonic() < deadline:
+            output += proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in output
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/conta/login/", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("web did not answer")
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 3
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+        output += rest
+        assert proc.returncode == 0, output
+        assert "Demo logins" in output and "Stopped web, worker and beat." in output
+        for pid in children:
+            assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        drop_database(settings.DB_ADMIN, dbname)
