@@ -297,3 +297,69 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         return response
+
+
+# --- Authentication events (connected in pec.apps) ---------------------------------------
+
+
+def _ao_login(sender: Any, request: HttpRequest | None, user: Usuario, **kwargs: Any) -> None:
+    audit_event(evento="login_sucesso", request=request, usuario=user)
+
+
+def _ao_login_falho(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+    informado = str(credentials.get("username") or credentials.get("cpf") or credentials.get("login") or "")
+    audit_event(
+        evento="login_falha",
+        request=request,
+        usuario=_usuario_do_cpf(informado),
+        cpf_informado=informado,
+    )
+
+
+def _ao_bloqueio(sender: Any, request: HttpRequest | None, username: str | None, **kwargs: Any) -> None:
+    informado = username or ""
+    audit_event(evento="bloqueio", request=request, usuario=_usuario_do_cpf(informado), cpf_informado=informado)
+
+
+def _ao_logout(sender: Any, request: HttpRequest | None, user: Usuario | None, **kwargs: Any) -> None:
+    audit_event(evento="logout", request=request, usuario=user)
+
+
+def _ao_trocar_senha(sender: Any, request: HttpRequest | None, user: Usuario, **kwargs: Any) -> None:
+    audit_event(evento="senha_alterada", request=request, usuario=user)
+
+
+def _ao_redefinir_senha(sender: Any, request: HttpRequest | None, user: Usuario, **kwargs: Any) -> None:
+    audit_event(evento="senha_redefinida", request=request, usuario=user)
+
+
+def _ao_adicionar_mfa(sender: Any, request: HttpRequest | None, user: Usuario, authenticator: Any, **kwargs: Any) -> None:
+    audit_event(evento="mfa_ativado", request=request, usuario=user, detalhes={"tipo": authenticator.type})
+
+
+def _ao_remover_mfa(sender: Any, request: HttpRequest | None, user: Usuario, authenticator: Any, **kwargs: Any) -> None:
+    audit_event(evento="mfa_desativado", request=request, usuario=user, detalhes={"tipo": authenticator.type})
+
+
+def _usuario_do_cpf(informado: str) -> Usuario | None:
+    """The account a failed attempt aimed at, when the typed login is a known CPF."""
+    cpf = re.sub(r"\D", "", informado)
+    if len(cpf) != 11:
+        return None
+    return Usuario.objects.filter(cpf=cpf).first()
+
+
+def conectar_sinais() -> None:
+    from allauth.account import signals as conta
+    from allauth.mfa import signals as mfa
+    from axes.signals import user_locked_out
+    from django.contrib.auth import signals as auth
+
+    auth.user_logged_in.connect(_ao_login, dispatch_uid="pec.audit.login")
+    auth.user_login_failed.connect(_ao_login_falho, dispatch_uid="pec.audit.login_falha")
+    auth.user_logged_out.connect(_ao_logout, dispatch_uid="pec.audit.logout")
+    user_locked_out.connect(_ao_bloqueio, dispatch_uid="pec.audit.bloqueio")
+    conta.password_changed.connect(_ao_trocar_senha, dispatch_uid="pec.audit.senha_alterada")
+    conta.password_reset.connect(_ao_redefinir_senha, dispatch_uid="pec.audit.senha_redefinida")
+    mfa.authenticator_added.connect(_ao_adicionar_mfa, dispatch_uid="pec.audit.mfa_ativado")
+    mfa.authenticator_removed.connect(_ao_remover_mfa, dispatch_uid="pec.audit.mfa_desativado")
