@@ -1,0 +1,702 @@
+"""The CNES import: one municipality's establishments, teams, professionals and lotações
+brought in line with its CNES XML, idempotently and in one transaction.
+
+- Rows are matched by natural key (CNES, INE, CPF, and profissional + estabelecimento +
+  equipe + CBO for lotações), compared, and written only when something differs, in bulk:
+  re-importing the same file writes nothing.
+- What left the file is deactivated, never deleted (history points at it), and comes
+  back to life if it reappears.
+- A bad record is rejected alone, with its reason; its rows already in the database are
+  left as they are, so a typo in CNES does not lock a professional out.
+- The whole file is refused (nothing written) if it is not this municipality's, is not
+  well-formed, declares a DTD, or is cut short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, models, transaction
+
+from cnes_import.models import ACOES, TIPOS, ImportacaoCnes
+from cnes_import.parser import (
+    VERSOES,
+    ArquivoCnesInvalido,
+    EquipeXml,
+    EstabelecimentoXml,
+    Identificacao,
+    ProfissionalXml,
+    ler_cnes,
+)
+from pec.documentos import cns_valido, cpf_valido, so_digitos
+from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Profissional, Usuario
+from pec.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
+from pec.tenancy import tenant_context
+
+log = logging.getLogger(__name__)
+
+CNES_RE = re.compile(r"^\d{7}$")
+INE_RE = re.compile(r"^\d{10}$")
+TIPO_EQUIPE_RE = re.compile(r"^\d{1,4}$")
+MICROAREA_RE = re.compile(r"^\d{1,2}$")
+LIMITE_EXEMPLOS = 200
+LOTE = 2000
+# pg_advisory_xact_lock(class, municipio): one import per municipality at a time, so the
+# weekly job and an administrator's upload cannot interleave.
+_TRAVA = 74_010
+
+Progresso = Callable[[str, int, int], None]
+# (CPF, CNES, INE or "", CBO): a lotação as the file names it.
+ChaveLotacao = tuple[str, str, str, str]
+M = TypeVar("M", bound=models.Model)
+
+
+@cache
+def cbos_conhecidos() -> frozenset[str]:
+    linhas = (Path(__file__).with_name("cbo.txt")).read_text(encoding="utf-8").splitlines()
+    return frozenset(linha.strip() for linha in linhas if linha.strip() and not linha.startswith("#"))
+
+
+@dataclass
+class ResultadoImportacao:
+    importacao: ImportacaoCnes
+
+    @property
+    def ok(self) -> bool:
+        return self.importacao.status == ImportacaoCnes.Status.CONCLUIDA
+
+    @property
+    def mensagem(self) -> str:
+        return self.importacao.mensagem
+
+    @property
+    def contagens(self) -> dict[str, dict[str, int]]:
+        return self.importacao.contagens
+
+    @property
+    def rejeicoes(self) -> list[dict[str, str]]:
+        return self.importacao.rejeicoes
+
+
+@dataclass
+class _Relatorio:
+    identificacao: Identificacao | None = None
+    contagens: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {tipo: dict.fromkeys(ACOES, 0) for tipo in TIPOS} | {"usuarios": {"criados": 0}}
+    )
+    rejeicoes: list[dict[str, str]] = field(default_factory=list)
+    alteracoes: dict[str, dict[str, list[str]]] = field(default_factory=lambda: {tipo: {} for tipo in TIPOS})
+
+    def rejeitar(self, tipo: str, registro: str, motivo: str) -> None:
+        self.contagens[tipo]["rejeitados"] += 1
+        self.rejeicoes.append({"tipo": tipo, "registro": registro, "motivo": motivo})
+
+    def anotar(self, tipo: str, acao: str, descricao: str) -> None:
+        self.contagens[tipo][acao] += 1
+        exemplos = self.alteracoes[tipo].setdefault(acao, [])
+        if len(exemplos) < LIMITE_EXEMPLOS:
+            exemplos.append(descricao)
+
+
+@dataclass
+class _Arquivo:
+    """The file's accepted records, and the keys of rejected ones whose rows must stay."""
+
+    estabelecimentos: dict[str, EstabelecimentoXml] = field(default_factory=dict)
+    equipes: dict[str, EquipeXml] = field(default_factory=dict)
+    profissionais: dict[str, ProfissionalXml] = field(default_factory=dict)
+    lotacoes: dict[ChaveLotacao, str] = field(default_factory=dict)
+    protegidos: dict[str, set[Any]] = field(default_factory=lambda: {tipo: set() for tipo in TIPOS})
+
+
+class _Simulacao(Exception):
+    """Raised at the end of a dry run to roll the savepoint back."""
+
+
+def cnes_importar(
+    *,
+    municipio: Municipio,
+    arquivo: str | os.PathLike[str],
+    dry_run: bool = False,
+    resetar_perfis: bool = False,
+    ator: Usuario | None = None,
+    origem: str = ImportacaoCnes.Origem.COMANDO,
+    nome_arquivo: str | None = None,
+    progresso: Progresso | None = None,
+) -> ResultadoImportacao:
+    """Import a CNES XML (or a .zip holding one) into `municipio` and record it in the history.
+
+    A refused file writes nothing but the history entry saying why. `dry_run` computes
+    every change, rolls it back and records the simulation.
+    """
+    caminho = Path(arquivo)
+    inicio = time.monotonic()
+    relatorio = _Relatorio()
+    status, mensagem = ImportacaoCnes.Status.CONCLUIDA, ""
+    sha256 = arquivo_sha256(caminho)
+    with tenant_context(municipio.id):
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_TRAVA, municipio.id])
+                conteudo = _ler_arquivo(caminho=caminho, municipio=municipio, relatorio=relatorio, progresso=progresso)
+                _sincronizar(
+                    municipio=municipio,
+                    conteudo=conteudo,
+                    resetar_perfis=resetar_perfis,
+                    relatorio=relatorio,
+                    progresso=progresso,
+                )
+                if dry_run:
+                    raise _Simulacao
+        except _Simulacao:
+            pass
+        except ArquivoCnesInvalido as exc:
+            status, mensagem = ImportacaoCnes.Status.RECUSADA, str(exc)
+            identificacao = relatorio.identificacao
+            relatorio = _Relatorio(identificacao=identificacao)
+        if status == ImportacaoCnes.Status.CONCLUIDA:
+            mensagem = _resumo(relatorio, dry_run=dry_run)
+        identificacao = relatorio.identificacao
+        importacao = ImportacaoCnes.objects.create(
+            municipio=municipio,
+            usuario=ator,
+            origem=origem,
+            arquivo_nome=(nome_arquivo or caminho.name)[:255],
+            arquivo_sha256=sha256,
+            versao=identificacao.versao[:10] if identificacao else "",
+            data_arquivo=identificacao.data[:20] if identificacao else "",
+            simulacao=dry_run,
+            resetar_perfis=resetar_perfis,
+            status=status,
+            mensagem=mensagem,
+            contagens=relatorio.contagens,
+            rejeicoes=relatorio.rejeicoes,
+            alteracoes=relatorio.alteracoes,
+            duracao_segundos=round(time.monotonic() - inicio, 3),
+        )
+    log.info(
+        "CNES import %s municipio=%s file=%s sha256=%s dry_run=%s status=%s counts=%s",
+        importacao.id, municipio.ibge, importacao.arquivo_nome, sha256, dry_run, status, relatorio.contagens,
+    )
+    return ResultadoImportacao(importacao=importacao)
+
+
+def arquivo_sha256(caminho: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(caminho, "rb") as arquivo:
+        for bloco in iter(lambda: arquivo.read(1024 * 1024), b""):
+            digest.update(bloco)
+    return digest.hexdigest()
+
+
+def _resumo(relatorio: _Relatorio, *, dry_run: bool) -> str:
+    partes = []
+    for tipo, rotulo in (("estabelecimentos", "estabelecimentos"), ("equipes", "equipes"),
+                         ("profissionais", "profissionais"), ("lotacoes", "lotações")):
+        c = relatorio.contagens[tipo]
+        partes.append(
+            f"{rotulo}: {c['criados']} novos, {c['atualizados']} atualizados, "
+            f"{c['desativados']} desativados, {c['rejeitados']} rejeitados"
+        )
+    prefixo = "Simulação (nada foi gravado)" if dry_run else "Importação concluída"
+    return f"{prefixo}. " + "; ".join(partes) + "."
+
+
+# --- Reading and validating ---------------------------------------------------------------
+
+
+def _ler_arquivo(*, caminho: Path, municipio: Municipio, relatorio: _Relatorio, progresso: Progresso | None) -> _Arquivo:
+    leitura = (lambda feito, total: progresso("leitura", feito, total)) if progresso else None
+    registros = ler_cnes(caminho, progresso=leitura)
+    identificacao = next(registros, None)
+    if not isinstance(identificacao, Identificacao):
+        raise ArquivoCnesInvalido("O arquivo não tem o cabeçalho IDENTIFICACAO (município e versão).")
+    relatorio.identificacao = identificacao
+    _conferir_identificacao(identificacao, municipio)
+    conteudo = _Arquivo()
+    for registro in registros:
+        if isinstance(registro, EstabelecimentoXml):
+            _aceitar_estabelecimento(registro, conteudo, relatorio)
+        elif isinstance(registro, ProfissionalXml):
+            _aceitar_profissional(registro, conteudo, relatorio)
+    if not conteudo.estabelecimentos and not conteudo.profissionais:
+        # An empty export would deactivate the whole municipality: never what was meant.
+        raise ArquivoCnesInvalido("O arquivo não contém estabelecimentos nem profissionais válidos. Nada foi importado.")
+    _aceitar_lotacoes(conteudo, relatorio)
+    return conteudo
+
+
+def _conferir_identificacao(identificacao: Identificacao, municipio: Municipio) -> None:
+    ibge = identificacao.ibge
+    # CNES writes 7 digits; a 6-digit code (without the check digit) is the same municipality.
+    if not (ibge == municipio.ibge or (len(ibge) == 6 and municipio.ibge.startswith(ibge))):
+        raise ArquivoCnesInvalido(
+            f"Este arquivo é do município de código IBGE {ibge or '(vazio)'}, não de {municipio.nome} "
+            f"({municipio.ibge}). Nada foi importado."
+        )
+    if identificacao.versao not in VERSOES:
+        raise ArquivoCnesInvalido(
+            f"Versão do XML do CNES não suportada: {identificacao.versao or '(vazia)'} "
+            f"(aceitas: {', '.join(VERSOES)})."
+        )
+
+
+def _aceitar_estabelecimento(est: EstabelecimentoXml, conteudo: _Arquivo, relatorio: _Relatorio) -> None:
+    registro = f"CNES {est.cnes} {est.nome}".strip()
+    motivo = ""
+    if not CNES_RE.match(est.cnes):
+        motivo = "CNES inválido (deve ter 7 dígitos)"
+    elif est.cnes in conteudo.estabelecimentos:
+        motivo = "CNES repetido no arquivo"
+    elif not est.nome:
+        motivo = "nome do estabelecimento (NM_FANTA) vazio"
+    if motivo:
+        relatorio.rejeitar("estabelecimentos", registro, motivo)
+        if CNES_RE.match(est.cnes) and est.cnes not in conteudo.estabelecimentos:
+            conteudo.protegidos["estabelecimentos"].add(est.cnes)
+            for equipe in est.equipes:
+                relatorio.rejeitar("equipes", f"INE {equipe.ine} {equipe.nome}", f"estabelecimento {est.cnes} rejeitado")
+                conteudo.protegidos["equipes"].add(equipe.ine)
+        return
+    conteudo.estabelecimentos[est.cnes] = est
+    for equipe in est.equipes:
+        _aceitar_equipe(equipe, conteudo, relatorio)
+
+
+def _aceitar_equipe(equipe: EquipeXml, conteudo: _Arquivo, relatorio: _Relatorio) -> None:
+    registro = f"INE {equipe.ine} {equipe.nome}".strip()
+    if not INE_RE.match(equipe.ine):
+        relatorio.rejeitar("equipes", registro, "INE inválido (deve ter 10 dígitos)")
+        return
+    if not TIPO_EQUIPE_RE.match(equipe.tipo_codigo):
+        relatorio.rejeitar("equipes", registro, f"tipo de equipe (TP_EQUIPE) inválido: {equipe.tipo_codigo!r}")
+        conteudo.protegidos["equipes"].add(equipe.ine)
+        return
+    anterior = conteudo.equipes.get(equipe.ine)
+    # An eMulti may be listed under several UBS; one establishment must own it. The lowest
+    # CNES wins, so the choice does not depend on the order of the file (2.1 and 3.0 differ).
+    if anterior is None or equipe.cnes < anterior.cnes:
+        conteudo.equipes[equipe.ine] = equipe
+
+
+def _aceitar_profissional(prof: ProfissionalXml, conteudo: _Arquivo, relatorio: _Relatorio) -> None:
+    registro = f"CPF {prof.cpf} {prof.nome}".strip()
+    if not cpf_valido(prof.cpf):
+        relatorio.rejeitar("profissionais", registro, "CPF inválido")
+        return
+    motivo = ""
+    if prof.cns and not cns_valido(prof.cns):
+        motivo = "CNS inválido"
+    elif not prof.nome:
+        motivo = "nome do profissional (NM_PROF) vazio"
+    if motivo:
+        relatorio.rejeitar("profissionais", registro, motivo)
+        conteudo.protegidos["profissionais"].add(prof.cpf)
+        return
+    anterior = conteudo.profissionais.get(prof.cpf)
+    if anterior is not None:
+        # The same person listed twice: one professional with the lotações of both.
+        anterior.lotacoes.extend(prof.lotacoes)
+        return
+    conteudo.profissionais[prof.cpf] = prof
+
+
+def _aceitar_lotacoes(conteudo: _Arquivo, relatorio: _Relatorio) -> None:
+    cbos = cbos_conhecidos()
+    protegidos = conteudo.protegidos
+    for prof in conteudo.profissionais.values():
+        for lot in prof.lotacoes:
+            chave = (prof.cpf, lot.cnes, lot.ine, lot.cbo)
+            registro = f"CPF {prof.cpf} {prof.nome} · CNES {lot.cnes} · INE {lot.ine or '-'} · CBO {lot.cbo}"
+            motivo = ""
+            if lot.cnes not in conteudo.estabelecimentos:
+                motivo = (
+                    f"estabelecimento {lot.cnes} rejeitado"
+                    if lot.cnes in protegidos["estabelecimentos"]
+                    else f"estabelecimento {lot.cnes or '(vazio)'} não está no arquivo"
+                )
+            elif lot.ine and lot.ine not in conteudo.equipes:
+                motivo = (
+                    f"equipe {lot.ine} rejeitada"
+                    if lot.ine in protegidos["equipes"]
+                    else f"equipe INE {lot.ine} não está no arquivo"
+                )
+            elif lot.cbo not in cbos:
+                motivo = f"CBO {lot.cbo or '(vazio)'} desconhecido"
+            elif lot.microarea and not MICROAREA_RE.match(lot.microarea):
+                motivo = f"microárea inválida: {lot.microarea!r}"
+            if motivo:
+                relatorio.rejeitar("lotacoes", registro, motivo)
+                protegidos["lotacoes"].add(chave)
+                continue
+            conteudo.lotacoes[chave] = lot.microarea.zfill(2) if lot.microarea else ""
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+
+def _sincronizar(
+    *, municipio: Municipio, conteudo: _Arquivo, resetar_perfis: bool, relatorio: _Relatorio,
+    progresso: Progresso | None,
+) -> None:
+    def etapa(nome: str) -> None:
+        if progresso:
+            progresso(nome, 0, 0)
+
+    etapa("estabelecimentos")
+    est_ids, est_rotulos = _sincronizar_tabela(
+        modelo=Estabelecimento,
+        campos=CAMPOS_ESTABELECIMENTO,
+        tipo="estabelecimentos",
+        chave="cnes",
+        municipio_id=municipio.id,
+        desejados={cnes: _valores_estabelecimento(est) for cnes, est in conteudo.estabelecimentos.items()},
+        protegidos=conteudo.protegidos["estabelecimentos"],
+        relatorio=relatorio,
+        rotulo=lambda cnes, valores: f"{valores['nome']} ({cnes})",
+    )
+    etapa("equipes")
+    est_por_cnes = {cnes: est_ids[cnes] for cnes in conteudo.estabelecimentos}
+    eq_ids, eq_rotulos = _sincronizar_tabela(
+        modelo=Equipe,
+        campos=CAMPOS_EQUIPE,
+        tipo="equipes",
+        chave="ine",
+        municipio_id=municipio.id,
+        desejados={ine: _valores_equipe(eq, est_por_cnes) for ine, eq in conteudo.equipes.items()},
+        protegidos=conteudo.protegidos["equipes"],
+        relatorio=relatorio,
+        rotulo=lambda ine, valores: f"{valores['nome']} (INE {ine})",
+    )
+    etapa("usuarios")
+    usuario_ids = _garantir_usuarios(conteudo.profissionais, relatorio)
+    etapa("profissionais")
+    prof_ids, prof_rotulos = _sincronizar_tabela(
+        modelo=Profissional,
+        campos=CAMPOS_PROFISSIONAL,
+        tipo="profissionais",
+        chave="cpf",
+        municipio_id=municipio.id,
+        desejados={
+            cpf: _valores_profissional(prof, usuario_ids[cpf]) for cpf, prof in conteudo.profissionais.items()
+        },
+        protegidos=conteudo.protegidos["profissionais"],
+        relatorio=relatorio,
+        rotulo=lambda cpf, valores: f"{valores['nome']} (CPF {cpf})",
+    )
+    etapa("lotacoes")
+    _sincronizar_lotacoes(
+        municipio_id=municipio.id,
+        conteudo=conteudo,
+        est_ids=est_ids,
+        eq_ids=eq_ids,
+        prof_ids=prof_ids,
+        rotulos=(prof_rotulos, est_rotulos, eq_rotulos),
+        resetar_perfis=resetar_perfis,
+        relatorio=relatorio,
+        progresso=progresso,
+    )
+
+
+# The columns the file decides, per table (keys of the _valores_* dicts).
+CAMPOS_ESTABELECIMENTO = ["nome", "tipo", "cnpj", "logradouro", "numero", "bairro", "cep", "telefone", "ativo"]
+CAMPOS_EQUIPE = ["nome", "tipo_codigo", "tipo_nome", "area", "estabelecimento_id", "ativo"]
+CAMPOS_PROFISSIONAL = [
+    "usuario_id", "cns", "nome", "conselho", "registro_conselho", "uf_conselho", "email", "telefone", "ativo",
+]
+
+
+def _cortar(modelo: type[models.Model], valores: dict[str, Any]) -> dict[str, Any]:
+    """Fit strings to their columns: one overlong name must not fail the whole import."""
+    for campo, valor in valores.items():
+        if isinstance(valor, str):
+            limite = modelo._meta.get_field(campo).max_length
+            if limite and len(valor) > limite:
+                valores[campo] = valor[:limite]
+    return valores
+
+
+def _valores_estabelecimento(est: EstabelecimentoXml) -> dict[str, Any]:
+    return _cortar(Estabelecimento, {
+        "nome": est.nome,
+        "tipo": est.tipo,
+        "cnpj": so_digitos(est.cnpj),
+        "logradouro": est.logradouro,
+        "numero": est.numero,
+        "bairro": est.bairro,
+        "cep": so_digitos(est.cep),
+        "telefone": est.telefone,
+        "ativo": True,
+    })
+
+
+def _valores_equipe(eq: EquipeXml, est_por_cnes: dict[str, int]) -> dict[str, Any]:
+    return _cortar(Equipe, {
+        "nome": eq.nome or f"Equipe {eq.ine}",
+        "tipo_codigo": eq.tipo_codigo,
+        "tipo_nome": eq.tipo_nome,
+        "area": eq.area,
+        "estabelecimento_id": est_por_cnes[eq.cnes],
+        "ativo": not eq.desativada,
+    })
+
+
+def _email_ou_vazio(valor: str) -> str:
+    try:
+        validate_email(valor)
+    except ValidationError:
+        return ""
+    return valor
+
+
+def _valores_profissional(prof: ProfissionalXml, usuario_id: int) -> dict[str, Any]:
+    return _cortar(Profissional, {
+        "usuario_id": usuario_id,
+        "cns": prof.cns,
+        "nome": prof.nome,
+        "conselho": prof.conselho,
+        "registro_conselho": prof.registro,
+        "uf_conselho": prof.uf_conselho,
+        "email": _email_ou_vazio(prof.email),
+        "telefone": prof.telefone,
+        "ativo": True,
+    })
+
+
+def _sincronizar_tabela(
+    *,
+    modelo: type[M],
+    tipo: str,
+    chave: str,
+    campos: list[str],
+    municipio_id: int,
+    desejados: dict[str, dict[str, Any]],
+    protegidos: set[str],
+    relatorio: _Relatorio,
+    rotulo: Callable[[str, dict[str, Any]], str],
+) -> tuple[dict[str, int], dict[int, str]]:
+    """Create, update, deactivate one table by natural key; return key -> id and id -> label
+    for every row of the municipality (also those not in the file).
+
+    `campos` are the keys of each desired dict ("nome" and "ativo" among them).
+    """
+    existentes = {
+        linha[chave]: linha
+        for linha in modelo.objects.filter(municipio_id=municipio_id).values("id", chave, *campos)  # type: ignore[attr-defined]
+    }
+    novos: list[M] = []
+    alterados: list[M] = []
+    for valor_chave, valores in desejados.items():
+        linha = existentes.get(valor_chave)
+        if linha is None:
+            novos.append(modelo(municipio_id=municipio_id, **{chave: valor_chave}, **valores))
+            relatorio.anotar(tipo, "criados", rotulo(valor_chave, valores))
+            continue
+        mudancas = [campo for campo, valor in valores.items() if linha[campo] != valor]
+        if not mudancas:
+            continue
+        alterados.append(modelo(id=linha["id"], municipio_id=municipio_id, **{chave: valor_chave}, **valores))
+        if linha["ativo"] and not valores["ativo"]:
+            relatorio.anotar(tipo, "desativados", rotulo(valor_chave, valores))
+        else:
+            relatorio.anotar(tipo, "atualizados", f"{rotulo(valor_chave, valores)}: {', '.join(mudancas)}")
+    saindo = []
+    for valor_chave, linha in existentes.items():
+        if linha["ativo"] and valor_chave not in desejados and valor_chave not in protegidos:
+            saindo.append(linha["id"])
+            relatorio.anotar(tipo, "desativados", rotulo(valor_chave, linha))
+    for lote in _lotes(novos, LOTE):
+        modelo.objects.bulk_create(lote)  # type: ignore[attr-defined]
+    if alterados:
+        modelo.objects.bulk_update(alterados, campos, batch_size=500)  # type: ignore[attr-defined]
+    for lote in _lotes(saindo, 10_000):
+        modelo.objects.filter(id__in=lote).update(ativo=False)  # type: ignore[attr-defined]
+    ids = {valor_chave: linha["id"] for valor_chave, linha in existentes.items()}
+    rotulos = {linha["id"]: rotulo(valor_chave, linha) for valor_chave, linha in existentes.items()}
+    for objeto in novos:
+        valor_chave = getattr(objeto, chave)
+        ids[valor_chave] = objeto.pk
+        rotulos[objeto.pk] = rotulo(valor_chave, desejados[valor_chave])
+    return ids, rotulos
+
+
+def _garantir_usuarios(profissionais: dict[str, ProfissionalXml], relatorio: _Relatorio) -> dict[str, int]:
+    """The installation-level account of each CPF, created when missing.
+
+    Existing accounts are never changed: the file is uploaded by a municipal administrator,
+    and writing the e-mail of an account that also works elsewhere would let them reset its
+    password. New accounts have no usable password until the person sets one by e-mail.
+    """
+    cpfs = list(profissionais)
+    ids: dict[str, int] = {}
+    for lote in _lotes(cpfs, 5000):
+        ids.update(Usuario.objects.filter(cpf__in=lote).values_list("cpf", "id"))
+    faltando = [cpf for cpf in cpfs if cpf not in ids]
+    novos = []
+    for cpf in faltando:
+        prof = profissionais[cpf]
+        usuario = Usuario(
+            cpf=cpf,
+            nome=prof.nome[: Usuario._meta.get_field("nome").max_length],
+            email=_email_ou_vazio(prof.email),
+        )
+        # What set_unusable_password() stores, without drawing 40 random characters one by
+        # one for each of tens of thousands of accounts.
+        usuario.password = UNUSABLE_PASSWORD_PREFIX + os.urandom(20).hex()
+        novos.append(usuario)
+    for lote in _lotes(novos, LOTE):
+        # Another municipality's import may create the same person concurrently.
+        Usuario.objects.bulk_create(lote, ignore_conflicts=True)
+    for lote in _lotes(faltando, 5000):
+        ids.update(Usuario.objects.filter(cpf__in=lote).values_list("cpf", "id"))
+    relatorio.contagens["usuarios"]["criados"] += len(faltando)
+    return ids
+
+
+def _sincronizar_lotacoes(
+    *,
+    municipio_id: int,
+    conteudo: _Arquivo,
+    est_ids: dict[str, int],
+    eq_ids: dict[str, int],
+    prof_ids: dict[str, int],
+    rotulos: tuple[dict[int, str], dict[int, str], dict[int, str]],
+    resetar_perfis: bool,
+    relatorio: _Relatorio,
+    progresso: Progresso | None,
+) -> None:
+    prof_rotulos, est_rotulos, eq_rotulos = rotulos
+    usuario_de = dict(Profissional.objects.filter(municipio_id=municipio_id).values_list("id", "usuario_id"))
+    perfis = perfis_garantir_padrao(municipio_id=municipio_id)
+    perfis_do_cbo: dict[str, frozenset[int]] = {}
+
+    def padrao(cbo: str) -> frozenset[int]:
+        if cbo not in perfis_do_cbo:
+            perfis_do_cbo[cbo] = frozenset(perfis[codigo].id for codigo in perfis_padrao_para_cbo(cbo))
+        return perfis_do_cbo[cbo]
+
+    def rotulo(prof_id: int, est_id: int, eq_id: int | None, cbo: str) -> str:
+        equipe = f" · {eq_rotulos.get(eq_id, eq_id)}" if eq_id else ""
+        return f"{prof_rotulos.get(prof_id, prof_id)} · CBO {cbo} · {est_rotulos.get(est_id, est_id)}{equipe}"
+
+    def ids_da_chave(chave: ChaveLotacao) -> tuple[int, int, int | None, str] | None:
+        cpf, cnes, ine, cbo = chave
+        if cpf not in prof_ids or cnes not in est_ids or (ine and ine not in eq_ids):
+            return None
+        return (prof_ids[cpf], est_ids[cnes], eq_ids[ine] if ine else None, cbo)
+
+    desejadas: dict[tuple[int, int, int | None, str], str] = {}
+    for chave, microarea in conteudo.lotacoes.items():
+        ids = ids_da_chave(chave)
+        assert ids is not None, chave  # accepted lotações point at accepted rows
+        desejadas[ids] = microarea
+    protegidas = {ids for chave in conteudo.protegidos["lotacoes"] if (ids := ids_da_chave(chave))}
+    profs_protegidos = {prof_ids[cpf] for cpf in conteudo.protegidos["profissionais"] if cpf in prof_ids}
+
+    existentes = {
+        (prof, est, eq, cbo): (lot_id, microarea, ativo, editados, usuario_id)
+        for lot_id, prof, est, eq, cbo, microarea, ativo, editados, usuario_id in Lotacao.objects.filter(
+            municipio_id=municipio_id
+        ).values_list(
+            "id", "profissional_id", "estabelecimento_id", "equipe_id", "cbo", "microarea", "ativo",
+            "perfis_editados", "usuario_id",
+        )
+    }
+    perfis_atuais: dict[int, set[int]] = defaultdict(set)
+    for lot_id, perfil_id in LotacaoPerfil.objects.filter(municipio_id=municipio_id).values_list("lotacao_id", "perfil_id"):
+        perfis_atuais[lot_id].add(perfil_id)
+
+    novas: list[Lotacao] = []
+    alteradas: list[Lotacao] = []
+    refazer_perfis: dict[int, frozenset[int]] = {}
+    for ids, microarea in desejadas.items():
+        prof_id, est_id, eq_id, cbo = ids
+        atual = existentes.get(ids)
+        if atual is None:
+            novas.append(Lotacao(
+                municipio_id=municipio_id, profissional_id=prof_id, usuario_id=usuario_de[prof_id],
+                estabelecimento_id=est_id, equipe_id=eq_id, cbo=cbo, microarea=microarea, ativo=True,
+            ))
+            relatorio.anotar("lotacoes", "criados", rotulo(*ids))
+            continue
+        lot_id, microarea_atual, ativo, editados, usuario_id = atual
+        mudancas = []
+        if microarea_atual != microarea:
+            mudancas.append("microárea")
+        if not ativo:
+            mudancas.append("reativada")
+        if usuario_id != usuario_de[prof_id]:
+            mudancas.append("usuário")
+        if editados and resetar_perfis:
+            mudancas.append("perfis redefinidos")
+        if not editados or resetar_perfis:
+            if perfis_atuais.get(lot_id, set()) != padrao(cbo):
+                refazer_perfis[lot_id] = padrao(cbo)
+                if "perfis redefinidos" not in mudancas:
+                    mudancas.append("perfis")
+        if not mudancas:
+            continue
+        alteradas.append(Lotacao(
+            id=lot_id, municipio_id=municipio_id, microarea=microarea, ativo=True,
+            usuario_id=usuario_de[prof_id], perfis_editados=editados and not resetar_perfis,
+        ))
+        relatorio.anotar("lotacoes", "atualizados", f"{rotulo(*ids)}: {', '.join(mudancas)}")
+
+    saindo = []
+    for ids, (lot_id, _, ativo, _, _) in existentes.items():
+        if ativo and ids not in desejadas and ids not in protegidas and ids[0] not in profs_protegidos:
+            saindo.append(lot_id)
+            relatorio.anotar("lotacoes", "desativados", rotulo(*ids))
+
+    total = len(novas)
+    for feito, lote in enumerate(_lotes(novas, LOTE), start=1):
+        Lotacao.objects.bulk_create(lote)
+        LotacaoPerfil.objects.bulk_create(
+            LotacaoPerfil(municipio_id=municipio_id, lotacao_id=lot.pk, perfil_id=perfil_id)
+            for lot in lote
+            for perfil_id in padrao(lot.cbo)
+        )
+        if progresso:
+            progresso("lotacoes", min(feito * LOTE, total), total)
+    if alteradas:
+        Lotacao.objects.bulk_update(alteradas, ["microarea", "ativo", "usuario_id", "perfis_editados"], batch_size=500)
+    for lote in _lotes(list(refazer_perfis), 10_000):
+        LotacaoPerfil.objects.filter(lotacao_id__in=lote).delete()
+        LotacaoPerfil.objects.bulk_create(
+            (
+                LotacaoPerfil(municipio_id=municipio_id, lotacao_id=lot_id, perfil_id=perfil_id)
+                for lot_id in lote
+                for perfil_id in refazer_perfis[lot_id]
+            ),
+            batch_size=LOTE,
+        )
+    for lote in _lotes(saindo, 10_000):
+        Lotacao.objects.filter(id__in=lote).update(ativo=False)
+
+
+T = TypeVar("T")
+
+
+def _lotes(itens: Iterable[T], tamanho: int) -> Iterator[list[T]]:
+    lote: list[T] = []
+    for item in itens:
+        lote.append(item)
+        if len(lote) == tamanho:
+            yield lote
+            lote = []
+    if lote:
+        yield lote
