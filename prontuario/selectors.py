@@ -1,0 +1,145 @@
+"""Reads of the citizen registry: the one-box search, likely duplicates, one record."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from pec.documentos import cns_valido, cpf_valido, so_digitos
+from pec.models import Lotacao
+from pec.tenancy import assert_owned
+from prontuario import texto
+from prontuario.models import Cidadao
+
+LIMITE_BUSCA = 30
+
+_DATA = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
+_SO_DOCUMENTO = re.compile(r"^[\d.\-\s]+$")
+
+
+@dataclass(frozen=True)
+class Consulta:
+    """What the user typed in the search box, understood."""
+
+    cpf: str = ""
+    cns: str = ""
+    data_nascimento: datetime.date | None = None
+    palavras: tuple[str, ...] = ()
+    erro: str = ""
+
+    @property
+    def vazia(self) -> bool:
+        return not (self.cpf or self.cns or self.data_nascimento or self.palavras)
+
+
+@dataclass
+class ResultadoBusca:
+    consulta: Consulta
+    cidadaos: list[Cidadao] = field(default_factory=list)
+
+
+def consulta_interpretar(entrada: str) -> Consulta:
+    """A CPF (11 digits) or CNS (15), a birth date dd/mm/aaaa, and/or words of the
+    citizen's or the mother's name, in any order."""
+    data = None
+    achada = _DATA.search(entrada)
+    if achada:
+        dia, mes, ano = (int(g) for g in achada.groups())
+        try:
+            data = datetime.date(ano, mes, dia)
+        except ValueError:
+            return Consulta(erro="Data inválida: use dd/mm/aaaa.")
+        entrada = entrada[: achada.start()] + " " + entrada[achada.end():]
+    if entrada.strip() and _SO_DOCUMENTO.match(entrada):
+        digitos = so_digitos(entrada)
+        if len(digitos) == 11 and cpf_valido(digitos):
+            return Consulta(cpf=digitos, data_nascimento=data)
+        if len(digitos) == 15 and cns_valido(digitos):
+            return Consulta(cns=digitos, data_nascimento=data)
+        return Consulta(erro="Números: digite um CPF (11 dígitos) ou um CNS (15 dígitos) válido.")
+    return Consulta(data_nascimento=data, palavras=tuple(texto.palavras(entrada)))
+
+
+def cidadao_buscar(*, lotacao: Lotacao, entrada: str, limite: int = LIMITE_BUSCA) -> ResultadoBusca:
+    """One SQL statement; each result carries `faixa`, its rank:
+
+    0 CPF or CNS; 1 the name starts with the words typed, in that order (the last one may
+    be partial); 2 every word starts a word of the name or social name, in any order;
+    3 every word starts a word of the mother's name; 4 birth date only. A date typed with
+    words restricts every band. Inside a band: alphabetical, then birth date.
+
+    Each band is a LIMITed index scan (see Cidadao.Meta.indexes), so the cost does not grow
+    with the size of the municipality; BENCHMARKS.md has the figures.
+    """
+    consulta = consulta_interpretar(entrada)
+    resultado = ResultadoBusca(consulta=consulta)
+    if consulta.vazia or consulta.erro:
+        return resultado
+    municipio_id = lotacao.municipio_id
+    tabela = Cidadao._meta.db_table
+    base = f"SELECT id, {{faixa}} AS faixa FROM {tabela} WHERE municipio_id = %s AND ativo"
+    faixas: list[str] = []
+    params: list[object] = []
+
+    def faixa(numero: int, condicao: str, valores: list[object], ordenar: bool = True) -> None:
+        sql = base.format(faixa=numero) + " AND " + condicao
+        if consulta.data_nascimento and numero != 4:
+            sql += " AND data_nascimento = %s"
+            valores = [*valores, consulta.data_nascimento]
+        sql += (" ORDER BY busca_nome" if ordenar else "") + " LIMIT %s"
+        faixas.append(f"({sql})")
+        params.extend([municipio_id, *valores, limite])
+
+    if consulta.cpf:
+        faixa(0, "cpf = %s AND cpf <> ''", [consulta.cpf], ordenar=False)
+    elif consulta.cns:
+        faixa(0, "cns = %s AND cns <> ''", [consulta.cns], ordenar=False)
+    elif consulta.palavras:
+        faixa(1, "busca_nome LIKE %s", [" ".join(consulta.palavras) + "%"])
+        faixa(2, "busca_termos @> %s::text[]", [[f"{municipio_id}:{p}" for p in consulta.palavras]])
+        faixa(3, "busca_termos @> %s::text[]", [[f"{municipio_id}~{p}" for p in consulta.palavras]])
+    else:
+        faixa(4, "data_nascimento = %s", [consulta.data_nascimento])
+
+    sql = (
+        f"SELECT c.*, t.faixa FROM (SELECT id, min(faixa) AS faixa FROM ({' UNION ALL '.join(faixas)}) u GROUP BY id) t "
+        f"JOIN {tabela} c ON c.id = t.id ORDER BY t.faixa, c.busca_nome, c.data_nascimento, c.id LIMIT %s"
+    )
+    resultado.cidadaos = list(Cidadao.objects.raw(sql, [*params, limite]))
+    for cidadao in resultado.cidadaos:
+        assert_owned(cidadao, municipio_id)
+    return resultado
+
+
+def cidadao_possiveis_duplicados(
+    *,
+    municipio_id: int,
+    nome: str,
+    data_nascimento: datetime.date,
+    nome_mae: str,
+    excluir_id: int | None = None,
+) -> list[Cidadao]:
+    """Active records with the same name and birth date and, when both know it, the same
+    mother's name (accents, case and particles ignored)."""
+    busca_mae = " ".join(texto.palavras(nome_mae))
+    filtro = Q(municipio_id=municipio_id, ativo=True, data_nascimento=data_nascimento,
+               busca_nome=" ".join(texto.palavras(nome)))
+    if busca_mae:
+        filtro &= Q(busca_mae=busca_mae) | Q(busca_mae="")
+    candidatos = Cidadao.objects.filter(filtro).order_by("busca_nome", "id")
+    if excluir_id is not None:
+        candidatos = candidatos.exclude(pk=excluir_id)
+    return list(candidatos[:10])
+
+
+def cidadao_obter(*, lotacao: Lotacao, cidadao_id: int) -> Cidadao:
+    """The record, if it belongs to the lotação's municipality (404 otherwise)."""
+    cidadao = get_object_or_404(
+        Cidadao.objects.select_related("equipe", "unificado_com"), pk=cidadao_id, municipio_id=lotacao.municipio_id
+    )
+    assert_owned(cidadao, lotacao.municipio_id)
+    return cidadao

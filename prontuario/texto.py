@@ -1,0 +1,80 @@
+"""Name normalisation for search and duplicate detection.
+
+The embedded PostgreSQL has no unaccent/pg_trgm, so folding happens here, in Python, and
+the service stores the folded forms in columns the indexes cover (see Cidadao.busca_*).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Particles ignored when matching words in any order: "maria da silva" must match
+# "silva maria" and a search for "da" alone would match half the municipality.
+PARTICULAS = frozenset({"d", "da", "das", "de", "del", "di", "do", "dos", "du", "e"})
+
+_NAO_LETRA = re.compile(r"[^a-z0-9 ]+")
+_ESPACOS = re.compile(r"\s+")
+
+
+def dobrar(texto: str) -> str:
+    """Lowercase, without accents, apostrophes joined ("D'ÁVILA" -> "davila"), single spaces."""
+    decomposto = unicodedata.normalize("NFKD", texto.casefold())
+    sem_acento = "".join(ch for ch in decomposto if not unicodedata.combining(ch))
+    sem_apostrofo = sem_acento.replace("'", "").replace("\u2019", "").replace("\u2018", "")
+    return _ESPACOS.sub(" ", _NAO_LETRA.sub(" ", sem_apostrofo)).strip()
+
+
+def palavras(texto: str) -> list[str]:
+    """Folded words without particles, in order."""
+    return [p for p in dobrar(texto).split(" ") if p and p not in PARTICULAS]
+
+
+def prefixos(palavra: str) -> list[str]:
+    return [palavra[:n] for n in range(1, len(palavra) + 1)]
+
+
+def termos_busca(*, municipio_id: int, nome: str, nome_social: str, nome_mae: str) -> list[str]:
+    """Keys of the GIN index: every prefix of every word of the citizen's names, and of the
+    mother's name under a different separator.
+
+    Keys carry the municipality ("42:mar") because GIN cannot be composite with a btree
+    column without the btree_gin extension; this keeps each lookup inside one tenant.
+    """
+    proprios = {p for texto in (nome, nome_social) for palavra in palavras(texto) for p in prefixos(palavra)}
+    mae = {p for palavra in palavras(nome_mae) for p in prefixos(palavra)}
+    return sorted([f"{municipio_id}:{p}" for p in proprios] + [f"{municipio_id}~{p}" for p in mae])
+
+
+def nome_normalizado(nome: str) -> str:
+    """Uppercase with single spaces, as the LEDI/CADSUS name rule stores names."""
+    return _ESPACOS.sub(" ", nome).strip().upper()
+
+
+_LETRAS_NOME = re.compile(r"^[A-ZÀ-ÖØ-Ý' ]+$")
+
+
+def erros_nome(nome: str) -> list[str]:
+    """LEDI "Validar nome" (referencias regras/validar_nome.txt), rules 1, 2, 5, 6 and 7.
+
+    Rules 3 and 4 (no double spaces, uppercase) are applied by nome_normalizado.
+    """
+    nome = nome_normalizado(nome).replace("\u2019", "'").replace("\u2018", "'")
+    termos = nome.split(" ")
+    erros = []
+    if len(nome) < 3:
+        erros.append("deve ter pelo menos 3 letras")
+    if len(termos) < 2:
+        erros.append("deve ter nome e sobrenome")
+    if not _LETRAS_NOME.match(nome):
+        erros.append("só pode ter letras, acentos e apóstrofo")
+    if len(termos) >= 2 and len(termos[0]) == 1 and len(termos[1]) == 1:
+        erros.append("o primeiro e o segundo termos não podem ter uma letra só")
+    if len(termos) == 2 and len(termos[0]) <= 2 and len(termos[1]) <= 2:
+        erros.append("com dois termos, eles não podem ter duas letras ou menos")
+    return erros
+
+
+def nome_social_valido(nome: str) -> bool:
+    """LEDI nomeSocial: only letters and apostrophe."""
+    return bool(_LETRAS_NOME.match(nome_normalizado(nome).replace("\u2019", "'").replace("\u2018", "'")))
