@@ -15,5 +15,8 @@ graceful_timeout = 20
 max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
+# gunicorn's control socket sits at one fixed path per user; several instances on one
+# machine (tests, staging) would fight over it, and systemd already controls the process.
+control_socket_disable = True
 # Behind nginx: trust X-Forwarded-* only from the local proxy.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

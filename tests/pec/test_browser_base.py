@@ -47,3 +47,16 @@ def test_health_endpoint_sees_postgresql_redis_and_worker(pec_server):
         body = json.load(response)
         assert response.headers["Cache-Control"].startswith("max-age=0")
     assert body == {"status": "ok", "postgresql": "ok", "redis": "ok", "worker": "ok"}
+
+
+def test_base_layout_stays_light_for_slow_links(pec_server, new_page):
+    """The README promises a base layout of a few KB: one HTML page and one CSS file, no
+    fonts, images or scripts. 1 Mbps moves about 120 KB/s."""
+    page = new_page()
+    responses = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto(pec_server.url + "/conta/login/")
+    page.wait_for_load_state("networkidle")
+    sizes = {response.url.rsplit("/", 1)[-1] or "login": len(response.body()) for response in responses}
+    assert len(sizes) == 2, sizes
+    assert sum(sizes.values()) < 12_000, sizes

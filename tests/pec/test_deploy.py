@@ -76,6 +76,7 @@ def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = production_env(PEC_PRODUCTION="false", DATABASE_URL=database_url_for(dbname), PEC_VAR_DIR=str(tmp_path))
+    del env["ALLOWED_HOSTS"]
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--demo", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=settings.BASE_DIR,
