@@ -325,3 +325,53 @@ class EventoAuditoria(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evento} #{self.sequencia}"
+
+
+class Backup(models.Model):
+    """One backup run, or one verification of a backup file (see pec.backups).
+
+    Installation-level table: a backup holds every municipality.
+    """
+
+    class Origem(models.TextChoices):
+        AUTOMATICO = "automatico", "Automático (noturno)"
+        MANUAL = "manual", "Manual"
+        VERIFICACAO = "verificacao", "Verificação de arquivo"
+
+    class Status(models.TextChoices):
+        EM_ANDAMENTO = "em_andamento", "Em andamento"
+        SUCESSO = "sucesso", "Sucesso"
+        ERRO = "erro", "Erro"
+
+    class Verificacao(models.TextChoices):
+        NAO_VERIFICADO = "nao_verificado", "Não verificado"
+        OK = "ok", "Restaurado e conferido"
+        FALHOU = "falhou", "Falhou"
+
+    origem = models.CharField(max_length=12, choices=Origem.choices, default=Origem.MANUAL)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.EM_ANDAMENTO)
+    iniciado_em = models.DateTimeField("início", default=timezone.now)
+    finalizado_em = models.DateTimeField("fim", null=True, blank=True)
+    arquivo = models.CharField(max_length=500, blank=True)
+    tamanho = models.BigIntegerField("tamanho (bytes)", null=True, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    chave_impressao = models.CharField("impressão digital da chave pública", max_length=64, blank=True)
+    duracao_segundos = models.FloatField("duração do backup (s)", null=True, blank=True)
+    verificacao = models.CharField(
+        "verificação", max_length=16, choices=Verificacao.choices, default=Verificacao.NAO_VERIFICADO
+    )
+    verificado_em = models.DateTimeField(null=True, blank=True)
+    verificacao_segundos = models.FloatField("duração da restauração (s)", null=True, blank=True)
+    verificacao_detalhe = models.TextField(blank=True)
+    copiado_para = models.CharField("cópia no segundo local", max_length=500, blank=True)
+    erro = models.TextField(blank=True)
+    # Summary of the manifest (row total, versions); the full one sits beside the file.
+    manifesto = models.JSONField(default=dict, blank=True)
+    apagado_em = models.DateTimeField("removido pela retenção em", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-iniciado_em"]
+        indexes = [models.Index(fields=["status", "finalizado_em"], name="backup_status_fim")]
+
+    def __str__(self) -> str:
+        return f"backup {self.pk} {self.status}"
