@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from pec.documentos import formatar_cpf
-from pec.models import Equipe, Estabelecimento, Lotacao, Municipio, Profissional, Usuario
+from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Perfil, Profissional, Usuario
+from pec.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
 from pec.tenancy import tenant_context
 
 DEMO_PASSWORD = "demo-pec-2026"
@@ -66,10 +67,11 @@ def seed_demo() -> None:
     for index, (ibge, nome, uf, modo) in enumerate(MUNICIPIOS):
         municipio = Municipio.objects.create(ibge=ibge, nome=nome, uf=uf, modo=modo)
         with tenant_context(municipio.id):
-            _seed_municipio(municipio, usuarios, index)
+            perfis = perfis_garantir_padrao(municipio_id=municipio.id)
+            _seed_municipio(municipio, usuarios, index, perfis)
 
 
-def _seed_municipio(municipio: Municipio, usuarios: dict[str, Usuario], index: int) -> None:
+def _seed_municipio(municipio: Municipio, usuarios: dict[str, Usuario], index: int, perfis: dict[str, Perfil]) -> None:
     ubs = [
         Estabelecimento.objects.create(municipio=municipio, cnes=f"99{index}000{n}", nome=f"UBS {bairro}")
         for n, bairro in enumerate(["Centro", "Jardim das Flores"], start=1)
@@ -90,7 +92,7 @@ def _seed_municipio(municipio: Municipio, usuarios: dict[str, Usuario], index: i
                 cpf=pessoa.cpf,
                 defaults={"usuario": usuarios[pessoa.cpf], "nome": pessoa.nome},
             )
-            Lotacao.objects.create(
+            lotacao = Lotacao.objects.create(
                 municipio=municipio,
                 profissional=profissional,
                 usuario=profissional.usuario,
@@ -98,6 +100,10 @@ def _seed_municipio(municipio: Municipio, usuarios: dict[str, Usuario], index: i
                 equipe=equipe,
                 cbo=pessoa.cbo,
                 microarea="01" if pessoa.cbo == "515105" else "",
+            )
+            LotacaoPerfil.objects.bulk_create(
+                LotacaoPerfil(municipio=municipio, lotacao=lotacao, perfil=perfis[codigo])
+                for codigo in perfis_padrao_para_cbo(pessoa.cbo)
             )
 
 
