@@ -20,7 +20,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import psycopg
@@ -28,6 +28,7 @@ from axes.helpers import get_client_ip_address
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -363,3 +364,40 @@ def conectar_sinais() -> None:
     conta.password_reset.connect(_ao_redefinir_senha, dispatch_uid="pec.audit.senha_redefinida")
     mfa.authenticator_added.connect(_ao_adicionar_mfa, dispatch_uid="pec.audit.mfa_ativado")
     mfa.authenticator_removed.connect(_ao_remover_mfa, dispatch_uid="pec.audit.mfa_desativado")
+
+
+# --- Selector of the audit page ---------------------------------------------------------
+
+
+def eventos_auditoria(
+    *,
+    municipio_id: int,
+    usuario: str = "",
+    cidadao_id: int | None = None,
+    de: date | None = None,
+    ate: date | None = None,
+    evento: str = "",
+) -> QuerySet[EventoAuditoria]:
+    """A municipality's events, newest first. `usuario` is a CPF (with or without
+    punctuation; also matches the login typed in failed attempts) or part of a name."""
+    eventos = EventoAuditoria.objects.filter(municipio_id=municipio_id).select_related("usuario")
+    if usuario:
+        cpf = re.sub(r"\D", "", usuario)
+        if len(cpf) == 11 and not re.search(r"[A-Za-zÀ-ÿ]", usuario):
+            eventos = eventos.filter(Q(usuario__cpf=cpf) | Q(cpf_informado__in=[cpf, usuario.strip()]))
+        else:
+            eventos = eventos.filter(usuario__nome__icontains=usuario.strip())
+    if cidadao_id is not None:
+        eventos = eventos.filter(cidadao_id=cidadao_id)
+    if de is not None:
+        eventos = eventos.filter(criado_em__gte=_inicio_do_dia(de))
+    if ate is not None:
+        eventos = eventos.filter(criado_em__lt=_inicio_do_dia(ate + timedelta(days=1)))
+    if evento:
+        eventos = eventos.filter(evento=evento)
+    return eventos.order_by("-criado_em", "-id")
+
+
+def _inicio_do_dia(dia: date) -> datetime:
+    """Midnight of a local (installation time zone) date: the admin thinks in local days."""
+    return timezone.make_aware(datetime.combine(dia, time.min))

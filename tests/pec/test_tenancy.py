@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import DataError, ProgrammingError, connection, transaction
 
 from pec import tasks
+from pec.audit import audit_event
 from pec.models import Estabelecimento
 from pec.tenancy import TenantModel, tenant_context
 from tests import factories
@@ -25,9 +26,24 @@ def tenant_tables() -> list[str]:
 
 
 def count(table: str) -> int:
+    """Rows of municipalities (the audit trail's installation rows have municipio_id NULL)."""
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT count(*) FROM "{table}"')
+        cursor.execute(f'SELECT count(*) FROM "{table}" WHERE municipio_id IS NOT NULL')
         return cursor.fetchone()[0]
+
+
+OWN_POLICIES = {"pec_eventoauditoria": "auditoria_cadeia"}
+
+
+def has_forced_policy(table: str, policy: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_class c JOIN pg_policy p ON p.polrelid = c.oid "
+            "WHERE c.relname = %s AND p.polname = %s",
+            [table, policy],
+        )
+        row = cursor.fetchone()
+        return bool(row and row[0])
 
 
 @pytest.fixture
@@ -38,6 +54,10 @@ def two_municipios():
     charlie = factories.usuario("Charlie")
     factories.lotacao(a, alice)
     factories.lotacao(b, charlie)
+    for municipio in (a, b):
+        with tenant_context(municipio.id):
+            audit_event(evento="admin_alteracao", o_que="municipal row for the checks below")
+    audit_event(evento="login_falha", cpf_informado="installation row")
     return a, b
 
 
@@ -59,9 +79,13 @@ def test_every_table_with_municipio_id_has_forced_policy():
         cursor.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND c.relrowsecurity AND c.relforcerowsecurity "
-            "AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_isolation')"
+            "AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = %s)",
+            ["tenant_isolation"],
         )
         protected = {row[0] for row in cursor.fetchall()}
+    # The audit trail has its own policy (its installation chain has municipio_id NULL);
+    # tests/pec/test_audit.py and test_no_tenant_set_sees_no_rows check what it shows.
+    protected |= {table for table, policy in OWN_POLICIES.items() if has_forced_policy(table, policy)}
     assert [t for t in tables if t not in protected] == []
 
 
@@ -85,7 +109,7 @@ def test_tenant_set_sees_only_its_rows(two_municipios):
             assert [row[0] for row in cursor.fetchall()] == [a.id]
         for table in tenant_tables():
             with connection.cursor() as cursor:
-                cursor.execute(f'SELECT count(*) FROM "{table}" WHERE municipio_id <> %s', [a.id])
+                cursor.execute(f'SELECT count(*) FROM "{table}" WHERE municipio_id IS DISTINCT FROM %s', [a.id])
                 assert cursor.fetchone()[0] == 0, table
 
 
@@ -153,3 +177,27 @@ def test_celery_task_of_a_cannot_read_b(two_municipios):
     resumo = tasks.municipio_resumo.apply(kwargs={"municipio_id": a.id}).get()
     assert resumo["estabelecimentos"] == 1
     assert resumo["municipios_vistos"] == [a.id]
+
+
+def test_nested_tenant_context_restores_the_enclosing_tenant(two_municipios):
+    a, b = two_municipios
+    with tenant_context(a.id):
+        with tenant_context(b.id):
+            assert list(Estabelecimento.objects.values_list("municipio_id", flat=True)) == [b.id]
+        assert list(Estabelecimento.objects.values_list("municipio_id", flat=True)) == [a.id]
+
+
+def test_fan_out_queues_one_task_per_active_municipality(two_municipios):
+    a, b = two_municipios
+    factories.municipio("Inativo", ativo=False)
+
+    class Recorder:
+        calls: list[dict] = []
+
+        def delay(self, **kwargs):
+            self.calls.append(kwargs)
+
+    recorder = Recorder()
+    assert tasks.fan_out(recorder, competencia="202611") == 2
+    assert sorted(call["municipio_id"] for call in recorder.calls) == sorted([a.id, b.id])
+    assert {call["competencia"] for call in recorder.calls} == {"202611"}

@@ -1,0 +1,602 @@
+"""The audit trail: chained, append-only for everyone, verifiable, and shown to each
+municipality's administrator only for their own municipality.
+
+Most tests run in the usual per-test transaction. Those that need other connections
+(concurrency, the owner, verify_audit) commit their rows from a separate thread and the
+`committed` fixture removes them afterwards as the administrative superuser.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, timedelta
+from typing import Any, TypeVar
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
+from django.db import DataError, ProgrammingError, connection, connections, transaction
+from django.test import Client, RequestFactory
+from django.utils import timezone
+
+from pec import audit
+from pec.identity import SESSION_LOTACAO, SESSION_MUNICIPIO
+from pec.models import EventoAuditoria, LotacaoPerfil, Municipio, Perfil, Usuario
+from pec.permissoes import PERFIS_PADRAO
+from pec.tenancy import tenant_context
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+T = TypeVar("T")
+SENHA = "senha-forte-123"
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def pedido(usuario: Usuario, lotacao: Any = None, *, ip: str = "10.0.0.7", request_id: str = "req-0000001") -> Any:
+    request = RequestFactory().get("/", REMOTE_ADDR=ip)
+    request.user = usuario
+    request.lotacao = lotacao
+    request.request_id = request_id
+    return request
+
+
+def cadeia(municipio_id: int | None) -> list[EventoAuditoria]:
+    return list(EventoAuditoria.objects.filter(municipio_id=municipio_id).order_by("sequencia"))
+
+
+def em_outra_conexao(funcao: Callable[[], T]) -> T:
+    """Run `funcao` in a thread: its own Django connection, autocommit, so it commits."""
+    resultado: list[Any] = []
+
+    def alvo() -> None:
+        try:
+            resultado.append(funcao())
+        except BaseException as exc:  # handed back to the test
+            resultado.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=alvo)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "thread did not finish"
+    if isinstance(resultado[0], BaseException):
+        raise resultado[0]
+    return resultado[0]
+
+
+def conectar(papel: str) -> psycopg.Connection:
+    """A psycopg connection to the test database as one of the roles, or the admin."""
+    banco = connection.settings_dict
+    if papel == "admin":
+        usuario, senha = settings.DB_ADMIN.get("USER"), settings.DB_ADMIN.get("PASSWORD")
+    else:
+        usuario, senha = settings.DB_ROLES[papel]["USER"], settings.DB_ROLES[papel]["PASSWORD"]
+    conn = psycopg.connect(
+        dbname=banco["NAME"], host=banco["HOST"] or None, port=banco["PORT"] or None,
+        user=usuario or None, password=senha or None, autocommit=True,
+    )
+    # A mistake that waits on the test's own transaction fails instead of hanging.
+    conn.execute("SET lock_timeout = '10s'")
+    return conn
+
+
+def adulterar(sql: str, params: list[Any], *, municipio_id: int | None) -> None:
+    """What an owner bent on hiding something can do: disable the triggers, change the
+    table, enable them again, all in one transaction."""
+    with conectar("owner") as conn, conn.transaction():
+        conn.execute("ALTER TABLE pec_eventoauditoria DISABLE TRIGGER USER")
+        conn.execute("SELECT set_config('app.municipio', %s, true)", [str(municipio_id or "")])
+        conn.execute(sql, params)
+        conn.execute("ALTER TABLE pec_eventoauditoria ENABLE TRIGGER USER")
+
+
+@pytest.fixture
+def committed() -> Iterator[dict[str, list[int]]]:
+    with conectar("admin") as conn:
+        ultimo = conn.execute("SELECT coalesce(max(id), 0) FROM pec_eventoauditoria").fetchone()[0]
+    criados: dict[str, list[int]] = {"municipios": [], "usuarios": []}
+    yield criados
+    with conectar("admin") as conn, conn.transaction():
+        # Replica mode skips the append-only triggers for this session only.
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute("DELETE FROM pec_eventoauditoria WHERE id > %s", [ultimo])
+        conn.execute("DELETE FROM pec_municipio WHERE id = ANY(%s)", [criados["municipios"]])
+        conn.execute("DELETE FROM pec_usuario WHERE id = ANY(%s)", [criados["usuarios"]])
+
+
+def municipio_commitado(criados: dict[str, list[int]], nome: str = "Commitado") -> Municipio:
+    municipio = em_outra_conexao(lambda: factories.municipio(nome))
+    criados["municipios"].append(municipio.id)
+    return municipio
+
+
+def eventos_commitados(municipio_id: int | None, quantos: int) -> None:
+    def gravar() -> None:
+        for n in range(quantos):
+            if municipio_id is None:
+                audit.audit_event(evento="admin_alteracao", o_que=f"evento {n}")
+            else:
+                with tenant_context(municipio_id):
+                    audit.audit_event(evento="admin_alteracao", o_que=f"evento {n}", detalhes={"n": n, "ç": "ã"})
+
+    em_outra_conexao(gravar)
+
+
+def verificar() -> list[str]:
+    with conectar("backup") as conn:
+        return audit.verificar_cadeias(conn)
+
+
+# --- the chain -------------------------------------------------------------------------
+
+
+def test_chain_links_every_event_of_a_municipality():
+    a, b = factories.municipio("A"), factories.municipio("B")
+    alice = factories.usuario("Alice")
+    with tenant_context(a.id):
+        for n in range(25):
+            audit.audit_event(evento="admin_alteracao", usuario=alice, o_que=f"alteração {n}", detalhes={"n": n})
+    with tenant_context(b.id):
+        audit.audit_event(evento="admin_alteracao", o_que="em B")
+    audit.audit_event(evento="login_falha", cpf_informado="00000000000")
+
+    with tenant_context(a.id):
+        eventos = cadeia(a.id)
+    assert [e.sequencia for e in eventos] == list(range(1, 26))
+    assert eventos[0].hash_anterior == audit.GENESIS
+    for anterior, atual in zip(eventos, eventos[1:]):
+        assert atual.hash_anterior == anterior.hash
+    for evento in eventos:
+        campos = {nome: getattr(evento, nome) for nome in audit._CAMPOS}
+        assert audit.calcular_hash(campos, evento.hash_anterior) == evento.hash
+    with tenant_context(b.id):
+        assert [(e.sequencia, e.hash_anterior) for e in cadeia(b.id)] == [(1, audit.GENESIS)]
+    assert [(e.sequencia, e.evento) for e in cadeia(None)] == [(1, "login_falha")]
+
+
+def test_canonical_record_is_sorted_compact_utf8_with_utc_time():
+    quando = timezone.now().replace(microsecond=123456)
+    campos = {nome: None for nome in audit._CAMPOS} | {"criado_em": quando, "o_que": "vacinação", "detalhes": {"b": 1, "a": 2}}
+    texto = audit.canonico(campos)
+    assert '"o_que":"vacinação"' in texto
+    assert '"detalhes":{"a":2,"b":1}' in texto
+    assert f'"criado_em":"{quando.astimezone(UTC).isoformat()}"' in texto
+    assert texto.index('"cidadao_id"') < texto.index('"criado_em"') < texto.index('"evento"')
+    outro = audit.calcular_hash(campos | {"o_que": "vacinacao"}, audit.GENESIS)
+    assert audit.calcular_hash(campos, audit.GENESIS) != outro
+
+
+def test_event_takes_user_lotacao_ip_and_request_id_from_the_request():
+    a = factories.municipio("A")
+    alice = factories.usuario("Alice")
+    lotacao = factories.lotacao(a, alice)
+    with tenant_context(a.id):
+        evento = audit.audit_read(
+            request=pedido(alice, lotacao, ip="203.0.113.9", request_id="abc123def456"),
+            cidadao_id=42,
+            o_que="folha de rosto",
+        )
+    assert (evento.evento, evento.municipio_id, evento.usuario_id, evento.lotacao_id) == (
+        "leitura_prontuario", a.id, alice.id, lotacao.id,
+    )
+    assert (evento.cidadao_id, evento.o_que, evento.ip, evento.request_id) == (42, "folha de rosto", "203.0.113.9", "abc123def456")
+
+
+def test_reading_a_record_without_a_lotacao_is_refused():
+    alice = factories.usuario("Alice")
+    with pytest.raises(PermissionDenied):
+        audit.audit_read(request=pedido(alice), cidadao_id=1, o_que="folha de rosto")
+
+
+def test_event_for_another_chain_is_appended_there_and_the_tenant_put_back():
+    a, b = factories.municipio("A"), factories.municipio("B")
+    admin = factories.usuario("Admin", administrador_instalacao=True)
+    lotacao = factories.lotacao(a, admin)
+    with tenant_context(a.id):
+        audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao))
+        evento = audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao), municipio_id=b.id)
+        assert [e.municipio_id for e in EventoAuditoria.objects.all()] == [a.id]  # still A's scope
+    assert (evento.municipio_id, evento.sequencia, evento.usuario_id) == (b.id, 1, admin.id)
+    assert evento.lotacao_id is None  # a lotação of A means nothing in B's chain
+    with tenant_context(b.id):
+        assert cadeia(b.id) == [evento]
+
+
+def test_a_failed_audit_write_fails_the_caller():
+    alice = factories.usuario("Alice")
+    with pytest.raises(DataError):
+        with transaction.atomic():
+            audit.audit_event(evento="x" * 41, usuario=alice)  # longer than the column
+
+
+# --- append-only ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sql", ["UPDATE pec_eventoauditoria SET o_que = 'x'", "DELETE FROM pec_eventoauditoria", "TRUNCATE pec_eventoauditoria"]
+)
+def test_app_role_cannot_change_or_remove_events(sql):
+    audit.audit_event(evento="login_falha", cpf_informado="1")
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert EventoAuditoria.objects.count() == 1
+
+
+def test_app_role_may_only_insert_and_select():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT privilege_type FROM information_schema.role_table_grants "
+            "WHERE table_name = 'pec_eventoauditoria' AND grantee = current_user ORDER BY 1"
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["INSERT", "SELECT"]
+
+
+def test_triggers_refuse_update_delete_and_truncate_even_to_the_owner(committed):
+    eventos_commitados(None, 2)
+    with conectar("owner") as conn:
+        for sql in (
+            "UPDATE pec_eventoauditoria SET o_que = 'apagado'",
+            "DELETE FROM pec_eventoauditoria",
+            "TRUNCATE pec_eventoauditoria",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+                conn.execute(sql)
+        # The owner saw the rows (the policy shows installation rows with no tenant set),
+        # so the row triggers did fire; nothing changed.
+        assert conn.execute("SELECT count(*), min(o_que) FROM pec_eventoauditoria").fetchone() == (2, "evento 0")
+    assert verificar() == []
+
+
+# --- concurrency ---------------------------------------------------------------------------
+
+
+def test_concurrent_appends_never_fork_the_chain(committed):
+    municipio = municipio_commitado(committed)
+    largada = threading.Barrier(2)
+    falhas: list[BaseException] = []
+
+    def escrever(nome: str) -> None:
+        try:
+            largada.wait(timeout=10)
+            for n in range(20):
+                with tenant_context(municipio.id):
+                    audit.audit_event(evento="admin_alteracao", o_que=f"{nome} {n}")
+        except BaseException as exc:
+            falhas.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=escrever, args=(nome,)) for nome in ("t1", "t2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert falhas == []
+    with conectar("backup") as conn:
+        linhas = conn.execute(
+            "SELECT sequencia, o_que FROM pec_eventoauditoria WHERE municipio_id = %s ORDER BY sequencia", [municipio.id]
+        ).fetchall()
+        assert [seq for seq, _ in linhas] == list(range(1, 41))
+        assert {o_que.split()[0] for _, o_que in linhas} == {"t1", "t2"}
+        assert audit.verificar_cadeias(conn) == []
+
+
+def test_an_append_waits_for_the_open_transaction_of_the_previous_one(committed):
+    municipio = municipio_commitado(committed)
+    primeiro_gravou, liberar = threading.Event(), threading.Event()
+    sequencias: dict[str, int] = {}
+
+    def primeiro() -> None:
+        try:
+            with tenant_context(municipio.id):
+                sequencias["primeiro"] = audit.audit_event(evento="admin_alteracao").sequencia
+                primeiro_gravou.set()
+                liberar.wait(timeout=20)  # the request goes on, its transaction still open
+        finally:
+            connections.close_all()
+
+    def segundo() -> None:
+        try:
+            with tenant_context(municipio.id):
+                sequencias["segundo"] = audit.audit_event(evento="admin_alteracao").sequencia
+        finally:
+            connections.close_all()
+
+    t1 = threading.Thread(target=primeiro)
+    t1.start()
+    assert primeiro_gravou.wait(timeout=20)
+    t2 = threading.Thread(target=segundo)
+    t2.start()
+    t2.join(timeout=1)
+    assert t2.is_alive(), "the second append must wait for the chain head"
+    liberar.set()
+    t1.join(timeout=20)
+    t2.join(timeout=20)
+    assert sequencias == {"primeiro": 1, "segundo": 2}
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+def test_verify_audit_names_the_first_altered_row(committed, capsys):
+    municipio = municipio_commitado(committed)
+    eventos_commitados(municipio.id, 6)
+    eventos_commitados(None, 2)
+    call_command("verify_audit")
+    saida = capsys.readouterr().out
+    assert f"municipio {municipio.id}: OK (6 events" in saida
+    assert "instalacao: OK (2 events" in saida
+
+    with conectar("backup") as conn:
+        ids = dict(conn.execute(
+            "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
+        ).fetchall())
+    adulterar("UPDATE pec_eventoauditoria SET o_que = 'nada aconteceu' WHERE id = ANY(%s)",
+              [[ids[3], ids[5]]], municipio_id=municipio.id)
+
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("verify_audit")
+    saida = capsys.readouterr()
+    assert f"municipio {municipio.id}: row seq 3 (id {ids[3]}) hash mismatch" in saida.err
+    assert f"seq 5" not in saida.err  # only the first broken link of the chain
+    assert "instalacao: OK (2 events" in saida.out
+
+
+def test_a_deleted_row_is_a_sequence_gap(committed):
+    municipio = municipio_commitado(committed)
+    eventos_commitados(municipio.id, 4)
+    with conectar("backup") as conn:
+        ids = dict(conn.execute(
+            "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
+        ).fetchall())
+    adulterar("DELETE FROM pec_eventoauditoria WHERE id = %s", [ids[3]], municipio_id=municipio.id)
+    assert verificar() == [
+        f"municipio {municipio.id}: sequence gap after seq 2 (id {ids[2]}): next row is seq 4 (id {ids[4]}), expected seq 3"
+    ]
+
+
+def test_a_rewritten_chain_tail_does_not_link(committed):
+    municipio = municipio_commitado(committed)
+    eventos_commitados(municipio.id, 3)
+    with conectar("backup") as conn:
+        ids = dict(conn.execute(
+            "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
+        ).fetchall())
+    adulterar("UPDATE pec_eventoauditoria SET hash_anterior = repeat('1', 64) WHERE id = %s", [ids[2]],
+              municipio_id=municipio.id)
+    assert verificar() == [f"municipio {municipio.id}: row seq 2 (id {ids[2]}) does not link to the previous row's hash"]
+
+
+def test_chain_heads_for_off_host_copies(committed):
+    municipio = municipio_commitado(committed)
+    eventos_commitados(municipio.id, 3)
+    eventos_commitados(None, 1)
+    with conectar("backup") as conn:
+        cabecas = audit.cabecas_das_cadeias(conn)
+        ultimo = conn.execute(
+            "SELECT hash FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia = 3", [municipio.id]
+        ).fetchone()[0]
+    assert cabecas[str(municipio.id)] == {"sequencia": 3, "hash": ultimo}
+    assert cabecas["instalacao"]["sequencia"] == 1
+
+
+def test_verification_refuses_to_vouch_for_what_it_cannot_see(committed):
+    with conectar("app") as conn:
+        assert audit.verificar_cadeias(conn) == [
+            f"role {settings.DB_ROLES['app']['USER']} is subject to row-level security: it cannot see every chain"
+        ]
+
+
+# --- authentication events -------------------------------------------------------------
+
+
+def eventos_de_login() -> list[tuple[str, int | None, str]]:
+    return [(e.evento, e.usuario_id, e.cpf_informado) for e in cadeia(None)]
+
+
+def test_login_failure_success_and_logout_are_recorded():
+    alice = factories.usuario("Alice")
+    cliente = Client(REMOTE_ADDR="198.51.100.4")
+    cliente.post("/conta/login/", {"login": alice.cpf, "password": "errada-errada"})
+    cliente.post("/conta/login/", {"login": "52998224725", "password": "errada-errada"})
+    resposta = cliente.post("/conta/login/", {"login": alice.cpf, "password": SENHA})
+    assert resposta.status_code == 302
+    cliente.post("/conta/logout/")
+    assert eventos_de_login() == [
+        ("login_falha", alice.id, alice.cpf),
+        ("login_falha", None, "52998224725"),
+        ("login_sucesso", alice.id, ""),
+        ("logout", alice.id, ""),
+    ]
+    assert {e.ip for e in cadeia(None)} == {"198.51.100.4"}
+    assert len({e.request_id for e in cadeia(None)}) == 4
+
+
+def test_lockout_is_recorded(settings):
+    settings.AXES_LOCKOUT_TEMPLATE = None
+    alice = factories.usuario("Alice")
+    cliente = Client(REMOTE_ADDR="198.51.100.5")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        cliente.post("/conta/login/", {"login": alice.cpf, "password": "errada-errada"})
+    eventos = [evento for evento, _, _ in eventos_de_login()]
+    assert eventos.count("login_falha") == settings.AXES_FAILURE_LIMIT
+    assert eventos.count("bloqueio") == 1
+    bloqueio = EventoAuditoria.objects.get(evento="bloqueio")
+    assert (bloqueio.usuario_id, bloqueio.cpf_informado, bloqueio.ip) == (alice.id, alice.cpf, "198.51.100.5")
+
+
+def test_request_id_comes_from_nginx_when_sane():
+    alice = factories.usuario("Alice")
+    resposta = Client().post("/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="0123456789abcdef")
+    assert resposta["X-Request-ID"] == "0123456789abcdef"
+    resposta = Client().post("/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="<script> x")
+    assert resposta["X-Request-ID"] != "<script> x" and len(resposta["X-Request-ID"]) == 32
+    assert [e.request_id for e in cadeia(None)] == ["0123456789abcdef", resposta["X-Request-ID"]]
+
+
+def test_password_and_mfa_signals_are_recorded():
+    from allauth.account.signals import password_changed, password_reset
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.signals import authenticator_added, authenticator_removed
+
+    a = factories.municipio("A")
+    alice = factories.usuario("Alice")
+    lotacao = factories.lotacao(a, alice)
+    request = pedido(alice, lotacao)
+    totp = Authenticator(user=alice, type=Authenticator.Type.TOTP)
+    with tenant_context(a.id):
+        password_changed.send(sender=Usuario, request=request, user=alice)
+        authenticator_added.send(sender=Authenticator, request=request, user=alice, authenticator=totp)
+        authenticator_removed.send(sender=Authenticator, request=request, user=alice, authenticator=totp)
+        assert [(e.evento, e.detalhes) for e in cadeia(a.id)] == [
+            ("senha_alterada", {}), ("mfa_ativado", {"tipo": "totp"}), ("mfa_desativado", {"tipo": "totp"}),
+        ]
+    password_reset.send(sender=Usuario, request=pedido(alice), user=alice)  # "Esqueci minha senha": no lotação
+    assert [e.evento for e in cadeia(None)] == ["senha_redefinida"]
+
+
+# --- the audit page ------------------------------------------------------------------------
+
+
+def dar_perfil(lotacao: Any, codigo: str) -> None:
+    nome, permissoes = PERFIS_PADRAO[codigo]
+    with tenant_context(lotacao.municipio_id):
+        perfil, _ = Perfil.objects.get_or_create(
+            municipio_id=lotacao.municipio_id, codigo=codigo, defaults={"nome": nome, "permissoes": permissoes}
+        )
+        LotacaoPerfil.objects.create(municipio_id=lotacao.municipio_id, lotacao=lotacao, perfil=perfil)
+
+
+def entrar(usuario: Usuario, lotacao: Any) -> Client:
+    cliente = Client()
+    cliente.force_login(usuario)
+    sessao = cliente.session
+    sessao[SESSION_LOTACAO] = lotacao.id
+    sessao[SESSION_MUNICIPIO] = lotacao.municipio_id
+    sessao.save()
+    return cliente
+
+
+@pytest.fixture
+def alice_bob_charlie():
+    """Alice administers A, Bob is a doctor in A, Charlie administers B."""
+    a, b = factories.municipio("A"), factories.municipio("B")
+    alice, bob, charlie = factories.usuario("Alice Admin"), factories.usuario("Bob Médico"), factories.usuario("Charlie")
+    lotacoes = {
+        "alice": factories.lotacao(a, alice, cbo="131210"),
+        "bob": factories.lotacao(a, bob),
+        "charlie": factories.lotacao(b, charlie, cbo="131210"),
+    }
+    dar_perfil(lotacoes["alice"], "admin_municipal")
+    dar_perfil(lotacoes["bob"], "medico")
+    dar_perfil(lotacoes["charlie"], "admin_municipal")
+    with tenant_context(a.id):
+        audit.audit_read(request=pedido(bob, lotacoes["bob"]), cidadao_id=101, o_que="folha de rosto de A")
+        audit.audit_event(evento="admin_alteracao", request=pedido(alice, lotacoes["alice"]), o_que="=HYPERLINK(\"x\")")
+    with tenant_context(b.id):
+        audit.audit_read(request=pedido(charlie, lotacoes["charlie"]), cidadao_id=202, o_que="folha de rosto de B")
+    return {"a": a, "b": b, "alice": alice, "bob": bob, "charlie": charlie, **{f"lot_{k}": v for k, v in lotacoes.items()}}
+
+
+def test_audit_page_needs_the_permission(alice_bob_charlie):
+    d = alice_bob_charlie
+    assert entrar(d["bob"], d["lot_bob"]).get("/auditoria/").status_code == 403
+    assert entrar(d["bob"], d["lot_bob"]).get("/auditoria/?formato=csv").status_code == 403
+    anonimo = Client().get("/auditoria/")
+    assert anonimo.status_code == 302 and "/conta/login/" in anonimo["Location"]
+
+
+def test_admin_sees_only_her_municipality(alice_bob_charlie):
+    d = alice_bob_charlie
+    pagina = entrar(d["alice"], d["lot_alice"]).get("/auditoria/").content.decode()
+    assert "folha de rosto de A" in pagina and "Bob Médico" in pagina
+    assert "folha de rosto de B" not in pagina
+    pagina = entrar(d["charlie"], d["lot_charlie"]).get("/auditoria/").content.decode()
+    assert "folha de rosto de B" in pagina and "folha de rosto de A" not in pagina
+    pagina = entrar(d["charlie"], d["lot_charlie"]).get("/auditoria/?cidadao=101").content.decode()
+    assert "0 eventos encontrados" in pagina
+
+
+def test_filters(alice_bob_charlie):
+    d = alice_bob_charlie
+    cliente = entrar(d["alice"], d["lot_alice"])
+
+    def linhas(query: str) -> list[str]:
+        resposta = cliente.get("/auditoria/" + query)
+        assert resposta.status_code == 200
+        # The page's own consultations are in the trail too; leave them out here.
+        return [evento.o_que for evento, _, _ in resposta.context["linhas"] if evento.evento != "auditoria_consulta"]
+
+    assert linhas("?cidadao=101") == ["folha de rosto de A"]
+    assert linhas("?evento=leitura_prontuario") == ["folha de rosto de A"]
+    assert linhas(f"?usuario={d['bob'].cpf}") == ["folha de rosto de A"]
+    assert linhas("?usuario=bob") == ["folha de rosto de A"]
+    assert linhas("?usuario=ninguém") == []
+    hoje = timezone.localdate()
+    assert "folha de rosto de A" in linhas(f"?de={hoje:%Y-%m-%d}&ate={hoje:%Y-%m-%d}")
+    assert linhas(f"?de={hoje + timedelta(days=1):%Y-%m-%d}") == []
+    assert linhas(f"?ate={hoje - timedelta(days=1):%Y-%m-%d}") == []
+    assert "A data inicial é posterior à final." in cliente.get(
+        f"/auditoria/?de={hoje:%Y-%m-%d}&ate={hoje - timedelta(days=1):%Y-%m-%d}"
+    ).content.decode()
+
+
+def test_page_is_paginated(alice_bob_charlie):
+    d = alice_bob_charlie
+    with tenant_context(d["a"].id):
+        for n in range(60):
+            audit.audit_event(evento="admin_alteracao", usuario=d["alice"], o_que=f"lote {n}")
+    cliente = entrar(d["alice"], d["lot_alice"])
+    primeira = cliente.get("/auditoria/?evento=admin_alteracao")
+    assert len(primeira.context["linhas"]) == 50
+    segunda = cliente.get("/auditoria/?evento=admin_alteracao&pagina=2")
+    assert len(segunda.context["linhas"]) == 11
+    assert "Página 2 de 2" in segunda.content.decode()
+
+
+def test_viewing_and_exporting_are_audited(alice_bob_charlie):
+    d = alice_bob_charlie
+    cliente = entrar(d["alice"], d["lot_alice"])
+    cliente.get("/auditoria/?evento=leitura_prontuario")
+    b"".join(cliente.get("/auditoria/?formato=csv&cidadao=101").streaming_content)
+    with tenant_context(d["a"].id):
+        registros = [
+            (e.evento, e.usuario_id, e.lotacao_id, e.detalhes["filtros"])
+            for e in cadeia(d["a"].id) if e.evento.startswith("auditoria_")
+        ]
+    vazio = {"usuario": "", "cidadao_id": None, "de": None, "ate": None, "evento": ""}
+    assert registros == [
+        ("auditoria_consulta", d["alice"].id, d["lot_alice"].id, vazio | {"evento": "leitura_prontuario"}),
+        ("auditoria_exportacao", d["alice"].id, d["lot_alice"].id, vazio | {"cidadao_id": 101}),
+    ]
+
+
+def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
+    d = alice_bob_charlie
+    resposta = entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv")
+    assert resposta["Content-Type"].startswith("text/csv")
+    assert "attachment" in resposta["Content-Disposition"]
+    texto = b"".join(resposta.streaming_content).decode("utf-8")
+    assert texto.startswith("\ufeff")
+    linhas = list(csv.reader(io.StringIO(texto.lstrip("\ufeff")), delimiter=";"))
+    assert linhas[0][:3] == ["data e hora", "evento", "usuário"]
+    por_o_que = {linha[7]: linha for linha in linhas[1:]}
+    assert "folha de rosto de B" not in por_o_que
+    leitura = por_o_que["folha de rosto de A"]
+    assert leitura[1:4] == ["Acesso ao prontuário", "Bob Médico", d["bob"].cpf]
+    assert leitura[6] == "101"
+    # A formula typed by someone is exported as text.
+    assert "'=HYPERLINK(\"x\")" in por_o_que
+    # Only what was asked for.
+    resposta = entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv&cidadao=101")
+    linhas = list(csv.reader(io.StringIO(b"".join(resposta.streaming_content).decode().lstrip("\ufeff")), delimiter=";"))
+    assert [linha[7] for linha in linhas[1:]] == ["folha de rosto de A"]
