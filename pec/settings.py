@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Before the tenant: an expired session is logged out before any tenant is set.
+    "pec.sessao.SessionTimeoutMiddleware",
     # Last: wraps the view in the request transaction and sets the tenant in it.
     "pec.tenancy.TenantMiddleware",
 ]
@@ -102,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "pec.acesso.contexto",
             ],
         },
     },
@@ -156,7 +159,10 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "America/Sao_Paulo"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Retries of outgoing e-mail (pec.email): a lost task or a dead worker only delays a message.
+    "email-varrer": {"task": "pec.email.email_varrer", "schedule": 60.0},
+}
 
 # --- Identity -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "pec.Usuario"
@@ -187,6 +193,16 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_ADAPTER = "pec.identity.AccountAdapter"
 ACCOUNT_RATE_LIMITS = False  # lockout is django-axes', which knows the real client IP
+ACCOUNT_FORMS = {"login": "pec.identity.LoginForm"}  # CPF with or without punctuation
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "PEC: "
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="PEC")
+# Accounts come from CNES with an e-mail nobody verified through allauth; TOTP does not
+# depend on e-mail, so enrolment must not wait for a verification that never happens.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# Session limits while no lotação is active (each municipality sets its own).
+PEC_SESSAO_OCIOSA_MINUTOS = env.int("PEC_SESSAO_OCIOSA_MINUTOS", default=30)
+PEC_SESSAO_MAXIMA_HORAS = env.int("PEC_SESSAO_MAXIMA_HORAS", default=12)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -200,9 +216,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 AXES_LOCKOUT_TEMPLATE = "account/bloqueado.html"
+# allauth authenticates with `username`, the form posts `login`: count the CPF digits.
+AXES_USERNAME_CALLABLE = "pec.identity.axes_username"
+# django-ipware is not installed, so axes would fall back to REMOTE_ADDR (nginx's
+# address behind the proxy): take the client from X-Forwarded-For per PROXY_COUNT.
+AXES_CLIENT_IP_CALLABLE = "pec.acesso.ip_cliente"
 
 # --- E-mail (the SMTP server itself is configured per installation in the app) ----------
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# Every message goes through the queue in pec.email (SMTP settings live in the database).
+EMAIL_BACKEND = "pec.email.FilaEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="pec@localhost")
 
 # --- Internationalisation -------------------------------------------------------------

@@ -35,3 +35,7 @@ def municipio_resumo(*, municipio_id: int) -> dict[str, Any]:
         # What the database let this task see, whatever the ORM asked for.
         "municipios_vistos": sorted(set(Estabelecimento.objects.values_list("municipio_id", flat=True))),
     }
+
+
+# Tasks defined next to their service; imported here so the worker registers them.
+from pec.email import email_enviar_task, email_varrer  # noqa: E402, F401

@@ -1,10 +1,28 @@
 from django.urls import include, path
 
-from pec import audit_views, views
+from pec import audit_views, views, views_admin
 
 urlpatterns = [
     path("", views.inicio, name="inicio"),
     path("saude/", views.saude, name="saude"),
     path("auditoria/", audit_views.auditoria, name="auditoria"),
     path("conta/", include("allauth.urls")),
+    path("lotacao/", views.lotacao_escolher, name="lotacao_escolher"),
+    path("administracao/profissionais/", views_admin.profissionais, name="admin_profissionais"),
+    path("administracao/profissionais/<int:profissional_id>/", views_admin.profissional, name="admin_profissional"),
+    path(
+        "administracao/profissionais/<int:profissional_id>/desbloquear/",
+        views_admin.profissional_desbloquear,
+        name="admin_profissional_desbloquear",
+    ),
+    path("administracao/lotacoes/<int:lotacao_id>/ativa/", views_admin.lotacao_ativa, name="admin_lotacao_ativa"),
+    path("administracao/lotacoes/<int:lotacao_id>/perfis/", views_admin.lotacao_perfis, name="admin_lotacao_perfis"),
+    path("administracao/perfis/", views_admin.perfis, name="admin_perfis"),
+    path("administracao/perfis/<int:perfil_id>/", views_admin.perfil, name="admin_perfil"),
+    path("administracao/perfis/<int:perfil_id>/copiar/", views_admin.perfil_copiar, name="admin_perfil_copiar"),
+    path("instalacao/municipios/", views_admin.municipios, name="instalacao_municipios"),
+    path("instalacao/municipios/novo/", views_admin.municipio_novo, name="instalacao_municipio_novo"),
+    path("instalacao/municipios/<int:municipio_id>/", views_admin.municipio, name="instalacao_municipio"),
+    path("instalacao/smtp/", views_admin.smtp, name="instalacao_smtp"),
+    path("instalacao/smtp/teste/", views_admin.smtp_teste, name="instalacao_smtp_teste"),
 ]

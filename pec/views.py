@@ -3,16 +3,47 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from pec.acesso import acoes_disponiveis, exigir_mfa, mfa_pendente
 from pec.celery import app as celery_app
+from pec.identity import lotacao_ativar, lotacoes_do_usuario
 
 
 @login_required
 def inicio(request: HttpRequest) -> HttpResponse:
-    return render(request, "pec/inicio.html", {"lotacao": request.lotacao})
+    """Home: the actions the active lotação's perfis allow (installation admins: theirs)."""
+    if request.lotacao is None and not request.user.administrador_instalacao:
+        return redirect("lotacao_escolher")
+    if mfa_pendente(request):
+        return exigir_mfa(request)
+    return render(request, "pec/inicio.html", {"lotacao": request.lotacao, "acoes": acoes_disponiveis(request)})
+
+
+@login_required
+def lotacao_escolher(request: HttpRequest) -> HttpResponse:
+    """Choose (or switch) the active lotação, grouped by municipality."""
+    if request.method == "POST":
+        try:
+            lotacao_id = int(request.POST.get("lotacao", ""))
+        except ValueError:
+            raise Http404("Lotação inválida.")
+        if lotacao_ativar(request=request, lotacao_id=lotacao_id) is None:
+            raise Http404("Lotação não encontrada entre as suas lotações ativas.")
+        return redirect("inicio")
+    grupos = lotacoes_do_usuario(usuario=request.user)
+    opcoes = [opcao for grupo in grupos for opcao in grupo.lotacoes]
+    if not opcoes:
+        if request.user.administrador_instalacao:
+            return redirect("inicio")
+        return render(request, "pec/sem_lotacao.html")
+    if len(opcoes) == 1 and request.lotacao is None:
+        lotacao_ativar(request=request, lotacao_id=opcoes[0].id)
+        return redirect("inicio")
+    atual = request.lotacao.id if request.lotacao is not None else None
+    return render(request, "pec/lotacao_escolher.html", {"grupos": grupos, "atual": atual})
 
 
 @never_cache

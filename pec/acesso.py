@@ -1,0 +1,187 @@
+"""Access control: the one place where permissions are checked.
+
+What a professional may do follows from the perfis of the active lotação
+(`request.lotacao`, set by pec.tenancy.TenantMiddleware). Views declare what they
+need with `requer_lotacao`, `requer_permissao("codigo")` or `requer_admin_instalacao`;
+templates read `permissoes` (context processor) only to hide links, never to protect.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+
+from pec.models import Lotacao, Perfil
+from pec.permissoes import PERMISSOES
+
+View = Callable[..., HttpResponse]
+_CACHE_ATTR = "_pec_permissoes"
+
+
+def permissoes_da_lotacao(*, lotacao: Lotacao) -> frozenset[str]:
+    """Union of the permission codes of the lotação's perfis (one query).
+
+    Codes no longer in the catalogue are ignored, so a stale perfil grants nothing new.
+    """
+    listas = Perfil.objects.filter(lotacoes=lotacao, municipio_id=lotacao.municipio_id).values_list(
+        "permissoes", flat=True
+    )
+    return frozenset(codigo for lista in listas for codigo in lista if codigo in PERMISSOES)
+
+
+def permissoes_ativas(request: HttpRequest) -> frozenset[str]:
+    """Permissions of the request's active lotação, computed once per request."""
+    cached = getattr(request, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    lotacao = getattr(request, "lotacao", None)
+    permissoes = permissoes_da_lotacao(lotacao=lotacao) if lotacao is not None else frozenset()
+    setattr(request, _CACHE_ATTR, permissoes)
+    return permissoes
+
+
+def esquecer_permissoes(request: HttpRequest) -> None:
+    """Drop the per-request cache (after the active lotação changed)."""
+    if hasattr(request, _CACHE_ATTR):
+        delattr(request, _CACHE_ATTR)
+
+
+def tem_permissao(request: HttpRequest, codigo: str) -> bool:
+    return codigo in permissoes_ativas(request)
+
+
+def mfa_pendente(request: HttpRequest) -> bool:
+    """The municipality requires two-step verification of its administrators and this
+    administrator has not enrolled yet."""
+    lotacao = getattr(request, "lotacao", None)
+    if lotacao is None or not lotacao.municipio.exigir_mfa_admin:
+        return False
+    if "admin.municipio" not in permissoes_ativas(request):
+        return False
+    from allauth.mfa.models import Authenticator
+
+    return not Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()
+
+
+def exigir_mfa(request: HttpRequest) -> HttpResponse:
+    messages.warning(
+        request,
+        "O município exige verificação em duas etapas para administradores. "
+        "Ative o aplicativo autenticador para continuar.",
+    )
+    return redirect("mfa_activate_totp")
+
+
+def requer_lotacao(view: View) -> View:
+    """The user is logged in and works in an active lotação (else: choose one)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        if getattr(request, "lotacao", None) is None:
+            return redirect("lotacao_escolher")
+        if mfa_pendente(request):
+            return exigir_mfa(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def requer_permissao(codigo: str) -> Callable[[View], View]:
+    """The active lotação has permission `codigo` (a code of pec.permissoes.PERMISSOES)."""
+    if codigo not in PERMISSOES:
+        # Fails at import time: a typo must not silently deny (or allow) anything.
+        raise ValueError(f"unknown permission code {codigo!r}")
+
+    def decorator(view: View) -> View:
+        @requer_lotacao
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not tem_permissao(request, codigo):
+                raise PermissionDenied(f"Seu perfil nesta lotação não permite: {PERMISSOES[codigo]}.")
+            return view(request, *args, **kwargs)
+
+        wrapper.permissao_requerida = codigo  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def requer_admin_instalacao(view: View) -> View:
+    """Installation administrators only; independent of any lotação or municipality."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        if not request.user.administrador_instalacao:
+            raise PermissionDenied("Somente o administrador da instalação pode acessar esta página.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# Actions offered on the home page and in the menu: (permission, URL name, label, hint).
+# Permission None = installation administrator. An entry is shown only when its URL
+# exists, so a feature appears once its app is installed, never as a dead link.
+ACOES: list[tuple[str | None, str, str, str]] = [
+    ("cidadao.ver", "cidadao_lista", "Cidadãos", "Buscar e consultar o cadastro dos cidadãos"),
+    ("admin.municipio", "admin_profissionais", "Profissionais", "Profissionais, lotações e desbloqueio de acesso"),
+    ("admin.municipio", "admin_perfis", "Perfis", "Perfis de acesso e suas permissões"),
+    ("auditoria.ver", "auditoria", "Auditoria", "Consultar a trilha de auditoria"),
+    (None, "instalacao_municipios", "Municípios", "Municípios da instalação, modo e sessão"),
+    (None, "instalacao_smtp", "E-mail (SMTP)", "Servidor de e-mail da instalação"),
+]
+
+
+def acoes_disponiveis(request: HttpRequest) -> list[dict[str, str]]:
+    """The actions this user may do now, as {"url", "rotulo", "descricao"}."""
+    if not request.user.is_authenticated:
+        return []
+    permissoes = permissoes_ativas(request)
+    acoes = []
+    for permissao, nome_url, rotulo, descricao in ACOES:
+        permitido = request.user.administrador_instalacao if permissao is None else permissao in permissoes
+        if not permitido:
+            continue
+        try:
+            url = reverse(nome_url)
+        except NoReverseMatch:
+            continue
+        acoes.append({"url": url, "rotulo": rotulo, "descricao": descricao})
+    return acoes
+
+
+def contexto(request: HttpRequest) -> dict[str, Any]:
+    """Template context processor: the menu and the home page read from here."""
+    if not request.user.is_authenticated:
+        return {}
+    return {"acoes_menu": acoes_disponiveis(request), "permissoes": permissoes_ativas(request)}
+
+
+def ip_cliente(request: HttpRequest) -> str | None:
+    """The client's address, honest behind PROXY_COUNT trusted reverse proxies.
+
+    Each proxy (nginx: `proxy_add_x_forwarded_for`) appends the address it received the
+    connection from, so the client is the PROXY_COUNT-th entry from the right; entries
+    further left were written by the client and are not trusted. Without proxies the
+    header is ignored, so a client cannot dodge the lockout by inventing addresses.
+    """
+    remoto = request.META.get("REMOTE_ADDR")
+    proxies = settings.AXES_IPWARE_PROXY_COUNT
+    if not proxies:
+        return remoto
+    cadeia = [parte.strip() for parte in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if parte.strip()]
+    if len(cadeia) < proxies:
+        return remoto
+    return cadeia[-proxies]

@@ -1,0 +1,220 @@
+"""Outgoing e-mail: the row is the queue.
+
+`email_enfileirar` writes the message in the caller's transaction and, after commit,
+queues a Celery task that sends it with the installation's SMTP settings (from the
+database; the password decrypted only in the worker). A failed send stays `pendente`
+with exponential backoff in `proxima_tentativa` until MAX_TENTATIVAS, then `erro`. The
+beat task `email_varrer` retries whatever is due, so a lost task or a dead worker only
+delays a message.
+
+A send claims its row with a conditional UPDATE that pushes `proxima_tentativa` a lease
+ahead: two workers never send the same message, and a worker that dies mid-send leaves
+the row to be retried when the lease ends.
+
+Installation mail (password reset, the SMTP test) lives in EmailSaida; mail on behalf of
+a municipality, which may concern citizens, in EmailSaidaMunicipio, under row-level
+security. A municipality in training mode never sends its mail (status `suprimido`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.utils import timezone
+
+from pec.cripto import cifrar, decifrar
+from pec.models import ConfiguracaoSMTP, EmailSaida, EmailSaidaMunicipio, Municipio
+from pec.tenancy import tenant_context
+
+log = logging.getLogger(__name__)
+
+MAX_TENTATIVAS = 8
+LEASE = timedelta(minutes=5)
+SMTP_TIMEOUT = 30
+
+
+class SMTPNaoConfigurado(Exception):
+    pass
+
+
+def backoff(tentativas: int) -> timedelta:
+    """1, 2, 4, ... minutes after the n-th failure, at most 6 hours."""
+    return timedelta(minutes=min(2 ** (tentativas - 1), 360))
+
+
+# --- SMTP settings ----------------------------------------------------------------------
+
+
+def smtp_contexto_senha(config: ConfiguracaoSMTP) -> str:
+    return f"smtp:{config.pk}:senha"
+
+
+def smtp_configuracao() -> ConfiguracaoSMTP | None:
+    return ConfiguracaoSMTP.objects.filter(pk=1).first()
+
+
+def smtp_salvar(*, config: ConfiguracaoSMTP, nova_senha: str | None) -> ConfiguracaoSMTP:
+    """Save the singleton row; `nova_senha` None keeps the stored password, "" clears it."""
+    config.pk = 1
+    if nova_senha is not None:
+        config.senha_cifrada = cifrar(nova_senha, contexto=smtp_contexto_senha(config)) if nova_senha else ""
+    config.save()
+    return config
+
+
+def smtp_conexao(config: ConfiguracaoSMTP):  # type: ignore[no-untyped-def]
+    senha = decifrar(config.senha_cifrada, contexto=smtp_contexto_senha(config)) if config.senha_cifrada else ""
+    return get_connection(
+        backend="django.core.mail.backends.smtp.EmailBackend",
+        host=config.host,
+        port=config.porta,
+        username=config.usuario or None,
+        password=senha or None,
+        use_tls=config.seguranca == ConfiguracaoSMTP.Seguranca.STARTTLS,
+        use_ssl=config.seguranca == ConfiguracaoSMTP.Seguranca.SSL,
+        timeout=SMTP_TIMEOUT,
+        fail_silently=False,
+    )
+
+
+# --- Enqueue --------------------------------------------------------------------------------
+
+
+def email_enfileirar(
+    *, para: list[str], assunto: str, corpo: str, municipio_id: int | None = None
+) -> EmailSaida | EmailSaidaMunicipio:
+    """Queue a message, in the caller's transaction; it is sent after commit.
+
+    With `municipio_id` the message belongs to that municipality (and is never sent while
+    it is in training mode); without, it is installation mail.
+    """
+    destinatarios = [endereco.strip() for endereco in para if endereco and endereco.strip()]
+    if not destinatarios:
+        raise ValueError("email_enfileirar: no recipient")
+    if municipio_id is None:
+        email: EmailSaida | EmailSaidaMunicipio = EmailSaida.objects.create(
+            para=destinatarios, assunto=assunto[:300], corpo=corpo
+        )
+        transaction.on_commit(lambda: email_enviar_task.delay(email_id=email.id))
+        return email
+    treinamento = Municipio.objects.filter(id=municipio_id, modo=Municipio.Modo.TREINAMENTO).exists()
+    with tenant_context(municipio_id):
+        email = EmailSaidaMunicipio.objects.create(
+            municipio_id=municipio_id,
+            para=destinatarios,
+            assunto=assunto[:300],
+            corpo=corpo,
+            status=EmailSaidaMunicipio.Status.SUPRIMIDO if treinamento else EmailSaidaMunicipio.Status.PENDENTE,
+        )
+    if not treinamento:
+        transaction.on_commit(lambda: email_enviar_task.delay(email_id=email.id, municipio_id=municipio_id))
+    return email
+
+
+class FilaEmailBackend(BaseEmailBackend):
+    """EMAIL_BACKEND: any mail Django or a library sends goes through the queue too."""
+
+    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+        for mensagem in email_messages:
+            email_enfileirar(
+                para=[*mensagem.to, *mensagem.cc, *mensagem.bcc], assunto=mensagem.subject, corpo=mensagem.body
+            )
+        return len(email_messages)
+
+
+# --- Send -----------------------------------------------------------------------------------
+
+
+def _escopo(municipio_id: int | None):  # type: ignore[no-untyped-def]
+    return transaction.atomic() if municipio_id is None else tenant_context(municipio_id)
+
+
+def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
+    """Try to send one queued message now if it is due; return its resulting status.
+
+    No transaction is held while talking to the SMTP server: the claim, and then the
+    outcome, are each committed on their own.
+    """
+    modelo: type[EmailSaida] | type[EmailSaidaMunicipio] = EmailSaida if municipio_id is None else EmailSaidaMunicipio
+    agora = timezone.now()
+    with _escopo(municipio_id):
+        reivindicado = modelo.objects.filter(
+            id=email_id, status=modelo.Status.PENDENTE, proxima_tentativa__lte=agora
+        ).update(proxima_tentativa=agora + LEASE)
+        email = modelo.objects.filter(id=email_id).first()
+    if email is None:
+        return "inexistente"
+    if not reivindicado:
+        return email.status
+    try:
+        config = smtp_configuracao()
+        if config is None:
+            raise SMTPNaoConfigurado("SMTP is not configured for this installation")
+        with smtp_conexao(config) as conexao:
+            EmailMessage(
+                subject=email.assunto, body=email.corpo, from_email=config.remetente, to=email.para,
+                connection=conexao,
+            ).send()
+    except Exception as exc:  # any failure is retried later, and recorded on the row
+        tentativas = email.tentativas + 1
+        status = modelo.Status.ERRO if tentativas >= MAX_TENTATIVAS else modelo.Status.PENDENTE
+        with _escopo(municipio_id):
+            modelo.objects.filter(id=email.id).update(
+                tentativas=tentativas,
+                ultimo_erro=f"{exc.__class__.__name__}: {exc}"[:2000],
+                status=status,
+                proxima_tentativa=timezone.now() + backoff(tentativas),
+            )
+        log.warning("e-mail %s %s attempt %s failed: %s", modelo.__name__, email.id, tentativas, exc)
+        return status
+    with _escopo(municipio_id):
+        modelo.objects.filter(id=email.id).update(
+            status=modelo.Status.ENVIADO, enviado_em=timezone.now(), tentativas=email.tentativas + 1, ultimo_erro=""
+        )
+    return modelo.Status.ENVIADO
+
+
+@shared_task
+def email_enviar_task(*, email_id: int, municipio_id: int | None = None) -> str:
+    return email_enviar(email_id=email_id, municipio_id=municipio_id)
+
+
+def _vencidos(modelo: type[EmailSaida] | type[EmailSaidaMunicipio]) -> list[int]:
+    return list(
+        modelo.objects.filter(status=modelo.Status.PENDENTE, proxima_tentativa__lte=timezone.now())
+        .order_by("proxima_tentativa")
+        .values_list("id", flat=True)[:500]
+    )
+
+
+@shared_task
+def email_varrer() -> int:
+    """Beat: queue a send for every message due, installation and municipalities."""
+    total = 0
+    for email_id in _vencidos(EmailSaida):
+        email_enviar_task.delay(email_id=email_id)
+        total += 1
+    for municipio_id in Municipio.objects.filter(ativo=True).values_list("id", flat=True):
+        with tenant_context(municipio_id):
+            ids = _vencidos(EmailSaidaMunicipio)
+        for email_id in ids:
+            email_enviar_task.delay(email_id=email_id, municipio_id=municipio_id)
+        total += len(ids)
+    return total
+
+
+def smtp_enviar_teste(*, para: str) -> EmailSaida:
+    """The "send test e-mail" button: an installation message through the normal queue."""
+    return email_enfileirar(  # type: ignore[return-value]
+        para=[para],
+        assunto="PEC: e-mail de teste",
+        corpo=(
+            "Este é um e-mail de teste enviado pela configuração de SMTP do PEC.\n"
+            "Se você o recebeu, o envio de e-mails da instalação está funcionando."
+        ),
+    )

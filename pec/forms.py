@@ -1,0 +1,77 @@
+"""Forms of the administration pages: they validate input; the services write."""
+
+from __future__ import annotations
+
+from django import forms
+
+from pec.models import ConfiguracaoSMTP, Municipio, Perfil
+from pec.permissoes import PERMISSOES
+
+UFS = [
+    "AC", "AL", "AM", "AP", "BA", "CE", "DF", "ES", "GO", "MA", "MG", "MS", "MT", "PA", "PB", "PE", "PI", "PR",
+    "RJ", "RN", "RO", "RR", "RS", "SC", "SE", "SP", "TO",
+]
+
+
+class PerfilForm(forms.Form):
+    nome = forms.CharField(max_length=80)
+    permissoes = forms.MultipleChoiceField(
+        label="Permissões",
+        choices=list(PERMISSOES.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+class LotacaoPerfisForm(forms.Form):
+    perfis = forms.ModelMultipleChoiceField(
+        label="Perfis desta lotação",
+        queryset=Perfil.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Escolha ao menos um perfil; para retirar o acesso, desative a lotação."},
+    )
+
+    def __init__(self, *args: object, municipio_id: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["perfis"].queryset = Perfil.objects.filter(municipio_id=municipio_id).order_by("nome")  # type: ignore[attr-defined]
+
+
+class MunicipioNovoForm(forms.ModelForm):
+    uf = forms.ChoiceField(label="UF", choices=[("", "—")] + [(uf, uf) for uf in UFS])
+
+    class Meta:
+        model = Municipio
+        fields = ["ibge", "nome", "uf", "modo"]
+        help_texts = {"ibge": "7 dígitos, como no IBGE.", "modo": "Treinamento: tudo funciona, nada é transmitido."}
+
+
+class MunicipioForm(forms.ModelForm):
+    class Meta:
+        model = Municipio
+        fields = ["nome", "modo", "ativo", "sessao_ociosa_minutos", "sessao_maxima_horas", "exigir_mfa_admin"]
+        help_texts = {"modo": "Treinamento: tudo funciona, nada é transmitido e nenhum e-mail sobre cidadãos é enviado."}
+
+
+class SMTPForm(forms.ModelForm):
+    senha = forms.CharField(
+        label="Senha",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Deixe em branco para manter a senha guardada.",
+    )
+    apagar_senha = forms.BooleanField(label="Apagar a senha guardada", required=False)
+
+    class Meta:
+        model = ConfiguracaoSMTP
+        fields = ["host", "porta", "seguranca", "usuario", "remetente"]
+
+    def nova_senha(self) -> str | None:
+        """None keeps the stored password; "" erases it."""
+        if self.cleaned_data.get("apagar_senha"):
+            return ""
+        return self.cleaned_data.get("senha") or None
+
+
+class SMTPTesteForm(forms.Form):
+    para = forms.EmailField(label="Enviar para")

@@ -1,0 +1,204 @@
+"""Administration pages: the municipal administrator (permission admin.municipio, in the
+municipality of the active lotação) and the installation administrator."""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from pec import selectors, services
+from pec.acesso import requer_admin_instalacao, requer_permissao
+from pec.email import smtp_configuracao, smtp_enviar_teste
+from pec.forms import LotacaoPerfisForm, MunicipioForm, MunicipioNovoForm, PerfilForm, SMTPForm, SMTPTesteForm
+from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio
+from pec.permissoes import PERMISSOES
+
+POR_PAGINA = 50
+
+
+def _municipio_id(request: HttpRequest) -> int:
+    return request.lotacao.municipio_id  # type: ignore[attr-defined]
+
+
+def _erro(request: HttpRequest, exc: ValidationError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+# --- Municipal administrator -------------------------------------------------------------------
+
+
+@requer_permissao("admin.municipio")
+def profissionais(request: HttpRequest) -> HttpResponse:
+    termo = request.GET.get("q", "")
+    consulta = selectors.profissionais_buscar(municipio_id=_municipio_id(request), termo=termo)
+    pagina = Paginator(consulta, POR_PAGINA).get_page(request.GET.get("pagina"))
+    return render(request, "pec/admin/profissionais.html", {"pagina": pagina, "termo": termo})
+
+
+@requer_permissao("admin.municipio")
+def profissional(request: HttpRequest, profissional_id: int) -> HttpResponse:
+    prof = selectors.profissional_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
+    contexto = {
+        "profissional": prof,
+        "lotacoes": selectors.lotacoes_do_profissional(profissional=prof),
+        "bloqueado": selectors.acesso_bloqueado(cpf=prof.cpf),
+    }
+    return render(request, "pec/admin/profissional.html", contexto)
+
+
+@require_POST
+@requer_permissao("admin.municipio")
+def profissional_desbloquear(request: HttpRequest, profissional_id: int) -> HttpResponse:
+    prof = selectors.profissional_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
+    services.profissional_desbloquear(profissional=prof, request=request)
+    messages.success(request, f"Acesso de {prof.nome} desbloqueado.")
+    return redirect("admin_profissional", profissional_id=prof.id)
+
+
+@require_POST
+@requer_permissao("admin.municipio")
+def lotacao_ativa(request: HttpRequest, lotacao_id: int) -> HttpResponse:
+    lotacao = selectors.lotacao_obter(municipio_id=_municipio_id(request), lotacao_id=lotacao_id)
+    ativo = request.POST.get("ativo") == "1"
+    try:
+        services.lotacao_definir_ativa(lotacao=lotacao, ativo=ativo, request=request)
+    except ValidationError as exc:
+        _erro(request, exc)
+    else:
+        messages.success(request, "Lotação ativada." if ativo else "Lotação desativada.")
+    return redirect("admin_profissional", profissional_id=lotacao.profissional_id)
+
+
+@requer_permissao("admin.municipio")
+def lotacao_perfis(request: HttpRequest, lotacao_id: int) -> HttpResponse:
+    municipio_id = _municipio_id(request)
+    lotacao = selectors.lotacao_obter(municipio_id=municipio_id, lotacao_id=lotacao_id)
+    if request.method == "POST":
+        form = LotacaoPerfisForm(request.POST, municipio_id=municipio_id)
+        if form.is_valid():
+            try:
+                services.lotacao_definir_perfis(lotacao=lotacao, perfis=list(form.cleaned_data["perfis"]), request=request)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Perfis da lotação alterados.")
+                return redirect("admin_profissional", profissional_id=lotacao.profissional_id)
+    else:
+        form = LotacaoPerfisForm(initial={"perfis": list(lotacao.perfis.all())}, municipio_id=municipio_id)
+    return render(request, "pec/admin/lotacao_perfis.html", {"lotacao": lotacao, "form": form})
+
+
+@requer_permissao("admin.municipio")
+def perfis(request: HttpRequest) -> HttpResponse:
+    lista = selectors.perfis_do_municipio(municipio_id=_municipio_id(request))
+    return render(request, "pec/admin/perfis.html", {"perfis": lista, "catalogo": PERMISSOES})
+
+
+@requer_permissao("admin.municipio")
+def perfil(request: HttpRequest, perfil_id: int) -> HttpResponse:
+    obj = selectors.perfil_obter(municipio_id=_municipio_id(request), perfil_id=perfil_id)
+    if request.method == "POST":
+        form = PerfilForm(request.POST)
+        if form.is_valid():
+            try:
+                services.perfil_salvar(
+                    perfil=obj, nome=form.cleaned_data["nome"], permissoes=form.cleaned_data["permissoes"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Perfil “{obj.nome}” salvo.")
+                return redirect("admin_perfis")
+    else:
+        form = PerfilForm(initial={"nome": obj.nome, "permissoes": obj.permissoes})
+    return render(request, "pec/admin/perfil.html", {"perfil": obj, "form": form})
+
+
+@require_POST
+@requer_permissao("admin.municipio")
+def perfil_copiar(request: HttpRequest, perfil_id: int) -> HttpResponse:
+    obj = selectors.perfil_obter(municipio_id=_municipio_id(request), perfil_id=perfil_id)
+    copia = services.perfil_copiar(perfil=obj, request=request)
+    messages.success(request, f"Cópia criada: edite o nome e as permissões de “{copia.nome}”.")
+    return redirect("admin_perfil", perfil_id=copia.id)
+
+
+# --- Installation administrator ----------------------------------------------------------------
+
+
+@requer_admin_instalacao
+def municipios(request: HttpRequest) -> HttpResponse:
+    return render(request, "pec/instalacao/municipios.html", {"municipios": selectors.municipios_listar()})
+
+
+@requer_admin_instalacao
+def municipio_novo(request: HttpRequest) -> HttpResponse:
+    form = MunicipioNovoForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            municipio = services.municipio_criar(**form.cleaned_data, request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Município {municipio} criado, com os perfis padrão.")
+            return redirect("instalacao_municipios")
+    return render(request, "pec/instalacao/municipio_novo.html", {"form": form})
+
+
+@requer_admin_instalacao
+def municipio(request: HttpRequest, municipio_id: int) -> HttpResponse:
+    obj = get_object_or_404(Municipio, pk=municipio_id)
+    # The form validates a copy: a rejected form must not leave half-applied values.
+    form = MunicipioForm(request.POST or None, instance=copy.copy(obj))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.municipio_atualizar(municipio=obj, dados=form.cleaned_data, request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Município {obj} atualizado.")
+            return redirect("instalacao_municipios")
+    return render(request, "pec/instalacao/municipio.html", {"municipio": obj, "form": form})
+
+
+@requer_admin_instalacao
+def smtp(request: HttpRequest) -> HttpResponse:
+    atual = smtp_configuracao() or ConfiguracaoSMTP()
+    form = SMTPForm(request.POST or None, instance=copy.copy(atual))
+    if request.method == "POST" and form.is_valid():
+        services.smtp_configurar(config=form.instance, nova_senha=form.nova_senha(), request=request)
+        messages.success(request, "Configuração de e-mail salva.")
+        return redirect("instalacao_smtp")
+    contexto = {
+        "form": form,
+        "teste": SMTPTesteForm(initial={"para": request.user.email}),
+        "configurado": atual.pk is not None,
+        "tem_senha": bool(atual.senha_cifrada),
+        "recentes": EmailSaida.objects.order_by("-id")[:10],
+    }
+    return render(request, "pec/instalacao/smtp.html", contexto)
+
+
+@require_POST
+@requer_admin_instalacao
+def smtp_teste(request: HttpRequest) -> HttpResponse:
+    form = SMTPTesteForm(request.POST)
+    if smtp_configuracao() is None:
+        messages.error(request, "Salve a configuração do servidor antes de enviar o teste.")
+    elif not form.is_valid():
+        messages.error(request, "Informe um endereço de e-mail válido para o teste.")
+    else:
+        smtp_enviar_teste(para=form.cleaned_data["para"])
+        messages.success(
+            request,
+            f"E-mail de teste enfileirado para {form.cleaned_data['para']}. "
+            "Se não chegar em alguns minutos, confira o servidor, a porta e a segurança.",
+        )
+    return redirect("instalacao_smtp")
