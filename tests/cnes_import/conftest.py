@@ -51,3 +51,28 @@ def taboleiro(db) -> Municipio:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def outro_municipio(db) -> Municipio:  # type: ignore[no-untyped-def]
     return Municipio.objects.create(ibge="2413607", nome="Outro", uf="RN")
+
+
+def variante(destino: Path, origem: Path, *trocas: tuple[str, str], encoding: str = "latin-1") -> Path:
+    """A copy of a real file with some text replaced (each replacement must apply)."""
+    texto = origem.read_bytes().decode(encoding)
+    for antes, depois in trocas:
+        assert antes in texto, antes
+        texto = texto.replace(antes, depois, 1)
+    destino.write_bytes(texto.encode(encoding))
+    return destino
+
+
+def foto_do_banco(municipio: Municipio, *, com_usuarios: bool = True) -> dict[str, list[tuple]]:
+    """Every row the import may touch, to prove that something changed nothing."""
+    from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Perfil, Profissional, Usuario
+    from pec.tenancy import tenant_context
+
+    with tenant_context(municipio.id):
+        foto = {
+            modelo.__name__: sorted(modelo.objects.values_list())
+            for modelo in (Estabelecimento, Equipe, Profissional, Lotacao, LotacaoPerfil, Perfil)
+        }
+    if com_usuarios:
+        foto["Usuario"] = sorted(Usuario.objects.values_list("id", "cpf", "nome", "email", "password"))
+    return foto
