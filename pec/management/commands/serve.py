@@ -7,6 +7,7 @@ embedded servers when none are set), and stops all of them on Ctrl-C.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -17,6 +18,17 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+
+def _die_with_parent() -> None:
+    """In the child: if this launcher is killed outright (SIGKILL), take the child down
+    too, so no orphaned worker keeps consuming the queue. Linux only; elsewhere a no-op."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class Command(BaseCommand):
@@ -61,7 +73,10 @@ class Command(BaseCommand):
                 str(settings.VAR_DIR / "celerybeat-schedule"),
             ],
         }
-        processes = {name: subprocess.Popen(cmd, env=env, start_new_session=True) for name, cmd in commands.items()}
+        processes = {
+            name: subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+            for name, cmd in commands.items()
+        }
         stopping = False
 
         def stop(signum: int, frame: object) -> None:
