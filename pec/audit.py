@@ -50,6 +50,7 @@ EVENTOS: dict[str, str] = {
     "mfa_desativado": "Autenticação em dois fatores desativada",
     "lotacao_escolhida": "Lotação escolhida",
     "admin_alteracao": "Alteração administrativa",
+    "desbloqueio": "Desbloqueio de acesso",
     "leitura_prontuario": "Acesso ao prontuário",
     "auditoria_consulta": "Consulta à auditoria",
     "auditoria_exportacao": "Exportação da auditoria",
@@ -97,19 +98,25 @@ def audit_event(
     o_que: str = "",
     detalhes: dict | None = None,
     cpf_informado: str = "",
+    instalacao: bool = False,
 ) -> EventoAuditoria:
     """Append one event to the chain of its municipality (or of the installation).
 
     Missing values come from the request: the user, the active lotação (and so the
     municipality), the client IP and the request id. Without a request or a lotação, the
     municipality is that of the current tenant_context, else the installation.
+    `instalacao=True` puts the event in the installation chain whatever the request's
+    lotação (installation administration: municipalities, SMTP).
     """
     lotacao = getattr(request, "lotacao", None) if request is not None else None
     if usuario is None and request is not None:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             usuario = user
-    if municipio_id is None:
+    if instalacao:
+        if municipio_id is not None:
+            raise ValueError("an installation event has no municipio_id")
+    elif municipio_id is None:
         municipio_id = lotacao.municipio_id if lotacao is not None else current_municipio_id()
     # JSON round trip: the row must hash to what jsonb gives back (dates as strings, ...).
     detalhes_json = json.loads(json.dumps(detalhes or {}, cls=DjangoJSONEncoder))

@@ -210,6 +210,19 @@ def test_event_for_another_chain_is_appended_there_and_the_tenant_put_back():
         assert cadeia(b.id) == [evento]
 
 
+def test_installation_event_during_a_municipal_request():
+    a = factories.municipio("A")
+    admin = factories.usuario("Admin", administrador_instalacao=True)
+    lotacao = factories.lotacao(a, admin)
+    with tenant_context(a.id):
+        evento = audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao), instalacao=True)
+        assert list(EventoAuditoria.objects.all()) == []  # the installation chain is not A's
+    assert (evento.municipio_id, evento.lotacao_id, evento.usuario_id) == (None, None, admin.id)
+    assert cadeia(None) == [evento]
+    with pytest.raises(ValueError):
+        audit.audit_event(evento="admin_alteracao", municipio_id=a.id, instalacao=True)
+
+
 def test_a_failed_audit_write_fails_the_caller():
     alice = factories.usuario("Alice")
     with pytest.raises(DataError):
