@@ -118,8 +118,10 @@ def audit_event(
             raise ValueError("an installation event has no municipio_id")
     elif municipio_id is None:
         municipio_id = lotacao.municipio_id if lotacao is not None else current_municipio_id()
-    # JSON round trip: the row must hash to what jsonb gives back (dates as strings, ...).
-    detalhes_json = json.loads(json.dumps(detalhes or {}, cls=DjangoJSONEncoder))
+    # JSON round trip: the row must hash to what jsonb gives back. Dates and decimals become
+    # strings (DjangoJSONEncoder), and so do floats: jsonb rewrites 1e+20 as
+    # 100000000000000000000, which would no longer hash the same.
+    detalhes_json = json.loads(json.dumps(detalhes or {}, cls=DjangoJSONEncoder), parse_float=str, parse_constant=str)
     campos: dict[str, Any] = {
         "municipio_id": municipio_id,
         "criado_em": timezone.now(),

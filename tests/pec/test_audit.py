@@ -12,7 +12,8 @@ import csv
 import io
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import psycopg
@@ -387,6 +388,19 @@ def test_a_rewritten_chain_tail_does_not_link(committed):
     adulterar("UPDATE pec_eventoauditoria SET hash_anterior = repeat('1', 64) WHERE id = %s", [ids[2]],
               municipio_id=municipio.id)
     assert verificar() == [f"municipio {municipio.id}: row seq 2 (id {ids[2]}) does not link to the previous row's hash"]
+
+
+def test_details_hash_the_same_after_the_jsonb_round_trip(committed):
+    municipio = municipio_commitado(committed)
+    detalhes = {"grande": 1e20, "fracao": 0.1, "valor": Decimal("10.50"), "dia": date(2026, 1, 2), "lista": [3, "ç"]}
+
+    def gravar() -> EventoAuditoria:
+        with tenant_context(municipio.id):
+            return audit.audit_event(evento="admin_alteracao", detalhes=detalhes)
+
+    evento = em_outra_conexao(gravar)
+    assert evento.detalhes == {"grande": "1e+20", "fracao": "0.1", "valor": "10.50", "dia": "2026-01-02", "lista": [3, "ç"]}
+    assert verificar() == []
 
 
 def test_chain_heads_for_off_host_copies(committed):
