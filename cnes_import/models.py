@@ -7,6 +7,10 @@ from pec.tenancy import TenantModel
 
 TIPOS = ("estabelecimentos", "equipes", "profissionais", "lotacoes")
 ACOES = ("criados", "atualizados", "desativados", "rejeitados")
+ROTULOS_TIPO = {"estabelecimentos": "Estabelecimentos", "equipes": "Equipes", "profissionais": "Profissionais",
+                "lotacoes": "Lotações"}
+ROTULOS_ACAO = {"criados": "novos", "atualizados": "atualizados", "desativados": "desativados",
+                "rejeitados": "rejeitados"}
 
 
 class ImportacaoCnes(TenantModel):
@@ -52,11 +56,30 @@ class ImportacaoCnes(TenantModel):
         return f"{self.arquivo_nome} ({self.get_status_display()})"
 
     @property
+    def ok(self) -> bool:
+        return self.status == self.Status.CONCLUIDA
+
+    @property
     def linhas_contagem(self) -> list[tuple[str, list[int]]]:
         """Rows of the counts table, in a fixed order."""
-        rotulos = {"estabelecimentos": "Estabelecimentos", "equipes": "Equipes", "profissionais": "Profissionais",
-                   "lotacoes": "Lotações"}
-        return [(rotulos[t], [self.contagens.get(t, {}).get(a, 0) for a in ACOES]) for t in TIPOS]
+        return [(ROTULOS_TIPO[t], [self.contagens.get(t, {}).get(a, 0) for a in ACOES]) for t in TIPOS]
+
+    @property
+    def rejeicoes_rotuladas(self) -> list[dict[str, str]]:
+        return [{**r, "tipo": ROTULOS_TIPO.get(r["tipo"], r["tipo"])} for r in self.rejeicoes]
+
+    @property
+    def grupos_alteracoes(self) -> list[dict[str, object]]:
+        """The listed changes, by kind and action, with the full count (lists are capped)."""
+        grupos = []
+        for tipo in TIPOS:
+            for acao in ("criados", "atualizados", "desativados"):
+                itens = self.alteracoes.get(tipo, {}).get(acao, [])
+                if itens:
+                    total = self.contagens.get(tipo, {}).get(acao, len(itens))
+                    grupos.append({"titulo": f"{ROTULOS_TIPO[tipo]} {ROTULOS_ACAO[acao]}", "itens": itens,
+                                   "total": total, "omitidos": total - len(itens)})
+        return grupos
 
 
 class ConfiguracaoCnes(TenantModel):

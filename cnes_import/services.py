@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -26,10 +27,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core.files.uploadedfile import UploadedFile
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
+from django.http import HttpRequest
 
 from cnes_import.models import ACOES, TIPOS, ImportacaoCnes
 from cnes_import.parser import (
@@ -41,6 +45,7 @@ from cnes_import.parser import (
     ProfissionalXml,
     ler_cnes,
 )
+from pec.audit import audit_event
 from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Profissional, Usuario
 from pec.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
@@ -136,11 +141,13 @@ def cnes_importar(
     origem: str = ImportacaoCnes.Origem.COMANDO,
     nome_arquivo: str | None = None,
     progresso: Progresso | None = None,
+    request: HttpRequest | None = None,
 ) -> ResultadoImportacao:
     """Import a CNES XML (or a .zip holding one) into `municipio` and record it in the history.
 
     A refused file writes nothing but the history entry saying why. `dry_run` computes
-    every change, rolls it back and records the simulation.
+    every change, rolls it back and records the simulation. An applied import is also an
+    administrative change in the audit trail (`request` adds the client's IP and request id).
     """
     caminho = Path(arquivo)
     inicio = time.monotonic()
@@ -188,6 +195,21 @@ def cnes_importar(
             alteracoes=relatorio.alteracoes,
             duracao_segundos=round(time.monotonic() - inicio, 3),
         )
+        if status == ImportacaoCnes.Status.CONCLUIDA and not dry_run:
+            audit_event(
+                evento="admin_alteracao",
+                request=request,
+                usuario=ator,
+                municipio_id=municipio.id,
+                o_que=f"Importação do CNES {importacao.arquivo_nome}",
+                detalhes={
+                    "acao": "importacao_cnes",
+                    "importacao_id": importacao.id,
+                    "arquivo_sha256": sha256,
+                    "resetar_perfis": resetar_perfis,
+                    "contagens": relatorio.contagens,
+                },
+            )
     log.info(
         "CNES import %s municipio=%s file=%s sha256=%s dry_run=%s status=%s counts=%s",
         importacao.id, municipio.ibge, importacao.arquivo_nome, sha256, dry_run, status, relatorio.contagens,
@@ -214,6 +236,45 @@ def _resumo(relatorio: _Relatorio, *, dry_run: bool) -> str:
         )
     prefixo = "Simulação (nada foi gravado)" if dry_run else "Importação concluída"
     return f"{prefixo}. " + "; ".join(partes) + "."
+
+
+# --- Uploads waiting for "Aplicar" -------------------------------------------------------
+# The previewed file stays on the server (named by a random token kept in the session), so
+# "Aplicar" imports exactly the bytes that were previewed without a second upload.
+ENVIO_VALIDADE_SEGUNDOS = 24 * 3600
+_TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _pasta_envios() -> Path:
+    return Path(getattr(settings, "CNES_ENVIOS_DIR", settings.VAR_DIR / "cnes_envios"))
+
+
+def envio_guardar(*, arquivo: UploadedFile) -> str:
+    """Store an upload until it is applied or discarded; return its token."""
+    pasta = _pasta_envios()
+    pasta.mkdir(parents=True, exist_ok=True, mode=0o700)
+    limite = time.time() - ENVIO_VALIDADE_SEGUNDOS
+    for antigo in pasta.iterdir():
+        if _TOKEN_RE.match(antigo.name) and antigo.stat().st_mtime < limite:
+            antigo.unlink(missing_ok=True)
+    token = secrets.token_hex(16)
+    with open(pasta / token, "xb") as destino:
+        for bloco in arquivo.chunks():
+            destino.write(bloco)
+    return token
+
+
+def envio_caminho(*, token: str) -> Path | None:
+    if not _TOKEN_RE.match(token or ""):
+        return None
+    caminho = _pasta_envios() / token
+    return caminho if caminho.is_file() else None
+
+
+def envio_descartar(*, token: str) -> None:
+    caminho = envio_caminho(token=token)
+    if caminho is not None:
+        caminho.unlink(missing_ok=True)
 
 
 # --- Reading and validating ---------------------------------------------------------------

@@ -138,6 +138,7 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("cidadao.ver", "cidadao_lista", "Cidadãos", "Buscar e consultar o cadastro dos cidadãos"),
     ("admin.municipio", "admin_profissionais", "Profissionais", "Profissionais, lotações e desbloqueio de acesso"),
     ("admin.municipio", "admin_perfis", "Perfis", "Perfis de acesso e suas permissões"),
+    ("admin.municipio", "cnes_importacoes", "Importação CNES", "Importar o XML do CNES e ver o histórico"),
     ("auditoria.ver", "auditoria", "Auditoria", "Consultar a trilha de auditoria"),
     (None, "instalacao_municipios", "Municípios", "Municípios da instalação, modo e sessão"),
     (None, "instalacao_smtp", "E-mail (SMTP)", "Servidor de e-mail da instalação"),

@@ -7,6 +7,7 @@ urlpatterns = [
     path("saude/", views.saude, name="saude"),
     path("auditoria/", audit_views.auditoria, name="auditoria"),
     path("conta/", include("allauth.urls")),
+    path("administracao/cnes/", include("cnes_import.urls")),
     path("lotacao/", views.lotacao_escolher, name="lotacao_escolher"),
     path("administracao/profissionais/", views_admin.profissionais, name="admin_profissionais"),
     path("administracao/profissionais/<int:profissional_id>/", views_admin.profissional, name="admin_profissional"),
