@@ -1,0 +1,82 @@
+"""Helpers for the identity and access tests: municipalities with their default perfis,
+lotações with the perfis of a CBO (or explicit ones), and logged-in clients."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from aiosmtpd.controller import Controller
+from django.test import Client
+
+from pec.identity import SESSION_LOTACAO
+from pec.models import Lotacao, LotacaoPerfil, Municipio, Usuario
+from pec.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
+from pec.tenancy import tenant_context
+from tests import factories
+
+SENHA = "senha-forte-123"
+
+
+def municipio(nome: str = "Município A", **campos: object) -> Municipio:
+    m = factories.municipio(nome, **campos)
+    with tenant_context(m.id):
+        perfis_garantir_padrao(municipio_id=m.id)
+    return m
+
+
+def lotacao(
+    m: Municipio, usuario: Usuario, *, cbo: str = "225142", perfis: list[str] | None = None, **kwargs: object
+) -> Lotacao:
+    """A lotação with the default perfis of its CBO, or the given perfil codes."""
+    lot = factories.lotacao(m, usuario, cbo=cbo, **kwargs)  # type: ignore[arg-type]
+    with tenant_context(m.id):
+        todos = perfis_garantir_padrao(municipio_id=m.id)
+        for codigo in perfis if perfis is not None else perfis_padrao_para_cbo(cbo):
+            LotacaoPerfil.objects.create(municipio=m, lotacao=lot, perfil=todos[codigo])
+    return lot
+
+
+def cliente(usuario: Usuario, lot: Lotacao | None = None) -> Client:
+    """A client logged in as `usuario`, working in `lot` (chosen through the real page)."""
+    client = Client()
+    client.force_login(usuario, backend="django.contrib.auth.backends.ModelBackend")
+    if lot is not None:
+        resposta = client.post("/lotacao/", {"lotacao": lot.id})
+        assert resposta.status_code == 302, resposta
+        assert client.session[SESSION_LOTACAO] == lot.id
+    return client
+
+
+def porta_livre() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServidorSMTP:
+    """A real SMTP server (aiosmtpd) on localhost that keeps what it receives."""
+
+    porta: int
+    recebidas: list = field(default_factory=list)
+    chegou: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.recebidas.append(envelope)
+        self.chegou.set()
+        return "250 Message accepted for delivery"
+
+
+@contextlib.contextmanager
+def servidor_smtp() -> Iterator[ServidorSMTP]:
+    servidor = ServidorSMTP(porta=porta_livre())
+    controller = Controller(servidor, hostname="127.0.0.1", port=servidor.porta)
+    controller.start()
+    try:
+        yield servidor
+    finally:
+        controller.stop()

@@ -1,0 +1,292 @@
+"""Access by lotação: the permission matrix of the default perfis, the decorators, the
+choice and switch of lotação, and the home page per perfil."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.test import RequestFactory, override_settings
+from django.urls import reverse
+
+from pec import acesso
+from pec.identity import SESSION_LOTACAO, SESSION_MUNICIPIO
+from pec.models import EventoAuditoria, Lotacao
+from pec.permissoes import PERFIS_PADRAO, PERMISSOES
+from pec.tenancy import tenant_context
+from tests import factories
+from tests.pec.identidade import cliente, lotacao, municipio
+
+pytestmark = pytest.mark.django_db
+
+_COMUM = {"cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"}
+# The matrix, written out: a change to a default perfil must be deliberate (and change
+# this table), never a side effect.
+MATRIZ: dict[str, set[str]] = {
+    "medico": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar", "atendimento.registrar",
+                        "prescricao.emitir", "exame.solicitar", "atestado.emitir", "agenda.gerenciar"},
+    "enfermeiro": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar", "atendimento.registrar",
+                            "prescricao.emitir", "exame.solicitar", "vacina.registrar", "vacina.corrigir",
+                            "agenda.gerenciar"},
+    "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar"},
+    "cirurgiao_dentista": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar", "odonto.registrar",
+                                    "prescricao.emitir", "exame.solicitar", "atestado.emitir", "agenda.gerenciar"},
+    "acs": {"cidadao.ver", "cidadao.editar", "territorio.registrar"},
+    "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"},
+    "coordenacao": _COMUM | {"relatorios.ver", "agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"},
+    "admin_municipal": {"admin.municipio", "auditoria.ver", "relatorios.ver", "cidadao.ver", "cidadao.unificar"},
+    "visualizacao": _COMUM,
+}
+# CBO of the demo professional of each default perfil.
+CBO = {
+    "medico": "225142", "enfermeiro": "223565", "tecnico_enfermagem": "322245", "cirurgiao_dentista": "223293",
+    "acs": "515105", "recepcao": "422110", "coordenacao": "131210", "admin_municipal": "131205",
+    "visualizacao": "999999",
+}
+ADMIN_MUNICIPAL_URLS = ["admin_profissionais", "admin_perfis"]
+INSTALACAO_URLS = ["instalacao_municipios", "instalacao_municipio_novo", "instalacao_smtp"]
+
+
+def test_matrix_covers_every_default_perfil_and_only_known_codes():
+    assert set(MATRIZ) == set(PERFIS_PADRAO)
+    for permissoes in MATRIZ.values():
+        assert permissoes <= set(PERMISSOES)
+
+
+@pytest.mark.parametrize("perfil", sorted(MATRIZ))
+def test_permission_matrix_per_default_perfil(perfil):
+    a = municipio()
+    usuario = factories.usuario(perfil)
+    lot = lotacao(a, usuario, cbo=CBO[perfil])
+    with tenant_context(a.id):
+        assert acesso.permissoes_da_lotacao(lotacao=lot) == MATRIZ[perfil]
+
+    client = cliente(usuario, lot)
+    admin = "admin.municipio" in MATRIZ[perfil]
+    for nome in ADMIN_MUNICIPAL_URLS:
+        assert client.get(reverse(nome)).status_code == (200 if admin else 403), nome
+    for nome in INSTALACAO_URLS:
+        assert client.get(reverse(nome)).status_code == 403, nome
+    # The home page offers exactly what the perfil may do among the features that exist.
+    inicio = client.get("/").content.decode()
+    assert (reverse("admin_profissionais") in inicio) is admin
+    assert (reverse("admin_perfis") in inicio) is admin
+    assert reverse("instalacao_municipios") not in inicio
+
+
+def test_forbidden_page_is_portuguese_and_names_the_permission():
+    a = municipio()
+    usuario = factories.usuario()
+    client = cliente(usuario, lotacao(a, usuario, cbo="225142"))
+    resposta = client.get(reverse("admin_perfis"))
+    assert resposta.status_code == 403
+    pagina = resposta.content.decode()
+    assert "Acesso não permitido" in pagina
+    assert PERMISSOES["admin.municipio"] in pagina
+
+
+def test_permissions_of_several_perfis_are_their_union():
+    a = municipio()
+    usuario = factories.usuario()
+    lot = lotacao(a, usuario, perfis=["acs", "recepcao"])
+    with tenant_context(a.id):
+        assert acesso.permissoes_da_lotacao(lotacao=lot) == MATRIZ["acs"] | MATRIZ["recepcao"]
+
+
+def test_stale_code_in_a_perfil_grants_nothing():
+    a = municipio()
+    usuario = factories.usuario()
+    lot = lotacao(a, usuario, perfis=["visualizacao"])
+    with tenant_context(a.id):
+        perfil = lot.perfis.get()
+        perfil.permissoes = [*perfil.permissoes, "admin.tudo"]
+        perfil.save()
+        assert "admin.tudo" not in acesso.permissoes_da_lotacao(lotacao=lot)
+
+
+def test_unknown_permission_code_fails_at_decoration():
+    with pytest.raises(ValueError, match="unknown permission"):
+        acesso.requer_permissao("admin.municipo")
+
+
+def test_permission_set_is_computed_once_per_request(django_assert_num_queries):
+    a = municipio()
+    usuario = factories.usuario()
+    lot = lotacao(a, usuario, perfis=["medico", "coordenacao"])
+    request = RequestFactory().get("/")
+    request.user = usuario
+    with tenant_context(a.id):
+        request.lotacao = Lotacao.objects.get(pk=lot.pk)
+        with django_assert_num_queries(1):
+            for codigo in PERMISSOES:
+                acesso.tem_permissao(request, codigo)
+            acesso.permissoes_ativas(request)
+
+
+def test_decorated_view_raises_permission_denied_without_permission():
+    a = municipio()
+    usuario = factories.usuario()
+    lot = lotacao(a, usuario, perfis=["visualizacao"])
+
+    @acesso.requer_permissao("cidadao.editar")
+    def view(request):  # type: ignore[no-untyped-def]
+        raise AssertionError("must not run")
+
+    request = RequestFactory().get("/")
+    request.user = usuario
+    with tenant_context(a.id):
+        request.lotacao = Lotacao.objects.select_related("municipio").get(pk=lot.pk)
+        with pytest.raises(PermissionDenied):
+            view(request)
+
+
+def test_every_page_of_this_app_asks_anonymous_users_to_log_in(client):
+    nomes = ["inicio", "lotacao_escolher", *ADMIN_MUNICIPAL_URLS, *INSTALACAO_URLS]
+    for nome in nomes:
+        resposta = client.get(reverse(nome))
+        assert resposta.status_code == 302 and resposta["Location"].startswith("/conta/login/"), nome
+    com_id = {
+        "admin_profissional": {"profissional_id": 1},
+        "admin_lotacao_perfis": {"lotacao_id": 1},
+        "admin_perfil": {"perfil_id": 1},
+        "instalacao_municipio": {"municipio_id": 1},
+    }
+    for nome, kwargs in com_id.items():
+        resposta = client.get(reverse(nome, kwargs=kwargs))
+        assert resposta.status_code == 302 and resposta["Location"].startswith("/conta/login/"), nome
+
+
+def test_installation_admin_pages_only_for_the_installation_admin():
+    a = municipio()
+    iris = factories.usuario("Íris")
+    admin_municipal = cliente(iris, lotacao(a, iris, cbo="131205"))
+    ana = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    for nome in INSTALACAO_URLS:
+        assert admin_municipal.get(reverse(nome)).status_code == 403
+        assert ana.get(reverse(nome)).status_code == 200
+    inicio = ana.get("/").content.decode()
+    assert reverse("instalacao_municipios") in inicio and reverse("instalacao_smtp") in inicio
+    assert reverse("admin_profissionais") not in inicio
+
+
+# --- Choice of lotação -------------------------------------------------------------------------
+
+
+def test_user_without_lotacao_sees_a_clear_page_not_an_error():
+    usuario = factories.usuario()
+    client = cliente(usuario)
+    resposta = client.get("/", follow=True)
+    assert resposta.status_code == 200
+    assert resposta.redirect_chain == [("/lotacao/", 302)]
+    assert "Você não tem uma lotação ativa" in resposta.content.decode()
+    # A deactivated lotação counts as none.
+    a = municipio()
+    lot = lotacao(a, usuario)
+    with tenant_context(a.id):
+        Lotacao.objects.filter(pk=lot.pk).update(ativo=False)
+    assert "Você não tem uma lotação ativa" in client.get("/lotacao/").content.decode()
+
+
+def test_single_lotacao_is_activated_after_login():
+    a = municipio()
+    usuario = factories.usuario()
+    lot = lotacao(a, usuario)
+    client = cliente(usuario)
+    resposta = client.get("/lotacao/")
+    assert resposta.status_code == 302 and resposta["Location"] == "/"
+    assert client.session[SESSION_LOTACAO] == lot.id
+    assert client.session[SESSION_MUNICIPIO] == a.id
+
+
+def test_lotacoes_in_two_municipalities_are_grouped_and_switching_changes_tenant_and_perfil():
+    a = municipio("Vila A")
+    b = municipio("Serra B")
+    usuario = factories.usuario("Dupla")
+    lot_a = lotacao(a, usuario, cbo="225142", estabelecimento=factories.estabelecimento(a, "UBS do Rio"))
+    lot_b = lotacao(b, usuario, cbo="131205", estabelecimento=factories.estabelecimento(b, "UBS da Serra"))
+    client = cliente(usuario)
+
+    pagina = client.get("/lotacao/").content.decode()
+    assert "Vila A/MG" in pagina and "Serra B/MG" in pagina
+    assert "UBS do Rio" in pagina and "UBS da Serra" in pagina
+    assert pagina.index("UBS da Serra") < pagina.index("UBS do Rio")  # grouped: Serra B comes first
+
+    client.post("/lotacao/", {"lotacao": lot_a.id})
+    assert client.get(reverse("admin_perfis")).status_code == 403
+    inicio = client.get("/").content.decode()
+    assert "UBS do Rio" in inicio and reverse("admin_perfis") not in inicio
+
+    client.post("/lotacao/", {"lotacao": lot_b.id})
+    assert client.session[SESSION_MUNICIPIO] == b.id
+    resposta = client.get(reverse("admin_profissionais"))
+    assert resposta.status_code == 200
+    assert "Serra B" in resposta.content.decode()
+    with tenant_context(b.id):
+        evento = EventoAuditoria.objects.filter(evento="lotacao_escolhida").latest("sequencia")
+    assert evento.detalhes["lotacao_id"] == lot_b.id and evento.usuario_id == usuario.id
+
+
+def test_choosing_someone_elses_lotacao_is_404_and_changes_nothing():
+    a = municipio()
+    alice = factories.usuario("Alice")
+    charlie = factories.usuario("Charlie")
+    lot_alice = lotacao(a, alice)
+    lot_charlie = lotacao(municipio("B"), charlie)
+    client = cliente(alice, lot_alice)
+    assert client.post("/lotacao/", {"lotacao": lot_charlie.id}).status_code == 404
+    assert client.post("/lotacao/", {"lotacao": "x"}).status_code == 404
+    assert client.session[SESSION_LOTACAO] == lot_alice.id
+
+
+def test_deactivated_lotacao_stops_working_at_once():
+    a = municipio()
+    usuario = factories.usuario()
+    lot = lotacao(a, usuario, cbo="131205")
+    client = cliente(usuario, lot)
+    assert client.get(reverse("admin_perfis")).status_code == 200
+    with tenant_context(a.id):
+        Lotacao.objects.filter(pk=lot.pk).update(ativo=False)
+    resposta = client.get(reverse("admin_perfis"))
+    assert resposta.status_code == 302 and resposta["Location"] == "/lotacao/"
+
+
+def test_header_offers_switch_of_lotacao():
+    a = municipio()
+    usuario = factories.usuario()
+    client = cliente(usuario, lotacao(a, usuario))
+    assert 'href="/lotacao/">Trocar lotação' in client.get("/").content.decode()
+
+
+# --- MFA required for administrators ------------------------------------------------------------
+
+
+def test_municipality_requiring_mfa_sends_admins_to_enrolment_but_not_others():
+    a = municipio(exigir_mfa_admin=True)
+    iris = factories.usuario("Íris")
+    bruno = factories.usuario("Bruno")
+    admin = cliente(iris, lotacao(a, iris, cbo="131205"))
+    medico = cliente(bruno, lotacao(a, bruno, cbo="225142"))
+    for url in ["/", reverse("admin_profissionais")]:
+        resposta = admin.get(url)
+        assert resposta.status_code == 302 and resposta["Location"] == reverse("mfa_activate_totp"), url
+    assert medico.get("/").status_code == 200
+
+
+# --- Client address behind the proxy --------------------------------------------------------------
+
+
+def test_client_ip_ignores_forwarded_header_without_proxy():
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    with override_settings(AXES_IPWARE_PROXY_COUNT=0):
+        assert acesso.ip_cliente(request) == "203.0.113.9"
+
+
+def test_client_ip_behind_nginx_is_the_address_nginx_appended():
+    # The client forged "1.2.3.4"; nginx appended the real peer 198.51.100.7.
+    request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7")
+    with override_settings(AXES_IPWARE_PROXY_COUNT=1):
+        assert acesso.ip_cliente(request) == "198.51.100.7"
+    with override_settings(AXES_IPWARE_PROXY_COUNT=2):
+        assert acesso.ip_cliente(request) == "1.2.3.4"
+    sem_cabecalho = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")
+    with override_settings(AXES_IPWARE_PROXY_COUNT=1):
+        assert acesso.ip_cliente(sem_cabecalho) == "127.0.0.1"
