@@ -7,42 +7,21 @@ beneath it). Looking at the trail is itself recorded in it.
 from __future__ import annotations
 
 import csv
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
-from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from pec.acesso import requer_permissao
 from pec.audit import EVENTOS, audit_event, eventos_auditoria
-from pec.models import EventoAuditoria, Lotacao, Perfil
+from pec.models import EventoAuditoria, Lotacao
 from pec.tenancy import tenant_context
 
 POR_PAGINA = 50
-
-
-def _requer_auditoria_ver(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
-    """The active lotação has a perfil with "auditoria.ver". Stands in for
-    pec.acesso.requer_permissao until that module is on main."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        lotacao = getattr(request, "lotacao", None)
-        if lotacao is None or not Perfil.objects.filter(
-            lotacoes=lotacao, municipio_id=lotacao.municipio_id, permissoes__contains=["auditoria.ver"]
-        ).exists():
-            raise PermissionDenied("Seu perfil nesta lotação não permite consultar a trilha de auditoria.")
-        return view(request)
-
-    return wrapper
 
 
 class FiltroAuditoriaForm(forms.Form):
@@ -69,7 +48,7 @@ class FiltroAuditoriaForm(forms.Form):
         }
 
 
-@_requer_auditoria_ver
+@requer_permissao("auditoria.ver")
 def auditoria(request: HttpRequest) -> HttpResponse:
     municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
     form = FiltroAuditoriaForm(request.GET)

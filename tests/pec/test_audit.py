@@ -461,6 +461,20 @@ def test_lockout_is_recorded(settings):
     assert (bloqueio.usuario_id, bloqueio.cpf_informado, bloqueio.ip) == (alice.id, alice.cpf, "198.51.100.5")
 
 
+def test_client_ip_behind_nginx_is_the_address_nginx_saw(settings):
+    alice = factories.usuario("Alice")
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    # The left entry was written by the client; nginx appended the address it saw.
+    Client(REMOTE_ADDR="127.0.0.1").post(
+        "/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.50"
+    )
+    settings.AXES_IPWARE_PROXY_COUNT = 0
+    Client(REMOTE_ADDR="::ffff:198.51.100.8").post(
+        "/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_FORWARDED_FOR="6.6.6.6"
+    )
+    assert [e.ip for e in cadeia(None)] == ["203.0.113.50", "198.51.100.8"]
+
+
 def test_request_id_comes_from_nginx_when_sane():
     alice = factories.usuario("Alice")
     resposta = Client().post("/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="0123456789abcdef")
@@ -540,6 +554,9 @@ def test_audit_page_needs_the_permission(alice_bob_charlie):
     assert entrar(d["bob"], d["lot_bob"]).get("/auditoria/?formato=csv").status_code == 403
     anonimo = Client().get("/auditoria/")
     assert anonimo.status_code == 302 and "/conta/login/" in anonimo["Location"]
+    sem_lotacao = Client()
+    sem_lotacao.force_login(d["alice"])
+    assert sem_lotacao.get("/auditoria/")["Location"] == "/lotacao/"
 
 
 def test_admin_sees_only_her_municipality(alice_bob_charlie):
