@@ -375,3 +375,43 @@ class Backup(models.Model):
 
     def __str__(self) -> str:
         return f"backup {self.pk} {self.status}"
+
+
+class Outbox(TenantModel):
+    """A message owed to a national system (RNDS, SISAB), written with its record (pec.outbox)."""
+
+    class Status(models.TextChoices):
+        PENDENTE = "pendente", "Pendente"
+        ENVIADO = "enviado", "Enviado"
+        ERRO = "erro", "Erro (requer ação)"
+        TREINAMENTO = "treinamento", "Não enviado (município em treinamento)"
+
+    destino = models.CharField(max_length=40)
+    tipo = models.CharField(max_length=60)
+    # Idempotency key: the same event registered twice is one row, and receivers use it
+    # to recognise a resend.
+    chave = models.CharField(max_length=200)
+    objeto_tipo = models.CharField(max_length=100)
+    objeto_id = models.BigIntegerField()
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDENTE)
+    tentativas = models.PositiveSmallIntegerField(default=0)
+    proxima_tentativa = models.DateTimeField(default=timezone.now)
+    ultimo_erro = models.TextField(blank=True)
+    resposta = models.JSONField(default=dict, blank=True)
+    criado_em = models.DateTimeField(auto_now_add=True)
+    enviado_em = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipio", "chave"], name="outbox_chave_unica")]
+        indexes = [
+            models.Index(
+                fields=["municipio", "destino", "proxima_tentativa"],
+                name="outbox_pendente",
+                condition=models.Q(status="pendente"),
+            ),
+            models.Index(fields=["municipio", "objeto_tipo", "objeto_id"], name="outbox_objeto"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.destino}:{self.tipo}:{self.chave} ({self.status})"

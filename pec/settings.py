@@ -163,6 +163,8 @@ CELERY_TIMEZONE = "America/Sao_Paulo"
 CELERY_BEAT_SCHEDULE: dict = {
     # Retries of outgoing e-mail (pec.email): a lost task or a dead worker only delays a message.
     "email-varrer": {"task": "pec.email.email_varrer", "schedule": 60.0},
+    # Deliveries to RNDS and SISAB due for (re)try (pec.outbox); a nudge, not the queue.
+    "outbox-varrer": {"task": "pec.outbox.outbox_varrer", "schedule": 60.0},
 }
 
 # --- Identity -----------------------------------------------------------------------------

@@ -39,3 +39,24 @@ def municipio_resumo(*, municipio_id: int) -> dict[str, Any]:
 
 # Tasks defined next to their service; imported here so the worker registers them.
 from pec.email import email_enviar_task, email_varrer  # noqa: E402, F401
+from pec.outbox import outbox_drenar_task, outbox_varrer  # noqa: E402, F401
+
+
+from pec import backups  # noqa: E402
+
+
+# The nightly backup outlives the default 5-minute limit, and must not be redelivered to a
+# second worker after the broker's visibility timeout: acknowledge on receipt (a run lost
+# with its worker is reported by backup_verificar_atraso) and hold an advisory lock.
+@shared_task(acks_late=False, time_limit=12 * 3600, soft_time_limit=12 * 3600 - 300)
+def backup_noturno() -> int | None:
+    try:
+        registro = backups.backup_noturno()
+    except backups.BackupError:
+        return None  # recorded on its Backup row and e-mailed to the admins
+    return registro.pk if registro else None
+
+
+@shared_task
+def backup_verificar_atraso() -> bool:
+    return backups.backup_verificar_atraso()

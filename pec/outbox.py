@@ -1,0 +1,179 @@
+"""The outbox: everything sent to a national system (RNDS, SISAB) is first a row.
+
+A service that finalises a record calls `outbox_registrar` inside its own transaction,
+so the row exists if and only if the record does. After commit a Celery task is nudged;
+a beat sweeper (`outbox_varrer`) retries whatever is due, so a broker flushed or a
+receiver down for days only delays delivery.
+
+Delivery claims due rows with `SELECT … FOR UPDATE SKIP LOCKED` and pushes their
+`proxima_tentativa` a lease ahead, commits, and only then talks to the remote side,
+without holding a transaction. A worker killed mid-send leaves its rows to be claimed
+again when the lease ends; receivers are idempotent on `chave` (RNDS answers a duplicate
+identifier, which its deliverer treats as delivered), so a resend is harmless.
+
+Each destination registers one deliverer: a function that receives the row and either
+returns what the remote side answered (a dict kept in `resposta`), raises `Recusado`
+(the remote side rejected the content: dead letter at once, with its message), or
+raises anything else (transient: retried with exponential backoff and jitter, and dead
+after MAX_TENTATIVAS).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from django.db import connections, transaction
+from django.utils import timezone
+
+from pec.models import Municipio, Outbox
+from pec.tenancy import tenant_context
+
+log = logging.getLogger(__name__)
+
+MAX_TENTATIVAS = 12
+LEASE = timedelta(minutes=5)
+LOTE = 50
+
+
+class Recusado(Exception):
+    """The remote side refused the content itself; resending the same will not help."""
+
+
+Entregador = Callable[[Outbox], dict[str, Any]]
+_entregadores: dict[str, Entregador] = {}
+
+
+def registrar_entregador(destino: str, entregador: Entregador) -> None:
+    _entregadores[destino] = entregador
+
+
+def backoff(tentativas: int) -> timedelta:
+    """30 s, 1, 2, 4 ... minutes after the n-th failure, capped at 6 h, with ±25 % jitter
+    so a receiver coming back up is not hit by every row at the same second."""
+    base = min(30 * 2 ** (tentativas - 1), 6 * 3600)
+    return timedelta(seconds=base * random.uniform(0.75, 1.25))
+
+
+def outbox_registrar(
+    *, municipio: Municipio, destino: str, tipo: str, chave: str, objeto: Any, payload: dict | None = None
+) -> Outbox:
+    """Write the row in the caller's transaction (required) and nudge delivery after commit.
+
+    Idempotent on (municipio, chave): registering the same event twice returns the first
+    row. A municipality in training mode gets its rows, marked never to be sent.
+    """
+    if not connections["default"].in_atomic_block:
+        raise RuntimeError("outbox_registrar must run inside the transaction that writes the record")
+    item, criado = Outbox.objects.get_or_create(
+        municipio=municipio,
+        chave=chave,
+        defaults={
+            "destino": destino,
+            "tipo": tipo,
+            "objeto_tipo": objeto._meta.label_lower,
+            "objeto_id": objeto.pk,
+            "payload": payload or {},
+            "status": Outbox.Status.TREINAMENTO if municipio.em_treinamento else Outbox.Status.PENDENTE,
+        },
+    )
+    if criado and item.status == Outbox.Status.PENDENTE:
+        municipio_id, item_destino = municipio.id, destino
+        transaction.on_commit(lambda: outbox_drenar_task.delay(municipio_id=municipio_id, destino=item_destino))
+    return item
+
+
+def _reivindicar(*, municipio_id: int, destino: str, limite: int) -> list[Outbox]:
+    agora = timezone.now()
+    with tenant_context(municipio_id):
+        itens = list(
+            Outbox.objects.select_for_update(skip_locked=True)
+            .filter(municipio_id=municipio_id, destino=destino, status=Outbox.Status.PENDENTE, proxima_tentativa__lte=agora)
+            .order_by("proxima_tentativa", "id")[:limite]
+        )
+        Outbox.objects.filter(id__in=[item.id for item in itens]).update(proxima_tentativa=agora + LEASE)
+    return itens
+
+
+def _registrar_resultado(item: Outbox, **campos: Any) -> None:
+    with tenant_context(item.municipio_id):
+        Outbox.objects.filter(id=item.id).update(**campos)
+
+
+def outbox_entregar(*, item: Outbox) -> str:
+    """Deliver one claimed row with its destination's deliverer; return the new status."""
+    entregador = _entregadores.get(item.destino)
+    if entregador is None:
+        log.warning("outbox: no deliverer registered for %r; row %s stays pending", item.destino, item.id)
+        return Outbox.Status.PENDENTE
+    tentativas = item.tentativas + 1
+    try:
+        resposta = entregador(item)
+    except Recusado as exc:
+        _registrar_resultado(item, status=Outbox.Status.ERRO, tentativas=tentativas, ultimo_erro=str(exc)[:4000])
+        log.warning("outbox %s (%s) refused by %s: %s", item.id, item.tipo, item.destino, exc)
+        return Outbox.Status.ERRO
+    except Exception as exc:  # transient: the network, a 5xx, a timeout, an expired token
+        status = Outbox.Status.ERRO if tentativas >= MAX_TENTATIVAS else Outbox.Status.PENDENTE
+        _registrar_resultado(
+            item,
+            status=status,
+            tentativas=tentativas,
+            ultimo_erro=f"{exc.__class__.__name__}: {exc}"[:4000],
+            proxima_tentativa=timezone.now() + backoff(tentativas),
+        )
+        log.info("outbox %s attempt %s to %s failed: %s", item.id, tentativas, item.destino, exc)
+        return status
+    _registrar_resultado(
+        item, status=Outbox.Status.ENVIADO, tentativas=tentativas, ultimo_erro="", enviado_em=timezone.now(),
+        resposta=resposta,
+    )
+    return Outbox.Status.ENVIADO
+
+
+def outbox_drenar(*, municipio_id: int, destino: str, limite: int = 500) -> dict[str, int]:
+    """Deliver every due row of one municipality and destination, a claimed batch at a time."""
+    contagem: dict[str, int] = {}
+    while limite > 0:
+        itens = _reivindicar(municipio_id=municipio_id, destino=destino, limite=min(LOTE, limite))
+        if not itens:
+            break
+        for item in itens:
+            status = outbox_entregar(item=item)
+            contagem[status] = contagem.get(status, 0) + 1
+        limite -= len(itens)
+    return contagem
+
+
+def outbox_reenviar(*, municipio_id: int, ids: list[int]) -> int:
+    """Put dead-lettered rows back in the queue (an admin fixed the cause)."""
+    with tenant_context(municipio_id):
+        return Outbox.objects.filter(municipio_id=municipio_id, id__in=ids, status=Outbox.Status.ERRO).update(
+            status=Outbox.Status.PENDENTE, tentativas=0, proxima_tentativa=timezone.now()
+        )
+
+
+@shared_task
+def outbox_drenar_task(*, municipio_id: int, destino: str) -> dict[str, int]:
+    return outbox_drenar(municipio_id=municipio_id, destino=destino)
+
+
+@shared_task
+def outbox_varrer() -> int:
+    """Beat: nudge delivery wherever something is due, per municipality and destination."""
+    total = 0
+    for municipio_id in Municipio.objects.filter(ativo=True).values_list("id", flat=True):
+        with tenant_context(municipio_id):
+            destinos = set(
+                Outbox.objects.filter(status=Outbox.Status.PENDENTE, proxima_tentativa__lte=timezone.now())
+                .values_list("destino", flat=True)
+                .distinct()
+            )
+        for destino in destinos:
+            outbox_drenar_task.delay(municipio_id=municipio_id, destino=destino)
+            total += 1
+    return total
