@@ -217,12 +217,14 @@ def _nome_cadeia(municipio_id: int | None) -> str:
     return INSTALACAO if municipio_id is None else f"municipio {municipio_id}"
 
 
-def verificar_cadeias(conn: psycopg.Connection, *, progresso: Callable[[str, int], None] | None = None) -> list[str]:
+def verificar_cadeias(
+    conn: psycopg.Connection, *, progresso: Callable[[str, int], None] | None = None, a_cada: int = 10_000
+) -> list[str]:
     """Walk every chain, recompute each hash and check the sequence; one problem (the first
     broken link) per broken chain, [] when all are intact.
 
     `conn` must see every row: a BYPASSRLS role (the backup role) or a superuser. The
-    optional `progresso(chain, rows_checked)` is called every 10,000 rows.
+    optional `progresso(chain, rows_checked)` is called every `a_cada` rows of a chain.
     """
     problemas = _rls_problema(conn)
     atual: object = object()  # the chain being walked; a sentinel before the first row
@@ -236,7 +238,7 @@ def verificar_cadeias(conn: psycopg.Connection, *, progresso: Callable[[str, int
                 atual, esperado_seq, esperado_hash, quebrada, contagem = municipio_id, 1, GENESIS, False, 0
                 anterior_id = None
             contagem += 1
-            if progresso is not None and contagem % 10_000 == 0:
+            if progresso is not None and contagem % a_cada == 0:
                 progresso(_nome_cadeia(municipio_id), contagem)
             if quebrada:
                 continue

@@ -416,6 +416,15 @@ def test_chain_heads_for_off_host_copies(committed):
     assert cabecas["instalacao"]["sequencia"] == 1
 
 
+def test_verification_reports_progress_on_long_chains(committed):
+    municipio = municipio_commitado(committed)
+    eventos_commitados(municipio.id, 5)
+    vistos: list[tuple[str, int]] = []
+    with conectar("backup") as conn:
+        assert audit.verificar_cadeias(conn, progresso=lambda cadeia, n: vistos.append((cadeia, n)), a_cada=2) == []
+    assert vistos == [(f"municipio {municipio.id}", 2), (f"municipio {municipio.id}", 4)]
+
+
 def test_verification_refuses_to_vouch_for_what_it_cannot_see(committed):
     with conectar("app") as conn:
         assert audit.verificar_cadeias(conn) == [
