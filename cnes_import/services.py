@@ -104,6 +104,7 @@ class _Relatorio:
     )
     rejeicoes: list[dict[str, str]] = field(default_factory=list)
     alteracoes: dict[str, dict[str, list[str]]] = field(default_factory=lambda: {tipo: {} for tipo in TIPOS})
+    avisos: list[str] = field(default_factory=list)
 
     def rejeitar(self, tipo: str, registro: str, motivo: str) -> None:
         self.contagens[tipo]["rejeitados"] += 1
@@ -160,6 +161,7 @@ def cnes_importar(
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_TRAVA, municipio.id])
                 conteudo = _ler_arquivo(caminho=caminho, municipio=municipio, relatorio=relatorio, progresso=progresso)
+                administradores = _administradores_ativos(municipio_id=municipio.id)
                 _sincronizar(
                     municipio=municipio,
                     conteudo=conteudo,
@@ -167,6 +169,12 @@ def cnes_importar(
                     relatorio=relatorio,
                     progresso=progresso,
                 )
+                if administradores and not _administradores_ativos(municipio_id=municipio.id):
+                    relatorio.avisos.append(
+                        "Atenção: depois desta importação nenhuma lotação ativa terá a permissão de administrar "
+                        "o município (as lotações dos administradores atuais não estão no arquivo). O administrador "
+                        "da instalação poderá atribuir o perfil de administrador a uma das novas lotações."
+                    )
                 if dry_run:
                     raise _Simulacao
         except _Simulacao:
@@ -235,7 +243,16 @@ def _resumo(relatorio: _Relatorio, *, dry_run: bool) -> str:
             f"{c['desativados']} desativados, {c['rejeitados']} rejeitados"
         )
     prefixo = "Simulação (nada foi gravado)" if dry_run else "Importação concluída"
-    return f"{prefixo}. " + "; ".join(partes) + "."
+    return " ".join([f"{prefixo}. " + "; ".join(partes) + ".", *relatorio.avisos])
+
+
+def _administradores_ativos(*, municipio_id: int) -> bool:
+    return Lotacao.objects.filter(
+        municipio_id=municipio_id,
+        ativo=True,
+        profissional__ativo=True,
+        perfis__permissoes__contains=["admin.municipio"],
+    ).exists()
 
 
 # --- Uploads waiting for "Aplicar" -------------------------------------------------------

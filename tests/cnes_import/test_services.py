@@ -140,7 +140,7 @@ def test_same_file_twice_changes_nothing(taboleiro, arquivo, django_assert_max_n
     importar(taboleiro, arquivo)
     foto = foto_do_banco(taboleiro)
     # No per-row queries: a state-sized file costs the same handful.
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(30):
         resultado = importar(taboleiro, arquivo)
     assert resultado.ok
     assert all(resultado.contagens[t] == ZERO for t in ("estabelecimentos", "equipes", "profissionais", "lotacoes"))

@@ -1,0 +1,175 @@
+"""Alice administers Taboleiro Grande, Bob is a doctor there, Charlie administers another
+municipality: "Charlie should have no access to Alice's stuff"."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from cnes_import.models import ImportacaoCnes
+from cnes_import.services import envio_caminho
+from cnes_import.views import SESSAO_PREVIA
+from pec.identity import SESSION_LOTACAO, SESSION_MUNICIPIO
+from pec.models import EventoAuditoria, LotacaoPerfil, Perfil, Profissional
+from pec.permissoes import perfis_garantir_padrao
+from pec.tenancy import tenant_context
+from tests import factories
+from tests.cnes_import.conftest import XML_2021, XML_2022, foto_do_banco
+
+pytestmark = pytest.mark.django_db
+
+
+def dar_perfil(lotacao, codigo: str) -> None:
+    with tenant_context(lotacao.municipio_id):
+        perfil = perfis_garantir_padrao(municipio_id=lotacao.municipio_id)[codigo]
+        LotacaoPerfil.objects.create(municipio_id=lotacao.municipio_id, lotacao=lotacao, perfil=perfil)
+
+
+def entrar(usuario, lotacao) -> Client:
+    cliente = Client()
+    cliente.force_login(usuario)
+    sessao = cliente.session
+    sessao[SESSION_LOTACAO] = lotacao.id
+    sessao[SESSION_MUNICIPIO] = lotacao.municipio_id
+    sessao.save()
+    return cliente
+
+
+@pytest.fixture
+def pessoas(taboleiro):
+    outro = factories.municipio("Outro")
+    alice, bob, charlie = factories.usuario("Alice Admin"), factories.usuario("Bob Médico"), factories.usuario("Charlie")
+    lotacoes = {
+        "alice": factories.lotacao(taboleiro, alice, cbo="131205"),
+        "bob": factories.lotacao(taboleiro, bob),
+        "charlie": factories.lotacao(outro, charlie, cbo="131205"),
+    }
+    dar_perfil(lotacoes["alice"], "admin_municipal")
+    dar_perfil(lotacoes["bob"], "medico")
+    dar_perfil(lotacoes["charlie"], "admin_municipal")
+    return {
+        "alice": entrar(alice, lotacoes["alice"]),
+        "bob": entrar(bob, lotacoes["bob"]),
+        "charlie": entrar(charlie, lotacoes["charlie"]),
+        "outro": outro,
+    }
+
+
+def enviar(cliente: Client, caminho, **extra):
+    arquivo = SimpleUploadedFile(caminho.name, caminho.read_bytes(), content_type="application/xml")
+    return cliente.post(reverse("cnes_importacoes"), {"arquivo": arquivo, **extra})
+
+
+def profissionais(municipio) -> set[str]:
+    with tenant_context(municipio.id):
+        return set(Profissional.objects.values_list("cpf", flat=True))
+
+
+def test_upload_preview_then_apply(pessoas, taboleiro):
+    alice = pessoas["alice"]
+    assert "Importação CNES" in alice.get(reverse("inicio")).content.decode()
+    antes = foto_do_banco(taboleiro)
+
+    resposta = enviar(alice, XML_2021)
+    simulada = ImportacaoCnes.objects.none()
+    with tenant_context(taboleiro.id):
+        simulada = ImportacaoCnes.objects.get()
+    assert resposta.status_code == 302 and resposta.url == reverse("cnes_importacao", args=[simulada.id])
+    assert simulada.simulacao and simulada.ok and simulada.usuario is not None
+    assert foto_do_banco(taboleiro) == antes  # the preview wrote nothing
+
+    previa = alice.get(resposta.url).content.decode()
+    assert "Prévia da importação" in previa and "Aplicar" in previa
+    assert "PROFISSIONAL FICTICIO 101" in previa  # the change list names who joins
+    # Alice's own lotação is not in the file: the preview warns that no administrator remains.
+    assert "nenhuma lotação ativa terá a permissão de administrar" in previa
+
+    resposta = alice.post(reverse("cnes_importacao_aplicar", args=[simulada.id]))
+    with tenant_context(taboleiro.id):
+        aplicada = ImportacaoCnes.objects.exclude(id=simulada.id).get()
+    assert resposta.status_code == 302 and resposta.url == reverse("cnes_importacao", args=[aplicada.id])
+    assert aplicada.ok and not aplicada.simulacao
+    assert aplicada.arquivo_sha256 == simulada.arquivo_sha256
+    assert aplicada.contagens["lotacoes"]["criados"] == 57
+    assert len(profissionais(taboleiro)) == 55 + 2  # the file's and Alice's and Bob's
+    with tenant_context(taboleiro.id):
+        evento = EventoAuditoria.objects.get(evento="admin_alteracao")
+    assert evento.detalhes["acao"] == "importacao_cnes" and evento.detalhes["importacao_id"] == aplicada.id
+    assert SESSAO_PREVIA not in alice.session
+
+
+def test_apply_twice_or_without_preview_imports_nothing(pessoas, taboleiro):
+    alice = pessoas["alice"]
+    enviar(alice, XML_2022)
+    with tenant_context(taboleiro.id):
+        simulada = ImportacaoCnes.objects.get()
+    token = alice.session[SESSAO_PREVIA]["token"]
+    assert envio_caminho(token=token) is not None
+    descartar = alice.post(reverse("cnes_importacao_descartar", args=[simulada.id]))
+    assert descartar.status_code == 302
+    assert envio_caminho(token=token) is None  # the stored upload is gone
+    resposta = alice.post(reverse("cnes_importacao_aplicar", args=[simulada.id]), follow=True)
+    assert "não está mais disponível" in resposta.content.decode()
+    with tenant_context(taboleiro.id):
+        assert ImportacaoCnes.objects.count() == 1
+    assert len(profissionais(taboleiro)) == 2
+
+
+def test_file_of_another_municipality_is_refused_on_upload(pessoas):
+    charlie = pessoas["charlie"]
+    resposta = enviar(charlie, XML_2021)
+    with tenant_context(pessoas["outro"].id):
+        recusada = ImportacaoCnes.objects.get()
+    assert recusada.status == ImportacaoCnes.Status.RECUSADA
+    pagina = charlie.get(resposta.url).content.decode()
+    assert "Importação recusada" in pagina and "2413805" in pagina and "Aplicar" not in pagina
+    assert SESSAO_PREVIA not in charlie.session
+
+
+def test_zip_upload_and_reset_perfis_flag(pessoas, taboleiro, tmp_path):
+    pacote = tmp_path / "cnes.zip"
+    with zipfile.ZipFile(pacote, "w") as z:
+        z.write(XML_2022, XML_2022.name)
+    enviar(pessoas["alice"], pacote, resetar_perfis="on")
+    with tenant_context(taboleiro.id):
+        simulada = ImportacaoCnes.objects.get()
+    assert simulada.ok and simulada.resetar_perfis
+    assert simulada.contagens["lotacoes"]["criados"] == 67
+
+
+def test_wrong_extension_is_rejected_by_the_form(pessoas, taboleiro):
+    arquivo = SimpleUploadedFile("planilha.csv", b"a,b", content_type="text/csv")
+    resposta = pessoas["alice"].post(reverse("cnes_importacoes"), {"arquivo": arquivo})
+    assert resposta.status_code == 200
+    assert "Envie o arquivo .xml" in resposta.content.decode()
+    with tenant_context(taboleiro.id):
+        assert not ImportacaoCnes.objects.exists()
+
+
+def test_charlie_gets_404_on_alices_imports(pessoas, taboleiro):
+    enviar(pessoas["alice"], XML_2021)
+    with tenant_context(taboleiro.id):
+        importacao = ImportacaoCnes.objects.get()
+    charlie = pessoas["charlie"]
+    assert pessoas["alice"].get(reverse("cnes_importacao", args=[importacao.id])).status_code == 200
+    assert charlie.get(reverse("cnes_importacao", args=[importacao.id])).status_code == 404
+    assert charlie.post(reverse("cnes_importacao_aplicar", args=[importacao.id])).status_code == 404
+    assert charlie.post(reverse("cnes_importacao_descartar", args=[importacao.id])).status_code == 404
+    assert "XmlParaESUS21" not in charlie.get(reverse("cnes_importacoes")).content.decode()
+    assert len(profissionais(taboleiro)) == 2
+
+
+def test_only_municipal_admins_may_import(pessoas, taboleiro):
+    bob = pessoas["bob"]
+    assert bob.get(reverse("cnes_importacoes")).status_code == 403
+    assert enviar(bob, XML_2021).status_code == 403
+    assert "Importação CNES" not in bob.get(reverse("inicio")).content.decode()
+    with tenant_context(taboleiro.id):
+        assert not ImportacaoCnes.objects.exists()
+        assert Perfil.objects.filter(codigo="admin_municipal").exists()
+    anonimo = Client().get(reverse("cnes_importacoes"))
+    assert anonimo.status_code == 302 and "/conta/" in anonimo.url
