@@ -35,7 +35,7 @@ from django.core.validators import validate_email
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 
-from cnes_import.models import ACOES, TIPOS, ImportacaoCnes
+from cnes_import.models import ACOES, TIPOS, ConfiguracaoCnes, ImportacaoCnes
 from cnes_import.parser import (
     VERSOES,
     ArquivoCnesInvalido,
@@ -223,6 +223,46 @@ def cnes_importar(
         importacao.id, municipio.ibge, importacao.arquivo_nome, sha256, dry_run, status, relatorio.contagens,
     )
     return ResultadoImportacao(importacao=importacao)
+
+
+def cnes_importar_da_pasta(*, municipio: Municipio) -> ResultadoImportacao | None:
+    """The weekly job: import the newest .xml/.zip of the municipality's folder, unless that
+    exact file (by SHA-256) was already imported. None when there is nothing to do."""
+    with tenant_context(municipio.id):
+        configuracao = ConfiguracaoCnes.objects.filter(municipio_id=municipio.id).first()
+        if configuracao is None:
+            return None
+        arquivo = arquivo_mais_recente(pasta=Path(configuracao.pasta))
+        if arquivo is None:
+            log.warning("CNES folder %s of municipio %s has no .xml or .zip file", configuracao.pasta, municipio.ibge)
+            return None
+        sha256 = arquivo_sha256(arquivo)
+        ja_importado = ImportacaoCnes.objects.filter(
+            municipio_id=municipio.id, arquivo_sha256=sha256, status=ImportacaoCnes.Status.CONCLUIDA, simulacao=False
+        ).exists()
+    if ja_importado:
+        log.info("CNES file %s of municipio %s already imported; skipped", arquivo, municipio.ibge)
+        return None
+    return cnes_importar(municipio=municipio, arquivo=arquivo, origem=ImportacaoCnes.Origem.AGENDADA)
+
+
+def arquivo_mais_recente(*, pasta: Path) -> Path | None:
+    if not pasta.is_dir():
+        return None
+    candidatos = [p for p in pasta.iterdir() if p.is_file() and p.suffix.lower() in (".xml", ".zip")]
+    return max(candidatos, key=lambda p: (p.stat().st_mtime, p.name), default=None)
+
+
+def cnes_pasta_definir(*, municipio: Municipio, pasta: str | None) -> ConfiguracaoCnes | None:
+    """Set (or, with None, remove) the folder of the weekly import."""
+    with tenant_context(municipio.id):
+        if pasta is None:
+            ConfiguracaoCnes.objects.filter(municipio_id=municipio.id).delete()
+            return None
+        configuracao, _ = ConfiguracaoCnes.objects.update_or_create(
+            municipio_id=municipio.id, defaults={"pasta": pasta}
+        )
+        return configuracao
 
 
 def arquivo_sha256(caminho: str | os.PathLike[str]) -> str:

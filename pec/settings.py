@@ -309,3 +309,9 @@ from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE["backup-noturno"] = {"task": "pec.tasks.backup_noturno", "schedule": crontab(hour=BACKUP_HORA, minute=0)}
 CELERY_BEAT_SCHEDULE["backup-atraso"] = {"task": "pec.tasks.backup_verificar_atraso", "schedule": crontab(minute=17)}
+# Weekly CNES import from each municipality's configured folder (cnes_import.tasks), early
+# Monday: the week starts with the lotações CNES had at the end of the last one.
+CELERY_BEAT_SCHEDULE["cnes-importacao-semanal"] = {
+    "task": "cnes_import.tasks.cnes_importar_semanal",
+    "schedule": crontab(day_of_week="monday", hour=4, minute=30),
+}
