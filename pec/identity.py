@@ -70,6 +70,11 @@ def axes_username(request: HttpRequest, credentials: dict | None) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "username_password_mismatch": "CPF ou senha incorretos. Confira e tente de novo.",
+    }
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Accounts come from CNES imports and administrators, never self-service.
         return False

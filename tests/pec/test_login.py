@@ -1,0 +1,302 @@
+"""Login by CPF, lockout and unlock, session timeouts, password reset through a real SMTP
+server, and TOTP two-step verification."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import struct
+import time
+
+import pytest
+from allauth.mfa.models import Authenticator
+from axes.models import AccessAttempt
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from pec.celery import app as celery_app
+from pec.documentos import formatar_cpf
+from pec.email import smtp_salvar
+from pec.identity import SESSION_ATIVIDADE, SESSION_INICIO
+from pec.models import ConfiguracaoSMTP, EmailSaida, EventoAuditoria
+from tests import factories
+from tests.pec.identidade import SENHA, cliente, lotacao, municipio, servidor_smtp
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _sem_bloqueios_anteriores():
+    AccessAttempt.objects.all().delete()
+
+
+def entrar(client: Client, cpf: str, senha: str = SENHA, **extra: str):  # type: ignore[no-untyped-def]
+    return client.post("/conta/login/", {"login": cpf, "password": senha}, **extra)
+
+
+def logado(client: Client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+@pytest.mark.parametrize("forma", [lambda c: c, formatar_cpf, lambda c: f" {formatar_cpf(c)} ", lambda c: f"{c[:3]} {c[3:]}"])
+def test_login_by_cpf_with_or_without_punctuation(forma):
+    usuario = factories.usuario()
+    client = Client()
+    resposta = entrar(client, forma(usuario.cpf))
+    assert resposta.status_code == 302 and resposta["Location"] == "/lotacao/"
+    assert logado(client)
+
+
+def test_wrong_password_and_malformed_cpf_give_portuguese_messages():
+    usuario = factories.usuario()
+    client = Client()
+    pagina = entrar(client, usuario.cpf, "senha-errada-99").content.decode()
+    assert "CPF ou senha incorretos" in pagina
+    pagina = entrar(client, "123", SENHA).content.decode()
+    assert "Informe o CPF com 11 dígitos" in pagina
+    assert not logado(client)
+
+
+def test_password_is_stored_with_argon2():
+    assert factories.usuario().password.startswith("argon2")
+
+
+# --- Lockout -------------------------------------------------------------------------------
+
+
+def test_lockout_after_repeated_failures_counts_every_spelling_of_the_cpf(settings):
+    usuario = factories.usuario()
+    client = Client()
+    formas = [usuario.cpf, formatar_cpf(usuario.cpf), f" {usuario.cpf} "]
+    for n in range(settings.AXES_FAILURE_LIMIT - 1):
+        resposta = entrar(client, formas[n % len(formas)], "senha-errada-99")
+        assert resposta.status_code == 200
+    resposta = entrar(client, formatar_cpf(usuario.cpf), "senha-errada-99")
+    assert resposta.status_code == 429
+    pagina = resposta.content.decode()
+    assert "Acesso bloqueado temporariamente" in pagina and "30 minutos" in pagina
+    assert '<html lang="pt-BR">' in pagina
+    # Locked: even the right password is refused.
+    assert entrar(client, usuario.cpf).status_code == 429
+    assert not logado(client)
+    assert AccessAttempt.objects.get().username == usuario.cpf
+
+
+def test_lockout_is_per_client_address_behind_nginx(settings):
+    """With PROXY_COUNT=1 the address nginx appended counts; a forged leftmost
+    X-Forwarded-For entry cannot dodge the lockout, and another client is not locked."""
+    usuario = factories.usuario()
+    client = Client()
+    with override_settings(AXES_IPWARE_PROXY_COUNT=1):
+        for n in range(settings.AXES_FAILURE_LIMIT):
+            entrar(client, usuario.cpf, "senha-errada-99", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}, 198.51.100.7")
+        assert entrar(client, usuario.cpf, HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.7").status_code == 429
+        outro = Client()
+        assert entrar(outro, usuario.cpf, HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 302
+    assert AccessAttempt.objects.get().ip_address == "198.51.100.7"
+
+
+def test_municipal_admin_unlocks_a_professional_from_their_page(settings):
+    a = municipio()
+    iris = factories.usuario("Íris")
+    admin = cliente(iris, lotacao(a, iris, cbo="131205"))
+    bruno = factories.usuario("Bruno")
+    lot_bruno = lotacao(a, bruno)
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        entrar(client, bruno.cpf, "senha-errada-99")
+    assert entrar(client, bruno.cpf).status_code == 429
+
+    pagina = admin.get(reverse("admin_profissional", args=[lot_bruno.profissional_id])).content.decode()
+    assert "bloqueado" in pagina
+    resposta = admin.post(reverse("admin_profissional_desbloquear", args=[lot_bruno.profissional_id]))
+    assert resposta.status_code == 302
+    assert "Sem bloqueio" in admin.get(resposta["Location"]).content.decode()
+    assert entrar(client, bruno.cpf).status_code == 302 and logado(client)
+    from pec.tenancy import tenant_context
+
+    with tenant_context(a.id):
+        evento = EventoAuditoria.objects.get(evento="desbloqueio")
+    assert evento.usuario_id == iris.id and evento.detalhes["usuario_desbloqueado_id"] == bruno.id
+
+
+def test_manage_py_axes_reset_username_unlocks(settings):
+    usuario = factories.usuario()
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        entrar(client, usuario.cpf, "senha-errada-99")
+    assert entrar(client, usuario.cpf).status_code == 429
+    call_command("axes_reset_username", usuario.cpf, stdout=open("/dev/null", "w"))
+    assert entrar(client, usuario.cpf).status_code == 302
+
+
+# --- Session timeouts ---------------------------------------------------------------------
+
+
+def _envelhecer(client: Client, *, ocioso: float = 0, desde_login: float = 0) -> None:
+    sessao = client.session
+    agora = time.time()
+    sessao[SESSION_ATIVIDADE] = agora - ocioso
+    sessao[SESSION_INICIO] = agora - desde_login
+    sessao.save()
+
+
+def test_idle_timeout_follows_the_municipality_of_the_active_lotacao():
+    rapido = municipio("Rápido", sessao_ociosa_minutos=5)
+    usuario = factories.usuario()
+    client = cliente(usuario, lotacao(rapido, usuario))
+    _envelhecer(client, ocioso=4 * 60)
+    assert client.get("/").status_code == 200
+    _envelhecer(client, ocioso=6 * 60)
+    resposta = client.get("/", follow=True)
+    assert resposta.redirect_chain[0][0].startswith("/conta/login/")
+    assert "encerrada por inatividade" in resposta.content.decode()
+    assert not logado(client)
+
+    lento = municipio("Lento", sessao_ociosa_minutos=30)
+    outro = factories.usuario()
+    client = cliente(outro, lotacao(lento, outro))
+    _envelhecer(client, ocioso=6 * 60)
+    assert client.get("/").status_code == 200
+
+
+def test_absolute_timeout_ends_even_an_active_session():
+    m = municipio(sessao_maxima_horas=2)
+    usuario = factories.usuario()
+    client = cliente(usuario, lotacao(m, usuario))
+    _envelhecer(client, ocioso=10, desde_login=90 * 60)
+    assert client.get("/").status_code == 200
+    _envelhecer(client, ocioso=10, desde_login=2 * 3600 + 60)
+    resposta = client.get("/", follow=True)
+    assert "duração máxima" in resposta.content.decode()
+    assert not logado(client)
+
+
+def test_timeout_without_lotacao_uses_installation_default(settings):
+    usuario = factories.usuario(administrador_instalacao=True)
+    client = cliente(usuario)
+    _envelhecer(client, ocioso=(settings.PEC_SESSAO_OCIOSA_MINUTOS + 1) * 60)
+    assert client.get(reverse("instalacao_smtp")).status_code == 302
+    assert not logado(client)
+
+
+# --- Password reset through a real SMTP server ------------------------------------------------
+
+
+@pytest.fixture
+def celery_eager():
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def test_password_reset_by_email_through_real_smtp(celery_eager, django_capture_on_commit_callbacks):
+    usuario = factories.usuario(email="bruno@ubs.example.org")
+    with servidor_smtp() as smtp:
+        smtp_salvar(
+            config=ConfiguracaoSMTP(host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@saude.example.org"),
+            nova_senha=None,
+        )
+        client = Client()
+        pagina = client.get(reverse("account_reset_password")).content.decode()
+        assert "Redefinição de senha" in pagina and '<header class="topo">' in pagina  # pt-BR, our layout
+        with django_capture_on_commit_callbacks(execute=True):
+            resposta = client.post(reverse("account_reset_password"), {"email": "bruno@ubs.example.org"})
+        assert resposta.status_code == 302
+        assert smtp.chegou.wait(10), "the reset e-mail never reached the SMTP server"
+    envelope = smtp.recebidas[0]
+    assert envelope.rcpt_tos == ["bruno@ubs.example.org"]
+    assert envelope.mail_from == "pec@saude.example.org"
+    texto = envelope.content.decode()
+    assert "Subject: PEC: " in texto
+    assert EmailSaida.objects.get().status == "enviado"
+    link = re.search(r"http://testserver(/conta/password/reset/key/\S+/)", texto.replace("=\r\n", "")).group(1)
+
+    resposta = client.get(link)
+    assert resposta.status_code == 302  # allauth moves the key into the session
+    formulario = resposta["Location"]
+    nova = "outra-senha-boa-456"
+    resposta = client.post(formulario, {"password1": nova, "password2": nova})
+    assert resposta.status_code == 302, resposta.content.decode()[:2000]
+
+    assert entrar(Client(), usuario.cpf, SENHA).status_code == 200
+    novo = Client()
+    assert entrar(novo, usuario.cpf, nova).status_code == 302 and logado(novo)
+
+
+def test_reset_form_rejects_weak_password_and_keeps_the_old_one(celery_eager, django_capture_on_commit_callbacks):
+    usuario = factories.usuario(email="carla@ubs.example.org")
+    with servidor_smtp() as smtp:
+        smtp_salvar(
+            config=ConfiguracaoSMTP(host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@x.example.org"),
+            nova_senha=None,
+        )
+        client = Client()
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("account_reset_password"), {"email": "carla@ubs.example.org"})
+        assert smtp.chegou.wait(10)
+    texto = smtp.recebidas[0].content.decode().replace("=\r\n", "")
+    link = re.search(r"http://testserver(/conta/password/reset/key/\S+/)", texto).group(1)
+    formulario = client.get(link)["Location"]
+    pagina = client.post(formulario, {"password1": "12345678", "password2": "12345678"}).content.decode()
+    assert "Esta senha é muito curta" in pagina or "muito comum" in pagina
+    assert entrar(Client(), usuario.cpf, SENHA).status_code == 302
+
+
+# --- TOTP -------------------------------------------------------------------------------------
+
+
+def totp(secret: str, instante: float | None = None) -> str:
+    """RFC 6238 (SHA-1, 6 digits, 30 s), computed here, independently of allauth."""
+    contador = int((instante if instante is not None else time.time()) // 30)
+    chave = base64.b32decode(secret, casefold=True)
+    digest = hmac.new(chave, struct.pack(">Q", contador), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    valor = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{valor % 1_000_000:06d}"
+
+
+def test_mfa_enrolment_and_login_with_totp():
+    a = municipio(exigir_mfa_admin=True)
+    iris = factories.usuario("Íris")
+    lot = lotacao(a, iris, cbo="131205")
+    client = Client()
+    assert entrar(client, iris.cpf).status_code == 302
+    client.post("/lotacao/", {"lotacao": lot.id})
+    # The municipality requires MFA of its admins: the home page sends her to enrolment.
+    resposta = client.get("/")
+    assert resposta["Location"] == reverse("mfa_activate_totp")
+    # allauth asks for the password again before changing MFA.
+    resposta = client.get(reverse("mfa_activate_totp"))
+    assert resposta["Location"].startswith(reverse("account_reauthenticate"))
+    resposta = client.post(resposta["Location"], {"password": SENHA})
+    assert resposta["Location"] == reverse("mfa_activate_totp")
+    pagina = client.get(reverse("mfa_activate_totp"))
+    assert pagina.status_code == 200
+    html = pagina.content.decode()
+    assert "Ativar aplicativo autenticador" in html and '<header class="topo">' in html  # pt-BR, our layout
+    secret = client.session["mfa.totp.secret"]
+    assert client.post(reverse("mfa_activate_totp"), {"code": "000000" if totp(secret) != "000000" else "111111"}).status_code == 200
+    assert not Authenticator.objects.filter(user=iris).exists()
+    resposta = client.post(reverse("mfa_activate_totp"), {"code": totp(secret)})
+    assert resposta.status_code == 302
+    assert Authenticator.objects.filter(user=iris, type="totp").exists()
+    assert client.get("/").status_code == 200
+
+    client.post(reverse("account_logout"))
+    novo = Client()
+    resposta = entrar(novo, iris.cpf)
+    assert resposta["Location"] == reverse("mfa_authenticate")
+    assert not logado(novo)
+    assert novo.post(reverse("mfa_authenticate"), {"code": "999999" if totp(secret) != "999999" else "888888"}).status_code == 200
+    assert not logado(novo)
+    codigo = totp(secret)
+    cache.delete(f"allauth.mfa.totp.used?user={iris.id}&code={codigo}")  # a rerun within 30 s
+    resposta = novo.post(reverse("mfa_authenticate"), {"code": codigo})
+    assert resposta.status_code == 302 and logado(novo)
+    novo.post("/lotacao/", {"lotacao": lot.id})
+    assert novo.get(reverse("admin_profissionais")).status_code == 200
