@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from pec import audit_views, views, views_admin
+from pec.views_backup import backups as instalacao_backups
 
 urlpatterns = [
     path("", views.inicio, name="inicio"),
@@ -26,4 +27,5 @@ urlpatterns = [
     path("instalacao/municipios/<int:municipio_id>/", views_admin.municipio, name="instalacao_municipio"),
     path("instalacao/smtp/", views_admin.smtp, name="instalacao_smtp"),
     path("instalacao/smtp/teste/", views_admin.smtp_teste, name="instalacao_smtp_teste"),
+    path("instalacao/backups/", instalacao_backups, name="instalacao_backups"),
 ]
