@@ -616,12 +616,14 @@ def _sincronizar_tabela(
         linha[chave]: linha
         for linha in modelo.objects.filter(municipio_id=municipio_id).values("id", chave, *campos)  # type: ignore[attr-defined]
     }
-    novos: list[M] = []
+    # Keys only: model instances are built one batch at a time, so tens of thousands of
+    # new rows never sit in memory together.
+    novos: list[str] = []
     alterados: list[M] = []
     for valor_chave, valores in desejados.items():
         linha = existentes.get(valor_chave)
         if linha is None:
-            novos.append(modelo(municipio_id=municipio_id, **{chave: valor_chave}, **valores))
+            novos.append(valor_chave)
             relatorio.anotar(tipo, "criados", rotulo(valor_chave, valores))
             continue
         mudancas = [campo for campo, valor in valores.items() if linha[campo] != valor]
@@ -637,18 +639,20 @@ def _sincronizar_tabela(
         if linha["ativo"] and valor_chave not in desejados and valor_chave not in protegidos:
             saindo.append(linha["id"])
             relatorio.anotar(tipo, "desativados", rotulo(valor_chave, linha))
+    ids = {valor_chave: linha["id"] for valor_chave, linha in existentes.items()}
+    rotulos = {linha["id"]: rotulo(valor_chave, linha) for valor_chave, linha in existentes.items()}
     for lote in _lotes(novos, LOTE):
-        modelo.objects.bulk_create(lote)  # type: ignore[attr-defined]
+        criados = modelo.objects.bulk_create(  # type: ignore[attr-defined]
+            [modelo(municipio_id=municipio_id, **{chave: k}, **desejados[k]) for k in lote]
+        )
+        for objeto in criados:
+            valor_chave = getattr(objeto, chave)
+            ids[valor_chave] = objeto.pk
+            rotulos[objeto.pk] = rotulo(valor_chave, desejados[valor_chave])
     if alterados:
         modelo.objects.bulk_update(alterados, campos, batch_size=500)  # type: ignore[attr-defined]
     for lote in _lotes(saindo, 10_000):
         modelo.objects.filter(id__in=lote).update(ativo=False)  # type: ignore[attr-defined]
-    ids = {valor_chave: linha["id"] for valor_chave, linha in existentes.items()}
-    rotulos = {linha["id"]: rotulo(valor_chave, linha) for valor_chave, linha in existentes.items()}
-    for objeto in novos:
-        valor_chave = getattr(objeto, chave)
-        ids[valor_chave] = objeto.pk
-        rotulos[objeto.pk] = rotulo(valor_chave, desejados[valor_chave])
     return ids, rotulos
 
 
@@ -664,21 +668,23 @@ def _garantir_usuarios(profissionais: dict[str, ProfissionalXml], relatorio: _Re
     for lote in _lotes(cpfs, 5000):
         ids.update(Usuario.objects.filter(cpf__in=lote).values_list("cpf", "id"))
     faltando = [cpf for cpf in cpfs if cpf not in ids]
-    novos = []
-    for cpf in faltando:
-        prof = profissionais[cpf]
-        usuario = Usuario(
-            cpf=cpf,
-            nome=prof.nome[: Usuario._meta.get_field("nome").max_length],
-            email=_email_ou_vazio(prof.email),
+    limite_nome = Usuario._meta.get_field("nome").max_length
+    for lote in _lotes(faltando, LOTE):
+        # ignore_conflicts: another municipality's import may create the same person now.
+        Usuario.objects.bulk_create(
+            [
+                Usuario(
+                    cpf=cpf,
+                    nome=profissionais[cpf].nome[:limite_nome],
+                    email=_email_ou_vazio(profissionais[cpf].email),
+                    # What set_unusable_password() stores, without drawing 40 random
+                    # characters one by one for each of tens of thousands of accounts.
+                    password=UNUSABLE_PASSWORD_PREFIX + os.urandom(20).hex(),
+                )
+                for cpf in lote
+            ],
+            ignore_conflicts=True,
         )
-        # What set_unusable_password() stores, without drawing 40 random characters one by
-        # one for each of tens of thousands of accounts.
-        usuario.password = UNUSABLE_PASSWORD_PREFIX + os.urandom(20).hex()
-        novos.append(usuario)
-    for lote in _lotes(novos, LOTE):
-        # Another municipality's import may create the same person concurrently.
-        Usuario.objects.bulk_create(lote, ignore_conflicts=True)
     for lote in _lotes(faltando, 5000):
         ids.update(Usuario.objects.filter(cpf__in=lote).values_list("cpf", "id"))
     relatorio.contagens["usuarios"]["criados"] += len(faltando)
@@ -738,17 +744,14 @@ def _sincronizar_lotacoes(
     for lot_id, perfil_id in LotacaoPerfil.objects.filter(municipio_id=municipio_id).values_list("lotacao_id", "perfil_id"):
         perfis_atuais[lot_id].add(perfil_id)
 
-    novas: list[Lotacao] = []
+    novas: list[tuple[int, int, int | None, str]] = []
     alteradas: list[Lotacao] = []
     refazer_perfis: dict[int, frozenset[int]] = {}
     for ids, microarea in desejadas.items():
         prof_id, est_id, eq_id, cbo = ids
         atual = existentes.get(ids)
         if atual is None:
-            novas.append(Lotacao(
-                municipio_id=municipio_id, profissional_id=prof_id, usuario_id=usuario_de[prof_id],
-                estabelecimento_id=est_id, equipe_id=eq_id, cbo=cbo, microarea=microarea, ativo=True,
-            ))
+            novas.append(ids)
             relatorio.anotar("lotacoes", "criados", rotulo(*ids))
             continue
         lot_id, microarea_atual, ativo, editados, usuario_id = atual
@@ -782,10 +785,16 @@ def _sincronizar_lotacoes(
 
     total = len(novas)
     for feito, lote in enumerate(_lotes(novas, LOTE), start=1):
-        Lotacao.objects.bulk_create(lote)
+        criadas = Lotacao.objects.bulk_create([
+            Lotacao(
+                municipio_id=municipio_id, profissional_id=ids[0], usuario_id=usuario_de[ids[0]],
+                estabelecimento_id=ids[1], equipe_id=ids[2], cbo=ids[3], microarea=desejadas[ids], ativo=True,
+            )
+            for ids in lote
+        ])
         LotacaoPerfil.objects.bulk_create(
             LotacaoPerfil(municipio_id=municipio_id, lotacao_id=lot.pk, perfil_id=perfil_id)
-            for lot in lote
+            for lot in criadas
             for perfil_id in padrao(lot.cbo)
         )
         if progresso:
