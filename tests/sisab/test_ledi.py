@@ -1,0 +1,106 @@
+"""The LEDI codec against the official examples, IDL and XSDs (LEDI 7.2.2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import thriftpy2
+from lxml import etree
+from thriftpy2.protocol import TBinaryProtocolFactory
+from thriftpy2.utils import deserialize
+
+from sisab import ledi
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "ledi" / "examples"
+# SOURCE.md of the reference set: these three upstream examples do not follow the XSD.
+BROKEN = {
+    "Atendimento_Odontologico.esus.xml": "dataHoraInicialAtendimento",
+    "Cadastro_Individual.esus.xml": "informacoesSocioEconomicas",
+    "Vacinacao.esus.xml": "dose",
+}
+VALID = sorted(p.name for p in EXAMPLES.glob("*.esus.xml") if p.name not in BROKEN)
+
+
+def test_reference_examples_are_present():
+    assert len(VALID) == 19
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_valid_example_round_trips_through_thrift_and_xml(name):
+    original = ledi.de_xml((EXAMPLES / name).read_bytes())
+    assert original.ficha
+    via_thrift = ledi.de_esus(ledi.para_esus(original))
+    assert via_thrift.ficha == original.ficha
+    assert (via_thrift.uuid, via_thrift.tipo, via_thrift.cnes) == (original.uuid, original.tipo, original.cnes)
+    via_xml = ledi.de_xml(ledi.para_xml(original))  # de_xml validates against the XSD
+    assert via_xml.ficha == original.ficha
+    assert via_xml.remetente == original.remetente
+
+
+@pytest.mark.parametrize("name,element", sorted(BROKEN.items()))
+def test_broken_example_is_refused_with_the_reason(name, element):
+    with pytest.raises(ledi.LediErro, match=element):
+        ledi.de_xml((EXAMPLES / name).read_bytes())
+
+
+def test_thrift_file_reads_back_with_the_official_idl_loaded_independently():
+    """Decode our .esus with a fresh load of the IDL from shared/reference, not our copy."""
+    dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
+    conteudo = ledi.para_esus(dado)
+    idl = EXAMPLES.parent / "thrift"
+    transporte = thriftpy2.load(str(idl / "dado_transporte.thrift"), module_name="ref_dt_thrift", include_dirs=[str(idl)])
+    procedimento = thriftpy2.load(
+        str(idl / "ficha_atendimento_procedimento.thrift"), module_name="ref_fp_thrift", include_dirs=[str(idl)]
+    )
+    envelope = deserialize(transporte.DadoTransporteThrift(), conteudo, TBinaryProtocolFactory())
+    assert envelope.tipoDadoSerializado == 7
+    versao = envelope.versao
+    assert {"major": versao.major, "minor": versao.minor, "revision": versao.revision} == dado.versao
+    ficha = deserialize(procedimento.FichaProcedimentoMasterThrift(), envelope.dadoSerializado, TBinaryProtocolFactory())
+    assert ficha.uuidFicha == dado.ficha["uuidFicha"]
+    assert ficha.headerTransport.profissionalCNS == dado.ficha["headerTransport"]["profissionalCNS"]
+    assert len(ficha.atendProcedimentos) == len(dado.ficha["atendProcedimentos"])
+
+
+def test_xml_follows_xsd_element_order_not_dict_order():
+    dado = ledi.de_xml((EXAMPLES / "Atendimento_Individual.esus.xml").read_bytes())
+    dado.ficha = dict(reversed(list(dado.ficha.items())))
+    raiz = etree.fromstring(ledi.para_xml(dado))
+    ficha = raiz[6]
+    assert [etree.QName(child).localname for child in ficha][:2] == ["headerTransport", "atendimentosIndividuais"]
+    ledi.validar_xml(raiz)
+
+
+def test_fai_child_cns_is_cnsCidadao_in_xml():
+    dado = ledi.de_xml((EXAMPLES / "Atendimento_Individual.esus.xml").read_bytes())
+    child = dado.ficha["atendimentosIndividuais"][0]
+    assert "cns" in child or "cpfCidadao" in child
+    xml = ledi.para_xml(dado).decode()
+    if "cns" in child:
+        assert f"<cnsCidadao>{child['cns']}</cnsCidadao>" in xml
+
+
+def test_garbage_and_hostile_inputs_are_refused_clearly():
+    with pytest.raises(ledi.LediErro, match="ilegível"):
+        ledi.de_esus(b"\x00\x01 not thrift")
+    with pytest.raises(ledi.LediErro, match="malformado"):
+        ledi.de_xml(b"<a><b></a>")
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+           b'<x>&e;</x>')
+    with pytest.raises(ledi.LediErro):
+        ledi.de_xml(xxe)
+
+
+def test_truncated_esus_is_refused():
+    dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
+    conteudo = ledi.para_esus(dado)
+    with pytest.raises(ledi.LediErro):
+        ledi.de_esus(conteudo[: len(conteudo) // 2])
+
+
+def test_unknown_field_in_a_mapping_is_a_programming_error():
+    dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
+    dado.ficha["campoInventado"] = 1
+    with pytest.raises(KeyError, match="campoInventado"):
+        ledi.para_esus(dado)
