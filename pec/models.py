@@ -37,6 +37,16 @@ class Municipio(models.Model):
     exigir_mfa_admin = models.BooleanField(
         "exigir verificação em duas etapas dos administradores municipais", default=False
     )
+    # Checked when a professional enters with gov.br (pec.govbr): a lower account level
+    # cannot use this municipality's lotações. Empty: any level.
+    govbr_nivel_minimo = models.CharField(
+        "nível mínimo da conta gov.br",
+        max_length=6,
+        blank=True,
+        choices=[("", "Qualquer nível"), ("bronze", "Bronze"), ("prata", "Prata"), ("ouro", "Ouro")],
+        default="",
+        help_text="Vale para a entrada com gov.br. Prata ou ouro são exigidos por serviços como o SUS Digital Profissional.",
+    )
 
     class Meta:
         ordering = ["uf", "nome"]
@@ -235,6 +245,31 @@ class ConfiguracaoSMTP(models.Model):
     class Meta:
         verbose_name = "configuração de SMTP"
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="configuracao_smtp_unica")]
+
+
+class ConfiguracaoGovBr(models.Model):
+    """The installation's client at Login gov.br (one row). Installation-level table.
+
+    Read by pec.govbr.config to build allauth's OpenID Connect app at each request, so a
+    change applies at once, with no restart and no secret in the environment.
+    """
+
+    class Ambiente(models.TextChoices):
+        HOMOLOGACAO = "homologacao", "Homologação (sso.staging.acesso.gov.br)"
+        PRODUCAO = "producao", "Produção (sso.acesso.gov.br)"
+        OUTRO = "outro", "Outro provedor OpenID Connect (informe o issuer)"
+
+    ativo = models.BooleanField("entrada com gov.br habilitada", default=False)
+    ambiente = models.CharField(max_length=12, choices=Ambiente.choices, default=Ambiente.HOMOLOGACAO)
+    issuer_outro = models.URLField("issuer", blank=True, help_text="Somente para “Outro provedor”.")
+    client_id = models.CharField("client id", max_length=255, blank=True)
+    # AES-GCM token from pec.cripto, bound to this row (see pec.govbr.config).
+    segredo_cifrado = models.TextField(blank=True)
+    atualizado_em = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "configuração do gov.br"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="configuracao_govbr_unica")]
 
 
 class EmailSaidaBase(models.Model):
