@@ -140,6 +140,7 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("admin.municipio", "admin_perfis", "Perfis", "Perfis de acesso e suas permissões"),
     ("admin.municipio", "cnes_importacoes", "Importação CNES", "Importar o XML do CNES e ver o histórico"),
     ("auditoria.ver", "auditoria", "Auditoria", "Consultar a trilha de auditoria"),
+    ("admin.municipio", "sisab_recebimento", "Recebimento LEDI", "Credenciais, lotes e fichas recebidas de outros sistemas"),
     (None, "instalacao_municipios", "Municípios", "Municípios da instalação, modo e sessão"),
     (None, "instalacao_smtp", "E-mail (SMTP)", "Servidor de e-mail da instalação"),
 ]

@@ -124,7 +124,6 @@ def audit_event(
     detalhes_json = json.loads(json.dumps(detalhes or {}, cls=DjangoJSONEncoder), parse_float=str, parse_constant=str)
     campos: dict[str, Any] = {
         "municipio_id": municipio_id,
-        "criado_em": timezone.now(),
         "evento": evento,
         "usuario_id": usuario.pk if usuario is not None else None,
         "cpf_informado": cpf_informado.replace("\x00", "")[:64],
@@ -148,6 +147,8 @@ def audit_event(
         )
         sequencia, hash_anterior = (anterior[0] + 1, anterior[1]) if anterior else (1, GENESIS)
         campos["sequencia"] = sequencia
+        # Read under the lock, so time never goes backwards along a chain.
+        campos["criado_em"] = timezone.now()
         return EventoAuditoria.objects.create(
             **campos, hash_anterior=hash_anterior, hash=calcular_hash(campos, hash_anterior)
         )
@@ -185,7 +186,10 @@ def _chain_scope(municipio_id: int | None) -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, true)", [TENANT_SETTING, wanted])
     try:
-        yield
+        # A savepoint: after a failed append the transaction is usable again, so the
+        # setting can be put back and the original error is the one that propagates.
+        with transaction.atomic():
+            yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, %s, true)", [TENANT_SETTING, previous])

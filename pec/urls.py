@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from pec import audit_views, views, views_admin
 from pec.views_backup import backups as instalacao_backups
+from sisab import urls as sisab_urls
 
 urlpatterns = [
     path("", views.inicio, name="inicio"),
@@ -9,6 +10,8 @@ urlpatterns = [
     path("auditoria/", audit_views.auditoria, name="auditoria"),
     path("conta/", include("allauth.urls")),
     path("administracao/cnes/", include("cnes_import.urls")),
+    path("administracao/recebimento-ledi/", include("sisab.urls")),
+    *sisab_urls.api_urlpatterns,
     path("lotacao/", views.lotacao_escolher, name="lotacao_escolher"),
     path("administracao/profissionais/", views_admin.profissionais, name="admin_profissionais"),
     path("administracao/profissionais/<int:profissional_id>/", views_admin.profissional, name="admin_profissional"),

@@ -211,6 +211,16 @@ def test_event_for_another_chain_is_appended_there_and_the_tenant_put_back():
         assert cadeia(b.id) == [evento]
 
 
+def test_a_failed_append_to_another_chain_raises_its_own_error_and_puts_the_tenant_back():
+    a, b = factories.municipio("A"), factories.municipio("B")
+    with tenant_context(a.id):
+        with pytest.raises(DataError):
+            audit.audit_event(evento="x" * 41, municipio_id=b.id)  # longer than the column
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('app.municipio')")
+            assert cursor.fetchone()[0] == str(a.id)
+
+
 def test_installation_event_during_a_municipal_request():
     a = factories.municipio("A")
     admin = factories.usuario("Admin", administrador_instalacao=True)
