@@ -6,7 +6,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $$HOME/.pyenv/versio
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 PY := $(VENV)/bin/python
 
-.PHONY: run test install browser clean
+.PHONY: run test install browser oidc clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (Django 6). Install python3.12 and retry."; exit 1; }
@@ -24,10 +24,20 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
+# The OpenID Connect provider the gov.br login tests run against (Node's oidc-provider,
+# pinned by package-lock.json).
+OIDC_DIR := tests/oidc_provider
+$(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js 20+ and npm are needed for the gov.br login tests."; exit 1; }
+	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --silent
+	touch $@
+
+oidc: $(OIDC_DIR)/node_modules/.installed
+
 run: install
 	$(PY) manage.py serve --demo
 
-test: install browser
+test: install browser oidc
 	$(PY) -m pytest
 
 clean:
