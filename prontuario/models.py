@@ -357,3 +357,6 @@ class EntradaLista(TenantModel):
         ]
         verbose_name = "cidadão na lista de atendimentos"
         verbose_name_plural = "lista de atendimentos"
+
+# Clinical models live in their own module; importing them here registers them with the app.
+from prontuario.models_clinico import *  # noqa: E402,F401,F403
