@@ -949,8 +949,11 @@ def backup_verificar(
             f"restaurado em {duracao:.1f} s e conferido: {sum(manifesto['linhas'].values()):,} linhas, "
             "RLS e cadeias de auditoria íntegras"
         )
-        if registro.status == Backup.Status.EM_ANDAMENTO:
-            registro.status, registro.finalizado_em = Backup.Status.SUCESSO, timezone.now()
+        # A good verification overrules an earlier failed one (say, tried with the wrong key).
+        if registro.status != Backup.Status.SUCESSO:
+            registro.status, registro.finalizado_em = Backup.Status.SUCESSO, registro.finalizado_em or timezone.now()
+        if registro.erro.startswith("Verificação falhou"):
+            registro.erro = ""
     registro.save()
     if problemas:
         logger.error("verification of %s failed: %s", arquivo, problemas)

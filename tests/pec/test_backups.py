@@ -350,7 +350,11 @@ def _falha_verificacao(inst: Instalacao, arquivo: Path, *args: str) -> str:
     resultado = inst.manage("verify_backup", str(arquivo), *args)
     assert resultado.returncode != 0
     assert "Verification FAILED" in resultado.stderr and "Backup OK" not in resultado.stdout
-    registro = inst.sql("SELECT status, verificacao, erro FROM pec_backup WHERE arquivo = %s", [str(arquivo.resolve())])
+    # The row of the run that wrote the file (an intact copy is known by its SHA-256), or a new one.
+    registro = inst.sql(
+        "SELECT status, verificacao, erro FROM pec_backup WHERE arquivo = %s OR sha256 = %s ORDER BY verificado_em",
+        [str(arquivo.resolve()), backups._sha256_arquivo(arquivo)],
+    )
     assert registro and registro[-1][:2] == ("erro", "falhou")
     alertas = inst.alertas()[alertas_antes:]
     assert [(a[0], a[1]) for a in alertas] == [(["admin@example.org"], "[PEC] Falha na verificação do backup")]
@@ -370,13 +374,13 @@ def _copia(origem: Path, pasta: Path, *, com_sha: bool = True) -> Path:
 
 def test_corrupted_byte_fails_with_alert(instalacao, arquivo_bom, tmp_path):
     inst = instalacao
-    for nome, com_sha, esperado in (
-        ("com_sha", True, "is corrupted: its SHA-256 is"),
-        ("sem_sha", False, "fails authentication"),  # no side file: the cipher itself catches it
+    for nome, com_sha, onde, esperado in (
+        ("com_sha", True, 2, "is corrupted: its SHA-256 is"),
+        ("sem_sha", False, 3, "fails authentication"),  # no side file: the cipher itself catches it
     ):
         arquivo = _copia(arquivo_bom, tmp_path / nome, com_sha=com_sha)
         dados = bytearray(arquivo.read_bytes())
-        dados[len(dados) // 2] ^= 0x40
+        dados[len(dados) // onde] ^= 0x40
         arquivo.write_bytes(bytes(dados))
         assert esperado in _falha_verificacao(inst, arquivo, "--private-key", str(inst.privada))
 
@@ -392,6 +396,11 @@ def test_wrong_key_fails_with_alert(instalacao, arquivo_bom, tmp_path):
     inst.ok("backup_keygen", str(tmp_path / "outra.pem"), str(tmp_path / "outra.pub"))
     arquivo = _copia(arquivo_bom, tmp_path / "w")
     assert "Wrong private key" in _falha_verificacao(inst, arquivo, "--private-key", str(tmp_path / "outra.pem"))
+    # The same file with the right key verifies again, and the run is a success once more.
+    inst.ok("verify_backup", str(arquivo), "--private-key", str(inst.privada))
+    assert inst.sql("SELECT status, verificacao, erro FROM pec_backup WHERE arquivo = %s", [str(arquivo_bom)]) == [
+        ("sucesso", "ok", "")
+    ]
 
 
 def _limite_de_arquivo() -> None:
