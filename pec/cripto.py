@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 PREFIXO = "g1."
 _NONCE_BYTES = 12
+_TAG_BYTES = 16
 
 
 class DecifrarErro(Exception):
@@ -60,6 +61,8 @@ def decifrar(token: str, *, contexto: str) -> str:
         bruto = base64.urlsafe_b64decode(token[len(PREFIXO) :])
     except (binascii.Error, ValueError) as exc:
         raise DecifrarErro("token is not valid base64") from exc
+    if len(bruto) < _NONCE_BYTES + _TAG_BYTES:
+        raise DecifrarErro("token is too short")
     nonce, dados = bruto[:_NONCE_BYTES], bruto[_NONCE_BYTES:]
     for chave in _chaves():
         try:
