@@ -143,6 +143,7 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("admin.municipio", "sisab_recebimento", "Recebimento LEDI", "Credenciais, lotes e fichas recebidas de outros sistemas"),
     (None, "instalacao_municipios", "Municípios", "Municípios da instalação, modo e sessão"),
     (None, "instalacao_smtp", "E-mail (SMTP)", "Servidor de e-mail da instalação"),
+    (None, "instalacao_backups", "Backups", "Histórico e verificação dos backups do banco"),
 ]
 
 

@@ -526,6 +526,7 @@ def test_backup_page_for_installation_admin_only(client, admin, tmp_path):
     assert resposta.status_code == 200
     texto = resposta.content.decode()
     assert "hash mismatch" in texto and "12,1\xa0KB" in texto and "Nenhum backup bem-sucedido" in texto
+    assert 'href="/instalacao/backups/"' in client.get("/").content.decode()  # offered on the home page
 
     alice = factories.usuario("Alice")
     client.force_login(alice)
