@@ -315,3 +315,14 @@ CELERY_BEAT_SCHEDULE["cnes-importacao-semanal"] = {
     "task": "cnes_import.tasks.cnes_importar_semanal",
     "schedule": crontab(day_of_week="monday", hour=4, minute=30),
 }
+}
+
+# --- RNDS and CADSUS (rnds/) ----------------------------------------------------------------
+# Extra CA file that verifies the national hosts: the test chain of rnds.pki for the local
+# peer (demo mode and tests). Empty = the system's CAs only.
+RNDS_CA_ARQUIVO = env.str("RNDS_CA_ARQUIVO", default="")
+# A1 certificate expiry warnings (30, 7 and 1 days before) to the municipal administrators.
+CELERY_BEAT_SCHEDULE["rnds-certificado-vencimento"] = {
+    "task": "rnds.tasks.certificados_avisar_todos",
+    "schedule": crontab(hour=7, minute=10),
+}

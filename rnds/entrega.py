@@ -1,0 +1,128 @@
+"""The outbox deliverer of destination "rnds" (registered in RndsConfig.ready).
+
+A row names its record (`objeto_tipo`, `objeto_id`); the mapping registered for that
+model turns it into a rnds.registros dataclass, built afresh at each attempt so a record
+corrected before it left goes out corrected. `payload["operacao"]` says what to do:
+"enviar" (default), "substituir" (a Bundle that replaces the delivered one, relatesTo)
+or "excluir" (DELETE of the delivered one). Refusals raise pec.outbox.Recusado (dead
+letter with the OperationOutcome text); everything else is transient and retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Model
+from django.utils import timezone
+
+from pec.models import Outbox
+from pec.outbox import Recusado
+from pec.tenancy import tenant_context
+from rnds import cliente
+from rnds.bundles import bundle_construir
+from rnds.models import CertificadoA1, ConfiguracaoRNDS
+from rnds.registros import Registro
+from rnds.verificacao import rnds_verificar
+
+Mapeador = Callable[[Model], Registro]
+_mapeadores: dict[str, Mapeador] = {}
+DUPLICADO = ("ERR866", "MSG010")
+
+
+class NaoPronto(Exception):
+    """The municipality cannot send yet (disabled, no valid certificate): retried later."""
+
+
+def registrar_mapeador(objeto_tipo: str, mapeador: Mapeador) -> None:
+    """`objeto_tipo` is the model label in lower case, as the outbox stores it."""
+    _mapeadores[objeto_tipo] = mapeador
+
+
+def registro_do_item(item: Outbox) -> Registro:
+    mapeador = _mapeadores.get(item.objeto_tipo)
+    if mapeador is None:
+        raise Recusado(f"Tipo de registro sem mapeamento para a RNDS: {item.objeto_tipo}")
+    modelo = apps.get_model(item.objeto_tipo)
+    with tenant_context(item.municipio_id):
+        objeto = modelo.objects.filter(pk=item.objeto_id, municipio_id=item.municipio_id).first()
+        if objeto is None:
+            raise Recusado(f"Registro {item.objeto_tipo} {item.objeto_id} não existe mais no município.")
+        return mapeador(objeto)
+
+
+def _preparar(item: Outbox) -> tuple[ConfiguracaoRNDS, CertificadoA1]:
+    with tenant_context(item.municipio_id):
+        config = ConfiguracaoRNDS.objects.select_related("municipio").filter(municipio_id=item.municipio_id).first()
+        cert = CertificadoA1.objects.filter(municipio_id=item.municipio_id, ativo=True).first()
+    if config is None or not config.habilitado:
+        raise NaoPronto("RNDS não habilitada para o município (Administração › RNDS)")
+    if not config.identificador_solicitante:
+        raise NaoPronto("identificador do solicitante não configurado (Administração › RNDS)")
+    if cert is None:
+        raise NaoPronto("nenhum certificado A1 instalado")
+    if cert.valido_ate <= timezone.now():
+        raise NaoPronto(f"certificado A1 vencido em {cert.valido_ate:%d/%m/%Y}")
+    return config, cert
+
+
+def _original(item: Outbox) -> Outbox:
+    chave = item.payload.get("chave_original", "")
+    with tenant_context(item.municipio_id):
+        original = Outbox.objects.filter(municipio_id=item.municipio_id, chave=chave).first()
+    if original is None:
+        raise Recusado(f"Registro original {chave} não encontrado na fila da RNDS.")
+    return original
+
+
+def _id_entregue(item: Outbox, original: Outbox) -> str:
+    """The RNDS id of the delivered original, or why there is none yet."""
+    if original.status == Outbox.Status.PENDENTE:
+        raise NaoPronto("aguardando o envio do registro original")
+    if original.status != Outbox.Status.ENVIADO:
+        raise Recusado("O registro original não foi aceito pela RNDS; reenvie-o antes de corrigi-lo.")
+    rnds_id = original.resposta.get("rnds_id", "")
+    if not rnds_id:
+        raise Recusado("A RNDS não informou o identificador do registro original (enviado como duplicado).")
+    return str(rnds_id)
+
+
+def _duplicado(texto: str) -> bool:
+    return any(codigo in texto for codigo in DUPLICADO)
+
+
+def entregar(item: Outbox) -> dict[str, Any]:
+    config, cert = _preparar(item)
+    operacao = item.payload.get("operacao", "enviar")
+    registro = registro_do_item(item)
+    cns = registro.quem.profissional_cns
+    if operacao == "excluir":
+        original = _original(item)
+        with tenant_context(item.municipio_id):
+            substituto = Outbox.objects.filter(
+                municipio_id=item.municipio_id, chave=f"{original.chave}:substituicao", status=Outbox.Status.ENVIADO
+            ).first()
+        # The replacing document, if any, is the one standing at the RNDS.
+        rnds_id = (substituto.resposta.get("rnds_id") if substituto else "") or _id_entregue(item, original)
+        try:
+            status = cliente.excluir_bundle(config=config, cert=cert, rnds_id=rnds_id, cns_profissional=cns)
+        except cliente.RejeitadoRNDS as exc:
+            raise Recusado(exc.texto) from exc
+        return {"excluido": rnds_id, "status_http": status}
+    substitui = _id_entregue(item, _original(item)) if operacao == "substituir" else ""
+    erros = rnds_verificar(registro)
+    if erros:
+        raise Recusado(" ".join(erros))
+    bundle = bundle_construir(registro, solicitante=config.identificador_solicitante, substitui=substitui)
+    try:
+        rnds_id = cliente.enviar_bundle(config=config, cert=cert, bundle=bundle, cns_profissional=cns)
+    except cliente.RejeitadoRNDS as exc:
+        if _duplicado(exc.texto) and not substitui:
+            # A previous attempt got through but its answer was lost (worker killed, timeout).
+            return {"duplicado": True, "mensagem": exc.texto[:500]}
+        raise Recusado(exc.texto) from exc
+    resposta: dict[str, Any] = {"rnds_id": rnds_id}
+    if substitui:
+        resposta["substitui"] = substitui
+    return resposta

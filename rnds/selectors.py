@@ -1,0 +1,87 @@
+"""Reads for the RNDS pages and for other apps (status of a record in the prontuário)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Min, Model
+from django.http import Http404
+
+from pec.models import Outbox
+from pec.tenancy import assert_owned
+from rnds.models import CertificadoA1, ConfiguracaoRNDS
+
+DESTINO = "rnds"
+
+
+def rnds_status_do_registro(*, municipio_id: int, objeto: Model) -> str | None:
+    """"pendente", "enviado", "erro" or "treinamento" of a record's newest RNDS row; None if
+    it never had one. Other views show it next to the record."""
+    assert_owned(objeto, municipio_id)
+    item = (
+        Outbox.objects.filter(
+            municipio_id=municipio_id, destino=DESTINO, objeto_tipo=objeto._meta.label_lower, objeto_id=objeto.pk
+        )
+        .order_by("-criado_em", "-id")
+        .values_list("status", flat=True)
+        .first()
+    )
+    return item
+
+
+@dataclass(frozen=True)
+class Painel:
+    contagens: dict[str, int]
+    pendente_mais_antigo: datetime | None
+    erros: list[Outbox]
+    certificado: CertificadoA1 | None
+    configuracao: ConfiguracaoRNDS | None
+
+
+def rnds_painel(*, municipio_id: int, limite_erros: int = 100) -> Painel:
+    linhas = Outbox.objects.filter(municipio_id=municipio_id, destino=DESTINO)
+    contagens = {s: 0 for s in Outbox.Status.values}
+    contagens.update({r["status"]: r["n"] for r in linhas.values("status").annotate(n=Count("id"))})
+    antigo = linhas.filter(status=Outbox.Status.PENDENTE).aggregate(m=Min("criado_em"))["m"]
+    erros = list(linhas.filter(status=Outbox.Status.ERRO).order_by("-criado_em", "-id")[:limite_erros])
+    for item in erros:
+        assert_owned(item, municipio_id)
+    return Painel(
+        contagens=contagens,
+        pendente_mais_antigo=antigo,
+        erros=erros,
+        certificado=certificado_ativo(municipio_id=municipio_id),
+        configuracao=ConfiguracaoRNDS.objects.filter(municipio_id=municipio_id).first(),
+    )
+
+
+def certificado_ativo(*, municipio_id: int) -> CertificadoA1 | None:
+    cert = CertificadoA1.objects.filter(municipio_id=municipio_id, ativo=True).first()
+    if cert is not None:
+        assert_owned(cert, municipio_id)
+    return cert
+
+
+def certificados_listar(*, municipio_id: int) -> list[CertificadoA1]:
+    return list(CertificadoA1.objects.filter(municipio_id=municipio_id).defer("arquivo_cifrado", "senha_cifrada"))
+
+
+def certificado_obter(*, municipio_id: int, certificado_id: int) -> CertificadoA1:
+    cert = (
+        CertificadoA1.objects.filter(municipio_id=municipio_id, pk=certificado_id)
+        .defer("arquivo_cifrado", "senha_cifrada")
+        .first()
+    )
+    if cert is None:
+        raise Http404("Certificado não encontrado neste município.")
+    assert_owned(cert, municipio_id)
+    return cert
+
+
+def erro_obter(*, municipio_id: int, item_id: int) -> Outbox:
+    item = Outbox.objects.filter(municipio_id=municipio_id, destino=DESTINO, pk=item_id).first()
+    if item is None:
+        raise Http404("Registro não encontrado neste município.")
+    assert_owned(item, municipio_id)
+    return item
