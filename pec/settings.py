@@ -315,7 +315,6 @@ CELERY_BEAT_SCHEDULE["cnes-importacao-semanal"] = {
     "task": "cnes_import.tasks.cnes_importar_semanal",
     "schedule": crontab(day_of_week="monday", hour=4, minute=30),
 }
-}
 
 # --- RNDS and CADSUS (rnds/) ----------------------------------------------------------------
 # Extra CA file that verifies the national hosts: the test chain of rnds.pki for the local
