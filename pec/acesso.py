@@ -139,6 +139,8 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("admin.municipio", "admin_profissionais", "Profissionais", "Profissionais, lotações e desbloqueio de acesso"),
     ("admin.municipio", "admin_perfis", "Perfis", "Perfis de acesso e suas permissões"),
     ("admin.municipio", "cnes_importacoes", "Importação CNES", "Importar o XML do CNES e ver o histórico"),
+    ("admin.municipio", "rnds_painel", "RNDS", "Envio à RNDS, certificado A1 e registros com erro"),
+    ("cidadao.editar", "cadsus_buscar", "Buscar no CADSUS", "Consultar o cadastro nacional e trazer o cidadão"),
     ("auditoria.ver", "auditoria", "Auditoria", "Consultar a trilha de auditoria"),
     ("admin.municipio", "sisab_recebimento", "Recebimento LEDI", "Credenciais, lotes e fichas recebidas de outros sistemas"),
     (None, "instalacao_municipios", "Municípios", "Municípios da instalação, modo e sessão"),

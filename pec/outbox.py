@@ -44,6 +44,12 @@ class Recusado(Exception):
     """The remote side refused the content itself; resending the same will not help."""
 
 
+class Indisponivel(Exception):
+    """The remote side is down or unreachable (or the sender lacks a valid credential yet):
+    retried with backoff for as long as it takes, never dead-lettered for that alone, so a
+    national service down for days only delays delivery."""
+
+
 Entregador = Callable[[Outbox], dict[str, Any]]
 _entregadores: dict[str, Entregador] = {}
 
@@ -118,7 +124,8 @@ def outbox_entregar(*, item: Outbox) -> str:
         log.warning("outbox %s (%s) refused by %s: %s", item.id, item.tipo, item.destino, exc)
         return Outbox.Status.ERRO
     except Exception as exc:  # transient: the network, a 5xx, a timeout, an expired token
-        status = Outbox.Status.ERRO if tentativas >= MAX_TENTATIVAS else Outbox.Status.PENDENTE
+        esgotado = tentativas >= MAX_TENTATIVAS and not isinstance(exc, Indisponivel)
+        status = Outbox.Status.ERRO if esgotado else Outbox.Status.PENDENTE
         _registrar_resultado(
             item,
             status=status,

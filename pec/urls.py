@@ -10,6 +10,7 @@ urlpatterns = [
     path("auditoria/", audit_views.auditoria, name="auditoria"),
     path("conta/", include("allauth.urls")),
     path("administracao/cnes/", include("cnes_import.urls")),
+    path("administracao/rnds/", include("rnds.urls")),
     path("administracao/recebimento-ledi/", include("sisab.urls")),
     *sisab_urls.api_urlpatterns,
     path("lotacao/", views.lotacao_escolher, name="lotacao_escolher"),

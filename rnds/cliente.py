@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 
+from pec.outbox import Indisponivel
 from rnds.certificado import certificado_pem
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from rnds.services import certificado_segredos
@@ -34,8 +35,8 @@ TIMEOUT = 30.0
 MARGEM_TOKEN = 60  # seconds before expiry at which a cached token is no longer used
 
 
-class FalhaRNDS(Exception):
-    """Transient: network, 5xx, timeout. The outbox retries with backoff."""
+class FalhaRNDS(Indisponivel):
+    """Transient: network, 5xx, timeout. The outbox retries with backoff, without a limit."""
 
 
 class RejeitadoRNDS(Exception):

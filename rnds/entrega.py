@@ -18,7 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from pec.models import Outbox
-from pec.outbox import Recusado
+from pec.outbox import Indisponivel, Recusado
 from pec.tenancy import tenant_context
 from rnds import cliente
 from rnds.bundles import bundle_construir
@@ -31,7 +31,7 @@ _mapeadores: dict[str, Mapeador] = {}
 DUPLICADO = ("ERR866", "MSG010")
 
 
-class NaoPronto(Exception):
+class NaoPronto(Indisponivel):
     """The municipality cannot send yet (disabled, no valid certificate): retried later."""
 
 

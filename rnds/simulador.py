@@ -54,6 +54,10 @@ class Estado:
     respostas_422: int = 0
     fora_do_ar: str = ""  # "", "503"
     atraso: float = 0.0
+    # Known only nationally: CPF/CNS absent from the national registry (EDS-MSG001).
+    individuos_desconhecidos: set[str] = field(default_factory=set)
+    # Expire every token right after this many accepted documents (token expiry mid-batch).
+    expirar_tokens_apos: int | None = None
 
     def expirar_tokens(self) -> None:
         with self.trava:
@@ -175,6 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
                     erro = ("EHR-ERR872", "O identificador do documento substituto difere do original (MSG007)")
             elif not erro and ident in self.estado.recebidos:
                 erro = ("EHR-ERR866", "O identifier informado já foi utilizado (EDS-MSG010)")
+            paciente = str(((composicao.get("subject") or {}).get("identifier") or {}).get("value", ""))
+            if not erro and paciente in self.estado.individuos_desconhecidos:
+                erro = ("EDS-MSG001", f"Indivíduo {paciente} não encontrado no CADSUS (ERR895)")
             if erro:
                 self.estado.respostas_422 += 1
                 return 422, _operation_outcome(*erro), {}
@@ -183,6 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.estado.recebidos[ident] += 1
             if relates:
                 self.estado.substituidos.add(alvo)
+            if self.estado.expirar_tokens_apos is not None and sum(self.estado.recebidos.values()) >= self.estado.expirar_tokens_apos:
+                self.estado.tokens = {t: 0.0 for t in self.estado.tokens}
+                self.estado.expirar_tokens_apos = None
         local = f"https://{self.headers.get('Host', '127.0.0.1')}/api/fhir/r4/Bundle/{rnds_id}"
         return 201, b"", {"Location": local, "Content-Location": local}
 
