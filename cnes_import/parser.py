@@ -256,61 +256,66 @@ def _liberar(elemento: etree._Element) -> None:
             del pai[0]
 
 
-def _a(elemento: etree._Element, nome: str) -> str:
-    return (elemento.get(nome) or "").strip()
+def _atributos(elemento: etree._Element) -> dict[str, str]:
+    """All attributes, stripped, in one pass (a missing one reads as "" through .get)."""
+    return {nome: valor.strip() for nome, valor in elemento.items()}
 
 
 def _identificacao(elemento: etree._Element) -> Identificacao:
-    return Identificacao(ibge=_a(elemento, "CO_IBGE_MUN"), versao=_a(elemento, "VERSAO_XSD"), data=_a(elemento, "DATA"))
+    a = _atributos(elemento)
+    return Identificacao(ibge=a.get("CO_IBGE_MUN", ""), versao=a.get("VERSAO_XSD", ""), data=a.get("DATA", ""))
 
 
 def _estabelecimento(elemento: etree._Element) -> EstabelecimentoXml:
+    a = _atributos(elemento)
     endereco = next(elemento.iter("DADOS_ENDERECO"), None)
-    end = (lambda nome: _a(endereco, nome)) if endereco is not None else (lambda nome: "")
-    cnes = _a(elemento, "CNES")
-    telefones = [_a(elemento, "TELEFONE1"), _a(elemento, "TELEFONE2")]
+    end = _atributos(endereco) if endereco is not None else {}
+    cnes = a.get("CNES", "")
     return EstabelecimentoXml(
         cnes=cnes,
-        nome=_a(elemento, "NM_FANTA"),
-        tipo=_a(elemento, "TP_UNID_ID"),
-        cnpj=_a(elemento, "CNPJ"),
-        logradouro=end("LOGRADOURO"),
-        numero=end("NUMERO"),
-        bairro=end("BAIRRO"),
-        cep=end("CO_CEP"),
-        telefone=next((t for t in telefones if t), ""),
-        equipes=[
-            EquipeXml(
-                ine=_a(equipe, "CO_INE"),
-                tipo_codigo=_a(equipe, "TP_EQUIPE"),
-                tipo_nome=_a(equipe, "SG_EQUIPE") or _a(equipe, "DS_EQUIPE"),
-                nome=_a(equipe, "NM_REFERENCIA") or _a(equipe, "DS_EQUIPE"),
-                area=_a(equipe, "CO_AREA"),
-                desativada=bool(_a(equipe, "DT_DESATIVACAO")),
-                cnes=cnes,
-            )
-            for equipe in elemento.iter("DADOS_EQUIPES")
-        ],
+        nome=a.get("NM_FANTA", ""),
+        tipo=a.get("TP_UNID_ID", ""),
+        cnpj=a.get("CNPJ", ""),
+        logradouro=end.get("LOGRADOURO", ""),
+        numero=end.get("NUMERO", ""),
+        bairro=end.get("BAIRRO", ""),
+        cep=end.get("CO_CEP", ""),
+        telefone=a.get("TELEFONE1") or a.get("TELEFONE2") or "",
+        equipes=[_equipe(_atributos(equipe), cnes) for equipe in elemento.iter("DADOS_EQUIPES")],
+    )
+
+
+def _equipe(a: dict[str, str], cnes: str) -> EquipeXml:
+    return EquipeXml(
+        ine=a.get("CO_INE", ""),
+        tipo_codigo=a.get("TP_EQUIPE", ""),
+        tipo_nome=a.get("SG_EQUIPE") or a.get("DS_EQUIPE", ""),
+        nome=a.get("NM_REFERENCIA") or a.get("DS_EQUIPE", ""),
+        area=a.get("CO_AREA", ""),
+        desativada=bool(a.get("DT_DESATIVACAO")),
+        cnes=cnes,
     )
 
 
 def _profissional(elemento: etree._Element) -> ProfissionalXml:
+    a = _atributos(elemento)
+    lotacoes = []
+    for lotacao in elemento.iter("DADOS_LOTACOES"):
+        lot = _atributos(lotacao)
+        lotacoes.append(LotacaoXml(
+            cnes=lot.get("CNES", ""),
+            ine=lot.get("CO_INE", ""),
+            cbo=lot.get("CO_CBO", "").upper(),
+            microarea=lot.get("MICROAREA", ""),
+        ))
     return ProfissionalXml(
-        cpf=_a(elemento, "CPF_PROF"),
-        cns=_a(elemento, "CO_CNS"),
-        nome=_a(elemento, "NM_PROF"),
-        conselho=_a(elemento, "CONSELHO_ID"),
-        uf_conselho=_a(elemento, "SG_UF_EMIS"),
-        registro=_a(elemento, "NU_REGISTRO"),
-        email=_a(elemento, "E_MAIL"),
-        telefone=_a(elemento, "TELEFONE"),
-        lotacoes=[
-            LotacaoXml(
-                cnes=_a(lotacao, "CNES"),
-                ine=_a(lotacao, "CO_INE"),
-                cbo=_a(lotacao, "CO_CBO").upper(),
-                microarea=_a(lotacao, "MICROAREA"),
-            )
-            for lotacao in elemento.iter("DADOS_LOTACOES")
-        ],
+        cpf=a.get("CPF_PROF", ""),
+        cns=a.get("CO_CNS", ""),
+        nome=a.get("NM_PROF", ""),
+        conselho=a.get("CONSELHO_ID", ""),
+        uf_conselho=a.get("SG_UF_EMIS", ""),
+        registro=a.get("NU_REGISTRO", ""),
+        email=a.get("E_MAIL", ""),
+        telefone=a.get("TELEFONE", ""),
+        lotacoes=lotacoes,
     )

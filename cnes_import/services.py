@@ -35,6 +35,7 @@ from django.core.validators import validate_email
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 
+from cnes_import.bulk import inserir
 from cnes_import.models import ACOES, TIPOS, ConfiguracaoCnes, ImportacaoCnes
 from cnes_import.parser import (
     VERSOES,
@@ -540,12 +541,17 @@ CAMPOS_PROFISSIONAL = [
 
 def _cortar(modelo: type[models.Model], valores: dict[str, Any]) -> dict[str, Any]:
     """Fit strings to their columns: one overlong name must not fail the whole import."""
+    limites = _limites(modelo)
     for campo, valor in valores.items():
-        if isinstance(valor, str):
-            limite = modelo._meta.get_field(campo).max_length
-            if limite and len(valor) > limite:
-                valores[campo] = valor[:limite]
+        limite = limites.get(campo)
+        if limite and isinstance(valor, str) and len(valor) > limite:
+            valores[campo] = valor[:limite]
     return valores
+
+
+@cache
+def _limites(modelo: type[models.Model]) -> dict[str, int]:
+    return {f.attname: f.max_length for f in modelo._meta.concrete_fields if getattr(f, "max_length", None)}
 
 
 def _valores_estabelecimento(est: EstabelecimentoXml) -> dict[str, Any]:
@@ -574,6 +580,8 @@ def _valores_equipe(eq: EquipeXml, est_por_cnes: dict[str, int]) -> dict[str, An
 
 
 def _email_ou_vazio(valor: str) -> str:
+    if not valor:  # the usual case (CNES masks e-mails); skip the exception path
+        return ""
     try:
         validate_email(valor)
     except ValidationError:
@@ -642,13 +650,10 @@ def _sincronizar_tabela(
     ids = {valor_chave: linha["id"] for valor_chave, linha in existentes.items()}
     rotulos = {linha["id"]: rotulo(valor_chave, linha) for valor_chave, linha in existentes.items()}
     for lote in _lotes(novos, LOTE):
-        criados = modelo.objects.bulk_create(  # type: ignore[attr-defined]
-            [modelo(municipio_id=municipio_id, **{chave: k}, **desejados[k]) for k in lote]
-        )
-        for objeto in criados:
-            valor_chave = getattr(objeto, chave)
-            ids[valor_chave] = objeto.pk
-            rotulos[objeto.pk] = rotulo(valor_chave, desejados[valor_chave])
+        criados = inserir(modelo, ({"municipio_id": municipio_id, chave: k, **desejados[k]} for k in lote))
+        for valor_chave, novo_id in zip(lote, criados, strict=True):
+            ids[valor_chave] = novo_id
+            rotulos[novo_id] = rotulo(valor_chave, desejados[valor_chave])
     if alterados:
         modelo.objects.bulk_update(alterados, campos, batch_size=500)  # type: ignore[attr-defined]
     for lote in _lotes(saindo, 10_000):
@@ -664,31 +669,39 @@ def _garantir_usuarios(profissionais: dict[str, ProfissionalXml], relatorio: _Re
     password. New accounts have no usable password until the person sets one by e-mail.
     """
     cpfs = list(profissionais)
-    ids: dict[str, int] = {}
-    for lote in _lotes(cpfs, 5000):
-        ids.update(Usuario.objects.filter(cpf__in=lote).values_list("cpf", "id"))
+    ids = _usuarios_por_cpf(cpfs)
     faltando = [cpf for cpf in cpfs if cpf not in ids]
     limite_nome = Usuario._meta.get_field("nome").max_length
     for lote in _lotes(faltando, LOTE):
-        # ignore_conflicts: another municipality's import may create the same person now.
-        Usuario.objects.bulk_create(
-            [
-                Usuario(
-                    cpf=cpf,
-                    nome=profissionais[cpf].nome[:limite_nome],
-                    email=_email_ou_vazio(profissionais[cpf].email),
+        # ignorar_conflitos: another municipality's import may create the same person now.
+        inserir(
+            Usuario,
+            (
+                {
+                    "cpf": cpf,
+                    "nome": profissionais[cpf].nome[:limite_nome],
+                    "email": _email_ou_vazio(profissionais[cpf].email),
                     # What set_unusable_password() stores, without drawing 40 random
                     # characters one by one for each of tens of thousands of accounts.
-                    password=UNUSABLE_PASSWORD_PREFIX + os.urandom(20).hex(),
-                )
+                    "password": UNUSABLE_PASSWORD_PREFIX + os.urandom(20).hex(),
+                }
                 for cpf in lote
-            ],
-            ignore_conflicts=True,
+            ),
+            ignorar_conflitos=True,
         )
-    for lote in _lotes(faltando, 5000):
-        ids.update(Usuario.objects.filter(cpf__in=lote).values_list("cpf", "id"))
+    ids.update(_usuarios_por_cpf(faltando))
     relatorio.contagens["usuarios"]["criados"] += len(faltando)
     return ids
+
+
+def _usuarios_por_cpf(cpfs: list[str]) -> dict[str, int]:
+    """One query with an array parameter: an IN list of tens of thousands of placeholders
+    costs more to build and parse than the lookup itself."""
+    if not cpfs:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT cpf, id FROM {Usuario._meta.db_table} WHERE cpf = ANY(%s)", [cpfs])
+        return dict(cursor.fetchall())
 
 
 def _sincronizar_lotacoes(
@@ -785,32 +798,34 @@ def _sincronizar_lotacoes(
 
     total = len(novas)
     for feito, lote in enumerate(_lotes(novas, LOTE), start=1):
-        criadas = Lotacao.objects.bulk_create([
-            Lotacao(
-                municipio_id=municipio_id, profissional_id=ids[0], usuario_id=usuario_de[ids[0]],
-                estabelecimento_id=ids[1], equipe_id=ids[2], cbo=ids[3], microarea=desejadas[ids], ativo=True,
-            )
+        criadas = inserir(Lotacao, (
+            {
+                "municipio_id": municipio_id, "profissional_id": ids[0], "usuario_id": usuario_de[ids[0]],
+                "estabelecimento_id": ids[1], "equipe_id": ids[2], "cbo": ids[3], "microarea": desejadas[ids],
+                "ativo": True, "perfis_editados": False,
+            }
             for ids in lote
-        ])
-        LotacaoPerfil.objects.bulk_create(
-            LotacaoPerfil(municipio_id=municipio_id, lotacao_id=lot.pk, perfil_id=perfil_id)
-            for lot in criadas
-            for perfil_id in padrao(lot.cbo)
-        )
+        ))
+        inserir(LotacaoPerfil, (
+            {"municipio_id": municipio_id, "lotacao_id": lot_id, "perfil_id": perfil_id}
+            for ids, lot_id in zip(lote, criadas, strict=True)
+            for perfil_id in padrao(ids[3])
+        ))
         if progresso:
             progresso("lotacoes", min(feito * LOTE, total), total)
     if alteradas:
         Lotacao.objects.bulk_update(alteradas, ["microarea", "ativo", "usuario_id", "perfis_editados"], batch_size=500)
     for lote in _lotes(list(refazer_perfis), 10_000):
         LotacaoPerfil.objects.filter(lotacao_id__in=lote).delete()
-        LotacaoPerfil.objects.bulk_create(
+        for parte in _lotes(
             (
-                LotacaoPerfil(municipio_id=municipio_id, lotacao_id=lot_id, perfil_id=perfil_id)
+                {"municipio_id": municipio_id, "lotacao_id": lot_id, "perfil_id": perfil_id}
                 for lot_id in lote
                 for perfil_id in refazer_perfis[lot_id]
             ),
-            batch_size=LOTE,
-        )
+            LOTE,
+        ):
+            inserir(LotacaoPerfil, parte)
     for lote in _lotes(saindo, 10_000):
         Lotacao.objects.filter(id__in=lote).update(ativo=False)
 

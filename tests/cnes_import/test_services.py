@@ -60,6 +60,7 @@ def test_professionals_get_accounts_without_password_and_consistent_lotacoes(tab
     usuario = Usuario.objects.get(cpf="90000010138")
     assert usuario.nome == "PROFISSIONAL FICTICIO 101"
     assert not usuario.has_usable_password()
+    assert usuario.is_active and not usuario.administrador_instalacao and usuario.criado_em is not None
     with tenant_context(taboleiro.id):
         prof = Profissional.objects.get(cpf="90000010138")
         assert (prof.usuario_id, prof.cns, prof.conselho, prof.uf_conselho, prof.registro_conselho) == (
@@ -321,3 +322,16 @@ def test_import_stays_inside_its_municipality(taboleiro):
     assert foto_do_banco(vizinho, com_usuarios=False) == foto
     with tenant_context(taboleiro.id):
         assert set(LotacaoPerfil.objects.values_list("municipio_id", flat=True)) == {taboleiro.id}
+
+
+def test_overlong_values_are_cut_to_their_columns(taboleiro, tmp_path):
+    longo = "NOME MUITO COMPRIDO " * 20
+    arquivo = variante(tmp_path / "longo.xml", XML_2021, ('NM_PROF="PROFISSIONAL FICTICIO 101"', f'NM_PROF="{longo}"'),
+                       ('NM_FANTA="POSTO DE SAUDE CICERO ROMAO BATISTA"', f'NM_FANTA="{longo}"'))
+    resultado = importar(taboleiro, arquivo)
+    assert resultado.ok and resultado.rejeicoes == []
+    with tenant_context(taboleiro.id):
+        assert Profissional.objects.get(cpf="90000010138").nome == longo[:150]
+        assert Estabelecimento.objects.get(cnes="7193041").nome == longo[:200]
+    assert Usuario.objects.get(cpf="90000010138").nome == longo[:150]
+    assert importar(taboleiro, arquivo).contagens["profissionais"] == ZERO  # cut values compare equal next time
