@@ -3,11 +3,12 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.fields.array import IndexTransform
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Collate
 from django.utils import timezone
 
 from pec.documentos import validar_cns, validar_cpf
@@ -20,6 +21,30 @@ from prontuario.ledi_municipios import MUNICIPIOS
 def _validar_cpf_opcional(valor: str) -> None:
     if valor:
         validar_cpf(valor)
+
+
+# How many words of the citizen's names (nome + nome social) and of the mother's name have
+# a btree each: a search word may match any of them. Words past these are still matched
+# in order (busca_nome) but not alone; Brazilian names rarely have more.
+PALAVRAS_INDEXADAS = 6
+PALAVRAS_MAE_INDEXADAS = 4
+
+
+def palavra_sql(coluna: str, posicao: int) -> str:
+    """The indexed expression, as prontuario.selectors must write it for the index to apply."""
+    return f'({coluna}[{posicao}] COLLATE "C")'
+
+
+def _indice_palavra(coluna: str, posicao: int) -> models.Index:
+    """A btree on one word position: PostgreSQL's array operators (GIN's @>, &&) are not
+    leakproof, so under row-level security the planner refuses them as index conditions;
+    array subscripts and text comparisons are leakproof, so this index is used."""
+    return models.Index(
+        F("municipio"),
+        Collate(IndexTransform(posicao, models.TextField(), coluna), "C"),
+        condition=Q(ativo=True),
+        name=f"cidadao_{'mae' if coluna.endswith('mae') else 'pal'}_{posicao}",
+    )
 
 
 class Cidadao(TenantModel):
@@ -84,11 +109,13 @@ class Cidadao(TenantModel):
     criado_em = models.DateTimeField(auto_now_add=True)
     atualizado_em = models.DateTimeField(auto_now=True)
 
-    # Search columns, written only by prontuario.services (see prontuario.texto). The "C"
-    # collation lets one plain btree serve both LIKE 'prefix%' and ORDER BY.
+    # Search columns, written only by prontuario.services (see prontuario.texto and
+    # prontuario.selectors.busca_sql). Folded words without particles; the "C" collation
+    # lets one plain btree serve both prefix ranges and ORDER BY.
     busca_nome = models.TextField(db_collation="C", editable=False)
     busca_mae = models.TextField(db_collation="C", blank=True, editable=False)
-    busca_termos = ArrayField(models.TextField(), default=list, editable=False)
+    busca_palavras = ArrayField(models.TextField(), default=list, editable=False)
+    busca_palavras_mae = ArrayField(models.TextField(), default=list, editable=False)
 
     class Meta:
         verbose_name = "cidadão"
@@ -108,7 +135,8 @@ class Cidadao(TenantModel):
             models.Index(
                 fields=["municipio", "data_nascimento", "busca_nome"], condition=Q(ativo=True), name="cidadao_nascimento"
             ),
-            GinIndex(fields=["busca_termos"], condition=Q(ativo=True), name="cidadao_busca_termos"),
+            *[_indice_palavra("busca_palavras", n) for n in range(1, PALAVRAS_INDEXADAS + 1)],
+            *[_indice_palavra("busca_palavras_mae", n) for n in range(1, PALAVRAS_MAE_INDEXADAS + 1)],
         ]
 
     def __str__(self) -> str:
@@ -357,6 +385,7 @@ class EntradaLista(TenantModel):
         ]
         verbose_name = "cidadão na lista de atendimentos"
         verbose_name_plural = "lista de atendimentos"
+
 
 # Clinical models live in their own module; importing them here registers them with the app.
 from prontuario.models_clinico import *  # noqa: E402,F401,F403

@@ -13,7 +13,7 @@ from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Lotacao
 from pec.tenancy import assert_owned
 from prontuario import texto
-from prontuario.models import Cidadao
+from prontuario.models import PALAVRAS_INDEXADAS, PALAVRAS_MAE_INDEXADAS, Cidadao, palavra_sql
 
 LIMITE_BUSCA = 30
 
@@ -65,54 +65,76 @@ def consulta_interpretar(entrada: str) -> Consulta:
 
 
 def cidadao_buscar(*, lotacao: Lotacao, entrada: str, limite: int = LIMITE_BUSCA) -> ResultadoBusca:
-    """One SQL statement; each result carries `faixa`, its rank:
-
-    0 CPF or CNS; 1 the name starts with the words typed, in that order (the last one may
-    be partial); 2 every word starts a word of the name or social name, in any order;
-    3 every word starts a word of the mother's name; 4 birth date only. A date typed with
-    words restricts every band. Inside a band: alphabetical, then birth date.
-
-    Each band is a LIMITed index scan (see Cidadao.Meta.indexes), so the cost does not grow
-    with the size of the municipality; BENCHMARKS.md has the figures.
-    """
+    """One SQL statement (see busca_sql); each result carries `faixa`, its rank."""
     consulta = consulta_interpretar(entrada)
     resultado = ResultadoBusca(consulta=consulta)
     if consulta.vazia or consulta.erro:
         return resultado
-    municipio_id = lotacao.municipio_id
+    sql, params = busca_sql(consulta=consulta, municipio_id=lotacao.municipio_id, limite=limite)
+    resultado.cidadaos = list(Cidadao.objects.raw(sql, params))
+    for cidadao in resultado.cidadaos:
+        assert_owned(cidadao, lotacao.municipio_id)
+    return resultado
+
+
+def busca_sql(*, consulta: Consulta, municipio_id: int, limite: int) -> tuple[str, list[object]]:
+    """The search as one statement, a UNION of ranked bands (`faixa`):
+
+    0 CPF or CNS; 1 the name starts with the words typed, in that order (the last one may
+    be partial); 2 the first word typed starts the first name and the others start any
+    word of the name; 3 every word starts a word of the name or social name, in any order;
+    4 every word starts a word of the mother's name; 5 birth date only. A date typed with
+    words restricts every band. Inside a band: alphabetical, then birth date.
+
+    Only leakproof operators (text comparisons, array subscripts) touch the indexed
+    columns: under row-level security PostgreSQL uses no other as an index condition. A
+    prefix is a range (`>= 'sil' AND < 'sim'`) in the "C" collation; a word in any order is
+    an OR over the indexed word positions, which the planner runs as a BitmapOr of btrees
+    (rare words) or as an ordered scan of busca_nome that stops at LIMIT (common words).
+    BENCHMARKS.md has the figures and plans.
+    """
     tabela = Cidadao._meta.db_table
-    base = f"SELECT id, {{faixa}} AS faixa FROM {tabela} WHERE municipio_id = %s AND ativo"
     faixas: list[str] = []
     params: list[object] = []
 
     def faixa(numero: int, condicao: str, valores: list[object], ordenar: bool = True) -> None:
-        sql = base.format(faixa=numero) + " AND " + condicao
-        if consulta.data_nascimento and numero != 4:
+        sql = f"SELECT id, {numero} AS faixa FROM {tabela} WHERE municipio_id = %s AND ativo AND {condicao}"
+        if consulta.data_nascimento and numero != 5:
             sql += " AND data_nascimento = %s"
             valores = [*valores, consulta.data_nascimento]
         sql += (" ORDER BY busca_nome" if ordenar else "") + " LIMIT %s"
         faixas.append(f"({sql})")
         params.extend([municipio_id, *valores, limite])
 
+    def cada_palavra(coluna: str, posicoes: int, primeira_no_inicio: bool = False) -> tuple[str, list[object]]:
+        condicoes, valores = [], []
+        for indice, palavra in enumerate(dict.fromkeys(consulta.palavras)):
+            alternativas = []
+            for posicao in range(1, 2 if primeira_no_inicio and indice == 0 else posicoes + 1):
+                expressao = palavra_sql(coluna, posicao)
+                alternativas.append(f"({expressao} >= %s AND {expressao} < %s)")
+                valores += [palavra, texto.limite_prefixo(palavra)]
+            condicoes.append("(" + " OR ".join(alternativas) + ")")
+        return " AND ".join(condicoes), valores
+
     if consulta.cpf:
         faixa(0, "cpf = %s AND cpf <> ''", [consulta.cpf], ordenar=False)
     elif consulta.cns:
         faixa(0, "cns = %s AND cns <> ''", [consulta.cns], ordenar=False)
     elif consulta.palavras:
-        faixa(1, "busca_nome LIKE %s", [" ".join(consulta.palavras) + "%"])
-        faixa(2, "busca_termos @> %s::text[]", [[f"{municipio_id}:{p}" for p in consulta.palavras]])
-        faixa(3, "busca_termos @> %s::text[]", [[f"{municipio_id}~{p}" for p in consulta.palavras]])
+        prefixo = " ".join(consulta.palavras)
+        faixa(1, "busca_nome >= %s AND busca_nome < %s", [prefixo, texto.limite_prefixo(prefixo)])
+        if len(consulta.palavras) > 1:
+            faixa(2, *cada_palavra("busca_palavras", PALAVRAS_INDEXADAS, primeira_no_inicio=True))
+        faixa(3, *cada_palavra("busca_palavras", PALAVRAS_INDEXADAS))
+        faixa(4, *cada_palavra("busca_palavras_mae", PALAVRAS_MAE_INDEXADAS))
     else:
-        faixa(4, "data_nascimento = %s", [consulta.data_nascimento])
-
+        faixa(5, "data_nascimento = %s", [consulta.data_nascimento])
     sql = (
         f"SELECT c.*, t.faixa FROM (SELECT id, min(faixa) AS faixa FROM ({' UNION ALL '.join(faixas)}) u GROUP BY id) t "
         f"JOIN {tabela} c ON c.id = t.id ORDER BY t.faixa, c.busca_nome, c.data_nascimento, c.id LIMIT %s"
     )
-    resultado.cidadaos = list(Cidadao.objects.raw(sql, [*params, limite]))
-    for cidadao in resultado.cidadaos:
-        assert_owned(cidadao, municipio_id)
-    return resultado
+    return sql, [*params, limite]
 
 
 def cidadao_possiveis_duplicados(

@@ -139,15 +139,14 @@ def _texto(campo: str) -> bool:
 def _atualizar_busca(cidadao: Cidadao) -> None:
     cidadao.busca_nome = " ".join(texto.palavras(cidadao.nome))
     cidadao.busca_mae = " ".join(texto.palavras(cidadao.nome_mae))
-    cidadao.busca_termos = texto.termos_busca(
-        municipio_id=cidadao.municipio_id, nome=cidadao.nome, nome_social=cidadao.nome_social, nome_mae=cidadao.nome_mae
-    )
+    cidadao.busca_palavras = texto.palavras_busca(cidadao.nome, cidadao.nome_social)
+    cidadao.busca_palavras_mae = texto.palavras_busca(cidadao.nome_mae)
 
 
 def _validar(cidadao: Cidadao) -> None:
     erros: dict[str, list[str]] = {}
     try:
-        cidadao.full_clean(exclude=["busca_nome", "busca_mae", "busca_termos", "unificado_com"], validate_constraints=False)
+        cidadao.full_clean(exclude=["busca_nome", "busca_mae", "busca_palavras", "busca_palavras_mae", "unificado_com"], validate_constraints=False)
     except ValidationError as exc:
         erros = exc.message_dict
     outros = Cidadao.objects.filter(municipio_id=cidadao.municipio_id, ativo=True).exclude(pk=cidadao.pk)

@@ -1,7 +1,8 @@
 """Name normalisation for search and duplicate detection.
 
 The embedded PostgreSQL has no unaccent/pg_trgm, so folding happens here, in Python, and
-the service stores the folded forms in columns the indexes cover (see Cidadao.busca_*).
+the service stores the folded forms in columns the indexes cover (see Cidadao.busca_* and
+prontuario.selectors.busca_sql).
 """
 
 from __future__ import annotations
@@ -30,20 +31,20 @@ def palavras(texto: str) -> list[str]:
     return [p for p in dobrar(texto).split(" ") if p and p not in PARTICULAS]
 
 
-def prefixos(palavra: str) -> list[str]:
-    return [palavra[:n] for n in range(1, len(palavra) + 1)]
+def palavras_busca(*nomes: str) -> list[str]:
+    """Distinct folded words of the names, in order: the search array of a citizen."""
+    vistas: dict[str, None] = {}
+    for nome in nomes:
+        for palavra in palavras(nome):
+            vistas.setdefault(palavra, None)
+    return list(vistas)
 
 
-def termos_busca(*, municipio_id: int, nome: str, nome_social: str, nome_mae: str) -> list[str]:
-    """Keys of the GIN index: every prefix of every word of the citizen's names, and of the
-    mother's name under a different separator.
-
-    Keys carry the municipality ("42:mar") because GIN cannot be composite with a btree
-    column without the btree_gin extension; this keeps each lookup inside one tenant.
-    """
-    proprios = {p for texto in (nome, nome_social) for palavra in palavras(texto) for p in prefixos(palavra)}
-    mae = {p for palavra in palavras(nome_mae) for p in prefixos(palavra)}
-    return sorted([f"{municipio_id}:{p}" for p in proprios] + [f"{municipio_id}~{p}" for p in mae])
+def limite_prefixo(prefixo: str) -> str:
+    """The smallest string after every string starting with `prefixo` (byte order, as in
+    the "C" collation): `x >= prefixo AND x < limite_prefixo(prefixo)` is a prefix match
+    that a btree can use. Folded text is ASCII, so the last character always has a successor."""
+    return prefixo[:-1] + chr(ord(prefixo[-1]) + 1)
 
 
 def nome_normalizado(nome: str) -> str:

@@ -1,0 +1,154 @@
+"""Cidadão pages: search, record, register/edit, history, merge. Every object is looked up
+inside the active lotação's municipality (404 otherwise), and RLS backs the filter."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from pec.acesso import requer_permissao, tem_permissao
+from pec.audit import audit_event, audit_read
+from pec.models import Lotacao
+from prontuario.forms import CidadaoForm, UnificarForm
+from prontuario.ledi_municipios import MUNICIPIOS
+from prontuario.models import CidadaoVersao, Unificacao
+from prontuario.selectors import cidadao_buscar, cidadao_obter
+from prontuario.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
+
+
+def _lotacao(request: HttpRequest) -> Lotacao:
+    return request.lotacao  # type: ignore[attr-defined,no-any-return]
+
+
+@requer_permissao("cidadao.ver")
+def cidadao_lista(request: HttpRequest) -> HttpResponse:
+    entrada = request.GET.get("q", "").strip()[:200]
+    resultado = cidadao_buscar(lotacao=_lotacao(request), entrada=entrada) if entrada else None
+    return render(request, "prontuario/cidadao_lista.html", {"entrada": entrada, "resultado": resultado})
+
+
+@requer_permissao("cidadao.editar")
+def cidadao_novo(request: HttpRequest) -> HttpResponse:
+    lotacao = _lotacao(request)
+    form = CidadaoForm(request.POST or None, lotacao=lotacao)
+    candidatos = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            cidadao = cidadao_cadastrar(
+                lotacao=lotacao, dados=form.dados_cadastro(), confirmar_duplicado="confirmar_duplicado" in request.POST
+            )
+        except PossivelDuplicado as exc:
+            candidatos = exc.candidatos
+        except ValidationError as exc:
+            _erros_no_form(form, exc)
+        else:
+            messages.success(request, f"Cidadão {cidadao.nome_exibicao} cadastrado.")
+            return redirect("cidadao_detalhe", cidadao_id=cidadao.pk)
+    return render(request, "prontuario/cidadao_form.html", {"form": form, "candidatos": candidatos, "cidadao": None})
+
+
+@requer_permissao("cidadao.ver")
+def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+    cidadao = cidadao_obter(lotacao=_lotacao(request), cidadao_id=cidadao_id)
+    audit_read(request=request, cidadao_id=cidadao.pk, o_que="cadastro")
+    municipio_nascimento = MUNICIPIOS.get(cidadao.municipio_nascimento_ibge)
+    return render(
+        request,
+        "prontuario/cidadao_detalhe.html",
+        {"cidadao": cidadao, "municipio_nascimento": municipio_nascimento, "ultima_versao": cidadao.versoes.first()},
+    )
+
+
+@requer_permissao("cidadao.editar")
+def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+    lotacao = _lotacao(request)
+    cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id)
+    if not cidadao.ativo:
+        messages.error(request, "Este cadastro foi unificado a outro e não pode ser alterado.")
+        return redirect("cidadao_detalhe", cidadao_id=cidadao.pk)
+    form = CidadaoForm(request.POST or None, instance=cidadao, lotacao=lotacao)
+    candidatos = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            cidadao = cidadao_atualizar(
+                lotacao=lotacao,
+                cidadao=cidadao,
+                dados=form.dados_cadastro(),
+                versao_esperada=form.cleaned_data.get("versao"),
+                confirmar_duplicado="confirmar_duplicado" in request.POST,
+            )
+        except PossivelDuplicado as exc:
+            candidatos = exc.candidatos
+        except ValidationError as exc:
+            _erros_no_form(form, exc)
+        else:
+            messages.success(request, "Cadastro atualizado.")
+            return redirect("cidadao_detalhe", cidadao_id=cidadao.pk)
+    return render(request, "prontuario/cidadao_form.html", {"form": form, "candidatos": candidatos, "cidadao": cidadao})
+
+
+@requer_permissao("cidadao.ver")
+def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+    lotacao = _lotacao(request)
+    cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id)
+    audit_read(request=request, cidadao_id=cidadao.pk, o_que="histórico do cadastro")
+    versoes = CidadaoVersao.objects.filter(cidadao=cidadao, municipio_id=lotacao.municipio_id).select_related(
+        "lotacao__profissional", "lotacao__estabelecimento"
+    )
+    unificacoes = Unificacao.objects.filter(sobrevivente=cidadao, municipio_id=lotacao.municipio_id).select_related(
+        "unificado", "lotacao__profissional"
+    )
+    return render(
+        request, "prontuario/cidadao_historico.html", {"cidadao": cidadao, "versoes": versoes, "unificacoes": unificacoes}
+    )
+
+
+@requer_permissao("cidadao.unificar")
+def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+    """Pick the other record (search), compare side by side, choose the survivor, confirm."""
+    lotacao = _lotacao(request)
+    cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id)
+    entrada = request.GET.get("q", "").strip()[:200]
+    outro_id = request.POST.get("outro") or request.GET.get("outro")
+    outro = cidadao_obter(lotacao=lotacao, cidadao_id=int(outro_id)) if outro_id and outro_id.isdigit() else None
+    form = UnificarForm(request.POST or None, initial={"outro": outro.pk if outro else None})
+    if request.method == "POST" and outro is not None and form.is_valid():
+        sobrevivente, unificado = (cidadao, outro) if form.cleaned_data["sobrevivente"] == "este" else (outro, cidadao)
+        try:
+            unificacao = cidadao_unificar(
+                lotacao=lotacao, sobrevivente=sobrevivente, unificado=unificado, motivo=form.cleaned_data["motivo"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            audit_event(
+                evento="unificacao_cadastro",
+                request=request,
+                cidadao_id=sobrevivente.pk,
+                o_que=f"cadastro {unificado.pk} unificado em {sobrevivente.pk}",
+                detalhes={"unificacao_id": unificacao.pk, "unificado_id": unificado.pk, "movidos": unificacao.movidos},
+            )
+            messages.success(request, f"Cadastros unificados: permanece {sobrevivente.nome_exibicao}.")
+            return redirect("cidadao_detalhe", cidadao_id=sobrevivente.pk)
+    if outro is not None:
+        for c in (cidadao, outro):
+            audit_read(request=request, cidadao_id=c.pk, o_que="cadastro (unificação)")
+    resultado = cidadao_buscar(lotacao=lotacao, entrada=entrada) if entrada and outro is None else None
+    return render(
+        request,
+        "prontuario/cidadao_unificar.html",
+        {"cidadao": cidadao, "outro": outro, "form": form, "entrada": entrada, "resultado": resultado,
+         "pode_editar": tem_permissao(request, "cidadao.editar")},
+    )
+
+
+def _erros_no_form(form: CidadaoForm, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for campo, erros in exc.message_dict.items():
+        if campo == "municipio_nascimento_ibge":
+            campo = "municipio_nascimento"
+        form.add_error(campo if campo in form.fields else None, erros)
