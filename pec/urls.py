@@ -32,4 +32,5 @@ urlpatterns = [
     path("instalacao/smtp/", views_admin.smtp, name="instalacao_smtp"),
     path("instalacao/smtp/teste/", views_admin.smtp_teste, name="instalacao_smtp_teste"),
     path("instalacao/backups/", instalacao_backups, name="instalacao_backups"),
+    path("", include("prontuario.urls")),
 ]
