@@ -9,3 +9,9 @@ class PecConfig(AppConfig):
         from pec.audit import conectar_sinais
 
         conectar_sinais()
+
+        from allauth.account.signals import user_logged_in
+
+        from pec.govbr.acesso import ao_entrar
+
+        user_logged_in.connect(ao_entrar, dispatch_uid="pec.govbr.ao_entrar")

@@ -92,6 +92,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         return reverse("lotacao_escolher")
 
+    def get_logout_redirect_url(self, request: HttpRequest) -> str:
+        # Called before the session is flushed: a gov.br session also ends at gov.br.
+        from pec.govbr.acesso import govbr_saida_preparar
+
+        return govbr_saida_preparar(request) or super().get_logout_redirect_url(request)
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Password reset and other account mail go through the outgoing queue
         (pec.email): sent by Celery after commit, with retries, using the SMTP settings
@@ -213,6 +219,7 @@ def lotacao_ativar(*, request: HttpRequest, lotacao_id: int) -> Lotacao | None:
     """
     from pec.acesso import esquecer_permissoes
     from pec.audit import audit_event
+    from pec.govbr.acesso import govbr_municipio_permitido
 
     municipio_id = (
         Lotacao.objects.filter(id=lotacao_id, usuario=request.user, ativo=True)
@@ -224,7 +231,7 @@ def lotacao_ativar(*, request: HttpRequest, lotacao_id: int) -> Lotacao | None:
     # Checked in a savepoint of that tenant: a refusal leaves the request's tenant as it was.
     with tenancy.tenant_context(municipio_id):
         lotacao = _lotacao_ativa_do_usuario(usuario=request.user, lotacao_id=lotacao_id, municipio_id=municipio_id)
-    if lotacao is None:
+    if lotacao is None or not govbr_municipio_permitido(request=request, municipio=lotacao.municipio):
         return None
     tenancy.set_request_tenant(municipio_id)
     request.session[SESSION_LOTACAO] = lotacao.id

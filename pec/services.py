@@ -151,7 +151,9 @@ def municipio_criar(*, ibge: str, nome: str, uf: str, modo: str, request: HttpRe
     return municipio
 
 
-_CAMPOS_MUNICIPIO = ("nome", "modo", "ativo", "sessao_ociosa_minutos", "sessao_maxima_horas", "exigir_mfa_admin")
+_CAMPOS_MUNICIPIO = (
+    "nome", "modo", "ativo", "sessao_ociosa_minutos", "sessao_maxima_horas", "exigir_mfa_admin", "govbr_nivel_minimo",
+)
 
 
 @transaction.atomic

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Login gov.br: allauth's OpenID Connect provider, extended by pec.govbr (nonce, level).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "axes",
     "pec",
     "prontuario",
@@ -203,6 +206,20 @@ MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="PEC")
 # Accounts come from CNES with an e-mail nobody verified through allauth; TOTP does not
 # depend on e-mail, so enrolment must not wait for a verification that never happens.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
+# --- Login gov.br (pec.govbr) ----------------------------------------------------------
+# The client is configured in the database by the installation administrator; pec.govbr
+# builds allauth's app from that row. The provider class replaces allauth's to send and
+# verify a per-request nonce, and its URLs (same paths and names) replace allauth's.
+SOCIALACCOUNT_ADAPTER = "pec.govbr.acesso.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"provider_class": "pec.govbr.oidc.GovBrProvider"}}
+SOCIALACCOUNT_AUTO_SIGNUP = False  # accounts come from CNES: gov.br never creates one
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # the CPF (sub) is the only link to an account
+SOCIALACCOUNT_STORE_TOKENS = False  # the access token lives in the session (pec.govbr)
+# The "Entrar com gov.br" button is a link: a form POST answered by a redirect to gov.br
+# would be blocked by our CSP form-action 'self'. The start of a login changes nothing
+# here; the state bound to the session protects the callback.
+SOCIALACCOUNT_LOGIN_ON_GET = True
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("GOVBR_TIMEOUT", default=10)
 # Session limits while no lotação is active (each municipality sets its own).
 PEC_SESSAO_OCIOSA_MINUTOS = env.int("PEC_SESSAO_OCIOSA_MINUTOS", default=30)
 PEC_SESSAO_MAXIMA_HORAS = env.int("PEC_SESSAO_MAXIMA_HORAS", default=12)

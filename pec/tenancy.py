@@ -66,6 +66,18 @@ def tenant_context(municipio_id: int, *, using: str = "default") -> Iterator[Non
         _current_municipio.reset(token)
 
 
+@contextmanager
+def usuario_context(usuario_id: int, *, using: str = "default") -> Iterator[None]:
+    """Let the block read a user's own rows across municipalities (the tenant_visible
+    policies) before that user is logged in: the gov.br callback checks the lotações of
+    the CPF it received. A savepoint; the previous setting is put back on the way out."""
+    with transaction.atomic(using=using):
+        previous = _get_config(USER_SETTING, using)
+        _set_config(USER_SETTING, usuario_id, using)
+        yield
+        _set_config(USER_SETTING, previous, using)
+
+
 def assert_owned(obj: Any, municipio_id: int | None = None) -> None:
     """Second line of defence: the object must belong to the current municipality.
 

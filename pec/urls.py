@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from pec import audit_views, views, views_admin
+from pec.govbr import views as govbr_views
 from pec.views_backup import backups as instalacao_backups
 from sisab import urls as sisab_urls
 
@@ -31,6 +32,8 @@ urlpatterns = [
     path("instalacao/municipios/<int:municipio_id>/", views_admin.municipio, name="instalacao_municipio"),
     path("instalacao/smtp/", views_admin.smtp, name="instalacao_smtp"),
     path("instalacao/smtp/teste/", views_admin.smtp_teste, name="instalacao_smtp_teste"),
+    path("instalacao/govbr/", govbr_views.configuracao, name="instalacao_govbr"),
+    path("conta/govbr/saida/<str:chave>/", govbr_views.saida, name="govbr_saida"),
     path("instalacao/backups/", instalacao_backups, name="instalacao_backups"),
     path("", include("prontuario.urls")),
 ]

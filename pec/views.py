@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 
 from pec.acesso import acoes_disponiveis, exigir_mfa, mfa_pendente
 from pec.celery import app as celery_app
+from pec.govbr.acesso import govbr_municipio_permitido
 from pec.identity import lotacao_ativar, lotacoes_do_usuario
 
 
@@ -33,7 +34,10 @@ def lotacao_escolher(request: HttpRequest) -> HttpResponse:
         if lotacao_ativar(request=request, lotacao_id=lotacao_id) is None:
             raise Http404("Lotação não encontrada entre as suas lotações ativas.")
         return redirect("inicio")
-    grupos = lotacoes_do_usuario(usuario=request.user)
+    grupos = [
+        grupo for grupo in lotacoes_do_usuario(usuario=request.user)
+        if govbr_municipio_permitido(request=request, municipio=grupo.municipio)
+    ]
     opcoes = [opcao for grupo in grupos for opcao in grupo.lotacoes]
     if not opcoes:
         if request.user.administrador_instalacao:
