@@ -651,11 +651,15 @@ def _sha256_arquivo(caminho: Path) -> str:
 
 def _gravar_pequeno(caminho: Path, texto: str) -> None:
     parcial = caminho.with_name(caminho.name + ".part")
-    with open(parcial, "w") as saida:
-        saida.write(texto)
-        saida.flush()
-        os.fsync(saida.fileno())
-    parcial.rename(caminho)
+    try:
+        with open(parcial, "w") as saida:
+            saida.write(texto)
+            saida.flush()
+            os.fsync(saida.fileno())
+        parcial.rename(caminho)
+    except BaseException:
+        parcial.unlink(missing_ok=True)
+        raise
 
 
 def _fsync_pasta(pasta: Path) -> None:
