@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from pec import tenancy
-from pec.documentos import so_digitos
+from pec.documentos import formatar_cpf, so_digitos
 from pec.models import Equipe, Estabelecimento, Lotacao, Municipio, Usuario
 
 SESSION_LOTACAO = "lotacao_id"
@@ -54,6 +54,11 @@ class LoginForm(AllauthLoginForm):
         if len(cpf) != 11:
             raise forms.ValidationError("Informe o CPF com 11 dígitos (com ou sem pontos e traço).")
         return cpf
+
+
+def nome_para_exibir(usuario: Usuario) -> str:
+    """ACCOUNT_USER_DISPLAY: allauth's messages and e-mails name the person, not the CPF."""
+    return usuario.nome or formatar_cpf(usuario.cpf)
 
 
 def axes_username(request: HttpRequest, credentials: dict | None) -> str:

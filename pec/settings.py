@@ -200,6 +200,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_ADAPTER = "pec.identity.AccountAdapter"
 ACCOUNT_RATE_LIMITS = False  # lockout is django-axes', which knows the real client IP
 ACCOUNT_FORMS = {"login": "pec.identity.LoginForm"}  # CPF with or without punctuation
+ACCOUNT_USER_DISPLAY = "pec.identity.nome_para_exibir"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "PEC: "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="PEC")

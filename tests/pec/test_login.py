@@ -300,3 +300,11 @@ def test_mfa_enrolment_and_login_with_totp():
     assert resposta.status_code == 302 and logado(novo)
     novo.post("/lotacao/", {"lotacao": lot.id})
     assert novo.get(reverse("admin_profissionais")).status_code == 200
+
+
+def test_welcome_message_names_the_person_not_the_cpf():
+    usuario = factories.usuario("Bruno Médico")
+    client = Client()
+    resposta = client.post("/conta/login/", {"login": usuario.cpf, "password": SENHA}, follow=True)
+    pagina = resposta.content.decode()
+    assert "Bruno Médico" in pagina and usuario.cpf not in pagina
