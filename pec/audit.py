@@ -52,6 +52,9 @@ EVENTOS: dict[str, str] = {
     "admin_alteracao": "Alteração administrativa",
     "desbloqueio": "Desbloqueio de acesso",
     "leitura_prontuario": "Acesso ao prontuário",
+    "prontuario_adendo": "Adendo a atendimento finalizado",
+    "vacina_correcao": "Correção de dose de vacina",
+    "vacina_exclusao": "Exclusão de dose de vacina",
     "auditoria_consulta": "Consulta à auditoria",
     "auditoria_exportacao": "Exportação da auditoria",
 }

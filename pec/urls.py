@@ -35,5 +35,6 @@ urlpatterns = [
     path("instalacao/govbr/", govbr_views.configuracao, name="instalacao_govbr"),
     path("conta/govbr/saida/<str:chave>/", govbr_views.saida, name="govbr_saida"),
     path("instalacao/backups/", instalacao_backups, name="instalacao_backups"),
+    path("prontuario/", include("prontuario.urls_clinico")),
     path("", include("prontuario.urls")),
 ]

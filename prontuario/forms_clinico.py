@@ -1,0 +1,184 @@
+"""Forms of the clinical pages. They parse and check single fields; the cross-field and
+coding rules live in prontuario.regras_clinicas, called by the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.urls import reverse_lazy
+
+from prontuario import ledi
+from prontuario.models_clinico import (
+    CONDUTA,
+    TIPO_ATENDIMENTO,
+    VIA_MEDICAMENTO,
+    Alergia,
+    EscutaInicial,
+    Medicao,
+    Problema,
+    Termo,
+)
+from prontuario.regras_clinicas import CAMPOS_MEDICAO, medicao_erros
+from prontuario.terminologia import codigo_normalizado
+
+ROTULOS_TABELA = {"ciap2": "CIAP2", "cid10": "CID-10", "sigtap": "SIGTAP", "medicamento": "CATMAT"}
+
+
+class CodigoTermoField(forms.CharField):
+    """A code of a national table, typed or picked from the autocomplete ("A03 - Febre")."""
+
+    def __init__(self, tabela: str, **kwargs: Any) -> None:
+        self.tabela = tabela
+        kwargs.setdefault("max_length", 320)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({
+            "data-terminologia": tabela, "data-url": reverse_lazy("prontuario_terminologia", args=[tabela]),
+            "autocomplete": "off", "class": "codigo",
+        })
+
+    def clean(self, value: Any) -> str:
+        texto = super().clean(value)
+        if not texto:
+            return ""
+        codigo = codigo_normalizado(texto.split(" - ", 1)[0])
+        if not Termo.objects.filter(tabela=self.tabela, codigo=codigo, ativo=True).exists():
+            raise forms.ValidationError(f"Código {ROTULOS_TABELA.get(self.tabela, self.tabela)} desconhecido: {codigo}.")
+        return codigo
+
+
+class MedicaoForm(forms.ModelForm):
+    class Meta:
+        model = Medicao
+        fields = list(CAMPOS_MEDICAO)
+        widgets = {campo: forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}) for campo in CAMPOS_MEDICAO
+                   if campo != "glicemia_momento"}
+
+    def clean(self) -> dict[str, Any]:
+        dados = super().clean()
+        for campo, mensagem in medicao_erros(dados).items():
+            if campo not in self.errors:
+                self.add_error(campo, mensagem)
+        return dados
+
+    def preenchida(self) -> bool:
+        return any(self.cleaned_data.get(campo) is not None for campo in CAMPOS_MEDICAO)
+
+
+class EscutaForm(forms.Form):
+    motivo_ciap = CodigoTermoField("ciap2", label="Motivo da consulta (CIAP2)")
+    descricao = forms.CharField(label="Descrição", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    classificacao_risco = forms.TypedChoiceField(
+        label="Classificação de risco/vulnerabilidade", choices=[("", "—"), *ledi.CLASSIFICACAO_RISCO], coerce=int
+    )
+    desfecho = forms.ChoiceField(choices=EscutaInicial.Desfecho.choices, widget=forms.RadioSelect)
+
+
+class AtendimentoForm(forms.Form):
+    tipo_atendimento = forms.TypedChoiceField(label="Tipo de atendimento", choices=TIPO_ATENDIMENTO, coerce=int)
+    subjetivo = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    subjetivo_ciap = CodigoTermoField("ciap2", label="Motivo da consulta (CIAP2)", required=False)
+    objetivo = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    avaliacao = forms.CharField(label="Avaliação", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    plano = forms.CharField(label="Plano (condutas)", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    orientacoes = forms.CharField(label="Orientações", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    condutas = forms.TypedMultipleChoiceField(
+        label="Conduta/desfecho", choices=CONDUTA, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class ProblemaForm(forms.Form):
+    ciap = CodigoTermoField("ciap2", label="CIAP2", required=False)
+    cid10 = CodigoTermoField("cid10", label="CID-10", required=False)
+    situacao = forms.TypedChoiceField(
+        label="Situação", choices=[("", "Não incluir na lista"), *Problema.Situacao.choices], coerce=int,
+        empty_value=None, required=False,
+    )
+
+
+class AlergiaForm(forms.Form):
+    agente = forms.CharField(label="Alergia/reação a", max_length=200, required=False)
+    categoria = forms.ChoiceField(choices=Alergia.Categoria.choices, required=False)
+    criticidade = forms.ChoiceField(choices=Alergia.Criticidade.choices, required=False)
+
+
+class PrescricaoForm(forms.Form):
+    medicamento = CodigoTermoField("medicamento", label="Medicamento (CATMAT)", required=False)
+    dose = forms.CharField(max_length=60, required=False, help_text="ex.: 1 comprimido, 500 mg")
+    via = forms.TypedChoiceField(choices=VIA_MEDICAMENTO, coerce=int, required=False, empty_value=None)
+    posologia = forms.CharField(max_length=200, required=False, help_text="ex.: de 8 em 8 horas")
+    duracao_dias = forms.IntegerField(label="Duração (dias)", min_value=1, max_value=365, required=False)
+    uso_continuo = forms.BooleanField(label="Uso contínuo", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        dados = super().clean()
+        if dados.get("medicamento"):
+            for campo, rotulo in (("dose", "a dose"), ("via", "a via"), ("posologia", "a posologia")):
+                if not dados.get(campo) and campo not in self.errors:
+                    self.add_error(campo, f"Informe {rotulo}.")
+            if not dados.get("duracao_dias") and not dados.get("uso_continuo"):
+                self.add_error("duracao_dias", "Informe a duração ou marque uso contínuo.")
+        return dados
+
+
+class ExameForm(forms.Form):
+    sigtap = CodigoTermoField("sigtap", label="Exame (SIGTAP)", required=False)
+    justificativa = forms.CharField(max_length=300, required=False)
+
+
+class AtestadoForm(forms.Form):
+    dias = forms.IntegerField(label="Dias de afastamento", min_value=1, max_value=365, required=False)
+    cid10 = CodigoTermoField("cid10", label="CID-10 (só com autorização do paciente)", required=False)
+    texto = forms.CharField(label="Observações", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EncaminhamentoForm(forms.Form):
+    especialidade = forms.CharField(max_length=120, required=False)
+    cid10 = CodigoTermoField("cid10", label="Hipótese (CID-10)", required=False)
+    ciap = CodigoTermoField("ciap2", label="ou hipótese (CIAP2)", required=False)
+    motivo = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+ProblemaFormSet = forms.formset_factory(ProblemaForm, extra=4, max_num=4)
+AlergiaFormSet = forms.formset_factory(AlergiaForm, extra=2, max_num=2)
+PrescricaoFormSet = forms.formset_factory(PrescricaoForm, extra=3, max_num=3)
+ExameFormSet = forms.formset_factory(ExameForm, extra=3, max_num=3)
+EncaminhamentoFormSet = forms.formset_factory(EncaminhamentoForm, extra=2, max_num=2)
+
+# prefix -> formset class, in page order
+LISTAS = {
+    "problemas": ProblemaFormSet,
+    "alergias": AlergiaFormSet,
+    "prescricoes": PrescricaoFormSet,
+    "exames": ExameFormSet,
+    "encaminhamentos": EncaminhamentoFormSet,
+}
+
+
+class AdendoForm(forms.Form):
+    texto = forms.CharField(label="Adendo", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _opcoes(tabela: str) -> list[tuple[str, str]]:
+    termos = Termo.objects.filter(tabela=tabela, ativo=True).order_by("descricao").values_list("codigo", "descricao", "sigla")
+    return [("", "—")] + [(c, f"{s} — {d}" if s and tabela == "imunobiologico" else d) for c, d, s in termos]
+
+
+class VacinacaoForm(forms.Form):
+    registro_anterior = forms.BooleanField(label="Transcrição de caderneta (registro anterior)", required=False)
+    data_aplicacao = forms.DateField(label="Data de aplicação", widget=forms.DateInput(attrs={"type": "date"}))
+    imunobiologico = forms.ChoiceField(label="Imunobiológico")
+    estrategia = forms.ChoiceField(label="Estratégia")
+    dose = forms.ChoiceField()
+    lote = forms.CharField(max_length=30, required=False)
+    fabricante = forms.ChoiceField(required=False)
+    via = forms.ChoiceField(label="Via de administração", required=False)
+    local_aplicacao = forms.ChoiceField(label="Local de aplicação", required=False)
+    grupo_atendimento = forms.ChoiceField(label="Grupo de atendimento", required=False)
+    condicao_maternal = forms.ChoiceField(label="Condição maternal", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for campo in ("imunobiologico", "estrategia", "dose", "fabricante", "via", "local_aplicacao",
+                      "grupo_atendimento", "condicao_maternal"):
+            self.fields[campo].choices = _opcoes(campo)

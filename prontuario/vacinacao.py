@@ -1,0 +1,114 @@
+"""Writes of vaccination: apply or transcribe a dose, correct or delete a PEC-origin dose.
+
+Origin rules (as in PEC): only doses typed in the PEC can be corrected or deleted here,
+and only by perfis with "vacina.corrigir"; CDS fichas and imported records are
+corrected at their origin. A correction is a new version that replaces the old one; a
+deletion is soft. Both are audited and go to RNDS/SISAB through the outbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from pec.audit import audit_event
+from pec.models import Lotacao
+from pec.outbox import outbox_registrar
+from pec.tenancy import assert_owned
+from prontuario.models import Cidadao
+from prontuario.models_clinico import Vacinacao
+from prontuario.regras_clinicas import vacinacao_erros
+
+CAMPOS = ("registro_anterior", "data_aplicacao", "imunobiologico", "estrategia", "dose", "lote", "fabricante", "via",
+          "local_aplicacao", "grupo_atendimento", "condicao_maternal")
+
+
+def _valores(dados: dict[str, Any]) -> dict[str, Any]:
+    valores = {c: dados.get(c) or "" for c in CAMPOS}
+    valores["registro_anterior"] = bool(dados.get("registro_anterior"))
+    valores["data_aplicacao"] = dados["data_aplicacao"]
+    return valores
+
+
+def _validar(cidadao: Cidadao, dados: dict[str, Any]) -> None:
+    erros = vacinacao_erros(dados=dados, nascimento=cidadao.data_nascimento, sexo=cidadao.sexo,
+                            hoje=timezone.localdate())
+    if erros:
+        raise ValidationError(erros)
+
+
+def _registrar_envios(vacinacao: Vacinacao) -> None:
+    # A transcription is history the citizen brought on paper: SISAB counts it, RNDS has
+    # it from whoever applied it, so only current applications become a RIA-R.
+    municipio = vacinacao.municipio
+    if not vacinacao.registro_anterior:
+        outbox_registrar(municipio=municipio, destino="rnds", tipo="ria-r", chave=f"ria-r:{vacinacao.uuid}",
+                         objeto=vacinacao)
+    outbox_registrar(municipio=municipio, destino="sisab", tipo="ficha_vacinacao", chave=f"fv:{vacinacao.uuid}",
+                     objeto=vacinacao)
+
+
+@transaction.atomic
+def vacinacao_registrar(*, cidadao: Cidadao, lotacao: Lotacao, dados: dict[str, Any]) -> Vacinacao:
+    assert_owned(cidadao, lotacao.municipio_id)
+    _validar(cidadao, dados)
+    vacinacao = Vacinacao.objects.create(
+        municipio_id=cidadao.municipio_id, cidadao=cidadao, lotacao=lotacao, estabelecimento=lotacao.estabelecimento,
+        origem=Vacinacao.Origem.PEC, registrado_em=timezone.now(), **_valores(dados),
+    )
+    _registrar_envios(vacinacao)
+    return vacinacao
+
+
+def _pode_alterar(vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str]) -> None:
+    assert_owned(vacinacao, lotacao.municipio_id)
+    if "vacina.corrigir" not in permissoes:
+        raise PermissionDenied("Seu perfil não permite corrigir ou excluir doses registradas.")
+    if vacinacao.origem != Vacinacao.Origem.PEC:
+        raise ValidationError("Doses vindas de fichas CDS ou importadas só podem ser corrigidas na origem.")
+    if vacinacao.excluida_em is not None or hasattr(vacinacao, "substituida_por"):
+        raise ValidationError("Esta dose já foi corrigida ou excluída.")
+
+
+@transaction.atomic
+def vacinacao_corrigir(
+    *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], dados: dict[str, Any], request: HttpRequest
+) -> Vacinacao:
+    vacinacao = Vacinacao.objects.select_for_update().select_related("cidadao").get(pk=vacinacao.pk)
+    _pode_alterar(vacinacao, lotacao, permissoes)
+    _validar(vacinacao.cidadao, dados)
+    agora = timezone.now()
+    nova = Vacinacao.objects.create(
+        municipio_id=vacinacao.municipio_id, cidadao=vacinacao.cidadao, lotacao=lotacao,
+        estabelecimento=vacinacao.estabelecimento, origem=Vacinacao.Origem.PEC, registrado_em=agora,
+        versao=vacinacao.versao + 1, substitui=vacinacao,
+        **_valores(dados),
+    )
+    vacinacao.excluida_em, vacinacao.excluida_por, vacinacao.motivo_exclusao = agora, lotacao, "Corrigida"
+    vacinacao.save(update_fields=["excluida_em", "excluida_por", "motivo_exclusao"])
+    alteracoes = {c: [str(getattr(vacinacao, c)), str(getattr(nova, c))] for c in CAMPOS
+                  if getattr(vacinacao, c) != getattr(nova, c)}
+    audit_event(evento="vacina_correcao", request=request, cidadao_id=vacinacao.cidadao_id,
+                o_que=f"correção da dose {vacinacao.uuid}", detalhes={"nova": str(nova.uuid), "alteracoes": alteracoes})
+    _registrar_envios(nova)
+    return nova
+
+
+@transaction.atomic
+def vacinacao_excluir(
+    *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], motivo: str, request: HttpRequest
+) -> None:
+    vacinacao = Vacinacao.objects.select_for_update().get(pk=vacinacao.pk)
+    _pode_alterar(vacinacao, lotacao, permissoes)
+    if not motivo.strip():
+        raise ValidationError("Informe o motivo da exclusão.")
+    vacinacao.excluida_em, vacinacao.excluida_por, vacinacao.motivo_exclusao = timezone.now(), lotacao, motivo[:200]
+    vacinacao.save(update_fields=["excluida_em", "excluida_por", "motivo_exclusao"])
+    audit_event(evento="vacina_exclusao", request=request, cidadao_id=vacinacao.cidadao_id,
+                o_que=f"exclusão da dose {vacinacao.uuid}", detalhes={"motivo": motivo[:200]})
+    outbox_registrar(municipio=vacinacao.municipio, destino="sisab", tipo="ficha_vacinacao_exclusao",
+                     chave=f"fv-exclusao:{vacinacao.uuid}", objeto=vacinacao)
