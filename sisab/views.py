@@ -1,0 +1,142 @@
+"""Receiving LEDI: the PEC-compatible API for sending systems, and the municipal
+administrator's pages (credentials, lote import, what was received)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core import signing
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from pec.acesso import requer_permissao
+from pec.audit import audit_event
+from pec.tenancy import tenant_context
+from sisab import ledi
+from sisab.forms import CredencialForm, LoteForm
+from sisab.ledi import TIPOS
+from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
+from sisab.recebimento import credencial_autenticar, credencial_emitir, ficha_receber, lote_importar
+
+SESSAO_COOKIE = "JSESSIONID"  # the name PEC's API uses; senders' clients look for it
+SESSAO_SALT = "sisab.recebimento"
+SESSAO_SEGUNDOS = 3600
+
+
+def _texto(mensagem: str, status: int) -> HttpResponse:
+    return HttpResponse(mensagem, status=status, content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt
+@require_POST
+def api_login(request: HttpRequest) -> HttpResponse:
+    credencial = credencial_autenticar(usuario=request.POST.get("usuario", ""), senha=request.POST.get("senha", ""))
+    if credencial is None:
+        return _texto("Usuário ou senha inválidos", 400)
+    if not credencial.ativo or not credencial.municipio.ativo:
+        return _texto("Credencial inativa", 400)
+    resposta = _texto("Autenticado", 200)
+    token = signing.dumps({"c": credencial.id, "m": credencial.municipio_id}, salt=SESSAO_SALT)
+    resposta.set_cookie(
+        SESSAO_COOKIE, token, max_age=SESSAO_SEGUNDOS, httponly=True, secure=request.is_secure(), samesite="Strict"
+    )
+    return resposta
+
+
+@csrf_exempt
+@require_POST
+def api_ficha(request: HttpRequest) -> HttpResponse:
+    try:
+        sessao = signing.loads(request.COOKIES.get(SESSAO_COOKIE, ""), salt=SESSAO_SALT, max_age=SESSAO_SEGUNDOS)
+    except signing.BadSignature:
+        return _texto("Sessão inválida ou expirada: autentique-se em /api/recebimento/login", 401)
+    arquivo = request.FILES.get("ficha")
+    if arquivo is None:
+        return _texto("Envie o arquivo da ficha no campo 'ficha' (multipart/form-data).", 400)
+    with tenant_context(sessao["m"]):
+        credencial = CredencialRecebimento.objects.select_related("municipio").filter(id=sessao["c"]).first()
+        if credencial is None or not credencial.ativo:
+            return _texto("Credencial inativa", 400)
+        try:
+            ficha_receber(
+                municipio=credencial.municipio, conteudo=arquivo.read(), nome_arquivo=arquivo.name, credencial=credencial
+            )
+        except ledi.LediErro as exc:
+            return _texto(f"Erro de validação: {exc}", 400)
+    return _texto("Ficha recebida", 200)
+
+
+@requer_permissao("admin.municipio")
+def recebimento(request: HttpRequest) -> HttpResponse:
+    municipio_id = request.lotacao.municipio_id
+    por_tipo = (
+        FichaRecebida.objects.filter(municipio_id=municipio_id)
+        .values("tipo", "instalacao_origem")
+        .annotate(total=Count("id"))
+        .order_by("tipo", "instalacao_origem")
+    )
+    contexto = {
+        "credenciais": CredencialRecebimento.objects.filter(municipio_id=municipio_id),
+        "lotes": LoteRecebido.objects.filter(municipio_id=municipio_id)[:20],
+        "por_tipo": [{**linha, "nome": TIPOS[linha["tipo"]].nome if linha["tipo"] in TIPOS else linha["tipo"]}
+                     for linha in por_tipo],
+        "form": CredencialForm(),
+        "lote_form": LoteForm(),
+        "api_url": request.build_absolute_uri("/api/v1/recebimento/ficha"),
+    }
+    return render(request, "sisab/recebimento.html", contexto)
+
+
+@require_POST
+@requer_permissao("admin.municipio")
+def credencial_nova(request: HttpRequest) -> HttpResponse:
+    form = CredencialForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Confira os dados da credencial: " + " ".join(
+            erro for erros in form.errors.values() for erro in erros))
+        return redirect("sisab_recebimento")
+    credencial, senha = credencial_emitir(municipio_id=request.lotacao.municipio_id, ator=request.user,
+                                          **form.cleaned_data)
+    audit_event(evento="admin_alteracao", request=request,
+                detalhes={"acao": "credencial_recebimento_emitida", "credencial": credencial.id, "nome": credencial.nome})
+    # Shown once, like PEC: lost passwords are replaced by a new credential.
+    return render(request, "sisab/credencial_emitida.html", {"credencial": credencial, "senha": senha})
+
+
+@require_POST
+@requer_permissao("admin.municipio")
+def credencial_desativar(request: HttpRequest, credencial_id: int) -> HttpResponse:
+    credencial = get_object_or_404(CredencialRecebimento, id=credencial_id, municipio_id=request.lotacao.municipio_id)
+    credencial.ativo = False
+    credencial.save(update_fields=["ativo"])
+    audit_event(evento="admin_alteracao", request=request,
+                detalhes={"acao": "credencial_recebimento_desativada", "credencial": credencial.id})
+    messages.success(request, f"Credencial “{credencial.nome}” desativada.")
+    return redirect("sisab_recebimento")
+
+
+@require_POST
+@requer_permissao("admin.municipio")
+def lote_enviar(request: HttpRequest) -> HttpResponse:
+    form = LoteForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Escolha o arquivo .zip do lote.")
+        return redirect("sisab_recebimento")
+    arquivo = form.cleaned_data["arquivo"]
+    try:
+        lote = lote_importar(municipio=request.lotacao.municipio, nome=arquivo.name, conteudo=arquivo.read(),
+                             ator=request.user)
+    except ledi.LediErro as exc:
+        messages.error(request, str(exc))
+        return redirect("sisab_recebimento")
+    audit_event(evento="admin_alteracao", request=request,
+                detalhes={"acao": "lote_ledi_importado", "lote": lote.id, "aceitas": lote.aceitas})
+    return redirect("sisab_lote", lote_id=lote.id)
+
+
+@requer_permissao("admin.municipio")
+def lote(request: HttpRequest, lote_id: int) -> HttpResponse:
+    lote = get_object_or_404(LoteRecebido, id=lote_id, municipio_id=request.lotacao.municipio_id)
+    return render(request, "sisab/lote.html", {"lote": lote})

@@ -1,0 +1,254 @@
+"""Receiving LEDI fichas: the PEC-compatible API, lote import and the admin pages."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from pec.tenancy import tenant_context
+from sisab import ledi
+from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
+from sisab.recebimento import credencial_autenticar, credencial_emitir, lote_importar
+from tests import factories
+from tests.pec import identidade
+from tests.sisab.test_ledi import BROKEN, EXAMPLES, VALID
+
+pytestmark = pytest.mark.django_db
+
+IBGE_EXEMPLOS = "4205407"  # every official example declares this municipality
+
+
+@pytest.fixture
+def municipio():
+    return identidade.municipio("Florianópolis", ibge=IBGE_EXEMPLOS)
+
+
+@pytest.fixture
+def admin(municipio):
+    usuario = factories.usuario("Íris")
+    lot = identidade.lotacao(municipio, usuario, cbo="131205", perfis=["admin_municipal"])
+    return usuario, lot
+
+
+@pytest.fixture
+def credencial(municipio, admin):
+    with tenant_context(municipio.id):
+        return credencial_emitir(
+            municipio_id=municipio.id, nome="Servidor local", responsavel="Fulano", documento="12345678000199",
+            email="ti@exemplo.gov.br", ator=admin[0],
+        )
+
+
+def api_client(credencial) -> Client:
+    registro, senha = credencial
+    client = Client()
+    resposta = client.post("/api/recebimento/login", {"usuario": registro.usuario, "senha": senha})
+    assert resposta.status_code == 200, resposta.content
+    assert "JSESSIONID" in resposta.cookies
+    return client
+
+
+def enviar(client: Client, nome: str, conteudo: bytes):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/recebimento/ficha", {"ficha": _arquivo(nome, conteudo)})
+
+
+def _arquivo(nome: str, conteudo: bytes):  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(nome, conteudo, content_type="application/octet-stream")
+
+
+def exemplo(nome: str) -> tuple[str, bytes]:
+    conteudo = (EXAMPLES / nome).read_bytes()
+    dado = ledi.de_xml(conteudo)
+    return f"{dado.uuid}.esus", conteudo
+
+
+def test_credential_authenticates_without_any_tenant_and_only_with_its_password(credencial):
+    registro, senha = credencial
+    assert credencial_autenticar(usuario=registro.usuario, senha=senha).id == registro.id
+    assert credencial_autenticar(usuario=registro.usuario, senha="errada") is None
+    assert credencial_autenticar(usuario="ledi-naoexiste", senha=senha) is None
+    # Outside that lookup, the row stays behind row-level security.
+    assert not CredencialRecebimento.objects.exists()
+
+
+def test_password_is_not_stored_in_clear(credencial):
+    registro, senha = credencial
+    assert senha not in registro.senha_hash and registro.senha_hash.startswith("argon2")
+
+
+@pytest.mark.parametrize("nome", VALID)
+def test_every_valid_official_example_is_accepted_as_xml_and_as_thrift(municipio, credencial, nome):
+    client = api_client(credencial)
+    arquivo, conteudo = exemplo(nome)
+    resposta = enviar(client, arquivo, conteudo)
+    assert resposta.status_code == 200, resposta.content.decode()
+    with tenant_context(municipio.id):
+        recebida = FichaRecebida.objects.get()
+    assert recebida.formato == "xml" and recebida.credencial_id == credencial[0].id
+    assert recebida.ficha == ledi.de_xml(conteudo).ficha
+    # The same ficha as .esus is the same uuid: accepted again, stored once.
+    resposta = enviar(client, arquivo, ledi.para_esus(ledi.de_xml(conteudo)))
+    assert resposta.status_code == 200
+    with tenant_context(municipio.id):
+        assert FichaRecebida.objects.count() == 1
+
+
+@pytest.mark.parametrize("nome,elemento", sorted(BROKEN.items()))
+def test_broken_official_examples_are_refused_with_the_reason(municipio, credencial, nome, elemento):
+    arquivo, conteudo = f"{nome}.esus", (EXAMPLES / nome).read_bytes()
+    resposta = enviar(api_client(credencial), arquivo, conteudo)
+    assert resposta.status_code == 400
+    texto = resposta.content.decode()
+    assert texto.startswith("Erro de validação") and elemento in texto
+    with tenant_context(municipio.id):
+        assert not FichaRecebida.objects.exists()
+
+
+def test_thrift_ficha_of_another_municipality_is_refused(credencial):
+    dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
+    dado.cod_ibge = "3550308"
+    resposta = enviar(api_client(credencial), f"{dado.uuid}.esus", ledi.para_esus(dado))
+    assert resposta.status_code == 400 and "codIbge 3550308" in resposta.content.decode()
+
+
+def test_file_must_be_named_after_its_uuid(credencial):
+    _, conteudo = exemplo("Procedimentos.esus.xml")
+    resposta = enviar(api_client(credencial), "qualquer.esus", conteudo)
+    assert resposta.status_code == 400 and "uuidDadoSerializado" in resposta.content.decode()
+
+
+def test_zip_sent_to_the_ficha_endpoint_is_refused(credencial):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as arquivo_zip:
+        arquivo_zip.writestr("a.esus", b"x")
+    resposta = enviar(api_client(credencial), "a.esus", buffer.getvalue())
+    assert resposta.status_code == 400
+
+
+def test_login_errors_follow_pec(credencial, municipio):
+    client = Client()
+    assert client.post("/api/recebimento/login", {"usuario": "x", "senha": "y"}).content.decode() == (
+        "Usuário ou senha inválidos"
+    )
+    with tenant_context(municipio.id):
+        CredencialRecebimento.objects.filter(id=credencial[0].id).update(ativo=False)
+    resposta = client.post("/api/recebimento/login", {"usuario": credencial[0].usuario, "senha": credencial[1]})
+    assert (resposta.status_code, resposta.content.decode()) == (400, "Credencial inativa")
+
+
+def test_ficha_without_session_or_with_forged_cookie_is_refused(credencial):
+    _, conteudo = exemplo("Procedimentos.esus.xml")
+    client = Client()
+    assert enviar(client, "x.esus", conteudo).status_code == 401
+    client.cookies["JSESSIONID"] = '{"c": 1, "m": 1}'
+    assert enviar(client, "x.esus", conteudo).status_code == 401
+
+
+def test_deactivated_credential_stops_an_open_session(credencial, municipio):
+    client = api_client(credencial)
+    with tenant_context(municipio.id):
+        CredencialRecebimento.objects.filter(id=credencial[0].id).update(ativo=False)
+    arquivo, conteudo = exemplo("Procedimentos.esus.xml")
+    assert enviar(client, arquivo, conteudo).content.decode() == "Credencial inativa"
+
+
+def lote_zip(*arquivos: tuple[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as arquivo_zip:
+        for nome, conteudo in arquivos:
+            arquivo_zip.writestr(nome, conteudo)
+    return buffer.getvalue()
+
+
+def test_lote_accepts_good_fichas_lists_refusals_and_counts_repeats(municipio, admin):
+    bons = [exemplo(nome) for nome in VALID[:5]]
+    conteudo = lote_zip(
+        *bons,
+        ("quebrado.esus.xml", (EXAMPLES / "Vacinacao.esus.xml").read_bytes()),
+        ("lixo.esus", b"\x00\x01\x02"),
+        (bons[0][0] + ".xml", ledi.para_xml(ledi.de_xml(bons[0][1]))),
+    )
+    lote = lote_importar(municipio=municipio, nome="lote.zip", conteudo=conteudo, ator=admin[0])
+    assert (lote.total, lote.aceitas, lote.repetidas) == (8, 5, 1)
+    assert sorted(recusa["arquivo"] for recusa in lote.recusas) == ["lixo.esus", "quebrado.esus.xml"]
+    with tenant_context(municipio.id):
+        assert FichaRecebida.objects.filter(lote=lote).count() == 5
+
+
+def test_not_a_zip_is_refused_whole(municipio, admin):
+    with pytest.raises(ledi.LediErro, match="zip"):
+        lote_importar(municipio=municipio, nome="x.zip", conteudo=b"not a zip", ator=admin[0])
+    with tenant_context(municipio.id):
+        assert not LoteRecebido.objects.exists()
+
+
+def test_import_lote_command(municipio, tmp_path, capsys):
+    caminho = tmp_path / "lote.zip"
+    caminho.write_bytes(lote_zip(*(exemplo(nome) for nome in VALID[:3])))
+    call_command("import_lote", str(caminho), "--municipio", IBGE_EXEMPLOS)
+    assert "3 accepted" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="No municipality"):
+        call_command("import_lote", str(caminho), "--municipio", "1234567")
+
+
+def test_admin_issues_credential_shown_once_and_it_works(municipio, admin):
+    client = identidade.cliente(*admin)
+    assert client.get("/administracao/recebimento-ledi/").status_code == 200
+    resposta = client.post(
+        "/administracao/recebimento-ledi/credenciais/nova/",
+        {"nome": "Sistema X", "responsavel": "Fulano", "documento": "12.345.678/0001-99", "email": "a@b.br"},
+    )
+    assert resposta.status_code == 200
+    senha = resposta.context["senha"]
+    usuario = resposta.context["credencial"].usuario
+    assert Client().post("/api/recebimento/login", {"usuario": usuario, "senha": senha}).status_code == 200
+    pagina = client.get("/administracao/recebimento-ledi/").content.decode()
+    assert usuario in pagina and senha not in pagina
+
+
+def test_admin_uploads_lote_and_sees_its_report(municipio, admin):
+    client = identidade.cliente(*admin)
+    conteudo = lote_zip(exemplo(VALID[0]), ("lixo.esus", b"\x00"))
+    resposta = client.post("/administracao/recebimento-ledi/lotes/enviar/", {"arquivo": _arquivo("lote.zip", conteudo)})
+    assert resposta.status_code == 302
+    pagina = client.get(resposta["Location"]).content.decode()
+    assert "1 ficha(s) aceita(s)" in pagina and "lixo.esus" in pagina
+
+
+def test_pages_need_the_admin_permission(municipio):
+    medico = factories.usuario("Bruno")
+    lot = identidade.lotacao(municipio, medico, cbo="225142")
+    assert identidade.cliente(medico, lot).get("/administracao/recebimento-ledi/").status_code == 403
+
+
+def test_other_municipality_gets_404_on_lote_and_credential(municipio, admin, credencial):
+    lote = lote_importar(municipio=municipio, nome="a.zip", conteudo=lote_zip(exemplo(VALID[0])), ator=admin[0])
+    outro = identidade.municipio("Outro")
+    charlie = factories.usuario("Charlie")
+    client = identidade.cliente(charlie, identidade.lotacao(outro, charlie, cbo="131205", perfis=["admin_municipal"]))
+    assert client.get(f"/administracao/recebimento-ledi/lotes/{lote.id}/").status_code == 404
+    resposta = client.post(f"/administracao/recebimento-ledi/credenciais/{credencial[0].id}/desativar/")
+    assert resposta.status_code == 404
+    with tenant_context(municipio.id):
+        assert CredencialRecebimento.objects.get(id=credencial[0].id).ativo
+
+
+def test_credential_of_a_cannot_send_into_b(credencial):
+    """The session is bound to the credential's municipality: B's codIbge is refused."""
+    outro = identidade.municipio("Outro", ibge="3550308")
+    dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
+    dado.cod_ibge = outro.ibge
+    resposta = enviar(api_client(credencial), f"{dado.uuid}.esus", ledi.para_esus(dado))
+    assert resposta.status_code == 400
+    with tenant_context(outro.id):
+        assert not FichaRecebida.objects.exists()
+
+
