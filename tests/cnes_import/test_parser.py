@@ -178,3 +178,11 @@ def test_progress_reports_bytes_read_up_to_the_size():
     tamanho = XML_2021.stat().st_size
     assert vistos and vistos[-1] == (tamanho, tamanho)
     assert [f for f, _ in vistos] == sorted(f for f, _ in vistos)
+
+
+def test_doctype_inside_a_zip_is_refused(tmp_path):
+    pacote = tmp_path / "hostil.zip"
+    with zipfile.ZipFile(pacote, "w") as z:
+        z.writestr("XmlParaESUS30_241380.xml", XXE)
+    with pytest.raises(ArquivoCnesInvalido, match="DOCTYPE"):
+        list(ler_cnes(pacote))
