@@ -3,6 +3,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+from django.db.models import F
 
 from cnes_import.models import ImportacaoCnes
 from cnes_import.services import cnes_importar
@@ -66,7 +67,7 @@ def test_professionals_get_accounts_without_password_and_consistent_lotacoes(tab
         assert (prof.usuario_id, prof.cns, prof.conselho, prof.uf_conselho, prof.registro_conselho) == (
             usuario.id, "799000000010107", "71", "RN", "0051"
         )
-        assert not Lotacao.objects.exclude(usuario_id=models_f("profissional__usuario_id")).exists()
+        assert not Lotacao.objects.exclude(usuario_id=F("profissional__usuario_id")).exists()
         sem_equipe = Lotacao.objects.filter(equipe__isnull=True)
         assert sem_equipe.count() == len([k for k in esperado(XML_2021).lotacoes if k[2] == ""]) > 0
         ubs = Estabelecimento.objects.get(cnes="2380501")
@@ -75,12 +76,6 @@ def test_professionals_get_accounts_without_password_and_consistent_lotacoes(tab
         )
         esf = Equipe.objects.get(ine="0000116963")
         assert (esf.tipo_codigo, esf.tipo_nome, esf.area, esf.estabelecimento_id, esf.ativo) == ("70", "ESF", "0003", ubs.id, True)
-
-
-def models_f(campo: str):
-    from django.db.models import F
-
-    return F(campo)
 
 
 def test_new_lotacoes_get_default_perfis_by_cbo(taboleiro):

@@ -75,7 +75,6 @@ def test_upload_preview_then_apply(pessoas, taboleiro):
     antes = foto_do_banco(taboleiro)
 
     resposta = enviar(alice, XML_2021)
-    simulada = ImportacaoCnes.objects.none()
     with tenant_context(taboleiro.id):
         simulada = ImportacaoCnes.objects.get()
     assert resposta.status_code == 302 and resposta.url == reverse("cnes_importacao", args=[simulada.id])
