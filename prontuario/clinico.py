@@ -174,6 +174,16 @@ class Formularios:
     def validos(self) -> bool:
         return all([form.is_valid() for form in self.todos()])
 
+    def erros(self) -> list[str]:
+        """Field errors as sentences ("CID-10: Código CID-10 desconhecido: X."), for messages."""
+        erros = []
+        for form in self.todos():
+            for formulario in getattr(form, "forms", [form]):
+                for campo, lista in formulario.errors.items():
+                    rotulo = formulario.fields[campo].label if campo in formulario.fields else ""
+                    erros += [f"{rotulo}: {erro}" if rotulo else erro for erro in lista]
+        return erros
+
     def linhas(self, nome: str) -> list[dict[str, Any]]:
         return [form.cleaned_data for form in self.listas[nome] if any(v not in (None, "", False) for v in form.cleaned_data.values())]
 
@@ -191,7 +201,7 @@ def atendimento_finalizar(*, atendimento: Atendimento, lotacao: Lotacao, dados: 
     forms = Formularios(dados)
     erros: list[str] = []
     if not forms.validos():
-        erros.append("Corrija os campos indicados.")
+        erros += forms.erros()
     else:
         erros += _erros_de_regras(atual, forms)
     if erros:

@@ -114,7 +114,7 @@ class PrescricaoForm(forms.Form):
         dados = super().clean()
         if dados.get("medicamento"):
             for campo, rotulo in (("dose", "a dose"), ("via", "a via"), ("posologia", "a posologia")):
-                if not dados.get(campo) and campo not in self.errors:
+                if dados.get(campo) in (None, "") and campo not in self.errors:
                     self.add_error(campo, f"Informe {rotulo}.")
             if not dados.get("duracao_dias") and not dados.get("uso_continuo"):
                 self.add_error("duracao_dias", "Informe a duração ou marque uso contínuo.")
