@@ -66,10 +66,11 @@ def atendimento(**kw: object) -> RegistroAtendimento:
 
 
 def vacina(**kw: object) -> RegistroVacina:
+    kw.setdefault("contato_hanseniase", False)
     return RegistroVacina(
         quem=kw.pop("quem", None) or quem(),  # type: ignore[arg-type]
         aplicada_em=timezone.now() - datetime.timedelta(minutes=5), imunobiologico="15", lote="ABC123",
-        fabricante="149", dose="8", contato_hanseniase=False, **kw,  # type: ignore[arg-type]
+        fabricante="149", dose="8", **kw,  # type: ignore[arg-type]
     )
 
 
