@@ -198,7 +198,12 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_ADAPTER = "pec.identity.AccountAdapter"
-ACCOUNT_RATE_LIMITS = False  # lockout is django-axes', which knows the real client IP
+# Login lockout is django-axes'; allauth keeps only its limits on mail and MFA-sensitive
+# steps, so "Esqueci minha senha" cannot flood an inbox through our SMTP server. Both see
+# the client address through pec.acesso.ip_cliente (PROXY_COUNT).
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": "20/m/ip,3/h/key"}
+# A reset asked for an address we do not know sends nothing (no mail to strangers).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_FORMS = {"login": "pec.identity.LoginForm"}  # CPF with or without punctuation
 ACCOUNT_USER_DISPLAY = "pec.identity.nome_para_exibir"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "PEC: "
@@ -343,3 +348,12 @@ CELERY_BEAT_SCHEDULE["rnds-certificado-vencimento"] = {
     "task": "rnds.tasks.certificados_avisar_todos",
     "schedule": crontab(hour=7, minute=10),
 }
+
+# --- SISAB (sisab/) -------------------------------------------------------------------------
+# Hourly; each municipality's run checks its own night window (sisab.models.InstalacaoSisab).
+CELERY_BEAT_SCHEDULE["sisab-transmissao"] = {
+    "task": "sisab.tasks.sisab_transmissao_noturna",
+    "schedule": crontab(minute=40),
+}
+# Seconds to wait for a receiving API (login or one ficha) before retrying later.
+PEC_SISAB_TIMEOUT = env.int("PEC_SISAB_TIMEOUT", default=30)

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from django.db import models
+import uuid
 
-from pec.models import Usuario
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from pec.models import Lotacao, Usuario
 from pec.tenancy import TenantModel
 
 
@@ -70,3 +74,124 @@ class FichaRecebida(TenantModel):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["municipio", "uuid"], name="ficha_recebida_uuid_unico")]
         indexes = [models.Index(fields=["municipio", "tipo", "recebida_em"], name="ficha_recebida_tipo")]
+
+
+# --- Sending (LEDI export to the centralizers) ---------------------------------------------
+
+
+class InstalacaoSisab(TenantModel):
+    """The municipality's identity in every LEDI envelope (`remetente`/`originadora`) and
+    its transmission settings. Without it nothing is sent: the contra-chave is what the
+    centralizer uses to recognise the installation."""
+
+    contra_chave = models.CharField("contra-chave", max_length=200)
+    uuid_instalacao = models.UUIDField("UUID da instalação", default=uuid.uuid4, editable=False)
+    responsavel_documento = models.CharField("CPF ou CNPJ do responsável", max_length=14)
+    responsavel_nome = models.CharField("nome ou razão social do responsável", max_length=150)
+    fone = models.CharField("telefone", max_length=11, blank=True,
+                            validators=[RegexValidator(r"^\d{10,11}$", "Informe DDD e número, 10 ou 11 dígitos.")])
+    email = models.EmailField("e-mail", blank=True)
+    # Night window, in local hours: transmission starts at `janela_inicio` and is not
+    # started after `janela_fim` (a window may cross midnight, e.g. 22 → 5).
+    janela_inicio = models.PositiveSmallIntegerField("início da janela de envio (hora)", default=22,
+                                                     validators=[MaxValueValidator(23)])
+    janela_fim = models.PositiveSmallIntegerField("fim da janela de envio (hora)", default=5,
+                                                  validators=[MaxValueValidator(23)])
+    prazo_dia = models.PositiveSmallIntegerField(
+        "dia do mês seguinte em que a competência fecha", default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+    )
+    atualizado_em = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipio"], name="instalacao_sisab_unica")]
+        verbose_name = "instalação (envio ao SISAB)"
+
+
+class DestinoSisab(TenantModel):
+    """Where the municipality's fichas go: a PEC receiving API (Centralizador Nacional, a
+    state centralizer) or a folder where a zip is written for offline transport."""
+
+    class Tipo(models.TextChoices):
+        HTTP = "http", "Servidor com a API de recebimento do PEC"
+        PASTA = "pasta", "Pasta (arquivo zip para transporte)"
+
+    nome = models.CharField(max_length=120)
+    tipo = models.CharField(max_length=6, choices=Tipo.choices)
+    url = models.URLField("endereço base", blank=True, help_text="Ex.: https://pec.estado.gov.br")
+    usuario = models.CharField("usuário", max_length=120, blank=True)
+    # pec.cripto, bound to this row: "sisab-destino:<id>:senha".
+    senha_cifrada = models.TextField(blank=True)
+    pasta = models.CharField(max_length=500, blank=True)
+    ativo = models.BooleanField(default=True)
+    criado_em = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["nome"]
+        verbose_name = "destino do envio ao SISAB"
+
+    def __str__(self) -> str:
+        return self.nome
+
+
+class FichaSisab(TenantModel):
+    """A LEDI ficha made from one of our records (sisab.fichas), with the outcome of the
+    rules (sisab.regras). An invalid ficha is kept, with its reasons, until whoever can
+    fix the record does; it is rebuilt on every run while it has never been sent."""
+
+    class Status(models.TextChoices):
+        VALIDA = "valida", "Válida"
+        INVALIDA = "invalida", "Inválida"
+
+    tipo = models.PositiveSmallIntegerField()
+    uuid = models.CharField(max_length=44)
+    origem = models.CharField(max_length=20, help_text="cidadao, atendimento, escuta, vacinacao")
+    origem_id = models.BigIntegerField()
+    origem_versao = models.PositiveIntegerField(default=1)
+    uuid_originadora = models.CharField(max_length=44, blank=True)
+    lotacao = models.ForeignKey(Lotacao, on_delete=models.PROTECT, related_name="+")
+    cnes = models.CharField(max_length=7)
+    ine = models.CharField(max_length=10, blank=True)
+    data_atendimento = models.DateTimeField()
+    competencia = models.DateField(help_text="primeiro dia do mês")
+    dados = models.JSONField()
+    status = models.CharField(max_length=8, choices=Status.choices)
+    erros = models.JSONField(default=list, blank=True)
+    criada_em = models.DateTimeField(auto_now_add=True)
+    verificada_em = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipio", "uuid"], name="ficha_sisab_uuid_unico"),
+            models.UniqueConstraint(fields=["municipio", "origem", "origem_id", "origem_versao"],
+                                    name="ficha_sisab_origem_unica"),
+        ]
+        indexes = [models.Index(fields=["municipio", "competencia", "status"], name="ficha_sisab_competencia")]
+
+
+class EntregaSisab(TenantModel):
+    """What is owed to one destination for one ficha. Once `enviado`, never sent again to
+    that destination: a correction is a new ficha with a new uuid."""
+
+    class Status(models.TextChoices):
+        PENDENTE = "pendente", "Pendente"
+        ENVIADO = "enviado", "Enviado"
+        ERRO = "erro", "Recusado (requer ação)"
+
+    ficha = models.ForeignKey(FichaSisab, on_delete=models.PROTECT, related_name="entregas")
+    destino = models.ForeignKey(DestinoSisab, on_delete=models.PROTECT, related_name="entregas")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDENTE)
+    tentativas = models.PositiveSmallIntegerField(default=0)
+    proxima_tentativa = models.DateTimeField(default=timezone.now)
+    ultimo_erro = models.TextField(blank=True)
+    uuid_enviado = models.CharField(max_length=44, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    enviado_em = models.DateTimeField(null=True, blank=True)
+    criado_em = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ficha", "destino"], name="entrega_sisab_unica")]
+        indexes = [
+            models.Index(fields=["municipio", "destino", "proxima_tentativa"], name="entrega_sisab_pendente",
+                         condition=models.Q(status="pendente")),
+        ]

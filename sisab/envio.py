@@ -1,0 +1,439 @@
+"""Sending LEDI fichas to the centralizers: the ledger, the nightly run and the export.
+
+1. `fichas_gerar` turns records that lack their ficha into FichaSisab rows (sisab.fichas),
+   checks them (sisab.regras + XSD) and keeps the invalid ones with their reasons; an
+   invalid ficha never sent is rebuilt on every run, so fixing the record (or the CNES
+   import) is enough. The clinical services' outbox rows (destino "sisab") reach the
+   same function through the deliverer registered in sisab.apps.
+2. `transmitir` (nightly, in the municipality's window) creates what is owed per
+   (ficha, destination) and delivers it: to a PEC receiving API (login once, one
+   `.esus` per request: 2xx accepted, 4xx refused with the body kept, anything else
+   retried with backoff) or as one zip in a folder. An accepted ficha is never sent
+   again to that destination; a training municipality sends nothing.
+3. `exportar` writes a competência's valid fichas into a zip, streaming.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from pec.cripto import cifrar, decifrar
+from pec.models import Municipio, Outbox
+from pec.outbox import Recusado, backoff
+from pec.tenancy import tenant_context
+from sisab import fichas, ledi, regras
+from sisab.models import DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab
+
+log = logging.getLogger(__name__)
+
+VERSAO_SISTEMA = "PEC-centralizado 1.0"
+TIMEOUT = getattr(settings, "PEC_SISAB_TIMEOUT", 30)
+LOTE_HTTP = 500  # fichas per destination per run; the rest waits for the next hour of the window
+
+
+class SemIdentidade(Exception):
+    """The municipality has not entered its contra-chave: nothing may be sent."""
+
+
+# --- identity and destinations ---------------------------------------------------------------
+
+
+def instalacao_dados(instalacao: InstalacaoSisab) -> ledi.Instalacao:
+    return ledi.Instalacao(
+        contra_chave=instalacao.contra_chave, uuid_instalacao=str(instalacao.uuid_instalacao),
+        cpf_ou_cnpj=instalacao.responsavel_documento, nome_ou_razao_social=instalacao.responsavel_nome,
+        fone=instalacao.fone, email=instalacao.email, versao_sistema=VERSAO_SISTEMA,
+    )
+
+
+def instalacao_do_municipio(*, municipio_id: int) -> InstalacaoSisab | None:
+    return InstalacaoSisab.objects.filter(municipio_id=municipio_id).first()
+
+
+def _contexto_senha(destino: DestinoSisab) -> str:
+    return f"sisab-destino:{destino.id}:senha"
+
+
+def destino_salvar(*, destino: DestinoSisab, senha: str | None) -> DestinoSisab:
+    """Save a destination; a new password (if given) is encrypted bound to this row."""
+    with transaction.atomic():
+        destino.save()
+        if senha:
+            destino.senha_cifrada = cifrar(senha, contexto=_contexto_senha(destino))
+            destino.save(update_fields=["senha_cifrada"])
+    return destino
+
+
+def destino_senha(destino: DestinoSisab) -> str:
+    return decifrar(destino.senha_cifrada, contexto=_contexto_senha(destino)) if destino.senha_cifrada else ""
+
+
+# --- fichas ---------------------------------------------------------------------------------
+
+
+def competencia_de(momento: datetime.datetime) -> datetime.date:
+    return timezone.localtime(momento).date().replace(day=1)
+
+
+def dado_transporte(ficha: FichaSisab, instalacao: ledi.Instalacao) -> ledi.DadoTransporte:
+    return ledi.novo_dado_transporte(tipo=ficha.tipo, ficha=ficha.dados, cnes=ficha.cnes,
+                                     cod_ibge=ficha.dados["headerTransport"]["codigoIbgeMunicipio"], ine=ficha.ine,
+                                     instalacao=instalacao)
+
+
+def verificar(*, tipo: int, dados: dict[str, Any], cnes: str, ine: str, ibge: str,
+              instalacao: ledi.Instalacao | None) -> list[str]:
+    """LEDI rules, then the XML form against the XSD (only worth it when the rules pass)."""
+    erros = regras.ficha_erros(tipo=tipo, dados=dados)
+    if erros:
+        return erros
+    dado = ledi.novo_dado_transporte(tipo=tipo, ficha=dados, cnes=cnes, cod_ibge=ibge, ine=ine,
+                                     instalacao=instalacao or regras._VERIFICACAO)
+    return regras.xsd_erros(dado)
+
+
+def ficha_materializar(*, mapeamento: fichas.Mapeamento, objeto: Any,
+                       instalacao: ledi.Instalacao | None = None) -> FichaSisab:
+    """Map, check and store one record's ficha (idempotent per record and version).
+    Runs inside the municipality's tenant context."""
+    montada = mapeamento.montar(objeto)
+    lotacao = montada.lotacao
+    erros = verificar(tipo=montada.tipo, dados=montada.dados, cnes=lotacao.estabelecimento.cnes,
+                      ine=lotacao.equipe.ine if lotacao.equipe_id else "", ibge=lotacao.municipio.ibge,
+                      instalacao=instalacao)
+    campos = {
+        "tipo": montada.tipo, "uuid": montada.uuid, "uuid_originadora": montada.uuid_originadora,
+        "lotacao": lotacao, "cnes": lotacao.estabelecimento.cnes,
+        "ine": lotacao.equipe.ine if lotacao.equipe_id else "", "data_atendimento": montada.data,
+        "competencia": competencia_de(montada.data), "dados": montada.dados,
+        "status": FichaSisab.Status.INVALIDA if erros else FichaSisab.Status.VALIDA, "erros": erros,
+        "verificada_em": timezone.now(),
+    }
+    chave = {"municipio_id": objeto.municipio_id, "origem": mapeamento.origem, "origem_id": objeto.id,
+             "origem_versao": montada.versao}
+    with transaction.atomic():
+        existente = FichaSisab.objects.select_for_update().filter(**chave).first()
+        if existente is None:
+            try:
+                with transaction.atomic():
+                    return FichaSisab.objects.create(**chave, **campos)
+            except IntegrityError:  # built concurrently by the outbox worker and the night run
+                existente = FichaSisab.objects.select_for_update().get(**chave)
+        if existente.entregas.filter(status=EntregaSisab.Status.ENVIADO).exists():
+            return existente  # what a destination accepted is never rewritten
+        campos["uuid"] = existente.uuid  # an unsent ficha keeps its uuid when rebuilt
+        campos["dados"] = {**campos["dados"], **_mesmo_uuid(montada, existente.uuid)}
+        for nome, valor in campos.items():
+            setattr(existente, nome, valor)
+        existente.save()
+        return existente
+
+
+def _mesmo_uuid(montada: fichas.Montada, uuid: str) -> dict[str, str]:
+    return {"uuid": uuid} if "uuid" in montada.dados else {"uuidFicha": uuid}
+
+
+def fichas_gerar(*, municipio_id: int, limite: int = 20_000) -> dict[str, int]:
+    """Make the missing fichas of a municipality and rebuild the unsent invalid ones."""
+    with tenant_context(municipio_id):
+        modelo = instalacao_do_municipio(municipio_id=municipio_id)
+        instalacao = instalacao_dados(modelo) if modelo else None
+        contagem = {"novas": 0, "refeitas": 0, "invalidas": 0}
+        for mapeamento in fichas.REGISTRO.values():
+            for objeto in mapeamento.pendentes(municipio_id)[:limite]:
+                ficha = ficha_materializar(mapeamento=mapeamento, objeto=objeto, instalacao=instalacao)
+                contagem["novas"] += 1
+                contagem["invalidas"] += ficha.status == FichaSisab.Status.INVALIDA
+        invalidas = FichaSisab.objects.filter(municipio_id=municipio_id, status=FichaSisab.Status.INVALIDA).exclude(
+            entregas__status=EntregaSisab.Status.ENVIADO)
+        for ficha in invalidas[:limite]:
+            mapeamento = fichas.REGISTRO[ficha.origem]
+            objeto = mapeamento.modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id).first()
+            if objeto is None or (ficha.origem == "cidadao" and objeto.versao != ficha.origem_versao):
+                continue  # a newer version of the citizen has its own ficha
+            refeita = ficha_materializar(mapeamento=mapeamento, objeto=objeto, instalacao=instalacao)
+            contagem["refeitas"] += 1
+            contagem["invalidas"] += refeita.status == FichaSisab.Status.INVALIDA
+    return contagem
+
+
+def outbox_entregador(item: Outbox) -> dict[str, Any]:
+    """Outbox deliverer for destino "sisab": the record's ficha enters the ledger."""
+    with tenant_context(item.municipio_id):
+        if item.tipo == "ficha_vacinacao_exclusao":
+            return _vacinacao_excluida(item)
+        origem = fichas.ORIGEM_DO_OUTBOX.get(item.tipo)
+        if origem is None:
+            raise Recusado(f"tipo {item.tipo!r} has no LEDI mapping")
+        mapeamento = fichas.REGISTRO[origem]
+        objeto = mapeamento.modelo.objects.filter(municipio_id=item.municipio_id, id=item.objeto_id).first()
+        if objeto is None:
+            raise Recusado(f"{item.objeto_tipo} {item.objeto_id} not found")
+        modelo = instalacao_do_municipio(municipio_id=item.municipio_id)
+        ficha = ficha_materializar(mapeamento=mapeamento, objeto=objeto,
+                                   instalacao=instalacao_dados(modelo) if modelo else None)
+        return {"ficha": ficha.uuid, "status": ficha.status}
+
+
+def _vacinacao_excluida(item: Outbox) -> dict[str, Any]:
+    """A deleted dose: its ficha is held back if no destination has it yet; if one has,
+    LEDI 7.2.2 offers no withdrawal from here, so the admin is told (dead letter)."""
+    ficha = FichaSisab.objects.filter(municipio_id=item.municipio_id, origem="vacinacao",
+                                      origem_id=item.objeto_id).first()
+    if ficha is None:
+        return {"ficha": None}
+    if ficha.entregas.filter(status=EntregaSisab.Status.ENVIADO).exists():
+        raise Recusado(f"ficha {ficha.uuid} was already accepted by a destination; the deleted dose stays there")
+    ficha.status = FichaSisab.Status.INVALIDA
+    ficha.erros = ["A dose foi excluída: a ficha não será enviada."]
+    ficha.save(update_fields=["status", "erros"])
+    ficha.entregas.filter(status=EntregaSisab.Status.PENDENTE).delete()
+    return {"ficha": ficha.uuid, "status": "retida"}
+
+
+# --- transmission ---------------------------------------------------------------------------
+
+
+def na_janela(instalacao: InstalacaoSisab, agora: datetime.datetime) -> bool:
+    hora = timezone.localtime(agora).hour
+    inicio, fim = instalacao.janela_inicio, instalacao.janela_fim
+    return inicio <= hora < fim if inicio < fim else hora >= inicio or hora < fim
+
+
+def entregas_criar(*, municipio_id: int) -> int:
+    """What is owed: every valid ficha to every active destination it has no row for."""
+    criadas = 0
+    for destino in DestinoSisab.objects.filter(municipio_id=municipio_id, ativo=True):
+        faltam = (FichaSisab.objects.filter(municipio_id=municipio_id, status=FichaSisab.Status.VALIDA)
+                  .exclude(entregas__destino=destino).values_list("id", flat=True))
+        novas = [EntregaSisab(municipio_id=municipio_id, ficha_id=ficha_id, destino=destino) for ficha_id in faltam]
+        EntregaSisab.objects.bulk_create(novas, ignore_conflicts=True, batch_size=2000)
+        criadas += len(novas)
+    return criadas
+
+
+@dataclass
+class Resultado:
+    enviadas: int = 0
+    recusadas: int = 0
+    adiadas: int = 0
+    detalhe: str = ""
+
+    def como_dict(self) -> dict[str, Any]:
+        return {"enviadas": self.enviadas, "recusadas": self.recusadas, "adiadas": self.adiadas,
+                "detalhe": self.detalhe}
+
+
+def transmitir(*, municipio_id: int, agora: datetime.datetime | None = None,
+               ignorar_janela: bool = False) -> dict[str, Any]:
+    """One run for one municipality: make fichas, then deliver to each destination."""
+    agora = agora or timezone.now()
+    municipio = Municipio.objects.get(id=municipio_id)
+    with tenant_context(municipio_id):
+        instalacao = instalacao_do_municipio(municipio_id=municipio_id)
+    if instalacao is not None and not ignorar_janela and not na_janela(instalacao, agora):
+        return {"municipio": municipio.ibge, "fora_da_janela": True}
+    geradas = fichas_gerar(municipio_id=municipio_id)
+    if municipio.em_treinamento:
+        # Everything is built and checked, so the admin sees what would have gone.
+        return {"municipio": municipio.ibge, "treinamento": True, "fichas": geradas}
+    if instalacao is None:
+        log.warning("sisab: municipality %s has no contra-chave; nothing sent", municipio.ibge)
+        return {"municipio": municipio.ibge, "sem_identidade": True, "fichas": geradas}
+    identidade = instalacao_dados(instalacao)
+    resultados = {}
+    with tenant_context(municipio_id):
+        entregas_criar(municipio_id=municipio_id)
+        destinos = list(DestinoSisab.objects.filter(municipio_id=municipio_id, ativo=True))
+    for destino in destinos:
+        entregar = _ENTREGADORES[destino.tipo]
+        resultados[destino.id] = entregar(destino=destino, instalacao=identidade, agora=agora).como_dict()
+    return {"municipio": municipio.ibge, "fichas": geradas, "destinos": resultados}
+
+
+def _devidas(destino: DestinoSisab, agora: datetime.datetime, limite: int) -> list[EntregaSisab]:
+    """Claim due rows (FOR UPDATE SKIP LOCKED) and push them a lease ahead, as pec.outbox
+    does: two workers never send the same ficha at once, and a worker killed mid-run
+    leaves its rows to the next run."""
+    with tenant_context(destino.municipio_id):
+        itens = list(
+            EntregaSisab.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(municipio_id=destino.municipio_id, destino=destino, status=EntregaSisab.Status.PENDENTE,
+                    proxima_tentativa__lte=agora)
+            .select_related("ficha").order_by("proxima_tentativa", "id")[:limite]
+        )
+        EntregaSisab.objects.filter(id__in=[i.id for i in itens]).update(
+            proxima_tentativa=agora + datetime.timedelta(minutes=15))
+    return itens
+
+
+def _registrar(entrega: EntregaSisab, **campos: Any) -> None:
+    with tenant_context(entrega.municipio_id):
+        EntregaSisab.objects.filter(id=entrega.id).update(**campos)
+
+
+def _aceita(entrega: EntregaSisab, conteudo: bytes) -> None:
+    _registrar(entrega, status=EntregaSisab.Status.ENVIADO, tentativas=entrega.tentativas + 1, ultimo_erro="",
+               uuid_enviado=entrega.ficha.uuid, sha256=hashlib.sha256(conteudo).hexdigest(),
+               enviado_em=timezone.now())
+
+
+def _adiar(entrega: EntregaSisab, erro: str, agora: datetime.datetime) -> None:
+    tentativas = entrega.tentativas + 1
+    _registrar(entrega, tentativas=tentativas, ultimo_erro=erro[:4000], proxima_tentativa=agora + backoff(tentativas))
+
+
+def _adiar_sem_tentativa(entrega: EntregaSisab, erro: str, agora: datetime.datetime) -> None:
+    """Not the ficha's fault (the destination refused our login): no attempt is counted."""
+    _registrar(entrega, ultimo_erro=erro[:4000], proxima_tentativa=agora + backoff(1))
+
+
+def esus(ficha: FichaSisab, instalacao: ledi.Instalacao) -> bytes:
+    return ledi.para_esus(dado_transporte(ficha, instalacao))
+
+
+def entregar_http(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
+                  agora: datetime.datetime) -> Resultado:
+    resultado = Resultado()
+    entregas = _devidas(destino, agora, LOTE_HTTP)
+    if not entregas:
+        return resultado
+    base = destino.url.rstrip("/")
+    sessao = requests.Session()
+    try:
+        login = sessao.post(f"{base}/api/recebimento/login",
+                            data={"usuario": destino.usuario, "senha": destino_senha(destino)}, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        erro = f"login: {exc.__class__.__name__}: {exc}"
+        for entrega in entregas:
+            _adiar(entrega, erro, agora)
+        return Resultado(adiadas=len(entregas), detalhe=erro)
+    if not 200 <= login.status_code < 300:
+        erro = f"login recusado ({login.status_code}): {login.text[:500]}"
+        for entrega in entregas:
+            _adiar_sem_tentativa(entrega, erro, agora)
+        return Resultado(adiadas=len(entregas), detalhe=erro)
+    for indice, entrega in enumerate(entregas):
+        conteudo = esus(entrega.ficha, instalacao)
+        try:
+            resposta = sessao.post(f"{base}/api/v1/recebimento/ficha", timeout=TIMEOUT,
+                                   files={"ficha": (f"{entrega.ficha.uuid}.esus", conteudo, "application/octet-stream")})
+        except requests.RequestException as exc:
+            # The receiver is down or too slow: this one and the rest wait for the backoff.
+            erro = f"{exc.__class__.__name__}: {exc}"
+            for resto in entregas[indice:]:
+                _adiar(resto, erro, agora)
+            resultado.adiadas += len(entregas) - indice
+            resultado.detalhe = erro
+            return resultado
+        if 200 <= resposta.status_code < 300:
+            _aceita(entrega, conteudo)
+            resultado.enviadas += 1
+        elif 400 <= resposta.status_code < 500:
+            _registrar(entrega, status=EntregaSisab.Status.ERRO, tentativas=entrega.tentativas + 1,
+                       ultimo_erro=f"{resposta.status_code}: {resposta.text[:4000]}",
+                       sha256=hashlib.sha256(conteudo).hexdigest(), uuid_enviado=entrega.ficha.uuid)
+            resultado.recusadas += 1
+        else:
+            _adiar(entrega, f"{resposta.status_code}: {resposta.text[:1000]}", agora)
+            resultado.adiadas += 1
+    return resultado
+
+
+def entregar_pasta(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
+                   agora: datetime.datetime) -> Resultado:
+    """One zip per run with every due ficha, written beside and renamed when complete, so
+    whoever carries the folder never takes half a file."""
+    entregas = _devidas(destino, agora, 100_000)
+    if not entregas:
+        return Resultado()
+    pasta = Path(destino.pasta)
+    nome = f"lote-{destino.municipio_id}-{timezone.localtime(agora):%Y%m%d-%H%M%S}-{destino.id}.zip"
+    parcial = pasta / f".{nome}.part"
+    somas: list[tuple[EntregaSisab, bytes]] = []
+    try:
+        pasta.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(parcial, "w", compression=zipfile.ZIP_DEFLATED) as arquivo:
+            for entrega in entregas:
+                conteudo = esus(entrega.ficha, instalacao)
+                arquivo.writestr(f"{entrega.ficha.uuid}.esus", conteudo)
+                somas.append((entrega, conteudo))
+        parcial.replace(pasta / nome)
+    except OSError as exc:
+        parcial.unlink(missing_ok=True)
+        erro = f"{exc.__class__.__name__}: {exc}"
+        for entrega in entregas:
+            _adiar(entrega, erro, agora)
+        return Resultado(adiadas=len(entregas), detalhe=erro)
+    for entrega, conteudo in somas:
+        _aceita(entrega, conteudo)
+    return Resultado(enviadas=len(somas), detalhe=str(pasta / nome))
+
+
+_ENTREGADORES: dict[str, Callable[..., Resultado]] = {
+    DestinoSisab.Tipo.HTTP: entregar_http,
+    DestinoSisab.Tipo.PASTA: entregar_pasta,
+}
+
+
+def reenviar(*, municipio_id: int, destino_id: int | None = None) -> int:
+    """Put refused deliveries back in the queue (the admin fixed the cause)."""
+    with tenant_context(municipio_id):
+        filtro = Q(municipio_id=municipio_id, status=EntregaSisab.Status.ERRO)
+        if destino_id is not None:
+            filtro &= Q(destino_id=destino_id)
+        return EntregaSisab.objects.filter(filtro).update(
+            status=EntregaSisab.Status.PENDENTE, tentativas=0, proxima_tentativa=timezone.now())
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def fichas_da_competencia(*, municipio_id: int, competencia: datetime.date) -> Iterator[FichaSisab]:
+    """Valid fichas of a month, in id order, fetched in chunks (bounded memory)."""
+    ultimo = 0
+    while True:
+        with tenant_context(municipio_id):
+            lote = list(FichaSisab.objects.filter(municipio_id=municipio_id, competencia=competencia,
+                                                  status=FichaSisab.Status.VALIDA, id__gt=ultimo).order_by("id")[:1000])
+        if not lote:
+            return
+        yield from lote
+        ultimo = lote[-1].id
+
+
+def exportar(*, municipio: Municipio, competencia: datetime.date, formato: str, saida: IO[bytes],
+             progresso: Callable[[int], None] | None = None) -> int:
+    """Zip of the competência's valid fichas, one entry per ficha named by its uuid."""
+    with tenant_context(municipio.id):
+        modelo = instalacao_do_municipio(municipio_id=municipio.id)
+    if modelo is None:
+        raise SemIdentidade("Informe a contra-chave e os dados da instalação antes de exportar.")
+    instalacao = instalacao_dados(modelo)
+    total = 0
+    with zipfile.ZipFile(saida, "w", compression=zipfile.ZIP_DEFLATED) as arquivo:
+        for ficha in fichas_da_competencia(municipio_id=municipio.id, competencia=competencia):
+            dado = dado_transporte(ficha, instalacao)
+            if formato == "xml":
+                arquivo.writestr(f"{ficha.uuid}.esus.xml", ledi.para_xml(dado))
+            else:
+                arquivo.writestr(f"{ficha.uuid}.esus", ledi.para_esus(dado))
+            total += 1
+            if progresso is not None and total % 1000 == 0:
+                progresso(total)
+    if progresso is not None:
+        progresso(total)
+    return total

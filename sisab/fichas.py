@@ -1,0 +1,348 @@
+"""From our records to LEDI fichas: one mapping per ficha, registered by origin.
+
+Each mapping turns one record into the dict that sisab.ledi serialises (official Thrift
+field names), plus what the ledger needs (who, where, when). Adding a ficha (domiciliar,
+visita, odonto ...) is one `Mapeamento` in REGISTRO: a function that maps one record and
+a query of the records that still lack their ficha.
+
+Choices, with the LEDI 7.2.2 dictionaries (docs/estrutura_arquivos/dicionario-*.txt):
+- one ficha per record (a master with one child): the record and its ficha share their
+  fate, so a refused or corrected record never drags others along;
+- uuids: `<CNES>-<record uuid>` (the 44-byte form the dictionaries recommend), stable,
+  so rebuilding an unsent ficha never makes a second one;
+- the Cadastro Individual's `uuidFichaOriginadora` is derived from the citizen alone
+  (uuid5), so it is the same for every update; the first ficha of a citizen *is* the
+  originadora (uuid = uuidFichaOriginadora), later ones are updates with a new uuid;
+- dates are epoch milliseconds; a date without time is local midnight (as in the
+  official examples).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from pec.models import Lotacao
+from prontuario import texto
+from prontuario.models import Cidadao, CidadaoVersao
+from prontuario.models_clinico import Atendimento, EscutaInicial, Medicao, Termo, Vacinacao
+from sisab.models import FichaSisab
+
+TP_CDS_ORIGEM = 3  # "sistemas terceiros"
+LOCAL_UBS = 1
+_ORIGINADORA = uuidlib.UUID("6f1c3a52-2b8e-4f57-9d0a-3e1b7c4d9a10")  # namespace of our uuid5s
+
+
+@dataclass
+class Montada:
+    """A mapped ficha: the LEDI dict and what the ledger keeps beside it."""
+
+    tipo: int
+    uuid: str
+    dados: dict[str, Any]
+    lotacao: Lotacao
+    data: datetime.datetime
+    versao: int = 1
+    uuid_originadora: str = ""
+
+
+def epoch_ms(momento: datetime.datetime | datetime.date) -> int:
+    if not isinstance(momento, datetime.datetime):
+        momento = timezone.make_aware(datetime.datetime.combine(momento, datetime.time.min))
+    return int(momento.timestamp() * 1000)
+
+
+def turno(momento: datetime.datetime) -> int:
+    """dicionario.txt, Turno: 1 manhã, 2 tarde, 3 noite."""
+    hora = timezone.localtime(momento).hour
+    return 1 if hora < 12 else 2 if hora < 18 else 3
+
+
+def _lotacao_header(lotacao: Lotacao) -> dict[str, Any]:
+    return {
+        "profissionalCNS": lotacao.profissional.cns,
+        "cboCodigo_2002": lotacao.cbo,
+        "cnes": lotacao.estabelecimento.cnes,
+        "ine": lotacao.equipe.ine if lotacao.equipe_id else None,
+    }
+
+
+def unica_lotacao_header(lotacao: Lotacao, data: datetime.datetime) -> dict[str, Any]:
+    """UnicaLotacaoHeaderThrift (header-transport.txt)."""
+    return {**_lotacao_header(lotacao), "dataAtendimento": epoch_ms(data),
+            "codigoIbgeMunicipio": lotacao.municipio.ibge}
+
+
+def varias_lotacoes_header(lotacao: Lotacao, data: datetime.datetime) -> dict[str, Any]:
+    """VariasLotacoesHeaderThrift: the professional who finalised is the principal one."""
+    return {"lotacaoFormPrincipal": _lotacao_header(lotacao), "dataAtendimento": epoch_ms(data),
+            "codigoIbgeMunicipio": lotacao.municipio.ibge}
+
+
+def _uuid_ficha(lotacao: Lotacao, registro: uuidlib.UUID) -> str:
+    return f"{lotacao.estabelecimento.cnes}-{registro}"
+
+
+def _identificacao(cidadao: Cidadao, *, cns: str = "cnsCidadao", cpf: str = "cpfCidadao") -> dict[str, str]:
+    """CPF xor CNS of the citizen (LEDI refuses both); CPF first, as LEDI 8.x prefers."""
+    if cidadao.cpf:
+        return {cpf: cidadao.cpf}
+    return {cns: cidadao.cns} if cidadao.cns else {}
+
+
+def medicoes(medicao: Medicao | None) -> dict[str, Any] | None:
+    """MedicoesThrift; altura in cm and peso in kg, as LEDI expects."""
+    if medicao is None:
+        return None
+    valores = {
+        "pressaoArterialSistolica": medicao.pressao_sistolica,
+        "pressaoArterialDiastolica": medicao.pressao_diastolica,
+        "frequenciaRespiratoria": medicao.frequencia_respiratoria,
+        "frequenciaCardiaca": medicao.frequencia_cardiaca,
+        "temperatura": float(medicao.temperatura) if medicao.temperatura is not None else None,
+        "saturacaoO2": medicao.saturacao_o2,
+        "glicemiaCapilar": medicao.glicemia,
+        # LEDI TipoGlicemiaCapilar: 0 não especificado, 1 jejum, 2 pré-prandial, 3 pós-prandial.
+        "tipoGlicemiaCapilar": {0: 1, 1: 3, 2: 2, 3: 0}.get(medicao.glicemia_momento)
+        if medicao.glicemia is not None else None,
+        "peso": float(medicao.peso) if medicao.peso is not None else None,
+        "altura": float(medicao.altura) if medicao.altura is not None else None,
+    }
+    valores = {chave: valor for chave, valor in valores.items() if valor is not None}
+    return valores or None
+
+
+def _sem_vazios(dados: dict[str, Any]) -> dict[str, Any]:
+    return {chave: valor for chave, valor in dados.items() if valor not in (None, "", [])}
+
+
+# --- Cadastro Individual (tipo 2) ---------------------------------------------------------
+
+
+def uuid_originadora_cidadao(cidadao: Cidadao) -> str:
+    return str(uuidlib.uuid5(_ORIGINADORA, f"cidadao:{cidadao.municipio_id}:{cidadao.id}"))
+
+
+def cadastro_individual(cidadao: Cidadao) -> Montada:
+    versao = (CidadaoVersao.objects.select_related(*_LOTACAO)
+              .filter(cidadao=cidadao, numero__lte=cidadao.versao).order_by("-numero").first())
+    if versao is None:
+        raise ValueError(f"cidadao {cidadao.id} has no version row")
+    lotacao = versao.lotacao
+    originadora = uuid_originadora_cidadao(cidadao)
+    atualizacao = FichaSisab.objects.filter(municipio_id=cidadao.municipio_id, origem="cidadao",
+                                            origem_id=cidadao.id, origem_versao__lt=cidadao.versao).exists()
+    ficha_uuid = f"{lotacao.estabelecimento.cnes}-{uuidlib.uuid4()}" if atualizacao else originadora
+    identificacao = _sem_vazios({
+        "nomeCidadao": texto.nome_normalizado(cidadao.nome),
+        "nomeSocial": texto.nome_normalizado(cidadao.nome_social) if cidadao.nome_social else None,
+        "dataNascimentoCidadao": epoch_ms(cidadao.data_nascimento),
+        "sexoCidadao": cidadao.sexo,
+        "racaCorCidadao": cidadao.raca_cor,
+        "etnia": cidadao.etnia,
+        "nomeMaeCidadao": texto.nome_normalizado(cidadao.nome_mae) if cidadao.nome_mae else None,
+        "desconheceNomeMae": cidadao.mae_desconhecida,
+        "nomePaiCidadao": texto.nome_normalizado(cidadao.nome_pai) if cidadao.nome_pai else None,
+        "desconheceNomePai": cidadao.pai_desconhecido,
+        "nacionalidadeCidadao": cidadao.nacionalidade,
+        "codigoIbgeMunicipioNascimento": cidadao.municipio_nascimento_ibge if cidadao.nacionalidade == 1 else None,
+        # dicionario: paisNascimento 31 (Brasil) for brasileiros and naturalizados.
+        "paisNascimento": cidadao.pais_nascimento if cidadao.nacionalidade == 3 else 31,
+        "dtNaturalizacao": epoch_ms(cidadao.data_naturalizacao) if cidadao.data_naturalizacao else None,
+        "portariaNaturalizacao": cidadao.portaria_naturalizacao,
+        "dtEntradaBrasil": epoch_ms(cidadao.data_entrada_brasil) if cidadao.data_entrada_brasil else None,
+        "telefoneCelular": cidadao.telefone_celular,
+        "emailCidadao": cidadao.email,
+        "microArea": None if cidadao.fora_de_area else cidadao.microarea,
+        "stForaArea": cidadao.fora_de_area,
+        "statusEhResponsavel": False,
+        **_identificacao(cidadao),
+    })
+    dados: dict[str, Any] = {
+        "uuid": ficha_uuid,
+        "uuidFichaOriginadora": originadora,
+        "fichaAtualizada": atualizacao,
+        "tpCdsOrigem": TP_CDS_ORIGEM,
+        "headerTransport": unica_lotacao_header(lotacao, versao.em),
+        "identificacaoUsuarioCidadao": identificacao,
+        # The registry does not ask these questions; "does not wish to inform" is the
+        # honest answer the dictionary offers (both flags are required).
+        "informacoesSocioDemograficas": {"statusDesejaInformarOrientacaoSexual": False,
+                                         "statusDesejaInformarIdentidadeGenero": False},
+        "condicoesDeSaude": {},
+    }
+    if cidadao.data_obito:
+        dados["saidaCidadaoCadastro"] = _sem_vazios({
+            "motivoSaidaCidadao": 135, "dataObito": epoch_ms(cidadao.data_obito), "numeroDO": cidadao.numero_do,
+        })
+    return Montada(tipo=2, uuid=ficha_uuid, dados=dados, lotacao=lotacao, data=versao.em, versao=cidadao.versao,
+                   uuid_originadora=originadora)
+
+
+def _cidadaos_sem_ficha(municipio_id: int) -> QuerySet[Cidadao]:
+    feitas = FichaSisab.objects.filter(municipio_id=municipio_id, origem="cidadao", origem_id=OuterRef("id"),
+                                       origem_versao=OuterRef("versao"))
+    return Cidadao.objects.filter(municipio_id=municipio_id, ativo=True).exclude(Exists(feitas))
+
+
+# --- Atendimento Individual (tipo 4) ------------------------------------------------------
+
+
+def atendimento_individual(atendimento: Atendimento) -> Montada:
+    lotacao, cidadao = atendimento.lotacao, atendimento.cidadao
+    inicio, fim = atendimento.iniciado_em, atendimento.finalizado_em or atendimento.iniciado_em
+    problemas = [
+        _sem_vazios({
+            "uuidProblema": str(item.problema.uuid) if item.problema_id else None,
+            "uuidEvolucaoProblema": str(item.uuid_evolucao) if item.problema_id else None,
+            "coSequencialEvolucao": item.sequencial if item.problema_id else None,
+            "ciap": item.ciap,
+            "cid10": item.cid10,
+            "situacao": item.situacao,
+            "isAvaliado": True,
+        })
+        for item in atendimento.problemas_avaliados.select_related("problema").order_by("id")
+    ]
+    exames = [{"codigoExame": exame.sigtap, "solicitadoAvaliado": ["S"]}
+              for exame in atendimento.exames.order_by("id")]
+    filho = _sem_vazios({
+        **_identificacao(cidadao, cns="cns"),
+        "dataNascimento": epoch_ms(cidadao.data_nascimento),
+        "localDeAtendimento": LOCAL_UBS,
+        "sexo": cidadao.sexo,
+        "turno": turno(inicio),
+        "tipoAtendimento": atendimento.tipo_atendimento,
+        "condutas": list(atendimento.condutas),
+        "exame": exames,
+        "medicoes": medicoes(atendimento.medicao),
+        "problemasCondicoes": problemas,
+        "dataHoraInicialAtendimento": epoch_ms(inicio),
+        "dataHoraFinalAtendimento": epoch_ms(fim),
+    })
+    ficha_uuid = _uuid_ficha(lotacao, atendimento.uuid)
+    dados = {
+        "uuidFicha": ficha_uuid,
+        "tpCdsOrigem": TP_CDS_ORIGEM,
+        "headerTransport": varias_lotacoes_header(lotacao, inicio),
+        "atendimentosIndividuais": [filho],
+    }
+    return Montada(tipo=4, uuid=ficha_uuid, dados=dados, lotacao=lotacao, data=inicio)
+
+
+# --- Procedimentos (tipo 7): the escuta inicial ---------------------------------------------
+
+
+def procedimentos_escuta(escuta: EscutaInicial) -> Montada:
+    """An escuta inicial is a Ficha de Procedimentos with statusEscutaInicialOrientacao
+    (dicionario-fp: then procedimentos may be empty; never SIGTAP 0301040079)."""
+    lotacao, cidadao = escuta.lotacao, escuta.cidadao
+    inicio = escuta.entrada.escuta_em or escuta.finalizada_em
+    filho = _sem_vazios({
+        **_identificacao(cidadao),
+        "dtNascimento": epoch_ms(cidadao.data_nascimento),
+        "sexo": cidadao.sexo,
+        "localAtendimento": LOCAL_UBS,
+        "turno": turno(inicio),
+        "statusEscutaInicialOrientacao": True,
+        "medicoes": medicoes(escuta.medicao),
+        "dataHoraInicialAtendimento": epoch_ms(inicio),
+        "dataHoraFinalAtendimento": epoch_ms(escuta.finalizada_em),
+    })
+    ficha_uuid = _uuid_ficha(lotacao, escuta.uuid)
+    dados = {
+        "uuidFicha": ficha_uuid,
+        "tpCdsOrigem": TP_CDS_ORIGEM,
+        "headerTransport": unica_lotacao_header(lotacao, inicio),
+        "atendProcedimentos": [filho],
+    }
+    return Montada(tipo=7, uuid=ficha_uuid, dados=dados, lotacao=lotacao, data=inicio)
+
+
+# --- Vacinação (tipo 14) --------------------------------------------------------------------
+
+
+def estrategia_ledi(codigo_rnds: str) -> int | None:
+    """Our doses keep the RNDS strategy code; LEDI has its own (prontuario/dados/estrategia.tsv)."""
+    termo = Termo.objects.filter(tabela="estrategia", codigo=codigo_rnds).only("extra").first()
+    return termo.extra.get("ledi") if termo else None
+
+
+def vacinacao(dose: Vacinacao) -> Montada:
+    lotacao, cidadao = dose.lotacao, dose.cidadao
+    momento = dose.registrado_em
+    vacina = _sem_vazios({
+        "imunobiologico": int(dose.imunobiologico),
+        "estrategiaVacinacao": estrategia_ledi(dose.estrategia),
+        "dose": int(dose.dose),
+        "lote": dose.lote,
+        "fabricante": dose.fabricante,
+        "stRegistroAnterior": dose.registro_anterior,
+        "dataRegistroAnterior": epoch_ms(dose.data_aplicacao) if dose.registro_anterior else None,
+        "stAplicadoExterior": False,
+        "stPesquisaClinica": False,
+    })
+    filho = _sem_vazios({
+        **_identificacao(cidadao),
+        "turno": turno(momento),
+        "dtNascimento": epoch_ms(cidadao.data_nascimento),
+        "sexo": cidadao.sexo,
+        "localAtendimento": LOCAL_UBS,
+        "viajante": False,
+        "condicaoMaternal": int(dose.condicao_maternal) if dose.condicao_maternal else None,
+        "vacinas": [vacina],
+        "dataHoraInicialAtendimento": epoch_ms(momento),
+        "dataHoraFinalAtendimento": epoch_ms(momento),
+    })
+    ficha_uuid = _uuid_ficha(lotacao, dose.uuid)
+    dados = {
+        "uuidFicha": ficha_uuid,
+        "tpCdsOrigem": TP_CDS_ORIGEM,
+        "headerTransport": unica_lotacao_header(lotacao, momento),
+        "vacinacoes": [filho],
+    }
+    return Montada(tipo=14, uuid=ficha_uuid, dados=dados, lotacao=lotacao, data=momento)
+
+
+# --- Registry -------------------------------------------------------------------------------
+
+_LOTACAO = ("lotacao__profissional", "lotacao__estabelecimento", "lotacao__equipe", "lotacao__municipio")
+
+
+def _sem_ficha(modelo: Any, nome: str, /, **filtros: Any) -> Callable[[int], QuerySet[Any]]:
+    def consulta(municipio_id: int) -> QuerySet[Any]:
+        feitas = FichaSisab.objects.filter(municipio_id=municipio_id, origem=nome, origem_id=OuterRef("id"))
+        return (modelo.objects.filter(municipio_id=municipio_id, **filtros).exclude(Exists(feitas))
+                .select_related("cidadao", *_LOTACAO))
+    return consulta
+
+
+@dataclass(frozen=True)
+class Mapeamento:
+    origem: str
+    tipo: int
+    montar: Callable[[Any], Montada]
+    pendentes: Callable[[int], QuerySet[Any]]  # records of a municipality without their ficha
+    modelo: Any
+
+
+REGISTRO: dict[str, Mapeamento] = {
+    m.origem: m
+    for m in [
+        Mapeamento("cidadao", 2, cadastro_individual, _cidadaos_sem_ficha, Cidadao),
+        Mapeamento("atendimento", 4, atendimento_individual,
+                   _sem_ficha(Atendimento, "atendimento", status=Atendimento.Status.FINALIZADO), Atendimento),
+        Mapeamento("escuta", 7, procedimentos_escuta, _sem_ficha(EscutaInicial, "escuta"), EscutaInicial),
+        Mapeamento("vacinacao", 14, vacinacao,
+                   _sem_ficha(Vacinacao, "vacinacao", excluida_em__isnull=True, origem=Vacinacao.Origem.PEC),
+                   Vacinacao),
+    ]
+}
+
+# The outbox rows the clinical services write (destino "sisab"), by their tipo.
+ORIGEM_DO_OUTBOX = {"ficha_atendimento_individual": "atendimento", "ficha_vacinacao": "vacinacao"}

@@ -1,0 +1,322 @@
+"""LEDI APS 7.2.2 rules, checked on the ficha dict before anything is sent.
+
+A centralizer discards a whole file for any invalid field, and says so to nobody who can
+fix it; so every rule here returns a sentence for the professional or the municipal
+admin, in Portuguese. The rules read the dict that will be serialised (not our models),
+so what is checked is exactly what is sent. Sources: notes/ledi.md §4, §8 and the
+dictionaries in docs/estrutura_arquivos; the CBO groups are parsed from the official
+table (sisab/dados/cbo.txt), names and CIAP2/CID-10 reuse prontuario's implementation of
+the same LEDI rules, the vaccine table is prontuario's RegraVacinacao.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+from lxml import etree
+
+from pec.documentos import cns_valido, cpf_valido
+from prontuario import texto
+from prontuario.models_clinico import Termo
+from prontuario.regras_clinicas import ItemAvaliado, problemas_erros, vacina_regra_permitida
+from sisab import ledi
+
+CBO_ARQUIVO = Path(__file__).resolve().parent / "dados" / "cbo.txt"
+_SECOES = {
+    "cadastro individual": 2, "cadastro domiciliar e territorial": 3, "atendimento individual": 4,
+    "atendimento odontológico individual": 5, "atividade coletiva": 6, "procedimentos": 7,
+    "visita domiciliar e territorial": 8, "atendimento domiciliar": 10, "avaliação de elegibilidade": 11,
+    "marcadores de consumo alimentar": 12, "complementar - síndrome neurológica por zika / microcefalia": 13,
+    "vacinação": 14,
+}
+DIA_MS = 86_400_000
+IDADE_MAXIMA_MS = 130 * 366 * DIA_MS
+SIGTAP_PROIBIDO = "0301040079"  # escuta inicial goes in statusEscutaInicialOrientacao
+_SIGTAP = re.compile(r"^\d{10}$")
+_AB_PROCEDIMENTO = re.compile(r"^ABPG\d{3}$")
+
+
+@functools.cache
+def cbos_por_ficha() -> dict[int, dict[str, bool]]:
+    """tipo de ficha -> {CBO: may state a CID-10 hypothesis}, from the official table."""
+    tabelas: dict[int, dict[str, bool]] = {}
+    atual: dict[str, bool] | None = None
+    for linha in CBO_ARQUIVO.read_text(encoding="utf-8").splitlines():
+        if linha.startswith("# "):
+            titulo = linha[2:].strip().lower().removeprefix("ficha de ").removeprefix("ficha ")
+            tipo = _SECOES.get(titulo)
+            atual = tabelas.setdefault(tipo, {}) if tipo else None
+        elif atual is not None and re.match(r"^\| \d{6} \|", linha):
+            colunas = [c.strip() for c in linha.strip().strip("|").split("|")]
+            atual[colunas[0]] = len(colunas) > 2 and colunas[2].upper() == "SIM"
+    return tabelas
+
+
+def _ms(valor: Any) -> bool:
+    return isinstance(valor, int) and not isinstance(valor, bool)
+
+
+def _data(ms: int) -> str:
+    return timezone.localtime(datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)).strftime("%d/%m/%Y")
+
+
+def header_erros(*, tipo: int, header: dict[str, Any], agora_ms: int) -> list[str]:
+    lotacao = header.get("lotacaoFormPrincipal", header)
+    erros = []
+    cns = lotacao.get("profissionalCNS") or ""
+    if not cns:
+        erros.append("O profissional não tem CNS cadastrado (atualize a importação do CNES).")
+    elif not cns_valido(cns):
+        erros.append(f"O CNS do profissional ({cns}) é inválido.")
+    cbo = lotacao.get("cboCodigo_2002") or ""
+    if cbo not in cbos_por_ficha().get(tipo, {}):
+        erros.append(f"A CBO {cbo or '(vazia)'} da lotação não pode registrar a ficha de {ledi.TIPOS[tipo].nome}.")
+    if not re.fullmatch(r"\d{7}", lotacao.get("cnes") or ""):
+        erros.append("O CNES da lotação deve ter 7 dígitos.")
+    if lotacao.get("ine") and not re.fullmatch(r"\d{10}", lotacao["ine"]):
+        erros.append("O INE da equipe deve ter 10 dígitos.")
+    data = header.get("dataAtendimento")
+    if not _ms(data):
+        erros.append("A data do atendimento é obrigatória.")
+    elif data > agora_ms:
+        erros.append(f"A data do atendimento ({_data(data)}) está no futuro.")
+    if not re.fullmatch(r"\d{7}", header.get("codigoIbgeMunicipio") or ""):
+        erros.append("O código IBGE do município deve ter 7 dígitos.")
+    return erros
+
+
+def cidadao_erros(*, cns: str | None, cpf: str | None, obrigatorio: bool = True) -> list[str]:
+    """cnsCidadao xor cpfCidadao, each valid."""
+    if cns and cpf:
+        return ["Informe o CPF ou o CNS do cidadão, não os dois."]
+    if cpf and not cpf_valido(cpf):
+        return [f"O CPF do cidadão ({cpf}) é inválido."]
+    if cns and not cns_valido(cns):
+        return [f"O CNS do cidadão ({cns}) é inválido."]
+    if obrigatorio and not cns and not cpf:
+        return ["O cidadão não tem CPF nem CNS: informe um dos dois no cadastro."]
+    return []
+
+
+def nascimento_erros(*, nascimento: Any, referencia: Any) -> list[str]:
+    if not _ms(nascimento):
+        return ["A data de nascimento do cidadão é obrigatória."]
+    if _ms(referencia) and nascimento > referencia:
+        return ["A data de nascimento é posterior à data do atendimento."]
+    if _ms(referencia) and referencia - nascimento > IDADE_MAXIMA_MS:
+        return ["A data de nascimento é de mais de 130 anos antes do atendimento."]
+    return []
+
+
+def periodo_erros(filho: dict[str, Any], *, data_atendimento: Any, agora_ms: int) -> list[str]:
+    inicio, fim = filho.get("dataHoraInicialAtendimento"), filho.get("dataHoraFinalAtendimento")
+    if not _ms(inicio) or not _ms(fim):
+        return ["As datas/horas de início e de fim do atendimento são obrigatórias."]
+    if _ms(data_atendimento) and inicio < data_atendimento - DIA_MS:
+        return ["O início do atendimento é anterior à data do atendimento."]
+    if fim < inicio:
+        return ["O fim do atendimento é anterior ao início."]
+    if fim > agora_ms:
+        return ["O fim do atendimento está no futuro."]
+    return []
+
+
+def nome_erros(nome: str, rotulo: str) -> list[str]:
+    """validar_nome.txt: uppercase, single spaces (rules 3, 4) and prontuario's rules 1, 2, 5–7."""
+    erros = [f"{rotulo} {problema}." for problema in texto.erros_nome(nome)]
+    if nome != texto.nome_normalizado(nome):
+        erros.append(f"{rotulo} deve estar em maiúsculas e sem espaços repetidos.")
+    return erros
+
+
+# --- per ficha ------------------------------------------------------------------------------
+
+
+def _cadastro_individual(dados: dict[str, Any], agora_ms: int) -> list[str]:
+    erros = []
+    if dados.get("uuidFichaOriginadora") is None:
+        erros.append("A ficha não tem uuidFichaOriginadora.")
+    elif not dados.get("fichaAtualizada") and dados["uuidFichaOriginadora"] != dados.get("uuid"):
+        erros.append("A primeira ficha do cidadão deve ter uuid igual ao uuidFichaOriginadora.")
+    ident = dados.get("identificacaoUsuarioCidadao") or {}
+    erros += nome_erros(ident.get("nomeCidadao") or "", "O nome do cidadão")
+    if ident.get("nomeMaeCidadao"):
+        erros += nome_erros(ident["nomeMaeCidadao"], "O nome da mãe")
+    elif not ident.get("desconheceNomeMae"):
+        erros.append("Informe o nome da mãe ou marque que é desconhecido.")
+    if ident.get("nomePaiCidadao"):
+        erros += nome_erros(ident["nomePaiCidadao"], "O nome do pai")
+    erros += cidadao_erros(cns=ident.get("cnsCidadao"), cpf=ident.get("cpfCidadao"))
+    erros += nascimento_erros(nascimento=ident.get("dataNascimentoCidadao"),
+                              referencia=dados["headerTransport"].get("dataAtendimento"))
+    if ident.get("racaCorCidadao") == 5 and not ident.get("etnia"):
+        erros.append("Cidadão indígena (raça/cor 5) precisa da etnia.")
+    if ident.get("nacionalidadeCidadao") == 1 and not ident.get("codigoIbgeMunicipioNascimento"):
+        erros.append("Brasileiro precisa do município de nascimento.")
+    return erros
+
+
+def _problemas(filho: dict[str, Any]) -> list[str]:
+    itens = [ItemAvaliado(ciap=p.get("ciap", ""), cid10=p.get("cid10", ""), situacao=p.get("situacao"))
+             for p in filho.get("problemasCondicoes") or []]
+    if not itens:
+        return ["O atendimento precisa de pelo menos um problema/condição avaliado (CIAP2 ou CID-10)."]
+    nascimento, inicio = filho.get("dataNascimento"), filho.get("dataHoraInicialAtendimento")
+    if not _ms(nascimento) or not _ms(inicio):
+        return []
+    dia = lambda ms: timezone.localtime(datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)).date()  # noqa: E731
+    erros = problemas_erros(itens=itens, nascimento=dia(nascimento), dia=dia(inicio))
+    for item in itens:
+        for codigo in (item.ciap, item.cid10):
+            if codigo and (codigo != codigo.upper() or " " in codigo or "." in codigo):
+                erros.append(f"O código {codigo} deve estar em maiúsculas, sem espaços nem pontos.")
+    return erros
+
+
+def _atendimento_individual(dados: dict[str, Any], agora_ms: int) -> list[str]:
+    filhos = dados.get("atendimentosIndividuais") or []
+    if not 1 <= len(filhos) <= 99:
+        return ["A ficha deve ter de 1 a 99 atendimentos."]
+    erros: list[str] = []
+    data = dados["headerTransport"].get("dataAtendimento")
+    for filho in filhos:
+        erros += cidadao_erros(cns=filho.get("cns"), cpf=filho.get("cpfCidadao"), obrigatorio=False)
+        erros += nascimento_erros(nascimento=filho.get("dataNascimento"), referencia=data)
+        erros += periodo_erros(filho, data_atendimento=data, agora_ms=agora_ms)
+        if filho.get("tipoAtendimento") not in (1, 2, 4, 5, 6):
+            erros.append("Informe o tipo de atendimento.")
+        if not filho.get("condutas"):
+            erros.append("Informe pelo menos uma conduta/desfecho.")
+        erros += _problemas(filho)
+        for exame in filho.get("exame") or []:
+            codigo = exame.get("codigoExame", "")
+            if _SIGTAP.match(codigo) and not codigo.startswith("02"):
+                erros.append(f"O exame {codigo} não é do grupo 02 do SIGTAP (procedimentos com finalidade diagnóstica).")
+    return erros
+
+
+def _procedimento_valido(codigo: str) -> bool:
+    if _AB_PROCEDIMENTO.match(codigo):
+        return True
+    return bool(_SIGTAP.match(codigo)) and (codigo[:2] in {"01", "02", "03", "04"} or codigo[:4] == "0804")
+
+
+def _procedimentos(dados: dict[str, Any], agora_ms: int) -> list[str]:
+    filhos = dados.get("atendProcedimentos") or []
+    contadores = [dados.get(c) for c in dados if c.startswith("numTotal")]
+    if not filhos and not any(contadores):
+        return ["A ficha de procedimentos precisa de ao menos um atendimento ou um total."]
+    if any(valor == 0 for valor in contadores):
+        return ["Os totais da ficha de procedimentos não podem ser zero."]
+    erros: list[str] = []
+    data = dados["headerTransport"].get("dataAtendimento")
+    for filho in filhos:
+        erros += cidadao_erros(cns=filho.get("cnsCidadao"), cpf=filho.get("cpfCidadao"), obrigatorio=False)
+        erros += nascimento_erros(nascimento=filho.get("dtNascimento"), referencia=data)
+        erros += periodo_erros(filho, data_atendimento=data, agora_ms=agora_ms)
+        procedimentos = filho.get("procedimentos") or []
+        if not procedimentos and not filho.get("statusEscutaInicialOrientacao"):
+            erros.append("Informe pelo menos um procedimento (ou a escuta inicial).")
+        if len(procedimentos) > 20:
+            erros.append("No máximo 20 procedimentos por atendimento.")
+        if len(set(procedimentos)) != len(procedimentos):
+            erros.append("Um procedimento foi informado mais de uma vez.")
+        for codigo in procedimentos:
+            if codigo == SIGTAP_PROIBIDO:
+                erros.append(f"O procedimento {codigo} (escuta inicial) não é informado na lista: use a escuta inicial.")
+            elif not _procedimento_valido(codigo):
+                erros.append(f"O procedimento {codigo} não pertence aos grupos 01–04 ou ao subgrupo 0804 do SIGTAP.")
+    return erros
+
+
+@functools.cache
+def _estrategias_rnds() -> dict[int, str]:
+    """LEDI strategy code -> RNDS code (the vaccine rule table is keyed by the RNDS one)."""
+    return {termo.extra["ledi"]: termo.codigo for termo in Termo.objects.filter(tabela="estrategia")
+            if isinstance(termo.extra, dict) and "ledi" in termo.extra}
+
+
+def _vacinacao(dados: dict[str, Any], agora_ms: int) -> list[str]:
+    filhos = dados.get("vacinacoes") or []
+    if not filhos:
+        return ["A ficha de vacinação precisa de pelo menos uma vacinação."]
+    erros: list[str] = []
+    data = dados["headerTransport"].get("dataAtendimento")
+    for filho in filhos:
+        erros += cidadao_erros(cns=filho.get("cnsCidadao"), cpf=filho.get("cpfCidadao"))
+        erros += nascimento_erros(nascimento=filho.get("dtNascimento"), referencia=data)
+        erros += periodo_erros(filho, data_atendimento=data, agora_ms=agora_ms)
+        sexo = filho.get("sexo")
+        if sexo in (1, 5) and filho.get("condicaoMaternal") not in (1, 2, 3):
+            erros.append("Informe a condição maternal (nenhuma, gestante ou puérpera).")
+        if sexo == 0 and filho.get("condicaoMaternal") is not None:
+            erros.append("Condição maternal não se aplica ao sexo masculino.")
+        vacinas = filho.get("vacinas") or []
+        if not 1 <= len(vacinas) <= 10:
+            erros.append("Cada vacinação deve ter de 1 a 10 vacinas.")
+        for vacina in vacinas:
+            erros += _vacina(vacina, nascimento=filho.get("dtNascimento"))
+    return erros
+
+
+def _vacina(vacina: dict[str, Any], *, nascimento: Any) -> list[str]:
+    erros = []
+    estrategia = vacina.get("estrategiaVacinacao")
+    if vacina.get("stRegistroAnterior"):
+        registro = vacina.get("dataRegistroAnterior")
+        if not _ms(registro):
+            erros.append("A transcrição de caderneta precisa da data da aplicação.")
+        elif _ms(nascimento) and registro < nascimento:
+            erros.append("A data da dose transcrita é anterior ao nascimento.")
+        return erros
+    if estrategia is None:
+        return ["Informe a estratégia de vacinação."]
+    if not vacina_regra_permitida(imunobiologico=str(vacina.get("imunobiologico")),
+                                  estrategia=_estrategias_rnds().get(estrategia, ""), dose=str(vacina.get("dose"))):
+        erros.append(
+            f"Imunobiológico {vacina.get('imunobiologico')}, estratégia {estrategia} e dose {vacina.get('dose')} não "
+            "constam na tabela oficial de regras de vacinação: só podem ser enviados como transcrição de caderneta."
+        )
+    if estrategia == 2 and not vacina.get("cid10MotivoIndicacao"):
+        erros.append("A estratégia especial exige a CID-10 do motivo da indicação.")
+    if not vacina.get("lote") or not vacina.get("fabricante"):
+        erros.append("Informe o lote e o fabricante da vacina aplicada.")
+    return erros
+
+
+_POR_TIPO = {2: _cadastro_individual, 4: _atendimento_individual, 7: _procedimentos, 14: _vacinacao}
+
+
+def ficha_erros(*, tipo: int, dados: dict[str, Any], agora: datetime.datetime | None = None) -> list[str]:
+    """Every LEDI rule this project checks for one ficha; [] when it may be sent."""
+    agora_ms = int((agora or timezone.now()).timestamp() * 1000)
+    header = dados.get("headerTransport")
+    if not header:
+        return ["A ficha não tem cabeçalho (headerTransport)."]
+    erros = header_erros(tipo=tipo, header=header, agora_ms=agora_ms)
+    regras = _POR_TIPO.get(tipo)
+    if regras is not None:
+        erros += regras(dados, agora_ms)
+    return list(dict.fromkeys(erros))  # keep order, drop repeats across children
+
+
+# An envelope only for checking the ficha against the XSD when the municipality has not
+# entered its identity yet (nothing is sent without it: sisab.envio checks that).
+_VERIFICACAO = ledi.Instalacao(contra_chave="VERIFICACAO", uuid_instalacao="VERIFICACAO",
+                               cpf_ou_cnpj="00000000000", nome_ou_razao_social="VERIFICACAO")
+
+
+def xsd_erros(dado: ledi.DadoTransporte) -> list[str]:
+    """The XML form of the ficha against the official XSDs."""
+    try:
+        ledi.validar_xml(etree.fromstring(ledi.para_xml(dado)))
+    except ledi.LediErro as exc:
+        return [str(exc)]
+    except (KeyError, TypeError, ValueError) as exc:
+        return [f"A ficha não pôde ser escrita no layout LEDI: {exc}"]
+    return []
