@@ -194,7 +194,11 @@ class Lotacao(TenantModel):
     usuario = models.ForeignKey(Usuario, on_delete=models.PROTECT, related_name="lotacoes")
     estabelecimento = models.ForeignKey(Estabelecimento, on_delete=models.PROTECT, related_name="lotacoes")
     equipe = models.ForeignKey(Equipe, on_delete=models.PROTECT, null=True, blank=True, related_name="lotacoes")
-    cbo = models.CharField("CBO", max_length=6, validators=[RegexValidator(r"^\d{6}$", "O CBO tem 6 dígitos.")])
+    # CBO 2002 codes are 6 digits, but CNES also uses its own 6-character codes with a
+    # letter (e.g. 2241E1), which appear in real CNES files.
+    cbo = models.CharField(
+        "CBO", max_length=6, validators=[RegexValidator(r"^\d{4}[0-9A-Z]{2}$", "O CBO tem 6 caracteres (ex.: 225142).")]
+    )
     microarea = models.CharField("microárea", max_length=2, blank=True)
     ativo = models.BooleanField(default=True)
     perfis = models.ManyToManyField(Perfil, through="LotacaoPerfil", related_name="lotacoes")
