@@ -142,6 +142,7 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("admin.municipio", "rnds_painel", "RNDS", "Envio à RNDS, certificado A1 e registros com erro"),
     ("cidadao.editar", "cadsus_buscar", "Buscar no CADSUS", "Consultar o cadastro nacional e trazer o cidadão"),
     ("auditoria.ver", "auditoria", "Auditoria", "Consultar a trilha de auditoria"),
+    ("admin.municipio", "sisab_envio", "Envio ao SISAB", "Contra-chave, destinos, competência e fichas com erro"),
     ("admin.municipio", "sisab_recebimento", "Recebimento LEDI", "Credenciais, lotes e fichas recebidas de outros sistemas"),
     (None, "instalacao_municipios", "Municípios", "Municípios da instalação, modo e sessão"),
     (None, "instalacao_smtp", "E-mail (SMTP)", "Servidor de e-mail da instalação"),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("administracao/cnes/", include("cnes_import.urls")),
     path("administracao/rnds/", include("rnds.urls")),
     path("administracao/recebimento-ledi/", include("sisab.urls")),
+    path("administracao/sisab/", include("sisab.urls_envio")),
     *sisab_urls.api_urlpatterns,
     path("lotacao/", views.lotacao_escolher, name="lotacao_escolher"),
     path("administracao/profissionais/", views_admin.profissionais, name="admin_profissionais"),

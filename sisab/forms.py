@@ -1,6 +1,7 @@
 from django import forms
 
 from pec.documentos import cpf_valido, so_digitos
+from sisab.models import DestinoSisab, InstalacaoSisab
 
 
 class CredencialForm(forms.Form):
@@ -20,3 +21,34 @@ class CredencialForm(forms.Form):
 
 class LoteForm(forms.Form):
     arquivo = forms.FileField(label="Lote (.zip com arquivos .esus ou .esus.xml)")
+
+
+class InstalacaoForm(forms.ModelForm):
+    class Meta:
+        model = InstalacaoSisab
+        fields = ["contra_chave", "responsavel_documento", "responsavel_nome", "fone", "email",
+                  "janela_inicio", "janela_fim", "prazo_dia"]
+        help_texts = {"contra_chave": "A contra-chave de ativação obtida no e-Gestor AB."}
+
+    def clean_responsavel_documento(self) -> str:
+        documento = so_digitos(self.cleaned_data["responsavel_documento"])
+        if (len(documento) == 11 and cpf_valido(documento)) or len(documento) == 14:
+            return documento
+        raise forms.ValidationError("Informe um CPF válido (11 dígitos) ou um CNPJ (14 dígitos).")
+
+
+class DestinoForm(forms.ModelForm):
+    senha = forms.CharField(label="Senha", required=False, widget=forms.PasswordInput,
+                            help_text="Guardada cifrada. Em branco mantém a atual.")
+
+    class Meta:
+        model = DestinoSisab
+        fields = ["nome", "tipo", "url", "usuario", "pasta"]
+
+    def clean(self) -> dict:
+        dados = super().clean()
+        if dados.get("tipo") == "http" and not (dados.get("url") and dados.get("usuario")):
+            raise forms.ValidationError("Um servidor precisa do endereço e do usuário da credencial de integração.")
+        if dados.get("tipo") == "pasta" and not dados.get("pasta"):
+            raise forms.ValidationError("Informe a pasta onde o arquivo zip será gravado.")
+        return dados

@@ -1,0 +1,87 @@
+"""Reads for the SISAB sending pages: the open competências, what is pending, what is late."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from sisab.models import DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab
+
+PRAZO_PADRAO = 10
+
+
+def prazo_da_competencia(competencia: datetime.date, *, prazo_dia: int = PRAZO_PADRAO) -> datetime.date:
+    """Records of a month are due by `prazo_dia` of the next month."""
+    proximo = (competencia.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return proximo.replace(day=prazo_dia)
+
+
+def competencias_abertas(*, hoje: datetime.date, prazo_dia: int = PRAZO_PADRAO) -> list[datetime.date]:
+    """The current month, and the previous one until its deadline."""
+    atual = hoje.replace(day=1)
+    anterior = (atual - datetime.timedelta(days=1)).replace(day=1)
+    return [anterior, atual] if hoje <= prazo_da_competencia(anterior, prazo_dia=prazo_dia) else [atual]
+
+
+@dataclass
+class Resumo:
+    competencia: datetime.date
+    prazo: datetime.date
+    validas: int = 0
+    invalidas: int = 0
+    aceitas: int = 0  # by every active destination
+    por_tipo: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def pendentes(self) -> int:
+        return self.validas - self.aceitas
+
+
+def resumo_competencia(*, municipio_id: int, competencia: datetime.date, prazo_dia: int) -> Resumo:
+    resumo = Resumo(competencia=competencia, prazo=prazo_da_competencia(competencia, prazo_dia=prazo_dia))
+    fichas = FichaSisab.objects.filter(municipio_id=municipio_id, competencia=competencia)
+    for linha in fichas.values("status", "tipo").annotate(total=Count("id")):
+        if linha["status"] == FichaSisab.Status.VALIDA:
+            resumo.validas += linha["total"]
+            resumo.por_tipo[linha["tipo"]] = resumo.por_tipo.get(linha["tipo"], 0) + linha["total"]
+        else:
+            resumo.invalidas += linha["total"]
+    destinos = DestinoSisab.objects.filter(municipio_id=municipio_id, ativo=True).count()
+    if destinos:
+        resumo.aceitas = (fichas.filter(status=FichaSisab.Status.VALIDA)
+                          .annotate(aceitas=Count("entregas", filter=Q(entregas__status=EntregaSisab.Status.ENVIADO,
+                                                                       entregas__destino__ativo=True)))
+                          .filter(aceitas__gte=destinos).count())
+    return resumo
+
+
+def fichas_invalidas(*, municipio_id: int, competencias: list[datetime.date]) -> QuerySet[FichaSisab]:
+    return (FichaSisab.objects.filter(municipio_id=municipio_id, competencia__in=competencias,
+                                      status=FichaSisab.Status.INVALIDA)
+            .select_related("lotacao__profissional", "lotacao__estabelecimento").order_by("competencia", "id"))
+
+
+def fichas_atrasadas(*, municipio_id: int, hoje: datetime.date, prazo_dia: int) -> QuerySet[FichaSisab]:
+    """Fichas of competências already closed that no destination has accepted, or typed
+    after the deadline: the month's funding may miss them."""
+    fechada = competencias_abertas(hoje=hoje, prazo_dia=prazo_dia)[0]
+    return (FichaSisab.objects.filter(municipio_id=municipio_id, competencia__lt=fechada)
+            .exclude(entregas__status=EntregaSisab.Status.ENVIADO)
+            .select_related("lotacao__profissional").order_by("competencia", "id"))
+
+
+def entregas_com_erro(*, municipio_id: int) -> QuerySet[EntregaSisab]:
+    return (EntregaSisab.objects.filter(municipio_id=municipio_id, status=EntregaSisab.Status.ERRO)
+            .select_related("ficha__lotacao__profissional", "destino").order_by("-id"))
+
+
+def prazo_dia_do_municipio(*, municipio_id: int) -> int:
+    instalacao = InstalacaoSisab.objects.filter(municipio_id=municipio_id).first()
+    return instalacao.prazo_dia if instalacao else PRAZO_PADRAO
+
+
+def hoje() -> datetime.date:
+    return timezone.localdate()
