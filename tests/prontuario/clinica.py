@@ -1,5 +1,5 @@
 """Builders for the clinical tests. Municipality A has two UBS: Nina (enfermeira) and Bob
-(médico) at UBS Centro, Olga (médica) at UBS Jardim; Charlie (médico) works in B."""
+(médico) at UBS Centro, Olga (médica) at UBS Jardim; Charlie (médico) and Dani (enfermeira) work in B."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class Clinica:
     olga: Lotacao  # médica, A / Jardim
     tecnico: Lotacao  # técnico de enfermagem, A / Centro (no vacina.corrigir)
     charlie: Lotacao  # médico, B
+    dani: Lotacao  # enfermeira, B (vacina.corrigir in her own municipality)
     maria: Cidadao  # A
     zeca: Cidadao  # B
 
@@ -48,9 +49,10 @@ def clinica() -> Clinica:
     olga = lot(a, "Olga Médica", "225142", jardim)
     tecnico = lot(a, "Téo Técnico", "322245", centro)
     charlie = lot(b, "Charlie Médico", "225142", None)
+    dani = lot(b, "Dani Enfermeira", "223565", charlie.estabelecimento)
     maria = novo_cidadao(bob, nome="MARIA JOSE DA SILVA", sexo=1, data_nascimento=datetime.date(1990, 5, 10))
     zeca = novo_cidadao(charlie, nome="JOSE CARLOS PEREIRA", sexo=0, nome_mae="ANA PEREIRA")
-    return Clinica(a, b, centro, jardim, nina, bob, olga, tecnico, charlie, maria, zeca)
+    return Clinica(a, b, centro, jardim, nina, bob, olga, tecnico, charlie, dani, maria, zeca)
 
 
 def entrar(lotacao: Lotacao) -> Client:
