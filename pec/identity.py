@@ -94,6 +94,11 @@ class AccountAdapter(DefaultAccountAdapter):
         request.session[SESSION_INICIO] = agora
         request.session[SESSION_ATIVIDADE] = agora
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        from pec.acesso import ip_cliente
+
+        return ip_cliente(request) or "0.0.0.0"
+
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         return reverse("lotacao_escolher")
 

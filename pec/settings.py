@@ -198,7 +198,12 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_ADAPTER = "pec.identity.AccountAdapter"
-ACCOUNT_RATE_LIMITS = False  # lockout is django-axes', which knows the real client IP
+# Login lockout is django-axes'; allauth keeps only its limits on mail and MFA-sensitive
+# steps, so "Esqueci minha senha" cannot flood an inbox through our SMTP server. Both see
+# the client address through pec.acesso.ip_cliente (PROXY_COUNT).
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": "20/m/ip,3/h/key"}
+# A reset asked for an address we do not know sends nothing (no mail to strangers).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_FORMS = {"login": "pec.identity.LoginForm"}  # CPF with or without punctuation
 ACCOUNT_USER_DISPLAY = "pec.identity.nome_para_exibir"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "PEC: "

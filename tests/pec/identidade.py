@@ -80,3 +80,13 @@ def servidor_smtp() -> Iterator[ServidorSMTP]:
         yield servidor
     finally:
         controller.stop()
+
+
+def limpar_limites_allauth() -> None:
+    """Forget allauth's rate-limit counters (only those): a rerun within the hour must
+    start from zero, and the broker sharing this Redis must not be touched."""
+    from django.core.cache import cache
+
+    cliente_redis = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    for chave in cliente_redis.scan_iter(match="*allauth:rl:*"):
+        cliente_redis.delete(chave)

@@ -237,6 +237,9 @@ def test_sweep_sends_what_is_due_in_installation_and_municipalities(celery_eager
 
 
 def test_password_reset_mail_is_queued_even_for_a_training_municipality_user(django_capture_on_commit_callbacks):
+    from tests.pec.identidade import limpar_limites_allauth
+
+    limpar_limites_allauth()
     treino = factories.municipio("Treino", modo="treinamento")
     usuario = factories.usuario(email="x@example.org")
     from tests.pec.identidade import lotacao

@@ -24,7 +24,7 @@ from pec.email import smtp_salvar
 from pec.identity import SESSION_ATIVIDADE, SESSION_INICIO
 from pec.models import ConfiguracaoSMTP, EmailSaida, EventoAuditoria
 from tests import factories
-from tests.pec.identidade import SENHA, cliente, lotacao, municipio, servidor_smtp
+from tests.pec.identidade import SENHA, cliente, limpar_limites_allauth, lotacao, municipio, servidor_smtp
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _sem_bloqueios_anteriores():
     AccessAttempt.objects.all().delete()
+    limpar_limites_allauth()
 
 
 def entrar(client: Client, cpf: str, senha: str = SENHA, **extra: str):  # type: ignore[no-untyped-def]
@@ -308,3 +309,15 @@ def test_welcome_message_names_the_person_not_the_cpf():
     resposta = client.post("/conta/login/", {"login": usuario.cpf, "password": SENHA}, follow=True)
     pagina = resposta.content.decode()
     assert "Bruno Médico" in pagina and usuario.cpf not in pagina
+
+
+def test_reset_for_unknown_address_sends_nothing_and_resets_are_rate_limited(django_capture_on_commit_callbacks):
+    factories.usuario(email="conhecido@example.org")
+    client = Client()
+    with django_capture_on_commit_callbacks():
+        client.post(reverse("account_reset_password"), {"email": "estranho@example.org"})
+    assert not EmailSaida.objects.exists()
+    with django_capture_on_commit_callbacks():
+        for _ in range(5):
+            client.post(reverse("account_reset_password"), {"email": "conhecido@example.org"})
+    assert EmailSaida.objects.count() == 3  # 3 an hour per address: no inbox flooding
