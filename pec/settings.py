@@ -198,9 +198,9 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_ADAPTER = "pec.identity.AccountAdapter"
-# Login lockout is django-axes'; allauth keeps only its limits on mail and MFA-sensitive
-# steps, so "Esqueci minha senha" cannot flood an inbox through our SMTP server. Both see
-# the client address through pec.acesso.ip_cliente (PROXY_COUNT).
+# Login lockout is django-axes'; allauth keeps its other limits (password reset,
+# reauthentication, password change), so "Esqueci minha senha" cannot flood an inbox
+# through our SMTP server. Both see the client address through pec.acesso.ip_cliente.
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": "20/m/ip,3/h/key"}
 # A reset asked for an address we do not know sends nothing (no mail to strangers).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
