@@ -173,8 +173,11 @@ def test_id_token_is_refused(peer, estragar):
 # --- Authorization request and who may enter ---------------------------------------------------
 
 def _request(path: str = "/conta/oidc/govbr/login/"):
+    from django.contrib.auth.models import AnonymousUser
+
     request = RequestFactory().get(path)
     request.session = SessionStore()
+    request.user = AnonymousUser()
     return request
 
 
@@ -321,3 +324,21 @@ def test_govbr_config_command_stores_the_secret_encrypted(db, monkeypatch, capsy
     assert config is not None and "do-ambiente" not in config.segredo_cifrado
     assert govbr_app().secret == "do-ambiente"  # type: ignore[union-attr]
     assert Municipio.objects.count() == 0
+
+
+def test_refusal_is_audited_with_its_reason_and_shown_in_portuguese(configurado):
+    from allauth.core.exceptions import ImmediateHttpResponse
+
+    from pec.govbr.acesso import SocialAccountAdapter
+    from pec.models import EventoAuditoria
+
+    municipio = identidade.municipio()
+    alice = factories.usuario("Alice")
+    identidade.lotacao(municipio, alice)
+    request = _request()
+    with pytest.raises(ImmediateHttpResponse) as resposta:
+        SocialAccountAdapter(request).pre_social_login(request, _sociallogin(request, cpf=alice.cpf, nonce_recebido="x"))
+    assert resposta.value.response.status_code == 403
+    assert "nonce inválido" in resposta.value.response.content.decode()
+    evento = EventoAuditoria.objects.filter(evento="login_falha").latest("id")
+    assert evento.detalhes == {"metodo": "govbr", "motivo": "nonce_invalido"} and evento.cpf_informado == alice.cpf
