@@ -31,18 +31,22 @@ PALAVRAS_MAE_INDEXADAS = 4
 
 
 def palavra_sql(coluna: str, posicao: int) -> str:
-    """The indexed expression, as prontuario.selectors must write it for the index to apply."""
-    return f'({coluna}[{posicao}] COLLATE "C")'
+    """The indexed expression, as prontuario.selectors must write it for the index and its
+    statistics to apply (compare it with constants marked COLLATE "C")."""
+    return f"{coluna}[{posicao}]"
 
 
 def _indice_palavra(coluna: str, posicao: int) -> models.Index:
     """A btree on one word position: PostgreSQL's array operators (GIN's @>, &&) are not
     leakproof, so under row-level security the planner refuses them as index conditions;
-    array subscripts and text comparisons are leakproof, so this index is used."""
+    array subscripts and text comparisons are leakproof, so this index is used.
+
+    Not partial: the planner takes expression statistics only from non-partial indexes,
+    and without them it cannot tell a rare word from a common one.
+    """
     return models.Index(
         F("municipio"),
         Collate(IndexTransform(posicao, models.TextField(), coluna), "C"),
-        condition=Q(ativo=True),
         name=f"cidadao_{'mae' if coluna.endswith('mae') else 'pal'}_{posicao}",
     )
 
@@ -131,7 +135,12 @@ class Cidadao(TenantModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["municipio", "busca_nome"], condition=Q(ativo=True), name="cidadao_busca_nome"),
+            # INCLUDE: a search for common words walks this index in name order and filters
+            # on the word arrays; with them in the index it never visits the table.
+            models.Index(
+                fields=["municipio", "busca_nome"], include=["id", "data_nascimento", "busca_palavras", "busca_palavras_mae"],
+                condition=Q(ativo=True), name="cidadao_busca_nome",
+            ),
             models.Index(
                 fields=["municipio", "data_nascimento", "busca_nome"], condition=Q(ativo=True), name="cidadao_nascimento"
             ),

@@ -78,61 +78,73 @@ def cidadao_buscar(*, lotacao: Lotacao, entrada: str, limite: int = LIMITE_BUSCA
 
 
 def busca_sql(*, consulta: Consulta, municipio_id: int, limite: int) -> tuple[str, list[object]]:
-    """The search as one statement, a UNION of ranked bands (`faixa`):
+    """The search as one statement: disjoint ranked bands (`faixa`), concatenated.
 
     0 CPF or CNS; 1 the name starts with the words typed, in that order (the last one may
-    be partial); 2 the first word typed starts the first name and the others start any
-    word of the name; 3 every word starts a word of the name or social name, in any order;
-    4 every word starts a word of the mother's name; 5 birth date only. A date typed with
-    words restricts every band. Inside a band: alphabetical, then birth date.
+    be partial); 2 the first word typed starts the name and the others start any word of
+    it; 3 every word starts a word of the name or social name, in any order; 4 every word
+    starts a word of the mother's name; 5 birth date only. A date typed with words
+    restricts every band. Inside a band: alphabetical.
+
+    The bands exclude each other, so the UNION ALL needs no de-duplication and its LIMIT
+    stops PostgreSQL from running a band at all once the earlier ones filled the page:
+    "maria silva" is answered by bands 1-2 and never pays for the any-order search.
 
     Only leakproof operators (text comparisons, array subscripts) touch the indexed
     columns: under row-level security PostgreSQL uses no other as an index condition. A
     prefix is a range (`>= 'sil' AND < 'sim'`) in the "C" collation; a word in any order is
     an OR over the indexed word positions, which the planner runs as a BitmapOr of btrees
-    (rare words) or as an ordered scan of busca_nome that stops at LIMIT (common words).
-    BENCHMARKS.md has the figures and plans.
+    (rare words) or as a walk of the busca_nome index, whose INCLUDEd word arrays filter
+    without touching the table (common words). BENCHMARKS.md has the figures and plans.
     """
     tabela = Cidadao._meta.db_table
     faixas: list[str] = []
     params: list[object] = []
 
-    def faixa(numero: int, condicao: str, valores: list[object], ordenar: bool = True) -> None:
+    def faixa(numero: int, condicao: str, valores: list[object]) -> None:
         sql = f"SELECT id, {numero} AS faixa FROM {tabela} WHERE municipio_id = %s AND ativo AND {condicao}"
         if consulta.data_nascimento and numero != 5:
             sql += " AND data_nascimento = %s"
             valores = [*valores, consulta.data_nascimento]
-        sql += (" ORDER BY busca_nome" if ordenar else "") + " LIMIT %s"
-        faixas.append(f"({sql})")
+        faixas.append(f"({sql} ORDER BY busca_nome LIMIT %s)")
         params.extend([municipio_id, *valores, limite])
 
-    def cada_palavra(coluna: str, posicoes: int, primeira_no_inicio: bool = False) -> tuple[str, list[object]]:
+    def comeca_com(prefixo: str) -> tuple[str, list[object]]:
+        return "(busca_nome >= %s AND busca_nome < %s)", [prefixo, texto.limite_prefixo(prefixo)]
+
+    def cada_palavra(coluna: str, posicoes: int, palavras: list[str]) -> tuple[str, list[object]]:
         condicoes, valores = [], []
-        for indice, palavra in enumerate(dict.fromkeys(consulta.palavras)):
+        for palavra in palavras:
             alternativas = []
-            for posicao in range(1, 2 if primeira_no_inicio and indice == 0 else posicoes + 1):
+            for posicao in range(1, posicoes + 1):
                 expressao = palavra_sql(coluna, posicao)
-                alternativas.append(f"({expressao} >= %s AND {expressao} < %s)")
+                alternativas.append(f'({expressao} >= %s COLLATE "C" AND {expressao} < %s COLLATE "C")')
                 valores += [palavra, texto.limite_prefixo(palavra)]
             condicoes.append("(" + " OR ".join(alternativas) + ")")
-        return " AND ".join(condicoes), valores
+        return "(" + " AND ".join(condicoes) + ")", valores
 
     if consulta.cpf:
-        faixa(0, "cpf = %s AND cpf <> ''", [consulta.cpf], ordenar=False)
+        faixa(0, "cpf = %s AND cpf <> ''", [consulta.cpf])
     elif consulta.cns:
-        faixa(0, "cns = %s AND cns <> ''", [consulta.cns], ordenar=False)
+        faixa(0, "cns = %s AND cns <> ''", [consulta.cns])
     elif consulta.palavras:
-        prefixo = " ".join(consulta.palavras)
-        faixa(1, "busca_nome >= %s AND busca_nome < %s", [prefixo, texto.limite_prefixo(prefixo)])
-        if len(consulta.palavras) > 1:
-            faixa(2, *cada_palavra("busca_palavras", PALAVRAS_INDEXADAS, primeira_no_inicio=True))
-        faixa(3, *cada_palavra("busca_palavras", PALAVRAS_INDEXADAS))
-        faixa(4, *cada_palavra("busca_palavras_mae", PALAVRAS_MAE_INDEXADAS))
+        palavras = list(dict.fromkeys(consulta.palavras))
+        em_ordem, v_ordem = comeca_com(" ".join(consulta.palavras))
+        primeira, v_primeira = comeca_com(palavras[0])
+        proprio, v_proprio = cada_palavra("busca_palavras", PALAVRAS_INDEXADAS, palavras)
+        faixa(1, em_ordem, v_ordem)
+        if len(palavras) > 1:
+            outras, v_outras = cada_palavra("busca_palavras", PALAVRAS_INDEXADAS, palavras[1:])
+            faixa(2, f"{primeira} AND {outras} AND {em_ordem} IS NOT TRUE", [*v_primeira, *v_outras, *v_ordem])
+        faixa(3, f"{proprio} AND {primeira} IS NOT TRUE", [*v_proprio, *v_primeira])
+        mae, v_mae = cada_palavra("busca_palavras_mae", PALAVRAS_MAE_INDEXADAS, palavras)
+        # IS NOT TRUE, not NOT: a missing word position is NULL, and NOT NULL excludes the row.
+        faixa(4, f"{mae} AND {proprio} IS NOT TRUE", [*v_mae, *v_proprio])
     else:
         faixa(5, "data_nascimento = %s", [consulta.data_nascimento])
     sql = (
-        f"SELECT c.*, t.faixa FROM (SELECT id, min(faixa) AS faixa FROM ({' UNION ALL '.join(faixas)}) u GROUP BY id) t "
-        f"JOIN {tabela} c ON c.id = t.id ORDER BY t.faixa, c.busca_nome, c.data_nascimento, c.id LIMIT %s"
+        f"SELECT c.*, t.faixa FROM (SELECT id, faixa FROM ({' UNION ALL '.join(faixas)}) u LIMIT %s) t "
+        f"JOIN {tabela} c ON c.id = t.id ORDER BY t.faixa, c.busca_nome, c.data_nascimento, c.id"
     )
     return sql, [*params, limite]
 
