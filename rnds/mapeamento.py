@@ -1,0 +1,77 @@
+"""Clinical records (prontuario, issue 6) → the typed RNDS records of rnds.registros.
+
+Registered for the outbox rows prontuario writes on finalising (tipo "rac" / "ria-r",
+chave "<tipo>:<uuid>"). Each atendimento individual carries the consultation procedure
+of the professional's CBO (SIGTAP), as PEC records it.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from rnds.registros import (
+    Identificacao,
+    Problema,
+    Procedimento,
+    RegistroAtendimento,
+    RegistroVacina,
+    procedimento_consulta,
+)
+
+
+def _quem(*, identificador: str, cidadao, lotacao, estabelecimento) -> Identificacao:  # type: ignore[no-untyped-def]
+    return Identificacao(
+        identificador=identificador,
+        cidadao_cpf=cidadao.cpf,
+        cidadao_cns=cidadao.cns,
+        profissional_cns=lotacao.profissional.cns,
+        profissional_cbo=lotacao.cbo,
+        cnes=estabelecimento.cnes,
+    )
+
+
+def atendimento_para_registro(atendimento) -> RegistroAtendimento:  # type: ignore[no-untyped-def]
+    problemas: list[Problema] = []
+    for avaliado in atendimento.problemas_avaliados.order_by("sequencial", "id"):
+        if avaliado.ciap:
+            problemas.append(Problema("CIAP2", avaliado.ciap.strip().upper()))
+        if avaliado.cid10:
+            problemas.append(Problema("CID10", avaliado.cid10.replace(".", "").strip().upper()))
+    return RegistroAtendimento(
+        quem=_quem(identificador=str(atendimento.uuid), cidadao=atendimento.cidadao, lotacao=atendimento.lotacao,
+                   estabelecimento=atendimento.estabelecimento),
+        inicio=atendimento.iniciado_em,
+        fim=atendimento.finalizado_em or atendimento.iniciado_em,
+        problemas=tuple(dict.fromkeys(problemas)),
+        procedimentos=(Procedimento(procedimento_consulta(atendimento.lotacao.cbo)),),
+    )
+
+
+def vacinacao_para_registro(vacinacao) -> RegistroVacina:  # type: ignore[no-untyped-def]
+    registrado = timezone.localtime(vacinacao.registrado_em)
+    # The dose has a date; the time is that of the record when given the same day.
+    hora = registrado.timetz() if registrado.date() == vacinacao.data_aplicacao else datetime.time(12, tzinfo=registrado.tzinfo)
+    return RegistroVacina(
+        quem=_quem(identificador=str(vacinacao.uuid), cidadao=vacinacao.cidadao, lotacao=vacinacao.lotacao,
+                   estabelecimento=vacinacao.estabelecimento),
+        aplicada_em=datetime.datetime.combine(vacinacao.data_aplicacao, hora),
+        imunobiologico=vacinacao.imunobiologico,
+        lote=vacinacao.lote,
+        fabricante=vacinacao.fabricante,
+        dose=vacinacao.dose,
+        estrategia=vacinacao.estrategia,
+        grupo_atendimento=vacinacao.grupo_atendimento or "00",
+        condicao_maternal=vacinacao.condicao_maternal or "1",
+        local_aplicacao=vacinacao.local_aplicacao or "0",
+        via_administracao=vacinacao.via or "0",
+        transcricao_caderneta=vacinacao.registro_anterior,
+    )
+
+
+def registrar() -> None:
+    from rnds.entrega import registrar_mapeador
+
+    registrar_mapeador("prontuario.atendimento", atendimento_para_registro)
+    registrar_mapeador("prontuario.vacinacao", vacinacao_para_registro)
