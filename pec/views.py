@@ -11,6 +11,7 @@ from pec.acesso import acoes_disponiveis, exigir_mfa, mfa_pendente
 from pec.celery import app as celery_app
 from pec.govbr.acesso import govbr_municipio_permitido
 from pec.identity import lotacao_ativar, lotacoes_do_usuario
+from pec.models import Lotacao
 
 
 @login_required
@@ -20,7 +21,11 @@ def inicio(request: HttpRequest) -> HttpResponse:
         return redirect("lotacao_escolher")
     if mfa_pendente(request):
         return exigir_mfa(request)
-    return render(request, "pec/inicio.html", {"lotacao": request.lotacao, "acoes": acoes_disponiveis(request)})
+    contexto = {"lotacao": request.lotacao, "acoes": acoes_disponiveis(request)}
+    if request.lotacao is None:
+        # An installation administrator who is also a professional somewhere.
+        contexto["pode_escolher"] = Lotacao.objects.filter(usuario=request.user, ativo=True).exists()
+    return render(request, "pec/inicio.html", contexto)
 
 
 @login_required

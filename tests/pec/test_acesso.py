@@ -290,3 +290,29 @@ def test_client_ip_behind_nginx_is_the_address_nginx_appended():
     sem_cabecalho = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")
     with override_settings(AXES_IPWARE_PROXY_COUNT=1):
         assert acesso.ip_cliente(sem_cabecalho) == "127.0.0.1"
+
+
+def test_govbr_session_below_the_municipality_minimum_cannot_post_its_lotacao():
+    from pec.govbr.acesso import SESSION_GOVBR
+
+    exigente = municipio("Exigente", govbr_nivel_minimo="ouro")
+    usuario = factories.usuario()
+    lot = lotacao(exigente, usuario)
+    client = cliente(usuario)
+    sessao = client.session
+    sessao[SESSION_GOVBR] = {"nivel": "bronze"}
+    sessao.save()
+    assert client.post("/lotacao/", {"lotacao": lot.id}).status_code == 404
+    assert SESSION_LOTACAO not in client.session
+    sessao = client.session
+    sessao[SESSION_GOVBR] = {"nivel": "ouro"}
+    sessao.save()
+    assert client.post("/lotacao/", {"lotacao": lot.id}).status_code == 302
+
+
+def test_installation_admin_who_is_also_a_professional_can_pick_a_lotacao():
+    ana = factories.usuario("Ana", administrador_instalacao=True)
+    client = cliente(ana)
+    assert "Trabalhar em uma das suas lotações" not in client.get("/").content.decode()
+    lotacao(municipio(), ana)
+    assert "Trabalhar em uma das suas lotações" in client.get("/").content.decode()
