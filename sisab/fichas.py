@@ -65,12 +65,12 @@ def turno(momento: datetime.datetime) -> int:
 
 
 def _lotacao_header(lotacao: Lotacao) -> dict[str, Any]:
-    return {
+    return _sem_vazios({
         "profissionalCNS": lotacao.profissional.cns,
         "cboCodigo_2002": lotacao.cbo,
         "cnes": lotacao.estabelecimento.cnes,
         "ine": lotacao.equipe.ine if lotacao.equipe_id else None,
-    }
+    })
 
 
 def unica_lotacao_header(lotacao: Lotacao, data: datetime.datetime) -> dict[str, Any]:

@@ -1,0 +1,181 @@
+"""Our records as LEDI fichas: every mapping validates against the official XSDs, reads
+back from Thrift into the same values, and each LEDI rule refuses its failing case."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+
+import pytest
+from django.utils import timezone
+from lxml import etree
+
+from pec.tenancy import tenant_context
+from prontuario.services import cidadao_atualizar
+from sisab import envio, fichas, ledi, regras
+from sisab.models import FichaSisab
+from tests.sisab import mundo_envio
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def m():
+    mundo = mundo_envio.mundo()
+    mundo_envio.identificar(mundo.municipio)
+    mundo_envio.atendimento(mundo)
+    mundo_envio.escuta(mundo)
+    mundo_envio.vacina(mundo)
+    return mundo
+
+
+def _todas(m) -> list[FichaSisab]:
+    envio.fichas_gerar(municipio_id=m.municipio.id)
+    with tenant_context(m.municipio.id):
+        return list(FichaSisab.objects.order_by("tipo"))
+
+
+def test_every_mapping_makes_a_valid_ficha_that_round_trips_in_thrift_and_xml(m):
+    todas = _todas(m)
+    assert [f.tipo for f in todas] == [2, 4, 7, 14]
+    assert all(f.status == FichaSisab.Status.VALIDA for f in todas), [(f.tipo, f.erros) for f in todas]
+    with tenant_context(m.municipio.id):
+        identidade = envio.instalacao_dados(envio.instalacao_do_municipio(municipio_id=m.municipio.id))
+    for ficha in todas:
+        dado = envio.dado_transporte(ficha, identidade)
+        xml = ledi.para_xml(dado)
+        ledi.validar_xml(etree.fromstring(xml))  # the official XSDs
+        lido = ledi.de_esus(ledi.para_esus(dado))
+        assert lido.ficha == ficha.dados and lido.uuid == ficha.uuid and lido.tipo == ficha.tipo
+        assert lido.remetente["contraChave"] == "PEC-centralizado - 1.0" and lido.versao == ledi.VERSAO
+        assert ledi.de_xml(xml).ficha["uuidFicha" if ficha.tipo != 2 else "uuid"] == ficha.uuid
+
+
+def test_cadastro_update_is_a_new_ficha_pointing_to_the_same_originadora(m):
+    primeira = _todas(m)[0]
+    assert primeira.dados["uuid"] == primeira.dados["uuidFichaOriginadora"] and not primeira.dados["fichaAtualizada"]
+    with tenant_context(m.municipio.id):
+        cidadao_atualizar(cidadao=m.maria, lotacao=m.bob, dados={"telefone_celular": "31999998888"},
+                          versao_esperada=m.maria.versao)
+    envio.fichas_gerar(municipio_id=m.municipio.id)
+    with tenant_context(m.municipio.id):
+        cadastros = list(FichaSisab.objects.filter(tipo=2).order_by("origem_versao"))
+    assert len(cadastros) == 2
+    segunda = cadastros[1]
+    assert segunda.uuid != primeira.uuid and segunda.dados["fichaAtualizada"] is True
+    assert segunda.dados["uuidFichaOriginadora"] == primeira.uuid
+    assert segunda.dados["identificacaoUsuarioCidadao"]["telefoneCelular"] == "31999998888"
+
+
+def test_generation_is_idempotent_and_the_outbox_rows_feed_the_same_ledger(m):
+    _todas(m)
+    assert envio.fichas_gerar(municipio_id=m.municipio.id)["novas"] == 0
+    with tenant_context(m.municipio.id):
+        assert FichaSisab.objects.count() == 4
+
+
+def test_invalid_ficha_is_kept_with_its_reason_and_fixed_by_fixing_the_record(m):
+    from pec.models import Profissional
+
+    with tenant_context(m.municipio.id):
+        Profissional.objects.filter(id=m.bob.profissional_id).update(cns="")
+    todas = _todas(m)
+    fai = next(f for f in todas if f.tipo == 4)
+    assert fai.status == FichaSisab.Status.INVALIDA
+    assert "não tem CNS" in " ".join(fai.erros)
+    with tenant_context(m.municipio.id):
+        Profissional.objects.filter(id=m.bob.profissional_id).update(cns="700000000000005")
+    assert envio.fichas_gerar(municipio_id=m.municipio.id)["refeitas"] >= 1
+    with tenant_context(m.municipio.id):
+        refeita = FichaSisab.objects.get(id=fai.id)
+    assert refeita.status == FichaSisab.Status.VALIDA and refeita.uuid == fai.uuid
+
+
+# --- rules, one failing case each ------------------------------------------------------------
+
+
+@pytest.fixture
+def validas(m):
+    return {f.tipo: f.dados for f in _todas(m)}
+
+
+def _erros(tipo, dados, mudar):
+    dados = copy.deepcopy(dados)
+    mudar(dados)
+    return " ".join(regras.ficha_erros(tipo=tipo, dados=dados))
+
+
+def test_rules_pass_for_the_valid_fichas(validas):
+    for tipo, dados in validas.items():
+        assert regras.ficha_erros(tipo=tipo, dados=dados) == []
+
+
+def test_rule_professional_cns_algorithm(validas):
+    assert "CNS do profissional" in _erros(7, validas[7], lambda d: d["headerTransport"].update(profissionalCNS="700000000000001"))
+
+
+def test_rule_cbo_allowed_per_ficha(validas):
+    # 251605 (assistente social) may not type a vaccination ficha (regras/cbo.txt, table 12).
+    assert "não pode registrar a ficha de Vacinação" in _erros(
+        14, validas[14], lambda d: d["headerTransport"].update(cboCodigo_2002="251605"))
+    assert regras.cbos_por_ficha()[4]["225142"] is True and regras.cbos_por_ficha()[4]["223565"] is False
+
+
+def test_rule_dates_not_in_future_and_birth_before_atendimento(validas):
+    futuro = int((timezone.now() + datetime.timedelta(days=2)).timestamp() * 1000)
+    assert "no futuro" in _erros(4, validas[4], lambda d: d["headerTransport"].update(dataAtendimento=futuro))
+    assert "nascimento é posterior" in _erros(
+        4, validas[4], lambda d: d["atendimentosIndividuais"][0].update(dataNascimento=futuro))
+
+
+def test_rule_citizen_cpf_check_digits_and_cns_xor_cpf(validas):
+    assert "CPF do cidadão" in _erros(14, validas[14], lambda d: d["vacinacoes"][0].update(cpfCidadao="12345678900"))
+    assert "não os dois" in _erros(14, validas[14], lambda d: d["vacinacoes"][0].update(cnsCidadao="700000000000005"))
+
+
+def test_rule_ciap_cid_w78_only_with_z34(validas):
+    def w78(d):
+        d["atendimentosIndividuais"][0]["problemasCondicoes"] = [{"ciap": "W78", "cid10": "O800", "isAvaliado": True}]
+    assert "W78" in _erros(4, validas[4], w78)
+
+
+def test_rule_ciap_procedure_codes_are_not_problems(validas):
+    def procedimento(d):
+        d["atendimentosIndividuais"][0]["problemasCondicoes"] = [{"ciap": "A31", "isAvaliado": True}]
+    assert "é um procedimento" in _erros(4, validas[4], procedimento)
+
+
+def test_rule_sigtap_groups_and_the_forbidden_escuta_code(validas):
+    assert "grupos 01–04" in _erros(7, validas[7], lambda d: d["atendProcedimentos"][0].update(procedimentos=["0701010010"]))
+    assert "escuta inicial" in _erros(7, validas[7], lambda d: d["atendProcedimentos"][0].update(procedimentos=["0301040079"]))
+    assert "grupo 02" in _erros(4, validas[4], lambda d: d["atendimentosIndividuais"][0].update(
+        exame=[{"codigoExame": "0301010072", "solicitadoAvaliado": ["S"]}]))
+
+
+def test_rule_vaccine_table(validas):
+    def fora_da_tabela(d):
+        d["vacinacoes"][0]["vacinas"][0]["dose"] = 99999
+    assert "tabela oficial de regras de vacinação" in _erros(14, validas[14], fora_da_tabela)
+
+    def transcricao(d):
+        vacina = d["vacinacoes"][0]["vacinas"][0]
+        vacina.update(dose=99999, stRegistroAnterior=True, dataRegistroAnterior=d["vacinacoes"][0]["dtNascimento"])
+    assert _erros(14, validas[14], transcricao) == ""  # a transcription may carry any dose
+
+
+def test_rule_names(validas):
+    erros = _erros(2, validas[2], lambda d: d["identificacaoUsuarioCidadao"].update(nomeCidadao="Maria  silva"))
+    assert "maiúsculas" in erros
+    assert "nome e sobrenome" in _erros(2, validas[2], lambda d: d["identificacaoUsuarioCidadao"].update(nomeCidadao="MARIA"))
+
+
+def test_xsd_refuses_what_the_schema_forbids(m, validas):
+    dados = copy.deepcopy(validas[14])
+    dados["vacinacoes"][0]["turno"] = "manhã"  # xs:long in the XSD
+    dado = ledi.novo_dado_transporte(tipo=14, ficha=dados, cnes="0000001", cod_ibge=m.municipio.ibge, ine="",
+                                     instalacao=regras._VERIFICACAO)
+    assert "XSD" in " ".join(regras.xsd_erros(dado))
+
+
+def test_registry_has_one_mapping_per_ficha():
+    assert {m.tipo for m in fichas.REGISTRO.values()} == {2, 4, 7, 14}
