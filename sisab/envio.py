@@ -268,6 +268,7 @@ def _devidas(destino: DestinoSisab, agora: datetime.datetime, limite: int) -> li
     """Claim due rows (FOR UPDATE SKIP LOCKED) and push them a lease ahead, as pec.outbox
     does: two workers never send the same ficha at once, and a worker killed mid-run
     leaves its rows to the next run."""
+    agora = max(agora, timezone.now())  # rows created during this run are due too
     with tenant_context(destino.municipio_id):
         itens = list(
             EntregaSisab.objects.select_for_update(skip_locked=True, of=("self",))

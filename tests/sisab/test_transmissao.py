@@ -1,0 +1,224 @@
+"""Delivery to the destinations: a receiver that is down, slow, or answers 400/500 causes
+retries or dead letters and loses nothing; a training municipality sends nothing; the
+folder gets one zip; the admin pages never show another municipality's objects."""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import io
+import threading
+import time
+import zipfile
+
+import pytest
+from django.utils import timezone
+
+from pec.models import Municipio
+from pec.tenancy import tenant_context
+from sisab import envio, ledi
+from sisab.models import DestinoSisab, EntregaSisab, FichaSisab
+from tests.pec import identidade
+from tests.sisab import mundo_envio
+
+pytestmark = pytest.mark.django_db
+
+
+class Receptor(http.server.BaseHTTPRequestHandler):
+    """A tiny PEC receiving API: `modo` says how it answers each ficha."""
+
+    modo = "ok"
+    recebidas: list[bytes] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        corpo = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path == "/api/recebimento/login":
+            self._responder(200, b"Autenticado", {"Set-Cookie": "JSESSIONID=abc; Path=/"})
+            return
+        if self.modo == "lento":
+            time.sleep(3)
+        if self.modo == "400":
+            self._responder(400, "Erro de validação: CNS inválido".encode())
+        elif self.modo == "500":
+            self._responder(500, b"Internal error")
+        else:
+            assert "JSESSIONID=abc" in self.headers.get("Cookie", "")
+            Receptor.recebidas.append(corpo)
+            self._responder(200, b"Ficha recebida")
+
+    def _responder(self, status: int, corpo: bytes, cabecalhos: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for nome, valor in (cabecalhos or {}).items():
+            self.send_header(nome, valor)
+        self.send_header("Content-Length", str(len(corpo)))
+        self.end_headers()
+        self.wfile.write(corpo)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receptor():
+    Receptor.modo, Receptor.recebidas = "ok", []
+    servidor = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receptor)
+    threading.Thread(target=servidor.serve_forever, daemon=True).start()
+    yield servidor
+    servidor.shutdown()
+
+
+@pytest.fixture
+def m():
+    mundo = mundo_envio.mundo()
+    mundo_envio.identificar(mundo.municipio)
+    mundo_envio.atendimento(mundo)
+    mundo_envio.vacina(mundo)
+    return mundo
+
+
+def _destino(m, **campos) -> DestinoSisab:
+    with tenant_context(m.municipio.id):
+        destino = DestinoSisab(municipio=m.municipio, nome="Centralizador", **campos)
+        return envio.destino_salvar(destino=destino, senha="s3nha")
+
+
+def _http(m, porta: int) -> DestinoSisab:
+    return _destino(m, tipo="http", url=f"http://127.0.0.1:{porta}", usuario="ledi-x")
+
+
+def _entregas(m) -> list[EntregaSisab]:
+    with tenant_context(m.municipio.id):
+        return list(EntregaSisab.objects.select_related("ficha").order_by("id"))
+
+
+def _transmitir(m, agora=None):
+    return envio.transmitir(municipio_id=m.municipio.id, agora=agora, ignorar_janela=True)
+
+
+def test_password_is_encrypted_bound_to_its_row(m, receptor):
+    destino = _http(m, receptor.server_port)
+    assert destino.senha_cifrada.startswith("g1.") and "s3nha" not in destino.senha_cifrada
+    assert envio.destino_senha(destino) == "s3nha"
+
+
+def test_accepted_fichas_are_never_sent_again(m, receptor):
+    _http(m, receptor.server_port)
+    resultado = _transmitir(m)
+    assert list(resultado["destinos"].values())[0]["enviadas"] == 3  # cadastro, atendimento, vacinação
+    entregas = _entregas(m)
+    assert all(e.status == EntregaSisab.Status.ENVIADO and len(e.sha256) == 64 for e in entregas)
+    assert sorted(ledi.de_esus(c.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0]).uuid for c in Receptor.recebidas) \
+        == sorted(e.uuid_enviado for e in entregas)
+    _transmitir(m, agora=timezone.now() + datetime.timedelta(days=1))
+    assert len(Receptor.recebidas) == 3
+
+
+def test_receiver_down_retries_later_and_loses_nothing(m, receptor):
+    porta = receptor.server_port
+    receptor.shutdown()
+    receptor.server_close()
+    _http(m, porta)
+    _transmitir(m)
+    entregas = _entregas(m)
+    assert entregas and all(e.status == EntregaSisab.Status.PENDENTE and e.tentativas == 1 for e in entregas)
+    assert all(e.proxima_tentativa > timezone.now() for e in entregas)
+    assert "Connection" in entregas[0].ultimo_erro
+
+
+def test_slow_receiver_times_out_and_is_retried(m, receptor, monkeypatch):
+    monkeypatch.setattr(envio, "TIMEOUT", 0.5)
+    Receptor.modo = "lento"
+    _http(m, receptor.server_port)
+    _transmitir(m)
+    entregas = _entregas(m)
+    assert all(e.status == EntregaSisab.Status.PENDENTE and e.tentativas == 1 for e in entregas)
+    assert "Timeout" in entregas[0].ultimo_erro
+    Receptor.modo = "ok"
+    monkeypatch.setattr(envio, "TIMEOUT", 5)
+    _transmitir(m, agora=timezone.now() + datetime.timedelta(hours=7))
+    assert all(e.status == EntregaSisab.Status.ENVIADO for e in _entregas(m))
+
+
+def test_500_is_retried_and_400_is_a_dead_letter_with_the_body_kept(m, receptor):
+    destino = _http(m, receptor.server_port)
+    Receptor.modo = "500"
+    _transmitir(m)
+    assert all(e.status == EntregaSisab.Status.PENDENTE and "500" in e.ultimo_erro for e in _entregas(m))
+    Receptor.modo = "400"
+    _transmitir(m, agora=timezone.now() + datetime.timedelta(hours=7))
+    entregas = _entregas(m)
+    assert all(e.status == EntregaSisab.Status.ERRO and "CNS inválido" in e.ultimo_erro for e in entregas)
+    # The admin fixes the cause and re-sends: they go again, nothing was lost.
+    Receptor.modo = "ok"
+    assert envio.reenviar(municipio_id=m.municipio.id, destino_id=destino.id) == len(entregas)
+    _transmitir(m, agora=timezone.now() + datetime.timedelta(hours=8))
+    assert all(e.status == EntregaSisab.Status.ENVIADO for e in _entregas(m))
+
+
+def test_training_municipality_sends_nothing_but_builds_what_would_go(receptor):
+    mundo = mundo_envio.mundo("Treino", modo=Municipio.Modo.TREINAMENTO)
+    mundo_envio.identificar(mundo.municipio)
+    mundo_envio.atendimento(mundo)
+    _http(mundo, receptor.server_port)
+    resultado = _transmitir(mundo)
+    assert resultado["treinamento"] and Receptor.recebidas == []
+    with tenant_context(mundo.municipio.id):
+        assert FichaSisab.objects.filter(status=FichaSisab.Status.VALIDA).count() == 2
+        assert not EntregaSisab.objects.exists()
+
+
+def test_nothing_is_sent_without_the_installation_identity(receptor):
+    mundo = mundo_envio.mundo("Sem contra-chave")
+    mundo_envio.atendimento(mundo)
+    _http(mundo, receptor.server_port)
+    assert _transmitir(mundo)["sem_identidade"] and Receptor.recebidas == []
+
+
+def test_night_window(m):
+    with tenant_context(m.municipio.id):
+        instalacao = envio.instalacao_do_municipio(municipio_id=m.municipio.id)
+    meio_dia = timezone.localtime().replace(hour=12)
+    assert not envio.na_janela(instalacao, meio_dia)
+    assert envio.na_janela(instalacao, meio_dia.replace(hour=23)) and envio.na_janela(instalacao, meio_dia.replace(hour=3))
+    assert envio.transmitir(municipio_id=m.municipio.id, agora=meio_dia)["fora_da_janela"]
+
+
+def test_folder_destination_gets_one_zip_of_the_lote(m, tmp_path):
+    _destino(m, tipo="pasta", pasta=str(tmp_path))
+    _transmitir(m)
+    zips = list(tmp_path.glob("*.zip"))
+    assert len(zips) == 1 and not list(tmp_path.glob(".*.part"))
+    with zipfile.ZipFile(zips[0]) as arquivo:
+        nomes = sorted(arquivo.namelist())
+        assert all(ledi.de_esus(arquivo.read(nome)).uuid + ".esus" == nome for nome in nomes)
+    assert nomes == sorted(f"{e.uuid_enviado}.esus" for e in _entregas(m))
+
+
+def test_export_streams_the_competencia(m):
+    envio.fichas_gerar(municipio_id=m.municipio.id)
+    saida = io.BytesIO()
+    competencia = timezone.localdate().replace(day=1)
+    with tenant_context(m.municipio.id):
+        esperadas = FichaSisab.objects.filter(competencia=competencia, status=FichaSisab.Status.VALIDA).count()
+    assert envio.exportar(municipio=m.municipio, competencia=competencia, formato="xml", saida=saida) == esperadas
+    with zipfile.ZipFile(saida) as arquivo:
+        assert all(ledi.de_xml(arquivo.read(n)).tipo in (2, 4, 14) for n in arquivo.namelist())
+
+
+def test_pages_show_invalid_fichas_and_404_on_another_municipality(m, receptor):
+    destino = _http(m, receptor.server_port)
+    envio.fichas_gerar(municipio_id=m.municipio.id)
+    with tenant_context(m.municipio.id):
+        ficha = FichaSisab.objects.first()
+    cliente = identidade.cliente(m.admin.usuario, m.admin)
+    pagina = cliente.get("/administracao/sisab/")
+    assert pagina.status_code == 200 and "Competência" in pagina.content.decode()
+    assert cliente.get(f"/administracao/sisab/fichas/{ficha.id}/").status_code == 200
+
+    outro = mundo_envio.mundo("Município B")
+    charlie = identidade.cliente(outro.admin.usuario, outro.admin)
+    assert charlie.get(f"/administracao/sisab/fichas/{ficha.id}/").status_code == 404
+    assert charlie.post(f"/administracao/sisab/destinos/{destino.id}/reenviar/").status_code == 404
+    assert charlie.post(f"/administracao/sisab/destinos/{destino.id}/desativar/").status_code == 404
+    with tenant_context(m.municipio.id):
+        assert DestinoSisab.objects.get(id=destino.id).ativo
