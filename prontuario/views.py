@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from pec.acesso import requer_permissao, tem_permissao
 from pec.audit import audit_event, audit_read
 from pec.models import Lotacao
 from prontuario.forms import CidadaoForm, UnificarForm
 from prontuario.ledi_municipios import MUNICIPIOS
-from prontuario.models import CidadaoVersao, Unificacao
+from prontuario.models import Agendamento, CidadaoVersao, Unificacao
 from prontuario.selectors import cidadao_buscar, cidadao_obter
 from prontuario.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
 
@@ -57,7 +58,15 @@ def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     return render(
         request,
         "prontuario/cidadao_detalhe.html",
-        {"cidadao": cidadao, "municipio_nascimento": municipio_nascimento, "ultima_versao": cidadao.versoes.first()},
+        {
+            "cidadao": cidadao,
+            "municipio_nascimento": municipio_nascimento,
+            "ultima_versao": cidadao.versoes.first(),
+            "agendamentos": Agendamento.objects.filter(
+                municipio_id=cidadao.municipio_id, cidadao=cidadao, situacao=Agendamento.Situacao.AGENDADO,
+                inicio__gte=timezone.now(),
+            ).select_related("lotacao__profissional")[:10],
+        },
     )
 
 

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from pec.models import Equipe, Lotacao
+from prontuario.models import AgendaHorario
+
+
+class ConfiguracaoForm(forms.Form):
+    duracao_minutos = forms.IntegerField(label="Duração de cada horário (minutos)", min_value=5, max_value=240)
+
+
+class HorarioForm(forms.Form):
+    dia_semana = forms.TypedChoiceField(label="Dia", choices=AgendaHorario.DIAS, coerce=int)
+    inicio = forms.TimeField(label="Início", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    fim = forms.TimeField(label="Fim", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+
+
+HorariosFormSet = forms.formset_factory(HorarioForm, extra=3, can_delete=True)
+
+
+class DataHoraInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class BloqueioForm(forms.Form):
+    inicio = forms.DateTimeField(label="Início", widget=DataHoraInput())
+    fim = forms.DateTimeField(label="Fim", widget=DataHoraInput())
+    motivo = forms.CharField(label="Motivo", max_length=120, help_text="Ex.: reunião de equipe, visitas domiciliares, férias.")
+
+
+class AdicionarListaForm(forms.Form):
+    profissional = forms.ModelChoiceField(
+        label="Profissional", queryset=Lotacao.objects.none(), required=False, empty_label="Qualquer profissional"
+    )
+    equipe = forms.ModelChoiceField(label="Equipe", queryset=Equipe.objects.none(), required=False, empty_label="—")
+
+    def __init__(self, *args: Any, lotacao: Lotacao, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["profissional"].queryset = Lotacao.objects.filter(
+            municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
+        ).select_related("profissional", "estabelecimento")
+        self.fields["profissional"].label_from_instance = lambda l: f"{l.profissional.nome} (CBO {l.cbo})"
+        self.fields["equipe"].queryset = Equipe.objects.filter(
+            municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
+        )
