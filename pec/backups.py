@@ -633,6 +633,11 @@ class _Medidor:
         self._progresso(texto)
 
 
+def _milhares(n: int) -> str:
+    """1.027.040: the admin page and its messages are in pt-BR."""
+    return f"{n:,}".replace(",", ".")
+
+
 def _privado(caminho: str, flags: int) -> int:
     return os.open(caminho, flags, 0o600)
 
@@ -859,7 +864,7 @@ def _verificacao_registrar(
     registro.verificacao_segundos = duracao
     registro.verificacao = Backup.Verificacao.FALHOU if problemas else Backup.Verificacao.OK
     registro.verificacao_detalhe = "\n".join(problemas) or (
-        f"restaurado e conferido: {sum(manifesto['linhas'].values()):,} linhas, RLS e cadeias de auditoria íntegras"
+        f"restaurado e conferido: {_milhares(sum(manifesto['linhas'].values()))} linhas, RLS e cadeias de auditoria íntegras"
     )
     registro.save()
     if problemas:
@@ -950,7 +955,7 @@ def backup_verificar(
         registro.erro = "Verificação falhou: " + problemas[0]
     else:
         registro.verificacao_detalhe = (
-            f"restaurado em {duracao:.1f} s e conferido: {sum(manifesto['linhas'].values()):,} linhas, "
+            f"restaurado em {duracao:.0f} s e conferido: {_milhares(sum(manifesto['linhas'].values()))} linhas, "
             "RLS e cadeias de auditoria íntegras"
         )
         # A good verification overrules an earlier failed one (say, tried with the wrong key).

@@ -6,6 +6,7 @@ Every demo account uses DEMO_PASSWORD; the CPFs are valid but fictitious.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 
@@ -112,3 +113,26 @@ def demo_logins_text() -> str:
     for pessoa in [ADMIN_INSTALACAO, *PESSOAS]:
         lines.append(f"  CPF {formatar_cpf(pessoa.cpf)}  {pessoa.nome} ({pessoa.papel})")
     return "\n".join(lines)
+
+
+def demo_configurar_rnds(*, url: str, pasta: Path) -> None:
+    """Point the production-mode demo municipality at the local national peer, with the
+    demo A1 certificate installed (once). Runs at every `make run`: the peer's port may
+    change between runs."""
+    from rnds.models import CertificadoA1
+    from rnds.pki import gerar_certificados_teste
+    from rnds.services import certificado_instalar, configuracao_obter
+
+    arquivos = gerar_certificados_teste(pasta=pasta)
+    municipio = Municipio.objects.get(ibge=MUNICIPIOS[0][0])
+    admin = Usuario.objects.get(cpf=PESSOAS[-1].cpf)
+    with tenant_context(municipio.id):
+        config = configuracao_obter(municipio=municipio)
+        config.habilitado = True
+        config.identificador_solicitante = config.identificador_solicitante or "9999901"
+        config.url_autenticacao = config.url_servicos = config.url_cadsus = url
+        config.save()
+        if not CertificadoA1.objects.filter(municipio=municipio, ativo=True).exists():
+            certificado_instalar(
+                municipio=municipio, conteudo=arquivos.pfx.read_bytes(), senha=arquivos.senha_pfx, usuario=admin
+            )
