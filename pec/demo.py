@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 
 from pec.documentos import formatar_cpf
 from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Perfil, Profissional, Usuario
@@ -105,6 +107,33 @@ def _seed_municipio(municipio: Municipio, usuarios: dict[str, Usuario], index: i
             LotacaoPerfil.objects.bulk_create(
                 LotacaoPerfil(municipio=municipio, lotacao=lotacao, perfil=perfis[codigo])
                 for codigo in perfis_padrao_para_cbo(pessoa.cbo)
+            )
+    _seed_cidadaos(municipio, ubs[0])
+
+
+# Demo citizens (fictitious), the first already waiting in UBS Centro's lista de atendimentos.
+CIDADAOS = [
+    ("MARIA APARECIDA DOS SANTOS", date(1988, 4, 17), 1, "JOANA DOS SANTOS"),
+    ("JOSE CARLOS DE OLIVEIRA", date(1961, 11, 2), 0, "TEREZA DE OLIVEIRA"),
+    ("ANA BEATRIZ FERREIRA", date(2019, 7, 30), 1, "LUCIANA FERREIRA"),
+]
+
+
+def _seed_cidadaos(municipio: Municipio, ubs: Estabelecimento) -> None:
+    from prontuario.models import EntradaLista
+    from prontuario.services import cidadao_cadastrar
+
+    recepcao = Lotacao.objects.get(municipio=municipio, estabelecimento=ubs, cbo="422110")
+    for posicao, (nome, nascimento, sexo, mae) in enumerate(CIDADAOS):
+        cidadao = cidadao_cadastrar(
+            lotacao=recepcao, confirmar_duplicado=True,
+            dados={"nome": nome, "data_nascimento": nascimento, "sexo": sexo, "raca_cor": 4, "nome_mae": mae,
+                   "pai_desconhecido": True, "nacionalidade": 1, "municipio_nascimento_ibge": "3106200"},
+        )
+        if posicao == 0:
+            EntradaLista.objects.create(
+                municipio=municipio, estabelecimento=ubs, cidadao=cidadao, tipo=EntradaLista.Tipo.ESPONTANEA,
+                chegada_em=timezone.now(), criado_por=recepcao,
             )
 
 

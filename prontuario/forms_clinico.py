@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse_lazy
+from django.utils import timezone
 
 from prontuario import ledi
 from prontuario.models_clinico import (
@@ -166,7 +167,10 @@ def _opcoes(tabela: str) -> list[tuple[str, str]]:
 
 class VacinacaoForm(forms.Form):
     registro_anterior = forms.BooleanField(label="Transcrição de caderneta (registro anterior)", required=False)
-    data_aplicacao = forms.DateField(label="Data de aplicação", widget=forms.DateInput(attrs={"type": "date"}))
+    data_aplicacao = forms.DateField(
+        label="Data de aplicação", initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     imunobiologico = forms.ChoiceField(label="Imunobiológico")
     estrategia = forms.ChoiceField(label="Estratégia")
     dose = forms.ChoiceField()

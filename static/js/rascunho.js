@@ -12,6 +12,7 @@
   var alterado = false;
   var enviando = false;
   var bloqueado = false;
+  var emCurso = Promise.resolve();
 
   function mostrar(texto, erro) {
     estado.textContent = texto;
@@ -24,7 +25,7 @@
     }
     alterado = false;
     enviando = true;
-    fetch(form.dataset.rascunho, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+    emCurso = fetch(form.dataset.rascunho, { method: "POST", body: new FormData(form), credentials: "same-origin" })
       .then(function (resposta) {
         return resposta.json().then(function (dados) { return { status: resposta.status, dados: dados }; });
       })
@@ -44,6 +45,15 @@
       .finally(function () { enviando = false; });
   }
 
+  // Clicking "Finalizar" blurs the last field, which starts a save; the final submit must
+  // carry the version that save returns, so it waits for it.
+  form.addEventListener("submit", function (evento) {
+    bloqueado = true;
+    if (enviando) {
+      evento.preventDefault();
+      emCurso.then(function () { form.submit(); });
+    }
+  });
   form.addEventListener("input", function () { alterado = true; });
   form.addEventListener("change", function () { alterado = true; });
   form.addEventListener("focusout", salvar);
