@@ -87,7 +87,7 @@ def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
     )
     try:
         output = ""
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # migrations + demo data on a busy 2-core machine
         while "PEC running at" not in output and time.monotonic() < deadline:
             output += proc.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in output
@@ -101,12 +101,12 @@ def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
         else:
             pytest.fail("web did not answer")
         children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-        assert len(children) == 3
+        assert len(children) == 4  # web, worker, beat and, in demo mode, the national peer
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
         output += rest
         assert proc.returncode == 0, output
-        assert "Demo logins" in output and "Stopped web, worker and beat." in output
+        assert "Demo logins" in output and "Stopped web, worker, beat, national-simulator." in output
         for pid in children:
             assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
     finally:

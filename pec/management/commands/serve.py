@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _die_with_parent() -> None:
@@ -50,6 +57,9 @@ class Command(BaseCommand):
         env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
         python = sys.executable
         bindir = os.path.dirname(python)
+        demo_processes = {}
+        if options["demo"]:
+            demo_processes, env = self._demo_national_peer(python, env)
         commands = {
             "web": [
                 os.path.join(bindir, "gunicorn"),
@@ -73,6 +83,7 @@ class Command(BaseCommand):
                 str(settings.VAR_DIR / "celerybeat-schedule"),
             ],
         }
+        commands.update(demo_processes)
         processes = {
             name: subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=_die_with_parent)
             for name, cmd in commands.items()
@@ -96,6 +107,20 @@ class Command(BaseCommand):
         finally:
             self._stop_all(processes)
 
+    def _demo_national_peer(self, python: str, env: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """The local RNDS/CADSUS peer (mutual TLS with a test PKI), and the demo
+        municipality pointed at it, so finalised records really travel in the demo."""
+        from pec.demo import demo_configurar_rnds
+
+        pasta = settings.VAR_DIR / "rnds-teste"
+        porta = _free_port()
+        demo_configurar_rnds(url=f"https://127.0.0.1:{porta}", pasta=pasta)
+        env = {**env, "RNDS_CA_ARQUIVO": str(pasta / "ac-teste.pem")}
+        comando = [python, str(settings.BASE_DIR / "manage.py"), "national_simulator", "--porta", str(porta),
+                   "--pasta", str(pasta)]
+        self.stdout.write(f"Local RNDS/CADSUS peer (test PKI) at https://127.0.0.1:{porta}/")
+        return {"national-simulator": comando}, env
+
     def _announce(self, options: dict[str, Any]) -> None:
         host, _, port = options["bind"].rpartition(":")
         self.stdout.write(self.style.SUCCESS(f"\nPEC running at http://{host}:{port}/  (Ctrl-C stops everything)"))
@@ -116,4 +141,4 @@ class Command(BaseCommand):
                 self.stderr.write(f"{name} did not stop in time; killing it.")
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        self.stdout.write("Stopped web, worker and beat.")
+        self.stdout.write(f"Stopped {', '.join(processes)}.")
