@@ -13,9 +13,20 @@ class ConfiguracaoForm(forms.Form):
 
 
 class HorarioForm(forms.Form):
-    dia_semana = forms.TypedChoiceField(label="Dia", choices=AgendaHorario.DIAS, coerce=int)
-    inicio = forms.TimeField(label="Início", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    fim = forms.TimeField(label="Fim", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    """One opening period; a row left blank is ignored."""
+
+    dia_semana = forms.TypedChoiceField(
+        label="Dia", choices=[("", "—"), *AgendaHorario.DIAS], coerce=int, required=False, empty_value=None
+    )
+    inicio = forms.TimeField(label="Início", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    fim = forms.TimeField(label="Fim", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+
+    def clean(self) -> dict[str, Any]:
+        dados = super().clean()
+        preenchidos = [dados.get(c) is not None for c in ("dia_semana", "inicio", "fim")]
+        if any(preenchidos) and not all(preenchidos):
+            raise forms.ValidationError("Informe o dia, o início e o fim do período.")
+        return dados
 
 
 HorariosFormSet = forms.formset_factory(HorarioForm, extra=3, can_delete=True)

@@ -92,7 +92,7 @@ def agenda_configurar(request: HttpRequest, agenda_id: int) -> HttpResponse:
         periodos = [
             (int(f.cleaned_data["dia_semana"]), f.cleaned_data["inicio"], f.cleaned_data["fim"])
             for f in horarios.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("inicio")
+            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("dia_semana") is not None
         ]
         try:
             agenda.agenda_configurar(agenda=a, duracao_minutos=form.cleaned_data["duracao_minutos"], periodos=periodos)

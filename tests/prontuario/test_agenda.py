@@ -140,7 +140,16 @@ def test_paginas_da_agenda(alice, mundo, agenda_bob):
     with tenant_context(mundo.a.id):
         assert list(Agendamento.objects.order_by("id").values_list("situacao", flat=True)) == ["remarcado", "agendado"]
     resposta = alice.post(reverse("agenda_configurar", args=[mundo.bob.pk]), {
-        "duracao_minutos": "30", "h-TOTAL_FORMS": "1", "h-INITIAL_FORMS": "0", "h-MIN_NUM_FORMS": "0",
+        "duracao_minutos": "30", "h-TOTAL_FORMS": "3", "h-INITIAL_FORMS": "0", "h-MIN_NUM_FORMS": "0",
         "h-MAX_NUM_FORMS": "1000", "h-0-dia_semana": "0", "h-0-inicio": "13:00", "h-0-fim": "17:00",
+        "h-1-dia_semana": "", "h-1-inicio": "", "h-1-fim": "", "h-2-dia_semana": "2", "h-2-inicio": "", "h-2-fim": "",
+    })
+    assert "Informe o dia, o início e o fim do período." in resposta.content.decode()
+    resposta = alice.post(reverse("agenda_configurar", args=[mundo.bob.pk]), {
+        "duracao_minutos": "30", "h-TOTAL_FORMS": "2", "h-INITIAL_FORMS": "0", "h-MIN_NUM_FORMS": "0",
+        "h-MAX_NUM_FORMS": "1000", "h-0-dia_semana": "0", "h-0-inicio": "13:00", "h-0-fim": "17:00",
+        "h-1-dia_semana": "", "h-1-inicio": "", "h-1-fim": "",
     })
     assert resposta.status_code == 302
+    with tenant_context(mundo.a.id):
+        assert [(h.dia_semana, h.inicio) for h in mundo.bob.agenda_horarios.all()] == [(0, datetime.time(13))]
