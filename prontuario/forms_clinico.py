@@ -180,6 +180,13 @@ class VacinacaoForm(forms.Form):
     local_aplicacao = forms.ChoiceField(label="Local de aplicação", required=False)
     grupo_atendimento = forms.ChoiceField(label="Grupo de atendimento", required=False)
     condicao_maternal = forms.ChoiceField(label="Condição maternal", required=False)
+    comunicante_hanseniase = forms.TypedChoiceField(
+        label="Comunicante de hanseníase (só BCG)", choices=[("", "—"), ("True", "Sim"), ("False", "Não")],
+        coerce=lambda valor: valor == "True", empty_value=None, required=False,
+    )
+    cid10_motivo_indicacao = CodigoTermoField(
+        "cid10", label="CID-10 do motivo da indicação (estratégia Especial)", required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

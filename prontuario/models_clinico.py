@@ -356,6 +356,12 @@ class Vacinacao(TenantModel):
     local_aplicacao = models.CharField("local de aplicação", max_length=4, blank=True)
     grupo_atendimento = models.CharField("grupo de atendimento", max_length=8, blank=True)
     condicao_maternal = models.CharField("condição maternal", max_length=2, blank=True)
+    # LEDI comunicanteHanseniase / RNDS BRContatoHanseniase: only for BCG (15), and then
+    # required; None for every other imunobiológico.
+    comunicante_hanseniase = models.BooleanField("comunicante de hanseníase", null=True, blank=True)
+    # LEDI cid10MotivoIndicacao / RNDS reasonReference (BRCID10Avaliado): required with the
+    # "Especial" strategy (2), empty otherwise.
+    cid10_motivo_indicacao = models.CharField("CID-10 do motivo da indicação", max_length=6, blank=True)
     registrado_em = models.DateTimeField()
     versao = models.PositiveIntegerField("versão", default=1)
     substitui = models.OneToOneField(

@@ -145,6 +145,10 @@ def encaminhamento_erros(*, ciap: str, cid10: str) -> list[str]:
 # --- Vacinação -------------------------------------------------------------------------------
 
 
+BCG = "15"  # imunobiológico
+ESTRATEGIA_ESPECIAL = "2"  # RNDS BREstrategiaVacinacao = LEDI 02
+
+
 def vacina_regra_permitida(*, imunobiologico: str, estrategia: str, dose: str) -> bool:
     return RegraVacinacao.objects.filter(imunobiologico=imunobiologico, estrategia=estrategia, dose=dose).exists()
 
@@ -156,6 +160,13 @@ def vacinacao_erros(*, dados: dict[str, Any], nascimento: datetime.date, sexo: i
         erros["data_aplicacao"] = "A data de aplicação não pode ser no futuro."
     elif data < nascimento:
         erros["data_aplicacao"] = "A data de aplicação não pode ser anterior ao nascimento."
+    # LEDI (ficha de vacinação) and the RIA-R profile ask these of any dose, transcribed or not.
+    if dados["imunobiologico"] == BCG and dados.get("comunicante_hanseniase") is None:
+        erros["comunicante_hanseniase"] = "Para a BCG, informe se o cidadão é comunicante de hanseníase (sim ou não)."
+    if dados["estrategia"] == ESTRATEGIA_ESPECIAL and not dados.get("cid10_motivo_indicacao"):
+        erros["cid10_motivo_indicacao"] = (
+            "Na estratégia Especial, informe o CID-10 do motivo da indicação (a condição que justifica a dose)."
+        )
     if dados.get("registro_anterior"):
         return erros
     if data != hoje and "data_aplicacao" not in erros:

@@ -21,16 +21,23 @@ from pec.outbox import outbox_registrar
 from pec.tenancy import assert_owned
 from prontuario.models import Cidadao
 from prontuario.models_clinico import Vacinacao
-from prontuario.regras_clinicas import vacinacao_erros
+from prontuario.regras_clinicas import BCG, ESTRATEGIA_ESPECIAL, vacinacao_erros
 
 CAMPOS = ("registro_anterior", "data_aplicacao", "imunobiologico", "estrategia", "dose", "lote", "fabricante", "via",
-          "local_aplicacao", "grupo_atendimento", "condicao_maternal")
+          "local_aplicacao", "grupo_atendimento", "condicao_maternal", "comunicante_hanseniase",
+          "cid10_motivo_indicacao")
 
 
 def _valores(dados: dict[str, Any]) -> dict[str, Any]:
     valores = {c: dados.get(c) or "" for c in CAMPOS}
     valores["registro_anterior"] = bool(dados.get("registro_anterior"))
     valores["data_aplicacao"] = dados["data_aplicacao"]
+    # Each belongs to one imunobiológico/strategy (LEDI: "somente pode ser preenchido se..."):
+    # a value left in the form after switching vaccine is dropped, not sent.
+    bcg = dados["imunobiologico"] == BCG
+    valores["comunicante_hanseniase"] = dados.get("comunicante_hanseniase") if bcg else None
+    especial = dados["estrategia"] == ESTRATEGIA_ESPECIAL
+    valores["cid10_motivo_indicacao"] = (dados.get("cid10_motivo_indicacao") or "") if especial else ""
     return valores
 
 

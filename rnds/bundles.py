@@ -206,8 +206,6 @@ def bundle_ria(
         "occurrenceDateTime": _data(registro.aplicada_em),
         "primarySource": not registro.transcricao_caderneta,
         "location": {"identifier": {"system": CS + "BRPais", "value": registro.pais}},
-        "manufacturer": {"identifier": {"system": CS + "BRFabricantePNI", "value": registro.fabricante}},
-        "lotNumber": registro.lote,
         "site": _codigo("BRLocalAplicacao", registro.local_aplicacao),
         "route": _codigo("BRViaAdministracao", registro.via_administracao),
         "performer": [{
@@ -222,6 +220,11 @@ def bundle_ria(
             "doseNumberString": registro.dose,
         }],
     }
+    # Both optional in the profile; a dose transcribed from an old caderneta may have neither.
+    if registro.fabricante:
+        imunizacao["manufacturer"] = {"identifier": {"system": CS + "BRFabricantePNI", "value": registro.fabricante}}
+    if registro.lote.strip():
+        imunizacao["lotNumber"] = registro.lote
     if registro.transcricao_caderneta:
         imunizacao["reportOrigin"] = _codigo("BRRegistroOrigem", "01")
     if registro.validade_lote:

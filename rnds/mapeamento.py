@@ -34,7 +34,7 @@ def _quem(*, identificador: str, cidadao, lotacao, estabelecimento) -> Identific
 
 def atendimento_para_registro(atendimento) -> RegistroAtendimento:  # type: ignore[no-untyped-def]
     problemas: list[Problema] = []
-    for avaliado in atendimento.problemas_avaliados.order_by("sequencial", "id"):
+    for avaliado in atendimento.problemas_avaliados.order_by("id"):  # in the order they were assessed
         if avaliado.ciap:
             problemas.append(Problema("CIAP2", avaliado.ciap.strip().upper()))
         if avaliado.cid10:
@@ -49,12 +49,20 @@ def atendimento_para_registro(atendimento) -> RegistroAtendimento:  # type: igno
     )
 
 
+def _primeira_versao(vacinacao):  # type: ignore[no-untyped-def]
+    """A corrected dose is a new row; the RNDS document keeps the first one's identifier,
+    since a replacing Bundle must carry the identifier of the one it replaces (ERR872)."""
+    while vacinacao.substitui_id is not None:
+        vacinacao = vacinacao.substitui
+    return vacinacao
+
+
 def vacinacao_para_registro(vacinacao) -> RegistroVacina:  # type: ignore[no-untyped-def]
     registrado = timezone.localtime(vacinacao.registrado_em)
     # The dose has a date; the time is that of the record when given the same day.
     hora = registrado.timetz() if registrado.date() == vacinacao.data_aplicacao else datetime.time(12, tzinfo=registrado.tzinfo)
     return RegistroVacina(
-        quem=_quem(identificador=str(vacinacao.uuid), cidadao=vacinacao.cidadao, lotacao=vacinacao.lotacao,
+        quem=_quem(identificador=str(_primeira_versao(vacinacao).uuid), cidadao=vacinacao.cidadao, lotacao=vacinacao.lotacao,
                    estabelecimento=vacinacao.estabelecimento),
         aplicada_em=datetime.datetime.combine(vacinacao.data_aplicacao, hora),
         imunobiologico=vacinacao.imunobiologico,
@@ -67,6 +75,8 @@ def vacinacao_para_registro(vacinacao) -> RegistroVacina:  # type: ignore[no-unt
         local_aplicacao=vacinacao.local_aplicacao or "0",
         via_administracao=vacinacao.via or "0",
         transcricao_caderneta=vacinacao.registro_anterior,
+        contato_hanseniase=vacinacao.comunicante_hanseniase,
+        indicacao_cid10=vacinacao.cid10_motivo_indicacao.replace(".", "").strip().upper(),
     )
 
 

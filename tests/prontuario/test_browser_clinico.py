@@ -102,6 +102,7 @@ def test_escuta_atendimento_folha_de_rosto_e_vacina(pec_server, new_page):
     enfermeira.select_option("#id_via", "10890")
     enfermeira.select_option("#id_local_aplicacao", "3")
     enfermeira.select_option("#id_condicao_maternal", "1")
+    enfermeira.fill("#id_cid10_motivo_indicacao", "P073")  # Especial: the indication is required
     enfermeira.get_by_role("button", name="Registrar dose").click()
     enfermeira.wait_for_load_state()
     assert "Dose registrada." in enfermeira.content(), enfermeira.locator("main").inner_text()[:1500]

@@ -24,7 +24,7 @@ def dose(**extra):
     # Nirsevimabe 50 mg (115), estratégia Especial (2), dose única (9): a row of the official table.
     dados = {"registro_anterior": False, "data_aplicacao": timezone.localdate(), "imunobiologico": "115",
              "estrategia": "2", "dose": "9", "lote": "L123", "fabricante": "149", "via": "10890",
-             "local_aplicacao": "3", "grupo_atendimento": "", "condicao_maternal": "1"}
+             "local_aplicacao": "3", "grupo_atendimento": "", "condicao_maternal": "1", "cid10_motivo_indicacao": "P073"}
     dados.update(extra)
     return dados
 
@@ -125,3 +125,21 @@ def test_views_de_vacinacao_permissao_e_404():
     assert enfermeira.get(f"/prontuario/vacinacoes/{registro.pk}/corrigir/").status_code == 200
     resposta = enfermeira.post(f"/prontuario/vacinacoes/{registro.pk}/excluir/", {"motivo": "Registro duplicado"})
     assert resposta.status_code == 302
+
+
+def test_bcg_exige_comunicante_de_hanseniase_e_especial_exige_cid10_da_indicacao():
+    mundo = clinica()
+    bcg = dose(imunobiologico="15", estrategia="1", local_aplicacao="1", cid10_motivo_indicacao="")
+    with tenant_context(mundo.a.id):
+        with pytest.raises(ValidationError) as exc:
+            vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados=bcg)
+        assert "comunicante de hanseníase" in exc.value.message_dict["comunicante_hanseniase"][0]
+        with pytest.raises(ValidationError) as exc:
+            vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina,
+                                          dados=dose(cid10_motivo_indicacao=""))
+        assert "CID-10 do motivo da indicação" in exc.value.message_dict["cid10_motivo_indicacao"][0]
+        assert not Vacinacao.objects.exists()
+        # "Não" is an answer: False is kept, unlike None.
+        registrada = vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina,
+                                                   dados={**bcg, "comunicante_hanseniase": False})
+        assert registrada.comunicante_hanseniase is False and registrada.cid10_motivo_indicacao == ""
