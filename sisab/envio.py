@@ -10,16 +10,19 @@
    `.esus` per request: 2xx accepted, 4xx refused with the body kept, anything else
    retried with backoff) or as one zip in a folder. An accepted ficha is never sent
    again to that destination; a training municipality sends nothing.
-3. `exportar` writes a competência's valid fichas into a zip, streaming.
+3. `exportar` writes a competência's valid fichas into a zip, streaming, serialised in
+   worker processes when asked (`manage.py export_sisab --processes`).
 """
 
 from __future__ import annotations
 
+import collections
 import datetime
 import hashlib
 import logging
+import multiprocessing
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -42,6 +45,7 @@ log = logging.getLogger(__name__)
 VERSAO_SISTEMA = "PEC-centralizado 1.0"
 TIMEOUT = getattr(settings, "PEC_SISAB_TIMEOUT", 30)
 LOTE_HTTP = 500  # fichas per destination per run; the rest waits for the next hour of the window
+LOTE_EXPORTACAO = 500  # fichas per worker task in an export
 
 
 class SemIdentidade(Exception):
@@ -416,25 +420,58 @@ def fichas_da_competencia(*, municipio_id: int, competencia: datetime.date) -> I
         ultimo = lote[-1].id
 
 
+def em_processos(funcao: Callable[..., Any], lotes: Iterable[dict[str, Any]], *, processos: int) -> Iterator[Any]:
+    """`funcao(**lote)` for each lote, results in order, spread over `processos` worker
+    processes (one is this process itself: no pool). At most two lotes per worker are in
+    flight, so memory stays bounded however many lotes come. Workers are spawned, not
+    forked: they share neither this process's database connection nor its threads."""
+    if processos <= 1:
+        for lote in lotes:
+            yield funcao(**lote)
+        return
+    with multiprocessing.get_context("spawn").Pool(processos) as pool:
+        pendentes: collections.deque[Any] = collections.deque()
+        for lote in lotes:
+            pendentes.append(pool.apply_async(funcao, kwds=lote))
+            if len(pendentes) >= 2 * processos:
+                yield pendentes.popleft().get()
+        while pendentes:
+            yield pendentes.popleft().get()
+
+
 def exportar(*, municipio: Municipio, competencia: datetime.date, formato: str, saida: IO[bytes],
-             progresso: Callable[[int], None] | None = None) -> int:
-    """Zip of the competência's valid fichas, one entry per ficha named by its uuid."""
+             progresso: Callable[[int], None] | None = None, processos: int = 1) -> int:
+    """Zip of the competência's valid fichas, one entry per ficha named by its uuid.
+
+    The fichas were checked (rules + XSD) when they entered the ledger; the XML variant
+    is checked against the XSD again as written, the Thrift one is the same dict."""
     with tenant_context(municipio.id):
         modelo = instalacao_do_municipio(municipio_id=municipio.id)
     if modelo is None:
         raise SemIdentidade("Informe a contra-chave e os dados da instalação antes de exportar.")
     instalacao = instalacao_dados(modelo)
+    lotes = ({"dados": [dado_transporte(ficha, instalacao) for ficha in lote], "formato": formato}
+             for lote in _em_lotes(fichas_da_competencia(municipio_id=municipio.id, competencia=competencia),
+                                   tamanho=LOTE_EXPORTACAO))
     total = 0
     with zipfile.ZipFile(saida, "w", compression=zipfile.ZIP_DEFLATED) as arquivo:
-        for ficha in fichas_da_competencia(municipio_id=municipio.id, competencia=competencia):
-            dado = dado_transporte(ficha, instalacao)
-            if formato == "xml":
-                arquivo.writestr(f"{ficha.uuid}.esus.xml", ledi.para_xml(dado))
-            else:
-                arquivo.writestr(f"{ficha.uuid}.esus", ledi.para_esus(dado))
-            total += 1
-            if progresso is not None and total % 1000 == 0:
+        for escritos in em_processos(ledi.arquivos, lotes, processos=processos):
+            for nome, conteudo in escritos:
+                arquivo.writestr(nome, conteudo)
+            total += len(escritos)
+            if progresso is not None:
                 progresso(total)
-    if progresso is not None:
+    if progresso is not None and total == 0:
         progresso(total)
     return total
+
+
+def _em_lotes(itens: Iterable[Any], *, tamanho: int) -> Iterator[list[Any]]:
+    lote = []
+    for item in itens:
+        lote.append(item)
+        if len(lote) == tamanho:
+            yield lote
+            lote = []
+    if lote:
+        yield lote

@@ -6,7 +6,18 @@ lists for lists), so one mapping per ficha serves both variants. Nothing is gene
   and serialised with TBinaryProtocol; the envelope `DadoTransporteThrift` carries the
   ficha itself serialised in `dadoSerializado`.
 - XML: the official XSDs in sisab/esquemas/xsd fix the element order (every type is an
-  `xs:sequence`); the writer walks them, and lxml validates the result against them.
+  `xs:sequence`); each type's fields are worked out once (`_campos`), the file is written
+  as one string in that order and parsed back by lxml, and the tree is validated against
+  the envelope plus the ficha type's own XSD, compiled once per type (`_esquema`).
+
+Where XSD validation happens, and why not on every send: the XSD is the only machine-
+readable statement of the layout's constraints (required elements, types, restrictions)
+that both variants share, since the Thrift IDL checks little beyond field types; and a
+ficha's content is the same dict in both. So every ficha is checked once, rules
+(sisab.regras) and XSD, when it enters the ledger (sisab.envio.verificar); the stored,
+checked dict is what the `.esus` carries, so Thrift export and delivery serialise it
+without an XML detour. Every XML file we write is validated as written
+(`validado_para_xml`: one string, one parse), and every XML file we receive is validated.
 Field names differ between the two layouts in one place in 7.2.2 (FAI child `cns` is
 `cnsCidadao` in XML); `_XML_NOMES` maps it. Fields that exist in one layout only are
 simply absent from the other.
@@ -15,6 +26,8 @@ simply absent from the other.
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,11 +190,15 @@ def _struct(tipo: TipoFicha) -> Any:
 
 
 def _para_thrift(cls: Any, dados: dict[str, Any]) -> Any:
-    campos = {spec[1]: spec for spec in cls.thrift_spec.values()}
-    desconhecidos = set(dados) - set(campos)
-    if desconhecidos:
-        raise KeyError(f"{cls.__name__} has no field(s) {sorted(desconhecidos)}")
-    return cls(**{nome: _valor_thrift(campos[nome], valor) for nome, valor in dados.items() if valor is not None})
+    conversores = _conversores(cls)
+    if not conversores.keys() >= dados.keys():
+        raise KeyError(f"{cls.__name__} has no field(s) {sorted(dados.keys() - conversores.keys())}")
+    valores = {}
+    for nome, valor in dados.items():
+        if valor is not None:
+            converter = conversores[nome]
+            valores[nome] = valor if converter is None else converter(valor)
+    return cls(**valores)
 
 
 def _enum(tipo: Any) -> Any:
@@ -189,20 +206,27 @@ def _enum(tipo: Any) -> Any:
     return tipo if hasattr(tipo, "_NAMES_TO_VALUES") else None
 
 
-def _valor_thrift(spec: tuple, valor: Any) -> Any:
+@functools.cache
+def _conversores(cls: Any) -> dict[str, Callable[[Any], Any] | None]:
+    """Per struct, field name -> how a dict value becomes a Thrift value (None: as is).
+    Worked out once per class: the spec walk used to cost more than the serialisation."""
+    return {spec[1]: _conversor(spec) for spec in cls.thrift_spec.values()}
+
+
+def _conversor(spec: tuple) -> Callable[[Any], Any] | None:
     ttype = spec[0]
     if ttype == TType.STRUCT:
-        return _para_thrift(spec[2], valor)
+        return functools.partial(_para_thrift, spec[2])
     if ttype == TType.LIST:
         elemento = spec[2]
         if isinstance(elemento, tuple) and elemento[0] == TType.STRUCT:
-            return [_para_thrift(elemento[1], item) for item in valor]
+            return lambda itens, cls=elemento[1]: [_para_thrift(cls, item) for item in itens]
         if isinstance(elemento, tuple) and _enum(elemento[1]):
-            return [elemento[1]._NAMES_TO_VALUES[item] for item in valor]
-        return list(valor)
+            return lambda itens, nomes=elemento[1]._NAMES_TO_VALUES: [nomes[item] for item in itens]
+        return list
     if ttype == TType.I32 and len(spec) == 4 and _enum(spec[2]):
-        return spec[2]._NAMES_TO_VALUES[valor]
-    return valor
+        return spec[2]._NAMES_TO_VALUES.__getitem__
+    return None
 
 
 def _de_thrift(obj: Any) -> dict[str, Any]:
@@ -303,65 +327,148 @@ def _xsd() -> tuple[dict[tuple[str, str], list[_ElementoXsd]], dict[tuple[str, s
     return tipos, globais
 
 
+@dataclass(frozen=True)
+class _Campo:
+    """One dict key of a complex type, as the writer and the reader need it."""
+
+    ordem: int  # position in the xs:sequence
+    chave: str  # the Thrift field name (the dict key)
+    nome: str  # the XML element name
+    complexo: tuple[str, str] | None  # the child's complex type; None for text
+    repete: bool
+    tipo_xs: str
+
+
+@functools.cache
+def _campos(tipo: tuple[str, str]) -> tuple[dict[str, _Campo], dict[str, _Campo]]:
+    """A complex type's fields by dict key (writing) and by element name (reading), worked
+    out once: walking the whole sequence for every ficha cost more than writing it."""
+    tipos, _ = _xsd()
+    por_chave: dict[str, _Campo] = {}
+    for ordem, elemento in enumerate(tipos[tipo]):
+        chave = _XML_NOMES.get((tipo[1], elemento.nome), elemento.nome)
+        if chave in por_chave:
+            raise ValueError(f"{tipo[1]}: two XSD elements map to the dict key {chave!r}")
+        por_chave[chave] = _Campo(ordem, chave, elemento.nome, elemento.tipo if elemento.tipo in tipos else None,
+                                  elemento.repete, elemento.tipo[1])
+    return por_chave, {campo.nome: campo for campo in por_chave.values()}
+
+
 def _texto(valor: Any) -> str:
     if isinstance(valor, bool):
         return "true" if valor else "false"
     return str(valor)
 
 
-def _escrever(pai: etree._Element, tipo: tuple[str, str], dados: dict[str, Any]) -> None:
-    tipos, _ = _xsd()
-    for elemento in tipos[tipo]:
-        chave = _XML_NOMES.get((tipo[1], elemento.nome), elemento.nome)
-        valor = dados.get(chave)
-        if valor is None:
-            continue
-        for item in valor if isinstance(valor, list) else [valor]:
-            filho = etree.SubElement(pai, elemento.nome)
-            if elemento.tipo in tipos:
-                _escrever(filho, elemento.tipo, item)
+_ESPECIAIS = re.compile("[&<>\r]")
+
+
+def _escapar(texto: str) -> str:
+    """Text is escaped by hand because the file is written as a string (below); "\r" too,
+    or the parser would read it as "\n". Most values (codes, dates, uuids) need nothing."""
+    if _ESPECIAIS.search(texto) is None:
+        return texto
+    return texto.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _escrever(partes: list[str], tipo: tuple[str, str], dados: dict[str, Any]) -> None:
+    """Append the dict's keys as elements in XSD order; keys the XML layout lacks are not written."""
+    por_chave, _ = _campos(tipo)
+    presentes = sorted((por_chave[chave] for chave, valor in dados.items() if valor is not None and chave in por_chave),
+                       key=_ordem)
+    for campo in presentes:
+        valor = dados[campo.chave]
+        nome = campo.nome
+        for item in valor if isinstance(valor, list) else (valor,):
+            if campo.complexo is not None:
+                partes.append(f"<{nome}>")
+                _escrever(partes, campo.complexo, item)
+                partes.append(f"</{nome}>")
             else:
-                filho.text = _texto(item)
+                # Numbers and booleans never need escaping.
+                texto = _escapar(item) if type(item) is str else _texto(item)
+                partes.append(f"<{nome}>{texto}</{nome}>")
+
+
+def _ordem(campo: _Campo) -> int:
+    return campo.ordem
 
 
 def para_xml(dado: DadoTransporte) -> bytes:
-    """The XML variant (`dadoTransporteTransportXml`), in the element order of the XSD."""
+    """The XML variant (`dadoTransporteTransportXml`), in the element order of the XSD.
+
+    Written as a string rather than node by node: lxml parses the result back in a tenth
+    of the time its element API takes to build it, and the checked tree is then the
+    parse of the very bytes that are sent (`validado_para_xml`)."""
     tipo = dado.tipo_ficha
     _, globais = _xsd()
-    raiz = etree.Element(f"{{{NS_TRANSPORTE}}}dadoTransporteTransportXml",
-                         nsmap={"ns2": NS_INSTALACAO, "ns3": NS_TRANSPORTE, "ns4": tipo.namespace})
+    partes = [
+        "<?xml version='1.0' encoding='UTF-8'?>\n",
+        f'<ns3:dadoTransporteTransportXml xmlns:ns2="{NS_INSTALACAO}" xmlns:ns3="{NS_TRANSPORTE}" '
+        f'xmlns:ns4="{tipo.namespace}">',
+    ]
     for nome, valor in [
         ("uuidDadoSerializado", dado.uuid), ("tipoDadoSerializado", dado.tipo), ("codIbge", dado.cod_ibge),
         ("cnesDadoSerializado", dado.cnes), ("ineDadoSerializado", dado.ine or None), ("numLote", dado.num_lote),
     ]:
         if valor is not None:
-            etree.SubElement(raiz, nome).text = _texto(valor)
-    ficha = etree.SubElement(raiz, f"{{{tipo.namespace}}}{tipo.elemento}")
-    _escrever(ficha, globais[(tipo.namespace, tipo.elemento)], dado.ficha)
+            partes.append(f"<{nome}>{_escapar(_texto(valor))}</{nome}>")
+    partes.append(f"<ns4:{tipo.elemento}>")
+    _escrever(partes, globais[(tipo.namespace, tipo.elemento)], dado.ficha)
+    partes.append(f"</ns4:{tipo.elemento}>")
     for papel, dados in [("remetente", dado.remetente), ("originadora", dado.originadora)]:
-        no = etree.SubElement(raiz, f"{{{NS_INSTALACAO}}}{papel}")
-        _escrever(no, globais[(NS_INSTALACAO, papel)], dados)
+        partes.append(f"<ns2:{papel}>")
+        _escrever(partes, globais[(NS_INSTALACAO, papel)], dados)
+        partes.append(f"</ns2:{papel}>")
     if dado.versao:
-        etree.SubElement(raiz, "versao", {chave: str(dado.versao[chave]) for chave in ("major", "minor", "revision")})
-    return etree.tostring(raiz, xml_declaration=True, encoding="UTF-8")
+        partes.append('<versao major="{major}" minor="{minor}" revision="{revision}"/>'.format(
+            **{chave: int(dado.versao[chave]) for chave in ("major", "minor", "revision")}))
+    partes.append("</ns3:dadoTransporteTransportXml>")
+    return "".join(partes).encode()
+
+
+def xml_arvore(dado: DadoTransporte) -> etree._Element:
+    """The XML variant as a tree (for validation). ValueError if a value cannot be XML
+    (a control character, say)."""
+    return _analisar(para_xml(dado))
+
+
+def _analisar(conteudo: bytes) -> etree._Element:
+    try:
+        return etree.fromstring(conteudo, _PARSER_SEGURO)
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"valor que não cabe em XML: {exc}") from exc
+
+
+def validado_para_xml(dado: DadoTransporte) -> bytes:
+    """The XML file, checked against the official XSD first: one string, parsed once."""
+    conteudo = para_xml(dado)
+    validar_xml(_analisar(conteudo))
+    return conteudo
+
+
+def arquivos(*, dados: list[DadoTransporte], formato: str) -> list[tuple[str, bytes]]:
+    """A lote's files named by uuid: `.esus` (Thrift) or `.esus.xml` (checked against the
+    XSD). Plain data in and out, so export workers can run it in other processes."""
+    if formato == "xml":
+        return [(f"{dado.uuid}.esus.xml", validado_para_xml(dado)) for dado in dados]
+    return [(f"{dado.uuid}.esus", para_esus(dado)) for dado in dados]
 
 
 def _ler(no: etree._Element, tipo: tuple[str, str]) -> dict[str, Any]:
-    tipos, _ = _xsd()
-    por_nome = {elemento.nome: elemento for elemento in tipos[tipo]}
+    _, por_nome = _campos(tipo)
     dados: dict[str, Any] = {}
     for filho in no:
         if not isinstance(filho.tag, str):
             continue  # comments
-        elemento = por_nome.get(etree.QName(filho).localname)
-        if elemento is None:
+        campo = por_nome.get(etree.QName(filho).localname)
+        if campo is None:
             raise LediErro(f"Elemento inesperado <{etree.QName(filho).localname}> em {tipo[1]}.")
-        chave = _XML_NOMES.get((tipo[1], elemento.nome), elemento.nome)
-        valor = _ler(filho, elemento.tipo) if elemento.tipo in tipos else _do_texto(filho.text, elemento.tipo[1])
-        if elemento.repete:
-            dados.setdefault(chave, []).append(valor)
+        valor = _ler(filho, campo.complexo) if campo.complexo is not None else _do_texto(filho.text, campo.tipo_xs)
+        if campo.repete:
+            dados.setdefault(campo.chave, []).append(valor)
         elif valor is not None:
-            dados[chave] = valor
+            dados[campo.chave] = valor
     return dados
 
 
@@ -389,7 +496,7 @@ def de_xml(conteudo: bytes) -> DadoTransporte:
         raise LediErro(f"XML malformado: {exc}") from exc
     if raiz.getroottree().docinfo.doctype:
         raise LediErro("XML com DOCTYPE não é aceito.")
-    validar_xml(raiz)
+    tipo = validar_xml(raiz)
     _, globais = _xsd()
     campos: dict[str, Any] = {}
     ficha_no = None
@@ -405,9 +512,6 @@ def de_xml(conteudo: bytes) -> DadoTransporte:
             campos[qname.localname] = _ler(filho, globais[(NS_INSTALACAO, qname.localname)])
         else:
             ficha_no = filho
-    tipo = TIPOS.get(int(campos["tipoDadoSerializado"]))
-    if tipo is None or ficha_no is None or etree.QName(ficha_no) != etree.QName(tipo.namespace, tipo.elemento):
-        raise LediErro("O elemento da ficha não corresponde ao tipoDadoSerializado.")
     return DadoTransporte(
         tipo=tipo.codigo, ficha=_ler(ficha_no, globais[(tipo.namespace, tipo.elemento)]),
         uuid=campos["uuidDadoSerializado"], cnes=campos.get("cnesDadoSerializado") or "",
@@ -418,19 +522,38 @@ def de_xml(conteudo: bytes) -> DadoTransporte:
 
 
 @functools.cache
-def _esquema() -> etree.XMLSchema:
-    """One schema importing the envelope and every ficha, so `xs:any` (lax) checks the ficha."""
-    imports = [("http://esus.ufsc.br/dadotransporte", "dadotransporte.xsd")] + [
-        (tipo.namespace, tipo.xsd) for tipo in TIPOS.values()
-    ]
+def _esquema(codigo: int | None) -> etree.XMLSchema:
+    """The envelope plus one ficha type's XSD, compiled once per type. The envelope's
+    `xs:any` (lax) then checks the ficha strictly, and the schema is a seventh of the one
+    importing every ficha. `None`: the envelope alone, to report a broken envelope."""
+    imports = [(NS_TRANSPORTE, "dadotransporte.xsd")]
+    if codigo is not None:
+        imports.append((TIPOS[codigo].namespace, TIPOS[codigo].xsd))
     fonte = '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">' + "".join(
         f'<xs:import namespace="{ns}" schemaLocation="{(XSD_DIR / arquivo).as_uri()}"/>' for ns, arquivo in imports
     ) + "</xs:schema>"
     return etree.XMLSchema(etree.fromstring(fonte.encode()))
 
 
-def validar_xml(raiz: etree._Element) -> None:
-    esquema = _esquema()
+def _tipo_declarado(raiz: etree._Element) -> TipoFicha | None:
+    texto = raiz.findtext("tipoDadoSerializado")
+    try:
+        return TIPOS.get(int(texto)) if texto is not None else None
+    except ValueError:
+        return None
+
+
+def validar_xml(raiz: etree._Element) -> TipoFicha:
+    """Check a whole file against the official XSDs: the envelope, and the ficha against
+    the schema of the type the envelope declares. Under a lax wildcard a ficha element of
+    another type would go unchecked, so it must be the declared type's element."""
+    tipo = _tipo_declarado(raiz)
+    esquema = _esquema(tipo.codigo if tipo else None)
     if not esquema.validate(raiz):
         erro = esquema.error_log.last_error
         raise LediErro(f"XML não segue o XSD oficial do LEDI 7.2.2 (linha {erro.line}): {erro.message}")
+    if tipo is None:
+        raise LediErro(f"Tipo de ficha {raiz.findtext('tipoDadoSerializado')} desconhecido no LEDI 7.2.2.")
+    if raiz.find(f"{{{tipo.namespace}}}{tipo.elemento}") is None:
+        raise LediErro("O elemento da ficha não corresponde ao tipoDadoSerializado.")
+    return tipo

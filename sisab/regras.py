@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
-from lxml import etree
 
 from pec.documentos import cns_valido, cpf_valido
 from prontuario import texto
@@ -312,9 +311,10 @@ _VERIFICACAO = ledi.Instalacao(contra_chave="VERIFICACAO", uuid_instalacao="VERI
 
 
 def xsd_erros(dado: ledi.DadoTransporte) -> list[str]:
-    """The XML form of the ficha against the official XSDs."""
+    """The XML form of the ficha against the official XSDs; the tree is checked as built,
+    never written out and parsed back."""
     try:
-        ledi.validar_xml(etree.fromstring(ledi.para_xml(dado)))
+        ledi.validar_xml(ledi.xml_arvore(dado))
     except ledi.LediErro as exc:
         return [str(exc)]
     except (KeyError, TypeError, ValueError) as exc:

@@ -104,3 +104,37 @@ def test_unknown_field_in_a_mapping_is_a_programming_error():
     dado.ficha["campoInventado"] = 1
     with pytest.raises(KeyError, match="campoInventado"):
         ledi.para_esus(dado)
+
+
+def test_text_is_escaped_and_reads_back_unchanged():
+    dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
+    dado.remetente["nomeOuRazaoSocial"] = "A & B <SAUDE> \r\n LTDA"
+    conteudo = ledi.validado_para_xml(dado)
+    assert b"A &amp; B &lt;SAUDE&gt; &#13;" in conteudo
+    assert ledi.de_xml(conteudo).remetente["nomeOuRazaoSocial"] == "A & B <SAUDE> \r\n LTDA"
+
+
+def test_value_that_cannot_be_xml_is_a_value_error_not_a_silent_file():
+    dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
+    dado.remetente["nomeOuRazaoSocial"] = "SMS\x00"
+    with pytest.raises(ValueError, match="XML"):
+        ledi.validado_para_xml(dado)
+
+
+def test_ficha_of_another_type_than_declared_is_refused():
+    """The envelope's wildcard is lax: a ficha element the declared type's schema does not
+    know would pass unchecked, so it is refused by name."""
+    conteudo = (EXAMPLES / "Procedimentos.esus.xml").read_bytes()
+    outro = conteudo.replace(b"<tipoDadoSerializado>7<", b"<tipoDadoSerializado>14<")
+    assert outro != conteudo
+    with pytest.raises(ledi.LediErro, match="não corresponde"):
+        ledi.de_xml(outro)
+    with pytest.raises(ledi.LediErro, match="desconhecido"):
+        ledi.de_xml(conteudo.replace(b"<tipoDadoSerializado>7<", b"<tipoDadoSerializado>99<"))
+
+
+def test_ficha_is_checked_against_its_own_type_schema():
+    dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
+    dado.ficha["atendProcedimentos"][0]["turno"] = "manhã"  # xs:long
+    with pytest.raises(ledi.LediErro, match="turno"):
+        ledi.validado_para_xml(dado)

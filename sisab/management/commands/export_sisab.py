@@ -1,4 +1,5 @@
 import datetime
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--competencia", required=True, help="AAAAMM")
         parser.add_argument("--format", choices=["thrift", "xml"], default="thrift")
         parser.add_argument("--output", type=Path, help="zip file (default: sisab-<IBGE>-<AAAAMM>.zip)")
+        parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                            help="worker processes that serialise the fichas (default: one per CPU)")
 
     def handle(self, *args: object, **options: object) -> None:
         municipio = Municipio.objects.filter(ibge=options["municipio"]).first()
@@ -33,7 +36,8 @@ class Command(BaseCommand):
         try:
             with parcial.open("wb") as arquivo:
                 total = exportar(municipio=municipio, competencia=competencia, formato=str(options["format"]),
-                                 saida=arquivo, progresso=lambda n: sys.stderr.write(f"\r{n} fichas written"))
+                                 saida=arquivo, progresso=lambda n: sys.stderr.write(f"\r{n} fichas written"),
+                                 processos=int(options["processes"]))  # type: ignore[call-overload]
         except SemIdentidade as exc:
             parcial.unlink(missing_ok=True)
             raise CommandError(f"{municipio.ibge}: no contra-chave/installation identity; enter it first.") from exc
