@@ -24,6 +24,9 @@ class LoteForm(forms.Form):
 
 
 class InstalacaoForm(forms.ModelForm):
+    # Typed with its punctuation (18 characters for a CNPJ); stored as 14 digits.
+    responsavel_documento = forms.CharField(label="CPF ou CNPJ do responsável", max_length=18)
+
     class Meta:
         model = InstalacaoSisab
         fields = ["contra_chave", "responsavel_documento", "responsavel_nome", "fone", "email",

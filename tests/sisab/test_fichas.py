@@ -7,13 +7,16 @@ import copy
 import datetime
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from lxml import etree
 
+from pec.models import Outbox
+from pec.outbox import outbox_drenar, outbox_registrar
 from pec.tenancy import tenant_context
 from prontuario.services import cidadao_atualizar
 from sisab import envio, fichas, ledi, regras
-from sisab.models import FichaSisab
+from sisab.models import DestinoSisab, EntregaSisab, FichaSisab
 from tests.sisab import mundo_envio
 
 pytestmark = pytest.mark.django_db
@@ -67,11 +70,68 @@ def test_cadastro_update_is_a_new_ficha_pointing_to_the_same_originadora(m):
     assert segunda.dados["identificacaoUsuarioCidadao"]["telefoneCelular"] == "31999998888"
 
 
-def test_generation_is_idempotent_and_the_outbox_rows_feed_the_same_ledger(m):
+def test_generation_is_idempotent(m):
     _todas(m)
     assert envio.fichas_gerar(municipio_id=m.municipio.id)["novas"] == 0
     with tenant_context(m.municipio.id):
         assert FichaSisab.objects.count() == 4
+
+
+def _outbox(m, *, tipo: str, objeto) -> Outbox:
+    """The row the clinical services write (prontuario.clinico, prontuario.vacinacao)."""
+    with tenant_context(m.municipio.id), transaction.atomic():
+        return outbox_registrar(municipio=m.municipio, destino="sisab", tipo=tipo, chave=f"{tipo}:{objeto.uuid}",
+                                objeto=objeto)
+
+
+def _drenar(m) -> dict[str, int]:
+    return outbox_drenar(municipio_id=m.municipio.id, destino="sisab")
+
+
+def test_outbox_rows_for_sisab_become_the_same_fichas_the_night_run_finds():
+    mundo = mundo_envio.mundo()
+    mundo_envio.identificar(mundo.municipio)
+    atendimento, dose = mundo_envio.atendimento(mundo), mundo_envio.vacina(mundo)
+    linhas = [_outbox(mundo, tipo="ficha_atendimento_individual", objeto=atendimento),
+              _outbox(mundo, tipo="ficha_vacinacao", objeto=dose)]
+    assert _drenar(mundo) == {Outbox.Status.ENVIADO: 2}
+    with tenant_context(mundo.municipio.id):
+        fichas_ = {f.origem: f for f in FichaSisab.objects.filter(origem__in=["atendimento", "vacinacao"])}
+        linhas = [Outbox.objects.get(id=linha.id) for linha in linhas]
+    assert {f.origem_id for f in fichas_.values()} == {atendimento.id, dose.id}
+    assert [linha.resposta for linha in linhas] == [
+        {"ficha": fichas_["atendimento"].uuid, "status": FichaSisab.Status.VALIDA},
+        {"ficha": fichas_["vacinacao"].uuid, "status": FichaSisab.Status.VALIDA}]
+    # The night run finds them made: only the citizen's cadastro is new.
+    assert envio.fichas_gerar(municipio_id=mundo.municipio.id)["novas"] == 1
+
+
+def test_outbox_deleted_dose_holds_its_ficha_back_or_dead_letters_once_accepted():
+    mundo = mundo_envio.mundo()
+    mundo_envio.identificar(mundo.municipio)
+    retida, enviada = mundo_envio.vacina(mundo), mundo_envio.vacina(mundo)
+    envio.fichas_gerar(municipio_id=mundo.municipio.id)
+    with tenant_context(mundo.municipio.id):
+        destino = DestinoSisab.objects.create(municipio=mundo.municipio, nome="Pasta", tipo="pasta", pasta="/tmp")
+        EntregaSisab.objects.create(municipio=mundo.municipio, destino=destino,
+                                    ficha=FichaSisab.objects.get(origem="vacinacao", origem_id=retida.id))
+        EntregaSisab.objects.create(municipio=mundo.municipio, destino=destino, status=EntregaSisab.Status.ENVIADO,
+                                    ficha=FichaSisab.objects.get(origem="vacinacao", origem_id=enviada.id))
+    linhas = [_outbox(mundo, tipo="ficha_vacinacao_exclusao", objeto=dose) for dose in (retida, enviada)]
+    assert _drenar(mundo) == {Outbox.Status.ENVIADO: 1, Outbox.Status.ERRO: 1}
+    with tenant_context(mundo.municipio.id):
+        ficha = FichaSisab.objects.get(origem="vacinacao", origem_id=retida.id)
+        assert ficha.status == FichaSisab.Status.INVALIDA and "excluída" in ficha.erros[0]
+        assert not ficha.entregas.exists()  # the pending delivery is gone
+        erro = Outbox.objects.get(id=linhas[1].id)
+    assert erro.status == Outbox.Status.ERRO and "already accepted" in erro.ultimo_erro
+
+
+def test_outbox_row_without_a_mapping_is_a_dead_letter(m):
+    linha = _outbox(m, tipo="ficha_desconhecida", objeto=mundo_envio.atendimento(m))
+    assert _drenar(m) == {Outbox.Status.ERRO: 1}
+    with tenant_context(m.municipio.id):
+        assert "no LEDI mapping" in Outbox.objects.get(id=linha.id).ultimo_erro
 
 
 def test_invalid_ficha_is_kept_with_its_reason_and_fixed_by_fixing_the_record(m):

@@ -12,12 +12,15 @@ import time
 import zipfile
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from pec.models import Municipio
 from pec.tenancy import tenant_context
-from sisab import envio, ledi
-from sisab.models import DestinoSisab, EntregaSisab, FichaSisab
+from sisab import envio, ledi, tasks
+from sisab.models import DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab
 from tests.pec import identidade
 from tests.sisab import mundo_envio
 
@@ -222,3 +225,115 @@ def test_pages_show_invalid_fichas_and_404_on_another_municipality(m, receptor):
     assert charlie.post(f"/administracao/sisab/destinos/{destino.id}/desativar/").status_code == 404
     with tenant_context(m.municipio.id):
         assert DestinoSisab.objects.get(id=destino.id).ativo
+
+
+# --- the beat task ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def celery_eager():
+    from pec.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def _janela(m, *, inicio: int, fim: int) -> None:
+    with tenant_context(m.municipio.id):
+        InstalacaoSisab.objects.filter(municipio=m.municipio).update(janela_inicio=inicio % 24, janela_fim=fim % 24)
+
+
+def test_beat_is_scheduled_hourly_and_names_the_task():
+    entrada = settings.CELERY_BEAT_SCHEDULE["sisab-transmissao"]
+    assert entrada["task"] == tasks.sisab_transmissao_noturna.name == "sisab.tasks.sisab_transmissao_noturna"
+    assert entrada["schedule"].hour == set(range(24))
+
+
+def test_beat_inside_the_night_window_delivers(m, tmp_path, celery_eager):
+    hora = timezone.localtime().hour
+    _janela(m, inicio=hora - 1, fim=hora + 2)  # three hours around now: an hour ticking over stays inside
+    _destino(m, tipo="pasta", pasta=str(tmp_path))
+    assert tasks.sisab_transmissao_noturna() == Municipio.objects.filter(ativo=True).count()
+    assert len(list(tmp_path.glob("*.zip"))) == 1
+    assert {e.status for e in _entregas(m)} == {EntregaSisab.Status.ENVIADO}
+
+
+def test_beat_outside_the_night_window_sends_and_builds_nothing(m, tmp_path, celery_eager):
+    hora = timezone.localtime().hour
+    _janela(m, inicio=hora + 3, fim=hora + 5)
+    _destino(m, tipo="pasta", pasta=str(tmp_path))
+    tasks.sisab_transmissao_noturna()
+    assert list(tmp_path.iterdir()) == []
+    with tenant_context(m.municipio.id):
+        assert not FichaSisab.objects.exists() and not EntregaSisab.objects.exists()
+
+
+def test_beat_reaches_every_active_municipality_and_only_those(m, tmp_path, celery_eager):
+    hora = timezone.localtime().hour
+    _janela(m, inicio=hora - 1, fim=hora + 2)
+    _destino(m, tipo="pasta", pasta=str(tmp_path / "a"))
+    inativo = mundo_envio.mundo("Inativo", ativo=False)
+    mundo_envio.identificar(inativo.municipio)
+    mundo_envio.atendimento(inativo)
+    _destino(inativo, tipo="pasta", pasta=str(tmp_path / "b"))
+    tasks.sisab_transmissao_noturna()
+    assert len(list((tmp_path / "a").glob("*.zip"))) == 1
+    assert not (tmp_path / "b").exists()
+
+
+# --- manage.py export_sisab --------------------------------------------------------------------
+
+
+def _validas(m) -> dict[str, FichaSisab]:
+    with tenant_context(m.municipio.id):
+        return {f.uuid: f for f in FichaSisab.objects.filter(status=FichaSisab.Status.VALIDA)}
+
+
+@pytest.mark.parametrize("formato,ler,sufixo,processos", [("thrift", ledi.de_esus, ".esus", 1),
+                                                         ("xml", ledi.de_xml, ".esus.xml", 2)])
+def test_export_command_writes_the_month_that_reads_back(m, tmp_path, capsys, formato, ler, sufixo, processos):
+    saida = tmp_path / "mes.zip"
+    call_command("export_sisab", "--municipio", m.municipio.ibge, "--competencia", f"{timezone.localdate():%Y%m}",
+                 "--format", formato, "--output", str(saida), "--processes", str(processos))
+    validas = _validas(m)
+    assert len(validas) == 3  # cadastro, atendimento, vacinação, made by the command itself
+    with zipfile.ZipFile(saida) as arquivo:
+        lidos = {nome: ler(arquivo.read(nome)) for nome in arquivo.namelist()}
+    assert sorted(lidos) == sorted(f"{uuid}{sufixo}" for uuid in validas)
+    for dado in lidos.values():
+        ficha = validas[dado.uuid]
+        assert (dado.tipo, dado.cnes, dado.cod_ibge) == (ficha.tipo, ficha.cnes, m.municipio.ibge)
+        assert dado.ficha == ficha.dados and dado.remetente["contraChave"] == "PEC-centralizado - 1.0"
+    saida_texto = capsys.readouterr()
+    assert f"3 fichas -> {saida}" in saida_texto.out and "3 new, 0 invalid" in saida_texto.err
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_export_command_leaves_invalid_fichas_and_other_months_out(m, tmp_path):
+    mundo_envio.atendimento(m, quando=timezone.now() - datetime.timedelta(days=70))
+    mundo_envio.atendimento(m, ciap="W78", cid10="O800")  # W78 (gravidez) only goes with a Z34 CID-10: invalid
+    saida = tmp_path / "mes.zip"
+    call_command("export_sisab", "--municipio", m.municipio.ibge, "--competencia", f"{timezone.localdate():%Y%m}",
+                 "--output", str(saida), "--processes", "1")
+    with tenant_context(m.municipio.id):
+        do_mes = set(FichaSisab.objects.filter(status=FichaSisab.Status.VALIDA,
+                                               competencia=timezone.localdate().replace(day=1))
+                     .values_list("uuid", flat=True))
+        assert FichaSisab.objects.filter(status=FichaSisab.Status.INVALIDA).count() == 1
+    with zipfile.ZipFile(saida) as arquivo:
+        assert {ledi.de_esus(arquivo.read(nome)).uuid for nome in arquivo.namelist()} == do_mes
+    assert len(do_mes) == 3
+
+
+def test_export_command_refuses_without_identity_or_municipality(tmp_path):
+    mundo = mundo_envio.mundo("Sem contra-chave")
+    saida = tmp_path / "mes.zip"
+    with pytest.raises(CommandError, match="contra-chave"):
+        call_command("export_sisab", "--municipio", mundo.municipio.ibge, "--competencia", "202611",
+                     "--output", str(saida))
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(CommandError, match="No municipality"):
+        call_command("export_sisab", "--municipio", "0000000", "--competencia", "202611")
+    with pytest.raises(CommandError, match="AAAAMM"):
+        call_command("export_sisab", "--municipio", mundo.municipio.ibge, "--competencia", "11/2026")

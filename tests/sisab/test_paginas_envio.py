@@ -1,0 +1,188 @@
+"""The municipal administrator's SISAB pages: the identity and destination forms as real
+POSTs, the late-records warning of the competência page, and a 404 for another
+municipality's administrator on every page or action that takes an object id."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from pec.models import EventoAuditoria
+from pec.tenancy import tenant_context
+from sisab import envio, urls, urls_envio
+from sisab.models import CredencialRecebimento, DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab, LoteRecebido
+from sisab.recebimento import credencial_emitir
+from tests.pec import identidade
+from tests.sisab import mundo_envio
+
+pytestmark = pytest.mark.django_db
+
+IDENTIDADE = {
+    "contra_chave": "PEC-centralizado - 1.0", "responsavel_documento": "12.345.678/0001-99",
+    "responsavel_nome": "SECRETARIA MUNICIPAL DE SAUDE", "fone": "3133334444", "email": "sms@exemplo.gov.br",
+    "janela_inicio": "22", "janela_fim": "5", "prazo_dia": "10",
+}
+
+
+@pytest.fixture
+def m():
+    return mundo_envio.mundo()
+
+
+@pytest.fixture
+def alice(m):
+    return identidade.cliente(m.admin.usuario, m.admin)
+
+
+def _mensagens(resposta) -> str:
+    return " ".join(str(mensagem) for mensagem in get_messages(resposta.wsgi_request))
+
+
+# --- identity ------------------------------------------------------------------------------
+
+
+def test_identity_form_saves_digits_only_and_updates_the_same_row(m, alice):
+    resposta = alice.post("/administracao/sisab/instalacao/", IDENTIDADE, follow=True)
+    assert "Identificação da instalação salva" in _mensagens(resposta)
+    with tenant_context(m.municipio.id):
+        instalacao = InstalacaoSisab.objects.get()
+        assert instalacao.responsavel_documento == "12345678000199"
+        assert (instalacao.janela_inicio, instalacao.janela_fim) == (22, 5)
+        assert EventoAuditoria.objects.filter(detalhes__acao="sisab_instalacao_salva").count() == 1
+    alice.post("/administracao/sisab/instalacao/", {**IDENTIDADE, "contra_chave": "NOVA-CHAVE"})
+    with tenant_context(m.municipio.id):
+        atual = InstalacaoSisab.objects.get()
+    assert atual.contra_chave == "NOVA-CHAVE" and atual.uuid_instalacao == instalacao.uuid_instalacao
+
+
+def test_identity_form_refuses_an_invalid_cpf_and_saves_nothing(m, alice):
+    resposta = alice.post("/administracao/sisab/instalacao/", {**IDENTIDADE, "responsavel_documento": "111.111.111-12"},
+                          follow=True)
+    assert "CPF válido" in _mensagens(resposta)
+    resposta = alice.post("/administracao/sisab/instalacao/", {**IDENTIDADE, "contra_chave": ""}, follow=True)
+    assert "Confira a identificação" in _mensagens(resposta)
+    with tenant_context(m.municipio.id):
+        assert not InstalacaoSisab.objects.exists()
+
+
+# --- destinations ----------------------------------------------------------------------------
+
+
+def test_destination_form_keeps_the_password_encrypted_at_rest(m, alice):
+    dados = {"nome": "Centralizador estadual", "tipo": "http", "url": "https://pec.estado.gov.br",
+             "usuario": "ledi-municipio", "senha": "s3nha-secreta"}
+    resposta = alice.post("/administracao/sisab/destinos/novo/", dados, follow=True)
+    assert "cadastrado" in _mensagens(resposta)
+    with tenant_context(m.municipio.id):
+        destino = DestinoSisab.objects.get()
+        linha = DestinoSisab.objects.filter(id=destino.id).values().get()
+        auditoria = list(EventoAuditoria.objects.filter(detalhes__acao="sisab_destino_criado").values("detalhes"))
+    assert destino.senha_cifrada.startswith("g1.")
+    assert not any("s3nha-secreta" in str(valor) for valor in linha.values())
+    assert len(auditoria) == 1 and "s3nha-secreta" not in str(auditoria)
+    assert envio.destino_senha(destino) == "s3nha-secreta"
+    assert "s3nha-secreta" not in resposta.content.decode()
+
+
+def test_destination_form_refuses_incomplete_destinations(m, alice):
+    sem_usuario = {"nome": "Centralizador", "tipo": "http", "url": "https://pec.estado.gov.br", "usuario": ""}
+    assert "endereço e do usuário" in _mensagens(alice.post("/administracao/sisab/destinos/novo/", sem_usuario,
+                                                             follow=True))
+    sem_pasta = {"nome": "Pendrive", "tipo": "pasta", "pasta": ""}
+    assert "Informe a pasta" in _mensagens(alice.post("/administracao/sisab/destinos/novo/", sem_pasta, follow=True))
+    with tenant_context(m.municipio.id):
+        assert not DestinoSisab.objects.exists()
+
+
+def test_folder_destination_needs_no_password(m, alice, tmp_path):
+    alice.post("/administracao/sisab/destinos/novo/", {"nome": "Pendrive", "tipo": "pasta", "pasta": str(tmp_path)})
+    with tenant_context(m.municipio.id):
+        destino = DestinoSisab.objects.get()
+    assert destino.pasta == str(tmp_path) and destino.senha_cifrada == "" and destino.ativo
+
+
+# --- the competência page -----------------------------------------------------------------------
+
+
+def test_late_records_are_warned_until_a_destination_accepts_them(m, alice):
+    mundo_envio.identificar(m.municipio)
+    antigo = mundo_envio.atendimento(m, quando=timezone.now() - datetime.timedelta(days=70))
+    mundo_envio.vacina(m)  # this month: open, not late
+    envio.fichas_gerar(municipio_id=m.municipio.id)
+    with tenant_context(m.municipio.id):
+        atrasada = FichaSisab.objects.get(origem="atendimento", origem_id=antigo.id)
+        em_dia = FichaSisab.objects.get(origem="vacinacao")
+    assert atrasada.status == FichaSisab.Status.VALIDA
+
+    pagina = alice.get("/administracao/sisab/").content.decode()
+    assert "Registros atrasados" in pagina and "podem não contar para o financiamento" in pagina
+    secao = pagina.split("Registros atrasados", 1)[1].split("Recusadas pelo destino", 1)[0]
+    assert atrasada.uuid in secao and em_dia.uuid not in secao
+    assert f"{atrasada.competencia:%m/%Y}" in secao
+
+    with tenant_context(m.municipio.id):
+        destino = DestinoSisab.objects.create(municipio=m.municipio, nome="Pasta", tipo="pasta", pasta="/tmp")
+        EntregaSisab.objects.create(municipio=m.municipio, ficha=atrasada, destino=destino,
+                                    status=EntregaSisab.Status.ENVIADO, enviado_em=timezone.now())
+    assert "Registros atrasados" not in alice.get("/administracao/sisab/").content.decode()
+
+
+# --- another municipality ----------------------------------------------------------------------
+
+# Every sisab URL that takes an object id, and how it is called.
+COM_ID = {
+    "sisab_lote": "get",
+    "sisab_credencial_desativar": "post",
+    "sisab_destino_desativar": "post",
+    "sisab_destino_reenviar": "post",
+    "sisab_ficha": "get",
+}
+
+
+def test_every_sisab_url_with_an_object_id_is_covered():
+    """A new page with an id must be added to COM_ID (and so to the 404 test)."""
+    com_id = {p.name for p in urls.urlpatterns + urls.api_urlpatterns + urls_envio.urlpatterns
+              if p.pattern.converters}
+    assert com_id == set(COM_ID)
+
+
+@pytest.fixture
+def objetos(m):
+    """One object of municipality A behind each URL of COM_ID."""
+    mundo_envio.identificar(m.municipio)
+    mundo_envio.atendimento(m)
+    envio.fichas_gerar(municipio_id=m.municipio.id)
+    with tenant_context(m.municipio.id):
+        ficha = FichaSisab.objects.first()
+        destino = DestinoSisab.objects.create(municipio=m.municipio, nome="Pasta", tipo="pasta", pasta="/tmp")
+        entrega = EntregaSisab.objects.create(municipio=m.municipio, ficha=ficha, destino=destino,
+                                              status=EntregaSisab.Status.ERRO, ultimo_erro="400: CNS inválido")
+        credencial, _ = credencial_emitir(municipio_id=m.municipio.id, nome="Servidor local", responsavel="Fulano",
+                                          documento="12345678000199", email="ti@exemplo.gov.br",
+                                          ator=m.admin.usuario)
+        lote = LoteRecebido.objects.create(municipio=m.municipio, arquivo="lote.zip", sha256="0" * 64)
+    return {"sisab_lote": lote.id, "sisab_credencial_desativar": credencial.id, "sisab_destino_desativar": destino.id,
+            "sisab_destino_reenviar": destino.id, "sisab_ficha": ficha.id, "entrega": entrega.id}
+
+
+def _estado(m, objetos) -> tuple:
+    with tenant_context(m.municipio.id):
+        return (CredencialRecebimento.objects.get(id=objetos["sisab_credencial_desativar"]).ativo,
+                DestinoSisab.objects.get(id=objetos["sisab_destino_desativar"]).ativo,
+                EntregaSisab.objects.get(id=objetos["entrega"]).status)
+
+
+@pytest.mark.parametrize("nome,metodo", sorted(COM_ID.items()))
+def test_another_municipality_gets_404_and_changes_nothing(m, alice, objetos, nome, metodo):
+    outro = mundo_envio.mundo("Município B")
+    charlie = identidade.cliente(outro.admin.usuario, outro.admin)
+    url = reverse(nome, args=[objetos[nome]])
+    antes = _estado(m, objetos)
+    assert getattr(charlie, metodo)(url).status_code == 404
+    assert _estado(m, objetos) == antes == (True, True, EntregaSisab.Status.ERRO)
+    # The same URL works for A's own administrator, so the 404 is about ownership.
+    assert getattr(alice, metodo)(url).status_code in (200, 302)
