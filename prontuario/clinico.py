@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from pec.audit import audit_event
-from pec.models import Lotacao
+from pec.models import Lotacao, Outbox
 from pec.outbox import outbox_registrar
 from pec.tenancy import assert_owned
 from prontuario import forms_clinico as formularios
@@ -42,6 +42,9 @@ from prontuario.regras_clinicas import (
     problemas_erros,
 )
 from prontuario.terminologia import descricoes
+from rnds.selectors import rnds_ultimo_envio
+from rnds.services import rnds_registrar_substituicao
+from rnds.verificacao import rnds_verificar_ao_finalizar
 
 
 class Conflito(Exception):
@@ -219,6 +222,11 @@ def atendimento_finalizar(*, atendimento: Atendimento, lotacao: Lotacao, dados: 
     atual.salvo_por, atual.salvo_em, atual.versao = lotacao, agora, atual.versao + 1
     atual.save()
     _gravar_linhas(atual, lotacao, forms, agora)
+    # Checked on the rows just written, exactly as the delivery will map them; raising
+    # rolls all of it back, so the atendimento stays a draft with what was typed.
+    erros_rnds = rnds_verificar_ao_finalizar(municipio=atual.municipio, objeto=atual)
+    if erros_rnds:
+        raise ValidationError(erros_rnds)
     if atual.entrada_id is not None:
         entrada = EntradaLista.objects.select_for_update().get(pk=atual.entrada_id)
         if entrada.situacao != EntradaLista.Situacao.ATENDIDO:
@@ -343,6 +351,12 @@ def atendimento_adendar(*, atendimento: Atendimento, lotacao: Lotacao, texto: st
         raise ValidationError("Adendos são para atendimentos finalizados; edite o rascunho.")
     adendo = Adendo.objects.create(municipio_id=atendimento.municipio_id, atendimento=atendimento, lotacao=lotacao,
                                    texto=texto)
+    envio = rnds_ultimo_envio(municipio_id=atendimento.municipio_id, objeto=atendimento)
+    if envio is not None and envio.status != Outbox.Status.ERRO:
+        # The RNDS holds (or will) this atendimento's RAC: a corrected record replaces it,
+        # rebuilt from the record as it stands, chained after any earlier replacement.
+        rnds_registrar_substituicao(municipio=atendimento.municipio, objeto=atendimento, tipo="rac",
+                                    chave_original=envio.chave)
     audit_event(
         evento="prontuario_adendo", request=request, cidadao_id=atendimento.cidadao_id,
         o_que=f"adendo ao atendimento {atendimento.uuid}", detalhes={"adendo_id": adendo.id},

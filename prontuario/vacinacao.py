@@ -16,12 +16,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from pec.audit import audit_event
-from pec.models import Lotacao
+from pec.models import Lotacao, Outbox
 from pec.outbox import outbox_registrar
 from pec.tenancy import assert_owned
 from prontuario.models import Cidadao
 from prontuario.models_clinico import Vacinacao
 from prontuario.regras_clinicas import BCG, ESTRATEGIA_ESPECIAL, vacinacao_erros
+from rnds.selectors import rnds_ultimo_envio
+from rnds.services import rnds_registrar_exclusao, rnds_registrar_substituicao
+from rnds.verificacao import rnds_verificar_ao_finalizar
 
 CAMPOS = ("registro_anterior", "data_aplicacao", "imunobiologico", "estrategia", "dose", "lote", "fabricante", "via",
           "local_aplicacao", "grupo_atendimento", "condicao_maternal", "comunicante_hanseniase",
@@ -48,11 +51,33 @@ def _validar(cidadao: Cidadao, dados: dict[str, Any]) -> None:
         raise ValidationError(erros)
 
 
-def _registrar_envios(vacinacao: Vacinacao) -> None:
+def _verificar_rnds(vacinacao: Vacinacao) -> None:
+    """A dose that will go to the RNDS is checked as it will be sent, inside the saving
+    transaction: raising rolls the dose back, with messages for the form."""
+    if vacinacao.registro_anterior:
+        return
+    erros = rnds_verificar_ao_finalizar(municipio=vacinacao.municipio, objeto=vacinacao)
+    if erros:
+        raise ValidationError(erros)
+
+
+def _envio_rnds_vigente(vacinacao: Vacinacao) -> Outbox | None:
+    """The RNDS row whose document stands (or will) for this dose; None if the RNDS never
+    had nor will have it (a transcription, or a document it refused)."""
+    envio = rnds_ultimo_envio(municipio_id=vacinacao.municipio_id, objeto=vacinacao)
+    return None if envio is None or envio.status == Outbox.Status.ERRO else envio
+
+
+def _registrar_envios(vacinacao: Vacinacao, *, anterior: Vacinacao | None = None) -> None:
     # A transcription is history the citizen brought on paper: SISAB counts it, RNDS has
     # it from whoever applied it, so only current applications become a RIA-R.
     municipio = vacinacao.municipio
-    if not vacinacao.registro_anterior:
+    vigente = _envio_rnds_vigente(anterior) if anterior is not None else None
+    if vigente is not None:
+        # The RNDS holds the previous version: the correction replaces that document
+        # (relatesTo replaces, same identifier) instead of adding a second dose.
+        rnds_registrar_substituicao(municipio=municipio, objeto=vacinacao, tipo="ria-r", chave_original=vigente.chave)
+    elif not vacinacao.registro_anterior:
         outbox_registrar(municipio=municipio, destino="rnds", tipo="ria-r", chave=f"ria-r:{vacinacao.uuid}",
                          objeto=vacinacao)
     outbox_registrar(municipio=municipio, destino="sisab", tipo="ficha_vacinacao", chave=f"fv:{vacinacao.uuid}",
@@ -67,6 +92,7 @@ def vacinacao_registrar(*, cidadao: Cidadao, lotacao: Lotacao, dados: dict[str, 
         municipio_id=cidadao.municipio_id, cidadao=cidadao, lotacao=lotacao, estabelecimento=lotacao.estabelecimento,
         origem=Vacinacao.Origem.PEC, registrado_em=timezone.now(), **_valores(dados),
     )
+    _verificar_rnds(vacinacao)
     _registrar_envios(vacinacao)
     return vacinacao
 
@@ -101,7 +127,8 @@ def vacinacao_corrigir(
                   if getattr(vacinacao, c) != getattr(nova, c)}
     audit_event(evento="vacina_correcao", request=request, cidadao_id=vacinacao.cidadao_id,
                 o_que=f"correção da dose {vacinacao.uuid}", detalhes={"nova": str(nova.uuid), "alteracoes": alteracoes})
-    _registrar_envios(nova)
+    _verificar_rnds(nova)
+    _registrar_envios(nova, anterior=vacinacao)
     return nova
 
 
@@ -109,7 +136,7 @@ def vacinacao_corrigir(
 def vacinacao_excluir(
     *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], motivo: str, request: HttpRequest
 ) -> None:
-    vacinacao = Vacinacao.objects.select_for_update().get(pk=vacinacao.pk)
+    vacinacao = Vacinacao.objects.select_for_update().select_related("municipio").get(pk=vacinacao.pk)
     _pode_alterar(vacinacao, lotacao, permissoes)
     if not motivo.strip():
         raise ValidationError("Informe o motivo da exclusão.")
@@ -117,5 +144,10 @@ def vacinacao_excluir(
     vacinacao.save(update_fields=["excluida_em", "excluida_por", "motivo_exclusao"])
     audit_event(evento="vacina_exclusao", request=request, cidadao_id=vacinacao.cidadao_id,
                 o_que=f"exclusão da dose {vacinacao.uuid}", detalhes={"motivo": motivo[:200]})
+    vigente = _envio_rnds_vigente(vacinacao)
+    if vigente is not None:
+        # A dose voided here (wrong citizen, duplicate) is deleted at the RNDS too.
+        rnds_registrar_exclusao(municipio=vacinacao.municipio, objeto=vacinacao, tipo="ria-r",
+                                chave_original=vigente.chave)
     outbox_registrar(municipio=vacinacao.municipio, destino="sisab", tipo="ficha_vacinacao_exclusao",
                      chave=f"fv-exclusao:{vacinacao.uuid}", objeto=vacinacao)

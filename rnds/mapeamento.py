@@ -80,8 +80,14 @@ def vacinacao_para_registro(vacinacao) -> RegistroVacina:  # type: ignore[no-unt
     )
 
 
+MAPEADORES = {
+    "prontuario.atendimento": atendimento_para_registro,
+    "prontuario.vacinacao": vacinacao_para_registro,
+}
+
+
 def registrar() -> None:
     from rnds.entrega import registrar_mapeador
 
-    registrar_mapeador("prontuario.atendimento", atendimento_para_registro)
-    registrar_mapeador("prontuario.vacinacao", vacinacao_para_registro)
+    for objeto_tipo, mapeador in MAPEADORES.items():
+        registrar_mapeador(objeto_tipo, mapeador)

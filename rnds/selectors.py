@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, Model
+from django.db.models import Count, Min, Model, OuterRef, Subquery
 from django.http import Http404
 
 from pec.models import Outbox
@@ -15,19 +15,38 @@ from rnds.models import CertificadoA1, ConfiguracaoRNDS
 DESTINO = "rnds"
 
 
-def rnds_status_do_registro(*, municipio_id: int, objeto: Model) -> str | None:
-    """"pendente", "enviado", "erro" or "treinamento" of a record's newest RNDS row; None if
-    it never had one. Other views show it next to the record."""
+def rnds_ultimo_envio(*, municipio_id: int, objeto: Model) -> Outbox | None:
+    """A record's newest RNDS row (its send, or the latest replacement or deletion): the one
+    a correction or deletion of the record must follow."""
     assert_owned(objeto, municipio_id)
     item = (
         Outbox.objects.filter(
             municipio_id=municipio_id, destino=DESTINO, objeto_tipo=objeto._meta.label_lower, objeto_id=objeto.pk
         )
         .order_by("-criado_em", "-id")
-        .values_list("status", flat=True)
         .first()
     )
+    if item is not None:
+        assert_owned(item, municipio_id)
     return item
+
+
+def rnds_status_do_registro(*, municipio_id: int, objeto: Model) -> str | None:
+    """"pendente", "enviado", "erro" or "treinamento" of a record's newest RNDS row; None if
+    it never had one. Other views show it next to the record."""
+    item = rnds_ultimo_envio(municipio_id=municipio_id, objeto=objeto)
+    return item.status if item is not None else None
+
+
+def rnds_status_anotacoes(*, modelo: type[Model]) -> dict[str, Subquery]:
+    """Annotations for a queryset of `modelo`: `rnds_status` (as rnds_status_do_registro)
+    and `rnds_erro` (the last error of that row), computed in the queryset's own query, so
+    a page listing records shows each one's status without any query of its own."""
+    ultimo = Outbox.objects.filter(
+        municipio_id=OuterRef("municipio_id"), destino=DESTINO, objeto_tipo=modelo._meta.label_lower,
+        objeto_id=OuterRef("pk"),
+    ).order_by("-criado_em", "-id")
+    return {"rnds_status": Subquery(ultimo.values("status")[:1]), "rnds_erro": Subquery(ultimo.values("ultimo_erro")[:1])}
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,14 @@ import datetime
 import json
 from functools import lru_cache
 
+from django.db.models import Model
 from django.utils import timezone
 
 from pec.documentos import cns_valido, cpf_valido
+from pec.models import Municipio
 from rnds.bundles import bundle_construir
+from rnds.mapeamento import MAPEADORES
+from rnds.models import ConfiguracaoRNDS
 from rnds.perfis import DADOS, verificar_bundle
 from rnds.registros import Registro, RegistroAtendimento, RegistroVacina
 
@@ -64,6 +68,18 @@ def rnds_verificar(registro: Registro, *, agora: datetime.datetime | None = None
     # Anything else the profiles forbid, with the element's path (a bug of ours, not theirs).
     bundle = bundle_construir(registro, solicitante="0")
     return [f"Registro fora do padrão da RNDS: {erro}" for erro in verificar_bundle(bundle)]
+
+
+def rnds_verificar_ao_finalizar(*, municipio: Municipio, objeto: Model) -> list[str]:
+    """What prontuario's finalise services call, inside their transaction, once the record's
+    rows are written: rnds_verificar on the record as the delivery would map it. Empty when
+    the municipality does not send (RNDS not enabled, or training): nothing to protect then,
+    and a professional is never held by a rule of a system the record will not reach."""
+    if municipio.em_treinamento:
+        return []
+    if not ConfiguracaoRNDS.objects.filter(municipio_id=municipio.id, habilitado=True).exists():
+        return []
+    return rnds_verificar(MAPEADORES[objeto._meta.label_lower](objeto))
 
 
 def _atendimento(registro: RegistroAtendimento, agora: datetime.datetime) -> list[str]:
