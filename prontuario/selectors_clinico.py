@@ -22,6 +22,7 @@ from prontuario.models import Cidadao, EntradaLista
 from prontuario.models_clinico import Alergia, Atendimento, Medicao, Prescricao, Problema, Vacinacao
 from prontuario.selectors import cidadao_obter
 from prontuario.terminologia import descricoes
+from rnds.selectors import rnds_status_anotacoes
 
 ULTIMOS_ATENDIMENTOS = 10
 MEDICOES_GRAFICO = 12
@@ -108,6 +109,7 @@ def folha_de_rosto(*, request: HttpRequest, cidadao_id: int, ultimos: int | None
     atendimentos_qs = (
         Atendimento.objects.filter(**do_cidadao, status=Atendimento.Status.FINALIZADO)
         .select_related("estabelecimento", "lotacao__profissional")
+        .annotate(**rnds_status_anotacoes(modelo=Atendimento))
         .prefetch_related("problemas_avaliados")
         .order_by("-finalizado_em")
     )
@@ -115,6 +117,7 @@ def folha_de_rosto(*, request: HttpRequest, cidadao_id: int, ultimos: int | None
     vacinas = list(
         Vacinacao.objects.filter(**do_cidadao, excluida_em__isnull=True)
         .select_related("estabelecimento", "lotacao__profissional")
+        .annotate(**rnds_status_anotacoes(modelo=Vacinacao))
     )
     for objeto in [*problemas, *alergias, *medicamentos, *medicoes, *atendimentos, *vacinas]:
         assert_owned(objeto, municipio_id)

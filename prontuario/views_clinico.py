@@ -19,6 +19,7 @@ from prontuario import clinico, documentos_clinicos, selectors_clinico, vacinaca
 from prontuario.forms_clinico import AdendoForm, EscutaForm, MedicaoForm, VacinacaoForm
 from prontuario.models_clinico import Atendimento
 from prontuario.terminologia import TABELAS, descricoes, termo_buscar
+from rnds.selectors import rnds_ultimo_envio
 
 
 def _lotacao(request: HttpRequest) -> Lotacao:
@@ -132,6 +133,7 @@ def _atendimento_detalhe(request: HttpRequest, atual: Atendimento) -> HttpRespon
         "encaminhamentos": list(atual.encaminhamentos.all()), "atestado": getattr(atual, "atestado", None),
         "adendos": list(atual.adendos.select_related("lotacao__profissional")),
         "nomes": nomes, "adendo_form": AdendoForm(),
+        "rnds": rnds_ultimo_envio(municipio_id=atual.municipio_id, objeto=atual),
     })
 
 

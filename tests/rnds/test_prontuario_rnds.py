@@ -1,0 +1,237 @@
+"""The clinical record and the RNDS joined: what the RNDS would refuse is caught when the
+professional finalises; corrections replace and voided doses delete the delivered
+documents; the prontuário shows each record's status; and an atendimento finalised
+through the page reaches the local national peer as one RAC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import RequestFactory
+from django.utils import timezone
+
+from pec.acesso import permissoes_da_lotacao
+from pec.models import Lotacao, Municipio, Outbox, Profissional
+from pec.outbox import outbox_drenar
+from pec.tenancy import tenant_context
+from prontuario import clinico, vacinacao
+from prontuario.models import Cidadao
+from prontuario.models_clinico import Atendimento, ProblemaAvaliado, Vacinacao
+from rnds.models import ConfiguracaoRNDS
+from tests import factories
+from tests.pec import identidade
+from tests.prontuario.clinica import formulario_atendimento
+from tests.prontuario.fabricas import cidadao as novo_cidadao
+from tests.prontuario.fabricas import cns_provisorio, cpf
+from tests.rnds.conftest import CNS_PROFISSIONAL
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class Posto:
+    municipio: Municipio
+    medico: Lotacao  # demo-like doctor: CBO 225142, CNS from the CNES import
+    enfermeira: Lotacao
+    maria: Cidadao  # with CPF
+
+
+def posto(municipio: Municipio, *, cns_medico: str = CNS_PROFISSIONAL) -> Posto:
+    ubs = factories.estabelecimento(municipio, "UBS Centro")
+    medico = identidade.lotacao(municipio, factories.usuario("Bruno Médico"), cbo="225142", estabelecimento=ubs)
+    enfermeira = identidade.lotacao(municipio, factories.usuario("Elza Enfermeira"), cbo="223565", estabelecimento=ubs)
+    with tenant_context(municipio.id):
+        Profissional.objects.filter(pk=medico.profissional_id).update(cns=cns_medico)
+        Profissional.objects.filter(pk=enfermeira.profissional_id).update(cns=cns_provisorio())
+        medico.profissional.refresh_from_db()
+        enfermeira.profissional.refresh_from_db()
+    maria = novo_cidadao(medico, nome="MARIA JOSE DA SILVA", cpf=cpf())
+    return Posto(municipio, medico, enfermeira, maria)
+
+
+def rnds_habilitada(municipio: Municipio) -> None:
+    """Enabled, without certificate: enough for the check at finalisation (nothing is sent)."""
+    with tenant_context(municipio.id):
+        ConfiguracaoRNDS.objects.create(municipio=municipio, habilitado=True, identificador_solicitante="1")
+
+
+def bcg(**extra):
+    dados = {"registro_anterior": "", "data_aplicacao": timezone.localdate().isoformat(), "imunobiologico": "15",
+             "estrategia": "1", "dose": "9", "lote": "BCG2026", "fabricante": "149", "via": "10890",
+             "local_aplicacao": "1", "grupo_atendimento": "", "condicao_maternal": "1",
+             "comunicante_hanseniase": "False", "cid10_motivo_indicacao": ""}
+    dados.update(extra)
+    return dados
+
+
+def linhas(municipio: Municipio) -> list[Outbox]:
+    with tenant_context(municipio.id):
+        return list(Outbox.objects.filter(destino="rnds").order_by("id"))
+
+
+def requisicao(lotacao: Lotacao):
+    request = RequestFactory().post("/")
+    request.user, request.lotacao = lotacao.usuario, lotacao
+    return request
+
+
+# --- 2. Check at finalisation ----------------------------------------------------------------
+
+
+def test_finalizar_recusa_com_a_mensagem_da_rnds_e_o_atendimento_fica_rascunho():
+    municipio = identidade.municipio("Com RNDS")
+    p = posto(municipio, cns_medico="")  # the CNES import brought no CNS for this doctor
+    rnds_habilitada(municipio)
+    cliente = identidade.cliente(p.medico.usuario, p.medico)
+    url = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
+    resposta = cliente.post(url, {**formulario_atendimento(), "versao": "1"}, follow=True)
+    pagina = resposta.content.decode()
+    assert "Seu CNS de profissional não está cadastrado ou é inválido" in pagina
+    assert "Atendimento finalizado." not in pagina
+    with tenant_context(municipio.id):
+        atendimento = Atendimento.objects.get()
+        assert atendimento.status == Atendimento.Status.RASCUNHO and atendimento.finalizado_em is None
+        assert not ProblemaAvaliado.objects.exists() and not Outbox.objects.exists()
+
+
+@pytest.mark.parametrize("caso", ["treinamento", "sem_rnds"])
+def test_treinamento_ou_sem_rnds_nao_bloqueia(caso):
+    if caso == "treinamento":
+        municipio = identidade.municipio("Treino", modo=Municipio.Modo.TREINAMENTO)
+        rnds_habilitada(municipio)
+    else:
+        municipio = identidade.municipio("Sem RNDS")
+    p = posto(municipio, cns_medico="")
+    cliente = identidade.cliente(p.medico.usuario, p.medico)
+    url = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
+    resposta = cliente.post(url, {**formulario_atendimento(), "versao": "1"}, follow=True)
+    assert "Atendimento finalizado." in resposta.content.decode()
+    with tenant_context(municipio.id):
+        assert Atendimento.objects.get().status == Atendimento.Status.FINALIZADO
+
+
+def test_dose_que_a_rnds_recusaria_nao_e_gravada_e_o_formulario_diz_por_que():
+    municipio = identidade.municipio("Com RNDS")
+    p = posto(municipio)
+    rnds_habilitada(municipio)
+    with tenant_context(municipio.id):
+        Cidadao.objects.filter(pk=p.maria.pk).update(cpf="", cns="")
+    cliente = identidade.cliente(p.enfermeira.usuario, p.enfermeira)
+    pagina = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", bcg()).content.decode()
+    assert "O cidadão não tem CPF nem CNS" in pagina
+    with tenant_context(municipio.id):
+        assert not Vacinacao.objects.exists() and not Outbox.objects.exists()
+    # A transcription does not go to the RNDS: nothing to hold it for.
+    antiga = bcg(registro_anterior="on", data_aplicacao="2015-03-01")
+    assert cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", antiga).status_code == 302
+
+
+def test_bcg_sem_comunicante_de_hanseniase_pede_o_campo():
+    municipio = identidade.municipio("Com RNDS")
+    p = posto(municipio)
+    cliente = identidade.cliente(p.enfermeira.usuario, p.enfermeira)
+    pagina = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/",
+                          bcg(comunicante_hanseniase="")).content.decode()
+    assert "Para a BCG, informe se o cidadão é comunicante de hanseníase" in pagina
+    assert 'name="comunicante_hanseniase"' in pagina and 'name="cid10_motivo_indicacao"' in pagina
+
+
+# --- 3. Corrections and deletions --------------------------------------------------------------
+
+
+def test_dose_corrigida_substitui_e_dose_excluida_e_apagada_na_rnds(municipio_rnds, simulador):
+    p = posto(municipio_rnds)
+    with tenant_context(municipio_rnds.id):
+        dose = vacinacao.vacinacao_registrar(cidadao=p.maria, lotacao=p.enfermeira, dados={
+            **bcg(), "data_aplicacao": timezone.localdate(), "registro_anterior": False, "comunicante_hanseniase": False})
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
+    primeiro = linhas(municipio_rnds)[0].resposta["rnds_id"]
+    with tenant_context(municipio_rnds.id):
+        permissoes = permissoes_da_lotacao(lotacao=p.enfermeira)
+        nova = vacinacao.vacinacao_corrigir(
+            vacinacao=dose, lotacao=p.enfermeira, permissoes=permissoes, request=requisicao(p.enfermeira),
+            dados={**bcg(), "data_aplicacao": timezone.localdate(), "registro_anterior": False,
+                   "comunicante_hanseniase": True, "lote": "BCG2027"})
+    # One replacement row in the correction's transaction, and no second "new dose" send.
+    assert [(i.chave, i.payload.get("operacao")) for i in linhas(municipio_rnds)] == [
+        (f"ria-r:{dose.uuid}", None), (f"ria-r:{dose.uuid}:substituicao", "substituir")]
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
+    substituto = linhas(municipio_rnds)[1].resposta["rnds_id"]
+    documento = simulador.estado.documentos[substituto]
+    assert documento["entry"][0]["resource"]["relatesTo"] == [
+        {"code": "replaces", "targetReference": {"reference": f"Composition/{primeiro}"}}]
+    assert documento["identifier"]["value"] == str(dose.uuid)  # the first version's identifier
+    assert documento["entry"][1]["resource"]["lotNumber"] == "BCG2027"
+    assert primeiro in simulador.estado.substituidos
+
+    with tenant_context(municipio_rnds.id):
+        vacinacao.vacinacao_excluir(vacinacao=nova, lotacao=p.enfermeira, permissoes=permissoes,
+                                    motivo="Registrada no cidadão errado", request=requisicao(p.enfermeira))
+        assert Outbox.objects.filter(chave=f"ria-r:{dose.uuid}:substituicao:exclusao").exists()
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
+    # The standing document (the replacement) is the one deleted.
+    assert simulador.estado.excluidos == {substituto}
+
+
+def test_adendo_a_atendimento_entregue_envia_rac_substituto(municipio_rnds, simulador):
+    p = posto(municipio_rnds)
+    from tests.prontuario.test_folha_rosto import _qd
+
+    with tenant_context(municipio_rnds.id):
+        rascunho = clinico.atendimento_iniciar(cidadao=p.maria, lotacao=p.medico)
+        atendimento = clinico.atendimento_finalizar(atendimento=rascunho, lotacao=p.medico, versao=1,
+                                                    dados=_qd(formulario_atendimento()))
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
+    primeiro = linhas(municipio_rnds)[0].resposta["rnds_id"]
+    with tenant_context(municipio_rnds.id):
+        atendimento = Atendimento.objects.select_related("municipio").get(pk=atendimento.pk)
+        for texto in ("Corrige: febre há 3 dias.", "Complementa: sem alergias."):
+            clinico.atendimento_adendar(atendimento=atendimento, lotacao=p.medico, texto=texto,
+                                        request=requisicao(p.medico))
+            assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
+    segundo, terceiro = (i.resposta["rnds_id"] for i in linhas(municipio_rnds)[1:])
+    # Each replacement replaces the document standing at the time: never the same one twice (ERR870).
+    for anterior, novo in ((primeiro, segundo), (segundo, terceiro)):
+        assert simulador.estado.documentos[novo]["entry"][0]["resource"]["relatesTo"] == [
+            {"code": "replaces", "targetReference": {"reference": f"Composition/{anterior}"}}]
+    assert simulador.estado.substituidos == {primeiro, segundo}
+
+
+# --- 4 and 5. Status in the prontuário, end to end ---------------------------------------------
+
+
+def test_finalizado_pela_pagina_chega_a_rnds_e_a_folha_mostra_enviado(municipio_rnds, simulador):
+    p = posto(municipio_rnds)
+    medico = identidade.cliente(p.medico.usuario, p.medico)
+    url = medico.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
+    resposta = medico.post(url, {**formulario_atendimento(**{
+        "problemas-1-ciap": "K86", "problemas-1-cid10": "I10", "problemas-1-situacao": "0"}), "versao": "1"})
+    assert resposta.status_code == 302 and resposta.url == f"/prontuario/cidadaos/{p.maria.pk}/"
+    [item] = linhas(municipio_rnds)
+    assert (item.tipo, item.status) == ("rac", Outbox.Status.PENDENTE)
+    assert "RNDS: pendente" in medico.get(resposta.url).content.decode()
+
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
+    with tenant_context(municipio_rnds.id):
+        atendimento = Atendimento.objects.get()
+    assert dict(simulador.estado.recebidos) == {str(atendimento.uuid): 1}
+    [documento] = simulador.estado.documentos.values()
+    composicao = documento["entry"][0]["resource"]
+    assert composicao["type"]["coding"][0]["code"] == "RAC"
+    assert composicao["subject"]["identifier"]["value"] == p.maria.cpf
+    folha = medico.get(resposta.url).content.decode()
+    assert "RNDS: enviado" in folha and "RNDS: pendente" not in folha
+    assert "RNDS: enviado" in medico.get(f"/prontuario/atendimentos/{atendimento.pk}/").content.decode()
+
+
+def test_erro_da_rnds_aparece_com_a_mensagem_no_cartao_de_vacina(municipio_rnds, simulador):
+    p = posto(municipio_rnds)
+    simulador.estado.individuos_desconhecidos.add(p.maria.cpf)
+    with tenant_context(municipio_rnds.id):
+        vacinacao.vacinacao_registrar(cidadao=p.maria, lotacao=p.enfermeira, dados={
+            **bcg(), "data_aplicacao": timezone.localdate(), "registro_anterior": False, "comunicante_hanseniase": False})
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"erro": 1}
+    folha = identidade.cliente(p.enfermeira.usuario, p.enfermeira).get(
+        f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
+    assert "RNDS: erro" in folha and "não encontrado no CADSUS" in folha
