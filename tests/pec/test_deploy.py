@@ -24,7 +24,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "PEC_PRODUCTION": "true",
         "SECRET_KEY": "k" * 20 + "production-secret-for-the-deploy-check-0123456789",
         "ALLOWED_HOSTS": "pec.exemplo.gov.br",
-        "PEC_ENCRYPTION_KEYS": "cHJvZHVjdGlvbi1rZXktZm9yLXRlc3RzLTMyLWJ5dGVz",
+        "PEC_ENCRYPTION_KEYS": "cHJvZHVjdGlvbi1rZXktZm9yLXRlc3RzLTMyYnl0ZXM=",
         "DATABASE_URL": settings.DATABASE_URL,
         "REDIS_URL": settings.REDIS_URL,
         **extra,
