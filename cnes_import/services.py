@@ -21,9 +21,10 @@ import re
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import batched
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -649,14 +650,14 @@ def _sincronizar_tabela(
             relatorio.anotar(tipo, "desativados", rotulo(valor_chave, linha))
     ids = {valor_chave: linha["id"] for valor_chave, linha in existentes.items()}
     rotulos = {linha["id"]: rotulo(valor_chave, linha) for valor_chave, linha in existentes.items()}
-    for lote in _lotes(novos, LOTE):
+    for lote in batched(novos, LOTE):
         criados = inserir(modelo, ({"municipio_id": municipio_id, chave: k, **desejados[k]} for k in lote))
         for valor_chave, novo_id in zip(lote, criados, strict=True):
             ids[valor_chave] = novo_id
             rotulos[novo_id] = rotulo(valor_chave, desejados[valor_chave])
     if alterados:
         modelo.objects.bulk_update(alterados, campos, batch_size=500)  # type: ignore[attr-defined]
-    for lote in _lotes(saindo, 10_000):
+    for lote in batched(saindo, 10_000):
         modelo.objects.filter(id__in=lote).update(ativo=False)  # type: ignore[attr-defined]
     return ids, rotulos
 
@@ -672,7 +673,7 @@ def _garantir_usuarios(profissionais: dict[str, ProfissionalXml], relatorio: _Re
     ids = _usuarios_por_cpf(cpfs)
     faltando = [cpf for cpf in cpfs if cpf not in ids]
     limite_nome = Usuario._meta.get_field("nome").max_length
-    for lote in _lotes(faltando, LOTE):
+    for lote in batched(faltando, LOTE):
         # ignorar_conflitos: another municipality's import may create the same person now.
         inserir(
             Usuario,
@@ -797,7 +798,7 @@ def _sincronizar_lotacoes(
             relatorio.anotar("lotacoes", "desativados", rotulo(*ids))
 
     total = len(novas)
-    for feito, lote in enumerate(_lotes(novas, LOTE), start=1):
+    for feito, lote in enumerate(batched(novas, LOTE), start=1):
         criadas = inserir(Lotacao, (
             {
                 "municipio_id": municipio_id, "profissional_id": ids[0], "usuario_id": usuario_de[ids[0]],
@@ -815,9 +816,9 @@ def _sincronizar_lotacoes(
             progresso("lotacoes", min(feito * LOTE, total), total)
     if alteradas:
         Lotacao.objects.bulk_update(alteradas, ["microarea", "ativo", "usuario_id", "perfis_editados"], batch_size=500)
-    for lote in _lotes(list(refazer_perfis), 10_000):
+    for lote in batched(list(refazer_perfis), 10_000):
         LotacaoPerfil.objects.filter(lotacao_id__in=lote).delete()
-        for parte in _lotes(
+        for parte in batched(
             (
                 {"municipio_id": municipio_id, "lotacao_id": lot_id, "perfil_id": perfil_id}
                 for lot_id in lote
@@ -826,19 +827,7 @@ def _sincronizar_lotacoes(
             LOTE,
         ):
             inserir(LotacaoPerfil, parte)
-    for lote in _lotes(saindo, 10_000):
+    for lote in batched(saindo, 10_000):
         Lotacao.objects.filter(id__in=lote).update(ativo=False)
 
 
-T = TypeVar("T")
-
-
-def _lotes(itens: Iterable[T], tamanho: int) -> Iterator[list[T]]:
-    lote: list[T] = []
-    for item in itens:
-        lote.append(item)
-        if len(lote) == tamanho:
-            yield lote
-            lote = []
-    if lote:
-        yield lote

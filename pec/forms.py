@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from pec.models import ConfiguracaoSMTP, Municipio, Perfil
 from pec.permissoes import PERMISSOES
@@ -78,3 +79,14 @@ class SMTPForm(forms.ModelForm):
 
 class SMTPTesteForm(forms.Form):
     para = forms.EmailField(label="Enviar para")
+
+
+def erros_no_form(form: forms.BaseForm, exc: ValidationError, *, campos: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form: each message on its field (a model
+    field may be named differently in the form: `campos` maps it), the rest on top."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for campo, erros in exc.message_dict.items():
+        campo = (campos or {}).get(campo, campo)
+        form.add_error(campo if campo in form.fields else None, erros)

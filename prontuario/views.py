@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from pec.acesso import requer_permissao, tem_permissao
+from pec.forms import erros_no_form
 from pec.audit import audit_event, audit_read
 from pec.models import Lotacao
 from prontuario.forms import CidadaoForm, UnificarForm
@@ -154,10 +155,4 @@ def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse
 
 
 def _erros_no_form(form: CidadaoForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for campo, erros in exc.message_dict.items():
-        if campo == "municipio_nascimento_ibge":
-            campo = "municipio_nascimento"
-        form.add_error(campo if campo in form.fields else None, erros)
+    erros_no_form(form, exc, campos={"municipio_nascimento_ibge": "municipio_nascimento"})

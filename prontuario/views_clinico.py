@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from pec.acesso import permissoes_ativas, requer_lotacao, requer_permissao
+from pec.forms import erros_no_form
 from pec.models import Lotacao
 from prontuario import clinico, documentos_clinicos, selectors_clinico, vacinacao
 from prontuario.forms_clinico import AdendoForm, EscutaForm, MedicaoForm, VacinacaoForm
@@ -208,7 +209,7 @@ def vacinacao_registrar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
         try:
             vacinacao.vacinacao_registrar(cidadao=cidadao, lotacao=_lotacao(request), dados=form.cleaned_data)
         except ValidationError as exc:
-            _erros_no_form(form, exc)
+            erros_no_form(form, exc)
         else:
             messages.success(request, "Dose registrada.")
             return redirect("prontuario_folha_rosto", cidadao_id=cidadao.pk)
@@ -225,7 +226,7 @@ def vacinacao_corrigir(request: HttpRequest, vacinacao_id: int) -> HttpResponse:
             vacinacao.vacinacao_corrigir(vacinacao=dose, lotacao=_lotacao(request), permissoes=permissoes_ativas(request),
                                          dados=form.cleaned_data, request=request)
         except ValidationError as exc:
-            _erros_no_form(form, exc)
+            erros_no_form(form, exc)
         else:
             messages.success(request, "Dose corrigida; a versão anterior ficou no histórico.")
             return redirect("prontuario_folha_rosto", cidadao_id=dose.cidadao_id)
@@ -244,14 +245,6 @@ def vacinacao_excluir(request: HttpRequest, vacinacao_id: int) -> HttpResponse:
     else:
         messages.success(request, "Dose excluída (o registro fica guardado no histórico).")
     return redirect("prontuario_folha_rosto", cidadao_id=dose.cidadao_id)
-
-
-def _erros_no_form(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for campo, erros in exc.message_dict.items():
-            form.add_error(campo if campo in form.fields else None, erros)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- Documents -------------------------------------------------------------------------------
