@@ -523,9 +523,10 @@ def de_xml(conteudo: bytes) -> DadoTransporte:
 
 @functools.cache
 def _esquema(codigo: int | None) -> etree.XMLSchema:
-    """The envelope plus one ficha type's XSD, compiled once per type. The envelope's
-    `xs:any` (lax) then checks the ficha strictly, and the schema is a seventh of the one
-    importing every ficha. `None`: the envelope alone, to report a broken envelope."""
+    """The envelope plus one ficha type's XSD, compiled once per type (a process compiles
+    only the types it meets). The envelope's `xs:any` is lax: the ficha is checked
+    strictly because its element is declared here, and `validar_xml` makes sure it is
+    this type's element. `None`: the envelope alone, to report a broken envelope."""
     imports = [(NS_TRANSPORTE, "dadotransporte.xsd")]
     if codigo is not None:
         imports.append((TIPOS[codigo].namespace, TIPOS[codigo].xsd))

@@ -34,19 +34,22 @@ class Receptor(http.server.BaseHTTPRequestHandler):
     recebidas: list[bytes] = []
 
     def do_POST(self) -> None:  # noqa: N802
+        # Read once, at arrival: a slow request outlives its test, and must not answer or
+        # count in the next test's mode and list.
+        modo, recebidas = self.modo, Receptor.recebidas
         corpo = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.path == "/api/recebimento/login":
             self._responder(200, b"Autenticado", {"Set-Cookie": "JSESSIONID=abc; Path=/"})
             return
-        if self.modo == "lento":
+        if modo == "lento":
             time.sleep(3)
-        if self.modo == "400":
+        if modo == "400":
             self._responder(400, "Erro de validação: CNS inválido".encode())
-        elif self.modo == "500":
+        elif modo == "500":
             self._responder(500, b"Internal error")
         else:
             assert "JSESSIONID=abc" in self.headers.get("Cookie", "")
-            Receptor.recebidas.append(corpo)
+            recebidas.append(corpo)
             self._responder(200, b"Ficha recebida")
 
     def _responder(self, status: int, corpo: bytes, cabecalhos: dict[str, str] | None = None) -> None:
