@@ -24,6 +24,7 @@ import multiprocessing
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import batched
 from pathlib import Path
 from typing import IO, Any
 
@@ -451,8 +452,8 @@ def exportar(*, municipio: Municipio, competencia: datetime.date, formato: str, 
         raise SemIdentidade("Informe a contra-chave e os dados da instalação antes de exportar.")
     instalacao = instalacao_dados(modelo)
     lotes = ({"dados": [dado_transporte(ficha, instalacao) for ficha in lote], "formato": formato}
-             for lote in _em_lotes(fichas_da_competencia(municipio_id=municipio.id, competencia=competencia),
-                                   tamanho=LOTE_EXPORTACAO))
+             for lote in batched(fichas_da_competencia(municipio_id=municipio.id, competencia=competencia),
+                                 LOTE_EXPORTACAO))
     total = 0
     with zipfile.ZipFile(saida, "w", compression=zipfile.ZIP_DEFLATED) as arquivo:
         for escritos in em_processos(ledi.arquivos, lotes, processos=processos):
@@ -465,13 +466,3 @@ def exportar(*, municipio: Municipio, competencia: datetime.date, formato: str, 
         progresso(total)
     return total
 
-
-def _em_lotes(itens: Iterable[Any], *, tamanho: int) -> Iterator[list[Any]]:
-    lote = []
-    for item in itens:
-        lote.append(item)
-        if len(lote) == tamanho:
-            yield lote
-            lote = []
-    if lote:
-        yield lote
