@@ -42,7 +42,7 @@ class Pessoa:
 
 MUNICIPIOS = [
     ("9999901", "Vila Esperança", "MG", Municipio.Modo.PRODUCAO),
-    ("9999902", "Serra Azul (treinamento)", "BA", Municipio.Modo.TREINAMENTO),
+    ("9999902", "Serra Azul", "BA", Municipio.Modo.TREINAMENTO),  # the pages tag training mode
 ]
 ADMIN_INSTALACAO = Pessoa("100000001", "Ana Instaladora", "", "administrador da instalação")
 PESSOAS = [
