@@ -20,9 +20,9 @@ def postgres_admin_url(var_dir: Path) -> str:
 
     data_dir = var_dir / "postgres"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None: the server outlives this process, so web, worker, beat and
-    # manage.py share one cluster.
-    server = pgserver.get_server(str(data_dir), cleanup_mode=None)
+    # Stopped when the last process holding it exits: `make run` and Ctrl-C leave nothing
+    # running. The processes `serve` starts get DATABASE_URL and hold no handle of their own.
+    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     return f"postgresql://postgres@/{EMBEDDED_DB_NAME}?host={server.pgdata}"
 
 
