@@ -3,10 +3,12 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.fields.array import IndexTransform
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Collate
 from django.utils import timezone
 
 from pec.documentos import validar_cns, validar_cpf
@@ -19,6 +21,34 @@ from prontuario.ledi_municipios import MUNICIPIOS
 def _validar_cpf_opcional(valor: str) -> None:
     if valor:
         validar_cpf(valor)
+
+
+# How many words of the citizen's names (nome + nome social) and of the mother's name have
+# a btree each: a search word may match any of them. Words past these are still matched
+# in order (busca_nome) but not alone; Brazilian names rarely have more.
+PALAVRAS_INDEXADAS = 6
+PALAVRAS_MAE_INDEXADAS = 4
+
+
+def palavra_sql(coluna: str, posicao: int) -> str:
+    """The indexed expression, as prontuario.selectors must write it for the index and its
+    statistics to apply (compare it with constants marked COLLATE "C")."""
+    return f"{coluna}[{posicao}]"
+
+
+def _indice_palavra(coluna: str, posicao: int) -> models.Index:
+    """A btree on one word position: PostgreSQL's array operators (GIN's @>, &&) are not
+    leakproof, so under row-level security the planner refuses them as index conditions;
+    array subscripts and text comparisons are leakproof, so this index is used.
+
+    Not partial: the planner takes expression statistics only from non-partial indexes,
+    and without them it cannot tell a rare word from a common one.
+    """
+    return models.Index(
+        F("municipio"),
+        Collate(IndexTransform(posicao, models.TextField(), coluna), "C"),
+        name=f"cidadao_{'mae' if coluna.endswith('mae') else 'pal'}_{posicao}",
+    )
 
 
 class Cidadao(TenantModel):
@@ -105,15 +135,17 @@ class Cidadao(TenantModel):
             ),
         ]
         indexes = [
-            # INCLUDE: the bands walk this index in name order and check words in
-            # CidadaoPalavra; the birth date filter needs no visit to the table either.
+            # INCLUDE: a search for common words walks this index in name order and filters
+            # on the word arrays; with them in the index it never visits the table.
             models.Index(
-                fields=["municipio", "busca_nome"], include=["id", "data_nascimento"],
+                fields=["municipio", "busca_nome"], include=["id", "data_nascimento", "busca_palavras", "busca_palavras_mae"],
                 condition=Q(ativo=True), name="cidadao_busca_nome",
             ),
             models.Index(
                 fields=["municipio", "data_nascimento", "busca_nome"], condition=Q(ativo=True), name="cidadao_nascimento"
             ),
+            *[_indice_palavra("busca_palavras", n) for n in range(1, PALAVRAS_INDEXADAS + 1)],
+            *[_indice_palavra("busca_palavras_mae", n) for n in range(1, PALAVRAS_MAE_INDEXADAS + 1)],
         ]
 
     def __str__(self) -> str:
@@ -190,35 +222,6 @@ CAMPOS_CADASTRO: tuple[str, ...] = (
     "telefone_celular", "telefone_contato", "email", "equipe", "microarea", "fora_de_area",
     "data_obito", "numero_do",
 )
-
-
-class CidadaoPalavra(TenantModel):
-    """One folded word of a citizen's names (nome and nome social) or of the mother's
-    name: the inverted index of the search (prontuario.selectors.busca_sql).
-
-    Under row-level security PostgreSQL uses only leakproof operators as index conditions,
-    so neither GIN nor LIKE can serve "every word, in any order". A btree on
-    (municipio, campo, palavra) turns each typed prefix into a range of citizen ids read
-    from the index alone, and the primary key (municipio, cidadao, campo, palavra) lets a
-    candidate be checked for another word with one index probe: the planner starts from
-    the rarest word and probes the others. Kept by prontuario.services in the same
-    transaction as the citizen; `manage.py cidadao_reindexar` rebuilds it.
-    """
-
-    class Campo(models.IntegerChoices):
-        NOME = 1, "nome ou nome social"
-        MAE = 2, "nome da mãe"
-
-    pk = models.CompositePrimaryKey("municipio", "cidadao", "campo", "palavra")
-    cidadao = models.ForeignKey(Cidadao, on_delete=models.CASCADE, related_name="+", db_index=False)
-    campo = models.PositiveSmallIntegerField(choices=Campo.choices)
-    posicao = models.PositiveSmallIntegerField("posição", help_text="1 = first word of the name")
-    palavra = models.TextField(db_collation="C")
-
-    class Meta:
-        verbose_name = "palavra do nome do cidadão"
-        verbose_name_plural = "palavras dos nomes dos cidadãos"
-        indexes = [models.Index(fields=["municipio", "campo", "palavra", "cidadao"], name="cidadao_palavra_busca")]
 
 
 class CidadaoVersao(TenantModel):

@@ -13,7 +13,7 @@ from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Lotacao
 from pec.tenancy import assert_owned
 from prontuario import texto
-from prontuario.models import Cidadao, CidadaoPalavra
+from prontuario.models import PALAVRAS_INDEXADAS, PALAVRAS_MAE_INDEXADAS, Cidadao, palavra_sql
 
 LIMITE_BUSCA = 30
 
@@ -90,96 +90,63 @@ def busca_sql(*, consulta: Consulta, municipio_id: int, limite: int) -> tuple[st
     stops PostgreSQL from running a band at all once the earlier ones filled the page:
     "maria silva" is answered by bands 1-2 and never pays for the any-order search.
 
-    Only leakproof operators (text comparisons, integer equality) touch the indexed
+    Only leakproof operators (text comparisons, array subscripts) touch the indexed
     columns: under row-level security PostgreSQL uses no other as an index condition. A
-    prefix is a range (`>= 'sil' AND < 'sim'`) in the "C" collation. "Starts a word" is
-    an EXISTS on the word table (CidadaoPalavra) per typed word; the planner, which has
-    plain-column statistics for `palavra`, drives from the rarest word's ids (an
-    index-only range scan) and checks the other words by probing the primary key, so
-    the cost follows the rarest word. BENCHMARKS.md has the figures and plans.
+    prefix is a range (`>= 'sil' AND < 'sim'`) in the "C" collation; a word in any order is
+    an OR over the indexed word positions, which the planner runs as a BitmapOr of btrees
+    (rare words) or as a walk of the busca_nome index, whose INCLUDEd word arrays filter
+    without touching the table (common words). BENCHMARKS.md has the figures and plans.
     """
     tabela = Cidadao._meta.db_table
     faixas: list[str] = []
     params: list[object] = []
 
     def faixa(numero: int, condicao: str, valores: list[object]) -> None:
-        sql = f"SELECT c.id, {numero} AS faixa FROM {tabela} c WHERE c.municipio_id = %s AND c.ativo AND {condicao}"
+        sql = f"SELECT id, {numero} AS faixa FROM {tabela} WHERE municipio_id = %s AND ativo AND {condicao}"
         if consulta.data_nascimento and numero != 5:
-            sql += " AND c.data_nascimento = %s"
+            sql += " AND data_nascimento = %s"
             valores = [*valores, consulta.data_nascimento]
-        faixas.append(f"({sql} ORDER BY c.busca_nome LIMIT %s)")
+        faixas.append(f"({sql} ORDER BY busca_nome LIMIT %s)")
         params.extend([municipio_id, *valores, limite])
 
     def comeca_com(prefixo: str) -> tuple[str, list[object]]:
-        return "(c.busca_nome >= %s AND c.busca_nome < %s)", [prefixo, texto.limite_prefixo(prefixo)]
+        return "(busca_nome >= %s AND busca_nome < %s)", [prefixo, texto.limite_prefixo(prefixo)]
 
-    def cada_palavra(campo: int, palavras: list[str]) -> tuple[str, list[object]]:
-        return palavras_sql(campo=campo, palavras=palavras, municipio_id=municipio_id)
-
-    def entre_ids(campo: int, palavras: list[str]) -> tuple[str, list[object]]:
-        return ids_com_palavras_sql(campo=campo, palavras=palavras, municipio_id=municipio_id)
+    def cada_palavra(coluna: str, posicoes: int, palavras: list[str]) -> tuple[str, list[object]]:
+        condicoes, valores = [], []
+        for palavra in palavras:
+            alternativas = []
+            for posicao in range(1, posicoes + 1):
+                expressao = palavra_sql(coluna, posicao)
+                alternativas.append(f'({expressao} >= %s COLLATE "C" AND {expressao} < %s COLLATE "C")')
+                valores += [palavra, texto.limite_prefixo(palavra)]
+            condicoes.append("(" + " OR ".join(alternativas) + ")")
+        return "(" + " AND ".join(condicoes) + ")", valores
 
     if consulta.cpf:
-        faixa(0, "c.cpf = %s AND c.cpf <> ''", [consulta.cpf])
+        faixa(0, "cpf = %s AND cpf <> ''", [consulta.cpf])
     elif consulta.cns:
-        faixa(0, "c.cns = %s AND c.cns <> ''", [consulta.cns])
+        faixa(0, "cns = %s AND cns <> ''", [consulta.cns])
     elif consulta.palavras:
         palavras = list(dict.fromkeys(consulta.palavras))
         em_ordem, v_ordem = comeca_com(" ".join(consulta.palavras))
         primeira, v_primeira = comeca_com(palavras[0])
-        proprio, v_proprio = cada_palavra(CidadaoPalavra.Campo.NOME, palavras)
-        ids_proprio, v_ids_proprio = entre_ids(CidadaoPalavra.Campo.NOME, palavras)
+        proprio, v_proprio = cada_palavra("busca_palavras", PALAVRAS_INDEXADAS, palavras)
         faixa(1, em_ordem, v_ordem)
         if len(palavras) > 1:
-            outras, v_outras = cada_palavra(CidadaoPalavra.Campo.NOME, palavras[1:])
-            faixa(2, f"{primeira} AND {outras} AND NOT {em_ordem}", [*v_primeira, *v_outras, *v_ordem])
-        faixa(3, f"{ids_proprio} AND NOT {primeira}", [*v_ids_proprio, *v_primeira])
-        ids_mae, v_ids_mae = entre_ids(CidadaoPalavra.Campo.MAE, palavras)
-        faixa(4, f"{ids_mae} AND NOT {proprio}", [*v_ids_mae, *v_proprio])
+            outras, v_outras = cada_palavra("busca_palavras", PALAVRAS_INDEXADAS, palavras[1:])
+            faixa(2, f"{primeira} AND {outras} AND {em_ordem} IS NOT TRUE", [*v_primeira, *v_outras, *v_ordem])
+        faixa(3, f"{proprio} AND {primeira} IS NOT TRUE", [*v_proprio, *v_primeira])
+        mae, v_mae = cada_palavra("busca_palavras_mae", PALAVRAS_MAE_INDEXADAS, palavras)
+        # IS NOT TRUE, not NOT: a missing word position is NULL, and NOT NULL excludes the row.
+        faixa(4, f"{mae} AND {proprio} IS NOT TRUE", [*v_mae, *v_proprio])
     else:
-        faixa(5, "c.data_nascimento = %s", [consulta.data_nascimento])
+        faixa(5, "data_nascimento = %s", [consulta.data_nascimento])
     sql = (
         f"SELECT c.*, t.faixa FROM (SELECT id, faixa FROM ({' UNION ALL '.join(faixas)}) u LIMIT %s) t "
         f"JOIN {tabela} c ON c.id = t.id ORDER BY t.faixa, c.busca_nome, c.data_nascimento, c.id"
     )
     return sql, [*params, limite]
-
-
-def ids_com_palavras_sql(*, campo: int, palavras: list[str], municipio_id: int) -> tuple[str, list[object]]:
-    """SQL true when `c.id` is among the citizens having, in `campo`, a word starting with
-    each of `palavras`, computed as a set first.
-
-    OFFSET 0 keeps the set a separate plan: otherwise the planner, seeing ORDER BY ... LIMIT
-    outside, walks every name in alphabetical order probing its words, which is fast only
-    when matches are dense and spread through the alphabet; they are not (a first name
-    typed last puts every match at that name's letter). As a set it starts from the word
-    with the fewest rows (from the statistics on `palavra`) and probes or hashes the others.
-    """
-    tabela = CidadaoPalavra._meta.db_table
-    primeira, *outras = palavras
-    outras_sql, valores = palavras_sql(campo=campo, palavras=outras, municipio_id=municipio_id, cidadao="d.cidadao_id")
-    sql = (
-        f"c.id IN (SELECT d.cidadao_id FROM {tabela} d WHERE d.municipio_id = %s AND d.campo = %s"
-        f" AND d.palavra >= %s AND d.palavra < %s{' AND ' + outras_sql if outras else ''} OFFSET 0)"
-    )
-    return sql, [municipio_id, campo, primeira, texto.limite_prefixo(primeira), *(valores if outras else [])]
-
-
-def palavras_sql(
-    *, campo: int, palavras: list[str], municipio_id: int, cidadao: str = "c.id"
-) -> tuple[str, list[object]]:
-    """SQL true when the citizen whose id is the SQL expression `cidadao` has, in `campo`, a
-    word starting with each of `palavras`: one EXISTS per word on CidadaoPalavra, which
-    the primary key answers with one probe (or a hash of the word's prefix range)."""
-    tabela = CidadaoPalavra._meta.db_table
-    condicoes, valores = [], []
-    for palavra in palavras:
-        condicoes.append(
-            f"EXISTS (SELECT 1 FROM {tabela} p WHERE p.municipio_id = %s AND p.cidadao_id = {cidadao}"
-            f" AND p.campo = %s AND p.palavra >= %s AND p.palavra < %s)"
-        )
-        valores += [municipio_id, campo, palavra, texto.limite_prefixo(palavra)]
-    return "(" + " AND ".join(condicoes) + ")", valores
 
 
 def cidadao_possiveis_duplicados(

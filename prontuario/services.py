@@ -8,14 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from pec.documentos import so_digitos
 from pec.models import Lotacao
 from pec.tenancy import assert_owned
 from prontuario import texto
-from prontuario.models import CAMPOS_CADASTRO, Cidadao, CidadaoPalavra, CidadaoVersao, Unificacao
+from prontuario.models import CAMPOS_CADASTRO, Cidadao, CidadaoVersao, Unificacao
 from prontuario.selectors import cidadao_possiveis_duplicados
 
 BRASIL = 31  # LEDI país code of Brazil (referencias/paises.txt)
@@ -40,7 +40,6 @@ def cidadao_cadastrar(
     if not confirmar_duplicado:
         _recusar_duplicados(cidadao)
     _salvar(cidadao)
-    _indexar_palavras(cidadao)
     alteracoes = {
         campo: [None, _valor_json(cidadao, campo)]
         for campo in CAMPOS_CADASTRO
@@ -90,8 +89,6 @@ def cidadao_atualizar(
         _recusar_duplicados(atual)
     atual.versao += 1
     _salvar(atual)
-    if {"nome", "nome_social", "nome_mae", "mae_desconhecida"} & alteracoes.keys():
-        _indexar_palavras(atual)
     CidadaoVersao.objects.create(
         municipio_id=atual.municipio_id, cidadao=atual, numero=atual.versao, tipo=CidadaoVersao.Tipo.ATUALIZACAO,
         lotacao=lotacao, alteracoes=alteracoes,
@@ -144,22 +141,6 @@ def _atualizar_busca(cidadao: Cidadao) -> None:
     cidadao.busca_mae = " ".join(texto.palavras(cidadao.nome_mae))
     cidadao.busca_palavras = texto.palavras_busca(cidadao.nome, cidadao.nome_social)
     cidadao.busca_palavras_mae = texto.palavras_busca(cidadao.nome_mae)
-
-
-def _indexar_palavras(cidadao: Cidadao) -> None:
-    """Rewrite the citizen's rows of the search word table from the search arrays that
-    _atualizar_busca has just set: delete and insert, two statements whatever changed."""
-    CidadaoPalavra.objects.filter(municipio_id=cidadao.municipio_id, cidadao=cidadao).delete()
-    if not cidadao.ativo:
-        return
-    linhas = [
-        CidadaoPalavra(municipio_id=cidadao.municipio_id, cidadao=cidadao, campo=campo, posicao=posicao, palavra=palavra)
-        for campo, palavras in (
-            (CidadaoPalavra.Campo.NOME, cidadao.busca_palavras), (CidadaoPalavra.Campo.MAE, cidadao.busca_palavras_mae)
-        )
-        for posicao, palavra in enumerate(palavras, start=1)
-    ]
-    CidadaoPalavra.objects.bulk_create(linhas)
 
 
 def _validar(cidadao: Cidadao) -> None:
@@ -217,8 +198,6 @@ def _valor_json(cidadao: Cidadao, campo: str) -> Any:
 
 # Relations that describe the history of a record stay with it when it is merged.
 _HISTORICO = {(CidadaoVersao, "cidadao"), (Unificacao, "sobrevivente"), (Unificacao, "unificado")}
-# Derived from each record's own names: rebuilt for both records, never moved.
-_DERIVADOS = {(CidadaoPalavra, "cidadao")}
 
 
 def _relacoes_para_mover() -> list[models.ForeignKey]:
@@ -228,7 +207,7 @@ def _relacoes_para_mover() -> list[models.ForeignKey]:
     for rel in Cidadao._meta.get_fields(include_hidden=True):
         if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
             continue
-        if (rel.related_model, rel.field.name) in _HISTORICO | _DERIVADOS:
+        if (rel.related_model, rel.field.name) in _HISTORICO:
             continue
         campos.append(rel.field)
     return campos
@@ -284,7 +263,6 @@ def cidadao_unificar(
     unificado.unificado_em = agora
     unificado.versao += 1
     unificado.save()
-    _indexar_palavras(unificado)
     CidadaoVersao.objects.create(
         municipio_id=municipio_id, cidadao=unificado, numero=unificado.versao, tipo=CidadaoVersao.Tipo.UNIFICACAO,
         lotacao=lotacao, alteracoes={"ativo": [True, False], "unificado_com": [None, sobrevivente.pk]},
@@ -310,7 +288,6 @@ def cidadao_unificar(
     alteracoes["unificou"] = [None, unificado.pk]
     sobrevivente.versao += 1
     _salvar(sobrevivente)
-    _indexar_palavras(sobrevivente)
     CidadaoVersao.objects.create(
         municipio_id=municipio_id, cidadao=sobrevivente, numero=sobrevivente.versao,
         tipo=CidadaoVersao.Tipo.UNIFICACAO, lotacao=lotacao, alteracoes=alteracoes,
@@ -323,31 +300,3 @@ def cidadao_unificar(
 
 def _vazio(valor: Any) -> bool:
     return valor in (None, "")
-
-
-# --- Índice de palavras ----------------------------------------------------------------------
-
-
-def cidadao_palavras_reindexar(*, municipio_id: int, de_id: int, ate_id: int) -> int:
-    """Rebuild the search word rows of the municipality's citizens with de_id <= id <= ate_id
-    from their search arrays, in two set-based statements; returns the rows written.
-
-    For bulk work (backfill, synthetic loads): the caller sets the tenant and chooses
-    batches small enough for one transaction each.
-    """
-    palavras, cidadaos = CidadaoPalavra._meta.db_table, Cidadao._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {palavras} WHERE municipio_id = %s AND cidadao_id BETWEEN %s AND %s",
-            [municipio_id, de_id, ate_id],
-        )
-        cursor.execute(
-            f"INSERT INTO {palavras} (municipio_id, cidadao_id, campo, posicao, palavra) "
-            f"SELECT c.municipio_id, c.id, w.campo, w.posicao, w.palavra FROM {cidadaos} c CROSS JOIN LATERAL ("
-            f" SELECT %s AS campo, n AS posicao, p AS palavra FROM unnest(c.busca_palavras) WITH ORDINALITY AS u(p, n)"
-            f" UNION ALL"
-            f" SELECT %s, n, p FROM unnest(c.busca_palavras_mae) WITH ORDINALITY AS u(p, n)) w "
-            f"WHERE c.municipio_id = %s AND c.ativo AND c.id BETWEEN %s AND %s",
-            [CidadaoPalavra.Campo.NOME, CidadaoPalavra.Campo.MAE, municipio_id, de_id, ate_id],
-        )
-        return cursor.rowcount

@@ -8,9 +8,7 @@ import datetime
 import pytest
 
 from pec.tenancy import tenant_context
-from prontuario.models import CidadaoPalavra
 from prontuario.selectors import cidadao_buscar, consulta_interpretar
-from prontuario.services import cidadao_atualizar, cidadao_unificar
 from tests.prontuario import fabricas
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +88,8 @@ def test_outro_municipio_nao_aparece(mundo, povo):
 
 
 def test_cadastro_unificado_sai_da_busca(mundo, povo):
+    from prontuario.services import cidadao_unificar
+
     with tenant_context(mundo.a.id):
         cidadao_unificar(lotacao=mundo.alice, sobrevivente=povo["maria_silva"], unificado=povo["silva_maria"])
     encontrados = ids(buscar(mundo.alice, "silva"))
@@ -102,67 +102,3 @@ def test_busca_e_uma_consulta(mundo, povo, django_assert_num_queries):
             assert cidadao_buscar(lotacao=mundo.alice, entrada="maria silva").cidadaos
         with django_assert_num_queries(1):
             cidadao_buscar(lotacao=mundo.alice, entrada=povo["maria_silva"].cpf)
-
-
-def palavras_de(cidadao):
-    with tenant_context(cidadao.municipio_id):
-        return sorted(
-            CidadaoPalavra.objects.filter(cidadao=cidadao).values_list("campo", "posicao", "palavra")
-        )
-
-
-NOME, MAE = CidadaoPalavra.Campo.NOME, CidadaoPalavra.Campo.MAE
-
-
-def test_palavras_gravadas_no_cadastro(mundo, povo):
-    assert palavras_de(povo["social"]) == [
-        (NOME, 1, "carlos"), (NOME, 2, "pereira"), (NOME, 3, "carla"),  # the social name after the name
-        (MAE, 1, "ana"), (MAE, 2, "aparecida"), (MAE, 3, "silva"),  # fabricas' default mother
-    ]
-    assert palavras_de(povo["joao"]) == [
-        (NOME, 1, "joao"), (NOME, 2, "davila"), (NOME, 3, "muller"), (MAE, 1, "maria"), (MAE, 2, "souza"), (MAE, 3, "lima"),
-    ]
-    # Row-level security: Charlie's municipality sees none of Alice's words.
-    with tenant_context(mundo.b.id):
-        assert not CidadaoPalavra.objects.filter(cidadao=povo["joao"]).exists()
-
-
-def test_troca_de_nome_apaga_as_palavras_antigas(mundo, povo):
-    with tenant_context(mundo.a.id):
-        cidadao_atualizar(
-            lotacao=mundo.alice, cidadao=povo["joao"],
-            dados={"nome": "João Batista Müller", "nome_mae": "", "mae_desconhecida": True},
-        )
-    assert palavras_de(povo["joao"]) == [(NOME, 1, "joao"), (NOME, 2, "batista"), (NOME, 3, "muller")]
-    assert ids(buscar(mundo.alice, "davila")) == [povo["silva_maria"].pk]  # only the mother Joana D'Ávila now
-    assert ids(buscar(mundo.alice, "batista joao")) == [povo["joao"].pk]
-    assert ids(buscar(mundo.alice, "souza lima")) == []
-
-
-def test_unificacao_reescreve_as_palavras(mundo, povo):
-    sem_mae = fabricas.cidadao(mundo.alice, nome="Maria Souza", nome_mae="", mae_desconhecida=True)
-    with tenant_context(mundo.a.id):
-        cidadao_unificar(lotacao=mundo.alice, sobrevivente=sem_mae, unificado=povo["maria_souza"])
-    # The merged record leaves the index; the survivor gains the mother's name it lacked.
-    assert palavras_de(povo["maria_souza"]) == []
-    assert palavras_de(sem_mae) == [
-        (NOME, 1, "maria"), (NOME, 2, "souza"), (MAE, 1, "conceicao"), (MAE, 2, "goncalves"), (MAE, 3, "souza"),
-    ]
-    assert ids(buscar(mundo.alice, "goncalves conceicao")) == [sem_mae.pk]
-
-
-def test_palavra_rara_com_palavra_comum_nao_se_perde_no_limite(mundo, povo):
-    """More citizens hold the common word than fit in a page: the any-order band must
-    intersect the words, not take a page of the common one and filter it."""
-    for n in range(8):
-        fabricas.cidadao(mundo.alice, nome=f"Maria Souza {'ABCDEFGH'[n]}ntunes", nome_mae="Maria Beltrão")
-    raro = fabricas.cidadao(mundo.alice, nome="Zuleica Maria Beltrão")
-    with tenant_context(mundo.a.id):
-        resultado = cidadao_buscar(lotacao=mundo.alice, entrada="beltrao ma", limite=5).cidadaos
-        # Typed partially and out of order, two words of one name matching "ma" (Maria,
-        # Mariano) still give one row per citizen.
-        repetidos = cidadao_buscar(lotacao=mundo.alice, entrada="ma silva").cidadaos
-    assert [(c.pk, c.faixa) for c in resultado][0] == (raro.pk, 3)
-    assert {c.faixa for c in resultado[1:]} == {4}  # then sons of a "Maria Beltrão"
-    assert len(ids(repetidos)) == len(set(ids(repetidos)))
-    assert povo["silva_maria"].pk in ids(repetidos)

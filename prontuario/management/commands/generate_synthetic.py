@@ -2,11 +2,9 @@
 
 Runs as the app role inside the municipality's tenant setting, like the web: rows are
 COPYed into a temporary table (COPY FROM is refused on tables under row-level security)
-and moved with INSERT ... SELECT, which the RLS policy checks; their search words are
-written in the same transaction (prontuario.services.cidadao_palavras_reindexar). No
-CidadaoVersao rows are written: these are not real registrations by a professional. The
-app role may not ANALYZE or VACUUM; autovacuum does it shortly after, or run
-`VACUUM ANALYZE prontuario_cidadao, prontuario_cidadaopalavra` as the owner.
+and moved with INSERT ... SELECT, which the RLS policy checks. No CidadaoVersao rows are
+written: these are not real registrations by a professional. The app role may not
+ANALYZE; autovacuum does it shortly after, or run `ANALYZE prontuario_cidadao` as the owner.
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ from pec.models import Municipio
 from pec.tenancy import tenant_context
 from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Cidadao
-from prontuario.services import cidadao_palavras_reindexar
 from prontuario.sintetico import Gerador
 
 COLUNAS = [f.column for f in Cidadao._meta.concrete_fields if f.column != "id"]
@@ -84,9 +81,4 @@ class Command(BaseCommand):
                 for linha in gerador.linhas(n, hoje):
                     valores = {**fixos, **linha}
                     copy.write_row([valores[c] for c in COLUNAS])
-            cursor.execute(
-                f"WITH novos AS (INSERT INTO {tabela} ({colunas}) SELECT {colunas} FROM carga RETURNING id) "
-                "SELECT min(id), max(id) FROM novos"
-            )
-            de_id, ate_id = cursor.fetchone()
-            cidadao_palavras_reindexar(municipio_id=municipio_id, de_id=de_id, ate_id=ate_id)
+            cursor.execute(f"INSERT INTO {tabela} ({colunas}) SELECT {colunas} FROM carga")
