@@ -22,6 +22,7 @@ from rnds import cliente
 from rnds.bundles import bundle_construir
 from rnds.selectors import rnds_status_do_registro
 from rnds.services import rnds_registrar_exclusao, rnds_registrar_substituicao
+from tests.browser import database_url_for
 from tests.rnds.conftest import SOLICITANTE, atendimento, quem, vacina
 
 pytestmark = pytest.mark.django_db
@@ -209,10 +210,10 @@ def test_worker_killed_mid_send_loses_and_duplicates_nothing(municipio_rnds, sim
         for k, v in registros.por_id.items()
     }
     simulador.estado.atraso = 1.5
-    banco = settings.DATABASES["default"]
     ambiente = {
         **os.environ,
-        "DATABASE_URL": f"postgresql://{settings.DB_ADMIN.get('USER', 'postgres')}@{banco['HOST'] or '127.0.0.1'}:{banco['PORT'] or 5432}/{banco['NAME']}",
+        # The test database, over TCP or the embedded server's unix socket alike.
+        "DATABASE_URL": database_url_for(settings.DATABASES["default"]["NAME"]),
         "RNDS_CA_ARQUIVO": str(arquivos_pki.ca),
     }
     worker = subprocess.Popen(
