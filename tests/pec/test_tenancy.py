@@ -162,10 +162,12 @@ def test_app_role_cannot_disable_rls():
             cursor.execute("ALTER TABLE pec_estabelecimento NO FORCE ROW LEVEL SECURITY")
 
 
-def test_tenant_value_must_be_an_integer():
+def test_tenant_value_must_be_an_integer(two_municipios):
     with pytest.raises(TypeError):
         with tenant_context("1"):  # type: ignore[arg-type]
             pass
+    # With rows to check, PostgreSQL must evaluate the policy, and a setting that is not an
+    # integer is an error, never a condition (on an empty table the check never runs).
     with pytest.raises(DataError):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT set_config('app.municipio', '1 OR true', true)")
