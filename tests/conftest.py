@@ -42,3 +42,13 @@ def django_db_setup(django_db_blocker):  # type: ignore[no-untyped-def]
             connections[alias].close()
         if not os.environ.get("PEC_KEEP_TEST_DB"):
             drop_database(settings.DB_ADMIN, name)
+
+
+@pytest.fixture
+def celery_eager():  # type: ignore[no-untyped-def]
+    """Tasks queued during the test run at once, in the test's own process and transaction."""
+    from pec.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

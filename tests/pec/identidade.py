@@ -4,7 +4,6 @@ lotações with the perfis of a CBO (or explicit ones), and logged-in clients.""
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 from aiosmtpd.controller import Controller
 from django.test import Client
 
+from pec.embedded import free_port
 from pec.identity import SESSION_LOTACAO
 from pec.models import Lotacao, LotacaoPerfil, Municipio, Usuario
 from pec.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
@@ -51,12 +51,6 @@ def cliente(usuario: Usuario, lot: Lotacao | None = None) -> Client:
     return client
 
 
-def porta_livre() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class ServidorSMTP:
     """A real SMTP server (aiosmtpd) on localhost that keeps what it receives."""
@@ -73,7 +67,7 @@ class ServidorSMTP:
 
 @contextlib.contextmanager
 def servidor_smtp() -> Iterator[ServidorSMTP]:
-    servidor = ServidorSMTP(porta=porta_livre())
+    servidor = ServidorSMTP(porta=free_port())
     controller = Controller(servidor, hostname="127.0.0.1", port=servidor.porta)
     controller.start()
     try:

@@ -11,25 +11,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pec import email as pec_email
-from pec.celery import app as celery_app
 from pec.cripto import DecifrarErro, cifrar, decifrar
 from pec.email import email_enfileirar, email_enviar, email_varrer, smtp_contexto_senha, smtp_salvar
 from pec.models import ConfiguracaoSMTP, EmailSaida, EmailSaidaMunicipio, EventoAuditoria
 from pec.tenancy import tenant_context
 from tests import factories
-from tests.pec.identidade import cliente, porta_livre, servidor_smtp
+from pec.embedded import free_port
+from tests.pec.identidade import cliente, servidor_smtp
 
 pytestmark = pytest.mark.django_db
 
 CHAVE_A = base64.urlsafe_b64encode(b"a" * 32).decode()
 CHAVE_B = base64.urlsafe_b64encode(b"b" * 32).decode()
-
-
-@pytest.fixture
-def celery_eager():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 # --- pec.cripto --------------------------------------------------------------------------------
@@ -160,7 +153,7 @@ def _config(porta: int) -> None:
 
 
 def test_failed_send_is_retried_with_backoff_then_marked_error(monkeypatch):
-    _config(porta_livre())  # nothing listens there
+    _config(free_port())  # nothing listens there
     email = email_enfileirar(para=["a@example.org"], assunto="Oi", corpo="Corpo")
     antes = timezone.now()
     assert email_enviar(email_id=email.id) == "pendente"

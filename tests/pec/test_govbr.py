@@ -20,7 +20,8 @@ import pytest
 from django.conf import settings
 
 from pec.demo import cpf_com_digitos
-from tests.browser import DEMO, _free_port, login, screenshot
+from pec.embedded import free_port
+from tests.browser import DEMO, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +62,7 @@ def provedor(pec_server, tmp_path_factory) -> Iterator[Provedor]:
     segredo = secrets.token_urlsafe(24)
     env = {
         **os.environ,
-        "PORT": str(_free_port()),
+        "PORT": str(free_port()),
         "CLIENT_ID": CLIENT_ID,
         "CLIENT_SECRET": segredo,
         "REDIRECT_URI": pec_server.url + "/conta/oidc/govbr/login/callback/",

@@ -18,7 +18,6 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from pec.celery import app as celery_app
 from pec.documentos import formatar_cpf
 from pec.email import smtp_salvar
 from pec.identity import SESSION_ATIVIDADE, SESSION_INICIO
@@ -186,13 +185,6 @@ def test_timeout_without_lotacao_uses_installation_default(settings):
 
 
 # --- Password reset through a real SMTP server ------------------------------------------------
-
-
-@pytest.fixture
-def celery_eager():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 def test_password_reset_by_email_through_real_smtp(celery_eager, django_capture_on_commit_callbacks):

@@ -233,15 +233,6 @@ def test_pages_show_invalid_fichas_and_404_on_another_municipality(m, receptor):
 # --- the beat task ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def celery_eager():
-    from pec.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 def _janela(m, *, inicio: int, fim: int) -> None:
     with tenant_context(m.municipio.id):
         InstalacaoSisab.objects.filter(municipio=m.municipio).update(janela_inicio=inicio % 24, janela_fim=fim % 24)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,11 +19,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from pec.embedded import free_port
 
 
 def _die_with_parent() -> None:
@@ -113,7 +108,7 @@ class Command(BaseCommand):
         from pec.demo import demo_configurar_rnds
 
         pasta = settings.VAR_DIR / "rnds-teste"
-        porta = _free_port()
+        porta = free_port()
         demo_configurar_rnds(url=f"https://127.0.0.1:{porta}", pasta=pasta)
         env = {**env, "RNDS_CA_ARQUIVO": str(pasta / "ac-teste.pem")}
         comando = [python, str(settings.BASE_DIR / "manage.py"), "national_simulator", "--porta", str(porta),
