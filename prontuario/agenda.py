@@ -8,6 +8,7 @@ can never both take the same slot; a partial unique index is the database's back
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -35,6 +36,29 @@ class Horario:
     @property
     def livre(self) -> bool:
         return self.agendamento is None and self.bloqueio is None and not self.passado
+
+
+@dataclass(frozen=True)
+class ResumoDia:
+    """One cell of the UBS week: how a professional's day is taken."""
+
+    agendados: int
+    faltas: int
+    livres: int
+    bloqueados: int
+
+    @classmethod
+    def de(cls, horarios: list[Horario]) -> ResumoDia:
+        situacoes = [h.agendamento.situacao for h in horarios if h.agendamento]
+        faltou = Agendamento.Situacao.FALTOU
+        return cls(
+            agendados=sum(1 for s in situacoes if s != faltou), faltas=situacoes.count(faltou),
+            livres=sum(1 for h in horarios if h.livre), bloqueados=sum(1 for h in horarios if h.bloqueio),
+        )
+
+    @property
+    def vazio(self) -> bool:
+        return not (self.agendados or self.faltas or self.livres or self.bloqueados)
 
 
 # --- Configuration -------------------------------------------------------------------------
@@ -115,40 +139,60 @@ def agenda_obter(*, lotacao: Lotacao, agenda_id: int) -> Lotacao:
 
 def agenda_dia(*, agenda: Lotacao, dia: datetime.date) -> list[Horario]:
     """The day's slots, plus bookings outside them (made before the hours changed)."""
-    config = AgendaConfiguracao.objects.filter(municipio_id=agenda.municipio_id, lotacao=agenda).first()
-    inicio_dia = timezone.make_aware(datetime.datetime.combine(dia, datetime.time.min))
-    fim_dia = inicio_dia + datetime.timedelta(days=1)
-    agendamentos = {
-        a.inicio: a
-        for a in Agendamento.objects.filter(
-            municipio_id=agenda.municipio_id, lotacao=agenda, inicio__gte=inicio_dia, inicio__lt=fim_dia
-        ).exclude(situacao__in=[Agendamento.Situacao.CANCELADO, Agendamento.Situacao.REMARCADO])
-        .select_related("cidadao")
-    }
-    bloqueios = list(
-        AgendaBloqueio.objects.filter(
-            municipio_id=agenda.municipio_id, lotacao=agenda, inicio__lt=fim_dia, fim__gt=inicio_dia
-        )
+    return agendas_periodo(agendas=[agenda], dias=[dia])[agenda.pk, dia]
+
+
+def agendas_periodo(
+    *, agendas: list[Lotacao], dias: list[datetime.date]
+) -> dict[tuple[int, datetime.date], list[Horario]]:
+    """Every day's slots of several agendas (of one municipality) in four queries, keyed by
+    (agenda id, day): the UBS week is one read, however many professionals it has."""
+    if not agendas or not dias:
+        return {}
+    municipio_id = agendas[0].municipio_id
+    ids = [a.pk for a in agendas]
+    inicio = timezone.make_aware(datetime.datetime.combine(min(dias), datetime.time.min))
+    fim = timezone.make_aware(datetime.datetime.combine(max(dias), datetime.time.min)) + datetime.timedelta(days=1)
+    duracoes = dict(
+        AgendaConfiguracao.objects.filter(municipio_id=municipio_id, lotacao_id__in=ids)
+        .values_list("lotacao_id", "duracao_minutos")
     )
+    periodos: dict[tuple[int, int], list[AgendaHorario]] = defaultdict(list)
+    for periodo in AgendaHorario.objects.filter(municipio_id=municipio_id, lotacao_id__in=ids).order_by("inicio"):
+        periodos[periodo.lotacao_id, periodo.dia_semana].append(periodo)
+    agendamentos: dict[tuple[int, datetime.date], dict[datetime.datetime, Agendamento]] = defaultdict(dict)
+    for a in (
+        Agendamento.objects.filter(municipio_id=municipio_id, lotacao_id__in=ids, inicio__gte=inicio, inicio__lt=fim)
+        .exclude(situacao__in=[Agendamento.Situacao.CANCELADO, Agendamento.Situacao.REMARCADO])
+        .select_related("cidadao")
+    ):
+        agendamentos[a.lotacao_id, timezone.localdate(a.inicio)][a.inicio] = a
+    bloqueios: dict[int, list[AgendaBloqueio]] = defaultdict(list)
+    for b in AgendaBloqueio.objects.filter(municipio_id=municipio_id, lotacao_id__in=ids, inicio__lt=fim, fim__gt=inicio):
+        bloqueios[b.lotacao_id].append(b)
+
     agora = timezone.now()
-    horarios: list[Horario] = []
-    for inicio, fim in _slots(agenda, config, dia):
-        bloqueio = next((b for b in bloqueios if b.inicio < fim and b.fim > inicio), None)
-        horarios.append(Horario(inicio, fim, agendamentos.pop(inicio, None), bloqueio, inicio < agora))
-    horarios += [Horario(a.inicio, a.fim, a, None, a.inicio < agora) for a in agendamentos.values()]
-    return sorted(horarios, key=lambda h: h.inicio)
+    resultado = {}
+    for agenda_id in ids:
+        for dia in dias:
+            do_dia = agendamentos[agenda_id, dia]
+            horarios: list[Horario] = []
+            for slot_inicio, slot_fim in _slots(dia, duracoes.get(agenda_id), periodos[agenda_id, dia.weekday()]):
+                bloqueio = next((b for b in bloqueios[agenda_id] if b.inicio < slot_fim and b.fim > slot_inicio), None)
+                horarios.append(Horario(slot_inicio, slot_fim, do_dia.pop(slot_inicio, None), bloqueio, slot_inicio < agora))
+            horarios += [Horario(a.inicio, a.fim, a, None, a.inicio < agora) for a in do_dia.values()]
+            resultado[agenda_id, dia] = sorted(horarios, key=lambda h: h.inicio)
+    return resultado
 
 
 def _slots(
-    agenda: Lotacao, config: AgendaConfiguracao | None, dia: datetime.date
+    dia: datetime.date, duracao_minutos: int | None, periodos: list[AgendaHorario]
 ) -> list[tuple[datetime.datetime, datetime.datetime]]:
-    if config is None:
+    if duracao_minutos is None:
         return []
-    passo = datetime.timedelta(minutes=config.duracao_minutos)
+    passo = datetime.timedelta(minutes=duracao_minutos)
     slots = []
-    for periodo in AgendaHorario.objects.filter(
-        municipio_id=agenda.municipio_id, lotacao=agenda, dia_semana=dia.weekday()
-    ):
+    for periodo in periodos:
         inicio = timezone.make_aware(datetime.datetime.combine(dia, periodo.inicio))
         fim_periodo = timezone.make_aware(datetime.datetime.combine(dia, periodo.fim))
         while inicio + passo <= fim_periodo:

@@ -54,10 +54,20 @@ def _erro(request: HttpRequest, exc: ValidationError) -> None:
 
 @requer_permissao("agenda.ver")
 def agenda_ubs(request: HttpRequest) -> HttpResponse:
-    """Every agenda of the UBS for one day, side by side."""
+    """Every agenda of the UBS for one day, side by side; or the week as a table of
+    professionals by days, each cell how the day is taken (?semana=1)."""
     dia = _dia(request)
-    agendas = [(a, agenda.agenda_dia(agenda=a, dia=dia)) for a in agenda.agendas_da_ubs(lotacao=_lotacao(request))]
-    return render(request, "prontuario/agenda_ubs.html", {"dia": dia, "agendas": agendas, **_navegacao(dia, 1)})
+    agendas = agenda.agendas_da_ubs(lotacao=_lotacao(request))
+    if request.GET.get("semana"):
+        segunda = dia - datetime.timedelta(days=dia.weekday())
+        dias = [segunda + datetime.timedelta(days=n) for n in range(7)]
+        horarios = agenda.agendas_periodo(agendas=agendas, dias=dias)
+        linhas = [(a, [(d, agenda.ResumoDia.de(horarios[a.pk, d])) for d in dias]) for a in agendas]
+        return render(request, "prontuario/agenda_ubs_semana.html",
+                      {"dia": segunda, "dias": dias, "linhas": linhas, **_navegacao(segunda, 7)})
+    horarios = agenda.agendas_periodo(agendas=agendas, dias=[dia])
+    return render(request, "prontuario/agenda_ubs.html",
+                  {"dia": dia, "agendas": [(a, horarios[a.pk, dia]) for a in agendas], **_navegacao(dia, 1)})
 
 
 @requer_permissao("agenda.ver")

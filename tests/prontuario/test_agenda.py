@@ -153,3 +153,36 @@ def test_paginas_da_agenda(alice, mundo, agenda_bob):
     assert resposta.status_code == 302
     with tenant_context(mundo.a.id):
         assert [(h.dia_semana, h.inicio) for h in mundo.bob.agenda_horarios.all()] == [(0, datetime.time(13))]
+
+
+def test_semana_da_ubs_resume_cada_dia_de_cada_profissional(alice, mundo, agenda_bob):
+    maria = fabricas.cidadao(mundo.alice)
+    joao = fabricas.cidadao(mundo.alice, nome="João Pereira", sexo=0)
+    agendar(mundo, maria, amanha_as(8))
+    with tenant_context(mundo.a.id):
+        agenda.agenda_configurar(agenda=mundo.alice, duracao_minutos=30, periodos=[(amanha_as(8).weekday(), datetime.time(13), datetime.time(15))])
+        agenda.agenda_bloquear(agenda=mundo.bob, inicio=amanha_as(11), fim=amanha_as(12), motivo="Reunião", ator=mundo.alice)
+        agenda.agenda_bloquear(agenda=mundo.alice, inicio=amanha_as(13), fim=amanha_as(14), motivo="Visita", ator=mundo.alice)
+        agenda.agendar(agenda=mundo.alice, cidadao=joao, inicio=amanha_as(14), ator=mundo.alice)
+        resumos = agenda.agendas_periodo(agendas=[mundo.bob, mundo.alice], dias=[amanha_as(8).date()])
+    # Bob: 12 slots of 20 min, 1 booked, 3 blocked; Alice: 4 slots of 30 min, 2 blocked, 1 booked.
+    assert agenda.ResumoDia.de(resumos[mundo.bob.pk, amanha_as(8).date()]) == agenda.ResumoDia(1, 0, 8, 3)
+    assert agenda.ResumoDia.de(resumos[mundo.alice.pk, amanha_as(8).date()]) == agenda.ResumoDia(1, 0, 1, 2)
+
+    html = alice.get(reverse("agenda_ubs"), {"dia": amanha_as(8).date().isoformat(), "semana": "1"}).content.decode()
+    assert "semana de" in html and html.index("Alice") < html.index("Bob")
+    assert "8 livres" in html and "3 bloqueados" in html and "1 livre · " in html and "1 livres" not in html
+    assert f'?dia={amanha_as(8).date().isoformat()}">1 agendado</a>' in html
+
+
+def test_semana_da_ubs_tem_consultas_fixas(alice, mundo, agenda_bob, django_assert_num_queries):
+    url, dados = reverse("agenda_ubs"), {"dia": amanha_as(8).date().isoformat(), "semana": "1"}
+    alice.get(url, dados)  # the session's first request also touches the session row
+    with django_assert_num_queries(14) as uma:  # 10 of session, tenant and menu; 4 of the week
+        alice.get(url, dados)
+    with tenant_context(mundo.a.id):
+        agenda.agenda_configurar(agenda=mundo.alice, duracao_minutos=30, periodos=TODOS_OS_DIAS)
+    agendar(mundo, fabricas.cidadao(mundo.alice), amanha_as(8))
+    with django_assert_num_queries(len(uma.captured_queries)):
+        html = alice.get(url, dados).content.decode()
+    assert "Alice" in html and "Bob" in html

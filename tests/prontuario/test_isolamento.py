@@ -95,3 +95,4 @@ def test_listas_de_b_nao_mostram_dados_de_a(mundo, de_a, clientes):
     assert "MARIA" not in c.get(reverse("lista_atendimentos"), {"situacao": "todas"}).content.decode()
     assert "MARIA" not in c.get(reverse("lista_fragmento")).content.decode()
     assert "Bob" not in c.get(reverse("agenda_ubs")).content.decode()
+    assert "Bob" not in c.get(reverse("agenda_ubs"), {"semana": "1"}).content.decode()
