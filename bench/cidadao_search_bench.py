@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--explain", default="", help="print EXPLAIN (ANALYZE, BUFFERS) of this search text")
+    parser.add_argument("--slowest", type=int, default=0, help="also list the N slowest searches")
     args = parser.parse_args()
 
     municipio = Municipio.objects.get(ibge=args.municipio)
@@ -101,12 +102,15 @@ def main() -> None:
         with tenant_context(municipio.id):
             cidadao_buscar(lotacao=lotacao, entrada=texto)
     por_tipo: dict[str, list[float]] = {}
+    cada: list[tuple[float, str, str]] = []
     achou = 0
     for tipo, texto in lista:
         inicio = time.perf_counter()
         with tenant_context(municipio.id):
             resultado = cidadao_buscar(lotacao=lotacao, entrada=texto)
-        por_tipo.setdefault(tipo, []).append((time.perf_counter() - inicio) * 1000)
+        tempo = (time.perf_counter() - inicio) * 1000
+        por_tipo.setdefault(tipo, []).append(tempo)
+        cada.append((tempo, tipo, texto))
         achou += bool(resultado.cidadaos)
     todos = [t for ts in por_tipo.values() for t in ts]
     print(f"\n{'kind':34} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
@@ -116,6 +120,8 @@ def main() -> None:
         f"{'ALL':34} {len(todos):4d} {statistics.median(todos):8.1f} {percentil(todos, 95):8.1f} {max(todos):8.1f}"
         f"   p99 {percentil(todos, 99):.1f} ms; {achou}/{len(lista)} queries found something"
     )
+    for tempo, tipo, texto in sorted(cada, reverse=True)[: args.slowest]:
+        print(f"{tempo:8.1f} ms  {tipo:34} {texto!r}")
 
 
 if __name__ == "__main__":

@@ -343,6 +343,13 @@ CELERY_BEAT_SCHEDULE["cnes-importacao-semanal"] = {
     "schedule": crontab(day_of_week="monday", hour=4, minute=30),
 }
 
+# The citizen search's word counts (prontuario.models.PalavraFrequencia), after the night's
+# registrations and before the morning's searches.
+CELERY_BEAT_SCHEDULE["busca-frequencias"] = {
+    "task": "prontuario.tasks.palavras_frequencias_todas",
+    "schedule": crontab(hour=3, minute=20),
+}
+
 # --- RNDS and CADSUS (rnds/) ----------------------------------------------------------------
 # Extra CA file that verifies the national hosts: the test chain of rnds.pki for the local
 # peer (demo mode and tests). Empty = the system's CAs only.

@@ -23,9 +23,9 @@ def _validar_cpf_opcional(valor: str) -> None:
         validar_cpf(valor)
 
 
-# How many words of the citizen's names (nome + nome social) and of the mother's name have
-# a btree each: a search word may match any of them. Words past these are still matched
-# in order (busca_nome) but not alone; Brazilian names rarely have more.
+# How many words of the citizen's names (nome + nome social) and of the mother's name are
+# searchable in any order. Words past these are still matched in order (busca_nome) but
+# not alone; Brazilian names rarely have more.
 PALAVRAS_INDEXADAS = 6
 PALAVRAS_MAE_INDEXADAS = 4
 
@@ -41,14 +41,35 @@ def _indice_palavra(coluna: str, posicao: int) -> models.Index:
     leakproof, so under row-level security the planner refuses them as index conditions;
     array subscripts and text comparisons are leakproof, so this index is used.
 
-    Not partial: the planner takes expression statistics only from non-partial indexes,
-    and without them it cannot tell a rare word from a common one.
+    Not partial, and on an expression: under row-level security the planner may not read a
+    table column's statistics for a query's estimates, but it does read an expression
+    index's; without them it cannot tell a rare word from a common one.
     """
     return models.Index(
         F("municipio"),
         Collate(IndexTransform(posicao, models.TextField(), coluna), "C"),
         name=f"cidadao_{'mae' if coluna.endswith('mae') else 'pal'}_{posicao}",
     )
+
+
+# The same word positions as stored columns (see _palavra_gerada).
+COLUNAS_PALAVRA = tuple(f"palavra_{n}" for n in range(1, PALAVRAS_INDEXADAS + 1))
+COLUNAS_PALAVRA_MAE = tuple(f"palavra_mae_{n}" for n in range(1, PALAVRAS_MAE_INDEXADAS + 1))
+
+
+def _palavra_gerada(coluna: str, posicao: int) -> models.GeneratedField:
+    """One word position of a search array as a plain stored column, whose btree INCLUDEs
+    the id: "who has this word here" is then answered from the index alone (an index-only
+    scan), which an expression index cannot do. prontuario.selectors intersects typed words
+    with these; the expression indexes above keep the estimates of the main statement."""
+    return models.GeneratedField(
+        expression=Collate(IndexTransform(posicao, models.TextField(), coluna), "C"),
+        output_field=models.TextField(db_collation="C"), db_persist=True, editable=False,
+    )
+
+
+def _indice_ids(coluna: str) -> models.Index:
+    return models.Index(fields=["municipio", coluna], include=["id"], name=coluna.replace("palavra", "cidadao_ids"))
 
 
 class Cidadao(TenantModel):
@@ -120,6 +141,16 @@ class Cidadao(TenantModel):
     busca_mae = models.TextField(db_collation="C", blank=True, editable=False)
     busca_palavras = ArrayField(models.TextField(), default=list, editable=False)
     busca_palavras_mae = ArrayField(models.TextField(), default=list, editable=False)
+    palavra_1 = _palavra_gerada("busca_palavras", 1)
+    palavra_2 = _palavra_gerada("busca_palavras", 2)
+    palavra_3 = _palavra_gerada("busca_palavras", 3)
+    palavra_4 = _palavra_gerada("busca_palavras", 4)
+    palavra_5 = _palavra_gerada("busca_palavras", 5)
+    palavra_6 = _palavra_gerada("busca_palavras", 6)
+    palavra_mae_1 = _palavra_gerada("busca_palavras_mae", 1)
+    palavra_mae_2 = _palavra_gerada("busca_palavras_mae", 2)
+    palavra_mae_3 = _palavra_gerada("busca_palavras_mae", 3)
+    palavra_mae_4 = _palavra_gerada("busca_palavras_mae", 4)
 
     class Meta:
         verbose_name = "cidadão"
@@ -146,6 +177,7 @@ class Cidadao(TenantModel):
             ),
             *[_indice_palavra("busca_palavras", n) for n in range(1, PALAVRAS_INDEXADAS + 1)],
             *[_indice_palavra("busca_palavras_mae", n) for n in range(1, PALAVRAS_MAE_INDEXADAS + 1)],
+            *[_indice_ids(coluna) for coluna in (*COLUNAS_PALAVRA, *COLUNAS_PALAVRA_MAE)],
         ]
 
     def __str__(self) -> str:
@@ -222,6 +254,35 @@ CAMPOS_CADASTRO: tuple[str, ...] = (
     "telefone_celular", "telefone_contato", "email", "equipe", "microarea", "fora_de_area",
     "data_obito", "numero_do",
 )
+
+
+class PalavraFrequencia(TenantModel):
+    """How many active citizens of the municipality have each searchable word: the search's
+    own statistics (prontuario.selectors), as ANALYZE is PostgreSQL's.
+
+    The search intersects the citizens of the rarer typed words and walks names in order
+    when every word is common; these counts tell which is which without reading the
+    citizens. Rebuilt whole by prontuario.services.palavras_frequencias_atualizar (nightly,
+    after generate_synthetic, and by migration 0008); a word first seen since then counts
+    as rare, which is correct and only costs a few index entries. The row with campo 0 and
+    an empty word holds the number of active citizens and marks that counts exist.
+    """
+
+    class Campo(models.IntegerChoices):
+        TOTAL = 0, "total de cidadãos"
+        NOME = 1, "nome ou nome social"
+        MAE = 2, "nome da mãe"
+
+    campo = models.PositiveSmallIntegerField(choices=Campo.choices)
+    palavra = models.TextField(db_collation="C")
+    cidadaos = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = "frequência de palavra"
+        verbose_name_plural = "frequências de palavras"
+        constraints = [
+            models.UniqueConstraint(fields=["municipio", "campo", "palavra"], name="palavra_frequencia_unica"),
+        ]
 
 
 class CidadaoVersao(TenantModel):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
@@ -13,7 +16,15 @@ from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Lotacao
 from pec.tenancy import assert_owned
 from prontuario import texto
-from prontuario.models import PALAVRAS_INDEXADAS, PALAVRAS_MAE_INDEXADAS, Cidadao, palavra_sql
+from prontuario.models import (
+    COLUNAS_PALAVRA,
+    COLUNAS_PALAVRA_MAE,
+    PALAVRAS_INDEXADAS,
+    PALAVRAS_MAE_INDEXADAS,
+    Cidadao,
+    PalavraFrequencia,
+    palavra_sql,
+)
 
 LIMITE_BUSCA = 30
 
@@ -64,20 +75,114 @@ def consulta_interpretar(entrada: str) -> Consulta:
     return Consulta(data_nascimento=data, palavras=tuple(texto.palavras(entrada)))
 
 
+# How the bands that match every word in any order (2-4) find their rows, from the
+# counts in PalavraFrequencia: the citizens of the typed words are intersected from the
+# word indexes alone, rarest first, within a budget of index entries; when the words are
+# too common for that, or the intersection is large, matches are dense and walking names
+# in order finds a page of them quickly. Tuned at 1M citizens (BENCHMARKS.md).
+LEITURA_MAXIMA = 100_000  # index entries one intersection may read, summed over its words
+CANDIDATOS_MAXIMOS = 3_000  # more matches than this are dense: walking names in order is faster
+DENSOS = 1_000  # expected matches (words taken as independent) beyond which not even trying
+
+
 def cidadao_buscar(*, lotacao: Lotacao, entrada: str, limite: int = LIMITE_BUSCA) -> ResultadoBusca:
-    """One SQL statement (see busca_sql); each result carries `faixa`, its rank."""
+    """Documents and dates: one statement (busca_sql). Names: first the word counts, then,
+    when the counts make it worth it, the bands narrowed to the ids that hold the rarer
+    words (_candidatos), the mother's-name band only if the others left room on the page.
+    Each result carries `faixa`, its rank."""
     consulta = consulta_interpretar(entrada)
     resultado = ResultadoBusca(consulta=consulta)
     if consulta.vazia or consulta.erro:
         return resultado
-    sql, params = busca_sql(consulta=consulta, municipio_id=lotacao.municipio_id, limite=limite)
-    resultado.cidadaos = list(Cidadao.objects.raw(sql, params))
+    municipio_id = lotacao.municipio_id
+
+    def executar(**kwargs: Any) -> list[Cidadao]:
+        sql, params = busca_sql(consulta=consulta, municipio_id=municipio_id, **kwargs)
+        return list(Cidadao.objects.raw(sql, params))
+
+    # A birth date narrows better than any word (cidadao_nascimento: a few dozen citizens a day).
+    contagens = _contagens(consulta, municipio_id, limite) if consulta.palavras and not consulta.data_nascimento else None
+    if contagens is None:
+        resultado.cidadaos = executar(limite=limite)
+    else:
+        nome = PalavraFrequencia.Campo.NOME
+        resultado.cidadaos = executar(limite=limite, faixas=(1, 2, 3), ids=_candidatos(consulta, municipio_id, nome, contagens))
+        if len(resultado.cidadaos) < limite:
+            mae = _candidatos(consulta, municipio_id, PalavraFrequencia.Campo.MAE, contagens)
+            if mae != []:  # [] is nobody: the rarest words are in no mother's name
+                resultado.cidadaos += executar(limite=limite - len(resultado.cidadaos), faixas=(4,), ids=mae)
     for cidadao in resultado.cidadaos:
-        assert_owned(cidadao, lotacao.municipio_id)
+        assert_owned(cidadao, municipio_id)
     return resultado
 
 
-def busca_sql(*, consulta: Consulta, municipio_id: int, limite: int) -> tuple[str, list[object]]:
+_COLUNAS = {PalavraFrequencia.Campo.NOME: COLUNAS_PALAVRA, PalavraFrequencia.Campo.MAE: COLUNAS_PALAVRA_MAE}
+
+
+def _contagens(consulta: Consulta, municipio_id: int, limite: int) -> dict[tuple[int, str], int] | None:
+    """How many citizens hold each typed word, per field (PalavraFrequencia), in one small
+    statement; None when narrowing is pointless: band 1 (the name typed in order) fills the
+    page by itself, so no later band runs, or the counts were never computed."""
+    distintas = list(dict.fromkeys(consulta.palavras))
+    tabela, cidadaos = PalavraFrequencia._meta.db_table, Cidadao._meta.db_table
+    em_ordem = " ".join(consulta.palavras)
+    pagina = (f"SELECT count(*) FROM (SELECT 1 FROM {cidadaos} WHERE municipio_id = %s AND ativo"
+              " AND busca_nome >= %s AND busca_nome < %s LIMIT %s) p")
+    params: list[object] = [municipio_id, em_ordem, texto.limite_prefixo(em_ordem), limite, municipio_id]
+    somas = []
+    for campo in _COLUNAS:
+        for palavra in distintas:
+            somas.append(f"(SELECT coalesce(sum(cidadaos), 0) FROM {tabela} WHERE municipio_id = %s AND campo = {campo:d}"
+                         " AND palavra >= %s AND palavra < %s)")
+            params += [municipio_id, palavra, texto.limite_prefixo(palavra)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ({pagina}), (SELECT cidadaos FROM {tabela} WHERE municipio_id = %s AND campo = 0 AND palavra = ''), "
+            + ", ".join(somas), params,
+        )
+        na_primeira_faixa, total, *numeros = cursor.fetchone()
+    if na_primeira_faixa >= limite or total is None:
+        return None
+    contagens = dict(zip([(campo, p) for campo in _COLUNAS for p in distintas], numeros, strict=True))
+    contagens[PalavraFrequencia.Campo.TOTAL, ""] = max(total, 1)
+    return contagens
+
+
+def _candidatos(consulta: Consulta, municipio_id: int, campo: int, contagens: dict[tuple[int, str], int]) -> list[int] | None:
+    """Every citizen who may have all the typed words in the field's words (the citizen's
+    names or the mother's name): the intersection of the rarest words' citizens, read
+    straight from the word indexes (index-only scans, no table rows), rarest first within
+    LEITURA_MAXIMA entries. None when not worth it (the band then walks names in order)."""
+    total = contagens[PalavraFrequencia.Campo.TOTAL, ""]
+    distintas = list(dict.fromkeys(consulta.palavras))
+    esperados = total * math.prod(contagens[campo, p] / total for p in distintas)  # words independent
+    if esperados > DENSOS:
+        return None
+    escolhidas, lidas = [], 0
+    for palavra in sorted(distintas, key=lambda p: contagens[campo, p]):
+        if lidas + contagens[campo, palavra] > LEITURA_MAXIMA:
+            break
+        escolhidas.append(palavra)
+        lidas += contagens[campo, palavra]
+    if not escolhidas:
+        return None
+    conjuntos, params = [], []
+    for palavra in escolhidas:
+        conjuntos.append("(" + " UNION ALL ".join(
+            f"SELECT id FROM {Cidadao._meta.db_table} WHERE municipio_id = %s AND {c} >= %s AND {c} < %s"
+            for c in _COLUNAS[campo]
+        ) + ")")
+        params += [municipio_id, palavra, texto.limite_prefixo(palavra)] * len(_COLUNAS[campo])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM ({' INTERSECT '.join(conjuntos)}) i LIMIT {CANDIDATOS_MAXIMOS + 1}", params)
+        ids = [linha[0] for linha in cursor.fetchall()]
+    return ids if len(ids) <= CANDIDATOS_MAXIMOS else None
+
+
+def busca_sql(
+    *, consulta: Consulta, municipio_id: int, limite: int, faixas: tuple[int, ...] = (0, 1, 2, 3, 4, 5),
+    ids: list[int] | None = None,
+) -> tuple[str, list[object]]:
     """The search as one statement: disjoint ranked bands (`faixa`), concatenated.
 
     0 CPF or CNS; 1 the name starts with the words typed, in that order (the last one may
@@ -93,34 +198,43 @@ def busca_sql(*, consulta: Consulta, municipio_id: int, limite: int) -> tuple[st
     Only leakproof operators (text comparisons, array subscripts) touch the indexed
     columns: under row-level security PostgreSQL uses no other as an index condition. A
     prefix is a range (`>= 'sil' AND < 'sim'`) in the "C" collation; a word in any order is
-    an OR over the indexed word positions, which the planner runs as a BitmapOr of btrees
-    (rare words) or as a walk of the busca_nome index, whose INCLUDEd word arrays filter
-    without touching the table (common words). BENCHMARKS.md has the figures and plans.
+    an OR over the indexed word positions. Bands 2-4 are restricted to `ids` when given (a
+    short list, read by primary key); otherwise the planner walks the busca_nome index in
+    name order, whose INCLUDEd word arrays filter without touching the table (common
+    words), or ORs the word-position btrees (rare ones). BENCHMARKS.md has the figures.
+
+    `faixas` picks the bands to run; `ids`, when given, restricts bands 2-4 to those ids.
     """
     tabela = Cidadao._meta.db_table
-    faixas: list[str] = []
+    partes: list[str] = []
     params: list[object] = []
 
     def faixa(numero: int, condicao: str, valores: list[object]) -> None:
+        if numero not in faixas or (numero in (2, 3, 4) and ids is not None and not ids):
+            return  # not asked for, or narrowed to nobody
         sql = f"SELECT id, {numero} AS faixa FROM {tabela} WHERE municipio_id = %s AND ativo AND {condicao}"
         if consulta.data_nascimento and numero != 5:
             sql += " AND data_nascimento = %s"
             valores = [*valores, consulta.data_nascimento]
-        faixas.append(f"({sql} ORDER BY busca_nome LIMIT %s)")
+        if numero in (2, 3, 4) and ids is not None:
+            sql += " AND id = ANY(%s)"
+            valores = [*valores, ids]
+        partes.append(f"({sql} ORDER BY busca_nome LIMIT %s)")
         params.extend([municipio_id, *valores, limite])
 
     def comeca_com(prefixo: str) -> tuple[str, list[object]]:
         return "(busca_nome >= %s AND busca_nome < %s)", [prefixo, texto.limite_prefixo(prefixo)]
 
     def cada_palavra(coluna: str, posicoes: int, palavras: list[str]) -> tuple[str, list[object]]:
+        """Each word starts a word of the array, in one of its indexed positions."""
         condicoes, valores = [], []
         for palavra in palavras:
             alternativas = []
             for posicao in range(1, posicoes + 1):
                 expressao = palavra_sql(coluna, posicao)
                 alternativas.append(f'({expressao} >= %s COLLATE "C" AND {expressao} < %s COLLATE "C")')
-                valores += [palavra, texto.limite_prefixo(palavra)]
             condicoes.append("(" + " OR ".join(alternativas) + ")")
+            valores += [palavra, texto.limite_prefixo(palavra)] * posicoes
         return "(" + " AND ".join(condicoes) + ")", valores
 
     if consulta.cpf:
@@ -143,7 +257,7 @@ def busca_sql(*, consulta: Consulta, municipio_id: int, limite: int) -> tuple[st
     else:
         faixa(5, "data_nascimento = %s", [consulta.data_nascimento])
     sql = (
-        f"SELECT c.*, t.faixa FROM (SELECT id, faixa FROM ({' UNION ALL '.join(faixas)}) u LIMIT %s) t "
+        f"SELECT c.*, t.faixa FROM (SELECT id, faixa FROM ({' UNION ALL '.join(partes)}) u LIMIT %s) t "
         f"JOIN {tabela} c ON c.id = t.id ORDER BY t.faixa, c.busca_nome, c.data_nascimento, c.id"
     )
     return sql, [*params, limite]

@@ -8,14 +8,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.utils import timezone
 
 from pec.documentos import so_digitos
 from pec.models import Lotacao
 from pec.tenancy import assert_owned
 from prontuario import texto
-from prontuario.models import CAMPOS_CADASTRO, Cidadao, CidadaoVersao, Unificacao
+from prontuario.models import (
+    CAMPOS_CADASTRO,
+    COLUNAS_PALAVRA,
+    COLUNAS_PALAVRA_MAE,
+    Cidadao,
+    CidadaoVersao,
+    PalavraFrequencia,
+    Unificacao,
+)
 from prontuario.selectors import cidadao_possiveis_duplicados
 
 BRASIL = 31  # LEDI país code of Brazil (referencias/paises.txt)
@@ -300,3 +308,31 @@ def cidadao_unificar(
 
 def _vazio(valor: Any) -> bool:
     return valor in (None, "")
+
+
+def palavras_frequencias_atualizar(*, municipio_id: int, using: str = "default") -> int:
+    """Recount how many active citizens hold each searchable word (PalavraFrequencia), in
+    one transaction: the search reads either the old counts or the new, never half.
+    Runs inside the municipality's tenant context; returns the number of citizens."""
+    frequencias = PalavraFrequencia._meta.db_table
+    cidadaos = Cidadao._meta.db_table
+    contar = (
+        "SELECT %s, {campo:d}, p, count(*) FROM {cidadaos} CROSS JOIN LATERAL unnest(ARRAY[{colunas}]) p"
+        " WHERE municipio_id = %s AND ativo AND p IS NOT NULL GROUP BY p"
+    )
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(f"DELETE FROM {frequencias} WHERE municipio_id = %s", [municipio_id])
+        cursor.execute(
+            f"INSERT INTO {frequencias} (municipio_id, campo, palavra, cidadaos) "
+            + contar.format(campo=PalavraFrequencia.Campo.NOME, cidadaos=cidadaos, colunas=", ".join(COLUNAS_PALAVRA))
+            + " UNION ALL "
+            + contar.format(campo=PalavraFrequencia.Campo.MAE, cidadaos=cidadaos, colunas=", ".join(COLUNAS_PALAVRA_MAE))
+            + f" UNION ALL SELECT %s, {PalavraFrequencia.Campo.TOTAL:d}, '', count(*) FROM {cidadaos}"
+            " WHERE municipio_id = %s AND ativo",
+            [municipio_id] * 6,
+        )
+        cursor.execute(
+            f"SELECT cidadaos FROM {frequencias} WHERE municipio_id = %s AND campo = %s",
+            [municipio_id, PalavraFrequencia.Campo.TOTAL],
+        )
+        return cursor.fetchone()[0]

@@ -1,5 +1,7 @@
 """The one-box citizen search: identifiers, dates, names without accents or order, the
-mother's name; ranking; isolation; a pinned number of queries."""
+mother's name; ranking; isolation; a pinned number of queries. Every test of results runs
+twice: before the word counts exist (each band walks names) and after (bands narrowed to
+the intersection of the typed words' citizens)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,23 @@ import datetime
 import pytest
 
 from pec.tenancy import tenant_context
+from prontuario import selectors
+from prontuario.models import PalavraFrequencia
 from prontuario.selectors import cidadao_buscar, consulta_interpretar
+from prontuario.services import palavras_frequencias_atualizar
 from tests.prontuario import fabricas
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def povo(mundo):
+def contar(*municipios):
+    for municipio in municipios:
+        with tenant_context(municipio.id):
+            palavras_frequencias_atualizar(municipio_id=municipio.id)
+
+
+@pytest.fixture(params=["sem contagens", "com contagens"])
+def povo(request, mundo):
     c = {}
     c["maria_silva"] = fabricas.cidadao(mundo.alice, nome="Maria José da Silva", cpf=fabricas.cpf())
     c["maria_souza"] = fabricas.cidadao(
@@ -26,6 +37,8 @@ def povo(mundo):
     c["joao"] = fabricas.cidadao(mundo.alice, nome="João D'Ávila Müller", sexo=0, nome_mae="Maria Souza Lima")
     c["social"] = fabricas.cidadao(mundo.alice, nome="Carlos Pereira", nome_social="Carla Pereira", sexo=0)
     c["outra_cidade"] = fabricas.cidadao(mundo.charlie, nome="Maria José da Silva", nome_mae="Zélia Ramos")
+    if request.param == "com contagens":
+        contar(mundo.a, mundo.b)
     return c
 
 
@@ -96,9 +109,57 @@ def test_cadastro_unificado_sai_da_busca(mundo, povo):
     assert povo["maria_silva"].pk in encontrados and povo["silva_maria"].pk not in encontrados
 
 
-def test_busca_e_uma_consulta(mundo, povo, django_assert_num_queries):
+def test_consultas_fixas(mundo, povo, django_assert_num_queries):
     with tenant_context(mundo.a.id):
-        with django_assert_num_queries(1):
-            assert cidadao_buscar(lotacao=mundo.alice, entrada="maria silva").cidadaos
+        contadas = PalavraFrequencia.objects.exists()
         with django_assert_num_queries(1):
             cidadao_buscar(lotacao=mundo.alice, entrada=povo["maria_silva"].cpf)
+        with django_assert_num_queries(1):
+            cidadao_buscar(lotacao=mundo.alice, entrada="maria 01/07/1990")
+        # The counts (none yet: every band in one statement); with counts, the citizens'
+        # names (intersection, bands 1-3), then the mothers' intersection, which is empty
+        # here ("silva" is no mother's word), so band 4 is not even asked for.
+        with django_assert_num_queries(4 if contadas else 2):
+            assert cidadao_buscar(lotacao=mundo.alice, entrada="maria silva").cidadaos
+
+
+def test_contagens_por_palavra(mundo, povo):
+    contar(mundo.a)
+    with tenant_context(mundo.a.id):
+        contagens = {(f.campo, f.palavra): f.cidadaos for f in PalavraFrequencia.objects.all()}
+    assert contagens[PalavraFrequencia.Campo.TOTAL, ""] == 5
+    assert contagens[PalavraFrequencia.Campo.NOME, "maria"] == 2  # whole words: "mariano" is another
+    assert contagens[PalavraFrequencia.Campo.NOME, "carla"] == 1  # the social name counts
+    assert contagens[PalavraFrequencia.Campo.MAE, "souza"] == 2
+    assert (PalavraFrequencia.Campo.NOME, "zelia") not in contagens  # another municipality's mother
+
+
+@pytest.mark.parametrize("limites", [
+    {"DENSOS": 0},  # every search "dense": bands walk names
+    {"LEITURA_MAXIMA": 0},  # no word affordable: bands walk names
+    {"CANDIDATOS_MAXIMOS": 0},  # every intersection "too large": bands walk names
+    {"DENSOS": 10**9, "LEITURA_MAXIMA": 1},  # at most the one rarest word, others checked per row
+])
+def test_mesmos_resultados_por_qualquer_caminho(mundo, povo, monkeypatch, limites):
+    fabricas.cidadao(mundo.alice, nome="Maria Silva Santos")
+    consultas = ["maria silva", "silva maria", "maria souza", "mul jo", "souza lima", "pereira carla", "joana"]
+    esperado = {q: [(c.pk, c.faixa) for c in buscar(mundo.alice, q)] for q in consultas}
+    for nome, valor in limites.items():
+        monkeypatch.setattr(selectors, nome, valor)
+    assert {q: [(c.pk, c.faixa) for c in buscar(mundo.alice, q)] for q in consultas} == esperado
+    assert esperado["maria souza"] == [(povo["maria_souza"].pk, 1), (povo["joao"].pk, 4)]
+
+
+def test_palavra_nova_depois_da_contagem_e_encontrada(mundo, povo):
+    contar(mundo.a)
+    novo = fabricas.cidadao(mundo.alice, nome="Zacarias Quintanilha Maria")
+    assert ids(buscar(mundo.alice, "quintanilha zacarias")) == [novo.pk]
+    assert ids(buscar(mundo.alice, "maria quint")) == [novo.pk]
+
+
+def test_contagem_noturna_de_cada_municipio(mundo, povo, celery_eager):
+    from prontuario.tasks import palavras_frequencias_todas
+
+    assert palavras_frequencias_todas.apply().get() == 2
+    with tenant_context(mundo.b.id):
+        assert PalavraFrequencia.objects.get(campo=PalavraFrequencia.Campo.TOTAL).cidadaos == 1

@@ -95,8 +95,9 @@ def test_busca_pela_pagina_com_consultas_fixas(alice, mundo, django_assert_num_q
     fabricas.cidadao(mundo.alice)
     alice.get(reverse("cidadao_lista"))  # session and permissions warmed like any request
     # session, user, session limits, savepoint + user and tenant settings, lotação,
-    # permissions, the search, release: nothing grows with the number of results.
-    with django_assert_num_queries(10):
+    # permissions, the search's word counts and the search, release: nothing grows with
+    # the number of results.
+    with django_assert_num_queries(11):
         resposta = alice.get(reverse("cidadao_lista"), {"q": "silva maria"})
     assert "MARIA JOSÉ DA SILVA" in resposta.content.decode()
 

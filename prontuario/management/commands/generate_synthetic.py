@@ -19,9 +19,10 @@ from pec.models import Municipio
 from pec.tenancy import tenant_context
 from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Cidadao
+from prontuario.services import palavras_frequencias_atualizar
 from prontuario.sintetico import Gerador
 
-COLUNAS = [f.column for f in Cidadao._meta.concrete_fields if f.column != "id"]
+COLUNAS = [f.column for f in Cidadao._meta.concrete_fields if f.column != "id" and not f.generated]
 
 
 class Command(BaseCommand):
@@ -61,6 +62,9 @@ class Command(BaseCommand):
             self._carregar(municipio.id, gerador, n, hoje)
             feitos += n
             self.stdout.write(f"{feitos}/{total} citizens, {time.monotonic() - inicio:.0f}s")
+        with tenant_context(municipio.id):
+            contados = palavras_frequencias_atualizar(municipio_id=municipio.id)
+        self.stdout.write(f"search word counts refreshed ({contados} active citizens)")
         self.stdout.write(self.style.SUCCESS(f"{total} citizens in {municipio} ({time.monotonic() - inicio:.0f}s)"))
 
     def _carregar(self, municipio_id: int, gerador: Gerador, n: int, hoje) -> None:  # type: ignore[no-untyped-def]
@@ -82,3 +86,4 @@ class Command(BaseCommand):
                     valores = {**fixos, **linha}
                     copy.write_row([valores[c] for c in COLUNAS])
             cursor.execute(f"INSERT INTO {tabela} ({colunas}) SELECT {colunas} FROM carga")
+            cursor.execute("DROP TABLE carga")  # ON COMMIT DROP is too late inside an outer transaction
