@@ -25,12 +25,13 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from pec.documentos import formatar_cpf  # noqa: E402
 from pec.models import Lotacao, Municipio  # noqa: E402
 from pec.tenancy import tenant_context  # noqa: E402
 from prontuario.models import Cidadao  # noqa: E402
-from prontuario.selectors import busca_sql, cidadao_buscar, consulta_interpretar  # noqa: E402
+from prontuario.selectors import cidadao_buscar  # noqa: E402
 from prontuario.texto import dobrar, palavras  # noqa: E402
 
 
@@ -89,12 +90,16 @@ def main() -> None:
     print(f"{municipio}: {total} citizens; {len(amostra)} sampled")
 
     if args.explain:
-        consulta = consulta_interpretar(args.explain)
-        sql, params = busca_sql(consulta=consulta, municipio_id=municipio.id, limite=30)
+        # The statements the search really runs (counts, intersections, bands), each explained.
+        with tenant_context(municipio.id), CaptureQueriesContext(connection) as capturadas:
+            cidadao_buscar(lotacao=lotacao, entrada=args.explain)
         with tenant_context(municipio.id), connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params)
-            print(f"\nEXPLAIN ANALYZE for {args.explain!r}:")
-            print("\n".join(row[0] for row in cursor.fetchall()))
+            for consulta in capturadas.captured_queries:
+                if "set_config" in consulta["sql"]:
+                    continue
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + consulta["sql"])
+                print(f"\nEXPLAIN ANALYZE for {args.explain!r}: {consulta['sql'][:100]}...")
+                print("\n".join(row[0] for row in cursor.fetchall()))
         return
 
     lista = consultas(amostra, rng)
