@@ -12,6 +12,7 @@ from pec.models import Lotacao, Municipio
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao, PalavraFrequencia
 from prontuario.selectors import cidadao_buscar
+from tests.prontuario import fabricas
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +38,16 @@ def test_gera_cidadaos_validos_e_buscaveis():
 def test_municipio_desconhecido():
     with pytest.raises(CommandError, match="unknown IBGE code"):
         call_command("generate_synthetic", "--municipio", "9999999", "--citizens", "1", stdout=io.StringIO())
+
+
+def test_recontagem_pelo_manage_py(mundo):
+    fabricas.cidadao(mundo.alice, nome="Quitéria Bastos")
+    saida = io.StringIO()
+    call_command("busca_contar_palavras", "--municipio", mundo.a.ibge, stdout=saida)
+    assert f"[1/1] {mundo.a}: 1 active citizens counted" in saida.getvalue()
+    with tenant_context(mundo.a.id):
+        assert PalavraFrequencia.objects.get(campo=PalavraFrequencia.Campo.NOME, palavra="quiteria").cidadaos == 1
+    call_command("busca_contar_palavras", stdout=saida)
+    assert "[2/2]" in saida.getvalue()
+    with pytest.raises(CommandError, match="No municipality"):
+        call_command("busca_contar_palavras", "--municipio", "0000000", stdout=saida)
