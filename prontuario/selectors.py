@@ -110,7 +110,10 @@ def cidadao_buscar(*, lotacao: Lotacao, entrada: str, limite: int = LIMITE_BUSCA
         if len(resultado.cidadaos) < limite:
             mae = _candidatos(consulta, municipio_id, PalavraFrequencia.Campo.MAE, contagens)
             if mae != []:  # [] is nobody: the rarest words are in no mother's name
-                resultado.cidadaos += executar(limite=limite - len(resultado.cidadaos), faixas=(4,), ids=mae)
+                vistos = {c.pk for c in resultado.cidadaos}
+                resultado.cidadaos += [
+                    c for c in executar(limite=limite - len(resultado.cidadaos), faixas=(4,), ids=mae) if c.pk not in vistos
+                ]
     for cidadao in resultado.cidadaos:
         assert_owned(cidadao, municipio_id)
     return resultado
