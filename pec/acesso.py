@@ -150,6 +150,7 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     (None, "instalacao_smtp", "E-mail (SMTP)", "Servidor de e-mail da instalação"),
     (None, "instalacao_backups", "Backups", "Histórico e verificação dos backups do banco"),
     (None, "instalacao_govbr", "Login gov.br", "Entrada dos profissionais com a conta gov.br"),
+    (None, "instalacao_auditoria", "Auditoria da instalação", "Logins, falhas, bloqueios e administração da instalação"),
 ]
 
 

@@ -139,7 +139,7 @@ def audit_event(
         "request_id": getattr(request, "request_id", "") if request is not None else "",
         "detalhes": detalhes_json,
     }
-    with transaction.atomic(), _chain_scope(municipio_id):
+    with transaction.atomic(), chain_scope(municipio_id):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, municipio_id or 0])
         anterior = (
@@ -172,7 +172,7 @@ def audit_read(*, request: HttpRequest, cidadao_id: int, o_que: str) -> EventoAu
 
 
 @contextmanager
-def _chain_scope(municipio_id: int | None) -> Iterator[None]:
+def chain_scope(municipio_id: int | None) -> Iterator[None]:
     """Within the current transaction, make the target chain the visible one.
 
     The policy shows a municipality's rows under its tenant and the installation's with no
@@ -389,15 +389,16 @@ def conectar_sinais() -> None:
 
 def eventos_auditoria(
     *,
-    municipio_id: int,
+    municipio_id: int | None,
     usuario: str = "",
     cidadao_id: int | None = None,
     de: date | None = None,
     ate: date | None = None,
     evento: str = "",
 ) -> QuerySet[EventoAuditoria]:
-    """A municipality's events, newest first. `usuario` is a CPF (with or without
-    punctuation; also matches the login typed in failed attempts) or part of a name."""
+    """A municipality's events (None: the installation's), newest first. `usuario` is a
+    CPF (with or without punctuation; also matches the login typed in failed attempts) or
+    part of a name. Rows are visible only within chain_scope of the same chain."""
     eventos = EventoAuditoria.objects.filter(municipio_id=municipio_id).select_related("usuario")
     if usuario:
         cpf = re.sub(r"\D", "", usuario)

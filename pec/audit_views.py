@@ -1,7 +1,8 @@
-"""The audit page of the municipal administrator: filter, page through, export CSV.
-
-Only the municipality of the active lotação (explicit filter, and row-level security
-beneath it). Looking at the trail is itself recorded in it.
+"""The audit pages: the municipal administrator's (the chain of the active lotação's
+municipality) and the installation administrator's (the installation chain: logins,
+failures, lockouts, password and MFA changes, installation administration). Filter, page
+through, export CSV. Only one chain each (explicit filter, and row-level security
+beneath it). Looking at a trail is itself recorded in it.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from pec.acesso import requer_permissao
-from pec.audit import EVENTOS, audit_event, eventos_auditoria
+from pec.acesso import requer_admin_instalacao, requer_permissao
+from pec.audit import EVENTOS, audit_event, chain_scope, eventos_auditoria
 from pec.models import EventoAuditoria, Lotacao
-from pec.tenancy import tenant_context
 
 POR_PAGINA = 50
 
@@ -50,26 +51,40 @@ class FiltroAuditoriaForm(forms.Form):
 
 @requer_permissao("auditoria.ver")
 def auditoria(request: HttpRequest) -> HttpResponse:
-    municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
+    return _pagina(request, municipio_id=request.lotacao.municipio_id)  # type: ignore[attr-defined]
+
+
+@requer_admin_instalacao
+def auditoria_instalacao(request: HttpRequest) -> HttpResponse:
+    return _pagina(request, municipio_id=None)
+
+
+def _pagina(request: HttpRequest, *, municipio_id: int | None) -> HttpResponse:
+    """The page of one chain: a municipality's, or the installation's (None)."""
+    instalacao = municipio_id is None
     form = FiltroAuditoriaForm(request.GET)
     filtros = form.filtros() if form.is_valid() else {}
     if form.is_valid() and request.GET.get("formato") == "csv":
-        audit_event(evento="auditoria_exportacao", request=request, detalhes={"filtros": filtros})
+        audit_event(evento="auditoria_exportacao", request=request, detalhes={"filtros": filtros}, instalacao=instalacao)
         return _exportar_csv(municipio_id=municipio_id, filtros=filtros)
     audit_event(
         evento="auditoria_consulta",
         request=request,
         detalhes={"filtros": filtros, "pagina": request.GET.get("pagina", "1")},
+        instalacao=instalacao,
     )
-    eventos = eventos_auditoria(municipio_id=municipio_id, **filtros) if form.is_valid() else EventoAuditoria.objects.none()
-    pagina = Paginator(eventos, POR_PAGINA).get_page(request.GET.get("pagina"))
-    ids = {evento.lotacao_id for evento in pagina.object_list if evento.lotacao_id}
-    lotacoes = {
-        lotacao.id: lotacao
-        for lotacao in Lotacao.objects.filter(id__in=ids, municipio_id=municipio_id).select_related("estabelecimento")
-    }
-    linhas = [(evento, EVENTOS.get(evento.evento, evento.evento), lotacoes.get(evento.lotacao_id)) for evento in pagina]
-    return render(request, "pec/auditoria.html", {"form": form, "pagina": pagina, "linhas": linhas})
+    with transaction.atomic(), chain_scope(municipio_id):
+        eventos = eventos_auditoria(municipio_id=municipio_id, **filtros) if form.is_valid() else EventoAuditoria.objects.none()
+        pagina = Paginator(eventos, POR_PAGINA).get_page(request.GET.get("pagina"))
+        ids = {evento.lotacao_id for evento in pagina.object_list if evento.lotacao_id}
+        lotacoes = {
+            lotacao.id: lotacao
+            for lotacao in Lotacao.objects.filter(id__in=ids, municipio_id=municipio_id).select_related("estabelecimento")
+        }
+        linhas = [(evento, EVENTOS.get(evento.evento, evento.evento), lotacoes.get(evento.lotacao_id)) for evento in pagina]
+    contexto = {"form": form, "pagina": pagina, "linhas": linhas, "instalacao": instalacao,
+                "url": "instalacao_auditoria" if instalacao else "auditoria"}
+    return render(request, "pec/auditoria.html", contexto)
 
 
 _COLUNAS = [
@@ -78,8 +93,8 @@ _COLUNAS = [
 ]
 
 
-def _exportar_csv(*, municipio_id: int, filtros: dict[str, Any]) -> StreamingHttpResponse:
-    nome = f"auditoria-{municipio_id}-{timezone.localdate():%Y%m%d}.csv"
+def _exportar_csv(*, municipio_id: int | None, filtros: dict[str, Any]) -> StreamingHttpResponse:
+    nome = f"auditoria-{municipio_id or 'instalacao'}-{timezone.localdate():%Y%m%d}.csv"
     response = StreamingHttpResponse(_linhas_csv(municipio_id=municipio_id, filtros=filtros), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{nome}"'
     return response
@@ -92,13 +107,13 @@ class _Eco:
         return valor
 
 
-def _linhas_csv(*, municipio_id: int, filtros: dict[str, Any]) -> Iterator[str]:
+def _linhas_csv(*, municipio_id: int | None, filtros: dict[str, Any]) -> Iterator[str]:
     # Runs after the view returned and the request transaction ended: the generator opens
-    # its own transaction scoped to the municipality.
+    # its own transaction scoped to the chain.
     escritor = csv.writer(_Eco(), delimiter=";")
     # BOM and ";": what spreadsheet programs in pt-BR open without an import wizard.
     yield "\ufeff" + escritor.writerow(_COLUNAS)
-    with tenant_context(municipio_id):
+    with transaction.atomic(), chain_scope(municipio_id):
         for evento in eventos_auditoria(municipio_id=municipio_id, **filtros).iterator(chunk_size=2000):
             usuario = evento.usuario
             yield escritor.writerow(

@@ -36,6 +36,7 @@ urlpatterns = [
     path("instalacao/govbr/", govbr_views.configuracao, name="instalacao_govbr"),
     path("conta/govbr/saida/<str:chave>/", govbr_views.saida, name="govbr_saida"),
     path("instalacao/backups/", instalacao_backups, name="instalacao_backups"),
+    path("instalacao/auditoria/", audit_views.auditoria_instalacao, name="instalacao_auditoria"),
     path("prontuario/", include("prontuario.urls_clinico")),
     path("", include("prontuario.urls")),
 ]

@@ -663,3 +663,42 @@ def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
     resposta = entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv&cidadao=101")
     linhas = list(csv.reader(io.StringIO(b"".join(resposta.streaming_content).decode().lstrip("\ufeff")), delimiter=";"))
     assert [linha[7] for linha in linhas[1:]] == ["folha de rosto de A"]
+
+
+# --- the installation's audit page ---------------------------------------------------------
+
+
+def test_installation_page_shows_logins_to_the_installation_admin_only(alice_bob_charlie):
+    d = alice_bob_charlie
+    Client(REMOTE_ADDR="198.51.100.9").post("/conta/login/", {"login": d["bob"].cpf, "password": "errada-errada"})
+    assert entrar(d["alice"], d["lot_alice"]).get("/instalacao/auditoria/").status_code == 403
+    admin = factories.usuario("Ivo Instalação", administrador_instalacao=True)
+    cliente = Client()
+    cliente.force_login(admin)
+    resposta = cliente.get("/instalacao/auditoria/")
+    pagina = resposta.content.decode()
+    assert "Trilha de auditoria da instalação" in pagina and "Falha de login" in pagina and "198.51.100.9" in pagina
+    # Municipal chains stay on their own pages.
+    assert "folha de rosto de A" not in pagina and "folha de rosto de B" not in pagina
+    falhas = cliente.get("/instalacao/auditoria/", {"evento": "login_falha", "usuario": d["bob"].cpf})
+    assert [(e.evento, e.usuario_id) for e, _, _ in falhas.context["linhas"]] == [("login_falha", d["bob"].id)]
+    csv_texto = b"".join(cliente.get("/instalacao/auditoria/", {"formato": "csv"}).streaming_content).decode()
+    assert f"Falha de login;Bob Médico;{d['bob'].cpf};{d['bob'].cpf};" in csv_texto
+    # Looking and exporting are in the installation chain, not in a municipality's (the
+    # test's one transaction keeps the tenant of the last request: switch chains to read).
+    with audit.chain_scope(None):
+        assert [e.evento for e in cadeia(None)][-3:] == ["auditoria_consulta", "auditoria_consulta", "auditoria_exportacao"]
+    with audit.chain_scope(d["a"].id):
+        assert "auditoria_consulta" not in [e.evento for e in cadeia(d["a"].id)]
+
+
+def test_installation_admin_with_a_lotacao_still_sees_the_installation_chain(alice_bob_charlie):
+    d = alice_bob_charlie
+    Client().post("/conta/login/", {"login": d["charlie"].cpf, "password": "errada-errada"})
+    Usuario.objects.filter(pk=d["alice"].pk).update(administrador_instalacao=True)
+    d["alice"].refresh_from_db()
+    cliente = entrar(d["alice"], d["lot_alice"])
+    linhas = cliente.get("/instalacao/auditoria/", {"evento": "login_falha"}).context["linhas"]
+    assert [e.usuario_id for e, _, _ in linhas] == [d["charlie"].id]
+    # and her municipal page is still A's.
+    assert "folha de rosto de A" in cliente.get("/auditoria/").content.decode()
