@@ -166,14 +166,24 @@ def pdq_interpretar(resposta: bytes) -> list[PessoaCadsus]:
 
 def cadsus_buscar(
     *, config: ConfiguracaoRNDS, cert: CertificadoA1 | None, cpf: str = "", cns: str = "", nome: str = "",
-    nascimento: datetime.date | None = None,
+    nascimento: datetime.date | None = None, govbr_token: str | None = None,
 ) -> list[PessoaCadsus]:
+    """`govbr_token`: the access token of the user's gov.br login, when they entered so."""
     if cert is None or cert.valido_ate <= timezone.now():
         raise CadsusIndisponivel("O município não tem certificado A1 válido instalado (Administração › RNDS).")
     try:
         resposta = cliente.cadsus_soap(
-            config=config, cert=cert, envelope=pdq_pedido(cpf=cpf, cns=cns, nome=nome, nascimento=nascimento)
+            config=config, cert=cert, envelope=pdq_pedido(cpf=cpf, cns=cns, nome=nome, nascimento=nascimento),
+            govbr_token=govbr_token,
         )
+    except cliente.CadsusRecusou as exc:
+        if govbr_token:
+            raise CadsusIndisponivel(
+                "O CADSUS recusou a consulta com a sua conta gov.br. Saia e entre de novo pelo gov.br."
+            ) from exc
+        raise CadsusIndisponivel(
+            "O CADSUS recusou a consulta: ele exige a entrada com a conta gov.br. Saia e entre pelo gov.br."
+        ) from exc
     except cliente.FalhaRNDS as exc:
         raise CadsusIndisponivel("O CADSUS não respondeu agora. Tente de novo em alguns minutos.") from exc
     return pdq_interpretar(resposta)

@@ -52,6 +52,10 @@ class TokenInvalido(FalhaRNDS):
     pass
 
 
+class CadsusRecusou(FalhaRNDS):
+    """CADSUS refused the caller (401/403 after a fresh token): not an outage."""
+
+
 @dataclass(frozen=True)
 class Resposta:
     status: int
@@ -191,19 +195,31 @@ def excluir_bundle(*, config: ConfiguracaoRNDS, cert: CertificadoA1, rnds_id: st
     raise _rejeicao_ou_falha(resposta)
 
 
-def cadsus_soap(*, config: ConfiguracaoRNDS, cert: CertificadoA1, envelope: bytes) -> bytes:
-    """POST a PDQ query (SOAP 1.2) with the osb token; renew the token once on 401."""
+def cadsus_soap(
+    *, config: ConfiguracaoRNDS, cert: CertificadoA1, envelope: bytes, govbr_token: str | None = None
+) -> bytes:
+    """POST a PDQ query (SOAP 1.2) with the osb token; renew the token once on 401.
+
+    With the logged user's gov.br access token, the gov.br variant of the service, which
+    CADSUS requires of PEC since 5.1.14 (X-Authorization-GovBr); without it, the plain one.
+    """
+    caminho = "/cadsus/v2/PDQSupplierJWTGovBR" if govbr_token else "/cadsus/v2/PDQSupplierJWT"
     for tentativa in (1, 2):
         token = token_obter(config=config, cert=cert, tipo="osb", renovar=tentativa == 2)
+        cabecalhos = {
+            "Authorization": f"jwt {token}",
+            "Content-Type": 'application/soap+xml; charset=utf-8; action="urn:hl7-org:v3:PRPA_IN201305UV02"',
+        }
+        if govbr_token:
+            cabecalhos["X-Authorization-GovBr"] = govbr_token
         resposta = requisitar(
-            "POST", config.base_cadsus() + "/cadsus/v2/PDQSupplierJWT", contexto=_contexto_sem_certificado(),
-            corpo=envelope, cabecalhos={
-                "Authorization": f"jwt {token}",
-                "Content-Type": 'application/soap+xml; charset=utf-8; action="urn:hl7-org:v3:PRPA_IN201305UV02"',
-            },
+            "POST", config.base_cadsus() + caminho, contexto=_contexto_sem_certificado(), corpo=envelope,
+            cabecalhos=cabecalhos,
         )
         if resposta.status != 401:
             break
+    if resposta.status in (401, 403):
+        raise CadsusRecusou(f"CADSUS refused the query ({resposta.status}): {resposta.corpo[:300]!r}")
     if resposta.status != 200:
         raise FalhaRNDS(f"CADSUS answered {resposta.status}: {resposta.corpo[:300]!r}")
     return resposta.corpo

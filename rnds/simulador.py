@@ -58,6 +58,10 @@ class Estado:
     individuos_desconhecidos: set[str] = field(default_factory=set)
     # Expire every token right after this many accepted documents (token expiry mid-batch).
     expirar_tokens_apos: int | None = None
+    # CADSUS queries received, as (path, X-Authorization-GovBr value).
+    consultas_cadsus: list[tuple[str, str]] = field(default_factory=list)
+    # Refuse the plain PDQ path (403), as CADSUS does for PEC since 5.1.14.
+    cadsus_exige_govbr: bool = False
 
     def expirar_tokens(self) -> None:
         with self.trava:
@@ -216,10 +220,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- CADSUS PDQ -------------------------------------------------------------------------
     def _cadsus(self) -> None:
+        """PDQ over SOAP 1.2 at /cadsus/v2/PDQSupplierJWT (osb token) and its gov.br variant
+        /cadsus/v2/PDQSupplierJWTGovBR, which also needs the logged user's gov.br access
+        token in X-Authorization-GovBr (only its presence is checked here: this peer is no
+        gov.br)."""
         corpo = self._corpo()
         token = self.headers.get("Authorization", "").removeprefix("jwt ").strip()
+        govbr = self.headers.get("X-Authorization-GovBr", "").strip()
+        with self.estado.trava:
+            self.estado.consultas_cadsus.append((self.path, govbr))
+        if self.path not in ("/cadsus/v2/PDQSupplierJWT", "/cadsus/v2/PDQSupplierJWTGovBR"):
+            self._responder(404, b"servico inexistente", tipo="text/plain")
+            return
         if not self._token_valido(token):
             self._responder(401, b"token invalido", tipo="text/plain")
+            return
+        if self.path.endswith("GovBR") and not govbr:
+            self._responder(403, b"token gov.br ausente", tipo="text/plain")
+            return
+        if not self.path.endswith("GovBR") and self.estado.cadsus_exige_govbr:
+            self._responder(403, b"acesso somente com gov.br", tipo="text/plain")
             return
         try:
             raiz = ET.fromstring(corpo)

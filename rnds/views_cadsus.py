@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from pec.acesso import requer_permissao
 from pec.audit import audit_event
+from pec.govbr.acesso import govbr_token_de_acesso
 from prontuario.models import Cidadao
 from rnds.cadsus import CadsusIndisponivel, PessoaCadsus, cadsus_buscar, cadsus_importar
 from rnds.forms import CadsusBuscaForm
@@ -22,7 +23,8 @@ from rnds.services import configuracao_obter
 def _buscar(request: HttpRequest, **criterios: object) -> list[PessoaCadsus]:
     municipio = request.lotacao.municipio  # type: ignore[attr-defined]
     pessoas = cadsus_buscar(
-        config=configuracao_obter(municipio=municipio), cert=certificado_ativo(municipio_id=municipio.id), **criterios  # type: ignore[arg-type]
+        config=configuracao_obter(municipio=municipio), cert=certificado_ativo(municipio_id=municipio.id),
+        govbr_token=govbr_token_de_acesso(request), **criterios,  # type: ignore[arg-type]
     )
     audit_event(evento="cadsus_consulta", request=request, o_que=f"Consulta ao CADSUS ({len(pessoas)} resultado(s))")
     return pessoas

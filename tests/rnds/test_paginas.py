@@ -174,6 +174,31 @@ def test_cadsus_search_and_import_creates_then_updates(pessoas, municipio_rnds):
         assert Cidadao.objects.filter(cns="799000000000101").count() == 1
 
 
+def test_cadsus_uses_the_govbr_variant_with_the_users_govbr_token(pessoas, municipio_rnds, simulador):
+    from pec.govbr.acesso import SESSION_GOVBR
+
+    recepcao = factories.usuario("Rita")
+    cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
+    url = "/administracao/rnds/cadsus/?cpf_cns=799000000000101"
+    assert "CIDADAO FICTICIO DA SILVA" in cliente.get(url).content.decode()
+    sessao = cliente.session
+    sessao[SESSION_GOVBR] = {"access_token": "token-do-govbr-da-rita", "nivel": "prata"}
+    sessao.save()
+    assert "CIDADAO FICTICIO DA SILVA" in cliente.get(url).content.decode()
+    assert simulador.estado.consultas_cadsus[-2:] == [
+        ("/cadsus/v2/PDQSupplierJWT", ""), ("/cadsus/v2/PDQSupplierJWTGovBR", "token-do-govbr-da-rita"),
+    ]
+
+
+def test_cadsus_refusal_says_to_enter_with_govbr(municipio_rnds, simulador):
+    simulador.estado.cadsus_exige_govbr = True  # as CADSUS does for PEC since 5.1.14
+    recepcao = factories.usuario("Rita")
+    cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
+    pagina = cliente.get("/administracao/rnds/cadsus/?cpf_cns=799000000000101").content.decode()
+    assert "ele exige a entrada com a conta gov.br" in pagina and "CIDADAO FICTICIO" not in pagina
+    assert simulador.estado.consultas_cadsus[-1] == ("/cadsus/v2/PDQSupplierJWT", "")
+
+
 def test_status_and_retry_commands(municipio_rnds, simulador, registros, capsys):
     simulador.estado.individuos_desconhecidos.add("11144477735")
     registros.criar(municipio_rnds, atendimento(quem=quem(cpf="11144477735")))
