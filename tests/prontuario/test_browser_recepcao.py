@@ -69,3 +69,10 @@ def test_recepcao_cadastra_agenda_e_chegada_aparece_para_o_medico(pec_server, ne
     assert "Consulta agendada" in linha.inner_text()
     assert medico.evaluate("window.semRecarregar") is True
     screenshot(medico, "lista-atendimentos-medico")
+
+    # The UBS week: one row per professional, today's cell counting the booking.
+    recepcao.get_by_role("link", name="Agenda", exact=True).first.click()
+    recepcao.get_by_role("link", name="Ver a semana").click()
+    linha_bruno = recepcao.locator("table.semana tbody tr", has=recepcao.locator("th", has_text="Bruno"))
+    expect(linha_bruno).to_contain_text("1 agendado")
+    screenshot(recepcao, "agenda-semana-ubs")
