@@ -173,6 +173,8 @@ def test_semana_da_ubs_resume_cada_dia_de_cada_profissional(alice, mundo, agenda
     assert "semana de" in html and html.index("Alice") < html.index("Bob")
     assert "8 livres" in html and "3 bloqueados" in html and "1 livre · " in html and "1 livres" not in html
     assert f'?dia={amanha_as(8).date().isoformat()}">1 agendado</a>' in html
+    esta_semana = alice.get(reverse("agenda_ubs"), {"semana": "1"}).content.decode()
+    assert esta_semana.count('class="hoje"') == 3  # today's header and its cell in both rows
 
 
 def test_semana_da_ubs_tem_consultas_fixas(alice, mundo, agenda_bob, django_assert_num_queries):
