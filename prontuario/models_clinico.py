@@ -370,7 +370,13 @@ class Vacinacao(TenantModel):
     excluida_em = models.DateTimeField(null=True, blank=True)
     excluida_por = models.ForeignKey(Lotacao, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     motivo_exclusao = models.CharField("motivo", max_length=200, blank=True)
+    # A CDS dose: the uuid of the received LEDI ficha it came from (sisab.recebimento), so a
+    # later ficha that cancels that one (uuidFichaCancelada) can take it out again.
+    ficha_origem = models.CharField("ficha LEDI de origem", max_length=44, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["municipio", "cidadao", "data_aplicacao"], name="vacinacao_cidadao")]
+        indexes = [
+            models.Index(fields=["municipio", "cidadao", "data_aplicacao"], name="vacinacao_cidadao"),
+            models.Index(fields=["municipio", "ficha_origem"], condition=~Q(ficha_origem=""), name="vacinacao_ficha_origem"),
+        ]
         ordering = ["-data_aplicacao", "-registrado_em"]

@@ -70,6 +70,10 @@ class FichaRecebida(TenantModel):
     credencial = models.ForeignKey(CredencialRecebimento, on_delete=models.PROTECT, null=True, related_name="fichas")
     lote = models.ForeignKey(LoteRecebido, on_delete=models.PROTECT, null=True, related_name="fichas")
     recebida_em = models.DateTimeField(auto_now_add=True)
+    # What it put in the municipality's records (vaccination fichas: the doses), and what it
+    # could not, each in a sentence for the admin (sisab.recebimento.vacinas_incluir).
+    doses_incluidas = models.PositiveSmallIntegerField(default=0)
+    pendencias = models.JSONField(default=list)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["municipio", "uuid"], name="ficha_recebida_uuid_unico")]

@@ -2,7 +2,8 @@
 
 This makes the installation usable as a municipal or state centralizer: local servers
 and third-party systems send `.esus` (Thrift) or XML fichas, each kept as it arrived,
-decoded, and linked to the installation that typed it.
+decoded, and linked to the installation that typed it. The doses of vaccination fichas
+also go into the citizens' records (sisab.vacinas_recebidas).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pec.models import Municipio, Usuario
 from pec.tenancy import tenant_context
 from sisab import ledi
 from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
+from sisab.vacinas_recebidas import vacinas_incluir
 
 MAX_FICHA_BYTES = 5 * 1024 * 1024
 MAX_LOTE_ENTRADAS = 200_000
@@ -86,6 +88,9 @@ def ficha_receber(
         raise ledi.LediErro(f"O nome do arquivo deve ser o uuidDadoSerializado: {esperado}.")
     existente = FichaRecebida.objects.filter(municipio=municipio, uuid=dado.uuid).first()
     if existente is not None:
+        if existente.pendencias:  # re-sent after the admin registered who was missing
+            with transaction.atomic():
+                vacinas_incluir(existente)
         return existente, False
     origem = dado.originadora
     try:
@@ -105,6 +110,7 @@ def ficha_receber(
                 credencial=credencial,
                 lote=lote,
             )
+            vacinas_incluir(ficha)
     except IntegrityError:  # the same uuid arrived concurrently
         return FichaRecebida.objects.get(municipio=municipio, uuid=dado.uuid), False
     return ficha, True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core import signing
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -139,4 +139,7 @@ def lote_enviar(request: HttpRequest) -> HttpResponse:
 @requer_permissao("admin.municipio")
 def lote(request: HttpRequest, lote_id: int) -> HttpResponse:
     lote = get_object_or_404(LoteRecebido, id=lote_id, municipio_id=request.lotacao.municipio_id)
-    return render(request, "sisab/lote.html", {"lote": lote})
+    fichas = lote.fichas.filter(municipio_id=lote.municipio_id)
+    doses = fichas.aggregate(total=Sum("doses_incluidas"))["total"] or 0
+    pendentes = fichas.exclude(pendencias=[]).order_by("id").values_list("uuid", "pendencias")[:500]
+    return render(request, "sisab/lote.html", {"lote": lote, "doses": doses, "pendentes": pendentes})

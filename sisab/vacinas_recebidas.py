@@ -1,0 +1,147 @@
+"""Doses of received Fichas de Vacinação (LEDI tipo 14) into the citizens' records.
+
+A UBS that types on CDS, or another system, sends its fichas here (sisab.recebimento);
+the doses they carry belong on the citizen's vaccination card like any dose typed in the
+PEC, or the next-dose checks would be blind to them. Each becomes a Vacinacao of origin
+CDS: read-only here (corrected at the source), never sent to the RNDS or the SISAB again
+(the ficha itself is what goes on to the centralizers). The mapping is the inverse of
+sisab.fichas.vacinacao: the same codes for imunobiológico and dose, the strategy through
+the LEDI code kept with each RNDS strategy (prontuario/dados/estrategia.tsv).
+
+A dose is placed only when the citizen (CPF or CNS) and the professional's lotação (CNS,
+CBO and CNES of the ficha's header) are known in the municipality; otherwise the ficha
+records why, in a sentence for the admin, and keeps its place in the queue to SISAB.
+A ficha that cancels an earlier one (uuidFichaCancelada) takes that one's doses out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from pec.models import Lotacao
+from prontuario.models import Cidadao
+from prontuario.models_clinico import Termo, Vacinacao
+from sisab.models import FichaRecebida, InstalacaoSisab
+
+TIPO_VACINACAO = 14
+SEM_ESTRATEGIA = "0"  # RNDS: "Sem registro no sistema de informação de origem"
+_NAMESPACE = uuid.UUID("4f0c6f3e-8a51-4c1e-9a7e-2f1d7b0c5e14")
+
+
+def vacinas_incluir(ficha: FichaRecebida) -> None:
+    """Place the doses of a received ficha (in its transaction and tenant). Idempotent:
+    run again (the ficha re-sent after the citizen or the lotação was registered), it
+    adds only the doses still missing and rewrites the pending list."""
+    if ficha.tipo != TIPO_VACINACAO or _nossa(ficha):
+        return
+    dados: dict[str, Any] = ficha.ficha
+    agora = timezone.now()
+    ja_incluidas = set(
+        Vacinacao.objects.filter(municipio_id=ficha.municipio_id, ficha_origem=ficha.uuid).values_list("uuid", flat=True)
+    )
+    ficha.pendencias, ficha.doses_incluidas = [], len(ja_incluidas)
+    if cancelada := dados.get("uuidFichaCancelada"):
+        Vacinacao.objects.filter(
+            municipio_id=ficha.municipio_id, ficha_origem=cancelada, excluida_em__isnull=True
+        ).update(excluida_em=agora, motivo_exclusao=f"Ficha {cancelada} cancelada na origem pela ficha {ficha.uuid}."[:200])
+    cabecalho = dados.get("headerTransport") or {}
+    lotacao = _lotacao(ficha.municipio_id, cabecalho)
+    for n, filho in enumerate(dados.get("vacinacoes") or [], start=1):
+        vacinas = filho.get("vacinas") or []
+        if lotacao is None:
+            ficha.pendencias.append(
+                f"Atendimento {n}: o profissional (CNS {cabecalho.get('profissionalCNS', '?')}, CBO "
+                f"{cabecalho.get('cboCodigo_2002', '?')}) não tem lotação no estabelecimento CNES "
+                f"{cabecalho.get('cnes', '?')}: {len(vacinas)} dose(s) fora do prontuário."
+            )
+            continue
+        cidadao = _cidadao(ficha.municipio_id, filho)
+        if cidadao is None:
+            documento = filho.get("cpfCidadao") or filho.get("cnsCidadao") or "sem CPF nem CNS"
+            ficha.pendencias.append(
+                f"Atendimento {n}: cidadão {documento} não está cadastrado no município: "
+                f"{len(vacinas)} dose(s) fora do prontuário."
+            )
+            continue
+        for m, vacina in enumerate(vacinas, start=1):
+            dose_uuid = uuid.uuid5(_NAMESPACE, f"{ficha.uuid}/{n}/{m}")
+            if dose_uuid in ja_incluidas:
+                continue
+            Vacinacao.objects.create(
+                municipio_id=ficha.municipio_id,
+                uuid=dose_uuid,
+                cidadao=cidadao, lotacao=lotacao, estabelecimento_id=lotacao.estabelecimento_id,
+                origem=Vacinacao.Origem.CDS, ficha_origem=ficha.uuid, registrado_em=_momento(filho, cabecalho) or agora,
+                **_dose(vacina, filho, cabecalho),
+            )
+            ficha.doses_incluidas += 1
+    ficha.save(update_fields=["doses_incluidas", "pendencias"])
+
+
+def _nossa(ficha: FichaRecebida) -> bool:
+    """A ficha this municipality's own PEC made and got back (it sends to itself): its
+    doses are already here, typed in the PEC."""
+    propria = InstalacaoSisab.objects.filter(municipio_id=ficha.municipio_id).values_list("uuid_instalacao", flat=True)
+    return str(ficha.originadora.get("uuidInstalacao", "")) in {str(u) for u in propria}
+
+
+def _lotacao(municipio_id: int, cabecalho: dict[str, Any]) -> Lotacao | None:
+    """The lotação of the ficha's professional: active first, then the latest one (a dose
+    typed before the professional left is still theirs)."""
+    cns, cbo, cnes = cabecalho.get("profissionalCNS"), cabecalho.get("cboCodigo_2002"), cabecalho.get("cnes")
+    if not (cns and cbo and cnes):
+        return None
+    return (
+        Lotacao.objects.filter(municipio_id=municipio_id, profissional__cns=cns, cbo=cbo, estabelecimento__cnes=cnes)
+        .order_by("-ativo", "-id").first()
+    )
+
+
+def _cidadao(municipio_id: int, filho: dict[str, Any]) -> Cidadao | None:
+    cpf, cns = filho.get("cpfCidadao") or "", filho.get("cnsCidadao") or ""
+    if not (cpf or cns):
+        return None
+    documento = Q(cpf=cpf) if cpf else Q(cns=cns)
+    return Cidadao.objects.filter(documento, municipio_id=municipio_id, ativo=True).first()
+
+
+def _data(epoch_ms: int | None) -> datetime.datetime | None:
+    if epoch_ms is None:
+        return None
+    return datetime.datetime.fromtimestamp(epoch_ms / 1000, tz=datetime.UTC)
+
+
+def _momento(filho: dict[str, Any], cabecalho: dict[str, Any]) -> datetime.datetime | None:
+    return _data(filho.get("dataHoraFinalAtendimento") or filho.get("dataHoraInicialAtendimento")
+                 or cabecalho.get("dataAtendimento"))
+
+
+def _estrategia(codigo_ledi: int | None) -> str:
+    """The RNDS strategy code for a LEDI one (the lowest when several share it)."""
+    if codigo_ledi is None:
+        return SEM_ESTRATEGIA
+    codigos = Termo.objects.filter(tabela="estrategia", extra__ledi=codigo_ledi).values_list("codigo", flat=True)
+    return min(codigos, key=lambda c: (len(c), c), default=SEM_ESTRATEGIA)
+
+
+def _dose(vacina: dict[str, Any], filho: dict[str, Any], cabecalho: dict[str, Any]) -> dict[str, Any]:
+    anterior = bool(vacina.get("stRegistroAnterior"))
+    aplicada = _data(vacina.get("dataRegistroAnterior")) if anterior else _momento(filho, cabecalho)
+    return {
+        "data_aplicacao": timezone.localtime(aplicada).date() if aplicada else timezone.localdate(),
+        "registro_anterior": anterior,
+        "imunobiologico": str(vacina.get("imunobiologico", "")),
+        "estrategia": _estrategia(vacina.get("estrategiaVacinacao")),
+        "dose": str(vacina.get("dose", "")),
+        "lote": (vacina.get("lote") or "")[:30],
+        "fabricante": (vacina.get("fabricante") or "")[:6],
+        "grupo_atendimento": str(vacina.get("grupoAtendimento") or "")[:8],
+        "cid10_motivo_indicacao": (vacina.get("cid10MotivoIndicacao") or "")[:6],
+        "condicao_maternal": str(filho.get("condicaoMaternal") or "")[:2],
+        "comunicante_hanseniase": filho.get("comunicanteHanseniase"),
+    }
