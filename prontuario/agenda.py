@@ -150,6 +150,8 @@ def agendas_periodo(
     if not agendas or not dias:
         return {}
     municipio_id = agendas[0].municipio_id
+    for agenda in agendas:
+        assert_owned(agenda, municipio_id)
     ids = [a.pk for a in agendas]
     inicio = timezone.make_aware(datetime.datetime.combine(min(dias), datetime.time.min))
     fim = timezone.make_aware(datetime.datetime.combine(max(dias), datetime.time.min)) + datetime.timedelta(days=1)
@@ -166,9 +168,11 @@ def agendas_periodo(
         .exclude(situacao__in=[Agendamento.Situacao.CANCELADO, Agendamento.Situacao.REMARCADO])
         .select_related("cidadao")
     ):
+        assert_owned(a, municipio_id)
         agendamentos[a.lotacao_id, timezone.localdate(a.inicio)][a.inicio] = a
     bloqueios: dict[int, list[AgendaBloqueio]] = defaultdict(list)
     for b in AgendaBloqueio.objects.filter(municipio_id=municipio_id, lotacao_id__in=ids, inicio__lt=fim, fim__gt=inicio):
+        assert_owned(b, municipio_id)
         bloqueios[b.lotacao_id].append(b)
 
     agora = timezone.now()
