@@ -62,6 +62,12 @@ def setup_database(admin: dict[str, Any], dbname: str, roles: dict[str, dict[str
             sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
             sql.SQL("GRANT USAGE ON SCHEMA public TO {}, {}").format(app, backup),
             sql.SQL("GRANT pg_read_all_data TO {}").format(backup),
+            # Requests are short and many: a parallel plan's worker start-up costs more than
+            # it saves and takes cores from the other users' requests (a citizen search
+            # walking names: 70-85 ms parallel, 24 ms not; BENCHMARKS.md, "Busca de cidadão").
+            sql.SQL("ALTER ROLE {} IN DATABASE {} SET max_parallel_workers_per_gather = 0").format(
+                app, sql.Identifier(dbname)
+            ),
             # Tables the owner creates from now on: DML for the app, reads for backups.
             # Tables that must be append-only (the audit trail) revoke in their migration.
             sql.SQL(

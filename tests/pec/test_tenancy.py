@@ -72,6 +72,15 @@ def test_app_role_is_neither_superuser_nor_owner_and_cannot_bypass_rls():
     assert connection.settings_dict["USER"] == settings.DB_ROLES["app"]["USER"]
 
 
+def test_app_role_plans_without_parallel_workers():
+    # Set for the role in this database by db_setup; a new connection picks it up.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setting FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole, "
+                       "unnest(s.setconfig) setting WHERE r.rolname = current_user "
+                       "AND s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())")
+        assert cursor.fetchall() == [("max_parallel_workers_per_gather=0",)]
+
+
 def test_every_table_with_municipio_id_has_forced_policy():
     tables = tenant_tables()
     assert "pec_lotacao" in tables
