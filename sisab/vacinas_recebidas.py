@@ -145,3 +145,18 @@ def _dose(vacina: dict[str, Any], filho: dict[str, Any], cabecalho: dict[str, An
         "condicao_maternal": str(filho.get("condicaoMaternal") or "")[:2],
         "comunicante_hanseniase": filho.get("comunicanteHanseniase"),
     }
+
+
+def vacinas_pendentes_incluir(*, municipio_id: int, lote_id: int | None = None, limite: int = 2000) -> tuple[int, int]:
+    """Try again the fichas whose doses stayed out of the records, once the admin has
+    registered the missing citizens or lotações (the sender need not re-send anything).
+    At most `limite` fichas per call. Returns (doses placed now, fichas still pending)."""
+    pendentes = FichaRecebida.objects.filter(municipio_id=municipio_id, tipo=TIPO_VACINACAO).exclude(pendencias=[])
+    if lote_id is not None:
+        pendentes = pendentes.filter(lote_id=lote_id)
+    incluidas = 0
+    for ficha in pendentes.order_by("id")[:limite]:
+        antes = ficha.doses_incluidas
+        vacinas_incluir(ficha)
+        incluidas += ficha.doses_incluidas - antes
+    return incluidas, pendentes.count()

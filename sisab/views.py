@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core import signing
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +19,7 @@ from sisab.forms import CredencialForm, LoteForm
 from sisab.ledi import TIPOS
 from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
 from sisab.recebimento import credencial_autenticar, credencial_emitir, ficha_receber, lote_importar
+from sisab.vacinas_recebidas import TIPO_VACINACAO, vacinas_pendentes_incluir
 
 SESSAO_COOKIE = "JSESSIONID"  # the name PEC's API uses; senders' clients look for it
 SESSAO_SALT = "sisab.recebimento"
@@ -85,6 +86,7 @@ def recebimento(request: HttpRequest) -> HttpResponse:
         "form": CredencialForm(),
         "lote_form": LoteForm(),
         "api_url": request.build_absolute_uri("/api/v1/recebimento/ficha"),
+        "pendentes": _pendentes(FichaRecebida.objects.filter(municipio_id=municipio_id)),
     }
     return render(request, "sisab/recebimento.html", contexto)
 
@@ -136,10 +138,32 @@ def lote_enviar(request: HttpRequest) -> HttpResponse:
     return redirect("sisab_lote", lote_id=lote.id)
 
 
+@require_POST
+@requer_permissao("admin.municipio")
+def vacinas_pendentes(request: HttpRequest, lote_id: int | None = None) -> HttpResponse:
+    """Place the doses that stayed out of the records, after the admin registered who was
+    missing: of one lote, or of every ficha received."""
+    municipio_id = request.lotacao.municipio_id
+    if lote_id is not None:
+        get_object_or_404(LoteRecebido, id=lote_id, municipio_id=municipio_id)
+    incluidas, restantes = vacinas_pendentes_incluir(municipio_id=municipio_id, lote_id=lote_id)
+    audit_event(evento="admin_alteracao", request=request,
+                detalhes={"acao": "vacinas_pendentes_incluidas", "lote": lote_id, "doses": incluidas})
+    mensagem = f"{incluidas} dose(s) de vacina incluída(s) nos prontuários."
+    if restantes:
+        mensagem += f" {restantes} ficha(s) ainda com doses fora do prontuário: veja os motivos."
+    messages.success(request, mensagem)
+    return redirect("sisab_lote", lote_id=lote_id) if lote_id is not None else redirect("sisab_recebimento")
+
+
 @requer_permissao("admin.municipio")
 def lote(request: HttpRequest, lote_id: int) -> HttpResponse:
     lote = get_object_or_404(LoteRecebido, id=lote_id, municipio_id=request.lotacao.municipio_id)
     fichas = lote.fichas.filter(municipio_id=lote.municipio_id)
     doses = fichas.aggregate(total=Sum("doses_incluidas"))["total"] or 0
-    pendentes = fichas.exclude(pendencias=[]).order_by("id").values_list("uuid", "pendencias")[:500]
-    return render(request, "sisab/lote.html", {"lote": lote, "doses": doses, "pendentes": pendentes})
+    return render(request, "sisab/lote.html", {"lote": lote, "doses": doses, "pendentes": _pendentes(fichas)})
+
+
+def _pendentes(fichas: QuerySet[FichaRecebida]) -> list[tuple[str, list[str]]]:
+    """(uuid, reasons) of the vaccination fichas whose doses stayed out of the records."""
+    return list(fichas.filter(tipo=TIPO_VACINACAO).exclude(pendencias=[]).order_by("-id").values_list("uuid", "pendencias")[:200])

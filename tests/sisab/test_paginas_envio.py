@@ -136,6 +136,7 @@ def test_late_records_are_warned_until_a_destination_accepts_them(m, alice):
 # Every sisab URL that takes an object id, and how it is called.
 COM_ID = {
     "sisab_lote": "get",
+    "sisab_lote_vacinas_pendentes": "post",
     "sisab_credencial_desativar": "post",
     "sisab_destino_desativar": "post",
     "sisab_destino_reenviar": "post",
@@ -165,7 +166,7 @@ def objetos(m):
                                           documento="12345678000199", email="ti@exemplo.gov.br",
                                           ator=m.admin.usuario)
         lote = LoteRecebido.objects.create(municipio=m.municipio, arquivo="lote.zip", sha256="0" * 64)
-    return {"sisab_lote": lote.id, "sisab_credencial_desativar": credencial.id, "sisab_destino_desativar": destino.id,
+    return {"sisab_lote": lote.id, "sisab_lote_vacinas_pendentes": lote.id, "sisab_credencial_desativar": credencial.id, "sisab_destino_desativar": destino.id,
             "sisab_destino_reenviar": destino.id, "sisab_ficha": ficha.id, "entrega": entrega.id}
 
 

@@ -140,3 +140,22 @@ def test_ficha_feita_por_este_pec_nao_duplica_a_dose(m):
         instalacao = instalacao_dados(propria)
     ficha = receber(m, ficha_cds(m), instalacao=instalacao)
     assert ficha.doses_incluidas == 0 and ficha.pendencias == [] and doses(m) == []
+
+
+def test_tentar_de_novo_inclui_as_doses_depois_do_cadastro(m):
+    dados = ficha_cds(m)
+    dados["headerTransport"]["cboCodigo_2002"] = "223505"  # Nina as a nurse: not yet a lotação here
+    ficha = receber(m, dados)
+    assert ficha.doses_incluidas == 0
+    admin = identidade.cliente(m.admin.usuario, m.admin)
+    pagina = admin.get("/administracao/recebimento-ledi/").content.decode()
+    assert "Doses fora do prontuário" in pagina and ficha.uuid in pagina and "não tem lotação" in pagina
+    # Another municipality's admin does not see them (its lote URLs: test_paginas_envio's 404 test).
+    outro = mundo_envio.mundo("Município B")
+    assert ficha.uuid not in identidade.cliente(outro.admin.usuario, outro.admin).get("/administracao/recebimento-ledi/").content.decode()
+
+    identidade.lotacao(m.municipio, m.nina.usuario, cbo="223505", estabelecimento=m.nina.estabelecimento)
+    resposta = admin.post("/administracao/recebimento-ledi/vacinas-pendentes/", follow=True)
+    assert "1 dose(s) de vacina incluída(s) nos prontuários." in resposta.content.decode()
+    assert [d.lotacao.cbo for d in doses(m)] == ["223505"]
+    assert "Doses fora do prontuário" not in admin.get("/administracao/recebimento-ledi/").content.decode()
