@@ -91,6 +91,15 @@ def test_abrir_o_cadastro_grava_leitura_na_auditoria(alice, mundo):
     assert (evento.cidadao_id, evento.o_que, evento.lotacao_id) == (cidadao.pk, "cadastro", mundo.alice.id)
 
 
+def test_resultado_pelo_nome_da_mae_diz_por_que_apareceu(alice, mundo):
+    filho = fabricas.cidadao(mundo.alice, nome="Pedro Henrique Costa", sexo=0, nome_mae="Ana Aparecida da Silva")
+    html = alice.get(reverse("cidadao_lista"), {"q": "aparecida ana"}).content.decode()
+    linha = html[html.index(filho.nome_exibicao):]
+    assert "encontrado pelo nome da mãe" in linha[: linha.index("</tr>")]
+    html = alice.get(reverse("cidadao_lista"), {"q": "pedro costa"}).content.decode()
+    assert filho.nome_exibicao in html and "encontrado pelo nome da mãe" not in html
+
+
 def test_busca_pela_pagina_com_consultas_fixas(alice, mundo, django_assert_num_queries):
     fabricas.cidadao(mundo.alice)
     alice.get(reverse("cidadao_lista"))  # session and permissions warmed like any request
