@@ -46,6 +46,11 @@ class Consulta:
     def vazia(self) -> bool:
         return not (self.cpf or self.cns or self.data_nascimento or self.palavras)
 
+    @property
+    def distintas(self) -> list[str]:
+        """The typed words, each once, in the order typed."""
+        return list(dict.fromkeys(self.palavras))
+
 
 @dataclass
 class ResultadoBusca:
@@ -126,7 +131,7 @@ def _contagens(consulta: Consulta, municipio_id: int, limite: int) -> dict[tuple
     """How many citizens hold each typed word, per field (PalavraFrequencia), in one small
     statement; None when narrowing is pointless: band 1 (the name typed in order) fills the
     page by itself, so no later band runs, or the counts were never computed."""
-    distintas = list(dict.fromkeys(consulta.palavras))
+    distintas = consulta.distintas
     tabela, cidadaos = PalavraFrequencia._meta.db_table, Cidadao._meta.db_table
     em_ordem = " ".join(consulta.palavras)
     pagina = (f"SELECT count(*) FROM (SELECT 1 FROM {cidadaos} WHERE municipio_id = %s AND ativo"
@@ -157,7 +162,7 @@ def _candidatos(consulta: Consulta, municipio_id: int, campo: int, contagens: di
     straight from the word indexes (index-only scans, no table rows), rarest first within
     LEITURA_MAXIMA entries. None when not worth it (the band then walks names in order)."""
     total = contagens[PalavraFrequencia.Campo.TOTAL, ""]
-    distintas = list(dict.fromkeys(consulta.palavras))
+    distintas = consulta.distintas
     esperados = total * math.prod(contagens[campo, p] / total for p in distintas)  # words independent
     if esperados > DENSOS:
         return None
@@ -245,7 +250,7 @@ def busca_sql(
     elif consulta.cns:
         faixa(0, "cns = %s AND cns <> ''", [consulta.cns])
     elif consulta.palavras:
-        palavras = list(dict.fromkeys(consulta.palavras))
+        palavras = consulta.distintas
         em_ordem, v_ordem = comeca_com(" ".join(consulta.palavras))
         primeira, v_primeira = comeca_com(palavras[0])
         proprio, v_proprio = cada_palavra("busca_palavras", PALAVRAS_INDEXADAS, palavras)

@@ -77,7 +77,8 @@ def agenda_profissional(request: HttpRequest, agenda_id: int) -> HttpResponse:
     if request.GET.get("semana"):
         segunda = dia - datetime.timedelta(days=dia.weekday())
         dias = [(segunda + datetime.timedelta(days=n)) for n in range(7)]
-        semana = [(d, agenda.agenda_dia(agenda=a, dia=d)) for d in dias]
+        horarios = agenda.agendas_periodo(agendas=[a], dias=dias)
+        semana = [(d, horarios[a.pk, d]) for d in dias]
         return render(request, "prontuario/agenda_semana.html", {"agenda": a, "dia": segunda, "semana": semana,
                                                                  **_navegacao(segunda, 7)})
     return render(

@@ -188,3 +188,14 @@ def test_semana_da_ubs_tem_consultas_fixas(alice, mundo, agenda_bob, django_asse
     with django_assert_num_queries(len(uma.captured_queries)):
         html = alice.get(url, dados).content.decode()
     assert "Alice" in html and "Bob" in html
+
+
+def test_semana_do_profissional_tem_consultas_fixas(alice, mundo, agenda_bob, django_assert_num_queries):
+    url, dados = reverse("agenda_profissional", args=[mundo.bob.pk]), {"dia": amanha_as(8).date().isoformat(), "semana": "1"}
+    alice.get(url, dados)  # the session's first request also touches the session row
+    # session, tenant, menu and the agenda; then 4 for the whole week, not 4 a day
+    with django_assert_num_queries(14):
+        alice.get(url, dados)
+    agendar(mundo, fabricas.cidadao(mundo.alice), amanha_as(8))
+    with django_assert_num_queries(14):
+        assert "MARIA JOSÉ DA SILVA" in alice.get(url, dados).content.decode()
