@@ -51,6 +51,7 @@ from pec.audit import audit_event
 from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Profissional, Usuario
 from pec.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
+from pec.selectors import lotacoes_administradoras
 from pec.tenancy import tenant_context
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ def cnes_importar(
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_TRAVA, municipio.id])
                 conteudo = _ler_arquivo(caminho=caminho, municipio=municipio, relatorio=relatorio, progresso=progresso)
-                administradores = _administradores_ativos(municipio_id=municipio.id)
+                administradores = lotacoes_administradoras(municipio_id=municipio.id).exists()
                 _sincronizar(
                     municipio=municipio,
                     conteudo=conteudo,
@@ -171,7 +172,7 @@ def cnes_importar(
                     relatorio=relatorio,
                     progresso=progresso,
                 )
-                if administradores and not _administradores_ativos(municipio_id=municipio.id):
+                if administradores and not lotacoes_administradoras(municipio_id=municipio.id).exists():
                     relatorio.avisos.append(
                         "Atenção: depois desta importação nenhuma lotação ativa terá a permissão de administrar "
                         "o município (as lotações dos administradores atuais não estão no arquivo). O administrador "
@@ -288,13 +289,6 @@ def _resumo(relatorio: _Relatorio, *, dry_run: bool) -> str:
     return " ".join([f"{prefixo}. " + "; ".join(partes) + ".", *relatorio.avisos])
 
 
-def _administradores_ativos(*, municipio_id: int) -> bool:
-    return Lotacao.objects.filter(
-        municipio_id=municipio_id,
-        ativo=True,
-        profissional__ativo=True,
-        perfis__permissoes__contains=["admin.municipio"],
-    ).exists()
 
 
 # --- Uploads waiting for "Aplicar" -------------------------------------------------------

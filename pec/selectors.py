@@ -66,6 +66,14 @@ def perfis_do_municipio(*, municipio_id: int) -> QuerySet[Perfil]:
     return Perfil.objects.filter(municipio_id=municipio_id).order_by("nome", "id")
 
 
+def lotacoes_administradoras(*, municipio_id: int) -> QuerySet[Lotacao]:
+    """Active lotações, of active professionals, whose perfis may administer the municipality."""
+    return Lotacao.objects.filter(
+        municipio_id=municipio_id, ativo=True, profissional__ativo=True,
+        perfis__permissoes__contains=["admin.municipio"],
+    ).distinct()
+
+
 def acesso_bloqueado(*, cpf: str) -> bool:
     """django-axes is refusing this CPF's logins (from at least one address)."""
     tentativas = AccessAttempt.objects.filter(username=cpf, failures_since_start__gte=settings.AXES_FAILURE_LIMIT)

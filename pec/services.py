@@ -17,15 +17,12 @@ from pec.audit import audit_event
 from pec.email import smtp_salvar
 from pec.models import ConfiguracaoSMTP, Lotacao, Municipio, Perfil, Profissional
 from pec.permissoes import PERMISSOES, perfis_garantir_padrao
+from pec.selectors import lotacoes_administradoras
 from pec.tenancy import assert_owned, tenant_context
 
 
 def _garantir_administrador(*, municipio_id: int) -> None:
-    administra = Perfil.objects.filter(municipio_id=municipio_id, permissoes__contains=["admin.municipio"])
-    restante = Lotacao.objects.filter(
-        municipio_id=municipio_id, ativo=True, profissional__ativo=True, perfis__in=administra
-    ).exists()
-    if not restante:
+    if not lotacoes_administradoras(municipio_id=municipio_id).exists():
         raise ValidationError(
             "Alteração recusada: o município ficaria sem nenhum administrador ativo "
             "(nenhuma lotação ativa com a permissão de administrar o município)."

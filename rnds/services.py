@@ -14,8 +14,9 @@ from django.utils import timezone
 from pec.audit import audit_event
 from pec.cripto import cifrar, decifrar
 from pec.email import email_enfileirar
-from pec.models import Lotacao, Municipio, Perfil, Usuario
+from pec.models import Municipio, Usuario
 from pec.outbox import outbox_registrar
+from pec.selectors import lotacoes_administradoras
 from pec.tenancy import assert_owned, tenant_context
 from rnds.certificado import DadosCertificado, certificado_ler
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
@@ -85,10 +86,7 @@ def certificado_segredos(*, cert: CertificadoA1) -> tuple[bytes, str]:
 
 
 def _emails_administradores(*, municipio_id: int) -> list[str]:
-    perfis = Perfil.objects.filter(municipio_id=municipio_id, permissoes__contains=["admin.municipio"])
-    lotacoes = Lotacao.objects.filter(municipio_id=municipio_id, ativo=True, perfis__in=perfis).select_related(
-        "usuario", "profissional"
-    )
+    lotacoes = lotacoes_administradoras(municipio_id=municipio_id).select_related("usuario", "profissional")
     return sorted({lot.usuario.email or lot.profissional.email for lot in lotacoes} - {""})
 
 
