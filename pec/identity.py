@@ -130,9 +130,11 @@ def activate_lotacao_from_session(request: HttpRequest) -> int | None:
     municipio_id = request.session.get(SESSION_MUNICIPIO)
     if not lotacao_id or not municipio_id:
         return None
+    # The tenant first: the lotação row is readable only under it.
     tenancy.set_request_tenant(municipio_id)
     lotacao = _lotacao_ativa_do_usuario(usuario=request.user, lotacao_id=lotacao_id, municipio_id=municipio_id)
     if lotacao is None:
+        tenancy.set_request_tenant(None)
         request.session.pop(SESSION_LOTACAO, None)
         request.session.pop(SESSION_MUNICIPIO, None)
         return None

@@ -208,9 +208,10 @@ class TenantMiddleware:
         return response
 
 
-def set_request_tenant(municipio_id: int) -> None:
-    """Set the tenant of the current request transaction (after a lotação switch)."""
-    _set_config(TENANT_SETTING, municipio_id, "default")
+def set_request_tenant(municipio_id: int | None) -> None:
+    """Set the tenant of the current request transaction (after a lotação switch); None
+    takes it away again (the session's lotação turned out not to be valid)."""
+    _set_config(TENANT_SETTING, "" if municipio_id is None else municipio_id, "default")
 
 
 def tenant_task(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -212,3 +212,24 @@ def test_fan_out_queues_one_task_per_active_municipality(two_municipios):
     assert tasks.fan_out(recorder, competencia="202611") == 2
     assert sorted(call["municipio_id"] for call in recorder.calls) == sorted([a.id, b.id])
     assert {call["competencia"] for call in recorder.calls} == {"202611"}
+
+
+def test_a_session_lotacao_no_longer_valid_leaves_no_tenant_behind(two_municipios):
+    from django.test import RequestFactory
+
+    from pec.identity import SESSION_LOTACAO, SESSION_MUNICIPIO, activate_lotacao_from_session
+    from pec.models import Lotacao
+
+    a, _ = two_municipios
+    with tenant_context(a.id):
+        lotacao = Lotacao.objects.filter(municipio=a).select_related("usuario").first()
+        Lotacao.objects.filter(pk=lotacao.pk).update(ativo=False)
+    request = RequestFactory().get("/")
+    request.user = lotacao.usuario
+    request.session = {SESSION_LOTACAO: lotacao.pk, SESSION_MUNICIPIO: a.id}
+    with transaction.atomic():
+        assert activate_lotacao_from_session(request) is None
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT coalesce(current_setting('app.municipio', true), '')")
+            assert cursor.fetchone()[0] == ""
+    assert request.lotacao is None and SESSION_LOTACAO not in request.session
