@@ -157,11 +157,7 @@ def fichas_gerar(*, municipio_id: int, limite: int = 20_000) -> dict[str, int]:
         modelo = instalacao_do_municipio(municipio_id=municipio_id)
         instalacao = instalacao_dados(modelo) if modelo else None
         contagem = {"novas": 0, "refeitas": 0, "invalidas": 0}
-        for mapeamento in fichas.REGISTRO.values():
-            for objeto in mapeamento.pendentes(municipio_id)[:limite]:
-                ficha = ficha_materializar(mapeamento=mapeamento, objeto=objeto, instalacao=instalacao)
-                contagem["novas"] += 1
-                contagem["invalidas"] += ficha.status == FichaSisab.Status.INVALIDA
+        # The invalid ones of earlier runs first: those this run creates were just checked.
         invalidas = FichaSisab.objects.filter(municipio_id=municipio_id, status=FichaSisab.Status.INVALIDA).exclude(
             entregas__status=EntregaSisab.Status.ENVIADO)
         for ficha in invalidas[:limite]:
@@ -172,6 +168,11 @@ def fichas_gerar(*, municipio_id: int, limite: int = 20_000) -> dict[str, int]:
             refeita = ficha_materializar(mapeamento=mapeamento, objeto=objeto, instalacao=instalacao)
             contagem["refeitas"] += 1
             contagem["invalidas"] += refeita.status == FichaSisab.Status.INVALIDA
+        for mapeamento in fichas.REGISTRO.values():
+            for objeto in mapeamento.pendentes(municipio_id)[:limite]:
+                ficha = ficha_materializar(mapeamento=mapeamento, objeto=objeto, instalacao=instalacao)
+                contagem["novas"] += 1
+                contagem["invalidas"] += ficha.status == FichaSisab.Status.INVALIDA
     return contagem
 
 

@@ -239,3 +239,17 @@ def test_xsd_refuses_what_the_schema_forbids(m, validas):
 
 def test_registry_has_one_mapping_per_ficha():
     assert {m.tipo for m in fichas.REGISTRO.values()} == {2, 4, 7, 14}
+
+
+def test_a_run_counts_each_new_invalid_ficha_once(m):
+    from pec.models import Profissional
+
+    with tenant_context(m.municipio.id):
+        Profissional.objects.filter(id=m.bob.profissional_id).update(cns="")
+    primeira = envio.fichas_gerar(municipio_id=m.municipio.id)
+    with tenant_context(m.municipio.id):
+        invalidas = FichaSisab.objects.filter(status=FichaSisab.Status.INVALIDA).count()
+    # Bob's fichas are invalid; made in this run, they are neither rebuilt nor counted twice.
+    assert invalidas >= 1 and primeira == {"novas": 4, "refeitas": 0, "invalidas": invalidas}
+    # The next run rebuilds each once (still invalid: nothing was fixed).
+    assert envio.fichas_gerar(municipio_id=m.municipio.id) == {"novas": 0, "refeitas": invalidas, "invalidas": invalidas}
