@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -164,8 +165,9 @@ def abrir_xml(caminho: str | os.PathLike[str], *, progresso: Progresso | None = 
                     raise ArquivoCnesInvalido("O XML dentro do .zip é grande demais.")
                 with pacote.open(xmls[0]) as membro:
                     yield io.BufferedReader(_Limitado(membro, MAX_DESCOMPACTADO), buffer_size=256 * 1024)  # type: ignore[misc]
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:
-            # RuntimeError: encrypted member; NotImplementedError: unsupported compression.
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError) as exc:
+            # Also raised while the member streams: CRC mismatch, encrypted member, unknown
+            # compression, corrupt or truncated deflate data.
             raise ArquivoCnesInvalido(f"Não foi possível abrir o .zip: {exc}") from exc
 
 

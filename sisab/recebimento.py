@@ -12,6 +12,7 @@ import hashlib
 import io
 import secrets
 import zipfile
+import zlib
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, connection, transaction
@@ -24,6 +25,9 @@ from sisab.vacinas_recebidas import vacinas_incluir
 
 MAX_FICHA_BYTES = 5 * 1024 * 1024
 MAX_LOTE_ENTRADAS = 200_000
+# Reading one member of a zip: CRC mismatch, encrypted, unknown compression, corrupt or
+# truncated deflate stream. The member is refused; the rest of the lote goes on.
+_ERROS_DE_ZIP = (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError)
 
 
 def credencial_emitir(
@@ -137,9 +141,14 @@ def lote_importar(*, municipio: Municipio, nome: str, conteudo: bytes, ator: Usu
                 lote.recusas.append({"arquivo": info.filename, "motivo": "Arquivo maior que 5 MB."})
                 continue
             try:
+                conteudo_ficha = arquivo_zip.read(info)
+            except _ERROS_DE_ZIP as exc:
+                lote.recusas.append({"arquivo": info.filename, "motivo": f"Arquivo ilegível no zip: {exc}"})
+                continue
+            try:
                 with transaction.atomic():
-                    _, criada = ficha_receber(municipio=municipio, conteudo=arquivo_zip.read(info), lote=lote)
-            except (ledi.LediErro, zipfile.BadZipFile) as exc:
+                    _, criada = ficha_receber(municipio=municipio, conteudo=conteudo_ficha, lote=lote)
+            except ledi.LediErro as exc:
                 lote.recusas.append({"arquivo": info.filename, "motivo": str(exc)})
                 continue
             if criada:

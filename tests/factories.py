@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import struct
+import zipfile
 
 from pec.demo import cpf_com_digitos
 from pec.models import Equipe, Estabelecimento, Lotacao, Municipio, Profissional, Usuario
@@ -52,3 +55,14 @@ def lotacao(
             equipe=equipe,
             cbo=cbo,
         )
+
+
+def zip_com_membro_corrompido(lote: bytes, nome: str) -> bytes:
+    """The zip with `nome`'s deflated bytes scrambled (what a broken transfer leaves)."""
+    dados = bytearray(lote)
+    info = zipfile.ZipFile(io.BytesIO(lote)).getinfo(nome)
+    tamanho_nome, tamanho_extra = struct.unpack("<HH", dados[info.header_offset + 26:info.header_offset + 30])
+    inicio = info.header_offset + 30 + tamanho_nome + tamanho_extra
+    for i in range(inicio + 5, inicio + 25):
+        dados[i] ^= 0xFF
+    return bytes(dados)

@@ -90,6 +90,17 @@ def test_zip_with_one_xml_is_read(tmp_path):
     assert (len(ests), len(profs)) == (7, 55)
 
 
+def test_corrupt_zip_member_is_a_clear_error(tmp_path):
+    from tests.factories import zip_com_membro_corrompido
+
+    pacote = tmp_path / "cnes.zip"
+    with zipfile.ZipFile(pacote, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.write(XML_2021, "cnes.xml")
+    pacote.write_bytes(zip_com_membro_corrompido(pacote.read_bytes(), "cnes.xml"))
+    with pytest.raises(ArquivoCnesInvalido, match="Não foi possível abrir o .zip"):
+        ler(pacote)
+
+
 @pytest.mark.parametrize("membros", [[], ["a.xml", "b.xml"]])
 def test_zip_must_hold_exactly_one_xml(tmp_path, membros):
     pacote = tmp_path / "cnes.zip"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -181,6 +180,18 @@ def test_lote_accepts_good_fichas_lists_refusals_and_counts_repeats(municipio, a
     assert sorted(recusa["arquivo"] for recusa in lote.recusas) == ["lixo.esus", "quebrado.esus.xml"]
     with tenant_context(municipio.id):
         assert FichaRecebida.objects.filter(lote=lote).count() == 5
+
+
+def test_an_unreadable_member_is_refused_and_the_rest_imported(municipio, admin):
+    bom = exemplo(VALID[0])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as arquivo_zip:
+        arquivo_zip.writestr(*bom)
+        arquivo_zip.writestr("ruim.esus", bytes(range(256)) * 200)
+    conteudo = factories.zip_com_membro_corrompido(buffer.getvalue(), "ruim.esus")
+    lote = lote_importar(municipio=municipio, nome="lote.zip", conteudo=conteudo, ator=admin[0])
+    assert (lote.total, lote.aceitas) == (2, 1)
+    assert [r["arquivo"] for r in lote.recusas] == ["ruim.esus"] and "ilegível" in lote.recusas[0]["motivo"]
 
 
 def test_not_a_zip_is_refused_whole(municipio, admin):
