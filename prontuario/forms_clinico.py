@@ -62,9 +62,6 @@ class MedicaoForm(forms.ModelForm):
                 self.add_error(campo, mensagem)
         return dados
 
-    def preenchida(self) -> bool:
-        return any(self.cleaned_data.get(campo) is not None for campo in CAMPOS_MEDICAO)
-
 
 class EscutaForm(forms.Form):
     motivo_ciap = CodigoTermoField("ciap2", label="Motivo da consulta (CIAP2)")

@@ -247,10 +247,6 @@ def termo_buscar(*, tabela: str, texto: str, limite: int = 20) -> list[Termo]:
     return achados
 
 
-def termo_obter(*, tabela: str, codigo: str) -> Termo | None:
-    return Termo.objects.filter(tabela=tabela, codigo=codigo).first()
-
-
 def descricoes(pares: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """{(tabela, codigo): descricao} for many codes in one query (templates show names)."""
     pares = {(t, c) for t, c in pares if c}

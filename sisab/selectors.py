@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from sisab.models import DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab
+from sisab.models import DestinoSisab, EntregaSisab, FichaSisab
 
 PRAZO_PADRAO = 10
 
@@ -76,11 +76,6 @@ def fichas_atrasadas(*, municipio_id: int, hoje: datetime.date, prazo_dia: int) 
 def entregas_com_erro(*, municipio_id: int) -> QuerySet[EntregaSisab]:
     return (EntregaSisab.objects.filter(municipio_id=municipio_id, status=EntregaSisab.Status.ERRO)
             .select_related("ficha__lotacao__profissional", "destino").order_by("-id"))
-
-
-def prazo_dia_do_municipio(*, municipio_id: int) -> int:
-    instalacao = InstalacaoSisab.objects.filter(municipio_id=municipio_id).first()
-    return instalacao.prazo_dia if instalacao else PRAZO_PADRAO
 
 
 def hoje() -> datetime.date:

@@ -217,11 +217,6 @@ def govbr_token_de_acesso(request: HttpRequest) -> str | None:
     return dados.get("access_token") or None if dados else None
 
 
-def govbr_nivel(request: HttpRequest) -> str | None:
-    dados = request.session.get(SESSION_GOVBR)
-    return dados.get("nivel") if dados else None
-
-
 def govbr_saida_preparar(request: HttpRequest) -> str | None:
     """Before logout: the local page that sends the browser to gov.br's logout, or None.
 

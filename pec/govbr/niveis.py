@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 ORDEM = {"bronze": 1, "prata": 2, "ouro": 3}
-ROTULOS = {"bronze": "bronze", "prata": "prata", "ouro": "ouro"}
 _DO_GOVBR = {"bronze": "bronze", "silver": "prata", "gold": "ouro", "prata": "prata", "ouro": "ouro"}
 
 CONFIABILIDADES_PRODUCAO = "https://confiabilidades.acesso.gov.br/"
