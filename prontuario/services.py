@@ -145,10 +145,9 @@ def _texto(campo: str) -> bool:
 
 
 def _atualizar_busca(cidadao: Cidadao) -> None:
-    cidadao.busca_nome = " ".join(texto.palavras(cidadao.nome))
-    cidadao.busca_mae = " ".join(texto.palavras(cidadao.nome_mae))
-    cidadao.busca_palavras = texto.palavras_busca(cidadao.nome, cidadao.nome_social)
-    cidadao.busca_palavras_mae = texto.palavras_busca(cidadao.nome_mae)
+    colunas = texto.colunas_busca(nome=cidadao.nome, nome_social=cidadao.nome_social, nome_mae=cidadao.nome_mae)
+    for campo, valor in colunas.items():
+        setattr(cidadao, campo, valor)
 
 
 def _validar(cidadao: Cidadao) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from pec.demo import cpf_com_digitos
 from pec.documentos import _cns_definitivo
 from prontuario.ledi_municipios import MUNICIPIOS
-from prontuario.texto import nome_normalizado, palavras, palavras_busca
+from prontuario.texto import colunas_busca, nome_normalizado
 
 # Frequent given names and surnames in Brazil (IBGE Censo 2010 "Nomes no Brasil" tops),
 # with rough weights so that "Maria" and "Silva" are as common as they really are.
@@ -141,8 +141,5 @@ class Gerador:
             dados = self.cidadao(hoje)
             if dados["raca_cor"] == 5:
                 dados["etnia"] = self.rng.randint(1, 269)
-            dados["busca_nome"] = " ".join(palavras(dados["nome"]))
-            dados["busca_mae"] = " ".join(palavras(dados["nome_mae"]))
-            dados["busca_palavras"] = palavras_busca(dados["nome"])
-            dados["busca_palavras_mae"] = palavras_busca(dados["nome_mae"])
+            dados.update(colunas_busca(nome=dados["nome"], nome_social="", nome_mae=dados["nome_mae"]))
             yield dados

@@ -8,6 +8,7 @@ prontuario.selectors.busca_sql).
 from __future__ import annotations
 
 import re
+from typing import Any
 import unicodedata
 
 # Particles ignored when matching words in any order: "maria da silva" must match
@@ -38,6 +39,16 @@ def palavras_busca(*nomes: str) -> list[str]:
         for palavra in palavras(nome):
             vistas.setdefault(palavra, None)
     return list(vistas)
+
+
+def colunas_busca(*, nome: str, nome_social: str, nome_mae: str) -> dict[str, Any]:
+    """The search columns of a citizen (Cidadao.busca_*), from the names."""
+    return {
+        "busca_nome": " ".join(palavras(nome)),
+        "busca_mae": " ".join(palavras(nome_mae)),
+        "busca_palavras": palavras_busca(nome, nome_social),
+        "busca_palavras_mae": palavras_busca(nome_mae),
+    }
 
 
 def limite_prefixo(prefixo: str) -> str:
