@@ -159,7 +159,8 @@ class Conjunto:
 
 
 @lru_cache(maxsize=1)
-def _dados() -> dict[str, Conjunto]:
+def conjuntos() -> dict[str, Conjunto]:
+    """The compiled profile sets (rnds/dados/perfis.json.gz), read once per process."""
     bruto = json.loads(gzip.decompress(DADOS.read_bytes()))
     return {nome: Conjunto(perfis=c["perfis"], valuesets=c["valuesets"], sistemas=c["sistemas"]) for nome, c in bruto.items()}
 
@@ -354,7 +355,7 @@ def verificar_bundle(bundle: dict[str, Any]) -> list[str]:
     if nome is None:
         return [*erros, f"Composition.meta.profile: documento {perfil_doc or 'sem perfil'} não suportado (ERR862/887)"]
     recursos = {e.get("fullUrl", ""): e.get("resource") or {} for e in entradas}
-    verificacao = _Verificacao(conjunto=_dados()[nome], recursos=recursos, erros=erros)
+    verificacao = _Verificacao(conjunto=conjuntos()[nome], recursos=recursos, erros=erros)
     for n, entrada in enumerate(entradas):
         recurso = entrada.get("resource") or {}
         caminho = f"Bundle.entry[{n}].{recurso.get('resourceType', '?')}"

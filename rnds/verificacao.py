@@ -9,7 +9,6 @@ checker finds is passed on with its FHIR path.
 from __future__ import annotations
 
 import datetime
-import json
 from functools import lru_cache
 
 from django.db.models import Model
@@ -20,7 +19,7 @@ from pec.models import Municipio
 from rnds.bundles import bundle_construir
 from rnds.mapeamento import MAPEADORES
 from rnds.models import ConfiguracaoRNDS
-from rnds.perfis import DADOS, verificar_bundle
+from rnds.perfis import conjuntos, verificar_bundle
 from rnds.registros import Registro, RegistroAtendimento, RegistroVacina
 
 CS = "http://www.saude.gov.br/fhir/r4/CodeSystem/"
@@ -28,12 +27,10 @@ CS = "http://www.saude.gov.br/fhir/r4/CodeSystem/"
 
 @lru_cache(maxsize=1)
 def _sistemas() -> dict[str, frozenset[str]]:
-    import gzip
-
-    bruto = json.loads(gzip.decompress(DADOS.read_bytes()))
+    """Every code system's codes, merged over the profile sets (rnds.perfis' cached data)."""
     sistemas: dict[str, set[str]] = {}
-    for conjunto in bruto.values():
-        for url, codigos in conjunto["sistemas"].items():
+    for conjunto in conjuntos().values():
+        for url, codigos in conjunto.sistemas.items():
             sistemas.setdefault(url.removeprefix(CS), set()).update(codigos)
     return {nome: frozenset(codigos) for nome, codigos in sistemas.items()}
 
