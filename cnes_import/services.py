@@ -146,18 +146,20 @@ def cnes_importar(
     nome_arquivo: str | None = None,
     progresso: Progresso | None = None,
     request: HttpRequest | None = None,
+    sha256: str | None = None,
 ) -> ResultadoImportacao:
     """Import a CNES XML (or a .zip holding one) into `municipio` and record it in the history.
 
     A refused file writes nothing but the history entry saying why. `dry_run` computes
     every change, rolls it back and records the simulation. An applied import is also an
     administrative change in the audit trail (`request` adds the client's IP and request id).
+    `sha256`: the file's, when the caller has just computed it (a state file is large).
     """
     caminho = Path(arquivo)
     inicio = time.monotonic()
     relatorio = _Relatorio()
     status, mensagem = ImportacaoCnes.Status.CONCLUIDA, ""
-    sha256 = arquivo_sha256(caminho)
+    sha256 = sha256 or arquivo_sha256(caminho)
     with tenant_context(municipio.id):
         try:
             with transaction.atomic():
@@ -246,7 +248,7 @@ def cnes_importar_da_pasta(*, municipio: Municipio) -> ResultadoImportacao | Non
     if ja_importado:
         log.info("CNES file %s of municipio %s already imported; skipped", arquivo, municipio.ibge)
         return None
-    return cnes_importar(municipio=municipio, arquivo=arquivo, origem=ImportacaoCnes.Origem.AGENDADA)
+    return cnes_importar(municipio=municipio, arquivo=arquivo, origem=ImportacaoCnes.Origem.AGENDADA, sha256=sha256)
 
 
 def arquivo_mais_recente(*, pasta: Path) -> Path | None:

@@ -93,6 +93,7 @@ def importacao_aplicar(request: HttpRequest, importacao_id: int) -> HttpResponse
         origem=ImportacaoCnes.Origem.WEB,
         nome_arquivo=simulada.arquivo_nome,
         request=request,
+        sha256=simulada.arquivo_sha256,  # just checked against the bytes above
     )
     _previa_descartar(request)
     if resultado.ok:
