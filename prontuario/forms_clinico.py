@@ -157,9 +157,14 @@ class AdendoForm(forms.Form):
     texto = forms.CharField(label="Adendo", widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def _opcoes(tabela: str) -> list[tuple[str, str]]:
-    termos = Termo.objects.filter(tabela=tabela, ativo=True).order_by("descricao").values_list("codigo", "descricao", "sigla")
-    return [("", "—")] + [(c, f"{s} — {d}" if s and tabela == "imunobiologico" else d) for c, d, s in termos]
+def _opcoes(tabelas: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+    """The choices of each code table, all in one query."""
+    opcoes: dict[str, list[tuple[str, str]]] = {tabela: [("", "—")] for tabela in tabelas}
+    termos = (Termo.objects.filter(tabela__in=tabelas, ativo=True).order_by("descricao")
+              .values_list("tabela", "codigo", "descricao", "sigla"))
+    for tabela, codigo, descricao, sigla in termos:
+        opcoes[tabela].append((codigo, f"{sigla} — {descricao}" if sigla and tabela == "imunobiologico" else descricao))
+    return opcoes
 
 
 class VacinacaoForm(forms.Form):
@@ -187,6 +192,7 @@ class VacinacaoForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for campo in ("imunobiologico", "estrategia", "dose", "fabricante", "via", "local_aplicacao",
-                      "grupo_atendimento", "condicao_maternal"):
-            self.fields[campo].choices = _opcoes(campo)
+        tabelas = ("imunobiologico", "estrategia", "dose", "fabricante", "via", "local_aplicacao",
+                   "grupo_atendimento", "condicao_maternal")
+        for campo, escolhas in _opcoes(tabelas).items():
+            self.fields[campo].choices = escolhas

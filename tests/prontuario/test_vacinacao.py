@@ -143,3 +143,11 @@ def test_bcg_exige_comunicante_de_hanseniase_e_especial_exige_cid10_da_indicacao
         registrada = vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina,
                                                    dados={**bcg, "comunicante_hanseniase": False})
         assert registrada.comunicante_hanseniase is False and registrada.cid10_motivo_indicacao == ""
+
+
+def test_formulario_de_vacinacao_carrega_as_tabelas_numa_consulta(django_assert_num_queries):
+    from prontuario.forms_clinico import VacinacaoForm
+
+    with django_assert_num_queries(1):
+        form = VacinacaoForm()
+    assert len(form.fields["imunobiologico"].choices) > 1 and len(form.fields["dose"].choices) > 1
