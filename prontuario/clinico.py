@@ -60,12 +60,19 @@ class JaFinalizado(Exception):
 
 
 def _mover_fila(entrada: EntradaLista, situacao: str, lotacao: Lotacao, **campos: Any) -> None:
+    """Move the queue entry, appending to its history as stored now: the row is locked and
+    re-read, so a reception change made at the same moment keeps its own history entry."""
+    atual = EntradaLista.objects.select_for_update().get(pk=entrada.pk, municipio_id=lotacao.municipio_id)
     agora = timezone.now()
-    entrada.situacao = situacao
-    entrada.historico = [*entrada.historico, {"situacao": situacao, "em": agora.isoformat(), "lotacao_id": lotacao.id}]
-    for campo, valor in campos.items():
+    valores = {
+        "situacao": situacao,
+        "historico": [*atual.historico, {"situacao": situacao, "em": agora.isoformat(), "lotacao_id": lotacao.id}],
+        **campos,
+    }
+    for campo, valor in valores.items():
+        setattr(atual, campo, valor)
         setattr(entrada, campo, valor)
-    entrada.save(update_fields=["situacao", "historico", *campos])
+    atual.save(update_fields=list(valores))
 
 
 def _medicao_criar(*, cidadao: Cidadao, lotacao: Lotacao, dados: dict[str, Any], em: datetime.datetime) -> Medicao | None:

@@ -119,3 +119,16 @@ def test_incluir_pela_pagina_do_cidadao(alice, mundo):
     assert resposta.status_code == 302
     with tenant_context(mundo.a.id):
         assert EntradaLista.objects.get().profissional_id == mundo.bob.id
+
+
+def test_cuidado_e_recepcao_ao_mesmo_tempo_nao_perdem_historico(mundo):
+    from prontuario import clinico
+
+    entrada = incluir(mundo, fabricas.cidadao(mundo.alice), profissional=mundo.bob)
+    with tenant_context(mundo.a.id):
+        com_a_medica = EntradaLista.objects.get(pk=entrada.pk)  # the doctor's page loaded it
+    mudar(mundo, entrada, S.EM_ESCUTA)  # meanwhile the nurse took the citizen to escuta
+    with tenant_context(mundo.a.id):
+        clinico.atendimento_iniciar(cidadao=com_a_medica.cidadao, lotacao=mundo.bob, entrada=com_a_medica)
+        historico = EntradaLista.objects.get(pk=entrada.pk).historico
+    assert [h["situacao"] for h in historico][-2:] == [S.EM_ESCUTA, S.EM_ATENDIMENTO]
