@@ -20,6 +20,7 @@ Choices, with the LEDI 7.2.2 dictionaries (docs/estrutura_arquivos/dicionario-*.
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -267,10 +268,22 @@ def procedimentos_escuta(escuta: EscutaInicial) -> Montada:
 # --- Vacinação (tipo 14) --------------------------------------------------------------------
 
 
+@functools.cache
+def _estrategias() -> dict[str, int]:
+    """RNDS strategy code -> LEDI code (prontuario/dados/estrategia.tsv: one-to-one), read
+    once per process: the table is reference data, loaded by a migration."""
+    return {codigo: extra["ledi"] for codigo, extra in Termo.objects.filter(tabela="estrategia").values_list("codigo", "extra")
+            if isinstance(extra, dict) and "ledi" in extra}
+
+
 def estrategia_ledi(codigo_rnds: str) -> int | None:
-    """Our doses keep the RNDS strategy code; LEDI has its own (prontuario/dados/estrategia.tsv)."""
-    termo = Termo.objects.filter(tabela="estrategia", codigo=codigo_rnds).only("extra").first()
-    return termo.extra.get("ledi") if termo else None
+    """Our doses keep the RNDS strategy code; LEDI has its own."""
+    return _estrategias().get(codigo_rnds)
+
+
+def estrategia_rnds(codigo_ledi: int | None) -> str | None:
+    """The RNDS strategy code of a LEDI one (received fichas, the LEDI rules)."""
+    return next((rnds for rnds, ledi in _estrategias().items() if ledi == codigo_ledi), None)
 
 
 def vacinacao(dose: Vacinacao) -> Montada:

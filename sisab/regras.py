@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from pec.documentos import cns_valido, cpf_valido
 from prontuario import texto
-from prontuario.models_clinico import Termo
 from prontuario.regras_clinicas import ItemAvaliado, problemas_erros, vacina_regra_permitida
 from sisab import ledi
+from sisab.fichas import estrategia_rnds
 
 CBO_ARQUIVO = Path(__file__).resolve().parent / "dados" / "cbo.txt"
 _SECOES = {
@@ -233,13 +233,6 @@ def _procedimentos(dados: dict[str, Any], agora_ms: int) -> list[str]:
     return erros
 
 
-@functools.cache
-def _estrategias_rnds() -> dict[int, str]:
-    """LEDI strategy code -> RNDS code (the vaccine rule table is keyed by the RNDS one)."""
-    return {termo.extra["ledi"]: termo.codigo for termo in Termo.objects.filter(tabela="estrategia")
-            if isinstance(termo.extra, dict) and "ledi" in termo.extra}
-
-
 def _vacinacao(dados: dict[str, Any], agora_ms: int) -> list[str]:
     filhos = dados.get("vacinacoes") or []
     if not filhos:
@@ -276,7 +269,7 @@ def _vacina(vacina: dict[str, Any], *, nascimento: Any) -> list[str]:
     if estrategia is None:
         return ["Informe a estratégia de vacinação."]
     if not vacina_regra_permitida(imunobiologico=str(vacina.get("imunobiologico")),
-                                  estrategia=_estrategias_rnds().get(estrategia, ""), dose=str(vacina.get("dose"))):
+                                  estrategia=estrategia_rnds(estrategia) or "", dose=str(vacina.get("dose"))):
         erros.append(
             f"Imunobiológico {vacina.get('imunobiologico')}, estratégia {estrategia} e dose {vacina.get('dose')} não "
             "constam na tabela oficial de regras de vacinação: só podem ser enviados como transcrição de caderneta."

@@ -25,7 +25,8 @@ from django.utils import timezone
 
 from pec.models import Lotacao
 from prontuario.models import Cidadao
-from prontuario.models_clinico import Termo, Vacinacao
+from prontuario.models_clinico import Vacinacao
+from sisab.fichas import estrategia_rnds
 from sisab.models import FichaRecebida, InstalacaoSisab
 
 TIPO_VACINACAO = 14
@@ -121,14 +122,6 @@ def _momento(filho: dict[str, Any], cabecalho: dict[str, Any]) -> datetime.datet
                  or cabecalho.get("dataAtendimento"))
 
 
-def _estrategia(codigo_ledi: int | None) -> str:
-    """The RNDS strategy code for a LEDI one (the lowest when several share it)."""
-    if codigo_ledi is None:
-        return SEM_ESTRATEGIA
-    codigos = Termo.objects.filter(tabela="estrategia", extra__ledi=codigo_ledi).values_list("codigo", flat=True)
-    return min(codigos, key=lambda c: (len(c), c), default=SEM_ESTRATEGIA)
-
-
 def _dose(vacina: dict[str, Any], filho: dict[str, Any], cabecalho: dict[str, Any]) -> dict[str, Any]:
     anterior = bool(vacina.get("stRegistroAnterior"))
     aplicada = _data(vacina.get("dataRegistroAnterior")) if anterior else _momento(filho, cabecalho)
@@ -136,7 +129,7 @@ def _dose(vacina: dict[str, Any], filho: dict[str, Any], cabecalho: dict[str, An
         "data_aplicacao": timezone.localtime(aplicada).date() if aplicada else timezone.localdate(),
         "registro_anterior": anterior,
         "imunobiologico": str(vacina.get("imunobiologico", "")),
-        "estrategia": _estrategia(vacina.get("estrategiaVacinacao")),
+        "estrategia": estrategia_rnds(vacina.get("estrategiaVacinacao")) or SEM_ESTRATEGIA,
         "dose": str(vacina.get("dose", "")),
         "lote": (vacina.get("lote") or "")[:30],
         "fabricante": (vacina.get("fabricante") or "")[:6],
