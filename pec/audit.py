@@ -33,7 +33,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from pec.models import EventoAuditoria, Usuario
-from pec.tenancy import TENANT_SETTING, current_municipio_id
+from pec.tenancy import TENANT_SETTING, current_municipio_id, get_config, set_config
 
 GENESIS = "0" * 64
 INSTALACAO = "instalacao"
@@ -180,22 +180,18 @@ def chain_scope(municipio_id: int | None) -> Iterator[None]:
     creating a municipality) needs the setting switched for the append, then put back.
     """
     wanted = "" if municipio_id is None else str(municipio_id)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(current_setting(%s, true), '')", [TENANT_SETTING])
-        previous = cursor.fetchone()[0]
+    previous = get_config(TENANT_SETTING, "default")
     if previous == wanted:
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [TENANT_SETTING, wanted])
+    set_config(TENANT_SETTING, wanted, "default")
     try:
         # A savepoint: after a failed append the transaction is usable again, so the
         # setting can be put back and the original error is the one that propagates.
         with transaction.atomic():
             yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, %s, true)", [TENANT_SETTING, previous])
+        set_config(TENANT_SETTING, previous, "default")
 
 
 def client_ip(request: HttpRequest) -> str:

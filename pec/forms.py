@@ -49,10 +49,7 @@ class MunicipioNovoForm(forms.ModelForm):
 class MunicipioForm(forms.ModelForm):
     class Meta:
         model = Municipio
-        fields = [
-            "nome", "modo", "ativo", "sessao_ociosa_minutos", "sessao_maxima_horas", "exigir_mfa_admin",
-            "govbr_nivel_minimo",
-        ]
+        fields = Municipio.CAMPOS_EDITAVEIS
         help_texts = {"modo": "Treinamento: tudo funciona, nada é transmitido e nenhum e-mail sobre cidadãos é enviado."}
 
 

@@ -14,6 +14,11 @@ ibge_validator = RegexValidator(r"^\d{7}$", "O código IBGE tem 7 dígitos.")
 class Municipio(models.Model):
     """A tenant. Installation-level table: not under row-level security."""
 
+    # What the installation administrator may change (form and service, audited).
+    CAMPOS_EDITAVEIS = (
+        "nome", "modo", "ativo", "sessao_ociosa_minutos", "sessao_maxima_horas", "exigir_mfa_admin", "govbr_nivel_minimo",
+    )
+
     class Modo(models.TextChoices):
         PRODUCAO = "producao", "Produção"
         TREINAMENTO = "treinamento", "Treinamento"

@@ -148,21 +148,16 @@ def municipio_criar(*, ibge: str, nome: str, uf: str, modo: str, request: HttpRe
     return municipio
 
 
-_CAMPOS_MUNICIPIO = (
-    "nome", "modo", "ativo", "sessao_ociosa_minutos", "sessao_maxima_horas", "exigir_mfa_admin", "govbr_nivel_minimo",
-)
-
-
 @transaction.atomic
 def municipio_atualizar(*, municipio: Municipio, dados: dict[str, object], request: HttpRequest) -> Municipio:
-    antes = {campo: getattr(municipio, campo) for campo in _CAMPOS_MUNICIPIO}
-    for campo in _CAMPOS_MUNICIPIO:
+    antes = {campo: getattr(municipio, campo) for campo in Municipio.CAMPOS_EDITAVEIS}
+    for campo in Municipio.CAMPOS_EDITAVEIS:
         if campo in dados:
             setattr(municipio, campo, dados[campo])
     municipio.full_clean()
     municipio.save()
-    depois = {campo: getattr(municipio, campo) for campo in _CAMPOS_MUNICIPIO}
-    alterado = {campo: [antes[campo], depois[campo]] for campo in _CAMPOS_MUNICIPIO if antes[campo] != depois[campo]}
+    depois = {campo: getattr(municipio, campo) for campo in Municipio.CAMPOS_EDITAVEIS}
+    alterado = {campo: [antes[campo], depois[campo]] for campo in Municipio.CAMPOS_EDITAVEIS if antes[campo] != depois[campo]}
     if alterado:
         _auditar(request, municipio.id, "municipio_alterado", alteracoes=alterado)
     return municipio

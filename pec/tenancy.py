@@ -33,12 +33,13 @@ def current_municipio_id() -> int | None:
     return _current_municipio.get()
 
 
-def _set_config(name: str, value: int | str, using: str) -> None:
+def set_config(name: str, value: int | str, using: str) -> None:
+    """A transaction-local setting (app.municipio, app.usuario)."""
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, true)", [name, str(value)])
 
 
-def _get_config(name: str, using: str) -> str:
+def get_config(name: str, using: str) -> str:
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT coalesce(current_setting(%s, true), '')", [name])
         return cursor.fetchone()[0]
@@ -57,11 +58,11 @@ def tenant_context(municipio_id: int, *, using: str = "default") -> Iterator[Non
     token = _current_municipio.set(municipio_id)
     try:
         with transaction.atomic(using=using):
-            previous = _get_config(TENANT_SETTING, using) if nested else ""
-            _set_config(TENANT_SETTING, municipio_id, using)
+            previous = get_config(TENANT_SETTING, using) if nested else ""
+            set_config(TENANT_SETTING, municipio_id, using)
             yield
             if nested:
-                _set_config(TENANT_SETTING, previous, using)
+                set_config(TENANT_SETTING, previous, using)
     finally:
         _current_municipio.reset(token)
 
@@ -72,10 +73,10 @@ def usuario_context(usuario_id: int, *, using: str = "default") -> Iterator[None
     policies) before that user is logged in: the gov.br callback checks the lotações of
     the CPF it received. A savepoint; the previous setting is put back on the way out."""
     with transaction.atomic(using=using):
-        previous = _get_config(USER_SETTING, using)
-        _set_config(USER_SETTING, usuario_id, using)
+        previous = get_config(USER_SETTING, using)
+        set_config(USER_SETTING, usuario_id, using)
         yield
-        _set_config(USER_SETTING, previous, using)
+        set_config(USER_SETTING, previous, using)
 
 
 def assert_owned(obj: Any, municipio_id: int | None = None) -> None:
@@ -194,7 +195,7 @@ class TenantMiddleware:
         with transaction.atomic():
             token = None
             if request.user.is_authenticated:
-                _set_config(USER_SETTING, request.user.pk, "default")
+                set_config(USER_SETTING, request.user.pk, "default")
                 municipio_id = activate_lotacao_from_session(request)
                 if municipio_id is not None:
                     token = _current_municipio.set(municipio_id)
@@ -211,7 +212,7 @@ class TenantMiddleware:
 def set_request_tenant(municipio_id: int | None) -> None:
     """Set the tenant of the current request transaction (after a lotação switch); None
     takes it away again (the session's lotação turned out not to be valid)."""
-    _set_config(TENANT_SETTING, "" if municipio_id is None else municipio_id, "default")
+    set_config(TENANT_SETTING, "" if municipio_id is None else municipio_id, "default")
 
 
 def tenant_task(func: Callable[..., Any]) -> Callable[..., Any]:
