@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from pec.documentos import so_digitos
+
 OID_CNPJ = x509.ObjectIdentifier("2.16.76.1.3.3")
 OID_DADOS_PF = x509.ObjectIdentifier("2.16.76.1.3.1")
 OID_RESPONSAVEL_PJ = x509.ObjectIdentifier("2.16.76.1.3.4")
@@ -59,7 +61,7 @@ def _documentos(cert: x509.Certificate) -> tuple[str, str]:
     for nome in san.get_values_for_type(x509.OtherName):
         texto = _valor_other_name(nome.value)
         if nome.type_id == OID_CNPJ:
-            cnpj = "".join(ch for ch in texto if ch.isdigit())[:14]
+            cnpj = so_digitos(texto)[:14]
         elif nome.type_id in (OID_DADOS_PF, OID_RESPONSAVEL_PJ) and len(texto) >= 19:
             digitos = texto[8:19]
             if digitos.isdigit() and (nome.type_id == OID_DADOS_PF or not cpf):

@@ -24,6 +24,7 @@ from rnds import cliente
 from rnds.bundles import bundle_construir
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from rnds.registros import Registro
+from rnds.selectors import certificado_ativo
 from rnds.verificacao import rnds_verificar
 
 Mapeador = Callable[[Model], Registro]
@@ -55,7 +56,7 @@ def registro_do_item(item: Outbox) -> Registro:
 def _preparar(item: Outbox) -> tuple[ConfiguracaoRNDS, CertificadoA1]:
     with tenant_context(item.municipio_id):
         config = ConfiguracaoRNDS.objects.select_related("municipio").filter(municipio_id=item.municipio_id).first()
-        cert = CertificadoA1.objects.filter(municipio_id=item.municipio_id, ativo=True).first()
+        cert = certificado_ativo(municipio_id=item.municipio_id)
     if config is None or not config.habilitado:
         raise NaoPronto("RNDS não habilitada para o município (Administração › RNDS)")
     if not config.identificador_solicitante:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
+from pec.documentos import so_digitos
+
 from rnds.certificado import TAMANHO_MAXIMO
 from rnds.models import ConfiguracaoRNDS
 
@@ -46,7 +48,7 @@ class CadsusBuscaForm(forms.Form):
 
     def clean(self) -> dict:
         dados = super().clean()
-        documento = "".join(ch for ch in dados.get("cpf_cns", "") if ch.isdigit())
+        documento = so_digitos(dados.get("cpf_cns", ""))
         dados["documento"] = documento
         if documento and len(documento) not in (11, 15):
             self.add_error("cpf_cns", "Informe os 11 dígitos do CPF ou os 15 do CNS.")

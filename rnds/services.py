@@ -20,6 +20,7 @@ from pec.selectors import lotacoes_administradoras
 from pec.tenancy import assert_owned, tenant_context
 from rnds.certificado import DadosCertificado, certificado_ler
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
+from rnds.selectors import certificado_ativo
 
 AVISOS_DIAS = (30, 7, 1)
 DESTINO = "rnds"
@@ -94,7 +95,7 @@ def certificados_avisar_vencimento(*, municipio_id: int, agora: datetime.datetim
     """Queue the 30/7/1-day warnings that are due for the active certificate; each threshold
     once. Runs inside the municipality's tenant (rnds.tasks)."""
     agora = agora or timezone.now()
-    cert = CertificadoA1.objects.filter(municipio_id=municipio_id, ativo=True).first()
+    cert = certificado_ativo(municipio_id=municipio_id)
     if cert is None:
         return 0
     restam = (cert.valido_ate - agora).total_seconds()

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from pec.acesso import requer_permissao
 from pec.audit import audit_event
+from pec.documentos import so_digitos
 from pec.govbr.acesso import govbr_token_de_acesso
 from prontuario.models import Cidadao
 from rnds.cadsus import CadsusIndisponivel, PessoaCadsus, cadsus_buscar, cadsus_importar
@@ -60,7 +61,7 @@ def buscar(request: HttpRequest) -> HttpResponse:
 @requer_permissao("cidadao.editar")
 def importar(request: HttpRequest) -> HttpResponse:
     # Asked again rather than trusting the page: what is saved is what CADSUS says now.
-    documento = "".join(ch for ch in request.POST.get("documento", "") if ch.isdigit())
+    documento = so_digitos(request.POST.get("documento", ""))
     if len(documento) not in (11, 15):
         messages.error(request, "Documento inválido.")
         return redirect("cadsus_buscar")
