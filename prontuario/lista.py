@@ -142,9 +142,3 @@ def lista_do_dia(*, lotacao: Lotacao, filtro: FiltroLista) -> QuerySet[EntradaLi
     return consulta.select_related("cidadao", "profissional__profissional", "equipe").order_by(
         "prioridade", "chegada_em", "id"
     )
-
-
-def entrada_obter(*, lotacao: Lotacao, entrada_id: int) -> EntradaLista:
-    entrada = EntradaLista.objects.select_related("cidadao").get(pk=entrada_id, municipio_id=lotacao.municipio_id)
-    assert_owned(entrada, lotacao.municipio_id)
-    return entrada

@@ -21,6 +21,7 @@ from prontuario import agenda, lista
 from prontuario.forms_agenda import AdicionarListaForm, BloqueioForm, ConfiguracaoForm, HorariosFormSet
 from prontuario.models import AgendaBloqueio, Agendamento, EntradaLista
 from prontuario.selectors import cidadao_buscar, cidadao_obter
+from prontuario.selectors_clinico import entrada_obter
 
 
 def _lotacao(request: HttpRequest) -> Lotacao:
@@ -301,10 +302,7 @@ def lista_adicionar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 @requer_permissao("fila.gerenciar")
 def lista_situacao(request: HttpRequest, entrada_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
-    try:
-        entrada = lista.entrada_obter(lotacao=lotacao, entrada_id=entrada_id)
-    except EntradaLista.DoesNotExist as exc:
-        raise Http404 from exc
+    entrada = entrada_obter(lotacao=lotacao, entrada_id=entrada_id)
     nova = request.POST.get("situacao", "")
     if nova not in (EntradaLista.Situacao.NAO_AGUARDOU, EntradaLista.Situacao.CANCELADO, EntradaLista.Situacao.AGUARDANDO):
         raise Http404

@@ -6,6 +6,7 @@ from django import template
 from django.utils import timezone
 
 from pec.documentos import formatar_cpf
+from prontuario.regras_clinicas import idade_em
 
 register = template.Library()
 
@@ -34,7 +35,7 @@ def idade(nascimento: datetime.date | None) -> str:
     if nascimento is None:
         return ""
     hoje = timezone.localdate()
-    anos = hoje.year - nascimento.year - ((hoje.month, hoje.day) < (nascimento.month, nascimento.day))
+    anos = idade_em(nascimento, hoje)
     if anos >= 1:
         return f"{anos} ano{'s' if anos > 1 else ''}"
     meses = (hoje.year - nascimento.year) * 12 + hoje.month - nascimento.month - (hoje.day < nascimento.day)
