@@ -4,6 +4,10 @@ Origin rules (as in PEC): only doses typed in the PEC can be corrected or delete
 and only by perfis with "vacina.corrigir"; CDS fichas and imported records are
 corrected at their origin. A correction is a new version that replaces the old one; a
 deletion is soft. Both are audited and go to RNDS/SISAB through the outbox.
+
+A dose is checked, before it is written, by the LEDI rules of the ficha it becomes
+(sisab.regras, the rules the export applies): a dose the form accepts is never a ficha
+the SISAB ledger then holds invalid for something the vaccinator could have fixed.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 A centralizer discards a whole file for any invalid field, and says so to nobody who can
 fix it; so every rule here returns a sentence for the professional or the municipal
 admin, in Portuguese. The rules read the dict that will be serialised (not our models),
-so what is checked is exactly what is sent. Sources: notes/ledi.md §4, §8 and the
+so what is checked is exactly what is sent; the point-of-care vaccination form runs the
+same rules on the ficha its dose will become (vacinacao_erros_da_dose), so the form and
+the export never disagree. Sources: notes/ledi.md §4, §8 and the
 dictionaries in docs/estrutura_arquivos; the CBO groups are parsed from the official
 table (sisab/dados/cbo.txt), names and CIAP2/CID-10 reuse prontuario's implementation of
 the same LEDI rules, the vaccine table is prontuario's RegraVacinacao.
