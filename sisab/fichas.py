@@ -286,8 +286,8 @@ def _codigos_ledi(tabela: str) -> dict[str, int]:
     """Our code -> LEDI code of a table whose rows name it (`extra.ledi` in
     prontuario/dados: estrategia, grupo_atendimento), read once per process: the tables
     are reference data, loaded by a migration."""
-    return {codigo: extra["ledi"] for codigo, extra in Termo.objects.filter(tabela=tabela).values_list("codigo", "extra")
-            if isinstance(extra, dict) and "ledi" in extra}
+    linhas = Termo.objects.filter(tabela=tabela).values_list("codigo", "extra")
+    return {codigo: extra["ledi"] for codigo, extra in linhas if isinstance(extra, dict) and "ledi" in extra}
 
 
 def estrategia_ledi(codigo_rnds: str) -> int | None:

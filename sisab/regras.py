@@ -238,8 +238,8 @@ def _procedimentos(dados: dict[str, Any], agora_ms: int) -> list[str]:
 # (LEDI field the rule is about, message): the point-of-care form shows each message on
 # the field of the dose behind that LEDI field (vacinacao_erros_da_dose).
 ErroCampo = tuple[str, str]
-_LOTE = re.compile(r"^[A-Za-z0-9/.-]{1,30}$")
-_FABRICANTE = re.compile(r"^[A-Za-z0-9/.-]+( [A-Za-z0-9/.-]+)*$")
+_LOTE = re.compile(r"[A-Za-z0-9/.-]{1,30}")
+_FABRICANTE = re.compile(r"[A-Za-z0-9/.-]+( [A-Za-z0-9/.-]+)*")
 
 
 def _vacinacao(dados: dict[str, Any], agora_ms: int) -> list[str]:
@@ -262,13 +262,14 @@ def vacinacao_filho_erros(filho: dict[str, Any], *, data_atendimento: Any, agora
     if sexo in (1, 5) and condicao not in (1, 2, 3):
         erros.append(("condicaoMaternal", "Informe a condição maternal (nenhuma, gestante ou puérpera)."))
     if sexo == 0 and condicao is not None:
-        erros.append(("condicaoMaternal", "Condição maternal não se aplica ao sexo masculino."))
+        erros.append(("condicaoMaternal", "Condição maternal não se aplica ao sexo masculino: deixe o campo em branco."))
     vacinas = filho.get("vacinas") or []
     if not 1 <= len(vacinas) <= 10:
         erros.append(("vacinas", "Cada vacinação deve ter de 1 a 10 vacinas."))
     bcg = any(vacina.get("imunobiologico") == fichas.BCG for vacina in vacinas)
     if bcg and filho.get("comunicanteHanseniase") is None:
-        erros.append(("comunicanteHanseniase", "Para a BCG, informe se o cidadão é comunicante de hanseníase (sim ou não)."))
+        erros.append(("comunicanteHanseniase",
+                      "Para a BCG, informe se o cidadão é comunicante de hanseníase (sim ou não)."))
     if not bcg and filho.get("comunicanteHanseniase") is not None:
         erros.append(("comunicanteHanseniase", "Comunicante de hanseníase só é informado com a BCG."))
     aplicadas = [v.get("imunobiologico") for v in vacinas if not v.get("stRegistroAnterior")]
@@ -327,9 +328,11 @@ def _transcricao(vacina: dict[str, Any], *, nascimento: Any, data_atendimento: A
         erros.append(("grupoAtendimento", "Uma transcrição de caderneta não informa o grupo de atendimento."))
     covid = vacina.get("imunobiologico") in fichas.IMUNOBIOLOGICOS_COVID
     if covid and vacina.get("stAplicadoExterior") is None:
-        erros.append(("stAplicadoExterior", "Na transcrição de uma vacina de COVID-19, informe se foi aplicada no exterior."))
+        erros.append(("stAplicadoExterior",
+                      "Na transcrição de uma vacina de COVID-19, informe se foi aplicada no exterior."))
     if not covid and "stAplicadoExterior" in vacina:
-        erros.append(("stAplicadoExterior", "Aplicada no exterior só é informado na transcrição de vacinas de COVID-19."))
+        erros.append(("stAplicadoExterior",
+                      "Aplicada no exterior só é informado na transcrição de vacinas de COVID-19."))
     return erros
 
 
@@ -338,15 +341,16 @@ def _lote_e_fabricante(vacina: dict[str, Any]) -> list[ErroCampo]:
     for the COVID-19 vaccines), never the PNI code."""
     erros: list[ErroCampo] = []
     lote, fabricante = vacina.get("lote"), vacina.get("fabricante")
-    if lote and not _LOTE.match(lote):
+    if lote and not _LOTE.fullmatch(lote):
         erros.append(("lote", "O lote aceita até 30 letras, números, \"/\", \".\" e \"-\" (sem espaços)."))
     if not fabricante:
         return erros
     fixo = fichas.FABRICANTE_COVID.get(vacina.get("imunobiologico"))
     if fixo and fabricante != fixo:
         erros.append(("fabricante", f"Para o imunobiológico {vacina.get('imunobiologico')}, o fabricante é {fixo}."))
-    elif len(fabricante) > 60 or not _FABRICANTE.match(fabricante):
-        erros.append(("fabricante", "O nome do fabricante aceita até 60 letras, números, \"/\", \".\", \"-\" e espaços simples."))
+    elif len(fabricante) > 60 or not _FABRICANTE.fullmatch(fabricante):
+        erros.append(("fabricante",
+                      "O nome do fabricante aceita até 60 letras, números, \"/\", \".\", \"-\" e espaços simples."))
     elif not re.search(r"[A-Za-z]", fabricante):
         erros.append(("fabricante", f"O fabricante deve ser informado pelo nome, não pelo código ({fabricante})."))
     return erros
@@ -386,10 +390,10 @@ def vacinacao_erros_da_dose(dose: Vacinacao, *, agora: datetime.datetime | None 
     form accepts is a ficha the ledger holds valid."""
     agora_ms = int((agora or timezone.now()).timestamp() * 1000)
     dados = fichas.vacinacao(dose).dados
+    data = dados["headerTransport"]["dataAtendimento"]
     erros: dict[str, list[str]] = {}
     for filho in dados["vacinacoes"]:
-        for campo, mensagem in vacinacao_filho_erros(filho, data_atendimento=dados["headerTransport"]["dataAtendimento"],
-                                                     agora_ms=agora_ms):
+        for campo, mensagem in vacinacao_filho_erros(filho, data_atendimento=data, agora_ms=agora_ms):
             if campo in CAMPOS_DA_DOSE:
                 erros.setdefault(CAMPOS_DA_DOSE[campo], []).append(mensagem)
     return erros

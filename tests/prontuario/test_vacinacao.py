@@ -166,7 +166,7 @@ def _formulario(**extra):
 
 
 @pytest.mark.parametrize("sexo, condicao, mensagem", [
-    (0, "1", "Condição maternal não se aplica ao sexo masculino."),
+    (0, "1", "Condição maternal não se aplica ao sexo masculino: deixe o campo em branco."),
     (5, "", "Informe a condição maternal (nenhuma, gestante ou puérpera)."),
 ])
 def test_formulario_recusa_com_a_mensagem_da_regra_da_exportacao(sexo, condicao, mensagem):
