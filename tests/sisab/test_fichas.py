@@ -262,7 +262,9 @@ def test_vaccination_fichas_carry_group_manufacturer_name_hanseniase_and_validat
     assert feitas.pop("sem grupo").status == FichaSisab.Status.INVALIDA
     assert all(f.status == FichaSisab.Status.VALIDA for f in feitas.values()), {n: f.erros for n, f in feitas.items()}
     for ficha in feitas.values():
-        ledi.validar_xml(etree.fromstring(ledi.para_xml(envio.dado_transporte(ficha, identidade))))
+        dado = envio.dado_transporte(ficha, identidade)
+        ledi.validar_xml(etree.fromstring(ledi.para_xml(dado)))  # the official XSDs
+        assert ledi.de_esus(ledi.para_esus(dado)).ficha == ficha.dados  # and the Thrift IDL
 
 
 def _transcrita(f, v):
