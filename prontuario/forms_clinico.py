@@ -20,7 +20,7 @@ from prontuario.models_clinico import (
     Problema,
     Termo,
 )
-from prontuario.regras_clinicas import CAMPOS_MEDICAO, medicao_erros
+from prontuario.regras_clinicas import CAMPOS_MEDICAO, GRUPO_FAIXA_ETARIA, medicao_erros
 from prontuario.terminologia import codigo_normalizado
 
 ROTULOS_TABELA = {"ciap2": "CIAP2", "cid10": "CID-10", "sigtap": "SIGTAP", "medicamento": "CATMAT"}
@@ -180,7 +180,8 @@ class VacinacaoForm(forms.Form):
     fabricante = forms.ChoiceField(required=False)
     via = forms.ChoiceField(label="Via de administração", required=False)
     local_aplicacao = forms.ChoiceField(label="Local de aplicação", required=False)
-    grupo_atendimento = forms.ChoiceField(label="Grupo de atendimento", required=False)
+    # LEDI asks the group of every applied dose; most doses follow the calendar by age.
+    grupo_atendimento = forms.ChoiceField(label="Grupo de atendimento", required=False, initial=GRUPO_FAIXA_ETARIA)
     condicao_maternal = forms.ChoiceField(label="Condição maternal", required=False)
     comunicante_hanseniase = forms.TypedChoiceField(
         label="Comunicante de hanseníase (só BCG)", choices=[("", "—"), ("True", "Sim"), ("False", "Não")],

@@ -147,41 +147,28 @@ def encaminhamento_erros(*, ciap: str, cid10: str) -> list[str]:
 
 BCG = "15"  # imunobiológico
 ESTRATEGIA_ESPECIAL = "2"  # RNDS BREstrategiaVacinacao = LEDI 02
+GRUPO_FAIXA_ETARIA = "000210"  # BRGrupoAtendimento "Faixa Etária" (LEDI 121): the routine calendar
 
 
 def vacina_regra_permitida(*, imunobiologico: str, estrategia: str, dose: str) -> bool:
     return RegraVacinacao.objects.filter(imunobiologico=imunobiologico, estrategia=estrategia, dose=dose).exists()
 
 
-def vacinacao_erros(*, dados: dict[str, Any], nascimento: datetime.date, sexo: int, hoje: datetime.date) -> dict[str, str]:
+def vacinacao_erros(*, dados: dict[str, Any], nascimento: datetime.date, hoje: datetime.date) -> dict[str, str]:
+    """What the clinic asks of a dose beyond the LEDI ficha, whose rules (sisab.regras) the
+    vaccination service applies as well: a date that exists, and for an application made
+    now, the route and the site the RIA-R carries."""
     erros: dict[str, str] = {}
     data = dados["data_aplicacao"]
     if data > hoje:
         erros["data_aplicacao"] = "A data de aplicação não pode ser no futuro."
     elif data < nascimento:
         erros["data_aplicacao"] = "A data de aplicação não pode ser anterior ao nascimento."
-    # LEDI (ficha de vacinação) and the RIA-R profile ask these of any dose, transcribed or not.
-    if dados["imunobiologico"] == BCG and dados.get("comunicante_hanseniase") is None:
-        erros["comunicante_hanseniase"] = "Para a BCG, informe se o cidadão é comunicante de hanseníase (sim ou não)."
-    if dados["estrategia"] == ESTRATEGIA_ESPECIAL and not dados.get("cid10_motivo_indicacao"):
-        erros["cid10_motivo_indicacao"] = (
-            "Na estratégia Especial, informe o CID-10 do motivo da indicação (a condição que justifica a dose)."
-        )
     if dados.get("registro_anterior"):
         return erros
     if data != hoje and "data_aplicacao" not in erros:
         erros["data_aplicacao"] = "Uma aplicação é registrada no dia; doses de outras datas entram como transcrição de caderneta."
-    if not vacina_regra_permitida(
-        imunobiologico=dados["imunobiologico"], estrategia=dados["estrategia"], dose=dados["dose"]
-    ):
-        erros["dose"] = (
-            "Esta combinação de imunobiológico, estratégia e dose não consta na tabela oficial de regras de "
-            "vacinação: só pode ser registrada como transcrição de caderneta."
-        )
-    for campo, rotulo in (("lote", "o lote"), ("fabricante", "o fabricante"), ("via", "a via de administração"),
-                          ("local_aplicacao", "o local de aplicação")):
+    for campo, rotulo in (("via", "a via de administração"), ("local_aplicacao", "o local de aplicação")):
         if not dados.get(campo):
             erros[campo] = f"Informe {rotulo}."
-    if sexo == 1 and not dados.get("condicao_maternal"):
-        erros["condicao_maternal"] = "Informe a condição maternal (não se aplica, gestante ou puérpera)."
     return erros

@@ -4,6 +4,10 @@ Origin rules (as in PEC): only doses typed in the PEC can be corrected or delete
 and only by perfis with "vacina.corrigir"; CDS fichas and imported records are
 corrected at their origin. A correction is a new version that replaces the old one; a
 deletion is soft. Both are audited and go to RNDS/SISAB through the outbox.
+
+A dose is checked, before it is written, by the LEDI rules of the ficha it becomes
+(sisab.regras, the rules the export applies): a dose the form accepts is never a ficha
+the SISAB ledger then holds invalid for something the vaccinator could have fixed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from prontuario.regras_clinicas import BCG, ESTRATEGIA_ESPECIAL, vacinacao_erros
 from rnds.selectors import rnds_ultimo_envio
 from rnds.services import rnds_registrar_exclusao, rnds_registrar_substituicao
 from rnds.verificacao import rnds_verificar_ao_finalizar
+from sisab.regras import vacinacao_erros_da_dose
 
 CAMPOS = ("registro_anterior", "data_aplicacao", "imunobiologico", "estrategia", "dose", "lote", "fabricante", "via",
           "local_aplicacao", "grupo_atendimento", "condicao_maternal", "comunicante_hanseniase",
@@ -44,9 +49,14 @@ def _valores(dados: dict[str, Any]) -> dict[str, Any]:
     return valores
 
 
-def _validar(cidadao: Cidadao, dados: dict[str, Any]) -> None:
-    erros = vacinacao_erros(dados=dados, nascimento=cidadao.data_nascimento, sexo=cidadao.sexo,
-                            hoje=timezone.localdate())
+def _validar(vacinacao: Vacinacao, dados: dict[str, Any]) -> None:
+    """Before anything is written: the clinic's rules, then the LEDI rules of the ficha the
+    dose becomes (sisab.regras, the ones the export applies), each message on its field."""
+    cidadao = vacinacao.cidadao
+    erros = {campo: [mensagem] for campo, mensagem in vacinacao_erros(
+        dados=dados, nascimento=cidadao.data_nascimento, hoje=timezone.localdate()).items()}
+    for campo, mensagens in vacinacao_erros_da_dose(vacinacao).items():
+        erros.setdefault(campo, mensagens)  # one message per field: the clinic's says it first
     if erros:
         raise ValidationError(erros)
 
@@ -87,11 +97,12 @@ def _registrar_envios(vacinacao: Vacinacao, *, anterior: Vacinacao | None = None
 @transaction.atomic
 def vacinacao_registrar(*, cidadao: Cidadao, lotacao: Lotacao, dados: dict[str, Any]) -> Vacinacao:
     assert_owned(cidadao, lotacao.municipio_id)
-    _validar(cidadao, dados)
-    vacinacao = Vacinacao.objects.create(
+    vacinacao = Vacinacao(
         municipio_id=cidadao.municipio_id, cidadao=cidadao, lotacao=lotacao, estabelecimento=lotacao.estabelecimento,
         origem=Vacinacao.Origem.PEC, registrado_em=timezone.now(), **_valores(dados),
     )
+    _validar(vacinacao, dados)
+    vacinacao.save()
     _verificar_rnds(vacinacao)
     _registrar_envios(vacinacao)
     return vacinacao
@@ -113,14 +124,15 @@ def vacinacao_corrigir(
 ) -> Vacinacao:
     vacinacao = Vacinacao.objects.select_for_update().select_related("cidadao").get(pk=vacinacao.pk)
     _pode_alterar(vacinacao, lotacao, permissoes)
-    _validar(vacinacao.cidadao, dados)
     agora = timezone.now()
-    nova = Vacinacao.objects.create(
+    nova = Vacinacao(
         municipio_id=vacinacao.municipio_id, cidadao=vacinacao.cidadao, lotacao=lotacao,
         estabelecimento=vacinacao.estabelecimento, origem=Vacinacao.Origem.PEC, registrado_em=agora,
         versao=vacinacao.versao + 1, substitui=vacinacao,
         **_valores(dados),
     )
+    _validar(nova, dados)
+    nova.save()
     vacinacao.excluida_em, vacinacao.excluida_por, vacinacao.motivo_exclusao = agora, lotacao, "Corrigida"
     vacinacao.save(update_fields=["excluida_em", "excluida_por", "motivo_exclusao"])
     alteracoes = {c: [str(getattr(vacinacao, c)), str(getattr(nova, c))] for c in CAMPOS

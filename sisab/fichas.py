@@ -268,38 +268,84 @@ def procedimentos_escuta(escuta: EscutaInicial) -> Montada:
 # --- Vacinação (tipo 14) --------------------------------------------------------------------
 
 
+# dicionario-fv, VacinaRow.fabricante: the COVID-19 imunobiológicos carry these fixed names
+# whatever the lot's manufacturer; stAplicadoExterior exists only for these (and 105).
+FABRICANTE_COVID = {
+    85: "OXFORD-ASTRAZENECA", 86: "SINOVAC/BUTANTAN", 87: "PFIZER/BIONTECH", 88: "JANSSEN-CILAG",
+    89: "ASTRAZENECA-ChAdOx1-S", 95: "GAMALEYA-SPUTNIK-V", 96: "BHARAT-COVAXIN", 97: "MODERNA",
+    98: "SINOVAC-CORONAVAC", 99: "BIONTECH", 102: "BIONTECH", 103: "COMIRNATY-PFIZER/BIONTECH",
+    112: "SERUM-INDIA", 114: "BEIJING",
+}
+IMUNOBIOLOGICOS_COVID = frozenset({85, 86, 87, 88, 89, 95, 96, 97, 98, 99, 102, 103, 105, 112})
+BCG = 15  # the only imunobiológico whose ficha says whether the citizen is a comunicante de hanseníase
+ESTRATEGIA_TRANSCRICAO = 11  # "Pesquisa": the only strategy a transcription may name
+
+
 @functools.cache
-def _estrategias() -> dict[str, int]:
-    """RNDS strategy code -> LEDI code (prontuario/dados/estrategia.tsv: one-to-one), read
-    once per process: the table is reference data, loaded by a migration."""
-    return {codigo: extra["ledi"] for codigo, extra in Termo.objects.filter(tabela="estrategia").values_list("codigo", "extra")
-            if isinstance(extra, dict) and "ledi" in extra}
+def _codigos_ledi(tabela: str) -> dict[str, int]:
+    """Our code -> LEDI code of a table whose rows name it (`extra.ledi` in
+    prontuario/dados: estrategia, grupo_atendimento), read once per process: the tables
+    are reference data, loaded by a migration."""
+    linhas = Termo.objects.filter(tabela=tabela).values_list("codigo", "extra")
+    return {codigo: extra["ledi"] for codigo, extra in linhas if isinstance(extra, dict) and "ledi" in extra}
 
 
 def estrategia_ledi(codigo_rnds: str) -> int | None:
     """Our doses keep the RNDS strategy code; LEDI has its own."""
-    return _estrategias().get(codigo_rnds)
+    return _codigos_ledi("estrategia").get(codigo_rnds)
 
 
 def estrategia_rnds(codigo_ledi: int | None) -> str | None:
     """The RNDS strategy code of a LEDI one (received fichas, the LEDI rules)."""
-    return next((rnds for rnds, ledi in _estrategias().items() if ledi == codigo_ledi), None)
+    return next((rnds for rnds, ledi in _codigos_ledi("estrategia").items() if ledi == codigo_ledi), None)
+
+
+def grupo_atendimento_ledi(codigo_rnds: str) -> int | None:
+    """Our doses keep the RNDS BRGrupoAtendimento code; LEDI has its own."""
+    return _codigos_ledi("grupo_atendimento").get(codigo_rnds)
+
+
+def grupo_atendimento_rnds(codigo_ledi: int | None) -> str | None:
+    """The RNDS group code of a LEDI one (received fichas, the LEDI rules)."""
+    return next((rnds for rnds, ledi in _codigos_ledi("grupo_atendimento").items() if ledi == codigo_ledi), None)
+
+
+@functools.cache
+def _fabricantes() -> dict[str, str]:
+    return dict(Termo.objects.filter(tabela="fabricante").values_list("codigo", "sigla"))
+
+
+def fabricante_ledi(*, imunobiologico: int, fabricante: str) -> str | None:
+    """LEDI 7.2.2 wants the manufacturer's name where we keep the PNI code (BRFabricantePNI):
+    its short name (the display, e.g. FIOCRUZ, SERUM-INDIA), which is what the fixed
+    COVID-19 names follow."""
+    return FABRICANTE_COVID.get(imunobiologico) or _fabricantes().get(fabricante)
+
+
+def _vacina(dose: Vacinacao) -> dict[str, Any]:
+    """VacinaRowThrift. A transcription (stRegistroAnterior) names no strategy but
+    "Pesquisa" and no group, and says whether it was applied abroad only for COVID-19
+    (we transcribe the Brazilian caderneta: False)."""
+    imunobiologico, transcricao = int(dose.imunobiologico), dose.registro_anterior
+    estrategia = estrategia_ledi(dose.estrategia)
+    return _sem_vazios({
+        "imunobiologico": imunobiologico,
+        "estrategiaVacinacao": estrategia if not transcricao or estrategia == ESTRATEGIA_TRANSCRICAO else None,
+        "dose": int(dose.dose),
+        "lote": dose.lote,
+        "fabricante": fabricante_ledi(imunobiologico=imunobiologico, fabricante=dose.fabricante),
+        "grupoAtendimento": None if transcricao else grupo_atendimento_ledi(dose.grupo_atendimento),
+        "stRegistroAnterior": transcricao,
+        "dataRegistroAnterior": epoch_ms(dose.data_aplicacao) if transcricao else None,
+        "cid10MotivoIndicacao": dose.cid10_motivo_indicacao,
+        "stPesquisaClinica": False,
+        "stAplicadoExterior": False if transcricao and imunobiologico in IMUNOBIOLOGICOS_COVID else None,
+    })
 
 
 def vacinacao(dose: Vacinacao) -> Montada:
     lotacao, cidadao = dose.lotacao, dose.cidadao
     momento = dose.registrado_em
-    vacina = _sem_vazios({
-        "imunobiologico": int(dose.imunobiologico),
-        "estrategiaVacinacao": estrategia_ledi(dose.estrategia),
-        "dose": int(dose.dose),
-        "lote": dose.lote,
-        "fabricante": dose.fabricante,
-        "stRegistroAnterior": dose.registro_anterior,
-        "dataRegistroAnterior": epoch_ms(dose.data_aplicacao) if dose.registro_anterior else None,
-        "stAplicadoExterior": False,
-        "stPesquisaClinica": False,
-    })
     filho = _sem_vazios({
         **_identificacao(cidadao),
         "turno": turno(momento),
@@ -307,8 +353,9 @@ def vacinacao(dose: Vacinacao) -> Montada:
         "sexo": cidadao.sexo,
         "localAtendimento": LOCAL_UBS,
         "viajante": False,
+        "comunicanteHanseniase": dose.comunicante_hanseniase if int(dose.imunobiologico) == BCG else None,
         "condicaoMaternal": int(dose.condicao_maternal) if dose.condicao_maternal else None,
-        "vacinas": [vacina],
+        "vacinas": [_vacina(dose)],
         "dataHoraInicialAtendimento": epoch_ms(momento),
         "dataHoraFinalAtendimento": epoch_ms(momento),
     })

@@ -3,7 +3,9 @@
 A centralizer discards a whole file for any invalid field, and says so to nobody who can
 fix it; so every rule here returns a sentence for the professional or the municipal
 admin, in Portuguese. The rules read the dict that will be serialised (not our models),
-so what is checked is exactly what is sent. Sources: notes/ledi.md §4, §8 and the
+so what is checked is exactly what is sent; the point-of-care vaccination form runs the
+same rules on the ficha its dose will become (vacinacao_erros_da_dose), so the form and
+the export never disagree. Sources: notes/ledi.md §4, §8 and the
 dictionaries in docs/estrutura_arquivos; the CBO groups are parsed from the official
 table (sisab/dados/cbo.txt), names and CIAP2/CID-10 reuse prontuario's implementation of
 the same LEDI rules, the vaccine table is prontuario's RegraVacinacao.
@@ -21,9 +23,9 @@ from django.utils import timezone
 
 from pec.documentos import cns_valido, cpf_valido
 from prontuario import texto
+from prontuario.models_clinico import Vacinacao
 from prontuario.regras_clinicas import ItemAvaliado, problemas_erros, vacina_regra_permitida
-from sisab import ledi
-from sisab.fichas import estrategia_rnds
+from sisab import fichas, ledi
 
 CBO_ARQUIVO = Path(__file__).resolve().parent / "dados" / "cbo.txt"
 _SECOES = {
@@ -233,51 +235,124 @@ def _procedimentos(dados: dict[str, Any], agora_ms: int) -> list[str]:
     return erros
 
 
+# (LEDI field the rule is about, message): the point-of-care form shows each message on
+# the field of the dose behind that LEDI field (vacinacao_erros_da_dose).
+ErroCampo = tuple[str, str]
+_LOTE = re.compile(r"[A-Za-z0-9/.-]{1,30}")
+_FABRICANTE = re.compile(r"[A-Za-z0-9/.-]+( [A-Za-z0-9/.-]+)*")
+
+
 def _vacinacao(dados: dict[str, Any], agora_ms: int) -> list[str]:
     filhos = dados.get("vacinacoes") or []
     if not filhos:
         return ["A ficha de vacinação precisa de pelo menos uma vacinação."]
-    erros: list[str] = []
     data = dados["headerTransport"].get("dataAtendimento")
-    for filho in filhos:
-        erros += cidadao_erros(cns=filho.get("cnsCidadao"), cpf=filho.get("cpfCidadao"))
-        erros += nascimento_erros(nascimento=filho.get("dtNascimento"), referencia=data)
-        erros += periodo_erros(filho, data_atendimento=data, agora_ms=agora_ms)
-        sexo = filho.get("sexo")
-        if sexo in (1, 5) and filho.get("condicaoMaternal") not in (1, 2, 3):
-            erros.append("Informe a condição maternal (nenhuma, gestante ou puérpera).")
-        if sexo == 0 and filho.get("condicaoMaternal") is not None:
-            erros.append("Condição maternal não se aplica ao sexo masculino.")
-        vacinas = filho.get("vacinas") or []
-        if not 1 <= len(vacinas) <= 10:
-            erros.append("Cada vacinação deve ter de 1 a 10 vacinas.")
-        for vacina in vacinas:
-            erros += _vacina(vacina, nascimento=filho.get("dtNascimento"))
+    return [mensagem for filho in filhos
+            for _, mensagem in vacinacao_filho_erros(filho, data_atendimento=data, agora_ms=agora_ms)]
+
+
+def vacinacao_filho_erros(filho: dict[str, Any], *, data_atendimento: Any, agora_ms: int) -> list[ErroCampo]:
+    """Every rule of one FichaVacinacaoChild (dicionario-fv), each with its LEDI field."""
+    erros = [("cpfCidadao", m) for m in cidadao_erros(cns=filho.get("cnsCidadao"), cpf=filho.get("cpfCidadao"))]
+    erros += [("dtNascimento", m) for m in nascimento_erros(nascimento=filho.get("dtNascimento"),
+                                                            referencia=data_atendimento)]
+    erros += [("dataHoraInicialAtendimento", m)
+              for m in periodo_erros(filho, data_atendimento=data_atendimento, agora_ms=agora_ms)]
+    sexo, condicao = filho.get("sexo"), filho.get("condicaoMaternal")
+    if sexo in (1, 5) and condicao not in (1, 2, 3):
+        erros.append(("condicaoMaternal", "Informe a condição maternal (nenhuma, gestante ou puérpera)."))
+    if sexo == 0 and condicao is not None:
+        erros.append(("condicaoMaternal", "Condição maternal não se aplica ao sexo masculino: deixe o campo em branco."))
+    vacinas = filho.get("vacinas") or []
+    if not 1 <= len(vacinas) <= 10:
+        erros.append(("vacinas", "Cada vacinação deve ter de 1 a 10 vacinas."))
+    bcg = any(vacina.get("imunobiologico") == fichas.BCG for vacina in vacinas)
+    if bcg and filho.get("comunicanteHanseniase") is None:
+        erros.append(("comunicanteHanseniase",
+                      "Para a BCG, informe se o cidadão é comunicante de hanseníase (sim ou não)."))
+    if not bcg and filho.get("comunicanteHanseniase") is not None:
+        erros.append(("comunicanteHanseniase", "Comunicante de hanseníase só é informado com a BCG."))
+    aplicadas = [v.get("imunobiologico") for v in vacinas if not v.get("stRegistroAnterior")]
+    if len(set(aplicadas)) != len(aplicadas):
+        erros.append(("imunobiologico", "O mesmo imunobiológico foi aplicado mais de uma vez no atendimento."))
+    for vacina in vacinas:
+        erros += _vacina(vacina, nascimento=filho.get("dtNascimento"), data_atendimento=data_atendimento)
     return erros
 
 
-def _vacina(vacina: dict[str, Any], *, nascimento: Any) -> list[str]:
-    erros = []
-    estrategia = vacina.get("estrategiaVacinacao")
+def _vacina(vacina: dict[str, Any], *, nascimento: Any, data_atendimento: Any) -> list[ErroCampo]:
+    erros = _lote_e_fabricante(vacina)
     if vacina.get("stRegistroAnterior"):
-        registro = vacina.get("dataRegistroAnterior")
-        if not _ms(registro):
-            erros.append("A transcrição de caderneta precisa da data da aplicação.")
-        elif _ms(nascimento) and registro < nascimento:
-            erros.append("A data da dose transcrita é anterior ao nascimento.")
-        return erros
+        return erros + _transcricao(vacina, nascimento=nascimento, data_atendimento=data_atendimento)
+    for campo in ("dataRegistroAnterior", "stAplicadoExterior"):
+        if campo in vacina:
+            erros.append((campo, f"O campo {campo} só é informado na transcrição de caderneta."))
+    if not vacina.get("lote"):
+        erros.append(("lote", "Informe o lote da vacina aplicada."))
+    if not vacina.get("fabricante"):
+        erros.append(("fabricante", "Informe o fabricante da vacina aplicada."))
+    grupo = vacina.get("grupoAtendimento")
+    if grupo is None:
+        erros.append(("grupoAtendimento", "Informe o grupo de atendimento da vacina aplicada "
+                                          "(um dos grupos que o e-SUS APS conhece)."))
+    elif fichas.grupo_atendimento_rnds(grupo) is None:
+        erros.append(("grupoAtendimento", f"O grupo de atendimento {grupo} não existe na tabela do e-SUS APS."))
+    estrategia = vacina.get("estrategiaVacinacao")
     if estrategia is None:
-        return ["Informe a estratégia de vacinação."]
+        return erros + [("estrategiaVacinacao", "Informe a estratégia de vacinação.")]
     if not vacina_regra_permitida(imunobiologico=str(vacina.get("imunobiologico")),
-                                  estrategia=estrategia_rnds(estrategia) or "", dose=str(vacina.get("dose"))):
-        erros.append(
-            f"Imunobiológico {vacina.get('imunobiologico')}, estratégia {estrategia} e dose {vacina.get('dose')} não "
-            "constam na tabela oficial de regras de vacinação: só podem ser enviados como transcrição de caderneta."
-        )
+                                  estrategia=fichas.estrategia_rnds(estrategia) or "", dose=str(vacina.get("dose"))):
+        erros.append(("dose",
+                      f"A dose {vacina.get('dose')} do imunobiológico {vacina.get('imunobiologico')} nesta estratégia "
+                      f"(e-SUS APS {estrategia}) não consta na tabela oficial de regras de vacinação: só pode ser "
+                      "registrada como transcrição de caderneta."))
     if estrategia == 2 and not vacina.get("cid10MotivoIndicacao"):
-        erros.append("A estratégia especial exige a CID-10 do motivo da indicação.")
-    if not vacina.get("lote") or not vacina.get("fabricante"):
-        erros.append("Informe o lote e o fabricante da vacina aplicada.")
+        erros.append(("cid10MotivoIndicacao", "A estratégia especial exige a CID-10 do motivo da indicação."))
+    return erros
+
+
+def _transcricao(vacina: dict[str, Any], *, nascimento: Any, data_atendimento: Any) -> list[ErroCampo]:
+    erros: list[ErroCampo] = []
+    registro = vacina.get("dataRegistroAnterior")
+    if not _ms(registro):
+        erros.append(("dataRegistroAnterior", "A transcrição de caderneta precisa da data da aplicação."))
+    elif _ms(nascimento) and registro < nascimento:
+        erros.append(("dataRegistroAnterior", "A data da dose transcrita é anterior ao nascimento."))
+    elif _ms(data_atendimento) and registro > data_atendimento:
+        erros.append(("dataRegistroAnterior", "A data da dose transcrita é posterior à data do atendimento."))
+    estrategia = vacina.get("estrategiaVacinacao")
+    if estrategia is not None and estrategia != fichas.ESTRATEGIA_TRANSCRICAO:
+        erros.append(("estrategiaVacinacao", f"Uma transcrição de caderneta não informa a estratégia {estrategia}: "
+                                             f"só a {fichas.ESTRATEGIA_TRANSCRICAO} (Pesquisa) é aceita."))
+    if vacina.get("grupoAtendimento") is not None:
+        erros.append(("grupoAtendimento", "Uma transcrição de caderneta não informa o grupo de atendimento."))
+    covid = vacina.get("imunobiologico") in fichas.IMUNOBIOLOGICOS_COVID
+    if covid and vacina.get("stAplicadoExterior") is None:
+        erros.append(("stAplicadoExterior",
+                      "Na transcrição de uma vacina de COVID-19, informe se foi aplicada no exterior."))
+    if not covid and "stAplicadoExterior" in vacina:
+        erros.append(("stAplicadoExterior",
+                      "Aplicada no exterior só é informado na transcrição de vacinas de COVID-19."))
+    return erros
+
+
+def _lote_e_fabricante(vacina: dict[str, Any]) -> list[ErroCampo]:
+    """Characters and lengths of dicionario-fv; the manufacturer is a name (the fixed one
+    for the COVID-19 vaccines), never the PNI code."""
+    erros: list[ErroCampo] = []
+    lote, fabricante = vacina.get("lote"), vacina.get("fabricante")
+    if lote and not _LOTE.fullmatch(lote):
+        erros.append(("lote", "O lote aceita até 30 letras, números, \"/\", \".\" e \"-\" (sem espaços)."))
+    if not fabricante:
+        return erros
+    fixo = fichas.FABRICANTE_COVID.get(vacina.get("imunobiologico"))
+    if fixo and fabricante != fixo:
+        erros.append(("fabricante", f"Para o imunobiológico {vacina.get('imunobiologico')}, o fabricante é {fixo}."))
+    elif len(fabricante) > 60 or not _FABRICANTE.fullmatch(fabricante):
+        erros.append(("fabricante",
+                      "O nome do fabricante aceita até 60 letras, números, \"/\", \".\", \"-\" e espaços simples."))
+    elif not re.search(r"[A-Za-z]", fabricante):
+        erros.append(("fabricante", f"O fabricante deve ser informado pelo nome, não pelo código ({fabricante})."))
     return erros
 
 
@@ -295,6 +370,33 @@ def ficha_erros(*, tipo: int, dados: dict[str, Any], agora: datetime.datetime | 
     if regras is not None:
         erros += regras(dados, agora_ms)
     return list(dict.fromkeys(erros))  # keep order, drop repeats across children
+
+
+# The dose's field behind each LEDI field of its ficha (sisab.fichas.vacinacao). Rules on
+# the other fields (the citizen's documents, the professional's CNS, the CNES) are not
+# the vaccinator's to fix on the spot: the cadastro or the CNES import fixes them, and the
+# ledger rebuilds the ficha then.
+CAMPOS_DA_DOSE = {
+    "condicaoMaternal": "condicao_maternal", "comunicanteHanseniase": "comunicante_hanseniase",
+    "imunobiologico": "imunobiologico", "estrategiaVacinacao": "estrategia", "dose": "dose", "lote": "lote",
+    "fabricante": "fabricante", "grupoAtendimento": "grupo_atendimento", "dataRegistroAnterior": "data_aplicacao",
+    "cid10MotivoIndicacao": "cid10_motivo_indicacao", "stAplicadoExterior": "registro_anterior",
+}
+
+
+def vacinacao_erros_da_dose(dose: Vacinacao, *, agora: datetime.datetime | None = None) -> dict[str, list[str]]:
+    """The rules `ficha_erros` applies to the ficha this dose becomes, by the dose's field:
+    what the point-of-care form checks before saving (prontuario.vacinacao), so a dose the
+    form accepts is a ficha the ledger holds valid."""
+    agora_ms = int((agora or timezone.now()).timestamp() * 1000)
+    dados = fichas.vacinacao(dose).dados
+    data = dados["headerTransport"]["dataAtendimento"]
+    erros: dict[str, list[str]] = {}
+    for filho in dados["vacinacoes"]:
+        for campo, mensagem in vacinacao_filho_erros(filho, data_atendimento=data, agora_ms=agora_ms):
+            if campo in CAMPOS_DA_DOSE:
+                erros.setdefault(CAMPOS_DA_DOSE[campo], []).append(mensagem)
+    return erros
 
 
 # An envelope only for checking the ficha against the XSD when the municipality has not

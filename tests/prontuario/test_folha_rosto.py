@@ -43,7 +43,8 @@ def completo(mundo, n):
         for _ in range(n):
             vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados={
                 "data_aplicacao": timezone.localdate(), "imunobiologico": "115", "estrategia": "2", "dose": "9",
-                "lote": "L1", "fabricante": "149", "via": "10890", "local_aplicacao": "3", "condicao_maternal": "1", "cid10_motivo_indicacao": "P073"})
+                "lote": "L1", "fabricante": "149", "via": "10890", "local_aplicacao": "3", "grupo_atendimento": "000210",
+                "condicao_maternal": "1", "cid10_motivo_indicacao": "P073"})
 
 
 def test_atendimento_de_uma_ubs_aparece_na_outra_com_a_origem():

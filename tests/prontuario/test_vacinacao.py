@@ -11,11 +11,13 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from pec.acesso import permissoes_da_lotacao
-from pec.models import EventoAuditoria, Outbox
+from pec.models import EventoAuditoria, Outbox, Profissional
 from pec.tenancy import tenant_context
 from prontuario import vacinacao
-from prontuario.models import Vacinacao
+from prontuario.models import Cidadao, Vacinacao
 from tests.prontuario.clinica import clinica, entrar
+from tests.prontuario.fabricas import cidadao as novo_cidadao
+from tests.prontuario.fabricas import cns_provisorio, cpf
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +26,8 @@ def dose(**extra):
     # Nirsevimabe 50 mg (115), estratégia Especial (2), dose única (9): a row of the official table.
     dados = {"registro_anterior": False, "data_aplicacao": timezone.localdate(), "imunobiologico": "115",
              "estrategia": "2", "dose": "9", "lote": "L123", "fabricante": "149", "via": "10890",
-             "local_aplicacao": "3", "grupo_atendimento": "", "condicao_maternal": "1", "cid10_motivo_indicacao": "P073"}
+             "local_aplicacao": "3", "grupo_atendimento": "000210", "condicao_maternal": "1",
+             "cid10_motivo_indicacao": "P073"}
     dados.update(extra)
     return dados
 
@@ -66,7 +69,7 @@ def test_combinacao_fora_da_tabela_so_como_transcricao():
         ({"data_aplicacao": timezone.localdate() + datetime.timedelta(days=1)}, "data_aplicacao", "futuro"),
         ({"data_aplicacao": datetime.date(1980, 1, 1), "registro_anterior": True}, "data_aplicacao", "anterior ao nascimento"),
         ({"data_aplicacao": timezone.localdate() - datetime.timedelta(days=3)}, "data_aplicacao", "transcrição"),
-        ({"lote": ""}, "lote", "Informe o lote."),
+        ({"lote": ""}, "lote", "Informe o lote"),
         ({"condicao_maternal": ""}, "condicao_maternal", "condição maternal"),
     ],
 )
@@ -151,3 +154,55 @@ def test_formulario_de_vacinacao_carrega_as_tabelas_numa_consulta(django_assert_
     with django_assert_num_queries(1):
         form = VacinacaoForm()
     assert len(form.fields["imunobiologico"].choices) > 1 and len(form.fields["dose"].choices) > 1
+
+
+# --- one rule set: the form refuses what the export would hold invalid ------------------------
+
+
+def _formulario(**extra):
+    dados = {**dose(**extra), "comunicante_hanseniase": ""}
+    dados["data_aplicacao"] = dados["data_aplicacao"].isoformat()
+    return dados
+
+
+@pytest.mark.parametrize("sexo, condicao, mensagem", [
+    (0, "1", "Condição maternal não se aplica ao sexo masculino: deixe o campo em branco."),
+    (5, "", "Informe a condição maternal (nenhuma, gestante ou puérpera)."),
+])
+def test_formulario_recusa_com_a_mensagem_da_regra_da_exportacao(sexo, condicao, mensagem):
+    from sisab import fichas, regras
+
+    mundo = clinica()
+    cidadao = novo_cidadao(mundo.bob, nome="ALEX SOUZA LIMA", sexo=sexo, cpf=cpf())
+    resposta = entrar(mundo.nina).post(f"/prontuario/cidadaos/{cidadao.pk}/vacinacao/",
+                                       _formulario(condicao_maternal=condicao))
+    assert resposta.status_code == 200
+    assert resposta.context["form"].errors["condicao_maternal"] == [mensagem]
+    with tenant_context(mundo.a.id):
+        assert not Vacinacao.objects.exists() and not Outbox.objects.exists()
+        # The same sentence the ledger would keep for the ficha of that dose.
+        recusada = Vacinacao(municipio=mundo.a, cidadao=cidadao, lotacao=mundo.nina, estabelecimento=mundo.centro,
+                             registrado_em=timezone.now(), **{**dose(condicao_maternal=condicao),
+                                                              "registro_anterior": False})
+        assert mensagem in regras.ficha_erros(tipo=14, dados=fichas.vacinacao(recusada).dados)
+
+
+def test_formulario_pede_o_grupo_e_o_lote_no_formato_do_ledi_e_o_que_aceita_vai_valido_ao_sisab():
+    from sisab import envio
+    from sisab.models import FichaSisab
+
+    mundo = clinica()
+    with tenant_context(mundo.a.id):  # the documents the ficha's header and citizen need
+        Profissional.objects.filter(id=mundo.nina.profissional_id).update(cns=cns_provisorio())
+        Cidadao.objects.filter(id=mundo.maria.pk).update(cpf=cpf())
+    cliente = entrar(mundo.nina)
+    url = f"/prontuario/cidadaos/{mundo.maria.pk}/vacinacao/"
+    assert 'value="000210" selected' in cliente.get(url).content.decode()  # faixa etária by default
+    erros = cliente.post(url, _formulario(grupo_atendimento="", lote="L 123")).context["form"].errors
+    assert "grupo de atendimento" in erros["grupo_atendimento"][0] and "O lote aceita" in erros["lote"][0]
+    assert cliente.post(url, _formulario()).status_code == 302
+    envio.fichas_gerar(municipio_id=mundo.a.id)
+    with tenant_context(mundo.a.id):
+        ficha = FichaSisab.objects.get(origem="vacinacao")
+    assert ficha.status == FichaSisab.Status.VALIDA, ficha.erros
+    assert ficha.dados["vacinacoes"][0]["vacinas"][0]["grupoAtendimento"] == 121

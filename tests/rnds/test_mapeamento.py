@@ -64,7 +64,7 @@ def finalizar(mundo, lotacao, **extra):
 def dose(**extra):
     dados = {"registro_anterior": False, "data_aplicacao": timezone.localdate(), "imunobiologico": "15",
              "estrategia": "1", "dose": "9", "lote": "BCG2026", "fabricante": "149", "via": "10890",
-             "local_aplicacao": "1", "grupo_atendimento": "", "condicao_maternal": "1",
+             "local_aplicacao": "1", "grupo_atendimento": "000210", "condicao_maternal": "1",
              "comunicante_hanseniase": True, "cid10_motivo_indicacao": ""}
     dados.update(extra)
     return dados

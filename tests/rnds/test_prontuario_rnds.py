@@ -59,7 +59,7 @@ def rnds_habilitada(municipio: Municipio) -> None:
 def bcg(**extra):
     dados = {"registro_anterior": "", "data_aplicacao": timezone.localdate().isoformat(), "imunobiologico": "15",
              "estrategia": "1", "dose": "9", "lote": "BCG2026", "fabricante": "149", "via": "10890",
-             "local_aplicacao": "1", "grupo_atendimento": "", "condicao_maternal": "1",
+             "local_aplicacao": "1", "grupo_atendimento": "000210", "condicao_maternal": "1",
              "comunicante_hanseniase": "False", "cid10_motivo_indicacao": ""}
     dados.update(extra)
     return dados

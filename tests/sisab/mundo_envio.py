@@ -108,11 +108,12 @@ def regra_vacina() -> RegraVacinacao:
 def vacina(m: MundoEnvio, *, quando: datetime.datetime | None = None, **campos: object) -> Vacinacao:
     quando = quando or timezone.now() - datetime.timedelta(hours=3)
     regra = regra_vacina()
-    valores = {"imunobiologico": regra.imunobiologico, "estrategia": regra.estrategia, "dose": regra.dose,
+    valores = {"data_aplicacao": timezone.localtime(quando).date(), "imunobiologico": regra.imunobiologico,
+               "estrategia": regra.estrategia, "dose": regra.dose,
                "lote": "LT2026A", "fabricante": "149", "via": "10866", "local_aplicacao": "2",
-               "condicao_maternal": "1", **campos}
+               "grupo_atendimento": "000210", "condicao_maternal": "1", **campos}
     with tenant_context(m.municipio.id):
         return Vacinacao.objects.create(
             municipio=m.municipio, cidadao=m.maria, lotacao=m.nina, estabelecimento=m.nina.estabelecimento,
-            data_aplicacao=timezone.localtime(quando).date(), registrado_em=quando, **valores,
+            registrado_em=quando, **valores,
         )

@@ -219,8 +219,81 @@ def test_rule_vaccine_table(validas):
 
     def transcricao(d):
         vacina = d["vacinacoes"][0]["vacinas"][0]
-        vacina.update(dose=99999, stRegistroAnterior=True, dataRegistroAnterior=d["vacinacoes"][0]["dtNascimento"])
+        vacina.update(imunobiologico=15, dose=99999, stRegistroAnterior=True,
+                      dataRegistroAnterior=d["vacinacoes"][0]["dtNascimento"])
+        del vacina["estrategiaVacinacao"], vacina["grupoAtendimento"]
+        d["vacinacoes"][0]["comunicanteHanseniase"] = False
     assert _erros(14, validas[14], transcricao) == ""  # a transcription may carry any dose
+
+
+# --- vaccination: what the LEDI asks of each dose (dicionario-fv) ----------------------------
+
+
+def test_vaccination_fichas_carry_group_manufacturer_name_hanseniase_and_validate_against_the_xsd():
+    mundo = mundo_envio.mundo()
+    mundo_envio.identificar(mundo.municipio)
+    antes = datetime.date(2022, 3, 1)
+    doses = {
+        "bcg": mundo_envio.vacina(mundo, imunobiologico="15", estrategia="1", dose="9", comunicante_hanseniase=False),
+        "covid": mundo_envio.vacina(mundo, imunobiologico="102", estrategia="1", dose="1", fabricante="44618"),
+        "covid transcrita": mundo_envio.vacina(mundo, imunobiologico="102", estrategia="1", dose="2", lote="",
+                                               fabricante="", registro_anterior=True, data_aplicacao=antes),
+        "bcg transcrita": mundo_envio.vacina(mundo, imunobiologico="15", estrategia="1", dose="9", lote="",
+                                             fabricante="", comunicante_hanseniase=True, registro_anterior=True,
+                                             data_aplicacao=antes),
+        "sem grupo": mundo_envio.vacina(mundo, grupo_atendimento=""),
+    }
+    envio.fichas_gerar(municipio_id=mundo.municipio.id)
+    with tenant_context(mundo.municipio.id):
+        feitas = {nome: FichaSisab.objects.get(origem="vacinacao", origem_id=dose.id) for nome, dose in doses.items()}
+        identidade = envio.instalacao_dados(envio.instalacao_do_municipio(municipio_id=mundo.municipio.id))
+    filhos = {nome: ficha.dados["vacinacoes"][0] for nome, ficha in feitas.items()}
+    vacinas = {nome: filho["vacinas"][0] for nome, filho in filhos.items()}
+    # Applied: the LEDI group (121 = RNDS 000210, "faixa etária") and the manufacturer's name.
+    assert vacinas["bcg"]["grupoAtendimento"] == 121 and vacinas["bcg"]["fabricante"] == "FIOCRUZ"
+    assert filhos["bcg"]["comunicanteHanseniase"] is False and "comunicanteHanseniase" not in filhos["covid"]
+    assert vacinas["covid"]["fabricante"] == "BIONTECH"  # fixed name of imunobiológico 102
+    assert all("stAplicadoExterior" not in vacinas[nome] for nome in ("bcg", "covid", "bcg transcrita"))
+    # Transcribed: no strategy but 11, no group; stAplicadoExterior only for COVID-19.
+    for nome in ("covid transcrita", "bcg transcrita"):
+        assert "estrategiaVacinacao" not in vacinas[nome] and "grupoAtendimento" not in vacinas[nome]
+    assert vacinas["covid transcrita"]["stAplicadoExterior"] is False
+    assert filhos["bcg transcrita"]["comunicanteHanseniase"] is True
+    assert feitas.pop("sem grupo").status == FichaSisab.Status.INVALIDA
+    assert all(f.status == FichaSisab.Status.VALIDA for f in feitas.values()), {n: f.erros for n, f in feitas.items()}
+    for ficha in feitas.values():
+        dado = envio.dado_transporte(ficha, identidade)
+        ledi.validar_xml(etree.fromstring(ledi.para_xml(dado)))  # the official XSDs
+        assert ledi.de_esus(ledi.para_esus(dado)).ficha == ficha.dados  # and the Thrift IDL
+
+
+def _transcrita(f, v):
+    v.update(stRegistroAnterior=True, dataRegistroAnterior=f["dtNascimento"])
+    v.pop("grupoAtendimento")
+
+
+@pytest.mark.parametrize("mudar, trecho", [
+    (lambda f, v: v.pop("grupoAtendimento"), "Informe o grupo de atendimento"),
+    (lambda f, v: v.update(grupoAtendimento=9999), "não existe na tabela do e-SUS APS"),
+    (lambda f, v: v.update(imunobiologico=9999, fabricante="149"), "pelo nome, não pelo código (149)"),
+    (lambda f, v: v.update(imunobiologico=102, fabricante="PFIZER"), "o fabricante é BIONTECH"),
+    (lambda f, v: v.update(lote="LT 2026"), "O lote aceita"),
+    (lambda f, v: v.update(stAplicadoExterior=False), "stAplicadoExterior só é informado na transcrição"),
+    (lambda f, v: v.update(imunobiologico=15), "Para a BCG, informe se o cidadão é comunicante de hanseníase"),
+    (lambda f, v: f.update(comunicanteHanseniase=False), "só é informado com a BCG"),
+    (lambda f, v: (_transcrita(f, v), v.update(estrategiaVacinacao=1)), "só a 11 (Pesquisa) é aceita"),
+    (lambda f, v: (_transcrita(f, v), v.update(grupoAtendimento=121)), "não informa o grupo de atendimento"),
+    (lambda f, v: (_transcrita(f, v), v.update(imunobiologico=102, fabricante="BIONTECH")), "aplicada no exterior"),
+    (lambda f, v: (_transcrita(f, v), v.update(imunobiologico=15, stAplicadoExterior=False)),
+     "só é informado na transcrição de vacinas de COVID-19"),
+    (lambda f, v: f.update(sexo=0), "não se aplica ao sexo masculino"),
+    (lambda f, v: (f.update(sexo=5), f.pop("condicaoMaternal")), "Informe a condição maternal"),
+])
+def test_rule_vaccination_fields(validas, mudar, trecho):
+    def mudanca(d):
+        filho = d["vacinacoes"][0]
+        mudar(filho, filho["vacinas"][0])
+    assert trecho in _erros(14, validas[14], mudanca)
 
 
 def test_rule_names(validas):
