@@ -129,33 +129,6 @@ def certificados_avisar_vencimento(*, municipio_id: int, agora: datetime.datetim
     return 1 if para else 0
 
 
-def segredos_recifrar() -> dict[str, int]:
-    """Re-encrypt every stored secret with the newest key of PEC_ENCRYPTION_KEYS, so the
-    old keys can then be removed. Tokens are bound to their context, which does not change."""
-    from pec.email import smtp_configuracao, smtp_contexto_senha
-    from pec.models import ConfiguracaoSMTP
-
-    contagem = {"certificados": 0, "smtp": 0}
-    with transaction.atomic():
-        smtp = smtp_configuracao()
-        if smtp is not None and smtp.senha_cifrada:
-            contexto = smtp_contexto_senha(smtp)
-            novo = cifrar(decifrar(smtp.senha_cifrada, contexto=contexto), contexto=contexto)
-            ConfiguracaoSMTP.objects.filter(pk=smtp.pk).update(senha_cifrada=novo)
-            contagem["smtp"] = 1
-    for municipio_id in Municipio.objects.values_list("id", flat=True):
-        with tenant_context(municipio_id):
-            for cert in CertificadoA1.objects.select_for_update().filter(municipio_id=municipio_id):
-                arquivo = decifrar(cert.arquivo_cifrado, contexto=cert.contexto("arquivo"))
-                senha = decifrar(cert.senha_cifrada, contexto=cert.contexto("senha"))
-                CertificadoA1.objects.filter(id=cert.id).update(
-                    arquivo_cifrado=cifrar(arquivo, contexto=cert.contexto("arquivo")),
-                    senha_cifrada=cifrar(senha, contexto=cert.contexto("senha")),
-                )
-                contagem["certificados"] += 1
-    return contagem
-
-
 def rnds_registrar_substituicao(*, municipio: Municipio, objeto: Model, tipo: str, chave_original: str) -> Any:
     """A delivered record was corrected: queue a Bundle that replaces it (RNDS allows one
     replacement per record). Call inside the transaction that saves the correction."""
