@@ -17,7 +17,7 @@ from pec.email import email_enfileirar
 from pec.models import Municipio, Usuario
 from pec.outbox import outbox_registrar
 from pec.selectors import lotacoes_administradoras
-from pec.tenancy import assert_owned, tenant_context
+from pec.tenancy import assert_owned
 from rnds.certificado import DadosCertificado, certificado_ler
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from rnds.selectors import certificado_ativo
