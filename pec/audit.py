@@ -54,6 +54,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from pec.models import EventoAuditoria, Usuario
 from pec.tenancy import TENANT_SETTING, current_municipio_id, get_config, set_config
@@ -75,6 +76,7 @@ EVENTOS: dict[str, str] = {
     "admin_alteracao": "Alteração administrativa",
     "desbloqueio": "Desbloqueio de acesso",
     "leitura_prontuario": "Acesso ao prontuário",
+    "busca_cidadao": "Busca de cidadão",
     "prontuario_adendo": "Adendo a atendimento finalizado",
     "vacina_correcao": "Correção de dose de vacina",
     "vacina_exclusao": "Exclusão de dose de vacina",
@@ -183,8 +185,17 @@ def audit_event(
         "request_id": getattr(request, "request_id", "") if request is not None else "",
     }
     # The database stamps the sequence, time, database user and hash (pec_auditoria_registrar).
+    parametros = [*campos.values(), json.dumps(detalhes_json)]
+    if municipio_id is not None and municipio_id == current_municipio_id():
+        # The common case, a request's own municipality: the transaction's tenant is this
+        # chain already (were it not, the function would refuse, not misfile).
+        return _registrar(parametros)
     with transaction.atomic(), chain_scope(municipio_id):
-        return next(iter(EventoAuditoria.objects.raw(_REGISTRAR, [*campos.values(), json.dumps(detalhes_json)])))
+        return _registrar(parametros)
+
+
+def _registrar(parametros: list[Any]) -> EventoAuditoria:
+    return next(iter(EventoAuditoria.objects.raw(_REGISTRAR, parametros)))
 
 
 def audit_read(*, request: HttpRequest, cidadao_id: int, o_que: str) -> EventoAuditoria:
@@ -199,6 +210,29 @@ def audit_read(*, request: HttpRequest, cidadao_id: int, o_que: str) -> EventoAu
         cidadao_id=cidadao_id,
         o_que=o_que,
     )
+
+
+def audit_search(*, request: HttpRequest, consulta: str, cidadao_ids: list[int], o_que: str) -> EventoAuditoria:
+    """Record a search of citizens: the keyed hash of what was typed (never the text: it
+    holds CPFs, names, birth dates) and the ids of the citizens it showed."""
+    lotacao = getattr(request, "lotacao", None)
+    if lotacao is None:
+        raise PermissionDenied("Citizens are searched only under an active lotação.")
+    return audit_event(
+        evento="busca_cidadao",
+        request=request,
+        municipio_id=lotacao.municipio_id,
+        o_que=o_que,
+        detalhes={"consulta_hmac": consulta_hmac(consulta), "cidadaos": cidadao_ids},
+    )
+
+
+def consulta_hmac(consulta: str) -> str:
+    """HMAC-SHA256 (keyed by SECRET_KEY) of a search as typed, spacing and case aside: who
+    holds the key can tell whether someone searched for a given CPF; a reader of the trail
+    or of a backup cannot recover it (a bare hash of an 11-digit CPF is trivially reversed)."""
+    normalizada = " ".join(consulta.split()).casefold()
+    return salted_hmac("pec.audit.busca", normalizada, algorithm="sha256").hexdigest()
 
 
 @contextmanager
