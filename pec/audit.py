@@ -212,18 +212,18 @@ def audit_read(*, request: HttpRequest, cidadao_id: int, o_que: str) -> EventoAu
     )
 
 
-def audit_search(*, request: HttpRequest, consulta: str, cidadao_ids: list[int], o_que: str) -> EventoAuditoria:
-    """Record a search of citizens: the keyed hash of what was typed (never the text: it
-    holds CPFs, names, birth dates) and the ids of the citizens it showed."""
+def audit_search(*, request: HttpRequest, consulta: str | None, cidadao_ids: list[int], o_que: str) -> EventoAuditoria:
+    """Record a list of citizens shown (a search, the likely duplicates of a form): their
+    ids and the keyed hash of what was typed (never the text: it holds CPFs, names, birth
+    dates), when something was."""
     lotacao = getattr(request, "lotacao", None)
     if lotacao is None:
         raise PermissionDenied("Citizens are searched only under an active lotação.")
+    detalhes: dict[str, Any] = {"cidadaos": cidadao_ids}
+    if consulta is not None:
+        detalhes["consulta_hmac"] = consulta_hmac(consulta)
     return audit_event(
-        evento="busca_cidadao",
-        request=request,
-        municipio_id=lotacao.municipio_id,
-        o_que=o_que,
-        detalhes={"consulta_hmac": consulta_hmac(consulta), "cidadaos": cidadao_ids},
+        evento="busca_cidadao", request=request, municipio_id=lotacao.municipio_id, o_que=o_que, detalhes=detalhes
     )
 
 

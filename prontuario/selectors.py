@@ -102,6 +102,14 @@ def cidadao_pesquisar(*, request: HttpRequest, entrada: str) -> ResultadoBusca:
     return resultado
 
 
+def duplicados_mostrar(*, request: HttpRequest, candidatos: list[Cidadao]) -> list[Cidadao]:
+    """The likely duplicates a registration form shows (name, birth date, mother, CPF and
+    CNS of each): written to the audit trail like a search's results."""
+    ids = [cidadao.pk for cidadao in candidatos]
+    audit_search(request=request, consulta=None, cidadao_ids=ids, o_que=f"possíveis cadastros duplicados ({len(ids)})")
+    return candidatos
+
+
 def cidadao_buscar(*, lotacao: Lotacao, entrada: str, limite: int = LIMITE_BUSCA) -> ResultadoBusca:
     """Documents and dates: one statement (busca_sql). Names: first the word counts, then,
     when the counts make it worth it, the bands narrowed to the ids that hold the rarer

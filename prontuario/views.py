@@ -16,7 +16,7 @@ from pec.models import Lotacao
 from prontuario.forms import CidadaoForm, UnificarForm
 from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Agendamento, CidadaoVersao, Unificacao
-from prontuario.selectors import cidadao_pesquisar
+from prontuario.selectors import cidadao_pesquisar, duplicados_mostrar
 from prontuario.selectors_clinico import cidadao_clinico
 from prontuario.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
 
@@ -43,7 +43,7 @@ def cidadao_novo(request: HttpRequest) -> HttpResponse:
                 lotacao=lotacao, dados=form.dados_cadastro(), confirmar_duplicado="confirmar_duplicado" in request.POST
             )
         except PossivelDuplicado as exc:
-            candidatos = exc.candidatos
+            candidatos = duplicados_mostrar(request=request, candidatos=exc.candidatos)
         except ValidationError as exc:
             _erros_no_form(form, exc)
         else:
@@ -91,7 +91,7 @@ def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
                 confirmar_duplicado="confirmar_duplicado" in request.POST,
             )
         except PossivelDuplicado as exc:
-            candidatos = exc.candidatos
+            candidatos = duplicados_mostrar(request=request, candidatos=exc.candidatos)
         except ValidationError as exc:
             _erros_no_form(form, exc)
         else:

@@ -214,3 +214,12 @@ def test_busca_grava_o_hmac_da_consulta_e_os_ids_mostrados_nunca_o_texto(alice, 
     assert buscas[1].detalhes["consulta_hmac"] == consulta_hmac("Ninguem  ComEsseNome")
     texto = "".join(f"{b.o_que}{b.detalhes}" for b in buscas)
     assert maria.cpf not in texto and "ninguem" not in texto.lower()
+
+
+def test_possiveis_duplicados_mostrados_vao_para_a_auditoria(alice, mundo):
+    existente = fabricas.cidadao(mundo.alice)
+    resposta = alice.post(reverse("cidadao_novo"), formulario(nome="MARIA JOSE SILVA"))
+    assert "Possível cadastro duplicado" in resposta.content.decode()
+    with tenant_context(mundo.a.id):
+        evento = EventoAuditoria.objects.get(evento="busca_cidadao")
+    assert (evento.o_que, evento.detalhes) == ("possíveis cadastros duplicados (1)", {"cidadaos": [existente.pk]})
