@@ -102,10 +102,6 @@ _CAMPOS = (
 )
 _CAMPOS_V2 = (*_CAMPOS, "usuario_banco")
 
-# Namespace of the advisory locks of the chains (first key; the second is the municipio),
-# taken in pec_auditoria_registrar.
-_LOCK_NAMESPACE = 0x41554449  # "AUDI"
-
 _REGISTRAR = "SELECT * FROM pec_auditoria_registrar(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"
 
 
@@ -166,9 +162,9 @@ def audit_event(
             raise ValueError("an installation event has no municipio_id")
     elif municipio_id is None:
         municipio_id = lotacao.municipio_id if lotacao is not None else current_municipio_id()
-    # JSON round trip: the row must hash to what jsonb gives back. Dates and decimals become
-    # strings (DjangoJSONEncoder), and so do floats: jsonb rewrites 1e+20 as
-    # 100000000000000000000, which would no longer hash the same.
+    # JSON round trip: dates and decimals become strings (DjangoJSONEncoder), and so do
+    # floats, as format 1 needed (jsonb rewrites 1e+20 as 100000000000000000000, which no
+    # longer hashed the same there): details read the same in rows of either format.
     detalhes_json = json.loads(json.dumps(detalhes or {}, cls=DjangoJSONEncoder), parse_float=str, parse_constant=str)
     # In the order of the function's parameters; detalhes last.
     campos: dict[str, Any] = {

@@ -14,7 +14,7 @@ from psycopg import sql
 
 TABLE = "pec_eventoauditoria"
 ASSINATURA = "pec_auditoria_registrar(bigint,text,bigint,text,bigint,bigint,text,text,text,jsonb)"
-LOCK_NAMESPACE = 0x41554449  # pec.audit._LOCK_NAMESPACE
+LOCK_NAMESPACE = 0x41554449  # "AUDI": the chains' advisory locks (second key: the municipio)
 
 # Fields in pec.audit._CAMPOS_V2 order, as (name, text value or NULL).
 CANONICO = """
