@@ -337,8 +337,12 @@ def test_rows_that_got_past_the_function_are_reported(committed, capsys):
                               usuario_banco=settings.DB_ROLES["app"]["USER"])
     adulterar("INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
               list(linha.values()), municipio_id=vitima.id)
-    assert [p.split("(id ")[0] + p.split(")", 1)[1] for p in verificar()] == [
-        f"municipio {vitima.id}: row seq 3  names lotação {lotacao_de_a.id} of municipio {a.id}"
+    with conectar("backup") as conn:
+        forjada = conn.execute(
+            "SELECT id FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia = 3", [vitima.id]
+        ).fetchone()[0]
+    assert verificar() == [
+        f"municipio {vitima.id}: row seq 3 (id {forjada}) names lotação {lotacao_de_a.id} of municipio {a.id}"
     ]
 
 
