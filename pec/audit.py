@@ -1,36 +1,60 @@
 """The audit trail: who did what, to which citizen, when, from where (ASVS V16, LGPD).
 
-Append-only (the app role may only INSERT and SELECT; triggers reject UPDATE, DELETE and
-TRUNCATE for everyone) and tamper-evident: every municipality has its own hash chain, and
-the installation one more (municipio NULL), where each row's hash covers its canonical
-content and the previous row's hash. `verificar_cadeias` recomputes them.
+Rows enter only through the database function `pec_auditoria_registrar` (SECURITY
+DEFINER, owned by the audit role that never logs in; migration 0008): the app role may
+EXECUTE it and SELECT the table, nothing else. The function, not the caller, sets the
+sequence, the time, the database user and the hash, so the application can neither
+backdate an event nor fork, reorder or rewrite a chain; it also refuses an event for
+another chain than the transaction's tenant or naming a lotação of another municipality.
+Triggers reject UPDATE, DELETE, TRUNCATE and any other INSERT, even the owner's.
+
+Tamper-evident: every municipality has its own hash chain, and the installation one more
+(municipio NULL), where each row's hash covers its content and the previous row's hash.
+`verificar_cadeias` recomputes them here, in Python, without trusting the database's code.
+A deleted tail or a whole deleted chain breaks no link: it shows only against heads kept
+off the server. `cabecas_exportar` signs the heads (HMAC with PEC_AUDIT_HEAD_KEY, a key
+that is not on the database host; the nightly backup's manifest carries them too) and
+`verificar_cabecas` (`verify_audit --heads FILE`) reports a chain shorter than or
+different from its exported head and a municipality with no chain.
+
+What it cannot stop: whoever can call the function (the application) can append new
+events, stamped with the true time and database user; what is there stays.
 
 The write happens in the caller's transaction (the request's): if it fails, the request
 fails with it (ASVS 16.5.3). Appends to one chain are serialised by a transaction-level
-advisory lock, so the chain never forks; the price is that requests of one municipality
-that have written an event queue behind each other until they commit.
+advisory lock taken in the function, so the chain never forks; the price is that
+requests of one municipality that have written an event queue behind each other until
+they commit. Removing that queue (rows inserted unlinked, chained at commit) changes only
+the function: callers and verification stay as they are.
+
+Row formats: 1, hashed by the application before migration 0008 (`canonico`); 2, by the
+function (`canonico_v2`). Along a chain the format never goes back from 2 to 1.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import psycopg
 from axes.helpers import get_client_ip_address
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from pec.models import EventoAuditoria, Usuario
 from pec.tenancy import TENANT_SETTING, current_municipio_id, get_config, set_config
@@ -52,6 +76,7 @@ EVENTOS: dict[str, str] = {
     "admin_alteracao": "Alteração administrativa",
     "desbloqueio": "Desbloqueio de acesso",
     "leitura_prontuario": "Acesso ao prontuário",
+    "busca_cidadao": "Busca de cidadão",
     "prontuario_adendo": "Adendo a atendimento finalizado",
     "vacina_correcao": "Correção de dose de vacina",
     "vacina_exclusao": "Exclusão de dose de vacina",
@@ -59,8 +84,8 @@ EVENTOS: dict[str, str] = {
     "auditoria_exportacao": "Exportação da auditoria",
 }
 
-# The fields a row's hash covers, in the order of the columns. Adding one is a format
-# change: old rows must keep verifying, so it would need a version marker.
+# The fields a row's hash covers, in the order of the columns: format 1, then format 2.
+# Adding one is a format change: old rows must keep verifying.
 _CAMPOS = (
     "municipio_id",
     "sequencia",
@@ -75,20 +100,36 @@ _CAMPOS = (
     "request_id",
     "detalhes",
 )
+_CAMPOS_V2 = (*_CAMPOS, "usuario_banco")
 
-# Namespace of the advisory locks of the chains (first key); the second is the municipio.
-_LOCK_NAMESPACE = 0x41554449  # "AUDI"
+_REGISTRAR = "SELECT * FROM pec_auditoria_registrar(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"
 
 
 def canonico(campos: dict[str, Any]) -> str:
-    """The canonical JSON of a row: explicit fields, sorted keys, timestamps in ISO UTC."""
+    """Format 1: the canonical JSON of a row: explicit fields, sorted keys, timestamps in ISO UTC."""
     registro = {nome: campos[nome] for nome in _CAMPOS}
     registro["criado_em"] = campos["criado_em"].astimezone(UTC).isoformat()
     return json.dumps(registro, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def calcular_hash(campos: dict[str, Any], hash_anterior: str) -> str:
-    return hashlib.sha256((canonico(campos) + hash_anterior).encode("utf-8")).hexdigest()
+def canonico_v2(campos: dict[str, Any]) -> str:
+    """Format 2, as pec_auditoria_registrar writes it: a line per field, `name:<bytes>:value`
+    or `name=` for NULL; the time in UTC with microseconds; `detalhes` is PostgreSQL's own
+    text of the jsonb value (select it as `detalhes::text`)."""
+    linhas = ["pec-auditoria-2"]
+    for nome in _CAMPOS_V2:
+        valor = campos[nome]
+        if nome == "criado_em":
+            valor = valor.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        elif valor is not None:
+            valor = str(valor)
+        linhas.append(f"{nome}=" if valor is None else f"{nome}:{len(valor.encode())}:{valor}")
+    return "\n".join(linhas)
+
+
+def calcular_hash(campos: dict[str, Any], hash_anterior: str, *, formato: int = 1) -> str:
+    texto = canonico_v2(campos) if formato == 2 else canonico(campos)
+    return hashlib.sha256((texto + hash_anterior).encode("utf-8")).hexdigest()
 
 
 def audit_event(
@@ -121,40 +162,36 @@ def audit_event(
             raise ValueError("an installation event has no municipio_id")
     elif municipio_id is None:
         municipio_id = lotacao.municipio_id if lotacao is not None else current_municipio_id()
-    # JSON round trip: the row must hash to what jsonb gives back. Dates and decimals become
-    # strings (DjangoJSONEncoder), and so do floats: jsonb rewrites 1e+20 as
-    # 100000000000000000000, which would no longer hash the same.
+    # JSON round trip: dates and decimals become strings (DjangoJSONEncoder), and so do
+    # floats, as format 1 needed (jsonb rewrites 1e+20 as 100000000000000000000, which no
+    # longer hashed the same there): details read the same in rows of either format.
     detalhes_json = json.loads(json.dumps(detalhes or {}, cls=DjangoJSONEncoder), parse_float=str, parse_constant=str)
+    # In the order of the function's parameters; detalhes last.
     campos: dict[str, Any] = {
         "municipio_id": municipio_id,
         "evento": evento,
         "usuario_id": usuario.pk if usuario is not None else None,
         "cpf_informado": cpf_informado.replace("\x00", "")[:64],
         # A lotação of another municipality (an installation event during a request)
-        # would be a dangling reference in this chain.
+        # would be a dangling reference in this chain (the function refuses it).
         "lotacao_id": lotacao.id if lotacao is not None and lotacao.municipio_id == municipio_id else None,
         "cidadao_id": cidadao_id,
         "o_que": o_que,
         "ip": client_ip(request) if request is not None else "",
         "request_id": getattr(request, "request_id", "") if request is not None else "",
-        "detalhes": detalhes_json,
     }
+    # The database stamps the sequence, time, database user and hash (pec_auditoria_registrar).
+    parametros = [*campos.values(), json.dumps(detalhes_json)]
+    if municipio_id is not None and municipio_id == current_municipio_id():
+        # The common case, a request's own municipality: the transaction's tenant is this
+        # chain already (were it not, the function would refuse, not misfile).
+        return _registrar(parametros)
     with transaction.atomic(), chain_scope(municipio_id):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, municipio_id or 0])
-        anterior = (
-            EventoAuditoria.objects.filter(municipio_id=municipio_id)
-            .order_by("-sequencia")
-            .values_list("sequencia", "hash")
-            .first()
-        )
-        sequencia, hash_anterior = (anterior[0] + 1, anterior[1]) if anterior else (1, GENESIS)
-        campos["sequencia"] = sequencia
-        # Read under the lock, so time never goes backwards along a chain.
-        campos["criado_em"] = timezone.now()
-        return EventoAuditoria.objects.create(
-            **campos, hash_anterior=hash_anterior, hash=calcular_hash(campos, hash_anterior)
-        )
+        return _registrar(parametros)
+
+
+def _registrar(parametros: list[Any]) -> EventoAuditoria:
+    return next(iter(EventoAuditoria.objects.raw(_REGISTRAR, parametros)))
 
 
 def audit_read(*, request: HttpRequest, cidadao_id: int, o_que: str) -> EventoAuditoria:
@@ -169,6 +206,29 @@ def audit_read(*, request: HttpRequest, cidadao_id: int, o_que: str) -> EventoAu
         cidadao_id=cidadao_id,
         o_que=o_que,
     )
+
+
+def audit_search(*, request: HttpRequest, consulta: str | None, cidadao_ids: list[int], o_que: str) -> EventoAuditoria:
+    """Record a list of citizens shown (a search, the likely duplicates of a form): their
+    ids and the keyed hash of what was typed (never the text: it holds CPFs, names, birth
+    dates), when something was."""
+    lotacao = getattr(request, "lotacao", None)
+    if lotacao is None:
+        raise PermissionDenied("Citizens are searched only under an active lotação.")
+    detalhes: dict[str, Any] = {"cidadaos": cidadao_ids}
+    if consulta is not None:
+        detalhes["consulta_hmac"] = consulta_hmac(consulta)
+    return audit_event(
+        evento="busca_cidadao", request=request, municipio_id=lotacao.municipio_id, o_que=o_que, detalhes=detalhes
+    )
+
+
+def consulta_hmac(consulta: str) -> str:
+    """HMAC-SHA256 (keyed by SECRET_KEY) of a search as typed, spacing and case aside: who
+    holds the key can tell whether someone searched for a given CPF; a reader of the trail
+    or of a backup cannot recover it (a bare hash of an 11-digit CPF is trivially reversed)."""
+    normalizada = " ".join(consulta.split()).casefold()
+    return salted_hmac("pec.audit.busca", normalizada, algorithm="sha256").hexdigest()
 
 
 @contextmanager
@@ -211,8 +271,16 @@ def client_ip(request: HttpRequest) -> str:
 # --- Verification ---------------------------------------------------------------------
 
 _SELECT_ROWS = (
-    "SELECT id, " + ", ".join(_CAMPOS) + ", hash_anterior, hash FROM pec_eventoauditoria "
-    "ORDER BY municipio_id NULLS FIRST, sequencia"
+    "SELECT id, "
+    + ", ".join("detalhes::text" if campo == "detalhes" else campo for campo in _CAMPOS_V2)
+    + ", formato, hash_anterior, hash FROM pec_eventoauditoria ORDER BY municipio_id NULLS FIRST, sequencia"
+)
+
+# Rows naming a lotação of another municipality than their chain's.
+_SELECT_LOTACAO_ALHEIA = (
+    "SELECT e.municipio_id, e.sequencia, e.id, e.lotacao_id, l.municipio_id FROM pec_eventoauditoria e "
+    "JOIN pec_lotacao l ON l.id = e.lotacao_id WHERE l.municipio_id IS DISTINCT FROM e.municipio_id "
+    "ORDER BY e.municipio_id NULLS FIRST, e.sequencia"
 )
 
 
@@ -220,56 +288,69 @@ def _nome_cadeia(municipio_id: int | None) -> str:
     return INSTALACAO if municipio_id is None else f"municipio {municipio_id}"
 
 
+@dataclass
+class _Elo:
+    """Where the walk of one chain stands: what the next row must be."""
+
+    sequencia: int = 1
+    hash: str = GENESIS
+    formato: int = 1
+    linha_id: int | None = None
+
+
 def verificar_cadeias(
     conn: psycopg.Connection, *, progresso: Callable[[str, int], None] | None = None, a_cada: int = 10_000
 ) -> list[str]:
-    """Walk every chain, recompute each hash and check the sequence; one problem (the first
-    broken link) per broken chain, [] when all are intact.
+    """Walk every chain, recompute each hash and check the sequence and the format; one
+    problem (the first broken link) per broken chain, plus every row naming a lotação of
+    another municipality; [] when all are intact.
 
     `conn` must see every row: a BYPASSRLS role (the backup role) or a superuser. The
     optional `progresso(chain, rows_checked)` is called every `a_cada` rows of a chain.
     """
     problemas = _rls_problema(conn)
     atual: object = object()  # the chain being walked; a sentinel before the first row
-    esperado_seq, esperado_hash, quebrada, contagem = 1, GENESIS, False, 0
-    anterior_id: int | None = None
+    elo, quebrada, contagem = _Elo(), False, 0
     with conn.cursor() as cursor:
         for row in cursor.stream(_SELECT_ROWS):
-            linha_id, campos, hash_anterior, hash_gravado = row[0], dict(zip(_CAMPOS, row[1:13])), row[13], row[14]
+            linha_id, campos = row[0], dict(zip(_CAMPOS_V2, row[1:14]))
+            formato, hash_anterior, hash_gravado = row[14:17]
             municipio_id = campos["municipio_id"]
             if municipio_id != atual:
-                atual, esperado_seq, esperado_hash, quebrada, contagem = municipio_id, 1, GENESIS, False, 0
-                anterior_id = None
+                atual, elo, quebrada, contagem = municipio_id, _Elo(), False, 0
             contagem += 1
             if progresso is not None and contagem % a_cada == 0:
                 progresso(_nome_cadeia(municipio_id), contagem)
             if quebrada:
                 continue
-            problema = _verificar_linha(linha_id, campos, hash_anterior, hash_gravado, esperado_seq, esperado_hash, anterior_id)
+            problema = _verificar_linha(linha_id, campos, formato, hash_anterior, hash_gravado, elo)
             if problema:
                 problemas.append(f"{_nome_cadeia(municipio_id)}: {problema}")
                 quebrada = True
                 continue
-            esperado_seq, esperado_hash, anterior_id = campos["sequencia"] + 1, hash_gravado, linha_id
+            elo = _Elo(campos["sequencia"] + 1, hash_gravado, formato, linha_id)
+    for municipio_id, sequencia, linha_id, lotacao_id, da_lotacao in conn.execute(_SELECT_LOTACAO_ALHEIA):
+        problemas.append(
+            f"{_nome_cadeia(municipio_id)}: row seq {sequencia} (id {linha_id}) names lotação {lotacao_id} "
+            f"of {_nome_cadeia(da_lotacao)}"
+        )
     return problemas
 
 
 def _verificar_linha(
-    linha_id: int,
-    campos: dict[str, Any],
-    hash_anterior: str,
-    hash_gravado: str,
-    esperado_seq: int,
-    esperado_hash: str,
-    anterior_id: int | None,
+    linha_id: int, campos: dict[str, Any], formato: int, hash_anterior: str, hash_gravado: str, elo: _Elo
 ) -> str:
     seq = campos["sequencia"]
-    if seq != esperado_seq:
-        depois = f"after seq {esperado_seq - 1} (id {anterior_id})" if anterior_id is not None else "at the start"
-        return f"sequence gap {depois}: next row is seq {seq} (id {linha_id}), expected seq {esperado_seq}"
-    if hash_anterior != esperado_hash:
+    if seq != elo.sequencia:
+        depois = f"after seq {elo.sequencia - 1} (id {elo.linha_id})" if elo.linha_id is not None else "at the start"
+        return f"sequence gap {depois}: next row is seq {seq} (id {linha_id}), expected seq {elo.sequencia}"
+    if formato not in (1, 2) or formato < elo.formato:
+        return f"row seq {seq} (id {linha_id}) has format {formato} after format {elo.formato}: not written by the audit function"
+    if hash_anterior != elo.hash:
         return f"row seq {seq} (id {linha_id}) does not link to the previous row's hash"
-    if calcular_hash(campos, hash_anterior) != hash_gravado:
+    if formato == 1:
+        campos = campos | {"detalhes": json.loads(campos["detalhes"])}
+    if calcular_hash(campos, hash_anterior, formato=formato) != hash_gravado:
         return f"row seq {seq} (id {linha_id}) hash mismatch"
     return ""
 
@@ -292,6 +373,88 @@ def cabecas_das_cadeias(conn: psycopg.Connection) -> dict[str, dict]:
         (INSTALACAO if municipio_id is None else str(municipio_id)): {"sequencia": sequencia, "hash": hash_}
         for municipio_id, sequencia, hash_ in rows
     }
+
+
+# --- Signed heads, kept off the server ---------------------------------------------------
+
+
+def cabecas_exportar(conn: psycopg.Connection) -> dict[str, Any]:
+    """The heads of every chain and the municipalities that exist, signed with
+    PEC_AUDIT_HEAD_KEY: what `verify_audit --heads` compares the live chains against."""
+    documento: dict[str, Any] = {
+        "formato": 1,
+        "exportado_em": timezone.now().isoformat(),
+        "cadeias": cabecas_das_cadeias(conn),
+        "municipios": [row[0] for row in conn.execute("SELECT id FROM pec_municipio ORDER BY id")],
+    }
+    return documento | {"assinatura": _assinatura(documento)}
+
+
+def verificar_cabecas(conn: psycopg.Connection, documento: dict[str, Any]) -> list[str]:
+    """Compare the live chains with signed exported heads: a chain that no longer reaches
+    its exported head (tail deleted), whose row there differs (rewritten) or that is gone,
+    and every municipality, exported or live, with no chain at all."""
+    if not hmac.compare_digest(str(documento.get("assinatura", "")), _assinatura(documento)):
+        return ["heads file: signature does not match (altered, or signed with another PEC_AUDIT_HEAD_KEY)"]
+    vivas = cabecas_das_cadeias(conn)
+    problemas = []
+    for chave, cabeca in sorted(documento["cadeias"].items(), key=lambda item: _ordem_cadeia(item[0])):
+        problema = _comparar_cabeca(conn, chave, cabeca, vivas.get(chave))
+        if problema:
+            problemas.append(f"{_nome_da_chave(chave)}: {problema}")
+    vivos = [row[0] for row in conn.execute("SELECT id FROM pec_municipio ORDER BY id")]
+    for municipio_id in sorted({*documento["municipios"], *vivos}):
+        if str(municipio_id) not in vivas and str(municipio_id) not in documento["cadeias"]:
+            problemas.append(f"municipio {municipio_id}: no audit chain")
+    return problemas
+
+
+def _comparar_cabeca(conn: psycopg.Connection, chave: str, cabeca: dict, viva: dict | None) -> str:
+    if viva is None:
+        return f"no audit chain; the exported head was seq {cabeca['sequencia']}"
+    if viva["sequencia"] < cabeca["sequencia"]:
+        return f"chain shortened: it ends at seq {viva['sequencia']}, the exported head was seq {cabeca['sequencia']}"
+    if chave == INSTALACAO:
+        sql, params = "municipio_id IS NULL AND sequencia = %s", [cabeca["sequencia"]]
+    else:
+        sql, params = "municipio_id = %s AND sequencia = %s", [int(chave), cabeca["sequencia"]]
+    row = conn.execute(f"SELECT hash FROM pec_eventoauditoria WHERE {sql}", params).fetchone()
+    if row is None or row[0] != cabeca["hash"]:
+        return f"row seq {cabeca['sequencia']} differs from the exported head: the chain was rewritten"
+    return ""
+
+
+def _assinatura(documento: dict[str, Any]) -> str:
+    chave = settings.PEC_AUDIT_HEAD_KEY
+    if not chave:
+        raise ImproperlyConfigured("PEC_AUDIT_HEAD_KEY is not set: audit chain heads cannot be signed or checked")
+    corpo = json.dumps({k: v for k, v in documento.items() if k != "assinatura"}, sort_keys=True, separators=(",", ":"))
+    return hmac.new(chave.encode(), corpo.encode(), hashlib.sha256).hexdigest()
+
+
+def _nome_da_chave(chave: str) -> str:
+    return INSTALACAO if chave == INSTALACAO else f"municipio {chave}"
+
+
+def _ordem_cadeia(chave: str) -> tuple[bool, str]:
+    return (chave != INSTALACAO, chave.zfill(12))
+
+
+def conectar_todas_cadeias() -> psycopg.Connection:
+    """A read-only snapshot as the backup role, which sees every municipality: the chains
+    are checked as of one instant while the application keeps appending."""
+    database = settings.DATABASES["default"]
+    role = settings.DB_ROLES["backup"]
+    conn = psycopg.connect(
+        dbname=database["NAME"],
+        host=database.get("HOST") or None,
+        port=database.get("PORT") or None,
+        user=role["USER"],
+        password=role["PASSWORD"] or None,
+        application_name="pec-verify-audit",
+    )
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    return conn
 
 
 # --- Request id -------------------------------------------------------------------------

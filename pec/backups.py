@@ -751,6 +751,8 @@ def _backup_executar(
             "linhas": _contar_linhas(snap),
             "rls": _rls_estado(snap),
             "cadeias": audit.cabecas_das_cadeias(snap),
+            # The same heads signed, for `verify_audit --heads` on the copy kept off the server.
+            "cabecas_assinadas": audit.cabecas_exportar(snap) if settings.PEC_AUDIT_HEAD_KEY else None,
             "chave_impressao": registro.chave_impressao,
             # This run's own row is in the snapshot as "em andamento"; a restore completes it.
             "backup_id": registro.pk,
@@ -912,7 +914,11 @@ def _restaurar_arquivo(
             restauracao.abortar()
             raise
         medidor(lidos, fim=True)
-        return manifesto, restauracao.finalizar()
+        duracao = restauracao.finalizar()
+        # --no-owner left every object with the restoring role: give the audit trail's
+        # append function back to the audit role (its trigger admits no one else).
+        setup_database(servidor, banco, settings.DB_ROLES)
+        return manifesto, duracao
 
 
 def backup_verificar(

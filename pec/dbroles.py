@@ -3,6 +3,9 @@
 - owner:  owns the schema, runs migrations. Subject to FORCE row-level security.
 - app:    web and workers. Not owner, not superuser, NOBYPASSRLS; DML only.
 - backup: read-only (pg_read_all_data) with BYPASSRLS, for pg_dump.
+- audit:  no login; owns the SECURITY DEFINER function that appends to the audit trail
+          (pec.audit), the only way in for the app. The owner is a member so that its
+          migrations can hand the function over.
 
 Idempotent: safe to run on every deploy and by several processes at once.
 """
@@ -18,7 +21,11 @@ ROLE_ATTRIBUTES = {
     "owner": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
     "app": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT",
     "backup": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS",
+    "audit": "NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS NOINHERIT",
 }
+
+# The audit trail's append function (created by pec/migrations/0008_auditoria_funcao.py).
+FUNCAO_AUDITORIA = "pec_auditoria_registrar(bigint,text,bigint,text,bigint,bigint,text,text,text,jsonb)"
 
 
 def admin_connect(admin: dict[str, Any], dbname: str) -> psycopg.Connection:
@@ -52,7 +59,7 @@ def setup_database(admin: dict[str, Any], dbname: str, roles: dict[str, dict[str
             )
             done.append(f"created database {dbname}")
 
-    owner, app, backup = (sql.Identifier(roles[k]["USER"]) for k in ("owner", "app", "backup"))
+    owner, app, backup, audit = (sql.Identifier(roles[k]["USER"]) for k in ("owner", "app", "backup", "audit"))
     with admin_connect(admin, dbname) as conn:
         statements = [
             sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(dbname), owner),
@@ -80,9 +87,22 @@ def setup_database(admin: dict[str, Any], dbname: str, roles: dict[str, dict[str
                 owner, app
             ),
         ]
-        for statement in statements:
+        for statement in statements + _audit_statements(conn, owner, audit):
             conn.execute(statement)
     return done
+
+
+def _audit_statements(conn: psycopg.Connection, owner: sql.Identifier, audit: sql.Identifier) -> list[sql.Composable]:
+    """The owner may hand the append function over to the audit role (which needs CREATE
+    on the schema to own it); a restore with --no-owner leaves the function with the
+    restoring role, so it is given back here."""
+    statements: list[sql.Composable] = [
+        sql.SQL("GRANT {} TO {}").format(audit, owner),
+        sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(audit),
+    ]
+    if conn.execute("SELECT to_regprocedure(%s) IS NOT NULL", [FUNCAO_AUDITORIA]).fetchone()[0]:
+        statements.append(sql.SQL("ALTER FUNCTION " + FUNCAO_AUDITORIA + " OWNER TO {}").format(audit))
+    return statements
 
 
 def _create_role(conn: psycopg.Connection, name: str, attributes: str) -> bool:

@@ -332,8 +332,9 @@ class EventoAuditoria(models.Model):
     """One entry of the append-only audit trail (see pec.audit).
 
     Each municipality has its own hash chain, and the installation one more (municipio
-    NULL: failed logins of unknown CPFs, installation administration). The database
-    rejects UPDATE, DELETE and TRUNCATE; the chain shows anything done behind its back.
+    NULL: failed logins of unknown CPFs, installation administration). Rows enter only
+    through the database function pec_auditoria_registrar; the database rejects UPDATE,
+    DELETE and TRUNCATE; the chain shows anything done behind its back.
     """
 
     municipio = models.ForeignKey(Municipio, on_delete=models.PROTECT, null=True, blank=True, db_index=False)
@@ -350,6 +351,10 @@ class EventoAuditoria(models.Model):
     ip = models.CharField("IP", max_length=45, blank=True)
     request_id = models.CharField("id da requisição", max_length=64, blank=True)
     detalhes = models.JSONField(default=dict, blank=True)
+    # The database role that called the append function, stamped by it (format 2).
+    usuario_banco = models.CharField("usuário do banco", max_length=63, blank=True)
+    # 1: hashed by the application (before the append function); 2: by the database.
+    formato = models.PositiveSmallIntegerField(default=1)
     hash_anterior = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 

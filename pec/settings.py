@@ -47,6 +47,11 @@ if os.environ.get("PEC_ENCRYPTION_KEYS_FILE"):
 if not PEC_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("Set PEC_ENCRYPTION_KEYS or PEC_ENCRYPTION_KEYS_FILE (see deploy/pec.env.example).")
 
+# HMAC key that signs the exported heads of the audit chains (pec.audit.cabecas_exportar).
+# Keep it off the database host: whoever holds the database and this key could re-sign a
+# shortened trail. Without it, heads are neither signed nor checked (`verify_audit --heads`).
+PEC_AUDIT_HEAD_KEY = secret("PEC_AUDIT_HEAD_KEY", "") or ""
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -129,6 +134,8 @@ DB_ROLES = {
     kind: {"USER": f"{DB_ROLE_PREFIX}_{kind}", "PASSWORD": secret(f"DB_{kind.upper()}_PASSWORD", "") or ""}
     for kind in ("owner", "app", "backup")
 }
+# <prefix>_audit never logs in: it owns the function that appends to the audit trail (pec.audit).
+DB_ROLES["audit"] = {"USER": f"{DB_ROLE_PREFIX}_audit", "PASSWORD": ""}
 
 
 def _database(kind: str) -> dict:

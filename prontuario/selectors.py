@@ -10,8 +10,10 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
+from pec.audit import audit_search
 from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Lotacao
 from pec.tenancy import assert_owned
@@ -88,6 +90,24 @@ def consulta_interpretar(entrada: str) -> Consulta:
 LEITURA_MAXIMA = 100_000  # index entries one intersection may read, summed over its words
 CANDIDATOS_MAXIMOS = 3_000  # more matches than this are dense: walking names in order is faster
 DENSOS = 1_000  # expected matches (words taken as independent) beyond which not even trying
+
+
+def cidadao_pesquisar(*, request: HttpRequest, entrada: str) -> ResultadoBusca:
+    """The search as the pages show it (citizens, merge, agenda): `cidadao_buscar` under
+    the request's lotação, written to the audit trail with the ids it shows. Whatever
+    carries the text (GET or POST), the page calls this."""
+    resultado = cidadao_buscar(lotacao=request.lotacao, entrada=entrada)  # type: ignore[attr-defined]
+    ids = [cidadao.pk for cidadao in resultado.cidadaos]
+    audit_search(request=request, consulta=entrada, cidadao_ids=ids, o_que=f"busca de cidadão ({len(ids)} resultado(s))")
+    return resultado
+
+
+def duplicados_mostrar(*, request: HttpRequest, candidatos: list[Cidadao]) -> list[Cidadao]:
+    """The likely duplicates a registration form shows (name, birth date, mother, CPF and
+    CNS of each): written to the audit trail like a search's results."""
+    ids = [cidadao.pk for cidadao in candidatos]
+    audit_search(request=request, consulta=None, cidadao_ids=ids, o_que=f"possíveis cadastros duplicados ({len(ids)})")
+    return candidatos
 
 
 def cidadao_buscar(*, lotacao: Lotacao, entrada: str, limite: int = LIMITE_BUSCA) -> ResultadoBusca:

@@ -67,6 +67,8 @@ def vacinacao_obter(*, request: HttpRequest, vacinacao_id: int) -> Vacinacao:
 
 
 def cidadao_clinico(*, request: HttpRequest, cidadao_id: int, o_que: str) -> Cidadao:
+    """The citizen's record for any page that shows it (registry or clinical), with its read
+    written to the audit trail: one event per page and citizen."""
     cidadao = cidadao_obter(lotacao=request.lotacao, cidadao_id=cidadao_id)  # type: ignore[attr-defined]
     audit_read(request=request, cidadao_id=cidadao.id, o_que=o_que)
     return cidadao

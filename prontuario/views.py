@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from pec.acesso import requer_permissao, tem_permissao
 from pec.forms import erros_no_form
-from pec.audit import audit_event, audit_read
+from pec.audit import audit_event
 from pec.models import Lotacao
 from prontuario.forms import CidadaoForm, UnificarForm
 from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Agendamento, CidadaoVersao, Unificacao
-from prontuario.selectors import cidadao_buscar, cidadao_obter
+from prontuario.selectors import cidadao_pesquisar, duplicados_mostrar
+from prontuario.selectors_clinico import cidadao_clinico
 from prontuario.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
 
 
@@ -27,7 +28,7 @@ def _lotacao(request: HttpRequest) -> Lotacao:
 @requer_permissao("cidadao.ver")
 def cidadao_lista(request: HttpRequest) -> HttpResponse:
     entrada = request.GET.get("q", "").strip()[:200]
-    resultado = cidadao_buscar(lotacao=_lotacao(request), entrada=entrada) if entrada else None
+    resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada else None
     return render(request, "prontuario/cidadao_lista.html", {"entrada": entrada, "resultado": resultado})
 
 
@@ -42,7 +43,7 @@ def cidadao_novo(request: HttpRequest) -> HttpResponse:
                 lotacao=lotacao, dados=form.dados_cadastro(), confirmar_duplicado="confirmar_duplicado" in request.POST
             )
         except PossivelDuplicado as exc:
-            candidatos = exc.candidatos
+            candidatos = duplicados_mostrar(request=request, candidatos=exc.candidatos)
         except ValidationError as exc:
             _erros_no_form(form, exc)
         else:
@@ -53,8 +54,7 @@ def cidadao_novo(request: HttpRequest) -> HttpResponse:
 
 @requer_permissao("cidadao.ver")
 def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
-    cidadao = cidadao_obter(lotacao=_lotacao(request), cidadao_id=cidadao_id)
-    audit_read(request=request, cidadao_id=cidadao.pk, o_que="cadastro")
+    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro")
     municipio_nascimento = MUNICIPIOS.get(cidadao.municipio_nascimento_ibge)
     return render(
         request,
@@ -74,7 +74,8 @@ def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 @requer_permissao("cidadao.editar")
 def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
-    cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id)
+    # The form shows the whole record.
+    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro (edição)")
     if not cidadao.ativo:
         messages.error(request, "Este cadastro foi unificado a outro e não pode ser alterado.")
         return redirect("cidadao_detalhe", cidadao_id=cidadao.pk)
@@ -90,7 +91,7 @@ def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
                 confirmar_duplicado="confirmar_duplicado" in request.POST,
             )
         except PossivelDuplicado as exc:
-            candidatos = exc.candidatos
+            candidatos = duplicados_mostrar(request=request, candidatos=exc.candidatos)
         except ValidationError as exc:
             _erros_no_form(form, exc)
         else:
@@ -102,8 +103,7 @@ def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 @requer_permissao("cidadao.ver")
 def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
-    cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id)
-    audit_read(request=request, cidadao_id=cidadao.pk, o_que="histórico do cadastro")
+    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="histórico do cadastro")
     versoes = CidadaoVersao.objects.filter(cidadao=cidadao, municipio_id=lotacao.municipio_id).select_related(
         "lotacao__profissional", "lotacao__estabelecimento"
     )
@@ -119,10 +119,13 @@ def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     """Pick the other record (search), compare side by side, choose the survivor, confirm."""
     lotacao = _lotacao(request)
-    cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id)
+    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro (unificação)")
     entrada = request.GET.get("q", "").strip()[:200]
     outro_id = request.POST.get("outro") or request.GET.get("outro")
-    outro = cidadao_obter(lotacao=lotacao, cidadao_id=int(outro_id)) if outro_id and outro_id.isdigit() else None
+    outro = (
+        cidadao_clinico(request=request, cidadao_id=int(outro_id), o_que="cadastro (unificação)")
+        if outro_id and outro_id.isdigit() else None
+    )
     form = UnificarForm(request.POST or None, initial={"outro": outro.pk if outro else None})
     if request.method == "POST" and outro is not None and form.is_valid():
         sobrevivente, unificado = (cidadao, outro) if form.cleaned_data["sobrevivente"] == "este" else (outro, cidadao)
@@ -142,10 +145,7 @@ def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse
             )
             messages.success(request, f"Cadastros unificados: permanece {sobrevivente.nome_exibicao}.")
             return redirect("cidadao_detalhe", cidadao_id=sobrevivente.pk)
-    if outro is not None:
-        for c in (cidadao, outro):
-            audit_read(request=request, cidadao_id=c.pk, o_que="cadastro (unificação)")
-    resultado = cidadao_buscar(lotacao=lotacao, entrada=entrada) if entrada and outro is None else None
+    resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada and outro is None else None
     return render(
         request,
         "prontuario/cidadao_unificar.html",

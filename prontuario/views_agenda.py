@@ -20,8 +20,8 @@ from pec.models import Equipe, Lotacao
 from prontuario import agenda, lista
 from prontuario.forms_agenda import AdicionarListaForm, BloqueioForm, ConfiguracaoForm, HorariosFormSet
 from prontuario.models import AgendaBloqueio, Agendamento, EntradaLista
-from prontuario.selectors import cidadao_buscar, cidadao_obter
-from prontuario.selectors_clinico import entrada_obter
+from prontuario.selectors import cidadao_pesquisar
+from prontuario.selectors_clinico import cidadao_clinico, entrada_obter
 
 
 def _lotacao(request: HttpRequest) -> Lotacao:
@@ -156,7 +156,10 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
         raise Http404
     inicio = inicio if timezone.is_aware(inicio) else timezone.make_aware(inicio)
     cidadao_id = request.POST.get("cidadao") or request.GET.get("cidadao")
-    cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=int(cidadao_id)) if cidadao_id and cidadao_id.isdigit() else None
+    cidadao = (
+        cidadao_clinico(request=request, cidadao_id=int(cidadao_id), o_que="agendamento (escolha do horário)")
+        if cidadao_id and cidadao_id.isdigit() else None
+    )
     if request.method == "POST" and cidadao is not None:
         try:
             agendamento = agenda.agendar(
@@ -168,7 +171,7 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
             _avisar_email(request, agendamento)
             return redirect("agendamento_detalhe", agendamento_id=agendamento.pk)
     entrada = request.GET.get("q", "").strip()[:200]
-    resultado = cidadao_buscar(lotacao=lotacao, entrada=entrada) if entrada and cidadao is None else None
+    resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada and cidadao is None else None
     return render(
         request, "prontuario/agendar.html",
         {"agenda": a, "inicio": inicio, "cidadao": cidadao, "entrada": entrada, "resultado": resultado},
@@ -285,7 +288,7 @@ def _contexto_lista(request: HttpRequest) -> dict[str, Any]:
 def lista_adicionar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     """Spontaneous demand: the citizen arrives without a booking."""
     lotacao = _lotacao(request)
-    cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id)
+    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="inclusão na lista de atendimentos")
     form = AdicionarListaForm(request.POST or None, lotacao=lotacao)
     if request.method == "POST" and form.is_valid():
         try:

@@ -109,3 +109,13 @@ class CertificadoA1(TenantModel):
     def contexto(self, campo: str) -> str:
         """pec.cripto context: binds each ciphertext to this municipality, certificate and field."""
         return f"rnds:{self.municipio_id}:certificado:{self.impressao_digital}:{campo}"
+
+
+def certificado_contexto_arquivo(cert: CertificadoA1) -> str:
+    """For pec.cripto.CAMPOS_CIFRADOS."""
+    return cert.contexto("arquivo")
+
+
+def certificado_contexto_senha(cert: CertificadoA1) -> str:
+    """For pec.cripto.CAMPOS_CIFRADOS."""
+    return cert.contexto("senha")

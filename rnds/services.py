@@ -17,7 +17,7 @@ from pec.email import email_enfileirar
 from pec.models import Municipio, Usuario
 from pec.outbox import outbox_registrar
 from pec.selectors import lotacoes_administradoras
-from pec.tenancy import assert_owned, tenant_context
+from pec.tenancy import assert_owned
 from rnds.certificado import DadosCertificado, certificado_ler
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from rnds.selectors import certificado_ativo
@@ -127,33 +127,6 @@ def certificados_avisar_vencimento(*, municipio_id: int, agora: datetime.datetim
     enviados = {*cert.avisos_enviados, *AVISOS_DIAS[: AVISOS_DIAS.index(min(devidos)) + 1]}
     CertificadoA1.objects.filter(id=cert.id).update(avisos_enviados=sorted(enviados))
     return 1 if para else 0
-
-
-def segredos_recifrar() -> dict[str, int]:
-    """Re-encrypt every stored secret with the newest key of PEC_ENCRYPTION_KEYS, so the
-    old keys can then be removed. Tokens are bound to their context, which does not change."""
-    from pec.email import smtp_configuracao, smtp_contexto_senha
-    from pec.models import ConfiguracaoSMTP
-
-    contagem = {"certificados": 0, "smtp": 0}
-    with transaction.atomic():
-        smtp = smtp_configuracao()
-        if smtp is not None and smtp.senha_cifrada:
-            contexto = smtp_contexto_senha(smtp)
-            novo = cifrar(decifrar(smtp.senha_cifrada, contexto=contexto), contexto=contexto)
-            ConfiguracaoSMTP.objects.filter(pk=smtp.pk).update(senha_cifrada=novo)
-            contagem["smtp"] = 1
-    for municipio_id in Municipio.objects.values_list("id", flat=True):
-        with tenant_context(municipio_id):
-            for cert in CertificadoA1.objects.select_for_update().filter(municipio_id=municipio_id):
-                arquivo = decifrar(cert.arquivo_cifrado, contexto=cert.contexto("arquivo"))
-                senha = decifrar(cert.senha_cifrada, contexto=cert.contexto("senha"))
-                CertificadoA1.objects.filter(id=cert.id).update(
-                    arquivo_cifrado=cifrar(arquivo, contexto=cert.contexto("arquivo")),
-                    senha_cifrada=cifrar(senha, contexto=cert.contexto("senha")),
-                )
-                contagem["certificados"] += 1
-    return contagem
 
 
 def rnds_registrar_substituicao(*, municipio: Municipio, objeto: Model, tipo: str, chave_original: str) -> Any:

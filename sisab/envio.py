@@ -68,7 +68,7 @@ def instalacao_do_municipio(*, municipio_id: int) -> InstalacaoSisab | None:
     return InstalacaoSisab.objects.filter(municipio_id=municipio_id).first()
 
 
-def _contexto_senha(destino: DestinoSisab) -> str:
+def destino_contexto_senha(destino: DestinoSisab) -> str:
     return f"sisab-destino:{destino.id}:senha"
 
 
@@ -77,13 +77,13 @@ def destino_salvar(*, destino: DestinoSisab, senha: str | None) -> DestinoSisab:
     with transaction.atomic():
         destino.save()
         if senha:
-            destino.senha_cifrada = cifrar(senha, contexto=_contexto_senha(destino))
+            destino.senha_cifrada = cifrar(senha, contexto=destino_contexto_senha(destino))
             destino.save(update_fields=["senha_cifrada"])
     return destino
 
 
 def destino_senha(destino: DestinoSisab) -> str:
-    return decifrar(destino.senha_cifrada, contexto=_contexto_senha(destino)) if destino.senha_cifrada else ""
+    return decifrar(destino.senha_cifrada, contexto=destino_contexto_senha(destino)) if destino.senha_cifrada else ""
 
 
 # --- fichas ---------------------------------------------------------------------------------

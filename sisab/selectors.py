@@ -1,4 +1,5 @@
-"""Reads for the SISAB sending pages: the open competências, what is pending, what is late."""
+"""Reads for the SISAB sending pages: the open competências, what is pending, what is late,
+one ficha (a citizen's data: its read goes to the audit trail)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from pec.audit import audit_read
+from pec.tenancy import assert_owned
+from sisab import fichas
 from sisab.models import DestinoSisab, EntregaSisab, FichaSisab
 
 PRAZO_PADRAO = 10
@@ -80,3 +86,21 @@ def entregas_com_erro(*, municipio_id: int) -> QuerySet[EntregaSisab]:
 
 def hoje() -> datetime.date:
     return timezone.localdate()
+
+
+def ficha_ler(*, request: HttpRequest, ficha_id: int) -> FichaSisab:
+    """One ficha of the request's municipality (404 otherwise) for its page, which shows a
+    citizen's record (and its errors quote it): the read of that citizen is audited."""
+    municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
+    ficha = get_object_or_404(
+        FichaSisab.objects.select_related("lotacao__profissional", "lotacao__estabelecimento"),
+        id=ficha_id, municipio_id=municipio_id,
+    )
+    assert_owned(ficha, municipio_id)
+    coluna = "id" if ficha.origem == "cidadao" else "cidadao_id"
+    cidadao_id = (
+        fichas.REGISTRO[ficha.origem].modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id)
+        .values_list(coluna, flat=True).first()
+    )
+    audit_read(request=request, cidadao_id=cidadao_id, o_que=f"ficha SISAB {ficha.uuid}")
+    return ficha

@@ -13,7 +13,7 @@ from pec.audit import audit_event
 from sisab import envio, selectors
 from sisab.forms import DestinoForm, InstalacaoForm
 from sisab.ledi import TIPOS
-from sisab.models import DestinoSisab, EntregaSisab, FichaSisab
+from sisab.models import DestinoSisab, EntregaSisab
 
 
 @requer_permissao("admin.municipio")
@@ -98,7 +98,6 @@ def destino_reenviar(request: HttpRequest, destino_id: int) -> HttpResponse:
 
 @requer_permissao("admin.municipio")
 def ficha(request: HttpRequest, ficha_id: int) -> HttpResponse:
-    ficha = get_object_or_404(FichaSisab.objects.select_related("lotacao__profissional", "lotacao__estabelecimento"),
-                              id=ficha_id, municipio_id=request.lotacao.municipio_id)
+    ficha = selectors.ficha_ler(request=request, ficha_id=ficha_id)
     entregas = EntregaSisab.objects.filter(ficha=ficha).select_related("destino")
     return render(request, "sisab/ficha.html", {"ficha": ficha, "tipo": TIPOS[ficha.tipo].nome, "entregas": entregas})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, timedelta
@@ -93,6 +94,7 @@ def adulterar(sql: str, params: list[Any], *, municipio_id: int | None) -> None:
     """What an owner bent on hiding something can do: disable the triggers, change the
     table, enable them again, all in one transaction."""
     with conectar("owner") as conn, conn.transaction():
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key check blocks the ENABLE
         conn.execute("ALTER TABLE pec_eventoauditoria DISABLE TRIGGER USER")
         conn.execute("SELECT set_config('app.municipio', %s, true)", [str(municipio_id or "")])
         conn.execute(sql, params)
@@ -156,8 +158,10 @@ def test_chain_links_every_event_of_a_municipality():
     for anterior, atual in zip(eventos, eventos[1:]):
         assert atual.hash_anterior == anterior.hash
     for evento in eventos:
-        campos = {nome: getattr(evento, nome) for nome in audit._CAMPOS}
-        assert audit.calcular_hash(campos, evento.hash_anterior) == evento.hash
+        campos = {nome: getattr(evento, nome) for nome in audit._CAMPOS_V2}
+        campos["detalhes"] = json.dumps(evento.detalhes)  # jsonb's text of these small dicts
+        assert evento.formato == 2 and evento.usuario_banco == settings.DB_ROLES["app"]["USER"]
+        assert audit.calcular_hash(campos, evento.hash_anterior, formato=2) == evento.hash
     with tenant_context(b.id):
         assert [(e.sequencia, e.hash_anterior) for e in cadeia(b.id)] == [(1, audit.GENESIS)]
     assert [(e.sequencia, e.evento) for e in cadeia(None)] == [(1, "login_falha")]
@@ -255,13 +259,126 @@ def test_app_role_cannot_change_or_remove_events(sql):
     assert EventoAuditoria.objects.count() == 1
 
 
-def test_app_role_may_only_insert_and_select():
+def test_app_role_may_only_select_and_append_through_the_audit_function():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT privilege_type FROM information_schema.role_table_grants "
             "WHERE table_name = 'pec_eventoauditoria' AND grantee = current_user ORDER BY 1"
         )
-        assert [row[0] for row in cursor.fetchall()] == ["INSERT", "SELECT"]
+        assert [row[0] for row in cursor.fetchall()] == ["SELECT"]
+        cursor.execute(
+            "SELECT p.proowner::regrole::text, p.prosecdef, has_function_privilege(current_user, p.oid, 'EXECUTE'), "
+            "has_function_privilege('public', p.oid, 'EXECUTE') FROM pg_proc p WHERE p.proname = 'pec_auditoria_registrar'"
+        )
+        assert cursor.fetchall() == [(settings.DB_ROLES["audit"]["USER"], True, True, False)]
+
+
+def linha_forjada(conn: psycopg.Connection, municipio_id: int, **mais: Any) -> dict[str, Any]:
+    """The next row of a chain as a forger computes it (the hash needs no key)."""
+    seq, anterior = conn.execute(
+        "SELECT sequencia, hash FROM pec_eventoauditoria WHERE municipio_id = %s ORDER BY sequencia DESC LIMIT 1",
+        [municipio_id],
+    ).fetchone()
+    campos = {nome: None for nome in audit._CAMPOS_V2} | {
+        "municipio_id": municipio_id, "sequencia": seq + 1, "criado_em": timezone.now() - timedelta(days=30),
+        "evento": "leitura_prontuario", "cpf_informado": "", "o_que": "nada aconteceu", "ip": "", "request_id": "",
+        "detalhes": {}, "usuario_banco": "",
+    } | mais
+    formato = campos.pop("formato", 1)
+    texto = campos | {"detalhes": "{}"} if formato == 2 else campos
+    hash_ = audit.calcular_hash(texto, anterior, formato=formato)
+    return campos | {"detalhes": json.dumps(campos["detalhes"]), "formato": formato, "hash_anterior": anterior, "hash": hash_}
+
+
+def inserir(conn: psycopg.Connection, linha: dict[str, Any]) -> None:
+    colunas = ", ".join(linha)
+    conn.execute(f"INSERT INTO pec_eventoauditoria ({colunas}) VALUES ({', '.join(['%s'] * len(linha))})",
+                 list(linha.values()))
+
+
+def test_a_forged_append_by_the_app_role_is_refused(committed):
+    """Before the audit function, the app role could set any tenant and append a correctly
+    chained, backdated row to any chain, and verify_audit called it intact."""
+    vitima = municipio_commitado(committed, "Vítima")
+    eventos_commitados(vitima.id, 3)
+    with conectar("backup") as leitor:
+        linha = linha_forjada(leitor, vitima.id)
+    with conectar("app") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with conn.transaction():
+            conn.execute("SELECT set_config('app.municipio', %s, true)", [str(vitima.id)])
+            inserir(conn, linha)
+    with conectar("backup") as conn:
+        assert conn.execute("SELECT count(*) FROM pec_eventoauditoria WHERE municipio_id = %s", [vitima.id]).fetchone() == (3,)
+    assert verificar() == []
+
+
+def test_rows_that_got_past_the_function_are_reported(committed, capsys):
+    """Whoever can disable triggers (the owner) may still write a row by hand: one hashed
+    the old way is out of place after the function's rows, and one naming a lotação of
+    another municipality is reported even when perfectly chained."""
+    a, vitima = municipio_commitado(committed, "A"), municipio_commitado(committed, "Vítima")
+    eventos_commitados(vitima.id, 2)
+    lotacao_de_a = em_outra_conexao(lambda: factories.lotacao(a, factories.usuario("Forjador")))
+    committed["usuarios"].append(lotacao_de_a.usuario_id)
+    with conectar("backup") as leitor:
+        linha = linha_forjada(leitor, vitima.id)
+    adulterar("INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
+              list(linha.values()), municipio_id=vitima.id)
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("verify_audit")
+    assert f"municipio {vitima.id}: row seq 3 (id " in capsys.readouterr().err
+    assert "has format 1 after format 2: not written by the audit function" in verificar()[0]
+
+    with conectar("admin") as conn, conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute("DELETE FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia = 3", [vitima.id])
+    with conectar("backup") as leitor:
+        linha = linha_forjada(leitor, vitima.id, formato=2, lotacao_id=lotacao_de_a.id,
+                              usuario_banco=settings.DB_ROLES["app"]["USER"])
+    adulterar("INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
+              list(linha.values()), municipio_id=vitima.id)
+    with conectar("backup") as conn:
+        forjada = conn.execute(
+            "SELECT id FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia = 3", [vitima.id]
+        ).fetchone()[0]
+    assert verificar() == [
+        f"municipio {vitima.id}: row seq 3 (id {forjada}) names lotação {lotacao_de_a.id} of municipio {a.id}"
+    ]
+
+
+def test_the_function_refuses_another_chain_than_the_tenant_and_a_lotacao_of_another_municipality(committed):
+    a, b = municipio_commitado(committed, "A"), municipio_commitado(committed, "B")
+    lotacao_de_a = em_outra_conexao(lambda: factories.lotacao(a, factories.usuario("Alice")))
+    committed["usuarios"].append(lotacao_de_a.usuario_id)
+    chamada = "SELECT hash FROM pec_auditoria_registrar(%s, 'admin_alteracao', NULL, '', %s, NULL, 'x', '', '', '{}')"
+    with conectar("app") as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="outside the tenant"), conn.transaction():
+            conn.execute("SELECT set_config('app.municipio', %s, true)", [str(a.id)])
+            conn.execute(chamada, [b.id, None])
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="outside the tenant"), conn.transaction():
+            conn.execute(chamada, [b.id, None])  # no tenant: only the installation chain
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is not of the chain"), conn.transaction():
+            conn.execute("SELECT set_config('app.municipio', %s, true)", [str(b.id)])
+            conn.execute(chamada, [b.id, lotacao_de_a.id])
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is not of the chain"), conn.transaction():
+            conn.execute(chamada, [None, lotacao_de_a.id])
+    with conectar("backup") as conn:
+        assert conn.execute("SELECT count(*) FROM pec_eventoauditoria WHERE municipio_id = ANY(%s)", [[a.id, b.id]]).fetchone() == (0,)
+
+
+def test_the_database_stamps_time_sequence_and_user(committed):
+    municipio = municipio_commitado(committed)
+    antes = timezone.now()
+    eventos_commitados(municipio.id, 2)
+    with conectar("backup") as conn:
+        linhas = conn.execute(
+            "SELECT sequencia, criado_em, usuario_banco, formato FROM pec_eventoauditoria WHERE municipio_id = %s "
+            "ORDER BY sequencia", [municipio.id]
+        ).fetchall()
+    assert [(seq, usuario, formato) for seq, _, usuario, formato in linhas] == [
+        (1, settings.DB_ROLES["app"]["USER"], 2), (2, settings.DB_ROLES["app"]["USER"], 2),
+    ]
+    assert antes <= linhas[0][1] <= linhas[1][1] <= timezone.now()
 
 
 def test_triggers_refuse_update_delete_and_truncate_even_to_the_owner(committed):
@@ -274,6 +391,12 @@ def test_triggers_refuse_update_delete_and_truncate_even_to_the_owner(committed)
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 conn.execute(sql)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="only through pec_auditoria_registrar"):
+            conn.execute(
+                "INSERT INTO pec_eventoauditoria (sequencia, criado_em, evento, cpf_informado, o_que, ip, request_id, "
+                "detalhes, usuario_banco, formato, hash_anterior, hash) "
+                "VALUES (3, now(), 'x', '', '', '', '', '{}', '', 2, '', '')"
+            )
         # The owner saw the rows (the policy shows installation rows with no tenant set),
         # so the row triggers did fire; nothing changed.
         assert conn.execute("SELECT count(*), min(o_que) FROM pec_eventoauditoria").fetchone() == (2, "evento 0")
@@ -424,6 +547,61 @@ def test_chain_heads_for_off_host_copies(committed):
         ).fetchone()[0]
     assert cabecas[str(municipio.id)] == {"sequencia": 3, "hash": ultimo}
     assert cabecas["instalacao"]["sequencia"] == 1
+
+
+CHAVE_DAS_CABECAS = "chave-das-cabecas-guardada-fora-do-servidor-0123"
+
+
+def apagar_por_baixo(municipio_id: int, a_partir_de: int = 1) -> None:
+    """What a superuser can do: remove rows with the triggers off."""
+    with conectar("admin") as conn, conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute("DELETE FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia >= %s", [municipio_id, a_partir_de])
+
+
+def test_signed_heads_reveal_a_deleted_tail_and_deleted_chains(committed, settings, tmp_path, capsys):
+    settings.PEC_AUDIT_HEAD_KEY = CHAVE_DAS_CABECAS
+    a, b, c = (municipio_commitado(committed, nome) for nome in ("A", "B", "C"))
+    eventos_commitados(a.id, 5)
+    eventos_commitados(b.id, 2)
+    eventos_commitados(c.id, 1)
+    eventos_commitados(None, 1)
+    cabecas = tmp_path / "cabecas.json"
+    call_command("export_audit_heads", "--output", str(cabecas))
+    documento = json.loads(cabecas.read_text())
+    assert documento["cadeias"][str(a.id)]["sequencia"] == 5 and a.id in documento["municipios"]
+    call_command("verify_audit", "--heads", str(cabecas))
+    assert "none shorter than the heads exported" in capsys.readouterr().out
+
+    apagar_por_baixo(a.id, a_partir_de=4)  # the tail
+    apagar_por_baixo(b.id)  # the whole chain
+    d = municipio_commitado(committed, "D")  # created behind the service's back: no chain at all
+    call_command("verify_audit")  # what is left links up: only the heads show the loss
+    capsys.readouterr()
+    with pytest.raises(CommandError, match="3 problem"):
+        call_command("verify_audit", "--heads", str(cabecas))
+    erros = capsys.readouterr().err
+    assert f"municipio {a.id}: chain shortened: it ends at seq 3, the exported head was seq 5" in erros
+    assert f"municipio {b.id}: no audit chain; the exported head was seq 2" in erros
+    assert f"municipio {d.id}: no audit chain" in erros
+    assert f"municipio {c.id}" not in erros
+
+
+def test_heads_file_must_carry_a_valid_signature(committed, settings, tmp_path, capsys):
+    settings.PEC_AUDIT_HEAD_KEY = CHAVE_DAS_CABECAS
+    municipio = municipio_commitado(committed)
+    eventos_commitados(municipio.id, 3)
+    cabecas = tmp_path / "cabecas.json"
+    call_command("export_audit_heads", "--output", str(cabecas))
+    documento = json.loads(cabecas.read_text())
+    documento["cadeias"][str(municipio.id)]["sequencia"] = 2  # "it was always this short"
+    cabecas.write_text(json.dumps(documento))
+    with pytest.raises(CommandError):
+        call_command("verify_audit", "--heads", str(cabecas))
+    assert "signature does not match" in capsys.readouterr().err
+    settings.PEC_AUDIT_HEAD_KEY = ""
+    with pytest.raises(CommandError, match="PEC_AUDIT_HEAD_KEY is not set"):
+        call_command("export_audit_heads")
 
 
 def test_verification_reports_progress_on_long_chains(committed):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import resource
 import shutil
@@ -206,6 +207,7 @@ class Instalacao:
             "PEC_BACKUP_PUBLIC_KEY": str(self.publica),
             "PEC_BACKUP_PRIVATE_KEY": "",
             "PEC_BACKUP_COPY_DIR": "",
+            "PEC_AUDIT_HEAD_KEY": "chave-das-cabecas-da-auditoria-fora-do-servidor",
         }
 
     def manage(self, *args: str, entrada: str | None = None, env: dict | None = None, **kwargs: object):
@@ -298,6 +300,12 @@ def test_round_trip_backup_verify_destroy_restore(instalacao, arquivo_bom):
     saida = inst.ok("verify_backup", str(arquivo_bom), "--private-key", str(inst.privada))
     assert "Backup OK" in saida and "restore: done" in saida
     assert inst.bancos_extras() == []
+    # The manifest kept beside the file carries the audit heads signed: the copy kept off
+    # the server is what `verify_audit --heads` compares the live chains with.
+    manifesto_ao_lado = arquivo_bom.with_name(arquivo_bom.name + ".json")
+    cabecas = json.loads(manifesto_ao_lado.read_text())["cabecas_assinadas"]
+    assert sum(c["sequencia"] for c in cabecas["cadeias"].values()) == 9 and len(cabecas["municipios"]) == 2
+    assert "none shorter than the heads exported" in inst.ok("verify_audit", "--heads", str(manifesto_ao_lado))
 
     drop_database(settings.DB_ADMIN, inst.banco)  # the disaster
     saida = inst.ok("restore", str(arquivo_bom), "--private-key", str(inst.privada), "--yes", "--switch")
@@ -317,6 +325,16 @@ def test_round_trip_backup_verify_destroy_restore(instalacao, arquivo_bom):
             conn.execute("SELECT set_config('app.municipio', %s, true)", [str(municipios[0])])
             vistos = conn.execute("SELECT DISTINCT municipio_id FROM prontuario_cidadao").fetchall()
         assert vistos == [(municipios[0],)]
+    # The append function is the audit role's again (pg_restore --no-owner left it with
+    # the owner, whom its trigger would refuse): the restored installation can audit.
+    with _papel("app", inst.banco) as conn, conn.transaction():
+        conn.execute("SELECT set_config('app.municipio', %s, true)", [str(municipios[0])])
+        evento = conn.execute(
+            "SELECT sequencia, usuario_banco FROM pec_auditoria_registrar(%s, 'admin_alteracao', NULL, '', NULL, NULL, "
+            "'depois da restauração', '', '', '{}')", [municipios[0]]
+        ).fetchone()
+        assert evento[1] == settings.DB_ROLES["app"]["USER"]
+        raise psycopg.Rollback()  # leave the restored database as the backup had it
     # The run that made the backup is complete in the restored history.
     assert inst.sql("SELECT status, arquivo FROM pec_backup WHERE id = %s", [registro[0]]) == [("sucesso", str(arquivo_bom))]
 

@@ -72,6 +72,18 @@ def test_app_role_is_neither_superuser_nor_owner_and_cannot_bypass_rls():
     assert connection.settings_dict["USER"] == settings.DB_ROLES["app"]["USER"]
 
 
+def test_the_audit_role_never_logs_in_and_the_app_cannot_become_it():
+    """The app reaches the audit table only through the audit role's function."""
+    audit = settings.DB_ROLES["audit"]["USER"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolcanlogin, rolbypassrls FROM pg_roles WHERE rolname = %s", [audit])
+        assert cursor.fetchone() == (False, True)
+        cursor.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", [audit])
+        assert cursor.fetchone() == (False,)
+    with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'SET ROLE "{audit}"')
+
+
 def test_app_role_plans_without_parallel_workers():
     # Set for the role in this database by db_setup; a new connection picks it up.
     with connection.cursor() as cursor:

@@ -69,10 +69,10 @@ def test_folha_mostra_problemas_alergias_medicamentos_e_caderneta():
 
 
 # The whole request: session, user and lotação, permissions, transaction and tenant
-# settings, the citizen, the audit append (lock, chain head, insert), then one query per
+# settings, the citizen, the audit append (one call of the database's append function), then one query per
 # section (problems, allergies, medications, measurements, atendimentos + their problems,
 # vaccines, names of codes).
-PINNED = 24
+PINNED = 19
 
 
 def _consultas(cliente, url):

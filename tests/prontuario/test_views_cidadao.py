@@ -104,9 +104,9 @@ def test_busca_pela_pagina_com_consultas_fixas(alice, mundo, django_assert_num_q
     fabricas.cidadao(mundo.alice)
     alice.get(reverse("cidadao_lista"))  # session and permissions warmed like any request
     # session, user, session limits, savepoint + user and tenant settings, lotação,
-    # permissions, the search's word counts and the search, release: nothing grows with
-    # the number of results.
-    with django_assert_num_queries(11):
+    # permissions, the search's word counts, the search and its audit event, release:
+    # nothing grows with the number of results.
+    with django_assert_num_queries(12):
         resposta = alice.get(reverse("cidadao_lista"), {"q": "silva maria"})
     assert "MARIA JOSÉ DA SILVA" in resposta.content.decode()
 
@@ -143,3 +143,83 @@ def test_sem_login_vai_para_o_login(client, mundo):
     cidadao = fabricas.cidadao(mundo.alice)
     resposta = client.get(reverse("cidadao_detalhe", args=[cidadao.pk]))
     assert resposta.status_code == 302 and "/conta/login/" in resposta.url
+
+
+# --- Every page that shows a citizen writes its read (issue 14, item 3) ----------------------
+
+
+def eventos_de_a(mundo) -> list[tuple[str, int | None, str]]:
+    with tenant_context(mundo.a.id):
+        return [
+            (e.evento, e.cidadao_id, e.o_que)
+            for e in EventoAuditoria.objects.filter(evento__in=["leitura_prontuario", "busca_cidadao"]).order_by("sequencia")
+        ]
+
+
+def coordenador(client, mundo):
+    from tests import factories
+
+    lotacao = factories.lotacao(mundo.a, factories.usuario("Heitor"), cbo="131210", estabelecimento=mundo.ubs)
+    return entrar(client, fabricas.dar_perfis(lotacao))
+
+
+def test_formulario_de_edicao_grava_uma_leitura(alice, mundo):
+    cidadao = fabricas.cidadao(mundo.alice)
+    assert alice.get(reverse("cidadao_editar", args=[cidadao.pk])).status_code == 200
+    assert eventos_de_a(mundo) == [("leitura_prontuario", cidadao.pk, "cadastro (edição)")]
+
+
+def test_incluir_na_lista_grava_uma_leitura(alice, mundo):
+    cidadao = fabricas.cidadao(mundo.alice)
+    assert alice.get(reverse("lista_adicionar", args=[cidadao.pk])).status_code == 200
+    assert eventos_de_a(mundo) == [("leitura_prontuario", cidadao.pk, "inclusão na lista de atendimentos")]
+
+
+def test_agendar_com_cidadao_escolhido_grava_uma_leitura(alice, mundo):
+    cidadao = fabricas.cidadao(mundo.alice)
+    inicio = "2030-01-07T08:00:00"
+    resposta = alice.get(reverse("agendar", args=[mundo.bob.id]), {"inicio": inicio, "cidadao": cidadao.pk})
+    assert resposta.status_code == 200 and cidadao.nome_exibicao in resposta.content.decode()
+    assert eventos_de_a(mundo) == [("leitura_prontuario", cidadao.pk, "agendamento (escolha do horário)")]
+
+
+def test_pagina_de_unificacao_grava_uma_leitura_por_cidadao_mostrado(client, mundo):
+    coordenador(client, mundo)
+    um = fabricas.cidadao(mundo.alice, cpf=fabricas.cpf())
+    dois = fabricas.cidadao(mundo.alice, cns=fabricas.cns_provisorio())
+    url = reverse("cidadao_unificar", args=[um.pk])
+    assert client.get(url).status_code == 200
+    assert eventos_de_a(mundo) == [("leitura_prontuario", um.pk, "cadastro (unificação)")]
+    assert client.get(url, {"outro": dois.pk}).status_code == 200
+    assert eventos_de_a(mundo)[1:] == [
+        ("leitura_prontuario", um.pk, "cadastro (unificação)"), ("leitura_prontuario", dois.pk, "cadastro (unificação)"),
+    ]
+
+
+def test_busca_grava_o_hmac_da_consulta_e_os_ids_mostrados_nunca_o_texto(alice, mundo):
+    from pec.audit import consulta_hmac
+
+    maria = fabricas.cidadao(mundo.alice, cpf=fabricas.cpf())
+    fabricas.cidadao(mundo.alice, nome="Pedro Henrique Costa", sexo=0)
+    resposta = alice.get(reverse("cidadao_lista"), {"q": maria.cpf})
+    assert maria.nome_exibicao in resposta.content.decode()
+    alice.get(reverse("cidadao_lista"), {"q": "ninguem comessenome"})
+    with tenant_context(mundo.a.id):
+        buscas = list(EventoAuditoria.objects.filter(evento="busca_cidadao").order_by("sequencia"))
+        assert EventoAuditoria.objects.exclude(evento="busca_cidadao").filter(evento="leitura_prontuario").count() == 0
+    assert [(b.cidadao_id, b.detalhes["cidadaos"], b.o_que) for b in buscas] == [
+        (None, [maria.pk], "busca de cidadão (1 resultado(s))"), (None, [], "busca de cidadão (0 resultado(s))"),
+    ]
+    assert buscas[0].detalhes["consulta_hmac"] == consulta_hmac(f"  {maria.cpf} ")
+    assert buscas[1].detalhes["consulta_hmac"] == consulta_hmac("Ninguem  ComEsseNome")
+    texto = "".join(f"{b.o_que}{b.detalhes}" for b in buscas)
+    assert maria.cpf not in texto and "ninguem" not in texto.lower()
+
+
+def test_possiveis_duplicados_mostrados_vao_para_a_auditoria(alice, mundo):
+    existente = fabricas.cidadao(mundo.alice)
+    resposta = alice.post(reverse("cidadao_novo"), formulario(nome="MARIA JOSE SILVA"))
+    assert "Possível cadastro duplicado" in resposta.content.decode()
+    with tenant_context(mundo.a.id):
+        evento = EventoAuditoria.objects.get(evento="busca_cidadao")
+    assert (evento.o_que, evento.detalhes) == ("possíveis cadastros duplicados (1)", {"cidadaos": [existente.pk]})

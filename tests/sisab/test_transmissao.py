@@ -331,3 +331,25 @@ def test_export_command_refuses_without_identity_or_municipality(tmp_path):
         call_command("export_sisab", "--municipio", "0000000", "--competencia", "202611")
     with pytest.raises(CommandError, match="AAAAMM"):
         call_command("export_sisab", "--municipio", mundo.municipio.ibge, "--competencia", "11/2026")
+
+
+def test_ficha_page_writes_one_read_of_its_citizen(m):
+    from pec.models import EventoAuditoria
+    from sisab.fichas import REGISTRO
+
+    envio.fichas_gerar(municipio_id=m.municipio.id)
+    with tenant_context(m.municipio.id):
+        fichas = {ficha.origem: ficha for ficha in FichaSisab.objects.order_by("id")}
+        cidadaos = {
+            origem: ficha.origem_id if origem == "cidadao" else REGISTRO[origem].modelo.objects.get(id=ficha.origem_id).cidadao_id
+            for origem, ficha in fichas.items()
+        }
+    assert {"cidadao", "atendimento"} <= fichas.keys()
+    cliente = identidade.cliente(m.admin.usuario, m.admin)
+    for origem, ficha in fichas.items():
+        with tenant_context(m.municipio.id):
+            antes = EventoAuditoria.objects.filter(evento="leitura_prontuario").count()
+        assert cliente.get(f"/administracao/sisab/fichas/{ficha.id}/").status_code == 200
+        with tenant_context(m.municipio.id):
+            novas = list(EventoAuditoria.objects.filter(evento="leitura_prontuario").order_by("sequencia")[antes:])
+        assert [(e.cidadao_id, e.o_que) for e in novas] == [(cidadaos[origem], f"ficha SISAB {ficha.uuid}")], origem
