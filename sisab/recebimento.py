@@ -4,26 +4,45 @@ This makes the installation usable as a municipal or state centralizer: local se
 and third-party systems send `.esus` (Thrift) or XML fichas, each kept as it arrived,
 decoded, and linked to the installation that typed it. The doses of vaccination fichas
 also go into the citizens' records (sisab.vacinas_recebidas).
+
+A ficha is held to what we hold our own to before sending (sisab.regras: the XSD, then
+the LEDI rules), whether it came as XML or `.esus`: a centralizer discards a whole file
+for one bad field, so a ficha we would have to forward broken is refused here, with the
+rule broken, while its sender can still fix it. The envelope's own limits (CNES, INE,
+uuid) are checked first, so a value too long for the database never reaches it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import re
 import secrets
 import zipfile
 import zlib
+from pathlib import PurePosixPath
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
 from pec.models import Municipio, Usuario
 from pec.tenancy import tenant_context
-from sisab import ledi
+from sisab import ledi, regras
 from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
 from sisab.vacinas_recebidas import vacinas_incluir
 
+logger = logging.getLogger(__name__)
+
 MAX_FICHA_BYTES = 5 * 1024 * 1024
+# camada-transporte: a canonical UUID, which may carry the CNES and a hyphen in front (44).
+_UUID = r"(\d{7}-)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID_RE = re.compile(_UUID)
+_NOME_ARQUIVO = re.compile(_UUID + r"\.esus(\.xml)?")
+# The ficha's own uuid and the fichas it points to.
+_UUIDS_DA_FICHA = ("uuid", "uuidFicha", "uuidFichaOriginadora", "uuidFichaCancelada")
+# Cuidado Compartilhado has no headerTransport (its lotação is a LotacaoThrift): the XSD only.
+_SEM_CABECALHO = {16}
 MAX_LOTE_ENTRADAS = 200_000
 # Reading one member of a zip: CRC mismatch, encrypted, unknown compression, corrupt or
 # truncated deflate stream. The member is refused; the rest of the lote goes on.
@@ -66,6 +85,38 @@ def _decodificar(conteudo: bytes) -> tuple[ledi.DadoTransporte, str]:
     return ledi.de_esus(conteudo), FichaRecebida.Formato.THRIFT
 
 
+def _envelope_erros(dado: ledi.DadoTransporte) -> list[str]:
+    erros = []
+    if not _UUID_RE.fullmatch(dado.uuid):
+        erros.append(f"uuidDadoSerializado “{dado.uuid[:60]}” não é um UUID canônico (opcionalmente precedido "
+                     "do CNES e de um hífen).")
+    if not re.fullmatch(r"\d{7}", dado.cnes):
+        erros.append(f"cnesDadoSerializado “{dado.cnes[:20]}” deve ter 7 dígitos.")
+    if dado.ine and not re.fullmatch(r"\d{10}", dado.ine):
+        erros.append(f"ineDadoSerializado “{dado.ine[:20]}” deve ter 10 dígitos.")
+    for chave in _UUIDS_DA_FICHA:
+        valor = dado.ficha.get(chave)
+        if valor is not None and not _UUID_RE.fullmatch(str(valor)):
+            erros.append(f"{chave} “{str(valor)[:60]}” não é um UUID canônico.")
+    return erros
+
+
+def ficha_erros(*, dado: ledi.DadoTransporte, formato: str) -> list[str]:
+    """The envelope's limits, the XSD (an XML file was checked as it was parsed) and the
+    same LEDI rules as on export; [] when the ficha may be stored and forwarded."""
+    erros = _envelope_erros(dado)
+    if not erros and formato == FichaRecebida.Formato.THRIFT:
+        erros = regras.xsd_erros(dado)
+    if erros or dado.tipo in _SEM_CABECALHO:
+        return erros
+    try:
+        return regras.ficha_erros(tipo=dado.tipo, dados=dado.ficha)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        # A ficha that passed the XSD but that the rules cannot read: refused, never a 500.
+        logger.exception("LEDI rules failed on received ficha %s", dado.uuid)
+        return ["A ficha não pôde ser verificada pelas regras do LEDI: confira a estrutura da ficha."]
+
+
 def ficha_receber(
     *,
     municipio: Municipio,
@@ -82,6 +133,8 @@ def ficha_receber(
     """
     if len(conteudo) > MAX_FICHA_BYTES:
         raise ledi.LediErro("Arquivo maior que 5 MB: uma ficha LEDI por arquivo.")
+    if nome_arquivo and not _NOME_ARQUIVO.fullmatch(nome_arquivo):
+        raise ledi.LediErro("O nome do arquivo deve ser o uuidDadoSerializado seguido de .esus (ou .esus.xml).")
     dado, formato = _decodificar(conteudo)
     if dado.cod_ibge != municipio.ibge:
         raise ledi.LediErro(
@@ -89,7 +142,9 @@ def ficha_receber(
         )
     esperado = f"{dado.uuid}.esus"
     if nome_arquivo and nome_arquivo not in (esperado, f"{esperado}.xml"):
-        raise ledi.LediErro(f"O nome do arquivo deve ser o uuidDadoSerializado: {esperado}.")
+        raise ledi.LediErro(f"O nome do arquivo deve ser o uuidDadoSerializado: {esperado[:60]}.")
+    if erros := ficha_erros(dado=dado, formato=formato):
+        raise ledi.LediErro(" ".join(erros[:20]))
     existente = FichaRecebida.objects.filter(municipio=municipio, uuid=dado.uuid).first()
     if existente is not None:
         if existente.pendencias:  # re-sent after the admin registered who was missing
@@ -110,19 +165,22 @@ def ficha_receber(
                 ficha=dado.ficha,
                 remetente=dado.remetente,
                 originadora=origem,
-                instalacao_origem=f"{origem.get('contraChave', '')} {origem.get('uuidInstalacao', '')}".strip(),
+                instalacao_origem=f"{origem.get('contraChave', '')} {origem.get('uuidInstalacao', '')}".strip()[:200],
                 credencial=credencial,
                 lote=lote,
             )
             vacinas_incluir(ficha)
     except IntegrityError:  # the same uuid arrived concurrently
         return FichaRecebida.objects.get(municipio=municipio, uuid=dado.uuid), False
+    except DataError as exc:  # a value the checks above let through: this ficha alone is refused
+        logger.warning("Received ficha %s refused by the database: %s", dado.uuid, exc)
+        raise ledi.LediErro("A ficha tem um valor que excede o tamanho permitido no LEDI.") from exc
     return ficha, True
 
 
 def lote_importar(*, municipio: Municipio, nome: str, conteudo: bytes, ator: Usuario | None) -> LoteRecebido:
-    """Import a zip of `.esus`/`.esus.xml` files. Each ficha is accepted or refused on
-    its own (a refused one is listed with the reason); a file that is not a readable zip
+    """Import a zip of `.esus`/`.esus.xml` files, each named after its uuid (as LEDI's zip
+    and our export name them). Each ficha is accepted or refused on its own (a refused one is listed with the reason); a file that is not a readable zip
     is refused whole and leaves nothing behind."""
     try:
         arquivo_zip = zipfile.ZipFile(io.BytesIO(conteudo))
@@ -147,7 +205,8 @@ def lote_importar(*, municipio: Municipio, nome: str, conteudo: bytes, ator: Usu
                 continue
             try:
                 with transaction.atomic():
-                    _, criada = ficha_receber(municipio=municipio, conteudo=conteudo_ficha, lote=lote)
+                    _, criada = ficha_receber(municipio=municipio, conteudo=conteudo_ficha, lote=lote,
+                                              nome_arquivo=PurePosixPath(info.filename).name)
             except ledi.LediErro as exc:
                 lote.recusas.append({"arquivo": info.filename, "motivo": str(exc)})
                 continue

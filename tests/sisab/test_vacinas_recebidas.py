@@ -36,6 +36,7 @@ def ficha_cds(m, *, cidadao=None, lote="CDS123", quando=None) -> dict:
         municipio=m.municipio, cidadao=cidadao or m.maria, lotacao=m.nina, estabelecimento=m.nina.estabelecimento,
         imunobiologico=regra.imunobiologico, estrategia=regra.estrategia, dose=regra.dose, lote=lote,
         fabricante="149", data_aplicacao=timezone.localtime(quando).date(), registrado_em=quando, uuid=uuid.uuid4(),
+        condicao_maternal="1",  # Maria and Joana: required for women (a rule checked on receipt too)
     )
     return fichas.vacinacao(dose).dados
 
