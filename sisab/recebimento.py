@@ -14,6 +14,7 @@ uuid) are checked first, so a value too long for the database never reaches it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -21,9 +22,12 @@ import re
 import secrets
 import zipfile
 import zlib
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import IO
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.files.uploadedfile import UploadedFile
 from django.db import DataError, IntegrityError, connection, transaction
 
 from pec.models import Municipio, Usuario
@@ -44,6 +48,7 @@ _UUIDS_DA_FICHA = ("uuid", "uuidFicha", "uuidFichaOriginadora", "uuidFichaCancel
 # Cuidado Compartilhado has no headerTransport (its lotação is a LotacaoThrift): the XSD only.
 _SEM_CABECALHO = {16}
 MAX_LOTE_ENTRADAS = 200_000
+LOTE_MAX_BYTES = 50 * 1024 * 1024  # a lote uploaded on the page (nginx's client_max_body_size too)
 # Reading one member of a zip: CRC mismatch, encrypted, unknown compression, corrupt or
 # truncated deflate stream. The member is refused; the rest of the lote goes on.
 _ERROS_DE_ZIP = (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError)
@@ -178,41 +183,126 @@ def ficha_receber(
     return ficha, True
 
 
-def lote_importar(*, municipio: Municipio, nome: str, conteudo: bytes, ator: Usuario | None) -> LoteRecebido:
-    """Import a zip of `.esus`/`.esus.xml` files, each named after its uuid (as LEDI's zip
-    and our export name them). Each ficha is accepted or refused on its own (a refused one is listed with the reason); a file that is not a readable zip
-    is refused whole and leaves nothing behind."""
+def _abrir_zip(fonte: IO[bytes] | Path) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The zip and its files; only its central directory is read here."""
     try:
-        arquivo_zip = zipfile.ZipFile(io.BytesIO(conteudo))
+        arquivo_zip = zipfile.ZipFile(fonte)
         entradas = [info for info in arquivo_zip.infolist() if not info.is_dir()]
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, OSError) as exc:
         raise ledi.LediErro("O arquivo não é um zip válido de fichas LEDI.") from exc
     if len(entradas) > MAX_LOTE_ENTRADAS:
+        arquivo_zip.close()
         raise ledi.LediErro(f"O lote tem mais de {MAX_LOTE_ENTRADAS} arquivos.")
+    return arquivo_zip, entradas
+
+
+def _importar(lote: LoteRecebido, arquivo_zip: zipfile.ZipFile, entradas: list[zipfile.ZipInfo]) -> None:
+    """Each ficha of the zip accepted or refused on its own, in the lote's tenant."""
+    municipio = lote.municipio
+    lote.total, lote.aceitas, lote.repetidas, lote.recusas = len(entradas), 0, 0, []
+    for info in entradas:
+        if info.file_size > MAX_FICHA_BYTES:
+            lote.recusas.append({"arquivo": info.filename, "motivo": "Arquivo maior que 5 MB."})
+            continue
+        try:
+            conteudo_ficha = arquivo_zip.read(info)
+        except _ERROS_DE_ZIP as exc:
+            lote.recusas.append({"arquivo": info.filename, "motivo": f"Arquivo ilegível no zip: {exc}"})
+            continue
+        try:
+            with transaction.atomic():
+                _, criada = ficha_receber(municipio=municipio, conteudo=conteudo_ficha, lote=lote,
+                                          nome_arquivo=PurePosixPath(info.filename).name)
+        except ledi.LediErro as exc:
+            lote.recusas.append({"arquivo": info.filename, "motivo": str(exc)})
+            continue
+        if criada:
+            lote.aceitas += 1
+        else:
+            lote.repetidas += 1
+    lote.status = LoteRecebido.Status.CONCLUIDO
+    lote.save(update_fields=["total", "aceitas", "repetidas", "recusas", "status"])
+
+
+def lote_importar(*, municipio: Municipio, nome: str, conteudo: bytes, ator: Usuario | None) -> LoteRecebido:
+    """Import a zip of `.esus`/`.esus.xml` files, each named after its uuid (as LEDI's zip
+    and our export name them), here and now (manage.py import_lote). Each ficha is
+    accepted or refused on its own (a refused one is listed with the reason); a file that
+    is not a readable zip is refused whole and leaves nothing behind."""
+    arquivo_zip, entradas = _abrir_zip(io.BytesIO(conteudo))
     with tenant_context(municipio.id):
         lote = LoteRecebido.objects.create(
             municipio=municipio, arquivo=nome[:255], sha256=hashlib.sha256(conteudo).hexdigest(),
             total=len(entradas), importado_por=ator,
         )
-        for info in entradas:
-            if info.file_size > MAX_FICHA_BYTES:
-                lote.recusas.append({"arquivo": info.filename, "motivo": "Arquivo maior que 5 MB."})
-                continue
-            try:
-                conteudo_ficha = arquivo_zip.read(info)
-            except _ERROS_DE_ZIP as exc:
-                lote.recusas.append({"arquivo": info.filename, "motivo": f"Arquivo ilegível no zip: {exc}"})
-                continue
-            try:
-                with transaction.atomic():
-                    _, criada = ficha_receber(municipio=municipio, conteudo=conteudo_ficha, lote=lote,
-                                              nome_arquivo=PurePosixPath(info.filename).name)
-            except ledi.LediErro as exc:
-                lote.recusas.append({"arquivo": info.filename, "motivo": str(exc)})
-                continue
-            if criada:
-                lote.aceitas += 1
-            else:
-                lote.repetidas += 1
-        lote.save(update_fields=["aceitas", "repetidas", "recusas"])
+        _importar(lote, arquivo_zip, entradas)
+    return lote
+
+
+def _pasta_lotes() -> Path:
+    return Path(getattr(settings, "LEDI_LOTES_DIR", settings.VAR_DIR / "lotes_ledi"))
+
+
+def lote_enfileirar(*, municipio: Municipio, arquivo: UploadedFile, ator: Usuario) -> LoteRecebido:
+    """A lote uploaded on the admin page: stored, checked to be a zip (nothing is kept when
+    it is not), and imported by a worker (sisab.tasks.sisab_lote_importar); the request
+    returns at once. Must run inside the municipality's tenant context."""
+    if arquivo.size is None or arquivo.size > LOTE_MAX_BYTES:
+        raise ledi.LediErro(f"Arquivo grande demais (máximo de {LOTE_MAX_BYTES // (1024 * 1024)} MB).")
+    pasta = _pasta_lotes()
+    pasta.mkdir(parents=True, exist_ok=True, mode=0o700)
+    token, soma = secrets.token_hex(16), hashlib.sha256()
+    with open(pasta / token, "xb") as destino:
+        for bloco in arquivo.chunks():
+            soma.update(bloco)
+            destino.write(bloco)
+    try:
+        arquivo_zip, entradas = _abrir_zip(pasta / token)
+    except ledi.LediErro:
+        (pasta / token).unlink(missing_ok=True)
+        raise
+    arquivo_zip.close()
+    lote = LoteRecebido.objects.create(
+        municipio=municipio, arquivo=(arquivo.name or "")[:255], sha256=soma.hexdigest(), total=len(entradas),
+        importado_por=ator, status=LoteRecebido.Status.NA_FILA, token=token,
+    )
+    transaction.on_commit(functools.partial(_enfileirar, lote))
+    return lote
+
+
+def _enfileirar(lote: LoteRecebido) -> None:
+    """After the commit: a broker that is down must not turn a stored upload into a 500;
+    the lote then says so, and the admin sends it again."""
+    from sisab.tasks import sisab_lote_importar
+
+    try:
+        sisab_lote_importar.delay(municipio_id=lote.municipio_id, lote_id=lote.id)
+    except Exception:  # kombu raises its own and the socket's errors
+        logger.exception("Could not queue the import of lote %s", lote.id)
+        with tenant_context(lote.municipio_id):
+            LoteRecebido.objects.filter(id=lote.id).update(
+                status=LoteRecebido.Status.FALHOU, mensagem="A fila de tarefas está indisponível: envie o lote de novo.")
+        (_pasta_lotes() / lote.token).unlink(missing_ok=True)
+
+
+def lote_processar(*, municipio_id: int, lote_id: int) -> LoteRecebido | None:
+    """The worker's half of lote_enfileirar. Run again after a worker died, it imports the
+    lote again from its start: fichas stored the first time count as repeated."""
+    with tenant_context(municipio_id):
+        lote = LoteRecebido.objects.select_related("municipio").filter(id=lote_id).first()
+        if lote is None or lote.status not in (LoteRecebido.Status.NA_FILA, LoteRecebido.Status.EM_ANDAMENTO):
+            return lote
+        lote.status = LoteRecebido.Status.EM_ANDAMENTO
+        lote.save(update_fields=["status"])
+    caminho = _pasta_lotes() / lote.token
+    try:
+        arquivo_zip, entradas = _abrir_zip(caminho)
+    except ledi.LediErro:
+        with tenant_context(municipio_id):
+            lote.status, lote.mensagem = LoteRecebido.Status.FALHOU, "O arquivo enviado não está mais disponível."
+            lote.save(update_fields=["status", "mensagem"])
+        return lote
+    with arquivo_zip, tenant_context(municipio_id):
+        _importar(lote, arquivo_zip, entradas)
+    caminho.unlink(missing_ok=True)
     return lote

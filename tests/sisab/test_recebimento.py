@@ -227,13 +227,55 @@ def test_admin_issues_credential_shown_once_and_it_works(municipio, admin):
     assert usuario in pagina and senha not in pagina
 
 
-def test_admin_uploads_lote_and_sees_its_report(municipio, admin):
+ENVIAR_LOTE = "/administracao/recebimento-ledi/lotes/enviar/"
+
+
+def test_admin_uploads_lote_imported_by_a_worker_and_sees_its_report(
+    municipio, admin, celery_eager, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.LEDI_LOTES_DIR = tmp_path
     client = identidade.cliente(*admin)
     conteudo = lote_zip(exemplo(VALID[0]), ("lixo.esus", b"\x00"))
-    resposta = client.post("/administracao/recebimento-ledi/lotes/enviar/", {"arquivo": _arquivo("lote.zip", conteudo)})
+    with django_capture_on_commit_callbacks() as tarefas:
+        resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", conteudo)})
     assert resposta.status_code == 302
+    # The request only stored and queued it: the page says so and refreshes itself.
     pagina = client.get(resposta["Location"]).content.decode()
-    assert "1 ficha(s) aceita(s)" in pagina and "lixo.esus" in pagina
+    assert "Importação na fila" in pagina and 'http-equiv="refresh"' in pagina
+    with tenant_context(municipio.id):
+        assert not FichaRecebida.objects.exists()
+    assert len(tarefas) == 1 and len(list(tmp_path.iterdir())) == 1
+    tarefas[0]()  # after the commit: the worker (eager here) imports it
+    pagina = client.get(resposta["Location"]).content.decode()
+    assert "1 ficha(s) aceita(s)" in pagina and "lixo.esus" in pagina and "refresh" not in pagina
+    assert list(tmp_path.iterdir()) == []  # the stored upload is gone once read
+
+
+def test_lote_that_is_not_a_zip_is_refused_at_upload_and_nothing_is_kept(municipio, admin, settings, tmp_path):
+    settings.LEDI_LOTES_DIR = tmp_path
+    resposta = identidade.cliente(*admin).post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"not a zip")}, follow=True)
+    assert "não é um zip válido" in resposta.content.decode()
+    with tenant_context(municipio.id):
+        assert not LoteRecebido.objects.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_upload_over_the_cap_is_refused_before_its_body_is_read(municipio, admin, credencial, settings, tmp_path):
+    """The declared size is refused before Django parses the body: here the body is a few
+    bytes that declare 60 MB, and reading it would fail the test client's payload."""
+    settings.LEDI_LOTES_DIR = tmp_path
+    grande = {"CONTENT_LENGTH": str(60 * 1024 * 1024)}
+    client = identidade.cliente(*admin)
+    resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"PK")}, **grande)
+    assert resposta.status_code == 302
+    pagina = client.get(resposta["Location"])
+    assert "Arquivo grande demais (máximo de 50 MB)." in [str(m) for m in pagina.context["messages"]]
+    resposta = api_client(credencial).post("/api/v1/recebimento/ficha", {"ficha": _arquivo("a.esus", b"x")},
+                                           CONTENT_LENGTH=str(6 * 1024 * 1024))
+    assert (resposta.status_code, resposta.content.decode()) == (400, "Erro de validação: Arquivo grande demais (máximo de 5 MB).")
+    with tenant_context(municipio.id):
+        assert not LoteRecebido.objects.exists() and not FichaRecebida.objects.exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_pages_need_the_admin_permission(municipio):
