@@ -37,6 +37,7 @@ def ficha_cds(m, *, cidadao=None, lote="CDS123", quando=None) -> dict:
         imunobiologico=regra.imunobiologico, estrategia=regra.estrategia, dose=regra.dose, lote=lote,
         fabricante="149", data_aplicacao=timezone.localtime(quando).date(), registrado_em=quando, uuid=uuid.uuid4(),
         condicao_maternal="1",  # Maria and Joana: required for women (a rule checked on receipt too)
+        grupo_atendimento="000210",
     )
     return fichas.vacinacao(dose).dados
 
@@ -167,7 +168,7 @@ def test_dose_recebida_guarda_fabricante_e_grupo_nos_codigos_rnds_como_a_dose_lo
     the RNDS codes (BRFabricantePNI, BRGrupoAtendimento), and so must a received one."""
     dados = ficha_cds(m)
     vacina = dados["vacinacoes"][0]["vacinas"][0]
-    vacina["fabricante"] = "Fundação Oswaldo Cruz"
+    vacina["fabricante"] = "FUNDACAO OSWALDO CRUZ"  # LEDI's characters: no accents
     vacina["grupoAtendimento"] = 112  # LEDI GESTANTE = RNDS 001801
     receber(m, dados)
     [dose] = doses(m)
@@ -175,7 +176,8 @@ def test_dose_recebida_guarda_fabricante_e_grupo_nos_codigos_rnds_como_a_dose_lo
 
 
 @pytest.mark.parametrize("nome,codigo", [("FIOCRUZ", "149"), ("biontech", "44618"), ("SERUM-INDIA", "163"),
-                                         ("SINOVAC", ""), ("PFIZER/BIONTECH", ""), ("FUNDACAO", "")])
+                                         ("Fundação Oswaldo Cruz", "149"), ("SINOVAC", ""), ("PFIZER/BIONTECH", ""),
+                                         ("FUNDACAO", "")])
 def test_fabricante_pelo_nome_so_quando_um_unico_tem_esse_nome(nome, codigo):
     from sisab.vacinas_recebidas import fabricante_rnds
 
@@ -187,6 +189,8 @@ def test_dose_com_codigo_fora_das_tabelas_fica_fora_com_o_motivo(m):
     stored as they came (and a long one was a 500)."""
     dados = ficha_cds(m)
     vacina = dados["vacinacoes"][0]["vacinas"][0]
+    for campo in ("estrategiaVacinacao", "grupoAtendimento", "stAplicadoExterior"):  # not in a transcription
+        vacina.pop(campo, None)
     vacina.update(stRegistroAnterior=True, dataRegistroAnterior=dados["vacinacoes"][0]["dtNascimento"] + 86_400_000,
                   imunobiologico=12345678901)
     ficha = receber(m, dados)
