@@ -168,11 +168,12 @@ def test_dose_recebida_guarda_fabricante_e_grupo_nos_codigos_rnds_como_a_dose_lo
     the RNDS codes (BRFabricantePNI, BRGrupoAtendimento), and so must a received one."""
     dados = ficha_cds(m)
     vacina = dados["vacinacoes"][0]["vacinas"][0]
-    vacina["fabricante"] = "FUNDACAO OSWALDO CRUZ"  # LEDI's characters: no accents
+    assert vacina["imunobiologico"] == 102  # a COVID-19 vaccine: LEDI fixes its manufacturer's name
+    vacina["fabricante"] = "BIONTECH"
     vacina["grupoAtendimento"] = 112  # LEDI GESTANTE = RNDS 001801
     receber(m, dados)
     [dose] = doses(m)
-    assert (dose.fabricante, dose.grupo_atendimento) == ("149", "001801")
+    assert (dose.fabricante, dose.grupo_atendimento) == ("44618", "001801")
 
 
 @pytest.mark.parametrize("nome,codigo", [("FIOCRUZ", "149"), ("biontech", "44618"), ("SERUM-INDIA", "163"),
