@@ -106,7 +106,7 @@ def _envelope_erros(dado: ledi.DadoTransporte) -> list[str]:
     return erros
 
 
-def ficha_erros(*, dado: ledi.DadoTransporte, formato: str) -> list[str]:
+def ficha_recebida_erros(*, dado: ledi.DadoTransporte, formato: str) -> list[str]:
     """The envelope's limits, the XSD (an XML file was checked as it was parsed) and the
     same LEDI rules as on export; [] when the ficha may be stored and forwarded."""
     erros = _envelope_erros(dado)
@@ -148,7 +148,7 @@ def ficha_receber(
     esperado = f"{dado.uuid}.esus"
     if nome_arquivo and nome_arquivo not in (esperado, f"{esperado}.xml"):
         raise ledi.LediErro(f"O nome do arquivo deve ser o uuidDadoSerializado: {esperado[:60]}.")
-    if erros := ficha_erros(dado=dado, formato=formato):
+    if erros := ficha_recebida_erros(dado=dado, formato=formato):
         raise ledi.LediErro(" ".join(erros[:20]))
     existente = FichaRecebida.objects.filter(municipio=municipio, uuid=dado.uuid).first()
     if existente is not None:
@@ -286,8 +286,8 @@ def _enfileirar(lote: LoteRecebido) -> None:
 
 
 def lote_processar(*, municipio_id: int, lote_id: int) -> LoteRecebido | None:
-    """The worker's half of lote_enfileirar. Run again after a worker died, it imports the
-    lote again from its start: fichas stored the first time count as repeated."""
+    """The worker's half of lote_enfileirar. The import is one transaction: a worker killed
+    midway leaves no ficha behind, and the redelivered task imports the lote from its start."""
     with tenant_context(municipio_id):
         lote = LoteRecebido.objects.select_related("municipio").filter(id=lote_id).first()
         if lote is None or lote.status not in (LoteRecebido.Status.NA_FILA, LoteRecebido.Status.EM_ANDAMENTO):
