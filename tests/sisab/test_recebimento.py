@@ -402,3 +402,17 @@ def test_esus_is_held_to_the_xsd_too(municipio, credencial):
     resposta = enviar(api_client(credencial), f"{dado.uuid}.esus", ledi.para_esus(dado))
     assert resposta.status_code == 400 and "XSD" in resposta.content.decode()
     assert "contraChave" in resposta.content.decode()
+
+
+def test_hostile_esus_is_a_400_through_the_api_and_one_refusal_each_in_a_lote(municipio, admin, credencial):
+    """Issue 15 item 1 end to end (timing and memory: bench/ledi_recebimento_bench.py)."""
+    from tests.sisab.test_ledi import STRING_DE_2_GIB
+
+    nome = "0019615-6f783cac-ab7c-4246-8458-d3cd99164c10.esus"
+    resposta = enviar(api_client(credencial), nome, STRING_DE_2_GIB)
+    assert resposta.status_code == 400 and "declara 2147483647 bytes" in resposta.content.decode()
+    nomes = [nome.replace("c10", f"c1{n}") for n in range(3)]
+    lote = lote_importar(municipio=municipio, nome="bomba.zip", conteudo=lote_zip(*((n, STRING_DE_2_GIB) for n in nomes)),
+                         ator=admin[0])
+    assert (lote.total, lote.aceitas) == (3, 0)
+    assert all("declara 2147483647 bytes" in recusa["motivo"] for recusa in lote.recusas)
