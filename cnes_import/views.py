@@ -10,10 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cnes_import import selectors
-from cnes_import.forms import EnvioCnesForm
+from cnes_import.forms import TAMANHO_MAXIMO, EnvioCnesForm
 from cnes_import.models import ImportacaoCnes
 from cnes_import.services import arquivo_sha256, cnes_importar, envio_caminho, envio_descartar, envio_guardar
 from pec.acesso import requer_permissao
+from pec.uploads import limite_upload
 
 # {"importacao_id": id of the simulated import, "token": upload token}: the preview that
 # "Aplicar" may turn into a real import, at most one per session.
@@ -31,6 +32,12 @@ def _previa_descartar(request: HttpRequest) -> None:
         envio_descartar(token=previa["token"])
 
 
+def _recusa(request: HttpRequest, mensagem: str) -> HttpResponse:
+    messages.error(request, mensagem)
+    return redirect("cnes_importacoes")
+
+
+@limite_upload(TAMANHO_MAXIMO, _recusa)
 @requer_permissao("admin.municipio")
 def importacoes(request: HttpRequest) -> HttpResponse:
     """History, and the upload form; an upload is simulated and shown as a preview."""

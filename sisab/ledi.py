@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -269,16 +270,97 @@ def para_esus(dado: DadoTransporte) -> bytes:
     return serialize(_para_thrift(_envelope_cls(), envelope), _PROTOCOLO)
 
 
+# TBinaryProtocol: the fixed size of each type's value, and the least bytes any value of a
+# type can take (a string or a list: its 4-byte length; a struct: its STOP byte).
+_TAMANHO_FIXO = {TType.BOOL: 1, TType.BYTE: 1, TType.I16: 2, TType.I32: 4, TType.I64: 8, TType.DOUBLE: 8}
+_TAMANHO_MINIMO = {**_TAMANHO_FIXO, TType.STRING: 4, TType.STRUCT: 1, TType.MAP: 6, TType.SET: 5, TType.LIST: 5}
+_PROFUNDIDADE_MAXIMA = 32  # LEDI nests structs four or five levels deep
+# Values (fields and list items) in one struct with all it holds: a real ficha has a few
+# thousand; this keeps a 5 MB file of one-byte structs from becoming millions of objects.
+_VALORES_MAXIMOS = 200_000
+
+
+class _Leitura:
+    """A walk over TBinaryProtocol bytes that allocates nothing: every declared length is
+    checked against the bytes left before anything would be read. The Thrift library
+    trusts a declared length (a 10-byte file declaring a 2 GiB string made it allocate
+    4 GB), so each `.esus` and the ficha inside it are walked with this first."""
+
+    def __init__(self, conteudo: bytes) -> None:
+        self.conteudo, self.posicao, self.valores = conteudo, 0, 0
+
+    def _avancar(self, n: int) -> int:
+        inicio = self.posicao
+        if n > len(self.conteudo) - inicio:
+            raise LediErro(f"Arquivo .esus truncado ou corrompido: declara {n} bytes na posição {inicio}, "
+                           f"mas restam {len(self.conteudo) - inicio}.")
+        self.posicao += n
+        return inicio
+
+    def _inteiro(self, formato: str) -> int:
+        valor: int = struct.unpack_from(formato, self.conteudo, self._avancar(struct.calcsize(formato)))[0]
+        return valor
+
+    def _quantidade(self, *tipos: int) -> int:
+        """A list's, set's or map's element count, refused when its smallest possible
+        encoding would not fit in the bytes left."""
+        for tipo in tipos:
+            if tipo not in _TAMANHO_MINIMO:
+                raise LediErro(f"Arquivo .esus corrompido: tipo Thrift {tipo} desconhecido.")
+        quantidade = self._inteiro("!i")
+        minimo = sum(_TAMANHO_MINIMO[tipo] for tipo in tipos)
+        if quantidade < 0 or quantidade * minimo > len(self.conteudo) - self.posicao:
+            raise LediErro(f"Arquivo .esus corrompido: declara uma lista de {quantidade} itens que não cabe "
+                           f"nos {len(self.conteudo) - self.posicao} bytes restantes.")
+        return quantidade
+
+    def valor(self, tipo: int, profundidade: int) -> None:
+        self.valores += 1
+        if profundidade > _PROFUNDIDADE_MAXIMA:
+            raise LediErro("Arquivo .esus corrompido: estruturas aninhadas demais.")
+        if self.valores > _VALORES_MAXIMOS:
+            raise LediErro(f"Arquivo .esus com mais de {_VALORES_MAXIMOS} valores: não é uma ficha LEDI.")
+        if tipo in _TAMANHO_FIXO:
+            self._avancar(_TAMANHO_FIXO[tipo])
+        elif tipo == TType.STRING:
+            tamanho = self._inteiro("!i")
+            if tamanho < 0:
+                raise LediErro("Arquivo .esus corrompido: texto de tamanho negativo.")
+            self._avancar(tamanho)
+        elif tipo == TType.STRUCT:
+            while (campo := self._inteiro("!b")) != TType.STOP:
+                self._avancar(2)  # field id
+                self.valor(campo, profundidade + 1)
+        elif tipo in (TType.LIST, TType.SET):
+            elemento = self._inteiro("!b")
+            for _ in range(self._quantidade(elemento)):
+                self.valor(elemento, profundidade + 1)
+        elif tipo == TType.MAP:
+            chave, item = self._inteiro("!b"), self._inteiro("!b")
+            for _ in range(self._quantidade(chave, item)):
+                self.valor(chave, profundidade + 1)
+                self.valor(item, profundidade + 1)
+        else:
+            raise LediErro(f"Arquivo .esus corrompido: tipo Thrift {tipo} desconhecido.")
+
+
+def _desserializar(obj: Any, conteudo: bytes) -> Any:
+    """Deserialise one struct, only once its bytes are known to hold it: every length
+    fits in the input, so memory and time stay proportional to the file's size."""
+    _Leitura(conteudo).valor(TType.STRUCT, 0)
+    return deserialize(obj, conteudo, _PROTOCOLO)
+
+
 def de_esus(conteudo: bytes) -> DadoTransporte:
     try:
-        envelope = _de_thrift(deserialize(_envelope_cls()(), conteudo, _PROTOCOLO))
+        envelope = _de_thrift(_desserializar(_envelope_cls()(), conteudo))
         dado = DadoTransporte(
             tipo=envelope["tipoDadoSerializado"], ficha={}, uuid=envelope["uuidDadoSerializado"],
             cnes=envelope["cnesDadoSerializado"], cod_ibge=envelope.get("codIbge", ""),
             ine=envelope.get("ineDadoSerializado", ""), num_lote=envelope.get("numLote"),
             remetente=envelope["remetente"], originadora=envelope["originadora"], versao=envelope.get("versao"),
         )
-        dado.ficha = _de_thrift(deserialize(_struct(dado.tipo_ficha)(), envelope["dadoSerializado"], _PROTOCOLO))
+        dado.ficha = _de_thrift(_desserializar(_struct(dado.tipo_ficha)(), envelope["dadoSerializado"]))
     except LediErro:
         raise
     except Exception as exc:  # thriftpy2 raises a variety of errors on bad input
@@ -478,8 +560,8 @@ def _do_texto(texto: str | None, tipo_xs: str) -> Any:
     texto = texto.strip()
     if tipo_xs in {"long", "int", "integer", "short"}:
         return int(texto)
-    if tipo_xs == "boolean":
-        return texto == "true"
+    if tipo_xs == "boolean":  # xs:boolean: "1" and "0" as well (the official examples use them)
+        return texto in ("true", "1")
     if tipo_xs in {"double", "float", "decimal"}:
         return float(texto)
     return texto

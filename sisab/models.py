@@ -34,9 +34,21 @@ class CredencialRecebimento(TenantModel):
 
 
 class LoteRecebido(TenantModel):
-    """A zip of fichas imported from a local server or another system."""
+    """A zip of fichas imported from a local server or another system. One uploaded on the
+    admin page is imported by a worker (sisab.tasks.sisab_lote_importar): the page shows
+    its status until the worker is done."""
+
+    class Status(models.TextChoices):
+        NA_FILA = "na_fila", "Na fila"
+        EM_ANDAMENTO = "andamento", "Em andamento"
+        CONCLUIDO = "concluido", "Concluído"
+        FALHOU = "falhou", "Não importado"
 
     arquivo = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONCLUIDO)
+    mensagem = models.TextField(blank=True, help_text="why a queued lote could not be imported")
+    # The stored upload (sisab.recebimento.lote_enfileirar) until the worker has read it.
+    token = models.CharField(max_length=32, blank=True)
     sha256 = models.CharField(max_length=64)
     total = models.PositiveIntegerField(default=0)
     aceitas = models.PositiveIntegerField(default=0)

@@ -4,9 +4,14 @@ A UBS that types on CDS, or another system, sends its fichas here (sisab.recebim
 the doses they carry belong on the citizen's vaccination card like any dose typed in the
 PEC, or the next-dose checks would be blind to them. Each becomes a Vacinacao of origin
 CDS: read-only here (corrected at the source), never sent to the RNDS or the SISAB again
-(the ficha itself is what goes on to the centralizers). The mapping is the inverse of
-sisab.fichas.vacinacao: the same codes for imunobiológico and dose, the strategy through
-the LEDI code kept with each RNDS strategy (prontuario/dados/estrategia.tsv).
+(the ficha itself is what goes on to the centralizers). A dose keeps the code systems of a
+dose typed here (the RNDS ones), so the card, the checks and the reports read both alike:
+the same codes for imunobiológico and dose; the strategy through the LEDI code kept with
+each RNDS strategy (prontuario/dados/estrategia.tsv); the group through LEDI's own table
+of RNDS codes (sisab/dados/grupo_atendimento.tsv); the manufacturer, which LEDI sends by
+name, as the RNDS code of the one manufacturer with that name or abbreviation (none when
+no single one has it: the name stays in the received ficha). A dose whose imunobiológico
+or dose is in no table stays out, with the reason.
 
 A dose is placed only when the citizen (CPF or CNS) and the professional's lotação (CNS,
 CBO and CNES of the ficha's header) are known in the municipality; otherwise the ficha
@@ -17,7 +22,9 @@ A ficha that cancels an earlier one (uuidFichaCancelada) takes that one's doses 
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid
+from pathlib import Path
 from typing import Any
 
 from django.db.models import Q
@@ -25,13 +32,56 @@ from django.utils import timezone
 
 from pec.models import Lotacao
 from prontuario.models import Cidadao
-from prontuario.models_clinico import Vacinacao
+from prontuario.models_clinico import Termo, Vacinacao
+from prontuario.texto import dobrar
 from sisab.fichas import estrategia_rnds
 from sisab.models import FichaRecebida, InstalacaoSisab
 
 TIPO_VACINACAO = 14
 SEM_ESTRATEGIA = "0"  # RNDS: "Sem registro no sistema de informação de origem"
 _NAMESPACE = uuid.UUID("4f0c6f3e-8a51-4c1e-9a7e-2f1d7b0c5e14")
+GRUPOS_ARQUIVO = Path(__file__).resolve().parent / "dados" / "grupo_atendimento.tsv"
+
+
+@functools.cache
+def _grupos_rnds() -> dict[int, str]:
+    """LEDI GrupoDeAtendimento code -> RNDS BRGrupoAtendimento code."""
+    linhas = GRUPOS_ARQUIVO.read_text(encoding="utf-8").splitlines()
+    return {int(linha.split("\t")[0]): linha.split("\t")[1] for linha in linhas if not linha.startswith("#")}
+
+
+@functools.cache
+def _fabricantes() -> dict[str, str]:
+    """Folded name or abbreviation -> RNDS BRFabricantePNI code, for names only one
+    manufacturer has (SINOVAC names three). Reference data, read once per process."""
+    codigos: dict[str, set[str]] = {}
+    for codigo, descricao, sigla in Termo.objects.filter(tabela="fabricante").values_list("codigo", "descricao", "sigla"):
+        for nome in {dobrar(descricao), dobrar(sigla)} - {""}:
+            codigos.setdefault(nome, set()).add(codigo)
+    return {nome: next(iter(achados)) for nome, achados in codigos.items() if len(achados) == 1}
+
+
+@functools.cache
+def _codigos(tabela: str) -> frozenset[str]:
+    return frozenset(Termo.objects.filter(tabela=tabela).values_list("codigo", flat=True))
+
+
+def grupo_rnds(codigo_ledi: Any) -> str:
+    return _grupos_rnds().get(codigo_ledi, "") if isinstance(codigo_ledi, int) else ""
+
+
+def fabricante_rnds(nome: Any) -> str:
+    return _fabricantes().get(dobrar(nome), "") if isinstance(nome, str) else ""
+
+
+def _fora_das_tabelas(vacina: dict[str, Any]) -> str | None:
+    """Why a dose cannot be placed, when its codes are in no table a card can show."""
+    imunobiologico, dose = str(vacina.get("imunobiologico", "")), str(vacina.get("dose", ""))
+    if imunobiologico not in _codigos("imunobiologico"):
+        return f"imunobiológico {imunobiologico[:20] or '(vazio)'} desconhecido"
+    if dose not in _codigos("dose"):
+        return f"dose {dose[:20] or '(vazia)'} desconhecida"
+    return None
 
 
 def vacinas_incluir(ficha: FichaRecebida) -> None:
@@ -72,6 +122,9 @@ def vacinas_incluir(ficha: FichaRecebida) -> None:
         for m, vacina in enumerate(vacinas, start=1):
             dose_uuid = uuid.uuid5(_NAMESPACE, f"{ficha.uuid}/{n}/{m}")
             if dose_uuid in ja_incluidas:
+                continue
+            if motivo := _fora_das_tabelas(vacina):
+                ficha.pendencias.append(f"Atendimento {n}, vacina {m}: {motivo}: dose fora do prontuário.")
                 continue
             Vacinacao.objects.create(
                 municipio_id=ficha.municipio_id,
@@ -132,8 +185,8 @@ def _dose(vacina: dict[str, Any], filho: dict[str, Any], cabecalho: dict[str, An
         "estrategia": estrategia_rnds(vacina.get("estrategiaVacinacao")) or SEM_ESTRATEGIA,
         "dose": str(vacina.get("dose", "")),
         "lote": (vacina.get("lote") or "")[:30],
-        "fabricante": (vacina.get("fabricante") or "")[:6],
-        "grupo_atendimento": str(vacina.get("grupoAtendimento") or "")[:8],
+        "fabricante": fabricante_rnds(vacina.get("fabricante")),
+        "grupo_atendimento": grupo_rnds(vacina.get("grupoAtendimento")),
         "cid10_motivo_indicacao": (vacina.get("cid10MotivoIndicacao") or "")[:6],
         "condicao_maternal": str(filho.get("condicaoMaternal") or "")[:2],
         "comunicante_hanseniase": filho.get("comunicanteHanseniase"),

@@ -14,11 +14,19 @@ from django.views.decorators.http import require_POST
 from pec.acesso import requer_permissao
 from pec.audit import audit_event
 from pec.tenancy import tenant_context
+from pec.uploads import limite_upload
 from sisab import ledi
 from sisab.forms import CredencialForm, LoteForm
 from sisab.ledi import TIPOS
 from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
-from sisab.recebimento import credencial_autenticar, credencial_emitir, ficha_receber, lote_importar
+from sisab.recebimento import (
+    LOTE_MAX_BYTES,
+    MAX_FICHA_BYTES,
+    credencial_autenticar,
+    credencial_emitir,
+    ficha_receber,
+    lote_enfileirar,
+)
 from sisab.vacinas_recebidas import TIPO_VACINACAO, vacinas_pendentes_incluir
 
 SESSAO_COOKIE = "JSESSIONID"  # the name PEC's API uses; senders' clients look for it
@@ -46,8 +54,13 @@ def api_login(request: HttpRequest) -> HttpResponse:
     return resposta
 
 
+def _recusa_api(request: HttpRequest, mensagem: str) -> HttpResponse:
+    return _texto(f"Erro de validação: {mensagem}", 400)
+
+
 @csrf_exempt
 @require_POST
+@limite_upload(MAX_FICHA_BYTES, _recusa_api, csrf=False)
 def api_ficha(request: HttpRequest) -> HttpResponse:
     try:
         sessao = signing.loads(request.COOKIES.get(SESSAO_COOKIE, ""), salt=SESSAO_SALT, max_age=SESSAO_SEGUNDOS)
@@ -56,6 +69,8 @@ def api_ficha(request: HttpRequest) -> HttpResponse:
     arquivo = request.FILES.get("ficha")
     if arquivo is None:
         return _texto("Envie o arquivo da ficha no campo 'ficha' (multipart/form-data).", 400)
+    if arquivo.size is None or arquivo.size > MAX_FICHA_BYTES:
+        return _recusa_api(request, "Arquivo maior que 5 MB: uma ficha LEDI por arquivo.")
     with tenant_context(sessao["m"]):
         credencial = CredencialRecebimento.objects.select_related("municipio").filter(id=sessao["c"]).first()
         if credencial is None or not credencial.ativo:
@@ -119,22 +134,26 @@ def credencial_desativar(request: HttpRequest, credencial_id: int) -> HttpRespon
     return redirect("sisab_recebimento")
 
 
+def _recusa_pagina(request: HttpRequest, mensagem: str) -> HttpResponse:
+    messages.error(request, mensagem)
+    return redirect("sisab_recebimento")
+
+
 @require_POST
+@limite_upload(LOTE_MAX_BYTES, _recusa_pagina)
 @requer_permissao("admin.municipio")
 def lote_enviar(request: HttpRequest) -> HttpResponse:
+    """Store the zip and queue its import; the lote's page shows the result when done."""
     form = LoteForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Escolha o arquivo .zip do lote.")
-        return redirect("sisab_recebimento")
+        return _recusa_pagina(request, "Escolha o arquivo .zip do lote.")
     arquivo = form.cleaned_data["arquivo"]
     try:
-        lote = lote_importar(municipio=request.lotacao.municipio, nome=arquivo.name, conteudo=arquivo.read(),
-                             ator=request.user)
+        lote = lote_enfileirar(municipio=request.lotacao.municipio, arquivo=arquivo, ator=request.user)
     except ledi.LediErro as exc:
-        messages.error(request, str(exc))
-        return redirect("sisab_recebimento")
+        return _recusa_pagina(request, str(exc))
     audit_event(evento="admin_alteracao", request=request,
-                detalhes={"acao": "lote_ledi_importado", "lote": lote.id, "aceitas": lote.aceitas})
+                detalhes={"acao": "lote_ledi_enviado", "lote": lote.id, "arquivos": lote.total})
     return redirect("sisab_lote", lote_id=lote.id)
 
 
@@ -161,7 +180,9 @@ def lote(request: HttpRequest, lote_id: int) -> HttpResponse:
     lote = get_object_or_404(LoteRecebido, id=lote_id, municipio_id=request.lotacao.municipio_id)
     fichas = lote.fichas.filter(municipio_id=lote.municipio_id)
     doses = fichas.aggregate(total=Sum("doses_incluidas"))["total"] or 0
-    return render(request, "sisab/lote.html", {"lote": lote, "doses": doses, "pendentes": _pendentes(fichas)})
+    em_curso = lote.status in (LoteRecebido.Status.NA_FILA, LoteRecebido.Status.EM_ANDAMENTO)
+    return render(request, "sisab/lote.html",
+                  {"lote": lote, "doses": doses, "pendentes": _pendentes(fichas), "em_curso": em_curso})
 
 
 def _pendentes(fichas: QuerySet[FichaRecebida]) -> list[tuple[str, list[str]]]:

@@ -172,3 +172,18 @@ def test_only_municipal_admins_may_import(pessoas, taboleiro):
         assert Perfil.objects.filter(codigo="admin_municipal").exists()
     anonimo = Client().get(reverse("cnes_importacoes"))
     assert anonimo.status_code == 302 and "/conta/" in anonimo.url
+
+
+def test_upload_over_the_cap_is_refused_before_its_body_is_read(pessoas, taboleiro, settings, tmp_path):
+    """The form's 200 MB check ran after Django had taken in the whole body. The body here
+    is a few bytes declaring 250 MB: reading it would fail the test client's payload."""
+    settings.CNES_ENVIOS_DIR = tmp_path
+    alice = pessoas["alice"]
+    arquivo = SimpleUploadedFile("cnes.xml", b"<x/>", content_type="application/xml")
+    resposta = alice.post(reverse("cnes_importacoes"), {"arquivo": arquivo}, CONTENT_LENGTH=str(250 * 1024 * 1024))
+    assert resposta.status_code == 302 and resposta.url == reverse("cnes_importacoes")
+    mensagens = [str(m) for m in alice.get(resposta.url).context["messages"]]
+    assert mensagens == ["Arquivo grande demais (máximo de 200 MB)."]
+    with tenant_context(taboleiro.id):
+        assert not ImportacaoCnes.objects.exists()
+    assert list(tmp_path.iterdir()) == []

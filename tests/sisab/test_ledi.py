@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import pytest
 import thriftpy2
 from lxml import etree
 from thriftpy2.protocol import TBinaryProtocolFactory
-from thriftpy2.utils import deserialize
+from thriftpy2.utils import deserialize, serialize
 
 from sisab import ledi
 
@@ -138,3 +139,50 @@ def test_ficha_is_checked_against_its_own_type_schema():
     dado.ficha["atendProcedimentos"][0]["turno"] = "manhã"  # xs:long
     with pytest.raises(ledi.LediErro, match="turno"):
         ledi.validado_para_xml(dado)
+
+
+def _envelope_com(ficha: bytes) -> bytes:
+    """A well-formed envelope around arbitrary ficha bytes."""
+    dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
+    envelope = deserialize(ledi._envelope_cls()(), ledi.para_esus(dado), TBinaryProtocolFactory())
+    envelope.dadoSerializado = ficha
+    return serialize(envelope, TBinaryProtocolFactory())
+
+
+# Field 1 of the envelope (a string) declaring 2 GiB - 1 bytes, then 3 bytes: 10 bytes in all.
+STRING_DE_2_GIB = b"\x0b\x00\x01" + struct.pack("!i", 2**31 - 1) + b"abc"
+
+
+@pytest.mark.parametrize("conteudo", [STRING_DE_2_GIB, _envelope_com(STRING_DE_2_GIB)],
+                         ids=["envelope", "ficha inside a valid envelope"])
+def test_esus_declaring_a_string_longer_than_the_file_is_refused_before_reading_it(conteudo):
+    """The Thrift library allocated the declared length (4 GB for these 10 bytes)."""
+    with pytest.raises(ledi.LediErro, match="declara 2147483647 bytes na posição 7, mas restam 3"):
+        ledi.de_esus(conteudo)
+
+
+def test_esus_declaring_a_list_longer_than_the_file_is_refused():
+    tres_milhoes = b"\x0f\x00\x63\x0c" + struct.pack("!i", 3_000_000) + b"\x00" * 170
+    with pytest.raises(ledi.LediErro, match="lista de 3000000 itens que não cabe nos 170 bytes"):
+        ledi.de_esus(tres_milhoes)
+    with pytest.raises(ledi.LediErro, match="lista de -1 itens"):
+        ledi.de_esus(b"\x0f\x00\x63\x08" + struct.pack("!i", -1))
+
+
+def test_esus_with_more_values_than_any_ficha_or_nested_too_deep_is_refused():
+    """Each value fits in the file, but a 300 kB list of one-byte structs would still become
+    300,000 Python objects; and a deep nest would exhaust the stack."""
+    muitos = b"\x0f\x00\x63\x0c" + struct.pack("!i", 300_000) + b"\x00" * 300_000 + b"\x00"
+    with pytest.raises(ledi.LediErro, match="mais de 200000 valores"):
+        ledi.de_esus(muitos)
+    fundo = b"\x0c\x00\x63" * 1000 + b"\x00" * 1001
+    with pytest.raises(ledi.LediErro, match="aninhadas demais"):
+        ledi.de_esus(fundo)
+
+
+@pytest.mark.parametrize("texto,valor", [("1", True), ("true", True), ("0", False), ("false", False)])
+def test_every_xs_boolean_lexical_form_is_read(texto, valor):
+    conteudo = (EXAMPLES / "Atendimento_Individual.esus.xml").read_bytes()
+    assert b"<isAvaliado>1</isAvaliado>" in conteudo
+    dado = ledi.de_xml(conteudo.replace(b"<isAvaliado>1</isAvaliado>", f"<isAvaliado>{texto}</isAvaliado>".encode()))
+    assert dado.ficha["atendimentosIndividuais"][0]["problemasCondicoes"][0]["isAvaliado"] is valor

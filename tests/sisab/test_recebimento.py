@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import zipfile
 
@@ -13,7 +14,7 @@ from django.test import Client
 from pec.tenancy import tenant_context
 from sisab import ledi
 from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
-from sisab.recebimento import credencial_autenticar, credencial_emitir, lote_importar
+from sisab.recebimento import credencial_autenticar, credencial_emitir, ficha_receber, lote_importar
 from tests import factories
 from tests.pec import identidade
 from tests.sisab.test_ledi import BROKEN, EXAMPLES, VALID
@@ -102,7 +103,8 @@ def test_every_valid_official_example_is_accepted_as_xml_and_as_thrift(municipio
 
 @pytest.mark.parametrize("nome,elemento", sorted(BROKEN.items()))
 def test_broken_official_examples_are_refused_with_the_reason(municipio, credencial, nome, elemento):
-    arquivo, conteudo = f"{nome}.esus", (EXAMPLES / nome).read_bytes()
+    # A well-formed name (checked before decoding), so that the refusal is the XSD's.
+    arquivo, conteudo = "0019615-1bb84623-72c6-4300-b505-c7c6b84ae616.esus", (EXAMPLES / nome).read_bytes()
     resposta = enviar(api_client(credencial), arquivo, conteudo)
     assert resposta.status_code == 400
     texto = resposta.content.decode()
@@ -225,13 +227,55 @@ def test_admin_issues_credential_shown_once_and_it_works(municipio, admin):
     assert usuario in pagina and senha not in pagina
 
 
-def test_admin_uploads_lote_and_sees_its_report(municipio, admin):
+ENVIAR_LOTE = "/administracao/recebimento-ledi/lotes/enviar/"
+
+
+def test_admin_uploads_lote_imported_by_a_worker_and_sees_its_report(
+    municipio, admin, celery_eager, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.LEDI_LOTES_DIR = tmp_path
     client = identidade.cliente(*admin)
     conteudo = lote_zip(exemplo(VALID[0]), ("lixo.esus", b"\x00"))
-    resposta = client.post("/administracao/recebimento-ledi/lotes/enviar/", {"arquivo": _arquivo("lote.zip", conteudo)})
+    with django_capture_on_commit_callbacks() as tarefas:
+        resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", conteudo)})
     assert resposta.status_code == 302
+    # The request only stored and queued it: the page says so and refreshes itself.
     pagina = client.get(resposta["Location"]).content.decode()
-    assert "1 ficha(s) aceita(s)" in pagina and "lixo.esus" in pagina
+    assert "Importação na fila" in pagina and 'http-equiv="refresh"' in pagina
+    with tenant_context(municipio.id):
+        assert not FichaRecebida.objects.exists()
+    assert len(tarefas) == 1 and len(list(tmp_path.iterdir())) == 1
+    tarefas[0]()  # after the commit: the worker (eager here) imports it
+    pagina = client.get(resposta["Location"]).content.decode()
+    assert "1 ficha(s) aceita(s)" in pagina and "lixo.esus" in pagina and "refresh" not in pagina
+    assert list(tmp_path.iterdir()) == []  # the stored upload is gone once read
+
+
+def test_lote_that_is_not_a_zip_is_refused_at_upload_and_nothing_is_kept(municipio, admin, settings, tmp_path):
+    settings.LEDI_LOTES_DIR = tmp_path
+    resposta = identidade.cliente(*admin).post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"not a zip")}, follow=True)
+    assert "não é um zip válido" in resposta.content.decode()
+    with tenant_context(municipio.id):
+        assert not LoteRecebido.objects.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_upload_over_the_cap_is_refused_before_its_body_is_read(municipio, admin, credencial, settings, tmp_path):
+    """The declared size is refused before Django parses the body: here the body is a few
+    bytes that declare 60 MB, and reading it would fail the test client's payload."""
+    settings.LEDI_LOTES_DIR = tmp_path
+    grande = {"CONTENT_LENGTH": str(60 * 1024 * 1024)}
+    client = identidade.cliente(*admin)
+    resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"PK")}, **grande)
+    assert resposta.status_code == 302
+    pagina = client.get(resposta["Location"])
+    assert "Arquivo grande demais (máximo de 50 MB)." in [str(m) for m in pagina.context["messages"]]
+    resposta = api_client(credencial).post("/api/v1/recebimento/ficha", {"ficha": _arquivo("a.esus", b"x")},
+                                           CONTENT_LENGTH=str(6 * 1024 * 1024))
+    assert (resposta.status_code, resposta.content.decode()) == (400, "Erro de validação: Arquivo grande demais (máximo de 5 MB).")
+    with tenant_context(municipio.id):
+        assert not LoteRecebido.objects.exists() and not FichaRecebida.objects.exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_pages_need_the_admin_permission(municipio):
@@ -263,3 +307,112 @@ def test_credential_of_a_cannot_send_into_b(credencial):
         assert not FichaRecebida.objects.exists()
 
 
+
+
+def procedimentos() -> ledi.DadoTransporte:
+    return ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
+
+
+UUID_LONGO = "0019615-6f783cac-ab7c-4246-8458-d3cd99164c10-0"  # 46 characters
+
+
+@pytest.mark.parametrize("campo,valor,motivo", [
+    ("cnes", "12345678", "cnesDadoSerializado “12345678” deve ter 7 dígitos"),
+    ("cnes", "ABCDEFG", "cnesDadoSerializado “ABCDEFG” deve ter 7 dígitos"),
+    ("ine", "12345678901", "ineDadoSerializado “12345678901” deve ter 10 dígitos"),
+    ("uuid", "0019615-6f783cac-ab7c-4246-8458-d3cd99164bf8k", "não é um UUID canônico"),
+    ("uuid", UUID_LONGO, "não é um UUID canônico"),
+])
+def test_envelope_values_beyond_the_layout_are_refused_not_a_500(municipio, admin, campo, valor, motivo):
+    """They pass the XSD (no length there) and overflowed the database columns."""
+    dado = procedimentos()
+    setattr(dado, campo, valor)
+    conteudo = ledi.para_xml(dado)
+    ledi.de_xml(conteudo)  # the XSD lets it through
+    with tenant_context(municipio.id), pytest.raises(ledi.LediErro, match=motivo):
+        ficha_receber(municipio=municipio, conteudo=conteudo)
+    with tenant_context(municipio.id):
+        assert not FichaRecebida.objects.exists()
+
+
+def test_too_long_values_are_a_400_and_refuse_only_their_file_in_a_lote(municipio, admin, credencial):
+    ruins = []
+    for campo, valor in [("cnes", "12345678"), ("ine", "12345678901"), ("uuid", UUID_LONGO)]:
+        dado = procedimentos()
+        setattr(dado, campo, valor)
+        ruins.append((f"{dado.uuid}.esus", ledi.para_xml(dado)))
+    client = api_client(credencial)
+    for nome, conteudo in ruins:
+        resposta = enviar(client, nome, conteudo)
+        assert resposta.status_code == 400 and resposta.content.decode().startswith("Erro de validação")
+    lote = lote_importar(municipio=municipio, nome="lote.zip", conteudo=lote_zip(exemplo(VALID[0]), *ruins),
+                         ator=admin[0])
+    assert (lote.total, lote.aceitas, len(lote.recusas)) == (4, 1, 3)
+
+
+def test_file_name_is_checked_before_the_file_is_decoded(municipio):
+    with tenant_context(municipio.id), pytest.raises(ledi.LediErro, match="nome do arquivo"):
+        # The content would make the decoder fail; the name is refused first.
+        ficha_receber(municipio=municipio, conteudo=b"\x0b\x00\x01\x7f\xff\xff\xffabc", nome_arquivo="../x.esus")
+
+
+def _header(dado: ledi.DadoTransporte, **campos) -> ledi.DadoTransporte:
+    dado.ficha["headerTransport"].update(campos)
+    return dado
+
+
+def _cpf_invalido(dado: ledi.DadoTransporte) -> ledi.DadoTransporte:
+    filho = dado.ficha["atendProcedimentos"][0]
+    filho.pop("cnsCidadao", None)
+    filho["cpfCidadao"] = "12345678900"
+    return dado
+
+
+EM_2100 = int(datetime.datetime(2100, 6, 15, 15, tzinfo=datetime.UTC).timestamp() * 1000)
+QUEBRAS_DE_REGRA = {
+    "CNS do profissional": (lambda d: _header(d, profissionalCNS="123456789012345"), "O CNS do profissional"),
+    "CBO 999999": (lambda d: _header(d, cboCodigo_2002="999999"), "A CBO 999999 da lotação não pode registrar"),
+    "data em 2100": (lambda d: _header(d, dataAtendimento=EM_2100), "(15/06/2100) está no futuro"),
+    "CNES ABCDEFG": (lambda d: _header(d, cnes="ABCDEFG"), "O CNES da lotação deve ter 7 dígitos"),
+    "CPF do cidadão": (_cpf_invalido, "O CPF do cidadão (12345678900) é inválido"),
+}
+
+
+@pytest.mark.parametrize("formato", ["xml", "esus"])
+@pytest.mark.parametrize("quebra", sorted(QUEBRAS_DE_REGRA))
+def test_ledi_rules_of_the_export_are_applied_on_receipt(municipio, credencial, quebra, formato):
+    mudar, regra = QUEBRAS_DE_REGRA[quebra]
+    dado = mudar(procedimentos())
+    conteudo = ledi.para_xml(dado) if formato == "xml" else ledi.para_esus(dado)
+    resposta = enviar(api_client(credencial), f"{dado.uuid}.esus", conteudo)
+    assert resposta.status_code == 400, resposta.content.decode()
+    assert regra in resposta.content.decode()
+    with tenant_context(municipio.id):
+        assert not FichaRecebida.objects.exists()
+
+
+def test_esus_is_held_to_the_xsd_too(municipio, credencial):
+    """A FAI with no header was accepted as .esus: nothing checked it."""
+    dado = ledi.de_xml((EXAMPLES / "Atendimento_Individual.esus.xml").read_bytes())
+    del dado.ficha["headerTransport"]
+    resposta = enviar(api_client(credencial), f"{dado.uuid}.esus", ledi.para_esus(dado))
+    assert resposta.status_code == 400 and "headerTransport" in resposta.content.decode()
+    dado = procedimentos()
+    del dado.remetente["contraChave"]  # required by the XSD, optional in the IDL
+    resposta = enviar(api_client(credencial), f"{dado.uuid}.esus", ledi.para_esus(dado))
+    assert resposta.status_code == 400 and "XSD" in resposta.content.decode()
+    assert "contraChave" in resposta.content.decode()
+
+
+def test_hostile_esus_is_a_400_through_the_api_and_one_refusal_each_in_a_lote(municipio, admin, credencial):
+    """Issue 15 item 1 end to end (timing and memory: bench/ledi_recebimento_bench.py)."""
+    from tests.sisab.test_ledi import STRING_DE_2_GIB
+
+    nome = "0019615-6f783cac-ab7c-4246-8458-d3cd99164c10.esus"
+    resposta = enviar(api_client(credencial), nome, STRING_DE_2_GIB)
+    assert resposta.status_code == 400 and "declara 2147483647 bytes" in resposta.content.decode()
+    nomes = [nome.replace("c10", f"c1{n}") for n in range(3)]
+    lote = lote_importar(municipio=municipio, nome="bomba.zip", conteudo=lote_zip(*((n, STRING_DE_2_GIB) for n in nomes)),
+                         ator=admin[0])
+    assert (lote.total, lote.aceitas) == (3, 0)
+    assert all("declara 2147483647 bytes" in recusa["motivo"] for recusa in lote.recusas)

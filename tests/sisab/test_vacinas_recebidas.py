@@ -36,6 +36,8 @@ def ficha_cds(m, *, cidadao=None, lote="CDS123", quando=None) -> dict:
         municipio=m.municipio, cidadao=cidadao or m.maria, lotacao=m.nina, estabelecimento=m.nina.estabelecimento,
         imunobiologico=regra.imunobiologico, estrategia=regra.estrategia, dose=regra.dose, lote=lote,
         fabricante="149", data_aplicacao=timezone.localtime(quando).date(), registrado_em=quando, uuid=uuid.uuid4(),
+        condicao_maternal="1",  # Maria and Joana: required for women (a rule checked on receipt too)
+        grupo_atendimento="000210",
     )
     return fichas.vacinacao(dose).dados
 
@@ -159,3 +161,39 @@ def test_tentar_de_novo_inclui_as_doses_depois_do_cadastro(m):
     assert "1 dose(s) de vacina incluída(s) nos prontuários." in resposta.content.decode()
     assert [d.lotacao.cbo for d in doses(m)] == ["223505"]
     assert "Doses fora do prontuário" not in admin.get("/administracao/recebimento-ledi/").content.decode()
+
+
+def test_dose_recebida_guarda_fabricante_e_grupo_nos_codigos_rnds_como_a_dose_local(m):
+    """LEDI sends the manufacturer's name and its own group code; a dose typed here keeps
+    the RNDS codes (BRFabricantePNI, BRGrupoAtendimento), and so must a received one."""
+    dados = ficha_cds(m)
+    vacina = dados["vacinacoes"][0]["vacinas"][0]
+    assert vacina["imunobiologico"] == 102  # a COVID-19 vaccine: LEDI fixes its manufacturer's name
+    vacina["fabricante"] = "BIONTECH"
+    vacina["grupoAtendimento"] = 112  # LEDI GESTANTE = RNDS 001801
+    receber(m, dados)
+    [dose] = doses(m)
+    assert (dose.fabricante, dose.grupo_atendimento) == ("44618", "001801")
+
+
+@pytest.mark.parametrize("nome,codigo", [("FIOCRUZ", "149"), ("biontech", "44618"), ("SERUM-INDIA", "163"),
+                                         ("Fundação Oswaldo Cruz", "149"), ("SINOVAC", ""), ("PFIZER/BIONTECH", ""),
+                                         ("FUNDACAO", "")])
+def test_fabricante_pelo_nome_so_quando_um_unico_tem_esse_nome(nome, codigo):
+    from sisab.vacinas_recebidas import fabricante_rnds
+
+    assert fabricante_rnds(nome) == codigo
+
+
+def test_dose_com_codigo_fora_das_tabelas_fica_fora_com_o_motivo(m):
+    """A transcribed dose is not checked against the vaccination rules; its codes were
+    stored as they came (and a long one was a 500)."""
+    dados = ficha_cds(m)
+    vacina = dados["vacinacoes"][0]["vacinas"][0]
+    for campo in ("estrategiaVacinacao", "grupoAtendimento", "stAplicadoExterior"):  # not in a transcription
+        vacina.pop(campo, None)
+    vacina.update(stRegistroAnterior=True, dataRegistroAnterior=dados["vacinacoes"][0]["dtNascimento"] + 86_400_000,
+                  imunobiologico=12345678901)
+    ficha = receber(m, dados)
+    assert ficha.doses_incluidas == 0 and doses(m) == []
+    assert ficha.pendencias == ["Atendimento 1, vacina 1: imunobiológico 12345678901 desconhecido: dose fora do prontuário."]
