@@ -7,8 +7,8 @@ CDS: read-only here (corrected at the source), never sent to the RNDS or the SIS
 (the ficha itself is what goes on to the centralizers). A dose keeps the code systems of a
 dose typed here (the RNDS ones), so the card, the checks and the reports read both alike:
 the same codes for imunobiológico and dose; the strategy through the LEDI code kept with
-each RNDS strategy (prontuario/dados/estrategia.tsv); the group through LEDI's own table
-of RNDS codes (sisab/dados/grupo_atendimento.tsv); the manufacturer, which LEDI sends by
+each RNDS strategy (prontuario/dados/estrategia.tsv); the group through the LEDI code kept with
+each RNDS group (prontuario/dados/grupo_atendimento.tsv); the manufacturer, which LEDI sends by
 name, as the RNDS code of the one manufacturer with that name or abbreviation (none when
 no single one has it: the name stays in the received ficha). A dose whose imunobiológico
 or dose is in no table stays out, with the reason.
@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime
 import functools
 import uuid
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Q
@@ -34,20 +33,12 @@ from pec.models import Lotacao
 from prontuario.models import Cidadao
 from prontuario.models_clinico import Termo, Vacinacao
 from prontuario.texto import dobrar
-from sisab.fichas import estrategia_rnds
+from sisab.fichas import estrategia_rnds, grupo_atendimento_rnds
 from sisab.models import FichaRecebida, InstalacaoSisab
 
 TIPO_VACINACAO = 14
 SEM_ESTRATEGIA = "0"  # RNDS: "Sem registro no sistema de informação de origem"
 _NAMESPACE = uuid.UUID("4f0c6f3e-8a51-4c1e-9a7e-2f1d7b0c5e14")
-GRUPOS_ARQUIVO = Path(__file__).resolve().parent / "dados" / "grupo_atendimento.tsv"
-
-
-@functools.cache
-def _grupos_rnds() -> dict[int, str]:
-    """LEDI GrupoDeAtendimento code -> RNDS BRGrupoAtendimento code."""
-    linhas = GRUPOS_ARQUIVO.read_text(encoding="utf-8").splitlines()
-    return {int(linha.split("\t")[0]): linha.split("\t")[1] for linha in linhas if not linha.startswith("#")}
 
 
 @functools.cache
@@ -67,7 +58,7 @@ def _codigos(tabela: str) -> frozenset[str]:
 
 
 def grupo_rnds(codigo_ledi: Any) -> str:
-    return _grupos_rnds().get(codigo_ledi, "") if isinstance(codigo_ledi, int) else ""
+    return (grupo_atendimento_rnds(codigo_ledi) or "") if isinstance(codigo_ledi, int) else ""
 
 
 def fabricante_rnds(nome: Any) -> str:

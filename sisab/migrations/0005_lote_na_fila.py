@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sisab', '0003_vacina_de_ficha_recebida'),
+        ('sisab', '0004_refazer_fichas_vacinacao'),
     ]
 
     operations = [
