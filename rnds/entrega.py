@@ -30,7 +30,8 @@ from rnds.bundles import TIPO_DOCUMENTO, bundle_construir, sistema_identificador
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from rnds.registros import Registro
 from rnds.selectors import certificado_ativo
-from rnds.verificacao import rnds_verificar
+from rnds.pendencias import AguardandoDados, pendencia_registrar, pendencia_resolver
+from rnds.verificacao import rnds_identificacao, rnds_verificar
 
 Mapeador = Callable[[Model], Registro]
 _mapeadores: dict[str, Mapeador] = {}
@@ -48,6 +49,8 @@ def registrar_mapeador(objeto_tipo: str, mapeador: Mapeador) -> None:
 
 
 def registro_do_item(item: Outbox) -> Registro:
+    """The row's record, mapped now. A record lacking a document (CPF/CNS of the citizen,
+    CNS of the professional) raises AguardandoDados and keeps its pendência open."""
     mapeador = _mapeadores.get(item.objeto_tipo)
     if mapeador is None:
         raise Recusado(f"Tipo de registro sem mapeamento para a RNDS: {item.objeto_tipo}")
@@ -56,7 +59,13 @@ def registro_do_item(item: Outbox) -> Registro:
         objeto = modelo.objects.filter(pk=item.objeto_id, municipio_id=item.municipio_id).first()
         if objeto is None:
             raise Recusado(f"Registro {item.objeto_tipo} {item.objeto_id} não existe mais no município.")
-        return mapeador(objeto)
+        registro = mapeador(objeto)
+        motivos = rnds_identificacao(registro)
+        if motivos:
+            pendencia_registrar(municipio_id=item.municipio_id, objeto=objeto, motivos=motivos)
+            raise AguardandoDados(" ".join(motivos))
+        pendencia_resolver(municipio_id=item.municipio_id, objeto_tipo=item.objeto_tipo, objeto_id=item.objeto_id)
+    return registro
 
 
 def _preparar(item: Outbox) -> tuple[ConfiguracaoRNDS, CertificadoA1]:
