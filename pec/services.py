@@ -152,7 +152,8 @@ def profissional_alterar_registro(*, profissional: Profissional, dados: dict[str
     antes = {campo: getattr(profissional, campo) for campo in CAMPOS_REGISTRO_PROFISSIONAL}
     for campo, valor in novos.items():
         setattr(profissional, campo, valor)
-    profissional.full_clean(validate_unique=False, validate_constraints=False)
+    outros_campos = [f.name for f in Profissional._meta.fields if f.name not in CAMPOS_REGISTRO_PROFISSIONAL]
+    profissional.full_clean(exclude=outros_campos, validate_unique=False, validate_constraints=False)
     profissional.save(update_fields=list(CAMPOS_REGISTRO_PROFISSIONAL))
     _auditar(request, municipio_id, "profissional_registro", profissional_id=profissional.id, antes=antes, depois=novos)
     return profissional

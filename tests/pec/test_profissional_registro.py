@@ -96,3 +96,13 @@ def test_profissional_sem_lotacao_no_municipio_nao_e_editavel(mundo):
     assert mundo["admin"].get(url(sem_lotacao.id)).status_code == 404
     assert mundo["admin"].post(url(sem_lotacao.id), {**VAZIO, "cns": cns_provisorio()}).status_code == 404
     assert registro(mundo["a"].id, sem_lotacao.id) == VAZIO
+
+
+def test_so_o_administrador_municipal_chega_a_tela(mundo, client):
+    alice = mundo["lot_alice"]
+    resposta = client.get(url(alice.profissional_id))
+    assert resposta.status_code == 302 and resposta["Location"].startswith("/conta/login/")
+    medica = cliente(alice.usuario, alice)
+    assert medica.get(url(alice.profissional_id)).status_code == 403
+    assert medica.post(url(alice.profissional_id), {**VAZIO, "cns": cns_provisorio()}).status_code == 403
+    assert registro(mundo["a"].id, alice.profissional_id) == VAZIO
