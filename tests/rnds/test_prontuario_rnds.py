@@ -6,9 +6,11 @@ through the page reaches the local national peer as one RAC."""
 from __future__ import annotations
 
 import datetime
+import io
 from dataclasses import dataclass
 
 import pytest
+from django.core.management import call_command
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -106,6 +108,13 @@ def test_medico_sem_cns_finaliza_e_o_rac_aguarda_ate_o_admin_informar_o_cns(muni
     painel = admin.get("/administracao/rnds/").content.decode()
     assert "Registros aguardando dados" in painel and "O CNS do profissional não está cadastrado" in painel
     assert f"/administracao/profissionais/{p.medico.profissional_id}/registro/" in painel
+    outro = identidade.municipio("Outro")
+    outro_lot = identidade.lotacao(outro, factories.usuario("Charlie Admin"), cbo="131205")
+    painel_b = identidade.cliente(outro_lot.usuario, outro_lot).get("/administracao/rnds/").content.decode()
+    assert "Nenhum registro aguardando dados" in painel_b and "Bruno" not in painel_b
+    saida = io.StringIO()
+    call_command("rnds_status", municipio=municipio_rnds.ibge, stdout=saida)
+    assert f"waiting for documents: prontuario.atendimento {atendimento.pk}" in saida.getvalue()
     resposta = admin.post(f"/administracao/profissionais/{p.medico.profissional_id}/registro/",
                           {"cns": CNS_PROFISSIONAL, "conselho": "", "uf_conselho": "", "registro_conselho": ""})
     assert resposta.status_code == 302
