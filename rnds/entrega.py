@@ -28,9 +28,9 @@ from pec.tenancy import tenant_context
 from rnds import cliente
 from rnds.bundles import TIPO_DOCUMENTO, bundle_construir, sistema_identificador
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
+from rnds.pendencias import AguardandoDados, pendencia_registrar, pendencia_resolver
 from rnds.registros import Registro
 from rnds.selectors import certificado_ativo
-from rnds.pendencias import AguardandoDados, pendencia_registrar, pendencia_resolver
 from rnds.verificacao import rnds_identificacao, rnds_verificar
 
 Mapeador = Callable[[Model], Registro]
@@ -63,8 +63,10 @@ def registro_do_item(item: Outbox) -> Registro:
         motivos = rnds_identificacao(registro)
         if motivos:
             pendencia_registrar(municipio_id=item.municipio_id, objeto=objeto, motivos=motivos)
-            raise AguardandoDados(" ".join(motivos))
-        pendencia_resolver(municipio_id=item.municipio_id, objeto_tipo=item.objeto_tipo, objeto_id=item.objeto_id)
+        else:
+            pendencia_resolver(municipio_id=item.municipio_id, objeto_tipo=item.objeto_tipo, objeto_id=item.objeto_id)
+    if motivos:  # raised once the pendência is committed, not inside its transaction
+        raise AguardandoDados(" ".join(motivos))
     return registro
 
 

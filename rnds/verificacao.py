@@ -21,8 +21,8 @@ from pec.models import Municipio
 from rnds.bundles import bundle_construir
 from rnds.mapeamento import MAPEADORES
 from rnds.models import ConfiguracaoRNDS
-from rnds.perfis import conjuntos, verificar_bundle
 from rnds.pendencias import identificacao_motivos, pendencia_registrar
+from rnds.perfis import conjuntos, verificar_bundle
 from rnds.registros import Registro, RegistroAtendimento, RegistroVacina
 
 CS = "http://www.saude.gov.br/fhir/r4/CodeSystem/"

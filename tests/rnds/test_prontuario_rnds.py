@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
+from django.http import QueryDict
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -20,8 +21,8 @@ from pec.outbox import outbox_drenar
 from pec.tenancy import tenant_context
 from prontuario import clinico, vacinacao
 from prontuario.models import Cidadao
-from prontuario.services import cidadao_atualizar
 from prontuario.models_clinico import Atendimento, ProblemaAvaliado, Vacinacao
+from prontuario.services import cidadao_atualizar
 from rnds.models import ConfiguracaoRNDS
 from rnds.tasks import pendencias_liberar_todas
 from tests import factories
@@ -68,6 +69,13 @@ def bcg(**extra):
              "comunicante_hanseniase": "False", "cid10_motivo_indicacao": ""}
     dados.update(extra)
     return dados
+
+
+def _qd(dados):
+    consulta = QueryDict(mutable=True)
+    for chave, valor in dados.items():
+        consulta.setlist(chave, valor if isinstance(valor, list) else [valor])
+    return consulta
 
 
 def linhas(municipio: Municipio) -> list[Outbox]:
@@ -126,6 +134,21 @@ def test_medico_sem_cns_finaliza_e_o_rac_aguarda_ate_o_admin_informar_o_cns(muni
     assert contato["participant"][0]["individual"]["identifier"]["value"].startswith(CNS_PROFISSIONAL)
     assert "RNDS: enviado" in medico.get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
     assert "Nenhum registro aguardando dados" in admin.get("/administracao/rnds/").content.decode()
+
+
+def test_documento_que_falta_na_entrega_abre_a_pendencia(municipio_rnds, simulador):
+    """The deliverer notes the pendência too (RNDS enabled after finalising, or a document
+    removed since): the row waits and the folha says why."""
+    p = posto(municipio_rnds)
+    with tenant_context(municipio_rnds.id):
+        atendimento = clinico.atendimento_iniciar(cidadao=p.maria, lotacao=p.medico)
+        clinico.atendimento_finalizar(atendimento=atendimento, lotacao=p.medico, versao=1,
+                                      dados=_qd(formulario_atendimento()))
+        Profissional.objects.filter(pk=p.medico.profissional_id).update(cns="")
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"pendente": 1}
+    assert not simulador.estado.recebidos
+    folha = identidade.cliente(p.medico.usuario, p.medico).get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
+    assert "RNDS: aguardando dados" in folha and "O CNS do profissional não está cadastrado" in folha
 
 
 @pytest.mark.parametrize("caso", ["treinamento", "sem_rnds"])
