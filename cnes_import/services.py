@@ -513,6 +513,8 @@ def _sincronizar(
         protegidos=conteudo.protegidos["profissionais"],
         relatorio=relatorio,
         rotulo=lambda cpf, valores: f"{valores['nome']} (CPF {cpf})",
+        # The CNS and council the administrator entered where the file had none.
+        mantidos_se_vazios=("cns", "conselho", "registro_conselho", "uf_conselho"),
     )
     etapa("lotacoes")
     _sincronizar_lotacoes(
@@ -611,11 +613,14 @@ def _sincronizar_tabela(
     protegidos: set[str],
     relatorio: _Relatorio,
     rotulo: Callable[[str, dict[str, Any]], str],
+    mantidos_se_vazios: tuple[str, ...] = (),
 ) -> tuple[dict[str, int], dict[int, str]]:
     """Create, update, deactivate one table by natural key; return key -> id and id -> label
     for every row of the municipality (also those not in the file).
 
-    `campos` are the keys of each desired dict ("nome" and "ativo" among them).
+    `campos` are the keys of each desired dict ("nome" and "ativo" among them); a field of
+    `mantidos_se_vazios` that the file leaves empty keeps the value stored (entered by the
+    administrator where the CNES lacked it).
     """
     existentes = {
         linha[chave]: linha
@@ -631,6 +636,9 @@ def _sincronizar_tabela(
             novos.append(valor_chave)
             relatorio.anotar(tipo, "criados", rotulo(valor_chave, valores))
             continue
+        for campo in mantidos_se_vazios:
+            if not valores[campo] and linha[campo]:
+                valores[campo] = linha[campo]
         mudancas = [campo for campo, valor in valores.items() if linha[campo] != valor]
         if not mudancas:
             continue

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from pec.cripto import cifrar, decifrar
 from pec.models import ConfiguracaoSMTP, EmailSaida, EmailSaidaMunicipio, Municipio
+from pec.outbox import apos_commit_enfileirar
 from pec.tenancy import tenant_context
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def email_enfileirar(
         email: EmailSaida | EmailSaidaMunicipio = EmailSaida.objects.create(
             para=destinatarios, assunto=assunto[:300], corpo=corpo
         )
-        transaction.on_commit(lambda: email_enviar_task.delay(email_id=email.id))
+        apos_commit_enfileirar(email_enviar_task, email_id=email.id)
         return email
     treinamento = Municipio.objects.filter(id=municipio_id, modo=Municipio.Modo.TREINAMENTO).exists()
     with tenant_context(municipio_id):
@@ -112,7 +113,7 @@ def email_enfileirar(
             status=EmailSaidaMunicipio.Status.SUPRIMIDO if treinamento else EmailSaidaMunicipio.Status.PENDENTE,
         )
     if not treinamento:
-        transaction.on_commit(lambda: email_enviar_task.delay(email_id=email.id, municipio_id=municipio_id))
+        apos_commit_enfileirar(email_enviar_task, email_id=email.id, municipio_id=municipio_id)
     return email
 
 

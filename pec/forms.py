@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
+from pec.documentos import so_digitos, validar_cns
 from pec.models import ConfiguracaoSMTP, Municipio, Perfil
 from pec.permissoes import PERMISSOES
 
@@ -87,3 +91,29 @@ def erros_no_form(form: forms.BaseForm, exc: ValidationError, *, campos: dict[st
     for campo, erros in exc.message_dict.items():
         campo = (campos or {}).get(campo, campo)
         form.add_error(campo if campo in form.fields else None, erros)
+
+
+class ProfissionalRegistroForm(forms.Form):
+    """CNS and council registration of a professional, when the CNES file lacks them."""
+
+    cns = forms.CharField(label="CNS", max_length=20, required=False, help_text="15 dígitos.")
+    conselho = forms.CharField(label="Conselho de classe", max_length=12, required=False,
+                               help_text="Como no CNES (código ou sigla do conselho).")
+    uf_conselho = forms.ChoiceField(label="UF do conselho", choices=[("", "—")] + [(uf, uf) for uf in UFS],
+                                    required=False)
+    registro_conselho = forms.CharField(label="Número no conselho", max_length=20, required=False)
+
+    def clean_cns(self) -> str:
+        digitado = self.cleaned_data["cns"]
+        if re.search(r"[^\d\s.-]", digitado):
+            raise ValidationError("O CNS tem só dígitos: confira o número.")
+        cns = so_digitos(digitado)
+        validar_cns(cns)
+        return cns
+
+    def clean(self) -> dict[str, Any]:
+        dados = super().clean() or {}
+        conselho = [dados.get(campo) for campo in ("conselho", "uf_conselho", "registro_conselho")]
+        if any(conselho) and not all(conselho):
+            raise ValidationError("Informe o conselho, a UF e o número juntos (ou deixe os três em branco).")
+        return dados

@@ -3,7 +3,9 @@
 A service that finalises a record calls `outbox_registrar` inside its own transaction,
 so the row exists if and only if the record does. After commit a Celery task is nudged;
 a beat sweeper (`outbox_varrer`) retries whatever is due, so a broker flushed or a
-receiver down for days only delays delivery.
+receiver down for days only delays delivery. The nudge is only a shortcut: with the
+broker down it is logged and dropped (`apos_commit_enfileirar`), never raised into a
+request whose record is already committed.
 
 Delivery claims due rows with `SELECT … FOR UPDATE SKIP LOCKED` and pushes their
 `proxima_tentativa` a lease ahead, commits, and only then talks to the remote side,
@@ -88,9 +90,23 @@ def outbox_registrar(
         },
     )
     if criado and item.status == Outbox.Status.PENDENTE:
-        municipio_id, item_destino = municipio.id, destino
-        transaction.on_commit(lambda: outbox_drenar_task.delay(municipio_id=municipio_id, destino=item_destino))
+        apos_commit_enfileirar(outbox_drenar_task, municipio_id=municipio.id, destino=destino)
     return item
+
+
+def apos_commit_enfileirar(tarefa: Any, **kwargs: Any) -> None:
+    """Queue `tarefa` once the caller's transaction commits. The work it stands for is
+    already a committed row that a beat sweeper finds, so a broker that is down or full
+    costs only latency: it is logged, never raised into the request that saved the row."""
+
+    def enfileirar() -> None:
+        try:
+            tarefa.delay(**kwargs)
+        except Exception:
+            log.warning("could not queue %s %s (broker unavailable?); the sweeper will pick it up",
+                        tarefa.name, kwargs, exc_info=True)
+
+    transaction.on_commit(enfileirar)
 
 
 def _reivindicar(*, municipio_id: int, destino: str, limite: int) -> list[Outbox]:

@@ -41,6 +41,14 @@ def profissional_obter(*, municipio_id: int, profissional_id: int) -> Profission
     return _do_municipio(Profissional.objects.select_related("usuario"), municipio_id=municipio_id, pk=profissional_id)
 
 
+def profissional_lotado_obter(*, municipio_id: int, profissional_id: int) -> Profissional:
+    """A professional this municipality employs: one with a lotação here (404 otherwise)."""
+    return _do_municipio(
+        Profissional.objects.filter(lotacoes__municipio_id=municipio_id).distinct(),
+        municipio_id=municipio_id, pk=profissional_id,
+    )
+
+
 def lotacao_obter(*, municipio_id: int, lotacao_id: int) -> Lotacao:
     return _do_municipio(
         Lotacao.objects.select_related("profissional", "estabelecimento", "equipe"),

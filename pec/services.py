@@ -133,6 +133,32 @@ def profissional_desbloquear(*, profissional: Profissional, request: HttpRequest
     return removidas
 
 
+CAMPOS_REGISTRO_PROFISSIONAL = ("cns", "conselho", "registro_conselho", "uf_conselho")
+
+
+@transaction.atomic
+def profissional_alterar_registro(*, profissional: Profissional, dados: dict[str, str], request: HttpRequest) -> Profissional:
+    """The CNS and council registration the CNES file lacked (the RNDS needs the CNS of whoever
+    signs a record). Audited with the values before and after. Raises ValidationError."""
+    municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
+    assert_owned(profissional, municipio_id)
+    novos = {campo: dados.get(campo, "").strip() for campo in CAMPOS_REGISTRO_PROFISSIONAL}
+    outro = (
+        Profissional.objects.filter(municipio_id=municipio_id, cns=novos["cns"]).exclude(pk=profissional.pk).first()
+        if novos["cns"] else None
+    )
+    if outro is not None:
+        raise ValidationError(f"Este CNS já é de outro profissional do município: {outro.nome}.")
+    antes = {campo: getattr(profissional, campo) for campo in CAMPOS_REGISTRO_PROFISSIONAL}
+    for campo, valor in novos.items():
+        setattr(profissional, campo, valor)
+    outros_campos = [f.name for f in Profissional._meta.fields if f.name not in CAMPOS_REGISTRO_PROFISSIONAL]
+    profissional.full_clean(exclude=outros_campos, validate_unique=False, validate_constraints=False)
+    profissional.save(update_fields=list(CAMPOS_REGISTRO_PROFISSIONAL))
+    _auditar(request, municipio_id, "profissional_registro", profissional_id=profissional.id, antes=antes, depois=novos)
+    return profissional
+
+
 # --- Installation ---------------------------------------------------------------------------
 
 

@@ -372,6 +372,8 @@ CELERY_BEAT_SCHEDULE["rnds-certificado-vencimento"] = {
     "task": "rnds.tasks.certificados_avisar_todos",
     "schedule": crontab(hour=7, minute=10),
 }
+# Records waiting for a citizen's CPF/CNS or a professional's CNS go once it is entered.
+CELERY_BEAT_SCHEDULE["rnds-pendencias"] = {"task": "rnds.tasks.pendencias_liberar_todas", "schedule": 60.0}
 
 # --- SISAB (sisab/) -------------------------------------------------------------------------
 # Hourly; each municipality's run checks its own night window (sisab.models.InstalacaoSisab).

@@ -19,6 +19,11 @@ urlpatterns = [
     path("administracao/profissionais/", views_admin.profissionais, name="admin_profissionais"),
     path("administracao/profissionais/<int:profissional_id>/", views_admin.profissional, name="admin_profissional"),
     path(
+        "administracao/profissionais/<int:profissional_id>/registro/",
+        views_admin.profissional_registro,
+        name="admin_profissional_registro",
+    ),
+    path(
         "administracao/profissionais/<int:profissional_id>/desbloquear/",
         views_admin.profissional_desbloquear,
         name="admin_profissional_desbloquear",

@@ -15,7 +15,15 @@ from django.views.decorators.http import require_POST
 from pec import selectors, services
 from pec.acesso import requer_admin_instalacao, requer_permissao
 from pec.email import smtp_configuracao, smtp_enviar_teste
-from pec.forms import LotacaoPerfisForm, MunicipioForm, MunicipioNovoForm, PerfilForm, SMTPForm, SMTPTesteForm
+from pec.forms import (
+    LotacaoPerfisForm,
+    MunicipioForm,
+    MunicipioNovoForm,
+    PerfilForm,
+    ProfissionalRegistroForm,
+    SMTPForm,
+    SMTPTesteForm,
+)
 from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio
 from pec.permissoes import PERMISSOES
 
@@ -50,6 +58,23 @@ def profissional(request: HttpRequest, profissional_id: int) -> HttpResponse:
         "bloqueado": selectors.acesso_bloqueado(cpf=prof.cpf),
     }
     return render(request, "pec/admin/profissional.html", contexto)
+
+
+@requer_permissao("admin.municipio")
+def profissional_registro(request: HttpRequest, profissional_id: int) -> HttpResponse:
+    prof = selectors.profissional_lotado_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
+    inicial = {campo: getattr(prof, campo) for campo in services.CAMPOS_REGISTRO_PROFISSIONAL}
+    form = ProfissionalRegistroForm(request.POST or None, initial=inicial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.profissional_alterar_registro(profissional=prof, dados=form.cleaned_data, request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"CNS e conselho de {prof.nome} salvos.")
+            return redirect("admin_profissional", profissional_id=prof.id)
+    status = 400 if form.errors else 200
+    return render(request, "pec/admin/profissional_registro.html", {"profissional": prof, "form": form}, status=status)
 
 
 @require_POST

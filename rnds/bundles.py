@@ -34,6 +34,8 @@ PERFIL_RAC = SD + "BRRegistroAtendimentoClinico"
 PERFIL_RIA = SD + "BRRegistroImunobiologicoAdministradoRotina-2.0"
 TITULO_RAC = "Registro de Atendimento Clínico"
 TITULO_RIA = "Registro de Imunobiologico Administrado na Rotina"
+# BRTipoDocumento of each record type: Composition.type, and the docType of lookups.
+TIPO_DOCUMENTO = {"rac": "RAC", "ria-r": "RIA"}
 _NS = uuid.UUID("4f1c2b9e-7d0a-4c55-9a0e-5e2f3b1d8c77")
 
 
@@ -179,7 +181,7 @@ def bundle_rac(
     # The Encounter first, as in the examples; then what it points to.
     doc.entradas.insert(0, doc.entradas.pop())
     composicao = _composicao(
-        quem=quem, perfil=PERFIL_RAC, tipo="RAC", titulo=TITULO_RAC, data=registro.fim, substitui=substitui,
+        quem=quem, perfil=PERFIL_RAC, tipo=TIPO_DOCUMENTO[registro.tipo], titulo=TITULO_RAC, data=registro.fim, substitui=substitui,
         categoria=registro.modalidade, secoes=[[contato], problemas, procedimentos],
     )
     return _bundle(doc=doc, composicao=composicao, solicitante=solicitante, agora=agora)
@@ -244,7 +246,7 @@ def bundle_ria(
             "subject": paciente,
         })
     composicao = _composicao(
-        quem=quem, perfil=PERFIL_RIA, tipo="RIA", titulo=TITULO_RIA, data=registro.aplicada_em, substitui=substitui,
+        quem=quem, perfil=PERFIL_RIA, tipo=TIPO_DOCUMENTO[registro.tipo], titulo=TITULO_RIA, data=registro.aplicada_em, substitui=substitui,
         secoes=[[vacina]],
     )
     return _bundle(doc=doc, composicao=composicao, solicitante=solicitante, agora=agora)

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -182,6 +182,28 @@ def enviar_bundle(*, config: ConfiguracaoRNDS, cert: CertificadoA1, bundle: dict
         local = resposta.cabecalhos.get("location") or resposta.cabecalhos.get("content-location") or ""
         return local.rstrip("/").rsplit("/", 1)[-1]
     raise _rejeicao_ou_falha(resposta)
+
+
+def versoes_do_identificador(
+    *, config: ConfiguracaoRNDS, cert: CertificadoA1, sistema: str, valor: str, tipo_documento: str,
+    cns_profissional: str,
+) -> list[dict[str, Any]]:
+    """The sender's documents stored under one local identifier (RNDS-IG "Consulta por
+    identificador local"): [{id, cns, date, relatesTo, status}], replacements included."""
+    consulta = urlencode({"system": sistema, "value": valor, "docType": tipo_documento})
+    resposta = _com_token(
+        config=config, cert=cert, metodo="GET", url=f"{config.base_servicos()}/api/identifier?{consulta}",
+        cns_profissional=cns_profissional,
+    )
+    if resposta.status == 404:
+        return []
+    if resposta.status != 200:
+        raise _rejeicao_ou_falha(resposta)
+    try:
+        versoes = json.loads(resposta.corpo)
+    except ValueError as exc:
+        raise FalhaRNDS(f"RNDS identifier lookup answered something other than JSON: {resposta.corpo[:200]!r}") from exc
+    return [v for v in versoes if isinstance(v, dict)] if isinstance(versoes, list) else []
 
 
 def excluir_bundle(*, config: ConfiguracaoRNDS, cert: CertificadoA1, rnds_id: str, cns_profissional: str) -> int:

@@ -6,6 +6,11 @@ corrected before it left goes out corrected. `payload["operacao"]` says what to 
 "enviar" (default), "substituir" (a Bundle that replaces the delivered one, relatesTo)
 or "excluir" (DELETE of the delivered one). Refusals raise pec.outbox.Recusado (dead
 letter with the OperationOutcome text); everything else is transient and retried.
+
+A send whose answer was lost (worker killed mid-POST, timeout) is refused on resend as a
+duplicate identifier (ERR866), or a replacement as already replaced (ERR870). The RNDS
+then holds the document, so its id is looked up by the local identifier and kept: a
+later correction or deletion needs it.
 """
 
 from __future__ import annotations
@@ -21,15 +26,17 @@ from pec.models import Outbox
 from pec.outbox import Indisponivel, Recusado
 from pec.tenancy import tenant_context
 from rnds import cliente
-from rnds.bundles import bundle_construir
+from rnds.bundles import TIPO_DOCUMENTO, bundle_construir, sistema_identificador
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
+from rnds.pendencias import AguardandoDados, pendencia_registrar, pendencia_resolver
 from rnds.registros import Registro
 from rnds.selectors import certificado_ativo
-from rnds.verificacao import rnds_verificar
+from rnds.verificacao import rnds_identificacao, rnds_verificar
 
 Mapeador = Callable[[Model], Registro]
 _mapeadores: dict[str, Mapeador] = {}
 DUPLICADO = ("ERR866", "MSG010")
+JA_SUBSTITUIDO = ("ERR870", "MSG009")
 
 
 class NaoPronto(Indisponivel):
@@ -42,6 +49,8 @@ def registrar_mapeador(objeto_tipo: str, mapeador: Mapeador) -> None:
 
 
 def registro_do_item(item: Outbox) -> Registro:
+    """The row's record, mapped now. A record lacking a document (CPF/CNS of the citizen,
+    CNS of the professional) raises AguardandoDados and keeps its pendência open."""
     mapeador = _mapeadores.get(item.objeto_tipo)
     if mapeador is None:
         raise Recusado(f"Tipo de registro sem mapeamento para a RNDS: {item.objeto_tipo}")
@@ -50,7 +59,15 @@ def registro_do_item(item: Outbox) -> Registro:
         objeto = modelo.objects.filter(pk=item.objeto_id, municipio_id=item.municipio_id).first()
         if objeto is None:
             raise Recusado(f"Registro {item.objeto_tipo} {item.objeto_id} não existe mais no município.")
-        return mapeador(objeto)
+        registro = mapeador(objeto)
+        motivos = rnds_identificacao(registro)
+        if motivos:
+            pendencia_registrar(municipio_id=item.municipio_id, objeto=objeto, motivos=motivos)
+        else:
+            pendencia_resolver(municipio_id=item.municipio_id, objeto_tipo=item.objeto_tipo, objeto_id=item.objeto_id)
+    if motivos:  # raised once the pendência is committed, not inside its transaction
+        raise AguardandoDados(" ".join(motivos))
+    return registro
 
 
 def _preparar(item: Outbox) -> tuple[ConfiguracaoRNDS, CertificadoA1]:
@@ -85,12 +102,36 @@ def _id_entregue(item: Outbox, original: Outbox) -> str:
         raise Recusado("O registro original não foi aceito pela RNDS; reenvie-o antes de corrigi-lo.")
     rnds_id = original.resposta.get("rnds_id", "")
     if not rnds_id:
-        raise Recusado("A RNDS não informou o identificador do registro original (enviado como duplicado).")
+        raise Recusado("A RNDS não informou o identificador do registro original.")
     return str(rnds_id)
 
 
-def _duplicado(texto: str) -> bool:
-    return any(codigo in texto for codigo in DUPLICADO)
+def _ja_recebido(texto: str, *, substitui: str) -> bool:
+    """The RNDS says it already has what this row sends: an earlier attempt got through."""
+    return any(codigo in texto for codigo in (JA_SUBSTITUIDO if substitui else DUPLICADO))
+
+
+def _id_recebido(
+    *, config: ConfiguracaoRNDS, cert: CertificadoA1, registro: Registro, substitui: str, recusa: str
+) -> str:
+    """The RNDS id of the document an earlier attempt delivered, found by its identifier:
+    the first version (a send) or the one that replaces `substitui` (a replacement)."""
+    try:
+        versoes = cliente.versoes_do_identificador(
+            config=config, cert=cert, sistema=sistema_identificador(config.identificador_solicitante),
+            valor=registro.quem.identificador, tipo_documento=TIPO_DOCUMENTO[registro.tipo],
+            cns_profissional=registro.quem.profissional_cns,
+        )
+    except cliente.RejeitadoRNDS as exc:
+        raise Recusado(f"{recusa[:300]} | consulta pelo identificador: {exc.texto}") from exc
+    for versao in versoes:
+        alvos = [(r.get("targetReference") or {}).get("id", "") for r in versao.get("relatesTo") or []]
+        if (substitui in alvos) if substitui else not alvos:
+            return str(versao["id"])
+    raise Recusado(
+        f"A RNDS recusou o reenvio como já recebido ({recusa[:300]}), mas a consulta pelo identificador "
+        f"{registro.quem.identificador} não encontrou o documento."
+    )
 
 
 def entregar(item: Outbox) -> dict[str, Any]:
@@ -116,14 +157,15 @@ def entregar(item: Outbox) -> dict[str, Any]:
     if erros:
         raise Recusado(" ".join(erros))
     bundle = bundle_construir(registro, solicitante=config.identificador_solicitante, substitui=substitui)
+    resposta: dict[str, Any] = {}
     try:
         rnds_id = cliente.enviar_bundle(config=config, cert=cert, bundle=bundle, cns_profissional=cns)
     except cliente.RejeitadoRNDS as exc:
-        if _duplicado(exc.texto) and not substitui:
-            # A previous attempt got through but its answer was lost (worker killed, timeout).
-            return {"duplicado": True, "mensagem": exc.texto[:500]}
-        raise Recusado(exc.texto) from exc
-    resposta: dict[str, Any] = {"rnds_id": rnds_id}
+        if not _ja_recebido(exc.texto, substitui=substitui):
+            raise Recusado(exc.texto) from exc
+        rnds_id = _id_recebido(config=config, cert=cert, registro=registro, substitui=substitui, recusa=exc.texto)
+        resposta = {"duplicado": True, "mensagem": exc.texto[:500]}
+    resposta["rnds_id"] = rnds_id
     if substitui:
         resposta["substitui"] = substitui
     return resposta

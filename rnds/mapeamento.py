@@ -3,6 +3,16 @@
 Registered for the outbox rows prontuario writes on finalising (tipo "rac" / "ria-r",
 chave "<tipo>:<uuid>"). Each atendimento individual carries the consultation procedure
 of the professional's CBO (SIGTAP), as PEC records it.
+
+The RAC's Encounter says how the citizen came and how the contact ended, in RNDS code
+systems (CodeSystem-BRCaraterAtendimento, -BRProcedencia, -BRMotivoDesfecho of the RAC
+IG). They come from the same fields the SISAB gets: the LEDI tipoAtendimento (1
+programada/cuidado continuado, 2 agendada, 5 consulta no dia, 6 urgência) and the
+condutas. BRCaraterAtendimento has a code for each LEDI type. Procedência: spontaneous
+demand (5, 6) is 09; continued care (1) is a return, 11; a plain scheduled consultation
+(2) does not record who sent the citizen, 99. Desfecho: one code for several condutas,
+the one that says most about where the citizen goes next: a referral (03) over a return
+(08) over a discharge (01); none marked is 99.
 """
 
 from __future__ import annotations
@@ -32,6 +42,21 @@ def _quem(*, identificador: str, cidadao, lotacao, estabelecimento) -> Identific
     )
 
 
+CARATER = {1: "04", 2: "03", 5: "05", 6: "06"}
+PROCEDENCIA = {1: "11", 2: "99", 5: "09", 6: "09"}
+# prontuario CONDUTA codes (LEDI condutas) by BRMotivoDesfecho, in order of precedence.
+DESFECHOS = (
+    ("03", frozenset({4, 5, 6, 7, 8, 10, 11})),  # encaminhamento (especializado, CAPS, internação, ...)
+    ("08", frozenset({1, 2, 12, 14})),  # retorno: consulta agendada, cuidado continuado, grupos, eMulti
+    ("01", frozenset({9})),  # alta do episódio
+)
+
+
+def desfecho_das_condutas(condutas: list[int]) -> str:
+    marcadas = set(condutas)
+    return next((codigo for codigo, grupo in DESFECHOS if marcadas & grupo), "99")
+
+
 def atendimento_para_registro(atendimento) -> RegistroAtendimento:  # type: ignore[no-untyped-def]
     problemas: list[Problema] = []
     for avaliado in atendimento.problemas_avaliados.order_by("id"):  # in the order they were assessed
@@ -46,6 +71,9 @@ def atendimento_para_registro(atendimento) -> RegistroAtendimento:  # type: igno
         fim=atendimento.finalizado_em or atendimento.iniciado_em,
         problemas=tuple(dict.fromkeys(problemas)),
         procedimentos=(Procedimento(procedimento_consulta(atendimento.lotacao.cbo)),),
+        carater=CARATER.get(atendimento.tipo_atendimento, "99"),
+        procedencia=PROCEDENCIA.get(atendimento.tipo_atendimento, "99"),
+        desfecho=desfecho_das_condutas(atendimento.condutas),
     )
 
 

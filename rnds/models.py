@@ -119,3 +119,37 @@ def certificado_contexto_arquivo(cert: CertificadoA1) -> str:
 def certificado_contexto_senha(cert: CertificadoA1) -> str:
     """For pec.cripto.CAMPOS_CIFRADOS."""
     return cert.contexto("senha")
+
+
+class Pendencia(TenantModel):
+    """A finalised record whose RNDS delivery waits for a document only a person can
+    supply: the citizen's CPF/CNS or the professional's CNS (rnds.pendencias). One per
+    record; `resolvida_em` is set when the document is there, cleared if it goes again."""
+
+    objeto_tipo = models.CharField(max_length=100)
+    objeto_id = models.BigIntegerField()
+    cidadao = models.ForeignKey("prontuario.Cidadao", on_delete=models.PROTECT, related_name="+")
+    profissional = models.ForeignKey("pec.Profissional", on_delete=models.PROTECT, related_name="+")
+    motivo = models.TextField()
+    criada_em = models.DateTimeField(auto_now_add=True)
+    resolvida_em = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "pendência de envio à RNDS"
+        verbose_name_plural = "pendências de envio à RNDS"
+        constraints = [
+            models.UniqueConstraint(fields=["municipio", "objeto_tipo", "objeto_id"], name="pendencia_rnds_registro")
+        ]
+        indexes = [
+            models.Index(fields=["municipio", "criada_em"], name="pendencia_rnds_aberta",
+                         condition=models.Q(resolvida_em__isnull=True)),
+        ]
+
+    ROTULOS = {"prontuario.atendimento": "Atendimento individual (RAC)", "prontuario.vacinacao": "Vacinação (RIA-R)"}
+
+    def __str__(self) -> str:
+        return f"{self.objeto_tipo} {self.objeto_id}: {self.motivo}"
+
+    @property
+    def registro(self) -> str:
+        return self.ROTULOS.get(self.objeto_tipo, self.objeto_tipo)

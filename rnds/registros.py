@@ -62,9 +62,10 @@ class RegistroAtendimento:
     problemas: tuple[Problema, ...]
     procedimentos: tuple[Procedimento, ...]
     modalidade: str = MODALIDADE_ATENCAO_BASICA
-    carater: str = "05"  # BRCaraterAtendimento: demanda espontânea, consulta no dia
-    procedencia: str = "09"  # BRProcedencia: demanda espontânea
-    desfecho: str = "01"  # BRMotivoDesfecho: alta clínica
+    # Mapped from the record (rnds.mapeamento); "99" = not recorded in the source model.
+    carater: str = "99"  # BRCaraterAtendimento
+    procedencia: str = "99"  # BRProcedencia
+    desfecho: str = "99"  # BRMotivoDesfecho
     financiamento: str = "01"  # BRFinanciamento (the profile requires one per procedure)
     tipo: str = field(default="rac", init=False)
 

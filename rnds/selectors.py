@@ -4,25 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Min, Model, OuterRef, Subquery
 from django.http import Http404
 
 from pec.models import Outbox
 from pec.tenancy import assert_owned
-from rnds.models import CertificadoA1, ConfiguracaoRNDS
+from rnds.models import CertificadoA1, ConfiguracaoRNDS, Pendencia
 
 DESTINO = "rnds"
 
 
+def _pendencia_aberta(*, objeto_tipo: Any, objeto_id: Any) -> Subquery:
+    """The reason of the record's open pendência (rnds.pendencias), or NULL."""
+    return Subquery(
+        Pendencia.objects.filter(
+            municipio_id=OuterRef("municipio_id"), objeto_tipo=objeto_tipo, objeto_id=objeto_id, resolvida_em=None
+        ).values("motivo")[:1]
+    )
+
+
 def rnds_ultimo_envio(*, municipio_id: int, objeto: Model) -> Outbox | None:
     """A record's newest RNDS row (its send, or the latest replacement or deletion): the one
-    a correction or deletion of the record must follow."""
+    a correction or deletion of the record must follow. `pendencia` is annotated: why the
+    record waits for a document, if it does."""
     assert_owned(objeto, municipio_id)
     item = (
         Outbox.objects.filter(
             municipio_id=municipio_id, destino=DESTINO, objeto_tipo=objeto._meta.label_lower, objeto_id=objeto.pk
         )
+        .annotate(pendencia=_pendencia_aberta(objeto_tipo=OuterRef("objeto_tipo"), objeto_id=OuterRef("objeto_id")))
         .order_by("-criado_em", "-id")
         .first()
     )
@@ -39,14 +51,19 @@ def rnds_status_do_registro(*, municipio_id: int, objeto: Model) -> str | None:
 
 
 def rnds_status_anotacoes(*, modelo: type[Model]) -> dict[str, Subquery]:
-    """Annotations for a queryset of `modelo`: `rnds_status` (as rnds_status_do_registro)
-    and `rnds_erro` (the last error of that row), computed in the queryset's own query, so
-    a page listing records shows each one's status without any query of its own."""
+    """Annotations for a queryset of `modelo`: `rnds_status` (as rnds_status_do_registro),
+    `rnds_erro` (the last error of that row) and `rnds_pendencia` (why it waits for a
+    document, if it does), computed in the queryset's own query, so a page listing
+    records shows each one's status without any query of its own."""
     ultimo = Outbox.objects.filter(
         municipio_id=OuterRef("municipio_id"), destino=DESTINO, objeto_tipo=modelo._meta.label_lower,
         objeto_id=OuterRef("pk"),
     ).order_by("-criado_em", "-id")
-    return {"rnds_status": Subquery(ultimo.values("status")[:1]), "rnds_erro": Subquery(ultimo.values("ultimo_erro")[:1])}
+    return {
+        "rnds_status": Subquery(ultimo.values("status")[:1]),
+        "rnds_erro": Subquery(ultimo.values("ultimo_erro")[:1]),
+        "rnds_pendencia": _pendencia_aberta(objeto_tipo=modelo._meta.label_lower, objeto_id=OuterRef("pk")),
+    }
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,7 @@ class Painel:
     contagens: dict[str, int]
     pendente_mais_antigo: datetime | None
     erros: list[Outbox]
+    pendencias: list[Pendencia]
     certificado: CertificadoA1 | None
     configuracao: ConfiguracaoRNDS | None
 
@@ -64,12 +82,19 @@ def rnds_painel(*, municipio_id: int, limite_erros: int = 100) -> Painel:
     contagens.update({r["status"]: r["n"] for r in linhas.values("status").annotate(n=Count("id"))})
     antigo = linhas.filter(status=Outbox.Status.PENDENTE).aggregate(m=Min("criado_em"))["m"]
     erros = list(linhas.filter(status=Outbox.Status.ERRO).order_by("-criado_em", "-id")[:limite_erros])
-    for item in erros:
+    pendencias = list(
+        Pendencia.objects.filter(municipio_id=municipio_id, resolvida_em=None)
+        .select_related("profissional")
+        .order_by("-criada_em", "-id")[:limite_erros]
+    )
+    for item in [*erros, *pendencias]:
         assert_owned(item, municipio_id)
+    contagens["aguardando_dados"] = Pendencia.objects.filter(municipio_id=municipio_id, resolvida_em=None).count()
     return Painel(
         contagens=contagens,
         pendente_mais_antigo=antigo,
         erros=erros,
+        pendencias=pendencias,
         certificado=certificado_ativo(municipio_id=municipio_id),
         configuracao=ConfiguracaoRNDS.objects.filter(municipio_id=municipio_id).first(),
     )

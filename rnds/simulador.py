@@ -5,7 +5,9 @@ certificate issued by that chain (mutual TLS), as ehr-auth does. It answers like
 real services where the notes document them (../shared/notes/rnds.md): 201 + Location,
 204 on DELETE, 422 OperationOutcomes with the RNDS codes for what it can check, 401 +
 ERR882 for an expired token. It counts accepted receipts per Bundle identifier, so tests
-can prove "exactly once". Controls for tests: `fora_do_ar` (connections refused, or 503),
+can prove "exactly once", and answers the lookup of a sender's own documents by local
+identifier (`GET /api/identifier?system=…&value=…&docType=…`, RNDS-IG "Consulta por
+identificador local": a JSON list of the versions, replacements included). Controls for tests: `fora_do_ar` (connections refused, or 503),
 `atraso` (seconds before answering a POST), `expirar_tokens()`.
 
 Standard library only (http.server + ssl), one thread per connection; no mocks.
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree as ET
 
 from rnds.pki import ArquivosTeste
@@ -118,6 +121,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self._indisponivel():
             return
+        if self.path.startswith("/api/identifier?"):
+            if self._autorizado():
+                self._responder(200, self._versoes(parse_qs(urlsplit(self.path).query)), tipo="application/json")
+            return
         if self.path in ("/api/token", "/api/osb/token"):
             if not self._certificado_cliente():
                 self._responder(401, {"error": "certificado de cliente obrigatório"}, tipo="application/json")
@@ -143,6 +150,30 @@ class _Handler(BaseHTTPRequestHandler):
                 "EHR-ERR906", "O profissional informado no cabeçalho Authorization não possui vínculo autorizado"))
             return False
         return True
+
+    def _versoes(self, consulta: dict[str, list[str]]) -> bytes:
+        """Every document stored under (system, value) of that docType, oldest first, as
+        {id, cns, date, relatesTo, status}; replaced or deleted ones are entered-in-error."""
+        sistema, valor = consulta.get("system", [""])[0], consulta.get("value", [""])[0]
+        tipo = consulta.get("docType", [""])[0]
+        versoes = []
+        with self.estado.trava:
+            for rnds_id, bundle in self.estado.documentos.items():
+                composicao = bundle["entry"][0]["resource"]
+                if bundle.get("identifier") != {"system": sistema, "value": valor} or _tipo_documento(composicao) != tipo:
+                    continue
+                alvos = [str(r["targetReference"]["reference"]).removeprefix("Composition/")
+                         for r in composicao.get("relatesTo") or []]
+                inativo = rnds_id in self.estado.substituidos or rnds_id in self.estado.excluidos
+                versoes.append({
+                    "id": rnds_id,
+                    "cns": str(composicao["subject"]["identifier"]["value"]),
+                    "date": bundle.get("timestamp", ""),
+                    "relatesTo": [{"code": "replaces", "targetReference": {"type": "Composition", "id": alvo}}
+                                  for alvo in alvos],
+                    "status": "entered-in-error" if inativo else "final",
+                })
+        return json.dumps(versoes).encode()
 
     def do_POST(self) -> None:
         if self._indisponivel():
@@ -247,6 +278,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._responder(400, b"XML invalido", tipo="text/plain")
             return
         self._responder(200, _pdq_resposta(raiz), tipo="application/soap+xml; charset=utf-8")
+
+
+def _tipo_documento(composicao: dict[str, Any]) -> str:
+    return str(((composicao.get("type") or {}).get("coding") or [{}])[0].get("code", ""))
 
 
 def _regras(bundle: dict[str, Any]) -> tuple[str, str] | None:

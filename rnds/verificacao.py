@@ -3,26 +3,33 @@ finalising (prontuario calls `rnds_verificar` in its finalise service).
 
 The same Bundle the delivery would send is built and run through rnds.perfis; the
 typical mistakes are then explained in the professional's words, and anything else the
-checker finds is passed on with its FHIR path.
+checker finds is passed on with its FHIR path. A missing CPF/CNS of the citizen or CNS
+of the professional is not the record's fault and never holds it: the record finalises
+and its delivery waits (rnds.pendencias).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from functools import lru_cache
 
 from django.db.models import Model
 from django.utils import timezone
 
-from pec.documentos import cns_valido, cpf_valido
 from pec.models import Municipio
 from rnds.bundles import bundle_construir
 from rnds.mapeamento import MAPEADORES
 from rnds.models import ConfiguracaoRNDS
+from rnds.pendencias import identificacao_motivos, pendencia_registrar
 from rnds.perfis import conjuntos, verificar_bundle
 from rnds.registros import Registro, RegistroAtendimento, RegistroVacina
 
 CS = "http://www.saude.gov.br/fhir/r4/CodeSystem/"
+# Stand-ins with valid check digits for documents still missing, so the profile walk
+# judges the record's content alone (the documents are rnds.pendencias' business).
+_CPF_PROVISORIO = "52998224725"
+_CNS_PROVISORIO = "898001160660001"
 
 
 @lru_cache(maxsize=1)
@@ -40,18 +47,11 @@ def _codigo_valido(sistema: str, codigo: str) -> bool:
 
 
 def rnds_verificar(registro: Registro, *, agora: datetime.datetime | None = None) -> list[str]:
-    """Messages (pt-BR) for what the professional must fix; empty when the RNDS should accept it."""
+    """Messages (pt-BR) for what the professional must fix in the record; empty when the
+    RNDS should accept it once the documents are there (see rnds.pendencias for those)."""
     agora = agora or timezone.now()
     quem = registro.quem
     erros: list[str] = []
-    if not quem.cidadao_cpf and not quem.cidadao_cns:
-        erros.append("O cidadão não tem CPF nem CNS: informe um deles no cadastro para enviar o registro à RNDS.")
-    elif quem.cidadao_cpf and not cpf_valido(quem.cidadao_cpf):
-        erros.append("O CPF do cidadão é inválido: corrija o cadastro.")
-    elif not quem.cidadao_cpf and not cns_valido(quem.cidadao_cns):
-        erros.append("O CNS do cidadão é inválido: corrija o cadastro.")
-    if not cns_valido(quem.profissional_cns):
-        erros.append("Seu CNS de profissional não está cadastrado ou é inválido: peça ao administrador que reimporte o CNES.")
     if not _codigo_valido("BRCBO", quem.profissional_cbo):
         erros.append(f"O CBO {quem.profissional_cbo} da sua lotação não é aceito pela RNDS.")
     if not (quem.cnes.isdigit() and len(quem.cnes) == 7):
@@ -63,20 +63,42 @@ def rnds_verificar(registro: Registro, *, agora: datetime.datetime | None = None
     if erros:
         return erros
     # Anything else the profiles forbid, with the element's path (a bug of ours, not theirs).
-    bundle = bundle_construir(registro, solicitante="0")
+    bundle = bundle_construir(_com_documentos(registro), solicitante="0")
     return [f"Registro fora do padrão da RNDS: {erro}" for erro in verificar_bundle(bundle)]
+
+
+def _com_documentos(registro: Registro) -> Registro:
+    quem = registro.quem
+    if identificacao_motivos(cidadao_cpf=quem.cidadao_cpf, cidadao_cns=quem.cidadao_cns,
+                             profissional_cns=quem.profissional_cns):
+        quem = dataclasses.replace(quem, cidadao_cpf=_CPF_PROVISORIO, profissional_cns=_CNS_PROVISORIO)
+    return dataclasses.replace(registro, quem=quem)
+
+
+def rnds_identificacao(registro: Registro) -> list[str]:
+    """Why the RNDS cannot receive the record yet for lack of a document (rnds.pendencias)."""
+    quem = registro.quem
+    return identificacao_motivos(cidadao_cpf=quem.cidadao_cpf, cidadao_cns=quem.cidadao_cns,
+                                 profissional_cns=quem.profissional_cns)
 
 
 def rnds_verificar_ao_finalizar(*, municipio: Municipio, objeto: Model) -> list[str]:
     """What prontuario's finalise services call, inside their transaction, once the record's
-    rows are written: rnds_verificar on the record as the delivery would map it. Empty when
-    the municipality does not send (RNDS not enabled, or training): nothing to protect then,
+    rows are written: rnds_verificar on the record as the delivery would map it, whose
+    messages hold the record. A missing document does not: it is noted as the record's
+    pendência, shown to the professional, and the record finalises. Empty when the
+    municipality does not send (RNDS not enabled, or training): nothing to protect then,
     and a professional is never held by a rule of a system the record will not reach."""
     if municipio.em_treinamento:
         return []
     if not ConfiguracaoRNDS.objects.filter(municipio_id=municipio.id, habilitado=True).exists():
         return []
-    return rnds_verificar(MAPEADORES[objeto._meta.label_lower](objeto))
+    registro = MAPEADORES[objeto._meta.label_lower](objeto)
+    erros = rnds_verificar(registro)
+    motivos = rnds_identificacao(registro)
+    if motivos and not erros:
+        pendencia_registrar(municipio_id=municipio.id, objeto=objeto, motivos=motivos)
+    return erros
 
 
 def _atendimento(registro: RegistroAtendimento, agora: datetime.datetime) -> list[str]:

@@ -52,3 +52,26 @@ def celery_eager():  # type: ignore[no-untyped-def]
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def broker_fora_do_ar():  # type: ignore[no-untyped-def]
+    """The Celery broker pointed at a local port nobody listens on: every publish meets a
+    real "connection refused", as when Redis is down."""
+    import socket
+
+    from pec.celery import app
+
+    with socket.socket() as livre:
+        livre.bind(("127.0.0.1", 0))
+        porta = livre.getsockname()[1]
+    anterior = app.conf.broker_url
+
+    def trocar(url: str) -> None:
+        app.conf.broker_url = url
+        app._pool = None  # the connection and producer pools are cached per broker URL
+        app.amqp._producer_pool = None
+
+    trocar(f"redis://127.0.0.1:{porta}/0")
+    yield
+    trocar(anterior)

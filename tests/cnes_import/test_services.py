@@ -12,6 +12,7 @@ from pec.tenancy import tenant_context
 from tests import factories
 from tests.cnes_import.conftest import XML_2021, XML_2022, esperado, foto_do_banco, variante
 from tests.cnes_import.test_parser import LAUGHS, XXE
+from tests.prontuario.fabricas import cns_provisorio
 
 pytestmark = pytest.mark.django_db
 
@@ -330,3 +331,21 @@ def test_overlong_values_are_cut_to_their_columns(taboleiro, tmp_path):
         assert Estabelecimento.objects.get(cnes="7193041").nome == longo[:200]
     assert Usuario.objects.get(cpf="90000010138").nome == longo[:150]
     assert importar(taboleiro, arquivo).contagens["profissionais"] == ZERO  # cut values compare equal next time
+
+
+def test_cns_and_council_entered_by_the_admin_survive_a_file_that_lacks_them(taboleiro, tmp_path):
+    sem_cns = variante(tmp_path / "sem_cns.xml", XML_2021, ('CO_CNS="799000000010301"', 'CO_CNS=""'))
+    importar(taboleiro, sem_cns)
+    informado = {"cns": "799000000010301", "conselho": "71", "registro_conselho": "0053", "uf_conselho": "RN"}
+    with tenant_context(taboleiro.id):
+        Profissional.objects.filter(cpf="90000010308").update(**informado)
+    resultado = importar(taboleiro, sem_cns)
+    assert resultado.contagens["profissionais"] == ZERO
+    with tenant_context(taboleiro.id):
+        prof = Profissional.objects.get(cpf="90000010308")
+    assert {campo: getattr(prof, campo) for campo in informado} == informado
+    # What the file does bring still wins.
+    do_cnes = cns_provisorio()
+    importar(taboleiro, variante(tmp_path / "outro.xml", sem_cns, ('CO_CNS=""', f'CO_CNS="{do_cnes}"')))
+    with tenant_context(taboleiro.id):
+        assert Profissional.objects.get(cpf="90000010308").cns == do_cnes

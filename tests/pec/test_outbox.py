@@ -224,3 +224,12 @@ def test_a_claimed_row_is_skipped_by_another_worker():
             Municipio.objects.filter(id=municipio.id).delete()
 
         em_outra_conexao(limpar)
+
+
+def test_broker_down_after_commit_is_logged_not_raised(municipio, registro, broker_fora_do_ar,
+                                                       django_capture_on_commit_callbacks, caplog):
+    with django_capture_on_commit_callbacks(execute=True) as nudges:
+        item = registrar(municipio, registro)
+    assert len(nudges) == 1  # the nudge ran, met the closed port, and did not raise
+    assert "the sweeper will pick it up" in caplog.text and "outbox_drenar_task" in caplog.text
+    assert estado(municipio, item).status == Outbox.Status.PENDENTE

@@ -234,3 +234,18 @@ def test_outro_municipio_recebe_404_em_toda_view_com_id():
         ("get", f"/prontuario/atendimentos/{a}/atestado.pdf"),
     ]:
         assert getattr(charlie, metodo)(url, {"versao": "1", "texto": "x"}).status_code == 404, url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_com_o_broker_fora_do_ar_a_finalizacao_salva_responde_normalmente(broker_fora_do_ar):
+    """Redis down: the atendimento and its outbox rows are committed, so the page must say
+    so (302 to the folha de rosto), not 500; the sweeper delivers later."""
+    mundo = clinica()
+    atendimento = _iniciar(mundo)
+    resposta = entrar(mundo.bob).post(f"/prontuario/atendimentos/{atendimento.pk}/",
+                                      {**formulario_atendimento(), "versao": "1"})
+    assert resposta.status_code == 302
+    with tenant_context(mundo.a.id):
+        atendimento.refresh_from_db()
+        assert atendimento.status == Atendimento.Status.FINALIZADO
+        assert set(Outbox.objects.values_list("destino", "status")) == {("rnds", "pendente"), ("sisab", "pendente")}

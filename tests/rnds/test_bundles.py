@@ -14,7 +14,7 @@ from django.utils import timezone
 from rnds.bundles import bundle_rac, bundle_ria
 from rnds.perfis import verificar_bundle
 from rnds.registros import Problema
-from rnds.verificacao import rnds_verificar
+from rnds.verificacao import rnds_identificacao, rnds_verificar
 from tests.rnds.conftest import SOLICITANTE, atendimento, quem, vacina
 
 EXEMPLOS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "rnds" / "examples"
@@ -106,8 +106,11 @@ def test_check_before_finalising_speaks_to_the_professional():
     assert rnds_verificar(errado) == ["O código CIAP2 Z99 não existe na tabela da RNDS: escolha-o da lista."]
     assert rnds_verificar(vacina(contato_hanseniase=None)) == [
         "Para a BCG, informe se o cidadão é contato de hanseníase."]
-    futuro = vacina(quem=quem(cpf=""))
-    assert "O cidadão não tem CPF nem CNS" in rnds_verificar(futuro)[0]
+    # A missing document is not the record's fault: it does not hold it, it makes it wait.
+    sem_documento = vacina(quem=quem(cpf=""))
+    assert rnds_verificar(sem_documento) == []
+    assert rnds_identificacao(sem_documento) == [
+        "O cidadão não tem CPF nem CNS: o registro vai para a RNDS quando um deles for informado no cadastro."]
     amanha = vacina()
     object.__setattr__(amanha, "aplicada_em", timezone.now() + datetime.timedelta(days=1))
     assert rnds_verificar(amanha) == ["A data de aplicação não pode estar no futuro."]

@@ -111,22 +111,76 @@ def test_a_422_is_a_dead_letter_with_the_rnds_message(municipio_rnds, simulador,
     assert "(EDS-MSG001) Indivíduo 11144477735 não encontrado no CADSUS" in item.ultimo_erro
 
 
-def test_duplicate_identifier_after_a_lost_answer_counts_as_delivered(municipio_rnds, simulador, registros):
-    registro = atendimento()
-    registros.criar(municipio_rnds, registro)
-    # The first attempt reached the RNDS but its answer was lost.
-    with tenant_context(municipio_rnds.id):
-        from rnds.models import CertificadoA1, ConfiguracaoRNDS
+def _configuracao(municipio: Municipio):  # type: ignore[no-untyped-def]
+    from rnds.models import CertificadoA1, ConfiguracaoRNDS
 
-        config = ConfiguracaoRNDS.objects.select_related("municipio").get()
-        cert = CertificadoA1.objects.get(ativo=True)
-    cliente.enviar_bundle(
+    with tenant_context(municipio.id):
+        return ConfiguracaoRNDS.objects.select_related("municipio").get(), CertificadoA1.objects.get(ativo=True)
+
+
+def test_duplicate_identifier_after_a_lost_answer_keeps_the_rnds_id_and_a_correction_replaces_it(
+    municipio_rnds, simulador, registros,
+):
+    registro = atendimento()
+    original, objeto = registros.criar(municipio_rnds, registro)
+    # The first attempt reached the RNDS but its answer was lost.
+    config, cert = _configuracao(municipio_rnds)
+    entregue = cliente.enviar_bundle(
         config=config, cert=cert, bundle=bundle_construir(registro, solicitante=SOLICITANTE),
         cns_profissional=registro.quem.profissional_cns,
     )
     assert drenar(municipio_rnds) == {"enviado": 1}
-    assert linhas(municipio_rnds)[0].resposta["duplicado"] is True
+    resposta = linhas(municipio_rnds)[0].resposta
+    assert resposta["duplicado"] is True and "ERR866" in resposta["mensagem"]
+    assert resposta["rnds_id"] == entregue  # found by the local identifier
     assert list(simulador.estado.recebidos.values()) == [1]
+    # A later correction replaces that document instead of being dead-lettered.
+    with tenant_context(municipio_rnds.id):
+        rnds_registrar_substituicao(municipio=municipio_rnds, objeto=objeto, tipo="rac", chave_original=original.chave)
+    assert drenar(municipio_rnds) == {"enviado": 1}
+    assert linhas(municipio_rnds)[1].resposta["substitui"] == entregue
+    assert simulador.estado.substituidos == {entregue}
+
+
+def test_replacement_already_received_keeps_the_id_of_the_replacing_document(municipio_rnds, simulador, registros):
+    registro = vacina()
+    original, objeto = registros.criar(municipio_rnds, registro, tipo="ria-r")
+    drenar(municipio_rnds)
+    primeiro = linhas(municipio_rnds)[0].resposta["rnds_id"]
+    config, cert = _configuracao(municipio_rnds)
+    # The replacement went through, its answer was lost; the resend meets ERR870.
+    substituto = cliente.enviar_bundle(
+        config=config, cert=cert, bundle=bundle_construir(registro, solicitante=SOLICITANTE, substitui=primeiro),
+        cns_profissional=registro.quem.profissional_cns,
+    )
+    with tenant_context(municipio_rnds.id):
+        rnds_registrar_substituicao(municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave)
+    assert drenar(municipio_rnds) == {"enviado": 1}
+    resposta = linhas(municipio_rnds)[1].resposta
+    assert (resposta["rnds_id"], resposta["substitui"]) == (substituto, primeiro)
+    assert "ERR870" in resposta["mensagem"]
+
+
+def test_identifier_lookup_answers_each_version(municipio_rnds, simulador):
+    from rnds.bundles import sistema_identificador
+
+    config, cert = _configuracao(municipio_rnds)
+    registro = vacina()
+    primeiro = cliente.enviar_bundle(config=config, cert=cert, bundle=bundle_construir(registro, solicitante=SOLICITANTE),
+                                     cns_profissional=registro.quem.profissional_cns)
+    segundo = cliente.enviar_bundle(
+        config=config, cert=cert, bundle=bundle_construir(registro, solicitante=SOLICITANTE, substitui=primeiro),
+        cns_profissional=registro.quem.profissional_cns,
+    )
+    consulta = {"config": config, "cert": cert, "sistema": sistema_identificador(SOLICITANTE),
+                "valor": registro.quem.identificador, "cns_profissional": registro.quem.profissional_cns}
+    versoes = cliente.versoes_do_identificador(tipo_documento="RIA", **consulta)
+    assert [(v["id"], v["status"], v["relatesTo"]) for v in versoes] == [
+        (primeiro, "entered-in-error", []),
+        (segundo, "final", [{"code": "replaces", "targetReference": {"type": "Composition", "id": primeiro}}]),
+    ]
+    assert versoes[0]["cns"] == registro.quem.cidadao_documento
+    assert cliente.versoes_do_identificador(tipo_documento="RAC", **consulta) == []
 
 
 def test_correction_replaces_once_and_wrong_citizen_is_deleted(municipio_rnds, simulador, registros):
@@ -235,5 +289,9 @@ def test_worker_killed_mid_send_loses_and_duplicates_nothing(municipio_rnds, sim
     with tenant_context(municipio_rnds.id):
         Outbox.objects.filter(status=Outbox.Status.PENDENTE).update(proxima_tentativa=timezone.now())
     drenar(municipio_rnds)
-    assert all(i.status == Outbox.Status.ENVIADO for i in linhas(municipio_rnds))
+    itens = linhas(municipio_rnds)
+    assert all(i.status == Outbox.Status.ENVIADO for i in itens)
     assert sorted(simulador.estado.recebidos.values()) == [1] * 4
+    # The one in flight when the worker died was refused as a duplicate on resend; its
+    # RNDS id was looked up, so every row knows the document it stands for.
+    assert sorted(i.resposta["rnds_id"] for i in itens) == sorted(simulador.estado.documentos)

@@ -16,12 +16,13 @@ from pec.acesso import permissoes_da_lotacao
 from pec.models import Profissional
 from pec.tenancy import tenant_context
 from prontuario import clinico, vacinacao
-from prontuario.models import Cidadao
+from prontuario.models import Cidadao, EntradaLista
 from rnds.bundles import SD, bundle_rac, bundle_ria
 from rnds.mapeamento import atendimento_para_registro, vacinacao_para_registro
 from rnds.perfis import verificar_bundle
 from rnds.registros import CONSULTA_MEDICA, CONSULTA_NIVEL_SUPERIOR, Problema, Procedimento
 from rnds.verificacao import rnds_verificar
+from sisab.fichas import atendimento_individual
 from tests.prontuario.clinica import clinica, formulario_atendimento
 from tests.prontuario.fabricas import cns_provisorio, cpf
 from tests.rnds.conftest import CNS_PROFISSIONAL, SOLICITANTE
@@ -108,6 +109,43 @@ def test_atendimento_finalizado_vira_um_rac_valido():
     contato = _recursos(bundle)["Encounter"]
     assert contato["participant"][0]["individual"]["identifier"]["value"] == f"{CNS_PROFISSIONAL}-{mundo.centro.cnes}"
     assert contato["period"]["start"] == contato["period"]["end"]  # ERR793, Atenção Básica
+
+
+def _codigos_do_contato(encontro):
+    return tuple(parte["coding"][0]["code"] for parte in (
+        encontro["priority"], encontro["hospitalization"]["admitSource"],
+        encontro["hospitalization"]["dischargeDisposition"]))
+
+
+@pytest.mark.parametrize("tipo_entrada, tipo_atendimento, condutas, esperado", [
+    # BRCaraterAtendimento, BRProcedencia, BRMotivoDesfecho
+    (EntradaLista.Tipo.AGENDADA, "2", ["1"], ("03", "99", "08")),  # consulta agendada, retorno
+    (EntradaLista.Tipo.ESPONTANEA, "5", ["9"], ("05", "09", "01")),  # consulta no dia, alta do episódio
+    (EntradaLista.Tipo.AGENDADA, "1", ["2", "4"], ("04", "11", "03")),  # cuidado continuado, retorno + encaminhamento
+    (EntradaLista.Tipo.ESPONTANEA, "6", ["7"], ("06", "09", "03")),  # urgência, encaminhada à urgência
+])
+def test_carater_procedencia_e_desfecho_do_rac_vem_do_registro(tipo_entrada, tipo_atendimento, condutas, esperado):
+    """A scheduled consultation with conduta "retorno" is not "demanda espontânea ... alta
+    clínica" at the RNDS, and the SISAB gets the same tipoAtendimento and condutas."""
+    mundo = documentada()
+    with tenant_context(mundo.a.id):
+        entrada = EntradaLista.objects.create(
+            municipio_id=mundo.a.id, estabelecimento=mundo.centro, cidadao=mundo.maria, tipo=tipo_entrada,
+            chegada_em=timezone.now(), criado_por=mundo.bob,
+        )
+        atendimento = clinico.atendimento_iniciar(cidadao=mundo.maria, lotacao=mundo.bob, entrada=entrada)
+        # The page opens with the type the queue entry implies (scheduled → 2, spontaneous → 5).
+        assert atendimento.tipo_atendimento == (2 if tipo_entrada == EntradaLista.Tipo.AGENDADA else 5)
+        atendimento = clinico.atendimento_finalizar(
+            atendimento=atendimento, lotacao=mundo.bob, versao=1,
+            dados=_qd(formulario_atendimento(tipo_atendimento=tipo_atendimento, condutas=condutas)),
+        )
+        bundle = bundle_rac(atendimento_para_registro(atendimento), solicitante=SOLICITANTE)
+        ficha = atendimento_individual(atendimento).dados["atendimentosIndividuais"][0]
+    assert _codigos_do_contato(_recursos(bundle)["Encounter"]) == esperado
+    assert verificar_bundle(bundle) == []
+    assert ficha["tipoAtendimento"] == int(tipo_atendimento)
+    assert ficha["condutas"] == [int(c) for c in condutas]
 
 
 @precisa_exemplos

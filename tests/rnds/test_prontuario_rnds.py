@@ -5,9 +5,13 @@ through the page reaches the local national peer as one RAC."""
 
 from __future__ import annotations
 
+import datetime
+import io
 from dataclasses import dataclass
 
 import pytest
+from django.core.management import call_command
+from django.http import QueryDict
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -18,7 +22,9 @@ from pec.tenancy import tenant_context
 from prontuario import clinico, vacinacao
 from prontuario.models import Cidadao
 from prontuario.models_clinico import Atendimento, ProblemaAvaliado, Vacinacao
+from prontuario.services import cidadao_atualizar
 from rnds.models import ConfiguracaoRNDS
+from rnds.tasks import pendencias_liberar_todas
 from tests import factories
 from tests.pec import identidade
 from tests.prontuario.clinica import formulario_atendimento
@@ -65,6 +71,13 @@ def bcg(**extra):
     return dados
 
 
+def _qd(dados):
+    consulta = QueryDict(mutable=True)
+    for chave, valor in dados.items():
+        consulta.setlist(chave, valor if isinstance(valor, list) else [valor])
+    return consulta
+
+
 def linhas(municipio: Municipio) -> list[Outbox]:
     with tenant_context(municipio.id):
         return list(Outbox.objects.filter(destino="rnds").order_by("id"))
@@ -79,20 +92,63 @@ def requisicao(lotacao: Lotacao):
 # --- 2. Check at finalisation ----------------------------------------------------------------
 
 
-def test_finalizar_recusa_com_a_mensagem_da_rnds_e_o_atendimento_fica_rascunho():
-    municipio = identidade.municipio("Com RNDS")
-    p = posto(municipio, cns_medico="")  # the CNES import brought no CNS for this doctor
-    rnds_habilitada(municipio)
-    cliente = identidade.cliente(p.medico.usuario, p.medico)
-    url = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
-    resposta = cliente.post(url, {**formulario_atendimento(), "versao": "1"}, follow=True)
+def test_medico_sem_cns_finaliza_e_o_rac_aguarda_ate_o_admin_informar_o_cns(municipio_rnds, simulador):
+    """The CNES import brought no CNS for this doctor: the atendimento finalises, its RAC
+    waits as a pendência the doctor and the RNDS panel see, and goes once the municipal
+    administrator enters the CNS."""
+    p = posto(municipio_rnds, cns_medico="")
+    medico = identidade.cliente(p.medico.usuario, p.medico)
+    url = medico.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
+    resposta = medico.post(url, {**formulario_atendimento(), "versao": "1"}, follow=True)
     pagina = resposta.content.decode()
-    assert "Seu CNS de profissional não está cadastrado ou é inválido" in pagina
-    assert "Atendimento finalizado." not in pagina
-    with tenant_context(municipio.id):
+    assert "Atendimento finalizado." in pagina
+    assert "RNDS: aguardando dados" in pagina and "O CNS do profissional não está cadastrado" in pagina
+    with tenant_context(municipio_rnds.id):
         atendimento = Atendimento.objects.get()
-        assert atendimento.status == Atendimento.Status.RASCUNHO and atendimento.finalizado_em is None
-        assert not ProblemaAvaliado.objects.exists() and not Outbox.objects.exists()
+    assert atendimento.status == Atendimento.Status.FINALIZADO
+    assert "RNDS: aguardando dados" in medico.get(f"/prontuario/atendimentos/{atendimento.pk}/").content.decode()
+    # The deliverer holds it too: never sent without the CNS, never a dead letter.
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"pendente": 1}
+    assert not simulador.estado.recebidos
+
+    admin_lot = identidade.lotacao(municipio_rnds, factories.usuario("Íris Admin"), cbo="131205")
+    admin = identidade.cliente(admin_lot.usuario, admin_lot)
+    painel = admin.get("/administracao/rnds/").content.decode()
+    assert "Registros aguardando dados" in painel and "O CNS do profissional não está cadastrado" in painel
+    assert f"/administracao/profissionais/{p.medico.profissional_id}/registro/" in painel
+    outro = identidade.municipio("Outro")
+    outro_lot = identidade.lotacao(outro, factories.usuario("Charlie Admin"), cbo="131205")
+    painel_b = identidade.cliente(outro_lot.usuario, outro_lot).get("/administracao/rnds/").content.decode()
+    assert "Nenhum registro aguardando dados" in painel_b and "Bruno" not in painel_b
+    saida = io.StringIO()
+    call_command("rnds_status", municipio=municipio_rnds.ibge, stdout=saida)
+    assert f"waiting for documents: prontuario.atendimento {atendimento.pk}" in saida.getvalue()
+    resposta = admin.post(f"/administracao/profissionais/{p.medico.profissional_id}/registro/",
+                          {"cns": CNS_PROFISSIONAL, "conselho": "", "uf_conselho": "", "registro_conselho": ""})
+    assert resposta.status_code == 302
+    assert pendencias_liberar_todas() == 1  # the beat, a minute later at most
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
+    assert dict(simulador.estado.recebidos) == {str(atendimento.uuid): 1}
+    [documento] = simulador.estado.documentos.values()
+    contato = next(e["resource"] for e in documento["entry"] if e["resource"]["resourceType"] == "Encounter")
+    assert contato["participant"][0]["individual"]["identifier"]["value"].startswith(CNS_PROFISSIONAL)
+    assert "RNDS: enviado" in medico.get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
+    assert "Nenhum registro aguardando dados" in admin.get("/administracao/rnds/").content.decode()
+
+
+def test_documento_que_falta_na_entrega_abre_a_pendencia(municipio_rnds, simulador):
+    """The deliverer notes the pendência too (RNDS enabled after finalising, or a document
+    removed since): the row waits and the folha says why."""
+    p = posto(municipio_rnds)
+    with tenant_context(municipio_rnds.id):
+        atendimento = clinico.atendimento_iniciar(cidadao=p.maria, lotacao=p.medico)
+        clinico.atendimento_finalizar(atendimento=atendimento, lotacao=p.medico, versao=1,
+                                      dados=_qd(formulario_atendimento()))
+        Profissional.objects.filter(pk=p.medico.profissional_id).update(cns="")
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"pendente": 1}
+    assert not simulador.estado.recebidos
+    folha = identidade.cliente(p.medico.usuario, p.medico).get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
+    assert "RNDS: aguardando dados" in folha and "O CNS do profissional não está cadastrado" in folha
 
 
 @pytest.mark.parametrize("caso", ["treinamento", "sem_rnds"])
@@ -111,20 +167,44 @@ def test_treinamento_ou_sem_rnds_nao_bloqueia(caso):
         assert Atendimento.objects.get().status == Atendimento.Status.FINALIZADO
 
 
+def test_dose_em_cidadao_sem_documento_e_gravada_e_vai_quando_o_cadastro_ganha_cpf(municipio_rnds, simulador):
+    """A newborn without CPF or CNS is vaccinated: the dose is recorded and its RIA-R waits;
+    the reception adds the CPF and the dose goes, without anyone resending it."""
+    p = posto(municipio_rnds)
+    with tenant_context(municipio_rnds.id):
+        Cidadao.objects.filter(pk=p.maria.pk).update(cpf="", cns="")
+    enfermeira = identidade.cliente(p.enfermeira.usuario, p.enfermeira)
+    assert enfermeira.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", bcg()).status_code == 302
+    folha = enfermeira.get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
+    assert "RNDS: aguardando dados" in folha and "O cidadão não tem CPF nem CNS" in folha
+    with tenant_context(municipio_rnds.id):
+        dose = Vacinacao.objects.get()
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"pendente": 1}
+    assert pendencias_liberar_todas() == 0  # still no document: nothing made due
+    novo_cpf = cpf()
+    with tenant_context(municipio_rnds.id):
+        maria = Cidadao.objects.get(pk=p.maria.pk)
+        cidadao_atualizar(lotacao=p.enfermeira, cidadao=maria, dados={"cpf": novo_cpf})
+    assert pendencias_liberar_todas() == 1
+    assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
+    [documento] = simulador.estado.documentos.values()
+    assert documento["identifier"]["value"] == str(dose.uuid)
+    assert documento["entry"][0]["resource"]["subject"]["identifier"]["value"] == novo_cpf
+    folha = enfermeira.get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
+    assert "RNDS: enviado" in folha and "aguardando dados" not in folha
+
+
 def test_dose_que_a_rnds_recusaria_nao_e_gravada_e_o_formulario_diz_por_que():
+    """What the professional can fix in the record itself still holds it."""
     municipio = identidade.municipio("Com RNDS")
     p = posto(municipio)
     rnds_habilitada(municipio)
-    with tenant_context(municipio.id):
-        Cidadao.objects.filter(pk=p.maria.pk).update(cpf="", cns="")
     cliente = identidade.cliente(p.enfermeira.usuario, p.enfermeira)
-    pagina = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", bcg()).content.decode()
-    assert "O cidadão não tem CPF nem CNS" in pagina
+    amanha = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    pagina = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", bcg(data_aplicacao=amanha)).content.decode()
+    assert "futuro" in pagina
     with tenant_context(municipio.id):
         assert not Vacinacao.objects.exists() and not Outbox.objects.exists()
-    # A transcription does not go to the RNDS: nothing to hold it for.
-    antiga = bcg(registro_anterior="on", data_aplicacao="2015-03-01")
-    assert cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", antiga).status_code == 302
 
 
 def test_bcg_sem_comunicante_de_hanseniase_pede_o_campo():

@@ -27,3 +27,8 @@ class Command(BaseCommand):
             self.stdout.write(f"certificate: {painel.certificado.titular}, valid until {painel.certificado.valido_ate:%Y-%m-%d}")
         for item in painel.erros:
             self.stdout.write(f"  error #{item.id} {item.chave}: {item.ultimo_erro[:200]}")
+        for pendencia in painel.pendencias:
+            self.stdout.write(
+                f"  waiting for documents: {pendencia.objeto_tipo} {pendencia.objeto_id} "
+                f"(citizen #{pendencia.cidadao_id}, professional #{pendencia.profissional_id})"
+            )
