@@ -14,6 +14,7 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from django import forms
 from django.http import HttpRequest
 from django.urls import reverse
@@ -54,6 +55,18 @@ class LoginForm(AllauthLoginForm):
         if len(cpf) != 11:
             raise forms.ValidationError("Informe o CPF com 11 dígitos (com ou sem pontos e traço).")
         return cpf
+
+
+class ResetPasswordForm(AllauthResetPasswordForm):
+    """"Esqueci minha senha" mails only a verified address (pec.contas); allauth would
+    also take the account's plain e-mail column. The answer is the same either way."""
+
+    def clean_email(self) -> str:
+        from pec.contas import usuarios_pelo_email_confirmado
+
+        email = super().clean_email()
+        self.users = usuarios_pelo_email_confirmado(email=email)
+        return email
 
 
 def nome_para_exibir(usuario: Usuario) -> str:

@@ -204,7 +204,10 @@ ACCOUNT_ADAPTER = "pec.identity.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": "20/m/ip,3/h/key"}
 # A reset asked for an address we do not know sends nothing (no mail to strangers).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
-ACCOUNT_FORMS = {"login": "pec.identity.LoginForm"}  # CPF with or without punctuation
+# CPF with or without punctuation; resets only to verified addresses (pec.contas).
+ACCOUNT_FORMS = {"login": "pec.identity.LoginForm", "reset_password": "pec.identity.ResetPasswordForm"}
+# A reset link lives in a mailbox (and, until sent, in the outgoing queue): one hour.
+PASSWORD_RESET_TIMEOUT = 3600
 ACCOUNT_USER_DISPLAY = "pec.identity.nome_para_exibir"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "PEC: "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
