@@ -147,6 +147,7 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("admin.municipio", "sisab_envio", "Envio ao SISAB", "Contra-chave, destinos, competência e fichas com erro"),
     ("admin.municipio", "sisab_recebimento", "Recebimento LEDI", "Credenciais, lotes e fichas recebidas de outros sistemas"),
     (None, "instalacao_municipios", "Municípios", "Municípios da instalação, modo e sessão"),
+    (None, "instalacao_contas", "Contas de acesso", "E-mail confirmado das contas, para a recuperação de senha"),
     (None, "instalacao_smtp", "E-mail (SMTP)", "Servidor de e-mail da instalação"),
     (None, "instalacao_backups", "Backups", "Histórico e verificação dos backups do banco"),
     (None, "instalacao_govbr", "Login gov.br", "Entrada dos profissionais com a conta gov.br"),

@@ -87,3 +87,22 @@ def erros_no_form(form: forms.BaseForm, exc: ValidationError, *, campos: dict[st
     for campo, erros in exc.message_dict.items():
         campo = (campos or {}).get(campo, campo)
         form.add_error(campo if campo in form.fields else None, erros)
+
+
+class ContaBuscarForm(forms.Form):
+    cpf = forms.CharField(label="CPF da conta", max_length=20)
+
+    def clean_cpf(self) -> str:
+        from pec.identity import normalizar_cpf
+
+        cpf = normalizar_cpf(self.cleaned_data["cpf"])
+        if len(cpf) != 11:
+            raise ValidationError("Informe o CPF com 11 dígitos (com ou sem pontos e traço).")
+        return cpf
+
+
+class ContaEmailForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail confirmado da conta",
+        help_text="Confira o endereço com a própria pessoa: ele passa a receber a recuperação de senha.",
+    )

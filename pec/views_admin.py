@@ -12,11 +12,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from pec import selectors, services
+from allauth.account.models import EmailAddress
+
+from pec import contas, selectors, services
 from pec.acesso import requer_admin_instalacao, requer_permissao
 from pec.email import smtp_configuracao, smtp_enviar_teste
-from pec.forms import LotacaoPerfisForm, MunicipioForm, MunicipioNovoForm, PerfilForm, SMTPForm, SMTPTesteForm
-from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio
+from pec.forms import (
+    ContaBuscarForm, ContaEmailForm, LotacaoPerfisForm, MunicipioForm, MunicipioNovoForm, PerfilForm, SMTPForm,
+    SMTPTesteForm,
+)
+from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio, Usuario
 from pec.permissoes import PERMISSOES
 
 POR_PAGINA = 50
@@ -202,3 +207,42 @@ def smtp_teste(request: HttpRequest) -> HttpResponse:
             "Se não chegar em alguns minutos, confira o servidor, a porta e a segurança.",
         )
     return redirect("instalacao_smtp")
+
+
+def _conta_pagina(request: HttpRequest, *, busca: ContaBuscarForm, conta: Usuario | None, email_form: ContaEmailForm) -> HttpResponse:
+    contexto = {
+        "busca": busca,
+        "conta": conta,
+        "emails": EmailAddress.objects.filter(user=conta).order_by("-primary", "email") if conta else [],
+        "municipios": Municipio.objects.filter(id__in=contas.municipios_da_conta(usuario_id=conta.id)) if conta else [],
+        "email_form": email_form,
+    }
+    return render(request, "pec/instalacao/contas.html", contexto)
+
+
+@requer_admin_instalacao
+def contas_buscar(request: HttpRequest) -> HttpResponse:
+    """An account by CPF (a POST: the CPF stays out of URLs and access logs)."""
+    busca = ContaBuscarForm(request.POST or None)
+    conta = None
+    if request.method == "POST" and busca.is_valid():
+        conta = Usuario.objects.filter(cpf=busca.cleaned_data["cpf"]).first()
+        if conta is None:
+            busca.add_error("cpf", "Nenhuma conta com este CPF na instalação.")
+    return _conta_pagina(request, busca=busca, conta=conta, email_form=ContaEmailForm())
+
+
+@require_POST
+@requer_admin_instalacao
+def conta_email(request: HttpRequest, usuario_id: int) -> HttpResponse:
+    conta = get_object_or_404(Usuario, pk=usuario_id)
+    form = ContaEmailForm(request.POST)
+    if form.is_valid():
+        try:
+            contas.conta_definir_email(usuario=conta, email=form.cleaned_data["email"], request=request)
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            messages.success(request, f"E-mail de {conta.nome} definido e confirmado.")
+            form = ContaEmailForm()
+    return _conta_pagina(request, busca=ContaBuscarForm(initial={"cpf": conta.cpf}), conta=conta, email_form=form)

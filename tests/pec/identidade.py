@@ -40,6 +40,13 @@ def lotacao(
     return lot
 
 
+def email_confirmado(usuario: Usuario, email: str) -> None:
+    """The account's verified address (pec.contas): what "Esqueci minha senha" mails."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=usuario, email=email, verified=True, primary=True)
+
+
 def cliente(usuario: Usuario, lot: Lotacao | None = None) -> Client:
     """A client logged in as `usuario`, working in `lot` (chosen through the real page)."""
     client = Client()

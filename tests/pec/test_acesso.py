@@ -43,7 +43,7 @@ CBO = {
     "visualizacao": "999999",
 }
 ADMIN_MUNICIPAL_URLS = ["admin_profissionais", "admin_perfis"]
-INSTALACAO_URLS = ["instalacao_municipios", "instalacao_municipio_novo", "instalacao_smtp"]
+INSTALACAO_URLS = ["instalacao_municipios", "instalacao_municipio_novo", "instalacao_smtp", "instalacao_contas"]
 
 
 def test_matrix_covers_every_default_perfil_and_only_known_codes():

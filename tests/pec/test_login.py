@@ -23,7 +23,9 @@ from pec.email import smtp_salvar
 from pec.identity import SESSION_ATIVIDADE, SESSION_INICIO
 from pec.models import ConfiguracaoSMTP, EmailSaida, EventoAuditoria
 from tests import factories
-from tests.pec.identidade import SENHA, cliente, limpar_limites_allauth, lotacao, municipio, servidor_smtp
+from tests.pec.identidade import (
+    SENHA, cliente, email_confirmado, limpar_limites_allauth, lotacao, municipio, servidor_smtp,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -188,7 +190,8 @@ def test_timeout_without_lotacao_uses_installation_default(settings):
 
 
 def test_password_reset_by_email_through_real_smtp(celery_eager, django_capture_on_commit_callbacks):
-    usuario = factories.usuario(email="bruno@ubs.example.org")
+    usuario = factories.usuario()
+    email_confirmado(usuario, "bruno@ubs.example.org")
     with servidor_smtp() as smtp:
         smtp_salvar(
             config=ConfiguracaoSMTP(host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@saude.example.org"),
@@ -222,7 +225,8 @@ def test_password_reset_by_email_through_real_smtp(celery_eager, django_capture_
 
 
 def test_reset_form_rejects_weak_password_and_keeps_the_old_one(celery_eager, django_capture_on_commit_callbacks):
-    usuario = factories.usuario(email="carla@ubs.example.org")
+    usuario = factories.usuario()
+    email_confirmado(usuario, "carla@ubs.example.org")
     with servidor_smtp() as smtp:
         smtp_salvar(
             config=ConfiguracaoSMTP(host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@x.example.org"),
@@ -304,7 +308,7 @@ def test_welcome_message_names_the_person_not_the_cpf():
 
 
 def test_reset_for_unknown_address_sends_nothing_and_resets_are_rate_limited(django_capture_on_commit_callbacks):
-    factories.usuario(email="conhecido@example.org")
+    email_confirmado(factories.usuario(), "conhecido@example.org")
     client = Client()
     with django_capture_on_commit_callbacks():
         client.post(reverse("account_reset_password"), {"email": "estranho@example.org"})
@@ -313,3 +317,67 @@ def test_reset_for_unknown_address_sends_nothing_and_resets_are_rate_limited(dja
         for _ in range(5):
             client.post(reverse("account_reset_password"), {"email": "conhecido@example.org"})
     assert EmailSaida.objects.count() == 3  # 3 an hour per address: no inbox flooding
+
+
+# --- Whose address recovers a password (pec.contas) ------------------------------------------------
+
+
+def _link(corpo: str, caminho: str) -> str:
+    return re.search(rf"http://testserver({caminho}\S+/)", corpo).group(1)
+
+
+def test_reset_mails_only_a_verified_address(django_capture_on_commit_callbacks):
+    from allauth.account.models import EmailAddress
+
+    usuario = factories.usuario(email="antigo@example.org")  # the column a CNES upload used to fill
+    EmailAddress.objects.create(user=usuario, email="nao-confirmado@example.org", verified=False)
+    client = Client()
+    with django_capture_on_commit_callbacks():
+        for endereco in ("antigo@example.org", "nao-confirmado@example.org"):
+            assert client.post(reverse("account_reset_password"), {"email": endereco}).status_code == 302
+    assert not EmailSaida.objects.exists()
+    EmailAddress.objects.filter(user=usuario).update(verified=True)
+    with django_capture_on_commit_callbacks():
+        client.post(reverse("account_reset_password"), {"email": "nao-confirmado@example.org"})
+    assert EmailSaida.objects.get().para == ["nao-confirmado@example.org"]
+
+
+def test_the_person_verifies_their_own_address_while_logged_in(django_capture_on_commit_callbacks):
+    from allauth.account.models import EmailAddress
+
+    usuario = factories.usuario()
+    client = Client()
+    assert entrar(client, usuario.cpf).status_code == 302
+    with django_capture_on_commit_callbacks():
+        resposta = client.post(reverse("account_email"), {"action_add": "", "email": "Meu@Example.org"})
+    assert resposta.status_code == 302
+    assert not EmailAddress.objects.get(user=usuario).verified
+    link = _link(EmailSaida.objects.get().corpo, "/conta/confirm-email/")
+    assert client.post(link).status_code == 302
+    assert EmailAddress.objects.get(user=usuario, email="meu@example.org").verified
+    usuario.refresh_from_db()
+    assert usuario.email == "meu@example.org"
+    with django_capture_on_commit_callbacks():
+        Client().post(reverse("account_reset_password"), {"email": "meu@example.org"})
+    assert EmailSaida.objects.latest("id").para == ["meu@example.org"]
+
+
+def test_installation_admin_sets_the_verified_address_and_the_old_one_is_told(django_capture_on_commit_callbacks):
+    admin = cliente(factories.usuario("Ana Admin", administrador_instalacao=True))
+    bruno = factories.usuario("Bruno")
+    email_confirmado(bruno, "velho@example.org")
+    pagina = admin.post(reverse("instalacao_contas"), {"cpf": formatar_cpf(bruno.cpf)}).content.decode()
+    assert "Bruno" in pagina and "velho@example.org" in pagina and "confirmado" in pagina
+    assert "Nenhuma conta" in admin.post(reverse("instalacao_contas"), {"cpf": factories.novo_cpf()}).content.decode()
+    with django_capture_on_commit_callbacks():
+        pagina = admin.post(reverse("instalacao_conta_email", args=[bruno.id]), {"email": "novo@example.org"}).content.decode()
+    assert "definido e confirmado" in pagina
+    from pec.contas import email_confirmado as confirmado
+
+    assert confirmado(usuario=bruno) == "novo@example.org"
+    assert EmailSaida.objects.get().para == ["velho@example.org"]
+    evento = EventoAuditoria.objects.get(municipio_id__isnull=True, evento="conta_email_definido")
+    assert evento.detalhes["usuario_alterado_id"] == bruno.id
+    outra = factories.usuario("Outra")
+    pagina = admin.post(reverse("instalacao_conta_email", args=[outra.id]), {"email": "novo@example.org"}).content.decode()
+    assert "já está confirmado em outra conta" in pagina
