@@ -26,6 +26,7 @@ from pec.documentos import formatar_cpf
 from pec.email import email_enfileirar
 from pec.models import Lotacao, Municipio, Usuario
 from pec.tenancy import usuario_context
+from pec.tentativas import tentativas_limpar
 
 
 def email_confirmado(*, usuario: Usuario) -> str:
@@ -100,6 +101,17 @@ def conta_definir_email(*, usuario: Usuario, email: str, request: HttpRequest) -
             ),
         )
     return endereco
+
+
+@transaction.atomic
+def conta_desbloquear(*, usuario: Usuario, request: HttpRequest) -> int:
+    """The installation administrator clears an account's login lockout (any account)."""
+    removidas = tentativas_limpar(username=usuario.cpf)
+    audit_event(
+        evento="desbloqueio", request=request, instalacao=True,
+        detalhes={"usuario_desbloqueado_id": usuario.id, "registros_removidos": removidas},
+    )
+    return removidas
 
 
 def contas_vinculadas_registrar(

@@ -56,6 +56,17 @@ class LoginForm(AllauthLoginForm):
             raise forms.ValidationError("Informe o CPF com 11 dígitos (com ou sem pontos e traço).")
         return cpf
 
+    def clean(self) -> dict[str, Any]:
+        # Before the password is checked (pec.tentativas): the limits per account and address.
+        from pec.tentativas import bloqueio
+
+        cpf = self.cleaned_data.get("login")
+        if cpf and self.request is not None:
+            barrado = bloqueio(username=cpf, request=self.request)
+            if barrado is not None:
+                raise forms.ValidationError(barrado.mensagem)
+        return super().clean()
+
 
 class ResetPasswordForm(AllauthResetPasswordForm):
     """"Esqueci minha senha" mails only a verified address (pec.contas); allauth would

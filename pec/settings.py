@@ -245,6 +245,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 AXES_LOCKOUT_TEMPLATE = "account/bloqueado.html"
+# Every failure is logged (AccessFailureLog): pec.tentativas counts per account and per
+# address on it, for the web login and the LEDI receiving API alike.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+PEC_LOGIN_LIMITE_CONTA = env.int("PEC_LOGIN_LIMITE_CONTA", default=10)
+PEC_LOGIN_ESPERA_MAXIMA_MINUTOS = env.int("PEC_LOGIN_ESPERA_MAXIMA_MINUTOS", default=60)
+PEC_LOGIN_LIMITE_IP = env.int("PEC_LOGIN_LIMITE_IP", default=20)
+PEC_LOGIN_JANELA_IP_MINUTOS = env.int("PEC_LOGIN_JANELA_IP_MINUTOS", default=15)
 # allauth authenticates with `username`, the form posts `login`: count the CPF digits.
 AXES_USERNAME_CALLABLE = "pec.identity.axes_username"
 # django-ipware is not installed, so axes would fall back to REMOTE_ADDR (nginx's

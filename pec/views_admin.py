@@ -61,8 +61,12 @@ def profissional(request: HttpRequest, profissional_id: int) -> HttpResponse:
 @requer_permissao("admin.municipio")
 def profissional_desbloquear(request: HttpRequest, profissional_id: int) -> HttpResponse:
     prof = selectors.profissional_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
-    services.profissional_desbloquear(profissional=prof, request=request)
-    messages.success(request, f"Acesso de {prof.nome} desbloqueado.")
+    try:
+        services.profissional_desbloquear(profissional=prof, request=request)
+    except ValidationError as exc:
+        _erro(request, exc)
+    else:
+        messages.success(request, f"Acesso de {prof.nome} desbloqueado.")
     return redirect("admin_profissional", profissional_id=prof.id)
 
 
@@ -216,6 +220,7 @@ def _conta_pagina(request: HttpRequest, *, busca: ContaBuscarForm, conta: Usuari
         "emails": EmailAddress.objects.filter(user=conta).order_by("-primary", "email") if conta else [],
         "municipios": Municipio.objects.filter(id__in=contas.municipios_da_conta(usuario_id=conta.id)) if conta else [],
         "email_form": email_form,
+        "bloqueado": selectors.acesso_bloqueado(cpf=conta.cpf) if conta else False,
     }
     return render(request, "pec/instalacao/contas.html", contexto)
 
@@ -246,3 +251,12 @@ def conta_email(request: HttpRequest, usuario_id: int) -> HttpResponse:
             messages.success(request, f"E-mail de {conta.nome} definido e confirmado.")
             form = ContaEmailForm()
     return _conta_pagina(request, busca=ContaBuscarForm(initial={"cpf": conta.cpf}), conta=conta, email_form=form)
+
+
+@require_POST
+@requer_admin_instalacao
+def conta_desbloquear(request: HttpRequest, usuario_id: int) -> HttpResponse:
+    conta = get_object_or_404(Usuario, pk=usuario_id)
+    contas.conta_desbloquear(usuario=conta, request=request)
+    messages.success(request, f"Acesso de {conta.nome} desbloqueado.")
+    return _conta_pagina(request, busca=ContaBuscarForm(initial={"cpf": conta.cpf}), conta=conta, email_form=ContaEmailForm())

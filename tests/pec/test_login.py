@@ -15,6 +15,7 @@ from allauth.mfa.models import Authenticator
 from axes.models import AccessAttempt
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db.models import F
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -38,6 +39,14 @@ def _sem_bloqueios_anteriores():
 
 def entrar(client: Client, cpf: str, senha: str = SENHA, **extra: str):  # type: ignore[no-untyped-def]
     return client.post("/conta/login/", {"login": cpf, "password": senha}, **extra)
+
+
+def eventos_da_instalacao(evento: str) -> list[EventoAuditoria]:
+    """The installation chain's events (a request may have left its tenant set in the test's transaction)."""
+    from pec.audit import chain_scope
+
+    with chain_scope(None):
+        return list(EventoAuditoria.objects.filter(municipio_id__isnull=True, evento=evento))
 
 
 def logado(client: Client) -> bool:
@@ -124,6 +133,83 @@ def test_municipal_admin_unlocks_a_professional_from_their_page(settings):
     with tenant_context(a.id):
         evento = EventoAuditoria.objects.get(evento="desbloqueio")
     assert evento.usuario_id == iris.id and evento.detalhes["usuario_desbloqueado_id"] == bruno.id
+    (na_instalacao,) = eventos_da_instalacao("desbloqueio")
+    assert (na_instalacao.usuario_id, na_instalacao.detalhes["municipio_id"]) == (iris.id, a.id)
+
+
+def test_municipal_admin_cannot_unlock_an_account_that_also_works_elsewhere(settings):
+    a, b = municipio(), municipio("Município B")
+    iris = factories.usuario("Íris")
+    admin = cliente(iris, lotacao(a, iris, cbo="131205"))
+    bruno = factories.usuario("Bruno")
+    lot_bruno = lotacao(a, bruno)
+    lotacao(b, bruno)
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        entrar(client, bruno.cpf, "senha-errada-99")
+    resposta = admin.post(reverse("admin_profissional_desbloquear", args=[lot_bruno.profissional_id]), follow=True)
+    assert "administrador da instalação" in resposta.content.decode()
+    assert entrar(client, bruno.cpf).status_code == 429
+    from pec.tenancy import tenant_context
+
+    with tenant_context(a.id):
+        assert not EventoAuditoria.objects.filter(evento="desbloqueio").exists()
+    # The installation administrator can.
+    ana = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    assert "bloqueado" in ana.post(reverse("instalacao_contas"), {"cpf": bruno.cpf}).content.decode()
+    ana.post(reverse("instalacao_conta_desbloquear", args=[bruno.id]))
+    assert entrar(client, bruno.cpf).status_code == 302
+    assert len(eventos_da_instalacao("desbloqueio")) == 1
+
+
+def _falhas_de_enderecos(cpf: str, enderecos: list[str]) -> None:
+    with override_settings(AXES_IPWARE_PROXY_COUNT=1):
+        for endereco in enderecos:
+            assert entrar(Client(), cpf, "senha-errada-99", HTTP_X_FORWARDED_FOR=endereco).status_code == 200
+
+
+def test_one_cpf_guessed_from_many_addresses_waits_longer_each_time_and_the_account_is_told(
+    settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from axes.models import AccessFailureLog
+
+    from pec.tentativas import espera_da_conta
+
+    usuario = factories.usuario()
+    email_confirmado(usuario, "dono@example.org")
+    limite = settings.PEC_LOGIN_LIMITE_CONTA
+    with django_capture_on_commit_callbacks():
+        _falhas_de_enderecos(usuario.cpf, [f"203.0.113.{n}" for n in range(limite)])
+    assert EmailSaida.objects.get().para == ["dono@example.org"]
+    assert eventos_da_instalacao("bloqueio")[0].detalhes["motivo"] == "conta"
+    with override_settings(AXES_IPWARE_PROXY_COUNT=1):
+        client = Client()
+        pagina = entrar(client, usuario.cpf, HTTP_X_FORWARDED_FOR="203.0.113.200").content.decode()
+        assert "Muitas tentativas de entrada sem sucesso para este CPF" in pagina and not logado(client)
+        # A minute later the next try goes through; one more failure doubles the wait.
+        AccessFailureLog.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=1, seconds=5))
+        assert entrar(client, usuario.cpf, "senha-errada-99", HTTP_X_FORWARDED_FOR="203.0.113.201").status_code == 200
+        AccessFailureLog.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=1, seconds=5))
+        assert "Aguarde 1 minuto" in entrar(client, usuario.cpf, HTTP_X_FORWARDED_FOR="203.0.113.202").content.decode()
+        AccessFailureLog.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=1))
+        assert entrar(client, usuario.cpf, HTTP_X_FORWARDED_FOR="203.0.113.203").status_code == 302 and logado(client)
+    assert EmailSaida.objects.count() == 1  # told once
+    assert [espera_da_conta(limite + n).total_seconds() / 60 for n in (0, 1, 2, 10)] == [1, 2, 4, 60]
+    assert espera_da_conta(limite - 1).total_seconds() == 0
+
+
+def test_one_address_spraying_many_cpfs_is_blocked_and_others_are_not(settings):
+    alvos = [factories.usuario(f"Alvo {n}") for n in range(12)]
+    client = Client()
+    for n in range(settings.PEC_LOGIN_LIMITE_IP):
+        assert entrar(client, alvos[n % len(alvos)].cpf, "senha-errada-99").status_code == 200
+    certo = factories.usuario("Certo")
+    pagina = entrar(client, certo.cpf).content.decode()
+    assert "para este endereço de rede" in pagina and not logado(client)
+    outro = Client()
+    assert entrar(outro, certo.cpf, REMOTE_ADDR="198.51.100.50").status_code == 302 and logado(outro)
 
 
 def test_manage_py_axes_reset_username_unlocks(settings):
@@ -376,7 +462,7 @@ def test_installation_admin_sets_the_verified_address_and_the_old_one_is_told(dj
 
     assert confirmado(usuario=bruno) == "novo@example.org"
     assert EmailSaida.objects.get().para == ["velho@example.org"]
-    evento = EventoAuditoria.objects.get(municipio_id__isnull=True, evento="conta_email_definido")
+    (evento,) = eventos_da_instalacao("conta_email_definido")
     assert evento.detalhes["usuario_alterado_id"] == bruno.id
     outra = factories.usuario("Outra")
     pagina = admin.post(reverse("instalacao_conta_email", args=[outra.id]), {"email": "novo@example.org"}).content.decode()
