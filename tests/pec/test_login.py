@@ -467,3 +467,19 @@ def test_installation_admin_sets_the_verified_address_and_the_old_one_is_told(dj
     outra = factories.usuario("Outra")
     pagina = admin.post(reverse("instalacao_conta_email", args=[outra.id]), {"email": "novo@example.org"}).content.decode()
     assert "já está confirmado em outra conta" in pagina
+
+
+def test_a_reset_link_expires_after_an_hour():
+    from datetime import datetime, timedelta
+
+    from allauth.account.forms import default_token_generator
+
+    usuario = factories.usuario()
+
+    def feito_ha(minutos: int) -> str:
+        gerador = type(default_token_generator)()
+        gerador._now = lambda: datetime.now() - timedelta(minutes=minutos)  # type: ignore[method-assign]
+        return gerador.make_token(usuario)
+
+    assert default_token_generator.check_token(usuario, feito_ha(55))
+    assert not default_token_generator.check_token(usuario, feito_ha(65))
