@@ -210,6 +210,11 @@ ACCOUNT_FORMS = {"login": "pec.identity.LoginForm", "reset_password": "pec.ident
 PASSWORD_RESET_TIMEOUT = 3600
 ACCOUNT_USER_DISPLAY = "pec.identity.nome_para_exibir"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "PEC: "
+# Installation administrators must enrol in two-step verification before using their
+# pages (pec.acesso.mfa_pendente); municipal administrators too, per municipality (on by default).
+PEC_MFA_ADMIN_INSTALACAO = env.bool("PEC_MFA_ADMIN_INSTALACAO", default=True)
+# Pages that edit secrets ask for the password or MFA code again after this many seconds.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 900
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="PEC")
 # Accounts come from CNES with an e-mail nobody verified through allauth; TOTP does not

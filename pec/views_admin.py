@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from allauth.account.models import EmailAddress
 
 from pec import contas, selectors, services
-from pec.acesso import requer_admin_instalacao, requer_permissao
+from pec.acesso import requer_admin_instalacao, requer_permissao, requer_reautenticacao
 from pec.email import smtp_configuracao, smtp_enviar_teste
 from pec.forms import (
     ContaBuscarForm, ContaEmailForm, LotacaoPerfisForm, MunicipioForm, MunicipioNovoForm, PerfilForm, SMTPForm,
@@ -178,6 +178,7 @@ def municipio(request: HttpRequest, municipio_id: int) -> HttpResponse:
 
 
 @requer_admin_instalacao
+@requer_reautenticacao
 def smtp(request: HttpRequest) -> HttpResponse:
     atual = smtp_configuracao() or ConfiguracaoSMTP()
     form = SMTPForm(request.POST or None, instance=copy.copy(atual))

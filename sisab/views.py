@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from pec.acesso import requer_permissao
+from pec.acesso import requer_permissao, requer_reautenticacao
 from pec.audit import audit_event
 from pec.tenancy import tenant_context
 from pec.tentativas import bloqueio, falha_registrar
@@ -102,6 +102,7 @@ def recebimento(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
+@requer_reautenticacao
 def credencial_nova(request: HttpRequest) -> HttpResponse:
     form = CredencialForm(request.POST)
     if not form.is_valid():

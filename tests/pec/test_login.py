@@ -483,3 +483,71 @@ def test_a_reset_link_expires_after_an_hour():
 
     assert default_token_generator.check_token(usuario, feito_ha(55))
     assert not default_token_generator.check_token(usuario, feito_ha(65))
+
+
+# --- MFA for administrators, reauthentication for secrets ---------------------------------------
+
+
+def _autenticacao_antiga(client: Client, segundos: float) -> None:
+    sessao = client.session
+    registros = sessao["account_authentication_methods"]
+    for registro in registros:
+        registro["at"] -= segundos
+    sessao["account_authentication_methods"] = registros
+    sessao.save()
+
+
+def test_municipal_admin_must_enrol_in_mfa_by_default_before_admin_pages():
+    a = municipio()  # the default: required
+    iris = factories.usuario("Íris")
+    lot = lotacao(a, iris, cbo="131205")
+    client = Client()
+    assert entrar(client, iris.cpf).status_code == 302
+    client.post("/lotacao/", {"lotacao": lot.id})
+    assert client.get(reverse("admin_profissionais"))["Location"] == reverse("mfa_activate_totp")
+    assert client.get(reverse("cnes_importacoes"))["Location"] == reverse("mfa_activate_totp")
+
+
+def test_installation_admin_must_enrol_in_mfa_before_installation_pages():
+    ana = factories.usuario("Ana", administrador_instalacao=True)
+    client = Client()
+    assert entrar(client, ana.cpf).status_code == 302
+    for nome in ("instalacao_municipios", "instalacao_contas", "instalacao_auditoria"):
+        assert client.get(reverse(nome))["Location"] == reverse("mfa_activate_totp"), nome
+    assert client.get("/")["Location"] == reverse("mfa_activate_totp")
+
+
+def test_an_enrolled_admin_whose_session_skipped_the_second_step_is_asked_for_the_code():
+    ana = factories.usuario("Ana", administrador_instalacao=True)
+    Authenticator.objects.create(user=ana, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client = cliente(ana)
+    sessao = client.session
+    sessao["account_authentication_methods"] = [r for r in sessao["account_authentication_methods"] if r["method"] != "mfa"]
+    sessao.save()
+    assert client.get(reverse("instalacao_municipios"))["Location"].startswith(reverse("mfa_reauthenticate"))
+
+
+def test_pages_that_edit_secrets_ask_for_the_password_again_after_a_while(settings):
+    ana = factories.usuario("Ana", administrador_instalacao=True)
+    client = cliente(ana)
+    assert client.get(reverse("instalacao_smtp")).status_code == 200
+    _autenticacao_antiga(client, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60)
+    assert client.get(reverse("instalacao_municipios")).status_code == 200  # no secret there
+    for nome in ("instalacao_smtp", "instalacao_govbr"):
+        assert client.get(reverse(nome))["Location"].startswith(reverse("account_reauthenticate")), nome
+    resposta = client.post(reverse("account_reauthenticate") + "?next=" + reverse("instalacao_smtp"), {"password": SENHA})
+    assert resposta["Location"] == reverse("instalacao_smtp")
+    assert client.get(reverse("instalacao_smtp")).status_code == 200
+
+    a = municipio()
+    iris = factories.usuario("Íris")
+    admin = cliente(iris, lotacao(a, iris, cbo="131205"))
+    _autenticacao_antiga(admin, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60)
+    dados = {"nome": "Estadual", "tipo": "http", "url": "https://sisab.example.org/", "usuario": "u", "senha": "segredo"}
+    resposta = admin.post(reverse("sisab_destino_novo"), dados)
+    assert resposta["Location"].startswith(reverse("account_reauthenticate"))
+    from sisab.models import DestinoSisab
+    from pec.tenancy import tenant_context
+
+    with tenant_context(a.id):
+        assert not DestinoSisab.objects.exists()
