@@ -58,6 +58,17 @@ def cliente(usuario: Usuario, lot: Lotacao | None = None) -> Client:
     return client
 
 
+def cliente_pela_pagina(usuario: Usuario, lot: Lotacao | None = None) -> Client:
+    """Like `cliente`, but through the login page: no second step is assumed (force_login
+    stands for a login that passed MFA, see tests/conftest.py)."""
+    client = Client()
+    assert client.post("/conta/login/", {"login": usuario.cpf, "password": SENHA}).status_code == 302
+    if lot is not None:
+        assert client.post("/lotacao/", {"lotacao": lot.id}).status_code == 302
+        assert client.session[SESSION_LOTACAO] == lot.id
+    return client
+
+
 @dataclass
 class ServidorSMTP:
     """A real SMTP server (aiosmtpd) on localhost that keeps what it receives."""
