@@ -16,6 +16,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -117,6 +118,14 @@ class AccountAdapter(DefaultAccountAdapter):
         agora = time.time()
         request.session[SESSION_INICIO] = agora
         request.session[SESSION_ATIVIDADE] = agora
+        from pec.contas import email_confirmado
+
+        if not email_confirmado(usuario=user):
+            messages.info(
+                request,
+                "Cadastre e confirme o seu e-mail (menu “E-mail”): sem um e-mail confirmado "
+                "não é possível recuperar a senha.",
+            )
 
     def get_client_ip(self, request: HttpRequest) -> str:
         from pec.acesso import ip_cliente

@@ -433,7 +433,8 @@ def test_the_person_verifies_their_own_address_while_logged_in(django_capture_on
 
     usuario = factories.usuario()
     client = Client()
-    assert entrar(client, usuario.cpf).status_code == 302
+    pagina = client.post("/conta/login/", {"login": usuario.cpf, "password": SENHA}, follow=True).content.decode()
+    assert "Cadastre e confirme o seu e-mail" in pagina and f'href="{reverse("account_email")}"' in pagina
     with django_capture_on_commit_callbacks():
         resposta = client.post(reverse("account_email"), {"action_add": "", "email": "Meu@Example.org"})
     assert resposta.status_code == 302
