@@ -121,9 +121,13 @@ def contas_vinculadas_registrar(
 
     Audited in this municipality's chain, in the chain of each other municipality of the
     account and in the installation's; the account's verified address is told, so the
-    person learns of a link they did not expect.
+    person learns of a link they did not expect. The chains are appended to in one order
+    (installation first, then by municipality), so two imports linking each other's
+    accounts at the same time cannot deadlock on the chains' locks.
     """
-    for usuario in Usuario.objects.filter(id__in=usuario_ids).order_by("id"):
+    eventos: list[tuple[int, dict]] = []
+    usuarios = list(Usuario.objects.filter(id__in=usuario_ids).order_by("id"))
+    for usuario in usuarios:
         outros = sorted(municipios_da_conta(usuario_id=usuario.id) - {municipio.id})
         detalhes = {
             "acao": "conta_vinculada",
@@ -131,9 +135,13 @@ def contas_vinculadas_registrar(
             "municipio_novo_id": municipio.id,
             "outros_municipios": outros,
         }
-        for municipio_id in [municipio.id, *outros]:
-            audit_event(evento="conta_vinculada", request=request, usuario=ator, municipio_id=municipio_id, detalhes=detalhes)
-        audit_event(evento="conta_vinculada", request=request, usuario=ator, instalacao=True, detalhes=detalhes)
+        eventos.extend((cadeia, detalhes) for cadeia in [0, municipio.id, *outros])
+    for cadeia, detalhes in sorted(eventos, key=lambda evento: evento[0]):
+        audit_event(
+            evento="conta_vinculada", request=request, usuario=ator, detalhes=detalhes,
+            **({"instalacao": True} if cadeia == 0 else {"municipio_id": cadeia}),
+        )
+    for usuario in usuarios:
         endereco = email_confirmado(usuario=usuario)
         if endereco:
             email_enfileirar(

@@ -135,8 +135,9 @@ def profissional_desbloquear(*, profissional: Profissional, request: HttpRequest
         "usuario_desbloqueado_id": profissional.usuario_id,
         "registros_removidos": removidas,
     }
-    audit_event(evento="desbloqueio", request=request, municipio_id=municipio_id, detalhes=detalhes)
+    # The installation's chain first: chains are always locked in the same order.
     audit_event(evento="desbloqueio", request=request, instalacao=True, detalhes={**detalhes, "municipio_id": municipio_id})
+    audit_event(evento="desbloqueio", request=request, municipio_id=municipio_id, detalhes=detalhes)
     return removidas
 
 
