@@ -12,7 +12,10 @@ def mover(apps, schema_editor):
     EmailAddress = apps.get_model("account", "EmailAddress")
     for usuario in Usuario.objects.exclude(email="").order_by("id"):
         email = usuario.email.strip().lower()
-        confirmar = usuario.administrador_instalacao and not EmailAddress.objects.filter(email=email, verified=True).exists()
+        confirmar = (
+            usuario.administrador_instalacao
+            and not EmailAddress.objects.filter(email=email, verified=True).exclude(user_id=usuario.id).exists()
+        )
         if not EmailAddress.objects.filter(user_id=usuario.id, email=email).exists():
             EmailAddress.objects.create(
                 user_id=usuario.id, email=email, verified=confirmar,

@@ -552,3 +552,26 @@ def test_pages_that_edit_secrets_ask_for_the_password_again_after_a_while(settin
 
     with tenant_context(a.id):
         assert not DestinoSisab.objects.exists()
+
+
+def test_migration_moves_upload_emails_to_unverified_addresses_and_keeps_installation_admins():
+    import importlib
+
+    from allauth.account.models import EmailAddress
+    from django.apps import apps
+
+    from pec.models import Usuario
+
+    migracao = importlib.import_module("pec.migrations.0008_contas_emails_confirmados")
+    do_cnes = factories.usuario("Do CNES", email="Atacante@Mal.example.org")
+    admin = factories.usuario("Ana", email="ana@saude.example.org", administrador_instalacao=True)
+    migracao.mover(apps, None)
+    assert Usuario.objects.get(id=do_cnes.id).email == ""
+    assert EmailAddress.objects.filter(user=do_cnes).values_list("email", "verified", "primary").get() == (
+        "atacante@mal.example.org", False, False
+    )
+    assert Usuario.objects.get(id=admin.id).email == "ana@saude.example.org"
+    assert EmailAddress.objects.filter(user=admin).values_list("verified", "primary").get() == (True, True)
+    migracao.mover(apps, None)  # idempotent
+    assert EmailAddress.objects.filter(user__in=[do_cnes, admin]).count() == 2
+    assert Usuario.objects.get(id=admin.id).email == "ana@saude.example.org"
