@@ -1,7 +1,8 @@
 """Who is logged in and in which lotação they work.
 
 Login is by CPF (with or without punctuation) and password, through allauth; lockout is
-django-axes'. The session stores the active lotação id and its municipality; every
+django-axes' per (CPF, address), plus pec.tentativas' limits per account and per address.
+"Esqueci minha senha" mails only verified addresses (pec.contas). The session stores the active lotação id and its municipality; every
 request re-reads the lotação (inside the tenant) so a deactivated lotação stops working
 at once.
 """
