@@ -48,6 +48,7 @@ from cnes_import.parser import (
     ler_cnes,
 )
 from pec.audit import audit_event
+from pec.contas import contas_vinculadas_registrar
 from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Profissional, Usuario
 from pec.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
@@ -108,6 +109,8 @@ class _Relatorio:
     rejeicoes: list[dict[str, str]] = field(default_factory=list)
     alteracoes: dict[str, dict[str, list[str]]] = field(default_factory=lambda: {tipo: {} for tipo in TIPOS})
     avisos: list[str] = field(default_factory=list)
+    # Accounts that existed before and now also work in this municipality (pec.contas).
+    vinculados: list[int] = field(default_factory=list)
 
     def rejeitar(self, tipo: str, registro: str, motivo: str) -> None:
         self.contagens[tipo]["rejeitados"] += 1
@@ -180,8 +183,17 @@ def cnes_importar(
                         "o município (as lotações dos administradores atuais não estão no arquivo). O administrador "
                         "da instalação poderá atribuir o perfil de administrador a uma das novas lotações."
                     )
+                if relatorio.vinculados:
+                    relatorio.avisos.append(
+                        f"{len(relatorio.vinculados)} profissional(is) do arquivo já tinham conta de acesso na "
+                        "instalação e passam a entrar também neste município com ela; o vínculo foi registrado na "
+                        "auditoria e avisado ao e-mail confirmado de cada conta."
+                    )
                 if dry_run:
                     raise _Simulacao
+                contas_vinculadas_registrar(
+                    municipio=municipio, usuario_ids=relatorio.vinculados, ator=ator, request=request
+                )
         except _Simulacao:
             pass
         except ArquivoCnesInvalido as exc:
@@ -499,7 +511,11 @@ def _sincronizar(
         rotulo=lambda ine, valores: f"{valores['nome']} (INE {ine})",
     )
     etapa("usuarios")
-    usuario_ids = _garantir_usuarios(conteudo.profissionais, relatorio)
+    ja_no_municipio = set(Profissional.objects.filter(municipio_id=municipio.id).values_list("cpf", flat=True))
+    usuario_ids, criados = _garantir_usuarios(conteudo.profissionais, relatorio)
+    relatorio.vinculados = sorted(
+        usuario_ids[cpf] for cpf in conteudo.profissionais if cpf not in criados and cpf not in ja_no_municipio
+    )
     etapa("profissionais")
     prof_ids, prof_rotulos = _sincronizar_tabela(
         modelo=Profissional,
@@ -666,12 +682,15 @@ def _sincronizar_tabela(
     return ids, rotulos
 
 
-def _garantir_usuarios(profissionais: dict[str, ProfissionalXml], relatorio: _Relatorio) -> dict[str, int]:
-    """The installation-level account of each CPF, created when missing.
+def _garantir_usuarios(profissionais: dict[str, ProfissionalXml], relatorio: _Relatorio) -> tuple[dict[str, int], set[str]]:
+    """The installation-level account of each CPF, created when missing; and the CPFs
+    whose account this import created.
 
-    Existing accounts are never changed: the file is uploaded by a municipal administrator,
-    and writing the e-mail of an account that also works elsewhere would let them reset its
-    password. New accounts have no usable password until the person sets one by e-mail.
+    The file is uploaded by a municipal administrator, so it never decides how an account
+    is recovered: new accounts get no e-mail (the file's stays on the Profissional, the
+    municipality's own contact) and no usable password; existing accounts are never
+    changed (see pec.contas). The person enters with gov.br or through an address the
+    installation administrator sets, and then verifies their own.
     """
     cpfs = list(profissionais)
     ids = _usuarios_por_cpf(cpfs)
@@ -685,7 +704,7 @@ def _garantir_usuarios(profissionais: dict[str, ProfissionalXml], relatorio: _Re
                 {
                     "cpf": cpf,
                     "nome": profissionais[cpf].nome[:limite_nome],
-                    "email": _email_ou_vazio(profissionais[cpf].email),
+                    "email": "",
                     # What set_unusable_password() stores, without drawing 40 random
                     # characters one by one for each of tens of thousands of accounts.
                     "password": UNUSABLE_PASSWORD_PREFIX + os.urandom(20).hex(),
@@ -696,7 +715,7 @@ def _garantir_usuarios(profissionais: dict[str, ProfissionalXml], relatorio: _Re
         )
     ids.update(_usuarios_por_cpf(faltando))
     relatorio.contagens["usuarios"]["criados"] += len(faltando)
-    return ids
+    return ids, set(faltando)
 
 
 def _usuarios_por_cpf(cpfs: list[str]) -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -59,26 +60,60 @@ def tem_permissao(request: HttpRequest, codigo: str) -> bool:
     return codigo in permissoes_ativas(request)
 
 
-def mfa_pendente(request: HttpRequest) -> bool:
-    """The municipality requires two-step verification of its administrators and this
-    administrator has not enrolled yet."""
+def _mfa_exigido(request: HttpRequest) -> bool:
+    """Installation administrators (PEC_MFA_ADMIN_INSTALACAO, on by default) and the
+    municipal administrators of a municipality that requires it (the default)."""
+    if request.user.administrador_instalacao and settings.PEC_MFA_ADMIN_INSTALACAO:
+        return True
     lotacao = getattr(request, "lotacao", None)
     if lotacao is None or not lotacao.municipio.exigir_mfa_admin:
         return False
-    if "admin.municipio" not in permissoes_ativas(request):
+    return "admin.municipio" in permissoes_ativas(request)
+
+
+def mfa_pendente(request: HttpRequest) -> bool:
+    """This administrator must use two-step verification and this session has not passed
+    it: allauth records the second step of a login; an authenticator enrolled during the
+    session proved its code too. A login that skipped the step (another entry path) is
+    caught."""
+    if not request.user.is_authenticated or not _mfa_exigido(request):
         return False
+    from allauth.account.internal.flows.login import get_authentication_records
     from allauth.mfa.models import Authenticator
 
-    return not Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()
+    if any(registro.get("method") == "mfa" for registro in get_authentication_records(request, request.user)):
+        return False
+    from pec.identity import SESSION_INICIO
+
+    inicio = request.session.get(SESSION_INICIO)
+    return inicio is None or not Authenticator.objects.filter(
+        user=request.user, type=Authenticator.Type.TOTP, created_at__gte=datetime.fromtimestamp(inicio, tz=UTC)
+    ).exists()
 
 
 def exigir_mfa(request: HttpRequest) -> HttpResponse:
+    """To enrolment, or to the code of the authenticator already enrolled."""
+    from allauth.mfa.models import Authenticator
+
+    if Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
+        return redirect_to_login(request.get_full_path(), "mfa_reauthenticate")
     messages.warning(
         request,
-        "O município exige verificação em duas etapas para administradores. "
+        "Administradores precisam da verificação em duas etapas. "
         "Ative o aplicativo autenticador para continuar.",
     )
     return redirect("mfa_activate_totp")
+
+
+def requer_reautenticacao(view: View | None = None, *, tambem_get: bool = True) -> Any:
+    """Pages that edit secrets (SMTP, gov.br, certificates, credentials, keys): the
+    password or the MFA code again when the last one is older than
+    ACCOUNT_REAUTHENTICATION_TIMEOUT (allauth's reauthentication; a suspended POST is
+    replayed after it). `tambem_get=False` lets a page that also lists things be read."""
+    from allauth.account.decorators import reauthentication_required
+
+    decorator = reauthentication_required(allow_get=not tambem_get)
+    return decorator(view) if view is not None else decorator
 
 
 def requer_lotacao(view: View) -> View:
@@ -126,6 +161,8 @@ def requer_admin_instalacao(view: View) -> View:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         if not request.user.administrador_instalacao:
             raise PermissionDenied("Somente o administrador da instalação pode acessar esta página.")
+        if mfa_pendente(request):
+            return exigir_mfa(request)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -147,6 +184,7 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("admin.municipio", "sisab_envio", "Envio ao SISAB", "Contra-chave, destinos, competência e fichas com erro"),
     ("admin.municipio", "sisab_recebimento", "Recebimento LEDI", "Credenciais, lotes e fichas recebidas de outros sistemas"),
     (None, "instalacao_municipios", "Municípios", "Municípios da instalação, modo e sessão"),
+    (None, "instalacao_contas", "Contas de acesso", "E-mail confirmado das contas, para a recuperação de senha"),
     (None, "instalacao_smtp", "E-mail (SMTP)", "Servidor de e-mail da instalação"),
     (None, "instalacao_backups", "Backups", "Histórico e verificação dos backups do banco"),
     (None, "instalacao_govbr", "Login gov.br", "Entrada dos profissionais com a conta gov.br"),

@@ -15,3 +15,10 @@ class PecConfig(AppConfig):
         from pec.govbr.acesso import ao_entrar
 
         user_logged_in.connect(ao_entrar, dispatch_uid="pec.govbr.ao_entrar")
+
+        from django.contrib.auth.signals import user_login_failed
+
+        from pec.tentativas import ao_falhar_login
+
+        # After axes' own receiver (axes is installed first): its failure log is written.
+        user_login_failed.connect(ao_falhar_login, dispatch_uid="pec.tentativas.ao_falhar_login")

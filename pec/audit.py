@@ -75,6 +75,8 @@ EVENTOS: dict[str, str] = {
     "lotacao_escolhida": "Lotação escolhida",
     "admin_alteracao": "Alteração administrativa",
     "desbloqueio": "Desbloqueio de acesso",
+    "conta_vinculada": "Conta vinculada a mais um município",
+    "conta_email_definido": "E-mail da conta definido pelo administrador da instalação",
     "leitura_prontuario": "Acesso ao prontuário",
     "busca_cidadao": "Busca de cidadão",
     "prontuario_adendo": "Adendo a atendimento finalizado",

@@ -68,7 +68,8 @@ def seed_demo() -> None:
     admin.save(update_fields=["administrador_instalacao"])
     usuarios = {p.cpf: Usuario.objects.create_user(p.cpf, DEMO_PASSWORD, nome=p.nome) for p in PESSOAS}
     for index, (ibge, nome, uf, modo) in enumerate(MUNICIPIOS):
-        municipio = Municipio.objects.create(ibge=ibge, nome=nome, uf=uf, modo=modo)
+        # Demo logins are public: their administrators are not asked to enrol in MFA.
+        municipio = Municipio.objects.create(ibge=ibge, nome=nome, uf=uf, modo=modo, exigir_mfa_admin=False)
         with tenant_context(municipio.id):
             perfis = perfis_garantir_padrao(municipio_id=municipio.id)
             _seed_municipio(municipio, usuarios, index, perfis)

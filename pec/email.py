@@ -11,6 +11,10 @@ A send claims its row with a conditional UPDATE that pushes `proxima_tentativa` 
 ahead: two workers never send the same message, and a worker that dies mid-send leaves
 the row to be retried when the lease ends.
 
+Once sent (or given up on) a message keeps its recipients, subject and status but not
+its body: a password-reset link or a citizen's message must not outlive its delivery in
+the table and in every backup of it.
+
 Installation mail (password reset, the SMTP test) lives in EmailSaida; mail on behalf of
 a municipality, which may concern citizens, in EmailSaidaMunicipio, under row-level
 security. A municipality in training mode never sends its mail (status `suprimido`).
@@ -170,12 +174,14 @@ def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
                 ultimo_erro=f"{exc.__class__.__name__}: {exc}"[:2000],
                 status=status,
                 proxima_tentativa=timezone.now() + backoff(tentativas),
+                **({"corpo": ""} if status == modelo.Status.ERRO else {}),
             )
         log.warning("e-mail %s %s attempt %s failed: %s", modelo.__name__, email.id, tentativas, exc)
         return status
     with _escopo(municipio_id):
         modelo.objects.filter(id=email.id).update(
-            status=modelo.Status.ENVIADO, enviado_em=timezone.now(), tentativas=email.tentativas + 1, ultimo_erro=""
+            status=modelo.Status.ENVIADO, enviado_em=timezone.now(), tentativas=email.tentativas + 1, ultimo_erro="",
+            corpo="",
         )
     return modelo.Status.ENVIADO
 

@@ -117,3 +117,22 @@ class ProfissionalRegistroForm(forms.Form):
         if any(conselho) and not all(conselho):
             raise ValidationError("Informe o conselho, a UF e o número juntos (ou deixe os três em branco).")
         return dados
+
+
+class ContaBuscarForm(forms.Form):
+    cpf = forms.CharField(label="CPF da conta", max_length=20)
+
+    def clean_cpf(self) -> str:
+        from pec.identity import normalizar_cpf
+
+        cpf = normalizar_cpf(self.cleaned_data["cpf"])
+        if len(cpf) != 11:
+            raise ValidationError("Informe o CPF com 11 dígitos (com ou sem pontos e traço).")
+        return cpf
+
+
+class ContaEmailForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail confirmado da conta",
+        help_text="Confira o endereço com a própria pessoa: ele passa a receber a recuperação de senha.",
+    )

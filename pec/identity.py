@@ -1,7 +1,8 @@
 """Who is logged in and in which lotação they work.
 
 Login is by CPF (with or without punctuation) and password, through allauth; lockout is
-django-axes'. The session stores the active lotação id and its municipality; every
+django-axes' per (CPF, address), plus pec.tentativas' limits per account and per address.
+"Esqueci minha senha" mails only verified addresses (pec.contas). The session stores the active lotação id and its municipality; every
 request re-reads the lotação (inside the tenant) so a deactivated lotação stops working
 at once.
 """
@@ -14,7 +15,9 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -55,6 +58,29 @@ class LoginForm(AllauthLoginForm):
             raise forms.ValidationError("Informe o CPF com 11 dígitos (com ou sem pontos e traço).")
         return cpf
 
+    def clean(self) -> dict[str, Any]:
+        # Before the password is checked (pec.tentativas): the limits per account and address.
+        from pec.tentativas import bloqueio
+
+        cpf = self.cleaned_data.get("login")
+        if cpf and self.request is not None:
+            barrado = bloqueio(username=cpf, request=self.request)
+            if barrado is not None:
+                raise forms.ValidationError(barrado.mensagem)
+        return super().clean()
+
+
+class ResetPasswordForm(AllauthResetPasswordForm):
+    """"Esqueci minha senha" mails only a verified address (pec.contas); allauth would
+    also take the account's plain e-mail column. The answer is the same either way."""
+
+    def clean_email(self) -> str:
+        from pec.contas import usuarios_pelo_email_confirmado
+
+        email = super().clean_email()
+        self.users = usuarios_pelo_email_confirmado(email=email)
+        return email
+
 
 def nome_para_exibir(usuario: Usuario) -> str:
     """ACCOUNT_USER_DISPLAY: allauth's messages and e-mails name the person, not the CPF."""
@@ -93,6 +119,14 @@ class AccountAdapter(DefaultAccountAdapter):
         agora = time.time()
         request.session[SESSION_INICIO] = agora
         request.session[SESSION_ATIVIDADE] = agora
+        from pec.contas import email_confirmado
+
+        if not email_confirmado(usuario=user):
+            messages.info(
+                request,
+                "Cadastre e confirme o seu e-mail (menu “E-mail”): sem um e-mail confirmado "
+                "não é possível recuperar a senha.",
+            )
 
     def get_client_ip(self, request: HttpRequest) -> str:
         from pec.acesso import ip_cliente

@@ -40,7 +40,7 @@ class Municipio(models.Model):
         "duração máxima da sessão (horas)", default=12, validators=[MinValueValidator(1), MaxValueValidator(24)]
     )
     exigir_mfa_admin = models.BooleanField(
-        "exigir verificação em duas etapas dos administradores municipais", default=False
+        "exigir verificação em duas etapas dos administradores municipais", default=True
     )
     # Checked when a professional enters with gov.br (pec.govbr): a lower account level
     # cannot use this municipality's lotações. Empty: any level.

@@ -14,6 +14,7 @@ from django.utils import timezone
 from pec.documentos import so_digitos
 from pec.models import Lotacao, Municipio, Perfil, Profissional
 from pec.tenancy import assert_owned
+from pec.tentativas import bloqueio_da_conta
 
 
 def profissionais_buscar(*, municipio_id: int, termo: str = "") -> QuerySet[Profissional]:
@@ -83,12 +84,13 @@ def lotacoes_administradoras(*, municipio_id: int) -> QuerySet[Lotacao]:
 
 
 def acesso_bloqueado(*, cpf: str) -> bool:
-    """django-axes is refusing this CPF's logins (from at least one address)."""
+    """This CPF's logins are refused: by django-axes (from at least one address) or by
+    the per-account delay (pec.tentativas)."""
     tentativas = AccessAttempt.objects.filter(username=cpf, failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
     espera = get_cool_off()
     if espera:
         tentativas = tentativas.filter(attempt_time__gte=timezone.now() - espera)
-    return tentativas.exists()
+    return tentativas.exists() or bloqueio_da_conta(username=cpf) is not None
 
 
 def municipios_listar() -> QuerySet[Municipio]:

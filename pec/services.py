@@ -7,18 +7,19 @@ administrator are refused, so an administrator cannot lock everyone out by mista
 
 from __future__ import annotations
 
-from axes.utils import reset as axes_reset
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.text import slugify
 
 from pec.audit import audit_event
+from pec.contas import conta_somente_do_municipio
 from pec.email import smtp_salvar
 from pec.models import ConfiguracaoSMTP, Lotacao, Municipio, Perfil, Profissional
 from pec.permissoes import PERMISSOES, perfis_garantir_padrao
 from pec.selectors import lotacoes_administradoras
 from pec.tenancy import assert_owned, tenant_context
+from pec.tentativas import tentativas_limpar
 
 
 def _garantir_administrador(*, municipio_id: int) -> None:
@@ -116,20 +117,27 @@ def perfil_salvar(*, perfil: Perfil, nome: str, permissoes: list[str], request: 
 
 @transaction.atomic
 def profissional_desbloquear(*, profissional: Profissional, request: HttpRequest) -> int:
-    """Clear the failed-login counters of the professional's CPF (every address)."""
+    """Clear the failed-login counters of the professional's CPF (every address).
+
+    The lockout is installation-wide: a municipal administrator may clear it only for an
+    account that works in their municipality alone; the installation's chain records it too.
+    """
     municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
     assert_owned(profissional, municipio_id)
-    removidas = axes_reset(username=profissional.cpf)
-    audit_event(
-        evento="desbloqueio",
-        request=request,
-        municipio_id=municipio_id,
-        detalhes={
-            "profissional_id": profissional.id,
-            "usuario_desbloqueado_id": profissional.usuario_id,
-            "registros_removidos": removidas,
-        },
-    )
+    if not conta_somente_do_municipio(usuario=profissional.usuario, municipio_id=municipio_id):
+        raise ValidationError(
+            "Esta conta também é usada em outro município (ou administra a instalação): "
+            "o desbloqueio é feito pelo administrador da instalação."
+        )
+    removidas = tentativas_limpar(username=profissional.cpf)
+    detalhes = {
+        "profissional_id": profissional.id,
+        "usuario_desbloqueado_id": profissional.usuario_id,
+        "registros_removidos": removidas,
+    }
+    # The installation's chain first: chains are always locked in the same order.
+    audit_event(evento="desbloqueio", request=request, instalacao=True, detalhes={**detalhes, "municipio_id": municipio_id})
+    audit_event(evento="desbloqueio", request=request, municipio_id=municipio_id, detalhes=detalhes)
     return removidas
 
 

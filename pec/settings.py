@@ -211,9 +211,17 @@ ACCOUNT_ADAPTER = "pec.identity.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": "20/m/ip,3/h/key"}
 # A reset asked for an address we do not know sends nothing (no mail to strangers).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
-ACCOUNT_FORMS = {"login": "pec.identity.LoginForm"}  # CPF with or without punctuation
+# CPF with or without punctuation; resets only to verified addresses (pec.contas).
+ACCOUNT_FORMS = {"login": "pec.identity.LoginForm", "reset_password": "pec.identity.ResetPasswordForm"}
+# A reset link lives in a mailbox (and, until sent, in the outgoing queue): one hour.
+PASSWORD_RESET_TIMEOUT = 3600
 ACCOUNT_USER_DISPLAY = "pec.identity.nome_para_exibir"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "PEC: "
+# Installation administrators must enrol in two-step verification before using their
+# pages (pec.acesso.mfa_pendente); municipal administrators too, per municipality (on by default).
+PEC_MFA_ADMIN_INSTALACAO = env.bool("PEC_MFA_ADMIN_INSTALACAO", default=True)
+# Pages that edit secrets ask for the password or MFA code again after this many seconds.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 900
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="PEC")
 # Accounts come from CNES with an e-mail nobody verified through allauth; TOTP does not
@@ -249,6 +257,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 AXES_LOCKOUT_TEMPLATE = "account/bloqueado.html"
+# Every failure is logged (AccessFailureLog): pec.tentativas counts per account and per
+# address on it, for the web login and the LEDI receiving API alike.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+PEC_LOGIN_LIMITE_CONTA = env.int("PEC_LOGIN_LIMITE_CONTA", default=10)
+PEC_LOGIN_ESPERA_MAXIMA_MINUTOS = env.int("PEC_LOGIN_ESPERA_MAXIMA_MINUTOS", default=60)
+PEC_LOGIN_LIMITE_IP = env.int("PEC_LOGIN_LIMITE_IP", default=20)
+PEC_LOGIN_JANELA_IP_MINUTOS = env.int("PEC_LOGIN_JANELA_IP_MINUTOS", default=15)
 # allauth authenticates with `username`, the form posts `login`: count the CPF digits.
 AXES_USERNAME_CALLABLE = "pec.identity.axes_username"
 # django-ipware is not installed, so axes would fall back to REMOTE_ADDR (nginx's

@@ -36,6 +36,11 @@ urlpatterns = [
     path("instalacao/municipios/", views_admin.municipios, name="instalacao_municipios"),
     path("instalacao/municipios/novo/", views_admin.municipio_novo, name="instalacao_municipio_novo"),
     path("instalacao/municipios/<int:municipio_id>/", views_admin.municipio, name="instalacao_municipio"),
+    path("instalacao/contas/", views_admin.contas_buscar, name="instalacao_contas"),
+    path("instalacao/contas/<int:usuario_id>/email/", views_admin.conta_email, name="instalacao_conta_email"),
+    path(
+        "instalacao/contas/<int:usuario_id>/desbloquear/", views_admin.conta_desbloquear, name="instalacao_conta_desbloquear"
+    ),
     path("instalacao/smtp/", views_admin.smtp, name="instalacao_smtp"),
     path("instalacao/smtp/teste/", views_admin.smtp_teste, name="instalacao_smtp_teste"),
     path("instalacao/govbr/", govbr_views.configuracao, name="instalacao_govbr"),

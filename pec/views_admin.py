@@ -12,10 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from pec import selectors, services
-from pec.acesso import requer_admin_instalacao, requer_permissao
+from allauth.account.models import EmailAddress
+
+from pec import contas, selectors, services
+from pec.acesso import requer_admin_instalacao, requer_permissao, requer_reautenticacao
 from pec.email import smtp_configuracao, smtp_enviar_teste
 from pec.forms import (
+    ContaBuscarForm,
+    ContaEmailForm,
     LotacaoPerfisForm,
     MunicipioForm,
     MunicipioNovoForm,
@@ -24,7 +28,7 @@ from pec.forms import (
     SMTPForm,
     SMTPTesteForm,
 )
-from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio
+from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio, Usuario
 from pec.permissoes import PERMISSOES
 
 POR_PAGINA = 50
@@ -81,8 +85,12 @@ def profissional_registro(request: HttpRequest, profissional_id: int) -> HttpRes
 @requer_permissao("admin.municipio")
 def profissional_desbloquear(request: HttpRequest, profissional_id: int) -> HttpResponse:
     prof = selectors.profissional_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
-    services.profissional_desbloquear(profissional=prof, request=request)
-    messages.success(request, f"Acesso de {prof.nome} desbloqueado.")
+    try:
+        services.profissional_desbloquear(profissional=prof, request=request)
+    except ValidationError as exc:
+        _erro(request, exc)
+    else:
+        messages.success(request, f"Acesso de {prof.nome} desbloqueado.")
     return redirect("admin_profissional", profissional_id=prof.id)
 
 
@@ -194,6 +202,7 @@ def municipio(request: HttpRequest, municipio_id: int) -> HttpResponse:
 
 
 @requer_admin_instalacao
+@requer_reautenticacao
 def smtp(request: HttpRequest) -> HttpResponse:
     atual = smtp_configuracao() or ConfiguracaoSMTP()
     form = SMTPForm(request.POST or None, instance=copy.copy(atual))
@@ -227,3 +236,52 @@ def smtp_teste(request: HttpRequest) -> HttpResponse:
             "Se não chegar em alguns minutos, confira o servidor, a porta e a segurança.",
         )
     return redirect("instalacao_smtp")
+
+
+def _conta_pagina(request: HttpRequest, *, busca: ContaBuscarForm, conta: Usuario | None, email_form: ContaEmailForm) -> HttpResponse:
+    contexto = {
+        "busca": busca,
+        "conta": conta,
+        "emails": EmailAddress.objects.filter(user=conta).order_by("-primary", "email") if conta else [],
+        "municipios": Municipio.objects.filter(id__in=contas.municipios_da_conta(usuario_id=conta.id)) if conta else [],
+        "email_form": email_form,
+        "bloqueado": selectors.acesso_bloqueado(cpf=conta.cpf) if conta else False,
+    }
+    return render(request, "pec/instalacao/contas.html", contexto)
+
+
+@requer_admin_instalacao
+def contas_buscar(request: HttpRequest) -> HttpResponse:
+    """An account by CPF (a POST: the CPF stays out of URLs and access logs)."""
+    busca = ContaBuscarForm(request.POST or None)
+    conta = None
+    if request.method == "POST" and busca.is_valid():
+        conta = Usuario.objects.filter(cpf=busca.cleaned_data["cpf"]).first()
+        if conta is None:
+            busca.add_error("cpf", "Nenhuma conta com este CPF na instalação.")
+    return _conta_pagina(request, busca=busca, conta=conta, email_form=ContaEmailForm())
+
+
+@require_POST
+@requer_admin_instalacao
+def conta_email(request: HttpRequest, usuario_id: int) -> HttpResponse:
+    conta = get_object_or_404(Usuario, pk=usuario_id)
+    form = ContaEmailForm(request.POST)
+    if form.is_valid():
+        try:
+            contas.conta_definir_email(usuario=conta, email=form.cleaned_data["email"], request=request)
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            messages.success(request, f"E-mail de {conta.nome} definido e confirmado.")
+            form = ContaEmailForm()
+    return _conta_pagina(request, busca=ContaBuscarForm(initial={"cpf": conta.cpf}), conta=conta, email_form=form)
+
+
+@require_POST
+@requer_admin_instalacao
+def conta_desbloquear(request: HttpRequest, usuario_id: int) -> HttpResponse:
+    conta = get_object_or_404(Usuario, pk=usuario_id)
+    contas.conta_desbloquear(usuario=conta, request=request)
+    messages.success(request, f"Acesso de {conta.nome} desbloqueado.")
+    return _conta_pagina(request, busca=ContaBuscarForm(initial={"cpf": conta.cpf}), conta=conta, email_form=ContaEmailForm())

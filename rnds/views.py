@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from pec.acesso import requer_permissao
+from pec.acesso import requer_permissao, requer_reautenticacao
 from pec.audit import audit_event
 from pec.outbox import outbox_reenviar
 from rnds import selectors
@@ -47,6 +47,7 @@ def configuracao(request: HttpRequest) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
+@requer_reautenticacao(tambem_get=False)
 def certificados(request: HttpRequest) -> HttpResponse:
     form = CertificadoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

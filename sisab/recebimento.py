@@ -79,7 +79,12 @@ def credencial_autenticar(*, usuario: str, senha: str) -> CredencialRecebimento 
         cursor.execute("SELECT set_config('app.credencial', %s, true)", [usuario])
         credencial = CredencialRecebimento.objects.filter(usuario=usuario).select_related("municipio").first()
         cursor.execute("SELECT set_config('app.credencial', '', true)")
-    if credencial is None or not check_password(senha, credencial.senha_hash):
+    if credencial is None:
+        # Hash anyway: an unknown login answers as slowly as a wrong password, so timing
+        # does not tell which logins exist.
+        make_password(senha)
+        return None
+    if not check_password(senha, credencial.senha_hash):
         return None
     return credencial
 

@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from pec.acesso import requer_permissao
+from pec.acesso import requer_permissao, requer_reautenticacao
 from pec.audit import audit_event
 from pec.tenancy import tenant_context
+from pec.tentativas import bloqueio, falha_registrar
 from pec.uploads import limite_upload
 from sisab import ledi
 from sisab.forms import CredencialForm, LoteForm
@@ -41,8 +42,15 @@ def _texto(mensagem: str, status: int) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def api_login(request: HttpRequest) -> HttpResponse:
-    credencial = credencial_autenticar(usuario=request.POST.get("usuario", ""), senha=request.POST.get("senha", ""))
+    usuario = request.POST.get("usuario", "")
+    # The web login's limits (pec.tentativas), with the API's logins in their own namespace.
+    conta = f"api-recebimento:{usuario}"
+    barrado = bloqueio(username=conta, request=request)
+    if barrado is not None:
+        return _texto(f"Muitas tentativas sem sucesso: aguarde {barrado.minutos} minuto(s).", 429)
+    credencial = credencial_autenticar(usuario=usuario, senha=request.POST.get("senha", ""))
     if credencial is None:
+        falha_registrar(username=conta, request=request)
         return _texto("Usuário ou senha inválidos", 400)
     if not credencial.ativo or not credencial.municipio.ativo:
         return _texto("Credencial inativa", 400)
@@ -73,7 +81,8 @@ def api_ficha(request: HttpRequest) -> HttpResponse:
         return _recusa_api(request, "Arquivo maior que 5 MB: uma ficha LEDI por arquivo.")
     with tenant_context(sessao["m"]):
         credencial = CredencialRecebimento.objects.select_related("municipio").filter(id=sessao["c"]).first()
-        if credencial is None or not credencial.ativo:
+        # A session dies with its credential or its municipality.
+        if credencial is None or not credencial.ativo or not credencial.municipio.ativo:
             return _texto("Credencial inativa", 400)
         try:
             ficha_receber(
@@ -108,6 +117,7 @@ def recebimento(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
+@requer_reautenticacao
 def credencial_nova(request: HttpRequest) -> HttpResponse:
     form = CredencialForm(request.POST)
     if not form.is_valid():

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from pec.acesso import requer_permissao
+from pec.acesso import requer_permissao, requer_reautenticacao
 from pec.audit import audit_event
 from sisab import envio, selectors
 from sisab.forms import DestinoForm, InstalacaoForm
@@ -42,6 +42,7 @@ def painel(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
+@requer_reautenticacao
 def instalacao_salvar(request: HttpRequest) -> HttpResponse:
     municipio = request.lotacao.municipio
     form = InstalacaoForm(request.POST, instance=envio.instalacao_do_municipio(municipio_id=municipio.id))
@@ -60,6 +61,7 @@ def instalacao_salvar(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
+@requer_reautenticacao
 def destino_novo(request: HttpRequest) -> HttpResponse:
     form = DestinoForm(request.POST)
     if not form.is_valid():

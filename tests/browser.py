@@ -111,6 +111,8 @@ def pec_server() -> Iterator[LiveServer]:
         "REDIS_URL": settings.REDIS_URL,
         "SITE_URL": f"http://127.0.0.1:{port}",
         "PEC_BIND": f"127.0.0.1:{port}",
+        # The demo's public installation administrator is not asked to enrol in MFA.
+        "PEC_MFA_ADMIN_INSTALACAO": "false",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser fixture's, not the servers'
     server = LiveServer(url=f"http://127.0.0.1:{port}", database_url=env["DATABASE_URL"], env=env)

@@ -75,3 +75,21 @@ def broker_fora_do_ar():  # type: ignore[no-untyped-def]
     trocar(f"redis://127.0.0.1:{porta}/0")
     yield
     trocar(anterior)
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_full_login():  # type: ignore[no-untyped-def]
+    """Client.force_login stands for a complete login: with the second step (administrators
+    must have passed MFA, pec.acesso.mfa_pendente) and recent (pages that edit secrets ask
+    for a reauthentication). Real logins through the login page are left as they are."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.contrib.auth.signals import user_logged_in
+    from django.http import HttpRequest
+
+    def completar(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
+        if type(request) is HttpRequest:  # force_login's bare request, never a served one
+            record_authentication(request, user, "mfa", type="totp", reauthenticated=True)
+
+    user_logged_in.connect(completar, dispatch_uid="tests.force_login_is_a_full_login")
+    yield
+    user_logged_in.disconnect(dispatch_uid="tests.force_login_is_a_full_login")

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from pec.acesso import requer_admin_instalacao
+from pec.acesso import requer_admin_instalacao, requer_reautenticacao
 from pec.govbr.acesso import govbr_saida_url
 from pec.govbr.config import (
     ESCOPOS,
@@ -22,6 +22,7 @@ from pec.models import ConfiguracaoGovBr
 
 
 @requer_admin_instalacao
+@requer_reautenticacao
 def configuracao(request: HttpRequest) -> HttpResponse:
     atual = govbr_configuracao() or ConfiguracaoGovBr()
     tem_segredo = bool(atual.segredo_cifrado)

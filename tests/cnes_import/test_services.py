@@ -349,3 +349,68 @@ def test_cns_and_council_entered_by_the_admin_survive_a_file_that_lacks_them(tab
     importar(taboleiro, variante(tmp_path / "outro.xml", sem_cns, ('CO_CNS=""', f'CO_CNS="{do_cnes}"')))
     with tenant_context(taboleiro.id):
         assert Profissional.objects.get(cpf="90000010308").cns == do_cnes
+
+
+# --- Accounts across municipalities (pec.contas) ----------------------------------------------
+
+MEDICO = 'CPF_PROF="90000010138"  CO_CNS="799000000010107"  DT_NASC="01/01/1900"  SEXO="N"  CONSELHO_ID="71"  SG_UF_EMIS="RN"  NU_REGISTRO="0051"  E_MAIL=""'
+
+
+def test_another_municipality_cannot_take_over_an_account_through_its_cnes_file(taboleiro, tmp_path):
+    """C's admin lists D's doctor with the attacker's address, D then imports its real file;
+    the attacker's "Esqueci minha senha" mails nothing, and the doctor's account never
+    gets that address. D's chain, C's chain and the installation's record the link."""
+    from allauth.account.models import EmailAddress
+    from django.test import Client
+
+    from pec.models import EmailSaida, EventoAuditoria
+
+    c = factories.municipio("Cidade C", ibge="2400208")
+    arquivo_c = variante(
+        tmp_path / "c.xml", XML_2021,
+        ('CO_IBGE_MUN="2413805" VERSAO_XSD', 'CO_IBGE_MUN="2400208" VERSAO_XSD'),
+        (MEDICO, MEDICO.replace('E_MAIL=""', 'E_MAIL="atacante@mal.example.org"')),
+    )
+    assert importar(c, arquivo_c).ok
+    assert importar(taboleiro, XML_2021).ok  # D, with the real file
+    medico = Usuario.objects.get(cpf="90000010138")
+    with tenant_context(taboleiro.id):
+        assert Profissional.objects.get(cpf="90000010138").usuario_id == medico.id  # linked in D
+    assert medico.email == "" and not EmailAddress.objects.filter(user=medico).exists()
+
+    atacante = Client()
+    pedido = atacante.post("/conta/password/reset/", {"email": "atacante@mal.example.org"})
+    desconhecido = Client().post("/conta/password/reset/", {"email": "ninguem@example.org"})
+    assert pedido.status_code == desconhecido.status_code == 302  # no enumeration either way
+    assert pedido["Location"] == desconhecido["Location"]
+    assert not EmailSaida.objects.exists()
+    assert atacante.post("/conta/login/", {"login": medico.cpf, "password": "qualquer-coisa-1"}).status_code == 200
+    assert "_auth_user_id" not in atacante.session
+
+    for municipio in (taboleiro, c):
+        with tenant_context(municipio.id):
+            evento = EventoAuditoria.objects.get(evento="conta_vinculada", detalhes__usuario_vinculado_id=medico.id)
+        assert (evento.detalhes["municipio_novo_id"], evento.detalhes["outros_municipios"]) == (taboleiro.id, [c.id])
+    assert EventoAuditoria.objects.filter(
+        municipio_id__isnull=True, evento="conta_vinculada", detalhes__usuario_vinculado_id=medico.id
+    ).count() == 1
+    # Every doctor of the file was already C's: all of them are linked, once.
+    assert importar(taboleiro, XML_2021).ok
+    with tenant_context(taboleiro.id):
+        assert EventoAuditoria.objects.filter(evento="conta_vinculada").count() == len(esperado(XML_2021).cpfs)
+
+
+def test_linking_an_account_tells_its_verified_address(taboleiro, django_capture_on_commit_callbacks):
+    from allauth.account.models import EmailAddress
+
+    from pec.models import EmailSaida
+
+    outro = factories.municipio("Outro")
+    conta = Usuario.objects.create_user("90000010138", "senha-forte-123", nome="Nome Escolhido")
+    EmailAddress.objects.create(user=conta, email="eu@example.org", verified=True, primary=True)
+    factories.lotacao(outro, conta)
+    importar(taboleiro, XML_2021)
+    aviso = EmailSaida.objects.get()
+    assert aviso.para == ["eu@example.org"] and "Taboleiro Grande" in aviso.assunto
+    importar(taboleiro, XML_2021)
+    assert EmailSaida.objects.count() == 1  # a re-import links nothing new

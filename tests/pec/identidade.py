@@ -40,6 +40,13 @@ def lotacao(
     return lot
 
 
+def email_confirmado(usuario: Usuario, email: str) -> None:
+    """The account's verified address (pec.contas): what "Esqueci minha senha" mails."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=usuario, email=email, verified=True, primary=True)
+
+
 def cliente(usuario: Usuario, lot: Lotacao | None = None) -> Client:
     """A client logged in as `usuario`, working in `lot` (chosen through the real page)."""
     client = Client()
@@ -47,6 +54,17 @@ def cliente(usuario: Usuario, lot: Lotacao | None = None) -> Client:
     if lot is not None:
         resposta = client.post("/lotacao/", {"lotacao": lot.id})
         assert resposta.status_code == 302, resposta
+        assert client.session[SESSION_LOTACAO] == lot.id
+    return client
+
+
+def cliente_pela_pagina(usuario: Usuario, lot: Lotacao | None = None) -> Client:
+    """Like `cliente`, but through the login page: no second step is assumed (force_login
+    stands for a login that passed MFA, see tests/conftest.py)."""
+    client = Client()
+    assert client.post("/conta/login/", {"login": usuario.cpf, "password": SENHA}).status_code == 302
+    if lot is not None:
+        assert client.post("/lotacao/", {"lotacao": lot.id}).status_code == 302
         assert client.session[SESSION_LOTACAO] == lot.id
     return client
 

@@ -14,7 +14,7 @@ from pec.models import EventoAuditoria, Lotacao
 from pec.permissoes import PERFIS_PADRAO, PERMISSOES
 from pec.tenancy import tenant_context
 from tests import factories
-from tests.pec.identidade import cliente, lotacao, municipio
+from tests.pec.identidade import cliente, cliente_pela_pagina, lotacao, municipio
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ CBO = {
     "visualizacao": "999999",
 }
 ADMIN_MUNICIPAL_URLS = ["admin_profissionais", "admin_perfis"]
-INSTALACAO_URLS = ["instalacao_municipios", "instalacao_municipio_novo", "instalacao_smtp"]
+INSTALACAO_URLS = ["instalacao_municipios", "instalacao_municipio_novo", "instalacao_smtp", "instalacao_contas"]
 
 
 def test_matrix_covers_every_default_perfil_and_only_known_codes():
@@ -263,8 +263,8 @@ def test_municipality_requiring_mfa_sends_admins_to_enrolment_but_not_others():
     a = municipio(exigir_mfa_admin=True)
     iris = factories.usuario("Íris")
     bruno = factories.usuario("Bruno")
-    admin = cliente(iris, lotacao(a, iris, cbo="131205"))
-    medico = cliente(bruno, lotacao(a, bruno, cbo="225142"))
+    admin = cliente_pela_pagina(iris, lotacao(a, iris, cbo="131205"))
+    medico = cliente_pela_pagina(bruno, lotacao(a, bruno, cbo="225142"))
     for url in ["/", reverse("admin_profissionais")]:
         resposta = admin.get(url)
         assert resposta.status_code == 302 and resposta["Location"] == reverse("mfa_activate_totp"), url

@@ -168,6 +168,7 @@ def test_failed_send_is_retried_with_backoff_then_marked_error(monkeypatch):
         email_enviar(email_id=email.id)
     email.refresh_from_db()
     assert email.status == "erro" and email.tentativas == pec_email.MAX_TENTATIVAS
+    assert email.corpo == ""  # given up on: the body does not stay behind
     assert pec_email.backoff(3) == timedelta(minutes=4) and pec_email.backoff(30) == timedelta(hours=6)
 
 
@@ -191,6 +192,22 @@ def test_sent_message_is_never_sent_again():
         EmailSaida.objects.filter(pk=email.pk).update(proxima_tentativa=timezone.now() - timedelta(hours=1))
         assert email_enviar(email_id=email.id) == "enviado"
     assert len(smtp.recebidas) == 1
+
+
+def test_a_sent_message_keeps_recipient_subject_and_status_but_not_its_body():
+    m = factories.municipio("Corpo")
+    with servidor_smtp() as smtp:
+        _config(smtp.porta)
+        email = email_enfileirar(para=["a@example.org"], assunto="Redefinição", corpo="link secreto /reset/abc/")
+        assert email_enviar(email_id=email.id) == "enviado"
+        with tenant_context(m.id):
+            municipal = email_enfileirar(para=["c@example.org"], assunto="Receita", corpo="dados de saúde", municipio_id=m.id)
+        assert email_enviar(email_id=municipal.id, municipio_id=m.id) == "enviado"
+    assert "link secreto" in smtp.recebidas[0].content.decode()
+    email.refresh_from_db()
+    assert (email.para, email.assunto, email.status, email.corpo) == (["a@example.org"], "Redefinição", "enviado", "")
+    with tenant_context(m.id):
+        assert EmailSaidaMunicipio.objects.values_list("assunto", "status", "corpo").get() == ("Receita", "enviado", "")
 
 
 def test_training_municipality_never_sends_its_mail_production_does(celery_eager, django_capture_on_commit_callbacks):
@@ -234,8 +251,10 @@ def test_password_reset_mail_is_queued_even_for_a_training_municipality_user(dja
 
     limpar_limites_allauth()
     treino = factories.municipio("Treino", modo="treinamento")
-    usuario = factories.usuario(email="x@example.org")
-    from tests.pec.identidade import lotacao
+    usuario = factories.usuario()
+    from tests.pec.identidade import email_confirmado, lotacao
+
+    email_confirmado(usuario, "x@example.org")
 
     lotacao(treino, usuario)
     from django.test import Client

@@ -15,6 +15,7 @@ from allauth.mfa.models import Authenticator
 from axes.models import AccessAttempt
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db.models import F
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -23,7 +24,9 @@ from pec.email import smtp_salvar
 from pec.identity import SESSION_ATIVIDADE, SESSION_INICIO
 from pec.models import ConfiguracaoSMTP, EmailSaida, EventoAuditoria
 from tests import factories
-from tests.pec.identidade import SENHA, cliente, limpar_limites_allauth, lotacao, municipio, servidor_smtp
+from tests.pec.identidade import (
+    SENHA, cliente, email_confirmado, limpar_limites_allauth, lotacao, municipio, servidor_smtp,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +39,14 @@ def _sem_bloqueios_anteriores():
 
 def entrar(client: Client, cpf: str, senha: str = SENHA, **extra: str):  # type: ignore[no-untyped-def]
     return client.post("/conta/login/", {"login": cpf, "password": senha}, **extra)
+
+
+def eventos_da_instalacao(evento: str) -> list[EventoAuditoria]:
+    """The installation chain's events (a request may have left its tenant set in the test's transaction)."""
+    from pec.audit import chain_scope
+
+    with chain_scope(None):
+        return list(EventoAuditoria.objects.filter(municipio_id__isnull=True, evento=evento))
 
 
 def logado(client: Client) -> bool:
@@ -122,6 +133,83 @@ def test_municipal_admin_unlocks_a_professional_from_their_page(settings):
     with tenant_context(a.id):
         evento = EventoAuditoria.objects.get(evento="desbloqueio")
     assert evento.usuario_id == iris.id and evento.detalhes["usuario_desbloqueado_id"] == bruno.id
+    (na_instalacao,) = eventos_da_instalacao("desbloqueio")
+    assert (na_instalacao.usuario_id, na_instalacao.detalhes["municipio_id"]) == (iris.id, a.id)
+
+
+def test_municipal_admin_cannot_unlock_an_account_that_also_works_elsewhere(settings):
+    a, b = municipio(), municipio("Município B")
+    iris = factories.usuario("Íris")
+    admin = cliente(iris, lotacao(a, iris, cbo="131205"))
+    bruno = factories.usuario("Bruno")
+    lot_bruno = lotacao(a, bruno)
+    lotacao(b, bruno)
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        entrar(client, bruno.cpf, "senha-errada-99")
+    resposta = admin.post(reverse("admin_profissional_desbloquear", args=[lot_bruno.profissional_id]), follow=True)
+    assert "administrador da instalação" in resposta.content.decode()
+    assert entrar(client, bruno.cpf).status_code == 429
+    from pec.tenancy import tenant_context
+
+    with tenant_context(a.id):
+        assert not EventoAuditoria.objects.filter(evento="desbloqueio").exists()
+    # The installation administrator can.
+    ana = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    assert "bloqueado" in ana.post(reverse("instalacao_contas"), {"cpf": bruno.cpf}).content.decode()
+    ana.post(reverse("instalacao_conta_desbloquear", args=[bruno.id]))
+    assert entrar(client, bruno.cpf).status_code == 302
+    assert len(eventos_da_instalacao("desbloqueio")) == 1
+
+
+def _falhas_de_enderecos(cpf: str, enderecos: list[str]) -> None:
+    with override_settings(AXES_IPWARE_PROXY_COUNT=1):
+        for endereco in enderecos:
+            assert entrar(Client(), cpf, "senha-errada-99", HTTP_X_FORWARDED_FOR=endereco).status_code == 200
+
+
+def test_one_cpf_guessed_from_many_addresses_waits_longer_each_time_and_the_account_is_told(
+    settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from axes.models import AccessFailureLog
+
+    from pec.tentativas import espera_da_conta
+
+    usuario = factories.usuario()
+    email_confirmado(usuario, "dono@example.org")
+    limite = settings.PEC_LOGIN_LIMITE_CONTA
+    with django_capture_on_commit_callbacks():
+        _falhas_de_enderecos(usuario.cpf, [f"203.0.113.{n}" for n in range(limite)])
+    assert EmailSaida.objects.get().para == ["dono@example.org"]
+    assert eventos_da_instalacao("bloqueio")[0].detalhes["motivo"] == "conta"
+    with override_settings(AXES_IPWARE_PROXY_COUNT=1):
+        client = Client()
+        pagina = entrar(client, usuario.cpf, HTTP_X_FORWARDED_FOR="203.0.113.200").content.decode()
+        assert "Muitas tentativas de entrada sem sucesso para este CPF" in pagina and not logado(client)
+        # A minute later the next try goes through; one more failure doubles the wait.
+        AccessFailureLog.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=1, seconds=5))
+        assert entrar(client, usuario.cpf, "senha-errada-99", HTTP_X_FORWARDED_FOR="203.0.113.201").status_code == 200
+        AccessFailureLog.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=1, seconds=5))
+        assert "Aguarde 1 minuto" in entrar(client, usuario.cpf, HTTP_X_FORWARDED_FOR="203.0.113.202").content.decode()
+        AccessFailureLog.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=1))
+        assert entrar(client, usuario.cpf, HTTP_X_FORWARDED_FOR="203.0.113.203").status_code == 302 and logado(client)
+    assert EmailSaida.objects.count() == 1  # told once
+    assert [espera_da_conta(limite + n).total_seconds() / 60 for n in (0, 1, 2, 10)] == [1, 2, 4, 60]
+    assert espera_da_conta(limite - 1).total_seconds() == 0
+
+
+def test_one_address_spraying_many_cpfs_is_blocked_and_others_are_not(settings):
+    alvos = [factories.usuario(f"Alvo {n}") for n in range(12)]
+    client = Client()
+    for n in range(settings.PEC_LOGIN_LIMITE_IP):
+        assert entrar(client, alvos[n % len(alvos)].cpf, "senha-errada-99").status_code == 200
+    certo = factories.usuario("Certo")
+    pagina = entrar(client, certo.cpf).content.decode()
+    assert "para este endereço de rede" in pagina and not logado(client)
+    outro = Client()
+    assert entrar(outro, certo.cpf, REMOTE_ADDR="198.51.100.50").status_code == 302 and logado(outro)
 
 
 def test_manage_py_axes_reset_username_unlocks(settings):
@@ -188,7 +276,8 @@ def test_timeout_without_lotacao_uses_installation_default(settings):
 
 
 def test_password_reset_by_email_through_real_smtp(celery_eager, django_capture_on_commit_callbacks):
-    usuario = factories.usuario(email="bruno@ubs.example.org")
+    usuario = factories.usuario()
+    email_confirmado(usuario, "bruno@ubs.example.org")
     with servidor_smtp() as smtp:
         smtp_salvar(
             config=ConfiguracaoSMTP(host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@saude.example.org"),
@@ -222,7 +311,8 @@ def test_password_reset_by_email_through_real_smtp(celery_eager, django_capture_
 
 
 def test_reset_form_rejects_weak_password_and_keeps_the_old_one(celery_eager, django_capture_on_commit_callbacks):
-    usuario = factories.usuario(email="carla@ubs.example.org")
+    usuario = factories.usuario()
+    email_confirmado(usuario, "carla@ubs.example.org")
     with servidor_smtp() as smtp:
         smtp_salvar(
             config=ConfiguracaoSMTP(host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@x.example.org"),
@@ -304,7 +394,7 @@ def test_welcome_message_names_the_person_not_the_cpf():
 
 
 def test_reset_for_unknown_address_sends_nothing_and_resets_are_rate_limited(django_capture_on_commit_callbacks):
-    factories.usuario(email="conhecido@example.org")
+    email_confirmado(factories.usuario(), "conhecido@example.org")
     client = Client()
     with django_capture_on_commit_callbacks():
         client.post(reverse("account_reset_password"), {"email": "estranho@example.org"})
@@ -313,3 +403,175 @@ def test_reset_for_unknown_address_sends_nothing_and_resets_are_rate_limited(dja
         for _ in range(5):
             client.post(reverse("account_reset_password"), {"email": "conhecido@example.org"})
     assert EmailSaida.objects.count() == 3  # 3 an hour per address: no inbox flooding
+
+
+# --- Whose address recovers a password (pec.contas) ------------------------------------------------
+
+
+def _link(corpo: str, caminho: str) -> str:
+    return re.search(rf"http://testserver({caminho}\S+/)", corpo).group(1)
+
+
+def test_reset_mails_only_a_verified_address(django_capture_on_commit_callbacks):
+    from allauth.account.models import EmailAddress
+
+    usuario = factories.usuario(email="antigo@example.org")  # the column a CNES upload used to fill
+    EmailAddress.objects.create(user=usuario, email="nao-confirmado@example.org", verified=False)
+    client = Client()
+    with django_capture_on_commit_callbacks():
+        for endereco in ("antigo@example.org", "nao-confirmado@example.org"):
+            assert client.post(reverse("account_reset_password"), {"email": endereco}).status_code == 302
+    assert not EmailSaida.objects.exists()
+    EmailAddress.objects.filter(user=usuario).update(verified=True)
+    with django_capture_on_commit_callbacks():
+        client.post(reverse("account_reset_password"), {"email": "nao-confirmado@example.org"})
+    assert EmailSaida.objects.get().para == ["nao-confirmado@example.org"]
+
+
+def test_the_person_verifies_their_own_address_while_logged_in(django_capture_on_commit_callbacks):
+    from allauth.account.models import EmailAddress
+
+    usuario = factories.usuario()
+    client = Client()
+    pagina = client.post("/conta/login/", {"login": usuario.cpf, "password": SENHA}, follow=True).content.decode()
+    assert "Cadastre e confirme o seu e-mail" in pagina and f'href="{reverse("account_email")}"' in pagina
+    with django_capture_on_commit_callbacks():
+        resposta = client.post(reverse("account_email"), {"action_add": "", "email": "Meu@Example.org"})
+    assert resposta.status_code == 302
+    assert not EmailAddress.objects.get(user=usuario).verified
+    link = _link(EmailSaida.objects.get().corpo, "/conta/confirm-email/")
+    assert client.post(link).status_code == 302
+    assert EmailAddress.objects.get(user=usuario, email="meu@example.org").verified
+    usuario.refresh_from_db()
+    assert usuario.email == "meu@example.org"
+    with django_capture_on_commit_callbacks():
+        Client().post(reverse("account_reset_password"), {"email": "meu@example.org"})
+    assert EmailSaida.objects.latest("id").para == ["meu@example.org"]
+
+
+def test_installation_admin_sets_the_verified_address_and_the_old_one_is_told(django_capture_on_commit_callbacks):
+    admin = cliente(factories.usuario("Ana Admin", administrador_instalacao=True))
+    bruno = factories.usuario("Bruno")
+    email_confirmado(bruno, "velho@example.org")
+    pagina = admin.post(reverse("instalacao_contas"), {"cpf": formatar_cpf(bruno.cpf)}).content.decode()
+    assert "Bruno" in pagina and "velho@example.org" in pagina and "confirmado" in pagina
+    assert "Nenhuma conta" in admin.post(reverse("instalacao_contas"), {"cpf": factories.novo_cpf()}).content.decode()
+    with django_capture_on_commit_callbacks():
+        pagina = admin.post(reverse("instalacao_conta_email", args=[bruno.id]), {"email": "novo@example.org"}).content.decode()
+    assert "definido e confirmado" in pagina
+    from pec.contas import email_confirmado as confirmado
+
+    assert confirmado(usuario=bruno) == "novo@example.org"
+    assert EmailSaida.objects.get().para == ["velho@example.org"]
+    (evento,) = eventos_da_instalacao("conta_email_definido")
+    assert evento.detalhes["usuario_alterado_id"] == bruno.id
+    outra = factories.usuario("Outra")
+    pagina = admin.post(reverse("instalacao_conta_email", args=[outra.id]), {"email": "novo@example.org"}).content.decode()
+    assert "já está confirmado em outra conta" in pagina
+
+
+def test_a_reset_link_expires_after_an_hour():
+    from datetime import datetime, timedelta
+
+    from allauth.account.forms import default_token_generator
+
+    usuario = factories.usuario()
+
+    def feito_ha(minutos: int) -> str:
+        gerador = type(default_token_generator)()
+        gerador._now = lambda: datetime.now() - timedelta(minutes=minutos)  # type: ignore[method-assign]
+        return gerador.make_token(usuario)
+
+    assert default_token_generator.check_token(usuario, feito_ha(55))
+    assert not default_token_generator.check_token(usuario, feito_ha(65))
+
+
+# --- MFA for administrators, reauthentication for secrets ---------------------------------------
+
+
+def _autenticacao_antiga(client: Client, segundos: float) -> None:
+    sessao = client.session
+    registros = sessao["account_authentication_methods"]
+    for registro in registros:
+        registro["at"] -= segundos
+    sessao["account_authentication_methods"] = registros
+    sessao.save()
+
+
+def test_municipal_admin_must_enrol_in_mfa_by_default_before_admin_pages():
+    a = municipio()  # the default: required
+    iris = factories.usuario("Íris")
+    lot = lotacao(a, iris, cbo="131205")
+    client = Client()
+    assert entrar(client, iris.cpf).status_code == 302
+    client.post("/lotacao/", {"lotacao": lot.id})
+    assert client.get(reverse("admin_profissionais"))["Location"] == reverse("mfa_activate_totp")
+    assert client.get(reverse("cnes_importacoes"))["Location"] == reverse("mfa_activate_totp")
+
+
+def test_installation_admin_must_enrol_in_mfa_before_installation_pages():
+    ana = factories.usuario("Ana", administrador_instalacao=True)
+    client = Client()
+    assert entrar(client, ana.cpf).status_code == 302
+    for nome in ("instalacao_municipios", "instalacao_contas", "instalacao_auditoria"):
+        assert client.get(reverse(nome))["Location"] == reverse("mfa_activate_totp"), nome
+    assert client.get("/")["Location"] == reverse("mfa_activate_totp")
+
+
+def test_an_enrolled_admin_whose_session_skipped_the_second_step_is_asked_for_the_code():
+    ana = factories.usuario("Ana", administrador_instalacao=True)
+    Authenticator.objects.create(user=ana, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client = cliente(ana)
+    sessao = client.session
+    sessao["account_authentication_methods"] = [r for r in sessao["account_authentication_methods"] if r["method"] != "mfa"]
+    sessao.save()
+    assert client.get(reverse("instalacao_municipios"))["Location"].startswith(reverse("mfa_reauthenticate"))
+
+
+def test_pages_that_edit_secrets_ask_for_the_password_again_after_a_while(settings):
+    ana = factories.usuario("Ana", administrador_instalacao=True)
+    client = cliente(ana)
+    assert client.get(reverse("instalacao_smtp")).status_code == 200
+    _autenticacao_antiga(client, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60)
+    assert client.get(reverse("instalacao_municipios")).status_code == 200  # no secret there
+    for nome in ("instalacao_smtp", "instalacao_govbr"):
+        assert client.get(reverse(nome))["Location"].startswith(reverse("account_reauthenticate")), nome
+    resposta = client.post(reverse("account_reauthenticate") + "?next=" + reverse("instalacao_smtp"), {"password": SENHA})
+    assert resposta["Location"] == reverse("instalacao_smtp")
+    assert client.get(reverse("instalacao_smtp")).status_code == 200
+
+    a = municipio()
+    iris = factories.usuario("Íris")
+    admin = cliente(iris, lotacao(a, iris, cbo="131205"))
+    _autenticacao_antiga(admin, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60)
+    dados = {"nome": "Estadual", "tipo": "http", "url": "https://sisab.example.org/", "usuario": "u", "senha": "segredo"}
+    resposta = admin.post(reverse("sisab_destino_novo"), dados)
+    assert resposta["Location"].startswith(reverse("account_reauthenticate"))
+    from sisab.models import DestinoSisab
+    from pec.tenancy import tenant_context
+
+    with tenant_context(a.id):
+        assert not DestinoSisab.objects.exists()
+
+
+def test_migration_moves_upload_emails_to_unverified_addresses_and_keeps_installation_admins():
+    import importlib
+
+    from allauth.account.models import EmailAddress
+    from django.apps import apps
+
+    from pec.models import Usuario
+
+    migracao = importlib.import_module("pec.migrations.0008_contas_emails_confirmados")
+    do_cnes = factories.usuario("Do CNES", email="Atacante@Mal.example.org")
+    admin = factories.usuario("Ana", email="ana@saude.example.org", administrador_instalacao=True)
+    migracao.mover(apps, None)
+    assert Usuario.objects.get(id=do_cnes.id).email == ""
+    assert EmailAddress.objects.filter(user=do_cnes).values_list("email", "verified", "primary").get() == (
+        "atacante@mal.example.org", False, False
+    )
+    assert Usuario.objects.get(id=admin.id).email == "ana@saude.example.org"
+    assert EmailAddress.objects.filter(user=admin).values_list("verified", "primary").get() == (True, True)
+    migracao.mover(apps, None)  # idempotent
+    assert EmailAddress.objects.filter(user__in=[do_cnes, admin]).count() == 2
+    assert Usuario.objects.get(id=admin.id).email == "ana@saude.example.org"

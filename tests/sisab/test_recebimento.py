@@ -416,3 +416,50 @@ def test_hostile_esus_is_a_400_through_the_api_and_one_refusal_each_in_a_lote(mu
                          ator=admin[0])
     assert (lote.total, lote.aceitas) == (3, 0)
     assert all("declara 2147483647 bytes" in recusa["motivo"] for recusa in lote.recusas)
+
+
+# --- The API's login: limits, timing, deactivation (pec.tentativas) ------------------------------
+
+
+def test_api_login_is_throttled_even_with_the_right_password_afterwards(credencial, settings):
+    registro, senha = credencial
+    client = Client()
+    for _ in range(settings.PEC_LOGIN_LIMITE_CONTA):
+        assert client.post("/api/recebimento/login", {"usuario": registro.usuario, "senha": "errada"}).status_code == 400
+    resposta = Client(REMOTE_ADDR="198.51.100.9").post("/api/recebimento/login", {"usuario": registro.usuario, "senha": senha})
+    assert resposta.status_code == 429 and "aguarde" in resposta.content.decode()
+    assert "JSESSIONID" not in resposta.cookies
+
+
+def test_api_login_of_an_unknown_user_hashes_a_password_like_a_known_one(credencial):
+    """Timing must not tell which logins exist: both paths run the password hasher once."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+    from django.test import override_settings
+
+    chamadas = []
+
+    class Contador(Argon2PasswordHasher):
+        def encode(self, password, salt):  # type: ignore[no-untyped-def]
+            chamadas.append("encode")
+            return super().encode(password, salt)
+
+        def verify(self, password, encoded):  # type: ignore[no-untyped-def]
+            chamadas.append("verify")
+            return super().verify(password, encoded)
+
+    caminho = f"{__name__}.Contador"
+    globals()["Contador"] = Contador
+    with override_settings(PASSWORD_HASHERS=[caminho]):
+        assert credencial_autenticar(usuario=credencial[0].usuario, senha="errada") is None
+        assert chamadas == ["verify"]
+        assert credencial_autenticar(usuario="ledi-naoexiste", senha="errada") is None
+        assert chamadas == ["verify", "encode"]
+
+
+def test_an_open_api_session_stops_when_its_municipality_is_deactivated(credencial, municipio):
+    client = api_client(credencial)
+    municipio.ativo = False
+    municipio.save(update_fields=["ativo"])
+    arquivo, conteudo = exemplo("Procedimentos.esus.xml")
+    resposta = enviar(client, arquivo, conteudo)
+    assert (resposta.status_code, resposta.content.decode()) == (400, "Credencial inativa")
