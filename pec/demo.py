@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -57,12 +58,36 @@ PESSOAS = [
 ]
 
 
+class DemoEmProducao(Exception):
+    """The demo was asked for in a production installation."""
+
+
+def demo_recusar_em_producao() -> None:
+    """The demo's accounts share a published password: never create them in production."""
+    if settings.PRODUCTION:
+        raise DemoEmProducao(
+            "Refusing to load the demo in a production installation (PEC_PRODUCTION=true): its accounts share "
+            "a public password. Use municipio_criar and the CNES import instead."
+        )
+
+
+def demo_contas_com_senha_publica() -> list[str]:
+    """CPFs of the demo accounts that still accept DEMO_PASSWORD (at most nine hash checks)."""
+    cpfs = [pessoa.cpf for pessoa in [ADMIN_INSTALACAO, *PESSOAS]]
+    return [
+        usuario.cpf
+        for usuario in Usuario.objects.filter(cpf__in=cpfs, is_active=True).order_by("cpf")
+        if usuario.check_password(DEMO_PASSWORD)
+    ]
+
+
 def demo_exists() -> bool:
     return Municipio.objects.filter(ibge=MUNICIPIOS[0][0]).exists()
 
 
 @transaction.atomic
 def seed_demo() -> None:
+    demo_recusar_em_producao()
     admin = Usuario.objects.create_user(ADMIN_INSTALACAO.cpf, DEMO_PASSWORD, nome=ADMIN_INSTALACAO.nome)
     admin.administrador_instalacao = True
     admin.save(update_fields=["administrador_instalacao"])

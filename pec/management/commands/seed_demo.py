@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from pec.demo import demo_exists, demo_logins_text, seed_demo
+from pec.demo import DemoEmProducao, demo_exists, demo_logins_text, demo_recusar_em_producao, seed_demo
 
 
 class Command(BaseCommand):
@@ -10,6 +10,10 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="do nothing when the demo data already exists")
 
     def handle(self, *args: object, **options: object) -> None:
+        try:
+            demo_recusar_em_producao()
+        except DemoEmProducao as exc:
+            raise CommandError(str(exc)) from exc
         if demo_exists():
             if not options["if_empty"]:
                 self.stderr.write("Demo data already exists; nothing done.")

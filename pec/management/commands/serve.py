@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from pec.embedded import free_port
 
@@ -42,6 +42,13 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["demo"]:
+            from pec.demo import DemoEmProducao, demo_recusar_em_producao
+
+            try:
+                demo_recusar_em_producao()
+            except DemoEmProducao as exc:
+                raise CommandError(str(exc)) from exc
         call_command("db_setup", stdout=self.stdout)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Migrations applied.")
