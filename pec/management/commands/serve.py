@@ -61,7 +61,7 @@ class Command(BaseCommand):
         bindir = os.path.dirname(python)
         demo_processes = {}
         if options["demo"]:
-            demo_processes, env = self._demo_national_peer(python, env)
+            demo_processes, env = self._demo_national_peer(python, env, options["bind"])
         commands = {
             "web": [
                 os.path.join(bindir, "gunicorn"),
@@ -109,14 +109,19 @@ class Command(BaseCommand):
         finally:
             self._stop_all(processes)
 
-    def _demo_national_peer(self, python: str, env: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    def _demo_national_peer(
+        self, python: str, env: dict[str, str], bind: str
+    ) -> tuple[dict[str, list[str]], dict[str, str]]:
         """The local RNDS/CADSUS peer (mutual TLS with a test PKI), and the demo
-        municipality pointed at it, so finalised records really travel in the demo."""
-        from pec.demo import demo_configurar_rnds
+        municipality pointed at it and at this installation's own LEDI receiving API, so
+        finalised records really travel in the demo."""
+        from pec.demo import demo_configurar
 
         pasta = settings.VAR_DIR / "rnds-teste"
         porta = free_port()
-        demo_configurar_rnds(url=f"https://127.0.0.1:{porta}", pasta=pasta)
+        host, _, porta_web = bind.rpartition(":")
+        host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host
+        demo_configurar(url_web=f"http://{host}:{porta_web}", url_rnds=f"https://127.0.0.1:{porta}", pasta=pasta)
         env = {**env, "RNDS_CA_ARQUIVO": str(pasta / "ac-teste.pem")}
         comando = [python, str(settings.BASE_DIR / "manage.py"), "national_simulator", "--porta", str(porta),
                    "--pasta", str(pasta)]

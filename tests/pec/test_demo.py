@@ -1,0 +1,78 @@
+"""The demo installation seeded like a small real municipality: its own CNES file through
+the importer, professionals with CNS, agendas, citizens with documents and a year of care
+written by the clinical services; and a month of it exported to SISAB passes our checks."""
+
+from __future__ import annotations
+
+import datetime
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from cnes_import.models import ImportacaoCnes
+from pec.demo import MUNICIPIOS, PESSOAS, cnes_arquivo, seed_demo
+from pec.documentos import cns_valido, cpf_valido
+from pec.models import Municipio, Profissional
+from pec.tenancy import tenant_context
+from prontuario.models import AgendaHorario, Cidadao
+from prontuario.models_clinico import Atendimento, EscutaInicial, Vacinacao
+from sisab import envio, ledi, regras
+from sisab.models import FichaSisab, InstalacaoSisab
+
+pytestmark = pytest.mark.django_db
+
+HOJE = datetime.date(2026, 11, 20)
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    seed_demo(cidadaos_historico=40)
+    return Municipio.objects.get(ibge=MUNICIPIOS[0][0])
+
+
+def test_production_municipality_is_seeded_like_a_real_one(demo):
+    with tenant_context(demo.id):
+        [importacao] = ImportacaoCnes.objects.all()
+        assert importacao.status == ImportacaoCnes.Status.CONCLUIDA and importacao.versao == "3.0"
+        profissionais = list(Profissional.objects.all())
+        assert len(profissionais) == len(PESSOAS) and all(cns_valido(p.cns) for p in profissionais)
+        assert AgendaHorario.objects.values("lotacao").distinct().count() == 6  # médico, enfermeira, dentista x 2 UBS
+        cidadaos = list(Cidadao.objects.all())
+        assert len(cidadaos) == 43
+        assert all(cpf_valido(c.cpf) or cns_valido(c.cns) for c in cidadaos)
+        assert InstalacaoSisab.objects.get().contra_chave
+        atendimentos = Atendimento.objects.filter(status=Atendimento.Status.FINALIZADO)
+        assert atendimentos.count() > 20 and EscutaInicial.objects.count() == atendimentos.count()
+        meses = {a.finalizado_em.date().replace(day=1) for a in atendimentos}
+        assert len(meses) >= 8
+        assert Vacinacao.objects.count() > 10
+    assert cnes_arquivo(demo.ibge).read_bytes().startswith(b"<?xml")
+
+
+@pytest.mark.parametrize("formato", ["xml", "thrift"])
+def test_month_export_passes_the_project_checks_with_vaccinations(demo, tmp_path, formato, capsys):
+    """export_sisab makes every ficha of the demo's year (none invalid), and each file of
+    the month, read back, passes the LEDI rules and the official XSD again."""
+    with tenant_context(demo.id):
+        competencia = Vacinacao.objects.latest("data_aplicacao").data_aplicacao.replace(day=1)
+    saida = tmp_path / "sisab.zip"
+    call_command("export_sisab", "--municipio", demo.ibge, "--competencia", f"{competencia:%Y%m}", "--format", formato,
+                 "--output", str(saida), "--processes", "1")
+    assert ", 0 invalid" in capsys.readouterr().err
+    with tenant_context(demo.id):
+        assert not FichaSisab.objects.filter(status=FichaSisab.Status.INVALIDA).exists()
+        do_mes = FichaSisab.objects.filter(competencia=competencia)
+        esperados = {f.uuid: f.tipo for f in do_mes}
+    tipos = {}
+    with zipfile.ZipFile(saida) as arquivo:
+        for nome in arquivo.namelist():
+            conteudo = arquivo.read(nome)
+            dado = ledi.de_xml(conteudo) if formato == "xml" else ledi.de_esus(conteudo)
+            assert regras.ficha_erros(tipo=dado.tipo, dados=dado.ficha) == [], nome
+            assert regras.xsd_erros(dado) == [], nome
+            tipos[dado.uuid] = dado.tipo
+    assert tipos == esperados
+    assert 14 in tipos.values() and 4 in tipos.values()  # vacinação and atendimento individual
