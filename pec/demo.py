@@ -23,7 +23,7 @@ from pec.tenancy import tenant_context
 DEMO_PASSWORD = "demo-pec-2026"
 # Citizens with a year of care in the production municipality; `make run` start-up cost is
 # measured in BENCHMARKS.md ("Demonstração").
-CIDADAOS_HISTORICO = 300
+CIDADAOS_HISTORICO = 200
 CNPJ_DEMO = "11222333000181"  # check digits valid, no real organisation
 
 
@@ -122,9 +122,10 @@ def seed_demo(*, cidadaos_historico: int = CIDADAOS_HISTORICO, hoje: date | None
             _seed_cidadaos(municipio, indice)
             if modo == Municipio.Modo.PRODUCAO:
                 _identificar_sisab(municipio)
-                from pec.demo_historico import demo_historico
+                if cidadaos_historico:
+                    from pec.demo_historico import demo_historico
 
-                demo_historico(municipio=municipio, cidadaos=cidadaos_historico, hoje=hoje)
+                    demo_historico(municipio=municipio, cidadaos=cidadaos_historico, hoje=hoje)
 
 
 # --- CNES ------------------------------------------------------------------------------------

@@ -70,9 +70,9 @@ def demo_historico(*, municipio: Municipio, cidadaos: int, hoje: datetime.date, 
     for n in range(cidadaos):
         equipe = equipes[n % 2]
         cidadao = _cadastrar(gerador, equipe.recepcao, hoje)
-        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+        for _ in range(rng.choice([0, 1, 1, 2])):
             eventos.append((_quando(rng, hoje, cidadao.data_nascimento), "consulta", cidadao, equipe))
-        if rng.random() < 0.7:
+        if rng.random() < 0.6:
             eventos.append((_quando(rng, hoje, cidadao.data_nascimento), "vacina", cidadao, equipe))
     contagem = {"cidadaos": cidadaos, "atendimentos": 0, "vacinas": 0}
     for quando, tipo, cidadao, equipe in sorted(eventos, key=lambda e: e[0]):

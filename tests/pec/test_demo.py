@@ -4,7 +4,6 @@ written by the clinical services; and a month of it exported to SISAB passes our
 
 from __future__ import annotations
 
-import datetime
 import zipfile
 
 import pytest
@@ -12,19 +11,17 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from cnes_import.models import ImportacaoCnes
-from pec.demo import MUNICIPIOS, PESSOAS, cnes_arquivo, seed_demo
+from pec.demo import MUNICIPIOS, PESSOAS, cnes_arquivo, demo_configurar, seed_demo
 from pec.documentos import cns_valido, cpf_valido
-from pec.models import Municipio, Profissional
+from pec.models import Municipio, Outbox, Profissional, Usuario
 from pec.tenancy import tenant_context
-from prontuario.models import AgendaHorario, Cidadao
+from prontuario.models import AgendaHorario, Agendamento, Cidadao
 from prontuario.models_clinico import Atendimento, EscutaInicial, Vacinacao
-from sisab import envio, ledi, regras
-from sisab.models import FichaSisab, InstalacaoSisab
+from rnds.models import CertificadoA1, ConfiguracaoRNDS
+from sisab import ledi, regras
+from sisab.models import CredencialRecebimento, DestinoSisab, FichaSisab, InstalacaoSisab
 
 pytestmark = pytest.mark.django_db
-
-HOJE = datetime.date(2026, 11, 20)
-
 
 @pytest.fixture
 def demo(settings, tmp_path):
@@ -76,3 +73,37 @@ def test_month_export_passes_the_project_checks_with_vaccinations(demo, tmp_path
             tipos[dado.uuid] = dado.tipo
     assert tipos == esperados
     assert 14 in tipos.values() and 4 in tipos.values()  # vacinação and atendimento individual
+
+
+def test_a_second_make_run_duplicates_nothing(settings, tmp_path, capsys):
+    """seed_demo --if-empty and the per-run configuration (local peers, the week's bookings)
+    are idempotent; only the peers' addresses follow the new ports."""
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", "--if-empty", "--cidadaos", "12")
+    saida = capsys.readouterr().out
+    assert "Serra Azul/BA (9999902): TREINAMENTO — tudo funciona, nada é transmitido." in saida
+    assert "Vila Esperança/MG (9999901): produção" in saida
+    demo_configurar(url_web="http://127.0.0.1:8000", url_rnds="https://127.0.0.1:9443", pasta=tmp_path / "pki")
+    antes = contagens()
+    call_command("seed_demo", "--if-empty", "--cidadaos", "12")
+    demo_configurar(url_web="http://127.0.0.1:8080", url_rnds="https://127.0.0.1:9444", pasta=tmp_path / "pki")
+    assert contagens() == antes
+    assert antes["agendamentos"] >= 9  # three agendas of UBS Centro, three a working day
+    municipio = Municipio.objects.get(ibge=MUNICIPIOS[0][0])
+    with tenant_context(municipio.id):
+        assert DestinoSisab.objects.get().url == "http://127.0.0.1:8080"
+        assert ConfiguracaoRNDS.objects.get().url_servicos == "https://127.0.0.1:9444"
+        dias = {timezone.localtime(a.inicio).date() for a in Agendamento.objects.all()}
+        assert all(dia > timezone.localdate() and dia.weekday() < 5 for dia in dias)
+
+
+def contagens() -> dict[str, int]:
+    total = {"usuarios": Usuario.objects.count(), "municipios": Municipio.objects.count()}
+    for municipio in Municipio.objects.all():
+        with tenant_context(municipio.id):
+            for nome, modelo in [("cidadaos", Cidadao), ("atendimentos", Atendimento), ("vacinas", Vacinacao),
+                                 ("importacoes", ImportacaoCnes), ("agendamentos", Agendamento),
+                                 ("destinos", DestinoSisab), ("credenciais", CredencialRecebimento),
+                                 ("certificados", CertificadoA1), ("outbox", Outbox)]:
+                total[nome] = total.get(nome, 0) + modelo.objects.count()
+    return total

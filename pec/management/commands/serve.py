@@ -39,6 +39,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", default=os.environ.get("PEC_BIND", "127.0.0.1:8000"))
         parser.add_argument("--demo", action="store_true", help="load the demo municipalities once and print their logins")
+        parser.add_argument("--demo-cidadaos", type=int, help="with --demo: citizens with a year of care (seed_demo --cidadaos)")
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -53,7 +54,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Migrations applied.")
         if options["demo"]:
-            call_command("seed_demo", if_empty=True, stdout=self.stdout)
+            extra = {} if options["demo_cidadaos"] is None else {"cidadaos": options["demo_cidadaos"]}
+            call_command("seed_demo", if_empty=True, stdout=self.stdout, **extra)
         call_command("collectstatic", interactive=False, verbosity=0)
 
         env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
