@@ -1,6 +1,12 @@
 """Demo installation: two municipalities (one in training mode) to try the product.
 
-Every demo account uses DEMO_PASSWORD; the CPFs are valid but fictitious.
+Every demo account uses DEMO_PASSWORD; the CPFs and CNS are valid but fictitious. The
+production municipality is built as a small real one would be, through the same doors:
+its own CNES file through the importer (so professionals have CNS and the CNES pages have
+a file to preview), agendas, citizens with documents and a year of care
+(pec.demo_historico), the SISAB identity; `make run` then points it at the local peers
+(demo_configurar), so what is finalised in the demo really travels. Refused in production:
+a public password would open the installation.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from lxml import etree
 
 from pec.documentos import _cns_definitivo, formatar_cpf
 from pec.models import Lotacao, Municipio, Usuario
-from pec.permissoes import perfis_garantir_padrao
+from pec.services import municipio_criar
 from pec.tenancy import tenant_context
 
 DEMO_PASSWORD = "demo-pec-2026"
@@ -113,9 +119,7 @@ def seed_demo(*, cidadaos_historico: int = CIDADAOS_HISTORICO, hoje: date | None
     for pessoa in PESSOAS:
         Usuario.objects.create_user(pessoa.cpf, DEMO_PASSWORD, nome=pessoa.nome)
     for indice, (ibge, nome, uf, modo) in enumerate(MUNICIPIOS):
-        municipio = Municipio.objects.create(ibge=ibge, nome=nome, uf=uf, modo=modo)
-        with tenant_context(municipio.id):
-            perfis_garantir_padrao(municipio_id=municipio.id)
+        municipio = municipio_criar(ibge=ibge, nome=nome, uf=uf, modo=modo, request=None, origem="manage.py seed_demo")
         _importar_cnes(municipio, indice, hoje)
         with tenant_context(municipio.id):
             _configurar_agendas(municipio)
