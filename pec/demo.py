@@ -130,6 +130,7 @@ def seed_demo(*, cidadaos_historico: int = CIDADAOS_HISTORICO, hoje: date | None
                     from pec.demo_historico import demo_historico
 
                     demo_historico(municipio=municipio, cidadaos=cidadaos_historico, hoje=hoje)
+                    _agendar_semana(municipio, timezone.now())
 
 
 # --- CNES ------------------------------------------------------------------------------------
@@ -277,12 +278,29 @@ def demo_logins_text() -> str:
 
 def demo_configurar(*, url_web: str, url_rnds: str, pasta: Path) -> None:
     """Every `make run`: the production municipality pointed at the local peers (the ports
-    may change between runs) and its agendas booked for the coming week when empty."""
+    may change between runs)."""
     demo_configurar_rnds(url=url_rnds, pasta=pasta)
     municipio = Municipio.objects.get(ibge=MUNICIPIOS[0][0])
     with tenant_context(municipio.id), transaction.atomic():
         _destino_sisab(municipio, url_web)
+
+
+def demo_completar(*, cidadaos: int) -> dict[str, int] | None:
+    """Every `make run`, in the background once the server is up: the year of care if the
+    production municipality has none yet (no atendimento before today), then the coming
+    week's bookings if none is ahead. None when the history was already there."""
+    demo_recusar_em_producao()
+    municipio = Municipio.objects.get(ibge=MUNICIPIOS[0][0])
+    contagem = None
+    with tenant_context(municipio.id), transaction.atomic():
+        from pec.demo_historico import demo_historico
+        from prontuario.models_clinico import Atendimento
+
+        hoje = timezone.localdate()
+        if cidadaos and not Atendimento.objects.filter(municipio=municipio, finalizado_em__date__lt=hoje).exists():
+            contagem = demo_historico(municipio=municipio, cidadaos=cidadaos, hoje=hoje)
         _agendar_semana(municipio, timezone.now())
+    return contagem
 
 
 DESTINO_SISAB = "Centralizador (par local: a API de recebimento desta instalação)"

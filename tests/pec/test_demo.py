@@ -75,19 +75,29 @@ def test_month_export_passes_the_project_checks_with_vaccinations(demo, tmp_path
     assert 14 in tipos.values() and 4 in tipos.values()  # vacinação and atendimento individual
 
 
+def make_run(porta_web: int, porta_rnds: int, pasta) -> None:
+    """What `serve --demo` does to the database: the demo without history if missing, the
+    peers' addresses, then (in the background) the year of care and the week's bookings."""
+    call_command("seed_demo", "--if-empty", "--cidadaos", "0")
+    demo_configurar(url_web=f"http://127.0.0.1:{porta_web}", url_rnds=f"https://127.0.0.1:{porta_rnds}", pasta=pasta)
+    call_command("seed_demo", "--completar", "--cidadaos", "12")
+
+
 def test_a_second_make_run_duplicates_nothing(settings, tmp_path, capsys):
-    """seed_demo --if-empty and the per-run configuration (local peers, the week's bookings)
-    are idempotent; only the peers' addresses follow the new ports."""
+    """seed_demo --if-empty, the per-run configuration (local peers) and --completar (the
+    year of care, the week's bookings) are idempotent; only the peers' addresses follow
+    the new ports."""
     settings.VAR_DIR = tmp_path
-    call_command("seed_demo", "--if-empty", "--cidadaos", "12")
+    make_run(8000, 9443, tmp_path / "pki")
     saida = capsys.readouterr().out
     assert "Serra Azul/BA (9999902): TREINAMENTO — tudo funciona, nada é transmitido." in saida
     assert "Vila Esperança/MG (9999901): produção" in saida
-    demo_configurar(url_web="http://127.0.0.1:8000", url_rnds="https://127.0.0.1:9443", pasta=tmp_path / "pki")
+    assert "Demo history ready: 12 citizens" in saida
     antes = contagens()
-    call_command("seed_demo", "--if-empty", "--cidadaos", "12")
-    demo_configurar(url_web="http://127.0.0.1:8080", url_rnds="https://127.0.0.1:9444", pasta=tmp_path / "pki")
+    make_run(8080, 9444, tmp_path / "pki")
+    assert "Demo history already present" in capsys.readouterr().out
     assert contagens() == antes
+    assert antes["cidadaos"] == 15 + 3 and antes["atendimentos"] > 0  # 3 named + 12, and Serra Azul's 3
     assert antes["agendamentos"] >= 9  # three agendas of UBS Centro, three a working day
     municipio = Municipio.objects.get(ibge=MUNICIPIOS[0][0])
     with tenant_context(municipio.id):

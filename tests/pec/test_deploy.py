@@ -134,13 +134,15 @@ def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
                 time.sleep(0.5)
         else:
             pytest.fail("web did not answer")
-        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-        assert len(children) == 4  # web, worker, beat and, in demo mode, the national peer
+        linhas = subprocess.run(["pgrep", "-a", "-P", str(proc.pid)], capture_output=True, text=True).stdout
+        # web, worker, beat and, in demo mode, the national peer (and the one-shot demo history)
+        children = [linha.split()[0] for linha in linhas.splitlines() if "seed_demo" not in linha]
+        assert len(children) == 4, linhas
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
         output += rest
         assert proc.returncode == 0, output
-        assert "Demo logins" in output and "Stopped web, worker, beat, national-simulator." in output
+        assert "Demo logins" in output and "Stopped web, worker, beat, national-simulator" in output
         for pid in children:
             assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
     finally:

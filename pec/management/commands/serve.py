@@ -54,8 +54,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Migrations applied.")
         if options["demo"]:
-            extra = {} if options["demo_cidadaos"] is None else {"cidadaos": options["demo_cidadaos"]}
-            call_command("seed_demo", if_empty=True, stdout=self.stdout, **extra)
+            call_command("seed_demo", if_empty=True, cidadaos=0, stdout=self.stdout)
         call_command("collectstatic", interactive=False, verbosity=0)
 
         env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
@@ -101,15 +100,22 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         self._announce(options)
+        # One-shot jobs (the demo's year of care): their end, whatever its code, stops nothing.
+        tarefas = {"demo-history": self._demo_completar(python, env, options)} if options["demo"] else {}
         try:
             while not stopping:
                 for name, proc in processes.items():
                     if proc.poll() is not None:
                         self.stderr.write(f"{name} exited with code {proc.returncode}; stopping the others.")
                         stopping = True
+                for name, proc in list(tarefas.items()):
+                    if proc.poll() is not None:
+                        if proc.returncode:
+                            self.stderr.write(f"{name} failed with code {proc.returncode}; the server keeps running.")
+                        del tarefas[name]
                 time.sleep(0.5)
         finally:
-            self._stop_all(processes)
+            self._stop_all({**processes, **tarefas})
 
     def _demo_national_peer(
         self, python: str, env: dict[str, str], bind: str
@@ -129,6 +135,17 @@ class Command(BaseCommand):
                    "--pasta", str(pasta)]
         self.stdout.write(f"Local RNDS/CADSUS peer (test PKI) at https://127.0.0.1:{porta}/")
         return {"national-simulator": comando}, env
+
+    def _demo_completar(self, python: str, env: dict[str, str], options: dict[str, Any]) -> subprocess.Popen[bytes]:
+        """The year of care, written by the clinical services, takes a minute or more on a
+        small machine: it runs once the server answers, in one transaction (visible all
+        at once; an interrupted run leaves nothing and is redone by the next `make run`)."""
+        comando = [python, str(settings.BASE_DIR / "manage.py"), "seed_demo", "--completar"]
+        if options["demo_cidadaos"] is not None:
+            comando += ["--cidadaos", str(options["demo_cidadaos"])]
+        self.stdout.write("Demonstração: o histórico de um ano do município de produção é montado em segundo plano "
+                          "(só na primeira vez; cerca de um minuto).")
+        return subprocess.Popen(comando, env=env, start_new_session=True, preexec_fn=_die_with_parent)
 
     def _announce(self, options: dict[str, Any]) -> None:
         host, _, port = options["bind"].rpartition(":")
