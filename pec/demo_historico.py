@@ -94,9 +94,10 @@ def _quando(rng: random.Random, hoje: datetime.date, nascimento: datetime.date) 
 
 
 def _cadastrar(gerador: Gerador, recepcao: Lotacao, hoje: datetime.date) -> Cidadao:
+    """A synthetic citizen with CPF and/or CNS (the demo's records must be able to travel)."""
     dados = gerador.cidadao(hoje)
-    if not dados["cpf"] and not dados["cns"]:
-        dados["cpf"] = gerador._cpf()
+    while not (dados["cpf"] or dados["cns"]):
+        dados = gerador.cidadao(hoje)
     return cidadao_cadastrar(lotacao=recepcao, dados=dados, confirmar_duplicado=True)
 
 
