@@ -35,6 +35,7 @@ PROBLEMAS = [
     ("A03", "R509", None, 0), ("R74", "J069", None, 0), ("D73", "A09", None, 0), ("L03", "M545", 0, 15),
     ("K86", "I10", 0, 30), ("T90", "E119", 0, 30), ("P76", "F329", 0, 18), ("S74", "B353", None, 0),
 ]
+RACA_INDIGENA = 5  # LEDI raça/cor: requires the etnia
 GRUPO_FAIXA_ETARIA = "000210"  # BRGrupoAtendimento "Faixa Etária"
 # (imunobiológico, dose, via, local, fabricante, from age in days, to age in days): Rotina
 # doses of the national calendar that the official rules table allows as applications.
@@ -98,6 +99,8 @@ def _cadastrar(gerador: Gerador, recepcao: Lotacao, hoje: datetime.date) -> Cida
     dados = gerador.cidadao(hoje)
     while not (dados["cpf"] or dados["cns"]):
         dados = gerador.cidadao(hoje)
+    if dados["raca_cor"] == RACA_INDIGENA:
+        dados["etnia"] = gerador.rng.randint(1, 269)  # as prontuario.sintetico does for its rows
     return cidadao_cadastrar(lotacao=recepcao, dados=dados, confirmar_duplicado=True)
 
 
