@@ -289,13 +289,13 @@ def demo_completar(*, cidadaos: int) -> dict[str, int] | None:
     """Every `make run`, in the background once the server is up: the year of care if the
     production municipality has none yet (no atendimento before today), then the coming
     week's bookings if none is ahead. None when the history was already there."""
+    from pec.demo_historico import demo_historico
+    from prontuario.models_clinico import Atendimento
+
     demo_recusar_em_producao()
     municipio = Municipio.objects.get(ibge=MUNICIPIOS[0][0])
     contagem = None
     with tenant_context(municipio.id), transaction.atomic():
-        from pec.demo_historico import demo_historico
-        from prontuario.models_clinico import Atendimento
-
         hoje = timezone.localdate()
         if cidadaos and not Atendimento.objects.filter(municipio=municipio, finalizado_em__date__lt=hoje).exists():
             contagem = demo_historico(municipio=municipio, cidadaos=cidadaos, hoje=hoje)

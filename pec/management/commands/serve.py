@@ -143,8 +143,8 @@ class Command(BaseCommand):
         comando = [python, str(settings.BASE_DIR / "manage.py"), "seed_demo", "--completar"]
         if options["demo_cidadaos"] is not None:
             comando += ["--cidadaos", str(options["demo_cidadaos"])]
-        self.stdout.write("Demonstração: o histórico de um ano do município de produção é montado em segundo plano "
-                          "(só na primeira vez; cerca de um minuto).")
+        self.stdout.write("Demonstração: o histórico de um ano do município de produção é conferido em segundo plano "
+                          "e montado só na primeira execução (cerca de um minuto).")
         return subprocess.Popen(comando, env=env, start_new_session=True, preexec_fn=_die_with_parent)
 
     def _announce(self, options: dict[str, Any]) -> None:
