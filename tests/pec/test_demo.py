@@ -8,10 +8,11 @@ import zipfile
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from cnes_import.models import ImportacaoCnes
-from pec.demo import MUNICIPIOS, PESSOAS, cnes_arquivo, demo_configurar, seed_demo
+from pec.demo import MUNICIPIOS, PESSOAS, cnes_arquivo, demo_configurar, lotacao_demo, seed_demo
 from pec.documentos import cns_valido, cpf_valido
 from pec.models import Municipio, Outbox, Profissional, Usuario
 from pec.tenancy import tenant_context
@@ -20,6 +21,7 @@ from prontuario.models_clinico import Atendimento, EscutaInicial, Vacinacao
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from sisab import ledi, regras
 from sisab.models import CredencialRecebimento, DestinoSisab, FichaSisab, InstalacaoSisab
+from tests.prontuario.clinica import entrar
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +119,23 @@ def contagens() -> dict[str, int]:
                                  ("certificados", CertificadoA1), ("outbox", Outbox)]:
                 total[nome] = total.get(nome, 0) + modelo.objects.count()
     return total
+
+
+def test_the_demo_cnes_file_previews_with_nothing_to_change(settings, tmp_path):
+    """What the README tells the municipal admin to try: send the demo's CNES file again on
+    the CNES page; the preview finds everything already as the file says."""
+    settings.VAR_DIR = tmp_path
+    seed_demo(cidadaos_historico=0)
+    municipio = Municipio.objects.get(ibge=MUNICIPIOS[0][0])
+    with tenant_context(municipio.id):
+        admin = lotacao_demo(municipio, cbo="131205")
+    cliente = entrar(admin)
+    with cnes_arquivo(municipio.ibge).open("rb") as arquivo:
+        resposta = cliente.post(reverse("cnes_importacoes"), {"arquivo": arquivo}, follow=True)
+    pagina = resposta.content.decode()
+    assert "Prévia da importação" in pagina and "Aplicar" in pagina
+    with tenant_context(municipio.id):
+        previa = ImportacaoCnes.objects.get(simulacao=True)
+    assert previa.ok and previa.rejeicoes == []
+    assert all(not n.get("criados") and not n.get("atualizados") and not n.get("desativados")
+               for n in previa.contagens.values())
