@@ -54,7 +54,7 @@ MANHA = (7, 11)
 
 
 @dataclass(frozen=True)
-class Equipe:
+class EquipeUbs:
     recepcao: Lotacao
     enfermeira: Lotacao
     medico: Lotacao
@@ -64,10 +64,10 @@ def demo_historico(*, municipio: Municipio, cidadaos: int, hoje: datetime.date, 
     """`cidadaos` citizens with CPF and/or CNS and the last 12 months of their care, split
     between the two UBS. Runs inside the municipality's tenant context."""
     rng = random.Random(seed)
-    equipes = [Equipe(*(lotacao_demo(municipio, cbo=cbo, ubs=ubs) for cbo in ("422110", "223565", "225142")))
+    equipes = [EquipeUbs(*(lotacao_demo(municipio, cbo=cbo, ubs=ubs) for cbo in ("422110", "223565", "225142")))
                for ubs in (1, 2)]
     gerador = Gerador(municipio_id=municipio.id, seed=seed, primeiro_documento=500_000_000)
-    eventos: list[tuple[datetime.datetime, str, Cidadao, Equipe]] = []
+    eventos: list[tuple[datetime.datetime, str, Cidadao, EquipeUbs]] = []
     for n in range(cidadaos):
         equipe = equipes[n % 2]
         cidadao = _cadastrar(gerador, equipe.recepcao, hoje)
@@ -108,7 +108,7 @@ def _idade_dias(cidadao: Cidadao, dia: datetime.date) -> int:
     return (dia - cidadao.data_nascimento).days
 
 
-def _consulta(rng: random.Random, cidadao: Cidadao, equipe: Equipe, quando: datetime.datetime) -> None:
+def _consulta(rng: random.Random, cidadao: Cidadao, equipe: EquipeUbs, quando: datetime.datetime) -> None:
     """Arrival, escuta inicial by the nurse, SOAP atendimento by the doctor; then dated."""
     idade_anos = _idade_dias(cidadao, quando.date()) // 365
     ciap, cid10, situacao, _ = rng.choice([p for p in PROBLEMAS if p[3] <= idade_anos])
@@ -168,7 +168,7 @@ def _datar_consulta(entrada: EntradaLista, quando: datetime.datetime) -> None:
     problemas.update(atualizado_em=fim)
 
 
-def _vacina(rng: random.Random, cidadao: Cidadao, equipe: Equipe, quando: datetime.datetime) -> bool:
+def _vacina(rng: random.Random, cidadao: Cidadao, equipe: EquipeUbs, quando: datetime.datetime) -> bool:
     """One dose of the calendar for the age on that day, as the vaccination form posts it;
     False when no dose of the table fits the age."""
     idade = _idade_dias(cidadao, quando.date())
