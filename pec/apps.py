@@ -6,6 +6,7 @@ class PecConfig(AppConfig):
     verbose_name = "PEC"
 
     def ready(self) -> None:
+        from pec import checks  # noqa: F401  (registers the deploy checks)
         from pec.audit import conectar_sinais
 
         conectar_sinais()

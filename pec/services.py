@@ -171,14 +171,20 @@ def profissional_alterar_registro(*, profissional: Profissional, dados: dict[str
 
 
 @transaction.atomic
-def municipio_criar(*, ibge: str, nome: str, uf: str, modo: str, request: HttpRequest) -> Municipio:
-    """A new tenant, with its copies of the default perfis."""
+def municipio_criar(
+    *, ibge: str, nome: str, uf: str, modo: str, request: HttpRequest | None, origem: str = ""
+) -> Municipio:
+    """A new tenant, with its copies of the default perfis. Audited as the first event of
+    its own chain and in the installation chain (who adds tenants is installation business).
+    `request` is None from the command line; `origem` then says which command."""
     municipio = Municipio(ibge=ibge, nome=nome.strip(), uf=uf.upper(), modo=modo)
     municipio.full_clean()
     municipio.save()
     with tenant_context(municipio.id):
         perfis_garantir_padrao(municipio_id=municipio.id)
-    _auditar(request, municipio.id, "municipio_criado", ibge=ibge, nome=municipio.nome, uf=municipio.uf, modo=modo)
+    detalhes = {"acao": "municipio_criado", "ibge": ibge, "nome": municipio.nome, "uf": municipio.uf, "modo": modo}
+    audit_event(evento="admin_alteracao", request=request, municipio_id=municipio.id, o_que=origem, detalhes=detalhes)
+    audit_event(evento="admin_alteracao", request=request, instalacao=True, o_que=origem, detalhes=detalhes)
     return municipio
 
 

@@ -117,7 +117,7 @@ def pec_server() -> Iterator[LiveServer]:
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser fixture's, not the servers'
     server = LiveServer(url=f"http://127.0.0.1:{port}", database_url=env["DATABASE_URL"], env=env)
     server.manage("migrate", "--no-input")
-    server.manage("seed_demo")
+    server.manage("seed_demo", "--cidadaos", "0")  # no synthetic year: the pages' counts stay those of the demo
     server.manage("collectstatic", "--no-input")
     bindir = Path(sys.executable).parent
     log_dir = SCREENSHOTS.parent / "live-logs"

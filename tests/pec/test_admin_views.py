@@ -215,6 +215,8 @@ def test_create_municipality_with_default_perfis(ana):
         assert set(Perfil.objects.values_list("codigo", flat=True)) == set(PERFIS_PADRAO)
         [evento] = EventoAuditoria.objects.filter(evento="admin_alteracao")
     assert evento.detalhes["acao"] == "municipio_criado" and evento.detalhes["ibge"] == "3106200"
+    [na_instalacao] = EventoAuditoria.objects.filter(municipio_id=None, evento="admin_alteracao")
+    assert na_instalacao.detalhes == evento.detalhes
     assert "Belo Horizonte/MG" in ana.get(reverse("instalacao_municipios")).content.decode()
 
 

@@ -12,8 +12,11 @@ import urllib.request
 
 import pytest
 from django.conf import settings
+from django.core.checks import run_checks
 
 from pec.dbroles import drop_database
+from pec.demo import DEMO_PASSWORD, PESSOAS
+from pec.models import Usuario
 from tests.browser import database_url_for
 
 
@@ -68,6 +71,37 @@ def test_secret_can_come_from_a_file(tmp_path):
     assert result.stdout.strip() == "60", result.stderr
 
 
+@pytest.mark.parametrize("comando", [["seed_demo"], ["serve", "--demo", "--bind", "127.0.0.1:1"]])
+def test_demo_is_refused_in_production_before_touching_the_database(comando):
+    # An unreachable database: the refusal must come first, so nothing can have been written.
+    env = production_env(DATABASE_URL="postgresql://ninguem@127.0.0.1:1/nada")
+    result = subprocess.run(
+        [sys.executable, "manage.py", *comando], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Refusing to load the demo in a production installation" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _avisos_de_implantacao() -> list[str]:
+    return [m.id for m in run_checks(include_deployment_checks=True, tags=["security"]) if m.id == "pec.W001"]
+
+
+@pytest.mark.django_db
+def test_check_deploy_reports_demo_accounts_with_the_public_password(settings):
+    settings.PRODUCTION = True
+    assert _avisos_de_implantacao() == []
+    medico = Usuario.objects.create_user(PESSOAS[0].cpf, DEMO_PASSWORD, nome=PESSOAS[0].nome)
+    assert _avisos_de_implantacao() == ["pec.W001"]
+    medico.set_password("outra-senha-longa-2026")
+    medico.save()
+    assert _avisos_de_implantacao() == []
+    settings.PRODUCTION = False
+    medico.set_password(DEMO_PASSWORD)
+    medico.save()
+    assert _avisos_de_implantacao() == []  # the demo itself, on a developer's machine
+
+
 @pytest.mark.browser
 def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
     dbname = os.environ.get("PEC_TEST_DB", f"test_{settings.DB_ADMIN['NAME']}") + "_serve"
@@ -100,13 +134,15 @@ def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
                 time.sleep(0.5)
         else:
             pytest.fail("web did not answer")
-        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-        assert len(children) == 4  # web, worker, beat and, in demo mode, the national peer
+        linhas = subprocess.run(["pgrep", "-a", "-P", str(proc.pid)], capture_output=True, text=True).stdout
+        # web, worker, beat and, in demo mode, the national peer (and the one-shot demo history)
+        children = [linha.split()[0] for linha in linhas.splitlines() if "seed_demo" not in linha]
+        assert len(children) == 4, linhas
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
         output += rest
         assert proc.returncode == 0, output
-        assert "Demo logins" in output and "Stopped web, worker, beat, national-simulator." in output
+        assert "Demo logins" in output and "Stopped web, worker, beat, national-simulator" in output
         for pid in children:
             assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
     finally:

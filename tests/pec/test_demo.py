@@ -1,0 +1,141 @@
+"""The demo installation seeded like a small real municipality: its own CNES file through
+the importer, professionals with CNS, agendas, citizens with documents and a year of care
+written by the clinical services; and a month of it exported to SISAB passes our checks."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from cnes_import.models import ImportacaoCnes
+from pec.demo import MUNICIPIOS, PESSOAS, cnes_arquivo, demo_configurar, lotacao_demo, seed_demo
+from pec.documentos import cns_valido, cpf_valido
+from pec.models import Municipio, Outbox, Profissional, Usuario
+from pec.tenancy import tenant_context
+from prontuario.models import AgendaHorario, Agendamento, Cidadao
+from prontuario.models_clinico import Atendimento, EscutaInicial, Vacinacao
+from rnds.models import CertificadoA1, ConfiguracaoRNDS
+from sisab import ledi, regras
+from sisab.models import CredencialRecebimento, DestinoSisab, FichaSisab, InstalacaoSisab
+from tests.prontuario.clinica import entrar
+
+pytestmark = pytest.mark.django_db
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    seed_demo(cidadaos_historico=40)
+    return Municipio.objects.get(ibge=MUNICIPIOS[0][0])
+
+
+def test_production_municipality_is_seeded_like_a_real_one(demo):
+    with tenant_context(demo.id):
+        [importacao] = ImportacaoCnes.objects.all()
+        assert importacao.status == ImportacaoCnes.Status.CONCLUIDA and importacao.versao == "3.0"
+        profissionais = list(Profissional.objects.all())
+        assert len(profissionais) == len(PESSOAS) and all(cns_valido(p.cns) for p in profissionais)
+        assert AgendaHorario.objects.values("lotacao").distinct().count() == 6  # médico, enfermeira, dentista x 2 UBS
+        cidadaos = list(Cidadao.objects.all())
+        assert len(cidadaos) == 43
+        assert all(cpf_valido(c.cpf) or cns_valido(c.cns) for c in cidadaos)
+        assert InstalacaoSisab.objects.get().contra_chave
+        atendimentos = Atendimento.objects.filter(status=Atendimento.Status.FINALIZADO)
+        assert atendimentos.count() > 20 and EscutaInicial.objects.count() == atendimentos.count()
+        meses = {a.finalizado_em.date().replace(day=1) for a in atendimentos}
+        assert len(meses) >= 8
+        assert Vacinacao.objects.count() > 10
+    assert cnes_arquivo(demo.ibge).read_bytes().startswith(b"<?xml")
+
+
+@pytest.mark.parametrize("formato", ["xml", "thrift"])
+def test_month_export_passes_the_project_checks_with_vaccinations(demo, tmp_path, formato, capsys):
+    """export_sisab makes every ficha of the demo's year (none invalid), and each file of
+    the month, read back, passes the LEDI rules and the official XSD again."""
+    with tenant_context(demo.id):
+        competencia = Vacinacao.objects.latest("data_aplicacao").data_aplicacao.replace(day=1)
+    saida = tmp_path / "sisab.zip"
+    call_command("export_sisab", "--municipio", demo.ibge, "--competencia", f"{competencia:%Y%m}", "--format", formato,
+                 "--output", str(saida), "--processes", "1")
+    assert ", 0 invalid" in capsys.readouterr().err
+    with tenant_context(demo.id):
+        assert not FichaSisab.objects.filter(status=FichaSisab.Status.INVALIDA).exists()
+        do_mes = FichaSisab.objects.filter(competencia=competencia)
+        esperados = {f.uuid: f.tipo for f in do_mes}
+    tipos = {}
+    with zipfile.ZipFile(saida) as arquivo:
+        for nome in arquivo.namelist():
+            conteudo = arquivo.read(nome)
+            dado = ledi.de_xml(conteudo) if formato == "xml" else ledi.de_esus(conteudo)
+            assert regras.ficha_erros(tipo=dado.tipo, dados=dado.ficha) == [], nome
+            assert regras.xsd_erros(dado) == [], nome
+            tipos[dado.uuid] = dado.tipo
+    assert tipos == esperados
+    assert 14 in tipos.values() and 4 in tipos.values()  # vacinação and atendimento individual
+
+
+def make_run(porta_web: int, porta_rnds: int, pasta) -> None:
+    """What `serve --demo` does to the database: the demo without history if missing, the
+    peers' addresses, then (in the background) the year of care and the week's bookings."""
+    call_command("seed_demo", "--if-empty", "--cidadaos", "0")
+    demo_configurar(url_web=f"http://127.0.0.1:{porta_web}", url_rnds=f"https://127.0.0.1:{porta_rnds}", pasta=pasta)
+    call_command("seed_demo", "--completar", "--cidadaos", "12")
+
+
+def test_a_second_make_run_duplicates_nothing(settings, tmp_path, capsys):
+    """seed_demo --if-empty, the per-run configuration (local peers) and --completar (the
+    year of care, the week's bookings) are idempotent; only the peers' addresses follow
+    the new ports."""
+    settings.VAR_DIR = tmp_path
+    make_run(8000, 9443, tmp_path / "pki")
+    saida = capsys.readouterr().out
+    assert "Serra Azul/BA (9999902): TREINAMENTO — tudo funciona, nada é transmitido." in saida
+    assert "Vila Esperança/MG (9999901): produção" in saida
+    assert "Demo history ready: 12 citizens" in saida
+    antes = contagens()
+    make_run(8080, 9444, tmp_path / "pki")
+    assert "Demo history already present" in capsys.readouterr().out
+    assert contagens() == antes
+    assert antes["cidadaos"] == 15 + 3 and antes["atendimentos"] > 0  # 3 named + 12, and Serra Azul's 3
+    assert antes["agendamentos"] >= 9  # three agendas of UBS Centro, three a working day
+    municipio = Municipio.objects.get(ibge=MUNICIPIOS[0][0])
+    with tenant_context(municipio.id):
+        assert DestinoSisab.objects.get().url == "http://127.0.0.1:8080"
+        assert ConfiguracaoRNDS.objects.get().url_servicos == "https://127.0.0.1:9444"
+        dias = {timezone.localtime(a.inicio).date() for a in Agendamento.objects.all()}
+        assert all(dia > timezone.localdate() and dia.weekday() < 5 for dia in dias)
+
+
+def contagens() -> dict[str, int]:
+    total = {"usuarios": Usuario.objects.count(), "municipios": Municipio.objects.count()}
+    for municipio in Municipio.objects.all():
+        with tenant_context(municipio.id):
+            for nome, modelo in [("cidadaos", Cidadao), ("atendimentos", Atendimento), ("vacinas", Vacinacao),
+                                 ("importacoes", ImportacaoCnes), ("agendamentos", Agendamento),
+                                 ("destinos", DestinoSisab), ("credenciais", CredencialRecebimento),
+                                 ("certificados", CertificadoA1), ("outbox", Outbox)]:
+                total[nome] = total.get(nome, 0) + modelo.objects.count()
+    return total
+
+
+def test_the_demo_cnes_file_previews_with_nothing_to_change(settings, tmp_path):
+    """What the README tells the municipal admin to try: send the demo's CNES file again on
+    the CNES page; the preview finds everything already as the file says."""
+    settings.VAR_DIR = tmp_path
+    seed_demo(cidadaos_historico=0)
+    municipio = Municipio.objects.get(ibge=MUNICIPIOS[0][0])
+    with tenant_context(municipio.id):
+        admin = lotacao_demo(municipio, cbo="131205")
+    cliente = entrar(admin)
+    with cnes_arquivo(municipio.ibge).open("rb") as arquivo:
+        resposta = cliente.post(reverse("cnes_importacoes"), {"arquivo": arquivo}, follow=True)
+    pagina = resposta.content.decode()
+    assert "Prévia da importação" in pagina and "Aplicar" in pagina
+    with tenant_context(municipio.id):
+        previa = ImportacaoCnes.objects.get(simulacao=True)
+    assert previa.ok and previa.rejeicoes == []
+    assert all(not n.get("criados") and not n.get("atualizados") and not n.get("desativados")
+               for n in previa.contagens.values())
