@@ -13,6 +13,7 @@ import zipfile
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -331,3 +332,73 @@ def test_export_command_refuses_without_identity_or_municipality(tmp_path):
         call_command("export_sisab", "--municipio", "0000000", "--competencia", "202611")
     with pytest.raises(CommandError, match="AAAAMM"):
         call_command("export_sisab", "--municipio", mundo.municipio.ibge, "--competencia", "11/2026")
+
+
+# --- claims: a run that lasts longer than a lease never sends a ficha twice -----------------
+
+
+@pytest.fixture
+def receptor_com_gancho():
+    """The receiver, plus `gancho` called (in the server's thread, with a connection of its
+    own) when a ficha arrives, before it answers: what happens meanwhile elsewhere."""
+    Receptor.modo, Receptor.recebidas = "ok", []
+    servidor = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receptor)
+    servidor.gancho = None
+    original = Receptor.do_POST
+
+    def do_post(handler: Receptor) -> None:
+        if handler.path.endswith("/ficha") and servidor.gancho is not None:
+            gancho, servidor.gancho = servidor.gancho, None
+            try:
+                gancho()
+            finally:
+                connections.close_all()
+        original(handler)
+
+    Receptor.do_POST = do_post
+    threading.Thread(target=servidor.serve_forever, daemon=True).start()
+    yield servidor
+    Receptor.do_POST = original
+    servidor.shutdown()
+
+
+def _uuids_recebidos() -> list[str]:
+    return [ledi.de_esus(c.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0]).uuid for c in Receptor.recebidas]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivered_run_after_the_lease_does_not_send_again(m, receptor_com_gancho):
+    """Celery redelivers the night's task to a second worker while the first is still
+    sending, later than the 15-minute lease: the second run must not send what the first
+    claimed (on main it sent it too, and the first then sent it again)."""
+    _http(m, receptor_com_gancho.server_port)
+    depois_da_lease = timezone.now() + datetime.timedelta(minutes=16)  # the claim was for 15
+    segunda: list[dict] = []
+    receptor_com_gancho.gancho = lambda: segunda.append(_transmitir(m, agora=depois_da_lease))
+    primeira = _transmitir(m)
+    uuids = _uuids_recebidos()
+    assert len(uuids) == 3 and len(set(uuids)) == 3, uuids
+    assert list(primeira["destinos"].values())[0]["enviadas"] == 3
+    assert list(segunda[0]["destinos"].values())[0] == {
+        "enviadas": 0, "recusadas": 0, "adiadas": 0, "detalhe": "outra transmissão para este destino em andamento"}
+    assert {e.status for e in _entregas(m)} == {EntregaSisab.Status.ENVIADO}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fichas_are_claimed_a_batch_at_a_time(m, receptor_com_gancho, monkeypatch):
+    """While the first ficha is being sent, the others are not claimed yet: a run that
+    lost its lock (the connection dropped) leaves no long claim behind."""
+    monkeypatch.setattr(envio, "LOTE_REIVINDICACAO", 1, raising=False)
+    _http(m, receptor_com_gancho.server_port)
+    vistas: list[list[datetime.datetime]] = []
+
+    def olhar() -> None:
+        with tenant_context(m.municipio.id):
+            vistas.append(sorted(EntregaSisab.objects.values_list("proxima_tentativa", flat=True)))
+
+    receptor_com_gancho.gancho = olhar
+    _transmitir(m)
+    agora = timezone.now()
+    assert len(vistas[0]) == 3
+    assert sum(quando > agora for quando in vistas[0]) == 1  # only the ficha in flight is claimed
+    assert len(set(_uuids_recebidos())) == 3
