@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /saude/ answers here: no session, no request transaction (a refused database is a 503).
+    "pec.saude.SaudeMiddleware",
     # Early: the audit events of a request and its response carry the same request id.
     "pec.audit.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -152,7 +154,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url(VAR_DIR)
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # An unreachable Redis fails fast instead of holding a web worker.
+        "OPTIONS": {"socket_connect_timeout": 2},
+    }
+}
+# /saude/ (pec.saude): seconds between two real checks in one web process, and how old
+# the workers' heartbeat may be before the check fails.
+PEC_SAUDE_INTERVALO = env.int("PEC_SAUDE_INTERVALO", default=10)
+PEC_SAUDE_WORKER_SEGUNDOS = env.int("PEC_SAUDE_WORKER_SEGUNDOS", default=120)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 3600
