@@ -363,6 +363,19 @@ CELERY_BEAT_SCHEDULE["busca-frequencias"] = {
     "schedule": crontab(hour=3, minute=20),
 }
 
+# --- Outbound endpoints a municipal admin types (pec.destinos) -------------------------------
+# Hosts the RNDS/CADSUS addresses may name; empty = the official hosts (rnds.models.hosts_oficiais).
+PEC_HOSTS_RNDS = env.list("PEC_HOSTS_RNDS", default=[])
+# Hosts of SISAB HTTP destinations (the centralizers): the Ministry's domain; add each
+# state centralizer's host. A leading dot allows every subdomain.
+PEC_HOSTS_SISAB = env.list("PEC_HOSTS_SISAB", default=[".saude.gov.br"])
+# Outside production the local peers (the demo's national simulator, the tests' receivers)
+# run on this machine over plain http or with the test PKI: allowed explicitly, here only.
+PEC_HOSTS_LOCAIS = env.list("PEC_HOSTS_LOCAIS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "::1"])
+PEC_DESTINOS_HTTP = env.bool("PEC_DESTINOS_HTTP", default=not PRODUCTION)
+# SISAB folder destinations are written only under this directory ("/" outside production).
+PEC_SISAB_PASTA_BASE = env.str("PEC_SISAB_PASTA_BASE", default=str(VAR_DIR / "sisab") if PRODUCTION else "/")
+
 # --- RNDS and CADSUS (rnds/) ----------------------------------------------------------------
 # Extra CA file that verifies the national hosts: the test chain of rnds.pki for the local
 # peer (demo mode and tests). Empty = the system's CAs only.

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import batched
-from pathlib import Path
 from typing import IO, Any
 
 import requests
@@ -42,6 +41,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pec.cripto import cifrar, decifrar
+from pec.destinos import DestinoRecusado, pasta_verificar, url_verificar
 from pec.models import Municipio, Outbox
 from pec.outbox import Recusado, backoff
 from pec.tenancy import tenant_context
@@ -375,6 +375,10 @@ def entregar_http(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
 def _login(*, base: str, destino: DestinoSisab, entregas: list[EntregaSisab], agora: datetime.datetime,
            resultado: Resultado) -> requests.Session | None:
     """A logged-in session, or None with the claimed batch postponed and the reason kept."""
+    try:
+        url_verificar(url=destino.url, permitidos=settings.PEC_HOSTS_SISAB)
+    except DestinoRecusado as exc:
+        return _recusar_destino(destino=destino, entregas=entregas, erro=str(exc), agora=agora, resultado=resultado)
     sessao = requests.Session()
     try:
         login = sessao.post(f"{base}/api/recebimento/login",
@@ -392,6 +396,18 @@ def _login(*, base: str, destino: DestinoSisab, entregas: list[EntregaSisab], ag
         resultado.adiadas += len(entregas)
         return None
     return sessao
+
+
+def _recusar_destino(*, destino: DestinoSisab, entregas: list[EntregaSisab], erro: str, agora: datetime.datetime,
+                     resultado: Resultado) -> None:
+    """The installation does not allow this destination (pec.destinos): nothing is sent and
+    the batch waits, with the reason on the page, until the admin fixes the destination."""
+    log.error("sisab: destination %s refused by the installation's rules: %s", destino.id, erro)
+    for entrega in entregas:
+        _adiar_sem_tentativa(entrega, erro, agora)
+    resultado.adiadas += len(entregas)
+    resultado.detalhe = erro
+    return None
 
 
 def _enviar_lote(*, sessao: requests.Session, base: str, entregas: list[EntregaSisab], instalacao: ledi.Instalacao,
@@ -432,7 +448,12 @@ def entregar_pasta(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
     entregas = _devidas(destino, agora, 100_000)
     if not entregas:
         return Resultado()
-    pasta = Path(destino.pasta)
+    try:
+        pasta = pasta_verificar(pasta=destino.pasta)
+    except DestinoRecusado as exc:
+        resultado = Resultado()
+        _recusar_destino(destino=destino, entregas=entregas, erro=str(exc), agora=agora, resultado=resultado)
+        return resultado
     nome = f"lote-{destino.municipio_id}-{timezone.localtime(agora):%Y%m%d-%H%M%S}-{destino.id}.zip"
     parcial = pasta / f".{nome}.part"
     somas: list[tuple[EntregaSisab, bytes]] = []

@@ -402,3 +402,45 @@ def test_fichas_are_claimed_a_batch_at_a_time(m, receptor_com_gancho, monkeypatc
     assert len(vistas[0]) == 3
     assert sum(quando > agora for quando in vistas[0]) == 1  # only the ficha in flight is claimed
     assert len(set(_uuids_recebidos())) == 3
+
+
+# --- the installation's rules, checked again when delivering -------------------------------
+
+
+def test_a_destination_outside_the_allowlist_gets_nothing(m, receptor, settings):
+    """A destination saved around the form (or before the rule): no login, no ficha; the
+    rows wait with the reason until the admin fixes it, then go."""
+    destino = _http(m, receptor.server_port)
+    settings.PEC_HOSTS_LOCAIS = []
+    resultado = list(_transmitir(m)["destinos"].values())[0]
+    assert resultado["enviadas"] == 0 and "127.0.0.1 não está entre os permitidos" in resultado["detalhe"]
+    assert Receptor.recebidas == []
+    entregas = _entregas(m)
+    assert entregas and all(e.status == EntregaSisab.Status.PENDENTE and e.tentativas == 0 for e in entregas)
+    assert "não está entre os permitidos" in entregas[0].ultimo_erro
+    settings.PEC_HOSTS_LOCAIS = ["127.0.0.1"]
+    _transmitir(m, agora=timezone.now() + datetime.timedelta(hours=1))
+    assert len(Receptor.recebidas) == 3 and destino.id
+
+
+def test_plain_http_is_refused_in_production(m, receptor, settings):
+    _http(m, receptor.server_port)
+    settings.PEC_DESTINOS_HTTP = False
+    resultado = list(_transmitir(m)["destinos"].values())[0]
+    assert "Use https" in resultado["detalhe"] and Receptor.recebidas == []
+
+
+def test_a_folder_outside_the_base_is_never_written(m, settings, tmp_path):
+    fora = tmp_path / "fora"
+    _destino(m, tipo="pasta", pasta=str(fora))
+    settings.PEC_SISAB_PASTA_BASE = str(tmp_path / "base")
+    resultado = list(_transmitir(m)["destinos"].values())[0]
+    assert resultado["enviadas"] == 0 and "A pasta precisa ficar dentro de" in resultado["detalhe"]
+    assert not fora.exists()
+    # A symbolic link inside the base that points out of it is outside too.
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "atalho").symlink_to(fora, target_is_directory=True)
+    with tenant_context(m.municipio.id):
+        DestinoSisab.objects.update(pasta=str(tmp_path / "base" / "atalho"))
+    _transmitir(m, agora=timezone.now() + datetime.timedelta(hours=1))
+    assert not fora.exists()
