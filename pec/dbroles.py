@@ -3,6 +3,9 @@
 - owner:  owns the schema, runs migrations. Subject to FORCE row-level security.
 - app:    web and workers. Not owner, not superuser, NOBYPASSRLS; DML only.
 - backup: read-only (pg_read_all_data) with BYPASSRLS, for pg_dump.
+- restore: CREATEDB and nothing else, not even CONNECT to the live database: the nightly
+  test restore creates, fills and drops scratch databases of its own (pec.backups), so it
+  needs no superuser.
 
 Idempotent: safe to run on every deploy and by several processes at once.
 """
@@ -18,6 +21,8 @@ ROLE_ATTRIBUTES = {
     "owner": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
     "app": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT",
     "backup": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS",
+    # INHERIT: it owns its scratch databases, and their schema public through pg_database_owner.
+    "restore": "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOBYPASSRLS INHERIT",
 }
 
 

@@ -1,7 +1,8 @@
-"""All settings, read from the environment (see deploy/pec.env.example).
+"""All settings, read from the environment (see deploy/env/).
 
-A secret NAME may also come from a file named by NAME_FILE (systemd credentials,
-Docker secrets), so it never has to sit in the environment itself.
+A secret NAME may also come from a file named by NAME_FILE (Docker secrets), or from the
+systemd credential `name` (lower case) of the unit, so it never has to sit in the
+environment itself and each unit sees only the secrets it loads (deploy/systemd).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ def secret(name: str, default: str | None = None) -> str | None:
     path = os.environ.get(f"{name}_FILE")
     if path:
         return Path(path).read_text().strip()
+    credencial = Path(os.environ.get("CREDENTIALS_DIRECTORY", "/nonexistent")) / name.lower()
+    if credencial.is_file():
+        return credencial.read_text().strip()
     return env.str(name, default=default)
 
 
@@ -38,14 +42,13 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Key for secrets stored in the database (SMTP password, certificates): AES-GCM, 32 bytes
 # in urlsafe base64. Several keys, newest first, allow rotation.
-PEC_ENCRYPTION_KEYS = env.list(
-    "PEC_ENCRYPTION_KEYS",
-    default=[] if PRODUCTION else ["ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="],
+PEC_ENCRYPTION_KEYS = (secret("PEC_ENCRYPTION_KEYS", "") or "").replace(",", " ").split() or (
+    [] if PRODUCTION else ["ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="]
 )
-if os.environ.get("PEC_ENCRYPTION_KEYS_FILE"):
-    PEC_ENCRYPTION_KEYS = Path(os.environ["PEC_ENCRYPTION_KEYS_FILE"]).read_text().split()
 if not PEC_ENCRYPTION_KEYS:
-    raise ImproperlyConfigured("Set PEC_ENCRYPTION_KEYS or PEC_ENCRYPTION_KEYS_FILE (see deploy/pec.env.example).")
+    raise ImproperlyConfigured(
+        "Set PEC_ENCRYPTION_KEYS, PEC_ENCRYPTION_KEYS_FILE or the credential pec_encryption_keys (see deploy/env/)."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -116,20 +119,30 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-# DATABASE_URL names the server and database with an administrative account. It is used
-# only by `manage.py db_setup` to create the three roles below and the database. The
-# running application never connects with it:
-#   <prefix>_owner  owns the schema and runs migrations (alias "owner");
-#   <prefix>_app    web and workers: not owner, not superuser, cannot bypass RLS;
-#   <prefix>_backup read-only, BYPASSRLS, for pg_dump.
+# DATABASE_URL names the server and the database. Four roles, created by `manage.py
+# db_setup` (pec.dbroles):
+#   <prefix>_owner    owns the schema and runs migrations (alias "owner");
+#   <prefix>_app      web and workers: not owner, not superuser, cannot bypass RLS;
+#   <prefix>_backup   read-only, BYPASSRLS, for pg_dump;
+#   <prefix>_restore  CREATEDB only: the nightly test restore into a scratch database.
+# A process gets the credentials of the roles in PEC_DB_ROLES only: in production the web,
+# the workers and beat get the app role alone, the backup unit adds backup and restore,
+# and only `migrate` gets the owner (deploy/env/). An administrative account in
+# DATABASE_URL is for `db_setup` and `restore --switch`; the units' URL carries none.
+# In development (`make run`, the tests) every role and the embedded server's superuser.
 DATABASE_URL = env.str("DATABASE_URL", default="") or embedded.postgres_admin_url(VAR_DIR)
 DB_ADMIN = env.db_url_config(DATABASE_URL)
 if "host" in DB_ADMIN.get("OPTIONS", {}):  # a unix socket directory given as ?host=
     DB_ADMIN["HOST"] = DB_ADMIN["OPTIONS"].pop("host")
 DB_ROLE_PREFIX = env.str("DB_ROLE_PREFIX", default="pec")
+DB_ROLE_KINDS = ("owner", "app", "backup", "restore")
+PEC_DB_ROLES = env.list("PEC_DB_ROLES", default=["app"] if PRODUCTION else list(DB_ROLE_KINDS))
+if "app" not in PEC_DB_ROLES or not set(PEC_DB_ROLES) <= set(DB_ROLE_KINDS):
+    raise ImproperlyConfigured(f"PEC_DB_ROLES must list app and only roles among {', '.join(DB_ROLE_KINDS)}.")
 DB_ROLES = {
     kind: {"USER": f"{DB_ROLE_PREFIX}_{kind}", "PASSWORD": secret(f"DB_{kind.upper()}_PASSWORD", "") or ""}
-    for kind in ("owner", "app", "backup")
+    for kind in DB_ROLE_KINDS
+    if kind in PEC_DB_ROLES
 }
 
 
@@ -147,7 +160,9 @@ def _database(kind: str) -> dict:
     }
 
 
-DATABASES = {"default": _database("app"), "owner": _database("owner")}
+DATABASES = {"default": _database("app")}
+if "owner" in DB_ROLES:
+    DATABASES["owner"] = _database("owner")
 # Migrations run only on "owner"; the router keeps them off "default".
 DATABASE_ROUTERS = ["pec.tenancy.OwnerMigratesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -329,8 +344,13 @@ LOGGING = {
 BACKUP_DIR = Path(env.str("PEC_BACKUP_DIR", default=str(VAR_DIR / "backups")))
 BACKUP_PUBLIC_KEY = env.str("PEC_BACKUP_PUBLIC_KEY", default="")
 BACKUP_PRIVATE_KEY = env.str("PEC_BACKUP_PRIVATE_KEY", default="")
+# Ed25519 key that signs each backup: only the backup unit loads it (a systemd credential).
+BACKUP_SIGNING_KEY = env.str("PEC_BACKUP_SIGNING_KEY", default="")
+# Where verify_backup and restore run: the signing keys' PUBLIC halves whose signatures they accept.
+BACKUP_TRUSTED_KEYS = env.list("PEC_BACKUP_TRUSTED_KEYS", default=[])
 BACKUP_COPY_DIR = env.str("PEC_BACKUP_COPY_DIR", default="")  # second location, e.g. a mounted NAS
-# Admin URL of another server for verification restores (full isolation); default: same server.
+# Admin URL of another server for verification restores (full isolation); default: the
+# restore role (CREATEDB only) on the installation's server.
 BACKUP_SCRATCH_ADMIN = env.db_url_config(env.str("PEC_BACKUP_SCRATCH_URL")) if env.str("PEC_BACKUP_SCRATCH_URL", default="") else {}
 if "host" in BACKUP_SCRATCH_ADMIN.get("OPTIONS", {}):
     BACKUP_SCRATCH_ADMIN["HOST"] = BACKUP_SCRATCH_ADMIN["OPTIONS"].pop("host")
@@ -348,6 +368,10 @@ PG_BIN_DIRS = env.list("PEC_PG_BIN_DIRS", default=[])  # extra places to find pg
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE["backup-noturno"] = {"task": "pec.tasks.backup_noturno", "schedule": crontab(hour=BACKUP_HORA, minute=0)}
+# The nightly backup runs only on the backup unit's worker (deploy/systemd/pec-backup.service),
+# the one process with the backup and restore roles' credentials and the signing key.
+BACKUP_FILA = "backup"
+CELERY_TASK_ROUTES = {"pec.tasks.backup_noturno": {"queue": BACKUP_FILA}}
 CELERY_BEAT_SCHEDULE["backup-atraso"] = {"task": "pec.tasks.backup_verificar_atraso", "schedule": crontab(minute=17)}
 # Weekly CNES import from each municipality's configured folder (cnes_import.tasks), early
 # Monday: the week starts with the lotações CNES had at the end of the last one.
