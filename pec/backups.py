@@ -1340,17 +1340,11 @@ def _sobras_limpar(*, pastas: list[Path], progresso: Progresso = _silencio) -> l
     of every patient), its `.part` files, and its row stuck "em andamento". Returns what
     was done."""
     feito: list[str] = []
-    destino = _destino_rascunho()
-    with admin_connect(destino.criador, "postgres") as conn:
-        nomes = [
-            row[0]
-            for row in conn.execute(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1", [_prefixo_rascunho("verif")]
-            ).fetchall()
-        ]
-    for nome in nomes:
-        _banco_apagar(destino, nome)
-        feito.append(f"dropped scratch database {nome}")
+    try:
+        feito += _rascunhos_apagar()
+    except (BackupError, psycopg.Error) as exc:
+        # The run itself then fails on the same cause, with its row and its alert.
+        feito.append(f"could not drop old scratch databases: {exc}")
     extras = [Path(settings.BACKUP_COPY_DIR)] if settings.BACKUP_COPY_DIR else []
     for pasta in {Path(settings.BACKUP_DIR), *pastas, *extras}:
         for parcial in sorted(pasta.glob(f"*{EXTENSION}*.part")) if pasta.is_dir() else []:
@@ -1367,6 +1361,20 @@ def _sobras_limpar(*, pastas: list[Path], progresso: Progresso = _silencio) -> l
         logger.warning("backup leftovers: %s", linha)
         progresso(f"cleanup: {linha}")
     return feito
+
+
+def _rascunhos_apagar() -> list[str]:
+    destino = _destino_rascunho()
+    with admin_connect(destino.criador, "postgres") as conn:
+        nomes = [
+            row[0]
+            for row in conn.execute(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1", [_prefixo_rascunho("verif")]
+            ).fetchall()
+        ]
+    for nome in nomes:
+        _banco_apagar(destino, nome)
+    return [f"dropped scratch database {nome}" for nome in nomes]
 
 
 @contextmanager
