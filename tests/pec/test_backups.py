@@ -465,6 +465,17 @@ def test_restore_without_switch_keeps_the_current_database(instalacao, arquivo_b
     drop_database(settings.DB_ADMIN, extras[0])
 
 
+def test_the_restore_role_is_createdb_only_and_cannot_open_the_live_database(instalacao):
+    """The nightly test restore needs no superuser: its role only creates databases."""
+    inst = instalacao
+    papel = settings.DB_ROLES["restore"]["USER"]
+    atributos = inst.sql("SELECT rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = %s",
+                         [papel])
+    assert atributos == [(False, True, False, False)]
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        _papel("restore", inst.banco)
+
+
 def test_a_killed_run_leaves_nothing_the_next_run_does_not_clean(instalacao):
     """kill -9 mid-backup leaves a scratch database with every patient, a .part file and a
     row "em andamento" forever; the next run removes them under the lock first."""
