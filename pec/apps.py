@@ -6,6 +6,7 @@ class PecConfig(AppConfig):
     verbose_name = "PEC"
 
     def ready(self) -> None:
+        from pec import destinos  # noqa: F401  (registers its deploy check)
         from pec.audit import conectar_sinais
 
         conectar_sinais()

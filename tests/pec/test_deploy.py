@@ -44,6 +44,16 @@ def test_check_deploy_is_clean_in_production_mode():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.parametrize("relaxada", [{"PEC_DESTINOS_HTTP": "true"}, {"PEC_HOSTS_LOCAIS": "127.0.0.1"},
+                                      {"PEC_SISAB_PASTA_BASE": "/"}])
+def test_check_deploy_warns_when_outbound_rules_are_relaxed(relaxada):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR, env=production_env(**relaxada), capture_output=True, text=True,
+    )
+    assert result.returncode != 0 and "pec.W010" in result.stdout + result.stderr
+
+
 def test_production_refuses_to_start_without_secret_key():
     env = production_env()
     del env["SECRET_KEY"]
