@@ -7,6 +7,7 @@ class PecConfig(AppConfig):
 
     def ready(self) -> None:
         from pec import checks  # noqa: F401  (registers the deploy checks)
+        from pec import destinos  # noqa: F401  (registers its deploy check)
         from pec.audit import conectar_sinais
 
         conectar_sinais()

@@ -9,7 +9,8 @@ touches the disk. Beside it:
 
 - `<file>.sha256`: `sha256sum` format, so `sha256sum -c` works anywhere;
 - `<file>.json`: the manifest in clear (for people and the admin page), plus file size and
-  SHA-256. The copy inside the encrypted file is the one verification trusts.
+  SHA-256. The copy inside the encrypted file is the one verification trusts;
+- `<file>.sig`: who wrote it (below, "Origin").
 
 The manifest is taken inside the dump's own snapshot (the backup role exports a
 REPEATABLE READ snapshot and pg_dump runs with `--snapshot`), so its row counts and audit
@@ -39,6 +40,27 @@ Keys: `manage.py backup_keygen` writes an X25519 key pair in PEM. The server hol
 the public key (PEC_BACKUP_PUBLIC_KEY); the private key (PEC_BACKUP_PRIVATE_KEY or
 `--private-key`) lives on the machine that verifies and restores, off the server.
 
+Origin: a signature, or the SHA-256 kept off the server
+-------------------------------------------------------
+Encryption proves integrity, not origin: the public key is not secret, so anyone holding
+it can write a perfectly valid container around a database of their making, and a
+restore would load it (and run its SQL). Each backup is therefore signed: Ed25519 over
+the whole file's SHA-256, in `<file>.sig` ("ed25519 <signer fingerprint> <base64>").
+The signing key (`backup_keygen --signing`) is a systemd credential of the backup unit
+alone (deploy/systemd/pec-backup.service): the web, the workers and beat never see it,
+so a code-execution bug there cannot sign. `verify_backup` and `restore` refuse a file
+before decrypting it unless either its signature verifies with a public key the restorer
+trusts (PEC_BACKUP_TRUSTED_KEYS or `--signing-key`, kept where restores happen), or the
+operator gives the file's SHA-256 as recorded off the server (`--sha256`).
+
+A key that signs every night must be where the backup runs, so a signature proves "made
+by this installation's backup unit", not "made before the server was taken": someone
+who owns the whole server owns the unit's credential too. Against that, keep each
+night's SHA-256 off the host (the copy in PEC_BACKUP_COPY_DIR carries it in its
+`.sha256` and `.json`, written by the server at backup time; record it from there, from
+monitoring or from the admin page the same day) and restore with `--sha256`, which
+accepts exactly that file and nothing else.
+
 Nightly verification without the private key
 ---------------------------------------------
 The server cannot decrypt its own backups, by design, so it cannot run `verify_backup` on
@@ -58,11 +80,22 @@ tests run it on every path.
 
 Isolation of the scratch database
 ---------------------------------
-A restore executes SQL written by whoever controlled the source, so it runs as the
-owner role (NOSUPERUSER, NOCREATEROLE, no BYPASSRLS: nothing it could not already do to
-the live schema), with `--no-owner`, into a fresh database created for it and always
-dropped afterwards. It shares the cluster (with the embedded PostgreSQL there is only
-one); PEC_BACKUP_SCRATCH_URL points verification at another server for full isolation.
+A restore executes SQL written by whoever controlled the source, so the test restores
+run as the restore role: CREATEDB and nothing else (no superuser, no CREATEROLE, no
+BYPASSRLS, not even CONNECT to the live database). It creates a fresh database of its
+own, only it and the backup role (which reads it back) may connect, pg_restore runs
+with `--no-owner --no-privileges` (a scratch server may not have our roles), and the
+database is always dropped afterwards. It shares the cluster (with the embedded
+PostgreSQL there is only one); PEC_BACKUP_SCRATCH_URL points verification at another
+server, whose account then does all three, for full isolation. Only `restore` (the real
+one, run by the installation admin) creates a database with DATABASE_URL's
+administrative account and restores it as the owner, with the grants.
+
+Leftovers: a run killed mid-way (kill -9, a reboot, the OOM killer) leaves a scratch
+database holding every patient, `.part` files and its row "em andamento". Every run
+takes the backup advisory lock (one run at a time) and first drops every scratch
+database of this installation, removes the `.part` files and marks the stuck rows as
+interrupted (`_sobras_limpar`).
 
 Retention is grandfather-father-son over successful, not-failed-verification backups:
 the newest of each of the last 7 days, 5 ISO weeks, 12 months and 20 years that have one
@@ -71,6 +104,7 @@ the newest of each of the last 7 days, 5 ISO weeks, 12 months and 20 years that 
 
 from __future__ import annotations
 
+import base64
 import errno
 import functools
 import hashlib
@@ -86,14 +120,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
 import psycopg
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -183,6 +219,100 @@ def chave_privada_carregar(caminho: str | Path | None = None) -> X25519PrivateKe
     if not isinstance(chave, X25519PrivateKey):
         raise BackupError(f"{caminho} is not an X25519 private key (made by `manage.py backup_keygen`).")
     return chave
+
+
+# --- Signatures: who wrote a file ----------------------------------------------------------
+
+
+def assinatura_chave_gerar() -> tuple[bytes, bytes]:
+    """A new Ed25519 signing pair as (private PEM, public PEM)."""
+    privada = Ed25519PrivateKey.generate()
+    privada_pem = privada.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    publica_pem = privada.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return privada_pem, publica_pem
+
+
+def _assinatura_impressao(chave: Ed25519PublicKey) -> str:
+    return hashlib.sha256(chave.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).hexdigest()
+
+
+def assinatura_privada_carregar(caminho: str | Path | None = None) -> Ed25519PrivateKey:
+    caminho = caminho or settings.BACKUP_SIGNING_KEY
+    if not caminho:
+        raise BackupError(
+            "No backup signing key configured: set PEC_BACKUP_SIGNING_KEY (the backup unit's credential "
+            "backup_signing_key, made by `manage.py backup_keygen --signing`)."
+        )
+    try:
+        chave = serialization.load_pem_private_key(Path(caminho).read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise BackupError(f"Cannot read the backup signing key {caminho}: {exc}") from exc
+    if not isinstance(chave, Ed25519PrivateKey):
+        raise BackupError(f"{caminho} is not an Ed25519 private key (made by `manage.py backup_keygen --signing`).")
+    return chave
+
+
+def _assinatura_publica_carregar(caminho: str | Path) -> Ed25519PublicKey:
+    try:
+        chave = serialization.load_pem_public_key(Path(caminho).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise BackupError(f"Cannot read the trusted signing key {caminho}: {exc}") from exc
+    if not isinstance(chave, Ed25519PublicKey):
+        raise BackupError(f"{caminho} is not an Ed25519 public key (made by `manage.py backup_keygen --signing`).")
+    return chave
+
+
+def _assinado(sha256: str) -> bytes:
+    """What is signed: the whole file's SHA-256, in a domain of its own."""
+    return f"pec-backup signature v1\nsha256 {sha256}\n".encode()
+
+
+def assinatura_gravar(*, arquivo: Path, sha256: str, chave: Ed25519PrivateKey) -> None:
+    """`<file>.sig`: the signing key's fingerprint and the signature, one line of text."""
+    assinatura = base64.b64encode(chave.sign(_assinado(sha256))).decode()
+    _gravar_pequeno(_arquivos_de(arquivo)[3], f"ed25519 {_assinatura_impressao(chave.public_key())} {assinatura}\n")
+
+
+def origem_conferir(*, arquivo: Path, chaves_confiaveis: list[str | Path], sha256: str = "") -> str:
+    """Refuse a file whose origin is not proven; returns how it was proven.
+
+    Proven means: its SHA-256 equals one recorded off the server (`sha256`), or its `.sig`
+    verifies with one of the signing keys the restorer trusts. Encryption alone proves
+    nothing: the public key that writes a valid container is not secret.
+    """
+    lido = _sha256_arquivo(arquivo)
+    if sha256:
+        if lido != sha256.strip().lower():
+            raise BackupError(f"{arquivo.name} is not the backup recorded off the server: SHA-256 {lido}, expected {sha256}.")
+        return f"SHA-256 matches the one recorded off the server ({lido[:16]}…)"
+    if not chaves_confiaveis:
+        raise BackupError(
+            "The backup's origin cannot be checked: give the signing public key you trust (--signing-key or "
+            "PEC_BACKUP_TRUSTED_KEYS) or the file's SHA-256 recorded off the server (--sha256)."
+        )
+    lado = _arquivos_de(arquivo)[3]
+    if not lado.is_file():
+        raise BackupError(f"{arquivo.name} has no signature ({lado.name}): refusing a backup whose origin is unknown.")
+    try:
+        _, impressao, assinatura = lado.read_text().split()
+        bruta = base64.b64decode(assinatura, validate=True)
+    except ValueError as exc:
+        raise BackupError(f"{lado.name} is not a backup signature.") from exc
+    for caminho in chaves_confiaveis:
+        chave = _assinatura_publica_carregar(caminho)
+        try:
+            chave.verify(bruta, _assinado(lido))
+        except InvalidSignature:
+            continue
+        return f"signed by the trusted key {_assinatura_impressao(chave)[:16]}…"
+    raise BackupError(
+        f"{arquivo.name} is not signed by a trusted key (signer {impressao[:16]}…): it was altered or forged; "
+        "refusing to restore it."
+    )
 
 
 def _derivar(compartilhado: bytes, salt: bytes, efemera: bytes, destinatario: bytes) -> AESGCM:
@@ -402,16 +532,17 @@ def pg_ferramenta(*, nome: str, major_minimo: int) -> tuple[Path, str]:
 
 def _papel(kind: str) -> dict[str, Any]:
     """Connection settings of one role on the installation's server."""
+    if kind not in settings.DB_ROLES:
+        raise BackupError(
+            f"This process has no credentials for the {kind} role: backups run in the backup unit "
+            f"(PEC_DB_ROLES=app,backup,restore and their password files; deploy/env/backup.env)."
+        )
     return {
         "HOST": settings.DB_ADMIN.get("HOST", ""),
         "PORT": settings.DB_ADMIN.get("PORT", ""),
         "USER": settings.DB_ROLES[kind]["USER"],
         "PASSWORD": settings.DB_ROLES[kind]["PASSWORD"],
     }
-
-
-def _no_servidor(papel: dict[str, Any], servidor: dict[str, Any]) -> dict[str, Any]:
-    return {**papel, "HOST": servidor.get("HOST", ""), "PORT": servidor.get("PORT", "")}
 
 
 def _conectar(papel: dict[str, Any], banco: str) -> psycopg.Connection:
@@ -527,16 +658,20 @@ def banco_verificar(*, papel: dict[str, Any], banco: str, manifesto: dict[str, A
 
 
 class _PgRestore:
-    """`pg_restore --exit-on-error` reading the archive from stdin, as the owner role."""
+    """`pg_restore --exit-on-error` reading the archive from stdin, as the destination's role."""
 
-    def __init__(self, *, ferramenta: Path, papel: dict[str, Any], banco: str, progresso: Progresso) -> None:
+    def __init__(
+        self, *, ferramenta: Path, papel: dict[str, Any], banco: str, progresso: Progresso, privilegios: bool
+    ) -> None:
         self.inicio = time.monotonic()
         self.quebrado = False
         self._ultimas: deque[str] = deque(maxlen=12)
         self._objetos = 0
         self._progresso = progresso
+        # A scratch database skips the grants: they name roles a scratch server may not have.
+        opcoes = [] if privilegios else ["--no-privileges"]
         self.proc = subprocess.Popen(
-            [str(ferramenta), "--exit-on-error", "--no-owner", "--verbose", "--dbname", banco],
+            [str(ferramenta), "--exit-on-error", "--no-owner", *opcoes, "--verbose", "--dbname", banco],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -588,18 +723,65 @@ class _PgRestore:
         self._leitor.join()
 
 
-def _servidor_restauracao() -> dict[str, Any]:
-    return settings.BACKUP_SCRATCH_ADMIN or settings.DB_ADMIN
+@dataclass(frozen=True)
+class _Destino:
+    """Where a restore goes: who creates and drops the database, who runs pg_restore into
+    it, who reads it back for `banco_verificar`, and whether it is a scratch database."""
+
+    criador: dict[str, Any]
+    restaurador: dict[str, Any]
+    leitor: dict[str, Any]
+    rascunho: bool
+
+
+def _destino_rascunho() -> _Destino:
+    """Scratch databases: the restore role (CREATEDB only) on the installation's server, read
+    back by the backup role; or PEC_BACKUP_SCRATCH_URL's account on a server of its own."""
+    if settings.BACKUP_SCRATCH_ADMIN:
+        outro = settings.BACKUP_SCRATCH_ADMIN
+        return _Destino(criador=outro, restaurador=outro, leitor=outro, rascunho=True)
+    restauracao = _papel("restore")
+    return _Destino(criador=restauracao, restaurador=restauracao, leitor=_papel("backup"), rascunho=True)
+
+
+def _destino_instalacao() -> _Destino:
+    """A real restore: a new database with the installation's roles and grants, created by
+    the administrative account of DATABASE_URL and restored as the owner."""
+    return _Destino(criador=settings.DB_ADMIN, restaurador=_papel("owner"), leitor=_papel("backup"), rascunho=False)
 
 
 def _banco_rascunho(sufixo: str) -> str:
     # PostgreSQL cuts names at 63 bytes; keep the timestamp and pid, which make it unique.
-    return f"{_banco_atual()[:24]}_{sufixo}_{timezone.localtime():%Y%m%d%H%M%S}_{os.getpid()}"
+    return f"{_prefixo_rascunho(sufixo)}{timezone.localtime():%Y%m%d%H%M%S}_{os.getpid()}"
 
 
-def _preparar_destino(*, servidor: dict[str, Any], banco: str, manifesto: dict[str, Any]) -> Path:
+def _prefixo_rascunho(sufixo: str) -> str:
+    return f"{_banco_atual()[:24]}_{sufixo}_"
+
+
+def _banco_criar(destino: _Destino, banco: str) -> None:
+    if not destino.rascunho:
+        setup_database(destino.criador, banco, settings.DB_ROLES)
+        return
+    with admin_connect(destino.criador, "postgres") as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(sql.Identifier(banco)))
+        # It holds a copy of every patient: only its creator and its reader connect.
+        conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(banco)))
+        if destino.leitor.get("USER") != destino.criador.get("USER"):
+            conn.execute(
+                sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                    sql.Identifier(banco), sql.Identifier(destino.leitor["USER"])
+                )
+            )
+
+
+def _banco_apagar(destino: _Destino, banco: str) -> None:
+    drop_database(destino.criador, banco)
+
+
+def _preparar_destino(*, destino: _Destino, banco: str, manifesto: dict[str, Any]) -> Path:
     """Create the target database and choose pg_restore; refuse what cannot work."""
-    with admin_connect(servidor, "postgres") as conn:
+    with admin_connect(destino.criador, "postgres") as conn:
         major_alvo = _major_do_servidor(conn)
     major_origem = manifesto["postgresql"]["servidor_major"]
     if major_alvo < major_origem:
@@ -608,8 +790,14 @@ def _preparar_destino(*, servidor: dict[str, Any], banco: str, manifesto: dict[s
             f"Restore it into PostgreSQL {major_origem} or newer."
         )
     ferramenta, _ = pg_ferramenta(nome="pg_restore", major_minimo=manifesto["postgresql"]["pg_dump_major"])
-    setup_database(servidor, banco, settings.DB_ROLES)
+    _banco_criar(destino, banco)
     return ferramenta
+
+
+def _restauracao_iniciar(*, destino: _Destino, banco: str, manifesto: dict[str, Any], progresso: Progresso) -> _PgRestore:
+    ferramenta = _preparar_destino(destino=destino, banco=banco, manifesto=manifesto)
+    return _PgRestore(ferramenta=ferramenta, papel=destino.restaurador, banco=banco, progresso=progresso,
+                      privilegios=not destino.rascunho)
 
 
 # --- Backup ---------------------------------------------------------------------------------
@@ -643,7 +831,8 @@ def _privado(caminho: str, flags: int) -> int:
 
 
 def _arquivos_de(caminho: Path) -> list[Path]:
-    return [caminho, caminho.with_name(caminho.name + ".sha256"), caminho.with_name(caminho.name + ".json")]
+    """The backup and its side files: SHA-256, manifest in clear, signature."""
+    return [caminho] + [caminho.with_name(caminho.name + lado) for lado in (".sha256", ".json", ".sig")]
 
 
 def _sha256_arquivo(caminho: Path) -> str:
@@ -695,13 +884,26 @@ def backup_criar(
     """Dump, encrypt and write one backup; with `verificar`, restore it in flight and check it.
 
     Every failure leaves a Backup row with status "erro", an e-mail to the installation
-    admins and a BackupError; never a partial file under the final name.
+    admins and a BackupError; never a partial file under the final name. Runs under the
+    backup lock (re-entered by the nightly job, which holds it already) and first removes
+    what an interrupted run left behind.
     """
     destino = Path(destino or settings.BACKUP_DIR)
+    with _trava() as obtida:
+        if not obtida:
+            raise BackupError("Another backup job is running; nothing done.")
+        _sobras_limpar(pastas=[destino], progresso=progresso)
+        return _backup_criar(destino=destino, chave_publica=chave_publica, verificar=verificar, origem=origem,
+                             progresso=progresso)
+
+
+def _backup_criar(
+    *, destino: Path, chave_publica: str | Path | None, verificar: bool, origem: str, progresso: Progresso
+) -> Backup:
     registro = Backup.objects.create(origem=origem)
     try:
         _backup_executar(registro=registro, destino=destino, chave=chave_publica_carregar(chave_publica),
-                         verificar=verificar, progresso=progresso)
+                         assinatura=assinatura_privada_carregar(), verificar=verificar, progresso=progresso)
     except Exception as exc:
         mensagem = _mensagem(exc, destino)
         registro.status = Backup.Status.ERRO
@@ -719,7 +921,8 @@ def backup_criar(
 
 
 def _backup_executar(
-    *, registro: Backup, destino: Path, chave: X25519PublicKey, verificar: bool, progresso: Progresso
+    *, registro: Backup, destino: Path, chave: X25519PublicKey, assinatura: Ed25519PrivateKey, verificar: bool,
+    progresso: Progresso,
 ) -> None:
     inicio = time.monotonic()
     destino.mkdir(parents=True, exist_ok=True)
@@ -760,19 +963,15 @@ def _backup_executar(
         progresso(f"backup: {sum(manifesto['linhas'].values()):,} rows in {len(manifesto['linhas'])} tables")
 
         restauracao = rascunho = None
+        destino_rascunho = _destino_rascunho() if verificar else None
         try:
             with open(parcial, "xb", opener=_privado) as saida:
                 cifrador = Cifrador(saida, chave)
                 cifrador.manifesto(manifesto)
-                if verificar:
+                if destino_rascunho is not None:
                     rascunho = _banco_rascunho("verif")
-                    ferramenta = _preparar_destino(servidor=_servidor_restauracao(), banco=rascunho, manifesto=manifesto)
-                    restauracao = _PgRestore(
-                        ferramenta=ferramenta,
-                        papel=_no_servidor(_papel("owner"), _servidor_restauracao()),
-                        banco=rascunho,
-                        progresso=progresso,
-                    )
+                    restauracao = _restauracao_iniciar(destino=destino_rascunho, banco=rascunho, manifesto=manifesto,
+                                                       progresso=progresso)
                 _dump(pg_dump=pg_dump, papel=papel_backup, banco=banco, snapshot=snapshot,
                       sinks=[cifrador] + ([restauracao] if restauracao else []), progresso=progresso)
                 cifrador.finalizar()
@@ -788,6 +987,7 @@ def _backup_executar(
                 json.dumps({**manifesto, "arquivo": final.name, "tamanho": cifrador.bytes_escritos, "sha256": sha256},
                            indent=2, sort_keys=True),
             )
+            assinatura_gravar(arquivo=final, sha256=sha256, chave=assinatura)
             registro.arquivo, registro.tamanho, registro.sha256 = str(final), cifrador.bytes_escritos, sha256
             registro.manifesto = {"linhas": sum(manifesto["linhas"].values()), "tabelas": len(manifesto["linhas"]),
                                   "postgresql": manifesto["postgresql"]["servidor"], "pec_versao": manifesto["pec_versao"]}
@@ -795,9 +995,9 @@ def _backup_executar(
             registro.save()
             progresso(f"backup: wrote {cifrador.bytes_escritos / 2**20:,.1f} MiB in {registro.duracao_segundos:.1f} s, sha256 {sha256}")
             arquivo_conferir(caminho=final, sha256=sha256)
-            if restauracao is not None and rascunho is not None:
-                _verificacao_registrar(registro, rascunho=rascunho, restauracao=restauracao, manifesto=manifesto,
-                                       progresso=progresso)
+            if restauracao is not None and rascunho is not None and destino_rascunho is not None:
+                _verificacao_registrar(registro, destino=destino_rascunho, rascunho=rascunho, restauracao=restauracao,
+                                       manifesto=manifesto, progresso=progresso)
                 restauracao = None
         except BaseException:
             if restauracao is not None:
@@ -805,8 +1005,8 @@ def _backup_executar(
             parcial.unlink(missing_ok=True)
             raise
         finally:
-            if rascunho is not None:
-                drop_database(_servidor_restauracao(), rascunho)
+            if rascunho is not None and destino_rascunho is not None:
+                _banco_apagar(destino_rascunho, rascunho)
 
     registro.status = Backup.Status.SUCESSO
     registro.finalizado_em = timezone.now()
@@ -852,14 +1052,13 @@ def arquivo_conferir(*, caminho: Path, sha256: str) -> None:
 
 
 def _verificacao_registrar(
-    registro: Backup, *, rascunho: str, restauracao: _PgRestore, manifesto: dict[str, Any], progresso: Progresso
+    registro: Backup, *, destino: _Destino, rascunho: str, restauracao: _PgRestore, manifesto: dict[str, Any],
+    progresso: Progresso,
 ) -> None:
     try:
         duracao = restauracao.finalizar()
         progresso("verify: comparing row counts, row-level security and audit chains")
-        problemas = banco_verificar(
-            papel=_no_servidor(_papel("backup"), _servidor_restauracao()), banco=rascunho, manifesto=manifesto
-        )
+        problemas = banco_verificar(papel=destino.leitor, banco=rascunho, manifesto=manifesto)
     except BackupError as exc:
         duracao, problemas = time.monotonic() - restauracao.inicio, [str(exc)]
     registro.verificado_em = timezone.now()
@@ -891,7 +1090,7 @@ def _conferir_sha256_ao_lado(arquivo: Path) -> None:
 
 
 def _restaurar_arquivo(
-    *, arquivo: Path, chave: X25519PrivateKey, servidor: dict[str, Any], banco: str, progresso: Progresso
+    *, arquivo: Path, chave: X25519PrivateKey, destino: _Destino, banco: str, progresso: Progresso
 ) -> tuple[dict[str, Any], float]:
     """Decrypt `arquivo` into a new database `banco`; returns (manifest, seconds)."""
     with open(arquivo, "rb") as entrada:
@@ -901,9 +1100,7 @@ def _restaurar_arquivo(
             f"restore: backup of {manifesto['banco']} made {manifesto['criado_em']} "
             f"({sum(manifesto['linhas'].values()):,} rows) into new database {banco}"
         )
-        ferramenta = _preparar_destino(servidor=servidor, banco=banco, manifesto=manifesto)
-        restauracao = _PgRestore(ferramenta=ferramenta, papel=_no_servidor(_papel("owner"), servidor), banco=banco,
-                                 progresso=progresso)
+        restauracao = _restauracao_iniciar(destino=destino, banco=banco, manifesto=manifesto, progresso=progresso)
         medidor, lidos = _Medidor(progresso, "restore: decrypted"), 0
         try:
             for bloco in decifrador.dados():
@@ -922,35 +1119,55 @@ def _restaurar_arquivo(
 
 
 def backup_verificar(
-    *, arquivo: Path, chave_privada: str | Path | None = None, progresso: Progresso = _silencio
+    *, arquivo: Path, chave_privada: str | Path | None = None, chaves_assinatura: list[str | Path] | None = None,
+    sha256: str = "", progresso: Progresso = _silencio,
 ) -> Backup:
-    """Decrypt, restore into a scratch database, check it, drop it; record and alert."""
+    """Check the file's origin, decrypt, restore into a scratch database, check it, drop it;
+    record and alert. `chaves_assinatura` adds to PEC_BACKUP_TRUSTED_KEYS; `sha256` is the
+    file's hash recorded off the server (see origem_conferir)."""
     arquivo = Path(arquivo).resolve()
+    with _trava() as obtida:
+        if not obtida:
+            raise BackupError("Another backup job is running; try again when it ends.")
+        _sobras_limpar(pastas=[], progresso=progresso)
+        return _backup_verificar(arquivo=arquivo, chave_privada=chave_privada,
+                                 chaves_assinatura=_confiaveis(chaves_assinatura), sha256=sha256, progresso=progresso)
+
+
+def _confiaveis(chaves: list[str | Path] | None) -> list[str | Path]:
+    return [*settings.BACKUP_TRUSTED_KEYS, *(chaves or [])]
+
+
+def _backup_verificar(
+    *, arquivo: Path, chave_privada: str | Path | None, chaves_assinatura: list[str | Path], sha256: str,
+    progresso: Progresso,
+) -> Backup:
     # The run that wrote this file, when it is this installation's (a copy moved elsewhere is
     # found by its SHA-256); otherwise the verification gets a row of its own.
-    sha256 = _sha256_arquivo(arquivo) if arquivo.is_file() else ""
+    lido = _sha256_arquivo(arquivo) if arquivo.is_file() else ""
     registro = (
         Backup.objects.filter(arquivo=str(arquivo)).order_by("-iniciado_em").first()
-        or (Backup.objects.filter(sha256=sha256).order_by("-iniciado_em").first() if sha256 else None)
+        or (Backup.objects.filter(sha256=lido).order_by("-iniciado_em").first() if lido else None)
         or Backup.objects.create(
-            origem=Backup.Origem.VERIFICACAO, arquivo=str(arquivo), sha256=sha256, status=Backup.Status.EM_ANDAMENTO
+            origem=Backup.Origem.VERIFICACAO, arquivo=str(arquivo), sha256=lido, status=Backup.Status.EM_ANDAMENTO
         )
     )
-    servidor, rascunho = _servidor_restauracao(), _banco_rascunho("verif")
+    destino, rascunho = _destino_rascunho(), _banco_rascunho("verif")
     inicio = time.monotonic()
     manifesto: dict[str, Any] = {}
     try:
         _conferir_sha256_ao_lado(arquivo)
+        progresso(f"verify: origin: {origem_conferir(arquivo=arquivo, chaves_confiaveis=chaves_assinatura, sha256=sha256)}")
         chave = chave_privada_carregar(chave_privada)
         manifesto, duracao = _restaurar_arquivo(
-            arquivo=arquivo, chave=chave, servidor=servidor, banco=rascunho, progresso=progresso
+            arquivo=arquivo, chave=chave, destino=destino, banco=rascunho, progresso=progresso
         )
         progresso("verify: comparing row counts, row-level security and audit chains")
-        problemas = banco_verificar(papel=_no_servidor(_papel("backup"), servidor), banco=rascunho, manifesto=manifesto)
+        problemas = banco_verificar(papel=destino.leitor, banco=rascunho, manifesto=manifesto)
     except Exception as exc:
         duracao, problemas = time.monotonic() - inicio, [_mensagem(exc)]
     finally:
-        drop_database(servidor, rascunho)
+        _banco_apagar(destino, rascunho)
 
     registro.verificado_em = timezone.now()
     registro.verificacao_segundos = duracao
@@ -984,23 +1201,26 @@ def backup_verificar(
 
 
 def backup_restaurar(
-    *, arquivo: Path, chave_privada: str | Path | None = None, progresso: Progresso = _silencio
+    *, arquivo: Path, chave_privada: str | Path | None = None, chaves_assinatura: list[str | Path] | None = None,
+    sha256: str = "", progresso: Progresso = _silencio,
 ) -> tuple[str, dict[str, Any], float]:
-    """Restore into a NEW database on the installation's server and verify it.
+    """Restore into a NEW database on the installation's server and verify it, once the
+    file's origin is proven (origem_conferir).
 
     Returns (new database name, manifest, restore seconds). The current database is not
     touched; on any failure the new one is dropped.
     """
     arquivo = Path(arquivo).resolve()
     _conferir_sha256_ao_lado(arquivo)
+    progresso(f"restore: origin: {origem_conferir(arquivo=arquivo, chaves_confiaveis=_confiaveis(chaves_assinatura), sha256=sha256)}")
     chave = chave_privada_carregar(chave_privada)
     novo = _banco_rascunho("restaurado")
+    destino = _destino_instalacao()
     try:
-        manifesto, duracao = _restaurar_arquivo(
-            arquivo=arquivo, chave=chave, servidor=settings.DB_ADMIN, banco=novo, progresso=progresso
-        )
+        manifesto, duracao = _restaurar_arquivo(arquivo=arquivo, chave=chave, destino=destino, banco=novo,
+                                                progresso=progresso)
         progresso("restore: verifying the new database")
-        problemas = banco_verificar(papel=_papel("backup"), banco=novo, manifesto=manifesto)
+        problemas = banco_verificar(papel=destino.leitor, banco=novo, manifesto=manifesto)
         if problemas:
             raise BackupError("The restored database failed verification: " + "; ".join(problemas[:5]))
         with _conectar(_papel("app"), novo) as conn:
@@ -1011,7 +1231,7 @@ def backup_restaurar(
                  Backup.Status.EM_ANDAMENTO],
             )
     except BaseException:
-        drop_database(settings.DB_ADMIN, novo)
+        _banco_apagar(destino, novo)
         raise
     return novo, manifesto, duracao
 
@@ -1118,6 +1338,49 @@ def retencao_aplicar(*, agora: datetime | None = None) -> list[Backup]:
         registro.save(update_fields=["apagado_em"])
         logger.info("retention removed backup %s (%s)", registro.pk, registro.arquivo)
     return apagar
+
+
+def _sobras_limpar(*, pastas: list[Path], progresso: Progresso = _silencio) -> list[str]:
+    """What a run killed mid-way (kill -9, a reboot, the OOM killer) left behind, removed
+    under the backup lock at the start of the next run: its scratch databases (a full copy
+    of every patient), its `.part` files, and its row stuck "em andamento". Returns what
+    was done."""
+    feito: list[str] = []
+    try:
+        feito += _rascunhos_apagar()
+    except (BackupError, psycopg.Error) as exc:
+        # The run itself then fails on the same cause, with its row and its alert.
+        feito.append(f"could not drop old scratch databases: {exc}")
+    extras = [Path(settings.BACKUP_COPY_DIR)] if settings.BACKUP_COPY_DIR else []
+    for pasta in {Path(settings.BACKUP_DIR), *pastas, *extras}:
+        for parcial in sorted(pasta.glob(f"*{EXTENSION}*.part")) if pasta.is_dir() else []:
+            parcial.unlink(missing_ok=True)
+            feito.append(f"removed {parcial}")
+    interrompidos = Backup.objects.filter(status=Backup.Status.EM_ANDAMENTO).update(
+        status=Backup.Status.ERRO,
+        finalizado_em=timezone.now(),
+        erro="Interrompido antes de terminar (processo encerrado); a execução seguinte apagou o que ficou para trás.",
+    )
+    if interrompidos:
+        feito.append(f"marked {interrompidos} interrupted run(s) as failed")
+    for linha in feito:
+        logger.warning("backup leftovers: %s", linha)
+        progresso(f"cleanup: {linha}")
+    return feito
+
+
+def _rascunhos_apagar() -> list[str]:
+    destino = _destino_rascunho()
+    with admin_connect(destino.criador, "postgres") as conn:
+        nomes = [
+            row[0]
+            for row in conn.execute(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1", [_prefixo_rascunho("verif")]
+            ).fetchall()
+        ]
+    for nome in nomes:
+        _banco_apagar(destino, nome)
+    return [f"dropped scratch database {nome}" for nome in nomes]
 
 
 @contextmanager

@@ -10,3 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pec.settings")
 app = Celery("pec")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+from pec.saude import Batimento  # noqa: E402
+
+# Every worker keeps /saude/'s heartbeat (pec.saude).
+app.steps["consumer"].add(Batimento)

@@ -6,6 +6,9 @@
 - audit:  no login; owns the SECURITY DEFINER function that appends to the audit trail
           (pec.audit), the only way in for the app. The owner is a member so that its
           migrations can hand the function over.
+- restore: CREATEDB and nothing else, not even CONNECT to the live database: the nightly
+  test restore creates, fills and drops scratch databases of its own (pec.backups), so it
+  needs no superuser.
 
 Idempotent: safe to run on every deploy and by several processes at once.
 """
@@ -22,6 +25,8 @@ ROLE_ATTRIBUTES = {
     "app": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT",
     "backup": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS",
     "audit": "NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS NOINHERIT",
+    # INHERIT: it owns its scratch databases, and their schema public through pg_database_owner.
+    "restore": "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOBYPASSRLS INHERIT",
 }
 
 # The audit trail's append function (created by pec/migrations/0008_auditoria_funcao.py).

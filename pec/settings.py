@@ -1,7 +1,8 @@
-"""All settings, read from the environment (see deploy/pec.env.example).
+"""All settings, read from the environment (see deploy/env/).
 
-A secret NAME may also come from a file named by NAME_FILE (systemd credentials,
-Docker secrets), so it never has to sit in the environment itself.
+A secret NAME may also come from a file named by NAME_FILE (Docker secrets), or from the
+systemd credential `name` (lower case) of the unit, so it never has to sit in the
+environment itself and each unit sees only the secrets it loads (deploy/systemd).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ def secret(name: str, default: str | None = None) -> str | None:
     path = os.environ.get(f"{name}_FILE")
     if path:
         return Path(path).read_text().strip()
+    credencial = Path(os.environ.get("CREDENTIALS_DIRECTORY", "/nonexistent")) / name.lower()
+    if credencial.is_file():
+        return credencial.read_text().strip()
     return env.str(name, default=default)
 
 
@@ -38,14 +42,13 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Key for secrets stored in the database (SMTP password, certificates): AES-GCM, 32 bytes
 # in urlsafe base64. Several keys, newest first, allow rotation.
-PEC_ENCRYPTION_KEYS = env.list(
-    "PEC_ENCRYPTION_KEYS",
-    default=[] if PRODUCTION else ["ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="],
+PEC_ENCRYPTION_KEYS = (secret("PEC_ENCRYPTION_KEYS", "") or "").replace(",", " ").split() or (
+    [] if PRODUCTION else ["ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="]
 )
-if os.environ.get("PEC_ENCRYPTION_KEYS_FILE"):
-    PEC_ENCRYPTION_KEYS = Path(os.environ["PEC_ENCRYPTION_KEYS_FILE"]).read_text().split()
 if not PEC_ENCRYPTION_KEYS:
-    raise ImproperlyConfigured("Set PEC_ENCRYPTION_KEYS or PEC_ENCRYPTION_KEYS_FILE (see deploy/pec.env.example).")
+    raise ImproperlyConfigured(
+        "Set PEC_ENCRYPTION_KEYS, PEC_ENCRYPTION_KEYS_FILE or the credential pec_encryption_keys (see deploy/env/)."
+    )
 
 # HMAC key that signs the exported heads of the audit chains (pec.audit.cabecas_exportar).
 # Keep it off the database host: whoever holds the database and this key could re-sign a
@@ -78,6 +81,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /saude/ answers here: no session, no request transaction (a refused database is a 503).
+    "pec.saude.SaudeMiddleware",
     # Early: the audit events of a request and its response carry the same request id.
     "pec.audit.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -119,20 +124,30 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-# DATABASE_URL names the server and database with an administrative account. It is used
-# only by `manage.py db_setup` to create the three roles below and the database. The
-# running application never connects with it:
-#   <prefix>_owner  owns the schema and runs migrations (alias "owner");
-#   <prefix>_app    web and workers: not owner, not superuser, cannot bypass RLS;
-#   <prefix>_backup read-only, BYPASSRLS, for pg_dump.
+# DATABASE_URL names the server and the database. Four roles, created by `manage.py
+# db_setup` (pec.dbroles):
+#   <prefix>_owner    owns the schema and runs migrations (alias "owner");
+#   <prefix>_app      web and workers: not owner, not superuser, cannot bypass RLS;
+#   <prefix>_backup   read-only, BYPASSRLS, for pg_dump;
+#   <prefix>_restore  CREATEDB only: the nightly test restore into a scratch database.
+# A process gets the credentials of the roles in PEC_DB_ROLES only: in production the web,
+# the workers and beat get the app role alone, the backup unit adds backup and restore,
+# and only `migrate` gets the owner (deploy/env/). An administrative account in
+# DATABASE_URL is for `db_setup` and `restore --switch`; the units' URL carries none.
+# In development (`make run`, the tests) every role and the embedded server's superuser.
 DATABASE_URL = env.str("DATABASE_URL", default="") or embedded.postgres_admin_url(VAR_DIR)
 DB_ADMIN = env.db_url_config(DATABASE_URL)
 if "host" in DB_ADMIN.get("OPTIONS", {}):  # a unix socket directory given as ?host=
     DB_ADMIN["HOST"] = DB_ADMIN["OPTIONS"].pop("host")
 DB_ROLE_PREFIX = env.str("DB_ROLE_PREFIX", default="pec")
+DB_ROLE_KINDS = ("owner", "app", "backup", "restore")
+PEC_DB_ROLES = env.list("PEC_DB_ROLES", default=["app"] if PRODUCTION else list(DB_ROLE_KINDS))
+if "app" not in PEC_DB_ROLES or not set(PEC_DB_ROLES) <= set(DB_ROLE_KINDS):
+    raise ImproperlyConfigured(f"PEC_DB_ROLES must list app and only roles among {', '.join(DB_ROLE_KINDS)}.")
 DB_ROLES = {
     kind: {"USER": f"{DB_ROLE_PREFIX}_{kind}", "PASSWORD": secret(f"DB_{kind.upper()}_PASSWORD", "") or ""}
-    for kind in ("owner", "app", "backup")
+    for kind in DB_ROLE_KINDS
+    if kind in PEC_DB_ROLES
 }
 # <prefix>_audit never logs in: it owns the function that appends to the audit trail (pec.audit).
 DB_ROLES["audit"] = {"USER": f"{DB_ROLE_PREFIX}_audit", "PASSWORD": ""}
@@ -152,14 +167,27 @@ def _database(kind: str) -> dict:
     }
 
 
-DATABASES = {"default": _database("app"), "owner": _database("owner")}
+DATABASES = {"default": _database("app")}
+if "owner" in DB_ROLES:
+    DATABASES["owner"] = _database("owner")
 # Migrations run only on "owner"; the router keeps them off "default".
 DATABASE_ROUTERS = ["pec.tenancy.OwnerMigratesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url(VAR_DIR)
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # An unreachable Redis fails fast instead of holding a web worker.
+        "OPTIONS": {"socket_connect_timeout": 2},
+    }
+}
+# /saude/ (pec.saude): seconds between two real checks in one web process, and how old
+# the workers' heartbeat may be before the check fails.
+PEC_SAUDE_INTERVALO = env.int("PEC_SAUDE_INTERVALO", default=10)
+PEC_SAUDE_WORKER_SEGUNDOS = env.int("PEC_SAUDE_WORKER_SEGUNDOS", default=120)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 3600
@@ -344,8 +372,13 @@ LOGGING = {
 BACKUP_DIR = Path(env.str("PEC_BACKUP_DIR", default=str(VAR_DIR / "backups")))
 BACKUP_PUBLIC_KEY = env.str("PEC_BACKUP_PUBLIC_KEY", default="")
 BACKUP_PRIVATE_KEY = env.str("PEC_BACKUP_PRIVATE_KEY", default="")
+# Ed25519 key that signs each backup: only the backup unit loads it (a systemd credential).
+BACKUP_SIGNING_KEY = env.str("PEC_BACKUP_SIGNING_KEY", default="")
+# Where verify_backup and restore run: the signing keys' PUBLIC halves whose signatures they accept.
+BACKUP_TRUSTED_KEYS = env.list("PEC_BACKUP_TRUSTED_KEYS", default=[])
 BACKUP_COPY_DIR = env.str("PEC_BACKUP_COPY_DIR", default="")  # second location, e.g. a mounted NAS
-# Admin URL of another server for verification restores (full isolation); default: same server.
+# Admin URL of another server for verification restores (full isolation); default: the
+# restore role (CREATEDB only) on the installation's server.
 BACKUP_SCRATCH_ADMIN = env.db_url_config(env.str("PEC_BACKUP_SCRATCH_URL")) if env.str("PEC_BACKUP_SCRATCH_URL", default="") else {}
 if "host" in BACKUP_SCRATCH_ADMIN.get("OPTIONS", {}):
     BACKUP_SCRATCH_ADMIN["HOST"] = BACKUP_SCRATCH_ADMIN["OPTIONS"].pop("host")
@@ -363,6 +396,10 @@ PG_BIN_DIRS = env.list("PEC_PG_BIN_DIRS", default=[])  # extra places to find pg
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE["backup-noturno"] = {"task": "pec.tasks.backup_noturno", "schedule": crontab(hour=BACKUP_HORA, minute=0)}
+# The nightly backup runs only on the backup unit's worker (deploy/systemd/pec-backup.service),
+# the one process with the backup and restore roles' credentials and the signing key.
+BACKUP_FILA = "backup"
+CELERY_TASK_ROUTES = {"pec.tasks.backup_noturno": {"queue": BACKUP_FILA}}
 CELERY_BEAT_SCHEDULE["backup-atraso"] = {"task": "pec.tasks.backup_verificar_atraso", "schedule": crontab(minute=17)}
 # Weekly CNES import from each municipality's configured folder (cnes_import.tasks), early
 # Monday: the week starts with the lotações CNES had at the end of the last one.
@@ -377,6 +414,19 @@ CELERY_BEAT_SCHEDULE["busca-frequencias"] = {
     "task": "prontuario.tasks.palavras_frequencias_todas",
     "schedule": crontab(hour=3, minute=20),
 }
+
+# --- Outbound endpoints a municipal admin types (pec.destinos) -------------------------------
+# Hosts the RNDS/CADSUS addresses may name; empty = the official hosts (rnds.models.hosts_oficiais).
+PEC_HOSTS_RNDS = env.list("PEC_HOSTS_RNDS", default=[])
+# Hosts of SISAB HTTP destinations (the centralizers): the Ministry's domain; add each
+# state centralizer's host. A leading dot allows every subdomain.
+PEC_HOSTS_SISAB = env.list("PEC_HOSTS_SISAB", default=[".saude.gov.br"])
+# Outside production the local peers (the demo's national simulator, the tests' receivers)
+# run on this machine over plain http or with the test PKI: allowed explicitly, here only.
+PEC_HOSTS_LOCAIS = env.list("PEC_HOSTS_LOCAIS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "::1"])
+PEC_DESTINOS_HTTP = env.bool("PEC_DESTINOS_HTTP", default=not PRODUCTION)
+# SISAB folder destinations are written only under this directory ("/" outside production).
+PEC_SISAB_PASTA_BASE = env.str("PEC_SISAB_PASTA_BASE", default=str(VAR_DIR / "sisab") if PRODUCTION else "/")
 
 # --- RNDS and CADSUS (rnds/) ----------------------------------------------------------------
 # Extra CA file that verifies the national hosts: the test chain of rnds.pki for the local

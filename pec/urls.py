@@ -7,7 +7,6 @@ from sisab import urls as sisab_urls
 
 urlpatterns = [
     path("", views.inicio, name="inicio"),
-    path("saude/", views.saude, name="saude"),
     path("auditoria/", audit_views.auditoria, name="auditoria"),
     path("conta/", include("allauth.urls")),
     path("administracao/cnes/", include("cnes_import.urls")),

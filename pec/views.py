@@ -1,14 +1,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 
 from pec.acesso import acoes_disponiveis, exigir_mfa, mfa_pendente
-from pec.celery import app as celery_app
 from pec.govbr.acesso import govbr_municipio_permitido
 from pec.identity import lotacao_ativar, lotacoes_do_usuario
 from pec.models import Lotacao
@@ -53,36 +49,3 @@ def lotacao_escolher(request: HttpRequest) -> HttpResponse:
         return redirect("inicio")
     atual = request.lotacao.id if request.lotacao is not None else None
     return render(request, "pec/lotacao_escolher.html", {"grupos": grupos, "atual": atual})
-
-
-@never_cache
-def saude(request: HttpRequest) -> JsonResponse:
-    """Health check for monitoring: PostgreSQL, Redis and a Celery worker must answer."""
-    checks = {"postgresql": _check_postgresql(), "redis": _check_redis(), "worker": _check_worker()}
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "falha", **checks}, status=200 if healthy else 503)
-
-
-def _check_postgresql() -> str:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return "ok"
-    except Exception as exc:  # a health check reports, it does not raise
-        return f"erro: {exc.__class__.__name__}"
-
-
-def _check_redis() -> str:
-    try:
-        cache.set("saude", "ok", 5)
-        return "ok" if cache.get("saude") == "ok" else "erro: leitura"
-    except Exception as exc:
-        return f"erro: {exc.__class__.__name__}"
-
-
-def _check_worker() -> str:
-    try:
-        replies = celery_app.control.ping(timeout=1.0)
-    except Exception as exc:
-        return f"erro: {exc.__class__.__name__}"
-    return "ok" if replies else "erro: nenhum worker respondeu"

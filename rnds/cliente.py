@@ -25,9 +25,10 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.core.cache import cache
 
+from pec.destinos import DestinoRecusado, url_verificar
 from pec.outbox import Indisponivel
 from rnds.certificado import certificado_pem
-from rnds.models import CertificadoA1, ConfiguracaoRNDS
+from rnds.models import CertificadoA1, ConfiguracaoRNDS, hosts_permitidos
 from rnds.services import certificado_segredos
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,11 @@ class RejeitadoRNDS(Exception):
         super().__init__(texto)
         self.status = status
         self.texto = texto
+
+
+class EnderecoNaoPermitido(FalhaRNDS):
+    """The configured address is not https to an allowed host (pec.destinos): nothing is
+    sent, and the rows wait until the municipal admin fixes the address."""
 
 
 class TokenInvalido(FalhaRNDS):
@@ -104,6 +110,10 @@ def requisitar(
     metodo: str, url: str, *, contexto: ssl.SSLContext, corpo: bytes | None = None,
     cabecalhos: dict[str, str] | None = None, timeout: float = TIMEOUT,
 ) -> Resposta:
+    try:
+        url_verificar(url=url, permitidos=hosts_permitidos())
+    except DestinoRecusado as exc:
+        raise EnderecoNaoPermitido(str(exc)) from exc
     partes = urlsplit(url)
     conexao = http.client.HTTPSConnection(partes.hostname or "", partes.port or 443, context=contexto, timeout=timeout)
     caminho = partes.path + (f"?{partes.query}" if partes.query else "")

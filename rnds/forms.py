@@ -3,10 +3,11 @@ from __future__ import annotations
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
+from pec.destinos import DestinoRecusado, url_verificar
 from pec.documentos import so_digitos
 
 from rnds.certificado import TAMANHO_MAXIMO
-from rnds.models import ConfiguracaoRNDS
+from rnds.models import ConfiguracaoRNDS, hosts_permitidos
 
 
 class CertificadoForm(forms.Form):
@@ -38,6 +39,12 @@ class ConfiguracaoForm(forms.ModelForm):
         dados = super().clean()
         if dados.get("habilitado") and not dados.get("identificador_solicitante"):
             self.add_error("identificador_solicitante", "Informe o identificador do solicitante para habilitar o envio.")
+        for campo in ("url_autenticacao", "url_servicos", "url_cadsus"):
+            if dados.get(campo):
+                try:
+                    url_verificar(url=dados[campo], permitidos=hosts_permitidos())
+                except DestinoRecusado as exc:
+                    self.add_error(campo, str(exc))
         return dados
 
 

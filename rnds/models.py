@@ -34,6 +34,18 @@ def ehr_producao(uf: str) -> str:
     return f"https://{uf}-ehr-services.saude.gov.br"
 
 
+def hosts_oficiais() -> list[str]:
+    """Every official host above (and the versioned homologação host of newer samples): the
+    default allowlist of the addresses a municipality may type (pec.destinos)."""
+    bases = [AUTH_HOMOLOGACAO, AUTH_PRODUCAO, EHR_HOMOLOGACAO, CADSUS_HOMOLOGACAO, CADSUS_PRODUCAO]
+    bases += [ehr_producao(uf) for uf in UFS]
+    return [base.removeprefix("https://") for base in bases] + ["ehr-services-hmg.saude.gov.br"]
+
+
+def hosts_permitidos() -> list[str]:
+    return list(settings.PEC_HOSTS_RNDS) or hosts_oficiais()
+
+
 class ConfiguracaoRNDS(TenantModel):
     """One per municipality: whether it sends, to which environment, as which solicitante."""
 

@@ -9,7 +9,13 @@
    (ficha, destination) and delivers it: to a PEC receiving API (login once, one
    `.esus` per request: 2xx accepted, 4xx refused with the body kept, anything else
    retried with backoff) or as one zip in a folder. An accepted ficha is never sent
-   again to that destination; a training municipality sends nothing.
+   again to that destination; a training municipality sends nothing. A run may last
+   hours (500 fichas, 30 s each at worst), longer than any lease: each destination is
+   delivered under a PostgreSQL advisory lock, so a task redelivered while the first run
+   is still going skips it, and fichas are claimed a few at a time with a lease that
+   covers that small batch (and is renewed while a folder's zip is written), so even a
+   run that lost its lock never holds a claim past its lease. A worker killed mid-run
+   leaves only its current batch, retaken when the lease ends.
 3. `exportar` writes a competência's valid fichas into a zip, streaming, serialised in
    worker processes when asked (`manage.py export_sisab --processes`).
 """
@@ -23,18 +29,19 @@ import logging
 import multiprocessing
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import batched
-from pathlib import Path
 from typing import IO, Any
 
 import requests
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from pec.cripto import cifrar, decifrar
+from pec.destinos import DestinoRecusado, pasta_verificar, url_verificar
 from pec.models import Municipio, Outbox
 from pec.outbox import Recusado, backoff
 from pec.tenancy import tenant_context
@@ -46,6 +53,11 @@ log = logging.getLogger(__name__)
 VERSAO_SISTEMA = "PEC-centralizado 1.0"
 TIMEOUT = getattr(settings, "PEC_SISAB_TIMEOUT", 30)
 LOTE_HTTP = 500  # fichas per destination per run; the rest waits for the next hour of the window
+LOTE_REIVINDICACAO = 10  # fichas claimed at a time by the HTTP delivery
+# A claim outlives its batch by far: 10 fichas at the worst timeout each take 5 minutes.
+LEASE = max(datetime.timedelta(minutes=15), 3 * LOTE_REIVINDICACAO * datetime.timedelta(seconds=TIMEOUT))
+RENOVAR_A_CADA = 1000  # fichas written into a folder's zip between two renewals of the claim
+_TRAVA_DESTINO = 0x53495341  # "SISA": advisory lock class of one destination's delivery
 LOTE_EXPORTACAO = 500  # fichas per worker task in an export
 
 
@@ -265,9 +277,29 @@ def transmitir(*, municipio_id: int, agora: datetime.datetime | None = None,
         entregas_criar(municipio_id=municipio_id)
         destinos = list(DestinoSisab.objects.filter(municipio_id=municipio_id, ativo=True))
     for destino in destinos:
-        entregar = _ENTREGADORES[destino.tipo]
-        resultados[destino.id] = entregar(destino=destino, instalacao=identidade, agora=agora).como_dict()
+        with destino_travado(destino) as livre:
+            if not livre:
+                log.info("sisab: destination %s is being delivered by another run; skipped", destino.id)
+                resultados[destino.id] = Resultado(detalhe="outra transmissão para este destino em andamento").como_dict()
+                continue
+            entregar = _ENTREGADORES[destino.tipo]
+            resultados[destino.id] = entregar(destino=destino, instalacao=identidade, agora=agora).como_dict()
     return {"municipio": municipio.ibge, "fichas": geradas, "destinos": resultados}
+
+
+@contextmanager
+def destino_travado(destino: DestinoSisab) -> Iterator[bool]:
+    """Session advisory lock of one destination for a whole run; False when another run
+    holds it. Released when the block ends or the worker's connection dies."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_TRAVA_DESTINO, destino.id])
+        obtida = bool(cursor.fetchone()[0])
+    try:
+        yield obtida
+    finally:
+        if obtida:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_TRAVA_DESTINO, destino.id])
 
 
 def _devidas(destino: DestinoSisab, agora: datetime.datetime, limite: int) -> list[EntregaSisab]:
@@ -282,9 +314,15 @@ def _devidas(destino: DestinoSisab, agora: datetime.datetime, limite: int) -> li
                     proxima_tentativa__lte=agora)
             .select_related("ficha").order_by("proxima_tentativa", "id")[:limite]
         )
-        EntregaSisab.objects.filter(id__in=[i.id for i in itens]).update(
-            proxima_tentativa=agora + datetime.timedelta(minutes=15))
+        EntregaSisab.objects.filter(id__in=[i.id for i in itens]).update(proxima_tentativa=agora + LEASE)
     return itens
+
+
+def _renovar(destino: DestinoSisab, entregas: list[EntregaSisab], agora: datetime.datetime) -> None:
+    """Push the claim of rows still being worked on a lease ahead again."""
+    with tenant_context(destino.municipio_id):
+        EntregaSisab.objects.filter(id__in=[e.id for e in entregas], status=EntregaSisab.Status.PENDENTE).update(
+            proxima_tentativa=max(agora, timezone.now()) + LEASE)
 
 
 def _registrar(entrega: EntregaSisab, **campos: Any) -> None:
@@ -314,38 +352,81 @@ def esus(ficha: FichaSisab, instalacao: ledi.Instalacao) -> bytes:
 
 def entregar_http(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
                   agora: datetime.datetime) -> Resultado:
+    """Log in once, then send the due fichas a claimed batch at a time (LOTE_REIVINDICACAO)."""
     resultado = Resultado()
-    entregas = _devidas(destino, agora, LOTE_HTTP)
-    if not entregas:
-        return resultado
     base = destino.url.rstrip("/")
+    sessao: requests.Session | None = None
+    feitas = 0
+    while feitas < LOTE_HTTP:
+        entregas = _devidas(destino, agora, min(LOTE_REIVINDICACAO, LOTE_HTTP - feitas))
+        if not entregas:
+            break
+        feitas += len(entregas)
+        if sessao is None:
+            sessao = _login(base=base, destino=destino, entregas=entregas, agora=agora, resultado=resultado)
+            if sessao is None:
+                return resultado
+        if not _enviar_lote(sessao=sessao, base=base, entregas=entregas, instalacao=instalacao, agora=agora,
+                            resultado=resultado):
+            return resultado
+    return resultado
+
+
+def _login(*, base: str, destino: DestinoSisab, entregas: list[EntregaSisab], agora: datetime.datetime,
+           resultado: Resultado) -> requests.Session | None:
+    """A logged-in session, or None with the claimed batch postponed and the reason kept."""
+    try:
+        url_verificar(url=destino.url, permitidos=settings.PEC_HOSTS_SISAB)
+    except DestinoRecusado as exc:
+        return _recusar_destino(destino=destino, entregas=entregas, erro=str(exc), agora=agora, resultado=resultado)
     sessao = requests.Session()
     try:
         login = sessao.post(f"{base}/api/recebimento/login",
                             data={"usuario": destino.usuario, "senha": destino_senha(destino)}, timeout=TIMEOUT)
     except requests.RequestException as exc:
-        erro = f"login: {exc.__class__.__name__}: {exc}"
+        resultado.detalhe = f"login: {exc.__class__.__name__}: {exc}"
         for entrega in entregas:
-            _adiar(entrega, erro, agora)
-        return Resultado(adiadas=len(entregas), detalhe=erro)
+            _adiar(entrega, resultado.detalhe, agora)
+        resultado.adiadas += len(entregas)
+        return None
     if not 200 <= login.status_code < 300:
-        erro = f"login recusado ({login.status_code}): {login.text[:500]}"
+        resultado.detalhe = f"login recusado ({login.status_code}): {login.text[:500]}"
         for entrega in entregas:
-            _adiar_sem_tentativa(entrega, erro, agora)
-        return Resultado(adiadas=len(entregas), detalhe=erro)
+            _adiar_sem_tentativa(entrega, resultado.detalhe, agora)
+        resultado.adiadas += len(entregas)
+        return None
+    return sessao
+
+
+def _recusar_destino(*, destino: DestinoSisab, entregas: list[EntregaSisab], erro: str, agora: datetime.datetime,
+                     resultado: Resultado) -> None:
+    """The installation does not allow this destination (pec.destinos): nothing is sent and
+    the batch waits, with the reason on the page, until the admin fixes the destination."""
+    log.error("sisab: destination %s refused by the installation's rules: %s", destino.id, erro)
+    for entrega in entregas:
+        _adiar_sem_tentativa(entrega, erro, agora)
+    resultado.adiadas += len(entregas)
+    resultado.detalhe = erro
+    return None
+
+
+def _enviar_lote(*, sessao: requests.Session, base: str, entregas: list[EntregaSisab], instalacao: ledi.Instalacao,
+                 agora: datetime.datetime, resultado: Resultado) -> bool:
+    """POST each ficha of a claimed batch; False when the receiver stopped answering."""
     for indice, entrega in enumerate(entregas):
         conteudo = esus(entrega.ficha, instalacao)
         try:
             resposta = sessao.post(f"{base}/api/v1/recebimento/ficha", timeout=TIMEOUT,
                                    files={"ficha": (f"{entrega.ficha.uuid}.esus", conteudo, "application/octet-stream")})
         except requests.RequestException as exc:
-            # The receiver is down or too slow: this one and the rest wait for the backoff.
+            # The receiver is down or too slow: this one and the rest of the batch wait for
+            # the backoff; the rows not claimed yet wait for the next run.
             erro = f"{exc.__class__.__name__}: {exc}"
             for resto in entregas[indice:]:
                 _adiar(resto, erro, agora)
             resultado.adiadas += len(entregas) - indice
             resultado.detalhe = erro
-            return resultado
+            return False
         if 200 <= resposta.status_code < 300:
             _aceita(entrega, conteudo)
             resultado.enviadas += 1
@@ -357,7 +438,7 @@ def entregar_http(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
         else:
             _adiar(entrega, f"{resposta.status_code}: {resposta.text[:1000]}", agora)
             resultado.adiadas += 1
-    return resultado
+    return True
 
 
 def entregar_pasta(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
@@ -367,17 +448,24 @@ def entregar_pasta(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
     entregas = _devidas(destino, agora, 100_000)
     if not entregas:
         return Resultado()
-    pasta = Path(destino.pasta)
+    try:
+        pasta = pasta_verificar(pasta=destino.pasta)
+    except DestinoRecusado as exc:
+        resultado = Resultado()
+        _recusar_destino(destino=destino, entregas=entregas, erro=str(exc), agora=agora, resultado=resultado)
+        return resultado
     nome = f"lote-{destino.municipio_id}-{timezone.localtime(agora):%Y%m%d-%H%M%S}-{destino.id}.zip"
     parcial = pasta / f".{nome}.part"
     somas: list[tuple[EntregaSisab, bytes]] = []
     try:
         pasta.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(parcial, "w", compression=zipfile.ZIP_DEFLATED) as arquivo:
-            for entrega in entregas:
+            for indice, entrega in enumerate(entregas, start=1):
                 conteudo = esus(entrega.ficha, instalacao)
                 arquivo.writestr(f"{entrega.ficha.uuid}.esus", conteudo)
                 somas.append((entrega, conteudo))
+                if indice % RENOVAR_A_CADA == 0:
+                    _renovar(destino, entregas[indice:], agora)
         parcial.replace(pasta / nome)
     except OSError as exc:
         parcial.unlink(missing_ok=True)

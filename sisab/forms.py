@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 
+from pec.destinos import DestinoRecusado, pasta_verificar, url_verificar
 from pec.documentos import cpf_valido, so_digitos
 from sisab.models import DestinoSisab, InstalacaoSisab
 
@@ -54,4 +56,11 @@ class DestinoForm(forms.ModelForm):
             raise forms.ValidationError("Um servidor precisa do endereço e do usuário da credencial de integração.")
         if dados.get("tipo") == "pasta" and not dados.get("pasta"):
             raise forms.ValidationError("Informe a pasta onde o arquivo zip será gravado.")
+        try:
+            if dados.get("tipo") == "http" and dados.get("url"):
+                url_verificar(url=dados["url"], permitidos=settings.PEC_HOSTS_SISAB)
+            if dados.get("tipo") == "pasta" and dados.get("pasta"):
+                pasta_verificar(pasta=dados["pasta"])
+        except DestinoRecusado as exc:
+            self.add_error("url" if dados.get("tipo") == "http" else "pasta", str(exc))
         return dados

@@ -200,6 +200,8 @@ class Instalacao:
         self.saida = pasta / "backups"
         self.privada = pasta / "privada.pem"
         self.publica = pasta / "publica.pem"
+        self.assinatura = pasta / "assinatura.pem"  # the backup unit's credential
+        self.confiavel = pasta / "assinatura_publica.pem"  # where restores happen
         self.env = {
             **os.environ,
             "DATABASE_URL": _url(banco),
@@ -208,6 +210,8 @@ class Instalacao:
             "PEC_BACKUP_PRIVATE_KEY": "",
             "PEC_BACKUP_COPY_DIR": "",
             "PEC_AUDIT_HEAD_KEY": "chave-das-cabecas-da-auditoria-fora-do-servidor",
+            "PEC_BACKUP_SIGNING_KEY": str(self.assinatura),
+            "PEC_BACKUP_TRUSTED_KEYS": str(self.confiavel),
         }
 
     def manage(self, *args: str, entrada: str | None = None, env: dict | None = None, **kwargs: object):
@@ -253,6 +257,7 @@ def instalacao(tmp_path_factory):
         inst.ok("migrate", "--no-input", "-v0")
         inst.ok("shell", "-c", SEED)
         inst.ok("backup_keygen", str(inst.privada), str(inst.publica))
+        inst.ok("backup_keygen", "--signing", str(inst.assinatura), str(inst.confiavel))
         yield inst
     finally:
         for extra in inst.bancos_extras():
@@ -340,13 +345,18 @@ def test_round_trip_backup_verify_destroy_restore(instalacao, arquivo_bom):
 
 
 def test_verification_catches_a_changed_database(instalacao, arquivo_bom):
-    """The checks are not decorative: a missing row, RLS turned off, a forged audit row."""
+    """The checks are not decorative: a missing row, RLS turned off, a forged audit row.
+    The scratch database is the restore role's (CREATEDB, no superuser), read back by the
+    backup role."""
     inst = instalacao
     chave = backups.chave_privada_carregar(inst.privada)
     alvo = f"{inst.banco}_chk"
+    destino = backups._destino_rascunho()
+    assert (destino.criador["USER"], destino.leitor["USER"]) == (settings.DB_ROLES["restore"]["USER"],
+                                                                settings.DB_ROLES["backup"]["USER"])
     try:
         manifesto, _ = backups._restaurar_arquivo(
-            arquivo=arquivo_bom, chave=chave, servidor=settings.DB_ADMIN, banco=alvo, progresso=lambda _: None
+            arquivo=arquivo_bom, chave=chave, destino=destino, banco=alvo, progresso=lambda _: None
         )
         papel = backups._papel("backup")
         assert backups.banco_verificar(papel=papel, banco=alvo, manifesto=manifesto) == []
@@ -381,20 +391,24 @@ def _falha_verificacao(inst: Instalacao, arquivo: Path, *args: str) -> str:
     return resultado.stderr
 
 
-def _copia(origem: Path, pasta: Path, *, com_sha: bool = True) -> Path:
+def _copia(origem: Path, pasta: Path, *, com_sha: bool = True, com_assinatura: bool = True) -> Path:
     pasta.mkdir()
     destino = pasta / origem.name
     shutil.copy(origem, destino)
-    if com_sha:
-        shutil.copy(str(origem) + ".sha256", str(destino) + ".sha256")
+    for lado, copiar in ((".sha256", com_sha), (".sig", com_assinatura)):
+        if copiar:
+            shutil.copy(str(origem) + lado, str(destino) + lado)
     return destino
 
 
 def test_corrupted_byte_fails_with_alert(instalacao, arquivo_bom, tmp_path):
+    """Caught before anything is restored: by the .sha256 beside it, else by the signature
+    (over the whole file's SHA-256). Without either, the cipher's authentication catches it
+    too (test_container_flipped_byte_fails_authentication)."""
     inst = instalacao
     for nome, com_sha, onde, esperado in (
         ("com_sha", True, 2, "is corrupted: its SHA-256 is"),
-        ("sem_sha", False, 3, "fails authentication"),  # no side file: the cipher itself catches it
+        ("sem_sha", False, 3, "is not signed by a trusted key"),
     ):
         arquivo = _copia(arquivo_bom, tmp_path / nome, com_sha=com_sha)
         dados = bytearray(arquivo.read_bytes())
@@ -406,7 +420,8 @@ def test_corrupted_byte_fails_with_alert(instalacao, arquivo_bom, tmp_path):
 def test_truncated_file_fails_with_alert(instalacao, arquivo_bom, tmp_path):
     arquivo = _copia(arquivo_bom, tmp_path / "t", com_sha=False)
     arquivo.write_bytes(arquivo.read_bytes()[: arquivo.stat().st_size * 2 // 3])
-    assert "truncated" in _falha_verificacao(instalacao, arquivo, "--private-key", str(instalacao.privada))
+    assert "is not signed by a trusted key" in _falha_verificacao(instalacao, arquivo, "--private-key",
+                                                                   str(instalacao.privada))
 
 
 def test_wrong_key_fails_with_alert(instalacao, arquivo_bom, tmp_path):
@@ -466,6 +481,85 @@ def test_restore_without_switch_keeps_the_current_database(instalacao, arquivo_b
     extras = inst.bancos_extras()
     assert len(extras) == 1 and "_restaurado_" in extras[0] and extras[0] in saida
     drop_database(settings.DB_ADMIN, extras[0])
+
+
+def test_the_restore_role_is_createdb_only_and_cannot_open_the_live_database(instalacao):
+    """The nightly test restore needs no superuser: its role only creates databases."""
+    inst = instalacao
+    papel = settings.DB_ROLES["restore"]["USER"]
+    atributos = inst.sql("SELECT rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = %s",
+                         [papel])
+    assert atributos == [(False, True, False, False)]
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        _papel("restore", inst.banco)
+
+
+def test_a_killed_run_leaves_nothing_the_next_run_does_not_clean(instalacao):
+    """kill -9 mid-backup leaves a scratch database with every patient, a .part file and a
+    row "em andamento" forever; the next run removes them under the lock first."""
+    inst = instalacao
+    sobra = f"{inst.banco[:24]}_verif_20260101020000_4242"
+    with psycopg.connect(dbname="postgres", host=settings.DB_ADMIN.get("HOST") or None,
+                         port=settings.DB_ADMIN.get("PORT") or None, user=settings.DB_ROLES["restore"]["USER"],
+                         password=settings.DB_ROLES["restore"]["PASSWORD"] or None, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{sobra}"')
+    inst.saida.mkdir(exist_ok=True)
+    parciais = [inst.saida / "pec-20260101-020000.pecbackup.part", inst.saida / "pec-20260101-020000.pecbackup.json.part"]
+    for parcial in parciais:
+        parcial.write_bytes(b"meio backup")
+    inst.ok("shell", "-c", "from pec.models import Backup; Backup.objects.create(origem='automatico')")
+    preso = inst.backups_registrados()[-1]
+    assert preso[1] == "em_andamento" and sobra in inst.bancos_extras()
+
+    saida = inst.ok("backup")
+    assert f"cleanup: dropped scratch database {sobra}" in saida
+    assert inst.bancos_extras() == [] and not any(p.exists() for p in parciais)
+    assert not list(inst.saida.glob("*.part"))
+    estado = inst.sql("SELECT status, erro FROM pec_backup WHERE id = %s", [preso[0]])[0]
+    assert estado[0] == "erro" and estado[1].startswith("Interrompido antes de terminar")
+    assert inst.backups_registrados()[-1][1:3] == ("sucesso", "ok")
+
+
+def _forjado(inst: Instalacao, arquivo: Path, pasta: Path, *, assinar_com: Path | None = None) -> Path:
+    """A copy as someone with the (public) encryption key could make one: a valid container
+    and .sha256, but no signature of the installation's signing key."""
+    copia = _copia(arquivo, pasta, com_assinatura=False)
+    if assinar_com is not None:
+        sha = backups._sha256_arquivo(copia)
+        backups.assinatura_gravar(arquivo=copia, sha256=sha, chave=backups.assinatura_privada_carregar(assinar_com))
+    return copia
+
+
+def test_a_backup_without_a_trusted_signature_is_neither_verified_nor_restored(instalacao, arquivo_bom, tmp_path):
+    inst = instalacao
+    assert Path(str(arquivo_bom) + ".sig").read_text().startswith("ed25519 ")
+    sem = _forjado(inst, arquivo_bom, tmp_path / "sem")
+    assert "has no signature" in _falha_verificacao(inst, sem, "--private-key", str(inst.privada))
+    inst.ok("backup_keygen", "--signing", str(tmp_path / "intruso.pem"), str(tmp_path / "intruso.pub"))
+    outra = _forjado(inst, arquivo_bom, tmp_path / "outra", assinar_com=tmp_path / "intruso.pem")
+    assert "is not signed by a trusted key" in _falha_verificacao(inst, outra, "--private-key", str(inst.privada))
+    resultado = inst.manage("restore", str(outra), "--private-key", str(inst.privada), "--yes")
+    assert resultado.returncode != 0 and "is not signed by a trusted key" in resultado.stderr
+    assert inst.bancos_extras() == []
+    # Without any trusted key the restorer must bring the SHA-256 recorded off the server.
+    sem_confianca = {"PEC_BACKUP_TRUSTED_KEYS": ""}
+    resultado = inst.manage("verify_backup", str(arquivo_bom), "--private-key", str(inst.privada), env=sem_confianca)
+    assert resultado.returncode != 0 and "origin cannot be checked" in resultado.stderr
+    errado = inst.manage("verify_backup", str(sem), "--private-key", str(inst.privada), "--sha256", "0" * 64,
+                         env=sem_confianca)
+    assert errado.returncode != 0 and "is not the backup recorded off the server" in errado.stderr
+    saida = inst.ok("verify_backup", str(sem), "--private-key", str(inst.privada), "--sha256",
+                    backups._sha256_arquivo(arquivo_bom), env=sem_confianca)
+    assert "SHA-256 matches the one recorded off the server" in saida and "Backup OK" in saida
+    saida = inst.ok("verify_backup", str(arquivo_bom), "--private-key", str(inst.privada))
+    assert "signed by the trusted key" in saida
+
+
+def test_missing_signing_key_fails_with_alert(instalacao):
+    inst = instalacao
+    resultado = inst.manage("backup", env={"PEC_BACKUP_SIGNING_KEY": ""})
+    assert resultado.returncode != 0 and "No backup signing key configured" in resultado.stderr
+    assert inst.backups_registrados()[-1][1] == "erro"
 
 
 def test_nightly_job_copies_and_verifies_the_copy(instalacao, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -44,6 +45,16 @@ def test_check_deploy_is_clean_in_production_mode():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("relaxada", [{"PEC_DESTINOS_HTTP": "true"}, {"PEC_HOSTS_LOCAIS": "127.0.0.1"},
+                                      {"PEC_SISAB_PASTA_BASE": "/"}])
+def test_check_deploy_warns_when_outbound_rules_are_relaxed(relaxada):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR, env=production_env(**relaxada), capture_output=True, text=True,
+    )
+    assert result.returncode != 0 and "pec.W010" in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_secret_key():
@@ -149,3 +160,101 @@ def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
         if proc.poll() is None:
             proc.kill()
         drop_database(settings.DB_ADMIN, dbname)
+
+
+# --- Credentials per unit: each process gets only the database roles it needs ---------------
+
+DEPLOY = settings.BASE_DIR / "deploy"
+SENHAS = {f"db_{kind}_password": f"senha-de-{kind}" for kind in ("owner", "app", "backup", "restore")}
+
+
+def _unidade(nome: str) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """(variables of its EnvironmentFiles, in order; its credentials; its Environment= lines)."""
+    variaveis: dict[str, str] = {}
+    credenciais: list[str] = []
+    ambiente: dict[str, str] = {}
+    for linha in (DEPLOY / "systemd" / f"{nome}.service").read_text().splitlines():
+        chave, _, valor = linha.partition("=")
+        if chave == "EnvironmentFile":
+            arquivo = DEPLOY / "env" / valor.removeprefix("/etc/pec/")
+            for entrada in arquivo.read_text().splitlines():
+                if entrada and not entrada.startswith("#"):
+                    k, _, v = entrada.partition("=")
+                    variaveis[k] = v
+        elif chave == "LoadCredential":
+            credenciais.append(valor.split(":", 1)[0])
+        elif chave == "Environment":
+            k, _, v = valor.partition("=")
+            ambiente[k] = v
+    return variaveis, credenciais, ambiente
+
+
+def _settings_da_unidade(nome: str, tmp_path) -> tuple[dict, list[str]]:
+    """Build pec.settings in a fresh process exactly as systemd would start the unit."""
+    variaveis, credenciais, ambiente = _unidade(nome)
+    pasta = tmp_path / nome
+    pasta.mkdir()
+    valores = {**SENHAS, "secret_key": "s" * 60, "pec_encryption_keys": "cHJvZHVjdGlvbi1rZXktZm9yLXRlc3RzLTMyYnl0ZXM=",
+               "backup_signing_key": "chave"}
+    for credencial in credenciais:
+        (pasta / credencial).write_text(valores[credencial] + "\n")
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(variaveis)
+    env.update({k: v.replace("%d", str(pasta)) for k, v in ambiente.items()})
+    env["CREDENTIALS_DIRECTORY"] = str(pasta)
+    script = (
+        "import json; from pec import settings as s; "
+        "print(json.dumps({'admin': [s.DB_ADMIN.get('USER', ''), s.DB_ADMIN.get('PASSWORD', '')], "
+        "'bancos': {k: [v['USER'], v['PASSWORD']] for k, v in s.DATABASES.items()}, "
+        "'papeis': {k: v['PASSWORD'] for k, v in s.DB_ROLES.items()}, 'assinatura': s.BACKUP_SIGNING_KEY}))"
+    )
+    resultado = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True,
+                               text=True)
+    assert resultado.returncode == 0, resultado.stderr
+    return json.loads(resultado.stdout.strip().splitlines()[-1]), credenciais
+
+
+@pytest.mark.parametrize("unidade", ["pec-web", "pec-worker", "pec-beat"])
+def test_web_worker_and_beat_get_the_app_role_only(unidade, tmp_path):
+    """A code-execution bug in these processes finds no owner, backup or administrative
+    credential: not in their settings, not among the secrets systemd hands them."""
+    valores, credenciais = _settings_da_unidade(unidade, tmp_path)
+    assert valores["admin"] == ["", ""]
+    assert list(valores["bancos"]) == ["default"] and valores["bancos"]["default"][0] == "pec_app"
+    assert list(valores["papeis"]) == ["app"]
+    assert not {"db_owner_password", "db_backup_password", "db_restore_password", "backup_signing_key"} & set(credenciais)
+    assert unidade == "pec-beat" or valores["papeis"]["app"] == "senha-de-app"
+
+
+def test_the_backup_unit_gets_backup_and_restore_roles_and_the_signing_key_but_not_the_owner(tmp_path):
+    valores, credenciais = _settings_da_unidade("pec-backup", tmp_path)
+    assert valores["admin"] == ["", ""] and list(valores["bancos"]) == ["default"]
+    assert valores["papeis"] == {"app": "senha-de-app", "backup": "senha-de-backup", "restore": "senha-de-restore"}
+    assert valores["assinatura"] == str(tmp_path / "pec-backup" / "backup_signing_key")
+    assert "db_owner_password" not in credenciais
+    servico = (DEPLOY / "systemd" / "pec-backup.service").read_text()
+    assert "celery -A pec worker -Q backup" in servico and settings.CELERY_TASK_ROUTES == {
+        "pec.tasks.backup_noturno": {"queue": "backup"}}
+
+
+def test_only_migrations_get_the_owner_and_only_setup_an_administrative_connection(tmp_path):
+    migrate, _ = _settings_da_unidade("pec-migrate", tmp_path)
+    assert migrate["bancos"]["owner"] == ["pec_owner", "senha-de-owner"] and migrate["admin"] == ["", ""]
+    setup, _ = _settings_da_unidade("pec-db-setup", tmp_path)
+    assert set(setup["papeis"]) == {"owner", "app", "backup", "restore"}
+    assert setup["admin"] == ["", ""]  # peer authentication as the postgres system user: no password at all
+    assert "User=postgres" in (DEPLOY / "systemd" / "pec-db-setup.service").read_text()
+
+
+def test_production_settings_without_roles_build_no_owner_connection():
+    """The default in production is the app role alone, whatever DATABASE_URL says."""
+    script = "import json; from pec import settings as s; print(json.dumps([sorted(s.DATABASES), sorted(s.DB_ROLES)]))"
+    resultado = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR,
+                               env=production_env(DB_OWNER_PASSWORD="x"), capture_output=True, text=True)
+    assert json.loads(resultado.stdout.strip().splitlines()[-1]) == [["default"], ["app"]], resultado.stderr
+
+
+def test_migrate_without_the_owner_says_where_it_is(tmp_path):
+    resultado = subprocess.run([sys.executable, "manage.py", "migrate", "--check"], cwd=settings.BASE_DIR,
+                               env=production_env(), capture_output=True, text=True)
+    assert resultado.returncode != 0 and "run migrate with the owner's environment" in resultado.stderr

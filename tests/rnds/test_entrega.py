@@ -213,6 +213,22 @@ def test_correction_waits_for_the_original(municipio_rnds, simulador, registros)
     assert "aguardando o envio do registro original" in linhas(municipio_rnds)[1].ultimo_erro
 
 
+def test_an_address_outside_the_allowlist_gets_no_handshake_and_rows_wait(municipio_rnds, simulador, registros,
+                                                                          settings):
+    """A configuration saved before the rule (or around the form) names a host the
+    installation does not allow: no mutual-TLS handshake, no Bundle; the rows wait with
+    the reason and go once the host is allowed."""
+    registros.criar(municipio_rnds, atendimento())
+    settings.PEC_HOSTS_LOCAIS = []
+    assert drenar(municipio_rnds) == {"pendente": 1}
+    [item] = linhas(municipio_rnds)
+    assert "EnderecoNaoPermitido" in item.ultimo_erro and "127.0.0.1 não está entre os permitidos" in item.ultimo_erro
+    assert simulador.estado.tokens_emitidos == 0 and sum(simulador.estado.recebidos.values()) == 0
+    settings.PEC_HOSTS_LOCAIS = ["127.0.0.1"]
+    passar_o_tempo(municipio_rnds)
+    assert drenar(municipio_rnds) == {"enviado": 1}
+
+
 def test_training_municipality_never_sends(simulador, registros):
     from tests import factories
 

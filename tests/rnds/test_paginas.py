@@ -123,6 +123,31 @@ def test_settings_page_requires_the_solicitante_to_enable(pessoas, municipio_rnd
     assert config.base_servicos() == "https://mg-ehr-services.saude.gov.br"  # production host of the UF
 
 
+@pytest.mark.parametrize("campo, url, mensagem", [
+    ("url_servicos", "https://ehr.exemplo.com", "O servidor ehr.exemplo.com não está entre os permitidos"),
+    ("url_autenticacao", "https://ehr-auth.saude.gov.br.exemplo.com", "não está entre os permitidos"),
+    ("url_cadsus", "http://servicos.saude.gov.br", "Use https"),
+])
+def test_settings_page_keeps_to_the_installations_allowlist(pessoas, municipio_rnds, settings, campo, url, mensagem):
+    """The addresses get the A1 handshake, Bundles and gov.br tokens: production allows
+    https to the official hosts only (or the installation's own list)."""
+    settings.PEC_DESTINOS_HTTP, settings.PEC_HOSTS_LOCAIS = False, []
+    with tenant_context(municipio_rnds.id):
+        antes = ConfiguracaoRNDS.objects.values().get()
+    resposta = pessoas["alice"].post("/administracao/rnds/configuracao/", {
+        "ambiente": "producao", "identificador_solicitante": "777", campo: url})
+    assert resposta.status_code == 200 and mensagem in resposta.content.decode()
+    with tenant_context(municipio_rnds.id):
+        assert ConfiguracaoRNDS.objects.values().get() == antes
+    resposta = pessoas["alice"].post("/administracao/rnds/configuracao/", {
+        "ambiente": "producao", "identificador_solicitante": "777", campo: "https://mg-ehr-services.saude.gov.br"})
+    assert resposta.status_code == 302
+    settings.PEC_HOSTS_RNDS = ["rnds.estado.gov.br"]  # the installation's own list replaces the official one
+    resposta = pessoas["alice"].post("/administracao/rnds/configuracao/", {
+        "ambiente": "producao", "identificador_solicitante": "777", campo: "https://rnds.estado.gov.br/api"})
+    assert resposta.status_code == 302
+
+
 def test_expiry_warnings_at_30_7_and_1_days(pessoas, municipio_rnds):
     with tenant_context(municipio_rnds.id):
         cert = CertificadoA1.objects.get(ativo=True)

@@ -72,7 +72,8 @@ def test_identity_form_refuses_an_invalid_cpf_and_saves_nothing(m, alice):
 # --- destinations ----------------------------------------------------------------------------
 
 
-def test_destination_form_keeps_the_password_encrypted_at_rest(m, alice):
+def test_destination_form_keeps_the_password_encrypted_at_rest(m, alice, settings):
+    settings.PEC_HOSTS_SISAB = [*settings.PEC_HOSTS_SISAB, "pec.estado.gov.br"]  # the state's centralizer
     dados = {"nome": "Centralizador estadual", "tipo": "http", "url": "https://pec.estado.gov.br",
              "usuario": "ledi-municipio", "senha": "s3nha-secreta"}
     resposta = alice.post("/administracao/sisab/destinos/novo/", dados, follow=True)
@@ -88,7 +89,8 @@ def test_destination_form_keeps_the_password_encrypted_at_rest(m, alice):
     assert "s3nha-secreta" not in resposta.content.decode()
 
 
-def test_destination_form_refuses_incomplete_destinations(m, alice):
+def test_destination_form_refuses_incomplete_destinations(m, alice, settings):
+    settings.PEC_HOSTS_SISAB = [*settings.PEC_HOSTS_SISAB, "pec.estado.gov.br"]
     sem_usuario = {"nome": "Centralizador", "tipo": "http", "url": "https://pec.estado.gov.br", "usuario": ""}
     assert "endereço e do usuário" in _mensagens(alice.post("/administracao/sisab/destinos/novo/", sem_usuario,
                                                              follow=True))
@@ -103,6 +105,36 @@ def test_folder_destination_needs_no_password(m, alice, tmp_path):
     with tenant_context(m.municipio.id):
         destino = DestinoSisab.objects.get()
     assert destino.pasta == str(tmp_path) and destino.senha_cifrada == "" and destino.ativo
+
+
+@pytest.mark.parametrize("dados, mensagem", [
+    ({"tipo": "http", "url": "http://centralizador.saude.gov.br", "usuario": "u"}, "Use https"),
+    ({"tipo": "http", "url": "https://coleta.exemplo.com", "usuario": "u"},
+     "O servidor coleta.exemplo.com não está entre os permitidos nesta instalação"),
+    ({"tipo": "http", "url": "https://saude.gov.br.exemplo.com", "usuario": "u"}, "não está entre os permitidos"),
+    ({"tipo": "pasta", "pasta": "/etc/cron.d"}, "A pasta precisa ficar dentro de"),
+    ({"tipo": "pasta", "pasta": "lotes/../../fora"}, "A pasta precisa ficar dentro de"),
+])
+def test_destination_form_keeps_to_the_installations_rules(m, alice, settings, tmp_path, dados, mensagem):
+    """Production rules: https only, hosts from the installation's allowlist, folders under
+    its base; the municipal admin reads why and nothing is saved."""
+    settings.PEC_DESTINOS_HTTP, settings.PEC_HOSTS_LOCAIS = False, []
+    settings.PEC_SISAB_PASTA_BASE = str(tmp_path / "sisab")
+    resposta = alice.post("/administracao/sisab/destinos/novo/", {"nome": "Destino", **dados}, follow=True)
+    assert mensagem in _mensagens(resposta)
+    with tenant_context(m.municipio.id):
+        assert not DestinoSisab.objects.exists()
+
+
+def test_destination_form_takes_allowed_hosts_and_folders_under_the_base(m, alice, settings, tmp_path):
+    settings.PEC_DESTINOS_HTTP, settings.PEC_HOSTS_LOCAIS = False, []
+    settings.PEC_SISAB_PASTA_BASE = str(tmp_path / "sisab")
+    for dados in ({"tipo": "http", "url": "https://centralizador.saude.gov.br", "usuario": "u", "senha": "s"},
+                  {"tipo": "pasta", "pasta": str(tmp_path / "sisab" / "pendrive")}, {"tipo": "pasta", "pasta": "ubs-1"}):
+        resposta = alice.post("/administracao/sisab/destinos/novo/", {"nome": "Destino", **dados}, follow=True)
+        assert "cadastrado" in _mensagens(resposta), _mensagens(resposta)
+    with tenant_context(m.municipio.id):
+        assert DestinoSisab.objects.count() == 3
 
 
 # --- the competência page -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ import zipfile
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -353,3 +354,115 @@ def test_ficha_page_writes_one_read_of_its_citizen(m):
         with tenant_context(m.municipio.id):
             novas = list(EventoAuditoria.objects.filter(evento="leitura_prontuario").order_by("sequencia")[antes:])
         assert [(e.cidadao_id, e.o_que) for e in novas] == [(cidadaos[origem], f"ficha SISAB {ficha.uuid}")], origem
+
+
+# --- claims: a run that lasts longer than a lease never sends a ficha twice -----------------
+
+
+@pytest.fixture
+def receptor_com_gancho():
+    """The receiver, plus `gancho` called (in the server's thread, with a connection of its
+    own) when a ficha arrives, before it answers: what happens meanwhile elsewhere."""
+    Receptor.modo, Receptor.recebidas = "ok", []
+    servidor = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receptor)
+    servidor.gancho = None
+    original = Receptor.do_POST
+
+    def do_post(handler: Receptor) -> None:
+        if handler.path.endswith("/ficha") and servidor.gancho is not None:
+            gancho, servidor.gancho = servidor.gancho, None
+            try:
+                gancho()
+            finally:
+                connections.close_all()
+        original(handler)
+
+    Receptor.do_POST = do_post
+    threading.Thread(target=servidor.serve_forever, daemon=True).start()
+    yield servidor
+    Receptor.do_POST = original
+    servidor.shutdown()
+
+
+def _uuids_recebidos() -> list[str]:
+    return [ledi.de_esus(c.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0]).uuid for c in Receptor.recebidas]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivered_run_after_the_lease_does_not_send_again(m, receptor_com_gancho):
+    """Celery redelivers the night's task to a second worker while the first is still
+    sending, later than the 15-minute lease: the second run must not send what the first
+    claimed (on main it sent it too, and the first then sent it again)."""
+    _http(m, receptor_com_gancho.server_port)
+    depois_da_lease = timezone.now() + datetime.timedelta(minutes=16)  # the claim was for 15
+    segunda: list[dict] = []
+    receptor_com_gancho.gancho = lambda: segunda.append(_transmitir(m, agora=depois_da_lease))
+    primeira = _transmitir(m)
+    uuids = _uuids_recebidos()
+    assert len(uuids) == 3 and len(set(uuids)) == 3, uuids
+    assert list(primeira["destinos"].values())[0]["enviadas"] == 3
+    assert list(segunda[0]["destinos"].values())[0] == {
+        "enviadas": 0, "recusadas": 0, "adiadas": 0, "detalhe": "outra transmissão para este destino em andamento"}
+    assert {e.status for e in _entregas(m)} == {EntregaSisab.Status.ENVIADO}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fichas_are_claimed_a_batch_at_a_time(m, receptor_com_gancho, monkeypatch):
+    """While the first ficha is being sent, the others are not claimed yet: a run that
+    lost its lock (the connection dropped) leaves no long claim behind."""
+    monkeypatch.setattr(envio, "LOTE_REIVINDICACAO", 1, raising=False)
+    _http(m, receptor_com_gancho.server_port)
+    vistas: list[list[datetime.datetime]] = []
+
+    def olhar() -> None:
+        with tenant_context(m.municipio.id):
+            vistas.append(sorted(EntregaSisab.objects.values_list("proxima_tentativa", flat=True)))
+
+    receptor_com_gancho.gancho = olhar
+    _transmitir(m)
+    agora = timezone.now()
+    assert len(vistas[0]) == 3
+    assert sum(quando > agora for quando in vistas[0]) == 1  # only the ficha in flight is claimed
+    assert len(set(_uuids_recebidos())) == 3
+
+
+# --- the installation's rules, checked again when delivering -------------------------------
+
+
+def test_a_destination_outside_the_allowlist_gets_nothing(m, receptor, settings):
+    """A destination saved around the form (or before the rule): no login, no ficha; the
+    rows wait with the reason until the admin fixes it, then go."""
+    destino = _http(m, receptor.server_port)
+    settings.PEC_HOSTS_LOCAIS = []
+    resultado = list(_transmitir(m)["destinos"].values())[0]
+    assert resultado["enviadas"] == 0 and "127.0.0.1 não está entre os permitidos" in resultado["detalhe"]
+    assert Receptor.recebidas == []
+    entregas = _entregas(m)
+    assert entregas and all(e.status == EntregaSisab.Status.PENDENTE and e.tentativas == 0 for e in entregas)
+    assert "não está entre os permitidos" in entregas[0].ultimo_erro
+    settings.PEC_HOSTS_LOCAIS = ["127.0.0.1"]
+    _transmitir(m, agora=timezone.now() + datetime.timedelta(hours=1))
+    assert len(Receptor.recebidas) == 3 and destino.id
+
+
+def test_plain_http_is_refused_in_production(m, receptor, settings):
+    _http(m, receptor.server_port)
+    settings.PEC_DESTINOS_HTTP = False
+    resultado = list(_transmitir(m)["destinos"].values())[0]
+    assert "Use https" in resultado["detalhe"] and Receptor.recebidas == []
+
+
+def test_a_folder_outside_the_base_is_never_written(m, settings, tmp_path):
+    fora = tmp_path / "fora"
+    _destino(m, tipo="pasta", pasta=str(fora))
+    settings.PEC_SISAB_PASTA_BASE = str(tmp_path / "base")
+    resultado = list(_transmitir(m)["destinos"].values())[0]
+    assert resultado["enviadas"] == 0 and "A pasta precisa ficar dentro de" in resultado["detalhe"]
+    assert not fora.exists()
+    # A symbolic link inside the base that points out of it is outside too.
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "atalho").symlink_to(fora, target_is_directory=True)
+    with tenant_context(m.municipio.id):
+        DestinoSisab.objects.update(pasta=str(tmp_path / "base" / "atalho"))
+    _transmitir(m, agora=timezone.now() + datetime.timedelta(hours=1))
+    assert not fora.exists()

@@ -1,4 +1,10 @@
-"""`manage.py backup_keygen`: the key pair for backups. Run it OFF the server."""
+"""`manage.py backup_keygen`: the key pairs of backups.
+
+Encryption (default): run it OFF the server; only the public key goes to the server.
+Signing (`--signing`): run it on the server; the private key becomes the backup unit's
+credential backup_signing_key, the public key goes to where backups are verified and
+restored (PEC_BACKUP_TRUSTED_KEYS or --signing-key).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pec.backups import chave_gerar, chave_publica_carregar, impressao_digital
+from pec.backups import assinatura_chave_gerar, chave_gerar, chave_publica_carregar, impressao_digital
 
 
 class Command(BaseCommand):
@@ -20,9 +26,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("private_key", type=Path, help="where to write the private key (created 0600)")
         parser.add_argument("public_key", type=Path, help="where to write the public key")
+        parser.add_argument("--signing", action="store_true", help="an Ed25519 signing pair instead (see pec.backups)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        privada, publica = chave_gerar()
+        privada, publica = assinatura_chave_gerar() if options["signing"] else chave_gerar()
         try:
             fd = os.open(options["private_key"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError as exc:
@@ -30,5 +37,8 @@ class Command(BaseCommand):
         with os.fdopen(fd, "wb") as saida:
             saida.write(privada)
         options["public_key"].write_bytes(publica)
+        if options["signing"]:
+            self.stdout.write(self.style.SUCCESS("Signing key pair written."))
+            return
         digital = impressao_digital(chave_publica_carregar(options["public_key"]))
         self.stdout.write(self.style.SUCCESS(f"Key pair written; fingerprint {digital}."))

@@ -21,6 +21,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--private-key", help="private key PEM (default: PEC_BACKUP_PRIVATE_KEY)")
+        parser.add_argument(
+            "--signing-key", action="append", default=[],
+            help="a signing PUBLIC key whose signature (FILE.sig) you trust (adds to PEC_BACKUP_TRUSTED_KEYS)",
+        )
+        parser.add_argument("--sha256", default="", help="the file's SHA-256 as recorded off the server, instead of a signature")
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
         parser.add_argument(
             "--switch",
@@ -36,7 +41,8 @@ class Command(BaseCommand):
             self._confirmar(atual, options)
         try:
             novo, manifesto, duracao = backup_restaurar(
-                arquivo=options["file"], chave_privada=options["private_key"], progresso=self.stdout.write
+                arquivo=options["file"], chave_privada=options["private_key"], chaves_assinatura=options["signing_key"],
+                sha256=options["sha256"], progresso=self.stdout.write,
             )
         except BackupError as exc:
             raise CommandError(f"Restore FAILED, nothing changed (database {atual} untouched): {exc}") from exc

@@ -77,7 +77,10 @@ class Command(BaseCommand):
                 "--workers",
                 str(options["workers"]),
             ],
-            "worker": [os.path.join(bindir, "celery"), "-A", "pec", "worker", "-l", "info", "--concurrency", "2"],
+            # One machine, one worker: the default queue and the backups' (production runs a
+            # unit per queue, each with its own credentials: deploy/systemd).
+            "worker": [os.path.join(bindir, "celery"), "-A", "pec", "worker", "-l", "info", "--concurrency", "2",
+                       "-Q", f"celery,{settings.BACKUP_FILA}"],
             "beat": [
                 os.path.join(bindir, "celery"),
                 "-A",
