@@ -53,6 +53,7 @@ EVENTOS: dict[str, str] = {
     "desbloqueio": "Desbloqueio de acesso",
     "leitura_prontuario": "Acesso ao prontuário",
     "prontuario_adendo": "Adendo a atendimento finalizado",
+    "atendimento_assumido": "Atendimento em andamento assumido de outro profissional",
     "vacina_correcao": "Correção de dose de vacina",
     "vacina_exclusao": "Exclusão de dose de vacina",
     "auditoria_consulta": "Consulta à auditoria",

@@ -155,15 +155,15 @@ def test_copy_and_edit_a_perfil(mundo):
 
     resposta = admin.post(
         reverse("admin_perfil", args=[copia.id]),
-        {"nome": "Recepção com relatórios", "permissoes": ["cidadao.ver", "relatorios.ver"]},
+        {"nome": "Recepção com unificação", "permissoes": ["cidadao.unificar", "cidadao.ver"]},
     )
     assert resposta.status_code == 302
     with tenant_context(a.id):
         copia.refresh_from_db()
-        assert copia.nome == "Recepção com relatórios" and copia.permissoes == ["cidadao.ver", "relatorios.ver"]
+        assert copia.nome == "Recepção com unificação" and copia.permissoes == ["cidadao.unificar", "cidadao.ver"]
     assert len(eventos(a.id, "perfil_copiado")) == 1
     [alterado] = eventos(a.id, "perfil_alterado")
-    assert alterado.detalhes["depois"]["permissoes"] == ["cidadao.ver", "relatorios.ver"]
+    assert alterado.detalhes["depois"]["permissoes"] == ["cidadao.unificar", "cidadao.ver"]
     # A second copy gets its own code.
     admin.post(reverse("admin_perfil_copiar", args=[original.id]))
     with tenant_context(a.id):
