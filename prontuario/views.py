@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from pec import parametros
 from pec.acesso import requer_permissao, tem_permissao
 from pec.forms import erros_no_form
 from pec.audit import audit_event, audit_read
@@ -121,8 +122,8 @@ def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse
     lotacao = _lotacao(request)
     cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id)
     entrada = request.GET.get("q", "").strip()[:200]
-    outro_id = request.POST.get("outro") or request.GET.get("outro")
-    outro = cidadao_obter(lotacao=lotacao, cidadao_id=int(outro_id)) if outro_id and outro_id.isdigit() else None
+    outro_id = parametros.inteiro(request.POST.get("outro") or request.GET.get("outro"))
+    outro = cidadao_obter(lotacao=lotacao, cidadao_id=outro_id) if outro_id is not None else None
     form = UnificarForm(request.POST or None, initial={"outro": outro.pk if outro else None})
     if request.method == "POST" and outro is not None and form.is_valid():
         sobrevivente, unificado = (cidadao, outro) if form.cleaned_data["sobrevivente"] == "este" else (outro, cidadao)

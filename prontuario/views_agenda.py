@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
 
+from pec import parametros
 from pec.acesso import requer_permissao, tem_permissao
 from pec.audit import audit_read
 from pec.models import Equipe, Lotacao
@@ -43,7 +43,12 @@ def _agendamento(request: HttpRequest, agendamento_id: int) -> Agendamento:
 
 
 def _dia(request: HttpRequest) -> datetime.date:
-    return parse_date(request.GET.get("dia", "") or "") or timezone.localdate()
+    """The day asked for (?dia=AAAA-MM-DD), or today; an impossible date says so."""
+    valor = request.GET.get("dia", "")
+    dia = parametros.data(valor)
+    if dia is None and valor:
+        messages.warning(request, "Data inválida na página pedida: mostrando a agenda de hoje.")
+    return dia or timezone.localdate()
 
 
 def _erro(request: HttpRequest, exc: ValidationError) -> None:
@@ -151,12 +156,12 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
     """Book a slot: pick the citizen (search box), confirm. Reached from a free slot."""
     lotacao = _lotacao(request)
     a = _agenda(request, agenda_id)
-    inicio = parse_datetime(request.GET.get("inicio") or request.POST.get("inicio") or "")
+    inicio = parametros.data_hora(request.GET.get("inicio") or request.POST.get("inicio"))
     if inicio is None:
-        raise Http404
-    inicio = inicio if timezone.is_aware(inicio) else timezone.make_aware(inicio)
-    cidadao_id = request.POST.get("cidadao") or request.GET.get("cidadao")
-    cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=int(cidadao_id)) if cidadao_id and cidadao_id.isdigit() else None
+        messages.error(request, "Horário inválido: escolha um horário livre na agenda.")
+        return redirect("agenda_profissional", agenda_id=a.pk)
+    cidadao_id = parametros.inteiro(request.POST.get("cidadao") or request.GET.get("cidadao"))
+    cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id) if cidadao_id is not None else None
     if request.method == "POST" and cidadao is not None:
         try:
             agendamento = agenda.agendar(
@@ -218,10 +223,9 @@ def agendamento_acao(request: HttpRequest, agendamento_id: int, acao: str) -> Ht
             agenda.agendamento_faltou(agendamento=agendamento, ator=lotacao)
             messages.success(request, "Falta registrada.")
         elif acao == "remarcar":
-            novo = parse_datetime(request.POST.get("novo_inicio", ""))
+            novo = parametros.data_hora(request.POST.get("novo_inicio"))
             if novo is None:
                 raise ValidationError("Escolha o novo horário.")
-            novo = novo if timezone.is_aware(novo) else timezone.make_aware(novo)
             agendamento = agenda.agendamento_remarcar(agendamento=agendamento, novo_inicio=novo, ator=lotacao)
             _avisar_email(request, agendamento)
         elif acao == "chegada":
@@ -242,10 +246,10 @@ def _filtro(request: HttpRequest) -> lista.FiltroLista:
     situacoes = (situacao,) if situacao in EntradaLista.Situacao.values else tuple(lista.ATIVAS)
     if situacao == "todas":
         situacoes = tuple(EntradaLista.Situacao.values)
-    inteiro = lambda nome: int(request.GET[nome]) if request.GET.get(nome, "").isdigit() else None  # noqa: E731
     tipo = request.GET.get("tipo", "")
     return lista.FiltroLista(
-        situacoes=situacoes, profissional_id=inteiro("profissional"), equipe_id=inteiro("equipe"),
+        situacoes=situacoes, profissional_id=parametros.inteiro(request.GET.get("profissional")),
+        equipe_id=parametros.inteiro(request.GET.get("equipe")),
         tipo=tipo if tipo in EntradaLista.Tipo.values else "",
     )
 

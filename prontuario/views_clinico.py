@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from pec import parametros
 from pec.acesso import permissoes_ativas, requer_lotacao, requer_permissao, tem_permissao
 from pec.forms import erros_no_form
 from pec.models import Lotacao
@@ -79,7 +80,11 @@ def atendimento_iniciar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     cidadao = selectors_clinico.cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="início de atendimento")
     entrada = None
     if request.POST.get("entrada"):
-        entrada = selectors_clinico.entrada_obter(lotacao=lotacao, entrada_id=int(request.POST["entrada"]))
+        entrada_id = parametros.inteiro(request.POST["entrada"])
+        if entrada_id is None:
+            messages.error(request, "Entrada da lista de atendimentos inválida: abra o atendimento pela lista.")
+            return redirect("lista_atendimentos")
+        entrada = selectors_clinico.entrada_obter(lotacao=lotacao, entrada_id=entrada_id)
         if entrada.cidadao_id != cidadao.id:
             raise PermissionDenied("A entrada da lista é de outro cidadão.")
     atendimento = clinico.atendimento_iniciar(cidadao=cidadao, lotacao=lotacao, entrada=entrada)
