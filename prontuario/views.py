@@ -17,7 +17,7 @@ from pec.models import Lotacao
 from prontuario.forms import CidadaoForm, UnificarForm
 from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Agendamento, CidadaoVersao, Unificacao
-from prontuario.selectors import cidadao_buscar, cidadao_obter
+from prontuario.selectors import cidadao_buscar, cidadao_obter, historico_linhas
 from prontuario.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
 
 
@@ -111,8 +111,9 @@ def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     unificacoes = Unificacao.objects.filter(sobrevivente=cidadao, municipio_id=lotacao.municipio_id).select_related(
         "unificado", "lotacao__profissional"
     )
+    linhas = historico_linhas(versoes=list(versoes), municipio_id=lotacao.municipio_id)
     return render(
-        request, "prontuario/cidadao_historico.html", {"cidadao": cidadao, "versoes": versoes, "unificacoes": unificacoes}
+        request, "prontuario/cidadao_historico.html", {"cidadao": cidadao, "versoes": linhas, "unificacoes": unificacoes}
     )
 
 

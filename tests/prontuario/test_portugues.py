@@ -1,0 +1,68 @@
+"""What reaches users is Portuguese: the error pages inside the layout, the CNES upload
+error without lxml's English, the backups page without the log's English, and the
+cadastro history with field labels and code descriptions instead of names and codes."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, RequestFactory, override_settings
+from django.urls import reverse
+from django.views.defaults import server_error
+
+from cnes_import.parser import ArquivoCnesInvalido, ler_cnes
+from tests import factories
+from tests.pec.identidade import cliente
+from tests.prontuario import fabricas
+from tests.prontuario.conftest import entrar
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_page_is_a_portuguese_404_in_the_layout(mundo):
+    resposta = entrar(Client(), mundo.alice).get("/nao-existe/")
+    html = resposta.content.decode()
+    assert resposta.status_code == 404
+    assert "Página não encontrada" in html and 'lang="pt-BR"' in html and "Not Found" not in html
+    assert "Sair" in html  # the layout, with the user's menu
+
+
+def test_another_municipality_id_is_the_same_portuguese_404(mundo):
+    cidadao = fabricas.cidadao(mundo.alice)
+    resposta = entrar(Client(), mundo.charlie).get(reverse("cidadao_detalhe", args=[cidadao.pk]))
+    assert resposta.status_code == 404 and "Página não encontrada" in resposta.content.decode()
+
+
+def test_server_error_page_is_portuguese():
+    resposta = server_error(RequestFactory().get("/"))
+    html = resposta.content.decode()
+    assert resposta.status_code == 500 and "Erro no servidor" in html and "Server Error" not in html
+
+
+def test_cnes_syntax_error_does_not_quote_lxml(tmp_path):
+    arquivo = tmp_path / "cnes.xml"
+    arquivo.write_bytes(b"isto nao e xml")
+    with pytest.raises(ArquivoCnesInvalido) as exc:
+        list(ler_cnes(arquivo))
+    mensagem = str(exc.value)
+    assert "malformado ou incompleto (erro na linha 1" in mensagem
+    assert "Start tag" not in mensagem and "expected" not in mensagem
+
+
+@override_settings(BACKUP_PUBLIC_KEY="")
+def test_backups_page_explains_the_missing_key_in_portuguese():
+    admin = factories.usuario("Ana Instalação")
+    admin.administrador_instalacao = True
+    admin.save()
+    html = cliente(admin).get(reverse("instalacao_backups")).content.decode()
+    assert "Nenhuma chave pública de backup configurada" in html and "No backup public key" not in html
+
+
+def test_history_shows_labels_and_descriptions_not_field_names_and_codes(alice, mundo):
+    cidadao = fabricas.cidadao(mundo.alice)
+    html = alice.get(reverse("cidadao_historico", args=[cidadao.pk])).content.decode()
+    for esperado in ("Sexo", "Feminino", "Nome do pai desconhecido", "Sim", "Raça/cor", "Parda",
+                     "Município de nascimento (IBGE)", "Belo Horizonte/MG", "12/03/1980"):
+        assert esperado in html, esperado
+    for cru in ("pai_desconhecido", "raca_cor", "data_nascimento", "True", "1980-03-12", "3106200"):
+        assert cru not in html, cru
+
