@@ -143,3 +143,24 @@ def test_sem_login_vai_para_o_login(client, mundo):
     cidadao = fabricas.cidadao(mundo.alice)
     resposta = client.get(reverse("cidadao_detalhe", args=[cidadao.pk]))
     assert resposta.status_code == 302 and "/conta/login/" in resposta.url
+
+
+@pytest.mark.parametrize(("campo", "valor", "mensagem"), [
+    ("cpf", "abc.def.ghi-jk", "CPF inválido"),
+    ("cpf", "123.456.789-0²", "CPF inválido"),
+    ("cns", "abc", "CNS inválido"),
+    ("cep", "abc", "CEP inválido"),
+    ("telefone_celular", "(31) 9abc-0000", "Telefone inválido"),
+])
+def test_documento_com_letras_e_recusado_e_nada_e_gravado(alice, mundo, campo, valor, mensagem):
+    """Letters in a document were dropped and the citizen saved without it: refused instead."""
+    resposta = alice.post(reverse("cidadao_novo"), formulario(**{campo: valor}))
+    assert resposta.status_code == 200 and mensagem in resposta.content.decode()
+    with tenant_context(mundo.a.id):
+        assert not Cidadao.objects.exists()
+    cidadao = fabricas.cidadao(mundo.alice, cep="30110000")
+    resposta = alice.post(reverse("cidadao_editar", args=[cidadao.pk]), formulario(**{campo: valor, "versao": "1"}))
+    assert resposta.status_code == 200 and mensagem in resposta.content.decode()
+    with tenant_context(mundo.a.id):
+        cidadao.refresh_from_db()
+        assert cidadao.versao == 1 and cidadao.cep == "30110000"
