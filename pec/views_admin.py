@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from pec import selectors, services
 from pec.acesso import requer_admin_instalacao, requer_permissao
-from pec.email import smtp_configuracao, smtp_enviar_teste
+from pec.email import smtp_configuracao, smtp_testar
 from pec.forms import LotacaoPerfisForm, MunicipioForm, MunicipioNovoForm, PerfilForm, SMTPForm, SMTPTesteForm
 from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio
 from pec.permissoes import PERMISSOES
@@ -195,10 +195,11 @@ def smtp_teste(request: HttpRequest) -> HttpResponse:
     elif not form.is_valid():
         messages.error(request, "Informe um endereço de e-mail válido para o teste.")
     else:
-        smtp_enviar_teste(para=form.cleaned_data["para"])
-        messages.success(
-            request,
-            f"E-mail de teste enfileirado para {form.cleaned_data['para']}. "
-            "Se não chegar em alguns minutos, confira o servidor, a porta e a segurança.",
-        )
+        para = form.cleaned_data["para"]
+        falha = smtp_testar(para=para)
+        if falha is None:
+            messages.success(request, f"E-mail de teste aceito pelo servidor para {para}: confira a caixa de entrada "
+                                      "(e a de spam).")
+        else:
+            messages.error(request, f"O e-mail de teste não foi enviado: {falha}.")
     return redirect("instalacao_smtp")
