@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from pec import selectors, services
 from pec.acesso import requer_admin_instalacao, requer_permissao
+from pec.buscas import busca_ler, busca_postada
 from pec.email import smtp_configuracao, smtp_testar
 from pec.forms import LotacaoPerfisForm, MunicipioForm, MunicipioNovoForm, PerfilForm, SMTPForm, SMTPTesteForm
 from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio
@@ -35,10 +37,14 @@ def _erro(request: HttpRequest, exc: ValidationError) -> None:
 
 @requer_permissao("admin.municipio")
 def profissionais(request: HttpRequest) -> HttpResponse:
-    termo = request.GET.get("q", "")
+    """Search by name, CPF or CNS: posted, then paged at ?busca=<id>&pagina=N (pec.buscas)."""
+    if request.method == "POST":
+        return busca_postada(request, reverse("admin_profissionais"))
+    termo = busca_ler(request).get("q", "")
     consulta = selectors.profissionais_buscar(municipio_id=_municipio_id(request), termo=termo)
     pagina = Paginator(consulta, POR_PAGINA).get_page(request.GET.get("pagina"))
-    return render(request, "pec/admin/profissionais.html", {"pagina": pagina, "termo": termo})
+    return render(request, "pec/admin/profissionais.html",
+                  {"pagina": pagina, "termo": termo, "busca": request.GET.get("busca", "") if termo else ""})
 
 
 @requer_permissao("admin.municipio")

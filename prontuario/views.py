@@ -7,10 +7,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from pec import parametros
 from pec.acesso import requer_permissao, tem_permissao
+from pec.buscas import busca_ler, busca_postada
 from pec.forms import erros_no_form
 from pec.audit import audit_event, audit_read
 from pec.models import Lotacao
@@ -27,7 +29,10 @@ def _lotacao(request: HttpRequest) -> Lotacao:
 
 @requer_permissao("cidadao.ver")
 def cidadao_lista(request: HttpRequest) -> HttpResponse:
-    entrada = request.GET.get("q", "").strip()[:200]
+    """The one-box search: posted, then shown at ?busca=<id> (pec.buscas)."""
+    if request.method == "POST":
+        return busca_postada(request, reverse("cidadao_lista"))
+    entrada = busca_ler(request).get("q", "")
     resultado = cidadao_buscar(lotacao=_lotacao(request), entrada=entrada) if entrada else None
     return render(request, "prontuario/cidadao_lista.html", {"entrada": entrada, "resultado": resultado})
 
@@ -122,7 +127,9 @@ def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse
     """Pick the other record (search), compare side by side, choose the survivor, confirm."""
     lotacao = _lotacao(request)
     cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id)
-    entrada = request.GET.get("q", "").strip()[:200]
+    if request.method == "POST" and "q" in request.POST:
+        return busca_postada(request, reverse("cidadao_unificar", args=[cidadao.pk]))
+    entrada = busca_ler(request).get("q", "")
     outro_id = parametros.inteiro(request.POST.get("outro") or request.GET.get("outro"))
     outro = cidadao_obter(lotacao=lotacao, cidadao_id=outro_id) if outro_id is not None else None
     form = UnificarForm(request.POST or None, initial={"outro": outro.pk if outro else None})

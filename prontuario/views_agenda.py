@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from pec import parametros
 from pec.acesso import requer_permissao, tem_permissao
 from pec.audit import audit_read
+from pec.buscas import busca_ler, busca_postada
 from pec.models import Equipe, Lotacao
 from prontuario import agenda, lista
 from prontuario.forms_agenda import AdicionarListaForm, BloqueioForm, ConfiguracaoForm, HorariosFormSet
@@ -160,6 +162,8 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
     if inicio is None:
         messages.error(request, "Horário inválido: escolha um horário livre na agenda.")
         return redirect("agenda_profissional", agenda_id=a.pk)
+    if request.method == "POST" and "q" in request.POST:
+        return busca_postada(request, reverse("agendar", args=[a.pk]), inicio=inicio.isoformat())
     cidadao_id = parametros.inteiro(request.POST.get("cidadao") or request.GET.get("cidadao"))
     cidadao = cidadao_obter(lotacao=lotacao, cidadao_id=cidadao_id) if cidadao_id is not None else None
     if request.method == "POST" and cidadao is not None:
@@ -172,7 +176,7 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
         else:
             _avisar_email(request, agendamento)
             return redirect("agendamento_detalhe", agendamento_id=agendamento.pk)
-    entrada = request.GET.get("q", "").strip()[:200]
+    entrada = busca_ler(request).get("q", "")
     resultado = cidadao_buscar(lotacao=lotacao, entrada=entrada) if entrada and cidadao is None else None
     return render(
         request, "prontuario/agendar.html",

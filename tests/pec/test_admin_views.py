@@ -49,12 +49,12 @@ def test_list_and_search_professionals(mundo):
     link_iris = reverse("admin_profissional", args=[mundo["lot_iris"].profissional_id])
     pagina = admin.get(reverse("admin_profissionais")).content.decode()
     assert "Alice Souza" in pagina and link_iris in pagina and "Charlie" not in pagina
-    pagina = admin.get(reverse("admin_profissionais"), {"q": "souza"}).content.decode()
+    pagina = admin.post(reverse("admin_profissionais"), {"q": "souza"}, follow=True).content.decode()
     assert "Alice Souza" in pagina and link_iris not in pagina
     cpf = mundo["alice"].cpf
-    pagina = admin.get(reverse("admin_profissionais"), {"q": f"{cpf[:3]}.{cpf[3:6]}"}).content.decode()
+    pagina = admin.post(reverse("admin_profissionais"), {"q": f"{cpf[:3]}.{cpf[3:6]}"}, follow=True).content.decode()
     assert "Alice Souza" in pagina
-    pagina = admin.get(reverse("admin_profissionais"), {"q": mundo["charlie"].cpf}).content.decode()
+    pagina = admin.post(reverse("admin_profissionais"), {"q": mundo["charlie"].cpf}, follow=True).content.decode()
     assert "Nenhum profissional encontrado" in pagina
 
 
