@@ -106,9 +106,9 @@ def test_busca_pela_pagina_com_consultas_fixas(alice, mundo, django_assert_num_q
     # session, user, session limits, savepoint + user and tenant settings, lotação,
     # permissions, the search's word counts and the search, release: nothing grows with
     # the number of results.
-    # The search is posted (kept in the session: one more query) and shown at ?busca=<id>
-    # with the same 11 queries as when it travelled in the URL.
-    with django_assert_num_queries(8):
+    # The search is posted: the request's setup, no search, and the session saved with it
+    # (12); then shown at ?busca=<id> with the same 11 queries as when it was in the URL.
+    with django_assert_num_queries(12):
         resposta = alice.post(reverse("cidadao_lista"), {"q": "silva maria"})
     assert resposta.status_code == 302 and "silva" not in resposta.url
     with django_assert_num_queries(11):
