@@ -145,7 +145,9 @@ def agenda_bloqueios(request: HttpRequest, agenda_id: int) -> HttpResponse:
 @requer_permissao("agenda.gerenciar")
 def agenda_desbloquear(request: HttpRequest, bloqueio_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
-    bloqueio = AgendaBloqueio.objects.filter(pk=bloqueio_id, municipio_id=lotacao.municipio_id).first()
+    bloqueio = AgendaBloqueio.objects.filter(
+        pk=bloqueio_id, municipio_id=lotacao.municipio_id, lotacao__estabelecimento_id=lotacao.estabelecimento_id
+    ).first()
     if bloqueio is None:
         raise Http404
     agenda.agenda_desbloquear(bloqueio=bloqueio, ator=lotacao)
