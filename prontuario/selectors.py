@@ -362,3 +362,30 @@ def historico_linhas(*, versoes: list[Any], municipio_id: int) -> list[tuple[Any
                   for campo, valores in versao.alteracoes.items()])
         for versao in versoes
     ]
+
+
+# What a merge moves, in the users' words (Django's default plurals, "vacinacaos", are not).
+_MOVIDOS = {
+    "prontuario.Agendamento": "agendamentos", "prontuario.EntradaLista": "entradas na lista de atendimentos",
+    "prontuario.Medicao": "medições", "prontuario.EscutaInicial": "escutas iniciais",
+    "prontuario.Atendimento": "atendimentos", "prontuario.Problema": "problemas e condições",
+    "prontuario.Alergia": "alergias", "prontuario.Prescricao": "prescrições", "prontuario.Vacinacao": "doses de vacina",
+}
+
+
+def movidos_legiveis(movidos: dict[str, list[int]]) -> list[tuple[str, int]]:
+    """A merge's moved rows ("prontuario.Agendamento.cidadao": [ids]) as the users' names
+    of what moved and how many ("agendamentos", 2)."""
+    from django.apps import apps
+
+    linhas = []
+    for chave, ids in movidos.items():
+        rotulo = chave.rpartition(".")[0]
+        nome = _MOVIDOS.get(rotulo)
+        if nome is None:
+            try:
+                nome = str(apps.get_model(rotulo)._meta.verbose_name_plural)
+            except (LookupError, ValueError):
+                nome = "outros registros"
+        linhas.append((nome, len(ids)))
+    return linhas

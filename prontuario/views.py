@@ -19,7 +19,7 @@ from pec.models import Lotacao
 from prontuario.forms import CidadaoForm, UnificarForm
 from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Agendamento, CidadaoVersao, Unificacao
-from prontuario.selectors import cidadao_buscar, cidadao_obter, historico_linhas
+from prontuario.selectors import cidadao_buscar, cidadao_obter, historico_linhas, movidos_legiveis
 from prontuario.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
 
 
@@ -113,9 +113,11 @@ def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     versoes = CidadaoVersao.objects.filter(cidadao=cidadao, municipio_id=lotacao.municipio_id).select_related(
         "lotacao__profissional", "lotacao__estabelecimento"
     )
-    unificacoes = Unificacao.objects.filter(sobrevivente=cidadao, municipio_id=lotacao.municipio_id).select_related(
+    unificacoes = list(Unificacao.objects.filter(sobrevivente=cidadao, municipio_id=lotacao.municipio_id).select_related(
         "unificado", "lotacao__profissional"
-    )
+    ))
+    for unificacao in unificacoes:
+        unificacao.movidos_rotulos = movidos_legiveis(unificacao.movidos)  # type: ignore[attr-defined]
     linhas = historico_linhas(versoes=list(versoes), municipio_id=lotacao.municipio_id)
     return render(
         request, "prontuario/cidadao_historico.html", {"cidadao": cidadao, "versoes": linhas, "unificacoes": unificacoes}

@@ -66,3 +66,25 @@ def test_history_shows_labels_and_descriptions_not_field_names_and_codes(alice, 
     for cru in ("pai_desconhecido", "raca_cor", "data_nascimento", "True", "1980-03-12", "3106200"):
         assert cru not in html, cru
 
+
+
+def test_merge_in_history_names_what_moved_in_portuguese(alice, mundo):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from pec.tenancy import tenant_context
+    from prontuario import agenda
+    from prontuario.services import cidadao_unificar
+
+    um = fabricas.cidadao(mundo.alice, cpf=fabricas.cpf())
+    dois = fabricas.cidadao(mundo.alice, cns=fabricas.cns_provisorio())
+    with tenant_context(mundo.a.id):
+        agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20,
+                                 periodos=[(d, dt.time(7), dt.time(17)) for d in range(7)])
+        inicio = (timezone.localtime() + dt.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+        agenda.agendar(agenda=mundo.bob, cidadao=dois, inicio=inicio, ator=mundo.alice)
+        cidadao_unificar(lotacao=mundo.alice, sobrevivente=um, unificado=dois, motivo="Mesma pessoa")
+    html = alice.get(reverse("cidadao_historico", args=[um.pk])).content.decode()
+    assert "Registros movidos: agendamentos (1)" in html
+    assert "prontuario.Agendamento" not in html and "Cadastro unificado a este" in html
