@@ -88,3 +88,10 @@ def test_merge_in_history_names_what_moved_in_portuguese(alice, mundo):
     html = alice.get(reverse("cidadao_historico", args=[um.pk])).content.decode()
     assert "Registros movidos: agendamentos (1)" in html
     assert "prontuario.Agendamento" not in html and "Cadastro unificado a este" in html
+
+
+def test_csrf_refusal_is_portuguese(mundo):
+    cliente = entrar(Client(enforce_csrf_checks=True), mundo.alice)
+    resposta = cliente.post(reverse("cidadao_novo"), {"nome": "X"})
+    html = resposta.content.decode()
+    assert resposta.status_code == 403 and "Formulário expirado" in html and "CSRF verification failed" not in html
