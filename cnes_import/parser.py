@@ -243,8 +243,9 @@ def _mensagem_sintaxe(exc: etree.XMLSyntaxError) -> str:
     if "amplification" in texto or "entity" in texto.lower():
         return "O arquivo usa entidades XML, recusadas por segurança. Gere o XML novamente no e-Gestor AB."
     # A truncated download and a broken file look alike to the parser: one message for both.
+    # lxml's own text is English ("Start tag expected"): the administrator gets the place.
     return (
-        f"O arquivo XML está malformado ou incompleto (linha {exc.lineno}): {texto}. "
+        f"O arquivo XML está malformado ou incompleto (erro na linha {exc.lineno}, coluna {exc.offset}). "
         "Baixe-o novamente do e-Gestor AB."
     )
 

@@ -15,6 +15,10 @@ graceful_timeout = 20
 max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
+# Method, path without the query string (%(U)s, never %(r)s or %(q)s), status, size, time,
+# user agent and request id; no Referer (%(f)s), which carries the previous page's query.
+# Patient searches are POSTs, but a query string may still name someone.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s" %({x-request-id}i)s'
 # gunicorn's control socket sits at one fixed path per user; several instances on one
 # machine (tests, staging) would fight over it, and systemd already controls the process.
 control_socket_disable = True

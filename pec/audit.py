@@ -80,6 +80,7 @@ EVENTOS: dict[str, str] = {
     "leitura_prontuario": "Acesso ao prontuário",
     "busca_cidadao": "Busca de cidadão",
     "prontuario_adendo": "Adendo a atendimento finalizado",
+    "atendimento_assumido": "Atendimento em andamento assumido de outro profissional",
     "vacina_correcao": "Correção de dose de vacina",
     "vacina_exclusao": "Exclusão de dose de vacina",
     "auditoria_consulta": "Consulta à auditoria",

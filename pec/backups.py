@@ -1485,8 +1485,14 @@ def backups_painel() -> dict[str, Any]:
     erro_chave = ""
     try:
         chave = impressao_digital(chave_publica_carregar())
-    except BackupError as exc:
-        erro_chave = str(exc)
+    except BackupError:
+        # The exception's text is for the log and manage.py (English); the page speaks Portuguese.
+        erro_chave = (
+            f"Não foi possível ler a chave pública de backup em {settings.BACKUP_PUBLIC_KEY}: confira o arquivo "
+            "gerado por manage.py backup_keygen." if settings.BACKUP_PUBLIC_KEY else
+            "Nenhuma chave pública de backup configurada: defina PEC_BACKUP_PUBLIC_KEY com a chave pública gerada por "
+            "manage.py backup_keygen (rode-o em outra máquina, que guarda a chave privada)."
+        )
     ultimo = backup_ultimo_sucesso()
     limite = timezone.now() - timedelta(hours=settings.BACKUP_ATRASO_HORAS)
     return {

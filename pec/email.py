@@ -15,7 +15,10 @@ Once sent (or given up on) a message keeps its recipients, subject and status bu
 its body: a password-reset link or a citizen's message must not outlive its delivery in
 the table and in every backup of it.
 
-Installation mail (password reset, the SMTP test) lives in EmailSaida; mail on behalf of
+The SMTP test button is the exception: it sends at once, outside the queue, with a short
+timeout (`smtp_testar`), so the administrator reads the outcome on the page.
+
+Installation mail (password reset) lives in EmailSaida; mail on behalf of
 a municipality, which may concern citizens, in EmailSaidaMunicipio, under row-level
 security. A municipality in training mode never sends its mail (status `suprimido`).
 """
@@ -23,6 +26,9 @@ security. A municipality in training mode never sends its mail (status `suprimid
 from __future__ import annotations
 
 import logging
+import smtplib
+import socket
+import ssl
 from datetime import timedelta
 
 from celery import shared_task
@@ -72,7 +78,7 @@ def smtp_salvar(*, config: ConfiguracaoSMTP, nova_senha: str | None) -> Configur
     return config
 
 
-def smtp_conexao(config: ConfiguracaoSMTP):  # type: ignore[no-untyped-def]
+def smtp_conexao(config: ConfiguracaoSMTP, *, timeout: int = SMTP_TIMEOUT):  # type: ignore[no-untyped-def]
     senha = decifrar(config.senha_cifrada, contexto=smtp_contexto_senha(config)) if config.senha_cifrada else ""
     return get_connection(
         backend="django.core.mail.backends.smtp.EmailBackend",
@@ -82,7 +88,7 @@ def smtp_conexao(config: ConfiguracaoSMTP):  # type: ignore[no-untyped-def]
         password=senha or None,
         use_tls=config.seguranca == ConfiguracaoSMTP.Seguranca.STARTTLS,
         use_ssl=config.seguranca == ConfiguracaoSMTP.Seguranca.SSL,
-        timeout=SMTP_TIMEOUT,
+        timeout=timeout,
         fail_silently=False,
     )
 
@@ -215,13 +221,47 @@ def email_varrer() -> int:
     return total
 
 
-def smtp_enviar_teste(*, para: str) -> EmailSaida:
-    """The "send test e-mail" button: an installation message through the normal queue."""
-    return email_enfileirar(  # type: ignore[return-value]
-        para=[para],
-        assunto="PEC: e-mail de teste",
-        corpo=(
-            "Este é um e-mail de teste enviado pela configuração de SMTP do PEC.\n"
-            "Se você o recebeu, o envio de e-mails da instalação está funcionando."
-        ),
-    )
+SMTP_TESTE_TIMEOUT = 10
+
+
+def smtp_testar(*, para: str) -> str | None:
+    """The "send test e-mail" button: send now, outside the queue, with a short timeout,
+    so the administrator sees on the page whether these settings work. Returns None when
+    the server accepted the message, else what went wrong, in Portuguese."""
+    config = smtp_configuracao()
+    if config is None:
+        return "o servidor de e-mail ainda não foi configurado"
+    try:
+        with smtp_conexao(config, timeout=SMTP_TESTE_TIMEOUT) as conexao:
+            EmailMessage(
+                subject="PEC: e-mail de teste", from_email=config.remetente, to=[para], connection=conexao,
+                body="Este é um e-mail de teste enviado pela configuração de SMTP do PEC.\n"
+                     "Se você o recebeu, o envio de e-mails da instalação está funcionando.",
+            ).send()
+    except Exception as exc:  # every failure is the answer the administrator asked for
+        log.warning("SMTP test to %s:%s failed: %s: %s", config.host, config.porta, exc.__class__.__name__, exc)
+        return _smtp_falha(exc, config)
+    return None
+
+
+def _smtp_falha(exc: Exception, config: ConfiguracaoSMTP) -> str:
+    servidor = f"{config.host}:{config.porta}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"{servidor} recusou o usuário ou a senha"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"{servidor} recusou o remetente {config.remetente}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return f"{servidor} recusou o destinatário"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"{servidor} não oferece o recurso pedido (STARTTLS ou autenticação): confira a segurança"
+    if isinstance(exc, ssl.SSLError):
+        return f"falha de TLS/SSL com {servidor}: confira a segurança (STARTTLS ou SSL) e a porta"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"conexão recusada por {servidor}: confira o endereço e a porta"
+    if isinstance(exc, socket.gaierror):
+        return f"o endereço {config.host} não foi encontrado (DNS)"
+    if isinstance(exc, TimeoutError):
+        return f"{servidor} não respondeu em {SMTP_TESTE_TIMEOUT} segundos"
+    if isinstance(exc, smtplib.SMTPException | OSError):
+        return f"a conversa com {servidor} falhou: confira o endereço, a porta e a segurança"
+    return f"erro inesperado ao enviar por {servidor}"

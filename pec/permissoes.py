@@ -3,6 +3,11 @@
 A perfil is a named set of permission codes. Every municipality gets its own copies of
 the defaults (`perfis_garantir_padrao`), which its administrator may then edit; a new
 lotação receives the defaults of its CBO (`perfis_padrao_para_cbo`).
+
+The catalogue lists only what the server enforces: every code is checked where its action
+happens (tests/pec/test_acesso.py fails on a code checked nowhere). A feature not built yet
+(atendimento odontológico, território, relatórios) gets its code together with the feature,
+so an administrator never assigns a permission that guards nothing.
 """
 
 from __future__ import annotations
@@ -25,9 +30,6 @@ PERMISSOES: dict[str, str] = {
     "atestado.emitir": "Emitir atestados",
     "vacina.registrar": "Registrar vacinação",
     "vacina.corrigir": "Corrigir ou excluir doses registradas no PEC",
-    "odonto.registrar": "Realizar atendimento odontológico",
-    "territorio.registrar": "Registrar cadastros e visitas do território",
-    "relatorios.ver": "Ver relatórios de produção",
     "admin.municipio": "Administrar o município (profissionais, lotações, perfis, importações, configurações)",
     "auditoria.ver": "Consultar a trilha de auditoria",
 }
@@ -55,21 +57,21 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
     "cirurgiao_dentista": (
         "Cirurgião-dentista",
         _CLINICO_COMUM
-        + ["cidadao.editar", "fila.gerenciar", "escuta.registrar", "odonto.registrar", "prescricao.emitir",
+        + ["cidadao.editar", "fila.gerenciar", "escuta.registrar", "prescricao.emitir",
            "exame.solicitar", "atestado.emitir", "agenda.gerenciar"],
     ),
-    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar", "territorio.registrar"]),
+    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar"]),
     "recepcao": (
         "Recepção",
         ["cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"],
     ),
     "coordenacao": (
         "Coordenação da UBS",
-        _CLINICO_COMUM + ["relatorios.ver", "agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"],
+        _CLINICO_COMUM + ["agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"],
     ),
     "admin_municipal": (
         "Administrador municipal",
-        ["admin.municipio", "auditoria.ver", "relatorios.ver", "cidadao.ver", "cidadao.unificar"],
+        ["admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar"],
     ),
     "visualizacao": ("Visualização (somente leitura)", ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"]),
 }

@@ -10,13 +10,15 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from allauth.account.models import EmailAddress
 
 from pec import contas, selectors, services
 from pec.acesso import requer_admin_instalacao, requer_permissao, requer_reautenticacao
-from pec.email import smtp_configuracao, smtp_enviar_teste
+from pec.buscas import busca_ler, busca_postada
+from pec.email import smtp_configuracao, smtp_testar
 from pec.forms import (
     ContaBuscarForm,
     ContaEmailForm,
@@ -47,10 +49,14 @@ def _erro(request: HttpRequest, exc: ValidationError) -> None:
 
 @requer_permissao("admin.municipio")
 def profissionais(request: HttpRequest) -> HttpResponse:
-    termo = request.GET.get("q", "")
+    """Search by name, CPF or CNS: posted, then paged at ?busca=<id>&pagina=N (pec.buscas)."""
+    if request.method == "POST":
+        return busca_postada(request, reverse("admin_profissionais"))
+    termo = busca_ler(request).get("q", "")
     consulta = selectors.profissionais_buscar(municipio_id=_municipio_id(request), termo=termo)
     pagina = Paginator(consulta, POR_PAGINA).get_page(request.GET.get("pagina"))
-    return render(request, "pec/admin/profissionais.html", {"pagina": pagina, "termo": termo})
+    return render(request, "pec/admin/profissionais.html",
+                  {"pagina": pagina, "termo": termo, "busca": request.GET.get("busca", "") if termo else ""})
 
 
 @requer_permissao("admin.municipio")
@@ -229,12 +235,13 @@ def smtp_teste(request: HttpRequest) -> HttpResponse:
     elif not form.is_valid():
         messages.error(request, "Informe um endereço de e-mail válido para o teste.")
     else:
-        smtp_enviar_teste(para=form.cleaned_data["para"])
-        messages.success(
-            request,
-            f"E-mail de teste enfileirado para {form.cleaned_data['para']}. "
-            "Se não chegar em alguns minutos, confira o servidor, a porta e a segurança.",
-        )
+        para = form.cleaned_data["para"]
+        falha = smtp_testar(para=para)
+        if falha is None:
+            messages.success(request, f"E-mail de teste aceito pelo servidor para {para}: confira a caixa de entrada "
+                                      "(e a de spam).")
+        else:
+            messages.error(request, f"O e-mail de teste não foi enviado: {falha}.")
     return redirect("instalacao_smtp")
 
 

@@ -129,9 +129,16 @@ def agendas_da_ubs(*, lotacao: Lotacao) -> list[Lotacao]:
 
 
 def agenda_obter(*, lotacao: Lotacao, agenda_id: int) -> Lotacao:
-    """An agenda (lotação) of the caller's municipality; Lotacao.DoesNotExist otherwise."""
+    """An agenda (lotação) of the caller's UBS; Lotacao.DoesNotExist otherwise.
+
+    Scope: agendas are kept by the UBS. Reception and professionals see and book the
+    agendas of the establishment of their active lotação; someone who works in several
+    UBS switches lotação. The citizen's record stays municipal (their bookings in any UBS
+    show on the cadastro), but another UBS's agenda, bookings and blocks are not reachable
+    by id.
+    """
     agenda = Lotacao.objects.select_related("profissional", "estabelecimento").get(
-        pk=agenda_id, municipio_id=lotacao.municipio_id
+        pk=agenda_id, municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id
     )
     assert_owned(agenda, lotacao.municipio_id)
     return agenda
@@ -206,9 +213,10 @@ def _slots(
 
 
 def agendamento_obter(*, lotacao: Lotacao, agendamento_id: int) -> Agendamento:
+    """A booking of an agenda of the caller's UBS (see agenda_obter); DoesNotExist otherwise."""
     agendamento = Agendamento.objects.select_related(
         "cidadao", "lotacao__profissional", "lotacao__estabelecimento"
-    ).get(pk=agendamento_id, municipio_id=lotacao.municipio_id)
+    ).get(pk=agendamento_id, municipio_id=lotacao.municipio_id, lotacao__estabelecimento_id=lotacao.estabelecimento_id)
     assert_owned(agendamento, lotacao.municipio_id)
     return agendamento
 

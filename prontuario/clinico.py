@@ -1,6 +1,12 @@
 """Writes of clinical care: escuta inicial, atendimento (draft, finalisation, addenda) and
 the queue transitions they cause. Each service is one transaction; finalising writes the
 outbox rows for RNDS and SISAB in that same transaction.
+
+An atendimento belongs to the lotação that conducts it (`Atendimento.lotacao`): only that
+lotação saves and finalises the draft, so the record, its PDFs, the RAC and the FAI, which
+all read that field, name the professional who finalised. Another professional continues
+a draft only by assuming it (`atendimento_assumir`), which is explicit and audited.
+What the form may contain follows from the actor's perfis (prescrição, exames, atestado).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from pec.acesso import permissoes_da_lotacao
 from pec.audit import audit_event
 from pec.models import Lotacao, Outbox
 from pec.outbox import outbox_registrar
@@ -57,6 +64,17 @@ class Conflito(Exception):
 
 class JaFinalizado(Exception):
     """The record is locked; corrections are addenda."""
+
+
+class NaoEAutor(Exception):
+    """The draft is conducted by another professional, who alone saves and finalises it."""
+
+    def __init__(self, atual: Atendimento) -> None:
+        super().__init__(
+            f"Este atendimento está sendo conduzido por {atual.lotacao.profissional.nome}: só quem o conduz "
+            "salva e finaliza. Para continuá-lo, assuma o atendimento (fica registrado na auditoria)."
+        )
+        self.atual = atual
 
 
 def _mover_fila(entrada: EntradaLista, situacao: str, lotacao: Lotacao, **campos: Any) -> None:
@@ -159,14 +177,51 @@ def atendimento_salvar_rascunho(
     """
     assert_owned(atendimento, lotacao.municipio_id)
     alterados = Atendimento.objects.filter(
-        pk=atendimento.pk, versao=versao, status=Atendimento.Status.RASCUNHO
+        pk=atendimento.pk, versao=versao, status=Atendimento.Status.RASCUNHO, lotacao=lotacao
     ).update(rascunho=dados, versao=F("versao") + 1, salvo_por=lotacao, salvo_em=timezone.now())
     if not alterados:
-        atual = Atendimento.objects.get(pk=atendimento.pk)
-        if atual.status == Atendimento.Status.FINALIZADO:
-            raise JaFinalizado("Este atendimento já foi finalizado; correções são feitas por adendo.")
+        atual = Atendimento.objects.select_related("lotacao__profissional").get(pk=atendimento.pk)
+        _pode_editar(atual, lotacao)
         raise Conflito(atual)
     return versao + 1
+
+
+def _pode_editar(atual: Atendimento, lotacao: Lotacao) -> None:
+    if atual.status == Atendimento.Status.FINALIZADO:
+        raise JaFinalizado("Este atendimento já foi finalizado; correções são feitas por adendo.")
+    if atual.lotacao_id != lotacao.id:
+        raise NaoEAutor(atual)
+
+
+@transaction.atomic
+def atendimento_assumir(*, atendimento: Atendimento, lotacao: Lotacao, motivo: str, request: HttpRequest) -> Atendimento:
+    """Hand a draft over to `lotacao` (the previous professional left, fell ill, changed shift).
+
+    From now on it is this lotação's atendimento: it alone saves and finalises it, and the
+    record and national documents name it. The version moves on, so a page still open by
+    the previous professional can no longer save over it.
+    """
+    atual = (Atendimento.objects.select_for_update(of=("self",)).select_related("lotacao__profissional")
+             .get(pk=atendimento.pk))
+    assert_owned(atual, lotacao.municipio_id)
+    if atual.status == Atendimento.Status.FINALIZADO:
+        raise JaFinalizado("Este atendimento já foi finalizado; correções são feitas por adendo.")
+    motivo = motivo.strip()
+    if not motivo:
+        raise ValidationError("Informe o motivo para assumir o atendimento.")
+    anterior = atual.lotacao
+    if anterior.id == lotacao.id:
+        return atual
+    atual.lotacao, atual.estabelecimento_id = lotacao, lotacao.estabelecimento_id
+    atual.salvo_por, atual.salvo_em, atual.versao = lotacao, timezone.now(), atual.versao + 1
+    atual.save(update_fields=["lotacao", "estabelecimento", "salvo_por", "salvo_em", "versao"])
+    audit_event(
+        evento="atendimento_assumido", request=request, cidadao_id=atual.cidadao_id,
+        o_que=f"atendimento {atual.uuid} assumido de {anterior.profissional.nome}",
+        detalhes={"atendimento_id": atual.pk, "de_lotacao_id": anterior.id, "para_lotacao_id": lotacao.id,
+                  "motivo": motivo[:300]},
+    )
+    return atual
 
 
 class Formularios:
@@ -204,8 +259,7 @@ def atendimento_finalizar(*, atendimento: Atendimento, lotacao: Lotacao, dados: 
     the record and register its deliveries. Raises ValidationError with every message."""
     atual = Atendimento.objects.select_for_update().select_related("cidadao", "municipio").get(pk=atendimento.pk)
     assert_owned(atual, lotacao.municipio_id)
-    if atual.status == Atendimento.Status.FINALIZADO:
-        raise JaFinalizado("Este atendimento já foi finalizado; correções são feitas por adendo.")
+    _pode_editar(atual, lotacao)
     if atual.versao != versao:
         raise Conflito(atual)
     forms = Formularios(dados)
@@ -213,6 +267,7 @@ def atendimento_finalizar(*, atendimento: Atendimento, lotacao: Lotacao, dados: 
     if not forms.validos():
         erros += forms.erros()
     else:
+        erros += _erros_de_permissao(forms, permissoes_da_lotacao(lotacao=lotacao))
         erros += _erros_de_regras(atual, forms)
     if erros:
         raise ValidationError(erros)
@@ -244,6 +299,19 @@ def atendimento_finalizar(*, atendimento: Atendimento, lotacao: Lotacao, dados: 
         chave=f"fai:{atual.uuid}", objeto=atual,
     )
     return atual
+
+
+def _erros_de_permissao(forms: Formularios, permissoes: frozenset[str]) -> list[str]:
+    """What the form holds that the actor's perfis do not allow to issue."""
+    erros = []
+    if "prescricao.emitir" not in permissoes and any(rx["medicamento"] for rx in forms.linhas("prescricoes")):
+        erros.append("Seu perfil nesta lotação não permite prescrever medicamentos: retire a prescrição.")
+    if "exame.solicitar" not in permissoes and any(e["sigtap"] for e in forms.linhas("exames")):
+        erros.append("Seu perfil nesta lotação não permite solicitar exames: retire a solicitação.")
+    atestado = forms.atestado.cleaned_data
+    if "atestado.emitir" not in permissoes and (atestado.get("dias") or atestado.get("cid10") or atestado.get("texto")):
+        erros.append("Seu perfil nesta lotação não permite emitir atestados: retire o atestado.")
+    return erros
 
 
 def _erros_de_regras(atendimento: Atendimento, forms: Formularios) -> list[str]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -13,6 +14,17 @@ from prontuario.texto import dobrar
 
 UFS = sorted({uf for _, uf in MUNICIPIOS.values()})
 _POR_UF_NOME = {(uf, dobrar(nome)): codigo for codigo, (nome, uf) in MUNICIPIOS.items()}
+
+
+# Digits with the punctuation people type in documents, CEPs and phones; anything else
+# (letters, Unicode digits such as "²") is a typing error, refused rather than dropped.
+_NUMERO_PONTUADO = re.compile(r"[0-9.\-/()\s]*")
+
+
+def _numeros(valor: str, mensagem: str) -> str:
+    if not _NUMERO_PONTUADO.fullmatch(valor):
+        raise forms.ValidationError(mensagem)
+    return so_digitos(valor)
 
 
 class DataInput(forms.DateInput):
@@ -61,20 +73,27 @@ class CidadaoForm(forms.ModelForm):
             self.initial["versao"] = self.instance.versao
 
     def clean_cpf(self) -> str:
-        cpf = so_digitos(self.cleaned_data["cpf"])
+        cpf = _numeros(self.cleaned_data["cpf"], "CPF inválido: use os 11 números do CPF (pontos e traço são aceitos).")
         if cpf:
             validar_cpf(cpf)
         return cpf
 
     def clean_cns(self) -> str:
-        cns = so_digitos(self.cleaned_data["cns"])
+        cns = _numeros(self.cleaned_data["cns"], "CNS inválido: use os 15 números do Cartão SUS.")
         validar_cns(cns)
         return cns
 
+    def clean_cep(self) -> str:
+        return _numeros(self.cleaned_data["cep"], "CEP inválido: use os 8 números do CEP.")
+
+    def clean_telefone_celular(self) -> str:
+        return _numeros(self.cleaned_data["telefone_celular"], "Telefone inválido: use só números, com DDD.")
+
+    def clean_telefone_contato(self) -> str:
+        return _numeros(self.cleaned_data["telefone_contato"], "Telefone inválido: use só números, com DDD.")
+
     def clean(self) -> dict[str, Any]:
         dados = super().clean()
-        for campo in ("cep", "telefone_celular", "telefone_contato"):
-            dados[campo] = so_digitos(dados.get(campo) or "")
         nome, uf = dados.get("municipio_nascimento", ""), dados.get("uf_nascimento", "")
         dados["municipio_nascimento_ibge"] = ""
         if nome:

@@ -157,6 +157,11 @@ class AdendoForm(forms.Form):
     texto = forms.CharField(label="Adendo", widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class AssumirForm(forms.Form):
+    motivo = forms.CharField(label="Motivo", max_length=300,
+                             help_text="Por que você continua este atendimento (troca de turno, ausência do profissional).")
+
+
 def _opcoes(tabelas: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
     """The choices of each code table, all in one query."""
     opcoes: dict[str, list[tuple[str, str]]] = {tabela: [("", "—")] for tabela in tabelas}

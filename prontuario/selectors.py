@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, models
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -319,3 +320,92 @@ def cidadao_obter(*, lotacao: Lotacao, cidadao_id: int) -> Cidadao:
     )
     assert_owned(cidadao, lotacao.municipio_id)
     return cidadao
+
+
+# --- Histórico do cadastro -------------------------------------------------------------------
+
+_ROTULOS_EXTRAS = {"ativo": "Cadastro ativo", "unificado_com": "Unificado ao cadastro", "unificou": "Cadastro unificado a este"}
+
+
+@dataclass(frozen=True)
+class LinhaHistorico:
+    campo: str
+    antes: str
+    depois: str
+
+
+def historico_linhas(*, versoes: list[Any], municipio_id: int) -> list[tuple[Any, list[LinhaHistorico]]]:
+    """Each version with its changes as the registry's users read them: field labels and
+    code descriptions ("Sexo: Feminino", "Nome do pai desconhecido: Sim"), never the stored
+    names and codes. Teams are named with one query for all versions."""
+    from pec.models import Equipe
+    from prontuario.ledi_municipios import MUNICIPIOS
+
+    equipe_ids = {v for versao in versoes for v in versao.alteracoes.get("equipe", []) if isinstance(v, int)}
+    equipes = dict(Equipe.objects.filter(municipio_id=municipio_id, pk__in=equipe_ids).values_list("pk", "nome"))
+
+    def legivel(campo: str, valor: Any) -> str:
+        if valor is None or valor == "":
+            return "—"
+        if isinstance(valor, bool):
+            return "Sim" if valor else "Não"
+        if campo == "equipe":
+            return equipes.get(valor, f"equipe nº {valor}")
+        if campo == "municipio_nascimento_ibge" and valor in MUNICIPIOS:
+            nome, uf = MUNICIPIOS[valor]
+            return f"{nome.title()}/{uf}"
+        if campo in ("unificado_com", "unificou"):
+            return f"cadastro nº {valor}"
+        if campo in _ROTULOS_EXTRAS:
+            return str(valor)
+        field = Cidadao._meta.get_field(campo)
+        if field.choices:
+            return str(dict(field.flatchoices).get(valor, valor))
+        if isinstance(field, models.DateField) and isinstance(valor, str):
+            try:
+                return datetime.date.fromisoformat(valor).strftime("%d/%m/%Y")
+            except ValueError:
+                return valor
+        return str(valor)
+
+    def rotulo(campo: str) -> str:
+        if campo in _ROTULOS_EXTRAS:
+            return _ROTULOS_EXTRAS[campo]
+        try:
+            nome = str(Cidadao._meta.get_field(campo).verbose_name)
+        except FieldDoesNotExist:
+            return campo
+        return nome[:1].upper() + nome[1:]
+
+    return [
+        (versao, [LinhaHistorico(rotulo(campo), legivel(campo, valores[0]), legivel(campo, valores[1]))
+                  for campo, valores in versao.alteracoes.items()])
+        for versao in versoes
+    ]
+
+
+# What a merge moves, in the users' words (Django's default plurals, "vacinacaos", are not).
+_MOVIDOS = {
+    "prontuario.Agendamento": "agendamentos", "prontuario.EntradaLista": "entradas na lista de atendimentos",
+    "prontuario.Medicao": "medições", "prontuario.EscutaInicial": "escutas iniciais",
+    "prontuario.Atendimento": "atendimentos", "prontuario.Problema": "problemas e condições",
+    "prontuario.Alergia": "alergias", "prontuario.Prescricao": "prescrições", "prontuario.Vacinacao": "doses de vacina",
+}
+
+
+def movidos_legiveis(movidos: dict[str, list[int]]) -> list[tuple[str, int]]:
+    """A merge's moved rows ("prontuario.Agendamento.cidadao": [ids]) as the users' names
+    of what moved and how many ("agendamentos", 2)."""
+    from django.apps import apps
+
+    linhas = []
+    for chave, ids in movidos.items():
+        rotulo = chave.rpartition(".")[0]
+        nome = _MOVIDOS.get(rotulo)
+        if nome is None:
+            try:
+                nome = str(apps.get_model(rotulo)._meta.verbose_name_plural)
+            except (LookupError, ValueError):
+                nome = "outros registros"
+        linhas.append((nome, len(ids)))
+    return linhas

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cidadaos/<int:cidadao_id>/vacinacao/", v.vacinacao_registrar, name="prontuario_vacinacao"),
     path("atendimentos/<int:atendimento_id>/", v.atendimento, name="prontuario_atendimento"),
     path("atendimentos/<int:atendimento_id>/rascunho/", v.atendimento_rascunho, name="prontuario_atendimento_rascunho"),
+    path("atendimentos/<int:atendimento_id>/assumir/", v.atendimento_assumir, name="prontuario_atendimento_assumir"),
     path("atendimentos/<int:atendimento_id>/adendo/", v.atendimento_adendo, name="prontuario_atendimento_adendo"),
     path("atendimentos/<int:atendimento_id>/<str:tipo>.pdf", v.documento, name="prontuario_documento"),
     path("vacinacoes/<int:vacinacao_id>/corrigir/", v.vacinacao_corrigir, name="prontuario_vacinacao_corrigir"),

@@ -7,16 +7,19 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
+from pec import parametros
 from pec.acesso import requer_permissao, tem_permissao
+from pec.buscas import busca_ler, busca_postada
 from pec.forms import erros_no_form
 from pec.audit import audit_event
 from pec.models import Lotacao
 from prontuario.forms import CidadaoForm, UnificarForm
 from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Agendamento, CidadaoVersao, Unificacao
-from prontuario.selectors import cidadao_pesquisar, duplicados_mostrar
+from prontuario.selectors import cidadao_pesquisar, duplicados_mostrar, historico_linhas, movidos_legiveis
 from prontuario.selectors_clinico import cidadao_clinico
 from prontuario.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
 
@@ -27,7 +30,10 @@ def _lotacao(request: HttpRequest) -> Lotacao:
 
 @requer_permissao("cidadao.ver")
 def cidadao_lista(request: HttpRequest) -> HttpResponse:
-    entrada = request.GET.get("q", "").strip()[:200]
+    """The one-box search: posted, then shown at ?busca=<id> (pec.buscas)."""
+    if request.method == "POST":
+        return busca_postada(request, reverse("cidadao_lista"))
+    entrada = busca_ler(request).get("q", "")
     resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada else None
     return render(request, "prontuario/cidadao_lista.html", {"entrada": entrada, "resultado": resultado})
 
@@ -107,11 +113,14 @@ def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     versoes = CidadaoVersao.objects.filter(cidadao=cidadao, municipio_id=lotacao.municipio_id).select_related(
         "lotacao__profissional", "lotacao__estabelecimento"
     )
-    unificacoes = Unificacao.objects.filter(sobrevivente=cidadao, municipio_id=lotacao.municipio_id).select_related(
+    unificacoes = list(Unificacao.objects.filter(sobrevivente=cidadao, municipio_id=lotacao.municipio_id).select_related(
         "unificado", "lotacao__profissional"
-    )
+    ))
+    for unificacao in unificacoes:
+        unificacao.movidos_rotulos = movidos_legiveis(unificacao.movidos)  # type: ignore[attr-defined]
+    linhas = historico_linhas(versoes=list(versoes), municipio_id=lotacao.municipio_id)
     return render(
-        request, "prontuario/cidadao_historico.html", {"cidadao": cidadao, "versoes": versoes, "unificacoes": unificacoes}
+        request, "prontuario/cidadao_historico.html", {"cidadao": cidadao, "versoes": linhas, "unificacoes": unificacoes}
     )
 
 
@@ -120,11 +129,13 @@ def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse
     """Pick the other record (search), compare side by side, choose the survivor, confirm."""
     lotacao = _lotacao(request)
     cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro (unificação)")
-    entrada = request.GET.get("q", "").strip()[:200]
-    outro_id = request.POST.get("outro") or request.GET.get("outro")
+    if request.method == "POST" and "q" in request.POST:
+        return busca_postada(request, reverse("cidadao_unificar", args=[cidadao.pk]))
+    entrada = busca_ler(request).get("q", "")
+    outro_id = parametros.inteiro(request.POST.get("outro") or request.GET.get("outro"))
     outro = (
-        cidadao_clinico(request=request, cidadao_id=int(outro_id), o_que="cadastro (unificação)")
-        if outro_id and outro_id.isdigit() else None
+        cidadao_clinico(request=request, cidadao_id=outro_id, o_que="cadastro (unificação)")
+        if outro_id is not None else None
     )
     form = UnificarForm(request.POST or None, initial={"outro": outro.pk if outro else None})
     if request.method == "POST" and outro is not None and form.is_valid():

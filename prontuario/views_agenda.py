@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
 
+from pec import parametros
 from pec.acesso import requer_permissao, tem_permissao
 from pec.audit import audit_read
+from pec.buscas import busca_ler, busca_postada
 from pec.models import Equipe, Lotacao
 from prontuario import agenda, lista
 from prontuario.forms_agenda import AdicionarListaForm, BloqueioForm, ConfiguracaoForm, HorariosFormSet
@@ -43,7 +45,12 @@ def _agendamento(request: HttpRequest, agendamento_id: int) -> Agendamento:
 
 
 def _dia(request: HttpRequest) -> datetime.date:
-    return parse_date(request.GET.get("dia", "") or "") or timezone.localdate()
+    """The day asked for (?dia=AAAA-MM-DD), or today; an impossible date says so."""
+    valor = request.GET.get("dia", "")
+    dia = parametros.data(valor)
+    if dia is None and valor:
+        messages.warning(request, "Data inválida na página pedida: mostrando a agenda de hoje.")
+    return dia or timezone.localdate()
 
 
 def _erro(request: HttpRequest, exc: ValidationError) -> None:
@@ -138,7 +145,9 @@ def agenda_bloqueios(request: HttpRequest, agenda_id: int) -> HttpResponse:
 @requer_permissao("agenda.gerenciar")
 def agenda_desbloquear(request: HttpRequest, bloqueio_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
-    bloqueio = AgendaBloqueio.objects.filter(pk=bloqueio_id, municipio_id=lotacao.municipio_id).first()
+    bloqueio = AgendaBloqueio.objects.filter(
+        pk=bloqueio_id, municipio_id=lotacao.municipio_id, lotacao__estabelecimento_id=lotacao.estabelecimento_id
+    ).first()
     if bloqueio is None:
         raise Http404
     agenda.agenda_desbloquear(bloqueio=bloqueio, ator=lotacao)
@@ -151,14 +160,16 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
     """Book a slot: pick the citizen (search box), confirm. Reached from a free slot."""
     lotacao = _lotacao(request)
     a = _agenda(request, agenda_id)
-    inicio = parse_datetime(request.GET.get("inicio") or request.POST.get("inicio") or "")
+    inicio = parametros.data_hora(request.GET.get("inicio") or request.POST.get("inicio"))
     if inicio is None:
-        raise Http404
-    inicio = inicio if timezone.is_aware(inicio) else timezone.make_aware(inicio)
-    cidadao_id = request.POST.get("cidadao") or request.GET.get("cidadao")
+        messages.error(request, "Horário inválido: escolha um horário livre na agenda.")
+        return redirect("agenda_profissional", agenda_id=a.pk)
+    if request.method == "POST" and "q" in request.POST:
+        return busca_postada(request, reverse("agendar", args=[a.pk]), inicio=inicio.isoformat())
+    cidadao_id = parametros.inteiro(request.POST.get("cidadao") or request.GET.get("cidadao"))
     cidadao = (
-        cidadao_clinico(request=request, cidadao_id=int(cidadao_id), o_que="agendamento (escolha do horário)")
-        if cidadao_id and cidadao_id.isdigit() else None
+        cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="agendamento (escolha do horário)")
+        if cidadao_id is not None else None
     )
     if request.method == "POST" and cidadao is not None:
         try:
@@ -170,7 +181,7 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
         else:
             _avisar_email(request, agendamento)
             return redirect("agendamento_detalhe", agendamento_id=agendamento.pk)
-    entrada = request.GET.get("q", "").strip()[:200]
+    entrada = busca_ler(request).get("q", "")
     resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada and cidadao is None else None
     return render(
         request, "prontuario/agendar.html",
@@ -221,10 +232,9 @@ def agendamento_acao(request: HttpRequest, agendamento_id: int, acao: str) -> Ht
             agenda.agendamento_faltou(agendamento=agendamento, ator=lotacao)
             messages.success(request, "Falta registrada.")
         elif acao == "remarcar":
-            novo = parse_datetime(request.POST.get("novo_inicio", ""))
+            novo = parametros.data_hora(request.POST.get("novo_inicio"))
             if novo is None:
                 raise ValidationError("Escolha o novo horário.")
-            novo = novo if timezone.is_aware(novo) else timezone.make_aware(novo)
             agendamento = agenda.agendamento_remarcar(agendamento=agendamento, novo_inicio=novo, ator=lotacao)
             _avisar_email(request, agendamento)
         elif acao == "chegada":
@@ -245,10 +255,10 @@ def _filtro(request: HttpRequest) -> lista.FiltroLista:
     situacoes = (situacao,) if situacao in EntradaLista.Situacao.values else tuple(lista.ATIVAS)
     if situacao == "todas":
         situacoes = tuple(EntradaLista.Situacao.values)
-    inteiro = lambda nome: int(request.GET[nome]) if request.GET.get(nome, "").isdigit() else None  # noqa: E731
     tipo = request.GET.get("tipo", "")
     return lista.FiltroLista(
-        situacoes=situacoes, profissional_id=inteiro("profissional"), equipe_id=inteiro("equipe"),
+        situacoes=situacoes, profissional_id=parametros.inteiro(request.GET.get("profissional")),
+        equipe_id=parametros.inteiro(request.GET.get("equipe")),
         tipo=tipo if tipo in EntradaLista.Tipo.values else "",
     )
 

@@ -13,11 +13,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from pec.acesso import permissoes_ativas, requer_lotacao, requer_permissao
+from pec import parametros
+from pec.acesso import permissoes_ativas, requer_lotacao, requer_permissao, tem_permissao
 from pec.forms import erros_no_form
 from pec.models import Lotacao
 from prontuario import clinico, documentos_clinicos, selectors_clinico, vacinacao
-from prontuario.forms_clinico import AdendoForm, EscutaForm, MedicaoForm, VacinacaoForm
+from prontuario.forms_clinico import AdendoForm, AssumirForm, EscutaForm, MedicaoForm, VacinacaoForm
 from prontuario.models_clinico import Atendimento
 from prontuario.terminologia import TABELAS, descricoes, termo_buscar
 from rnds.selectors import rnds_ultimo_envio
@@ -79,7 +80,11 @@ def atendimento_iniciar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     cidadao = selectors_clinico.cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="início de atendimento")
     entrada = None
     if request.POST.get("entrada"):
-        entrada = selectors_clinico.entrada_obter(lotacao=lotacao, entrada_id=int(request.POST["entrada"]))
+        entrada_id = parametros.inteiro(request.POST["entrada"])
+        if entrada_id is None:
+            messages.error(request, "Entrada da lista de atendimentos inválida: abra o atendimento pela lista.")
+            return redirect("lista_atendimentos")
+        entrada = selectors_clinico.entrada_obter(lotacao=lotacao, entrada_id=entrada_id)
         if entrada.cidadao_id != cidadao.id:
             raise PermissionDenied("A entrada da lista é de outro cidadão.")
     atendimento = clinico.atendimento_iniciar(cidadao=cidadao, lotacao=lotacao, entrada=entrada)
@@ -89,7 +94,8 @@ def atendimento_iniciar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 @requer_permissao("prontuario.ver")
 def atendimento(request: HttpRequest, atendimento_id: int) -> HttpResponse:
     atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que="atendimento")
-    editavel = atual.status == Atendimento.Status.RASCUNHO and "atendimento.registrar" in permissoes_ativas(request)
+    editavel = (atual.status == Atendimento.Status.RASCUNHO and atual.lotacao_id == _lotacao(request).id
+                and tem_permissao(request, "atendimento.registrar"))
     if not editavel:
         return _atendimento_detalhe(request, atual)
     conflito = None
@@ -102,7 +108,7 @@ def atendimento(request: HttpRequest, atendimento_id: int) -> HttpResponse:
             clinico.atendimento_finalizar(atendimento=atual, lotacao=_lotacao(request), dados=request.POST, versao=versao)
         except clinico.Conflito as exc:
             conflito = exc.atual
-        except clinico.JaFinalizado as exc:
+        except (clinico.JaFinalizado, clinico.NaoEAutor) as exc:
             messages.error(request, str(exc))
             return redirect("prontuario_atendimento", atendimento_id=atual.pk)
         except ValidationError as exc:
@@ -133,7 +139,9 @@ def _atendimento_detalhe(request: HttpRequest, atual: Atendimento) -> HttpRespon
         "atendimento": atual, "problemas": problemas, "prescricoes": prescricoes, "exames": list(atual.exames.all()),
         "encaminhamentos": list(atual.encaminhamentos.all()), "atestado": getattr(atual, "atestado", None),
         "adendos": list(atual.adendos.select_related("lotacao__profissional")),
-        "nomes": nomes, "adendo_form": AdendoForm(),
+        "nomes": nomes, "adendo_form": AdendoForm(), "assumir_form": AssumirForm(),
+        "pode_assumir": atual.status == Atendimento.Status.RASCUNHO and tem_permissao(request, "atendimento.registrar"),
+        "documentos": {tipo for tipo, codigo in DOCUMENTO_PERMISSAO.items() if tem_permissao(request, codigo)},
         "rnds": rnds_ultimo_envio(municipio_id=atual.municipio_id, objeto=atual),
     })
 
@@ -155,9 +163,27 @@ def atendimento_rascunho(request: HttpRequest, atendimento_id: int) -> JsonRespo
         return JsonResponse({"erro": f"{autor} salvou este atendimento às {exc.atual.salvo_em:%H:%M:%S}. "
                                      "Recarregue a página para ver a versão atual antes de continuar.",
                              "versao": exc.atual.versao}, status=409)
-    except clinico.JaFinalizado as exc:
+    except (clinico.JaFinalizado, clinico.NaoEAutor) as exc:
         return JsonResponse({"erro": str(exc)}, status=409)
     return JsonResponse({"versao": nova})
+
+
+@require_POST
+@requer_permissao("atendimento.registrar")
+def atendimento_assumir(request: HttpRequest, atendimento_id: int) -> HttpResponse:
+    """Explicit handover of another professional's draft (audited in the service)."""
+    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que="assumir atendimento")
+    form = AssumirForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Informe o motivo para assumir o atendimento.")
+        clinico.atendimento_assumir(atendimento=atual, lotacao=_lotacao(request), motivo=form.cleaned_data["motivo"],
+                                    request=request)
+    except (ValidationError, clinico.JaFinalizado) as exc:
+        messages.error(request, _mensagem(exc))
+    else:
+        messages.success(request, "Você assumiu este atendimento; a troca ficou registrada na auditoria.")
+    return redirect("prontuario_atendimento", atendimento_id=atual.pk)
 
 
 def _valor(request: HttpRequest, chave: str) -> Any:
@@ -249,9 +275,15 @@ def vacinacao_excluir(request: HttpRequest, vacinacao_id: int) -> HttpResponse:
 
 # --- Documents -------------------------------------------------------------------------------
 
+# Printing a document issues it: whoever prints needs the perfil that may issue that kind.
+DOCUMENTO_PERMISSAO = {"atestado": "atestado.emitir", "prescricao": "prescricao.emitir", "exames": "exame.solicitar"}
+
 
 @requer_permissao("prontuario.ver")
 def documento(request: HttpRequest, atendimento_id: int, tipo: str) -> HttpResponse:
+    codigo = DOCUMENTO_PERMISSAO.get(tipo)
+    if codigo is not None and not tem_permissao(request, codigo):
+        raise PermissionDenied("Seu perfil nesta lotação não permite emitir este documento.")
     atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que=f"documento: {tipo}")
     if atual.status != Atendimento.Status.FINALIZADO:
         messages.error(request, "Documentos são emitidos depois de finalizar o atendimento.")

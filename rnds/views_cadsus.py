@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from pec.acesso import requer_permissao
 from pec.audit import audit_event
+from pec.buscas import busca_ler, busca_redirecionar
 from pec.documentos import so_digitos
 from pec.govbr.acesso import govbr_token_de_acesso
 from prontuario.models import Cidadao
@@ -37,7 +38,14 @@ def _criterios(documento: str) -> dict[str, str]:
 
 @requer_permissao("cidadao.editar")
 def buscar(request: HttpRequest) -> HttpResponse:
-    form = CadsusBuscaForm(request.GET or None)
+    """Posted, then shown at ?busca=<id>: the CPF, CNS or name never travels in a URL (pec.buscas)."""
+    if request.method == "POST":
+        form = CadsusBuscaForm(request.POST)
+        if form.is_valid():
+            campos = {campo: request.POST.get(campo, "") for campo in ("cpf_cns", "nome", "data_nascimento")}
+            return busca_redirecionar(request, reverse("cadsus_buscar"), campos)
+    else:
+        form = CadsusBuscaForm(busca_ler(request) or None)
     pessoas: list[dict[str, object]] = []
     erro = ""
     if form.is_valid():
@@ -81,4 +89,4 @@ def importar(request: HttpRequest) -> HttpResponse:
     try:
         return redirect(reverse("cidadao_detalhe", args=[cidadao.id]))
     except NoReverseMatch:
-        return redirect(f"{reverse('cadsus_buscar')}?cpf_cns={documento}")
+        return redirect("cadsus_buscar")

@@ -28,12 +28,12 @@ MATRIZ: dict[str, set[str]] = {
                             "prescricao.emitir", "exame.solicitar", "vacina.registrar", "vacina.corrigir",
                             "agenda.gerenciar"},
     "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar"},
-    "cirurgiao_dentista": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar", "odonto.registrar",
+    "cirurgiao_dentista": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar",
                                     "prescricao.emitir", "exame.solicitar", "atestado.emitir", "agenda.gerenciar"},
-    "acs": {"cidadao.ver", "cidadao.editar", "territorio.registrar"},
+    "acs": {"cidadao.ver", "cidadao.editar"},
     "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"},
-    "coordenacao": _COMUM | {"relatorios.ver", "agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"},
-    "admin_municipal": {"admin.municipio", "auditoria.ver", "relatorios.ver", "cidadao.ver", "cidadao.unificar"},
+    "coordenacao": _COMUM | {"agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"},
+    "admin_municipal": {"admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar"},
     "visualizacao": _COMUM,
 }
 # CBO of the demo professional of each default perfil.
@@ -316,3 +316,29 @@ def test_installation_admin_who_is_also_a_professional_can_pick_a_lotacao():
     assert "Trabalhar em uma das suas lotações" not in client.get("/").content.decode()
     lotacao(municipio(), ana)
     assert "Trabalhar em uma das suas lotações" in client.get("/").content.decode()
+
+
+def _verificacoes_no_codigo() -> str:
+    """The Python source of the apps (tests, migrations and the catalogue itself excluded)."""
+    from pathlib import Path
+
+    raiz = Path(__file__).resolve().parents[2]
+    arquivos = [
+        caminho for pasta in ("pec", "prontuario", "cds", "sisab", "rnds", "cnes_import")
+        for caminho in (raiz / pasta).rglob("*.py")
+        if "migrations" not in caminho.parts and caminho.name != "permissoes.py"
+    ]
+    return "\n".join(caminho.read_text(encoding="utf-8") for caminho in arquivos)
+
+
+@pytest.mark.parametrize("codigo", sorted(PERMISSOES))
+def test_every_declared_permission_is_checked_on_the_server(codigo):
+    """A code in the catalogue that no server-side check reads grants or denies nothing, yet
+    the perfil editor offers it: a view decorator, `tem_permissao` or a service's check of
+    the actor's permission set must name it (a template's test only hides a link)."""
+    import re
+
+    fonte = _verificacoes_no_codigo()
+    q = re.escape(f'"{codigo}"')
+    padroes = [rf"requer_permissao\({q}\)", rf"tem_permissao\([^)]*{q}", rf"{q} (not )?in permissoes"]
+    assert any(re.search(padrao, fonte) for padrao in padroes), f"{codigo} is declared but checked nowhere"

@@ -49,12 +49,12 @@ def test_list_and_search_professionals(mundo):
     link_iris = reverse("admin_profissional", args=[mundo["lot_iris"].profissional_id])
     pagina = admin.get(reverse("admin_profissionais")).content.decode()
     assert "Alice Souza" in pagina and link_iris in pagina and "Charlie" not in pagina
-    pagina = admin.get(reverse("admin_profissionais"), {"q": "souza"}).content.decode()
+    pagina = admin.post(reverse("admin_profissionais"), {"q": "souza"}, follow=True).content.decode()
     assert "Alice Souza" in pagina and link_iris not in pagina
     cpf = mundo["alice"].cpf
-    pagina = admin.get(reverse("admin_profissionais"), {"q": f"{cpf[:3]}.{cpf[3:6]}"}).content.decode()
+    pagina = admin.post(reverse("admin_profissionais"), {"q": f"{cpf[:3]}.{cpf[3:6]}"}, follow=True).content.decode()
     assert "Alice Souza" in pagina
-    pagina = admin.get(reverse("admin_profissionais"), {"q": mundo["charlie"].cpf}).content.decode()
+    pagina = admin.post(reverse("admin_profissionais"), {"q": mundo["charlie"].cpf}, follow=True).content.decode()
     assert "Nenhum profissional encontrado" in pagina
 
 
@@ -155,15 +155,15 @@ def test_copy_and_edit_a_perfil(mundo):
 
     resposta = admin.post(
         reverse("admin_perfil", args=[copia.id]),
-        {"nome": "Recepção com relatórios", "permissoes": ["cidadao.ver", "relatorios.ver"]},
+        {"nome": "Recepção com unificação", "permissoes": ["cidadao.unificar", "cidadao.ver"]},
     )
     assert resposta.status_code == 302
     with tenant_context(a.id):
         copia.refresh_from_db()
-        assert copia.nome == "Recepção com relatórios" and copia.permissoes == ["cidadao.ver", "relatorios.ver"]
+        assert copia.nome == "Recepção com unificação" and copia.permissoes == ["cidadao.unificar", "cidadao.ver"]
     assert len(eventos(a.id, "perfil_copiado")) == 1
     [alterado] = eventos(a.id, "perfil_alterado")
-    assert alterado.detalhes["depois"]["permissoes"] == ["cidadao.ver", "relatorios.ver"]
+    assert alterado.detalhes["depois"]["permissoes"] == ["cidadao.unificar", "cidadao.ver"]
     # A second copy gets its own code.
     admin.post(reverse("admin_perfil_copiar", args=[original.id]))
     with tenant_context(a.id):

@@ -95,7 +95,7 @@ def test_smtp_password_is_encrypted_in_the_database_and_bound_to_the_row():
 # --- SMTP page and test e-mail ------------------------------------------------------------------
 
 
-def test_smtp_page_saves_settings_and_test_email_arrives(celery_eager, django_capture_on_commit_callbacks):
+def test_smtp_page_saves_settings_and_test_email_arrives():
     ana = factories.usuario("Ana", administrador_instalacao=True, email="ana@example.org")
     client = cliente(ana)
     with servidor_smtp() as smtp:
@@ -117,15 +117,24 @@ def test_smtp_page_saves_settings_and_test_email_arrives(celery_eager, django_ca
         dados = {"host": "127.0.0.1", "porta": smtp.porta, "seguranca": "nenhuma", "usuario": "",
                  "remetente": "pec@saude.example.org", "apagar_senha": "on"}
         client.post(reverse("instalacao_smtp"), dados)
-        with django_capture_on_commit_callbacks(execute=True):
-            resposta = client.post(reverse("instalacao_smtp_teste"), {"para": "destino@example.org"}, follow=True)
-        assert "E-mail de teste enfileirado" in resposta.content.decode()
-        assert smtp.chegou.wait(10)
+        # Sent while the request runs (no worker, no queue): the page says what happened.
+        resposta = client.post(reverse("instalacao_smtp_teste"), {"para": "destino@example.org"}, follow=True)
+        assert "E-mail de teste aceito pelo servidor para destino@example.org" in resposta.content.decode()
+        assert smtp.chegou.is_set()
     envelope = smtp.recebidas[0]
     assert envelope.rcpt_tos == ["destino@example.org"] and envelope.mail_from == "pec@saude.example.org"
     assert "PEC: e-mail de teste" in envelope.content.decode()
-    assert EmailSaida.objects.get().status == "enviado"
-    assert "Enviado" in client.get(reverse("instalacao_smtp")).content.decode()
+    assert not EmailSaida.objects.exists()
+
+
+def test_smtp_test_against_a_closed_port_shows_the_failure_on_the_page():
+    client = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    porta = free_port()  # nothing listens there
+    _config(porta)
+    resposta = client.post(reverse("instalacao_smtp_teste"), {"para": "destino@example.org"}, follow=True)
+    html = resposta.content.decode()
+    assert "O e-mail de teste não foi enviado: conexão recusada por 127.0.0.1:" + str(porta) in html
+    assert "Connection refused" not in html and not EmailSaida.objects.exists()
 
 
 def test_smtp_form_errors_are_portuguese_and_save_nothing():

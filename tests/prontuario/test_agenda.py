@@ -124,7 +124,7 @@ def test_paginas_da_agenda(alice, mundo, agenda_bob):
     assert "Bob" in alice.get(reverse("agenda_ubs"), {"dia": dia}).content.decode()
     pagina = alice.get(reverse("agenda_profissional", args=[mundo.bob.pk]), {"dia": dia}).content.decode()
     assert "Livre — agendar" in pagina
-    assert "MARIA" in alice.get(reverse("agendar", args=[mundo.bob.pk]), {"inicio": amanha_as(8).isoformat(), "q": "maria"}).content.decode()
+    assert "MARIA" in alice.post(reverse("agendar", args=[mundo.bob.pk]), {"inicio": amanha_as(8).isoformat(), "q": "maria"}, follow=True).content.decode()
     resposta = alice.post(reverse("agendar", args=[mundo.bob.pk]), {"inicio": amanha_as(8).isoformat(), "cidadao": maria.pk})
     assert resposta.status_code == 302
     semana = alice.get(reverse("agenda_profissional", args=[mundo.bob.pk]), {"dia": dia, "semana": "1"}).content.decode()

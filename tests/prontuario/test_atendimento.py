@@ -155,12 +155,12 @@ def test_outbox_some_junto_quando_a_transacao_desfaz():
 def test_rascunho_salvo_e_versao_desatualizada_recebe_conflito():
     mundo = clinica()
     atendimento = _iniciar(mundo)
-    bob, olga = entrar(mundo.bob), entrar(mundo.olga)
+    bob, outra_aba = entrar(mundo.bob), entrar(mundo.bob)
     url = f"/prontuario/atendimentos/{atendimento.pk}/rascunho/"
     resposta = bob.post(url, {"versao": "1", "subjetivo": "Tosse"})
     assert resposta.status_code == 200 and resposta.json() == {"versao": 2}
-    # Olga's page still holds version 1: refused, never overwriting Bob's text.
-    resposta = olga.post(url, {"versao": "1", "subjetivo": "Outra coisa"})
+    # Bob's other tab (another computer) still holds version 1: refused, never overwriting.
+    resposta = outra_aba.post(url, {"versao": "1", "subjetivo": "Outra coisa"})
     assert resposta.status_code == 409
     assert "Bob Médico salvou este atendimento" in resposta.json()["erro"]
     with tenant_context(mundo.a.id):
@@ -169,7 +169,7 @@ def test_rascunho_salvo_e_versao_desatualizada_recebe_conflito():
     # The page reloads the draft typed so far.
     assert "Tosse" in bob.get(f"/prontuario/atendimentos/{atendimento.pk}/").content.decode()
     # Finalising from an outdated version is refused with a clear message, nothing written.
-    pagina = olga.post(f"/prontuario/atendimentos/{atendimento.pk}/", {**formulario_atendimento(), "versao": "1"})
+    pagina = outra_aba.post(f"/prontuario/atendimentos/{atendimento.pk}/", {**formulario_atendimento(), "versao": "1"})
     assert "depois da versão que você editava" in pagina.content.decode()
     with tenant_context(mundo.a.id):
         assert Atendimento.objects.get(pk=atendimento.pk).status == Atendimento.Status.RASCUNHO

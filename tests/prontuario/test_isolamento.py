@@ -91,7 +91,7 @@ def test_citizen_of_a_as_parameter_of_b_pages_is_404(mundo, de_a, clientes):
 
 def test_listas_de_b_nao_mostram_dados_de_a(mundo, de_a, clientes):
     c = clientes["recepcao"]
-    assert "MARIA" not in c.get(reverse("cidadao_lista"), {"q": "maria silva"}).content.decode()
+    assert "MARIA" not in c.post(reverse("cidadao_lista"), {"q": "maria silva"}, follow=True).content.decode()
     assert "MARIA" not in c.get(reverse("lista_atendimentos"), {"situacao": "todas"}).content.decode()
     assert "MARIA" not in c.get(reverse("lista_fragmento")).content.decode()
     assert "Bob" not in c.get(reverse("agenda_ubs")).content.decode()

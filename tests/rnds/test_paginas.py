@@ -176,17 +176,24 @@ def test_rotate_encryption_keys_reencrypts_with_the_newest(settings, municipio_r
     assert certificado_segredos(cert=cert)[1] == arquivos_pki.senha_pfx
 
 
+def _cadsus(cliente, documento: str) -> str:
+    """The search as the page does it: posted, then shown at ?busca=<id> (never the document)."""
+    resposta = cliente.post("/administracao/rnds/cadsus/", {"cpf_cns": documento})
+    assert resposta.status_code == 302 and documento not in resposta.url
+    return cliente.get(resposta.url).content.decode()
+
+
 def test_cadsus_search_and_import_creates_then_updates(pessoas, municipio_rnds):
-    pagina = pessoas["charlie"].get("/administracao/rnds/cadsus/?cpf_cns=799000000000101").content.decode()
+    pagina = _cadsus(pessoas["charlie"], "799000000000101")
     assert "certificado A1 válido" in pagina  # Charlie's municipality has none
     with tenant_context(pessoas["outro"].id):
         assert not Cidadao.objects.exists()
     recepcao = factories.usuario("Rita")
     lot = identidade.lotacao(municipio_rnds, recepcao, cbo="422110")
     cliente = identidade.cliente(recepcao, lot)
-    pagina = cliente.get("/administracao/rnds/cadsus/?cpf_cns=799000000000101").content.decode()
+    pagina = _cadsus(cliente, "799000000000101")
     assert "CIDADAO FICTICIO DA SILVA" in pagina and "Cadastrar no município" in pagina
-    assert "Nenhum cidadão encontrado" in cliente.get("/administracao/rnds/cadsus/?cpf_cns=52998224725").content.decode()
+    assert "Nenhum cidadão encontrado" in _cadsus(cliente, "52998224725")
     assert cliente.post("/administracao/rnds/cadsus/importar/", {"documento": "799000000000101"}).status_code == 302
     with tenant_context(municipio_rnds.id):
         cidadao = Cidadao.objects.get(cns="799000000000101")
@@ -204,7 +211,7 @@ def test_cadsus_uses_the_govbr_variant_with_the_users_govbr_token(pessoas, munic
 
     recepcao = factories.usuario("Rita")
     cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
-    url = "/administracao/rnds/cadsus/?cpf_cns=799000000000101"
+    url = cliente.post("/administracao/rnds/cadsus/", {"cpf_cns": "799000000000101"}).url
     assert "CIDADAO FICTICIO DA SILVA" in cliente.get(url).content.decode()
     sessao = cliente.session
     sessao[SESSION_GOVBR] = {"access_token": "token-do-govbr-da-rita", "nivel": "prata"}
@@ -219,7 +226,7 @@ def test_cadsus_refusal_says_to_enter_with_govbr(municipio_rnds, simulador):
     simulador.estado.cadsus_exige_govbr = True  # as CADSUS does for PEC since 5.1.14
     recepcao = factories.usuario("Rita")
     cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
-    pagina = cliente.get("/administracao/rnds/cadsus/?cpf_cns=799000000000101").content.decode()
+    pagina = _cadsus(cliente, "799000000000101")
     assert "ele exige a entrada com a conta gov.br" in pagina and "CIDADAO FICTICIO" not in pagina
     assert simulador.estado.consultas_cadsus[-1] == ("/cadsus/v2/PDQSupplierJWT", "")
 
