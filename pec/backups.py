@@ -119,7 +119,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import metadata
@@ -135,13 +134,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 from psycopg import sql
 
 from pec import audit
 from pec.dbroles import admin_connect, drop_database, setup_database
 from pec.models import Backup, Usuario
+from pec.travas import trava_de_sessao
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +168,7 @@ def _silencio(_: str) -> None:
 # --- Keys ---------------------------------------------------------------------------------
 
 
-def chave_gerar() -> tuple[bytes, bytes]:
-    """A new X25519 key pair as (private PEM, public PEM)."""
-    privada = X25519PrivateKey.generate()
+def _par_pem(privada: X25519PrivateKey | Ed25519PrivateKey) -> tuple[bytes, bytes]:
     privada_pem = privada.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -178,6 +176,11 @@ def chave_gerar() -> tuple[bytes, bytes]:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return privada_pem, publica_pem
+
+
+def chave_gerar() -> tuple[bytes, bytes]:
+    """A new X25519 key pair as (private PEM, public PEM)."""
+    return _par_pem(X25519PrivateKey.generate())
 
 
 def _raw(chave: X25519PublicKey) -> bytes:
@@ -189,36 +192,37 @@ def impressao_digital(chave: X25519PublicKey) -> str:
     return hashlib.sha256(_raw(chave)).hexdigest()
 
 
-def chave_publica_carregar(caminho: str | Path | None = None) -> X25519PublicKey:
-    caminho = caminho or settings.BACKUP_PUBLIC_KEY
+def _pem_ler(caminho: str | Path | None, *, privada: bool, tipo: type, o_que: str, falta: str) -> Any:
+    """One PEM key of the expected type, or a BackupError that says which and how to fix it."""
     if not caminho:
-        raise BackupError(
-            "No backup public key configured: set PEC_BACKUP_PUBLIC_KEY to the public key written by "
-            "`manage.py backup_keygen` (run it on another machine, which keeps the private key)."
-        )
+        raise BackupError(falta)
     try:
-        chave = serialization.load_pem_public_key(Path(caminho).read_bytes())
-    except (OSError, ValueError) as exc:
-        raise BackupError(f"Cannot read the backup public key {caminho}: {exc}") from exc
-    if not isinstance(chave, X25519PublicKey):
-        raise BackupError(f"{caminho} is not an X25519 public key (made by `manage.py backup_keygen`).")
+        dados = Path(caminho).read_bytes()
+        chave = serialization.load_pem_private_key(dados, password=None) if privada else serialization.load_pem_public_key(dados)
+    except (OSError, ValueError, TypeError) as exc:
+        raise BackupError(f"Cannot read the {o_que} {caminho}: {exc}") from exc
+    if not isinstance(chave, tipo):
+        algoritmo = "X25519" if tipo in (X25519PublicKey, X25519PrivateKey) else "Ed25519"
+        parte = "private" if privada else "public"
+        comando = "backup_keygen" if algoritmo == "X25519" else "backup_keygen --signing"
+        raise BackupError(f"{caminho} is not an {algoritmo} {parte} key (made by `manage.py {comando}`).")
     return chave
+
+
+def chave_publica_carregar(caminho: str | Path | None = None) -> X25519PublicKey:
+    return _pem_ler(
+        caminho or settings.BACKUP_PUBLIC_KEY, privada=False, tipo=X25519PublicKey, o_que="backup public key",
+        falta="No backup public key configured: set PEC_BACKUP_PUBLIC_KEY to the public key written by "
+              "`manage.py backup_keygen` (run it on another machine, which keeps the private key).",
+    )
 
 
 def chave_privada_carregar(caminho: str | Path | None = None) -> X25519PrivateKey:
-    caminho = caminho or settings.BACKUP_PRIVATE_KEY
-    if not caminho:
-        raise BackupError(
-            "The private key is needed to read a backup: pass --private-key or set PEC_BACKUP_PRIVATE_KEY "
-            "(it lives off the server, where backup_keygen was run)."
-        )
-    try:
-        chave = serialization.load_pem_private_key(Path(caminho).read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise BackupError(f"Cannot read the backup private key {caminho}: {exc}") from exc
-    if not isinstance(chave, X25519PrivateKey):
-        raise BackupError(f"{caminho} is not an X25519 private key (made by `manage.py backup_keygen`).")
-    return chave
+    return _pem_ler(
+        caminho or settings.BACKUP_PRIVATE_KEY, privada=True, tipo=X25519PrivateKey, o_que="backup private key",
+        falta="The private key is needed to read a backup: pass --private-key or set PEC_BACKUP_PRIVATE_KEY "
+              "(it lives off the server, where backup_keygen was run).",
+    )
 
 
 # --- Signatures: who wrote a file ----------------------------------------------------------
@@ -226,14 +230,7 @@ def chave_privada_carregar(caminho: str | Path | None = None) -> X25519PrivateKe
 
 def assinatura_chave_gerar() -> tuple[bytes, bytes]:
     """A new Ed25519 signing pair as (private PEM, public PEM)."""
-    privada = Ed25519PrivateKey.generate()
-    privada_pem = privada.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    publica_pem = privada.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return privada_pem, publica_pem
+    return _par_pem(Ed25519PrivateKey.generate())
 
 
 def _assinatura_impressao(chave: Ed25519PublicKey) -> str:
@@ -241,29 +238,15 @@ def _assinatura_impressao(chave: Ed25519PublicKey) -> str:
 
 
 def assinatura_privada_carregar(caminho: str | Path | None = None) -> Ed25519PrivateKey:
-    caminho = caminho or settings.BACKUP_SIGNING_KEY
-    if not caminho:
-        raise BackupError(
-            "No backup signing key configured: set PEC_BACKUP_SIGNING_KEY (the backup unit's credential "
-            "backup_signing_key, made by `manage.py backup_keygen --signing`)."
-        )
-    try:
-        chave = serialization.load_pem_private_key(Path(caminho).read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise BackupError(f"Cannot read the backup signing key {caminho}: {exc}") from exc
-    if not isinstance(chave, Ed25519PrivateKey):
-        raise BackupError(f"{caminho} is not an Ed25519 private key (made by `manage.py backup_keygen --signing`).")
-    return chave
+    return _pem_ler(
+        caminho or settings.BACKUP_SIGNING_KEY, privada=True, tipo=Ed25519PrivateKey, o_que="backup signing key",
+        falta="No backup signing key configured: set PEC_BACKUP_SIGNING_KEY (the backup unit's credential "
+              "backup_signing_key, made by `manage.py backup_keygen --signing`).",
+    )
 
 
 def _assinatura_publica_carregar(caminho: str | Path) -> Ed25519PublicKey:
-    try:
-        chave = serialization.load_pem_public_key(Path(caminho).read_bytes())
-    except (OSError, ValueError) as exc:
-        raise BackupError(f"Cannot read the trusted signing key {caminho}: {exc}") from exc
-    if not isinstance(chave, Ed25519PublicKey):
-        raise BackupError(f"{caminho} is not an Ed25519 public key (made by `manage.py backup_keygen --signing`).")
-    return chave
+    return _pem_ler(caminho, privada=False, tipo=Ed25519PublicKey, o_que="trusted signing key", falta="")
 
 
 def _assinado(sha256: str) -> bytes:
@@ -889,7 +872,7 @@ def backup_criar(
     what an interrupted run left behind.
     """
     destino = Path(destino or settings.BACKUP_DIR)
-    with _trava() as obtida:
+    with trava_de_sessao(_LOCK_KEY) as obtida:
         if not obtida:
             raise BackupError("Another backup job is running; nothing done.")
         _sobras_limpar(pastas=[destino], progresso=progresso)
@@ -1126,7 +1109,7 @@ def backup_verificar(
     record and alert. `chaves_assinatura` adds to PEC_BACKUP_TRUSTED_KEYS; `sha256` is the
     file's hash recorded off the server (see origem_conferir)."""
     arquivo = Path(arquivo).resolve()
-    with _trava() as obtida:
+    with trava_de_sessao(_LOCK_KEY) as obtida:
         if not obtida:
             raise BackupError("Another backup job is running; try again when it ends.")
         _sobras_limpar(pastas=[], progresso=progresso)
@@ -1383,26 +1366,13 @@ def _rascunhos_apagar() -> list[str]:
     return [f"dropped scratch database {nome}" for nome in nomes]
 
 
-@contextmanager
-def _trava() -> Iterator[bool]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY])
-        obtida = bool(cursor.fetchone()[0])
-    try:
-        yield obtida
-    finally:
-        if obtida:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
-
-
 def backup_noturno(*, progresso: Progresso = _silencio) -> Backup | None:
     """The nightly job: back up with in-flight verification, copy, apply retention.
 
     Returns None when another run holds the lock. A failed backup has already alerted and
     raises BackupError; a failed copy alerts but keeps the (good) local backup.
     """
-    with _trava() as obtida:
+    with trava_de_sessao(_LOCK_KEY) as obtida:
         if not obtida:
             logger.warning("nightly backup skipped: another backup job is running")
             return None

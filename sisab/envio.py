@@ -29,14 +29,14 @@ import logging
 import multiprocessing
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from itertools import batched
 from typing import IO, Any
 
 import requests
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -45,6 +45,7 @@ from pec.destinos import DestinoRecusado, pasta_verificar, url_verificar
 from pec.models import Municipio, Outbox
 from pec.outbox import Recusado, backoff
 from pec.tenancy import tenant_context
+from pec.travas import trava_de_sessao
 from sisab import fichas, ledi, regras
 from sisab.models import DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab
 
@@ -287,19 +288,9 @@ def transmitir(*, municipio_id: int, agora: datetime.datetime | None = None,
     return {"municipio": municipio.ibge, "fichas": geradas, "destinos": resultados}
 
 
-@contextmanager
-def destino_travado(destino: DestinoSisab) -> Iterator[bool]:
-    """Session advisory lock of one destination for a whole run; False when another run
-    holds it. Released when the block ends or the worker's connection dies."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_TRAVA_DESTINO, destino.id])
-        obtida = bool(cursor.fetchone()[0])
-    try:
-        yield obtida
-    finally:
-        if obtida:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_TRAVA_DESTINO, destino.id])
+def destino_travado(destino: DestinoSisab) -> AbstractContextManager[bool]:
+    """One destination's lock for a whole run; False when another run holds it."""
+    return trava_de_sessao(_TRAVA_DESTINO, destino.id)
 
 
 def _devidas(destino: DestinoSisab, agora: datetime.datetime, limite: int) -> list[EntregaSisab]:
