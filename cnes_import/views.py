@@ -80,6 +80,8 @@ def importacao(request: HttpRequest, importacao_id: int) -> HttpResponse:
 def importacao_aplicar(request: HttpRequest, importacao_id: int) -> HttpResponse:
     """Queue the import of the previewed file; the worker checks the bytes are the ones previewed."""
     simulada = selectors.importacao_obter(municipio_id=_municipio_id(request), importacao_id=importacao_id)
+    if simulada.em_curso:  # the worker still reads the file: nothing to apply yet
+        return redirect("cnes_importacao", simulada.id)
     previa = request.session.get(SESSAO_PREVIA)
     caminho = envio_caminho(token=previa["token"]) if previa and previa["importacao_id"] == simulada.id else None
     if caminho is None or not (simulada.ok and simulada.simulacao):

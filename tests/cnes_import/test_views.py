@@ -97,6 +97,9 @@ def test_upload_preview_then_apply(pessoas, taboleiro, celery_eager, django_capt
     assert simulada.status == ImportacaoCnes.Status.NA_FILA and simulada.simulacao
     pagina = alice.get(resposta.url).content.decode()
     assert "Prévia da importação: na fila" in pagina and 'http-equiv="refresh"' in pagina and "Aplicar" not in pagina
+    # "Aplicar" before the preview is ready changes nothing and keeps the file for the worker.
+    cedo = alice.post(reverse("cnes_importacao_aplicar", args=[simulada.id]))
+    assert cedo.url == resposta.url and alice.session[SESSAO_PREVIA]["importacao_id"] == simulada.id
     assert len(tarefas) == 1
     tarefas[0]()  # after the commit: the worker (eager here) simulates it
     simulada.refresh_from_db()
