@@ -238,6 +238,15 @@ def test_charlie_gets_404_on_alices_imports(pessoas, taboleiro, django_capture_o
     assert len(profissionais(taboleiro)) == 2
 
 
+def test_every_cnes_url_with_an_object_id_is_in_the_404_test():
+    """The import's page is also the status page of a queued upload: a new page with an id
+    belongs in test_charlie_gets_404_on_alices_imports."""
+    from cnes_import import urls
+
+    com_id = {p.name for p in urls.urlpatterns if p.pattern.converters}
+    assert com_id == {"cnes_importacao", "cnes_importacao_aplicar", "cnes_importacao_descartar"}
+
+
 def test_only_municipal_admins_may_import(pessoas, taboleiro, postar):
     bob = pessoas["bob"]
     assert bob.get(reverse("cnes_importacoes")).status_code == 403
