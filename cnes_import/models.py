@@ -14,11 +14,17 @@ ROTULOS_ACAO = {"criados": "novos", "atualizados": "atualizados", "desativados":
 
 
 class ImportacaoCnes(TenantModel):
-    """One run of the CNES import (applied, simulated or refused): the import history."""
+    """One run of the CNES import (applied, simulated or refused): the import history.
+
+    An upload on the page is a row before it is an import: queued, then running in a
+    worker (cnes_import.services.importacao_enfileirar), then filled with the result."""
 
     class Status(models.TextChoices):
+        NA_FILA = "na_fila", "Na fila"
+        EM_ANDAMENTO = "em_andamento", "Em andamento"
         CONCLUIDA = "concluida", "Concluída"
         RECUSADA = "recusada", "Recusada"
+        FALHOU = "falhou", "Falhou"
 
     class Origem(models.TextChoices):
         WEB = "web", "Envio pela página"
@@ -36,7 +42,7 @@ class ImportacaoCnes(TenantModel):
     data_arquivo = models.CharField("data de geração do XML", max_length=20, blank=True)
     simulacao = models.BooleanField("simulação (nada gravado)", default=False)
     resetar_perfis = models.BooleanField("redefinir perfis editados", default=False)
-    status = models.CharField(max_length=10, choices=Status.choices)
+    status = models.CharField(max_length=12, choices=Status.choices)
     mensagem = models.TextField(blank=True)
     # {"estabelecimentos": {"criados": 0, "atualizados": 0, "desativados": 0, "rejeitados": 0}, ...}
     contagens = models.JSONField(default=dict)
@@ -45,6 +51,10 @@ class ImportacaoCnes(TenantModel):
     # {"lotacoes": {"criados": ["..."], "desativados": ["..."]}, ...}: what changed, capped per list.
     alteracoes = models.JSONField(default=dict)
     duracao_segundos = models.FloatField("duração (s)", default=0)
+    # A page upload waiting for its worker: the stored file (cnes_import.services.envio_*)
+    # and the request's audit data (pec.audit.RequisicaoGravada.dados).
+    token = models.CharField(max_length=32, blank=True)
+    requisicao = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-criado_em", "-id"]
@@ -58,6 +68,10 @@ class ImportacaoCnes(TenantModel):
     @property
     def ok(self) -> bool:
         return self.status == self.Status.CONCLUIDA
+
+    @property
+    def em_curso(self) -> bool:
+        return self.status in (self.Status.NA_FILA, self.Status.EM_ANDAMENTO)
 
     @property
     def linhas_contagem(self) -> list[tuple[str, list[int]]]:

@@ -14,7 +14,7 @@ def importacoes_listar(*, municipio_id: int) -> QuerySet[ImportacaoCnes]:
     return (
         ImportacaoCnes.objects.filter(municipio_id=municipio_id)
         .select_related("usuario")
-        .defer("rejeicoes", "alteracoes")
+        .defer("rejeicoes", "alteracoes", "requisicao")
         .order_by("-criado_em", "-id")
     )
 

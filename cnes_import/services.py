@@ -47,7 +47,7 @@ from cnes_import.parser import (
     ProfissionalXml,
     ler_cnes,
 )
-from pec.audit import audit_event
+from pec.audit import RequisicaoGravada, audit_event
 from pec.contas import contas_vinculadas_registrar
 from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Profissional, Usuario
@@ -148,8 +148,9 @@ def cnes_importar(
     origem: str = ImportacaoCnes.Origem.COMANDO,
     nome_arquivo: str | None = None,
     progresso: Progresso | None = None,
-    request: HttpRequest | None = None,
+    request: HttpRequest | RequisicaoGravada | None = None,
     sha256: str | None = None,
+    registro: ImportacaoCnes | None = None,
 ) -> ResultadoImportacao:
     """Import a CNES XML (or a .zip holding one) into `municipio` and record it in the history.
 
@@ -157,6 +158,7 @@ def cnes_importar(
     every change, rolls it back and records the simulation. An applied import is also an
     administrative change in the audit trail (`request` adds the client's IP and request id).
     `sha256`: the file's, when the caller has just computed it (a state file is large).
+    `registro`: the queued row of a page upload, filled with the result instead of a new row.
     """
     caminho = Path(arquivo)
     inicio = time.monotonic()
@@ -203,8 +205,7 @@ def cnes_importar(
         if status == ImportacaoCnes.Status.CONCLUIDA:
             mensagem = _resumo(relatorio, dry_run=dry_run)
         identificacao = relatorio.identificacao
-        importacao = ImportacaoCnes.objects.create(
-            municipio=municipio,
+        campos = dict(
             usuario=ator,
             origem=origem,
             arquivo_nome=(nome_arquivo or caminho.name)[:255],
@@ -220,6 +221,7 @@ def cnes_importar(
             alteracoes=relatorio.alteracoes,
             duracao_segundos=round(time.monotonic() - inicio, 3),
         )
+        importacao = _registrar(municipio=municipio, registro=registro, campos=campos)
         if status == ImportacaoCnes.Status.CONCLUIDA and not dry_run:
             audit_event(
                 evento="admin_alteracao",
@@ -240,6 +242,15 @@ def cnes_importar(
         importacao.id, municipio.ibge, importacao.arquivo_nome, sha256, dry_run, status, relatorio.contagens,
     )
     return ResultadoImportacao(importacao=importacao)
+
+
+def _registrar(*, municipio: Municipio, registro: ImportacaoCnes | None, campos: dict[str, Any]) -> ImportacaoCnes:
+    if registro is None:
+        return ImportacaoCnes.objects.create(municipio=municipio, **campos)
+    for campo, valor in campos.items():
+        setattr(registro, campo, valor)
+    registro.save(update_fields=list(campos))
+    return registro
 
 
 def cnes_importar_da_pasta(*, municipio: Municipio) -> ResultadoImportacao | None:

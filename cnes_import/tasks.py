@@ -1,5 +1,6 @@
-"""Weekly CNES import: the beat task fans out one task per active municipality, each of
-which imports the newest file of the municipality's folder (ConfiguracaoCnes)."""
+"""CNES import tasks. Weekly: the beat task fans out one task per active municipality,
+each of which imports the newest file of the municipality's folder (ConfiguracaoCnes).
+And a file sent on the admin page, previewed or applied out of the request (cnes_import.fila)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from celery import shared_task
 
+from cnes_import.fila import importacao_processar
 from cnes_import.services import cnes_importar_da_pasta
 from pec.models import Municipio
 from pec.tasks import fan_out
@@ -30,3 +32,10 @@ def cnes_importar_municipio(*, municipio_id: int) -> dict[str, Any]:
         "importacao_id": resultado.importacao.id,
         "status": resultado.importacao.status,
     }
+
+
+@shared_task(time_limit=1800, soft_time_limit=1500)
+def cnes_importacao_processar(*, municipio_id: int, importacao_id: int) -> dict[str, Any]:
+    """A file sent on the page: its preview or its apply (cnes_import.fila)."""
+    importacao = importacao_processar(municipio_id=municipio_id, importacao_id=importacao_id)
+    return {"importacao_id": importacao_id, "status": importacao.status if importacao else None}

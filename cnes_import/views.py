@@ -1,5 +1,6 @@
 """Pages of the municipal administrator: send a CNES file, preview what it would change,
-apply it, and browse the import history."""
+apply it, and browse the import history. Preview and apply run in a worker
+(cnes_import.fila); the import's page shows them queued until the result is there."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from django.views.decorators.http import require_POST
 
 from cnes_import import selectors
 from cnes_import.forms import TAMANHO_MAXIMO, EnvioCnesForm
-from cnes_import.models import ImportacaoCnes
-from cnes_import.services import arquivo_sha256, cnes_importar, envio_caminho, envio_descartar, envio_guardar
+from cnes_import.fila import PREVIA_INDISPONIVEL, importacao_enfileirar
+from cnes_import.services import envio_caminho, envio_descartar, envio_guardar
 from pec.acesso import requer_permissao
 from pec.uploads import limite_upload
 
@@ -40,29 +41,20 @@ def _recusa(request: HttpRequest, mensagem: str) -> HttpResponse:
 @limite_upload(TAMANHO_MAXIMO, _recusa)
 @requer_permissao("admin.municipio")
 def importacoes(request: HttpRequest) -> HttpResponse:
-    """History, and the upload form; an upload is simulated and shown as a preview."""
+    """History, and the upload form; an upload is stored and simulated by a worker, and its
+    page shows the preview when ready."""
     if request.method == "POST":
         form = EnvioCnesForm(request.POST, request.FILES)
         if form.is_valid():
             _previa_descartar(request)
             enviado = form.cleaned_data["arquivo"]
             token = envio_guardar(arquivo=enviado)
-            resultado = cnes_importar(
-                municipio=request.lotacao.municipio,  # type: ignore[attr-defined]
-                arquivo=envio_caminho(token=token),  # type: ignore[arg-type]
-                dry_run=True,
+            simulada = importacao_enfileirar(
+                request=request, token=token, nome_arquivo=enviado.name, simulacao=True,
                 resetar_perfis=form.cleaned_data["resetar_perfis"],
-                ator=request.user,  # type: ignore[arg-type]
-                origem=ImportacaoCnes.Origem.WEB,
-                nome_arquivo=enviado.name,
-                request=request,
             )
-            if resultado.ok:
-                request.session[SESSAO_PREVIA] = {"importacao_id": resultado.importacao.id, "token": token}
-            else:
-                envio_descartar(token=token)
-                messages.error(request, resultado.mensagem)
-            return redirect("cnes_importacao", resultado.importacao.id)
+            request.session[SESSAO_PREVIA] = {"importacao_id": simulada.id, "token": token}
+            return redirect("cnes_importacao", simulada.id)
     else:
         form = EnvioCnesForm()
     pagina = Paginator(selectors.importacoes_listar(municipio_id=_municipio_id(request)), POR_PAGINA).get_page(
@@ -73,41 +65,36 @@ def importacoes(request: HttpRequest) -> HttpResponse:
 
 @requer_permissao("admin.municipio")
 def importacao(request: HttpRequest, importacao_id: int) -> HttpResponse:
-    """One import of the history; for the session's pending preview, the "Aplicar" button."""
+    """One import of the history (refreshing itself while a worker runs it); for the
+    session's pending preview, the "Aplicar" button."""
     obj = selectors.importacao_obter(municipio_id=_municipio_id(request), importacao_id=importacao_id)
     previa = request.session.get(SESSAO_PREVIA)
     pendente = bool(previa and previa["importacao_id"] == obj.id)
+    if pendente and not (obj.em_curso or obj.ok):  # refused or failed: its file is gone already
+        request.session.pop(SESSAO_PREVIA)
     return render(request, "cnes_import/importacao.html", {"importacao": obj, "previa_pendente": pendente})
 
 
 @require_POST
 @requer_permissao("admin.municipio")
 def importacao_aplicar(request: HttpRequest, importacao_id: int) -> HttpResponse:
+    """Queue the import of the previewed file; the worker checks the bytes are the ones previewed."""
     simulada = selectors.importacao_obter(municipio_id=_municipio_id(request), importacao_id=importacao_id)
+    if simulada.em_curso:  # the worker still reads the file: nothing to apply yet
+        return redirect("cnes_importacao", simulada.id)
     previa = request.session.get(SESSAO_PREVIA)
     caminho = envio_caminho(token=previa["token"]) if previa and previa["importacao_id"] == simulada.id else None
-    # The bytes applied must be the bytes previewed.
-    if caminho is None or arquivo_sha256(caminho) != simulada.arquivo_sha256:
+    if caminho is None or not (simulada.ok and simulada.simulacao):
         _previa_descartar(request)
-        messages.error(request, "Esta prévia não está mais disponível. Envie o arquivo novamente.")
+        messages.error(request, PREVIA_INDISPONIVEL)
         return redirect("cnes_importacoes")
-    resultado = cnes_importar(
-        municipio=request.lotacao.municipio,  # type: ignore[attr-defined]
-        arquivo=caminho,
-        dry_run=False,
-        resetar_perfis=simulada.resetar_perfis,
-        ator=request.user,  # type: ignore[arg-type]
-        origem=ImportacaoCnes.Origem.WEB,
-        nome_arquivo=simulada.arquivo_nome,
-        request=request,
-        sha256=simulada.arquivo_sha256,  # just checked against the bytes above
+    aplicada = importacao_enfileirar(
+        request=request, token=previa["token"], nome_arquivo=simulada.arquivo_nome, simulacao=False,
+        resetar_perfis=simulada.resetar_perfis, sha256=simulada.arquivo_sha256,
     )
-    _previa_descartar(request)
-    if resultado.ok:
-        messages.success(request, resultado.mensagem)
-    else:
-        messages.error(request, resultado.mensagem)
-    return redirect("cnes_importacao", resultado.importacao.id)
+    # The stored file is now the worker's to delete.
+    request.session.pop(SESSAO_PREVIA, None)
+    return redirect("cnes_importacao", aplicada.id)
 
 
 @require_POST

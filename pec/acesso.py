@@ -211,8 +211,11 @@ def acoes_disponiveis(request: HttpRequest) -> list[dict[str, str]]:
 
 
 def contexto(request: HttpRequest) -> dict[str, Any]:
-    """Template context processor: the menu and the home page read from here."""
-    if not request.user.is_authenticated:
+    """Template context processor: the menu and the home page read from here. A page
+    rendered before the authentication middleware ran (a CSRF refusal inside a view
+    decorator) has no user: no menu."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {}
     return {"acoes_menu": acoes_disponiveis(request), "permissoes": permissoes_ativas(request)}
 

@@ -56,7 +56,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from pec.models import EventoAuditoria, Usuario
+from pec.models import EventoAuditoria, Lotacao, Usuario
 from pec.tenancy import TENANT_SETTING, current_municipio_id, get_config, set_config
 
 GENESIS = "0" * 64
@@ -138,7 +138,7 @@ def calcular_hash(campos: dict[str, Any], hash_anterior: str, *, formato: int = 
 def audit_event(
     *,
     evento: str,
-    request: HttpRequest | None = None,
+    request: HttpRequest | RequisicaoGravada | None = None,
     usuario: Usuario | None = None,
     municipio_id: int | None = None,
     cidadao_id: int | None = None,
@@ -257,8 +257,10 @@ def chain_scope(municipio_id: int | None) -> Iterator[None]:
         set_config(TENANT_SETTING, previous, "default")
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(request: HttpRequest | RequisicaoGravada) -> str:
     """The client address as django-axes sees it (same proxy settings), normalised."""
+    if isinstance(request, RequisicaoGravada):
+        return request.ip
     raw = get_client_ip_address(request)
     if not raw:
         return ""
@@ -458,6 +460,43 @@ def conectar_todas_cadeias() -> psycopg.Connection:
     )
     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
     return conn
+
+
+# --- A request's audit data, for a task acting on its behalf -----------------------------
+
+
+@dataclass(frozen=True)
+class RequisicaoGravada:
+    """What audit_event takes from a request (who, which lotação, IP, request id), for work
+    a request hands to a Celery worker: `dados` is stored as JSON with the work's row and
+    `carregar` rebuilds it in the worker, which passes it where a request goes, so the
+    event reads as if the request had written it."""
+
+    user: Usuario | None
+    lotacao: Lotacao | None
+    ip: str
+    request_id: str
+
+    @staticmethod
+    def dados(request: HttpRequest) -> dict[str, Any]:
+        user = getattr(request, "user", None)
+        lotacao = getattr(request, "lotacao", None)
+        return {
+            "usuario_id": user.pk if user is not None and user.is_authenticated else None,
+            "lotacao_id": lotacao.id if lotacao is not None else None,
+            "ip": client_ip(request),
+            "request_id": getattr(request, "request_id", ""),
+        }
+
+    @classmethod
+    def carregar(cls, dados: dict[str, Any]) -> RequisicaoGravada:
+        """Inside the tenant context of the lotação's municipality."""
+        return cls(
+            user=Usuario.objects.filter(id=dados.get("usuario_id")).first() if dados.get("usuario_id") else None,
+            lotacao=Lotacao.objects.filter(id=dados.get("lotacao_id")).first() if dados.get("lotacao_id") else None,
+            ip=dados.get("ip", ""),
+            request_id=dados.get("request_id", ""),
+        )
 
 
 # --- Request id -------------------------------------------------------------------------

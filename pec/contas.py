@@ -21,7 +21,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest
 
-from pec.audit import audit_event
+from pec.audit import RequisicaoGravada, audit_event
 from pec.documentos import formatar_cpf
 from pec.email import email_enfileirar
 from pec.models import Lotacao, Municipio, Usuario
@@ -115,7 +115,8 @@ def conta_desbloquear(*, usuario: Usuario, request: HttpRequest) -> int:
 
 
 def contas_vinculadas_registrar(
-    *, municipio: Municipio, usuario_ids: list[int], ator: Usuario | None, request: HttpRequest | None
+    *, municipio: Municipio, usuario_ids: list[int], ator: Usuario | None,
+    request: HttpRequest | RequisicaoGravada | None,
 ) -> None:
     """Record that accounts which already existed now also work in `municipio`.
 

@@ -121,7 +121,8 @@ def contagens() -> dict[str, int]:
     return total
 
 
-def test_the_demo_cnes_file_previews_with_nothing_to_change(settings, tmp_path):
+def test_the_demo_cnes_file_previews_with_nothing_to_change(settings, tmp_path, celery_eager,
+                                                           django_capture_on_commit_callbacks):
     """What the README tells the municipal admin to try: send the demo's CNES file again on
     the CNES page; the preview finds everything already as the file says."""
     settings.VAR_DIR = tmp_path
@@ -130,9 +131,10 @@ def test_the_demo_cnes_file_previews_with_nothing_to_change(settings, tmp_path):
     with tenant_context(municipio.id):
         admin = lotacao_demo(municipio, cbo="131205")
     cliente = entrar(admin)
-    with cnes_arquivo(municipio.ibge).open("rb") as arquivo:
-        resposta = cliente.post(reverse("cnes_importacoes"), {"arquivo": arquivo}, follow=True)
-    pagina = resposta.content.decode()
+    # The preview runs in a worker (eager here) once the upload's request has committed.
+    with cnes_arquivo(municipio.ibge).open("rb") as arquivo, django_capture_on_commit_callbacks(execute=True):
+        resposta = cliente.post(reverse("cnes_importacoes"), {"arquivo": arquivo})
+    pagina = cliente.get(resposta.url).content.decode()
     assert "Prévia da importação" in pagina and "Aplicar" in pagina
     with tenant_context(municipio.id):
         previa = ImportacaoCnes.objects.get(simulacao=True)

@@ -1,0 +1,105 @@
+"""CNES files sent on the page, imported out of the request: a state-sized file takes
+seconds to minutes, too long to hold a web worker.
+
+The request stores the file and writes its history row queued (`importacao_enfileirar`);
+after the commit a Celery worker runs the preview or the apply and fills that same row
+(`importacao_processar`), whose page refreshes itself until then. The row carries the
+request's audit data, so an applied import is audited with the administrator's IP and
+request id as when it ran in the request. A broker that is down marks the row failed
+with a message for the page and never turns the upload into a 500.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from cnes_import.models import ImportacaoCnes
+from cnes_import.services import arquivo_sha256, cnes_importar, envio_caminho, envio_descartar
+from pec.audit import RequisicaoGravada
+from pec.tenancy import tenant_context
+
+log = logging.getLogger(__name__)
+
+FILA_INDISPONIVEL = "A fila de tarefas está indisponível: envie o arquivo de novo."
+PREVIA_INDISPONIVEL = "Esta prévia não está mais disponível. Envie o arquivo novamente."
+ERRO_INTERNO = "A importação não terminou por um erro interno. Confira o histórico e envie o arquivo de novo."
+
+
+def importacao_enfileirar(
+    *, request: HttpRequest, token: str, nome_arquivo: str, simulacao: bool, resetar_perfis: bool, sha256: str = ""
+) -> ImportacaoCnes:
+    """The queued row of a stored upload (`token`, cnes_import.services.envio_guardar), its
+    import queued after the commit. `sha256`: for an apply, the previewed file's, which the
+    worker checks the stored bytes against. Inside the request's tenant context."""
+    importacao = ImportacaoCnes.objects.create(
+        municipio=request.lotacao.municipio,  # type: ignore[attr-defined]
+        usuario=request.user,
+        origem=ImportacaoCnes.Origem.WEB,
+        arquivo_nome=nome_arquivo[:255],
+        arquivo_sha256=sha256,
+        simulacao=simulacao,
+        resetar_perfis=resetar_perfis,
+        status=ImportacaoCnes.Status.NA_FILA,
+        token=token,
+        requisicao=RequisicaoGravada.dados(request),
+    )
+    transaction.on_commit(functools.partial(_enfileirar, importacao))
+    return importacao
+
+
+def _enfileirar(importacao: ImportacaoCnes) -> None:
+    from cnes_import.tasks import cnes_importacao_processar
+
+    try:
+        cnes_importacao_processar.delay(municipio_id=importacao.municipio_id, importacao_id=importacao.id)
+    except Exception:  # kombu raises its own and the socket's errors
+        log.exception("Could not queue CNES import %s", importacao.id)
+        _falhar(importacao, FILA_INDISPONIVEL)
+
+
+def importacao_processar(*, municipio_id: int, importacao_id: int) -> ImportacaoCnes | None:
+    """The worker's half of importacao_enfileirar. An apply is one transaction (as
+    cnes_importar always is): a redelivered task after a killed worker imports again."""
+    with tenant_context(municipio_id):
+        importacao = ImportacaoCnes.objects.select_related("municipio", "usuario").filter(id=importacao_id).first()
+        if importacao is None or not importacao.em_curso:
+            return importacao
+        importacao.status = ImportacaoCnes.Status.EM_ANDAMENTO
+        importacao.save(update_fields=["status"])
+        requisicao = RequisicaoGravada.carregar(importacao.requisicao)
+    caminho = envio_caminho(token=importacao.token)
+    sha256 = arquivo_sha256(caminho) if caminho is not None else ""
+    # The bytes applied must be the bytes previewed.
+    if caminho is None or (not importacao.simulacao and sha256 != importacao.arquivo_sha256):
+        return _falhar(importacao, PREVIA_INDISPONIVEL)
+    try:
+        resultado = cnes_importar(
+            municipio=importacao.municipio,
+            arquivo=caminho,
+            dry_run=importacao.simulacao,
+            resetar_perfis=importacao.resetar_perfis,
+            ator=importacao.usuario,
+            origem=importacao.origem,
+            nome_arquivo=importacao.arquivo_nome,
+            request=requisicao,
+            sha256=sha256,
+            registro=importacao,
+        )
+    except Exception:
+        _falhar(importacao, ERRO_INTERNO)
+        raise
+    if not (importacao.simulacao and resultado.ok):  # only a good preview waits for "Aplicar"
+        envio_descartar(token=importacao.token)
+    return resultado.importacao
+
+
+def _falhar(importacao: ImportacaoCnes, mensagem: str) -> ImportacaoCnes:
+    with tenant_context(importacao.municipio_id):
+        importacao.status, importacao.mensagem = ImportacaoCnes.Status.FALHOU, mensagem
+        importacao.save(update_fields=["status", "mensagem"])
+    envio_descartar(token=importacao.token)
+    return importacao
