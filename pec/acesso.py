@@ -9,6 +9,7 @@ templates read `permissoes` (context processor) only to hide links, never to pro
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -109,11 +110,20 @@ def requer_reautenticacao(view: View | None = None, *, tambem_get: bool = True) 
     """Pages that edit secrets (SMTP, gov.br, certificates, credentials, keys): the
     password or the MFA code again when the last one is older than
     ACCOUNT_REAUTHENTICATION_TIMEOUT (allauth's reauthentication; a suspended POST is
-    replayed after it). `tambem_get=False` lets a page that also lists things be read."""
+    replayed after it). A login counts as that confirmation for as long: whoever has just
+    typed the password (and the code) is not asked for it again on the next page.
+    `tambem_get=False` lets a page that also lists things be read."""
     from allauth.account.decorators import reauthentication_required
 
-    decorator = reauthentication_required(allow_get=not tambem_get)
+    decorator = reauthentication_required(allow_get=not tambem_get, enabled=_confirmacao_vencida)
     return decorator(view) if view is not None else decorator
+
+
+def _confirmacao_vencida(request: HttpRequest) -> bool:
+    from allauth.account.internal.flows.login import get_authentication_records
+
+    registros = get_authentication_records(request, request.user)
+    return not registros or time.time() - registros[-1]["at"] >= settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
 
 
 def requer_lotacao(view: View) -> View:

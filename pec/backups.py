@@ -1095,9 +1095,10 @@ def _restaurar_arquivo(
             raise
         medidor(lidos, fim=True)
         duracao = restauracao.finalizar()
-        # --no-owner left every object with the restoring role: give the audit trail's
-        # append function back to the audit role (its trigger admits no one else).
-        setup_database(servidor, banco, settings.DB_ROLES)
+        if not destino.rascunho:
+            # The installation's roles and grants again, and the audit trail's append
+            # function back with the audit role (its trigger admits no one else).
+            setup_database(destino.criador, banco, settings.DB_ROLES)
         return manifesto, duracao
 
 

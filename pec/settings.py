@@ -150,8 +150,11 @@ DB_ROLES = {
     for kind in DB_ROLE_KINDS
     if kind in PEC_DB_ROLES
 }
-# <prefix>_audit never logs in: it owns the function that appends to the audit trail (pec.audit).
-DB_ROLES["audit"] = {"USER": f"{DB_ROLE_PREFIX}_audit", "PASSWORD": ""}
+# <prefix>_audit never logs in: it owns the function that appends to the audit trail
+# (pec.audit). Only the processes that create roles or run migrations (those with the owner)
+# need its name.
+if "owner" in DB_ROLES:
+    DB_ROLES["audit"] = {"USER": f"{DB_ROLE_PREFIX}_audit", "PASSWORD": ""}
 
 
 def _database(kind: str) -> dict:

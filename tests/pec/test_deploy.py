@@ -195,7 +195,7 @@ def _settings_da_unidade(nome: str, tmp_path) -> tuple[dict, list[str]]:
     pasta = tmp_path / nome
     pasta.mkdir()
     valores = {**SENHAS, "secret_key": "s" * 60, "pec_encryption_keys": "cHJvZHVjdGlvbi1rZXktZm9yLXRlc3RzLTMyYnl0ZXM=",
-               "backup_signing_key": "chave"}
+               "backup_signing_key": "chave", "pec_audit_head_key": "chave-das-cabecas"}
     for credencial in credenciais:
         (pasta / credencial).write_text(valores[credencial] + "\n")
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
@@ -206,7 +206,7 @@ def _settings_da_unidade(nome: str, tmp_path) -> tuple[dict, list[str]]:
         "import json; from pec import settings as s; "
         "print(json.dumps({'admin': [s.DB_ADMIN.get('USER', ''), s.DB_ADMIN.get('PASSWORD', '')], "
         "'bancos': {k: [v['USER'], v['PASSWORD']] for k, v in s.DATABASES.items()}, "
-        "'papeis': {k: v['PASSWORD'] for k, v in s.DB_ROLES.items()}, 'assinatura': s.BACKUP_SIGNING_KEY}))"
+        "'papeis': {k: v['PASSWORD'] for k, v in s.DB_ROLES.items()}, 'assinatura': s.BACKUP_SIGNING_KEY, 'cabecas': s.PEC_AUDIT_HEAD_KEY}))"
     )
     resultado = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True,
                                text=True)
@@ -231,6 +231,7 @@ def test_the_backup_unit_gets_backup_and_restore_roles_and_the_signing_key_but_n
     assert valores["admin"] == ["", ""] and list(valores["bancos"]) == ["default"]
     assert valores["papeis"] == {"app": "senha-de-app", "backup": "senha-de-backup", "restore": "senha-de-restore"}
     assert valores["assinatura"] == str(tmp_path / "pec-backup" / "backup_signing_key")
+    assert valores["cabecas"] == "chave-das-cabecas"  # signs the audit heads in each manifest
     assert "db_owner_password" not in credenciais
     servico = (DEPLOY / "systemd" / "pec-backup.service").read_text()
     assert "celery -A pec worker -Q backup" in servico and settings.CELERY_TASK_ROUTES == {
@@ -241,7 +242,7 @@ def test_only_migrations_get_the_owner_and_only_setup_an_administrative_connecti
     migrate, _ = _settings_da_unidade("pec-migrate", tmp_path)
     assert migrate["bancos"]["owner"] == ["pec_owner", "senha-de-owner"] and migrate["admin"] == ["", ""]
     setup, _ = _settings_da_unidade("pec-db-setup", tmp_path)
-    assert set(setup["papeis"]) == {"owner", "app", "backup", "restore"}
+    assert set(setup["papeis"]) == {"owner", "app", "backup", "restore", "audit"}
     assert setup["admin"] == ["", ""]  # peer authentication as the postgres system user: no password at all
     assert "User=postgres" in (DEPLOY / "systemd" / "pec-db-setup.service").read_text()
 

@@ -562,7 +562,7 @@ def test_migration_moves_upload_emails_to_unverified_addresses_and_keeps_install
 
     from pec.models import Usuario
 
-    migracao = importlib.import_module("pec.migrations.0008_contas_emails_confirmados")
+    migracao = importlib.import_module("pec.migrations.0009_emails_confirmados")
     do_cnes = factories.usuario("Do CNES", email="Atacante@Mal.example.org")
     admin = factories.usuario("Ana", email="ana@saude.example.org", administrador_instalacao=True)
     migracao.mover(apps, None)

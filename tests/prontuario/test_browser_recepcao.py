@@ -23,10 +23,16 @@ def test_recepcao_cadastra_agenda_e_chegada_aparece_para_o_medico(pec_server, ne
     medico = new_page()
     login(medico, pec_server, DEMO["medico"])
     escolher_lotacao(medico)
-    # The doctor opens his agenda: every day, 5-minute slots, so today still has free ones.
+    # The doctor opens his agenda (the demo's weekday periods) and makes today a whole day
+    # of 5-minute slots instead, so today still has free ones whatever the time of the run.
     medico.goto(pec_server.url + "/agenda/")
-    medico.get_by_role("link", name="Configurar a minha agenda").click()
+    medico.get_by_role("link", name="Bruno Médico da Silva").first.click()
+    medico.get_by_role("link", name="Horários de atendimento").click()
     medico.fill("#id_duracao_minutos", "5")
+    medico.evaluate(
+        "document.querySelectorAll('input[name$=\"-DELETE\"]:not([name=\"h-0-DELETE\"])')"
+        ".forEach(caixa => { caixa.checked = true; })"
+    )
     medico.select_option("#id_h-0-dia_semana", str(timezone.localdate().weekday()))
     medico.fill("#id_h-0-inicio", "00:00")
     medico.fill("#id_h-0-fim", "23:59")
