@@ -12,17 +12,15 @@ with a message for the page and never turns the upload into a 500.
 from __future__ import annotations
 
 import functools
-import logging
 
-from django.db import transaction
 from django.http import HttpRequest
 
 from cnes_import.models import ImportacaoCnes
 from cnes_import.services import arquivo_sha256, cnes_importar, envio_caminho, envio_descartar
 from pec.audit import RequisicaoGravada
+from pec.outbox import apos_commit_enfileirar
 from pec.tenancy import tenant_context
 
-log = logging.getLogger(__name__)
 
 FILA_INDISPONIVEL = "A fila de tarefas está indisponível: envie o arquivo de novo."
 PREVIA_INDISPONIVEL = "Esta prévia não está mais disponível. Envie o arquivo novamente."
@@ -47,18 +45,13 @@ def importacao_enfileirar(
         token=token,
         requisicao=RequisicaoGravada.dados(request),
     )
-    transaction.on_commit(functools.partial(_enfileirar, importacao))
-    return importacao
-
-
-def _enfileirar(importacao: ImportacaoCnes) -> None:
     from cnes_import.tasks import cnes_importacao_processar
 
-    try:
-        cnes_importacao_processar.delay(municipio_id=importacao.municipio_id, importacao_id=importacao.id)
-    except Exception:  # kombu raises its own and the socket's errors
-        log.exception("Could not queue CNES import %s", importacao.id)
-        _falhar(importacao, FILA_INDISPONIVEL)
+    apos_commit_enfileirar(
+        cnes_importacao_processar, em_falha=functools.partial(_falhar, importacao, FILA_INDISPONIVEL),
+        municipio_id=importacao.municipio_id, importacao_id=importacao.id,
+    )
+    return importacao
 
 
 def importacao_processar(*, municipio_id: int, importacao_id: int) -> ImportacaoCnes | None:

@@ -17,7 +17,7 @@ class ImportacaoCnes(TenantModel):
     """One run of the CNES import (applied, simulated or refused): the import history.
 
     An upload on the page is a row before it is an import: queued, then running in a
-    worker (cnes_import.services.importacao_enfileirar), then filled with the result."""
+    worker (cnes_import.fila.importacao_enfileirar), then filled with the result."""
 
     class Status(models.TextChoices):
         NA_FILA = "na_fila", "Na fila"

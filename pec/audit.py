@@ -383,14 +383,19 @@ def cabecas_das_cadeias(conn: psycopg.Connection) -> dict[str, dict]:
 # --- Signed heads, kept off the server ---------------------------------------------------
 
 
-def cabecas_exportar(conn: psycopg.Connection) -> dict[str, Any]:
-    """The heads of every chain and the municipalities that exist, signed with
-    PEC_AUDIT_HEAD_KEY: what `verify_audit --heads` compares the live chains against."""
+def _municipios(conn: psycopg.Connection) -> list[int]:
+    return [row[0] for row in conn.execute("SELECT id FROM pec_municipio ORDER BY id")]
+
+
+def cabecas_exportar(conn: psycopg.Connection, *, cadeias: dict[str, dict] | None = None) -> dict[str, Any]:
+    """The heads of every chain (`cadeias` when the caller has just read them on the same
+    snapshot) and the municipalities that exist, signed with PEC_AUDIT_HEAD_KEY: what
+    `verify_audit --heads` compares the live chains against."""
     documento: dict[str, Any] = {
         "formato": 1,
         "exportado_em": timezone.now().isoformat(),
-        "cadeias": cabecas_das_cadeias(conn),
-        "municipios": [row[0] for row in conn.execute("SELECT id FROM pec_municipio ORDER BY id")],
+        "cadeias": cabecas_das_cadeias(conn) if cadeias is None else cadeias,
+        "municipios": _municipios(conn),
     }
     return documento | {"assinatura": _assinatura(documento)}
 
@@ -403,11 +408,11 @@ def verificar_cabecas(conn: psycopg.Connection, documento: dict[str, Any]) -> li
         return ["heads file: signature does not match (altered, or signed with another PEC_AUDIT_HEAD_KEY)"]
     vivas = cabecas_das_cadeias(conn)
     problemas = []
-    for chave, cabeca in sorted(documento["cadeias"].items(), key=lambda item: _ordem_cadeia(item[0])):
+    for chave, cabeca in sorted(documento["cadeias"].items(), key=lambda item: ordem_cadeia(item[0])):
         problema = _comparar_cabeca(conn, chave, cabeca, vivas.get(chave))
         if problema:
-            problemas.append(f"{_nome_da_chave(chave)}: {problema}")
-    vivos = [row[0] for row in conn.execute("SELECT id FROM pec_municipio ORDER BY id")]
+            problemas.append(f"{nome_da_chave(chave)}: {problema}")
+    vivos = _municipios(conn)
     for municipio_id in sorted({*documento["municipios"], *vivos}):
         if str(municipio_id) not in vivas and str(municipio_id) not in documento["cadeias"]:
             problemas.append(f"municipio {municipio_id}: no audit chain")
@@ -437,11 +442,13 @@ def _assinatura(documento: dict[str, Any]) -> str:
     return hmac.new(chave.encode(), corpo.encode(), hashlib.sha256).hexdigest()
 
 
-def _nome_da_chave(chave: str) -> str:
-    return INSTALACAO if chave == INSTALACAO else f"municipio {chave}"
+def nome_da_chave(chave: str) -> str:
+    """A chain's name in reports, from its key in cabecas_das_cadeias."""
+    return INSTALACAO if chave == INSTALACAO else _nome_cadeia(int(chave))
 
 
-def _ordem_cadeia(chave: str) -> tuple[bool, str]:
+def ordem_cadeia(chave: str) -> tuple[bool, str]:
+    """Installation first, then municipalities by id."""
     return (chave != INSTALACAO, chave.zfill(12))
 
 

@@ -183,11 +183,11 @@ def chave_gerar() -> tuple[bytes, bytes]:
     return _par_pem(X25519PrivateKey.generate())
 
 
-def _raw(chave: X25519PublicKey) -> bytes:
+def _raw(chave: X25519PublicKey | Ed25519PublicKey) -> bytes:
     return chave.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def impressao_digital(chave: X25519PublicKey) -> str:
+def impressao_digital(chave: X25519PublicKey | Ed25519PublicKey) -> str:
     """The key's fingerprint as recorded in every file header (hex SHA-256)."""
     return hashlib.sha256(_raw(chave)).hexdigest()
 
@@ -233,10 +233,6 @@ def assinatura_chave_gerar() -> tuple[bytes, bytes]:
     return _par_pem(Ed25519PrivateKey.generate())
 
 
-def _assinatura_impressao(chave: Ed25519PublicKey) -> str:
-    return hashlib.sha256(chave.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).hexdigest()
-
-
 def assinatura_privada_carregar(caminho: str | Path | None = None) -> Ed25519PrivateKey:
     return _pem_ler(
         caminho or settings.BACKUP_SIGNING_KEY, privada=True, tipo=Ed25519PrivateKey, o_que="backup signing key",
@@ -257,7 +253,7 @@ def _assinado(sha256: str) -> bytes:
 def assinatura_gravar(*, arquivo: Path, sha256: str, chave: Ed25519PrivateKey) -> None:
     """`<file>.sig`: the signing key's fingerprint and the signature, one line of text."""
     assinatura = base64.b64encode(chave.sign(_assinado(sha256))).decode()
-    _gravar_pequeno(_arquivos_de(arquivo)[3], f"ed25519 {_assinatura_impressao(chave.public_key())} {assinatura}\n")
+    _gravar_pequeno(_arquivos_de(arquivo)[3], f"ed25519 {impressao_digital(chave.public_key())} {assinatura}\n")
 
 
 def origem_conferir(*, arquivo: Path, chaves_confiaveis: list[str | Path], sha256: str = "") -> str:
@@ -291,7 +287,7 @@ def origem_conferir(*, arquivo: Path, chaves_confiaveis: list[str | Path], sha25
             chave.verify(bruta, _assinado(lido))
         except InvalidSignature:
             continue
-        return f"signed by the trusted key {_assinatura_impressao(chave)[:16]}…"
+        return f"signed by the trusted key {impressao_digital(chave)[:16]}…"
     raise BackupError(
         f"{arquivo.name} is not signed by a trusted key (signer {impressao[:16]}…): it was altered or forged; "
         "refusing to restore it."
@@ -922,6 +918,7 @@ def _backup_executar(
         servidor_major = _major_do_servidor(snap)
         pg_dump, pg_dump_versao = pg_ferramenta(nome="pg_dump", major_minimo=servidor_major)
         progresso(f"backup: {banco} on PostgreSQL {servidor_major} with {pg_dump_versao} -> {final}")
+        cadeias = audit.cabecas_das_cadeias(snap)
         manifesto = {
             "formato": 1,
             "criado_em": timezone.now().isoformat(),
@@ -936,9 +933,9 @@ def _backup_executar(
             "migracoes": _migracoes(snap),
             "linhas": _contar_linhas(snap),
             "rls": _rls_estado(snap),
-            "cadeias": audit.cabecas_das_cadeias(snap),
+            "cadeias": cadeias,
             # The same heads signed, for `verify_audit --heads` on the copy kept off the server.
-            "cabecas_assinadas": audit.cabecas_exportar(snap) if settings.PEC_AUDIT_HEAD_KEY else None,
+            "cabecas_assinadas": audit.cabecas_exportar(snap, cadeias=cadeias) if settings.PEC_AUDIT_HEAD_KEY else None,
             "chave_impressao": registro.chave_impressao,
             # This run's own row is in the snapshot as "em andamento"; a restore completes it.
             "backup_id": registro.pk,

@@ -340,11 +340,11 @@ def _agendar_semana(municipio: Municipio, agora: datetime.datetime) -> int:
         return 0
     recepcao = lotacao_demo(municipio, cbo="422110")
     cidadaos = iter(Cidadao.objects.filter(municipio=municipio, ativo=True, data_obito__isnull=True).order_by("id"))
+    agendas = [lotacao_demo(municipio, cbo=cbo) for cbo in CBOS_COM_AGENDA]
     feitos = 0
     for dias in range(1, 8):
         dia = timezone.localdate(agora) + datetime.timedelta(days=dias)
-        for cbo in CBOS_COM_AGENDA:
-            agenda = lotacao_demo(municipio, cbo=cbo)
+        for agenda in agendas:
             livres = [h for h in agenda_dia(agenda=agenda, dia=dia) if h.livre]
             for horario in livres[1::4][:3]:
                 cidadao = next(cidadaos, None)

@@ -7,11 +7,26 @@ LEDI 7.3.7, 5 are valid when the weighted sum of all 15 digits is a multiple of 
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
+
+# Digits with the punctuation people type in documents, CEPs and phones; anything else
+# (letters, Unicode digits such as "²") is a typing error, refused rather than dropped.
+_NUMERO_PONTUADO = re.compile(r"[0-9.\-/()\s]*")
 
 
 def so_digitos(valor: str) -> str:
-    return "".join(ch for ch in valor if ch.isdigit())
+    """The ASCII digits of `valor` (str.isdigit would also keep "²" and other scripts' digits)."""
+    return "".join(ch for ch in valor if ch in "0123456789")
+
+
+def numeros_digitados(valor: str, mensagem: str) -> str:
+    """The digits of a number typed with its usual punctuation; ValidationError(mensagem)
+    when it carries anything else."""
+    if not _NUMERO_PONTUADO.fullmatch(valor):
+        raise ValidationError(mensagem)
+    return so_digitos(valor)
 
 
 def cpf_valido(cpf: str) -> bool:

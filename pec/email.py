@@ -34,13 +34,12 @@ from datetime import timedelta
 from celery import shared_task
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
 from django.utils import timezone
 
 from pec.cripto import cifrar, decifrar
 from pec.models import ConfiguracaoSMTP, EmailSaida, EmailSaidaMunicipio, Municipio
 from pec.outbox import apos_commit_enfileirar
-from pec.tenancy import tenant_context
+from pec.tenancy import escopo, tenant_context
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +140,6 @@ class FilaEmailBackend(BaseEmailBackend):
 # --- Send -----------------------------------------------------------------------------------
 
 
-def _escopo(municipio_id: int | None):  # type: ignore[no-untyped-def]
-    return transaction.atomic() if municipio_id is None else tenant_context(municipio_id)
-
-
 def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
     """Try to send one queued message now if it is due; return its resulting status.
 
@@ -153,7 +148,7 @@ def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
     """
     modelo: type[EmailSaida] | type[EmailSaidaMunicipio] = EmailSaida if municipio_id is None else EmailSaidaMunicipio
     agora = timezone.now()
-    with _escopo(municipio_id):
+    with escopo(municipio_id):
         reivindicado = modelo.objects.filter(
             id=email_id, status=modelo.Status.PENDENTE, proxima_tentativa__lte=agora
         ).update(proxima_tentativa=agora + LEASE)
@@ -174,7 +169,7 @@ def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
     except Exception as exc:  # any failure is retried later, and recorded on the row
         tentativas = email.tentativas + 1
         status = modelo.Status.ERRO if tentativas >= MAX_TENTATIVAS else modelo.Status.PENDENTE
-        with _escopo(municipio_id):
+        with escopo(municipio_id):
             modelo.objects.filter(id=email.id).update(
                 tentativas=tentativas,
                 ultimo_erro=f"{exc.__class__.__name__}: {exc}"[:2000],
@@ -184,7 +179,7 @@ def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
             )
         log.warning("e-mail %s %s attempt %s failed: %s", modelo.__name__, email.id, tentativas, exc)
         return status
-    with _escopo(municipio_id):
+    with escopo(municipio_id):
         modelo.objects.filter(id=email.id).update(
             status=modelo.Status.ENVIADO, enviado_em=timezone.now(), tentativas=email.tentativas + 1, ultimo_erro="",
             corpo="",

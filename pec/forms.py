@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from pec.documentos import so_digitos, validar_cns
+from pec.documentos import numeros_digitados, validar_cns
 from pec.models import ConfiguracaoSMTP, Municipio, Perfil
 from pec.permissoes import PERMISSOES
 
@@ -104,10 +103,7 @@ class ProfissionalRegistroForm(forms.Form):
     registro_conselho = forms.CharField(label="Número no conselho", max_length=20, required=False)
 
     def clean_cns(self) -> str:
-        digitado = self.cleaned_data["cns"]
-        if re.search(r"[^\d\s.-]", digitado):
-            raise ValidationError("O CNS tem só dígitos: confira o número.")
-        cns = so_digitos(digitado)
+        cns = numeros_digitados(self.cleaned_data["cns"], "O CNS tem só dígitos: confira o número.")
         validar_cns(cns)
         return cns
 

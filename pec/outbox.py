@@ -94,17 +94,19 @@ def outbox_registrar(
     return item
 
 
-def apos_commit_enfileirar(tarefa: Any, **kwargs: Any) -> None:
-    """Queue `tarefa` once the caller's transaction commits. The work it stands for is
-    already a committed row that a beat sweeper finds, so a broker that is down or full
-    costs only latency: it is logged, never raised into the request that saved the row."""
+def apos_commit_enfileirar(tarefa: Any, *, em_falha: Callable[[], None] | None = None, **kwargs: Any) -> None:
+    """Queue `tarefa` once the caller's transaction commits. A broker that is down or full
+    is logged, never raised into the request that saved the row: where a beat sweeper
+    finds the row it costs only latency; where nothing would (an upload waiting for its
+    worker), `em_falha` marks the row failed so the page can say so."""
 
     def enfileirar() -> None:
         try:
             tarefa.delay(**kwargs)
         except Exception:
-            log.warning("could not queue %s %s (broker unavailable?); the sweeper will pick it up",
-                        tarefa.name, kwargs, exc_info=True)
+            log.warning("could not queue %s %s (broker unavailable?)", tarefa.name, kwargs, exc_info=True)
+            if em_falha is not None:
+                em_falha()
 
     transaction.on_commit(enfileirar)
 

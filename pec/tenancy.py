@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextvars
 import functools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from django.db import connections, models, transaction
@@ -65,6 +65,11 @@ def tenant_context(municipio_id: int, *, using: str = "default") -> Iterator[Non
                 set_config(TENANT_SETTING, previous, using)
     finally:
         _current_municipio.reset(token)
+
+
+def escopo(municipio_id: int | None) -> AbstractContextManager[Any]:
+    """A transaction over one municipality's rows, or over the installation's (no tenant)."""
+    return transaction.atomic() if municipio_id is None else tenant_context(municipio_id)
 
 
 @contextmanager

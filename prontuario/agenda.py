@@ -221,6 +221,15 @@ def agendamento_obter(*, lotacao: Lotacao, agendamento_id: int) -> Agendamento:
     return agendamento
 
 
+def bloqueio_obter(*, lotacao: Lotacao, bloqueio_id: int) -> AgendaBloqueio:
+    """A block of an agenda of the caller's UBS (see agenda_obter); DoesNotExist otherwise."""
+    bloqueio = AgendaBloqueio.objects.get(
+        pk=bloqueio_id, municipio_id=lotacao.municipio_id, lotacao__estabelecimento_id=lotacao.estabelecimento_id
+    )
+    assert_owned(bloqueio, lotacao.municipio_id)
+    return bloqueio
+
+
 # --- Bookings ------------------------------------------------------------------------------
 
 

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 
-from pec.documentos import so_digitos, validar_cns, validar_cpf
+from pec.documentos import numeros_digitados, validar_cns, validar_cpf
 from pec.models import Equipe, Lotacao
 from prontuario import ledi
 from prontuario.ledi_municipios import MUNICIPIOS
@@ -14,17 +13,6 @@ from prontuario.texto import dobrar
 
 UFS = sorted({uf for _, uf in MUNICIPIOS.values()})
 _POR_UF_NOME = {(uf, dobrar(nome)): codigo for codigo, (nome, uf) in MUNICIPIOS.items()}
-
-
-# Digits with the punctuation people type in documents, CEPs and phones; anything else
-# (letters, Unicode digits such as "²") is a typing error, refused rather than dropped.
-_NUMERO_PONTUADO = re.compile(r"[0-9.\-/()\s]*")
-
-
-def _numeros(valor: str, mensagem: str) -> str:
-    if not _NUMERO_PONTUADO.fullmatch(valor):
-        raise forms.ValidationError(mensagem)
-    return so_digitos(valor)
 
 
 class DataInput(forms.DateInput):
@@ -73,24 +61,24 @@ class CidadaoForm(forms.ModelForm):
             self.initial["versao"] = self.instance.versao
 
     def clean_cpf(self) -> str:
-        cpf = _numeros(self.cleaned_data["cpf"], "CPF inválido: use os 11 números do CPF (pontos e traço são aceitos).")
+        cpf = numeros_digitados(self.cleaned_data["cpf"], "CPF inválido: use os 11 números do CPF (pontos e traço são aceitos).")
         if cpf:
             validar_cpf(cpf)
         return cpf
 
     def clean_cns(self) -> str:
-        cns = _numeros(self.cleaned_data["cns"], "CNS inválido: use os 15 números do Cartão SUS.")
+        cns = numeros_digitados(self.cleaned_data["cns"], "CNS inválido: use os 15 números do Cartão SUS.")
         validar_cns(cns)
         return cns
 
     def clean_cep(self) -> str:
-        return _numeros(self.cleaned_data["cep"], "CEP inválido: use os 8 números do CEP.")
+        return numeros_digitados(self.cleaned_data["cep"], "CEP inválido: use os 8 números do CEP.")
 
     def clean_telefone_celular(self) -> str:
-        return _numeros(self.cleaned_data["telefone_celular"], "Telefone inválido: use só números, com DDD.")
+        return numeros_digitados(self.cleaned_data["telefone_celular"], "Telefone inválido: use só números, com DDD.")
 
     def clean_telefone_contato(self) -> str:
-        return _numeros(self.cleaned_data["telefone_contato"], "Telefone inválido: use só números, com DDD.")
+        return numeros_digitados(self.cleaned_data["telefone_contato"], "Telefone inválido: use só números, com DDD.")
 
     def clean(self) -> dict[str, Any]:
         dados = super().clean()

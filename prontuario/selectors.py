@@ -358,7 +358,10 @@ def historico_linhas(*, versoes: list[Any], municipio_id: int) -> list[tuple[Any
             return f"cadastro nº {valor}"
         if campo in _ROTULOS_EXTRAS:
             return str(valor)
-        field = Cidadao._meta.get_field(campo)
+        try:
+            field = Cidadao._meta.get_field(campo)
+        except FieldDoesNotExist:  # a field since renamed or removed: old versions still name it
+            return str(valor)
         if field.choices:
             return str(dict(field.flatchoices).get(valor, valor))
         if isinstance(field, models.DateField) and isinstance(valor, str):

@@ -145,11 +145,10 @@ def agenda_bloqueios(request: HttpRequest, agenda_id: int) -> HttpResponse:
 @requer_permissao("agenda.gerenciar")
 def agenda_desbloquear(request: HttpRequest, bloqueio_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
-    bloqueio = AgendaBloqueio.objects.filter(
-        pk=bloqueio_id, municipio_id=lotacao.municipio_id, lotacao__estabelecimento_id=lotacao.estabelecimento_id
-    ).first()
-    if bloqueio is None:
-        raise Http404
+    try:
+        bloqueio = agenda.bloqueio_obter(lotacao=lotacao, bloqueio_id=bloqueio_id)
+    except AgendaBloqueio.DoesNotExist as exc:
+        raise Http404 from exc
     agenda.agenda_desbloquear(bloqueio=bloqueio, ator=lotacao)
     messages.success(request, "Bloqueio removido.")
     return redirect("agenda_bloqueios", agenda_id=bloqueio.lotacao_id)

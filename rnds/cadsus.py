@@ -184,6 +184,8 @@ def cadsus_buscar(
         raise CadsusIndisponivel(
             "O CADSUS recusou a consulta: ele exige a entrada com a conta gov.br. Saia e entre pelo gov.br."
         ) from exc
+    except cliente.EnderecoNaoPermitido as exc:
+        raise CadsusIndisponivel(str(exc)) from exc
     except cliente.FalhaRNDS as exc:
         raise CadsusIndisponivel("O CADSUS não respondeu agora. Tente de novo em alguns minutos.") from exc
     return pdq_interpretar(resposta)

@@ -81,8 +81,13 @@ def pendencia_resolver(*, municipio_id: int, objeto_tipo: str, objeto_id: int) -
 def pendencias_liberar(*, municipio_id: int) -> int:
     """Close the open pendências whose documents are there now and make their RNDS rows
     due at once; return how many. Runs in the municipality's tenant (rnds.tasks)."""
-    abertas = Pendencia.objects.filter(municipio_id=municipio_id, resolvida_em=None).select_related(
-        "cidadao", "profissional"
+    # Only rows with a document on both sides now can be ready: most open ones (people who
+    # have none) never are, and are not re-read each minute.
+    abertas = (
+        Pendencia.objects.filter(municipio_id=municipio_id, resolvida_em=None)
+        .exclude(cidadao__cpf="", cidadao__cns="")
+        .exclude(profissional__cns="")
+        .select_related("cidadao", "profissional")
     )
     prontas = [
         p for p in abertas

@@ -1,5 +1,5 @@
-"""Writes of the RNDS configuration: settings, certificate upload, expiry warnings,
-re-encryption under a new key, and the outbox rows for corrections and deletions."""
+"""Writes of the RNDS configuration: settings, certificate upload, expiry warnings, and
+the outbox rows for corrections and deletions."""
 
 from __future__ import annotations
 

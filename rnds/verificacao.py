@@ -68,10 +68,9 @@ def rnds_verificar(registro: Registro, *, agora: datetime.datetime | None = None
 
 
 def _com_documentos(registro: Registro) -> Registro:
-    quem = registro.quem
-    if identificacao_motivos(cidadao_cpf=quem.cidadao_cpf, cidadao_cns=quem.cidadao_cns,
-                             profissional_cns=quem.profissional_cns):
-        quem = dataclasses.replace(quem, cidadao_cpf=_CPF_PROVISORIO, profissional_cns=_CNS_PROVISORIO)
+    if not rnds_identificacao(registro):
+        return registro
+    quem = dataclasses.replace(registro.quem, cidadao_cpf=_CPF_PROVISORIO, profissional_cns=_CNS_PROVISORIO)
     return dataclasses.replace(registro, quem=quem)
 
 

@@ -456,7 +456,7 @@ def entregar_pasta(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
                 arquivo.writestr(f"{entrega.ficha.uuid}.esus", conteudo)
                 somas.append((entrega, conteudo))
                 if indice % RENOVAR_A_CADA == 0:
-                    _renovar(destino, entregas[indice:], agora)
+                    _renovar(destino, entregas, agora)  # written rows stay claimed until the zip is in place
         parcial.replace(pasta / nome)
     except OSError as exc:
         parcial.unlink(missing_ok=True)

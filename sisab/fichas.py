@@ -290,6 +290,16 @@ def _codigos_ledi(tabela: str) -> dict[str, int]:
     return {codigo: extra["ledi"] for codigo, extra in linhas if isinstance(extra, dict) and "ledi" in extra}
 
 
+@functools.cache
+def _codigos_rnds(tabela: str) -> dict[int, str]:
+    """LEDI code -> our code (the first row naming it), for received fichas and the rules,
+    which look one up per dose."""
+    inverso: dict[int, str] = {}
+    for codigo, ledi in _codigos_ledi(tabela).items():
+        inverso.setdefault(ledi, codigo)
+    return inverso
+
+
 def estrategia_ledi(codigo_rnds: str) -> int | None:
     """Our doses keep the RNDS strategy code; LEDI has its own."""
     return _codigos_ledi("estrategia").get(codigo_rnds)
@@ -297,7 +307,7 @@ def estrategia_ledi(codigo_rnds: str) -> int | None:
 
 def estrategia_rnds(codigo_ledi: int | None) -> str | None:
     """The RNDS strategy code of a LEDI one (received fichas, the LEDI rules)."""
-    return next((rnds for rnds, ledi in _codigos_ledi("estrategia").items() if ledi == codigo_ledi), None)
+    return _codigos_rnds("estrategia").get(codigo_ledi)
 
 
 def grupo_atendimento_ledi(codigo_rnds: str) -> int | None:
@@ -307,7 +317,7 @@ def grupo_atendimento_ledi(codigo_rnds: str) -> int | None:
 
 def grupo_atendimento_rnds(codigo_ledi: int | None) -> str | None:
     """The RNDS group code of a LEDI one (received fichas, the LEDI rules)."""
-    return next((rnds for rnds, ledi in _codigos_ledi("grupo_atendimento").items() if ledi == codigo_ledi), None)
+    return _codigos_rnds("grupo_atendimento").get(codigo_ledi)
 
 
 @functools.cache

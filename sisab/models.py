@@ -60,6 +60,10 @@ class LoteRecebido(TenantModel):
     class Meta:
         ordering = ["-importado_em"]
 
+    @property
+    def em_curso(self) -> bool:
+        return self.status in (self.Status.NA_FILA, self.Status.EM_ANDAMENTO)
+
 
 class FichaRecebida(TenantModel):
     """A LEDI ficha received from another installation, kept as it arrived and decoded."""

@@ -31,6 +31,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import DataError, IntegrityError, connection, transaction
 
 from pec.models import Municipio, Usuario
+from pec.outbox import apos_commit_enfileirar
 from pec.tenancy import tenant_context
 from sisab import ledi, regras
 from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
@@ -252,8 +253,6 @@ def lote_enfileirar(*, municipio: Municipio, arquivo: UploadedFile, ator: Usuari
     """A lote uploaded on the admin page: stored, checked to be a zip (nothing is kept when
     it is not), and imported by a worker (sisab.tasks.sisab_lote_importar); the request
     returns at once. Must run inside the municipality's tenant context."""
-    if arquivo.size is None or arquivo.size > LOTE_MAX_BYTES:
-        raise ledi.LediErro(f"Arquivo grande demais (máximo de {LOTE_MAX_BYTES // (1024 * 1024)} MB).")
     pasta = _pasta_lotes()
     pasta.mkdir(parents=True, exist_ok=True, mode=0o700)
     token, soma = secrets.token_hex(16), hashlib.sha256()
@@ -271,23 +270,21 @@ def lote_enfileirar(*, municipio: Municipio, arquivo: UploadedFile, ator: Usuari
         municipio=municipio, arquivo=(arquivo.name or "")[:255], sha256=soma.hexdigest(), total=len(entradas),
         importado_por=ator, status=LoteRecebido.Status.NA_FILA, token=token,
     )
-    transaction.on_commit(functools.partial(_enfileirar, lote))
+    from sisab.tasks import sisab_lote_importar
+
+    apos_commit_enfileirar(
+        sisab_lote_importar,
+        em_falha=functools.partial(_lote_falhar, lote, "A fila de tarefas está indisponível: envie o lote de novo."),
+        municipio_id=lote.municipio_id, lote_id=lote.id,
+    )
     return lote
 
 
-def _enfileirar(lote: LoteRecebido) -> None:
-    """After the commit: a broker that is down must not turn a stored upload into a 500;
-    the lote then says so, and the admin sends it again."""
-    from sisab.tasks import sisab_lote_importar
-
-    try:
-        sisab_lote_importar.delay(municipio_id=lote.municipio_id, lote_id=lote.id)
-    except Exception:  # kombu raises its own and the socket's errors
-        logger.exception("Could not queue the import of lote %s", lote.id)
-        with tenant_context(lote.municipio_id):
-            LoteRecebido.objects.filter(id=lote.id).update(
-                status=LoteRecebido.Status.FALHOU, mensagem="A fila de tarefas está indisponível: envie o lote de novo.")
-        (_pasta_lotes() / lote.token).unlink(missing_ok=True)
+def _lote_falhar(lote: LoteRecebido, mensagem: str) -> None:
+    """The lote says why it was not imported; its stored file goes."""
+    with tenant_context(lote.municipio_id):
+        LoteRecebido.objects.filter(id=lote.id).update(status=LoteRecebido.Status.FALHOU, mensagem=mensagem)
+    (_pasta_lotes() / lote.token).unlink(missing_ok=True)
 
 
 def lote_processar(*, municipio_id: int, lote_id: int) -> LoteRecebido | None:
@@ -295,7 +292,7 @@ def lote_processar(*, municipio_id: int, lote_id: int) -> LoteRecebido | None:
     midway leaves no ficha behind, and the redelivered task imports the lote from its start."""
     with tenant_context(municipio_id):
         lote = LoteRecebido.objects.select_related("municipio").filter(id=lote_id).first()
-        if lote is None or lote.status not in (LoteRecebido.Status.NA_FILA, LoteRecebido.Status.EM_ANDAMENTO):
+        if lote is None or not lote.em_curso:
             return lote
         lote.status = LoteRecebido.Status.EM_ANDAMENTO
         lote.save(update_fields=["status"])
@@ -303,11 +300,14 @@ def lote_processar(*, municipio_id: int, lote_id: int) -> LoteRecebido | None:
     try:
         arquivo_zip, entradas = _abrir_zip(caminho)
     except ledi.LediErro:
-        with tenant_context(municipio_id):
-            lote.status, lote.mensagem = LoteRecebido.Status.FALHOU, "O arquivo enviado não está mais disponível."
-            lote.save(update_fields=["status", "mensagem"])
+        _lote_falhar(lote, "O arquivo enviado não está mais disponível.")
         return lote
-    with arquivo_zip, tenant_context(municipio_id):
-        _importar(lote, arquivo_zip, entradas)
+    try:
+        with arquivo_zip, tenant_context(municipio_id):
+            _importar(lote, arquivo_zip, entradas)
+    except Exception:
+        # The import rolled back; without this the page would wait for it forever.
+        _lote_falhar(lote, "Erro interno ao importar o lote: envie-o de novo ou fale com o suporte.")
+        raise
     caminho.unlink(missing_ok=True)
     return lote

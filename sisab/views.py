@@ -77,8 +77,6 @@ def api_ficha(request: HttpRequest) -> HttpResponse:
     arquivo = request.FILES.get("ficha")
     if arquivo is None:
         return _texto("Envie o arquivo da ficha no campo 'ficha' (multipart/form-data).", 400)
-    if arquivo.size is None or arquivo.size > MAX_FICHA_BYTES:
-        return _recusa_api(request, "Arquivo maior que 5 MB: uma ficha LEDI por arquivo.")
     with tenant_context(sessao["m"]):
         credencial = CredencialRecebimento.objects.select_related("municipio").filter(id=sessao["c"]).first()
         # A session dies with its credential or its municipality.
@@ -190,9 +188,7 @@ def lote(request: HttpRequest, lote_id: int) -> HttpResponse:
     lote = get_object_or_404(LoteRecebido, id=lote_id, municipio_id=request.lotacao.municipio_id)
     fichas = lote.fichas.filter(municipio_id=lote.municipio_id)
     doses = fichas.aggregate(total=Sum("doses_incluidas"))["total"] or 0
-    em_curso = lote.status in (LoteRecebido.Status.NA_FILA, LoteRecebido.Status.EM_ANDAMENTO)
-    return render(request, "sisab/lote.html",
-                  {"lote": lote, "doses": doses, "pendentes": _pendentes(fichas), "em_curso": em_curso})
+    return render(request, "sisab/lote.html", {"lote": lote, "doses": doses, "pendentes": _pendentes(fichas)})
 
 
 def _pendentes(fichas: QuerySet[FichaRecebida]) -> list[tuple[str, list[str]]]:

@@ -21,7 +21,7 @@ from pec.outbox import outbox_drenar
 from pec.tenancy import tenant_context
 from prontuario import clinico, vacinacao
 from prontuario.models import Cidadao
-from prontuario.models_clinico import Atendimento, ProblemaAvaliado, Vacinacao
+from prontuario.models_clinico import Atendimento, Vacinacao
 from prontuario.services import cidadao_atualizar
 from rnds.models import ConfiguracaoRNDS
 from rnds.tasks import pendencias_liberar_todas

@@ -144,7 +144,7 @@ class Command(BaseCommand):
 
     def _demo_completar(self, python: str, env: dict[str, str], options: dict[str, Any]) -> subprocess.Popen[bytes]:
         """The year of care, written by the clinical services, takes a minute or more on a
-        small machine: it runs once the server answers, in one transaction (visible all
+        small machine: it runs beside the server, in one transaction (visible all
         at once; an interrupted run leaves nothing and is redone by the next `make run`)."""
         comando = [python, str(settings.BASE_DIR / "manage.py"), "seed_demo", "--completar"]
         if options["demo_cidadaos"] is not None:

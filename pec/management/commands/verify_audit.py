@@ -11,7 +11,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pec.audit import INSTALACAO, cabecas_das_cadeias, conectar_todas_cadeias, verificar_cabecas, verificar_cadeias
+from pec.audit import (
+    cabecas_das_cadeias,
+    conectar_todas_cadeias,
+    nome_da_chave,
+    ordem_cadeia,
+    verificar_cabecas,
+    verificar_cadeias,
+)
 
 
 class Command(BaseCommand):
@@ -36,8 +43,8 @@ class Command(BaseCommand):
             if documento is not None:
                 problemas += verificar_cabecas(conn, documento)
         quebradas = {problema.split(":", 1)[0] for problema in problemas}
-        for cadeia, cabeca in sorted(cabecas.items(), key=lambda item: (item[0] != INSTALACAO, item[0].zfill(12))):
-            nome = INSTALACAO if cadeia == INSTALACAO else f"municipio {cadeia}"
+        for cadeia, cabeca in sorted(cabecas.items(), key=lambda item: ordem_cadeia(item[0])):
+            nome = nome_da_chave(cadeia)
             if nome not in quebradas:
                 self.stdout.write(f"{nome}: OK ({cabeca['sequencia']} events, head {cabeca['hash']})")
         for problema in problemas:
