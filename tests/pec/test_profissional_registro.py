@@ -70,6 +70,15 @@ def test_dados_invalidos_sao_recusados_em_portugues_e_nada_muda(mundo, dados, me
     assert registro(mundo["a"].id, alice) == VAZIO
 
 
+def test_cns_valido_em_digitos_de_outra_escrita_e_recusado(mundo):
+    """"٧٠٠..." passes str.isdigit and int(): it was stored as the CNS, which no system reads."""
+    alice = mundo["lot_alice"].profissional_id
+    arabe = cns_provisorio().translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    resposta = mundo["admin"].post(url(alice), {**VAZIO, "cns": arabe})
+    assert resposta.status_code == 400 and "O CNS tem só dígitos" in resposta.content.decode()
+    assert registro(mundo["a"].id, alice) == VAZIO
+
+
 def test_cns_de_outro_profissional_do_municipio_e_recusado(mundo):
     cns = cns_provisorio()
     with tenant_context(mundo["a"].id):

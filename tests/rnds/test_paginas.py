@@ -231,6 +231,17 @@ def test_cadsus_refusal_says_to_enter_with_govbr(municipio_rnds, simulador):
     assert simulador.estado.consultas_cadsus[-1] == ("/cadsus/v2/PDQSupplierJWT", "")
 
 
+def test_cadsus_at_an_address_not_allowed_says_why_not_try_later(municipio_rnds, simulador, settings):
+    """The receptionist (and the admin she calls) reads the installation's rule, not a
+    "try again in a few minutes" that would never come true."""
+    settings.PEC_HOSTS_LOCAIS = []  # the local peer's 127.0.0.1 is no longer allowed
+    recepcao = factories.usuario("Rita")
+    cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
+    pagina = _cadsus(cliente, "799000000000101")
+    assert "não está entre os permitidos" in pagina and "Tente de novo em alguns minutos" not in pagina
+    assert simulador.estado.consultas_cadsus == []
+
+
 def test_status_and_retry_commands(municipio_rnds, simulador, registros, capsys):
     simulador.estado.individuos_desconhecidos.add("11144477735")
     registros.criar(municipio_rnds, atendimento(quem=quem(cpf="11144477735")))

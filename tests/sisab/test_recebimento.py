@@ -251,6 +251,30 @@ def test_admin_uploads_lote_imported_by_a_worker_and_sees_its_report(
     assert list(tmp_path.iterdir()) == []  # the stored upload is gone once read
 
 
+def test_lote_whose_import_fails_in_the_worker_says_so_and_its_file_goes(
+    municipio, admin, celery_eager, django_capture_on_commit_callbacks, settings, tmp_path, monkeypatch
+):
+    """The import rolled back (here a fault injected in it): the lote must not stay "em
+    andamento" with a page refreshing forever."""
+    from sisab import recebimento
+
+    settings.LEDI_LOTES_DIR = tmp_path
+    client = identidade.cliente(*admin)
+    with django_capture_on_commit_callbacks() as tarefas:
+        resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", lote_zip(exemplo(VALID[0])))})
+
+    def falhar(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("worker fault")
+
+    monkeypatch.setattr(recebimento, "_importar", falhar)
+    tarefas[0]()  # the eager worker records the task's failure, as a real one would
+    pagina = client.get(resposta["Location"]).content.decode()
+    assert "Erro interno ao importar o lote" in pagina and "refresh" not in pagina
+    with tenant_context(municipio.id):
+        assert LoteRecebido.objects.get().status == LoteRecebido.Status.FALHOU
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_lote_that_is_not_a_zip_is_refused_at_upload_and_nothing_is_kept(municipio, admin, settings, tmp_path):
     settings.LEDI_LOTES_DIR = tmp_path
     resposta = identidade.cliente(*admin).post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"not a zip")}, follow=True)
