@@ -104,7 +104,8 @@ def apos_commit_enfileirar(tarefa: Any, *, em_falha: Callable[[], None] | None =
         try:
             tarefa.delay(**kwargs)
         except Exception:
-            log.warning("could not queue %s %s (broker unavailable?)", tarefa.name, kwargs, exc_info=True)
+            depois = "the sweeper will pick it up" if em_falha is None else "marking it failed"
+            log.warning("could not queue %s %s (broker unavailable?); %s", tarefa.name, kwargs, depois, exc_info=True)
             if em_falha is not None:
                 em_falha()
 
