@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pec.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
 
@@ -31,8 +31,8 @@ from pec.documentos import formatar_cpf  # noqa: E402
 from pec.models import Lotacao, Municipio  # noqa: E402
 from pec.tenancy import tenant_context  # noqa: E402
 from prontuario.models import Cidadao  # noqa: E402
-from prontuario.selectors import cidadao_buscar  # noqa: E402
-from prontuario.texto import dobrar, palavras  # noqa: E402
+from prontuario.cadastro.selectors import cidadao_buscar  # noqa: E402
+from prontuario.cadastro.texto import dobrar, palavras  # noqa: E402
 
 
 def consultas(amostra: list[Cidadao], rng: random.Random) -> list[tuple[str, str]]:

@@ -121,7 +121,7 @@ def municipio_novo() -> str:
         "Municipio.objects.create(ibge=ibge, nome=f'Bancada {ibge}', uf='RN')\n"
         "print(ibge)\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pec.settings", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING"}
     return subprocess.run([sys.executable, "-c", codigo], cwd=RAIZ, env=env, check=True, capture_output=True,
                           text=True).stdout.strip().splitlines()[-1]
 

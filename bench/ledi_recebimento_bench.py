@@ -150,7 +150,7 @@ def main() -> None:
     argumentos = parser.parse_args()
     if argumentos.caso is not None:
         sys.path.insert(0, str(RAIZ))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pec.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
 
         django.setup()

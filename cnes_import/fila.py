@@ -17,7 +17,7 @@ from django.http import HttpRequest
 
 from cnes_import.models import ImportacaoCnes
 from cnes_import.services import arquivo_sha256, cnes_importar, envio_caminho, envio_descartar
-from pec.audit import RequisicaoGravada
+from pec.audit.chain import RequisicaoGravada
 from pec.outbox import apos_commit_enfileirar
 from pec.tenancy import tenant_context
 

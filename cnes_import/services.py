@@ -47,12 +47,12 @@ from cnes_import.parser import (
     ProfissionalXml,
     ler_cnes,
 )
-from pec.audit import RequisicaoGravada, audit_event
-from pec.contas import contas_vinculadas_registrar
+from pec.audit.chain import RequisicaoGravada, audit_event
+from pec.identity.contas import contas_vinculadas_registrar
 from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Profissional, Usuario
-from pec.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
-from pec.selectors import lotacoes_administradoras
+from pec.identity.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
+from pec.administracao.selectors import lotacoes_administradoras
 from pec.tenancy import tenant_context
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ class _Relatorio:
     rejeicoes: list[dict[str, str]] = field(default_factory=list)
     alteracoes: dict[str, dict[str, list[str]]] = field(default_factory=lambda: {tipo: {} for tipo in TIPOS})
     avisos: list[str] = field(default_factory=list)
-    # Accounts that existed before and now also work in this municipality (pec.contas).
+    # Accounts that existed before and now also work in this municipality (pec.identity.contas).
     vinculados: list[int] = field(default_factory=list)
 
     def rejeitar(self, tipo: str, registro: str, motivo: str) -> None:
@@ -700,7 +700,7 @@ def _garantir_usuarios(profissionais: dict[str, ProfissionalXml], relatorio: _Re
     The file is uploaded by a municipal administrator, so it never decides how an account
     is recovered: new accounts get no e-mail (the file's stays on the Profissional, the
     municipality's own contact) and no usable password; existing accounts are never
-    changed (see pec.contas). The person enters with gov.br or through an address the
+    changed (see pec.identity.contas). The person enters with gov.br or through an address the
     installation administrator sets, and then verifies their own.
     """
     cpfs = list(profissionais)

@@ -14,7 +14,7 @@ from cnes_import import selectors
 from cnes_import.forms import TAMANHO_MAXIMO, EnvioCnesForm
 from cnes_import.fila import PREVIA_INDISPONIVEL, importacao_enfileirar
 from cnes_import.services import envio_caminho, envio_descartar, envio_guardar
-from pec.acesso import requer_permissao
+from pec.identity.acesso import requer_permissao
 from pec.uploads import limite_upload
 
 # {"importacao_id": id of the simulated import, "token": upload token}: the preview that

@@ -1,3 +1,1 @@
-from pec.celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""The platform: tenancy, identity, audit, backups, outbox, e-mail and administration."""

@@ -103,7 +103,7 @@ class CampoCifrado:
 
 CAMPOS_CIFRADOS: tuple[CampoCifrado, ...] = (
     CampoCifrado("pec.ConfiguracaoSMTP", "senha_cifrada", "pec.email.smtp_contexto_senha"),
-    CampoCifrado("pec.ConfiguracaoGovBr", "segredo_cifrado", "pec.govbr.config.govbr_contexto_segredo"),
+    CampoCifrado("pec.ConfiguracaoGovBr", "segredo_cifrado", "pec.identity.govbr.config.govbr_contexto_segredo"),
     CampoCifrado("rnds.CertificadoA1", "arquivo_cifrado", "rnds.models.certificado_contexto_arquivo"),
     CampoCifrado("rnds.CertificadoA1", "senha_cifrada", "rnds.models.certificado_contexto_senha"),
     CampoCifrado("sisab.DestinoSisab", "senha_cifrada", "sisab.envio.destino_contexto_senha"),

@@ -4,7 +4,7 @@
 - app:    web and workers. Not owner, not superuser, NOBYPASSRLS; DML only.
 - backup: read-only (pg_read_all_data) with BYPASSRLS, for pg_dump.
 - audit:  no login; owns the SECURITY DEFINER function that appends to the audit trail
-          (pec.audit), the only way in for the app. The owner is a member so that its
+          (pec.audit.chain), the only way in for the app. The owner is a member so that its
           migrations can hand the function over.
 - restore: CREATEDB and nothing else, not even CONNECT to the live database: the nightly
   test restore creates, fills and drops scratch databases of its own (pec.backups), so it

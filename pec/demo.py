@@ -23,7 +23,7 @@ from lxml import etree
 
 from pec.documentos import _cns_definitivo, formatar_cpf
 from pec.models import Lotacao, Municipio, Usuario
-from pec.services import municipio_criar
+from pec.administracao.services import municipio_criar
 from pec.tenancy import tenant_context
 
 DEMO_PASSWORD = "demo-pec-2026"
@@ -221,7 +221,7 @@ def lotacao_demo(municipio: Municipio, *, cbo: str, ubs: int = 1) -> Lotacao:
 
 def _configurar_agendas(municipio: Municipio) -> None:
     """Doctor, nurse and dentist of each UBS see citizens Monday to Friday, 7-11h and 13-17h."""
-    from prontuario.agenda import agenda_configurar
+    from prontuario.agenda.services import agenda_configurar
 
     periodos = [(dia, *turno) for dia in range(5) for turno in (MANHA, TARDE)]
     for lotacao in Lotacao.objects.filter(municipio=municipio, cbo__in=CBOS_COM_AGENDA):
@@ -237,8 +237,8 @@ CIDADAOS = [
 
 
 def _seed_cidadaos(municipio: Municipio, indice: int) -> None:
-    from prontuario.lista import lista_adicionar
-    from prontuario.services import cidadao_cadastrar
+    from prontuario.agenda.lista import lista_adicionar
+    from prontuario.cadastro.services import cidadao_cadastrar
 
     recepcao = lotacao_demo(municipio, cbo="422110")
     for posicao, (nome, nascimento, sexo, mae) in enumerate(CIDADAOS):
@@ -292,7 +292,7 @@ def demo_completar(*, cidadaos: int) -> dict[str, int] | None:
     production municipality has none yet (no atendimento before today), then the coming
     week's bookings if none is ahead. None when the history was already there."""
     from pec.demo_historico import demo_historico
-    from prontuario.models_clinico import Atendimento
+    from prontuario.clinico.models import Atendimento
 
     demo_recusar_em_producao()
     municipio = Municipio.objects.get(ibge=MUNICIPIOS[0][0])
@@ -333,7 +333,7 @@ def _destino_sisab(municipio: Municipio, url: str) -> None:
 def _agendar_semana(municipio: Municipio, agora: datetime.datetime) -> int:
     """Three bookings a day per agenda of UBS Centro over the next working days, unless
     something is already booked ahead (so a second run books nothing)."""
-    from prontuario.agenda import agenda_dia, agendar
+    from prontuario.agenda.services import agenda_dia, agendar
     from prontuario.models import Agendamento, Cidadao
 
     if Agendamento.objects.filter(municipio=municipio, inicio__gte=agora).exists():

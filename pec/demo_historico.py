@@ -21,14 +21,14 @@ from django.utils import timezone
 
 from pec.demo import lotacao_demo
 from pec.models import Lotacao, Municipio
-from prontuario import clinico
-from prontuario.forms_clinico import EscutaForm, MedicaoForm, VacinacaoForm
-from prontuario.lista import lista_adicionar
+from prontuario.clinico import services as clinico
+from prontuario.clinico.forms import EscutaForm, MedicaoForm, VacinacaoForm
+from prontuario.agenda.lista import lista_adicionar
 from prontuario.models import Cidadao, EntradaLista
-from prontuario.models_clinico import Atendimento, EscutaInicial, Medicao, Prescricao, Problema, Vacinacao
-from prontuario.services import cidadao_cadastrar
-from prontuario.sintetico import Gerador
-from prontuario.vacinacao import vacinacao_registrar
+from prontuario.models import Atendimento, EscutaInicial, Medicao, Prescricao, Problema, Vacinacao
+from prontuario.cadastro.services import cidadao_cadastrar
+from prontuario.cadastro.sintetico import Gerador
+from prontuario.vacinacao.services import vacinacao_registrar
 
 # (CIAP2, CID-10, situação in the list or None, minimum age): common reasons in primary care.
 PROBLEMAS = [
@@ -100,7 +100,7 @@ def _cadastrar(gerador: Gerador, recepcao: Lotacao, hoje: datetime.date) -> Cida
     while not (dados["cpf"] or dados["cns"]):
         dados = gerador.cidadao(hoje)
     if dados["raca_cor"] == RACA_INDIGENA:
-        dados["etnia"] = gerador.rng.randint(1, 269)  # as prontuario.sintetico does for its rows
+        dados["etnia"] = gerador.rng.randint(1, 269)  # as prontuario.cadastro.sintetico does for its rows
     return cidadao_cadastrar(lotacao=recepcao, dados=dados, confirmar_duplicado=True)
 
 

@@ -30,7 +30,7 @@ class Municipio(models.Model):
     ativo = models.BooleanField(default=True)
     criado_em = models.DateTimeField(auto_now_add=True)
     # Session limits of the professionals while a lotação of this municipality is active
-    # (enforced by pec.sessao.SessionTimeoutMiddleware).
+    # (enforced by pec.identity.sessao.SessionTimeoutMiddleware).
     sessao_ociosa_minutos = models.PositiveIntegerField(
         "encerrar a sessão após inatividade de (minutos)",
         default=30,
@@ -42,7 +42,7 @@ class Municipio(models.Model):
     exigir_mfa_admin = models.BooleanField(
         "exigir verificação em duas etapas dos administradores municipais", default=True
     )
-    # Checked when a professional enters with gov.br (pec.govbr): a lower account level
+    # Checked when a professional enters with gov.br (pec.identity.govbr): a lower account level
     # cannot use this municipality's lotações. Empty: any level.
     govbr_nivel_minimo = models.CharField(
         "nível mínimo da conta gov.br",
@@ -173,7 +173,7 @@ class Profissional(TenantModel):
 
 class Perfil(TenantModel):
     """A named set of permissions. Each municipality has its own copies of the defaults
-    (see pec.permissoes.PERFIS_PADRAO), which its administrator may edit."""
+    (see pec.identity.permissoes.PERFIS_PADRAO), which its administrator may edit."""
 
     codigo = models.SlugField("código", max_length=40)
     nome = models.CharField(max_length=80)
@@ -259,7 +259,7 @@ class ConfiguracaoSMTP(models.Model):
 class ConfiguracaoGovBr(models.Model):
     """The installation's client at Login gov.br (one row). Installation-level table.
 
-    Read by pec.govbr.config to build allauth's OpenID Connect app at each request, so a
+    Read by pec.identity.govbr.config to build allauth's OpenID Connect app at each request, so a
     change applies at once, with no restart and no secret in the environment.
     """
 
@@ -272,7 +272,7 @@ class ConfiguracaoGovBr(models.Model):
     ambiente = models.CharField(max_length=12, choices=Ambiente.choices, default=Ambiente.HOMOLOGACAO)
     issuer_outro = models.URLField("issuer", blank=True, help_text="Somente para “Outro provedor”.")
     client_id = models.CharField("client id", max_length=255, blank=True)
-    # AES-GCM token from pec.cripto, bound to this row (see pec.govbr.config).
+    # AES-GCM token from pec.cripto, bound to this row (see pec.identity.govbr.config).
     segredo_cifrado = models.TextField(blank=True)
     atualizado_em = models.DateTimeField(auto_now=True)
 
@@ -329,7 +329,7 @@ class EmailSaidaMunicipio(TenantModel, EmailSaidaBase):
 
 
 class EventoAuditoria(models.Model):
-    """One entry of the append-only audit trail (see pec.audit).
+    """One entry of the append-only audit trail (see pec.audit.chain).
 
     Each municipality has its own hash chain, and the installation one more (municipio
     NULL: failed logins of unknown CPFs, installation administration). Rows enter only

@@ -195,7 +195,7 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from pec.identity import activate_lotacao_from_session
+        from pec.identity.login import activate_lotacao_from_session
 
         with transaction.atomic():
             token = None

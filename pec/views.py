@@ -4,9 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from pec.acesso import acoes_disponiveis, exigir_mfa, mfa_pendente
-from pec.govbr.acesso import govbr_municipio_permitido
-from pec.identity import lotacao_ativar, lotacoes_do_usuario
+from pec.identity.acesso import acoes_disponiveis, exigir_mfa, mfa_pendente
+from pec.identity.govbr.acesso import govbr_municipio_permitido
+from pec.identity.login import lotacao_ativar, lotacoes_do_usuario
 from pec.models import Lotacao
 
 

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from pec.tasks import fan_out
 from pec.tenancy import tenant_task
-from prontuario.services import palavras_frequencias_atualizar
+from prontuario.cadastro.services import palavras_frequencias_atualizar
 
 
 @shared_task

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from prontuario import views, views_agenda
+from prontuario.cadastro import views
+from prontuario.agenda import views as views_agenda
 
 urlpatterns = [
     path("cidadaos/", views.cidadao_lista, name="cidadao_lista"),

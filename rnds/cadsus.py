@@ -2,7 +2,7 @@
 
 The query goes with the JWT of ehr-auth's /api/osb/token (mutual TLS with the A1; see
 ../shared/notes/integrations.md §2). A result becomes the local cidadão through
-prontuario.services (cidadao_cadastrar / cidadao_atualizar), never written here.
+prontuario.cadastro.services (cidadao_cadastrar / cidadao_atualizar), never written here.
 
 Code traps: CADSUS raça/cor 01 branca, 02 preta, 03 parda, 04 amarela, 05 indígena,
 99 sem informação; LEDI (our Cidadao) 1 branca, 2 preta, 3 amarela, 4 parda, 5 indígena.
@@ -24,7 +24,7 @@ from django.utils import timezone
 from pec.models import Lotacao
 from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Cidadao
-from prontuario.services import cidadao_atualizar, cidadao_cadastrar
+from prontuario.cadastro.services import cidadao_atualizar, cidadao_cadastrar
 from rnds import cliente
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 
@@ -192,7 +192,7 @@ def cadsus_buscar(
 
 
 def dados_cidadao(pessoa: PessoaCadsus, *, atual: Cidadao | None = None) -> dict[str, Any]:
-    """The prontuario.services `dados` for a CADSUS person: only what CADSUS knows; on an
+    """The prontuario.cadastro.services `dados` for a CADSUS person: only what CADSUS knows; on an
     update, "sem informação" never erases what the municipality recorded."""
     dados: dict[str, Any] = {
         "nome": pessoa.nome.title(),

@@ -11,12 +11,12 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from pec.audit import audit_event
+from pec.audit.chain import audit_event
 from pec.cripto import cifrar, decifrar
 from pec.email import email_enfileirar
 from pec.models import Municipio, Usuario
 from pec.outbox import outbox_registrar
-from pec.selectors import lotacoes_administradoras
+from pec.administracao.selectors import lotacoes_administradoras
 from pec.tenancy import assert_owned
 from rnds.certificado import DadosCertificado, certificado_ler
 from rnds.models import CertificadoA1, ConfiguracaoRNDS

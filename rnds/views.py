@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from pec.acesso import requer_permissao, requer_reautenticacao
-from pec.audit import audit_event
+from pec.identity.acesso import requer_permissao, requer_reautenticacao
+from pec.audit.chain import audit_event
 from pec.outbox import outbox_reenviar
 from rnds import selectors
 from rnds.certificado import CertificadoInvalido

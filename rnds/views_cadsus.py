@@ -1,5 +1,5 @@
 """"Buscar no CADSUS": from the citizen search, look the person up nationally and create
-or update the local record (through prontuario.services)."""
+or update the local record (through prontuario.cadastro.services)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from pec.acesso import requer_permissao
-from pec.audit import audit_event
+from pec.identity.acesso import requer_permissao
+from pec.audit.chain import audit_event
 from pec.buscas import busca_ler, busca_redirecionar
 from pec.documentos import so_digitos
-from pec.govbr.acesso import govbr_token_de_acesso
+from pec.identity.govbr.acesso import govbr_token_de_acesso
 from prontuario.models import Cidadao
 from rnds.cadsus import CadsusIndisponivel, PessoaCadsus, cadsus_buscar, cadsus_importar
 from rnds.forms import CadsusBuscaForm

@@ -30,9 +30,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from pec.models import Lotacao
-from prontuario import texto
+from prontuario.cadastro import texto
 from prontuario.models import Cidadao, CidadaoVersao
-from prontuario.models_clinico import Atendimento, EscutaInicial, Medicao, Termo, Vacinacao
+from prontuario.models import Atendimento, EscutaInicial, Medicao, Termo, Vacinacao
 from sisab.models import FichaSisab
 
 TP_CDS_ORIGEM = 3  # "sistemas terceiros"

@@ -22,9 +22,9 @@ from typing import Any
 from django.utils import timezone
 
 from pec.documentos import cns_valido, cpf_valido
-from prontuario import texto
-from prontuario.models_clinico import Vacinacao
-from prontuario.regras_clinicas import ItemAvaliado, problemas_erros, vacina_regra_permitida
+from prontuario.cadastro import texto
+from prontuario.models import Vacinacao
+from prontuario.clinico.regras import ItemAvaliado, problemas_erros, vacina_regra_permitida
 from sisab import fichas, ledi
 
 CBO_ARQUIVO = Path(__file__).resolve().parent / "dados" / "cbo.txt"
@@ -386,7 +386,7 @@ CAMPOS_DA_DOSE = {
 
 def vacinacao_erros_da_dose(dose: Vacinacao, *, agora: datetime.datetime | None = None) -> dict[str, list[str]]:
     """The rules `ficha_erros` applies to the ficha this dose becomes, by the dose's field:
-    what the point-of-care form checks before saving (prontuario.vacinacao), so a dose the
+    what the point-of-care form checks before saving (prontuario.vacinacao.services), so a dose the
     form accepts is a ficha the ledger holds valid."""
     agora_ms = int((agora or timezone.now()).timestamp() * 1000)
     dados = fichas.vacinacao(dose).dados

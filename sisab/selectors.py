@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from pec.audit import audit_read
+from pec.audit.chain import audit_read
 from pec.tenancy import assert_owned
 from sisab import fichas
 from sisab.models import DestinoSisab, EntregaSisab, FichaSisab

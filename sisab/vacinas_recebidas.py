@@ -31,8 +31,8 @@ from django.utils import timezone
 
 from pec.models import Lotacao
 from prontuario.models import Cidadao
-from prontuario.models_clinico import Termo, Vacinacao
-from prontuario.texto import dobrar
+from prontuario.models import Termo, Vacinacao
+from prontuario.cadastro.texto import dobrar
 from sisab.fichas import estrategia_rnds, grupo_atendimento_rnds
 from sisab.models import FichaRecebida, InstalacaoSisab
 

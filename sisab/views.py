@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from pec.acesso import requer_permissao, requer_reautenticacao
-from pec.audit import audit_event
+from pec.identity.acesso import requer_permissao, requer_reautenticacao
+from pec.audit.chain import audit_event
 from pec.tenancy import tenant_context
-from pec.tentativas import bloqueio, falha_registrar
+from pec.identity.tentativas import bloqueio, falha_registrar
 from pec.uploads import limite_upload
 from sisab import ledi
 from sisab.forms import CredencialForm, LoteForm
@@ -43,7 +43,7 @@ def _texto(mensagem: str, status: int) -> HttpResponse:
 @require_POST
 def api_login(request: HttpRequest) -> HttpResponse:
     usuario = request.POST.get("usuario", "")
-    # The web login's limits (pec.tentativas), with the API's logins in their own namespace.
+    # The web login's limits (pec.identity.tentativas), with the API's logins in their own namespace.
     conta = f"api-recebimento:{usuario}"
     barrado = bloqueio(username=conta, request=request)
     if barrado is not None:

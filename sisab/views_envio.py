@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from pec.acesso import requer_permissao, requer_reautenticacao
-from pec.audit import audit_event
+from pec.identity.acesso import requer_permissao, requer_reautenticacao
+from pec.audit.chain import audit_event
 from sisab import envio, selectors
 from sisab.forms import DestinoForm, InstalacaoForm
 from sisab.ledi import TIPOS

@@ -124,14 +124,14 @@ def pec_server() -> Iterator[LiveServer]:
     log_dir.mkdir(parents=True, exist_ok=True)
     processes = [
         subprocess.Popen(
-            [str(bindir / "gunicorn"), "pec.wsgi", "-c", "deploy/gunicorn.conf.py", "--workers", "2"],
+            [str(bindir / "gunicorn"), "config.wsgi", "-c", "deploy/gunicorn.conf.py", "--workers", "2"],
             cwd=settings.BASE_DIR,
             env=env,
             stdout=open(log_dir / "gunicorn.log", "wb"),
             stderr=subprocess.STDOUT,
         ),
         subprocess.Popen(
-            [str(bindir / "celery"), "-A", "pec", "worker", "--concurrency", "1", "-l", "info", "--pool", "solo"],
+            [str(bindir / "celery"), "-A", "config", "worker", "--concurrency", "1", "-l", "info", "--pool", "solo"],
             cwd=settings.BASE_DIR,
             env=env,
             stdout=open(log_dir / "celery.log", "wb"),

@@ -47,7 +47,7 @@ def django_db_setup(django_db_blocker):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def celery_eager():  # type: ignore[no-untyped-def]
     """Tasks queued during the test run at once, in the test's own process and transaction."""
-    from pec.celery import app
+    from config.celery import app
 
     app.conf.task_always_eager = True
     yield
@@ -60,7 +60,7 @@ def broker_fora_do_ar():  # type: ignore[no-untyped-def]
     real "connection refused", as when Redis is down."""
     import socket
 
-    from pec.celery import app
+    from config.celery import app
 
     with socket.socket() as livre:
         livre.bind(("127.0.0.1", 0))
@@ -80,7 +80,7 @@ def broker_fora_do_ar():  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _force_login_is_a_full_login():  # type: ignore[no-untyped-def]
     """Client.force_login stands for a complete login: with the second step (administrators
-    must have passed MFA, pec.acesso.mfa_pendente) and recent (pages that edit secrets ask
+    must have passed MFA, pec.identity.acesso.mfa_pendente) and recent (pages that edit secrets ask
     for a reauthentication). Real logins through the login page are left as they are."""
     from allauth.account.internal.flows.login import record_authentication
     from django.contrib.auth.signals import user_logged_in

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 
-from pec.govbr.config import PROVIDER_ID, govbr_configuracao, govbr_habilitado
+from pec.identity.govbr.config import PROVIDER_ID, govbr_configuracao, govbr_habilitado
 
 register = template.Library()
 

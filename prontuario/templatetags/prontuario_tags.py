@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 
 from pec.documentos import formatar_cpf
-from prontuario.regras_clinicas import idade_em
+from prontuario.clinico.regras import idade_em
 
 register = template.Library()
 

@@ -351,7 +351,7 @@ def test_cns_and_council_entered_by_the_admin_survive_a_file_that_lacks_them(tab
         assert Profissional.objects.get(cpf="90000010308").cns == do_cnes
 
 
-# --- Accounts across municipalities (pec.contas) ----------------------------------------------
+# --- Accounts across municipalities (pec.identity.contas) ----------------------------------------------
 
 MEDICO = 'CPF_PROF="90000010138"  CO_CNS="799000000010107"  DT_NASC="01/01/1900"  SEXO="N"  CONSELHO_ID="71"  SG_UF_EMIS="RN"  NU_REGISTRO="0051"  E_MAIL=""'
 

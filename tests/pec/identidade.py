@@ -12,9 +12,9 @@ from aiosmtpd.controller import Controller
 from django.test import Client
 
 from pec.embedded import free_port
-from pec.identity import SESSION_LOTACAO
+from pec.identity.login import SESSION_LOTACAO
 from pec.models import Lotacao, LotacaoPerfil, Municipio, Usuario
-from pec.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
+from pec.identity.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
 from pec.tenancy import tenant_context
 from tests import factories
 
@@ -41,7 +41,7 @@ def lotacao(
 
 
 def email_confirmado(usuario: Usuario, email: str) -> None:
-    """The account's verified address (pec.contas): what "Esqueci minha senha" mails."""
+    """The account's verified address (pec.identity.contas): what "Esqueci minha senha" mails."""
     from allauth.account.models import EmailAddress
 
     EmailAddress.objects.create(user=usuario, email=email, verified=True, primary=True)

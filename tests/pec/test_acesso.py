@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
-from pec import acesso
-from pec.identity import SESSION_LOTACAO, SESSION_MUNICIPIO
+from pec.identity import acesso
+from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
 from pec.models import EventoAuditoria, Lotacao
-from pec.permissoes import PERFIS_PADRAO, PERMISSOES
+from pec.identity.permissoes import PERFIS_PADRAO, PERMISSOES
 from pec.tenancy import tenant_context
 from tests import factories
 from tests.pec.identidade import cliente, cliente_pela_pagina, lotacao, municipio
@@ -293,7 +293,7 @@ def test_client_ip_behind_nginx_is_the_address_nginx_appended():
 
 
 def test_govbr_session_below_the_municipality_minimum_cannot_post_its_lotacao():
-    from pec.govbr.acesso import SESSION_GOVBR
+    from pec.identity.govbr.acesso import SESSION_GOVBR
 
     exigente = municipio("Exigente", govbr_nivel_minimo="ouro")
     usuario = factories.usuario()

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from pec.models import EventoAuditoria, Lotacao, Municipio, Perfil
-from pec.permissoes import PERFIS_PADRAO
+from pec.identity.permissoes import PERFIS_PADRAO
 from pec.tenancy import tenant_context
 from tests import factories
 from tests.pec.identidade import cliente, lotacao, municipio

@@ -26,10 +26,10 @@ from django.db import DataError, ProgrammingError, connection, connections, tran
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from pec import audit
-from pec.identity import SESSION_LOTACAO, SESSION_MUNICIPIO
+from pec.audit import chain as audit
+from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
 from pec.models import EventoAuditoria, LotacaoPerfil, Municipio, Perfil, Usuario
-from pec.permissoes import PERFIS_PADRAO
+from pec.identity.permissoes import PERFIS_PADRAO
 from pec.tenancy import tenant_context
 from tests import factories
 

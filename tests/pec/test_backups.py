@@ -25,7 +25,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from pec import audit, backups
+from pec import backups
+from pec.audit import chain as audit
 from pec.backups import BackupError, Cifrador, Decifrador
 from pec.dbroles import admin_connect, drop_database, setup_database
 from pec.models import Backup, EmailSaida
@@ -35,7 +36,7 @@ BASE_DIR = Path(settings.BASE_DIR)
 
 SEED = """
 from datetime import date
-from pec.audit import audit_event
+from pec.audit.chain import audit_event
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao
 from tests import factories

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from pec.cripto import CAMPOS_CIFRADOS, cifrar, decifrar
 from pec.email import smtp_configuracao, smtp_contexto_senha, smtp_salvar
-from pec.govbr.config import govbr_configurar, govbr_configuracao, govbr_segredo
+from pec.identity.govbr.config import govbr_configurar, govbr_configuracao, govbr_segredo
 from pec.models import ConfiguracaoSMTP
 from pec.tenancy import tenant_context
 from rnds.models import CertificadoA1

@@ -17,7 +17,7 @@ from pec.documentos import cns_valido, cpf_valido
 from pec.models import Municipio, Outbox, Profissional, Usuario
 from pec.tenancy import tenant_context
 from prontuario.models import AgendaHorario, Agendamento, Cidadao
-from prontuario.models_clinico import Atendimento, EscutaInicial, Vacinacao
+from prontuario.models import Atendimento, EscutaInicial, Vacinacao
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from sisab import ledi, regras
 from sisab.models import CredencialRecebimento, DestinoSisab, FichaSisab, InstalacaoSisab

@@ -75,7 +75,7 @@ def test_secret_can_come_from_a_file(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(len(settings.SECRET_KEY))"],
         cwd=settings.BASE_DIR,
-        env={**env, "DJANGO_SETTINGS_MODULE": "pec.settings"},
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
         capture_output=True,
         text=True,
     )
@@ -190,7 +190,7 @@ def _unidade(nome: str) -> tuple[dict[str, str], list[str], dict[str, str]]:
 
 
 def _settings_da_unidade(nome: str, tmp_path) -> tuple[dict, list[str]]:
-    """Build pec.settings in a fresh process exactly as systemd would start the unit."""
+    """Build config.settings in a fresh process exactly as systemd would start the unit."""
     variaveis, credenciais, ambiente = _unidade(nome)
     pasta = tmp_path / nome
     pasta.mkdir()
@@ -234,7 +234,7 @@ def test_the_backup_unit_gets_backup_and_restore_roles_and_the_signing_key_but_n
     assert valores["cabecas"] == "chave-das-cabecas"  # signs the audit heads in each manifest
     assert "db_owner_password" not in credenciais
     servico = (DEPLOY / "systemd" / "pec-backup.service").read_text()
-    assert "celery -A pec worker -Q backup" in servico and settings.CELERY_TASK_ROUTES == {
+    assert "celery -A config worker -Q backup" in servico and settings.CELERY_TASK_ROUTES == {
         "pec.tasks.backup_noturno": {"queue": "backup"}}
 
 

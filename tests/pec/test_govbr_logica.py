@@ -22,10 +22,10 @@ from django.core.management import call_command
 from django.test import RequestFactory
 
 from pec.cripto import decifrar
-from pec.govbr.acesso import SESSION_GOVBR, Recusa, govbr_autorizar
-from pec.govbr.config import govbr_app, govbr_configuracao, govbr_configurar, govbr_contexto_segredo
-from pec.govbr.niveis import link_elevar_nivel, nivel_atende, nivel_de_claims
-from pec.govbr.oidc import GovBrProvider, id_token_verificar, nonce_confere
+from pec.identity.govbr.acesso import SESSION_GOVBR, Recusa, govbr_autorizar
+from pec.identity.govbr.config import govbr_app, govbr_configuracao, govbr_configurar, govbr_contexto_segredo
+from pec.identity.govbr.niveis import link_elevar_nivel, nivel_atende, nivel_de_claims
+from pec.identity.govbr.oidc import GovBrProvider, id_token_verificar, nonce_confere
 from pec.models import ConfiguracaoGovBr, Municipio, Usuario
 from pec.tenancy import tenant_context
 from tests import factories
@@ -329,7 +329,7 @@ def test_govbr_config_command_stores_the_secret_encrypted(db, monkeypatch, capsy
 def test_refusal_is_audited_with_its_reason_and_shown_in_portuguese(configurado):
     from allauth.core.exceptions import ImmediateHttpResponse
 
-    from pec.govbr.acesso import SocialAccountAdapter
+    from pec.identity.govbr.acesso import SocialAccountAdapter
     from pec.models import EventoAuditoria
 
     municipio = identidade.municipio()

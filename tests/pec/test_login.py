@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from pec.documentos import formatar_cpf
 from pec.email import smtp_salvar
-from pec.identity import SESSION_ATIVIDADE, SESSION_INICIO
+from pec.identity.login import SESSION_ATIVIDADE, SESSION_INICIO
 from pec.models import ConfiguracaoSMTP, EmailSaida, EventoAuditoria
 from tests import factories
 from tests.pec.identidade import (
@@ -43,7 +43,7 @@ def entrar(client: Client, cpf: str, senha: str = SENHA, **extra: str):  # type:
 
 def eventos_da_instalacao(evento: str) -> list[EventoAuditoria]:
     """The installation chain's events (a request may have left its tenant set in the test's transaction)."""
-    from pec.audit import chain_scope
+    from pec.audit.chain import chain_scope
 
     with chain_scope(None):
         return list(EventoAuditoria.objects.filter(municipio_id__isnull=True, evento=evento))
@@ -175,7 +175,7 @@ def test_one_cpf_guessed_from_many_addresses_waits_longer_each_time_and_the_acco
 
     from axes.models import AccessFailureLog
 
-    from pec.tentativas import espera_da_conta
+    from pec.identity.tentativas import espera_da_conta
 
     usuario = factories.usuario()
     email_confirmado(usuario, "dono@example.org")
@@ -405,7 +405,7 @@ def test_reset_for_unknown_address_sends_nothing_and_resets_are_rate_limited(dja
     assert EmailSaida.objects.count() == 3  # 3 an hour per address: no inbox flooding
 
 
-# --- Whose address recovers a password (pec.contas) ------------------------------------------------
+# --- Whose address recovers a password (pec.identity.contas) ------------------------------------------------
 
 
 def _link(corpo: str, caminho: str) -> str:
@@ -459,7 +459,7 @@ def test_installation_admin_sets_the_verified_address_and_the_old_one_is_told(dj
     with django_capture_on_commit_callbacks():
         pagina = admin.post(reverse("instalacao_conta_email", args=[bruno.id]), {"email": "novo@example.org"}).content.decode()
     assert "definido e confirmado" in pagina
-    from pec.contas import email_confirmado as confirmado
+    from pec.identity.contas import email_confirmado as confirmado
 
     assert confirmado(usuario=bruno) == "novo@example.org"
     assert EmailSaida.objects.get().para == ["velho@example.org"]

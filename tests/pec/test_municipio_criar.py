@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from pec.models import EventoAuditoria, Municipio, Perfil
-from pec.permissoes import PERFIS_PADRAO
+from pec.identity.permissoes import PERFIS_PADRAO
 from pec.tenancy import tenant_context
 from pec.management.commands.municipio_criar import nome_municipio
 

@@ -68,7 +68,7 @@ def test_a_database_that_refuses_is_a_503_not_a_500():
         "r = Client(raise_request_exception=False).get('/saude/', SERVER_NAME='127.0.0.1'); "
         "print(json.dumps({'status': r.status_code, 'corpo': r.content.decode()}))"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pec.settings",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings",
            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/nenhum", "REDIS_URL": settings.REDIS_URL}
     resultado = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True,
                                text=True, timeout=120)
@@ -82,7 +82,7 @@ def test_a_running_worker_keeps_the_heartbeat(client):
     env = {**os.environ, "REDIS_URL": settings.REDIS_URL}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "pec", "worker", "--pool", "solo", "-l", "warning",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-l", "warning",
          "-Q", f"saude-teste-{os.getpid()}"],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import DataError, ProgrammingError, connection, transaction
 
 from pec import tasks
-from pec.audit import audit_event
+from pec.audit.chain import audit_event
 from pec.models import Estabelecimento
 from pec.tenancy import TenantModel, tenant_context
 from tests import factories
@@ -229,7 +229,7 @@ def test_fan_out_queues_one_task_per_active_municipality(two_municipios):
 def test_a_session_lotacao_no_longer_valid_leaves_no_tenant_behind(two_municipios):
     from django.test import RequestFactory
 
-    from pec.identity import SESSION_LOTACAO, SESSION_MUNICIPIO, activate_lotacao_from_session
+    from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO, activate_lotacao_from_session
     from pec.models import Lotacao
 
     a, _ = two_municipios

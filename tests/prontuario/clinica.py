@@ -10,7 +10,7 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
-from pec.identity import SESSION_LOTACAO, SESSION_MUNICIPIO
+from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
 from pec.models import Estabelecimento, Lotacao, Municipio
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao, EntradaLista

@@ -12,7 +12,7 @@ def mundo(db):  # type: ignore[no-untyped-def]
 
 def entrar(client, lotacao):  # type: ignore[no-untyped-def]
     """Log the lotação's user in with that lotação active (what the lotação choice does)."""
-    from pec.identity import SESSION_LOTACAO, SESSION_MUNICIPIO
+    from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
 
     client.force_login(lotacao.usuario)
     session = client.session

@@ -10,10 +10,10 @@ from typing import Any
 
 from pec.demo import cpf_com_digitos
 from pec.models import Estabelecimento, Lotacao, LotacaoPerfil, Municipio
-from pec.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
+from pec.identity.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao
-from prontuario.services import cidadao_cadastrar
+from prontuario.cadastro.services import cidadao_cadastrar
 from tests import factories
 
 _seq = itertools.count(1)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from pec.models import EmailSaidaMunicipio, Municipio
 from pec.tenancy import tenant_context
-from prontuario import agenda
+from prontuario.agenda import services as agenda
 from prontuario.models import Agendamento
 from tests.prontuario import fabricas
 

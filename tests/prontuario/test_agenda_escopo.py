@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from pec.tenancy import tenant_context
-from prontuario import agenda
+from prontuario.agenda import services as agenda
 from prontuario.models import AgendaBloqueio, Agendamento
 from tests import factories
 from tests.prontuario.clinica import clinica, entrar

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from pec.models import EventoAuditoria, Outbox
 from pec.tenancy import tenant_context
-from prontuario import clinico
+from prontuario.clinico import services as clinico
 from prontuario.models import Adendo, Atendimento, EntradaLista, Problema, ProblemaAvaliado
-from prontuario.regras_clinicas import ItemAvaliado, encaminhamento_erros, problemas_erros
+from prontuario.clinico.regras import ItemAvaliado, encaminhamento_erros, problemas_erros
 from tests.prontuario.clinica import clinica, entrar, formulario_atendimento, na_fila
 
 pytestmark = pytest.mark.django_db

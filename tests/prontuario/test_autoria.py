@@ -14,8 +14,8 @@ import pytest
 
 from pec.models import EventoAuditoria, Perfil, Profissional
 from pec.tenancy import tenant_context
-from prontuario import clinico
-from prontuario.models_clinico import Atendimento, Atestado, ExameSolicitado, Prescricao
+from prontuario.clinico import services as clinico
+from prontuario.clinico.models import Atendimento, Atestado, ExameSolicitado, Prescricao
 from rnds.mapeamento import atendimento_para_registro
 from sisab.fichas import atendimento_individual
 from tests.prontuario.clinica import clinica, entrar, formulario_atendimento

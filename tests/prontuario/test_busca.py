@@ -10,10 +10,10 @@ import datetime
 import pytest
 
 from pec.tenancy import tenant_context
-from prontuario import selectors
+from prontuario.cadastro import selectors
 from prontuario.models import PalavraFrequencia
-from prontuario.selectors import cidadao_buscar, consulta_interpretar
-from prontuario.services import palavras_frequencias_atualizar
+from prontuario.cadastro.selectors import cidadao_buscar, consulta_interpretar
+from prontuario.cadastro.services import palavras_frequencias_atualizar
 from tests.prontuario import fabricas
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_outro_municipio_nao_aparece(mundo, povo):
 
 
 def test_cadastro_unificado_sai_da_busca(mundo, povo):
-    from prontuario.services import cidadao_unificar
+    from prontuario.cadastro.services import cidadao_unificar
 
     with tenant_context(mundo.a.id):
         cidadao_unificar(lotacao=mundo.alice, sobrevivente=povo["maria_silva"], unificado=povo["silva_maria"])

@@ -49,7 +49,7 @@ def test_search_without_csrf_token_is_refused(mundo):
 
 
 def test_agendar_and_unificar_searches_are_posts(alice, mundo):
-    from prontuario import agenda
+    from prontuario.agenda import services as agenda
     from pec.tenancy import tenant_context
 
     cidadao = fabricas.cidadao(mundo.alice, cpf=CPF)
@@ -73,7 +73,7 @@ def test_agendar_and_unificar_searches_are_posts(alice, mundo):
 
 
 def test_professionals_search_pages_by_id(mundo, monkeypatch):
-    from pec import views_admin
+    from pec.administracao import views as views_admin
     from tests.pec.identidade import cliente, lotacao
 
     monkeypatch.setattr(views_admin, "POR_PAGINA", 5)

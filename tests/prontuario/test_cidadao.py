@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao, CidadaoVersao, Unificacao
-from prontuario.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
+from prontuario.cadastro.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
 from tests.prontuario import fabricas
 
 pytestmark = pytest.mark.django_db

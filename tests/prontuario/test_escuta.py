@@ -9,7 +9,7 @@ import pytest
 
 from pec.tenancy import tenant_context
 from prontuario.models import EntradaLista, EscutaInicial
-from prontuario.regras_clinicas import calcular_imc, medicao_erros
+from prontuario.clinico.regras import calcular_imc, medicao_erros
 from tests.prontuario.clinica import clinica, entrar, na_fila
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from pec.models import EventoAuditoria
 from pec.tenancy import tenant_context
-from prontuario import clinico, vacinacao
+from prontuario.clinico import services as clinico
+from prontuario.vacinacao import services as vacinacao
 from tests.prontuario.clinica import clinica, entrar, formulario_atendimento
 
 pytestmark = pytest.mark.django_db

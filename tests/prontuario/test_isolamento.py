@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pec.tenancy import tenant_context
-from prontuario import agenda, lista
+from prontuario.agenda import services as agenda
+from prontuario.agenda import lista
 from tests import factories
 from tests.prontuario import fabricas
 from tests.prontuario.conftest import entrar

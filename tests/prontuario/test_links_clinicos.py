@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from pec.tenancy import tenant_context
-from prontuario.models_clinico import Atendimento
+from prontuario.clinico.models import Atendimento
 from tests.prontuario import fabricas
 from tests.prontuario.conftest import entrar
 

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pec.tenancy import tenant_context
-from prontuario import agenda, lista
+from prontuario.agenda import services as agenda
+from prontuario.agenda import lista
 from prontuario.models import EntradaLista
 from tests.prontuario import fabricas
 
@@ -122,7 +123,7 @@ def test_incluir_pela_pagina_do_cidadao(alice, mundo):
 
 
 def test_cuidado_e_recepcao_ao_mesmo_tempo_nao_perdem_historico(mundo):
-    from prontuario import clinico
+    from prontuario.clinico import services as clinico
 
     entrada = incluir(mundo, fabricas.cidadao(mundo.alice), profissional=mundo.bob)
     with tenant_context(mundo.a.id):

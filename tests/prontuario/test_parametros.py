@@ -19,9 +19,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from pec.models import Perfil
-from pec.permissoes import PERMISSOES
+from pec.identity.permissoes import PERMISSOES
 from pec.tenancy import tenant_context
-from prontuario import agenda, clinico
+from prontuario.agenda import services as agenda
+from prontuario.clinico import services as clinico
 from prontuario.models import AgendaBloqueio
 from tests.prontuario.clinica import clinica, entrar, na_fila
 
@@ -138,7 +139,7 @@ def test_impossible_day_shows_today_with_a_message(mundo):
 
 
 def test_atendimento_with_a_malformed_entrada_is_refused_with_a_message(mundo):
-    from prontuario.models_clinico import Atendimento
+    from prontuario.clinico.models import Atendimento
 
     cliente = entrar(mundo.nina)
     resposta = cliente.post(f"/prontuario/cidadaos/{mundo.maria.pk}/atendimento/", {"entrada": "abc"}, follow=True)

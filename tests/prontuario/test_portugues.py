@@ -74,8 +74,8 @@ def test_merge_in_history_names_what_moved_in_portuguese(alice, mundo):
     from django.utils import timezone
 
     from pec.tenancy import tenant_context
-    from prontuario import agenda
-    from prontuario.services import cidadao_unificar
+    from prontuario.agenda import services as agenda
+    from prontuario.cadastro.services import cidadao_unificar
 
     um = fabricas.cidadao(mundo.alice, cpf=fabricas.cpf())
     dois = fabricas.cidadao(mundo.alice, cns=fabricas.cns_provisorio())

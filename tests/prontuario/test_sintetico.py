@@ -11,7 +11,7 @@ from pec.documentos import cns_valido, cpf_valido
 from pec.models import Lotacao, Municipio
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao, PalavraFrequencia
-from prontuario.selectors import cidadao_buscar
+from prontuario.cadastro.selectors import cidadao_buscar
 from tests.prontuario import fabricas
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from prontuario.models import CiapCid, RegraVacinacao, Termo, Terminologia
-from prontuario.terminologia import ler_regras_vacinacao, termo_buscar
+from prontuario.terminologia.services import ler_regras_vacinacao, termo_buscar
 from tests.prontuario.clinica import clinica, entrar
 
 pytestmark = pytest.mark.django_db

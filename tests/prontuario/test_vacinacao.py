@@ -10,10 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import RequestFactory
 from django.utils import timezone
 
-from pec.acesso import permissoes_da_lotacao
+from pec.identity.acesso import permissoes_da_lotacao
 from pec.models import EventoAuditoria, Outbox, Profissional
 from pec.tenancy import tenant_context
-from prontuario import vacinacao
+from prontuario.vacinacao import services as vacinacao
 from prontuario.models import Cidadao, Vacinacao
 from tests.prontuario.clinica import clinica, entrar
 from tests.prontuario.fabricas import cidadao as novo_cidadao
@@ -149,7 +149,7 @@ def test_bcg_exige_comunicante_de_hanseniase_e_especial_exige_cid10_da_indicacao
 
 
 def test_formulario_de_vacinacao_carrega_as_tabelas_numa_consulta(django_assert_num_queries):
-    from prontuario.forms_clinico import VacinacaoForm
+    from prontuario.clinico.forms import VacinacaoForm
 
     with django_assert_num_queries(1):
         form = VacinacaoForm()

@@ -200,7 +200,7 @@ def test_pagina_de_unificacao_grava_uma_leitura_por_cidadao_mostrado(client, mun
 
 
 def test_busca_grava_o_hmac_da_consulta_e_os_ids_mostrados_nunca_o_texto(alice, mundo):
-    from pec.audit import consulta_hmac
+    from pec.audit.chain import consulta_hmac
 
     maria = fabricas.cidadao(mundo.alice, cpf=fabricas.cpf())
     fabricas.cidadao(mundo.alice, nome="Pedro Henrique Costa", sexo=0)

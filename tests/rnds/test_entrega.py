@@ -250,7 +250,7 @@ def test_without_certificate_rows_wait(simulador, registros):
 
 _DRENO = """
 import django, os
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pec.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 from pec.outbox import outbox_drenar
 from rnds import entrega

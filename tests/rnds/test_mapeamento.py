@@ -12,10 +12,11 @@ from django.http import QueryDict
 from django.test import RequestFactory
 from django.utils import timezone
 
-from pec.acesso import permissoes_da_lotacao
+from pec.identity.acesso import permissoes_da_lotacao
 from pec.models import Profissional
 from pec.tenancy import tenant_context
-from prontuario import clinico, vacinacao
+from prontuario.clinico import services as clinico
+from prontuario.vacinacao import services as vacinacao
 from prontuario.models import Cidadao, EntradaLista
 from rnds.bundles import SD, bundle_rac, bundle_ria
 from rnds.mapeamento import atendimento_para_registro, vacinacao_para_registro

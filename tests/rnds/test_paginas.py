@@ -207,7 +207,7 @@ def test_cadsus_search_and_import_creates_then_updates(pessoas, municipio_rnds):
 
 
 def test_cadsus_uses_the_govbr_variant_with_the_users_govbr_token(pessoas, municipio_rnds, simulador):
-    from pec.govbr.acesso import SESSION_GOVBR
+    from pec.identity.govbr.acesso import SESSION_GOVBR
 
     recepcao = factories.usuario("Rita")
     cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))

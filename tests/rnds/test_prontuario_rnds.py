@@ -15,14 +15,15 @@ from django.http import QueryDict
 from django.test import RequestFactory
 from django.utils import timezone
 
-from pec.acesso import permissoes_da_lotacao
+from pec.identity.acesso import permissoes_da_lotacao
 from pec.models import Lotacao, Municipio, Outbox, Profissional
 from pec.outbox import outbox_drenar
 from pec.tenancy import tenant_context
-from prontuario import clinico, vacinacao
+from prontuario.clinico import services as clinico
+from prontuario.vacinacao import services as vacinacao
 from prontuario.models import Cidadao
-from prontuario.models_clinico import Atendimento, Vacinacao
-from prontuario.services import cidadao_atualizar
+from prontuario.models import Atendimento, Vacinacao
+from prontuario.cadastro.services import cidadao_atualizar
 from rnds.models import ConfiguracaoRNDS
 from rnds.tasks import pendencias_liberar_todas
 from tests import factories

@@ -12,7 +12,7 @@ from django.utils import timezone
 from pec.models import Lotacao, Municipio, Profissional
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao, EntradaLista
-from prontuario.models_clinico import (
+from prontuario.models import (
     Atendimento,
     EscutaInicial,
     ExameSolicitado,

@@ -14,7 +14,7 @@ from lxml import etree
 from pec.models import Outbox
 from pec.outbox import outbox_drenar, outbox_registrar
 from pec.tenancy import tenant_context
-from prontuario.services import cidadao_atualizar
+from prontuario.cadastro.services import cidadao_atualizar
 from sisab import envio, fichas, ledi, regras
 from sisab.models import DestinoSisab, EntregaSisab, FichaSisab
 from tests.sisab import mundo_envio
@@ -78,7 +78,7 @@ def test_generation_is_idempotent(m):
 
 
 def _outbox(m, *, tipo: str, objeto) -> Outbox:
-    """The row the clinical services write (prontuario.clinico, prontuario.vacinacao)."""
+    """The row the clinical services write (prontuario.clinico.services, prontuario.vacinacao.services)."""
     with tenant_context(m.municipio.id), transaction.atomic():
         return outbox_registrar(municipio=m.municipio, destino="sisab", tipo=tipo, chave=f"{tipo}:{objeto.uuid}",
                                 objeto=objeto)

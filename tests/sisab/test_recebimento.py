@@ -442,7 +442,7 @@ def test_hostile_esus_is_a_400_through_the_api_and_one_refusal_each_in_a_lote(mu
     assert all("declara 2147483647 bytes" in recusa["motivo"] for recusa in lote.recusas)
 
 
-# --- The API's login: limits, timing, deactivation (pec.tentativas) ------------------------------
+# --- The API's login: limits, timing, deactivation (pec.identity.tentativas) ------------------------------
 
 
 def test_api_login_is_throttled_even_with_the_right_password_afterwards(credencial, settings):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from pec.models import Outbox
 from pec.tenancy import tenant_context
-from prontuario.models_clinico import Vacinacao
+from prontuario.models import Vacinacao
 from sisab import fichas, ledi, regras
 from sisab.recebimento import ficha_receber
 from tests.pec import identidade

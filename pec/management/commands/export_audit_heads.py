@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pec.audit import cabecas_exportar, conectar_todas_cadeias
+from pec.audit.chain import cabecas_exportar, conectar_todas_cadeias
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from pec.govbr.config import PROVIDER_ID, govbr_configuracao, govbr_configurar, govbr_habilitado, govbr_issuer
+from pec.identity.govbr.config import PROVIDER_ID, govbr_configuracao, govbr_configurar, govbr_habilitado, govbr_issuer
 from pec.models import ConfiguracaoGovBr
 
 AMBIENTES = {"staging": ConfiguracaoGovBr.Ambiente.HOMOLOGACAO, "production": ConfiguracaoGovBr.Ambiente.PRODUCAO}

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from pec import services
+from pec.administracao import services
 from pec.models import Municipio
 from prontuario.ledi_municipios import MUNICIPIOS
 

@@ -69,7 +69,7 @@ class Command(BaseCommand):
         commands = {
             "web": [
                 os.path.join(bindir, "gunicorn"),
-                "pec.wsgi",
+                "config.wsgi",
                 "--config",
                 str(settings.BASE_DIR / "deploy" / "gunicorn.conf.py"),
                 "--bind",
@@ -79,12 +79,12 @@ class Command(BaseCommand):
             ],
             # One machine, one worker: the default queue and the backups' (production runs a
             # unit per queue, each with its own credentials: deploy/systemd).
-            "worker": [os.path.join(bindir, "celery"), "-A", "pec", "worker", "-l", "info", "--concurrency", "2",
+            "worker": [os.path.join(bindir, "celery"), "-A", "config", "worker", "-l", "info", "--concurrency", "2",
                        "-Q", f"celery,{settings.BACKUP_FILA}"],
             "beat": [
                 os.path.join(bindir, "celery"),
                 "-A",
-                "pec",
+                "config",
                 "beat",
                 "-l",
                 "info",

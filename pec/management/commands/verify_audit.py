@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pec.audit import (
+from pec.audit.chain import (
     cabecas_das_cadeias,
     conectar_todas_cadeias,
     nome_da_chave,

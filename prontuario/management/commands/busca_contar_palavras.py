@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pec.models import Municipio
 from pec.tenancy import tenant_context
-from prontuario.services import palavras_frequencias_atualizar
+from prontuario.cadastro.services import palavras_frequencias_atualizar
 
 
 class Command(BaseCommand):

@@ -19,8 +19,8 @@ from pec.models import Municipio
 from pec.tenancy import tenant_context
 from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Cidadao
-from prontuario.services import palavras_frequencias_atualizar
-from prontuario.sintetico import Gerador
+from prontuario.cadastro.services import palavras_frequencias_atualizar
+from prontuario.cadastro.sintetico import Gerador
 
 COLUNAS = [f.column for f in Cidadao._meta.concrete_fields if f.column != "id" and not f.generated]
 

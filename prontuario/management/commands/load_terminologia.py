@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from prontuario.models import Terminologia
-from prontuario.terminologia import terminologia_carregar
+from prontuario.terminologia.services import terminologia_carregar
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""The municipal and installation administrators' pages and their writes."""

@@ -1,0 +1,1 @@
+"""The audit trail (chain.py) and its pages (views.py)."""

@@ -1,0 +1,1 @@
+"""Agendas, bookings and the lista de atendimentos of a UBS."""

@@ -1,0 +1,1 @@
+"""Cadastro individual: the citizen registry, its search, versions and merges."""

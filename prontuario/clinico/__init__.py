@@ -1,0 +1,1 @@
+"""Clinical care: escuta inicial, atendimento SOAP, problems, documents."""

@@ -1,0 +1,1 @@
+"""National terminologies (CIAP2, CID-10, SIGTAP, vaccines) as data."""

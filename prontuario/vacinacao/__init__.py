@@ -1,0 +1,1 @@
+"""Vaccination: doses given, the rule table, the vaccination card."""
