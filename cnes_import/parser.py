@@ -1,6 +1,6 @@
 """Streaming reader of the CNES XML (`ImportarXMLCNES`, versions 2.1 and 3.0).
 
-Structure and quirks: ../shared/notes/integrations.md §1. The reader only extracts:
+Structure and quirks: docs/integracoes/cnes.md. The reader only extracts:
 values are stripped strings, "" when an attribute is missing (3.0 omits some, and the
 order differs between versions); validation is the importer's job.
 

@@ -1,6 +1,6 @@
 """Check digits of Brazilian identifiers: CPF (Receita Federal) and CNS (Cartão SUS).
 
-CNS rules: ../shared/reference/ledi/docs/regras/algoritmo_CNS.txt — numbers starting
+CNS rules: LEDI APS `regras/algoritmo_CNS` (docs/integracoes/ledi.md) — numbers starting
 with 1 or 2 derive from a PIS and carry a check digit; 7, 8, 9 (provisórios) and, since
 LEDI 7.3.7, 5 are valid when the weighted sum of all 15 digits is a multiple of 11.
 """

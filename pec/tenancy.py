@@ -1,6 +1,6 @@
 """Tenancy: every municipality's rows live in shared tables, walled off by PostgreSQL.
 
-Two layers (see ../shared/notes/engineering.md §2):
+Two layers (see docs/adr/0001-tenancy-rls.md):
 - the application filters by `municipio` and asserts ownership (selectors, `assert_owned`);
 - PostgreSQL row-level security, ENABLE + FORCE, on every table with `municipio_id`, with
   a policy on the transaction-local setting `app.municipio`. The app role is neither

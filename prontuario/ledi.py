@@ -1,6 +1,7 @@
 """Code tables of the LEDI APS cadastro individual, copied as data from the official
-reference (../shared/reference/ledi/docs/referencias/dicionario.txt, "Alterado em" as
-there; países from paises.txt). Codes are what SISAB expects, so never renumber them.
+reference (LEDI APS 7.2.2 `referencias/dicionario`, "Alterado em" as there; países from
+`referencias/paises`; sources in docs/integracoes/ledi.md). Codes are what SISAB expects,
+so never renumber them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """FHIR R4 document Bundles for the RNDS: RAC and RIA-R.
 
-Shaped after the official examples (../shared/reference/rnds/examples/): people and
+Shaped after the official examples of the RAC and RIA IGs (docs/integracoes/rnds.md): people and
 places by identifier, never embedded; `urn:uuid:` entries referenced from the
 Composition, which comes first. Every resource passes through fhir.resources' R4B
 models (R4B = 4.3, identical to R4 for these resources; the package's default is R5),

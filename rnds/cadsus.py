@@ -1,7 +1,7 @@
 """CADSUS look-up: IHE PDQv3 (HL7v3 over SOAP 1.2), `PRPA_IN201305UV02` → `PRPA_IN201306UV02`.
 
 The query goes with the JWT of ehr-auth's /api/osb/token (mutual TLS with the A1; see
-../shared/notes/integrations.md §2). A result becomes the local cidadão through
+docs/integracoes/cadsus.md). A result becomes the local cidadão through
 prontuario.cadastro.services (cidadao_cadastrar / cidadao_atualizar), never written here.
 
 Code traps: CADSUS raça/cor 01 branca, 02 preta, 03 parda, 04 amarela, 05 indígena,

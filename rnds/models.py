@@ -14,7 +14,7 @@ from django.db import models
 
 from pec.tenancy import TenantModel
 
-# Hosts from ../shared/notes/rnds.md §2. Kept editable per municipality: newer RNDS
+# Hosts from docs/integracoes/rnds.md (Ambientes). Kept editable per municipality: newer RNDS
 # samples show versioned paths ("/1.15/api"), and the homologação hosts have moved before.
 AUTH_HOMOLOGACAO = "https://ehr-auth-hmg.saude.gov.br"
 AUTH_PRODUCAO = "https://ehr-auth.saude.gov.br"

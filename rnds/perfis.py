@@ -7,7 +7,7 @@ extension slices (by url) and document sections (by the profile of what their en
 resolve to), the profiles of extensions, and the document rules of the RNDS (type
 document, Composition first, urn:uuid entries that resolve, meta.profile everywhere).
 
-The profiles come from ../shared/reference/rnds (RAC and RIA IGs, see its SOURCE.md),
+The profiles come from the RAC and RIA IGs (docs/integracoes/rnds.md names their commits),
 compiled by `manage.py rnds_compilar_perfis` into rnds/dados/perfis.json.gz: only what
 the checks need, so the 40 MB of IG files do not ship.
 
@@ -81,7 +81,7 @@ def _codigos(conceitos: list[dict[str, Any]]) -> list[str]:
 
 
 def compilar(origem: Path) -> dict[str, Any]:
-    """Read the IG folders under `origem` (shared/reference/rnds) into the compact form."""
+    """Read the IG folders under `origem` (`profiles/`, `terminology/`) into the compact form."""
     compilado: dict[str, Any] = {}
     for nome, (pastas_perfis, pastas_termos) in CONJUNTOS.items():
         perfis: dict[str, Any] = {}

@@ -2,7 +2,7 @@
 
 HTTPS on 127.0.0.1 with the test PKI of rnds.pki; the token endpoints demand a client
 certificate issued by that chain (mutual TLS), as ehr-auth does. It answers like the
-real services where the notes document them (../shared/notes/rnds.md): 201 + Location,
+real services where their documentation says (docs/integracoes/rnds.md): 201 + Location,
 204 on DELETE, 422 OperationOutcomes with the RNDS codes for what it can check, 401 +
 ERR882 for an expired token. It counts accepted receipts per Bundle identifier, so tests
 can prove "exactly once", and answers the lookup of a sender's own documents by local

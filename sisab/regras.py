@@ -5,8 +5,8 @@ fix it; so every rule here returns a sentence for the professional or the munici
 admin, in Portuguese. The rules read the dict that will be serialised (not our models),
 so what is checked is exactly what is sent; the point-of-care vaccination form runs the
 same rules on the ficha its dose will become (vacinacao_erros_da_dose), so the form and
-the export never disagree. Sources: notes/ledi.md §4, §8 and the
-dictionaries in docs/estrutura_arquivos; the CBO groups are parsed from the official
+the export never disagree. Sources: docs/integracoes/ledi.md and the LEDI
+dictionaries (`estrutura_arquivos/dicionario-*`); the CBO groups are parsed from the official
 table (sisab/dados/cbo.txt), names and CIAP2/CID-10 reuse prontuario's implementation of
 the same LEDI rules, the vaccine table is prontuario's RegraVacinacao.
 """

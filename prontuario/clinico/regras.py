@@ -1,5 +1,5 @@
 """Clinical validation rules: plausible vital signs, CIAP2/CID-10 coding (LEDI APS FAI
-`problemasCondicoes`, notes/ledi.md §8) and the official vaccination rule table.
+`problemasCondicoes`, docs/integracoes/ledi.md) and the official vaccination rule table.
 
 Each function returns messages for the professional, in Portuguese, keyed by field when
 there is one; an empty result means valid.

@@ -1,7 +1,7 @@
 // A real OpenID Connect provider (panva/oidc-provider) shaped like Login gov.br, for the
 // end-to-end tests in tests/pec/test_govbr.py. Never for production.
 //
-// gov.br's shape (notes/integrations.md §3): authorization code with PKCE S256 required,
+// gov.br's shape (docs/integracoes/govbr.md): authorization code with PKCE S256 required,
 // client_secret_basic, RS256 ID tokens, sub = preferred_username = CPF, and with the
 // scope govbr_confiabilidades_idtoken the claim reliability_info {level, reliabilities}
 // in the ID token. RP-initiated logout with post_logout_redirect_uri.

@@ -18,7 +18,7 @@ from pec.cripto import cifrar, decifrar
 from pec.models import ConfiguracaoGovBr
 
 PROVIDER_ID = "govbr"
-# gov.br's issuers end with a slash (notes/integrations.md §3).
+# gov.br's issuers end with a slash (docs/integracoes/govbr.md).
 ISSUERS = {
     ConfiguracaoGovBr.Ambiente.HOMOLOGACAO: "https://sso.staging.acesso.gov.br/",
     ConfiguracaoGovBr.Ambiente.PRODUCAO: "https://sso.acesso.gov.br/",

@@ -33,7 +33,7 @@ from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOA
 from django.http import Http404, HttpRequest, HttpResponse
 from requests import RequestException
 
-ALGORITMOS = ["RS256"]  # gov.br's JWKS is RS256 (notes/integrations.md §3)
+ALGORITMOS = ["RS256"]  # gov.br's JWKS is RS256 (docs/integracoes/govbr.md)
 # Clock skew tolerated on exp/iat: gov.br's ID token lives only 60 s.
 FOLGA_SEGUNDOS = 30
 

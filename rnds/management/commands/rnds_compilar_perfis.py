@@ -1,4 +1,4 @@
-"""Rebuild rnds/dados/perfis.json.gz from the RNDS IG files (../shared/reference/rnds)."""
+"""Rebuild rnds/dados/perfis.json.gz from the RNDS IG files (docs/integracoes/rnds.md)."""
 
 from __future__ import annotations
 
