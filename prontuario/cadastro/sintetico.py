@@ -8,8 +8,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from pec.demo import cpf_com_digitos
-from pec.documentos import _cns_definitivo
+from pec.documentos import cns_definitivo, cns_provisorio, cpf_com_digitos
 from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.cadastro.texto import colunas_busca, nome_normalizado
 
@@ -105,13 +104,11 @@ class Gerador:
     def _cns(self) -> str:
         self.documento += 1
         if self.rng.random() < 0.6:
-            return _cns_definitivo(f"{1 if self.rng.random() < 0.5 else 2}{self.documento:010d}")
-        while True:  # provisório: weighted sum of the 15 digits is a multiple of 11
+            return cns_definitivo(f"{1 if self.rng.random() < 0.5 else 2}{self.documento:010d}")
+        while True:
             self.documento += 1
-            base = f"{self.rng.choice('789')}{self.documento:013d}"
-            falta = -sum(int(d) * (15 - i) for i, d in enumerate(base)) % 11
-            if falta < 10:
-                return base + str(falta)
+            if provisorio := cns_provisorio(f"{self.rng.choice('789')}{self.documento:013d}"):
+                return provisorio
 
     def cidadao(self, hoje: datetime.date) -> dict[str, Any]:
         feminino = self.rng.random() < 0.51
