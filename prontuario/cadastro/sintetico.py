@@ -8,8 +8,8 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from dados import municipios
 from pec.documentos import cns_definitivo, cns_provisorio, cpf_com_digitos
-from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.cadastro.texto import colunas_busca, nome_normalizado
 
 # Frequent given names and surnames in Brazil (IBGE Censo 2010 "Nomes no Brasil" tops),
@@ -67,7 +67,7 @@ class Gerador:
         self._fem = ([n for n, _ in FEMININOS], [p for _, p in FEMININOS])
         self._masc = ([n for n, _ in MASCULINOS], [p for _, p in MASCULINOS])
         self._sob = ([n for n, _ in SOBRENOMES], [p for _, p in SOBRENOMES])
-        self._municipios = sorted(MUNICIPIOS)
+        self._municipios = sorted(municipios())
 
     def _um(self, lista: tuple[list[str], list[int]]) -> str:
         return self.rng.choices(lista[0], lista[1])[0]
