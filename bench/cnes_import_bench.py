@@ -27,26 +27,23 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 RAIZ = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(RAIZ))
+
+from pec import documentos  # noqa: E402
+from pec.documentos import cpf_com_digitos  # noqa: E402
+
 CBOS = ["225142", "223565", "322245", "515105", "515105", "515105", "223293", "322425", "422105", "131210", "2241E1"]
 
 
 def cpf(n: int) -> str:
-    digitos = f"{n:09d}"
-    for tamanho in (9, 10):
-        total = sum(int(digitos[i]) * (tamanho + 1 - i) for i in range(tamanho))
-        digitos += str((total * 10) % 11 % 10)
-    return digitos
+    return cpf_com_digitos(f"{n:09d}")
 
 
 def cns_provisorio(n: int) -> str:
-    """A provisional CNS (starts with 7) whose weighted sum is a multiple of 11."""
-    while True:
-        base = f"7{n:013d}"
-        resto = sum(int(d) * (15 - i) for i, d in enumerate(base)) % 11
-        digito = (-resto) % 11
-        if digito < 10:
-            return base + str(digito)
+    """A provisional CNS (starts with 7): the first valid one from `n` on."""
+    while not (cns := documentos.cns_provisorio(f"7{n:013d}")):
         n += 1
+    return cns
 
 
 def gerar(destino: Path, *, ibge: str, estabelecimentos: int, equipes_por: int, profissionais: int,

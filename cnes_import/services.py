@@ -36,6 +36,7 @@ from django.core.validators import validate_email
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 
+import dados
 from cnes_import.bulk import inserir
 from cnes_import.models import ACOES, TIPOS, ConfiguracaoCnes, ImportacaoCnes
 from cnes_import.parser import (
@@ -71,12 +72,6 @@ Progresso = Callable[[str, int, int], None]
 # (CPF, CNES, INE or "", CBO): a lotação as the file names it.
 ChaveLotacao = tuple[str, str, str, str]
 M = TypeVar("M", bound=models.Model)
-
-
-@cache
-def cbos_conhecidos() -> frozenset[str]:
-    linhas = (Path(__file__).with_name("cbo.txt")).read_text(encoding="utf-8").splitlines()
-    return frozenset(linha.strip() for linha in linhas if linha.strip() and not linha.startswith("#"))
 
 
 @dataclass
@@ -455,7 +450,7 @@ def _aceitar_profissional(prof: ProfissionalXml, conteudo: _Arquivo, relatorio: 
 
 
 def _aceitar_lotacoes(conteudo: _Arquivo, relatorio: _Relatorio) -> None:
-    cbos = cbos_conhecidos()
+    cbos = dados.cbos()
     protegidos = conteudo.protegidos
     for prof in conteudo.profissionais.values():
         for lot in prof.lotacoes:

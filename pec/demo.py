@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from lxml import etree
 
-from pec.documentos import _cns_definitivo, formatar_cpf
+from pec.documentos import cns_definitivo, cpf_com_digitos, formatar_cpf
 from pec.models import Lotacao, Municipio, Usuario
 from pec.administracao.services import municipio_criar
 from pec.tenancy import tenant_context
@@ -31,14 +31,6 @@ DEMO_PASSWORD = "demo-pec-2026"
 # measured in BENCHMARKS.md ("Demonstração").
 CIDADAOS_HISTORICO = 200
 CNPJ_DEMO = "11222333000181"  # check digits valid, no real organisation
-
-
-def cpf_com_digitos(base9: str) -> str:
-    digits = base9
-    for size in (9, 10):
-        total = sum(int(digits[i]) * (size + 1 - i) for i in range(size))
-        digits += str((total * 10) % 11 % 10)
-    return digits
 
 
 @dataclass(frozen=True)
@@ -55,7 +47,7 @@ class Pessoa:
     @property
     def cns(self) -> str:
         """A definitive CNS (starts with 1), derived from the CPF's base: stable across runs."""
-        return _cns_definitivo(f"1{self.base9}0")
+        return cns_definitivo(f"1{self.base9}0")
 
     @property
     def registro(self) -> str:
@@ -247,7 +239,7 @@ def _seed_cidadaos(municipio: Municipio, indice: int) -> None:
             lotacao=recepcao, confirmar_duplicado=True,
             dados={"nome": nome, "data_nascimento": nascimento, "sexo": sexo, "raca_cor": 4, "nome_mae": mae,
                    "pai_desconhecido": True, "nacionalidade": 1, "municipio_nascimento_ibge": "3106200",
-                   "cpf": cpf_com_digitos(base), "cns": _cns_definitivo(f"2{base}0")},
+                   "cpf": cpf_com_digitos(base), "cns": cns_definitivo(f"2{base}0")},
         )
         if posicao == 0:
             lista_adicionar(ator=recepcao, cidadao=cidadao)

@@ -3,6 +3,10 @@
 CNS rules: LEDI APS `regras/algoritmo_CNS` (docs/integracoes/ledi.md) — numbers starting
 with 1 or 2 derive from a PIS and carry a check digit; 7, 8, 9 (provisórios) and, since
 LEDI 7.3.7, 5 are valid when the weighted sum of all 15 digits is a multiple of 11.
+
+The generators beside the validators (cpf_com_digitos, cns_definitivo, cns_provisorio)
+compute the same check digits forwards: demonstration, synthetic and test data carry
+fictitious numbers that every validator here accepts.
 """
 
 from __future__ import annotations
@@ -44,13 +48,23 @@ def cns_valido(cns: str) -> bool:
     if len(cns) != 15 or not cns.isdigit():
         return False
     if cns[0] in "12":
-        return cns == _cns_definitivo(cns[:11])
+        return cns == cns_definitivo(cns[:11])
     if cns[0] in "5789":
         return sum(int(d) * (15 - i) for i, d in enumerate(cns)) % 11 == 0
     return False
 
 
-def _cns_definitivo(pis: str) -> str:
+def cpf_com_digitos(base9: str) -> str:
+    """The CPF whose first nine digits are `base9`, with its two check digits."""
+    digits = base9
+    for size in (9, 10):
+        total = sum(int(digits[i]) * (size + 1 - i) for i in range(size))
+        digits += str((total * 10) % 11 % 10)
+    return digits
+
+
+def cns_definitivo(pis: str) -> str:
+    """The definitive CNS derived from an 11-digit PIS (starting with 1 or 2)."""
     total = sum(int(d) * (15 - i) for i, d in enumerate(pis))
     dv = 11 - total % 11
     if dv == 11:
@@ -59,6 +73,14 @@ def _cns_definitivo(pis: str) -> str:
         dv = 11 - (total + 2) % 11
         return f"{pis}001{dv}"
     return f"{pis}000{dv}"
+
+
+def cns_provisorio(base: str) -> str | None:
+    """The provisional CNS that completes the 14 digits of `base` (starting with 7, 8 or 9)
+    so that the weighted sum is a multiple of 11; None for the one base in eleven that
+    would need a digit of 10."""
+    digito = -sum(int(d) * (15 - i) for i, d in enumerate(base)) % 11
+    return base + str(digito) if digito < 10 else None
 
 
 def validar_cpf(valor: str) -> None:

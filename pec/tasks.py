@@ -42,7 +42,8 @@ from pec.email import email_enviar_task, email_varrer  # noqa: E402, F401
 from pec.outbox import outbox_drenar_task, outbox_varrer  # noqa: E402, F401
 
 
-from pec import backups  # noqa: E402
+from pec.backups import services as backups  # noqa: E402
+from pec.backups.avisos import BackupError  # noqa: E402
 
 
 # The nightly backup outlives the default 5-minute limit, and must not be redelivered to a
@@ -52,7 +53,7 @@ from pec import backups  # noqa: E402
 def backup_noturno() -> int | None:
     try:
         registro = backups.backup_noturno()
-    except backups.BackupError:
+    except BackupError:
         return None  # recorded on its Backup row and e-mailed to the admins
     return registro.pk if registro else None
 

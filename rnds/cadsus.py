@@ -21,8 +21,8 @@ from xml.sax.saxutils import quoteattr
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from dados import municipios
 from pec.models import Lotacao
-from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Cidadao
 from prontuario.cadastro.services import cidadao_atualizar, cidadao_cadastrar
 from rnds import cliente
@@ -35,7 +35,7 @@ SEXO_CADSUS_PARA_LEDI = {"M": 0, "F": 1, "I": 4}
 SEXO_ROTULO = {"M": "Masculino", "F": "Feminino", "I": "Ignorado"}
 SEM_INFORMACAO = "SEM INFORMAÇÃO"
 _HL7_NAMESPACES = ("urn:hl7-org:v3", "hl7-org:v3")  # the fixture (and some servers) drop "urn:"
-_IBGE_7 = {codigo[:6]: codigo for codigo in MUNICIPIOS}
+_IBGE_7 = {codigo[:6]: codigo for codigo in municipios()}
 
 
 class CadsusIndisponivel(Exception):

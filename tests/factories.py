@@ -8,7 +8,7 @@ import itertools
 import struct
 import zipfile
 
-from pec.demo import cpf_com_digitos
+from pec.documentos import cpf_com_digitos
 from pec.models import Equipe, Estabelecimento, Lotacao, Municipio, Profissional, Usuario
 from pec.tenancy import tenant_context
 

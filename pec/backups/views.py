@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from pec.identity.acesso import requer_admin_instalacao
-from pec.backups import backups_painel
+from pec.backups.selectors import backups_painel
 
 
 @requer_admin_instalacao

@@ -4,15 +4,15 @@ from typing import Any
 
 from django import forms
 
+from dados import municipios
 from pec.documentos import numeros_digitados, validar_cns, validar_cpf
 from pec.models import Equipe, Lotacao
 from prontuario import ledi
-from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.cadastro.models import CAMPOS_CADASTRO, Cidadao
 from prontuario.cadastro.texto import dobrar
 
-UFS = sorted({uf for _, uf in MUNICIPIOS.values()})
-_POR_UF_NOME = {(uf, dobrar(nome)): codigo for codigo, (nome, uf) in MUNICIPIOS.items()}
+UFS = sorted({uf for _, uf in municipios().values()})
+_POR_UF_NOME = {(uf, dobrar(nome)): codigo for codigo, (nome, uf) in municipios().items()}
 
 
 class DataInput(forms.DateInput):
@@ -54,9 +54,10 @@ class CidadaoForm(forms.ModelForm):
         self.fields["etnia"].choices = [("", "—")] + ledi.ETNIA
         self.fields["pais_nascimento"].choices = [("", "—")] + ledi.PAIS
         codigo = self.instance.municipio_nascimento_ibge
-        if codigo in MUNICIPIOS and not self.is_bound:
-            self.initial["municipio_nascimento"] = MUNICIPIOS[codigo][0].title()
-            self.initial["uf_nascimento"] = MUNICIPIOS[codigo][1]
+        if codigo in municipios() and not self.is_bound:
+            nome, uf = municipios()[codigo]
+            self.initial["municipio_nascimento"] = nome.title()
+            self.initial["uf_nascimento"] = uf
         if self.instance.pk and not self.is_bound:
             self.initial["versao"] = self.instance.versao
 

@@ -13,12 +13,12 @@ from django.db.models import F, Q
 from django.db.models.functions import Collate
 from django.utils import timezone
 
+from dados import municipios
 from pec.documentos import validar_cns, validar_cpf
 from pec.models import Equipe, Lotacao
 from pec.tenancy import TenantModel
 from prontuario import ledi
 from prontuario.cadastro import texto
-from prontuario.ledi_municipios import MUNICIPIOS
 
 
 def _validar_cpf_opcional(valor: str) -> None:
@@ -211,7 +211,7 @@ class Cidadao(TenantModel):
         if self.nacionalidade == 1:
             if not self.municipio_nascimento_ibge:
                 erros["municipio_nascimento_ibge"] = "Informe o município de nascimento."
-            elif self.municipio_nascimento_ibge not in MUNICIPIOS:
+            elif self.municipio_nascimento_ibge not in municipios():
                 erros["municipio_nascimento_ibge"] = "Código IBGE de município desconhecido."
         if self.nacionalidade == 2:
             if not self.data_naturalizacao:

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
+from dados import municipios
 from pec.audit.chain import audit_search
 from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Lotacao
@@ -332,7 +333,6 @@ def historico_linhas(*, versoes: list[Any], municipio_id: int) -> list[tuple[Any
     code descriptions ("Sexo: Feminino", "Nome do pai desconhecido: Sim"), never the stored
     names and codes. Teams are named with one query for all versions."""
     from pec.models import Equipe
-    from prontuario.ledi_municipios import MUNICIPIOS
 
     equipe_ids = {v for versao in versoes for v in versao.alteracoes.get("equipe", []) if isinstance(v, int)}
     equipes = dict(Equipe.objects.filter(municipio_id=municipio_id, pk__in=equipe_ids).values_list("pk", "nome"))
@@ -344,8 +344,8 @@ def historico_linhas(*, versoes: list[Any], municipio_id: int) -> list[tuple[Any
             return "Sim" if valor else "Não"
         if campo == "equipe":
             return equipes.get(valor, f"equipe nº {valor}")
-        if campo == "municipio_nascimento_ibge" and valor in MUNICIPIOS:
-            nome, uf = MUNICIPIOS[valor]
+        if campo == "municipio_nascimento_ibge" and valor in municipios():
+            nome, uf = municipios()[valor]
             return f"{nome.title()}/{uf}"
         if campo in ("unificado_com", "unificou"):
             return f"cadastro nº {valor}"

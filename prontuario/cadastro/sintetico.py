@@ -8,9 +8,8 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from pec.demo import cpf_com_digitos
-from pec.documentos import _cns_definitivo
-from prontuario.ledi_municipios import MUNICIPIOS
+from dados import municipios
+from pec.documentos import cns_definitivo, cns_provisorio, cpf_com_digitos
 from prontuario.cadastro.texto import colunas_busca, nome_normalizado
 
 # Frequent given names and surnames in Brazil (IBGE Censo 2010 "Nomes no Brasil" tops),
@@ -68,7 +67,7 @@ class Gerador:
         self._fem = ([n for n, _ in FEMININOS], [p for _, p in FEMININOS])
         self._masc = ([n for n, _ in MASCULINOS], [p for _, p in MASCULINOS])
         self._sob = ([n for n, _ in SOBRENOMES], [p for _, p in SOBRENOMES])
-        self._municipios = sorted(MUNICIPIOS)
+        self._municipios = sorted(municipios())
 
     def _um(self, lista: tuple[list[str], list[int]]) -> str:
         return self.rng.choices(lista[0], lista[1])[0]
@@ -105,13 +104,11 @@ class Gerador:
     def _cns(self) -> str:
         self.documento += 1
         if self.rng.random() < 0.6:
-            return _cns_definitivo(f"{1 if self.rng.random() < 0.5 else 2}{self.documento:010d}")
-        while True:  # provisório: weighted sum of the 15 digits is a multiple of 11
+            return cns_definitivo(f"{1 if self.rng.random() < 0.5 else 2}{self.documento:010d}")
+        while True:
             self.documento += 1
-            base = f"{self.rng.choice('789')}{self.documento:013d}"
-            falta = -sum(int(d) * (15 - i) for i, d in enumerate(base)) % 11
-            if falta < 10:
-                return base + str(falta)
+            if provisorio := cns_provisorio(f"{self.rng.choice('789')}{self.documento:013d}"):
+                return provisorio
 
     def cidadao(self, hoje: datetime.date) -> dict[str, Any]:
         feminino = self.rng.random() < 0.51

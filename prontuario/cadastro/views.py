@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from dados import municipios
 from pec import parametros
 from pec.identity.acesso import requer_permissao, tem_permissao
 from pec.buscas import busca_ler, busca_postada
@@ -17,7 +18,6 @@ from pec.administracao.forms import erros_no_form
 from pec.audit.chain import audit_event
 from pec.models import Lotacao
 from prontuario.cadastro.forms import CidadaoForm, UnificarForm
-from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Agendamento, CidadaoVersao, Unificacao
 from prontuario.cadastro.selectors import cidadao_pesquisar, duplicados_mostrar, historico_linhas, movidos_legiveis
 from prontuario.clinico.selectors import cidadao_clinico
@@ -61,7 +61,7 @@ def cidadao_novo(request: HttpRequest) -> HttpResponse:
 @requer_permissao("cidadao.ver")
 def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro")
-    municipio_nascimento = MUNICIPIOS.get(cidadao.municipio_nascimento_ibge)
+    municipio_nascimento = municipios().get(cidadao.municipio_nascimento_ibge)
     return render(
         request,
         "prontuario/cidadao_detalhe.html",

@@ -1,7 +1,8 @@
 """National terminology as data: loading the official tables and searching them.
 
-The files in prontuario/dados/ are the official tables (see dados/SOURCE.md): TSV
-extracts of the RNDS CodeSystems, and LEDI APS pages copied as published. Loading is an
+The files in prontuario/dados/ are the official tables (see prontuario/dados/SOURCE.md): TSV
+extracts of the RNDS CodeSystems, and LEDI APS pages copied as published; the CBO table,
+which cnes_import reads too, is the top-level dados/cbo.tsv. Loading is an
 upsert keyed by (tabela, codigo): a code that disappears from a new version is kept
 inactive, because old records still name it.
 """
@@ -21,26 +22,27 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Length
 
+import dados
 from prontuario.models import Termo
 from prontuario.cadastro.texto import dobrar
 
 DADOS = Path(__file__).resolve().parents[1] / "dados"
 
-# tabela -> file in dados/; the TSV files carry their own title, source and version.
-ARQUIVOS: dict[str, str] = {
-    "ciap2": "ciap2.tsv",
-    "cid10": "cid10.tsv",
-    "cbo": "cbo.tsv",
-    "sigtap": "sigtap.tsv",
-    "medicamento": "tabela_catmat.txt",
-    "imunobiologico": "imunobiologico.tsv",
-    "estrategia": "estrategia.tsv",
-    "dose": "dose.tsv",
-    "fabricante": "fabricante.tsv",
-    "via": "via.tsv",
-    "local_aplicacao": "local_aplicacao.tsv",
-    "grupo_atendimento": "grupo_atendimento.tsv",
-    "condicao_maternal": "condicao_maternal.tsv",
+# tabela -> its file; the TSV files carry their own title, source and version.
+ARQUIVOS: dict[str, Path] = {
+    "ciap2": DADOS / "ciap2.tsv",
+    "cid10": DADOS / "cid10.tsv",
+    "cbo": dados.CBO,
+    "sigtap": DADOS / "sigtap.tsv",
+    "medicamento": DADOS / "tabela_catmat.txt",
+    "imunobiologico": DADOS / "imunobiologico.tsv",
+    "estrategia": DADOS / "estrategia.tsv",
+    "dose": DADOS / "dose.tsv",
+    "fabricante": DADOS / "fabricante.tsv",
+    "via": DADOS / "via.tsv",
+    "local_aplicacao": DADOS / "local_aplicacao.tsv",
+    "grupo_atendimento": DADOS / "grupo_atendimento.tsv",
+    "condicao_maternal": DADOS / "condicao_maternal.tsv",
 }
 CIAP_CID = "relacao_ciap_cid.txt"
 REGRAS_VACINACAO = "validar_regras_vacinacao.txt"
@@ -83,7 +85,7 @@ def _alterado_em(caminho: Path) -> str:
 
 
 def ler_tabela(tabela: str) -> Tabela:
-    caminho = DADOS / ARQUIVOS[tabela]
+    caminho = ARQUIVOS[tabela]
     if tabela == "medicamento":
         return _ler_catmat(caminho)
     meta: dict[str, str] = {}
@@ -149,7 +151,7 @@ def terminologia_carregar(
     carregadas = dict(Terminologia.objects.using(using).values_list("tabela", "sha256"))
     resultado: dict[str, int] = {}
     for nome in ARQUIVOS:
-        caminho = DADOS / ARQUIVOS[nome]
+        caminho = ARQUIVOS[nome]
         if not forcar and carregadas.get(nome) == _sha256(caminho):
             continue
         tabela = ler_tabela(nome)

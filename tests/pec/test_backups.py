@@ -25,9 +25,15 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from pec import backups
 from pec.audit import chain as audit
-from pec.backups import BackupError, Cifrador, Decifrador
+from pec.backups.arquivos import arquivos_de, retencao_aplicar, retencao_selecionar, sha256_arquivo
+from pec.backups.avisos import BackupError
+from pec.backups.chaves import assinatura_privada_carregar, chave_gerar, chave_privada_carregar
+from pec.backups.formato import CHUNK, Cifrador, Decifrador, HEADER_SIZE, arquivo_estrutura_verificar
+from pec.backups.origem import assinatura_gravar
+from pec.backups.postgres import TABELAS, banco_verificar, papel_config, rls_estado
+from pec.backups.restauracao import destino_de_rascunho, restaurar_arquivo
+from pec.backups.services import backup_verificar_atraso
 from pec.dbroles import admin_connect, drop_database, setup_database
 from pec.models import Backup, EmailSaida
 from tests import factories
@@ -60,7 +66,7 @@ audit_event(evento="admin_alteracao", usuario=admin, instalacao=True, o_que="see
 
 
 def _chaves() -> tuple:
-    privada_pem, publica_pem = backups.chave_gerar()
+    privada_pem, publica_pem = chave_gerar()
     from cryptography.hazmat.primitives import serialization
 
     return serialization.load_pem_private_key(privada_pem, None), serialization.load_pem_public_key(publica_pem)
@@ -104,7 +110,7 @@ def test_container_flipped_byte_fails_authentication():
 
 def _quadros(conteudo: bytes) -> list[tuple[int, int]]:
     """(offset, total length) of each frame of a container."""
-    quadros, posicao = [], backups.HEADER_SIZE
+    quadros, posicao = [], HEADER_SIZE
     while posicao < len(conteudo):
         tamanho = 5 + int.from_bytes(conteudo[posicao + 1 : posicao + 5], "big")
         quadros.append((posicao, tamanho))
@@ -115,13 +121,13 @@ def _quadros(conteudo: bytes) -> list[tuple[int, int]]:
 def test_container_truncated_is_detected_with_and_without_the_key(tmp_path):
     conteudo, privada = _container(DADOS)
     fim = _quadros(conteudo)[-1][0]  # a cut exactly before the end marker
-    for corte in (len(conteudo) - 10, backups.HEADER_SIZE + 100, len(conteudo) // 2, fim):
+    for corte in (len(conteudo) - 10, HEADER_SIZE + 100, len(conteudo) // 2, fim):
         with pytest.raises(BackupError, match="truncated"):
             _ler(conteudo[:corte], privada)
         arquivo = tmp_path / "x.pecbackup"
         arquivo.write_bytes(conteudo[:corte])
         with pytest.raises(BackupError, match="truncated"):
-            backups.arquivo_estrutura_verificar(arquivo)
+            arquivo_estrutura_verificar(arquivo)
     with pytest.raises(BackupError, match="without its end marker"):
         _ler(conteudo[:fim], privada)
 
@@ -129,7 +135,7 @@ def test_container_truncated_is_detected_with_and_without_the_key(tmp_path):
 def test_container_reordered_frames_fail():
     conteudo, privada = _container(DADOS)
     (a, na), (b, nb) = _quadros(conteudo)[1:3]  # two full 1 MiB data frames
-    assert na == nb == 5 + backups.CHUNK + 16
+    assert na == nb == 5 + CHUNK + 16
     trocado = conteudo[:a] + conteudo[b : b + nb] + conteudo[a : a + na] + conteudo[b + nb :]
     assert len(trocado) == len(conteudo) and trocado != conteudo
     with pytest.raises(BackupError, match="frame 1 .* fails authentication"):
@@ -162,7 +168,7 @@ def test_retention_keeps_grandfather_father_son():
     agora = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)  # 02:00 in Brasília, the same day
     # One backup a day for three years, plus an earlier second one on the newest day.
     copias = [(i, agora - timedelta(days=i)) for i in range(3 * 365)] + [(-1, agora - timedelta(hours=2))]
-    manter = backups.retencao_selecionar(copias=copias, diarios=7, semanais=5, mensais=12, anuais=20)
+    manter = retencao_selecionar(copias=copias, diarios=7, semanais=5, mensais=12, anuais=20)
     quando = dict(copias)
     mantidas = {quando[i].date() for i in manter}
     d = lambda *ymd: datetime(*ymd).date()  # noqa: E731
@@ -173,7 +179,7 @@ def test_retention_keeps_grandfather_father_son():
     anuais = {d(2026, 11, 21), d(2025, 12, 31), d(2024, 12, 31), d(2023, 12, 31)}
     assert mantidas == diarios | semanais | mensais | anuais
     assert 0 in manter and -1 not in manter  # of two backups on one day, the newer
-    assert backups.retencao_selecionar(copias=copias, diarios=0, semanais=0, mensais=0, anuais=0) == set()
+    assert retencao_selecionar(copias=copias, diarios=0, semanais=0, mensais=0, anuais=0) == set()
 
 
 # --- The whole cycle on a database of its own -------------------------------------------------
@@ -268,7 +274,7 @@ def instalacao(tmp_path_factory):
 
 def _impressoes(inst: Instalacao) -> dict[str, tuple]:
     """Row count and a digest of every row of every table but the backup history itself."""
-    tabelas = [r[0] for r in inst.sql(backups._TABELAS)]
+    tabelas = [r[0] for r in inst.sql(TABELAS)]
     return {
         t: inst.sql(f"SELECT count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM {t} x")[0]
         for t in tabelas
@@ -300,7 +306,7 @@ def test_round_trip_backup_verify_destroy_restore(instalacao, arquivo_bom):
     assert registro[1:4] == ("sucesso", "ok", str(arquivo_bom))
     assert inst.bancos_extras() == []
     lado = Path(str(arquivo_bom) + ".sha256").read_text().split()
-    assert lado == [backups._sha256_arquivo(arquivo_bom), arquivo_bom.name]
+    assert lado == [sha256_arquivo(arquivo_bom), arquivo_bom.name]
     assert b"Cidad" not in arquivo_bom.read_bytes()  # encrypted: no plaintext row inside
 
     saida = inst.ok("verify_backup", str(arquivo_bom), "--private-key", str(inst.privada))
@@ -320,7 +326,7 @@ def test_round_trip_backup_verify_destroy_restore(instalacao, arquivo_bom):
     assert _impressoes(inst) == antes
     with _papel("backup", inst.banco) as conn:
         assert audit.verificar_cadeias(conn) == []
-        estado = backups._rls_estado(conn)
+        estado = rls_estado(conn)
     tenant = [t for t, rls in estado.items() if rls["municipio_id"]]
     assert "public.prontuario_cidadao" in tenant and "public.pec_eventoauditoria" in tenant
     assert all(estado[t]["ativa"] and estado[t]["forcada"] and estado[t]["politicas"] for t in tenant)
@@ -350,23 +356,23 @@ def test_verification_catches_a_changed_database(instalacao, arquivo_bom):
     The scratch database is the restore role's (CREATEDB, no superuser), read back by the
     backup role."""
     inst = instalacao
-    chave = backups.chave_privada_carregar(inst.privada)
+    chave = chave_privada_carregar(inst.privada)
     alvo = f"{inst.banco}_chk"
-    destino = backups._destino_rascunho()
+    destino = destino_de_rascunho()
     assert (destino.criador["USER"], destino.leitor["USER"]) == (settings.DB_ROLES["restore"]["USER"],
                                                                 settings.DB_ROLES["backup"]["USER"])
     try:
-        manifesto, _ = backups._restaurar_arquivo(
+        manifesto, _ = restaurar_arquivo(
             arquivo=arquivo_bom, chave=chave, destino=destino, banco=alvo, progresso=lambda _: None
         )
-        papel = backups._papel("backup")
-        assert backups.banco_verificar(papel=papel, banco=alvo, manifesto=manifesto) == []
+        papel = papel_config("backup")
+        assert banco_verificar(papel=papel, banco=alvo, manifesto=manifesto) == []
         with admin_connect(settings.DB_ADMIN, alvo) as conn:
             conn.execute("DELETE FROM prontuario_cidadao WHERE id = (SELECT max(id) FROM prontuario_cidadao)")
             conn.execute("ALTER TABLE pec_estabelecimento NO FORCE ROW LEVEL SECURITY")
             conn.execute("ALTER TABLE pec_eventoauditoria DISABLE TRIGGER USER")
             conn.execute("UPDATE pec_eventoauditoria SET o_que = 'forjado' WHERE sequencia = 2 AND municipio_id IS NOT NULL")
-        problemas = "\n".join(backups.banco_verificar(papel=papel, banco=alvo, manifesto=manifesto))
+        problemas = "\n".join(banco_verificar(papel=papel, banco=alvo, manifesto=manifesto))
         assert "table public.prontuario_cidadao: 7 rows restored, 8 in the backup" in problemas
         assert "public.pec_estabelecimento has municipio_id but no forced row-level security" in problemas
         assert "hash mismatch" in problemas
@@ -382,7 +388,7 @@ def _falha_verificacao(inst: Instalacao, arquivo: Path, *args: str) -> str:
     # The row of the run that wrote the file (an intact copy is known by its SHA-256), or a new one.
     registro = inst.sql(
         "SELECT status, verificacao, erro FROM pec_backup WHERE arquivo = %s OR sha256 = %s ORDER BY verificado_em",
-        [str(arquivo.resolve()), backups._sha256_arquivo(arquivo)],
+        [str(arquivo.resolve()), sha256_arquivo(arquivo)],
     )
     assert registro and registro[-1][:2] == ("erro", "falhou")
     alertas = inst.alertas()[alertas_antes:]
@@ -526,8 +532,8 @@ def _forjado(inst: Instalacao, arquivo: Path, pasta: Path, *, assinar_com: Path 
     and .sha256, but no signature of the installation's signing key."""
     copia = _copia(arquivo, pasta, com_assinatura=False)
     if assinar_com is not None:
-        sha = backups._sha256_arquivo(copia)
-        backups.assinatura_gravar(arquivo=copia, sha256=sha, chave=backups.assinatura_privada_carregar(assinar_com))
+        sha = sha256_arquivo(copia)
+        assinatura_gravar(arquivo=copia, sha256=sha, chave=assinatura_privada_carregar(assinar_com))
     return copia
 
 
@@ -550,7 +556,7 @@ def test_a_backup_without_a_trusted_signature_is_neither_verified_nor_restored(i
                          env=sem_confianca)
     assert errado.returncode != 0 and "is not the backup recorded off the server" in errado.stderr
     saida = inst.ok("verify_backup", str(sem), "--private-key", str(inst.privada), "--sha256",
-                    backups._sha256_arquivo(arquivo_bom), env=sem_confianca)
+                    sha256_arquivo(arquivo_bom), env=sem_confianca)
     assert "SHA-256 matches the one recorded off the server" in saida and "Backup OK" in saida
     saida = inst.ok("verify_backup", str(arquivo_bom), "--private-key", str(inst.privada))
     assert "signed by the trusted key" in saida
@@ -571,7 +577,7 @@ def test_nightly_job_copies_and_verifies_the_copy(instalacao, tmp_path):
     assert (status, verificacao, erro) == ("sucesso", "ok", "")
     copia = tmp_path / "nas" / Path(arquivo).name
     assert inst.sql("SELECT copiado_para FROM pec_backup ORDER BY id DESC LIMIT 1") == [(str(copia),)]
-    assert backups._sha256_arquivo(copia) == backups._sha256_arquivo(Path(arquivo))
+    assert sha256_arquivo(copia) == sha256_arquivo(Path(arquivo))
     assert (tmp_path / "nas" / (copia.name + ".json")).exists()
 
 
@@ -585,7 +591,7 @@ def admin(db):
 
 def _registro(pasta: Path, quando: datetime, **campos: object) -> Backup:
     arquivo = pasta / f"pec-{quando:%Y%m%d%H%M}.pecbackup"
-    for caminho in backups._arquivos_de(arquivo):
+    for caminho in arquivos_de(arquivo):
         caminho.write_text("x")
     return Backup.objects.create(
         iniciado_em=quando, finalizado_em=quando, arquivo=str(arquivo), status=campos.pop("status", "sucesso"), **campos
@@ -602,7 +608,7 @@ def test_retention_removes_files_and_copies_it_does_not_keep(db, tmp_path, setti
     Backup.objects.filter(pk=velhos[3].pk).update(copiado_para=str(copias / Path(velhos[3].arquivo).name))
     falho_recente = _registro(tmp_path, agora - timedelta(hours=1), status="erro", verificacao="falhou")
     falho_antigo = _registro(tmp_path, agora - timedelta(days=5), status="erro")
-    removidos = {b.pk for b in backups.retencao_aplicar(agora=agora)}
+    removidos = {b.pk for b in retencao_aplicar(agora=agora)}
     assert removidos == {velhos[2].pk, velhos[3].pk, falho_antigo.pk}
     assert Path(velhos[0].arquivo).exists() and Path(velhos[1].arquivo).exists()
     assert Path(falho_recente.arquivo).exists()  # kept for the admin to look at, not counted
@@ -618,13 +624,13 @@ def test_no_success_in_26_hours_alerts_once(admin):
         iniciado_em=agora - timedelta(hours=27), finalizado_em=agora - timedelta(hours=27), status="sucesso"
     )
     Backup.objects.create(iniciado_em=agora - timedelta(hours=2), status="erro")
-    assert backups.backup_verificar_atraso(agora=agora) is True
-    assert backups.backup_verificar_atraso(agora=agora) is True
+    assert backup_verificar_atraso(agora=agora) is True
+    assert backup_verificar_atraso(agora=agora) is True
     alertas = list(EmailSaida.objects.filter(assunto__contains="Nenhum backup"))
     assert [a.para for a in alertas] == [["ana@example.org"]]
     assert "20/11/2026 06:00" in alertas[0].corpo  # Brasília time
     Backup.objects.create(iniciado_em=agora - timedelta(hours=1), finalizado_em=agora, status="sucesso")
-    assert backups.backup_verificar_atraso(agora=agora) is False
+    assert backup_verificar_atraso(agora=agora) is False
     cache.delete("pec:backup:atraso-alertado")
 
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.conf import settings
 
-from pec.demo import cpf_com_digitos
+from pec.documentos import cpf_com_digitos
 from pec.embedded import free_port
 from tests.browser import DEMO, login, screenshot
 

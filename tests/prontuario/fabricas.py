@@ -8,7 +8,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from pec.demo import cpf_com_digitos
+from pec import documentos
+from pec.documentos import cpf_com_digitos
 from pec.models import Estabelecimento, Lotacao, LotacaoPerfil, Municipio
 from pec.identity.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
 from pec.tenancy import tenant_context
@@ -26,11 +27,8 @@ def cpf() -> str:
 def cns_provisorio() -> str:
     """A valid provisional CNS (starts with 7; weighted sum multiple of 11)."""
     while True:
-        base = f"7{next(_seq) + 10000000:013d}"
-        total = sum(int(d) * (15 - i) for i, d in enumerate(base))
-        for ultimo in range(10):
-            if (total + ultimo) % 11 == 0:
-                return base + str(ultimo)
+        if cns := documentos.cns_provisorio(f"7{next(_seq) + 10000000:013d}"):
+            return cns
 
 
 def dados(**campos: Any) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pec.backups import BackupError, backup_criar, backup_noturno
+from pec.backups.avisos import BackupError
+from pec.backups.services import backup_criar, backup_noturno
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pec.backups import assinatura_chave_gerar, chave_gerar, chave_publica_carregar, impressao_digital
+from pec.backups.chaves import assinatura_chave_gerar, chave_gerar, chave_publica_carregar, impressao_digital
 
 
 class Command(BaseCommand):

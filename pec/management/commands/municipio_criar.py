@@ -1,6 +1,6 @@
 """Add a municipality (a tenant) from the command line, for the installation's IT staff.
 
-The IBGE code must be one of the LEDI APS reference list (prontuario.ledi_municipios):
+The IBGE code must be one of the LEDI APS reference list (dados/municipios.tsv):
 the name and UF come from there, so a typo cannot create a municipality that SISAB and
 RNDS would never recognise. Running it again with the same code changes nothing.
 """
@@ -13,9 +13,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from dados import municipios
 from pec.administracao import services
 from pec.models import Municipio
-from prontuario.ledi_municipios import MUNICIPIOS
 
 # Lower-case particles of Brazilian place names ("Espigão do Oeste", "Alta Floresta D'Oeste").
 _PARTICULAS = {"de", "da", "do", "das", "dos", "e"}
@@ -42,7 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         ibge = options["ibge"].strip()
         modo = Municipio.Modo.TREINAMENTO if options["treinamento"] else Municipio.Modo.PRODUCAO
-        if ibge not in MUNICIPIOS:
+        if ibge not in municipios():
             raise CommandError(f"{ibge!r} is not an IBGE municipality code of the LEDI APS list (7 digits).")
         existente = Municipio.objects.filter(ibge=ibge).first()
         if existente is not None:
@@ -53,7 +53,7 @@ class Command(BaseCommand):
                 )
             self.stdout.write(f"Municipality {existente} ({ibge}, {existente.modo}) already exists; nothing changed.")
             return
-        nome, uf = MUNICIPIOS[ibge]
+        nome, uf = municipios()[ibge]
         try:
             municipio = services.municipio_criar(
                 ibge=ibge, nome=nome_municipio(nome), uf=uf, modo=modo, request=None, origem="manage.py municipio_criar"

@@ -12,7 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from pec.backups import BackupError, banco_trocar, backup_restaurar
+from pec.backups.avisos import BackupError
+from pec.backups.restauracao import banco_trocar, backup_restaurar
 
 
 class Command(BaseCommand):

@@ -8,7 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from pec.backups import EXTENSION, BackupError, backup_verificar
+from pec.backups.arquivos import EXTENSION
+from pec.backups.avisos import BackupError
+from pec.backups.restauracao import backup_verificar
 
 
 class Command(BaseCommand):

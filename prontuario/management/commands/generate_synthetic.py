@@ -15,9 +15,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from dados import municipios
 from pec.models import Municipio
 from pec.tenancy import tenant_context
-from prontuario.ledi_municipios import MUNICIPIOS
 from prontuario.models import Cidadao
 from prontuario.cadastro.services import palavras_frequencias_atualizar
 from prontuario.cadastro.sintetico import Gerador
@@ -40,9 +40,9 @@ class Command(BaseCommand):
         lote = int(options["batch"])  # type: ignore[call-overload]
         municipio = Municipio.objects.filter(ibge=ibge).first()
         if municipio is None:
-            if ibge not in MUNICIPIOS:
+            if ibge not in municipios():
                 raise CommandError(f"unknown IBGE code {ibge}")
-            nome, uf = MUNICIPIOS[ibge]
+            nome, uf = municipios()[ibge]
             municipio = Municipio.objects.create(
                 ibge=ibge, nome=nome.title(), uf=uf, modo=Municipio.Modo.TREINAMENTO
             )
