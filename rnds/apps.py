@@ -7,8 +7,6 @@ class RndsConfig(AppConfig):
 
     def ready(self) -> None:
         from pec.outbox import registrar_entregador
-        from rnds import mapeamento
         from rnds.entrega import entregar
 
         registrar_entregador("rnds", entregar)
-        mapeamento.registrar()
