@@ -30,10 +30,12 @@ from typing import Any
 
 from celery import shared_task
 from django.db import connections, transaction
+from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 
+from pec.integracoes import pendencia_aberta
 from pec.models import Municipio, Outbox
-from pec.tenancy import tenant_context
+from pec.tenancy import assert_owned, tenant_context
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,66 @@ def outbox_registrar(
     if criado and item.status == Outbox.Status.PENDENTE:
         apos_commit_enfileirar(outbox_drenar_task, municipio_id=municipio.id, destino=destino)
     return item
+
+
+def outbox_registrar_substituicao(
+    *, municipio: Municipio, destino: str, objeto: Model, tipo: str, chave_original: str
+) -> Outbox:
+    """A delivered record was corrected: queue what replaces it at `destino` (the RNDS
+    allows one replacement per record). Call inside the transaction that saves the
+    correction; the deliverer reads `payload["operacao"]`."""
+    return outbox_registrar(
+        municipio=municipio, destino=destino, tipo=tipo, chave=f"{chave_original}:substituicao",
+        objeto=objeto, payload={"operacao": "substituir", "chave_original": chave_original},
+    )
+
+
+def outbox_registrar_exclusao(
+    *, municipio: Municipio, destino: str, objeto: Model, tipo: str, chave_original: str
+) -> Outbox:
+    """A record was entered on the wrong citizen (or twice): queue its deletion at
+    `destino`. Call inside the transaction that voids the record."""
+    return outbox_registrar(
+        municipio=municipio, destino=destino, tipo=tipo, chave=f"{chave_original}:exclusao",
+        objeto=objeto, payload={"operacao": "excluir", "chave_original": chave_original},
+    )
+
+
+def outbox_ultimo_envio(*, destino: str, municipio_id: int, objeto: Model) -> Outbox | None:
+    """A record's newest row for `destino` (its send, or the latest replacement or
+    deletion): the one a correction or deletion of the record must follow. `pendencia` is
+    annotated: why the record waits for data, if the integration says it does
+    (pec.integracoes)."""
+    assert_owned(objeto, municipio_id)
+    item = (
+        Outbox.objects.filter(
+            municipio_id=municipio_id, destino=destino, objeto_tipo=objeto._meta.label_lower, objeto_id=objeto.pk
+        )
+        .annotate(pendencia=pendencia_aberta(
+            destino, objeto_tipo=OuterRef("objeto_tipo"), objeto_id=OuterRef("objeto_id")
+        ))
+        .order_by("-criado_em", "-id")
+        .first()
+    )
+    if item is not None:
+        assert_owned(item, municipio_id)
+    return item
+
+
+def outbox_status_anotacoes(*, destino: str, modelo: type[Model]) -> dict[str, Any]:
+    """Annotations for a queryset of `modelo`: `<destino>_status` (of the record's newest
+    row, as outbox_ultimo_envio), `<destino>_erro` (that row's last error) and
+    `<destino>_pendencia` (why it waits for data, if it does), computed in the queryset's
+    own query, so a page listing records shows each one's status without a query of its own."""
+    ultimo = Outbox.objects.filter(
+        municipio_id=OuterRef("municipio_id"), destino=destino, objeto_tipo=modelo._meta.label_lower,
+        objeto_id=OuterRef("pk"),
+    ).order_by("-criado_em", "-id")
+    return {
+        f"{destino}_status": Subquery(ultimo.values("status")[:1]),
+        f"{destino}_erro": Subquery(ultimo.values("ultimo_erro")[:1]),
+        f"{destino}_pendencia": pendencia_aberta(destino, objeto_tipo=modelo._meta.label_lower, objeto_id=OuterRef("pk")),
+    }
 
 
 def apos_commit_enfileirar(tarefa: Any, *, em_falha: Callable[[], None] | None = None, **kwargs: Any) -> None:
