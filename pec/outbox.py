@@ -9,7 +9,7 @@ request whose record is already committed.
 
 Delivery claims due rows with `SELECT … FOR UPDATE SKIP LOCKED` and pushes their
 `proxima_tentativa` a lease ahead, commits, and only then talks to the remote side,
-without holding a transaction. A worker killed mid-send leaves its rows to be claimed
+without holding a transaction (pec.fila, the engine the e-mail queue shares). A worker killed mid-send leaves its rows to be claimed
 again when the lease ends; receivers are idempotent on `chave` (RNDS answers a duplicate
 identifier, which its deliverer treats as delivered), so a resend is harmless.
 
@@ -23,7 +23,6 @@ after MAX_TENTATIVAS).
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -33,6 +32,7 @@ from django.db import connections, transaction
 from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 
+from pec.fila import Fila
 from pec.integracoes import pendencia_aberta
 from pec.models import Municipio, Outbox
 from pec.tenancy import assert_owned, tenant_context
@@ -40,8 +40,13 @@ from pec.tenancy import assert_owned, tenant_context
 log = logging.getLogger(__name__)
 
 MAX_TENTATIVAS = 12
-LEASE = timedelta(minutes=5)
 LOTE = 50
+# 30 s, 1, 2, 4 ... minutes after the n-th failure, capped at 6 h, with ±25 % jitter so a
+# receiver coming back up is not hit by every row at the same second.
+FILA = Fila(
+    max_tentativas=MAX_TENTATIVAS, primeira_espera=timedelta(seconds=30), espera_maxima=timedelta(hours=6), jitter=0.25
+)
+backoff = FILA.backoff
 
 
 class Recusado(Exception):
@@ -60,13 +65,6 @@ _entregadores: dict[str, Entregador] = {}
 
 def registrar_entregador(destino: str, entregador: Entregador) -> None:
     _entregadores[destino] = entregador
-
-
-def backoff(tentativas: int) -> timedelta:
-    """30 s, 1, 2, 4 ... minutes after the n-th failure, capped at 6 h, with ±25 % jitter
-    so a receiver coming back up is not hit by every row at the same second."""
-    base = min(30 * 2 ** (tentativas - 1), 6 * 3600)
-    return timedelta(seconds=base * random.uniform(0.75, 1.25))
 
 
 def outbox_registrar(
@@ -175,15 +173,8 @@ def apos_commit_enfileirar(tarefa: Any, *, em_falha: Callable[[], None] | None =
 
 
 def _reivindicar(*, municipio_id: int, destino: str, limite: int) -> list[Outbox]:
-    agora = timezone.now()
     with tenant_context(municipio_id):
-        itens = list(
-            Outbox.objects.select_for_update(skip_locked=True)
-            .filter(municipio_id=municipio_id, destino=destino, status=Outbox.Status.PENDENTE, proxima_tentativa__lte=agora)
-            .order_by("proxima_tentativa", "id")[:limite]
-        )
-        Outbox.objects.filter(id__in=[item.id for item in itens]).update(proxima_tentativa=agora + LEASE)
-    return itens
+        return FILA.reivindicar(Outbox.objects.filter(municipio_id=municipio_id, destino=destino), limite=limite)
 
 
 def _registrar_resultado(item: Outbox, **campos: Any) -> None:
@@ -205,21 +196,11 @@ def outbox_entregar(*, item: Outbox) -> str:
         log.warning("outbox %s (%s) refused by %s: %s", item.id, item.tipo, item.destino, exc)
         return Outbox.Status.ERRO
     except Exception as exc:  # transient: the network, a 5xx, a timeout, an expired token
-        esgotado = tentativas >= MAX_TENTATIVAS and not isinstance(exc, Indisponivel)
-        status = Outbox.Status.ERRO if esgotado else Outbox.Status.PENDENTE
-        _registrar_resultado(
-            item,
-            status=status,
-            tentativas=tentativas,
-            ultimo_erro=f"{exc.__class__.__name__}: {exc}"[:4000],
-            proxima_tentativa=timezone.now() + backoff(tentativas),
-        )
+        falha = FILA.falha(tentativas=tentativas, erro=exc, desistir=not isinstance(exc, Indisponivel))
+        _registrar_resultado(item, **falha)
         log.info("outbox %s attempt %s to %s failed: %s", item.id, tentativas, item.destino, exc)
-        return status
-    _registrar_resultado(
-        item, status=Outbox.Status.ENVIADO, tentativas=tentativas, ultimo_erro="", enviado_em=timezone.now(),
-        resposta=resposta,
-    )
+        return Outbox.Status(falha["status"])
+    _registrar_resultado(item, **FILA.sucesso(tentativas=tentativas), resposta=resposta)
     return Outbox.Status.ENVIADO
 
 
