@@ -169,13 +169,13 @@ def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
         falha = FILA.falha(tentativas=tentativas, erro=exc)
         status = modelo.Status(falha["status"])
         with escopo(municipio_id):
-            modelo.objects.filter(id=email.id).update(
+            modelo.objects.filter(pk=email.pk).update(
                 **falha, **({"corpo": ""} if status == modelo.Status.ERRO else {}),
             )
-        log.warning("e-mail %s %s attempt %s failed: %s", modelo.__name__, email.id, tentativas, exc)
+        log.warning("e-mail %s %s attempt %s failed: %s", modelo.__name__, email.pk, tentativas, exc)
         return status
     with escopo(municipio_id):
-        modelo.objects.filter(id=email.id).update(**FILA.sucesso(tentativas=email.tentativas + 1), corpo="")
+        modelo.objects.filter(pk=email.pk).update(**FILA.sucesso(tentativas=email.tentativas + 1), corpo="")
     return modelo.Status.ENVIADO
 
 

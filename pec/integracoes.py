@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from django.db.models import CharField, Expression, Model, Value
+from django.db.models import CharField, Model, Value
+from django.db.models.expressions import BaseExpression
 
 if TYPE_CHECKING:
     from pec.models import Municipio
-
 
 
 class Verificacao(Protocol):
@@ -34,7 +34,7 @@ class Verificacao(Protocol):
 
 RegraDosCampos = Callable[[Model], dict[str, list[str]]]
 # (objeto_tipo, objeto_id) as expressions of the outer query -> the open pendência's reason.
-Pendencia = Callable[[Any, Any], Expression]
+Pendencia = Callable[[Any, Any], BaseExpression]
 
 _verificacoes: list[Verificacao] = []
 _regras_dos_campos: dict[str, list[RegraDosCampos]] = {}
@@ -78,7 +78,7 @@ def registrar_pendencia(destino: str, pendencia: Pendencia) -> None:
     _pendencias[destino] = pendencia
 
 
-def pendencia_aberta(destino: str, *, objeto_tipo: Any, objeto_id: Any) -> Expression:
+def pendencia_aberta(destino: str, *, objeto_tipo: Any, objeto_id: Any) -> BaseExpression:
     """The reason a record waits in `destino`'s queue, as an expression of the outer
     query; NULL when that integration keeps no pendências (or is not installed)."""
     pendencia = _pendencias.get(destino)

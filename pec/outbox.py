@@ -9,9 +9,14 @@ request whose record is already committed.
 
 Delivery claims due rows with `SELECT … FOR UPDATE SKIP LOCKED` and pushes their
 `proxima_tentativa` a lease ahead, commits, and only then talks to the remote side,
-without holding a transaction (pec.fila, the engine the e-mail queue shares). A worker killed mid-send leaves its rows to be claimed
-again when the lease ends; receivers are idempotent on `chave` (RNDS answers a duplicate
-identifier, which its deliverer treats as delivered), so a resend is harmless.
+without holding a transaction (pec.fila, the engine the e-mail queue shares). A worker
+killed mid-send leaves its rows to be claimed again when the lease ends; receivers are
+idempotent on `chave` (RNDS answers a duplicate identifier, which its deliverer treats
+as delivered), so a resend is harmless.
+
+The outbox also owns the generic reads and writes by destination that the clinical core
+needs (a record's last row, status annotations, replacement and deletion rows), so the
+core names a destination instead of importing its integration (see pec.integracoes).
 
 Each destination registers one deliverer: a function that receives the row and either
 returns what the remote side answered (a dict kept in `resposta`), raises `Recusado`

@@ -23,14 +23,25 @@ APPS = ("config", "pec", "prontuario", "cds", "rnds", "sisab", "cnes_import")
 NUCLEO = ("prontuario", "cds")
 INTEGRACOES = ("rnds", "sisab")
 
+IDENTIDADE = frozenset(
+    {
+        "pec.identity.acesso",
+        "pec.identity.contas",
+        "pec.identity.govbr.acesso",
+        "pec.identity.govbr.oidc",
+        "pec.identity.login",
+        "pec.identity.tentativas",
+    }
+)
 CICLOS_CONHECIDOS: dict[frozenset[str], str] = {
-    frozenset({
-        "pec.identity.acesso", "pec.identity.contas", "pec.identity.govbr.acesso", "pec.identity.govbr.oidc",
-        "pec.identity.login", "pec.identity.tentativas",
-    }): "logging in (login) runs the lotação rules (acesso), the lockout (tentativas), the account "
-        "mails (contas) and the gov.br checks, which in turn log a user in or out through login",
-    frozenset({"pec.demo", "pec.demo_historico"}): "the demo's history is built from the demo's own "
-        "fixtures and only on demand (pec.demo imports it inside the two functions that need it)",
+    IDENTIDADE: (
+        "logging in (login) runs the lotação rules (acesso), the lockout (tentativas), the account mails "
+        "(contas) and the gov.br checks, which in turn log a user in or out through login"
+    ),
+    frozenset({"pec.demo", "pec.demo_historico"}): (
+        "the demo's history is built from the demo's own fixtures and only on demand "
+        "(pec.demo imports it inside the two functions that need it)"
+    ),
 }
 
 
@@ -102,8 +113,10 @@ def _onde(imp: Import) -> str:
 def test_nucleo_nao_importa_integracoes() -> None:
     proibidos = [
         _onde(imp)
-        for nome, imports in IMPORTS.items() if _app(nome) in NUCLEO
-        for imp in imports if any(imp.de(integracao) for integracao in INTEGRACOES)
+        for nome, imports in IMPORTS.items()
+        if _app(nome) in NUCLEO
+        for imp in imports
+        if any(imp.de(integracao) for integracao in INTEGRACOES)
     ]
     assert not proibidos, (
         "the clinical core must not import an integration; register it with pec.integracoes or "
@@ -120,8 +133,10 @@ def _servico_ou_seletor(caminho: Path) -> bool:
 def test_services_e_selectors_nao_importam_http() -> None:
     proibidos = [
         _onde(imp)
-        for nome, imports in IMPORTS.items() if _servico_ou_seletor(MODULOS[nome])
-        for imp in imports if imp.de("django.http")
+        for nome, imports in IMPORTS.items()
+        if _servico_ou_seletor(MODULOS[nome])
+        for imp in imports
+        if imp.de("django.http")
     ]
     assert not proibidos, "services and selectors take an actor, never a request:\n" + "\n".join(proibidos)
 
