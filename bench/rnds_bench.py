@@ -35,7 +35,7 @@ from django.utils import timezone  # noqa: E402
 from pec.models import Estabelecimento, Municipio, Outbox, Usuario  # noqa: E402
 from pec.outbox import outbox_drenar, outbox_registrar  # noqa: E402
 from pec.tenancy import tenant_context  # noqa: E402
-from rnds import entrega, pki  # noqa: E402
+from rnds import mapeamento, pki  # noqa: E402
 from rnds.bundles import bundle_rac, bundle_ria  # noqa: E402
 from rnds.models import ConfiguracaoRNDS  # noqa: E402
 from rnds.perfis import verificar_bundle  # noqa: E402
@@ -88,7 +88,7 @@ def main() -> None:
     settings.RNDS_CA_ARQUIVO = str(arquivos.ca)
     cache.clear()
     registros: dict[int, RegistroAtendimento] = {}
-    entrega.registrar_mapeador("pec.estabelecimento", lambda objeto: registros[objeto.id])
+    mapeamento.registrar_mapeador("pec.estabelecimento", lambda objeto: registros[objeto.id])
     with SimuladorNacional(arquivos) as sim:
         municipio, _ = Municipio.objects.get_or_create(ibge="9999977", defaults={"nome": "Bench RNDS", "uf": "MG"})
         usuario = Usuario.objects.filter(cpf="52998224725").first() or Usuario.objects.create_user("52998224725", None, nome="Bench")

@@ -101,7 +101,7 @@ MIDDLEWARE = [
     # Before the tenant: an expired session is logged out before any tenant is set.
     "pec.identity.sessao.SessionTimeoutMiddleware",
     # Last: wraps the view in the request transaction and sets the tenant in it.
-    "pec.tenancy.TenantMiddleware",
+    "pec.middleware.TenantMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

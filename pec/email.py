@@ -7,9 +7,9 @@ with exponential backoff in `proxima_tentativa` until MAX_TENTATIVAS, then `erro
 beat task `email_varrer` retries whatever is due, so a lost task or a dead worker only
 delays a message.
 
-A send claims its row with a conditional UPDATE that pushes `proxima_tentativa` a lease
-ahead: two workers never send the same message, and a worker that dies mid-send leaves
-the row to be retried when the lease ends.
+A send claims its row and pushes `proxima_tentativa` a lease ahead (pec.fila, the engine
+the outbox shares): two workers never send the same message, and a worker that dies
+mid-send leaves the row to be retried when the lease ends.
 
 Once sent (or given up on) a message keeps its recipients, subject and status but not
 its body: a password-reset link or a citizen's message must not outlive its delivery in
@@ -37,6 +37,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from pec.cripto import cifrar, decifrar
+from pec.fila import Fila
 from pec.models import ConfiguracaoSMTP, EmailSaida, EmailSaidaMunicipio, Municipio
 from pec.outbox import apos_commit_enfileirar
 from pec.tenancy import escopo, tenant_context
@@ -44,17 +45,17 @@ from pec.tenancy import escopo, tenant_context
 log = logging.getLogger(__name__)
 
 MAX_TENTATIVAS = 8
-LEASE = timedelta(minutes=5)
 SMTP_TIMEOUT = 30
+# 1, 2, 4, ... minutes after the n-th failure, at most 6 hours.
+FILA = Fila(
+    max_tentativas=MAX_TENTATIVAS, primeira_espera=timedelta(minutes=1), espera_maxima=timedelta(hours=6),
+    tamanho_erro=2000,
+)
+backoff = FILA.backoff
 
 
 class SMTPNaoConfigurado(Exception):
     pass
-
-
-def backoff(tentativas: int) -> timedelta:
-    """1, 2, 4, ... minutes after the n-th failure, at most 6 hours."""
-    return timedelta(minutes=min(2 ** (tentativas - 1), 360))
 
 
 # --- SMTP settings ----------------------------------------------------------------------
@@ -147,15 +148,12 @@ def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
     outcome, are each committed on their own.
     """
     modelo: type[EmailSaida] | type[EmailSaidaMunicipio] = EmailSaida if municipio_id is None else EmailSaidaMunicipio
-    agora = timezone.now()
     with escopo(municipio_id):
-        reivindicado = modelo.objects.filter(
-            id=email_id, status=modelo.Status.PENDENTE, proxima_tentativa__lte=agora
-        ).update(proxima_tentativa=agora + LEASE)
-        email = modelo.objects.filter(id=email_id).first()
+        reivindicados = FILA.reivindicar(modelo.objects.filter(id=email_id), limite=1)
+        email = reivindicados[0] if reivindicados else modelo.objects.filter(id=email_id).first()
     if email is None:
         return "inexistente"
-    if not reivindicado:
+    if not reivindicados:
         return email.status
     try:
         config = smtp_configuracao()
@@ -168,22 +166,16 @@ def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
             ).send()
     except Exception as exc:  # any failure is retried later, and recorded on the row
         tentativas = email.tentativas + 1
-        status = modelo.Status.ERRO if tentativas >= MAX_TENTATIVAS else modelo.Status.PENDENTE
+        falha = FILA.falha(tentativas=tentativas, erro=exc)
+        status = modelo.Status(falha["status"])
         with escopo(municipio_id):
-            modelo.objects.filter(id=email.id).update(
-                tentativas=tentativas,
-                ultimo_erro=f"{exc.__class__.__name__}: {exc}"[:2000],
-                status=status,
-                proxima_tentativa=timezone.now() + backoff(tentativas),
-                **({"corpo": ""} if status == modelo.Status.ERRO else {}),
+            modelo.objects.filter(pk=email.pk).update(
+                **falha, **({"corpo": ""} if status == modelo.Status.ERRO else {}),
             )
-        log.warning("e-mail %s %s attempt %s failed: %s", modelo.__name__, email.id, tentativas, exc)
+        log.warning("e-mail %s %s attempt %s failed: %s", modelo.__name__, email.pk, tentativas, exc)
         return status
     with escopo(municipio_id):
-        modelo.objects.filter(id=email.id).update(
-            status=modelo.Status.ENVIADO, enviado_em=timezone.now(), tentativas=email.tentativas + 1, ultimo_erro="",
-            corpo="",
-        )
+        modelo.objects.filter(pk=email.pk).update(**FILA.sucesso(tentativas=email.tentativas + 1), corpo="")
     return modelo.Status.ENVIADO
 
 

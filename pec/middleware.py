@@ -3,8 +3,39 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import BadRequest
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
+
+from pec.identity.login import activate_lotacao_from_session
+from pec.tenancy import USER_SETTING, current_municipio, set_config
+
+
+class TenantMiddleware:
+    """Runs each request in one transaction and sets the tenant of the active lotação.
+
+    It replaces ATOMIC_REQUESTS, which would open its transaction only around the view,
+    after middleware; the tenant must be set inside the same transaction as every query.
+    A 5xx rolls the transaction back, as ATOMIC_REQUESTS would.
+
+    It lives here, above pec.tenancy, because it needs the identity layer (the session's
+    lotação); pec.tenancy stays below everything that imports it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with transaction.atomic():
+            municipio_id = None
+            if request.user.is_authenticated:
+                set_config(USER_SETTING, request.user.pk, "default")
+                municipio_id = activate_lotacao_from_session(request)
+            with current_municipio(municipio_id):
+                response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        return response
 
 
 class NoStoreForUsersMiddleware:

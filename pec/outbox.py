@@ -9,9 +9,14 @@ request whose record is already committed.
 
 Delivery claims due rows with `SELECT … FOR UPDATE SKIP LOCKED` and pushes their
 `proxima_tentativa` a lease ahead, commits, and only then talks to the remote side,
-without holding a transaction. A worker killed mid-send leaves its rows to be claimed
-again when the lease ends; receivers are idempotent on `chave` (RNDS answers a duplicate
-identifier, which its deliverer treats as delivered), so a resend is harmless.
+without holding a transaction (pec.fila, the engine the e-mail queue shares). A worker
+killed mid-send leaves its rows to be claimed again when the lease ends; receivers are
+idempotent on `chave` (RNDS answers a duplicate identifier, which its deliverer treats
+as delivered), so a resend is harmless.
+
+The outbox also owns the generic reads and writes by destination that the clinical core
+needs (a record's last row, status annotations, replacement and deletion rows), so the
+core names a destination instead of importing its integration (see pec.integracoes).
 
 Each destination registers one deliverer: a function that receives the row and either
 returns what the remote side answered (a dict kept in `resposta`), raises `Recusado`
@@ -23,23 +28,30 @@ after MAX_TENTATIVAS).
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 from django.db import connections, transaction
+from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 
+from pec.fila import Fila
+from pec.integracoes import pendencia_aberta
 from pec.models import Municipio, Outbox
-from pec.tenancy import tenant_context
+from pec.tenancy import assert_owned, tenant_context
 
 log = logging.getLogger(__name__)
 
 MAX_TENTATIVAS = 12
-LEASE = timedelta(minutes=5)
 LOTE = 50
+# 30 s, 1, 2, 4 ... minutes after the n-th failure, capped at 6 h, with ±25 % jitter so a
+# receiver coming back up is not hit by every row at the same second.
+FILA = Fila(
+    max_tentativas=MAX_TENTATIVAS, primeira_espera=timedelta(seconds=30), espera_maxima=timedelta(hours=6), jitter=0.25
+)
+backoff = FILA.backoff
 
 
 class Recusado(Exception):
@@ -58,13 +70,6 @@ _entregadores: dict[str, Entregador] = {}
 
 def registrar_entregador(destino: str, entregador: Entregador) -> None:
     _entregadores[destino] = entregador
-
-
-def backoff(tentativas: int) -> timedelta:
-    """30 s, 1, 2, 4 ... minutes after the n-th failure, capped at 6 h, with ±25 % jitter
-    so a receiver coming back up is not hit by every row at the same second."""
-    base = min(30 * 2 ** (tentativas - 1), 6 * 3600)
-    return timedelta(seconds=base * random.uniform(0.75, 1.25))
 
 
 def outbox_registrar(
@@ -94,6 +99,66 @@ def outbox_registrar(
     return item
 
 
+def outbox_registrar_substituicao(
+    *, municipio: Municipio, destino: str, objeto: Model, tipo: str, chave_original: str
+) -> Outbox:
+    """A delivered record was corrected: queue what replaces it at `destino` (the RNDS
+    allows one replacement per record). Call inside the transaction that saves the
+    correction; the deliverer reads `payload["operacao"]`."""
+    return outbox_registrar(
+        municipio=municipio, destino=destino, tipo=tipo, chave=f"{chave_original}:substituicao",
+        objeto=objeto, payload={"operacao": "substituir", "chave_original": chave_original},
+    )
+
+
+def outbox_registrar_exclusao(
+    *, municipio: Municipio, destino: str, objeto: Model, tipo: str, chave_original: str
+) -> Outbox:
+    """A record was entered on the wrong citizen (or twice): queue its deletion at
+    `destino`. Call inside the transaction that voids the record."""
+    return outbox_registrar(
+        municipio=municipio, destino=destino, tipo=tipo, chave=f"{chave_original}:exclusao",
+        objeto=objeto, payload={"operacao": "excluir", "chave_original": chave_original},
+    )
+
+
+def outbox_ultimo_envio(*, destino: str, municipio_id: int, objeto: Model) -> Outbox | None:
+    """A record's newest row for `destino` (its send, or the latest replacement or
+    deletion): the one a correction or deletion of the record must follow. `pendencia` is
+    annotated: why the record waits for data, if the integration says it does
+    (pec.integracoes)."""
+    assert_owned(objeto, municipio_id)
+    item = (
+        Outbox.objects.filter(
+            municipio_id=municipio_id, destino=destino, objeto_tipo=objeto._meta.label_lower, objeto_id=objeto.pk
+        )
+        .annotate(pendencia=pendencia_aberta(
+            destino, objeto_tipo=OuterRef("objeto_tipo"), objeto_id=OuterRef("objeto_id")
+        ))
+        .order_by("-criado_em", "-id")
+        .first()
+    )
+    if item is not None:
+        assert_owned(item, municipio_id)
+    return item
+
+
+def outbox_status_anotacoes(*, destino: str, modelo: type[Model]) -> dict[str, Any]:
+    """Annotations for a queryset of `modelo`: `<destino>_status` (of the record's newest
+    row, as outbox_ultimo_envio), `<destino>_erro` (that row's last error) and
+    `<destino>_pendencia` (why it waits for data, if it does), computed in the queryset's
+    own query, so a page listing records shows each one's status without a query of its own."""
+    ultimo = Outbox.objects.filter(
+        municipio_id=OuterRef("municipio_id"), destino=destino, objeto_tipo=modelo._meta.label_lower,
+        objeto_id=OuterRef("pk"),
+    ).order_by("-criado_em", "-id")
+    return {
+        f"{destino}_status": Subquery(ultimo.values("status")[:1]),
+        f"{destino}_erro": Subquery(ultimo.values("ultimo_erro")[:1]),
+        f"{destino}_pendencia": pendencia_aberta(destino, objeto_tipo=modelo._meta.label_lower, objeto_id=OuterRef("pk")),
+    }
+
+
 def apos_commit_enfileirar(tarefa: Any, *, em_falha: Callable[[], None] | None = None, **kwargs: Any) -> None:
     """Queue `tarefa` once the caller's transaction commits. A broker that is down or full
     is logged, never raised into the request that saved the row: where a beat sweeper
@@ -113,15 +178,8 @@ def apos_commit_enfileirar(tarefa: Any, *, em_falha: Callable[[], None] | None =
 
 
 def _reivindicar(*, municipio_id: int, destino: str, limite: int) -> list[Outbox]:
-    agora = timezone.now()
     with tenant_context(municipio_id):
-        itens = list(
-            Outbox.objects.select_for_update(skip_locked=True)
-            .filter(municipio_id=municipio_id, destino=destino, status=Outbox.Status.PENDENTE, proxima_tentativa__lte=agora)
-            .order_by("proxima_tentativa", "id")[:limite]
-        )
-        Outbox.objects.filter(id__in=[item.id for item in itens]).update(proxima_tentativa=agora + LEASE)
-    return itens
+        return FILA.reivindicar(Outbox.objects.filter(municipio_id=municipio_id, destino=destino), limite=limite)
 
 
 def _registrar_resultado(item: Outbox, **campos: Any) -> None:
@@ -143,21 +201,11 @@ def outbox_entregar(*, item: Outbox) -> str:
         log.warning("outbox %s (%s) refused by %s: %s", item.id, item.tipo, item.destino, exc)
         return Outbox.Status.ERRO
     except Exception as exc:  # transient: the network, a 5xx, a timeout, an expired token
-        esgotado = tentativas >= MAX_TENTATIVAS and not isinstance(exc, Indisponivel)
-        status = Outbox.Status.ERRO if esgotado else Outbox.Status.PENDENTE
-        _registrar_resultado(
-            item,
-            status=status,
-            tentativas=tentativas,
-            ultimo_erro=f"{exc.__class__.__name__}: {exc}"[:4000],
-            proxima_tentativa=timezone.now() + backoff(tentativas),
-        )
+        falha = FILA.falha(tentativas=tentativas, erro=exc, desistir=not isinstance(exc, Indisponivel))
+        _registrar_resultado(item, **falha)
         log.info("outbox %s attempt %s to %s failed: %s", item.id, tentativas, item.destino, exc)
-        return status
-    _registrar_resultado(
-        item, status=Outbox.Status.ENVIADO, tentativas=tentativas, ultimo_erro="", enviado_em=timezone.now(),
-        resposta=resposta,
-    )
+        return Outbox.Status(falha["status"])
+    _registrar_resultado(item, **FILA.sucesso(tentativas=tentativas), resposta=resposta)
     return Outbox.Status.ENVIADO
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from django.db import connections, models, transaction
 from django.db.migrations.operations.base import Operation
-from django.http import HttpRequest, HttpResponse
 
 TENANT_SETTING = "app.municipio"
 USER_SETTING = "app.usuario"
@@ -31,6 +30,18 @@ _current_municipio: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 
 def current_municipio_id() -> int | None:
     return _current_municipio.get()
+
+
+@contextmanager
+def current_municipio(municipio_id: int | None) -> Iterator[None]:
+    """Make `municipio_id` what current_municipio_id() answers inside the block (the
+    request's municipality, set by pec.middleware.TenantMiddleware); None changes nothing."""
+    token = _current_municipio.set(municipio_id) if municipio_id is not None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _current_municipio.reset(token)
 
 
 def set_config(name: str, value: int | str, using: str) -> None:
@@ -181,37 +192,6 @@ class OwnerMigratesRouter:
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
         return db == "owner"
-
-
-class TenantMiddleware:
-    """Runs each request in one transaction and sets the tenant of the active lotação.
-
-    It replaces ATOMIC_REQUESTS, which would open its transaction only around the view,
-    after middleware; the tenant must be set inside the same transaction as every query.
-    A 5xx rolls the transaction back, as ATOMIC_REQUESTS would.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        from pec.identity.login import activate_lotacao_from_session
-
-        with transaction.atomic():
-            token = None
-            if request.user.is_authenticated:
-                set_config(USER_SETTING, request.user.pk, "default")
-                municipio_id = activate_lotacao_from_session(request)
-                if municipio_id is not None:
-                    token = _current_municipio.set(municipio_id)
-            try:
-                response = self.get_response(request)
-            finally:
-                if token is not None:
-                    _current_municipio.reset(token)
-            if response.status_code >= 500:
-                transaction.set_rollback(True)
-        return response
 
 
 def set_request_tenant(municipio_id: int | None) -> None:

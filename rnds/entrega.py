@@ -1,7 +1,7 @@
 """The outbox deliverer of destination "rnds" (registered in RndsConfig.ready).
 
 A row names its record (`objeto_tipo`, `objeto_id`); the mapping registered for that
-model turns it into a rnds.registros dataclass, built afresh at each attempt so a record
+model (rnds.mapeamento) turns it into a rnds.registros dataclass, built afresh at each attempt so a record
 corrected before it left goes out corrected. `payload["operacao"]` says what to do:
 "enviar" (default), "substituir" (a Bundle that replaces the delivered one, relatesTo)
 or "excluir" (DELETE of the delivered one). Refusals raise pec.outbox.Recusado (dead
@@ -15,11 +15,9 @@ later correction or deletion needs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Model
 from django.utils import timezone
 
 from pec.models import Outbox
@@ -27,14 +25,13 @@ from pec.outbox import Indisponivel, Recusado
 from pec.tenancy import tenant_context
 from rnds import cliente
 from rnds.bundles import TIPO_DOCUMENTO, bundle_construir, sistema_identificador
+from rnds.mapeamento import MAPEADORES
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from rnds.pendencias import AguardandoDados, pendencia_registrar, pendencia_resolver
 from rnds.registros import Registro
 from rnds.selectors import certificado_ativo
 from rnds.verificacao import rnds_identificacao, rnds_verificar
 
-Mapeador = Callable[[Model], Registro]
-_mapeadores: dict[str, Mapeador] = {}
 DUPLICADO = ("ERR866", "MSG010")
 JA_SUBSTITUIDO = ("ERR870", "MSG009")
 
@@ -43,15 +40,10 @@ class NaoPronto(Indisponivel):
     """The municipality cannot send yet (disabled, no valid certificate): retried later."""
 
 
-def registrar_mapeador(objeto_tipo: str, mapeador: Mapeador) -> None:
-    """`objeto_tipo` is the model label in lower case, as the outbox stores it."""
-    _mapeadores[objeto_tipo] = mapeador
-
-
 def registro_do_item(item: Outbox) -> Registro:
     """The row's record, mapped now. A record lacking a document (CPF/CNS of the citizen,
     CNS of the professional) raises AguardandoDados and keeps its pendência open."""
-    mapeador = _mapeadores.get(item.objeto_tipo)
+    mapeador = MAPEADORES.get(item.objeto_tipo)
     if mapeador is None:
         raise Recusado(f"Tipo de registro sem mapeamento para a RNDS: {item.objeto_tipo}")
     modelo = apps.get_model(item.objeto_tipo)

@@ -18,13 +18,16 @@ the one that says most about where the citizen goes next: a referral (03) over a
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
+from django.db.models import Model
 from django.utils import timezone
 
 from rnds.registros import (
     Identificacao,
     Problema,
     Procedimento,
+    Registro,
     RegistroAtendimento,
     RegistroVacina,
     procedimento_consulta,
@@ -108,14 +111,17 @@ def vacinacao_para_registro(vacinacao) -> RegistroVacina:  # type: ignore[no-unt
     )
 
 
-MAPEADORES = {
+Mapeador = Callable[[Model], Registro]
+
+# The registry of mappings, by model label in lower case as the outbox stores it. The
+# delivery (rnds.entrega) and the check before finalising (rnds.verificacao) both read it
+# here, so neither needs the other to find a record's mapping.
+MAPEADORES: dict[str, Mapeador] = {
     "prontuario.atendimento": atendimento_para_registro,
     "prontuario.vacinacao": vacinacao_para_registro,
 }
 
 
-def registrar() -> None:
-    from rnds.entrega import registrar_mapeador
-
-    for objeto_tipo, mapeador in MAPEADORES.items():
-        registrar_mapeador(objeto_tipo, mapeador)
+def registrar_mapeador(objeto_tipo: str, mapeador: Mapeador) -> None:
+    """`objeto_tipo` is the model label in lower case, as the outbox stores it."""
+    MAPEADORES[objeto_tipo] = mapeador

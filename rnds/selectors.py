@@ -1,4 +1,4 @@
-"""Reads for the RNDS pages and for other apps (status of a record in the prontuário)."""
+"""Reads for the RNDS pages. A record's status in the prontuário is read through pec.outbox."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from django.db.models import Count, Min, Model, OuterRef, Subquery
 from django.http import Http404
 
 from pec.models import Outbox
+from pec.outbox import outbox_ultimo_envio
 from pec.tenancy import assert_owned
 from rnds.models import CertificadoA1, ConfiguracaoRNDS, Pendencia
 
 DESTINO = "rnds"
 
 
-def _pendencia_aberta(*, objeto_tipo: Any, objeto_id: Any) -> Subquery:
-    """The reason of the record's open pendência (rnds.pendencias), or NULL."""
+def pendencia_aberta(objeto_tipo: Any, objeto_id: Any) -> Subquery:
+    """The reason of the record's open pendência (rnds.pendencias), or NULL: registered
+    with pec.integracoes, so the outbox's status reads show why a record waits."""
     return Subquery(
         Pendencia.objects.filter(
             municipio_id=OuterRef("municipio_id"), objeto_tipo=objeto_tipo, objeto_id=objeto_id, resolvida_em=None
@@ -25,45 +27,11 @@ def _pendencia_aberta(*, objeto_tipo: Any, objeto_id: Any) -> Subquery:
     )
 
 
-def rnds_ultimo_envio(*, municipio_id: int, objeto: Model) -> Outbox | None:
-    """A record's newest RNDS row (its send, or the latest replacement or deletion): the one
-    a correction or deletion of the record must follow. `pendencia` is annotated: why the
-    record waits for a document, if it does."""
-    assert_owned(objeto, municipio_id)
-    item = (
-        Outbox.objects.filter(
-            municipio_id=municipio_id, destino=DESTINO, objeto_tipo=objeto._meta.label_lower, objeto_id=objeto.pk
-        )
-        .annotate(pendencia=_pendencia_aberta(objeto_tipo=OuterRef("objeto_tipo"), objeto_id=OuterRef("objeto_id")))
-        .order_by("-criado_em", "-id")
-        .first()
-    )
-    if item is not None:
-        assert_owned(item, municipio_id)
-    return item
-
-
 def rnds_status_do_registro(*, municipio_id: int, objeto: Model) -> str | None:
     """"pendente", "enviado", "erro" or "treinamento" of a record's newest RNDS row; None if
-    it never had one. Other views show it next to the record."""
-    item = rnds_ultimo_envio(municipio_id=municipio_id, objeto=objeto)
+    it never had one."""
+    item = outbox_ultimo_envio(destino=DESTINO, municipio_id=municipio_id, objeto=objeto)
     return item.status if item is not None else None
-
-
-def rnds_status_anotacoes(*, modelo: type[Model]) -> dict[str, Subquery]:
-    """Annotations for a queryset of `modelo`: `rnds_status` (as rnds_status_do_registro),
-    `rnds_erro` (the last error of that row) and `rnds_pendencia` (why it waits for a
-    document, if it does), computed in the queryset's own query, so a page listing
-    records shows each one's status without any query of its own."""
-    ultimo = Outbox.objects.filter(
-        municipio_id=OuterRef("municipio_id"), destino=DESTINO, objeto_tipo=modelo._meta.label_lower,
-        objeto_id=OuterRef("pk"),
-    ).order_by("-criado_em", "-id")
-    return {
-        "rnds_status": Subquery(ultimo.values("status")[:1]),
-        "rnds_erro": Subquery(ultimo.values("ultimo_erro")[:1]),
-        "rnds_pendencia": _pendencia_aberta(objeto_tipo=modelo._meta.label_lower, objeto_id=OuterRef("pk")),
-    }
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
@@ -14,8 +13,8 @@ from django.utils import timezone
 from pec.audit.chain import audit_event
 from pec.cripto import cifrar, decifrar
 from pec.email import email_enfileirar
-from pec.models import Municipio, Usuario
-from pec.outbox import outbox_registrar
+from pec.models import Municipio, Outbox, Usuario
+from pec.outbox import outbox_registrar_exclusao, outbox_registrar_substituicao
 from pec.administracao.selectors import lotacoes_administradoras
 from pec.tenancy import assert_owned
 from rnds.certificado import DadosCertificado, certificado_ler
@@ -129,19 +128,17 @@ def certificados_avisar_vencimento(*, municipio_id: int, agora: datetime.datetim
     return 1 if para else 0
 
 
-def rnds_registrar_substituicao(*, municipio: Municipio, objeto: Model, tipo: str, chave_original: str) -> Any:
+def rnds_registrar_substituicao(*, municipio: Municipio, objeto: Model, tipo: str, chave_original: str) -> Outbox:
     """A delivered record was corrected: queue a Bundle that replaces it (RNDS allows one
     replacement per record). Call inside the transaction that saves the correction."""
-    return outbox_registrar(
-        municipio=municipio, destino=DESTINO, tipo=tipo, chave=f"{chave_original}:substituicao",
-        objeto=objeto, payload={"operacao": "substituir", "chave_original": chave_original},
+    return outbox_registrar_substituicao(
+        municipio=municipio, destino=DESTINO, objeto=objeto, tipo=tipo, chave_original=chave_original
     )
 
 
-def rnds_registrar_exclusao(*, municipio: Municipio, objeto: Model, tipo: str, chave_original: str) -> Any:
+def rnds_registrar_exclusao(*, municipio: Municipio, objeto: Model, tipo: str, chave_original: str) -> Outbox:
     """A record was entered on the wrong citizen (or twice): queue its logical deletion
     (DELETE Bundle/<id>). Call inside the transaction that voids the record."""
-    return outbox_registrar(
-        municipio=municipio, destino=DESTINO, tipo=tipo, chave=f"{chave_original}:exclusao",
-        objeto=objeto, payload={"operacao": "excluir", "chave_original": chave_original},
+    return outbox_registrar_exclusao(
+        municipio=municipio, destino=DESTINO, objeto=objeto, tipo=tipo, chave_original=chave_original
     )

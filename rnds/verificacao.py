@@ -1,5 +1,6 @@
 """What would make the RNDS refuse a record, said so the professional can fix it before
-finalising (prontuario calls `rnds_verificar` in its finalise service).
+finalising (prontuario's finalise services ask pec.integracoes.verificacoes_ao_finalizar,
+with which RndsConfig.ready registers `rnds_verificar_ao_finalizar`).
 
 The same Bundle the delivery would send is built and run through rnds.perfis; the
 typical mistakes are then explained in the professional's words, and anything else the
@@ -82,7 +83,7 @@ def rnds_identificacao(registro: Registro) -> list[str]:
 
 
 def rnds_verificar_ao_finalizar(*, municipio: Municipio, objeto: Model) -> list[str]:
-    """What prontuario's finalise services call, inside their transaction, once the record's
+    """What prontuario's finalise services call (through pec.integracoes), inside their transaction, once the record's
     rows are written: rnds_verificar on the record as the delivery would map it, whose
     messages hold the record. A missing document does not: it is noted as the record's
     pendência, shown to the professional, and the record finalises. Empty when the

@@ -1,7 +1,7 @@
 """Access control: the one place where permissions are checked.
 
 What a professional may do follows from the perfis of the active lotação
-(`request.lotacao`, set by pec.tenancy.TenantMiddleware). Views declare what they
+(`request.lotacao`, set by pec.middleware.TenantMiddleware). Views declare what they
 need with `requer_lotacao`, `requer_permissao("codigo")` or `requer_admin_instalacao`;
 templates read `permissoes` (context processor) only to hide links, never to protect.
 """

@@ -1,6 +1,6 @@
 """Idle and absolute session limits, set per municipality (Municipio.sessao_*).
 
-Runs before pec.tenancy.TenantMiddleware: an expired session is logged out before any
+Runs before pec.middleware.TenantMiddleware: an expired session is logged out before any
 tenant is set and before the view sees the request. While no lotação is active (the
 choice page, the installation administrator), the installation defaults apply.
 """

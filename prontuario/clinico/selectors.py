@@ -17,12 +17,12 @@ from django.utils.safestring import SafeString, mark_safe
 
 from pec.audit.chain import audit_read
 from pec.models import Lotacao
+from pec.outbox import outbox_status_anotacoes
 from pec.tenancy import assert_owned
 from prontuario.models import Cidadao, EntradaLista
 from prontuario.models import Alergia, Atendimento, Medicao, Prescricao, Problema, Vacinacao
 from prontuario.cadastro.selectors import cidadao_obter
 from prontuario.terminologia.services import descricoes
-from rnds.selectors import rnds_status_anotacoes
 
 ULTIMOS_ATENDIMENTOS = 10
 MEDICOES_GRAFICO = 12
@@ -111,7 +111,7 @@ def folha_de_rosto(*, request: HttpRequest, cidadao_id: int, ultimos: int | None
     atendimentos_qs = (
         Atendimento.objects.filter(**do_cidadao, status=Atendimento.Status.FINALIZADO)
         .select_related("estabelecimento", "lotacao__profissional")
-        .annotate(**rnds_status_anotacoes(modelo=Atendimento))
+        .annotate(**outbox_status_anotacoes(destino="rnds", modelo=Atendimento))
         .prefetch_related("problemas_avaliados")
         .order_by("-finalizado_em")
     )
@@ -119,7 +119,7 @@ def folha_de_rosto(*, request: HttpRequest, cidadao_id: int, ultimos: int | None
     vacinas = list(
         Vacinacao.objects.filter(**do_cidadao, excluida_em__isnull=True)
         .select_related("estabelecimento", "lotacao__profissional")
-        .annotate(**rnds_status_anotacoes(modelo=Vacinacao))
+        .annotate(**outbox_status_anotacoes(destino="rnds", modelo=Vacinacao))
     )
     for objeto in [*problemas, *alergias, *medicamentos, *medicoes, *atendimentos, *vacinas]:
         assert_owned(objeto, municipio_id)

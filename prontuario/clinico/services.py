@@ -23,7 +23,8 @@ from django.utils import timezone
 from pec.identity.acesso import permissoes_da_lotacao
 from pec.audit.chain import audit_event
 from pec.models import Lotacao, Outbox
-from pec.outbox import outbox_registrar
+from pec.integracoes import verificacoes_ao_finalizar
+from pec.outbox import outbox_registrar, outbox_registrar_substituicao, outbox_ultimo_envio
 from pec.tenancy import assert_owned
 from prontuario.clinico import forms as formularios
 from prontuario.models import Cidadao, EntradaLista
@@ -49,9 +50,6 @@ from prontuario.clinico.regras import (
     problemas_erros,
 )
 from prontuario.terminologia.services import descricoes
-from rnds.selectors import rnds_ultimo_envio
-from rnds.services import rnds_registrar_substituicao
-from rnds.verificacao import rnds_verificar_ao_finalizar
 
 
 class Conflito(Exception):
@@ -286,9 +284,9 @@ def atendimento_finalizar(*, atendimento: Atendimento, lotacao: Lotacao, dados: 
     _gravar_linhas(atual, lotacao, forms, agora)
     # Checked on the rows just written, exactly as the delivery will map them; raising
     # rolls all of it back, so the atendimento stays a draft with what was typed.
-    erros_rnds = rnds_verificar_ao_finalizar(municipio=atual.municipio, objeto=atual)
-    if erros_rnds:
-        raise ValidationError(erros_rnds)
+    erros_integracoes = verificacoes_ao_finalizar(municipio=atual.municipio, objeto=atual)
+    if erros_integracoes:
+        raise ValidationError(erros_integracoes)
     if atual.entrada_id is not None:
         entrada = EntradaLista.objects.select_for_update().get(pk=atual.entrada_id)
         if entrada.situacao != EntradaLista.Situacao.ATENDIDO:
@@ -426,12 +424,12 @@ def atendimento_adendar(*, atendimento: Atendimento, lotacao: Lotacao, texto: st
         raise ValidationError("Adendos são para atendimentos finalizados; edite o rascunho.")
     adendo = Adendo.objects.create(municipio_id=atendimento.municipio_id, atendimento=atendimento, lotacao=lotacao,
                                    texto=texto)
-    envio = rnds_ultimo_envio(municipio_id=atendimento.municipio_id, objeto=atendimento)
+    envio = outbox_ultimo_envio(destino="rnds", municipio_id=atendimento.municipio_id, objeto=atendimento)
     if envio is not None and envio.status != Outbox.Status.ERRO:
         # The RNDS holds (or will) this atendimento's RAC: a corrected record replaces it,
         # rebuilt from the record as it stands, chained after any earlier replacement.
-        rnds_registrar_substituicao(municipio=atendimento.municipio, objeto=atendimento, tipo="rac",
-                                    chave_original=envio.chave)
+        outbox_registrar_substituicao(municipio=atendimento.municipio, destino="rnds", objeto=atendimento,
+                                      tipo="rac", chave_original=envio.chave)
     audit_event(
         evento="prontuario_adendo", request=request, cidadao_id=atendimento.cidadao_id,
         o_que=f"adendo ao atendimento {atendimento.uuid}", detalhes={"adendo_id": adendo.id},

@@ -17,6 +17,7 @@ from pec import parametros
 from pec.identity.acesso import permissoes_ativas, requer_lotacao, requer_permissao, tem_permissao
 from pec.administracao.forms import erros_no_form
 from pec.models import Lotacao
+from pec.outbox import outbox_ultimo_envio
 from prontuario.clinico import services as clinico
 from prontuario.clinico import documentos as documentos_clinicos
 from prontuario.clinico import selectors as selectors_clinico
@@ -24,7 +25,6 @@ from prontuario.vacinacao import services as vacinacao
 from prontuario.clinico.forms import AdendoForm, AssumirForm, EscutaForm, MedicaoForm, VacinacaoForm
 from prontuario.clinico.models import Atendimento
 from prontuario.terminologia.services import TABELAS, descricoes, termo_buscar
-from rnds.selectors import rnds_ultimo_envio
 
 
 def _lotacao(request: HttpRequest) -> Lotacao:
@@ -145,7 +145,7 @@ def _atendimento_detalhe(request: HttpRequest, atual: Atendimento) -> HttpRespon
         "nomes": nomes, "adendo_form": AdendoForm(), "assumir_form": AssumirForm(),
         "pode_assumir": atual.status == Atendimento.Status.RASCUNHO and tem_permissao(request, "atendimento.registrar"),
         "documentos": {tipo for tipo, codigo in DOCUMENTO_PERMISSAO.items() if tem_permissao(request, codigo)},
-        "rnds": rnds_ultimo_envio(municipio_id=atual.municipio_id, objeto=atual),
+        "rnds": outbox_ultimo_envio(destino="rnds", municipio_id=atual.municipio_id, objeto=atual),
     })
 
 

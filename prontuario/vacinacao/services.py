@@ -6,8 +6,9 @@ corrected at their origin. A correction is a new version that replaces the old o
 deletion is soft. Both are audited and go to RNDS/SISAB through the outbox.
 
 A dose is checked, before it is written, by the LEDI rules of the ficha it becomes
-(sisab.regras, the rules the export applies): a dose the form accepts is never a ficha
-the SISAB ledger then holds invalid for something the vaccinator could have fixed.
+(sisab.regras, the rules the export applies, registered with pec.integracoes): a dose the
+form accepts is never a ficha the SISAB ledger then holds invalid for something the
+vaccinator could have fixed.
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from django.utils import timezone
 
 from pec.audit.chain import audit_event
 from pec.models import Lotacao, Outbox
-from pec.outbox import outbox_registrar
+from pec.integracoes import erros_dos_campos, verificacoes_ao_finalizar
+from pec.outbox import (
+    outbox_registrar,
+    outbox_registrar_exclusao,
+    outbox_registrar_substituicao,
+    outbox_ultimo_envio,
+)
 from pec.tenancy import assert_owned
 from prontuario.models import Cidadao
 from prontuario.models import Vacinacao
 from prontuario.clinico.regras import BCG, ESTRATEGIA_ESPECIAL, vacinacao_erros
-from rnds.selectors import rnds_ultimo_envio
-from rnds.services import rnds_registrar_exclusao, rnds_registrar_substituicao
-from rnds.verificacao import rnds_verificar_ao_finalizar
-from sisab.regras import vacinacao_erros_da_dose
 
 CAMPOS = ("registro_anterior", "data_aplicacao", "imunobiologico", "estrategia", "dose", "lote", "fabricante", "via",
           "local_aplicacao", "grupo_atendimento", "condicao_maternal", "comunicante_hanseniase",
@@ -51,11 +54,11 @@ def _valores(dados: dict[str, Any]) -> dict[str, Any]:
 
 def _validar(vacinacao: Vacinacao, dados: dict[str, Any]) -> None:
     """Before anything is written: the clinic's rules, then the LEDI rules of the ficha the
-    dose becomes (sisab.regras, the ones the export applies), each message on its field."""
+    dose becomes (registered by sisab with pec.integracoes), each message on its field."""
     cidadao = vacinacao.cidadao
     erros = {campo: [mensagem] for campo, mensagem in vacinacao_erros(
         dados=dados, nascimento=cidadao.data_nascimento, hoje=timezone.localdate()).items()}
-    for campo, mensagens in vacinacao_erros_da_dose(vacinacao).items():
+    for campo, mensagens in erros_dos_campos(vacinacao).items():
         erros.setdefault(campo, mensagens)  # one message per field: the clinic's says it first
     if erros:
         raise ValidationError(erros)
@@ -66,7 +69,7 @@ def _verificar_rnds(vacinacao: Vacinacao) -> None:
     transaction: raising rolls the dose back, with messages for the form."""
     if vacinacao.registro_anterior:
         return
-    erros = rnds_verificar_ao_finalizar(municipio=vacinacao.municipio, objeto=vacinacao)
+    erros = verificacoes_ao_finalizar(municipio=vacinacao.municipio, objeto=vacinacao)
     if erros:
         raise ValidationError(erros)
 
@@ -74,7 +77,7 @@ def _verificar_rnds(vacinacao: Vacinacao) -> None:
 def _envio_rnds_vigente(vacinacao: Vacinacao) -> Outbox | None:
     """The RNDS row whose document stands (or will) for this dose; None if the RNDS never
     had nor will have it (a transcription, or a document it refused)."""
-    envio = rnds_ultimo_envio(municipio_id=vacinacao.municipio_id, objeto=vacinacao)
+    envio = outbox_ultimo_envio(destino="rnds", municipio_id=vacinacao.municipio_id, objeto=vacinacao)
     return None if envio is None or envio.status == Outbox.Status.ERRO else envio
 
 
@@ -86,7 +89,8 @@ def _registrar_envios(vacinacao: Vacinacao, *, anterior: Vacinacao | None = None
     if vigente is not None:
         # The RNDS holds the previous version: the correction replaces that document
         # (relatesTo replaces, same identifier) instead of adding a second dose.
-        rnds_registrar_substituicao(municipio=municipio, objeto=vacinacao, tipo="ria-r", chave_original=vigente.chave)
+        outbox_registrar_substituicao(municipio=municipio, destino="rnds", objeto=vacinacao, tipo="ria-r",
+                                      chave_original=vigente.chave)
     elif not vacinacao.registro_anterior:
         outbox_registrar(municipio=municipio, destino="rnds", tipo="ria-r", chave=f"ria-r:{vacinacao.uuid}",
                          objeto=vacinacao)
@@ -159,7 +163,7 @@ def vacinacao_excluir(
     vigente = _envio_rnds_vigente(vacinacao)
     if vigente is not None:
         # A dose voided here (wrong citizen, duplicate) is deleted at the RNDS too.
-        rnds_registrar_exclusao(municipio=vacinacao.municipio, objeto=vacinacao, tipo="ria-r",
-                                chave_original=vigente.chave)
+        outbox_registrar_exclusao(municipio=vacinacao.municipio, destino="rnds", objeto=vacinacao, tipo="ria-r",
+                                  chave_original=vigente.chave)
     outbox_registrar(municipio=vacinacao.municipio, destino="sisab", tipo="ficha_vacinacao_exclusao",
                      chave=f"fv-exclusao:{vacinacao.uuid}", objeto=vacinacao)

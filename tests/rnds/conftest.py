@@ -14,7 +14,7 @@ from django.utils import timezone
 from pec.models import Estabelecimento, Municipio
 from pec.outbox import outbox_registrar
 from pec.tenancy import tenant_context
-from rnds import entrega, pki
+from rnds import mapeamento, pki
 from rnds.models import ConfiguracaoRNDS
 from rnds.registros import Identificacao, Problema, Procedimento, RegistroAtendimento, RegistroVacina
 from rnds.services import certificado_instalar
@@ -99,9 +99,9 @@ class Registros:
 @pytest.fixture
 def registros():
     r = Registros()
-    entrega.registrar_mapeador("pec.estabelecimento", r.mapear)
+    mapeamento.registrar_mapeador("pec.estabelecimento", r.mapear)
     yield r
-    entrega._mapeadores.pop("pec.estabelecimento", None)
+    mapeamento.MAPEADORES.pop("pec.estabelecimento", None)
 
 
 @pytest.fixture

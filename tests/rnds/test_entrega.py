@@ -253,7 +253,7 @@ import django, os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 from pec.outbox import outbox_drenar
-from rnds import entrega
+from rnds import mapeamento
 from rnds.registros import *
 import json, datetime, sys
 dados = json.loads(sys.argv[1])
@@ -263,7 +263,7 @@ def mapear(objeto):
     return RegistroAtendimento(quem=q, inicio=datetime.datetime.fromisoformat(r["inicio"]),
         fim=datetime.datetime.fromisoformat(r["fim"]), problemas=tuple(Problema(**p) for p in r["problemas"]),
         procedimentos=tuple(Procedimento(**p) for p in r["procedimentos"]))
-entrega.registrar_mapeador("pec.estabelecimento", mapear)
+mapeamento.registrar_mapeador("pec.estabelecimento", mapear)
 print(outbox_drenar(municipio_id=int(sys.argv[2]), destino="rnds"), flush=True)
 """
 
