@@ -10,10 +10,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from pec import embedded
+
+# Django's form classes cannot be subscripted at run time; this lets `ModelForm[Cidadao]`
+# name its model for mypy (django-stubs) without changing what runs.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = embedded.var_dir_from_env(BASE_DIR)
