@@ -105,7 +105,7 @@ def _audit_statements(conn: psycopg.Connection, owner: sql.Identifier, audit: sq
         sql.SQL("GRANT {} TO {}").format(audit, owner),
         sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(audit),
     ]
-    if conn.execute("SELECT to_regprocedure(%s) IS NOT NULL", [FUNCAO_AUDITORIA]).fetchone()[0]:
+    if conn.execute("SELECT to_regprocedure(%s) IS NOT NULL", [FUNCAO_AUDITORIA]).fetchone()[0]:  # type: ignore[index]  # a SELECT without FROM returns one row
         statements.append(sql.SQL("ALTER FUNCTION " + FUNCAO_AUDITORIA + " OWNER TO {}").format(audit))
     return statements
 

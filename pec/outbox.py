@@ -68,7 +68,7 @@ def backoff(tentativas: int) -> timedelta:
 
 
 def outbox_registrar(
-    *, municipio: Municipio, destino: str, tipo: str, chave: str, objeto: Any, payload: dict | None = None
+    *, municipio: Municipio, destino: str, tipo: str, chave: str, objeto: Any, payload: dict[str, Any] | None = None
 ) -> Outbox:
     """Write the row in the caller's transaction (required) and nudge delivery after commit.
 

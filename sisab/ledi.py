@@ -47,7 +47,7 @@ VERSAO = {"major": 7, "minor": 2, "revision": 2}
 NS_TRANSPORTE = "http://esus.ufsc.br/dadotransporte"
 NS_INSTALACAO = "http://esus.ufsc.br/dadoinstalacao"
 _XS = "{http://www.w3.org/2001/XMLSchema}"
-_PROTOCOLO = TBinaryProtocolFactory()
+_PROTOCOLO = TBinaryProtocolFactory()  # type: ignore[no-untyped-call]  # thriftpy2 ships no annotations
 
 
 class LediErro(ValueError):
@@ -214,7 +214,7 @@ def _conversores(cls: Any) -> dict[str, Callable[[Any], Any] | None]:
     return {spec[1]: _conversor(spec) for spec in cls.thrift_spec.values()}
 
 
-def _conversor(spec: tuple) -> Callable[[Any], Any] | None:
+def _conversor(spec: tuple[Any, ...]) -> Callable[[Any], Any] | None:
     ttype = spec[0]
     if ttype == TType.STRUCT:
         return functools.partial(_para_thrift, spec[2])
