@@ -42,7 +42,7 @@ def set_config(name: str, value: int | str, using: str) -> None:
 def get_config(name: str, using: str) -> str:
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT coalesce(current_setting(%s, true), '')", [name])
-        valor: str = cursor.fetchone()[0]  # type: ignore[index]  # current_setting() always returns one row
+        valor: str = cursor.fetchone()[0]
         return valor
 
 

@@ -47,7 +47,7 @@ VERSAO = {"major": 7, "minor": 2, "revision": 2}
 NS_TRANSPORTE = "http://esus.ufsc.br/dadotransporte"
 NS_INSTALACAO = "http://esus.ufsc.br/dadoinstalacao"
 _XS = "{http://www.w3.org/2001/XMLSchema}"
-_PROTOCOLO = TBinaryProtocolFactory()  # type: ignore[no-untyped-call]  # thriftpy2 ships no annotations
+_PROTOCOLO = TBinaryProtocolFactory()
 
 
 class LediErro(ValueError):
@@ -221,12 +221,14 @@ def _conversor(spec: tuple[Any, ...]) -> Callable[[Any], Any] | None:
     if ttype == TType.LIST:
         elemento = spec[2]
         if isinstance(elemento, tuple) and elemento[0] == TType.STRUCT:
-            return lambda itens, cls=elemento[1]: [_para_thrift(cls, item) for item in itens]
+            # mypy cannot infer a lambda whose default argument binds the loop's value.
+            return lambda itens, cls=elemento[1]: [_para_thrift(cls, item) for item in itens]  # type: ignore[misc]
         if isinstance(elemento, tuple) and _enum(elemento[1]):
-            return lambda itens, nomes=elemento[1]._NAMES_TO_VALUES: [nomes[item] for item in itens]
+            return lambda itens, nomes=elemento[1]._NAMES_TO_VALUES: [nomes[item] for item in itens]  # type: ignore[misc]
         return list
     if ttype == TType.I32 and len(spec) == 4 and _enum(spec[2]):
-        return spec[2]._NAMES_TO_VALUES.__getitem__
+        valores: dict[str, int] = spec[2]._NAMES_TO_VALUES
+        return valores.__getitem__
     return None
 
 

@@ -242,7 +242,7 @@ def ip_cliente(request: HttpRequest) -> str | None:
     proxies = settings.AXES_IPWARE_PROXY_COUNT
     if not proxies:
         return remoto
-    cadeia = [parte.strip() for parte in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if parte.strip()]
+    cadeia: list[str] = [parte.strip() for parte in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if parte.strip()]
     if len(cadeia) < proxies:
         return remoto
     return cadeia[-proxies]
