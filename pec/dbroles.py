@@ -66,7 +66,7 @@ def setup_database(admin: dict[str, Any], dbname: str, roles: dict[str, dict[str
 
     owner, app, backup, audit = (sql.Identifier(roles[k]["USER"]) for k in ("owner", "app", "backup", "audit"))
     with admin_connect(admin, dbname) as conn:
-        statements: list[sql.Composed] = [
+        statements: list[sql.SQL | sql.Composed] = [
             sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(dbname), owner),
             sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(dbname)),
             sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(sql.Identifier(dbname), app, backup),
