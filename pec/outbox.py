@@ -94,7 +94,7 @@ def outbox_registrar(
     return item
 
 
-def apos_commit_enfileirar(tarefa: Any, *, em_falha: Callable[[], None] | None = None, **kwargs: Any) -> None:
+def apos_commit_enfileirar(tarefa: Any, *, em_falha: Callable[[], object] | None = None, **kwargs: Any) -> None:
     """Queue `tarefa` once the caller's transaction commits. A broker that is down or full
     is logged, never raised into the request that saved the row: where a beat sweeper
     finds the row it costs only latency; where nothing would (an upload waiting for its

@@ -137,10 +137,10 @@ def pdq_interpretar(resposta: bytes) -> list[PessoaCadsus]:
     for pessoa in _todos(raiz, "patientPerson"):
         ids = {i.get("root"): i.get("extension", "") for outros in _todos(pessoa, "asOtherIDs") for i in outros if _local(i) == "id"}
         parentes = {
-            (_filho(rel, "code").get("code") if _filho(rel, "code") is not None else ""): _texto(rel, "relationshipHolder1", "name", "given")
+            (_filho(rel, "code").get("code") if _filho(rel, "code") is not None else ""): _texto(rel, "relationshipHolder1", "name", "given")  # type: ignore[union-attr]  # checked by the else
             for rel in pessoa if _local(rel) == "personalRelationship"
         }
-        nascimento = (_filho(pessoa, "birthTime").get("value", "") if _filho(pessoa, "birthTime") is not None else "")[:8]
+        nascimento = (_filho(pessoa, "birthTime").get("value", "") if _filho(pessoa, "birthTime") is not None else "")[:8]  # type: ignore[union-attr]  # checked by the else
         cidade = _texto(pessoa, "birthPlace", "addr", "city")
         raca = _filho(pessoa, "raceCode")
         sexo = _filho(pessoa, "administrativeGenderCode")

@@ -18,6 +18,8 @@ the one that says most about where the citizen goes next: a referral (03) over a
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -25,10 +27,14 @@ from rnds.registros import (
     Identificacao,
     Problema,
     Procedimento,
+    Registro,
     RegistroAtendimento,
     RegistroVacina,
     procedimento_consulta,
 )
+
+if TYPE_CHECKING:
+    from prontuario.models import Vacinacao
 
 
 def _quem(*, identificador: str, cidadao, lotacao, estabelecimento) -> Identificacao:  # type: ignore[no-untyped-def]
@@ -77,11 +83,11 @@ def atendimento_para_registro(atendimento) -> RegistroAtendimento:  # type: igno
     )
 
 
-def _primeira_versao(vacinacao):  # type: ignore[no-untyped-def]
+def _primeira_versao(vacinacao: Vacinacao) -> Vacinacao:
     """A corrected dose is a new row; the RNDS document keeps the first one's identifier,
     since a replacing Bundle must carry the identifier of the one it replaces (ERR872)."""
     while vacinacao.substitui_id is not None:
-        vacinacao = vacinacao.substitui
+        vacinacao = vacinacao.substitui  # type: ignore[assignment]  # substitui_id is set
     return vacinacao
 
 
@@ -108,7 +114,8 @@ def vacinacao_para_registro(vacinacao) -> RegistroVacina:  # type: ignore[no-unt
     )
 
 
-MAPEADORES = {
+# Each takes its own model; the outbox hands it the row of the label it is registered for.
+MAPEADORES: dict[str, Callable[[Any], Registro]] = {
     "prontuario.atendimento": atendimento_para_registro,
     "prontuario.vacinacao": vacinacao_para_registro,
 }

@@ -239,7 +239,7 @@ def ip_cliente(request: HttpRequest) -> str | None:
     header is ignored, so a client cannot dodge the lockout by inventing addresses.
     """
     remoto: str | None = request.META.get("REMOTE_ADDR")
-    proxies = settings.AXES_IPWARE_PROXY_COUNT
+    proxies: int = settings.AXES_IPWARE_PROXY_COUNT
     if not proxies:
         return remoto
     cadeia: list[str] = [parte.strip() for parte in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if parte.strip()]

@@ -136,7 +136,7 @@ ExameFormSet = forms.formset_factory(ExameForm, extra=3, max_num=3)
 EncaminhamentoFormSet = forms.formset_factory(EncaminhamentoForm, extra=2, max_num=2)
 
 # prefix -> formset class, in page order
-LISTAS = {
+LISTAS: dict[str, type[forms.BaseFormSet[Any]]] = {
     "problemas": ProblemaFormSet,
     "alergias": AlergiaFormSet,
     "prescricoes": PrescricaoFormSet,
