@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -174,7 +173,9 @@ def _problemas(filho: dict[str, Any]) -> list[str]:
     nascimento, inicio = filho.get("dataNascimento"), filho.get("dataHoraInicialAtendimento")
     if not _ms(nascimento) or not _ms(inicio):
         return []
-    dia: Callable[[int], datetime.date] = lambda ms: timezone.localtime(datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)).date()  # noqa: E731
+    def dia(ms: int) -> datetime.date:
+        return timezone.localtime(datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)).date()
+
     erros = problemas_erros(itens=itens, nascimento=dia(nascimento), dia=dia(inicio))
     for item in itens:
         for codigo in (item.ciap, item.cid10):
