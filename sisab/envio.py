@@ -129,13 +129,13 @@ def ficha_materializar(*, mapeamento: fichas.Mapeamento, objeto: Any,
     Runs inside the municipality's tenant context."""
     montada = mapeamento.montar(objeto)
     lotacao = montada.lotacao
+    ine = lotacao.equipe.ine if lotacao.equipe_id else ""  # type: ignore[union-attr]  # equipe_id is set
     erros = verificar(tipo=montada.tipo, dados=montada.dados, cnes=lotacao.estabelecimento.cnes,
-                      ine=lotacao.equipe.ine if lotacao.equipe_id else "", ibge=lotacao.municipio.ibge,  # type: ignore[union-attr]  # equipe_id is set
-                      instalacao=instalacao)
+                      ine=ine, ibge=lotacao.municipio.ibge, instalacao=instalacao)
     campos: dict[str, Any] = {
         "tipo": montada.tipo, "uuid": montada.uuid, "uuid_originadora": montada.uuid_originadora,
         "lotacao": lotacao, "cnes": lotacao.estabelecimento.cnes,
-        "ine": lotacao.equipe.ine if lotacao.equipe_id else "", "data_atendimento": montada.data,  # type: ignore[union-attr]  # equipe_id is set
+        "ine": ine, "data_atendimento": montada.data,
         "competencia": competencia_de(montada.data), "dados": montada.dados,
         "status": FichaSisab.Status.INVALIDA if erros else FichaSisab.Status.VALIDA, "erros": erros,
         "verificada_em": timezone.now(),

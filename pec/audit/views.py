@@ -77,12 +77,10 @@ def _pagina(request: HttpRequest, *, municipio_id: int | None) -> HttpResponse:
         eventos = eventos_auditoria(municipio_id=municipio_id, **filtros) if form.is_valid() else EventoAuditoria.objects.none()
         pagina = Paginator(eventos, POR_PAGINA).get_page(request.GET.get("pagina"))
         ids = {evento.lotacao_id for evento in pagina.object_list if evento.lotacao_id}
-        lotacoes = {
-            lotacao.id: lotacao
-            # municipio_id=None (the installation) is IS NULL, which django-stubs does not model.
-            for lotacao in Lotacao.objects.filter(id__in=ids, municipio_id=municipio_id).select_related("estabelecimento")  # type: ignore[misc]
-        }
-        linhas = [(evento, EVENTOS.get(evento.evento, evento.evento), lotacoes.get(evento.lotacao_id)) for evento in pagina]  # type: ignore[arg-type]  # None: no lotação
+        # municipio_id=None (the installation) is IS NULL, which django-stubs does not model.
+        daqui = Lotacao.objects.filter(id__in=ids, municipio_id=municipio_id)  # type: ignore[misc]
+        lotacoes: dict[int | None, Lotacao] = {lotacao.id: lotacao for lotacao in daqui.select_related("estabelecimento")}
+        linhas = [(evento, EVENTOS.get(evento.evento, evento.evento), lotacoes.get(evento.lotacao_id)) for evento in pagina]
     contexto = {"form": form, "pagina": pagina, "linhas": linhas, "instalacao": instalacao,
                 "url": "instalacao_auditoria" if instalacao else "auditoria"}
     return render(request, "pec/auditoria.html", contexto)

@@ -85,7 +85,7 @@ class Registros:
     def mapear(self, objeto: Any) -> Any:  # stands in for a mapeador of registros
         return self.por_id[objeto.id]
 
-    def criar(self, municipio: Municipio, registro: object, *, tipo: str = "rac") -> object:
+    def criar(self, municipio: Municipio, registro: Any, *, tipo: str = "rac") -> object:
         with tenant_context(municipio.id):
             objeto = Estabelecimento.objects.create(
                 municipio=municipio, cnes=f"{len(self.por_id) + 1000000:07d}", nome="registro"
