@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 RAIZ = Path(__file__).resolve().parent.parent
@@ -117,7 +118,7 @@ def _api(conteudo: bytes) -> tuple[float, str]:
     return decorrido, f"HTTP {resposta.status_code}: {resposta.content.decode()[:110]}"
 
 
-CASOS = {
+CASOS: dict[str, Callable[[], tuple[float, str]]] = {
     "imports only (floor)": lambda: (0.0, ""),
     "10-byte .esus declaring a 2 GiB string": lambda: _decodificar(STRING_2_GIB),
     "187-byte .esus declaring a 3,000,000-item list": lambda: _decodificar(LISTA_3_MILHOES),

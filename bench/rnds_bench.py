@@ -88,7 +88,7 @@ def main() -> None:
     settings.RNDS_CA_ARQUIVO = str(arquivos.ca)
     cache.clear()
     registros: dict[int, RegistroAtendimento] = {}
-    mapeamento.registrar_mapeador("pec.estabelecimento", lambda objeto: registros[objeto.id])
+    mapeamento.registrar_mapeador("pec.estabelecimento", lambda objeto: registros[objeto.pk])
     with SimuladorNacional(arquivos) as sim:
         municipio, _ = Municipio.objects.get_or_create(ibge="9999977", defaults={"nome": "Bench RNDS", "uf": "MG"})
         usuario = Usuario.objects.filter(cpf="52998224725").first() or Usuario.objects.create_user("52998224725", None, nome="Bench")

@@ -40,23 +40,23 @@ def inserir(modelo: type[models.Model], linhas: Iterable[dict[str, Any]], *, ign
     )
     sql = (
         f"INSERT INTO {connection.ops.quote_name(modelo._meta.db_table)} "
-        f"({', '.join(connection.ops.quote_name(f.column) for f in campos)}) "
+        f"({', '.join(connection.ops.quote_name(f.column) for f in campos)}) "  # type: ignore[arg-type]  # concrete fields have a column
         f"SELECT {expressoes} FROM json_array_elements(%s::json) WITH ORDINALITY AS x(e, n) ORDER BY n "
         f"{'ON CONFLICT DO NOTHING ' if ignorar_conflitos else ''}"
-        f"RETURNING {connection.ops.quote_name(modelo._meta.pk.column)}"
+        f"RETURNING {connection.ops.quote_name(modelo._meta.pk.column)}"  # type: ignore[arg-type]  # concrete fields have a column
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(valores, cls=DjangoJSONEncoder)])
         return [linha[0] for linha in cursor.fetchall()]
 
 
-def _tipo(campo: models.Field) -> str:
+def _tipo(campo: models.Field[Any, Any]) -> str:
     # varchar(n) would silently cut; the caller already fitted strings to their columns.
     tipo = campo.db_type(connection) or "text"
     return "text" if tipo.startswith("varchar") else tipo
 
 
-def _padroes(campos: list[models.Field], dados: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _padroes(campos: list[models.Field[Any, Any]], dados: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Defaults of the columns the rows do not carry: constants once, callables per row."""
     fixos: dict[str, Any] = {}
     por_linha: dict[str, Any] = {}

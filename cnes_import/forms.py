@@ -18,8 +18,8 @@ class EnvioCnesForm(forms.Form):
         required=False,
     )
 
-    def clean_arquivo(self) -> UploadedFile:
-        arquivo: UploadedFile = self.cleaned_data["arquivo"]
+    def clean_arquivo(self) -> UploadedFile[bytes]:
+        arquivo: UploadedFile[bytes] = self.cleaned_data["arquivo"]
         if not (arquivo.name or "").lower().endswith((".xml", ".zip")):
             raise forms.ValidationError("Envie o arquivo .xml (ou o .zip que o contém) gerado pelo e-Gestor AB.")
         if arquivo.size is not None and arquivo.size > TAMANHO_MAXIMO:

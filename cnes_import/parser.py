@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from lxml import etree
 
@@ -127,7 +127,7 @@ class _Contador(io.RawIOBase):
 class _Limitado(io.RawIOBase):
     """Refuses to read past MAX_DESCOMPACTADO bytes of a zip member."""
 
-    def __init__(self, raw: BinaryIO, limite: int) -> None:
+    def __init__(self, raw: IO[bytes], limite: int) -> None:
         self._raw = raw
         self._restante = limite
 
@@ -151,7 +151,7 @@ def abrir_xml(caminho: str | os.PathLike[str], *, progresso: Progresso | None = 
         contado = io.BufferedReader(_Contador(bruto, total, progresso), buffer_size=256 * 1024)
         if not zipfile.is_zipfile(bruto):
             bruto.seek(0)
-            yield contado  # type: ignore[misc]
+            yield contado
             return
         bruto.seek(0)
         try:
@@ -164,7 +164,7 @@ def abrir_xml(caminho: str | os.PathLike[str], *, progresso: Progresso | None = 
                 if xmls[0].file_size > MAX_DESCOMPACTADO:
                     raise ArquivoCnesInvalido("O XML dentro do .zip é grande demais.")
                 with pacote.open(xmls[0]) as membro:
-                    yield io.BufferedReader(_Limitado(membro, MAX_DESCOMPACTADO), buffer_size=256 * 1024)  # type: ignore[misc]
+                    yield io.BufferedReader(_Limitado(membro, MAX_DESCOMPACTADO), buffer_size=256 * 1024)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError) as exc:
             # Also raised while the member streams: CRC mismatch, encrypted member, unknown
             # compression, corrupt or truncated deflate data.

@@ -88,11 +88,13 @@ class ResultadoImportacao:
 
     @property
     def contagens(self) -> dict[str, dict[str, int]]:
-        return self.importacao.contagens
+        contagens: dict[str, dict[str, int]] = self.importacao.contagens
+        return contagens
 
     @property
     def rejeicoes(self) -> list[dict[str, str]]:
-        return self.importacao.rejeicoes
+        rejeicoes: list[dict[str, str]] = self.importacao.rejeicoes
+        return rejeicoes
 
 
 @dataclass
@@ -322,7 +324,7 @@ def _pasta_envios() -> Path:
     return Path(getattr(settings, "CNES_ENVIOS_DIR", settings.VAR_DIR / "cnes_envios"))
 
 
-def envio_guardar(*, arquivo: UploadedFile) -> str:
+def envio_guardar(*, arquivo: UploadedFile[bytes]) -> str:
     """Store an upload until it is applied or discarded; return its token."""
     pasta = _pasta_envios()
     pasta.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -572,7 +574,7 @@ def _cortar(modelo: type[models.Model], valores: dict[str, Any]) -> dict[str, An
 
 @cache
 def _limites(modelo: type[models.Model]) -> dict[str, int]:
-    return {f.attname: f.max_length for f in modelo._meta.concrete_fields if getattr(f, "max_length", None)}
+    return {f.attname: f.max_length for f in modelo._meta.concrete_fields if getattr(f, "max_length", None)}  # type: ignore[misc]  # filtered to fields with a max_length
 
 
 def _valores_estabelecimento(est: EstabelecimentoXml) -> dict[str, Any]:
@@ -774,7 +776,7 @@ def _sincronizar_lotacoes(
     protegidas = {ids for chave in conteudo.protegidos["lotacoes"] if (ids := ids_da_chave(chave))}
     profs_protegidos = {prof_ids[cpf] for cpf in conteudo.protegidos["profissionais"] if cpf in prof_ids}
 
-    existentes = {
+    existentes: dict[tuple[int, int, int | None, str], tuple[int, str, bool, bool, int | None]] = {
         (prof, est, eq, cbo): (lot_id, microarea, ativo, editados, usuario_id)
         for lot_id, prof, est, eq, cbo, microarea, ativo, editados, usuario_id in Lotacao.objects.filter(
             municipio_id=municipio_id
@@ -845,18 +847,18 @@ def _sincronizar_lotacoes(
             progresso("lotacoes", min(feito * LOTE, total), total)
     if alteradas:
         Lotacao.objects.bulk_update(alteradas, ["microarea", "ativo", "usuario_id", "perfis_editados"], batch_size=500)
-    for lote in batched(list(refazer_perfis), 10_000):
-        LotacaoPerfil.objects.filter(lotacao_id__in=lote).delete()
+    for refazer in batched(list(refazer_perfis), 10_000):
+        LotacaoPerfil.objects.filter(lotacao_id__in=refazer).delete()
         for parte in batched(
             (
                 {"municipio_id": municipio_id, "lotacao_id": lot_id, "perfil_id": perfil_id}
-                for lot_id in lote
+                for lot_id in refazer
                 for perfil_id in refazer_perfis[lot_id]
             ),
             LOTE,
         ):
             inserir(LotacaoPerfil, parte)
-    for lote in batched(saindo, 10_000):
-        Lotacao.objects.filter(id__in=lote).update(ativo=False)
+    for desativar in batched(saindo, 10_000):
+        Lotacao.objects.filter(id__in=desativar).update(ativo=False)
 
 

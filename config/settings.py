@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from pec import embedded
+
+# Django's form classes cannot be subscripted at run time; this lets `ModelForm[Cidadao]`
+# name its model for mypy (django-stubs) without changing what runs.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = embedded.var_dir_from_env(BASE_DIR)
@@ -28,7 +34,8 @@ def secret(name: str, default: str | None = None) -> str | None:
     credencial = Path(os.environ.get("CREDENTIALS_DIRECTORY", "/nonexistent")) / name.lower()
     if credencial.is_file():
         return credencial.read_text().strip()
-    return env.str(name, default=default)
+    valor: str | None = env.str(name, default=default)
+    return valor
 
 
 PRODUCTION = env.bool("PEC_PRODUCTION", default=False)
@@ -157,7 +164,7 @@ if "owner" in DB_ROLES:
     DB_ROLES["audit"] = {"USER": f"{DB_ROLE_PREFIX}_audit", "PASSWORD": ""}
 
 
-def _database(kind: str) -> dict:
+def _database(kind: str) -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": DB_ADMIN["NAME"],
@@ -202,7 +209,7 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "America/Sao_Paulo"
-CELERY_BEAT_SCHEDULE: dict = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Retries of outgoing e-mail (pec.email): a lost task or a dead worker only delays a message.
     "email-varrer": {"task": "pec.email.email_varrer", "schedule": 60.0},
     # Deliveries to RNDS and SISAB due for (re)try (pec.outbox); a nudge, not the queue.

@@ -175,9 +175,11 @@ def _por_municipio(campo: CampoCifrado) -> bool:
 
 
 def _linhas(campo: CampoCifrado, municipio_id: int | None) -> QuerySet[Any]:
-    linhas = apps.get_model(campo.modelo).objects.exclude(**{campo.campo: ""}).order_by("pk")
-    return linhas if municipio_id is None else linhas.filter(municipio_id=municipio_id)
+    linhas: QuerySet[Any] = apps.get_model(campo.modelo).objects.exclude(**{campo.campo: ""}).order_by("pk")
+    filtradas: QuerySet[Any] = linhas if municipio_id is None else linhas.filter(municipio_id=municipio_id)
+    return filtradas
 
 
 def _contexto(campo: CampoCifrado, linha: Any) -> str:
-    return import_string(campo.contexto)(linha)
+    contexto: str = import_string(campo.contexto)(linha)
+    return contexto

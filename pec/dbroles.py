@@ -66,7 +66,7 @@ def setup_database(admin: dict[str, Any], dbname: str, roles: dict[str, dict[str
 
     owner, app, backup, audit = (sql.Identifier(roles[k]["USER"]) for k in ("owner", "app", "backup", "audit"))
     with admin_connect(admin, dbname) as conn:
-        statements = [
+        statements: list[sql.SQL | sql.Composed] = [
             sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(dbname), owner),
             sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(dbname)),
             sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(sql.Identifier(dbname), app, backup),
@@ -97,15 +97,15 @@ def setup_database(admin: dict[str, Any], dbname: str, roles: dict[str, dict[str
     return done
 
 
-def _audit_statements(conn: psycopg.Connection, owner: sql.Identifier, audit: sql.Identifier) -> list[sql.Composable]:
+def _audit_statements(conn: psycopg.Connection, owner: sql.Identifier, audit: sql.Identifier) -> list[sql.Composed]:
     """The owner may hand the append function over to the audit role (which needs CREATE
     on the schema to own it); a restore with --no-owner leaves the function with the
     restoring role, so it is given back here."""
-    statements: list[sql.Composable] = [
+    statements: list[sql.Composed] = [
         sql.SQL("GRANT {} TO {}").format(audit, owner),
         sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(audit),
     ]
-    if conn.execute("SELECT to_regprocedure(%s) IS NOT NULL", [FUNCAO_AUDITORIA]).fetchone()[0]:
+    if conn.execute("SELECT to_regprocedure(%s) IS NOT NULL", [FUNCAO_AUDITORIA]).fetchone()[0]:  # type: ignore[index]  # a SELECT without FROM returns one row
         statements.append(sql.SQL("ALTER FUNCTION " + FUNCAO_AUDITORIA + " OWNER TO {}").format(audit))
     return statements
 

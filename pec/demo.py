@@ -176,7 +176,8 @@ def cnes_xml(*, indice: int, ibge: str, uf: str, data: date) -> bytes:
         for n in range(1, len(UBS) + 1):
             etree.SubElement(lotacoes, "DADOS_LOTACOES", CNES=cnes_codigo(indice, n), CO_INE=ine_codigo(indice, n),
                              CO_CBO=pessoa.cbo, MICROAREA="01" if pessoa.cbo == CBO_ACS else "")
-    return etree.tostring(raiz, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    documento: bytes = etree.tostring(raiz, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return documento
 
 
 def cnes_arquivo(ibge: str) -> Path:

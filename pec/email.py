@@ -29,6 +29,7 @@ import logging
 import smtplib
 import socket
 import ssl
+from collections.abc import Sequence
 from datetime import timedelta
 
 from celery import shared_task
@@ -130,10 +131,10 @@ def email_enfileirar(
 class FilaEmailBackend(BaseEmailBackend):
     """EMAIL_BACKEND: any mail Django or a library sends goes through the queue too."""
 
-    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         for mensagem in email_messages:
             email_enfileirar(
-                para=[*mensagem.to, *mensagem.cc, *mensagem.bcc], assunto=mensagem.subject, corpo=mensagem.body
+                para=[*mensagem.to, *mensagem.cc, *mensagem.bcc], assunto=str(mensagem.subject), corpo=str(mensagem.body)
             )
         return len(email_messages)
 

@@ -73,7 +73,7 @@ def registrar_entregador(destino: str, entregador: Entregador) -> None:
 
 
 def outbox_registrar(
-    *, municipio: Municipio, destino: str, tipo: str, chave: str, objeto: Any, payload: dict | None = None
+    *, municipio: Municipio, destino: str, tipo: str, chave: str, objeto: Any, payload: dict[str, Any] | None = None
 ) -> Outbox:
     """Write the row in the caller's transaction (required) and nudge delivery after commit.
 
@@ -159,7 +159,7 @@ def outbox_status_anotacoes(*, destino: str, modelo: type[Model]) -> dict[str, A
     }
 
 
-def apos_commit_enfileirar(tarefa: Any, *, em_falha: Callable[[], None] | None = None, **kwargs: Any) -> None:
+def apos_commit_enfileirar(tarefa: Any, *, em_falha: Callable[[], object] | None = None, **kwargs: Any) -> None:
     """Queue `tarefa` once the caller's transaction commits. A broker that is down or full
     is logged, never raised into the request that saved the row: where a beat sweeper
     finds the row it costs only latency; where nothing would (an upload waiting for its

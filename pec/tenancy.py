@@ -53,7 +53,8 @@ def set_config(name: str, value: int | str, using: str) -> None:
 def get_config(name: str, using: str) -> str:
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT coalesce(current_setting(%s, true), '')", [name])
-        return cursor.fetchone()[0]
+        valor: str = cursor.fetchone()[0]
+        return valor
 
 
 @contextmanager

@@ -108,7 +108,8 @@ def _bundle(*, doc: _Documento, composicao: dict[str, Any], solicitante: str, ag
             "entry": [{"fullUrl": u, "resource": r} for u, r in entradas],
         }
     )
-    return json.loads(bundle.model_dump_json(exclude_none=True))
+    dados: dict[str, Any] = json.loads(bundle.model_dump_json(exclude_none=True))
+    return dados
 
 
 def bundle_rac(

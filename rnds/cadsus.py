@@ -123,6 +123,11 @@ def _texto(elemento: ET.Element | None, *caminho: str) -> str:
     return (alvo.text or "").strip() if alvo is not None else ""
 
 
+def _codigo(elemento: ET.Element | None) -> str | None:
+    """The `code` attribute of an element that may be absent ("" when it is)."""
+    return elemento.get("code") if elemento is not None else ""
+
+
 def _todos(raiz: ET.Element, nome: str) -> list[ET.Element]:
     return [e for e in raiz.iter() if _local(e) == nome]
 
@@ -137,10 +142,11 @@ def pdq_interpretar(resposta: bytes) -> list[PessoaCadsus]:
     for pessoa in _todos(raiz, "patientPerson"):
         ids = {i.get("root"): i.get("extension", "") for outros in _todos(pessoa, "asOtherIDs") for i in outros if _local(i) == "id"}
         parentes = {
-            (_filho(rel, "code").get("code") if _filho(rel, "code") is not None else ""): _texto(rel, "relationshipHolder1", "name", "given")
+            _codigo(_filho(rel, "code")): _texto(rel, "relationshipHolder1", "name", "given")
             for rel in pessoa if _local(rel) == "personalRelationship"
         }
-        nascimento = (_filho(pessoa, "birthTime").get("value", "") if _filho(pessoa, "birthTime") is not None else "")[:8]
+        nascido = _filho(pessoa, "birthTime")
+        nascimento = (nascido.get("value", "") if nascido is not None else "")[:8]
         cidade = _texto(pessoa, "birthPlace", "addr", "city")
         raca = _filho(pessoa, "raceCode")
         sexo = _filho(pessoa, "administrativeGenderCode")

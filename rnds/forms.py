@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
@@ -19,13 +21,14 @@ class CertificadoForm(forms.Form):
     senha = forms.CharField(label="Senha do certificado", widget=forms.PasswordInput, required=False, strip=False)
 
     def clean_arquivo(self) -> bytes:
-        arquivo: UploadedFile = self.cleaned_data["arquivo"]
+        arquivo: UploadedFile[bytes] = self.cleaned_data["arquivo"]
         if arquivo.size is not None and arquivo.size > TAMANHO_MAXIMO:
             raise forms.ValidationError("Arquivo grande demais para um certificado A1 (máximo de 64 KB).")
-        return arquivo.read()
+        conteudo: bytes = arquivo.read()
+        return conteudo
 
 
-class ConfiguracaoForm(forms.ModelForm):
+class ConfiguracaoForm(forms.ModelForm[ConfiguracaoRNDS]):
     class Meta:
         model = ConfiguracaoRNDS
         fields = ["habilitado", "ambiente", "identificador_solicitante", "url_autenticacao", "url_servicos", "url_cadsus"]
@@ -35,8 +38,8 @@ class ConfiguracaoForm(forms.ModelForm):
             "url_cadsus": "Em branco: o endereço oficial do ambiente.",
         }
 
-    def clean(self) -> dict:
-        dados = super().clean()
+    def clean(self) -> dict[str, Any]:
+        dados = super().clean() or {}
         if dados.get("habilitado") and not dados.get("identificador_solicitante"):
             self.add_error("identificador_solicitante", "Informe o identificador do solicitante para habilitar o envio.")
         for campo in ("url_autenticacao", "url_servicos", "url_cadsus"):
@@ -53,8 +56,8 @@ class CadsusBuscaForm(forms.Form):
     nome = forms.CharField(label="Nome completo", required=False, max_length=70)
     data_nascimento = forms.DateField(label="Data de nascimento", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def clean(self) -> dict:
-        dados = super().clean()
+    def clean(self) -> dict[str, Any]:
+        dados = super().clean() or {}
         documento = so_digitos(dados.get("cpf_cns", ""))
         dados["documento"] = documento
         if documento and len(documento) not in (11, 15):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 from django.utils import timezone
@@ -32,6 +33,9 @@ from rnds.registros import (
     RegistroVacina,
     procedimento_consulta,
 )
+
+if TYPE_CHECKING:
+    from prontuario.models import Vacinacao
 
 
 def _quem(*, identificador: str, cidadao, lotacao, estabelecimento) -> Identificacao:  # type: ignore[no-untyped-def]
@@ -80,11 +84,11 @@ def atendimento_para_registro(atendimento) -> RegistroAtendimento:  # type: igno
     )
 
 
-def _primeira_versao(vacinacao):  # type: ignore[no-untyped-def]
+def _primeira_versao(vacinacao: Vacinacao) -> Vacinacao:
     """A corrected dose is a new row; the RNDS document keeps the first one's identifier,
     since a replacing Bundle must carry the identifier of the one it replaces (ERR872)."""
     while vacinacao.substitui_id is not None:
-        vacinacao = vacinacao.substitui
+        vacinacao = vacinacao.substitui  # type: ignore[assignment]  # substitui_id is set
     return vacinacao
 
 
@@ -111,7 +115,8 @@ def vacinacao_para_registro(vacinacao) -> RegistroVacina:  # type: ignore[no-unt
     )
 
 
-Mapeador = Callable[[Model], Registro]
+# Each takes its own model; the outbox hands it the row of the label it is registered for.
+Mapeador = Callable[[Any], Registro]
 
 # The registry of mappings, by model label in lower case as the outbox stores it. The
 # delivery (rnds.entrega) and the check before finalising (rnds.verificacao) both read it

@@ -111,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _certificado_cliente(self) -> bool:
-        return bool(self.connection.getpeercert())  # type: ignore[attr-defined]
+        return bool(self.connection.getpeercert())
 
     def _token_valido(self, valor: str) -> bool:
         with self.estado.trava:

@@ -129,13 +129,13 @@ def ficha_materializar(*, mapeamento: fichas.Mapeamento, objeto: Any,
     Runs inside the municipality's tenant context."""
     montada = mapeamento.montar(objeto)
     lotacao = montada.lotacao
+    ine = lotacao.equipe.ine if lotacao.equipe_id else ""  # type: ignore[union-attr]  # equipe_id is set
     erros = verificar(tipo=montada.tipo, dados=montada.dados, cnes=lotacao.estabelecimento.cnes,
-                      ine=lotacao.equipe.ine if lotacao.equipe_id else "", ibge=lotacao.municipio.ibge,
-                      instalacao=instalacao)
-    campos = {
+                      ine=ine, ibge=lotacao.municipio.ibge, instalacao=instalacao)
+    campos: dict[str, Any] = {
         "tipo": montada.tipo, "uuid": montada.uuid, "uuid_originadora": montada.uuid_originadora,
         "lotacao": lotacao, "cnes": lotacao.estabelecimento.cnes,
-        "ine": lotacao.equipe.ine if lotacao.equipe_id else "", "data_atendimento": montada.data,
+        "ine": ine, "data_atendimento": montada.data,
         "competencia": competencia_de(montada.data), "dados": montada.dados,
         "status": FichaSisab.Status.INVALIDA if erros else FichaSisab.Status.VALIDA, "erros": erros,
         "verificada_em": timezone.now(),
@@ -369,7 +369,8 @@ def _login(*, base: str, destino: DestinoSisab, entregas: list[EntregaSisab], ag
     try:
         url_verificar(url=destino.url, permitidos=settings.PEC_HOSTS_SISAB)
     except DestinoRecusado as exc:
-        return _recusar_destino(destino=destino, entregas=entregas, erro=str(exc), agora=agora, resultado=resultado)
+        _recusar_destino(destino=destino, entregas=entregas, erro=str(exc), agora=agora, resultado=resultado)
+        return None
     sessao = requests.Session()
     try:
         login = sessao.post(f"{base}/api/recebimento/login",
@@ -521,7 +522,7 @@ def em_processos(funcao: Callable[..., Any], lotes: Iterable[dict[str, Any]], *,
 
 
 def exportar(*, municipio: Municipio, competencia: datetime.date, formato: str, saida: IO[bytes],
-             progresso: Callable[[int], None] | None = None, processos: int = 1) -> int:
+             progresso: Callable[[int], object] | None = None, processos: int = 1) -> int:
     """Zip of the competência's valid fichas, one entry per ficha named by its uuid.
 
     The fichas were checked (rules + XSD) when they entered the ledger; the XML variant

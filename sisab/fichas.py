@@ -70,7 +70,7 @@ def _lotacao_header(lotacao: Lotacao) -> dict[str, Any]:
         "profissionalCNS": lotacao.profissional.cns,
         "cboCodigo_2002": lotacao.cbo,
         "cnes": lotacao.estabelecimento.cnes,
-        "ine": lotacao.equipe.ine if lotacao.equipe_id else None,
+        "ine": lotacao.equipe.ine if lotacao.equipe_id else None,  # type: ignore[union-attr]  # guarded by equipe_id
     })
 
 
@@ -110,7 +110,7 @@ def medicoes(medicao: Medicao | None) -> dict[str, Any] | None:
         "saturacaoO2": medicao.saturacao_o2,
         "glicemiaCapilar": medicao.glicemia,
         # LEDI TipoGlicemiaCapilar: 0 não especificado, 1 jejum, 2 pré-prandial, 3 pós-prandial.
-        "tipoGlicemiaCapilar": {0: 1, 1: 3, 2: 2, 3: 0}.get(medicao.glicemia_momento)
+        "tipoGlicemiaCapilar": {0: 1, 1: 3, 2: 2, 3: 0}.get(medicao.glicemia_momento)  # type: ignore[arg-type]  # None: not informed
         if medicao.glicemia is not None else None,
         "peso": float(medicao.peso) if medicao.peso is not None else None,
         "altura": float(medicao.altura) if medicao.altura is not None else None,
@@ -200,7 +200,7 @@ def atendimento_individual(atendimento: Atendimento) -> Montada:
     inicio, fim = atendimento.iniciado_em, atendimento.finalizado_em or atendimento.iniciado_em
     problemas = [
         _sem_vazios({
-            "uuidProblema": str(item.problema.uuid) if item.problema_id else None,
+            "uuidProblema": str(item.problema.uuid) if item.problema_id else None,  # type: ignore[union-attr]  # guarded by problema_id
             "uuidEvolucaoProblema": str(item.uuid_evolucao) if item.problema_id else None,
             "coSequencialEvolucao": item.sequencial if item.problema_id else None,
             "ciap": item.ciap,
@@ -307,7 +307,7 @@ def estrategia_ledi(codigo_rnds: str) -> int | None:
 
 def estrategia_rnds(codigo_ledi: int | None) -> str | None:
     """The RNDS strategy code of a LEDI one (received fichas, the LEDI rules)."""
-    return _codigos_rnds("estrategia").get(codigo_ledi)
+    return _codigos_rnds("estrategia").get(codigo_ledi)  # type: ignore[arg-type]  # None finds no code
 
 
 def grupo_atendimento_ledi(codigo_rnds: str) -> int | None:
@@ -317,7 +317,7 @@ def grupo_atendimento_ledi(codigo_rnds: str) -> int | None:
 
 def grupo_atendimento_rnds(codigo_ledi: int | None) -> str | None:
     """The RNDS group code of a LEDI one (received fichas, the LEDI rules)."""
-    return _codigos_rnds("grupo_atendimento").get(codigo_ledi)
+    return _codigos_rnds("grupo_atendimento").get(codigo_ledi)  # type: ignore[arg-type]  # None finds no code
 
 
 @functools.cache
@@ -387,8 +387,9 @@ _LOTACAO = ("lotacao__profissional", "lotacao__estabelecimento", "lotacao__equip
 def _sem_ficha(modelo: Any, nome: str, /, **filtros: Any) -> Callable[[int], QuerySet[Any]]:
     def consulta(municipio_id: int) -> QuerySet[Any]:
         feitas = FichaSisab.objects.filter(municipio_id=municipio_id, origem=nome, origem_id=OuterRef("id"))
-        return (modelo.objects.filter(municipio_id=municipio_id, **filtros).exclude(Exists(feitas))
-                .select_related("cidadao", *_LOTACAO))
+        linhas: QuerySet[Any] = (modelo.objects.filter(municipio_id=municipio_id, **filtros).exclude(Exists(feitas))
+                                 .select_related("cidadao", *_LOTACAO))
+        return linhas
     return consulta
 
 

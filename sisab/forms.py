@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 
@@ -25,7 +27,7 @@ class LoteForm(forms.Form):
     arquivo = forms.FileField(label="Lote (.zip com arquivos .esus ou .esus.xml)")
 
 
-class InstalacaoForm(forms.ModelForm):
+class InstalacaoForm(forms.ModelForm[InstalacaoSisab]):
     # Typed with its punctuation (18 characters for a CNPJ); stored as 14 digits.
     responsavel_documento = forms.CharField(label="CPF ou CNPJ do responsável", max_length=18)
 
@@ -42,7 +44,7 @@ class InstalacaoForm(forms.ModelForm):
         raise forms.ValidationError("Informe um CPF válido (11 dígitos) ou um CNPJ (14 dígitos).")
 
 
-class DestinoForm(forms.ModelForm):
+class DestinoForm(forms.ModelForm[DestinoSisab]):
     senha = forms.CharField(label="Senha", required=False, widget=forms.PasswordInput,
                             help_text="Guardada cifrada. Em branco mantém a atual.")
 
@@ -50,8 +52,8 @@ class DestinoForm(forms.ModelForm):
         model = DestinoSisab
         fields = ["nome", "tipo", "url", "usuario", "pasta"]
 
-    def clean(self) -> dict:
-        dados = super().clean()
+    def clean(self) -> dict[str, Any]:
+        dados = super().clean() or {}
         if dados.get("tipo") == "http" and not (dados.get("url") and dados.get("usuario")):
             raise forms.ValidationError("Um servidor precisa do endereço e do usuário da credencial de integração.")
         if dados.get("tipo") == "pasta" and not dados.get("pasta"):

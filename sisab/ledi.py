@@ -214,19 +214,21 @@ def _conversores(cls: Any) -> dict[str, Callable[[Any], Any] | None]:
     return {spec[1]: _conversor(spec) for spec in cls.thrift_spec.values()}
 
 
-def _conversor(spec: tuple) -> Callable[[Any], Any] | None:
+def _conversor(spec: tuple[Any, ...]) -> Callable[[Any], Any] | None:
     ttype = spec[0]
     if ttype == TType.STRUCT:
         return functools.partial(_para_thrift, spec[2])
     if ttype == TType.LIST:
         elemento = spec[2]
         if isinstance(elemento, tuple) and elemento[0] == TType.STRUCT:
-            return lambda itens, cls=elemento[1]: [_para_thrift(cls, item) for item in itens]
+            # mypy cannot infer a lambda whose default argument binds the loop's value.
+            return lambda itens, cls=elemento[1]: [_para_thrift(cls, item) for item in itens]  # type: ignore[misc]
         if isinstance(elemento, tuple) and _enum(elemento[1]):
-            return lambda itens, nomes=elemento[1]._NAMES_TO_VALUES: [nomes[item] for item in itens]
+            return lambda itens, nomes=elemento[1]._NAMES_TO_VALUES: [nomes[item] for item in itens]  # type: ignore[misc]
         return list
     if ttype == TType.I32 and len(spec) == 4 and _enum(spec[2]):
-        return spec[2]._NAMES_TO_VALUES.__getitem__
+        valores: dict[str, int] = spec[2]._NAMES_TO_VALUES
+        return valores.__getitem__
     return None
 
 

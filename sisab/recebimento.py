@@ -249,7 +249,7 @@ def _pasta_lotes() -> Path:
     return Path(getattr(settings, "LEDI_LOTES_DIR", settings.VAR_DIR / "lotes_ledi"))
 
 
-def lote_enfileirar(*, municipio: Municipio, arquivo: UploadedFile, ator: Usuario) -> LoteRecebido:
+def lote_enfileirar(*, municipio: Municipio, arquivo: UploadedFile[bytes], ator: Usuario) -> LoteRecebido:
     """A lote uploaded on the admin page: stored, checked to be a zip (nothing is kept when
     it is not), and imported by a worker (sisab.tasks.sisab_lote_importar); the request
     returns at once. Must run inside the municipality's tenant context."""

@@ -17,7 +17,7 @@ import datetime
 import functools
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -26,6 +26,9 @@ from prontuario.cadastro import texto
 from prontuario.models import Vacinacao
 from prontuario.clinico.regras import ItemAvaliado, problemas_erros, vacina_regra_permitida
 from sisab import fichas, ledi
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs  # typing.TypeIs from Python 3.13 on
 
 CBO_ARQUIVO = Path(__file__).resolve().parent / "dados" / "cbo.txt"
 _SECOES = {
@@ -58,7 +61,7 @@ def cbos_por_ficha() -> dict[int, dict[str, bool]]:
     return tabelas
 
 
-def _ms(valor: Any) -> bool:
+def _ms(valor: Any) -> TypeIs[int]:
     return isinstance(valor, int) and not isinstance(valor, bool)
 
 
@@ -170,7 +173,9 @@ def _problemas(filho: dict[str, Any]) -> list[str]:
     nascimento, inicio = filho.get("dataNascimento"), filho.get("dataHoraInicialAtendimento")
     if not _ms(nascimento) or not _ms(inicio):
         return []
-    dia = lambda ms: timezone.localtime(datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)).date()  # noqa: E731
+    def dia(ms: int) -> datetime.date:
+        return timezone.localtime(datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)).date()
+
     erros = problemas_erros(itens=itens, nascimento=dia(nascimento), dia=dia(inicio))
     for item in itens:
         for codigo in (item.ciap, item.cid10):
@@ -345,7 +350,7 @@ def _lote_e_fabricante(vacina: dict[str, Any]) -> list[ErroCampo]:
         erros.append(("lote", "O lote aceita até 30 letras, números, \"/\", \".\" e \"-\" (sem espaços)."))
     if not fabricante:
         return erros
-    fixo = fichas.FABRICANTE_COVID.get(vacina.get("imunobiologico"))
+    fixo = fichas.FABRICANTE_COVID.get(vacina.get("imunobiologico"))  # type: ignore[arg-type]  # None finds none
     if fixo and fabricante != fixo:
         erros.append(("fabricante", f"Para o imunobiológico {vacina.get('imunobiologico')}, o fabricante é {fixo}."))
     elif len(fabricante) > 60 or not _FABRICANTE.fullmatch(fabricante):

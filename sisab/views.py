@@ -84,7 +84,7 @@ def api_ficha(request: HttpRequest) -> HttpResponse:
             return _texto("Credencial inativa", 400)
         try:
             ficha_receber(
-                municipio=credencial.municipio, conteudo=arquivo.read(), nome_arquivo=arquivo.name, credencial=credencial
+                municipio=credencial.municipio, conteudo=arquivo.read(), nome_arquivo=arquivo.name, credencial=credencial  # type: ignore[arg-type]  # a multipart file part has a name
             )
         except ledi.LediErro as exc:
             return _texto(f"Erro de validação: {exc}", 400)
@@ -120,7 +120,7 @@ def credencial_nova(request: HttpRequest) -> HttpResponse:
     form = CredencialForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Confira os dados da credencial: " + " ".join(
-            erro for erros in form.errors.values() for erro in erros))
+            str(erro) for erros in form.errors.values() for erro in erros))
         return redirect("sisab_recebimento")
     credencial, senha = credencial_emitir(municipio_id=request.lotacao.municipio_id, ator=request.user,
                                           **form.cleaned_data)

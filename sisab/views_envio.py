@@ -48,7 +48,7 @@ def instalacao_salvar(request: HttpRequest) -> HttpResponse:
     form = InstalacaoForm(request.POST, instance=envio.instalacao_do_municipio(municipio_id=municipio.id))
     if not form.is_valid():
         messages.error(request, "Confira a identificação da instalação: " + " ".join(
-            erro for erros in form.errors.values() for erro in erros))
+            str(erro) for erros in form.errors.values() for erro in erros))
         return redirect("sisab_envio")
     instalacao = form.save(commit=False)
     instalacao.municipio = municipio
@@ -65,7 +65,7 @@ def instalacao_salvar(request: HttpRequest) -> HttpResponse:
 def destino_novo(request: HttpRequest) -> HttpResponse:
     form = DestinoForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Confira o destino: " + " ".join(erro for erros in form.errors.values() for erro in erros))
+        messages.error(request, "Confira o destino: " + " ".join(str(erro) for erros in form.errors.values() for erro in erros))
         return redirect("sisab_envio")
     destino = form.save(commit=False)
     destino.municipio = request.lotacao.municipio

@@ -40,7 +40,7 @@ class LotacaoPerfisForm(forms.Form):
         self.fields["perfis"].queryset = Perfil.objects.filter(municipio_id=municipio_id).order_by("nome")  # type: ignore[attr-defined]
 
 
-class MunicipioNovoForm(forms.ModelForm):
+class MunicipioNovoForm(forms.ModelForm[Municipio]):
     uf = forms.ChoiceField(label="UF", choices=[("", "—")] + [(uf, uf) for uf in UFS])
 
     class Meta:
@@ -49,14 +49,14 @@ class MunicipioNovoForm(forms.ModelForm):
         help_texts = {"ibge": "7 dígitos, como no IBGE.", "modo": "Treinamento: tudo funciona, nada é transmitido."}
 
 
-class MunicipioForm(forms.ModelForm):
+class MunicipioForm(forms.ModelForm[Municipio]):
     class Meta:
         model = Municipio
         fields = Municipio.CAMPOS_EDITAVEIS
         help_texts = {"modo": "Treinamento: tudo funciona, nada é transmitido e nenhum e-mail sobre cidadãos é enviado."}
 
 
-class SMTPForm(forms.ModelForm):
+class SMTPForm(forms.ModelForm[ConfiguracaoSMTP]):
     senha = forms.CharField(
         label="Senha",
         required=False,

@@ -143,7 +143,7 @@ def audit_event(
     municipio_id: int | None = None,
     cidadao_id: int | None = None,
     o_que: str = "",
-    detalhes: dict | None = None,
+    detalhes: dict[str, Any] | None = None,
     cpf_informado: str = "",
     instalacao: bool = False,
 ) -> EventoAuditoria:
@@ -367,7 +367,7 @@ def _rls_problema(conn: psycopg.Connection) -> list[str]:
     return []
 
 
-def cabecas_das_cadeias(conn: psycopg.Connection) -> dict[str, dict]:
+def cabecas_das_cadeias(conn: psycopg.Connection) -> dict[str, dict[str, Any]]:
     """The last link of every chain, to be kept off-host: a truncated tail is caught only
     by comparing with an earlier copy of the heads."""
     rows = conn.execute(
@@ -387,7 +387,7 @@ def _municipios(conn: psycopg.Connection) -> list[int]:
     return [row[0] for row in conn.execute("SELECT id FROM pec_municipio ORDER BY id")]
 
 
-def cabecas_exportar(conn: psycopg.Connection, *, cadeias: dict[str, dict] | None = None) -> dict[str, Any]:
+def cabecas_exportar(conn: psycopg.Connection, *, cadeias: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The heads of every chain (`cadeias` when the caller has just read them on the same
     snapshot) and the municipalities that exist, signed with PEC_AUDIT_HEAD_KEY: what
     `verify_audit --heads` compares the live chains against."""
@@ -419,7 +419,7 @@ def verificar_cabecas(conn: psycopg.Connection, documento: dict[str, Any]) -> li
     return problemas
 
 
-def _comparar_cabeca(conn: psycopg.Connection, chave: str, cabeca: dict, viva: dict | None) -> str:
+def _comparar_cabeca(conn: psycopg.Connection, chave: str, cabeca: dict[str, Any], viva: dict[str, Any] | None) -> str:
     if viva is None:
         return f"no audit chain; the exported head was seq {cabeca['sequencia']}"
     if viva["sequencia"] < cabeca["sequencia"]:
@@ -499,8 +499,8 @@ class RequisicaoGravada:
     def carregar(cls, dados: dict[str, Any]) -> RequisicaoGravada:
         """Inside the tenant context of the lotação's municipality."""
         return cls(
-            user=Usuario.objects.filter(id=dados.get("usuario_id")).first() if dados.get("usuario_id") else None,
-            lotacao=Lotacao.objects.filter(id=dados.get("lotacao_id")).first() if dados.get("lotacao_id") else None,
+            user=Usuario.objects.filter(id=dados["usuario_id"]).first() if dados.get("usuario_id") else None,
+            lotacao=Lotacao.objects.filter(id=dados["lotacao_id"]).first() if dados.get("lotacao_id") else None,
             ip=dados.get("ip", ""),
             request_id=dados.get("request_id", ""),
         )
@@ -607,7 +607,8 @@ def eventos_auditoria(
     """A municipality's events (None: the installation's), newest first. `usuario` is a
     CPF (with or without punctuation; also matches the login typed in failed attempts) or
     part of a name. Rows are visible only within chain_scope of the same chain."""
-    eventos = EventoAuditoria.objects.filter(municipio_id=municipio_id).select_related("usuario")
+    # municipio_id=None is the installation's trail (IS NULL), which django-stubs does not model.
+    eventos = EventoAuditoria.objects.filter(municipio_id=municipio_id).select_related("usuario")  # type: ignore[misc]
     if usuario:
         cpf = re.sub(r"\D", "", usuario)
         if len(cpf) == 11 and not re.search(r"[A-Za-zÀ-ÿ]", usuario):

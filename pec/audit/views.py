@@ -66,7 +66,7 @@ def _pagina(request: HttpRequest, *, municipio_id: int | None) -> HttpResponse:
     filtros = form.filtros() if form.is_valid() else {}
     if form.is_valid() and request.GET.get("formato") == "csv":
         audit_event(evento="auditoria_exportacao", request=request, detalhes={"filtros": filtros}, instalacao=instalacao)
-        return _exportar_csv(municipio_id=municipio_id, filtros=filtros)
+        return _exportar_csv(municipio_id=municipio_id, filtros=filtros)  # type: ignore[return-value]  # a streamed CSV; the views stay typed as pages
     audit_event(
         evento="auditoria_consulta",
         request=request,
@@ -77,10 +77,9 @@ def _pagina(request: HttpRequest, *, municipio_id: int | None) -> HttpResponse:
         eventos = eventos_auditoria(municipio_id=municipio_id, **filtros) if form.is_valid() else EventoAuditoria.objects.none()
         pagina = Paginator(eventos, POR_PAGINA).get_page(request.GET.get("pagina"))
         ids = {evento.lotacao_id for evento in pagina.object_list if evento.lotacao_id}
-        lotacoes = {
-            lotacao.id: lotacao
-            for lotacao in Lotacao.objects.filter(id__in=ids, municipio_id=municipio_id).select_related("estabelecimento")
-        }
+        # municipio_id=None (the installation) is IS NULL, which django-stubs does not model.
+        daqui = Lotacao.objects.filter(id__in=ids, municipio_id=municipio_id)  # type: ignore[misc]
+        lotacoes: dict[int | None, Lotacao] = {lotacao.id: lotacao for lotacao in daqui.select_related("estabelecimento")}
         linhas = [(evento, EVENTOS.get(evento.evento, evento.evento), lotacoes.get(evento.lotacao_id)) for evento in pagina]
     contexto = {"form": form, "pagina": pagina, "linhas": linhas, "instalacao": instalacao,
                 "url": "instalacao_auditoria" if instalacao else "auditoria"}

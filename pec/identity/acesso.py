@@ -42,7 +42,7 @@ def permissoes_da_lotacao(*, lotacao: Lotacao) -> frozenset[str]:
 
 def permissoes_ativas(request: HttpRequest) -> frozenset[str]:
     """Permissions of the request's active lotação, computed once per request."""
-    cached = getattr(request, _CACHE_ATTR, None)
+    cached: frozenset[str] | None = getattr(request, _CACHE_ATTR, None)
     if cached is not None:
         return cached
     lotacao = getattr(request, "lotacao", None)
@@ -238,11 +238,11 @@ def ip_cliente(request: HttpRequest) -> str | None:
     further left were written by the client and are not trusted. Without proxies the
     header is ignored, so a client cannot dodge the lockout by inventing addresses.
     """
-    remoto = request.META.get("REMOTE_ADDR")
-    proxies = settings.AXES_IPWARE_PROXY_COUNT
+    remoto: str | None = request.META.get("REMOTE_ADDR")
+    proxies: int = settings.AXES_IPWARE_PROXY_COUNT
     if not proxies:
         return remoto
-    cadeia = [parte.strip() for parte in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if parte.strip()]
+    cadeia: list[str] = [parte.strip() for parte in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if parte.strip()]
     if len(cadeia) < proxies:
         return remoto
     return cadeia[-proxies]

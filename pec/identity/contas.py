@@ -15,6 +15,8 @@ municipality involved and in the installation's.
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -126,7 +128,7 @@ def contas_vinculadas_registrar(
     (installation first, then by municipality), so two imports linking each other's
     accounts at the same time cannot deadlock on the chains' locks.
     """
-    eventos: list[tuple[int, dict]] = []
+    eventos: list[tuple[int, dict[str, Any]]] = []
     usuarios = list(Usuario.objects.filter(id__in=usuario_ids).order_by("id"))
     for usuario in usuarios:
         outros = sorted(municipios_da_conta(usuario_id=usuario.id) - {municipio.id})

@@ -67,7 +67,8 @@ class LoginForm(AllauthLoginForm):
             barrado = bloqueio(username=cpf, request=self.request)
             if barrado is not None:
                 raise forms.ValidationError(barrado.mensagem)
-        return super().clean()
+        dados: dict[str, Any] = super().clean()
+        return dados
 
 
 class ResetPasswordForm(AllauthResetPasswordForm):
@@ -77,7 +78,7 @@ class ResetPasswordForm(AllauthResetPasswordForm):
     def clean_email(self) -> str:
         from pec.identity.contas import usuarios_pelo_email_confirmado
 
-        email = super().clean_email()
+        email: str = super().clean_email()
         self.users = usuarios_pelo_email_confirmado(email=email)
         return email
 
@@ -87,7 +88,7 @@ def nome_para_exibir(usuario: Usuario) -> str:
     return usuario.nome or formatar_cpf(usuario.cpf)
 
 
-def axes_username(request: HttpRequest, credentials: dict | None) -> str:
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """The username django-axes counts failures against: the CPF digits.
 
     allauth passes `username` in the credentials while the form field is `login`; and
@@ -142,7 +143,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
         return govbr_saida_preparar(request) or super().get_logout_redirect_url(request)
 
-    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Password reset and other account mail go through the outgoing queue
         (pec.email): sent by Celery after commit, with retries, using the SMTP settings
         of the installation."""
@@ -161,7 +162,7 @@ def activate_lotacao_from_session(request: HttpRequest) -> int | None:
     """Set the tenant of the request from the session; return its municipio id or None."""
     request.lotacao = None  # type: ignore[attr-defined]
     lotacao_id = request.session.get(SESSION_LOTACAO)
-    municipio_id = request.session.get(SESSION_MUNICIPIO)
+    municipio_id: int | None = request.session.get(SESSION_MUNICIPIO)
     if not lotacao_id or not municipio_id:
         return None
     # The tenant first: the lotação row is readable only under it.

@@ -12,7 +12,12 @@ so an administrator never assigns a permission that guards nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
+
+if TYPE_CHECKING:  # pec.models imports this module
+    from pec.models import Perfil
 
 PERMISSOES: dict[str, str] = {
     "cidadao.ver": "Ver cadastro do cidadão",
@@ -105,7 +110,7 @@ def perfis_padrao_para_cbo(cbo: str) -> list[str]:
 
 
 @transaction.atomic
-def perfis_garantir_padrao(*, municipio_id: int) -> dict[str, "Perfil"]:  # noqa: F821
+def perfis_garantir_padrao(*, municipio_id: int) -> dict[str, Perfil]:
     """Create the municipality's copies of the default perfis that are missing.
 
     Existing perfis are left as the administrator edited them. Must run inside the

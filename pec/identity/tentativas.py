@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from axes.models import AccessFailureLog, AccessLog
 from django.conf import settings
@@ -47,7 +48,7 @@ class Bloqueio:
         )
 
 
-def _falhas_da_conta(username: str) -> list:
+def _falhas_da_conta(username: str) -> list[AccessFailureLog]:
     agora = timezone.now()
     desde = agora - timedelta(hours=24)
     ultimo_sucesso = (
@@ -117,12 +118,13 @@ def tentativas_limpar(*, username: str) -> int:
     """Forget every failure of this account (the administrator's unlock)."""
     from axes.utils import reset as axes_reset
 
-    removidas = axes_reset(username=username)
+    removidas: int = axes_reset(username=username)
     apagadas, _ = AccessFailureLog.objects.filter(username=username).delete()
-    return removidas + apagadas
+    total: int = removidas + apagadas
+    return total
 
 
-def ao_falhar_login(sender: object, credentials: dict, request: HttpRequest | None = None, **kwargs: object) -> None:
+def ao_falhar_login(sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: object) -> None:
     """user_login_failed, after axes logged it: at the first lock of the account, tell its
     verified address and the audit trail."""
     from pec.audit.chain import audit_event

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -22,7 +22,7 @@ class HorarioForm(forms.Form):
     fim = forms.TimeField(label="Fim", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def clean(self) -> dict[str, Any]:
-        dados = super().clean()
+        dados = super().clean() or {}
         preenchidos = [dados.get(c) is not None for c in ("dia_semana", "inicio", "fim")]
         if any(preenchidos) and not all(preenchidos):
             raise forms.ValidationError("Informe o dia, o início e o fim do período.")
@@ -53,10 +53,11 @@ class AdicionarListaForm(forms.Form):
 
     def __init__(self, *args: Any, lotacao: Lotacao, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["profissional"].queryset = Lotacao.objects.filter(
+        profissional = cast("forms.ModelChoiceField[Lotacao]", self.fields["profissional"])
+        profissional.queryset = Lotacao.objects.filter(
             municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
         ).select_related("profissional", "estabelecimento")
-        self.fields["profissional"].label_from_instance = lambda l: f"{l.profissional.nome} (CBO {l.cbo})"
-        self.fields["equipe"].queryset = Equipe.objects.filter(
+        profissional.label_from_instance = lambda l: f"{l.profissional.nome} (CBO {l.cbo})"  # type: ignore[assignment]  # Django's documented per-instance hook
+        cast("forms.ModelChoiceField[Equipe]", self.fields["equipe"]).queryset = Equipe.objects.filter(
             municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
         )

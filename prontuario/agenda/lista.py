@@ -32,7 +32,7 @@ TRANSICOES: dict[str, set[str]] = {
     S.NAO_AGUARDOU: set(),
     S.CANCELADO: set(),
 }
-_CARIMBO = {
+_CARIMBO: dict[str, str] = {
     S.EM_ESCUTA: "escuta_em",
     S.EM_ATENDIMENTO: "atendimento_em",
     S.ATENDIDO: "atendido_em",

@@ -252,7 +252,7 @@ def agendamento_acao(request: HttpRequest, agendamento_id: int, acao: str) -> Ht
 
 def _filtro(request: HttpRequest) -> lista.FiltroLista:
     situacao = request.GET.get("situacao", "")
-    situacoes = (situacao,) if situacao in EntradaLista.Situacao.values else tuple(lista.ATIVAS)
+    situacoes: tuple[str, ...] = (situacao,) if situacao in EntradaLista.Situacao.values else tuple(lista.ATIVAS)
     if situacao == "todas":
         situacoes = tuple(EntradaLista.Situacao.values)
     tipo = request.GET.get("tipo", "")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -22,7 +22,7 @@ class DataInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class CidadaoForm(forms.ModelForm):
+class CidadaoForm(forms.ModelForm[Cidadao]):
     """The cadastro. Documents and phones accept punctuation; the service stores digits.
 
     The birthplace is typed as UF + name (nobody knows IBGE codes by heart) and resolved
@@ -50,9 +50,11 @@ class CidadaoForm(forms.ModelForm):
 
     def __init__(self, *args: Any, lotacao: Lotacao, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["equipe"].queryset = Equipe.objects.filter(municipio_id=lotacao.municipio_id, ativo=True)
-        self.fields["etnia"].choices = [("", "—")] + ledi.ETNIA
-        self.fields["pais_nascimento"].choices = [("", "—")] + ledi.PAIS
+        cast("forms.ModelChoiceField[Equipe]", self.fields["equipe"]).queryset = Equipe.objects.filter(
+            municipio_id=lotacao.municipio_id, ativo=True
+        )
+        cast(forms.ChoiceField, self.fields["etnia"]).choices = [("", "—"), *ledi.ETNIA]
+        cast(forms.ChoiceField, self.fields["pais_nascimento"]).choices = [("", "—"), *ledi.PAIS]
         codigo = self.instance.municipio_nascimento_ibge
         if codigo in municipios() and not self.is_bound:
             nome, uf = municipios()[codigo]
@@ -82,7 +84,7 @@ class CidadaoForm(forms.ModelForm):
         return numeros_digitados(self.cleaned_data["telefone_contato"], "Telefone inválido: use só números, com DDD.")
 
     def clean(self) -> dict[str, Any]:
-        dados = super().clean()
+        dados = super().clean() or {}
         nome, uf = dados.get("municipio_nascimento", ""), dados.get("uf_nascimento", "")
         dados["municipio_nascimento_ibge"] = ""
         if nome:

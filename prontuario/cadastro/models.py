@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.fields.array import IndexTransform
+from django.contrib.postgres.fields.array import IndexTransform  # type: ignore[attr-defined]  # missing from django-stubs
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models

@@ -6,7 +6,7 @@ import datetime
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
@@ -86,6 +86,9 @@ LEITURA_MAXIMA = 100_000  # index entries one intersection may read, summed over
 CANDIDATOS_MAXIMOS = 3_000  # more matches than this are dense: walking names in order is faster
 DENSOS = 1_000  # expected matches (words taken as independent) beyond which not even trying
 
+# What the search statements bind: ids, words, the limit, a birth date, a list of ids.
+ParametroSql = int | str | datetime.date | list[int] | None
+
 
 def cidadao_pesquisar(*, request: HttpRequest, entrada: str) -> ResultadoBusca:
     """The search as the pages show it (citizens, merge, agenda): `cidadao_buscar` under
@@ -139,7 +142,7 @@ def cidadao_buscar(*, lotacao: Lotacao, entrada: str, limite: int = LIMITE_BUSCA
     return resultado
 
 
-_COLUNAS = {PalavraFrequencia.Campo.NOME: COLUNAS_PALAVRA, PalavraFrequencia.Campo.MAE: COLUNAS_PALAVRA_MAE}
+_COLUNAS: dict[int, tuple[str, ...]] = {PalavraFrequencia.Campo.NOME: COLUNAS_PALAVRA, PalavraFrequencia.Campo.MAE: COLUNAS_PALAVRA_MAE}
 
 
 def _contagens(consulta: Consulta, municipio_id: int, limite: int) -> dict[tuple[int, str], int] | None:
@@ -151,7 +154,7 @@ def _contagens(consulta: Consulta, municipio_id: int, limite: int) -> dict[tuple
     em_ordem = " ".join(consulta.palavras)
     pagina = (f"SELECT count(*) FROM (SELECT 1 FROM {cidadaos} WHERE municipio_id = %s AND ativo"
               " AND busca_nome >= %s AND busca_nome < %s LIMIT %s) p")
-    params: list[object] = [municipio_id, em_ordem, texto.limite_prefixo(em_ordem), limite, municipio_id]
+    params: list[ParametroSql] = [municipio_id, em_ordem, texto.limite_prefixo(em_ordem), limite, municipio_id]
     somas = []
     for campo in _COLUNAS:
         for palavra in distintas:
@@ -166,7 +169,7 @@ def _contagens(consulta: Consulta, municipio_id: int, limite: int) -> dict[tuple
         na_primeira_faixa, total, *numeros = cursor.fetchone()
     if na_primeira_faixa >= limite or total is None:
         return None
-    contagens = dict(zip([(campo, p) for campo in _COLUNAS for p in distintas], numeros, strict=True))
+    contagens: dict[tuple[int, str], int] = dict(zip([(campo, p) for campo in _COLUNAS for p in distintas], numeros, strict=True))
     contagens[PalavraFrequencia.Campo.TOTAL, ""] = max(total, 1)
     return contagens
 
@@ -189,7 +192,8 @@ def _candidatos(consulta: Consulta, municipio_id: int, campo: int, contagens: di
         lidas += contagens[campo, palavra]
     if not escolhidas:
         return None
-    conjuntos, params = [], []
+    conjuntos: list[str] = []
+    params: list[ParametroSql] = []
     for palavra in escolhidas:
         conjuntos.append("(" + " UNION ALL ".join(
             f"SELECT id FROM {Cidadao._meta.db_table} WHERE municipio_id = %s AND {c} >= %s AND {c} < %s"
@@ -205,7 +209,7 @@ def _candidatos(consulta: Consulta, municipio_id: int, campo: int, contagens: di
 def busca_sql(
     *, consulta: Consulta, municipio_id: int, limite: int, faixas: tuple[int, ...] = (0, 1, 2, 3, 4, 5),
     ids: list[int] | None = None,
-) -> tuple[str, list[object]]:
+) -> tuple[str, list[ParametroSql]]:
     """The search as one statement: disjoint ranked bands (`faixa`), concatenated.
 
     0 CPF or CNS; 1 the name starts with the words typed, in that order (the last one may
@@ -230,9 +234,9 @@ def busca_sql(
     """
     tabela = Cidadao._meta.db_table
     partes: list[str] = []
-    params: list[object] = []
+    params: list[ParametroSql] = []
 
-    def faixa(numero: int, condicao: str, valores: list[object]) -> None:
+    def faixa(numero: int, condicao: str, valores: list[ParametroSql]) -> None:
         if numero not in faixas or (numero in (2, 3, 4) and ids is not None and not ids):
             return  # not asked for, or narrowed to nobody
         sql = f"SELECT id, {numero} AS faixa FROM {tabela} WHERE municipio_id = %s AND ativo AND {condicao}"
@@ -245,12 +249,13 @@ def busca_sql(
         partes.append(f"({sql} ORDER BY busca_nome LIMIT %s)")
         params.extend([municipio_id, *valores, limite])
 
-    def comeca_com(prefixo: str) -> tuple[str, list[object]]:
+    def comeca_com(prefixo: str) -> tuple[str, list[ParametroSql]]:
         return "(busca_nome >= %s AND busca_nome < %s)", [prefixo, texto.limite_prefixo(prefixo)]
 
-    def cada_palavra(coluna: str, posicoes: int, palavras: list[str]) -> tuple[str, list[object]]:
+    def cada_palavra(coluna: str, posicoes: int, palavras: list[str]) -> tuple[str, list[ParametroSql]]:
         """Each word starts a word of the array, in one of its indexed positions."""
-        condicoes, valores = [], []
+        condicoes: list[str] = []
+        valores: list[ParametroSql] = []
         for palavra in palavras:
             alternativas = []
             for posicao in range(1, posicoes + 1):
@@ -352,7 +357,7 @@ def historico_linhas(*, versoes: list[Any], municipio_id: int) -> list[tuple[Any
         if campo in _ROTULOS_EXTRAS:
             return str(valor)
         try:
-            field = Cidadao._meta.get_field(campo)
+            field = cast("models.Field[Any, Any]", Cidadao._meta.get_field(campo))  # its own fields, no relation
         except FieldDoesNotExist:  # a field since renamed or removed: old versions still name it
             return str(valor)
         if field.choices:
@@ -368,7 +373,7 @@ def historico_linhas(*, versoes: list[Any], municipio_id: int) -> list[tuple[Any
         if campo in _ROTULOS_EXTRAS:
             return _ROTULOS_EXTRAS[campo]
         try:
-            nome = str(Cidadao._meta.get_field(campo).verbose_name)
+            nome = str(cast("models.Field[Any, Any]", Cidadao._meta.get_field(campo)).verbose_name)
         except FieldDoesNotExist:
             return campo
         return nome[:1].upper() + nome[1:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, models, transaction
@@ -154,7 +154,7 @@ def _validar(cidadao: Cidadao) -> None:
         valor = getattr(cidadao, campo)
         if valor and campo not in erros and outros.filter(**{campo: valor}).exists():
             erros[campo] = [f"Já existe um cidadão com este {nome} no município."]
-    if cidadao.equipe_id is not None and cidadao.equipe.municipio_id != cidadao.municipio_id:
+    if cidadao.equipe_id is not None and cidadao.equipe.municipio_id != cidadao.municipio_id:  # type: ignore[union-attr]  # equipe_id is set
         erros["equipe"] = ["Equipe de outro município."]
     if erros:
         raise ValidationError(erros)
@@ -186,9 +186,13 @@ def _salvar(cidadao: Cidadao) -> None:
         raise
 
 
+def _coluna(campo: str) -> str:
+    """The attribute of one of Cidadao's own fields (never a relation to it)."""
+    return cast("models.Field[Any, Any]", Cidadao._meta.get_field(campo)).attname
+
+
 def _valor_json(cidadao: Cidadao, campo: str) -> Any:
-    field = Cidadao._meta.get_field(campo)
-    valor = getattr(cidadao, field.attname)
+    valor = getattr(cidadao, _coluna(campo))
     if isinstance(valor, datetime.date):
         return valor.isoformat()
     return valor
@@ -197,16 +201,17 @@ def _valor_json(cidadao: Cidadao, campo: str) -> Any:
 # --- Unificação ------------------------------------------------------------------------------
 
 # Relations that describe the history of a record stay with it when it is merged.
-_HISTORICO = {(CidadaoVersao, "cidadao"), (Unificacao, "sobrevivente"), (Unificacao, "unificado")}
+_HISTORICO: set[tuple[type[models.Model], str]] = {(CidadaoVersao, "cidadao"), (Unificacao, "sobrevivente"), (Unificacao, "unificado")}
 
 
-def _relacoes_para_mover() -> list[models.ForeignKey]:
+def _relacoes_para_mover() -> list[models.ForeignObject[Any, Any]]:
     """Every foreign key to Cidadao in the project (hidden ones too: M2M through tables),
     so models written later are moved without touching this code."""
     campos = []
-    for rel in Cidadao._meta.get_fields(include_hidden=True):
-        if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
+    for campo in Cidadao._meta.get_fields(include_hidden=True):
+        if not (campo.auto_created and not campo.concrete and (campo.one_to_many or campo.one_to_one)):
             continue
+        rel = cast(models.ForeignObjectRel, campo)  # auto-created and not concrete: the reverse side
         if (rel.related_model, rel.field.name) in _HISTORICO:
             continue
         campos.append(rel.field)
@@ -271,14 +276,14 @@ def cidadao_unificar(
     # Blank fields of the survivor are completed from the merged record (a CPF on one and
     # a CNS on the other is the usual case). Its CPF/CNS are free now that it is inactive.
     complementos = {
-        campo: getattr(unificado, Cidadao._meta.get_field(campo).attname)
+        campo: getattr(unificado, _coluna(campo))
         for campo in CAMPOS_CADASTRO
         if _vazio(_valor_json(sobrevivente, campo)) and not _vazio(_valor_json(unificado, campo))
         and campo not in {"mae_desconhecida", "pai_desconhecido", "fora_de_area"}
     }
     antes = {campo: _valor_json(sobrevivente, campo) for campo in complementos}
     for campo, valor in complementos.items():
-        setattr(sobrevivente, Cidadao._meta.get_field(campo).attname, valor)
+        setattr(sobrevivente, _coluna(campo), valor)
     if sobrevivente.nome_mae:
         sobrevivente.mae_desconhecida = False
     if sobrevivente.nome_pai:
@@ -327,4 +332,5 @@ def palavras_frequencias_atualizar(*, municipio_id: int, using: str = "default")
             f"SELECT cidadaos FROM {frequencias} WHERE municipio_id = %s AND campo = %s",
             [municipio_id, PalavraFrequencia.Campo.TOTAL],
         )
-        return cursor.fetchone()[0]
+        total: int = cursor.fetchone()[0]
+        return total

@@ -3,7 +3,7 @@ coding rules live in prontuario.clinico.regras, called by the services."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.urls import reverse_lazy
@@ -40,7 +40,7 @@ class CodigoTermoField(forms.CharField):
         return codigo
 
 
-class MedicaoForm(forms.ModelForm):
+class MedicaoForm(forms.ModelForm[Medicao]):
     class Meta:
         model = Medicao
         fields = list(CAMPOS_MEDICAO)
@@ -48,7 +48,7 @@ class MedicaoForm(forms.ModelForm):
                    if campo != "glicemia_momento"}
 
     def clean(self) -> dict[str, Any]:
-        dados = super().clean()
+        dados = super().clean() or {}
         for campo, mensagem in medicao_erros(dados).items():
             if campo not in self.errors:
                 self.add_error(campo, mensagem)
@@ -101,7 +101,7 @@ class PrescricaoForm(forms.Form):
     uso_continuo = forms.BooleanField(label="Uso contínuo", required=False)
 
     def clean(self) -> dict[str, Any]:
-        dados = super().clean()
+        dados = super().clean() or {}
         if dados.get("medicamento"):
             for campo, rotulo in (("dose", "a dose"), ("via", "a via"), ("posologia", "a posologia")):
                 if dados.get(campo) in (None, "") and campo not in self.errors:
@@ -136,7 +136,7 @@ ExameFormSet = forms.formset_factory(ExameForm, extra=3, max_num=3)
 EncaminhamentoFormSet = forms.formset_factory(EncaminhamentoForm, extra=2, max_num=2)
 
 # prefix -> formset class, in page order
-LISTAS = {
+LISTAS: dict[str, type[forms.BaseFormSet[Any]]] = {
     "problemas": ProblemaFormSet,
     "alergias": AlergiaFormSet,
     "prescricoes": PrescricaoFormSet,
@@ -193,4 +193,4 @@ class VacinacaoForm(forms.Form):
         tabelas = ("imunobiologico", "estrategia", "dose", "fabricante", "via", "local_aplicacao",
                    "grupo_atendimento", "condicao_maternal")
         for campo, escolhas in _opcoes(tabelas).items():
-            self.fields[campo].choices = escolhas
+            cast(forms.ChoiceField, self.fields[campo]).choices = escolhas

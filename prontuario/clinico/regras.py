@@ -85,7 +85,7 @@ def eh_codigo_ab(ciap: str) -> bool:
 def eh_procedimento_ciap(ciap: str) -> bool:
     """CIAP2 component 2–6 codes (x30–x69) are procedures, never a problem/condition."""
     achado = _CIAP.match(ciap)
-    return bool(achado) and 30 <= int(achado.group(1)) <= 69
+    return achado is not None and 30 <= int(achado.group(1)) <= 69
 
 
 def idade_em(nascimento: datetime.date, dia: datetime.date) -> int:

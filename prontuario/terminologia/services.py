@@ -192,7 +192,7 @@ def _carregar_relacoes(
     """The CIAP2 x CID-10 relation and the vaccination rules: replaced whole when their file changes."""
     Terminologia = apps.get_model("prontuario", "Terminologia")
     resultado = {}
-    relacoes = [
+    relacoes: list[tuple[str, str, str, Any, Callable[[], list[dict[str, str]]]]] = [
         ("ciap_cid", CIAP_CID, "Relação CIAP2 x CID-10", apps.get_model("prontuario", "CiapCid"),
          lambda: [{"ciap": a, "cid10": b} for a, b in ler_ciap_cid()]),
         ("regra_vacinacao", REGRAS_VACINACAO, "Regras de vacinação (imunobiológico x estratégia x dose)",

@@ -7,6 +7,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from django.test import Client
@@ -21,7 +22,7 @@ from tests import factories
 SENHA = "senha-forte-123"
 
 
-def municipio(nome: str = "Município A", **campos: object) -> Municipio:
+def municipio(nome: str = "Município A", **campos: Any) -> Municipio:
     m = factories.municipio(nome, **campos)
     with tenant_context(m.id):
         perfis_garantir_padrao(municipio_id=m.id)

@@ -484,7 +484,7 @@ def test_verify_audit_names_the_first_altered_row(committed, capsys):
     assert "instalacao: OK (2 events" in saida
 
     with conectar("backup") as conn:
-        ids = dict(conn.execute(
+        ids: dict[int, int] = dict(conn.execute(
             "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
         ).fetchall())
     adulterar("UPDATE pec_eventoauditoria SET o_que = 'nada aconteceu' WHERE id = ANY(%s)",
@@ -502,7 +502,7 @@ def test_a_deleted_row_is_a_sequence_gap(committed):
     municipio = municipio_commitado(committed)
     eventos_commitados(municipio.id, 4)
     with conectar("backup") as conn:
-        ids = dict(conn.execute(
+        ids: dict[int, int] = dict(conn.execute(
             "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
         ).fetchall())
     adulterar("DELETE FROM pec_eventoauditoria WHERE id = %s", [ids[3]], municipio_id=municipio.id)
@@ -515,7 +515,7 @@ def test_a_rewritten_chain_tail_does_not_link(committed):
     municipio = municipio_commitado(committed)
     eventos_commitados(municipio.id, 3)
     with conectar("backup") as conn:
-        ids = dict(conn.execute(
+        ids: dict[int, int] = dict(conn.execute(
             "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
         ).fetchall())
     adulterar("UPDATE pec_eventoauditoria SET hash_anterior = repeat('1', 64) WHERE id = %s", [ids[2]],
@@ -808,7 +808,7 @@ def test_viewing_and_exporting_are_audited(alice_bob_charlie):
     d = alice_bob_charlie
     cliente = entrar(d["alice"], d["lot_alice"])
     cliente.get("/auditoria/?evento=leitura_prontuario")
-    b"".join(cliente.get("/auditoria/?formato=csv&cidadao=101").streaming_content)
+    b"".join(cliente.get("/auditoria/?formato=csv&cidadao=101").streaming_content)  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
     with tenant_context(d["a"].id):
         registros = [
             (e.evento, e.usuario_id, e.lotacao_id, e.detalhes["filtros"])
@@ -826,7 +826,7 @@ def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
     resposta = entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv")
     assert resposta["Content-Type"].startswith("text/csv")
     assert "attachment" in resposta["Content-Disposition"]
-    texto = b"".join(resposta.streaming_content).decode("utf-8")
+    texto = b"".join(resposta.streaming_content).decode("utf-8")  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
     assert texto.startswith("\ufeff")
     linhas = list(csv.reader(io.StringIO(texto.lstrip("\ufeff")), delimiter=";"))
     assert linhas[0][:3] == ["data e hora", "evento", "usuário"]
@@ -839,7 +839,7 @@ def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
     assert "'=HYPERLINK(\"x\")" in por_o_que
     # Only what was asked for.
     resposta = entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv&cidadao=101")
-    linhas = list(csv.reader(io.StringIO(b"".join(resposta.streaming_content).decode().lstrip("\ufeff")), delimiter=";"))
+    linhas = list(csv.reader(io.StringIO(b"".join(resposta.streaming_content).decode().lstrip("\ufeff")), delimiter=";"))  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
     assert [linha[7] for linha in linhas[1:]] == ["folha de rosto de A"]
 
 
@@ -860,7 +860,7 @@ def test_installation_page_shows_logins_to_the_installation_admin_only(alice_bob
     assert "folha de rosto de A" not in pagina and "folha de rosto de B" not in pagina
     falhas = cliente.get("/instalacao/auditoria/", {"evento": "login_falha", "usuario": d["bob"].cpf})
     assert [(e.evento, e.usuario_id) for e, _, _ in falhas.context["linhas"]] == [("login_falha", d["bob"].id)]
-    csv_texto = b"".join(cliente.get("/instalacao/auditoria/", {"formato": "csv"}).streaming_content).decode()
+    csv_texto = b"".join(cliente.get("/instalacao/auditoria/", {"formato": "csv"}).streaming_content).decode()  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
     assert f"Falha de login;Bob Médico;{d['bob'].cpf};{d['bob'].cpf};" in csv_texto
     # Looking and exporting are in the installation chain, not in a municipality's (the
     # test's one transaction keeps the tenant of the last request: switch chains to read).

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -84,7 +85,7 @@ def _container(dados: bytes, manifesto: dict | None = None) -> tuple[bytes, obje
     return saida.getvalue(), privada
 
 
-def _ler(conteudo: bytes, privada: object) -> tuple[dict, bytes]:
+def _ler(conteudo: bytes, privada: Any) -> tuple[dict, bytes]:
     decifrador = Decifrador(io.BytesIO(conteudo), privada)
     return decifrador.manifesto, b"".join(decifrador.dados())
 
@@ -221,7 +222,7 @@ class Instalacao:
             "PEC_BACKUP_TRUSTED_KEYS": str(self.confiavel),
         }
 
-    def manage(self, *args: str, entrada: str | None = None, env: dict | None = None, **kwargs: object):
+    def manage(self, *args: str, entrada: str | None = None, env: dict | None = None, **kwargs: Any):
         return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=BASE_DIR,
@@ -233,7 +234,7 @@ class Instalacao:
             **kwargs,
         )
 
-    def ok(self, *args: str, **kwargs: object) -> str:
+    def ok(self, *args: str, **kwargs: Any) -> str:
         resultado = self.manage(*args, **kwargs)
         assert resultado.returncode == 0, resultado.stdout + resultado.stderr
         return resultado.stdout
@@ -589,7 +590,7 @@ def admin(db):
     return factories.usuario("Ana Admin", administrador_instalacao=True, email="ana@example.org")
 
 
-def _registro(pasta: Path, quando: datetime, **campos: object) -> Backup:
+def _registro(pasta: Path, quando: datetime, **campos: Any) -> Backup:
     arquivo = pasta / f"pec-{quando:%Y%m%d%H%M}.pecbackup"
     for caminho in arquivos_de(arquivo):
         caminho.write_text("x")

@@ -73,7 +73,7 @@ def escolher_lotacao(page, url: str, ubs: str) -> None:
     page.wait_for_load_state()
 
 
-def entregas_rnds(demo: Demo, cidadao: int) -> dict[str, tuple[str, str]]:
+def entregas_rnds(demo: Demo, cidadao: int) -> dict[str, tuple[str, ...]]:
     """The citizen's RNDS deliveries of today's records: tipo -> (status, id the peer gave)."""
     saida = demo.shell(
         "from django.utils import timezone\n"

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser  # needs the live installation (worker + commit
 
 def test_worker_task_for_a_cannot_read_b(pec_server):
     with psycopg.connect(pec_server.database_url) as conn:
-        ids = dict(conn.execute("SELECT ibge, id FROM pec_municipio").fetchall())
+        ids: dict[str, int] = dict(conn.execute("SELECT ibge, id FROM pec_municipio").fetchall())
         total = conn.execute("SELECT count(*) FROM pec_estabelecimento").fetchone()[0]
     a, b = ids[MUNICIPIOS[0][0]], ids[MUNICIPIOS[1][0]]
     resumo_a = tasks.municipio_resumo.delay(municipio_id=a).get(timeout=30)

@@ -9,6 +9,7 @@ import hmac
 import re
 import struct
 import time
+from typing import Any
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -37,7 +38,7 @@ def _sem_bloqueios_anteriores():
     limpar_limites_allauth()
 
 
-def entrar(client: Client, cpf: str, senha: str = SENHA, **extra: str):  # type: ignore[no-untyped-def]
+def entrar(client: Client, cpf: str, senha: str = SENHA, **extra: Any):  # type: ignore[no-untyped-def]
     return client.post("/conta/login/", {"login": cpf, "password": senha}, **extra)
 
 

@@ -33,7 +33,7 @@ def registro(municipio):
 def entregas():
     """A deliverer for the test destination: records calls, answers as told."""
     chamadas: list[int] = []
-    respostas: list[object] = []
+    respostas: list[dict | Exception] = []
 
     def entregar(item: Outbox) -> dict:
         chamadas.append(item.id)

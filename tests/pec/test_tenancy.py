@@ -238,7 +238,7 @@ def test_a_session_lotacao_no_longer_valid_leaves_no_tenant_behind(two_municipio
         Lotacao.objects.filter(pk=lotacao.pk).update(ativo=False)
     request = RequestFactory().get("/")
     request.user = lotacao.usuario
-    request.session = {SESSION_LOTACAO: lotacao.pk, SESSION_MUNICIPIO: a.id}
+    request.session = {SESSION_LOTACAO: lotacao.pk, SESSION_MUNICIPIO: a.id}  # type: ignore[assignment]  # a dict stands in for the session
     with transaction.atomic():
         assert activate_lotacao_from_session(request) is None
         with connection.cursor() as cursor:

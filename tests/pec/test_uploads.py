@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
@@ -11,11 +13,11 @@ from pec.uploads import limite_upload
 MB = 1024 * 1024
 
 
-def _view_limitada() -> tuple[list[bytes], object]:
+def _view_limitada() -> tuple[list[bytes], Callable[[HttpRequest], HttpResponse]]:
     lidos: list[bytes] = []
 
     def view(request: HttpRequest) -> HttpResponse:
-        lidos.append(request.FILES["f"].read())
+        lidos.append(request.FILES["f"].read())  # type: ignore[union-attr]  # one file under "f"
         return HttpResponse("ok")
 
     return lidos, limite_upload(MB, lambda request, mensagem: HttpResponse(mensagem, status=413))(view)
@@ -23,7 +25,7 @@ def _view_limitada() -> tuple[list[bytes], object]:
 
 def _post(tamanho: int, *, csrf: bool = False) -> HttpRequest:
     request = RequestFactory().post("/", {"f": SimpleUploadedFile("a.bin", b"x" * tamanho)})
-    request._dont_enforce_csrf_checks = not csrf
+    request._dont_enforce_csrf_checks = not csrf  # type: ignore[attr-defined]  # what the test client sets to skip CSRF
     return request
 
 

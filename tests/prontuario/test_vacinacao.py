@@ -153,7 +153,7 @@ def test_formulario_de_vacinacao_carrega_as_tabelas_numa_consulta(django_assert_
 
     with django_assert_num_queries(1):
         form = VacinacaoForm()
-    assert len(form.fields["imunobiologico"].choices) > 1 and len(form.fields["dose"].choices) > 1
+    assert len(form.fields["imunobiologico"].choices) > 1 and len(form.fields["dose"].choices) > 1  # type: ignore[attr-defined]  # ChoiceFields
 
 
 # --- one rule set: the form refuses what the export would hold invalid ------------------------

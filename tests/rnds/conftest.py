@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -81,10 +82,10 @@ class Registros:
     def __init__(self) -> None:
         self.por_id: dict[int, object] = {}
 
-    def mapear(self, objeto: Estabelecimento) -> object:
+    def mapear(self, objeto: Any) -> Any:  # stands in for a mapeador of registros
         return self.por_id[objeto.id]
 
-    def criar(self, municipio: Municipio, registro: object, *, tipo: str = "rac") -> object:
+    def criar(self, municipio: Municipio, registro: Any, *, tipo: str = "rac") -> object:
         with tenant_context(municipio.id):
             objeto = Estabelecimento.objects.create(
                 municipio=municipio, cnes=f"{len(self.por_id) + 1000000:07d}", nome="registro"

@@ -211,7 +211,7 @@ def test_cadsus_uses_the_govbr_variant_with_the_users_govbr_token(pessoas, munic
 
     recepcao = factories.usuario("Rita")
     cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
-    url = cliente.post("/administracao/rnds/cadsus/", {"cpf_cns": "799000000000101"}).url
+    url = cliente.post("/administracao/rnds/cadsus/", {"cpf_cns": "799000000000101"}).url  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     assert "CIDADAO FICTICIO DA SILVA" in cliente.get(url).content.decode()
     sessao = cliente.session
     sessao[SESSION_GOVBR] = {"access_token": "token-do-govbr-da-rita", "nivel": "prata"}

@@ -99,7 +99,7 @@ def test_medico_sem_cns_finaliza_e_o_rac_aguarda_ate_o_admin_informar_o_cns(muni
     administrator enters the CNS."""
     p = posto(municipio_rnds, cns_medico="")
     medico = identidade.cliente(p.medico.usuario, p.medico)
-    url = medico.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
+    url = medico.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     resposta = medico.post(url, {**formulario_atendimento(), "versao": "1"}, follow=True)
     pagina = resposta.content.decode()
     assert "Atendimento finalizado." in pagina
@@ -161,7 +161,7 @@ def test_treinamento_ou_sem_rnds_nao_bloqueia(caso):
         municipio = identidade.municipio("Sem RNDS")
     p = posto(municipio, cns_medico="")
     cliente = identidade.cliente(p.medico.usuario, p.medico)
-    url = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
+    url = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     resposta = cliente.post(url, {**formulario_atendimento(), "versao": "1"}, follow=True)
     assert "Atendimento finalizado." in resposta.content.decode()
     with tenant_context(municipio.id):
@@ -285,13 +285,13 @@ def test_adendo_a_atendimento_entregue_envia_rac_substituto(municipio_rnds, simu
 def test_finalizado_pela_pagina_chega_a_rnds_e_a_folha_mostra_enviado(municipio_rnds, simulador):
     p = posto(municipio_rnds)
     medico = identidade.cliente(p.medico.usuario, p.medico)
-    url = medico.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
+    url = medico.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     resposta = medico.post(url, {**formulario_atendimento(**{
         "problemas-1-ciap": "K86", "problemas-1-cid10": "I10", "problemas-1-situacao": "0"}), "versao": "1"})
-    assert resposta.status_code == 302 and resposta.url == f"/prontuario/cidadaos/{p.maria.pk}/"
+    assert resposta.status_code == 302 and resposta.url == f"/prontuario/cidadaos/{p.maria.pk}/"  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     [item] = linhas(municipio_rnds)
     assert (item.tipo, item.status) == ("rac", Outbox.Status.PENDENTE)
-    assert "RNDS: pendente" in medico.get(resposta.url).content.decode()
+    assert "RNDS: pendente" in medico.get(resposta.url).content.decode()  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
 
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
     with tenant_context(municipio_rnds.id):
@@ -301,7 +301,7 @@ def test_finalizado_pela_pagina_chega_a_rnds_e_a_folha_mostra_enviado(municipio_
     composicao = documento["entry"][0]["resource"]
     assert composicao["type"]["coding"][0]["code"] == "RAC"
     assert composicao["subject"]["identifier"]["value"] == p.maria.cpf
-    folha = medico.get(resposta.url).content.decode()
+    folha = medico.get(resposta.url).content.decode()  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     assert "RNDS: enviado" in folha and "RNDS: pendente" not in folha
     assert "RNDS: enviado" in medico.get(f"/prontuario/atendimentos/{atendimento.pk}/").content.decode()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import zipfile
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -288,7 +289,7 @@ def test_upload_over_the_cap_is_refused_before_its_body_is_read(municipio, admin
     """The declared size is refused before Django parses the body: here the body is a few
     bytes that declare 60 MB, and reading it would fail the test client's payload."""
     settings.LEDI_LOTES_DIR = tmp_path
-    grande = {"CONTENT_LENGTH": str(60 * 1024 * 1024)}
+    grande: dict[str, Any] = {"CONTENT_LENGTH": str(60 * 1024 * 1024)}
     client = identidade.cliente(*admin)
     resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"PK")}, **grande)
     assert resposta.status_code == 302

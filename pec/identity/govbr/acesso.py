@@ -175,7 +175,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         provider: Any,
         error: str | None = None,
         exception: Exception | None = None,
-        extra_context: dict | None = None,
+        extra_context: dict[str, Any] | None = None,
     ) -> None:
         # allauth passes the unstashed "state" with every error but a missing one.
         if "state" not in (extra_context or {}):
@@ -237,6 +237,6 @@ def govbr_saida_preparar(request: HttpRequest) -> str | None:
 
 def govbr_saida_url(*, chave: str) -> str | None:
     """The end-session URL prepared at logout (once)."""
-    url = cache.get(_SAIDA_CACHE + chave)
+    url: str | None = cache.get(_SAIDA_CACHE + chave)
     cache.delete(_SAIDA_CACHE + chave)
     return url

@@ -19,7 +19,7 @@ from pec.models import ConfiguracaoGovBr
 
 PROVIDER_ID = "govbr"
 # gov.br's issuers end with a slash (docs/integracoes/govbr.md).
-ISSUERS = {
+ISSUERS: dict[str, str] = {
     ConfiguracaoGovBr.Ambiente.HOMOLOGACAO: "https://sso.staging.acesso.gov.br/",
     ConfiguracaoGovBr.Ambiente.PRODUCAO: "https://sso.acesso.gov.br/",
 }
@@ -35,7 +35,7 @@ def govbr_configuracao() -> ConfiguracaoGovBr | None:
 
 
 def govbr_issuer(config: ConfiguracaoGovBr) -> str:
-    return ISSUERS.get(config.ambiente, config.issuer_outro)  # type: ignore[call-overload]
+    return ISSUERS.get(config.ambiente, config.issuer_outro)
 
 
 def govbr_homologacao(config: ConfiguracaoGovBr) -> bool:
@@ -78,12 +78,14 @@ def govbr_app(config: ConfiguracaoGovBr | None = None) -> SocialApp | None:
 
 def govbr_redirect_uri(request: HttpRequest) -> str:
     """The callback to register at gov.br (what allauth sends as redirect_uri)."""
-    return build_absolute_uri(request, reverse("openid_connect_callback", kwargs={"provider_id": PROVIDER_ID}))
+    uri: str = build_absolute_uri(request, reverse("openid_connect_callback", kwargs={"provider_id": PROVIDER_ID}))
+    return uri
 
 
 def govbr_pos_saida_uri(request: HttpRequest) -> str:
     """Where gov.br sends the person back after logout (post_logout_redirect_uri)."""
-    return build_absolute_uri(request, reverse("account_login"))
+    uri: str = build_absolute_uri(request, reverse("account_login"))
+    return uri
 
 
 @transaction.atomic

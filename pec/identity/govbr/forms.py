@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from pec.models import ConfiguracaoGovBr
 
 
-class GovBrForm(forms.ModelForm):
+class GovBrForm(forms.ModelForm[ConfiguracaoGovBr]):
     segredo = forms.CharField(
         label="Client secret",
         required=False,
@@ -23,8 +25,8 @@ class GovBrForm(forms.ModelForm):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.tem_segredo = tem_segredo
 
-    def clean(self) -> dict:
-        dados = super().clean()
+    def clean(self) -> dict[str, Any]:
+        dados = super().clean() or {}
         if dados.get("ambiente") == ConfiguracaoGovBr.Ambiente.OUTRO and not dados.get("issuer_outro"):
             self.add_error("issuer_outro", "Informe o issuer do provedor OpenID Connect.")
         if dados.get("ativo"):

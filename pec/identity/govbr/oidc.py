@@ -80,7 +80,7 @@ def id_token_verificar(*, id_token: str, jwks_uri: str, issuer: str, client_id: 
 class GovBrOAuth2Adapter(OpenIDConnectOAuth2Adapter):
     @property
     def openid_config(self) -> dict[str, Any]:
-        config = super().openid_config
+        config: dict[str, Any] = super().openid_config
         configurado = self.get_provider().app.settings["server_url"]
         # OpenID Connect Discovery §4.3: the document must name the issuer we asked.
         if str(config.get("issuer", "")).rstrip("/") != configurado.rstrip("/"):
@@ -118,16 +118,19 @@ class GovBrProvider(OpenIDConnectProvider):
     @property
     def server_url(self) -> str:
         # gov.br's issuer ends with "/"; allauth would append "//.well-known/...".
-        return self.app.settings["server_url"].rstrip("/") + "/.well-known/openid-configuration"
+        url: str = self.app.settings["server_url"].rstrip("/") + "/.well-known/openid-configuration"
+        return url
 
     def get_oauth2_adapter(self, request: HttpRequest) -> GovBrOAuth2Adapter:
         return GovBrOAuth2Adapter(request, self.app.provider_id)
 
     def get_scope_from_request(self, request: HttpRequest) -> list[str]:
-        return self.get_scope()
+        escopo: list[str] = self.get_scope()
+        return escopo
 
     def get_auth_params_from_request(self, request: HttpRequest, action: str) -> dict[str, str]:
-        return self.get_auth_params()
+        parametros: dict[str, str] = self.get_auth_params()
+        return parametros
 
     def redirect(
         self, request: HttpRequest, process: str, next_url: str | None = None, data: Any = None, **kwargs: Any
@@ -135,7 +138,8 @@ class GovBrProvider(OpenIDConnectProvider):
         nonce = nonce_novo()
         kwargs["auth_params"] = {**(kwargs.get("auth_params") or self.get_auth_params()), "nonce": nonce}
         # `nonce` lands in the state stashed in the session, beside the PKCE verifier.
-        return super().redirect(request, AuthProcess.LOGIN, next_url, data, nonce=nonce, **kwargs)
+        resposta: HttpResponse = super().redirect(request, AuthProcess.LOGIN, next_url, data, nonce=nonce, **kwargs)
+        return resposta
 
 
 def _erro_indisponivel(request: HttpRequest) -> HttpResponse:
@@ -147,7 +151,8 @@ def _erro_indisponivel(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def login(request: HttpRequest, provider_id: str) -> HttpResponse:
     try:
-        return OAuth2LoginView.adapter_view(GovBrOAuth2Adapter(request, provider_id))(request)
+        resposta: HttpResponse = OAuth2LoginView.adapter_view(GovBrOAuth2Adapter(request, provider_id))(request)
+        return resposta
     except SocialApp.DoesNotExist:
         raise Http404("A entrada com gov.br não está habilitada nesta instalação.")
     except (RequestException, OAuth2Error):
@@ -157,6 +162,7 @@ def login(request: HttpRequest, provider_id: str) -> HttpResponse:
 @login_not_required
 def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
     try:
-        return OAuth2CallbackView.adapter_view(GovBrOAuth2Adapter(request, provider_id))(request)
+        resposta: HttpResponse = OAuth2CallbackView.adapter_view(GovBrOAuth2Adapter(request, provider_id))(request)
+        return resposta
     except SocialApp.DoesNotExist:
         raise Http404("A entrada com gov.br não está habilitada nesta instalação.")

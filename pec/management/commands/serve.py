@@ -60,7 +60,7 @@ class Command(BaseCommand):
         env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
         python = sys.executable
         bindir = os.path.dirname(python)
-        demo_processes = {}
+        demo_processes: dict[str, list[str]] = {}
         if options["demo"]:
             demo_processes, env = self._demo_national_peer(python, env, options["bind"])
             # The demo's logins are public (and refused in production): its installation

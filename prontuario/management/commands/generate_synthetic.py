@@ -22,7 +22,7 @@ from prontuario.models import Cidadao
 from prontuario.cadastro.services import palavras_frequencias_atualizar
 from prontuario.cadastro.sintetico import Gerador
 
-COLUNAS = [f.column for f in Cidadao._meta.concrete_fields if f.column != "id" and not f.generated]
+COLUNAS: list[str] = [f.column for f in Cidadao._meta.concrete_fields if f.column != "id" and not f.generated]  # type: ignore[misc]  # concrete fields have a column
 
 
 class Command(BaseCommand):

@@ -2,6 +2,7 @@ import datetime
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                             help="worker processes that serialise the fichas (default: one per CPU)")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         municipio = Municipio.objects.filter(ibge=options["municipio"]).first()
         if municipio is None:
             raise CommandError(f"No municipality with IBGE code {options['municipio']}.")
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             competencia = datetime.datetime.strptime(str(options["competencia"]), "%Y%m").date()
         except ValueError as exc:
             raise CommandError("--competencia must be AAAAMM, e.g. 202611.") from exc
-        saida: Path = options["output"] or Path(f"sisab-{municipio.ibge}-{competencia:%Y%m}.zip")  # type: ignore[assignment]
+        saida: Path = options["output"] or Path(f"sisab-{municipio.ibge}-{competencia:%Y%m}.zip")
         geradas = fichas_gerar(municipio_id=municipio.id)
         sys.stderr.write(f"fichas: {geradas['novas']} new, {geradas['invalidas']} invalid (kept, not exported)\n")
         parcial = saida.with_name(saida.name + ".part")
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             with parcial.open("wb") as arquivo:
                 total = exportar(municipio=municipio, competencia=competencia, formato=str(options["format"]),
                                  saida=arquivo, progresso=lambda n: sys.stderr.write(f"\r{n} fichas written"),
-                                 processos=int(options["processes"]))  # type: ignore[call-overload]
+                                 processos=int(options["processes"]))
         except SemIdentidade as exc:
             parcial.unlink(missing_ok=True)
             raise CommandError(f"{municipio.ibge}: no contra-chave/installation identity; enter it first.") from exc

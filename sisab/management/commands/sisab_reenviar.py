@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from pec.models import Municipio
@@ -13,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--municipio", required=True, help="IBGE code")
         parser.add_argument("--destino", type=int, help="destination id (default: every destination)")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         municipio = Municipio.objects.filter(ibge=options["municipio"]).first()
         if municipio is None:
             raise CommandError(f"No municipality with IBGE code {options['municipio']}.")
@@ -22,5 +24,5 @@ class Command(BaseCommand):
             with tenant_context(municipio.id):
                 if not DestinoSisab.objects.filter(municipio=municipio, id=destino_id).exists():
                     raise CommandError(f"Municipality {municipio.ibge} has no destination {destino_id}.")
-        total = reenviar(municipio_id=municipio.id, destino_id=destino_id)  # type: ignore[arg-type]
+        total = reenviar(municipio_id=municipio.id, destino_id=destino_id)
         self.stdout.write(f"{total} refused delivery(ies) queued again.")
