@@ -32,7 +32,8 @@ class Verificacao(Protocol):
     def __call__(self, *, municipio: Municipio, objeto: Model) -> list[str]: ...
 
 
-RegraDosCampos = Callable[[Model], dict[str, list[str]]]
+# Each rule takes its own model (registered by label), so its parameter is that model's type.
+RegraDosCampos = Callable[[Any], dict[str, list[str]]]
 # (objeto_tipo, objeto_id) as expressions of the outer query -> the open pendência's reason.
 Pendencia = Callable[[Any, Any], BaseExpression]
 
