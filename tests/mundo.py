@@ -24,7 +24,15 @@ from django.utils import timezone
 from pec.demo import cpf_com_digitos
 from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
 from pec.identity.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
-from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Profissional, Usuario
+from pec.models import (
+    Equipe,
+    Estabelecimento,
+    Lotacao,
+    LotacaoPerfil,
+    Municipio,
+    Profissional,
+    Usuario,
+)
 from pec.tenancy import tenant_context
 from prontuario.cadastro.services import cidadao_cadastrar
 from prontuario.models import (

@@ -151,7 +151,7 @@ def _ficha_sisab(m: Mundo) -> dict[str, Any]:
     fabricas.atendimento_finalizado(maria, fabricas.recarregar(m.bob))
     envio.fichas_gerar(municipio_id=m.a.id)
     with tenant_context(m.a.id):
-        return {"ficha_id": FichaSisab.objects.get().id}
+        return {"ficha_id": FichaSisab.objects.filter(origem="atendimento").first().id}
 
 
 def _destino_sisab(m: Mundo) -> dict[str, Any]:
@@ -252,7 +252,13 @@ SEM_DONO: dict[str, str] = {
 DADOS: dict[str, dict[str, str]] = {
     "agendar": {"inicio": "amanha"},
     "agendamento_acao": {"motivo": "Cidadão pediu"},
+    "lista_situacao": {"situacao": "cancelado"},
+    "prontuario_atendimento_rascunho": {"versao": "1", "subjetivo": "Febre."},
 }
+
+# A's user who gets the page, when Alice (with every perfil) is not the one: only the
+# author of a draft may save it.
+DONO: dict[str, str] = {"prontuario_atendimento_rascunho": "bob"}
 
 
 def test_every_url_with_a_parameter_has_a_builder_or_a_reason():
@@ -304,7 +310,8 @@ def test_another_municipality_gets_404_and_changes_nothing(mundo, nome):
 
     # The same URL works for A's own user, so the 404 is about ownership.
     metodo = "get" if respostas["get"] == 404 else "post"
-    resposta = getattr(alice, metodo)(url, dados)
+    dono = fabricas.entrar(mundo.bob) if DONO.get(nome) == "bob" else alice
+    resposta = getattr(dono, metodo)(url, dados)
     assert resposta.status_code in (200, 302), (metodo, resposta.status_code)
     if resposta.status_code == 302:
         assert not resposta.url.startswith(("/conta/login", "/lotacao")), resposta.url
