@@ -108,4 +108,4 @@ def alice(client, mundo):  # type: ignore[no-untyped-def]
     """The test client, logged in as Alice (recepção, A)."""
     from tests import mundo as fabricas
 
-    return fabricas.entrar(mundo.alice, client)
+    return fabricas.entrar(mundo.alice, client=client)

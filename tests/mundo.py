@@ -87,6 +87,10 @@ def municipio(nome: str = "Município A", ibge: str | None = None, *, com_perfis
     return m
 
 
+def municipio_com_perfis(nome: str = "Município A", **campos: object) -> Municipio:
+    return municipio(nome, com_perfis=True, **campos)
+
+
 def usuario(nome: str = "Alice", password: str = SENHA, **fields: object) -> Usuario:
     return Usuario.objects.create_user(novo_cpf(), password, nome=nome, **fields)
 
@@ -140,26 +144,29 @@ def dar_perfis(lotacao: Lotacao, codigos: Iterable[str] | None = None) -> Lotaca
     return lotacao
 
 
-def entrar(quem: Lotacao | Usuario, client: Client | None = None, *, pela_pagina_de_lotacao: bool = False) -> Client:
-    """A client logged in as the user, working in the lotação when given one.
+def entrar(quem: Lotacao | Usuario, lotacao: Lotacao | None = None, *, client: Client | None = None,
+           pela_pagina_de_lotacao: bool = False) -> Client:
+    """A client logged in as `quem`, working in a lotação: `entrar(lotacao)` is that lotação's
+    user, `entrar(usuario, lotacao)` names both, `entrar(usuario)` chooses none.
 
     The lotação is put in the session as the lotação choice leaves it; with
     `pela_pagina_de_lotacao` it is chosen through the real page instead (which also writes
     the choice to the audit trail). force_login stands for a complete login, second step
     included (tests/conftest.py)."""
+    if isinstance(quem, Lotacao):
+        quem, lotacao = quem.usuario, quem
     client = client or Client()
-    usuario_ = quem.usuario if isinstance(quem, Lotacao) else quem
-    client.force_login(usuario_, backend="django.contrib.auth.backends.ModelBackend")
-    if not isinstance(quem, Lotacao):
+    client.force_login(quem, backend="django.contrib.auth.backends.ModelBackend")
+    if lotacao is None:
         return client
     if pela_pagina_de_lotacao:
-        resposta = client.post("/lotacao/", {"lotacao": quem.id})
+        resposta = client.post("/lotacao/", {"lotacao": lotacao.id})
         assert resposta.status_code == 302, resposta
-        assert client.session[SESSION_LOTACAO] == quem.id
+        assert client.session[SESSION_LOTACAO] == lotacao.id
         return client
     sessao = client.session
-    sessao[SESSION_LOTACAO] = quem.id
-    sessao[SESSION_MUNICIPIO] = quem.municipio_id
+    sessao[SESSION_LOTACAO] = lotacao.id
+    sessao[SESSION_MUNICIPIO] = lotacao.municipio_id
     sessao.save()
     return client
 

@@ -14,7 +14,7 @@ from pec.models import EventoAuditoria
 from pec.tenancy import tenant_context
 from sisab import envio
 from sisab.models import DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab
-from tests.pec import identidade
+from tests import mundo as fabricas
 from tests.sisab import mundo_envio
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def m():
 
 @pytest.fixture
 def alice(m):
-    return identidade.cliente(m.admin.usuario, m.admin)
+    return fabricas.entrar(m.admin.usuario, m.admin, pela_pagina_de_lotacao=True)
 
 
 def _mensagens(resposta) -> str:
