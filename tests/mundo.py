@@ -145,12 +145,12 @@ def dar_perfis(lotacao: Lotacao, codigos: Iterable[str] | None = None) -> Lotaca
 
 
 def entrar(quem: Lotacao | Usuario, lotacao: Lotacao | None = None, *, client: Client | None = None,
-           pela_pagina_de_lotacao: bool = False) -> Client:
+           pela_escolha: bool = False) -> Client:
     """A client logged in as `quem`, working in a lotação: `entrar(lotacao)` is that lotação's
     user, `entrar(usuario, lotacao)` names both, `entrar(usuario)` chooses none.
 
     The lotação is put in the session as the lotação choice leaves it; with
-    `pela_pagina_de_lotacao` it is chosen through the real page instead (which also writes
+    `pela_escolha` it is chosen through the real page instead (which also writes
     the choice to the audit trail). force_login stands for a complete login, second step
     included (tests/conftest.py)."""
     if isinstance(quem, Lotacao):
@@ -159,7 +159,7 @@ def entrar(quem: Lotacao | Usuario, lotacao: Lotacao | None = None, *, client: C
     client.force_login(quem, backend="django.contrib.auth.backends.ModelBackend")
     if lotacao is None:
         return client
-    if pela_pagina_de_lotacao:
+    if pela_escolha:
         resposta = client.post("/lotacao/", {"lotacao": lotacao.id})
         assert resposta.status_code == 302, resposta
         assert client.session[SESSION_LOTACAO] == lotacao.id

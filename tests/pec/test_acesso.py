@@ -60,7 +60,7 @@ def test_permission_matrix_per_default_perfil(perfil):
     with tenant_context(a.id):
         assert acesso.permissoes_da_lotacao(lotacao=lot) == MATRIZ[perfil]
 
-    client = fabricas.entrar(usuario, lot, pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(usuario, lot, pela_escolha=True)
     admin = "admin.municipio" in MATRIZ[perfil]
     for nome in ADMIN_MUNICIPAL_URLS:
         assert client.get(reverse(nome)).status_code == (200 if admin else 403), nome
@@ -76,7 +76,7 @@ def test_permission_matrix_per_default_perfil(perfil):
 def test_forbidden_page_is_portuguese_and_names_the_permission():
     a = fabricas.municipio_com_perfis()
     usuario = fabricas.usuario()
-    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(a, usuario, cbo="225142"), pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(a, usuario, cbo="225142"), pela_escolha=True)
     resposta = client.get(reverse("admin_perfis"))
     assert resposta.status_code == 403
     pagina = resposta.content.decode()
@@ -158,7 +158,7 @@ def test_every_page_of_this_app_asks_anonymous_users_to_log_in(client):
 def test_installation_admin_pages_only_for_the_installation_admin():
     a = fabricas.municipio_com_perfis()
     iris = fabricas.usuario("Íris")
-    admin_municipal = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_pagina_de_lotacao=True)
+    admin_municipal = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_escolha=True)
     ana = fabricas.entrar(fabricas.usuario("Ana", administrador_instalacao=True))
     for nome in INSTALACAO_URLS:
         assert admin_municipal.get(reverse(nome)).status_code == 403
@@ -231,7 +231,7 @@ def test_choosing_someone_elses_lotacao_is_404_and_changes_nothing():
     charlie = fabricas.usuario("Charlie")
     lot_alice = fabricas.lotacao_com_perfis(a, alice)
     lot_charlie = fabricas.lotacao_com_perfis(fabricas.municipio_com_perfis("B"), charlie)
-    client = fabricas.entrar(alice, lot_alice, pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(alice, lot_alice, pela_escolha=True)
     assert client.post("/lotacao/", {"lotacao": lot_charlie.id}).status_code == 404
     assert client.post("/lotacao/", {"lotacao": "x"}).status_code == 404
     assert client.session[SESSION_LOTACAO] == lot_alice.id
@@ -241,7 +241,7 @@ def test_deactivated_lotacao_stops_working_at_once():
     a = fabricas.municipio_com_perfis()
     usuario = fabricas.usuario()
     lot = fabricas.lotacao_com_perfis(a, usuario, cbo="131205")
-    client = fabricas.entrar(usuario, lot, pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(usuario, lot, pela_escolha=True)
     assert client.get(reverse("admin_perfis")).status_code == 200
     with tenant_context(a.id):
         Lotacao.objects.filter(pk=lot.pk).update(ativo=False)
@@ -252,7 +252,7 @@ def test_deactivated_lotacao_stops_working_at_once():
 def test_header_offers_switch_of_lotacao():
     a = fabricas.municipio_com_perfis()
     usuario = fabricas.usuario()
-    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(a, usuario), pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(a, usuario), pela_escolha=True)
     assert 'href="/lotacao/">Trocar lotação' in client.get("/").content.decode()
 
 

@@ -29,7 +29,7 @@ def mundo():
     return {
         "a": a, "b": b, "iris": iris, "alice": alice, "charlie": charlie,
         "lot_iris": lot_iris, "lot_alice": lot_alice, "lot_charlie": lot_charlie,
-        "admin": fabricas.entrar(iris, lot_iris, pela_pagina_de_lotacao=True),
+        "admin": fabricas.entrar(iris, lot_iris, pela_escolha=True),
     }
 
 
@@ -88,13 +88,13 @@ def test_every_url_of_b_objects_is_404_for_a_admin(mundo):
         assert Perfil.objects.get(pk=perfil_b.pk).nome == "Médico"
         assert Perfil.objects.filter(municipio=b).count() == len(PERFIS_PADRAO)
     # And the reverse: B's administrator cannot reach A's professional either.
-    charlie = fabricas.entrar(mundo["charlie"], lot_b, pela_pagina_de_lotacao=True)
+    charlie = fabricas.entrar(mundo["charlie"], lot_b, pela_escolha=True)
     assert charlie.get(reverse("admin_profissional", args=[mundo["lot_alice"].profissional_id])).status_code == 404
 
 
 def test_deactivate_and_reactivate_a_lotacao_is_audited(mundo):
     admin, lot = mundo["admin"], mundo["lot_alice"]
-    alice = fabricas.entrar(mundo["alice"], lot, pela_pagina_de_lotacao=True)
+    alice = fabricas.entrar(mundo["alice"], lot, pela_escolha=True)
     admin.post(reverse("admin_lotacao_ativa", args=[lot.id]), {"ativo": "0"})
     with tenant_context(mundo["a"].id):
         assert not Lotacao.objects.get(pk=lot.pk).ativo

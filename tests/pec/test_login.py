@@ -113,7 +113,7 @@ def test_lockout_is_per_client_address_behind_nginx(settings):
 def test_municipal_admin_unlocks_a_professional_from_their_page(settings):
     a = fabricas.municipio_com_perfis()
     iris = fabricas.usuario("Íris")
-    admin = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_pagina_de_lotacao=True)
+    admin = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_escolha=True)
     bruno = fabricas.usuario("Bruno")
     lot_bruno = fabricas.lotacao_com_perfis(a, bruno)
     client = Client()
@@ -139,7 +139,7 @@ def test_municipal_admin_unlocks_a_professional_from_their_page(settings):
 def test_municipal_admin_cannot_unlock_an_account_that_also_works_elsewhere(settings):
     a, b = fabricas.municipio_com_perfis(), fabricas.municipio_com_perfis("Município B")
     iris = fabricas.usuario("Íris")
-    admin = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_pagina_de_lotacao=True)
+    admin = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_escolha=True)
     bruno = fabricas.usuario("Bruno")
     lot_bruno = fabricas.lotacao_com_perfis(a, bruno)
     fabricas.lotacao_com_perfis(b, bruno)
@@ -235,7 +235,7 @@ def _envelhecer(client: Client, *, ocioso: float = 0, desde_login: float = 0) ->
 def test_idle_timeout_follows_the_municipality_of_the_active_lotacao():
     rapido = fabricas.municipio_com_perfis("Rápido", sessao_ociosa_minutos=5)
     usuario = fabricas.usuario()
-    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(rapido, usuario), pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(rapido, usuario), pela_escolha=True)
     _envelhecer(client, ocioso=4 * 60)
     assert client.get("/").status_code == 200
     _envelhecer(client, ocioso=6 * 60)
@@ -246,7 +246,7 @@ def test_idle_timeout_follows_the_municipality_of_the_active_lotacao():
 
     lento = fabricas.municipio_com_perfis("Lento", sessao_ociosa_minutos=30)
     outro = fabricas.usuario()
-    client = fabricas.entrar(outro, fabricas.lotacao_com_perfis(lento, outro), pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(outro, fabricas.lotacao_com_perfis(lento, outro), pela_escolha=True)
     _envelhecer(client, ocioso=6 * 60)
     assert client.get("/").status_code == 200
 
@@ -254,7 +254,7 @@ def test_idle_timeout_follows_the_municipality_of_the_active_lotacao():
 def test_absolute_timeout_ends_even_an_active_session():
     m = fabricas.municipio_com_perfis(sessao_maxima_horas=2)
     usuario = fabricas.usuario()
-    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(m, usuario), pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(m, usuario), pela_escolha=True)
     _envelhecer(client, ocioso=10, desde_login=90 * 60)
     assert client.get("/").status_code == 200
     _envelhecer(client, ocioso=10, desde_login=2 * 3600 + 60)
@@ -541,7 +541,7 @@ def test_pages_that_edit_secrets_ask_for_the_password_again_after_a_while(settin
 
     a = fabricas.municipio_com_perfis()
     iris = fabricas.usuario("Íris")
-    admin = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_pagina_de_lotacao=True)
+    admin = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_escolha=True)
     _autenticacao_antiga(admin, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60)
     dados = {"nome": "Estadual", "tipo": "http", "url": "https://sisab.example.org/", "usuario": "u", "senha": "segredo"}
     resposta = admin.post(reverse("sisab_destino_novo"), dados)

@@ -26,7 +26,7 @@ def mundo():
     lot_alice = fabricas.lotacao_com_perfis(a, alice, cbo="225142")
     lot_charlie = fabricas.lotacao_com_perfis(b, charlie, cbo="131205")
     return {"a": a, "b": b, "lot_alice": lot_alice, "lot_iris": lot_iris,
-            "admin": fabricas.entrar(iris, lot_iris, pela_pagina_de_lotacao=True), "admin_b": fabricas.entrar(charlie, lot_charlie, pela_pagina_de_lotacao=True)}
+            "admin": fabricas.entrar(iris, lot_iris, pela_escolha=True), "admin_b": fabricas.entrar(charlie, lot_charlie, pela_escolha=True)}
 
 
 def registro(municipio_id: int, profissional_id: int) -> dict[str, str]:
@@ -110,7 +110,7 @@ def test_so_o_administrador_municipal_chega_a_tela(mundo, client):
     alice = mundo["lot_alice"]
     resposta = client.get(url(alice.profissional_id))
     assert resposta.status_code == 302 and resposta["Location"].startswith("/conta/login/")
-    medica = fabricas.entrar(alice.usuario, alice, pela_pagina_de_lotacao=True)
+    medica = fabricas.entrar(alice.usuario, alice, pela_escolha=True)
     assert medica.get(url(alice.profissional_id)).status_code == 403
     assert medica.post(url(alice.profissional_id), {**VAZIO, "cns": cns_provisorio()}).status_code == 403
     assert registro(mundo["a"].id, alice.profissional_id) == VAZIO

@@ -77,7 +77,7 @@ def test_professionals_search_pages_by_id(mundo, monkeypatch):
 
     monkeypatch.setattr(views_admin, "POR_PAGINA", 5)
     admin_usuario = fabricas.usuario("Ana Admin")
-    admin = fabricas.entrar(admin_usuario, fabricas.lotacao_com_perfis(mundo.a, admin_usuario, cbo="131205"), pela_pagina_de_lotacao=True)
+    admin = fabricas.entrar(admin_usuario, fabricas.lotacao_com_perfis(mundo.a, admin_usuario, cbo="131205"), pela_escolha=True)
     for n in range(7):
         fabricas.lotacao_com_perfis(mundo.a, fabricas.usuario(f"Souza Profissional {n:02d}"), cbo="225142")
     resposta = admin.post(reverse("admin_profissionais"), {"q": "souza"})

@@ -33,8 +33,8 @@ def pessoas(municipio_rnds):
     lot_b = fabricas.lotacao_com_perfis(municipio_rnds, bob, cbo="225142")
     lot_c = fabricas.lotacao_com_perfis(outro, charlie, cbo="131205", perfis=["admin_municipal", "recepcao"])
     return {
-        "alice": fabricas.entrar(alice, lot_a, pela_pagina_de_lotacao=True), "bob": fabricas.entrar(bob, lot_b, pela_pagina_de_lotacao=True),
-        "charlie": fabricas.entrar(charlie, lot_c, pela_pagina_de_lotacao=True), "lot_a": lot_a, "lot_c": lot_c, "outro": outro,
+        "alice": fabricas.entrar(alice, lot_a, pela_escolha=True), "bob": fabricas.entrar(bob, lot_b, pela_escolha=True),
+        "charlie": fabricas.entrar(charlie, lot_c, pela_escolha=True), "lot_a": lot_a, "lot_c": lot_c, "outro": outro,
     }
 
 
@@ -189,7 +189,7 @@ def test_cadsus_search_and_import_creates_then_updates(pessoas, municipio_rnds):
         assert not Cidadao.objects.exists()
     recepcao = fabricas.usuario("Rita")
     lot = fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110")
-    cliente = fabricas.entrar(recepcao, lot, pela_pagina_de_lotacao=True)
+    cliente = fabricas.entrar(recepcao, lot, pela_escolha=True)
     pagina = _cadsus(cliente, "799000000000101")
     assert "CIDADAO FICTICIO DA SILVA" in pagina and "Cadastrar no município" in pagina
     assert "Nenhum cidadão encontrado" in _cadsus(cliente, "52998224725")
@@ -209,7 +209,7 @@ def test_cadsus_uses_the_govbr_variant_with_the_users_govbr_token(pessoas, munic
     from pec.identity.govbr.acesso import SESSION_GOVBR
 
     recepcao = fabricas.usuario("Rita")
-    cliente = fabricas.entrar(recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_pagina_de_lotacao=True)
+    cliente = fabricas.entrar(recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_escolha=True)
     url = cliente.post("/administracao/rnds/cadsus/", {"cpf_cns": "799000000000101"}).url
     assert "CIDADAO FICTICIO DA SILVA" in cliente.get(url).content.decode()
     sessao = cliente.session
@@ -224,7 +224,7 @@ def test_cadsus_uses_the_govbr_variant_with_the_users_govbr_token(pessoas, munic
 def test_cadsus_refusal_says_to_enter_with_govbr(municipio_rnds, simulador):
     simulador.estado.cadsus_exige_govbr = True  # as CADSUS does for PEC since 5.1.14
     recepcao = fabricas.usuario("Rita")
-    cliente = fabricas.entrar(recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_pagina_de_lotacao=True)
+    cliente = fabricas.entrar(recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_escolha=True)
     pagina = _cadsus(cliente, "799000000000101")
     assert "ele exige a entrada com a conta gov.br" in pagina and "CIDADAO FICTICIO" not in pagina
     assert simulador.estado.consultas_cadsus[-1] == ("/cadsus/v2/PDQSupplierJWT", "")
@@ -235,7 +235,7 @@ def test_cadsus_at_an_address_not_allowed_says_why_not_try_later(municipio_rnds,
     "try again in a few minutes" that would never come true."""
     settings.PEC_HOSTS_LOCAIS = []  # the local peer's 127.0.0.1 is no longer allowed
     recepcao = fabricas.usuario("Rita")
-    cliente = fabricas.entrar(recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_pagina_de_lotacao=True)
+    cliente = fabricas.entrar(recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_escolha=True)
     pagina = _cadsus(cliente, "799000000000101")
     assert "não está entre os permitidos" in pagina and "Tente de novo em alguns minutos" not in pagina
     assert simulador.estado.consultas_cadsus == []

@@ -97,7 +97,7 @@ def test_medico_sem_cns_finaliza_e_o_rac_aguarda_ate_o_admin_informar_o_cns(muni
     waits as a pendência the doctor and the RNDS panel see, and goes once the municipal
     administrator enters the CNS."""
     p = posto(municipio_rnds, cns_medico="")
-    medico = fabricas.entrar(p.medico.usuario, p.medico, pela_pagina_de_lotacao=True)
+    medico = fabricas.entrar(p.medico.usuario, p.medico, pela_escolha=True)
     url = medico.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
     resposta = medico.post(url, {**formulario_atendimento(), "versao": "1"}, follow=True)
     pagina = resposta.content.decode()
@@ -112,13 +112,13 @@ def test_medico_sem_cns_finaliza_e_o_rac_aguarda_ate_o_admin_informar_o_cns(muni
     assert not simulador.estado.recebidos
 
     admin_lot = fabricas.lotacao_com_perfis(municipio_rnds, fabricas.usuario("Íris Admin"), cbo="131205")
-    admin = fabricas.entrar(admin_lot.usuario, admin_lot, pela_pagina_de_lotacao=True)
+    admin = fabricas.entrar(admin_lot.usuario, admin_lot, pela_escolha=True)
     painel = admin.get("/administracao/rnds/").content.decode()
     assert "Registros aguardando dados" in painel and "O CNS do profissional não está cadastrado" in painel
     assert f"/administracao/profissionais/{p.medico.profissional_id}/registro/" in painel
     outro = fabricas.municipio_com_perfis("Outro")
     outro_lot = fabricas.lotacao_com_perfis(outro, fabricas.usuario("Charlie Admin"), cbo="131205")
-    painel_b = fabricas.entrar(outro_lot.usuario, outro_lot, pela_pagina_de_lotacao=True).get("/administracao/rnds/").content.decode()
+    painel_b = fabricas.entrar(outro_lot.usuario, outro_lot, pela_escolha=True).get("/administracao/rnds/").content.decode()
     assert "Nenhum registro aguardando dados" in painel_b and "Bruno" not in painel_b
     saida = io.StringIO()
     call_command("rnds_status", municipio=municipio_rnds.ibge, stdout=saida)
@@ -147,7 +147,7 @@ def test_documento_que_falta_na_entrega_abre_a_pendencia(municipio_rnds, simulad
         Profissional.objects.filter(pk=p.medico.profissional_id).update(cns="")
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"pendente": 1}
     assert not simulador.estado.recebidos
-    folha = fabricas.entrar(p.medico.usuario, p.medico, pela_pagina_de_lotacao=True).get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
+    folha = fabricas.entrar(p.medico.usuario, p.medico, pela_escolha=True).get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
     assert "RNDS: aguardando dados" in folha and "O CNS do profissional não está cadastrado" in folha
 
 
@@ -159,7 +159,7 @@ def test_treinamento_ou_sem_rnds_nao_bloqueia(caso):
     else:
         municipio = fabricas.municipio_com_perfis("Sem RNDS")
     p = posto(municipio, cns_medico="")
-    cliente = fabricas.entrar(p.medico.usuario, p.medico, pela_pagina_de_lotacao=True)
+    cliente = fabricas.entrar(p.medico.usuario, p.medico, pela_escolha=True)
     url = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
     resposta = cliente.post(url, {**formulario_atendimento(), "versao": "1"}, follow=True)
     assert "Atendimento finalizado." in resposta.content.decode()
@@ -173,7 +173,7 @@ def test_dose_em_cidadao_sem_documento_e_gravada_e_vai_quando_o_cadastro_ganha_c
     p = posto(municipio_rnds)
     with tenant_context(municipio_rnds.id):
         Cidadao.objects.filter(pk=p.maria.pk).update(cpf="", cns="")
-    enfermeira = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_pagina_de_lotacao=True)
+    enfermeira = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_escolha=True)
     assert enfermeira.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", bcg()).status_code == 302
     folha = enfermeira.get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
     assert "RNDS: aguardando dados" in folha and "O cidadão não tem CPF nem CNS" in folha
@@ -199,7 +199,7 @@ def test_dose_que_a_rnds_recusaria_nao_e_gravada_e_o_formulario_diz_por_que():
     municipio = fabricas.municipio_com_perfis("Com RNDS")
     p = posto(municipio)
     rnds_habilitada(municipio)
-    cliente = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_pagina_de_lotacao=True)
+    cliente = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_escolha=True)
     amanha = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
     pagina = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", bcg(data_aplicacao=amanha)).content.decode()
     assert "futuro" in pagina
@@ -210,7 +210,7 @@ def test_dose_que_a_rnds_recusaria_nao_e_gravada_e_o_formulario_diz_por_que():
 def test_bcg_sem_comunicante_de_hanseniase_pede_o_campo():
     municipio = fabricas.municipio_com_perfis("Com RNDS")
     p = posto(municipio)
-    cliente = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_pagina_de_lotacao=True)
+    cliente = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_escolha=True)
     pagina = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/",
                           bcg(comunicante_hanseniase="")).content.decode()
     assert "Para a BCG, informe se o cidadão é comunicante de hanseníase" in pagina
@@ -283,7 +283,7 @@ def test_adendo_a_atendimento_entregue_envia_rac_substituto(municipio_rnds, simu
 
 def test_finalizado_pela_pagina_chega_a_rnds_e_a_folha_mostra_enviado(municipio_rnds, simulador):
     p = posto(municipio_rnds)
-    medico = fabricas.entrar(p.medico.usuario, p.medico, pela_pagina_de_lotacao=True)
+    medico = fabricas.entrar(p.medico.usuario, p.medico, pela_escolha=True)
     url = medico.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url
     resposta = medico.post(url, {**formulario_atendimento(**{
         "problemas-1-ciap": "K86", "problemas-1-cid10": "I10", "problemas-1-situacao": "0"}), "versao": "1"})
@@ -312,6 +312,6 @@ def test_erro_da_rnds_aparece_com_a_mensagem_no_cartao_de_vacina(municipio_rnds,
         vacinacao.vacinacao_registrar(cidadao=p.maria, lotacao=p.enfermeira, dados={
             **bcg(), "data_aplicacao": timezone.localdate(), "registro_anterior": False, "comunicante_hanseniase": False})
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"erro": 1}
-    folha = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_pagina_de_lotacao=True).get(
+    folha = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_escolha=True).get(
         f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
     assert "RNDS: erro" in folha and "não encontrado no CADSUS" in folha

@@ -33,7 +33,7 @@ def m():
 
 @pytest.fixture
 def alice(m):
-    return fabricas.entrar(m.admin.usuario, m.admin, pela_pagina_de_lotacao=True)
+    return fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
 
 
 def _mensagens(resposta) -> str:

@@ -212,7 +212,7 @@ def test_import_lote_command(municipio, tmp_path, capsys):
 
 
 def test_admin_issues_credential_shown_once_and_it_works(municipio, admin):
-    client = fabricas.entrar(*admin, pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(*admin, pela_escolha=True)
     assert client.get("/administracao/recebimento-ledi/").status_code == 200
     resposta = client.post(
         "/administracao/recebimento-ledi/credenciais/nova/",
@@ -233,7 +233,7 @@ def test_admin_uploads_lote_imported_by_a_worker_and_sees_its_report(
     municipio, admin, celery_eager, django_capture_on_commit_callbacks, settings, tmp_path
 ):
     settings.LEDI_LOTES_DIR = tmp_path
-    client = fabricas.entrar(*admin, pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(*admin, pela_escolha=True)
     conteudo = lote_zip(exemplo(VALID[0]), ("lixo.esus", b"\x00"))
     with django_capture_on_commit_callbacks() as tarefas:
         resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", conteudo)})
@@ -258,7 +258,7 @@ def test_lote_whose_import_fails_in_the_worker_says_so_and_its_file_goes(
     from sisab import recebimento
 
     settings.LEDI_LOTES_DIR = tmp_path
-    client = fabricas.entrar(*admin, pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(*admin, pela_escolha=True)
     with django_capture_on_commit_callbacks() as tarefas:
         resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", lote_zip(exemplo(VALID[0])))})
 
@@ -276,7 +276,7 @@ def test_lote_whose_import_fails_in_the_worker_says_so_and_its_file_goes(
 
 def test_lote_that_is_not_a_zip_is_refused_at_upload_and_nothing_is_kept(municipio, admin, settings, tmp_path):
     settings.LEDI_LOTES_DIR = tmp_path
-    resposta = fabricas.entrar(*admin, pela_pagina_de_lotacao=True).post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"not a zip")}, follow=True)
+    resposta = fabricas.entrar(*admin, pela_escolha=True).post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"not a zip")}, follow=True)
     assert "não é um zip válido" in resposta.content.decode()
     with tenant_context(municipio.id):
         assert not LoteRecebido.objects.exists()
@@ -288,7 +288,7 @@ def test_upload_over_the_cap_is_refused_before_its_body_is_read(municipio, admin
     bytes that declare 60 MB, and reading it would fail the test client's payload."""
     settings.LEDI_LOTES_DIR = tmp_path
     grande = {"CONTENT_LENGTH": str(60 * 1024 * 1024)}
-    client = fabricas.entrar(*admin, pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(*admin, pela_escolha=True)
     resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"PK")}, **grande)
     assert resposta.status_code == 302
     pagina = client.get(resposta["Location"])
@@ -304,14 +304,14 @@ def test_upload_over_the_cap_is_refused_before_its_body_is_read(municipio, admin
 def test_pages_need_the_admin_permission(municipio):
     medico = fabricas.usuario("Bruno")
     lot = fabricas.lotacao_com_perfis(municipio, medico, cbo="225142")
-    assert fabricas.entrar(medico, lot, pela_pagina_de_lotacao=True).get("/administracao/recebimento-ledi/").status_code == 403
+    assert fabricas.entrar(medico, lot, pela_escolha=True).get("/administracao/recebimento-ledi/").status_code == 403
 
 
 def test_other_municipality_gets_404_on_lote_and_credential(municipio, admin, credencial):
     lote = lote_importar(municipio=municipio, nome="a.zip", conteudo=lote_zip(exemplo(VALID[0])), ator=admin[0])
     outro = fabricas.municipio_com_perfis("Outro")
     charlie = fabricas.usuario("Charlie")
-    client = fabricas.entrar(charlie, fabricas.lotacao_com_perfis(outro, charlie, cbo="131205", perfis=["admin_municipal"]), pela_pagina_de_lotacao=True)
+    client = fabricas.entrar(charlie, fabricas.lotacao_com_perfis(outro, charlie, cbo="131205", perfis=["admin_municipal"]), pela_escolha=True)
     assert client.get(f"/administracao/recebimento-ledi/lotes/{lote.id}/").status_code == 404
     resposta = client.post(f"/administracao/recebimento-ledi/credenciais/{credencial[0].id}/desativar/")
     assert resposta.status_code == 404

@@ -68,7 +68,7 @@ def test_dose_entra_na_caderneta_como_ficha_cds(m):
     assert dose.data_aplicacao == (timezone.localdate() - datetime.timedelta(days=2))
     with tenant_context(m.municipio.id):
         assert not Outbox.objects.exists()  # the ficha goes on to the SISAB; the dose is not sent again
-    pagina = fabricas.entrar(m.bob.usuario, m.bob, pela_pagina_de_lotacao=True).get(f"/prontuario/cidadaos/{m.maria.pk}/").content.decode()
+    pagina = fabricas.entrar(m.bob.usuario, m.bob, pela_escolha=True).get(f"/prontuario/cidadaos/{m.maria.pk}/").content.decode()
     assert "Ficha CDS" in pagina and "CDS123" in pagina
     # The same ficha again (a sender's retry) adds nothing.
     assert receber(m, dados).doses_incluidas == 1 and len(doses(m)) == 1
@@ -128,7 +128,7 @@ def test_pagina_do_lote_mostra_doses_e_pendencias(m):
                                              cod_ibge=m.municipio.ibge, ine="", instalacao=regras._VERIFICACAO)
             arquivo.writestr(f"{dado.uuid}.esus", ledi.para_esus(dado))
     lote = lote_importar(municipio=m.municipio, nome="cds.zip", conteudo=buffer.getvalue(), ator=None)
-    pagina = fabricas.entrar(m.admin.usuario, m.admin, pela_pagina_de_lotacao=True).get(f"/administracao/recebimento-ledi/lotes/{lote.id}/")
+    pagina = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True).get(f"/administracao/recebimento-ledi/lotes/{lote.id}/")
     html = pagina.content.decode()
     assert "1 dose de vacina incluída nos prontuários" in html
     assert "Doses fora do prontuário" in html and sem_lotacao["uuidFicha"] in html
@@ -149,12 +149,12 @@ def test_tentar_de_novo_inclui_as_doses_depois_do_cadastro(m):
     dados["headerTransport"]["cboCodigo_2002"] = "223505"  # Nina as a nurse: not yet a lotação here
     ficha = receber(m, dados)
     assert ficha.doses_incluidas == 0
-    admin = fabricas.entrar(m.admin.usuario, m.admin, pela_pagina_de_lotacao=True)
+    admin = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
     pagina = admin.get("/administracao/recebimento-ledi/").content.decode()
     assert "Doses fora do prontuário" in pagina and ficha.uuid in pagina and "não tem lotação" in pagina
     # Another municipality's admin does not see them (its lote URLs: test_paginas_envio's 404 test).
     outro = mundo_envio.mundo("Município B")
-    assert ficha.uuid not in fabricas.entrar(outro.admin.usuario, outro.admin, pela_pagina_de_lotacao=True).get("/administracao/recebimento-ledi/").content.decode()
+    assert ficha.uuid not in fabricas.entrar(outro.admin.usuario, outro.admin, pela_escolha=True).get("/administracao/recebimento-ledi/").content.decode()
 
     fabricas.lotacao_com_perfis(m.municipio, m.nina.usuario, cbo="223505", estabelecimento=m.nina.estabelecimento)
     resposta = admin.post("/administracao/recebimento-ledi/vacinas-pendentes/", follow=True)
