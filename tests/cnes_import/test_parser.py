@@ -91,7 +91,7 @@ def test_zip_with_one_xml_is_read(tmp_path):
 
 
 def test_corrupt_zip_member_is_a_clear_error(tmp_path):
-    from tests.factories import zip_com_membro_corrompido
+    from tests.mundo import zip_com_membro_corrompido
 
     pacote = tmp_path / "cnes.zip"
     with zipfile.ZipFile(pacote, "w", compression=zipfile.ZIP_DEFLATED) as z:

@@ -9,10 +9,10 @@ from cnes_import.models import ImportacaoCnes
 from cnes_import.services import cnes_importar
 from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Perfil, Profissional, Usuario
 from pec.tenancy import tenant_context
-from tests import factories
+from tests import mundo as fabricas
 from tests.cnes_import.conftest import XML_2021, XML_2022, esperado, foto_do_banco, variante
 from tests.cnes_import.test_parser import LAUGHS, XXE
-from tests.prontuario.fabricas import cns_provisorio
+from tests.mundo import cns_provisorio
 
 pytestmark = pytest.mark.django_db
 
@@ -296,9 +296,9 @@ def test_deactivated_team_and_emulti_under_two_establishments(taboleiro, tmp_pat
 
 
 def test_existing_account_is_reused_and_never_changed(taboleiro):
-    outro = factories.municipio("Outro")
+    outro = fabricas.municipio("Outro")
     conta = Usuario.objects.create_user("90000010138", "senha-forte-123", nome="Nome Escolhido", email="eu@example.org")
-    factories.lotacao(outro, conta)
+    fabricas.lotacao(outro, conta)
     importar(taboleiro, XML_2021)
     conta.refresh_from_db()
     assert (conta.nome, conta.email) == ("Nome Escolhido", "eu@example.org")
@@ -310,8 +310,8 @@ def test_existing_account_is_reused_and_never_changed(taboleiro):
 
 
 def test_import_stays_inside_its_municipality(taboleiro):
-    vizinho = factories.municipio("Vizinho")
-    factories.lotacao(vizinho, factories.usuario("Charlie"))
+    vizinho = fabricas.municipio("Vizinho")
+    fabricas.lotacao(vizinho, fabricas.usuario("Charlie"))
     foto = foto_do_banco(vizinho, com_usuarios=False)
     importar(taboleiro, XML_2021)
     importar(taboleiro, XML_2022)
@@ -365,7 +365,7 @@ def test_another_municipality_cannot_take_over_an_account_through_its_cnes_file(
 
     from pec.models import EmailSaida, EventoAuditoria
 
-    c = factories.municipio("Cidade C", ibge="2400208")
+    c = fabricas.municipio("Cidade C", ibge="2400208")
     arquivo_c = variante(
         tmp_path / "c.xml", XML_2021,
         ('CO_IBGE_MUN="2413805" VERSAO_XSD', 'CO_IBGE_MUN="2400208" VERSAO_XSD'),
@@ -405,10 +405,10 @@ def test_linking_an_account_tells_its_verified_address(taboleiro, django_capture
 
     from pec.models import EmailSaida
 
-    outro = factories.municipio("Outro")
+    outro = fabricas.municipio("Outro")
     conta = Usuario.objects.create_user("90000010138", "senha-forte-123", nome="Nome Escolhido")
     EmailAddress.objects.create(user=conta, email="eu@example.org", verified=True, primary=True)
-    factories.lotacao(outro, conta)
+    fabricas.lotacao(outro, conta)
     importar(taboleiro, XML_2021)
     aviso = EmailSaida.objects.get()
     assert aviso.para == ["eu@example.org"] and "Taboleiro Grande" in aviso.assunto

@@ -27,11 +27,10 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from pec.audit import chain as audit
-from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
 from pec.models import EventoAuditoria, LotacaoPerfil, Municipio, Perfil, Usuario
 from pec.identity.permissoes import PERFIS_PADRAO
 from pec.tenancy import tenant_context
-from tests import factories
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 T = TypeVar("T")
@@ -116,7 +115,7 @@ def committed() -> Iterator[dict[str, list[int]]]:
 
 
 def municipio_commitado(criados: dict[str, list[int]], nome: str = "Commitado") -> Municipio:
-    municipio = em_outra_conexao(lambda: factories.municipio(nome))
+    municipio = em_outra_conexao(lambda: fabricas.municipio(nome))
     criados["municipios"].append(municipio.id)
     return municipio
 
@@ -142,8 +141,8 @@ def verificar() -> list[str]:
 
 
 def test_chain_links_every_event_of_a_municipality():
-    a, b = factories.municipio("A"), factories.municipio("B")
-    alice = factories.usuario("Alice")
+    a, b = fabricas.municipio("A"), fabricas.municipio("B")
+    alice = fabricas.usuario("Alice")
     with tenant_context(a.id):
         for n in range(25):
             audit.audit_event(evento="admin_alteracao", usuario=alice, o_que=f"alteração {n}", detalhes={"n": n})
@@ -180,9 +179,9 @@ def test_canonical_record_is_sorted_compact_utf8_with_utc_time():
 
 
 def test_event_takes_user_lotacao_ip_and_request_id_from_the_request():
-    a = factories.municipio("A")
-    alice = factories.usuario("Alice")
-    lotacao = factories.lotacao(a, alice)
+    a = fabricas.municipio("A")
+    alice = fabricas.usuario("Alice")
+    lotacao = fabricas.lotacao(a, alice)
     with tenant_context(a.id):
         evento = audit.audit_read(
             request=pedido(alice, lotacao, ip="203.0.113.9", request_id="abc123def456"),
@@ -196,15 +195,15 @@ def test_event_takes_user_lotacao_ip_and_request_id_from_the_request():
 
 
 def test_reading_a_record_without_a_lotacao_is_refused():
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     with pytest.raises(PermissionDenied):
         audit.audit_read(request=pedido(alice), cidadao_id=1, o_que="folha de rosto")
 
 
 def test_event_for_another_chain_is_appended_there_and_the_tenant_put_back():
-    a, b = factories.municipio("A"), factories.municipio("B")
-    admin = factories.usuario("Admin", administrador_instalacao=True)
-    lotacao = factories.lotacao(a, admin)
+    a, b = fabricas.municipio("A"), fabricas.municipio("B")
+    admin = fabricas.usuario("Admin", administrador_instalacao=True)
+    lotacao = fabricas.lotacao(a, admin)
     with tenant_context(a.id):
         audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao))
         evento = audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao), municipio_id=b.id)
@@ -216,7 +215,7 @@ def test_event_for_another_chain_is_appended_there_and_the_tenant_put_back():
 
 
 def test_a_failed_append_to_another_chain_raises_its_own_error_and_puts_the_tenant_back():
-    a, b = factories.municipio("A"), factories.municipio("B")
+    a, b = fabricas.municipio("A"), fabricas.municipio("B")
     with tenant_context(a.id):
         with pytest.raises(DataError):
             audit.audit_event(evento="x" * 41, municipio_id=b.id)  # longer than the column
@@ -226,9 +225,9 @@ def test_a_failed_append_to_another_chain_raises_its_own_error_and_puts_the_tena
 
 
 def test_installation_event_during_a_municipal_request():
-    a = factories.municipio("A")
-    admin = factories.usuario("Admin", administrador_instalacao=True)
-    lotacao = factories.lotacao(a, admin)
+    a = fabricas.municipio("A")
+    admin = fabricas.usuario("Admin", administrador_instalacao=True)
+    lotacao = fabricas.lotacao(a, admin)
     with tenant_context(a.id):
         evento = audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao), instalacao=True)
         assert list(EventoAuditoria.objects.all()) == []  # the installation chain is not A's
@@ -239,7 +238,7 @@ def test_installation_event_during_a_municipal_request():
 
 
 def test_a_failed_audit_write_fails_the_caller():
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     with pytest.raises(DataError):
         with transaction.atomic():
             audit.audit_event(evento="x" * 41, usuario=alice)  # longer than the column
@@ -318,7 +317,7 @@ def test_rows_that_got_past_the_function_are_reported(committed, capsys):
     another municipality is reported even when perfectly chained."""
     a, vitima = municipio_commitado(committed, "A"), municipio_commitado(committed, "Vítima")
     eventos_commitados(vitima.id, 2)
-    lotacao_de_a = em_outra_conexao(lambda: factories.lotacao(a, factories.usuario("Forjador")))
+    lotacao_de_a = em_outra_conexao(lambda: fabricas.lotacao(a, fabricas.usuario("Forjador")))
     committed["usuarios"].append(lotacao_de_a.usuario_id)
     with conectar("backup") as leitor:
         linha = linha_forjada(leitor, vitima.id)
@@ -348,7 +347,7 @@ def test_rows_that_got_past_the_function_are_reported(committed, capsys):
 
 def test_the_function_refuses_another_chain_than_the_tenant_and_a_lotacao_of_another_municipality(committed):
     a, b = municipio_commitado(committed, "A"), municipio_commitado(committed, "B")
-    lotacao_de_a = em_outra_conexao(lambda: factories.lotacao(a, factories.usuario("Alice")))
+    lotacao_de_a = em_outra_conexao(lambda: fabricas.lotacao(a, fabricas.usuario("Alice")))
     committed["usuarios"].append(lotacao_de_a.usuario_id)
     chamada = "SELECT hash FROM pec_auditoria_registrar(%s, 'admin_alteracao', NULL, '', %s, NULL, 'x', '', '', '{}')"
     with conectar("app") as conn:
@@ -628,7 +627,7 @@ def eventos_de_login() -> list[tuple[str, int | None, str]]:
 
 
 def test_login_failure_success_and_logout_are_recorded():
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     cliente = Client(REMOTE_ADDR="198.51.100.4")
     cliente.post("/conta/login/", {"login": alice.cpf, "password": "errada-errada"})
     cliente.post("/conta/login/", {"login": "52998224725", "password": "errada-errada"})
@@ -647,7 +646,7 @@ def test_login_failure_success_and_logout_are_recorded():
 
 def test_lockout_is_recorded(settings):
     settings.AXES_LOCKOUT_TEMPLATE = None
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     cliente = Client(REMOTE_ADDR="198.51.100.5")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         cliente.post("/conta/login/", {"login": alice.cpf, "password": "errada-errada"})
@@ -659,7 +658,7 @@ def test_lockout_is_recorded(settings):
 
 
 def test_client_ip_behind_nginx_is_the_address_nginx_saw(settings):
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     settings.AXES_IPWARE_PROXY_COUNT = 1
     # The left entry was written by the client; nginx appended the address it saw.
     Client(REMOTE_ADDR="127.0.0.1").post(
@@ -673,7 +672,7 @@ def test_client_ip_behind_nginx_is_the_address_nginx_saw(settings):
 
 
 def test_request_id_comes_from_nginx_when_sane():
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     resposta = Client().post("/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="0123456789abcdef")
     assert resposta["X-Request-ID"] == "0123456789abcdef"
     resposta = Client().post("/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="<script> x")
@@ -686,9 +685,9 @@ def test_password_and_mfa_signals_are_recorded():
     from allauth.mfa.models import Authenticator
     from allauth.mfa.signals import authenticator_added, authenticator_removed
 
-    a = factories.municipio("A")
-    alice = factories.usuario("Alice")
-    lotacao = factories.lotacao(a, alice)
+    a = fabricas.municipio("A")
+    alice = fabricas.usuario("Alice")
+    lotacao = fabricas.lotacao(a, alice)
     request = pedido(alice, lotacao)
     totp = Authenticator(user=alice, type=Authenticator.Type.TOTP)
     with tenant_context(a.id):
@@ -714,25 +713,15 @@ def dar_perfil(lotacao: Any, codigo: str) -> None:
         LotacaoPerfil.objects.create(municipio_id=lotacao.municipio_id, lotacao=lotacao, perfil=perfil)
 
 
-def entrar(usuario: Usuario, lotacao: Any) -> Client:
-    cliente = Client()
-    cliente.force_login(usuario)
-    sessao = cliente.session
-    sessao[SESSION_LOTACAO] = lotacao.id
-    sessao[SESSION_MUNICIPIO] = lotacao.municipio_id
-    sessao.save()
-    return cliente
-
-
 @pytest.fixture
 def alice_bob_charlie():
     """Alice administers A, Bob is a doctor in A, Charlie administers B."""
-    a, b = factories.municipio("A"), factories.municipio("B")
-    alice, bob, charlie = factories.usuario("Alice Admin"), factories.usuario("Bob Médico"), factories.usuario("Charlie")
+    a, b = fabricas.municipio("A"), fabricas.municipio("B")
+    alice, bob, charlie = fabricas.usuario("Alice Admin"), fabricas.usuario("Bob Médico"), fabricas.usuario("Charlie")
     lotacoes = {
-        "alice": factories.lotacao(a, alice, cbo="131210"),
-        "bob": factories.lotacao(a, bob),
-        "charlie": factories.lotacao(b, charlie, cbo="131210"),
+        "alice": fabricas.lotacao(a, alice, cbo="131210"),
+        "bob": fabricas.lotacao(a, bob),
+        "charlie": fabricas.lotacao(b, charlie, cbo="131210"),
     }
     dar_perfil(lotacoes["alice"], "admin_municipal")
     dar_perfil(lotacoes["bob"], "medico")
@@ -747,8 +736,8 @@ def alice_bob_charlie():
 
 def test_audit_page_needs_the_permission(alice_bob_charlie):
     d = alice_bob_charlie
-    assert entrar(d["bob"], d["lot_bob"]).get("/auditoria/").status_code == 403
-    assert entrar(d["bob"], d["lot_bob"]).get("/auditoria/?formato=csv").status_code == 403
+    assert fabricas.entrar(d["bob"], d["lot_bob"]).get("/auditoria/").status_code == 403
+    assert fabricas.entrar(d["bob"], d["lot_bob"]).get("/auditoria/?formato=csv").status_code == 403
     anonimo = Client().get("/auditoria/")
     assert anonimo.status_code == 302 and "/conta/login/" in anonimo["Location"]
     sem_lotacao = Client()
@@ -758,18 +747,18 @@ def test_audit_page_needs_the_permission(alice_bob_charlie):
 
 def test_admin_sees_only_her_municipality(alice_bob_charlie):
     d = alice_bob_charlie
-    pagina = entrar(d["alice"], d["lot_alice"]).get("/auditoria/").content.decode()
+    pagina = fabricas.entrar(d["alice"], d["lot_alice"]).get("/auditoria/").content.decode()
     assert "folha de rosto de A" in pagina and "Bob Médico" in pagina
     assert "folha de rosto de B" not in pagina
-    pagina = entrar(d["charlie"], d["lot_charlie"]).get("/auditoria/").content.decode()
+    pagina = fabricas.entrar(d["charlie"], d["lot_charlie"]).get("/auditoria/").content.decode()
     assert "folha de rosto de B" in pagina and "folha de rosto de A" not in pagina
-    pagina = entrar(d["charlie"], d["lot_charlie"]).get("/auditoria/?cidadao=101").content.decode()
+    pagina = fabricas.entrar(d["charlie"], d["lot_charlie"]).get("/auditoria/?cidadao=101").content.decode()
     assert "0 eventos encontrados" in pagina
 
 
 def test_filters(alice_bob_charlie):
     d = alice_bob_charlie
-    cliente = entrar(d["alice"], d["lot_alice"])
+    cliente = fabricas.entrar(d["alice"], d["lot_alice"])
 
     def linhas(query: str) -> list[str]:
         resposta = cliente.get("/auditoria/" + query)
@@ -796,7 +785,7 @@ def test_page_is_paginated(alice_bob_charlie):
     with tenant_context(d["a"].id):
         for n in range(60):
             audit.audit_event(evento="admin_alteracao", usuario=d["alice"], o_que=f"lote {n}")
-    cliente = entrar(d["alice"], d["lot_alice"])
+    cliente = fabricas.entrar(d["alice"], d["lot_alice"])
     primeira = cliente.get("/auditoria/?evento=admin_alteracao")
     assert len(primeira.context["linhas"]) == 50
     segunda = cliente.get("/auditoria/?evento=admin_alteracao&pagina=2")
@@ -806,7 +795,7 @@ def test_page_is_paginated(alice_bob_charlie):
 
 def test_viewing_and_exporting_are_audited(alice_bob_charlie):
     d = alice_bob_charlie
-    cliente = entrar(d["alice"], d["lot_alice"])
+    cliente = fabricas.entrar(d["alice"], d["lot_alice"])
     cliente.get("/auditoria/?evento=leitura_prontuario")
     b"".join(cliente.get("/auditoria/?formato=csv&cidadao=101").streaming_content)  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
     with tenant_context(d["a"].id):
@@ -823,7 +812,7 @@ def test_viewing_and_exporting_are_audited(alice_bob_charlie):
 
 def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
     d = alice_bob_charlie
-    resposta = entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv")
+    resposta = fabricas.entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv")
     assert resposta["Content-Type"].startswith("text/csv")
     assert "attachment" in resposta["Content-Disposition"]
     texto = b"".join(resposta.streaming_content).decode("utf-8")  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
@@ -838,7 +827,7 @@ def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
     # A formula typed by someone is exported as text.
     assert "'=HYPERLINK(\"x\")" in por_o_que
     # Only what was asked for.
-    resposta = entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv&cidadao=101")
+    resposta = fabricas.entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv&cidadao=101")
     linhas = list(csv.reader(io.StringIO(b"".join(resposta.streaming_content).decode().lstrip("\ufeff")), delimiter=";"))  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
     assert [linha[7] for linha in linhas[1:]] == ["folha de rosto de A"]
 
@@ -849,8 +838,8 @@ def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
 def test_installation_page_shows_logins_to_the_installation_admin_only(alice_bob_charlie):
     d = alice_bob_charlie
     Client(REMOTE_ADDR="198.51.100.9").post("/conta/login/", {"login": d["bob"].cpf, "password": "errada-errada"})
-    assert entrar(d["alice"], d["lot_alice"]).get("/instalacao/auditoria/").status_code == 403
-    admin = factories.usuario("Ivo Instalação", administrador_instalacao=True)
+    assert fabricas.entrar(d["alice"], d["lot_alice"]).get("/instalacao/auditoria/").status_code == 403
+    admin = fabricas.usuario("Ivo Instalação", administrador_instalacao=True)
     cliente = Client()
     cliente.force_login(admin)
     resposta = cliente.get("/instalacao/auditoria/")
@@ -875,7 +864,7 @@ def test_installation_admin_with_a_lotacao_still_sees_the_installation_chain(ali
     Client().post("/conta/login/", {"login": d["charlie"].cpf, "password": "errada-errada"})
     Usuario.objects.filter(pk=d["alice"].pk).update(administrador_instalacao=True)
     d["alice"].refresh_from_db()
-    cliente = entrar(d["alice"], d["lot_alice"])
+    cliente = fabricas.entrar(d["alice"], d["lot_alice"])
     linhas = cliente.get("/instalacao/auditoria/", {"evento": "login_falha"}).context["linhas"]
     assert [e.usuario_id for e, _, _ in linhas] == [d["charlie"].id]
     # and her municipal page is still A's.

@@ -37,7 +37,7 @@ from pec.backups.restauracao import destino_de_rascunho, restaurar_arquivo
 from pec.backups.services import backup_verificar_atraso
 from pec.dbroles import admin_connect, drop_database, setup_database
 from pec.models import Backup, EmailSaida
-from tests import factories
+from tests import mundo as fabricas
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -46,15 +46,15 @@ from datetime import date
 from pec.audit.chain import audit_event
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao
-from tests import factories
+from tests import mundo as fabricas
 
-admin = factories.usuario("Ana Admin", administrador_instalacao=True, email="admin@example.org")
+admin = fabricas.usuario("Ana Admin", administrador_instalacao=True, email="admin@example.org")
 for nome, pessoa in (("Alfa", "Alice"), ("Beta", "Charlie")):
-    municipio = factories.municipio(nome)
-    usuario = factories.usuario(pessoa)
+    municipio = fabricas.municipio(nome)
+    usuario = fabricas.usuario(pessoa)
     for i in range(3):
-        factories.estabelecimento(municipio, nome=f"UBS {nome} {i}")
-    factories.lotacao(municipio, usuario)
+        fabricas.estabelecimento(municipio, nome=f"UBS {nome} {i}")
+    fabricas.lotacao(municipio, usuario)
     with tenant_context(municipio.id):
         for i in range(4):
             cidadao = Cidadao.objects.create(municipio=municipio, nome=f"Cidadão {nome} {i}", data_nascimento=date(1980, 1, i + 1), sexo=i % 2, raca_cor=1)
@@ -587,7 +587,7 @@ def test_nightly_job_copies_and_verifies_the_copy(instalacao, tmp_path):
 
 @pytest.fixture
 def admin(db):
-    return factories.usuario("Ana Admin", administrador_instalacao=True, email="ana@example.org")
+    return fabricas.usuario("Ana Admin", administrador_instalacao=True, email="ana@example.org")
 
 
 def _registro(pasta: Path, quando: datetime, **campos: Any) -> Backup:
@@ -648,7 +648,7 @@ def test_backup_page_for_installation_admin_only(client, admin, tmp_path):
     assert "hash mismatch" in texto and "12,1\xa0KB" in texto and "Nenhum backup bem-sucedido" in texto
     assert 'href="/instalacao/backups/"' in client.get("/").content.decode()  # offered on the home page
 
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     client.force_login(alice)
     assert client.get("/instalacao/backups/").status_code == 403
     client.logout()

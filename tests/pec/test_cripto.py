@@ -20,7 +20,7 @@ from rnds.models import CertificadoA1
 from rnds.services import certificado_segredos
 from sisab.envio import destino_salvar, destino_senha
 from sisab.models import DestinoSisab
-from tests import factories
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def segredos():
     govbr_configurar(ativo=True, ambiente="homologacao", issuer_outro="", client_id="cliente", novo_segredo="segredo-govbr")
     destinos, certificados = [], []
     for nome in ("A", "B"):
-        municipio = factories.municipio(nome)
+        municipio = fabricas.municipio(nome)
         with tenant_context(municipio.id):
             destinos.append(destino_salvar(
                 destino=DestinoSisab(municipio=municipio, nome="Estado", tipo="http", url="https://x.gov.br", usuario="u"),

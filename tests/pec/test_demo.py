@@ -21,7 +21,7 @@ from prontuario.models import Atendimento, EscutaInicial, Vacinacao
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from sisab import ledi, regras
 from sisab.models import CredencialRecebimento, DestinoSisab, FichaSisab, InstalacaoSisab
-from tests.prontuario.clinica import entrar
+from tests.mundo import entrar
 
 pytestmark = pytest.mark.django_db
 

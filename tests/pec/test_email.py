@@ -15,9 +15,9 @@ from pec.cripto import DecifrarErro, cifrar, decifrar
 from pec.email import email_enfileirar, email_enviar, email_varrer, smtp_contexto_senha, smtp_salvar
 from pec.models import ConfiguracaoSMTP, EmailSaida, EmailSaidaMunicipio, EventoAuditoria
 from pec.tenancy import tenant_context
-from tests import factories
+from tests import mundo as fabricas
 from pec.embedded import free_port
-from tests.pec.identidade import cliente, servidor_smtp
+from tests.pec.identidade import servidor_smtp
 
 pytestmark = pytest.mark.django_db
 
@@ -96,8 +96,8 @@ def test_smtp_password_is_encrypted_in_the_database_and_bound_to_the_row():
 
 
 def test_smtp_page_saves_settings_and_test_email_arrives():
-    ana = factories.usuario("Ana", administrador_instalacao=True, email="ana@example.org")
-    client = cliente(ana)
+    ana = fabricas.usuario("Ana", administrador_instalacao=True, email="ana@example.org")
+    client = fabricas.entrar(ana)
     with servidor_smtp() as smtp:
         resposta = client.post(
             reverse("instalacao_smtp"),
@@ -128,7 +128,7 @@ def test_smtp_page_saves_settings_and_test_email_arrives():
 
 
 def test_smtp_test_against_a_closed_port_shows_the_failure_on_the_page():
-    client = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    client = fabricas.entrar(fabricas.usuario("Ana", administrador_instalacao=True))
     porta = free_port()  # nothing listens there
     _config(porta)
     resposta = client.post(reverse("instalacao_smtp_teste"), {"para": "destino@example.org"}, follow=True)
@@ -138,7 +138,7 @@ def test_smtp_test_against_a_closed_port_shows_the_failure_on_the_page():
 
 
 def test_smtp_form_errors_are_portuguese_and_save_nothing():
-    client = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    client = fabricas.entrar(fabricas.usuario("Ana", administrador_instalacao=True))
     pagina = client.post(
         reverse("instalacao_smtp"), {"host": "", "porta": "70000", "seguranca": "starttls", "remetente": "não-é-email"}
     ).content.decode()
@@ -148,7 +148,7 @@ def test_smtp_form_errors_are_portuguese_and_save_nothing():
 
 
 def test_test_email_without_configuration_is_explained():
-    client = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    client = fabricas.entrar(fabricas.usuario("Ana", administrador_instalacao=True))
     resposta = client.post(reverse("instalacao_smtp_teste"), {"para": "x@example.org"}, follow=True)
     assert "Salve a configuração do servidor" in resposta.content.decode()
     assert not EmailSaida.objects.exists()
@@ -204,7 +204,7 @@ def test_sent_message_is_never_sent_again():
 
 
 def test_a_sent_message_keeps_recipient_subject_and_status_but_not_its_body():
-    m = factories.municipio("Corpo")
+    m = fabricas.municipio("Corpo")
     with servidor_smtp() as smtp:
         _config(smtp.porta)
         email = email_enfileirar(para=["a@example.org"], assunto="Redefinição", corpo="link secreto /reset/abc/")
@@ -220,8 +220,8 @@ def test_a_sent_message_keeps_recipient_subject_and_status_but_not_its_body():
 
 
 def test_training_municipality_never_sends_its_mail_production_does(celery_eager, django_capture_on_commit_callbacks):
-    treino = factories.municipio("Treino", modo="treinamento")
-    producao = factories.municipio("Produção")
+    treino = fabricas.municipio("Treino", modo="treinamento")
+    producao = fabricas.municipio("Produção")
     with servidor_smtp() as smtp:
         _config(smtp.porta)
         with django_capture_on_commit_callbacks(execute=True):
@@ -239,7 +239,7 @@ def test_training_municipality_never_sends_its_mail_production_does(celery_eager
 
 
 def test_sweep_sends_what_is_due_in_installation_and_municipalities(celery_eager):
-    m = factories.municipio("Varredura")
+    m = fabricas.municipio("Varredura")
     with servidor_smtp() as smtp:
         _config(smtp.porta)
         # Queued with no on_commit (a lost task): only the sweep can send them.
@@ -259,13 +259,13 @@ def test_password_reset_mail_is_queued_even_for_a_training_municipality_user(dja
     from tests.pec.identidade import limpar_limites_allauth
 
     limpar_limites_allauth()
-    treino = factories.municipio("Treino", modo="treinamento")
-    usuario = factories.usuario()
-    from tests.pec.identidade import email_confirmado, lotacao
+    treino = fabricas.municipio("Treino", modo="treinamento")
+    usuario = fabricas.usuario()
+    from tests.pec.identidade import email_confirmado
 
     email_confirmado(usuario, "x@example.org")
 
-    lotacao(treino, usuario)
+    fabricas.lotacao_com_perfis(treino, usuario)
     from django.test import Client
 
     with django_capture_on_commit_callbacks():

@@ -28,8 +28,7 @@ from pec.identity.govbr.niveis import link_elevar_nivel, nivel_atende, nivel_de_
 from pec.identity.govbr.oidc import GovBrProvider, id_token_verificar, nonce_confere
 from pec.models import ConfiguracaoGovBr, Municipio, Usuario
 from pec.tenancy import tenant_context
-from tests import factories
-from tests.pec import identidade
+from tests import mundo as fabricas
 
 CLIENT_ID = "pec-unidade"
 
@@ -234,9 +233,9 @@ def _sociallogin(request, *, cpf: str, nonce_enviado: str = "n1", nonce_recebido
 
 
 def test_registered_cpf_with_active_lotacao_enters_its_existing_account(configurado):
-    municipio = identidade.municipio()
-    alice = factories.usuario("Alice")
-    identidade.lotacao(municipio, alice)
+    municipio = fabricas.municipio_com_perfis()
+    alice = fabricas.usuario("Alice")
+    fabricas.lotacao_com_perfis(municipio, alice)
     request = _request()
     assert govbr_autorizar(request=request, sociallogin=_sociallogin(request, cpf=alice.cpf)) == alice
 
@@ -250,9 +249,9 @@ def test_registered_cpf_with_active_lotacao_enters_its_existing_account(configur
     ],
 )
 def test_wrong_nonce_or_process_is_refused(configurado, ajuste, motivo):
-    municipio = identidade.municipio()
-    alice = factories.usuario("Alice")
-    identidade.lotacao(municipio, alice)
+    municipio = fabricas.municipio_com_perfis()
+    alice = fabricas.usuario("Alice")
+    fabricas.lotacao_com_perfis(municipio, alice)
     request = _request()
     with pytest.raises(Recusa) as recusa:
         govbr_autorizar(request=request, sociallogin=_sociallogin(request, cpf=alice.cpf, **ajuste))
@@ -261,16 +260,16 @@ def test_wrong_nonce_or_process_is_refused(configurado, ajuste, motivo):
 
 def test_unknown_cpf_or_no_active_lotacao_never_gets_an_account(configurado):
     request = _request()
-    desconhecido = factories.novo_cpf()
+    desconhecido = fabricas.novo_cpf()
     with pytest.raises(Recusa) as recusa:
         govbr_autorizar(request=request, sociallogin=_sociallogin(request, cpf=desconhecido))
     assert recusa.value.motivo == "cpf_desconhecido"
     assert "não está cadastrado" in recusa.value.mensagem() and desconhecido[:3] + ".***" in recusa.value.mensagem()
-    bob = factories.usuario("Bob")  # an account, but no lotação
+    bob = fabricas.usuario("Bob")  # an account, but no lotação
     with pytest.raises(Recusa):
         govbr_autorizar(request=request, sociallogin=_sociallogin(request, cpf=bob.cpf))
-    charlie = factories.usuario("Charlie")
-    lot = identidade.lotacao(identidade.municipio("Município C"), charlie)
+    charlie = fabricas.usuario("Charlie")
+    lot = fabricas.lotacao_com_perfis(fabricas.municipio_com_perfis("Município C"), charlie)
     lot.ativo = False
     with tenant_context(lot.municipio_id):
         lot.save(update_fields=["ativo"])
@@ -280,11 +279,11 @@ def test_unknown_cpf_or_no_active_lotacao_never_gets_an_account(configurado):
 
 
 def test_level_below_every_municipality_is_refused_with_the_lowest_sufficient_level(configurado):
-    ouro = identidade.municipio("Ouro", govbr_nivel_minimo="ouro")
-    prata = identidade.municipio("Prata", govbr_nivel_minimo="prata")
-    alice = factories.usuario("Alice")
-    identidade.lotacao(ouro, alice)
-    identidade.lotacao(prata, alice)
+    ouro = fabricas.municipio_com_perfis("Ouro", govbr_nivel_minimo="ouro")
+    prata = fabricas.municipio_com_perfis("Prata", govbr_nivel_minimo="prata")
+    alice = fabricas.usuario("Alice")
+    fabricas.lotacao_com_perfis(ouro, alice)
+    fabricas.lotacao_com_perfis(prata, alice)
     request = _request()
     assert govbr_autorizar(request=request, sociallogin=_sociallogin(request, cpf=alice.cpf, nivel="silver")) == alice
     for nivel in ("bronze", None):
@@ -296,12 +295,12 @@ def test_level_below_every_municipality_is_refused_with_the_lowest_sufficient_le
 
 
 def test_govbr_session_chooses_only_lotacoes_its_level_allows(configurado):
-    ouro = identidade.municipio("Ouro", govbr_nivel_minimo="ouro")
-    livre = identidade.municipio("Livre")
-    alice = factories.usuario("Alice")
-    lot_ouro = identidade.lotacao(ouro, alice)
-    lot_livre = identidade.lotacao(livre, alice)
-    client = identidade.cliente(alice)
+    ouro = fabricas.municipio_com_perfis("Ouro", govbr_nivel_minimo="ouro")
+    livre = fabricas.municipio_com_perfis("Livre")
+    alice = fabricas.usuario("Alice")
+    lot_ouro = fabricas.lotacao_com_perfis(ouro, alice)
+    lot_livre = fabricas.lotacao_com_perfis(livre, alice)
+    client = fabricas.entrar(alice)
     sessao = client.session
     sessao[SESSION_GOVBR] = {"nivel": "prata", "access_token": "t"}
     sessao.save()
@@ -310,7 +309,7 @@ def test_govbr_session_chooses_only_lotacoes_its_level_allows(configurado):
     assert pagina.status_code == 302 and client.session["lotacao_id"] == lot_livre.id
     assert client.post("/lotacao/", {"lotacao": lot_ouro.id}).status_code == 404
     # A password session is not limited by the gov.br minimum.
-    senha = identidade.cliente(alice)
+    senha = fabricas.entrar(alice)
     assert senha.post("/lotacao/", {"lotacao": lot_ouro.id}).status_code == 302
 
 
@@ -332,9 +331,9 @@ def test_refusal_is_audited_with_its_reason_and_shown_in_portuguese(configurado)
     from pec.identity.govbr.acesso import SocialAccountAdapter
     from pec.models import EventoAuditoria
 
-    municipio = identidade.municipio()
-    alice = factories.usuario("Alice")
-    identidade.lotacao(municipio, alice)
+    municipio = fabricas.municipio_com_perfis()
+    alice = fabricas.usuario("Alice")
+    fabricas.lotacao_com_perfis(municipio, alice)
     request = _request()
     with pytest.raises(ImmediateHttpResponse) as resposta:
         SocialAccountAdapter(request).pre_social_login(request, _sociallogin(request, cpf=alice.cpf, nonce_recebido="x"))

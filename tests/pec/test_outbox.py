@@ -13,20 +13,20 @@ from django.utils import timezone
 from pec import outbox
 from pec.models import Estabelecimento, Municipio, Outbox
 from pec.tenancy import tenant_context
-from tests import factories
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def municipio():
-    return factories.municipio("A")
+    return fabricas.municipio("A")
 
 
 @pytest.fixture
 def registro(municipio):
     """Any committed record stands in for a finalised atendimento here."""
-    return factories.estabelecimento(municipio)
+    return fabricas.estabelecimento(municipio)
 
 
 @pytest.fixture
@@ -91,8 +91,8 @@ def test_same_key_twice_is_one_row(municipio, registro):
 
 
 def test_training_municipality_rows_are_never_delivered(registro, entregas):
-    treino = factories.municipio("Treino", modo=Municipio.Modo.TREINAMENTO)
-    outro = factories.estabelecimento(treino)
+    treino = fabricas.municipio("Treino", modo=Municipio.Modo.TREINAMENTO)
+    outro = fabricas.estabelecimento(treino)
     item = registrar(treino, outro)
     assert item.status == Outbox.Status.TREINAMENTO
     assert outbox.outbox_drenar(municipio_id=treino.id, destino="teste") == {}
@@ -183,8 +183,8 @@ def em_outra_conexao(func):  # type: ignore[no-untyped-def]
 
 def test_a_claimed_row_is_skipped_by_another_worker():
     def criar():  # type: ignore[no-untyped-def]
-        municipio = factories.municipio("Concorrente")
-        registro = factories.estabelecimento(municipio)
+        municipio = fabricas.municipio("Concorrente")
+        registro = fabricas.estabelecimento(municipio)
         return municipio, registrar(municipio, registro)
 
     municipio, item = em_outra_conexao(criar)

@@ -9,9 +9,8 @@ from django.urls import reverse
 
 from pec.models import EventoAuditoria, Profissional
 from pec.tenancy import tenant_context
-from tests import factories
-from tests.pec.identidade import cliente, lotacao, municipio
-from tests.prontuario.fabricas import cns_provisorio
+from tests import mundo as fabricas
+from tests.mundo import cns_provisorio
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +20,13 @@ VAZIO = {"cns": "", "conselho": "", "uf_conselho": "", "registro_conselho": ""}
 @pytest.fixture
 def mundo():
     """Íris administers A, where Alice is a médica without CNS; Charlie administers B."""
-    a, b = municipio("A"), municipio("B")
-    iris, alice, charlie = factories.usuario("Íris"), factories.usuario("Alice Souza"), factories.usuario("Charlie")
-    lot_iris = lotacao(a, iris, cbo="131205")
-    lot_alice = lotacao(a, alice, cbo="225142")
-    lot_charlie = lotacao(b, charlie, cbo="131205")
+    a, b = fabricas.municipio_com_perfis("A"), fabricas.municipio_com_perfis("B")
+    iris, alice, charlie = fabricas.usuario("Íris"), fabricas.usuario("Alice Souza"), fabricas.usuario("Charlie")
+    lot_iris = fabricas.lotacao_com_perfis(a, iris, cbo="131205")
+    lot_alice = fabricas.lotacao_com_perfis(a, alice, cbo="225142")
+    lot_charlie = fabricas.lotacao_com_perfis(b, charlie, cbo="131205")
     return {"a": a, "b": b, "lot_alice": lot_alice, "lot_iris": lot_iris,
-            "admin": cliente(iris, lot_iris), "admin_b": cliente(charlie, lot_charlie)}
+            "admin": fabricas.entrar(iris, lot_iris, pela_escolha=True), "admin_b": fabricas.entrar(charlie, lot_charlie, pela_escolha=True)}
 
 
 def registro(municipio_id: int, profissional_id: int) -> dict[str, str]:
@@ -99,7 +98,7 @@ def test_admin_de_outro_municipio_recebe_404_e_nada_muda(mundo):
 def test_profissional_sem_lotacao_no_municipio_nao_e_editavel(mundo):
     with tenant_context(mundo["a"].id):
         sem_lotacao = Profissional.objects.create(
-            municipio=mundo["a"], usuario=(usuario := factories.usuario("Sem Lotação")), cpf=usuario.cpf,
+            municipio=mundo["a"], usuario=(usuario := fabricas.usuario("Sem Lotação")), cpf=usuario.cpf,
             nome="SEM LOTACAO",
         )
     assert mundo["admin"].get(url(sem_lotacao.id)).status_code == 404
@@ -111,7 +110,7 @@ def test_so_o_administrador_municipal_chega_a_tela(mundo, client):
     alice = mundo["lot_alice"]
     resposta = client.get(url(alice.profissional_id))
     assert resposta.status_code == 302 and resposta["Location"].startswith("/conta/login/")
-    medica = cliente(alice.usuario, alice)
+    medica = fabricas.entrar(alice.usuario, alice, pela_escolha=True)
     assert medica.get(url(alice.profissional_id)).status_code == 403
     assert medica.post(url(alice.profissional_id), {**VAZIO, "cns": cns_provisorio()}).status_code == 403
     assert registro(mundo["a"].id, alice.profissional_id) == VAZIO

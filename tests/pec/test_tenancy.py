@@ -11,7 +11,7 @@ from pec import tasks
 from pec.audit.chain import audit_event
 from pec.models import Estabelecimento
 from pec.tenancy import TenantModel, tenant_context
-from tests import factories
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 
@@ -48,12 +48,12 @@ def has_forced_policy(table: str, policy: str) -> bool:
 
 @pytest.fixture
 def two_municipios():
-    a = factories.municipio("A")
-    b = factories.municipio("B")
-    alice = factories.usuario("Alice")
-    charlie = factories.usuario("Charlie")
-    factories.lotacao(a, alice)
-    factories.lotacao(b, charlie)
+    a = fabricas.municipio("A")
+    b = fabricas.municipio("B")
+    alice = fabricas.usuario("Alice")
+    charlie = fabricas.usuario("Charlie")
+    fabricas.lotacao(a, alice)
+    fabricas.lotacao(b, charlie)
     for municipio in (a, b):
         with tenant_context(municipio.id):
             audit_event(evento="admin_alteracao", o_que="municipal row for the checks below")
@@ -212,7 +212,7 @@ def test_nested_tenant_context_restores_the_enclosing_tenant(two_municipios):
 
 def test_fan_out_queues_one_task_per_active_municipality(two_municipios):
     a, b = two_municipios
-    factories.municipio("Inativo", ativo=False)
+    fabricas.municipio("Inativo", ativo=False)
 
     class Recorder:
         calls: list[dict] = []

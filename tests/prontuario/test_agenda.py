@@ -14,7 +14,7 @@ from pec.models import EmailSaidaMunicipio, Municipio
 from pec.tenancy import tenant_context
 from prontuario.agenda import services as agenda
 from prontuario.models import Agendamento
-from tests.prontuario import fabricas
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,10 @@ from django.utils import timezone
 from pec.tenancy import tenant_context
 from prontuario.agenda import services as agenda
 from prontuario.models import AgendaBloqueio, Agendamento
-from tests import factories
-from tests.prontuario.clinica import clinica, entrar
-from tests.prontuario.fabricas import dar_perfis
+from tests import mundo as fabricas
+from tests.mundo import entrar
+from tests.prontuario.clinica import clinica
+from tests.mundo import dar_perfis
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def m():
     mundo = clinica()
-    mundo.rita = dar_perfis(factories.lotacao(mundo.a, factories.usuario("Rita Centro"), cbo="422110",
+    mundo.rita = dar_perfis(fabricas.lotacao(mundo.a, fabricas.usuario("Rita Centro"), cbo="422110",
                                               estabelecimento=mundo.centro))
-    mundo.joana = dar_perfis(factories.lotacao(mundo.a, factories.usuario("Joana Jardim"), cbo="422110",
+    mundo.joana = dar_perfis(fabricas.lotacao(mundo.a, fabricas.usuario("Joana Jardim"), cbo="422110",
                                                estabelecimento=mundo.jardim))
     with tenant_context(mundo.a.id):
         agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20,

@@ -17,7 +17,8 @@ from pec.tenancy import tenant_context
 from prontuario.clinico import services as clinico
 from prontuario.models import Adendo, Atendimento, EntradaLista, Problema, ProblemaAvaliado
 from prontuario.clinico.regras import ItemAvaliado, encaminhamento_erros, problemas_erros
-from tests.prontuario.clinica import clinica, entrar, formulario_atendimento, na_fila
+from tests.mundo import entrar, na_fila
+from tests.prontuario.clinica import clinica, formulario_atendimento
 
 pytestmark = pytest.mark.django_db
 

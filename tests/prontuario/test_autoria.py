@@ -18,8 +18,9 @@ from prontuario.clinico import services as clinico
 from prontuario.clinico.models import Atendimento, Atestado, ExameSolicitado, Prescricao
 from rnds.mapeamento import atendimento_para_registro
 from sisab.fichas import atendimento_individual
-from tests.prontuario.clinica import clinica, entrar, formulario_atendimento
-from tests.prontuario.fabricas import cns_provisorio
+from tests.mundo import entrar
+from tests.prontuario.clinica import clinica, formulario_atendimento
+from tests.mundo import cns_provisorio
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from prontuario.cadastro import selectors
 from prontuario.models import PalavraFrequencia
 from prontuario.cadastro.selectors import cidadao_buscar, consulta_interpretar
 from prontuario.cadastro.services import palavras_frequencias_atualizar
-from tests.prontuario import fabricas
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 

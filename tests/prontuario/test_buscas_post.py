@@ -14,8 +14,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.prontuario import fabricas
-from tests.prontuario.conftest import entrar
+from tests import mundo as fabricas
+from tests.mundo import entrar
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,12 @@ def test_citizen_search_is_a_post_and_the_url_carries_only_an_id(alice, mundo):
 def test_the_search_id_belongs_to_the_session(alice, mundo):
     fabricas.cidadao(mundo.alice)
     url = alice.post(reverse("cidadao_lista"), {"q": "maria silva"}).url
-    outra = entrar(Client(), mundo.bob)
+    outra = entrar(mundo.bob)
     assert "MARIA JOSÉ DA SILVA" not in outra.get(url).content.decode()
 
 
 def test_search_without_csrf_token_is_refused(mundo):
-    cliente = entrar(Client(enforce_csrf_checks=True), mundo.alice)
+    cliente = entrar(mundo.alice, client=Client(enforce_csrf_checks=True))
     assert cliente.post(reverse("cidadao_lista"), {"q": "maria"}).status_code == 403
 
 
@@ -62,11 +62,11 @@ def test_agendar_and_unificar_searches_are_posts(alice, mundo):
     assert f"cidadao={cidadao.pk}" in alice.get(resposta.url).content.decode()
 
     coordenador = fabricas.dar_perfis(
-        __import__("tests.factories", fromlist=["lotacao"]).lotacao(
-            mundo.a, __import__("tests.factories", fromlist=["usuario"]).usuario("Heitor"), cbo="131210",
+        fabricas.lotacao(
+            mundo.a, fabricas.usuario("Heitor"), cbo="131210",
             estabelecimento=mundo.ubs))
     outro = fabricas.cidadao(mundo.alice, nome="Maria José da Silva Souza")
-    cliente = entrar(Client(), coordenador)
+    cliente = entrar(coordenador)
     resposta = cliente.post(reverse("cidadao_unificar", args=[cidadao.pk]), {"q": "maria jose"})
     assert resposta.status_code == 302 and "maria" not in resposta.url.lower()
     assert f"?outro={outro.pk}" in cliente.get(resposta.url).content.decode()
@@ -74,14 +74,12 @@ def test_agendar_and_unificar_searches_are_posts(alice, mundo):
 
 def test_professionals_search_pages_by_id(mundo, monkeypatch):
     from pec.administracao import views as views_admin
-    from tests.pec.identidade import cliente, lotacao
 
     monkeypatch.setattr(views_admin, "POR_PAGINA", 5)
-    admin_usuario = __import__("tests.factories", fromlist=["usuario"]).usuario("Ana Admin")
-    admin = cliente(admin_usuario, lotacao(mundo.a, admin_usuario, cbo="131205"))
-    fabrica = __import__("tests.factories", fromlist=["usuario"])
+    admin_usuario = fabricas.usuario("Ana Admin")
+    admin = fabricas.entrar(admin_usuario, fabricas.lotacao_com_perfis(mundo.a, admin_usuario, cbo="131205"), pela_escolha=True)
     for n in range(7):
-        lotacao(mundo.a, fabrica.usuario(f"Souza Profissional {n:02d}"), cbo="225142")
+        fabricas.lotacao_com_perfis(mundo.a, fabricas.usuario(f"Souza Profissional {n:02d}"), cbo="225142")
     resposta = admin.post(reverse("admin_profissionais"), {"q": "souza"})
     assert resposta.status_code == 302 and "souza" not in resposta.url.lower()  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     pagina = admin.get(resposta.url).content.decode()  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it

@@ -12,7 +12,7 @@ from django.utils import timezone
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao, CidadaoVersao, Unificacao
 from prontuario.cadastro.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
-from tests.prontuario import fabricas
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ import pytest
 from pec.tenancy import tenant_context
 from prontuario.models import EntradaLista, EscutaInicial
 from prontuario.clinico.regras import calcular_imc, medicao_erros
-from tests.prontuario.clinica import clinica, entrar, na_fila
+from tests.mundo import entrar, na_fila
+from tests.prontuario.clinica import clinica
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ from pec.models import EventoAuditoria
 from pec.tenancy import tenant_context
 from prontuario.clinico import services as clinico
 from prontuario.vacinacao import services as vacinacao
-from tests.prontuario.clinica import clinica, entrar, formulario_atendimento
+from tests.mundo import entrar
+from tests.prontuario.clinica import clinica, formulario_atendimento
 
 pytestmark = pytest.mark.django_db
 

@@ -6,16 +6,14 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from pec.tenancy import tenant_context
 from prontuario.agenda import services as agenda
 from prontuario.agenda import lista
-from tests import factories
-from tests.prontuario import fabricas
-from tests.prontuario.conftest import entrar
+from tests import mundo as fabricas
+from tests.mundo import entrar
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +37,8 @@ def de_a(mundo):
 @pytest.fixture
 def clientes(mundo):
     """Charlie (recepção) and a coordinator (may merge records), both of municipality B."""
-    coordenador_b = fabricas.dar_perfis(factories.lotacao(mundo.b, factories.usuario("Dora"), cbo="131210"))
-    return {"recepcao": entrar(Client(), mundo.charlie), "coordenacao": entrar(Client(), coordenador_b)}
+    coordenador_b = fabricas.dar_perfis(fabricas.lotacao(mundo.b, fabricas.usuario("Dora"), cbo="131210"))
+    return {"recepcao": entrar(mundo.charlie), "coordenacao": entrar(coordenador_b)}
 
 
 def paginas(mundo, o):

@@ -15,7 +15,7 @@ from pec.tenancy import tenant_context
 from prontuario.agenda import services as agenda
 from prontuario.agenda import lista
 from prontuario.models import EntradaLista
-from tests.prontuario import fabricas
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 S = EntradaLista.Situacao

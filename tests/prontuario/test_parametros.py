@@ -24,7 +24,8 @@ from pec.tenancy import tenant_context
 from prontuario.agenda import services as agenda
 from prontuario.clinico import services as clinico
 from prontuario.models import AgendaBloqueio
-from tests.prontuario.clinica import clinica, entrar, na_fila
+from tests.mundo import entrar, na_fila
+from tests.prontuario.clinica import clinica
 
 pytestmark = pytest.mark.django_db
 

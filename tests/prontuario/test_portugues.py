@@ -10,16 +10,14 @@ from django.urls import reverse
 from django.views.defaults import server_error
 
 from cnes_import.parser import ArquivoCnesInvalido, ler_cnes
-from tests import factories
-from tests.pec.identidade import cliente
-from tests.prontuario import fabricas
-from tests.prontuario.conftest import entrar
+from tests import mundo as fabricas
+from tests.mundo import entrar
 
 pytestmark = pytest.mark.django_db
 
 
 def test_unknown_page_is_a_portuguese_404_in_the_layout(mundo):
-    resposta = entrar(Client(), mundo.alice).get("/nao-existe/")
+    resposta = entrar(mundo.alice).get("/nao-existe/")
     html = resposta.content.decode()
     assert resposta.status_code == 404
     assert "Página não encontrada" in html and 'lang="pt-BR"' in html and "Not Found" not in html
@@ -28,7 +26,7 @@ def test_unknown_page_is_a_portuguese_404_in_the_layout(mundo):
 
 def test_another_municipality_id_is_the_same_portuguese_404(mundo):
     cidadao = fabricas.cidadao(mundo.alice)
-    resposta = entrar(Client(), mundo.charlie).get(reverse("cidadao_detalhe", args=[cidadao.pk]))
+    resposta = entrar(mundo.charlie).get(reverse("cidadao_detalhe", args=[cidadao.pk]))
     assert resposta.status_code == 404 and "Página não encontrada" in resposta.content.decode()
 
 
@@ -50,10 +48,10 @@ def test_cnes_syntax_error_does_not_quote_lxml(tmp_path):
 
 @override_settings(BACKUP_PUBLIC_KEY="")
 def test_backups_page_explains_the_missing_key_in_portuguese():
-    admin = factories.usuario("Ana Instalação")
+    admin = fabricas.usuario("Ana Instalação")
     admin.administrador_instalacao = True
     admin.save()
-    html = cliente(admin).get(reverse("instalacao_backups")).content.decode()
+    html = fabricas.entrar(admin).get(reverse("instalacao_backups")).content.decode()
     assert "Nenhuma chave pública de backup configurada" in html and "No backup public key" not in html
 
 
@@ -91,7 +89,7 @@ def test_merge_in_history_names_what_moved_in_portuguese(alice, mundo):
 
 
 def test_csrf_refusal_is_portuguese(mundo):
-    cliente = entrar(Client(enforce_csrf_checks=True), mundo.alice)
+    cliente = entrar(mundo.alice, client=Client(enforce_csrf_checks=True))
     resposta = cliente.post(reverse("cidadao_novo"), {"nome": "X"})
     html = resposta.content.decode()
     assert resposta.status_code == 403 and "Formulário expirado" in html and "CSRF verification failed" not in html

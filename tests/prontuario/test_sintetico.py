@@ -12,7 +12,7 @@ from pec.models import Lotacao, Municipio
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao, PalavraFrequencia
 from prontuario.cadastro.selectors import cidadao_buscar
-from tests.prontuario import fabricas
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from django.core.management import call_command
 
 from prontuario.models import CiapCid, RegraVacinacao, Termo, Terminologia
 from prontuario.terminologia.services import ler_regras_vacinacao, termo_buscar
-from tests.prontuario.clinica import clinica, entrar
+from tests.mundo import entrar
+from tests.prontuario.clinica import clinica
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,10 @@ from pec.models import EventoAuditoria, Outbox, Profissional
 from pec.tenancy import tenant_context
 from prontuario.vacinacao import services as vacinacao
 from prontuario.models import Cidadao, Vacinacao
-from tests.prontuario.clinica import clinica, entrar
-from tests.prontuario.fabricas import cidadao as novo_cidadao
-from tests.prontuario.fabricas import cns_provisorio, cpf
+from tests.mundo import entrar
+from tests.prontuario.clinica import clinica
+from tests.mundo import cidadao as novo_cidadao
+from tests.mundo import cns_provisorio, cpf
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 from pec.models import EventoAuditoria
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao, CidadaoVersao
-from tests.prontuario import fabricas
-from tests.prontuario.conftest import entrar
+from tests import mundo as fabricas
+from tests.mundo import entrar
 
 pytestmark = pytest.mark.django_db
 
@@ -117,12 +117,12 @@ def test_busca_pela_pagina_com_consultas_fixas(alice, mundo, django_assert_num_q
 
 def test_unificar_pela_pagina(client, mundo):
     coordenador = fabricas.dar_perfis(
-        __import__("tests.factories", fromlist=["lotacao"]).lotacao(
-            mundo.a, __import__("tests.factories", fromlist=["usuario"]).usuario("Heitor"), cbo="131210",
+        fabricas.lotacao(
+            mundo.a, fabricas.usuario("Heitor"), cbo="131210",
             estabelecimento=mundo.ubs,
         )
     )
-    entrar(client, coordenador)
+    entrar(coordenador, client=client)
     um = fabricas.cidadao(mundo.alice, cpf=fabricas.cpf())
     dois = fabricas.cidadao(mundo.alice, cns=fabricas.cns_provisorio())
     url = reverse("cidadao_unificar", args=[um.pk])
@@ -160,10 +160,8 @@ def eventos_de_a(mundo) -> list[tuple[str, int | None, str]]:
 
 
 def coordenador(client, mundo):
-    from tests import factories
-
-    lotacao = factories.lotacao(mundo.a, factories.usuario("Heitor"), cbo="131210", estabelecimento=mundo.ubs)
-    return entrar(client, fabricas.dar_perfis(lotacao))
+    lotacao = fabricas.lotacao(mundo.a, fabricas.usuario("Heitor"), cbo="131210", estabelecimento=mundo.ubs)
+    return entrar(fabricas.dar_perfis(lotacao), client=client)
 
 
 def test_formulario_de_edicao_grava_uma_leitura(alice, mundo):

@@ -20,7 +20,7 @@ from rnds.models import ConfiguracaoRNDS
 from rnds.registros import Identificacao, Problema, Procedimento, RegistroAtendimento, RegistroVacina
 from rnds.services import certificado_instalar
 from rnds.simulador import SimuladorNacional
-from tests import factories
+from tests import mundo as fabricas
 
 CPF_CIDADAO = "52998224725"
 CNS_PROFISSIONAL = "898001160660001"
@@ -108,8 +108,8 @@ def registros():
 @pytest.fixture
 def municipio_rnds(arquivos_pki, simulador):
     """Municipality with RNDS enabled against the local peer and the demo A1 installed."""
-    municipio = factories.municipio("Vila RNDS")
-    usuario = factories.usuario("Íris Admin")
+    municipio = fabricas.municipio("Vila RNDS")
+    usuario = fabricas.usuario("Íris Admin")
     with tenant_context(municipio.id):
         ConfiguracaoRNDS.objects.create(
             municipio=municipio, habilitado=True, identificador_solicitante=SOLICITANTE,

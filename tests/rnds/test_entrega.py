@@ -230,9 +230,9 @@ def test_an_address_outside_the_allowlist_gets_no_handshake_and_rows_wait(munici
 
 
 def test_training_municipality_never_sends(simulador, registros):
-    from tests import factories
+    from tests import mundo as fabricas
 
-    treino = factories.municipio("Treino", modo=Municipio.Modo.TREINAMENTO)
+    treino = fabricas.municipio("Treino", modo=Municipio.Modo.TREINAMENTO)
     item, _ = registros.criar(treino, atendimento())
     assert item.status == Outbox.Status.TREINAMENTO
     assert drenar(treino) == {}
@@ -240,9 +240,9 @@ def test_training_municipality_never_sends(simulador, registros):
 
 
 def test_without_certificate_rows_wait(simulador, registros):
-    from tests import factories
+    from tests import mundo as fabricas
 
-    municipio = factories.municipio("Sem certificado")
+    municipio = fabricas.municipio("Sem certificado")
     registros.criar(municipio, atendimento())
     assert drenar(municipio) == {"pendente": 1}
     assert "RNDS não habilitada" in linhas(municipio)[0].ultimo_erro

@@ -25,7 +25,7 @@ from rnds.registros import CONSULTA_MEDICA, CONSULTA_NIVEL_SUPERIOR, Problema, P
 from rnds.verificacao import rnds_verificar
 from sisab.fichas import atendimento_individual
 from tests.prontuario.clinica import clinica, formulario_atendimento
-from tests.prontuario.fabricas import cns_provisorio, cpf
+from tests.mundo import cns_provisorio, cpf
 from tests.rnds.conftest import CNS_PROFISSIONAL, SOLICITANTE
 
 pytestmark = pytest.mark.django_db

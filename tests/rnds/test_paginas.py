@@ -17,8 +17,7 @@ from prontuario.models import Cidadao
 from rnds import pki
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from rnds.services import certificado_segredos, certificados_avisar_vencimento
-from tests import factories
-from tests.pec import identidade
+from tests import mundo as fabricas
 from tests.rnds.conftest import atendimento, quem
 
 pytestmark = pytest.mark.django_db
@@ -26,16 +25,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pessoas(municipio_rnds):
-    outro = identidade.municipio("Outro")
-    alice, bob, charlie = (factories.usuario(n) for n in ("Alice", "Bob", "Charlie"))
+    outro = fabricas.municipio_com_perfis("Outro")
+    alice, bob, charlie = (fabricas.usuario(n) for n in ("Alice", "Bob", "Charlie"))
     alice.email = "alice@vila.gov.br"
     alice.save()
-    lot_a = identidade.lotacao(municipio_rnds, alice, cbo="131205", perfis=["admin_municipal"])
-    lot_b = identidade.lotacao(municipio_rnds, bob, cbo="225142")
-    lot_c = identidade.lotacao(outro, charlie, cbo="131205", perfis=["admin_municipal", "recepcao"])
+    lot_a = fabricas.lotacao_com_perfis(municipio_rnds, alice, cbo="131205", perfis=["admin_municipal"])
+    lot_b = fabricas.lotacao_com_perfis(municipio_rnds, bob, cbo="225142")
+    lot_c = fabricas.lotacao_com_perfis(outro, charlie, cbo="131205", perfis=["admin_municipal", "recepcao"])
     return {
-        "alice": identidade.cliente(alice, lot_a), "bob": identidade.cliente(bob, lot_b),
-        "charlie": identidade.cliente(charlie, lot_c), "lot_a": lot_a, "lot_c": lot_c, "outro": outro,
+        "alice": fabricas.entrar(alice, lot_a, pela_escolha=True), "bob": fabricas.entrar(bob, lot_b, pela_escolha=True),
+        "charlie": fabricas.entrar(charlie, lot_c, pela_escolha=True), "lot_a": lot_a, "lot_c": lot_c, "outro": outro,
     }
 
 
@@ -188,9 +187,9 @@ def test_cadsus_search_and_import_creates_then_updates(pessoas, municipio_rnds):
     assert "certificado A1 válido" in pagina  # Charlie's municipality has none
     with tenant_context(pessoas["outro"].id):
         assert not Cidadao.objects.exists()
-    recepcao = factories.usuario("Rita")
-    lot = identidade.lotacao(municipio_rnds, recepcao, cbo="422110")
-    cliente = identidade.cliente(recepcao, lot)
+    recepcao = fabricas.usuario("Rita")
+    lot = fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110")
+    cliente = fabricas.entrar(recepcao, lot, pela_escolha=True)
     pagina = _cadsus(cliente, "799000000000101")
     assert "CIDADAO FICTICIO DA SILVA" in pagina and "Cadastrar no município" in pagina
     assert "Nenhum cidadão encontrado" in _cadsus(cliente, "52998224725")
@@ -209,8 +208,8 @@ def test_cadsus_search_and_import_creates_then_updates(pessoas, municipio_rnds):
 def test_cadsus_uses_the_govbr_variant_with_the_users_govbr_token(pessoas, municipio_rnds, simulador):
     from pec.identity.govbr.acesso import SESSION_GOVBR
 
-    recepcao = factories.usuario("Rita")
-    cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
+    recepcao = fabricas.usuario("Rita")
+    cliente = fabricas.entrar(recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_escolha=True)
     url = cliente.post("/administracao/rnds/cadsus/", {"cpf_cns": "799000000000101"}).url  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     assert "CIDADAO FICTICIO DA SILVA" in cliente.get(url).content.decode()
     sessao = cliente.session
@@ -224,8 +223,8 @@ def test_cadsus_uses_the_govbr_variant_with_the_users_govbr_token(pessoas, munic
 
 def test_cadsus_refusal_says_to_enter_with_govbr(municipio_rnds, simulador):
     simulador.estado.cadsus_exige_govbr = True  # as CADSUS does for PEC since 5.1.14
-    recepcao = factories.usuario("Rita")
-    cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
+    recepcao = fabricas.usuario("Rita")
+    cliente = fabricas.entrar(recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_escolha=True)
     pagina = _cadsus(cliente, "799000000000101")
     assert "ele exige a entrada com a conta gov.br" in pagina and "CIDADAO FICTICIO" not in pagina
     assert simulador.estado.consultas_cadsus[-1] == ("/cadsus/v2/PDQSupplierJWT", "")
@@ -235,8 +234,8 @@ def test_cadsus_at_an_address_not_allowed_says_why_not_try_later(municipio_rnds,
     """The receptionist (and the admin she calls) reads the installation's rule, not a
     "try again in a few minutes" that would never come true."""
     settings.PEC_HOSTS_LOCAIS = []  # the local peer's 127.0.0.1 is no longer allowed
-    recepcao = factories.usuario("Rita")
-    cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
+    recepcao = fabricas.usuario("Rita")
+    cliente = fabricas.entrar(recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_escolha=True)
     pagina = _cadsus(cliente, "799000000000101")
     assert "não está entre os permitidos" in pagina and "Tente de novo em alguns minutos" not in pagina
     assert simulador.estado.consultas_cadsus == []

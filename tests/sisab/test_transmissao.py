@@ -22,7 +22,7 @@ from pec.models import Municipio
 from pec.tenancy import tenant_context
 from sisab import envio, ledi, tasks
 from sisab.models import DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab
-from tests.pec import identidade
+from tests import mundo as fabricas
 from tests.sisab import mundo_envio
 
 pytestmark = pytest.mark.django_db
@@ -217,13 +217,13 @@ def test_pages_show_invalid_fichas_and_404_on_another_municipality(m, receptor):
     envio.fichas_gerar(municipio_id=m.municipio.id)
     with tenant_context(m.municipio.id):
         ficha = FichaSisab.objects.first()
-    cliente = identidade.cliente(m.admin.usuario, m.admin)
+    cliente = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
     pagina = cliente.get("/administracao/sisab/")
     assert pagina.status_code == 200 and "Competência" in pagina.content.decode()
     assert cliente.get(f"/administracao/sisab/fichas/{ficha.id}/").status_code == 200
 
     outro = mundo_envio.mundo("Município B")
-    charlie = identidade.cliente(outro.admin.usuario, outro.admin)
+    charlie = fabricas.entrar(outro.admin.usuario, outro.admin, pela_escolha=True)
     assert charlie.get(f"/administracao/sisab/fichas/{ficha.id}/").status_code == 404
     assert charlie.post(f"/administracao/sisab/destinos/{destino.id}/reenviar/").status_code == 404
     assert charlie.post(f"/administracao/sisab/destinos/{destino.id}/desativar/").status_code == 404
@@ -346,7 +346,7 @@ def test_ficha_page_writes_one_read_of_its_citizen(m):
             for origem, ficha in fichas.items()
         }
     assert {"cidadao", "atendimento"} <= fichas.keys()
-    cliente = identidade.cliente(m.admin.usuario, m.admin)
+    cliente = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
     for origem, ficha in fichas.items():
         with tenant_context(m.municipio.id):
             antes = EventoAuditoria.objects.filter(evento="leitura_prontuario").count()

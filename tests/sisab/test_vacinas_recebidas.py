@@ -16,8 +16,8 @@ from pec.tenancy import tenant_context
 from prontuario.models import Vacinacao
 from sisab import fichas, ledi, regras
 from sisab.recebimento import ficha_receber
-from tests.pec import identidade
-from tests.prontuario.fabricas import cpf
+from tests import mundo as fabricas
+from tests.mundo import cpf
 from tests.sisab import mundo_envio
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def m():
 
 def ficha_cds(m, *, cidadao=None, lote="CDS123", quando=None) -> dict:
     """What a CDS UBS of the municipality would send: the LEDI ficha of one dose."""
-    regra = mundo_envio.regra_vacina()
+    regra = fabricas.regra_vacina()
     quando = quando or timezone.now() - datetime.timedelta(days=2)
     dose = Vacinacao(
         municipio=m.municipio, cidadao=cidadao or m.maria, lotacao=m.nina, estabelecimento=m.nina.estabelecimento,
@@ -61,14 +61,14 @@ def test_dose_entra_na_caderneta_como_ficha_cds(m):
     ficha = receber(m, dados)
     assert (ficha.doses_incluidas, ficha.pendencias) == (1, [])
     [dose] = doses(m)
-    regra = mundo_envio.regra_vacina()
+    regra = fabricas.regra_vacina()
     assert (dose.cidadao_id, dose.lotacao_id, dose.ficha_origem) == (m.maria.id, m.nina.id, ficha.uuid)
     assert (dose.imunobiologico, dose.estrategia, dose.dose, dose.lote) == (
         regra.imunobiologico, regra.estrategia, regra.dose, "CDS123")
     assert dose.data_aplicacao == (timezone.localdate() - datetime.timedelta(days=2))
     with tenant_context(m.municipio.id):
         assert not Outbox.objects.exists()  # the ficha goes on to the SISAB; the dose is not sent again
-    pagina = identidade.cliente(m.bob.usuario, m.bob).get(f"/prontuario/cidadaos/{m.maria.pk}/").content.decode()
+    pagina = fabricas.entrar(m.bob.usuario, m.bob, pela_escolha=True).get(f"/prontuario/cidadaos/{m.maria.pk}/").content.decode()
     assert "Ficha CDS" in pagina and "CDS123" in pagina
     # The same ficha again (a sender's retry) adds nothing.
     assert receber(m, dados).doses_incluidas == 1 and len(doses(m)) == 1
@@ -76,7 +76,7 @@ def test_dose_entra_na_caderneta_como_ficha_cds(m):
 
 def test_cidadao_desconhecido_fica_pendente_e_entra_quando_reenviada(m):
     joana_cpf = cpf()
-    ausente = mundo_envio.novo_cidadao(m.bob, nome="JOANA DARC LIMA", sexo=1, data_nascimento=datetime.date(2001, 2, 3),
+    ausente = fabricas.cidadao(m.bob, nome="JOANA DARC LIMA", sexo=1, data_nascimento=datetime.date(2001, 2, 3),
                                       cpf=joana_cpf)
     dados = ficha_cds(m, cidadao=ausente)
     with tenant_context(m.municipio.id):  # as if she had never been registered here
@@ -128,7 +128,7 @@ def test_pagina_do_lote_mostra_doses_e_pendencias(m):
                                              cod_ibge=m.municipio.ibge, ine="", instalacao=regras._VERIFICACAO)
             arquivo.writestr(f"{dado.uuid}.esus", ledi.para_esus(dado))
     lote = lote_importar(municipio=m.municipio, nome="cds.zip", conteudo=buffer.getvalue(), ator=None)
-    pagina = identidade.cliente(m.admin.usuario, m.admin).get(f"/administracao/recebimento-ledi/lotes/{lote.id}/")
+    pagina = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True).get(f"/administracao/recebimento-ledi/lotes/{lote.id}/")
     html = pagina.content.decode()
     assert "1 dose de vacina incluída nos prontuários" in html
     assert "Doses fora do prontuário" in html and sem_lotacao["uuidFicha"] in html
@@ -149,14 +149,14 @@ def test_tentar_de_novo_inclui_as_doses_depois_do_cadastro(m):
     dados["headerTransport"]["cboCodigo_2002"] = "223505"  # Nina as a nurse: not yet a lotação here
     ficha = receber(m, dados)
     assert ficha.doses_incluidas == 0
-    admin = identidade.cliente(m.admin.usuario, m.admin)
+    admin = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
     pagina = admin.get("/administracao/recebimento-ledi/").content.decode()
     assert "Doses fora do prontuário" in pagina and ficha.uuid in pagina and "não tem lotação" in pagina
     # Another municipality's admin does not see them (its lote URLs: test_paginas_envio's 404 test).
     outro = mundo_envio.mundo("Município B")
-    assert ficha.uuid not in identidade.cliente(outro.admin.usuario, outro.admin).get("/administracao/recebimento-ledi/").content.decode()
+    assert ficha.uuid not in fabricas.entrar(outro.admin.usuario, outro.admin, pela_escolha=True).get("/administracao/recebimento-ledi/").content.decode()
 
-    identidade.lotacao(m.municipio, m.nina.usuario, cbo="223505", estabelecimento=m.nina.estabelecimento)
+    fabricas.lotacao_com_perfis(m.municipio, m.nina.usuario, cbo="223505", estabelecimento=m.nina.estabelecimento)
     resposta = admin.post("/administracao/recebimento-ledi/vacinas-pendentes/", follow=True)
     assert "1 dose(s) de vacina incluída(s) nos prontuários." in resposta.content.decode()
     assert [d.lotacao.cbo for d in doses(m)] == ["223505"]
