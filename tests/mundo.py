@@ -86,7 +86,7 @@ def municipio(nome: str = "Município A", ibge: str | None = None, *, com_perfis
     return m
 
 
-def municipio_com_perfis(nome: str = "Município A", **campos: object) -> Municipio:
+def municipio_com_perfis(nome: str = "Município A", **campos: Any) -> Municipio:
     return municipio(nome, com_perfis=True, **campos)
 
 
@@ -153,9 +153,11 @@ def entrar(quem: Lotacao | Usuario, lotacao: Lotacao | None = None, *, client: C
     the choice to the audit trail). force_login stands for a complete login, second step
     included (tests/conftest.py)."""
     if isinstance(quem, Lotacao):
-        quem, lotacao = quem.usuario, quem
+        usuario, lotacao = quem.usuario, quem
+    else:
+        usuario = quem
     client = client or Client()
-    client.force_login(quem, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(usuario, backend="django.contrib.auth.backends.ModelBackend")
     if lotacao is None:
         return client
     if pela_escolha:

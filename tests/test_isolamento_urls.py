@@ -279,13 +279,13 @@ def _com_todos_os_perfis(m: Mundo) -> tuple[Client, Client]:
     return fabricas.entrar(m.alice), fabricas.entrar(m.charlie)
 
 
-def foto(municipio_id: int) -> dict[str, list[tuple]]:
+def foto(municipio_id: int) -> dict[str, list[str]]:
     """Every row of the municipality, but the audit trail (which records Charlie's tries)."""
     with tenant_context(municipio_id):
         return {
-            modelo._meta.label: sorted(map(repr, modelo.objects.filter(municipio_id=municipio_id).values_list()))
+            modelo._meta.label: sorted(repr(linha) for linha in modelo._default_manager.filter(municipio_id=municipio_id).values_list())
             for modelo in apps.get_models()
-            if issubclass(modelo, TenantModel) and modelo is not EventoAuditoria
+            if issubclass(modelo, TenantModel) and modelo._meta.label != EventoAuditoria._meta.label
         }
 
 
