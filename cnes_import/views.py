@@ -50,7 +50,7 @@ def importacoes(request: HttpRequest) -> HttpResponse:
             enviado = form.cleaned_data["arquivo"]
             token = envio_guardar(arquivo=enviado)
             simulada = importacao_enfileirar(
-                request=request, token=token, nome_arquivo=enviado.name, simulacao=True,
+                ator=request.ator, token=token, nome_arquivo=enviado.name, simulacao=True,
                 resetar_perfis=form.cleaned_data["resetar_perfis"],
             )
             request.session[SESSAO_PREVIA] = {"importacao_id": simulada.id, "token": token}
@@ -89,7 +89,7 @@ def importacao_aplicar(request: HttpRequest, importacao_id: int) -> HttpResponse
         messages.error(request, PREVIA_INDISPONIVEL)
         return redirect("cnes_importacoes")
     aplicada = importacao_enfileirar(
-        request=request, token=previa["token"], nome_arquivo=simulada.arquivo_nome, simulacao=False,
+        ator=request.ator, token=previa["token"], nome_arquivo=simulada.arquivo_nome, simulacao=False,
         resetar_perfis=simulada.resetar_perfis, sha256=simulada.arquivo_sha256,
     )
     # The stored file is now the worker's to delete.

@@ -30,7 +30,7 @@ def painel(request: HttpRequest) -> HttpResponse:
 def reenviar(request: HttpRequest, item_id: int) -> HttpResponse:
     item = selectors.erro_obter(municipio_id=_municipio_id(request), item_id=item_id)
     if outbox_reenviar(municipio_id=item.municipio_id, ids=[item.id]):
-        audit_event(evento="rnds_reenvio", request=request, o_que=f"Reenvio à RNDS do registro {item.chave}")
+        audit_event(evento="rnds_reenvio", ator=request.ator, o_que=f"Reenvio à RNDS do registro {item.chave}")
         messages.success(request, "O registro voltou para a fila e será reenviado em instantes.")
     return redirect("rnds_painel")
 

@@ -28,7 +28,7 @@ def _buscar(request: HttpRequest, **criterios: object) -> list[PessoaCadsus]:
         config=configuracao_obter(municipio=municipio), cert=certificado_ativo(municipio_id=municipio.id),
         govbr_token=govbr_token_de_acesso(request), **criterios,  # type: ignore[arg-type]
     )
-    audit_event(evento="cadsus_consulta", request=request, o_que=f"Consulta ao CADSUS ({len(pessoas)} resultado(s))")
+    audit_event(evento="cadsus_consulta", ator=request.ator, o_que=f"Consulta ao CADSUS ({len(pessoas)} resultado(s))")
     return pessoas
 
 

@@ -124,7 +124,7 @@ def credencial_nova(request: HttpRequest) -> HttpResponse:
         return redirect("sisab_recebimento")
     credencial, senha = credencial_emitir(municipio_id=request.lotacao.municipio_id, ator=request.user,
                                           **form.cleaned_data)
-    audit_event(evento="admin_alteracao", request=request,
+    audit_event(evento="admin_alteracao", ator=request.ator,
                 detalhes={"acao": "credencial_recebimento_emitida", "credencial": credencial.id, "nome": credencial.nome})
     # Shown once, like PEC: lost passwords are replaced by a new credential.
     return render(request, "sisab/credencial_emitida.html", {"credencial": credencial, "senha": senha})
@@ -136,7 +136,7 @@ def credencial_desativar(request: HttpRequest, credencial_id: int) -> HttpRespon
     credencial = get_object_or_404(CredencialRecebimento, id=credencial_id, municipio_id=request.lotacao.municipio_id)
     credencial.ativo = False
     credencial.save(update_fields=["ativo"])
-    audit_event(evento="admin_alteracao", request=request,
+    audit_event(evento="admin_alteracao", ator=request.ator,
                 detalhes={"acao": "credencial_recebimento_desativada", "credencial": credencial.id})
     messages.success(request, f"Credencial “{credencial.nome}” desativada.")
     return redirect("sisab_recebimento")
@@ -160,7 +160,7 @@ def lote_enviar(request: HttpRequest) -> HttpResponse:
         lote = lote_enfileirar(municipio=request.lotacao.municipio, arquivo=arquivo, ator=request.user)
     except ledi.LediErro as exc:
         return _recusa_pagina(request, str(exc))
-    audit_event(evento="admin_alteracao", request=request,
+    audit_event(evento="admin_alteracao", ator=request.ator,
                 detalhes={"acao": "lote_ledi_enviado", "lote": lote.id, "arquivos": lote.total})
     return redirect("sisab_lote", lote_id=lote.id)
 
@@ -174,7 +174,7 @@ def vacinas_pendentes(request: HttpRequest, lote_id: int | None = None) -> HttpR
     if lote_id is not None:
         get_object_or_404(LoteRecebido, id=lote_id, municipio_id=municipio_id)
     incluidas, restantes = vacinas_pendentes_incluir(municipio_id=municipio_id, lote_id=lote_id)
-    audit_event(evento="admin_alteracao", request=request,
+    audit_event(evento="admin_alteracao", ator=request.ator,
                 detalhes={"acao": "vacinas_pendentes_incluidas", "lote": lote_id, "doses": incluidas})
     mensagem = f"{incluidas} dose(s) de vacina incluída(s) nos prontuários."
     if restantes:

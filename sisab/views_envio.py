@@ -53,7 +53,7 @@ def instalacao_salvar(request: HttpRequest) -> HttpResponse:
     instalacao = form.save(commit=False)
     instalacao.municipio = municipio
     instalacao.save()
-    audit_event(evento="admin_alteracao", request=request,
+    audit_event(evento="admin_alteracao", ator=request.ator,
                 detalhes={"acao": "sisab_instalacao_salva", "uuid_instalacao": str(instalacao.uuid_instalacao)})
     messages.success(request, "Identificação da instalação salva.")
     return redirect("sisab_envio")
@@ -70,7 +70,7 @@ def destino_novo(request: HttpRequest) -> HttpResponse:
     destino = form.save(commit=False)
     destino.municipio = request.lotacao.municipio
     envio.destino_salvar(destino=destino, senha=form.cleaned_data.get("senha"))
-    audit_event(evento="admin_alteracao", request=request, detalhes={"acao": "sisab_destino_criado", "destino": destino.id})
+    audit_event(evento="admin_alteracao", ator=request.ator, detalhes={"acao": "sisab_destino_criado", "destino": destino.id})
     messages.success(request, f"Destino “{destino.nome}” cadastrado.")
     return redirect("sisab_envio")
 
@@ -81,7 +81,7 @@ def destino_desativar(request: HttpRequest, destino_id: int) -> HttpResponse:
     destino = get_object_or_404(DestinoSisab, id=destino_id, municipio_id=request.lotacao.municipio_id)
     destino.ativo = False
     destino.save(update_fields=["ativo"])
-    audit_event(evento="admin_alteracao", request=request, detalhes={"acao": "sisab_destino_desativado", "destino": destino.id})
+    audit_event(evento="admin_alteracao", ator=request.ator, detalhes={"acao": "sisab_destino_desativado", "destino": destino.id})
     messages.success(request, f"Destino “{destino.nome}” desativado.")
     return redirect("sisab_envio")
 
@@ -91,7 +91,7 @@ def destino_desativar(request: HttpRequest, destino_id: int) -> HttpResponse:
 def destino_reenviar(request: HttpRequest, destino_id: int) -> HttpResponse:
     destino = get_object_or_404(DestinoSisab, id=destino_id, municipio_id=request.lotacao.municipio_id)
     total = envio.reenviar(municipio_id=destino.municipio_id, destino_id=destino.id)
-    audit_event(evento="admin_alteracao", request=request,
+    audit_event(evento="admin_alteracao", ator=request.ator,
                 detalhes={"acao": "sisab_reenvio", "destino": destino.id, "fichas": total})
     messages.success(request, f"{total} ficha(s) recusada(s) voltaram para a fila de “{destino.nome}”; "
                               "serão enviadas na próxima janela de envio.")
@@ -100,6 +100,6 @@ def destino_reenviar(request: HttpRequest, destino_id: int) -> HttpResponse:
 
 @requer_permissao("admin.municipio")
 def ficha(request: HttpRequest, ficha_id: int) -> HttpResponse:
-    ficha = selectors.ficha_ler(request=request, ficha_id=ficha_id)
+    ficha = selectors.ficha_ler(ator=request.ator, ficha_id=ficha_id)
     entregas = EntregaSisab.objects.filter(ficha=ficha).select_related("destino")
     return render(request, "sisab/ficha.html", {"ficha": ficha, "tipo": TIPOS[ficha.tipo].nome, "entregas": entregas})

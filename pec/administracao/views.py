@@ -79,7 +79,7 @@ def profissional_registro(request: HttpRequest, profissional_id: int) -> HttpRes
     form = ProfissionalRegistroForm(request.POST or None, initial=inicial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.profissional_alterar_registro(profissional=prof, dados=form.cleaned_data, request=request)
+            services.profissional_alterar_registro(profissional=prof, dados=form.cleaned_data, ator=request.ator)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -94,7 +94,7 @@ def profissional_registro(request: HttpRequest, profissional_id: int) -> HttpRes
 def profissional_desbloquear(request: HttpRequest, profissional_id: int) -> HttpResponse:
     prof = selectors.profissional_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
     try:
-        services.profissional_desbloquear(profissional=prof, request=request)
+        services.profissional_desbloquear(profissional=prof, ator=request.ator)
     except ValidationError as exc:
         _erro(request, exc)
     else:
@@ -108,7 +108,7 @@ def lotacao_ativa(request: HttpRequest, lotacao_id: int) -> HttpResponse:
     lotacao = selectors.lotacao_obter(municipio_id=_municipio_id(request), lotacao_id=lotacao_id)
     ativo = request.POST.get("ativo") == "1"
     try:
-        services.lotacao_definir_ativa(lotacao=lotacao, ativo=ativo, request=request)
+        services.lotacao_definir_ativa(lotacao=lotacao, ativo=ativo, ator=request.ator)
     except ValidationError as exc:
         _erro(request, exc)
     else:
@@ -124,7 +124,7 @@ def lotacao_perfis(request: HttpRequest, lotacao_id: int) -> HttpResponse:
         form = LotacaoPerfisForm(request.POST, municipio_id=municipio_id)
         if form.is_valid():
             try:
-                services.lotacao_definir_perfis(lotacao=lotacao, perfis=list(form.cleaned_data["perfis"]), request=request)
+                services.lotacao_definir_perfis(lotacao=lotacao, perfis=list(form.cleaned_data["perfis"]), ator=request.ator)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -150,7 +150,7 @@ def perfil(request: HttpRequest, perfil_id: int) -> HttpResponse:
             try:
                 services.perfil_salvar(
                     perfil=obj, nome=form.cleaned_data["nome"], permissoes=form.cleaned_data["permissoes"],
-                    request=request,
+                    ator=request.ator,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -166,7 +166,7 @@ def perfil(request: HttpRequest, perfil_id: int) -> HttpResponse:
 @requer_permissao("admin.municipio")
 def perfil_copiar(request: HttpRequest, perfil_id: int) -> HttpResponse:
     obj = selectors.perfil_obter(municipio_id=_municipio_id(request), perfil_id=perfil_id)
-    copia = services.perfil_copiar(perfil=obj, request=request)
+    copia = services.perfil_copiar(perfil=obj, ator=request.ator)
     messages.success(request, f"Cópia criada: edite o nome e as permissões de “{copia.nome}”.")
     return redirect("admin_perfil", perfil_id=copia.id)
 
@@ -184,7 +184,7 @@ def municipio_novo(request: HttpRequest) -> HttpResponse:
     form = MunicipioNovoForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            municipio = services.municipio_criar(**form.cleaned_data, request=request)
+            municipio = services.municipio_criar(**form.cleaned_data, ator=request.ator)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -200,7 +200,7 @@ def municipio(request: HttpRequest, municipio_id: int) -> HttpResponse:
     form = MunicipioForm(request.POST or None, instance=copy.copy(obj))
     if request.method == "POST" and form.is_valid():
         try:
-            services.municipio_atualizar(municipio=obj, dados=form.cleaned_data, request=request)
+            services.municipio_atualizar(municipio=obj, dados=form.cleaned_data, ator=request.ator)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -215,7 +215,7 @@ def smtp(request: HttpRequest) -> HttpResponse:
     atual = smtp_configuracao() or ConfiguracaoSMTP()
     form = SMTPForm(request.POST or None, instance=copy.copy(atual))
     if request.method == "POST" and form.is_valid():
-        services.smtp_configurar(config=form.instance, nova_senha=form.nova_senha(), request=request)
+        services.smtp_configurar(config=form.instance, nova_senha=form.nova_senha(), ator=request.ator)
         messages.success(request, "Configuração de e-mail salva.")
         return redirect("instalacao_smtp")
     contexto = {
@@ -278,7 +278,7 @@ def conta_email(request: HttpRequest, usuario_id: int) -> HttpResponse:
     form = ContaEmailForm(request.POST)
     if form.is_valid():
         try:
-            contas.conta_definir_email(usuario=conta, email=form.cleaned_data["email"], request=request)
+            contas.conta_definir_email(usuario=conta, email=form.cleaned_data["email"], ator=request.ator)
         except ValidationError as exc:
             form.add_error("email", exc)
         else:
@@ -291,6 +291,6 @@ def conta_email(request: HttpRequest, usuario_id: int) -> HttpResponse:
 @requer_admin_instalacao
 def conta_desbloquear(request: HttpRequest, usuario_id: int) -> HttpResponse:
     conta = get_object_or_404(Usuario, pk=usuario_id)
-    contas.conta_desbloquear(usuario=conta, request=request)
+    contas.conta_desbloquear(usuario=conta, ator=request.ator)
     messages.success(request, f"Acesso de {conta.nome} desbloqueado.")
     return _conta_pagina(request, busca=ContaBuscarForm(initial={"cpf": conta.cpf}), conta=conta, email_form=ContaEmailForm())

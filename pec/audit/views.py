@@ -65,11 +65,11 @@ def _pagina(request: HttpRequest, *, municipio_id: int | None) -> HttpResponse:
     form = FiltroAuditoriaForm(request.GET)
     filtros = form.filtros() if form.is_valid() else {}
     if form.is_valid() and request.GET.get("formato") == "csv":
-        audit_event(evento="auditoria_exportacao", request=request, detalhes={"filtros": filtros}, instalacao=instalacao)
+        audit_event(evento="auditoria_exportacao", ator=request.ator, detalhes={"filtros": filtros}, instalacao=instalacao)
         return _exportar_csv(municipio_id=municipio_id, filtros=filtros)
     audit_event(
         evento="auditoria_consulta",
-        request=request,
+        ator=request.ator,
         detalhes={"filtros": filtros, "pagina": request.GET.get("pagina", "1")},
         instalacao=instalacao,
     )

@@ -168,7 +168,7 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
         return busca_postada(request, reverse("agendar", args=[a.pk]), inicio=inicio.isoformat())
     cidadao_id = parametros.inteiro(request.POST.get("cidadao") or request.GET.get("cidadao"))
     cidadao = (
-        cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="agendamento (escolha do horário)")
+        cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="agendamento (escolha do horário)")
         if cidadao_id is not None else None
     )
     if request.method == "POST" and cidadao is not None:
@@ -182,7 +182,7 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
             _avisar_email(request, agendamento)
             return redirect("agendamento_detalhe", agendamento_id=agendamento.pk)
     entrada = busca_ler(request).get("q", "")
-    resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada and cidadao is None else None
+    resultado = cidadao_pesquisar(ator=request.ator, entrada=entrada) if entrada and cidadao is None else None
     return render(
         request, "prontuario/agendar.html",
         {"agenda": a, "inicio": inicio, "cidadao": cidadao, "entrada": entrada, "resultado": resultado},
@@ -207,14 +207,14 @@ def _avisar_email(request: HttpRequest, agendamento: Agendamento) -> None:
 @requer_permissao("agenda.ver")
 def agendamento_detalhe(request: HttpRequest, agendamento_id: int) -> HttpResponse:
     agendamento = _agendamento(request, agendamento_id)
-    audit_read(request=request, cidadao_id=agendamento.cidadao_id, o_que="agendamento")
+    audit_read(ator=request.ator, cidadao_id=agendamento.cidadao_id, o_que="agendamento")
     return render(request, "prontuario/agendamento.html", {"agendamento": agendamento})
 
 
 @requer_permissao("agenda.ver")
 def agendamento_comprovante(request: HttpRequest, agendamento_id: int) -> HttpResponse:
     agendamento = _agendamento(request, agendamento_id)
-    audit_read(request=request, cidadao_id=agendamento.cidadao_id, o_que="comprovante de agendamento")
+    audit_read(ator=request.ator, cidadao_id=agendamento.cidadao_id, o_que="comprovante de agendamento")
     return render(request, "prontuario/agendamento_comprovante.html", {"agendamento": agendamento})
 
 
@@ -298,7 +298,7 @@ def _contexto_lista(request: HttpRequest) -> dict[str, Any]:
 def lista_adicionar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     """Spontaneous demand: the citizen arrives without a booking."""
     lotacao = _lotacao(request)
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="inclusão na lista de atendimentos")
+    cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="inclusão na lista de atendimentos")
     form = AdicionarListaForm(request.POST or None, lotacao=lotacao)
     if request.method == "POST" and form.is_valid():
         try:

@@ -34,7 +34,7 @@ def cidadao_lista(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return busca_postada(request, reverse("cidadao_lista"))
     entrada = busca_ler(request).get("q", "")
-    resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada else None
+    resultado = cidadao_pesquisar(ator=request.ator, entrada=entrada) if entrada else None
     return render(request, "prontuario/cidadao_lista.html", {"entrada": entrada, "resultado": resultado})
 
 
@@ -49,7 +49,7 @@ def cidadao_novo(request: HttpRequest) -> HttpResponse:
                 lotacao=lotacao, dados=form.dados_cadastro(), confirmar_duplicado="confirmar_duplicado" in request.POST
             )
         except PossivelDuplicado as exc:
-            candidatos = duplicados_mostrar(request=request, candidatos=exc.candidatos)
+            candidatos = duplicados_mostrar(ator=request.ator, candidatos=exc.candidatos)
         except ValidationError as exc:
             _erros_no_form(form, exc)
         else:
@@ -60,7 +60,7 @@ def cidadao_novo(request: HttpRequest) -> HttpResponse:
 
 @requer_permissao("cidadao.ver")
 def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro")
+    cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="cadastro")
     municipio_nascimento = MUNICIPIOS.get(cidadao.municipio_nascimento_ibge)
     return render(
         request,
@@ -81,7 +81,7 @@ def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
     # The form shows the whole record.
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro (edição)")
+    cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="cadastro (edição)")
     if not cidadao.ativo:
         messages.error(request, "Este cadastro foi unificado a outro e não pode ser alterado.")
         return redirect("cidadao_detalhe", cidadao_id=cidadao.pk)
@@ -97,7 +97,7 @@ def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
                 confirmar_duplicado="confirmar_duplicado" in request.POST,
             )
         except PossivelDuplicado as exc:
-            candidatos = duplicados_mostrar(request=request, candidatos=exc.candidatos)
+            candidatos = duplicados_mostrar(ator=request.ator, candidatos=exc.candidatos)
         except ValidationError as exc:
             _erros_no_form(form, exc)
         else:
@@ -109,7 +109,7 @@ def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 @requer_permissao("cidadao.ver")
 def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="histórico do cadastro")
+    cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="histórico do cadastro")
     versoes = CidadaoVersao.objects.filter(cidadao=cidadao, municipio_id=lotacao.municipio_id).select_related(
         "lotacao__profissional", "lotacao__estabelecimento"
     )
@@ -128,13 +128,13 @@ def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     """Pick the other record (search), compare side by side, choose the survivor, confirm."""
     lotacao = _lotacao(request)
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro (unificação)")
+    cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="cadastro (unificação)")
     if request.method == "POST" and "q" in request.POST:
         return busca_postada(request, reverse("cidadao_unificar", args=[cidadao.pk]))
     entrada = busca_ler(request).get("q", "")
     outro_id = parametros.inteiro(request.POST.get("outro") or request.GET.get("outro"))
     outro = (
-        cidadao_clinico(request=request, cidadao_id=outro_id, o_que="cadastro (unificação)")
+        cidadao_clinico(ator=request.ator, cidadao_id=outro_id, o_que="cadastro (unificação)")
         if outro_id is not None else None
     )
     form = UnificarForm(request.POST or None, initial={"outro": outro.pk if outro else None})
@@ -149,14 +149,14 @@ def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse
         else:
             audit_event(
                 evento="unificacao_cadastro",
-                request=request,
+                ator=request.ator,
                 cidadao_id=sobrevivente.pk,
                 o_que=f"cadastro {unificado.pk} unificado em {sobrevivente.pk}",
                 detalhes={"unificacao_id": unificacao.pk, "unificado_id": unificado.pk, "movidos": unificacao.movidos},
             )
             messages.success(request, f"Cadastros unificados: permanece {sobrevivente.nome_exibicao}.")
             return redirect("cidadao_detalhe", cidadao_id=sobrevivente.pk)
-    resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada and outro is None else None
+    resultado = cidadao_pesquisar(ator=request.ator, entrada=entrada) if entrada and outro is None else None
     return render(
         request,
         "prontuario/cidadao_unificar.html",

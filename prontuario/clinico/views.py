@@ -47,7 +47,7 @@ def terminologia_buscar(request: HttpRequest, tabela: str) -> JsonResponse:
 def escuta(request: HttpRequest, entrada_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
     entrada = selectors_clinico.entrada_obter(lotacao=lotacao, entrada_id=entrada_id)
-    selectors_clinico.cidadao_clinico(request=request, cidadao_id=entrada.cidadao_id, o_que="escuta inicial")
+    selectors_clinico.cidadao_clinico(ator=request.ator, cidadao_id=entrada.cidadao_id, o_que="escuta inicial")
     feita = getattr(entrada, "escuta", None)
     if feita is not None:
         nomes = descricoes([("ciap2", feita.motivo_ciap)])
@@ -80,7 +80,7 @@ def _mensagem(exc: Exception) -> str:
 @requer_permissao("atendimento.registrar")
 def atendimento_iniciar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
-    cidadao = selectors_clinico.cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="início de atendimento")
+    cidadao = selectors_clinico.cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="início de atendimento")
     entrada = None
     if request.POST.get("entrada"):
         entrada_id = parametros.inteiro(request.POST["entrada"])
@@ -96,7 +96,7 @@ def atendimento_iniciar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 @requer_permissao("prontuario.ver")
 def atendimento(request: HttpRequest, atendimento_id: int) -> HttpResponse:
-    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que="atendimento")
+    atual = selectors_clinico.atendimento_obter(ator=request.ator, atendimento_id=atendimento_id, o_que="atendimento")
     editavel = (atual.status == Atendimento.Status.RASCUNHO and atual.lotacao_id == _lotacao(request).id
                 and tem_permissao(request, "atendimento.registrar"))
     if not editavel:
@@ -153,7 +153,7 @@ def _atendimento_detalhe(request: HttpRequest, atual: Atendimento) -> HttpRespon
 @requer_permissao("atendimento.registrar")
 def atendimento_rascunho(request: HttpRequest, atendimento_id: int) -> JsonResponse:
     """Autosave: the page posts the whole form every few seconds and on blur."""
-    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que="rascunho de atendimento")
+    atual = selectors_clinico.atendimento_obter(ator=request.ator, atendimento_id=atendimento_id, o_que="rascunho de atendimento")
     try:
         versao = int(request.POST.get("versao", ""))
     except ValueError:
@@ -175,13 +175,13 @@ def atendimento_rascunho(request: HttpRequest, atendimento_id: int) -> JsonRespo
 @requer_permissao("atendimento.registrar")
 def atendimento_assumir(request: HttpRequest, atendimento_id: int) -> HttpResponse:
     """Explicit handover of another professional's draft (audited in the service)."""
-    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que="assumir atendimento")
+    atual = selectors_clinico.atendimento_obter(ator=request.ator, atendimento_id=atendimento_id, o_que="assumir atendimento")
     form = AssumirForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError("Informe o motivo para assumir o atendimento.")
         clinico.atendimento_assumir(atendimento=atual, lotacao=_lotacao(request), motivo=form.cleaned_data["motivo"],
-                                    request=request)
+                                    ator=request.ator)
     except (ValidationError, clinico.JaFinalizado) as exc:
         messages.error(request, _mensagem(exc))
     else:
@@ -197,12 +197,12 @@ def _valor(request: HttpRequest, chave: str) -> Any:
 @require_POST
 @requer_permissao("atendimento.registrar")
 def atendimento_adendo(request: HttpRequest, atendimento_id: int) -> HttpResponse:
-    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que="adendo")
+    atual = selectors_clinico.atendimento_obter(ator=request.ator, atendimento_id=atendimento_id, o_que="adendo")
     form = AdendoForm(request.POST)
     if form.is_valid():
         try:
             clinico.atendimento_adendar(atendimento=atual, lotacao=_lotacao(request), texto=form.cleaned_data["texto"],
-                                        request=request)
+                                        ator=request.ator)
         except ValidationError as exc:
             messages.error(request, _mensagem(exc))
         else:
@@ -217,13 +217,13 @@ def atendimento_adendo(request: HttpRequest, atendimento_id: int) -> HttpRespons
 
 @requer_permissao("prontuario.ver")
 def folha_rosto(request: HttpRequest, cidadao_id: int) -> HttpResponse:
-    folha = selectors_clinico.folha_de_rosto(request=request, cidadao_id=cidadao_id)
+    folha = selectors_clinico.folha_de_rosto(ator=request.ator, cidadao_id=cidadao_id)
     return render(request, "prontuario/clinico/folha_rosto.html", {"folha": folha, "completo": False})
 
 
 @requer_permissao("prontuario.ver")
 def historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
-    folha = selectors_clinico.folha_de_rosto(request=request, cidadao_id=cidadao_id, ultimos=None)
+    folha = selectors_clinico.folha_de_rosto(ator=request.ator, cidadao_id=cidadao_id, ultimos=None)
     return render(request, "prontuario/clinico/folha_rosto.html", {"folha": folha, "completo": True})
 
 
@@ -232,7 +232,7 @@ def historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 @requer_permissao("vacina.registrar")
 def vacinacao_registrar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
-    cidadao = selectors_clinico.cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="vacinação")
+    cidadao = selectors_clinico.cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="vacinação")
     form = VacinacaoForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -247,13 +247,13 @@ def vacinacao_registrar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 @requer_permissao("vacina.corrigir")
 def vacinacao_corrigir(request: HttpRequest, vacinacao_id: int) -> HttpResponse:
-    dose = selectors_clinico.vacinacao_obter(request=request, vacinacao_id=vacinacao_id)
+    dose = selectors_clinico.vacinacao_obter(ator=request.ator, vacinacao_id=vacinacao_id)
     inicial = {campo: getattr(dose, campo) for campo in vacinacao.CAMPOS}
     form = VacinacaoForm(request.POST or None, initial=inicial)
     if request.method == "POST" and form.is_valid():
         try:
             vacinacao.vacinacao_corrigir(vacinacao=dose, lotacao=_lotacao(request), permissoes=permissoes_ativas(request),
-                                         dados=form.cleaned_data, request=request)
+                                         dados=form.cleaned_data, ator=request.ator)
         except ValidationError as exc:
             erros_no_form(form, exc)
         else:
@@ -265,10 +265,10 @@ def vacinacao_corrigir(request: HttpRequest, vacinacao_id: int) -> HttpResponse:
 @require_POST
 @requer_permissao("vacina.corrigir")
 def vacinacao_excluir(request: HttpRequest, vacinacao_id: int) -> HttpResponse:
-    dose = selectors_clinico.vacinacao_obter(request=request, vacinacao_id=vacinacao_id)
+    dose = selectors_clinico.vacinacao_obter(ator=request.ator, vacinacao_id=vacinacao_id)
     try:
         vacinacao.vacinacao_excluir(vacinacao=dose, lotacao=_lotacao(request), permissoes=permissoes_ativas(request),
-                                    motivo=request.POST.get("motivo", ""), request=request)
+                                    motivo=request.POST.get("motivo", ""), ator=request.ator)
     except ValidationError as exc:
         messages.error(request, _mensagem(exc))
     else:
@@ -287,7 +287,7 @@ def documento(request: HttpRequest, atendimento_id: int, tipo: str) -> HttpRespo
     codigo = DOCUMENTO_PERMISSAO.get(tipo)
     if codigo is not None and not tem_permissao(request, codigo):
         raise PermissionDenied("Seu perfil nesta lotação não permite emitir este documento.")
-    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que=f"documento: {tipo}")
+    atual = selectors_clinico.atendimento_obter(ator=request.ator, atendimento_id=atendimento_id, o_que=f"documento: {tipo}")
     if atual.status != Atendimento.Status.FINALIZADO:
         messages.error(request, "Documentos são emitidos depois de finalizar o atendimento.")
         return redirect("prontuario_atendimento", atendimento_id=atual.pk)

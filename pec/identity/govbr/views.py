@@ -35,7 +35,7 @@ def configuracao(request: HttpRequest) -> HttpResponse:
             issuer_outro=form.cleaned_data["issuer_outro"],
             client_id=form.cleaned_data["client_id"],
             novo_segredo=form.novo_segredo(),
-            request=request,
+            ator=request.ator,
             origem="página da instalação",
         )
         messages.success(request, "Configuração do gov.br salva.")

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from pec.administracao import services
+from pec.ator import Ator
 from pec.models import Municipio
 from prontuario.ledi_municipios import MUNICIPIOS
 
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         nome, uf = MUNICIPIOS[ibge]
         try:
             municipio = services.municipio_criar(
-                ibge=ibge, nome=nome_municipio(nome), uf=uf, modo=modo, request=None, origem="manage.py municipio_criar"
+                ibge=ibge, nome=nome_municipio(nome), uf=uf, modo=modo, ator=Ator.do_sistema(None), origem="manage.py municipio_criar"
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
