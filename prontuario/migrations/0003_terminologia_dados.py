@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def carregar(apps, schema_editor):  # type: ignore[no-untyped-def]
-    from prontuario.terminologia import terminologia_carregar
+    from prontuario.terminologia.services import terminologia_carregar
 
     terminologia_carregar(apps=apps, using=schema_editor.connection.alias)
 

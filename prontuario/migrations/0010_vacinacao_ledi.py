@@ -13,7 +13,7 @@ BCG = "15"
 
 def preencher(apps, schema_editor):  # type: ignore[no-untyped-def]
     from pec.tenancy import tenant_context
-    from prontuario.terminologia import terminologia_carregar
+    from prontuario.terminologia.services import terminologia_carregar
 
     alias = schema_editor.connection.alias
     terminologia_carregar(apps=apps, using=alias)
