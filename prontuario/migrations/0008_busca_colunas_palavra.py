@@ -15,7 +15,7 @@ def contar_palavras(apps, schema_editor):
     """The first counts of every municipality, so searches are fast from the first request.
     (A new database has no municipality: nothing to do.)"""
     from pec.tenancy import tenant_context
-    from prontuario.services import palavras_frequencias_atualizar
+    from prontuario.cadastro.services import palavras_frequencias_atualizar
 
     Municipio = apps.get_model("pec", "Municipio")
     alias = schema_editor.connection.alias

@@ -24,7 +24,7 @@ from django.db.models.functions import Length
 from prontuario.models import Termo
 from prontuario.cadastro.texto import dobrar
 
-DADOS = Path(__file__).resolve().parent / "dados"
+DADOS = Path(__file__).resolve().parent.parent / "dados"
 
 # tabela -> file in dados/; the TSV files carry their own title, source and version.
 ARQUIVOS: dict[str, str] = {
