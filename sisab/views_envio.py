@@ -4,10 +4,11 @@ the open competência with its invalid and late fichas, refused deliveries)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from pec.http import RequisicaoComLotacao
 from pec.identity.acesso import requer_permissao, requer_reautenticacao
 from pec.audit.chain import audit_event
 from sisab import envio, selectors
@@ -17,7 +18,7 @@ from sisab.models import DestinoSisab, EntregaSisab
 
 
 @requer_permissao("admin.municipio")
-def painel(request: HttpRequest) -> HttpResponse:
+def painel(request: RequisicaoComLotacao) -> HttpResponse:
     municipio = request.lotacao.municipio
     instalacao = envio.instalacao_do_municipio(municipio_id=municipio.id)
     prazo_dia = instalacao.prazo_dia if instalacao else selectors.PRAZO_PADRAO
@@ -43,7 +44,7 @@ def painel(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requer_permissao("admin.municipio")
 @requer_reautenticacao
-def instalacao_salvar(request: HttpRequest) -> HttpResponse:
+def instalacao_salvar(request: RequisicaoComLotacao) -> HttpResponse:
     municipio = request.lotacao.municipio
     form = InstalacaoForm(request.POST, instance=envio.instalacao_do_municipio(municipio_id=municipio.id))
     if not form.is_valid():
@@ -62,7 +63,7 @@ def instalacao_salvar(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requer_permissao("admin.municipio")
 @requer_reautenticacao
-def destino_novo(request: HttpRequest) -> HttpResponse:
+def destino_novo(request: RequisicaoComLotacao) -> HttpResponse:
     form = DestinoForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Confira o destino: " + " ".join(erro for erros in form.errors.values() for erro in erros))
@@ -77,7 +78,7 @@ def destino_novo(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
-def destino_desativar(request: HttpRequest, destino_id: int) -> HttpResponse:
+def destino_desativar(request: RequisicaoComLotacao, destino_id: int) -> HttpResponse:
     destino = get_object_or_404(DestinoSisab, id=destino_id, municipio_id=request.lotacao.municipio_id)
     destino.ativo = False
     destino.save(update_fields=["ativo"])
@@ -88,7 +89,7 @@ def destino_desativar(request: HttpRequest, destino_id: int) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
-def destino_reenviar(request: HttpRequest, destino_id: int) -> HttpResponse:
+def destino_reenviar(request: RequisicaoComLotacao, destino_id: int) -> HttpResponse:
     destino = get_object_or_404(DestinoSisab, id=destino_id, municipio_id=request.lotacao.municipio_id)
     total = envio.reenviar(municipio_id=destino.municipio_id, destino_id=destino.id)
     audit_event(evento="admin_alteracao", ator=request.ator,
@@ -99,7 +100,7 @@ def destino_reenviar(request: HttpRequest, destino_id: int) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def ficha(request: HttpRequest, ficha_id: int) -> HttpResponse:
+def ficha(request: RequisicaoComLotacao, ficha_id: int) -> HttpResponse:
     ficha = selectors.ficha_ler(ator=request.ator, ficha_id=ficha_id)
     entregas = EntregaSisab.objects.filter(ficha=ficha).select_related("destino")
     return render(request, "sisab/ficha.html", {"ficha": ficha, "tipo": TIPOS[ficha.tipo].nome, "entregas": entregas})

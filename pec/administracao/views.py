@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from allauth.account.models import EmailAddress
 
+from pec.http import RequisicaoAutenticada, RequisicaoComLotacao
 from pec.identity import contas
 from pec.administracao import selectors
 from pec.administracao import services
@@ -38,8 +39,8 @@ from pec.identity.permissoes import PERMISSOES
 POR_PAGINA = 50
 
 
-def _municipio_id(request: HttpRequest) -> int:
-    return request.lotacao.municipio_id  # type: ignore[attr-defined]
+def _municipio_id(request: RequisicaoComLotacao) -> int:
+    return request.lotacao.municipio_id
 
 
 def _erro(request: HttpRequest, exc: ValidationError) -> None:
@@ -50,7 +51,7 @@ def _erro(request: HttpRequest, exc: ValidationError) -> None:
 
 
 @requer_permissao("admin.municipio")
-def profissionais(request: HttpRequest) -> HttpResponse:
+def profissionais(request: RequisicaoComLotacao) -> HttpResponse:
     """Search by name, CPF or CNS: posted, then paged at ?busca=<id>&pagina=N (pec.buscas)."""
     if request.method == "POST":
         return busca_postada(request, reverse("admin_profissionais"))
@@ -62,7 +63,7 @@ def profissionais(request: HttpRequest) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def profissional(request: HttpRequest, profissional_id: int) -> HttpResponse:
+def profissional(request: RequisicaoComLotacao, profissional_id: int) -> HttpResponse:
     prof = selectors.profissional_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
     contexto = {
         "profissional": prof,
@@ -73,7 +74,7 @@ def profissional(request: HttpRequest, profissional_id: int) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def profissional_registro(request: HttpRequest, profissional_id: int) -> HttpResponse:
+def profissional_registro(request: RequisicaoComLotacao, profissional_id: int) -> HttpResponse:
     prof = selectors.profissional_lotado_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
     inicial = {campo: getattr(prof, campo) for campo in services.CAMPOS_REGISTRO_PROFISSIONAL}
     form = ProfissionalRegistroForm(request.POST or None, initial=inicial)
@@ -91,7 +92,7 @@ def profissional_registro(request: HttpRequest, profissional_id: int) -> HttpRes
 
 @require_POST
 @requer_permissao("admin.municipio")
-def profissional_desbloquear(request: HttpRequest, profissional_id: int) -> HttpResponse:
+def profissional_desbloquear(request: RequisicaoComLotacao, profissional_id: int) -> HttpResponse:
     prof = selectors.profissional_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
     try:
         services.profissional_desbloquear(profissional=prof, ator=request.ator)
@@ -104,7 +105,7 @@ def profissional_desbloquear(request: HttpRequest, profissional_id: int) -> Http
 
 @require_POST
 @requer_permissao("admin.municipio")
-def lotacao_ativa(request: HttpRequest, lotacao_id: int) -> HttpResponse:
+def lotacao_ativa(request: RequisicaoComLotacao, lotacao_id: int) -> HttpResponse:
     lotacao = selectors.lotacao_obter(municipio_id=_municipio_id(request), lotacao_id=lotacao_id)
     ativo = request.POST.get("ativo") == "1"
     try:
@@ -117,7 +118,7 @@ def lotacao_ativa(request: HttpRequest, lotacao_id: int) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def lotacao_perfis(request: HttpRequest, lotacao_id: int) -> HttpResponse:
+def lotacao_perfis(request: RequisicaoComLotacao, lotacao_id: int) -> HttpResponse:
     municipio_id = _municipio_id(request)
     lotacao = selectors.lotacao_obter(municipio_id=municipio_id, lotacao_id=lotacao_id)
     if request.method == "POST":
@@ -136,13 +137,13 @@ def lotacao_perfis(request: HttpRequest, lotacao_id: int) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def perfis(request: HttpRequest) -> HttpResponse:
+def perfis(request: RequisicaoComLotacao) -> HttpResponse:
     lista = selectors.perfis_do_municipio(municipio_id=_municipio_id(request))
     return render(request, "pec/admin/perfis.html", {"perfis": lista, "catalogo": PERMISSOES})
 
 
 @requer_permissao("admin.municipio")
-def perfil(request: HttpRequest, perfil_id: int) -> HttpResponse:
+def perfil(request: RequisicaoComLotacao, perfil_id: int) -> HttpResponse:
     obj = selectors.perfil_obter(municipio_id=_municipio_id(request), perfil_id=perfil_id)
     if request.method == "POST":
         form = PerfilForm(request.POST)
@@ -164,7 +165,7 @@ def perfil(request: HttpRequest, perfil_id: int) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
-def perfil_copiar(request: HttpRequest, perfil_id: int) -> HttpResponse:
+def perfil_copiar(request: RequisicaoComLotacao, perfil_id: int) -> HttpResponse:
     obj = selectors.perfil_obter(municipio_id=_municipio_id(request), perfil_id=perfil_id)
     copia = services.perfil_copiar(perfil=obj, ator=request.ator)
     messages.success(request, f"Cópia criada: edite o nome e as permissões de “{copia.nome}”.")
@@ -175,12 +176,12 @@ def perfil_copiar(request: HttpRequest, perfil_id: int) -> HttpResponse:
 
 
 @requer_admin_instalacao
-def municipios(request: HttpRequest) -> HttpResponse:
+def municipios(request: RequisicaoAutenticada) -> HttpResponse:
     return render(request, "pec/instalacao/municipios.html", {"municipios": selectors.municipios_listar()})
 
 
 @requer_admin_instalacao
-def municipio_novo(request: HttpRequest) -> HttpResponse:
+def municipio_novo(request: RequisicaoAutenticada) -> HttpResponse:
     form = MunicipioNovoForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -194,7 +195,7 @@ def municipio_novo(request: HttpRequest) -> HttpResponse:
 
 
 @requer_admin_instalacao
-def municipio(request: HttpRequest, municipio_id: int) -> HttpResponse:
+def municipio(request: RequisicaoAutenticada, municipio_id: int) -> HttpResponse:
     obj = get_object_or_404(Municipio, pk=municipio_id)
     # The form validates a copy: a rejected form must not leave half-applied values.
     form = MunicipioForm(request.POST or None, instance=copy.copy(obj))
@@ -211,7 +212,7 @@ def municipio(request: HttpRequest, municipio_id: int) -> HttpResponse:
 
 @requer_admin_instalacao
 @requer_reautenticacao
-def smtp(request: HttpRequest) -> HttpResponse:
+def smtp(request: RequisicaoAutenticada) -> HttpResponse:
     atual = smtp_configuracao() or ConfiguracaoSMTP()
     form = SMTPForm(request.POST or None, instance=copy.copy(atual))
     if request.method == "POST" and form.is_valid():
@@ -230,7 +231,7 @@ def smtp(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requer_admin_instalacao
-def smtp_teste(request: HttpRequest) -> HttpResponse:
+def smtp_teste(request: RequisicaoAutenticada) -> HttpResponse:
     form = SMTPTesteForm(request.POST)
     if smtp_configuracao() is None:
         messages.error(request, "Salve a configuração do servidor antes de enviar o teste.")
@@ -260,7 +261,7 @@ def _conta_pagina(request: HttpRequest, *, busca: ContaBuscarForm, conta: Usuari
 
 
 @requer_admin_instalacao
-def contas_buscar(request: HttpRequest) -> HttpResponse:
+def contas_buscar(request: RequisicaoAutenticada) -> HttpResponse:
     """An account by CPF (a POST: the CPF stays out of URLs and access logs)."""
     busca = ContaBuscarForm(request.POST or None)
     conta = None
@@ -273,7 +274,7 @@ def contas_buscar(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requer_admin_instalacao
-def conta_email(request: HttpRequest, usuario_id: int) -> HttpResponse:
+def conta_email(request: RequisicaoAutenticada, usuario_id: int) -> HttpResponse:
     conta = get_object_or_404(Usuario, pk=usuario_id)
     form = ContaEmailForm(request.POST)
     if form.is_valid():
@@ -289,7 +290,7 @@ def conta_email(request: HttpRequest, usuario_id: int) -> HttpResponse:
 
 @require_POST
 @requer_admin_instalacao
-def conta_desbloquear(request: HttpRequest, usuario_id: int) -> HttpResponse:
+def conta_desbloquear(request: RequisicaoAutenticada, usuario_id: int) -> HttpResponse:
     conta = get_object_or_404(Usuario, pk=usuario_id)
     contas.conta_desbloquear(usuario=conta, ator=request.ator)
     messages.success(request, f"Acesso de {conta.nome} desbloqueado.")

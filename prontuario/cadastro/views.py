@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from pec.http import RequisicaoComLotacao
 from pec import parametros
 from pec.identity.acesso import requer_permissao, tem_permissao
 from pec.buscas import busca_ler, busca_postada
@@ -24,12 +25,12 @@ from prontuario.clinico.selectors import cidadao_clinico
 from prontuario.cadastro.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
 
 
-def _lotacao(request: HttpRequest) -> Lotacao:
-    return request.lotacao  # type: ignore[attr-defined,no-any-return]
+def _lotacao(request: RequisicaoComLotacao) -> Lotacao:
+    return request.lotacao
 
 
 @requer_permissao("cidadao.ver")
-def cidadao_lista(request: HttpRequest) -> HttpResponse:
+def cidadao_lista(request: RequisicaoComLotacao) -> HttpResponse:
     """The one-box search: posted, then shown at ?busca=<id> (pec.buscas)."""
     if request.method == "POST":
         return busca_postada(request, reverse("cidadao_lista"))
@@ -39,7 +40,7 @@ def cidadao_lista(request: HttpRequest) -> HttpResponse:
 
 
 @requer_permissao("cidadao.editar")
-def cidadao_novo(request: HttpRequest) -> HttpResponse:
+def cidadao_novo(request: RequisicaoComLotacao) -> HttpResponse:
     lotacao = _lotacao(request)
     form = CidadaoForm(request.POST or None, lotacao=lotacao)
     candidatos = []
@@ -59,7 +60,7 @@ def cidadao_novo(request: HttpRequest) -> HttpResponse:
 
 
 @requer_permissao("cidadao.ver")
-def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+def cidadao_detalhe(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
     cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="cadastro")
     municipio_nascimento = MUNICIPIOS.get(cidadao.municipio_nascimento_ibge)
     return render(
@@ -78,7 +79,7 @@ def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 
 @requer_permissao("cidadao.editar")
-def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+def cidadao_editar(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
     # The form shows the whole record.
     cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="cadastro (edição)")
@@ -107,7 +108,7 @@ def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 
 @requer_permissao("cidadao.ver")
-def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+def cidadao_historico(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
     cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="histórico do cadastro")
     versoes = CidadaoVersao.objects.filter(cidadao=cidadao, municipio_id=lotacao.municipio_id).select_related(
@@ -125,7 +126,7 @@ def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 
 @requer_permissao("cidadao.unificar")
-def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+def cidadao_unificar_view(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
     """Pick the other record (search), compare side by side, choose the survivor, confirm."""
     lotacao = _lotacao(request)
     cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="cadastro (unificação)")
