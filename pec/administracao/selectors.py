@@ -7,7 +7,7 @@ from __future__ import annotations
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -30,7 +30,7 @@ def profissionais_buscar(*, municipio_id: int, termo: str = "") -> QuerySet[Prof
     return consulta.order_by("nome", "id")
 
 
-def _do_municipio(consulta: QuerySet, *, municipio_id: int, pk: int):  # type: ignore[no-untyped-def]
+def _do_municipio[M: Model](consulta: QuerySet[M], *, municipio_id: int, pk: int) -> M:
     obj = get_object_or_404(consulta, municipio_id=municipio_id, pk=pk)
     assert_owned(obj, municipio_id)
     return obj

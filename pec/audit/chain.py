@@ -142,7 +142,7 @@ def audit_event(
     municipio_id: int | None = None,
     cidadao_id: int | None = None,
     o_que: str = "",
-    detalhes: dict | None = None,
+    detalhes: dict[str, Any] | None = None,
     cpf_informado: str = "",
     instalacao: bool = False,
 ) -> EventoAuditoria:
