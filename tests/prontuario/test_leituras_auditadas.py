@@ -25,7 +25,7 @@ from tests.prontuario.fabricas import dar_perfis
 pytestmark = pytest.mark.django_db
 
 DOSE = {
-    "data_aplicacao": datetime.date(2024, 1, 10), "imunobiologico": "115", "estrategia": "2", "dose": "9",
+    "imunobiologico": "115", "estrategia": "2", "dose": "9",
     "lote": "L1", "fabricante": "149", "via": "10890", "local_aplicacao": "3", "grupo_atendimento": "000210",
     "condicao_maternal": "1", "cid10_motivo_indicacao": "P073",
 }
@@ -56,7 +56,7 @@ def m():
                 "prescricoes-0-posologia": "12/12h", "prescricoes-0-uso_continuo": "on",
             })),
         )
-        mundo.dose = vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados=DOSE)
+        mundo.dose = vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados={**DOSE, "data_aplicacao": timezone.localdate()})
         agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20,
                                  periodos=[(d, datetime.time(7), datetime.time(17)) for d in range(7)])
         amanha = (timezone.localtime() + datetime.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
