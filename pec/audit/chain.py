@@ -161,7 +161,9 @@ def audit_event(
         if municipio_id is not None:
             raise ValueError("an installation event has no municipio_id")
     elif municipio_id is None:
-        municipio_id = ator.municipio_id if ator is not None and ator.municipio_id is not None else current_municipio_id()
+        municipio_id = ator.municipio_id if ator is not None else None
+        if municipio_id is None:
+            municipio_id = current_municipio_id()
     # JSON round trip: dates and decimals become strings (DjangoJSONEncoder), and so do
     # floats, as format 1 needed (jsonb rewrites 1e+20 as 100000000000000000000, which no
     # longer hashed the same there): details read the same in rows of either format.

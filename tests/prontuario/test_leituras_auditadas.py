@@ -56,10 +56,13 @@ def m():
                 "prescricoes-0-posologia": "12/12h", "prescricoes-0-uso_continuo": "on",
             })),
         )
-        mundo.dose = vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados={**DOSE, "data_aplicacao": timezone.localdate()})
+        mundo.dose = vacinacao.vacinacao_registrar(
+            cidadao=mundo.maria, lotacao=mundo.nina, dados={**DOSE, "data_aplicacao": timezone.localdate()}
+        )
         agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20,
                                  periodos=[(d, datetime.time(7), datetime.time(17)) for d in range(7)])
-        amanha = (timezone.localtime() + datetime.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+        amanha = timezone.localtime() + datetime.timedelta(days=1)
+        amanha = amanha.replace(hour=9, minute=0, second=0, microsecond=0)
         mundo.agendamento = agenda.agendar(agenda=mundo.bob, cidadao=mundo.maria, inicio=amanha, ator=mundo.rita)
     mundo.entrada = na_fila(mundo.maria, mundo.nina)
     return mundo
@@ -73,7 +76,9 @@ PAGINAS = {
     "inclusão na lista": ("rita", lambda m: f"/cidadaos/{m.maria.pk}/lista/"),
     "agendamento": ("rita", lambda m: f"/agendamentos/{m.agendamento.pk}/"),
     "comprovante de agendamento": ("rita", lambda m: f"/agendamentos/{m.agendamento.pk}/comprovante/"),
-    "escolha do horário": ("rita", lambda m: f"/agenda/{m.bob.pk}/agendar/?inicio=2030-01-07T08:00:00&cidadao={m.maria.pk}"),
+    "escolha do horário": (
+        "rita", lambda m: f"/agenda/{m.bob.pk}/agendar/?inicio=2030-01-07T08:00:00&cidadao={m.maria.pk}",
+    ),
     "folha de rosto": ("bob", lambda m: f"/prontuario/cidadaos/{m.maria.pk}/"),
     "histórico clínico": ("bob", lambda m: f"/prontuario/cidadaos/{m.maria.pk}/historico/"),
     "atendimento": ("bob", lambda m: f"/prontuario/atendimentos/{m.atendimento.pk}/"),
