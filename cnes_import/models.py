@@ -52,7 +52,7 @@ class ImportacaoCnes(TenantModel):
     alteracoes = models.JSONField(default=dict)
     duracao_segundos = models.FloatField("duração (s)", default=0)
     # A page upload waiting for its worker: the stored file (cnes_import.services.envio_*)
-    # and the request's audit data (pec.audit.chain.RequisicaoGravada.dados).
+    # and the request's audit data (pec.ator.Ator.dados).
     token = models.CharField(max_length=32, blank=True)
     requisicao = models.JSONField(default=dict, blank=True)
 

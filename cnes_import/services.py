@@ -34,7 +34,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
-from django.http import HttpRequest
 
 import dados
 from cnes_import.bulk import inserir
@@ -48,7 +47,8 @@ from cnes_import.parser import (
     ProfissionalXml,
     ler_cnes,
 )
-from pec.audit.chain import RequisicaoGravada, audit_event
+from pec.ator import Ator
+from pec.audit.chain import audit_event
 from pec.identity.contas import contas_vinculadas_registrar
 from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Profissional, Usuario
@@ -141,11 +141,10 @@ def cnes_importar(
     arquivo: str | os.PathLike[str],
     dry_run: bool = False,
     resetar_perfis: bool = False,
-    ator: Usuario | None = None,
+    ator: Ator | None = None,
     origem: str = ImportacaoCnes.Origem.COMANDO,
     nome_arquivo: str | None = None,
     progresso: Progresso | None = None,
-    request: HttpRequest | RequisicaoGravada | None = None,
     sha256: str | None = None,
     registro: ImportacaoCnes | None = None,
 ) -> ResultadoImportacao:
@@ -153,10 +152,12 @@ def cnes_importar(
 
     A refused file writes nothing but the history entry saying why. `dry_run` computes
     every change, rolls it back and records the simulation. An applied import is also an
-    administrative change in the audit trail (`request` adds the client's IP and request id).
+    administrative change in the audit trail, as `ator` (None: the system's, for a command or
+    the scheduled import).
     `sha256`: the file's, when the caller has just computed it (a state file is large).
     `registro`: the queued row of a page upload, filled with the result instead of a new row.
     """
+    ator = ator or Ator.do_sistema(municipio)
     caminho = Path(arquivo)
     inicio = time.monotonic()
     relatorio = _Relatorio()
@@ -191,7 +192,7 @@ def cnes_importar(
                 if dry_run:
                     raise _Simulacao
                 contas_vinculadas_registrar(
-                    municipio=municipio, usuario_ids=relatorio.vinculados, ator=ator, request=request
+                    municipio=municipio, usuario_ids=relatorio.vinculados, ator=ator
                 )
         except _Simulacao:
             pass
@@ -203,7 +204,7 @@ def cnes_importar(
             mensagem = _resumo(relatorio, dry_run=dry_run)
         identificacao = relatorio.identificacao
         campos = dict(
-            usuario=ator,
+            usuario=ator.usuario,
             origem=origem,
             arquivo_nome=(nome_arquivo or caminho.name)[:255],
             arquivo_sha256=sha256,
@@ -222,8 +223,7 @@ def cnes_importar(
         if status == ImportacaoCnes.Status.CONCLUIDA and not dry_run:
             audit_event(
                 evento="admin_alteracao",
-                request=request,
-                usuario=ator,
+                ator=ator,
                 municipio_id=municipio.id,
                 o_que=f"Importação do CNES {importacao.arquivo_nome}",
                 detalhes={
@@ -268,7 +268,10 @@ def cnes_importar_da_pasta(*, municipio: Municipio) -> ResultadoImportacao | Non
     if ja_importado:
         log.info("CNES file %s of municipio %s already imported; skipped", arquivo, municipio.ibge)
         return None
-    return cnes_importar(municipio=municipio, arquivo=arquivo, origem=ImportacaoCnes.Origem.AGENDADA, sha256=sha256)
+    return cnes_importar(
+        municipio=municipio, arquivo=arquivo, origem=ImportacaoCnes.Origem.AGENDADA, sha256=sha256,
+        ator=Ator.do_sistema(municipio),
+    )
 
 
 def arquivo_mais_recente(*, pasta: Path) -> Path | None:

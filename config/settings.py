@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "pec.identity.sessao.SessionTimeoutMiddleware",
     # Last: wraps the view in the request transaction and sets the tenant in it.
     "pec.middleware.TenantMiddleware",
+    # Inside the tenant's transaction, once the session's lotação is known: request.ator.
+    "pec.ator.AtorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -246,7 +248,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_ADAPTER = "pec.identity.login.AccountAdapter"
 # Login lockout is django-axes'; allauth keeps its other limits (password reset,
 # reauthentication, password change), so "Esqueci minha senha" cannot flood an inbox
-# through our SMTP server. Both see the client address through pec.identity.acesso.ip_cliente.
+# through our SMTP server. Both see the client address through pec.ator.ip_cliente.
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": "20/m/ip,3/h/key"}
 # A reset asked for an address we do not know sends nothing (no mail to strangers).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
@@ -307,7 +309,7 @@ PEC_LOGIN_JANELA_IP_MINUTOS = env.int("PEC_LOGIN_JANELA_IP_MINUTOS", default=15)
 AXES_USERNAME_CALLABLE = "pec.identity.login.axes_username"
 # django-ipware is not installed, so axes would fall back to REMOTE_ADDR (nginx's
 # address behind the proxy): take the client from X-Forwarded-For per PROXY_COUNT.
-AXES_CLIENT_IP_CALLABLE = "pec.identity.acesso.ip_cliente"
+AXES_CLIENT_IP_CALLABLE = "pec.ator.ip_cliente"
 
 # --- E-mail (the SMTP server itself is configured per installation in the app) ----------
 # Every message goes through the queue in pec.email (SMTP settings live in the database).

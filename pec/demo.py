@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from lxml import etree
 
+from pec.ator import Ator
 from pec.documentos import cns_definitivo, cpf_com_digitos, formatar_cpf
 from pec.models import Lotacao, Municipio, Usuario
 from pec.administracao.services import municipio_criar
@@ -111,7 +112,7 @@ def seed_demo(*, cidadaos_historico: int = CIDADAOS_HISTORICO, hoje: date | None
     for pessoa in PESSOAS:
         Usuario.objects.create_user(pessoa.cpf, DEMO_PASSWORD, nome=pessoa.nome)
     for indice, (ibge, nome, uf, modo) in enumerate(MUNICIPIOS):
-        municipio = municipio_criar(ibge=ibge, nome=nome, uf=uf, modo=modo, request=None, origem="manage.py seed_demo")
+        municipio = municipio_criar(ibge=ibge, nome=nome, uf=uf, modo=modo, ator=Ator.do_sistema(None), origem="manage.py seed_demo")
         # Demo logins are public: their administrators are not asked to enrol in MFA.
         Municipio.objects.filter(id=municipio.id).update(exigir_mfa_admin=False)
         _importar_cnes(municipio, indice, hoje)
@@ -192,7 +193,10 @@ def _importar_cnes(municipio: Municipio, indice: int, hoje: date) -> None:
     arquivo = cnes_arquivo(municipio.ibge)
     arquivo.parent.mkdir(parents=True, exist_ok=True)
     arquivo.write_bytes(cnes_xml(indice=indice, ibge=municipio.ibge, uf=municipio.uf, data=hoje))
-    resultado = cnes_importar(municipio=municipio, arquivo=arquivo, ator=Usuario.objects.get(cpf=PESSOAS[-1].cpf))
+    administrador = Usuario.objects.get(cpf=PESSOAS[-1].cpf)
+    resultado = cnes_importar(
+        municipio=municipio, arquivo=arquivo, ator=Ator.do_sistema(municipio).com_usuario(administrador)
+    )
     if not resultado.ok or resultado.rejeicoes:
         raise RuntimeError(f"demo CNES import failed: {resultado.mensagem} {resultado.rejeicoes}")
 

@@ -21,7 +21,6 @@ import datetime
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Model
 from django.utils import timezone
 
 from rnds.registros import (

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Min, Model, OuterRef, Subquery
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from pec.models import Outbox
 from pec.outbox import outbox_ultimo_envio
@@ -80,20 +80,14 @@ def certificados_listar(*, municipio_id: int) -> list[CertificadoA1]:
 
 
 def certificado_obter(*, municipio_id: int, certificado_id: int) -> CertificadoA1:
-    cert = (
-        CertificadoA1.objects.filter(municipio_id=municipio_id, pk=certificado_id)
-        .defer("arquivo_cifrado", "senha_cifrada")
-        .first()
+    cert = get_object_or_404(
+        CertificadoA1.objects.defer("arquivo_cifrado", "senha_cifrada"), municipio_id=municipio_id, pk=certificado_id
     )
-    if cert is None:
-        raise Http404("Certificado não encontrado neste município.")
     assert_owned(cert, municipio_id)
     return cert
 
 
 def erro_obter(*, municipio_id: int, item_id: int) -> Outbox:
-    item = Outbox.objects.filter(municipio_id=municipio_id, destino=DESTINO, pk=item_id).first()
-    if item is None:
-        raise Http404("Registro não encontrado neste município.")
+    item = get_object_or_404(Outbox, municipio_id=municipio_id, destino=DESTINO, pk=item_id)
     assert_owned(item, municipio_id)
     return item

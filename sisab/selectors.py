@@ -7,10 +7,10 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from pec.ator import Ator
 from pec.audit.chain import audit_read
 from pec.tenancy import assert_owned
 from sisab import fichas
@@ -88,10 +88,10 @@ def hoje() -> datetime.date:
     return timezone.localdate()
 
 
-def ficha_ler(*, request: HttpRequest, ficha_id: int) -> FichaSisab:
-    """One ficha of the request's municipality (404 otherwise) for its page, which shows a
+def ficha_ler(*, ator: Ator, ficha_id: int) -> FichaSisab:
+    """One ficha of the actor's municipality (404 otherwise) for its page, which shows a
     citizen's record (and its errors quote it): the read of that citizen is audited."""
-    municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
+    municipio_id = ator.municipio_id
     ficha = get_object_or_404(
         FichaSisab.objects.select_related("lotacao__profissional", "lotacao__estabelecimento"),
         id=ficha_id, municipio_id=municipio_id,
@@ -102,5 +102,5 @@ def ficha_ler(*, request: HttpRequest, ficha_id: int) -> FichaSisab:
         fichas.REGISTRO[ficha.origem].modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id)
         .values_list(coluna, flat=True).first()
     )
-    audit_read(request=request, cidadao_id=cidadao_id, o_que=f"ficha SISAB {ficha.uuid}")
+    audit_read(ator=ator, cidadao_id=cidadao_id, o_que=f"ficha SISAB {ficha.uuid}")
     return ficha

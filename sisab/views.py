@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from pec.http import RequisicaoComLotacao
 from pec.identity.acesso import requer_permissao, requer_reautenticacao
 from pec.audit.chain import audit_event
 from pec.tenancy import tenant_context
@@ -92,7 +93,7 @@ def api_ficha(request: HttpRequest) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def recebimento(request: HttpRequest) -> HttpResponse:
+def recebimento(request: RequisicaoComLotacao) -> HttpResponse:
     municipio_id = request.lotacao.municipio_id
     por_tipo = (
         FichaRecebida.objects.filter(municipio_id=municipio_id)
@@ -116,7 +117,7 @@ def recebimento(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requer_permissao("admin.municipio")
 @requer_reautenticacao
-def credencial_nova(request: HttpRequest) -> HttpResponse:
+def credencial_nova(request: RequisicaoComLotacao) -> HttpResponse:
     form = CredencialForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Confira os dados da credencial: " + " ".join(
@@ -124,7 +125,7 @@ def credencial_nova(request: HttpRequest) -> HttpResponse:
         return redirect("sisab_recebimento")
     credencial, senha = credencial_emitir(municipio_id=request.lotacao.municipio_id, ator=request.user,
                                           **form.cleaned_data)
-    audit_event(evento="admin_alteracao", request=request,
+    audit_event(evento="admin_alteracao", ator=request.ator,
                 detalhes={"acao": "credencial_recebimento_emitida", "credencial": credencial.id, "nome": credencial.nome})
     # Shown once, like PEC: lost passwords are replaced by a new credential.
     return render(request, "sisab/credencial_emitida.html", {"credencial": credencial, "senha": senha})
@@ -132,11 +133,11 @@ def credencial_nova(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
-def credencial_desativar(request: HttpRequest, credencial_id: int) -> HttpResponse:
+def credencial_desativar(request: RequisicaoComLotacao, credencial_id: int) -> HttpResponse:
     credencial = get_object_or_404(CredencialRecebimento, id=credencial_id, municipio_id=request.lotacao.municipio_id)
     credencial.ativo = False
     credencial.save(update_fields=["ativo"])
-    audit_event(evento="admin_alteracao", request=request,
+    audit_event(evento="admin_alteracao", ator=request.ator,
                 detalhes={"acao": "credencial_recebimento_desativada", "credencial": credencial.id})
     messages.success(request, f"Credencial “{credencial.nome}” desativada.")
     return redirect("sisab_recebimento")
@@ -150,7 +151,7 @@ def _recusa_pagina(request: HttpRequest, mensagem: str) -> HttpResponse:
 @require_POST
 @limite_upload(LOTE_MAX_BYTES, _recusa_pagina)
 @requer_permissao("admin.municipio")
-def lote_enviar(request: HttpRequest) -> HttpResponse:
+def lote_enviar(request: RequisicaoComLotacao) -> HttpResponse:
     """Store the zip and queue its import; the lote's page shows the result when done."""
     form = LoteForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -160,21 +161,21 @@ def lote_enviar(request: HttpRequest) -> HttpResponse:
         lote = lote_enfileirar(municipio=request.lotacao.municipio, arquivo=arquivo, ator=request.user)
     except ledi.LediErro as exc:
         return _recusa_pagina(request, str(exc))
-    audit_event(evento="admin_alteracao", request=request,
+    audit_event(evento="admin_alteracao", ator=request.ator,
                 detalhes={"acao": "lote_ledi_enviado", "lote": lote.id, "arquivos": lote.total})
     return redirect("sisab_lote", lote_id=lote.id)
 
 
 @require_POST
 @requer_permissao("admin.municipio")
-def vacinas_pendentes(request: HttpRequest, lote_id: int | None = None) -> HttpResponse:
+def vacinas_pendentes(request: RequisicaoComLotacao, lote_id: int | None = None) -> HttpResponse:
     """Place the doses that stayed out of the records, after the admin registered who was
     missing: of one lote, or of every ficha received."""
     municipio_id = request.lotacao.municipio_id
     if lote_id is not None:
         get_object_or_404(LoteRecebido, id=lote_id, municipio_id=municipio_id)
     incluidas, restantes = vacinas_pendentes_incluir(municipio_id=municipio_id, lote_id=lote_id)
-    audit_event(evento="admin_alteracao", request=request,
+    audit_event(evento="admin_alteracao", ator=request.ator,
                 detalhes={"acao": "vacinas_pendentes_incluidas", "lote": lote_id, "doses": incluidas})
     mensagem = f"{incluidas} dose(s) de vacina incluída(s) nos prontuários."
     if restantes:
@@ -184,7 +185,7 @@ def vacinas_pendentes(request: HttpRequest, lote_id: int | None = None) -> HttpR
 
 
 @requer_permissao("admin.municipio")
-def lote(request: HttpRequest, lote_id: int) -> HttpResponse:
+def lote(request: RequisicaoComLotacao, lote_id: int) -> HttpResponse:
     lote = get_object_or_404(LoteRecebido, id=lote_id, municipio_id=request.lotacao.municipio_id)
     fichas = lote.fichas.filter(municipio_id=lote.municipio_id)
     doses = fichas.aggregate(total=Sum("doses_incluidas"))["total"] or 0

@@ -8,7 +8,7 @@ from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from pec.documentos import so_digitos
@@ -31,9 +31,7 @@ def profissionais_buscar(*, municipio_id: int, termo: str = "") -> QuerySet[Prof
 
 
 def _do_municipio[M: Model](consulta: QuerySet[M], *, municipio_id: int, pk: int) -> M:
-    obj = consulta.filter(municipio_id=municipio_id, pk=pk).first()
-    if obj is None:
-        raise Http404("Não encontrado neste município.")
+    obj = get_object_or_404(consulta, municipio_id=municipio_id, pk=pk)
     assert_owned(obj, municipio_id)
     return obj
 

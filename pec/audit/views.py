@@ -14,10 +14,11 @@ from typing import Any
 from django import forms
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from pec.http import RequisicaoAutenticada, RequisicaoComLotacao
 from pec.identity.acesso import requer_admin_instalacao, requer_permissao
 from pec.audit.chain import EVENTOS, audit_event, chain_scope, eventos_auditoria
 from pec.models import EventoAuditoria, Lotacao
@@ -50,26 +51,26 @@ class FiltroAuditoriaForm(forms.Form):
 
 
 @requer_permissao("auditoria.ver")
-def auditoria(request: HttpRequest) -> HttpResponse:
-    return _pagina(request, municipio_id=request.lotacao.municipio_id)  # type: ignore[attr-defined]
+def auditoria(request: RequisicaoComLotacao) -> HttpResponse:
+    return _pagina(request, municipio_id=request.lotacao.municipio_id)
 
 
 @requer_admin_instalacao
-def auditoria_instalacao(request: HttpRequest) -> HttpResponse:
+def auditoria_instalacao(request: RequisicaoAutenticada) -> HttpResponse:
     return _pagina(request, municipio_id=None)
 
 
-def _pagina(request: HttpRequest, *, municipio_id: int | None) -> HttpResponse:
+def _pagina(request: RequisicaoAutenticada, *, municipio_id: int | None) -> HttpResponse:
     """The page of one chain: a municipality's, or the installation's (None)."""
     instalacao = municipio_id is None
     form = FiltroAuditoriaForm(request.GET)
     filtros = form.filtros() if form.is_valid() else {}
     if form.is_valid() and request.GET.get("formato") == "csv":
-        audit_event(evento="auditoria_exportacao", request=request, detalhes={"filtros": filtros}, instalacao=instalacao)
+        audit_event(evento="auditoria_exportacao", ator=request.ator, detalhes={"filtros": filtros}, instalacao=instalacao)
         return _exportar_csv(municipio_id=municipio_id, filtros=filtros)  # type: ignore[return-value]  # a streamed CSV; the views stay typed as pages
     audit_event(
         evento="auditoria_consulta",
-        request=request,
+        ator=request.ator,
         detalhes={"filtros": filtros, "pagina": request.GET.get("pagina", "1")},
         instalacao=instalacao,
     )

@@ -228,21 +228,3 @@ def contexto(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     return {"acoes_menu": acoes_disponiveis(request), "permissoes": permissoes_ativas(request)}
-
-
-def ip_cliente(request: HttpRequest) -> str | None:
-    """The client's address, honest behind PROXY_COUNT trusted reverse proxies.
-
-    Each proxy (nginx: `proxy_add_x_forwarded_for`) appends the address it received the
-    connection from, so the client is the PROXY_COUNT-th entry from the right; entries
-    further left were written by the client and are not trusted. Without proxies the
-    header is ignored, so a client cannot dodge the lockout by inventing addresses.
-    """
-    remoto: str | None = request.META.get("REMOTE_ADDR")
-    proxies: int = settings.AXES_IPWARE_PROXY_COUNT
-    if not proxies:
-        return remoto
-    cadeia: list[str] = [parte.strip() for parte in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if parte.strip()]
-    if len(cadeia) < proxies:
-        return remoto
-    return cadeia[-proxies]

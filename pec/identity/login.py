@@ -130,7 +130,7 @@ class AccountAdapter(DefaultAccountAdapter):
             )
 
     def get_client_ip(self, request: HttpRequest) -> str:
-        from pec.identity.acesso import ip_cliente
+        from pec.ator import ip_cliente
 
         return ip_cliente(request) or "0.0.0.0"
 
@@ -265,6 +265,7 @@ def lotacao_ativar(*, request: HttpRequest, lotacao_id: int) -> Lotacao | None:
     Returns None (and changes nothing) when the id is not such a lotação.
     """
     from pec.identity.acesso import esquecer_permissoes
+    from pec.ator import Ator
     from pec.audit.chain import audit_event
     from pec.identity.govbr.acesso import govbr_municipio_permitido
 
@@ -284,10 +285,12 @@ def lotacao_ativar(*, request: HttpRequest, lotacao_id: int) -> Lotacao | None:
     request.session[SESSION_LOTACAO] = lotacao.id
     request.session[SESSION_MUNICIPIO] = municipio_id
     request.lotacao = lotacao  # type: ignore[attr-defined]
+    # The actor built at the start of the request had the previous lotação (or none).
+    request.ator = Ator.da_requisicao(request)  # type: ignore[attr-defined]
     esquecer_permissoes(request)
     audit_event(
         evento="lotacao_escolhida",
-        request=request,
+        ator=request.ator,  # type: ignore[attr-defined]
         municipio_id=municipio_id,
         detalhes={"lotacao_id": lotacao.id, "cnes": lotacao.estabelecimento.cnes, "cbo": lotacao.cbo},
     )

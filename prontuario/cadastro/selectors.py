@@ -11,10 +11,10 @@ from typing import Any, cast
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.db.models import Q
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
 from dados import municipios
+from pec.ator import Ator
 from pec.audit.chain import audit_search
 from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Lotacao
@@ -90,21 +90,21 @@ DENSOS = 1_000  # expected matches (words taken as independent) beyond which not
 ParametroSql = int | str | datetime.date | list[int] | None
 
 
-def cidadao_pesquisar(*, request: HttpRequest, entrada: str) -> ResultadoBusca:
+def cidadao_pesquisar(*, ator: Ator, entrada: str) -> ResultadoBusca:
     """The search as the pages show it (citizens, merge, agenda): `cidadao_buscar` under
-    the request's lotação, written to the audit trail with the ids it shows. Whatever
+    the actor's lotação, written to the audit trail with the ids it shows. Whatever
     carries the text (GET or POST), the page calls this."""
-    resultado = cidadao_buscar(lotacao=request.lotacao, entrada=entrada)  # type: ignore[attr-defined]
+    resultado = cidadao_buscar(lotacao=ator.lotacao, entrada=entrada)
     ids = [cidadao.pk for cidadao in resultado.cidadaos]
-    audit_search(request=request, consulta=entrada, cidadao_ids=ids, o_que=f"busca de cidadão ({len(ids)} resultado(s))")
+    audit_search(ator=ator, consulta=entrada, cidadao_ids=ids, o_que=f"busca de cidadão ({len(ids)} resultado(s))")
     return resultado
 
 
-def duplicados_mostrar(*, request: HttpRequest, candidatos: list[Cidadao]) -> list[Cidadao]:
+def duplicados_mostrar(*, ator: Ator, candidatos: list[Cidadao]) -> list[Cidadao]:
     """The likely duplicates a registration form shows (name, birth date, mother, CPF and
     CNS of each): written to the audit trail like a search's results."""
     ids = [cidadao.pk for cidadao in candidatos]
-    audit_search(request=request, consulta=None, cidadao_ids=ids, o_que=f"possíveis cadastros duplicados ({len(ids)})")
+    audit_search(ator=ator, consulta=None, cidadao_ids=ids, o_que=f"possíveis cadastros duplicados ({len(ids)})")
     return candidatos
 
 

@@ -10,11 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from pec.ator import Ator
 from pec.audit.chain import audit_read
 from pec.models import Lotacao
 from pec.outbox import outbox_status_anotacoes
@@ -29,48 +30,37 @@ MEDICOES_GRAFICO = 12
 
 
 def entrada_obter(*, lotacao: Lotacao, entrada_id: int) -> EntradaLista:
-    entrada = (
-        EntradaLista.objects.select_related("cidadao", "estabelecimento")
-        .filter(pk=entrada_id, municipio_id=lotacao.municipio_id)
-        .first()
+    entrada = get_object_or_404(
+        EntradaLista.objects.select_related("cidadao", "estabelecimento"), pk=entrada_id, municipio_id=lotacao.municipio_id
     )
-    if entrada is None:
-        raise Http404("Entrada da lista não encontrada.")
     assert_owned(entrada, lotacao.municipio_id)
     return entrada
 
 
-def atendimento_obter(*, request: HttpRequest, atendimento_id: int, o_que: str) -> Atendimento:
-    lotacao = request.lotacao  # type: ignore[attr-defined]
-    atendimento = (
-        Atendimento.objects.select_related("cidadao", "estabelecimento", "lotacao__profissional", "medicao", "municipio")
-        .filter(pk=atendimento_id, municipio_id=lotacao.municipio_id)
-        .first()
+def atendimento_obter(*, ator: Ator, atendimento_id: int, o_que: str) -> Atendimento:
+    atendimento = get_object_or_404(
+        Atendimento.objects.select_related("cidadao", "estabelecimento", "lotacao__profissional", "medicao", "municipio"),
+        pk=atendimento_id, municipio_id=ator.municipio_id,
     )
-    if atendimento is None:
-        raise Http404("Atendimento não encontrado.")
-    assert_owned(atendimento, lotacao.municipio_id)
-    audit_read(request=request, cidadao_id=atendimento.cidadao_id, o_que=o_que)
+    assert_owned(atendimento, ator.municipio_id)
+    audit_read(ator=ator, cidadao_id=atendimento.cidadao_id, o_que=o_que)
     return atendimento
 
 
-def vacinacao_obter(*, request: HttpRequest, vacinacao_id: int) -> Vacinacao:
-    lotacao = request.lotacao  # type: ignore[attr-defined]
-    vacinacao = (
-        Vacinacao.objects.select_related("cidadao").filter(pk=vacinacao_id, municipio_id=lotacao.municipio_id).first()
+def vacinacao_obter(*, ator: Ator, vacinacao_id: int) -> Vacinacao:
+    vacinacao = get_object_or_404(
+        Vacinacao.objects.select_related("cidadao"), pk=vacinacao_id, municipio_id=ator.municipio_id
     )
-    if vacinacao is None:
-        raise Http404("Dose não encontrada.")
-    assert_owned(vacinacao, lotacao.municipio_id)
-    audit_read(request=request, cidadao_id=vacinacao.cidadao_id, o_que=f"dose de vacina {vacinacao.uuid}")
+    assert_owned(vacinacao, ator.municipio_id)
+    audit_read(ator=ator, cidadao_id=vacinacao.cidadao_id, o_que=f"dose de vacina {vacinacao.uuid}")
     return vacinacao
 
 
-def cidadao_clinico(*, request: HttpRequest, cidadao_id: int, o_que: str) -> Cidadao:
+def cidadao_clinico(*, ator: Ator, cidadao_id: int, o_que: str) -> Cidadao:
     """The citizen's record for any page that shows it (registry or clinical), with its read
     written to the audit trail: one event per page and citizen."""
-    cidadao = cidadao_obter(lotacao=request.lotacao, cidadao_id=cidadao_id)  # type: ignore[attr-defined]
-    audit_read(request=request, cidadao_id=cidadao.id, o_que=o_que)
+    cidadao = cidadao_obter(lotacao=ator.lotacao, cidadao_id=cidadao_id)
+    audit_read(ator=ator, cidadao_id=cidadao.id, o_que=o_que)
     return cidadao
 
 
@@ -93,9 +83,9 @@ def _em_uso(prescricao: Prescricao, hoje: datetime.date) -> bool:
     return prescricao.duracao_dias is not None and prescricao.inicio + datetime.timedelta(days=prescricao.duracao_dias) > hoje
 
 
-def folha_de_rosto(*, request: HttpRequest, cidadao_id: int, ultimos: int | None = ULTIMOS_ATENDIMENTOS) -> FolhaDeRosto:
+def folha_de_rosto(*, ator: Ator, cidadao_id: int, ultimos: int | None = ULTIMOS_ATENDIMENTOS) -> FolhaDeRosto:
     """The summary page: a fixed number of queries whatever the size of the record."""
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="folha de rosto" if ultimos else "histórico")
+    cidadao = cidadao_clinico(ator=ator, cidadao_id=cidadao_id, o_que="folha de rosto" if ultimos else "histórico")
     municipio_id, hoje = cidadao.municipio_id, timezone.localdate()
     do_cidadao = {"municipio_id": municipio_id, "cidadao": cidadao}
     problemas = list(Problema.objects.filter(**do_cidadao).select_related("lotacao__estabelecimento"))

@@ -17,10 +17,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 
 from pec.identity.acesso import permissoes_da_lotacao
+from pec.ator import Ator
 from pec.audit.chain import audit_event
 from pec.models import Lotacao, Outbox
 from pec.integracoes import verificacoes_ao_finalizar
@@ -192,7 +192,7 @@ def _pode_editar(atual: Atendimento, lotacao: Lotacao) -> None:
 
 
 @transaction.atomic
-def atendimento_assumir(*, atendimento: Atendimento, lotacao: Lotacao, motivo: str, request: HttpRequest) -> Atendimento:
+def atendimento_assumir(*, atendimento: Atendimento, lotacao: Lotacao, motivo: str, ator: Ator) -> Atendimento:
     """Hand a draft over to `lotacao` (the previous professional left, fell ill, changed shift).
 
     From now on it is this lotação's atendimento: it alone saves and finalises it, and the
@@ -214,7 +214,7 @@ def atendimento_assumir(*, atendimento: Atendimento, lotacao: Lotacao, motivo: s
     atual.salvo_por, atual.salvo_em, atual.versao = lotacao, timezone.now(), atual.versao + 1
     atual.save(update_fields=["lotacao", "estabelecimento", "salvo_por", "salvo_em", "versao"])
     audit_event(
-        evento="atendimento_assumido", request=request, cidadao_id=atual.cidadao_id,
+        evento="atendimento_assumido", ator=ator, cidadao_id=atual.cidadao_id,
         o_que=f"atendimento {atual.uuid} assumido de {anterior.profissional.nome}",
         detalhes={"atendimento_id": atual.pk, "de_lotacao_id": anterior.id, "para_lotacao_id": lotacao.id,
                   "motivo": motivo[:300]},
@@ -417,7 +417,7 @@ def _problema_atualizar(
 
 
 @transaction.atomic
-def atendimento_adendar(*, atendimento: Atendimento, lotacao: Lotacao, texto: str, request: HttpRequest) -> Adendo:
+def atendimento_adendar(*, atendimento: Atendimento, lotacao: Lotacao, texto: str, ator: Ator) -> Adendo:
     """A correction to a finalised atendimento: a new row, audited; the original stays as it was."""
     assert_owned(atendimento, lotacao.municipio_id)
     if atendimento.status != Atendimento.Status.FINALIZADO:
@@ -431,7 +431,7 @@ def atendimento_adendar(*, atendimento: Atendimento, lotacao: Lotacao, texto: st
         outbox_registrar_substituicao(municipio=atendimento.municipio, destino="rnds", objeto=atendimento,
                                       tipo="rac", chave_original=envio.chave)
     audit_event(
-        evento="prontuario_adendo", request=request, cidadao_id=atendimento.cidadao_id,
+        evento="prontuario_adendo", ator=ator, cidadao_id=atendimento.cidadao_id,
         o_que=f"adendo ao atendimento {atendimento.uuid}", detalhes={"adendo_id": adendo.id},
     )
     return adendo

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from pec.http import RequisicaoComLotacao
 from pec import parametros
 from pec.identity.acesso import permissoes_ativas, requer_lotacao, requer_permissao, tem_permissao
 from pec.administracao.forms import erros_no_form
@@ -27,13 +28,13 @@ from prontuario.clinico.models import Atendimento
 from prontuario.terminologia.services import TABELAS, descricoes, termo_buscar
 
 
-def _lotacao(request: HttpRequest) -> Lotacao:
-    return request.lotacao  # type: ignore[attr-defined,no-any-return]
+def _lotacao(request: RequisicaoComLotacao) -> Lotacao:
+    return request.lotacao
 
 
 @require_GET
 @requer_lotacao
-def terminologia_buscar(request: HttpRequest, tabela: str) -> JsonResponse:
+def terminologia_buscar(request: RequisicaoComLotacao, tabela: str) -> JsonResponse:
     if tabela not in TABELAS:
         return JsonResponse({"erro": "tabela desconhecida"}, status=404)
     termos = termo_buscar(tabela=tabela, texto=request.GET.get("q", "")[:100], limite=20)
@@ -44,10 +45,10 @@ def terminologia_buscar(request: HttpRequest, tabela: str) -> JsonResponse:
 
 
 @requer_permissao("escuta.registrar")
-def escuta(request: HttpRequest, entrada_id: int) -> HttpResponse:
+def escuta(request: RequisicaoComLotacao, entrada_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
     entrada = selectors_clinico.entrada_obter(lotacao=lotacao, entrada_id=entrada_id)
-    selectors_clinico.cidadao_clinico(request=request, cidadao_id=entrada.cidadao_id, o_que="escuta inicial")
+    selectors_clinico.cidadao_clinico(ator=request.ator, cidadao_id=entrada.cidadao_id, o_que="escuta inicial")
     feita = getattr(entrada, "escuta", None)
     if feita is not None:
         nomes = descricoes([("ciap2", feita.motivo_ciap)])
@@ -78,9 +79,9 @@ def _mensagem(exc: Exception) -> str:
 
 @require_POST
 @requer_permissao("atendimento.registrar")
-def atendimento_iniciar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+def atendimento_iniciar(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
-    cidadao = selectors_clinico.cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="início de atendimento")
+    cidadao = selectors_clinico.cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="início de atendimento")
     entrada = None
     if request.POST.get("entrada"):
         entrada_id = parametros.inteiro(request.POST["entrada"])
@@ -95,8 +96,8 @@ def atendimento_iniciar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 
 @requer_permissao("prontuario.ver")
-def atendimento(request: HttpRequest, atendimento_id: int) -> HttpResponse:
-    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que="atendimento")
+def atendimento(request: RequisicaoComLotacao, atendimento_id: int) -> HttpResponse:
+    atual = selectors_clinico.atendimento_obter(ator=request.ator, atendimento_id=atendimento_id, o_que="atendimento")
     editavel = (atual.status == Atendimento.Status.RASCUNHO and atual.lotacao_id == _lotacao(request).id
                 and tem_permissao(request, "atendimento.registrar"))
     if not editavel:
@@ -151,9 +152,9 @@ def _atendimento_detalhe(request: HttpRequest, atual: Atendimento) -> HttpRespon
 
 @require_POST
 @requer_permissao("atendimento.registrar")
-def atendimento_rascunho(request: HttpRequest, atendimento_id: int) -> JsonResponse:
+def atendimento_rascunho(request: RequisicaoComLotacao, atendimento_id: int) -> JsonResponse:
     """Autosave: the page posts the whole form every few seconds and on blur."""
-    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que="rascunho de atendimento")
+    atual = selectors_clinico.atendimento_obter(ator=request.ator, atendimento_id=atendimento_id, o_que="rascunho de atendimento")
     try:
         versao = int(request.POST.get("versao", ""))
     except ValueError:
@@ -173,15 +174,15 @@ def atendimento_rascunho(request: HttpRequest, atendimento_id: int) -> JsonRespo
 
 @require_POST
 @requer_permissao("atendimento.registrar")
-def atendimento_assumir(request: HttpRequest, atendimento_id: int) -> HttpResponse:
+def atendimento_assumir(request: RequisicaoComLotacao, atendimento_id: int) -> HttpResponse:
     """Explicit handover of another professional's draft (audited in the service)."""
-    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que="assumir atendimento")
+    atual = selectors_clinico.atendimento_obter(ator=request.ator, atendimento_id=atendimento_id, o_que="assumir atendimento")
     form = AssumirForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError("Informe o motivo para assumir o atendimento.")
         clinico.atendimento_assumir(atendimento=atual, lotacao=_lotacao(request), motivo=form.cleaned_data["motivo"],
-                                    request=request)
+                                    ator=request.ator)
     except (ValidationError, clinico.JaFinalizado) as exc:
         messages.error(request, _mensagem(exc))
     else:
@@ -196,13 +197,13 @@ def _valor(request: HttpRequest, chave: str) -> Any:
 
 @require_POST
 @requer_permissao("atendimento.registrar")
-def atendimento_adendo(request: HttpRequest, atendimento_id: int) -> HttpResponse:
-    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que="adendo")
+def atendimento_adendo(request: RequisicaoComLotacao, atendimento_id: int) -> HttpResponse:
+    atual = selectors_clinico.atendimento_obter(ator=request.ator, atendimento_id=atendimento_id, o_que="adendo")
     form = AdendoForm(request.POST)
     if form.is_valid():
         try:
             clinico.atendimento_adendar(atendimento=atual, lotacao=_lotacao(request), texto=form.cleaned_data["texto"],
-                                        request=request)
+                                        ator=request.ator)
         except ValidationError as exc:
             messages.error(request, _mensagem(exc))
         else:
@@ -216,14 +217,14 @@ def atendimento_adendo(request: HttpRequest, atendimento_id: int) -> HttpRespons
 
 
 @requer_permissao("prontuario.ver")
-def folha_rosto(request: HttpRequest, cidadao_id: int) -> HttpResponse:
-    folha = selectors_clinico.folha_de_rosto(request=request, cidadao_id=cidadao_id)
+def folha_rosto(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
+    folha = selectors_clinico.folha_de_rosto(ator=request.ator, cidadao_id=cidadao_id)
     return render(request, "prontuario/clinico/folha_rosto.html", {"folha": folha, "completo": False})
 
 
 @requer_permissao("prontuario.ver")
-def historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
-    folha = selectors_clinico.folha_de_rosto(request=request, cidadao_id=cidadao_id, ultimos=None)
+def historico(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
+    folha = selectors_clinico.folha_de_rosto(ator=request.ator, cidadao_id=cidadao_id, ultimos=None)
     return render(request, "prontuario/clinico/folha_rosto.html", {"folha": folha, "completo": True})
 
 
@@ -231,8 +232,8 @@ def historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 
 @requer_permissao("vacina.registrar")
-def vacinacao_registrar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
-    cidadao = selectors_clinico.cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="vacinação")
+def vacinacao_registrar(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
+    cidadao = selectors_clinico.cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="vacinação")
     form = VacinacaoForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -246,14 +247,14 @@ def vacinacao_registrar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 
 @requer_permissao("vacina.corrigir")
-def vacinacao_corrigir(request: HttpRequest, vacinacao_id: int) -> HttpResponse:
-    dose = selectors_clinico.vacinacao_obter(request=request, vacinacao_id=vacinacao_id)
+def vacinacao_corrigir(request: RequisicaoComLotacao, vacinacao_id: int) -> HttpResponse:
+    dose = selectors_clinico.vacinacao_obter(ator=request.ator, vacinacao_id=vacinacao_id)
     inicial = {campo: getattr(dose, campo) for campo in vacinacao.CAMPOS}
     form = VacinacaoForm(request.POST or None, initial=inicial)
     if request.method == "POST" and form.is_valid():
         try:
             vacinacao.vacinacao_corrigir(vacinacao=dose, lotacao=_lotacao(request), permissoes=permissoes_ativas(request),
-                                         dados=form.cleaned_data, request=request)
+                                         dados=form.cleaned_data, ator=request.ator)
         except ValidationError as exc:
             erros_no_form(form, exc)
         else:
@@ -264,11 +265,11 @@ def vacinacao_corrigir(request: HttpRequest, vacinacao_id: int) -> HttpResponse:
 
 @require_POST
 @requer_permissao("vacina.corrigir")
-def vacinacao_excluir(request: HttpRequest, vacinacao_id: int) -> HttpResponse:
-    dose = selectors_clinico.vacinacao_obter(request=request, vacinacao_id=vacinacao_id)
+def vacinacao_excluir(request: RequisicaoComLotacao, vacinacao_id: int) -> HttpResponse:
+    dose = selectors_clinico.vacinacao_obter(ator=request.ator, vacinacao_id=vacinacao_id)
     try:
         vacinacao.vacinacao_excluir(vacinacao=dose, lotacao=_lotacao(request), permissoes=permissoes_ativas(request),
-                                    motivo=request.POST.get("motivo", ""), request=request)
+                                    motivo=request.POST.get("motivo", ""), ator=request.ator)
     except ValidationError as exc:
         messages.error(request, _mensagem(exc))
     else:
@@ -283,11 +284,11 @@ DOCUMENTO_PERMISSAO = {"atestado": "atestado.emitir", "prescricao": "prescricao.
 
 
 @requer_permissao("prontuario.ver")
-def documento(request: HttpRequest, atendimento_id: int, tipo: str) -> HttpResponse:
+def documento(request: RequisicaoComLotacao, atendimento_id: int, tipo: str) -> HttpResponse:
     codigo = DOCUMENTO_PERMISSAO.get(tipo)
     if codigo is not None and not tem_permissao(request, codigo):
         raise PermissionDenied("Seu perfil nesta lotação não permite emitir este documento.")
-    atual = selectors_clinico.atendimento_obter(request=request, atendimento_id=atendimento_id, o_que=f"documento: {tipo}")
+    atual = selectors_clinico.atendimento_obter(ator=request.ator, atendimento_id=atendimento_id, o_que=f"documento: {tipo}")
     if atual.status != Atendimento.Status.FINALIZADO:
         messages.error(request, "Documentos são emitidos depois de finalizar o atendimento.")
         return redirect("prontuario_atendimento", atendimento_id=atual.pk)

@@ -17,9 +17,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from pec.ator import Ator
 from pec.audit.chain import audit_event
 from pec.models import Lotacao, Outbox
 from pec.integracoes import erros_dos_campos, verificacoes_ao_finalizar
@@ -124,7 +124,7 @@ def _pode_alterar(vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[
 
 @transaction.atomic
 def vacinacao_corrigir(
-    *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], dados: dict[str, Any], request: HttpRequest
+    *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], dados: dict[str, Any], ator: Ator
 ) -> Vacinacao:
     vacinacao = Vacinacao.objects.select_for_update().select_related("cidadao").get(pk=vacinacao.pk)
     _pode_alterar(vacinacao, lotacao, permissoes)
@@ -141,7 +141,7 @@ def vacinacao_corrigir(
     vacinacao.save(update_fields=["excluida_em", "excluida_por", "motivo_exclusao"])
     alteracoes = {c: [str(getattr(vacinacao, c)), str(getattr(nova, c))] for c in CAMPOS
                   if getattr(vacinacao, c) != getattr(nova, c)}
-    audit_event(evento="vacina_correcao", request=request, cidadao_id=vacinacao.cidadao_id,
+    audit_event(evento="vacina_correcao", ator=ator, cidadao_id=vacinacao.cidadao_id,
                 o_que=f"correção da dose {vacinacao.uuid}", detalhes={"nova": str(nova.uuid), "alteracoes": alteracoes})
     _verificar_rnds(nova)
     _registrar_envios(nova, anterior=vacinacao)
@@ -150,7 +150,7 @@ def vacinacao_corrigir(
 
 @transaction.atomic
 def vacinacao_excluir(
-    *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], motivo: str, request: HttpRequest
+    *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], motivo: str, ator: Ator
 ) -> None:
     vacinacao = Vacinacao.objects.select_for_update().select_related("municipio").get(pk=vacinacao.pk)
     _pode_alterar(vacinacao, lotacao, permissoes)
@@ -158,7 +158,7 @@ def vacinacao_excluir(
         raise ValidationError("Informe o motivo da exclusão.")
     vacinacao.excluida_em, vacinacao.excluida_por, vacinacao.motivo_exclusao = timezone.now(), lotacao, motivo[:200]
     vacinacao.save(update_fields=["excluida_em", "excluida_por", "motivo_exclusao"])
-    audit_event(evento="vacina_exclusao", request=request, cidadao_id=vacinacao.cidadao_id,
+    audit_event(evento="vacina_exclusao", ator=ator, cidadao_id=vacinacao.cidadao_id,
                 o_que=f"exclusão da dose {vacinacao.uuid}", detalhes={"motivo": motivo[:200]})
     vigente = _envio_rnds_vigente(vacinacao)
     if vigente is not None:

@@ -8,7 +8,6 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiosmtpd.controller import Controller
 from django.test import Client

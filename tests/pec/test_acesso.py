@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
+from pec.ator import ip_cliente
 from pec.identity import acesso
 from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
 from pec.models import EventoAuditoria, Lotacao
@@ -277,19 +278,19 @@ def test_municipality_requiring_mfa_sends_admins_to_enrolment_but_not_others():
 def test_client_ip_ignores_forwarded_header_without_proxy():
     request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
     with override_settings(AXES_IPWARE_PROXY_COUNT=0):
-        assert acesso.ip_cliente(request) == "203.0.113.9"
+        assert ip_cliente(request) == "203.0.113.9"
 
 
 def test_client_ip_behind_nginx_is_the_address_nginx_appended():
     # The client forged "1.2.3.4"; nginx appended the real peer 198.51.100.7.
     request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7")
     with override_settings(AXES_IPWARE_PROXY_COUNT=1):
-        assert acesso.ip_cliente(request) == "198.51.100.7"
+        assert ip_cliente(request) == "198.51.100.7"
     with override_settings(AXES_IPWARE_PROXY_COUNT=2):
-        assert acesso.ip_cliente(request) == "1.2.3.4"
+        assert ip_cliente(request) == "1.2.3.4"
     sem_cabecalho = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")
     with override_settings(AXES_IPWARE_PROXY_COUNT=1):
-        assert acesso.ip_cliente(sem_cabecalho) == "127.0.0.1"
+        assert ip_cliente(sem_cabecalho) == "127.0.0.1"
 
 
 def test_govbr_session_below_the_municipality_minimum_cannot_post_its_lotacao():

@@ -26,11 +26,13 @@ from django.db import DataError, ProgrammingError, connection, connections, tran
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from pec.ator import Ator
 from pec.audit import chain as audit
 from pec.models import EventoAuditoria, LotacaoPerfil, Municipio, Perfil, Usuario
 from pec.identity.permissoes import PERFIS_PADRAO
 from pec.tenancy import tenant_context
 from tests import mundo as fabricas
+from tests.atores import ator_de
 
 pytestmark = pytest.mark.django_db
 T = TypeVar("T")
@@ -40,11 +42,16 @@ SENHA = "senha-forte-123"
 # --- helpers ---------------------------------------------------------------------------
 
 
-def pedido(usuario: Usuario, lotacao: Any = None, *, ip: str = "10.0.0.7", request_id: str = "req-0000001") -> Any:
-    request = RequestFactory().get("/", REMOTE_ADDR=ip)
+def pedido(usuario: Usuario, lotacao: Any = None, *, ip: str = "10.0.0.7", request_id: str = "req-0000001") -> Ator:
+    return ator_de(lotacao, usuario=usuario, ip=ip, request_id=request_id)
+
+
+def requisicao_http(usuario: Usuario, lotacao: Any = None) -> Any:
+    """For the authentication signals, which still hand the audit a request."""
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.7")
     request.user = usuario
     request.lotacao = lotacao
-    request.request_id = request_id
+    request.request_id = "req-0000001"
     return request
 
 
@@ -184,7 +191,7 @@ def test_event_takes_user_lotacao_ip_and_request_id_from_the_request():
     lotacao = fabricas.lotacao(a, alice)
     with tenant_context(a.id):
         evento = audit.audit_read(
-            request=pedido(alice, lotacao, ip="203.0.113.9", request_id="abc123def456"),
+            ator=pedido(alice, lotacao, ip="203.0.113.9", request_id="abc123def456"),
             cidadao_id=42,
             o_que="folha de rosto",
         )
@@ -197,7 +204,7 @@ def test_event_takes_user_lotacao_ip_and_request_id_from_the_request():
 def test_reading_a_record_without_a_lotacao_is_refused():
     alice = fabricas.usuario("Alice")
     with pytest.raises(PermissionDenied):
-        audit.audit_read(request=pedido(alice), cidadao_id=1, o_que="folha de rosto")
+        audit.audit_read(ator=pedido(alice), cidadao_id=1, o_que="folha de rosto")
 
 
 def test_event_for_another_chain_is_appended_there_and_the_tenant_put_back():
@@ -205,8 +212,8 @@ def test_event_for_another_chain_is_appended_there_and_the_tenant_put_back():
     admin = fabricas.usuario("Admin", administrador_instalacao=True)
     lotacao = fabricas.lotacao(a, admin)
     with tenant_context(a.id):
-        audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao))
-        evento = audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao), municipio_id=b.id)
+        audit.audit_event(evento="admin_alteracao", ator=pedido(admin, lotacao))
+        evento = audit.audit_event(evento="admin_alteracao", ator=pedido(admin, lotacao), municipio_id=b.id)
         assert [e.municipio_id for e in EventoAuditoria.objects.all()] == [a.id]  # still A's scope
     assert (evento.municipio_id, evento.sequencia, evento.usuario_id) == (b.id, 1, admin.id)
     assert evento.lotacao_id is None  # a lotação of A means nothing in B's chain
@@ -229,7 +236,7 @@ def test_installation_event_during_a_municipal_request():
     admin = fabricas.usuario("Admin", administrador_instalacao=True)
     lotacao = fabricas.lotacao(a, admin)
     with tenant_context(a.id):
-        evento = audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao), instalacao=True)
+        evento = audit.audit_event(evento="admin_alteracao", ator=pedido(admin, lotacao), instalacao=True)
         assert list(EventoAuditoria.objects.all()) == []  # the installation chain is not A's
     assert (evento.municipio_id, evento.lotacao_id, evento.usuario_id) == (None, None, admin.id)
     assert cadeia(None) == [evento]
@@ -688,7 +695,7 @@ def test_password_and_mfa_signals_are_recorded():
     a = fabricas.municipio("A")
     alice = fabricas.usuario("Alice")
     lotacao = fabricas.lotacao(a, alice)
-    request = pedido(alice, lotacao)
+    request = requisicao_http(alice, lotacao)
     totp = Authenticator(user=alice, type=Authenticator.Type.TOTP)
     with tenant_context(a.id):
         password_changed.send(sender=Usuario, request=request, user=alice)
@@ -697,7 +704,7 @@ def test_password_and_mfa_signals_are_recorded():
         assert [(e.evento, e.detalhes) for e in cadeia(a.id)] == [
             ("senha_alterada", {}), ("mfa_ativado", {"tipo": "totp"}), ("mfa_desativado", {"tipo": "totp"}),
         ]
-    password_reset.send(sender=Usuario, request=pedido(alice), user=alice)  # "Esqueci minha senha": no lotação
+    password_reset.send(sender=Usuario, request=requisicao_http(alice), user=alice)  # "Esqueci minha senha": no lotação
     assert [e.evento for e in cadeia(None)] == ["senha_redefinida"]
 
 
@@ -727,10 +734,10 @@ def alice_bob_charlie():
     dar_perfil(lotacoes["bob"], "medico")
     dar_perfil(lotacoes["charlie"], "admin_municipal")
     with tenant_context(a.id):
-        audit.audit_read(request=pedido(bob, lotacoes["bob"]), cidadao_id=101, o_que="folha de rosto de A")
-        audit.audit_event(evento="admin_alteracao", request=pedido(alice, lotacoes["alice"]), o_que="=HYPERLINK(\"x\")")
+        audit.audit_read(ator=pedido(bob, lotacoes["bob"]), cidadao_id=101, o_que="folha de rosto de A")
+        audit.audit_event(evento="admin_alteracao", ator=pedido(alice, lotacoes["alice"]), o_que="=HYPERLINK(\"x\")")
     with tenant_context(b.id):
-        audit.audit_read(request=pedido(charlie, lotacoes["charlie"]), cidadao_id=202, o_que="folha de rosto de B")
+        audit.audit_read(ator=pedido(charlie, lotacoes["charlie"]), cidadao_id=202, o_que="folha de rosto de B")
     return {"a": a, "b": b, "alice": alice, "bob": bob, "charlie": charlie, **{f"lot_{k}": v for k, v in lotacoes.items()}}
 
 

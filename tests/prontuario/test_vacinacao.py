@@ -7,7 +7,6 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import RequestFactory
 from django.utils import timezone
 
 from pec.identity.acesso import permissoes_da_lotacao
@@ -15,6 +14,7 @@ from pec.models import EventoAuditoria, Outbox, Profissional
 from pec.tenancy import tenant_context
 from prontuario.vacinacao import services as vacinacao
 from prontuario.models import Cidadao, Vacinacao
+from tests.atores import ator_de
 from tests.mundo import entrar
 from tests.prontuario.clinica import clinica
 from tests.mundo import cidadao as novo_cidadao
@@ -34,9 +34,7 @@ def dose(**extra):
 
 
 def requisicao(lotacao):
-    request = RequestFactory().post("/")
-    request.user, request.lotacao = lotacao.usuario, lotacao
-    return request
+    return ator_de(lotacao)
 
 
 def test_aplicacao_conforme_tabela_grava_e_gera_outbox():
@@ -89,19 +87,19 @@ def test_correcao_e_exclusao_so_com_permissao_so_origem_pec_e_auditadas():
         assert "vacina.corrigir" not in tecnico
         with pytest.raises(PermissionDenied):
             vacinacao.vacinacao_corrigir(vacinacao=registro, lotacao=mundo.tecnico, permissoes=tecnico,
-                                         dados=dose(lote="L999"), request=requisicao(mundo.tecnico))
+                                         dados=dose(lote="L999"), ator=requisicao(mundo.tecnico))
         enfermeira = permissoes_da_lotacao(lotacao=mundo.nina)
         nova = vacinacao.vacinacao_corrigir(vacinacao=registro, lotacao=mundo.nina, permissoes=enfermeira,
-                                            dados=dose(lote="L999"), request=requisicao(mundo.nina))
+                                            dados=dose(lote="L999"), ator=requisicao(mundo.nina))
         registro.refresh_from_db()
         assert nova.substitui_id == registro.id and nova.versao == 2 and registro.excluida_em is not None
         evento = EventoAuditoria.objects.get(evento="vacina_correcao")
         assert evento.detalhes["alteracoes"] == {"lote": ["L123", "L999"]}
         with pytest.raises(ValidationError):  # the replaced version cannot be corrected again
             vacinacao.vacinacao_corrigir(vacinacao=registro, lotacao=mundo.nina, permissoes=enfermeira,
-                                         dados=dose(), request=requisicao(mundo.nina))
+                                         dados=dose(), ator=requisicao(mundo.nina))
         vacinacao.vacinacao_excluir(vacinacao=nova, lotacao=mundo.nina, permissoes=enfermeira, motivo="Paciente errado",
-                                    request=requisicao(mundo.nina))
+                                    ator=requisicao(mundo.nina))
         nova.refresh_from_db()
         assert nova.excluida_em is not None and Vacinacao.objects.count() == 2  # soft: nothing deleted
         assert EventoAuditoria.objects.filter(evento="vacina_exclusao", cidadao_id=mundo.maria.pk).exists()
@@ -112,7 +110,7 @@ def test_correcao_e_exclusao_so_com_permissao_so_origem_pec_e_auditadas():
         )
         with pytest.raises(ValidationError, match="corrigidas na origem"):
             vacinacao.vacinacao_excluir(vacinacao=de_cds, lotacao=mundo.nina, permissoes=enfermeira, motivo="x",
-                                        request=requisicao(mundo.nina))
+                                        ator=requisicao(mundo.nina))
 
 
 def test_views_de_vacinacao_permissao_e_404():

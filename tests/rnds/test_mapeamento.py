@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.http import QueryDict
-from django.test import RequestFactory
 from django.utils import timezone
 
 from pec.identity.acesso import permissoes_da_lotacao
@@ -24,6 +23,7 @@ from rnds.perfis import verificar_bundle
 from rnds.registros import CONSULTA_MEDICA, CONSULTA_NIVEL_SUPERIOR, Problema, Procedimento
 from rnds.verificacao import rnds_verificar
 from sisab.fichas import atendimento_individual
+from tests.atores import ator_de
 from tests.prontuario.clinica import clinica, formulario_atendimento
 from tests.mundo import cns_provisorio, cpf
 from tests.rnds.conftest import CNS_PROFISSIONAL, SOLICITANTE
@@ -228,14 +228,13 @@ def test_transcricao_de_caderneta_sai_como_registro_de_origem_01():
 
 def test_dose_corrigida_mantem_o_identificador_da_primeira_versao():
     mundo = documentada()
-    request = RequestFactory().post("/")
-    request.user, request.lotacao = mundo.nina.usuario, mundo.nina
+    ator = ator_de(mundo.nina)
     with tenant_context(mundo.a.id):
         primeira = vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados=dose())
         segunda = vacinacao.vacinacao_corrigir(vacinacao=primeira, lotacao=mundo.nina, dados=dose(lote="BCG2027"),
-                                               permissoes=permissoes_da_lotacao(lotacao=mundo.nina), request=request)
+                                               permissoes=permissoes_da_lotacao(lotacao=mundo.nina), ator=ator)
         terceira = vacinacao.vacinacao_corrigir(vacinacao=segunda, lotacao=mundo.nina, dados=dose(lote="BCG2028"),
-                                                permissoes=permissoes_da_lotacao(lotacao=mundo.nina), request=request)
+                                                permissoes=permissoes_da_lotacao(lotacao=mundo.nina), ator=ator)
         registro = vacinacao_para_registro(terceira)
     assert registro.quem.identificador == str(primeira.uuid)  # ERR872: same identifier as the replaced one
     assert registro.lote == "BCG2028"

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import pytest
 from django.core.management import call_command
 from django.http import QueryDict
-from django.test import RequestFactory
 from django.utils import timezone
 
 from pec.identity.acesso import permissoes_da_lotacao
@@ -27,6 +26,7 @@ from prontuario.cadastro.services import cidadao_atualizar
 from rnds.models import ConfiguracaoRNDS
 from rnds.tasks import pendencias_liberar_todas
 from tests import mundo as fabricas
+from tests.atores import ator_de
 from tests.prontuario.clinica import formulario_atendimento
 from tests.mundo import cidadao as novo_cidadao
 from tests.mundo import cns_provisorio, cpf
@@ -84,9 +84,7 @@ def linhas(municipio: Municipio) -> list[Outbox]:
 
 
 def requisicao(lotacao: Lotacao):
-    request = RequestFactory().post("/")
-    request.user, request.lotacao = lotacao.usuario, lotacao
-    return request
+    return ator_de(lotacao)
 
 
 # --- 2. Check at finalisation ----------------------------------------------------------------
@@ -230,7 +228,7 @@ def test_dose_corrigida_substitui_e_dose_excluida_e_apagada_na_rnds(municipio_rn
     with tenant_context(municipio_rnds.id):
         permissoes = permissoes_da_lotacao(lotacao=p.enfermeira)
         nova = vacinacao.vacinacao_corrigir(
-            vacinacao=dose, lotacao=p.enfermeira, permissoes=permissoes, request=requisicao(p.enfermeira),
+            vacinacao=dose, lotacao=p.enfermeira, permissoes=permissoes, ator=requisicao(p.enfermeira),
             dados={**bcg(), "data_aplicacao": timezone.localdate(), "registro_anterior": False,
                    "comunicante_hanseniase": True, "lote": "BCG2027"})
     # One replacement row in the correction's transaction, and no second "new dose" send.
@@ -247,7 +245,7 @@ def test_dose_corrigida_substitui_e_dose_excluida_e_apagada_na_rnds(municipio_rn
 
     with tenant_context(municipio_rnds.id):
         vacinacao.vacinacao_excluir(vacinacao=nova, lotacao=p.enfermeira, permissoes=permissoes,
-                                    motivo="Registrada no cidadão errado", request=requisicao(p.enfermeira))
+                                    motivo="Registrada no cidadão errado", ator=requisicao(p.enfermeira))
         assert Outbox.objects.filter(chave=f"ria-r:{dose.uuid}:substituicao:exclusao").exists()
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
     # The standing document (the replacement) is the one deleted.
@@ -268,7 +266,7 @@ def test_adendo_a_atendimento_entregue_envia_rac_substituto(municipio_rnds, simu
         atendimento = Atendimento.objects.select_related("municipio").get(pk=atendimento.pk)
         for texto in ("Corrige: febre há 3 dias.", "Complementa: sem alergias."):
             clinico.atendimento_adendar(atendimento=atendimento, lotacao=p.medico, texto=texto,
-                                        request=requisicao(p.medico))
+                                        ator=requisicao(p.medico))
             assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
     segundo, terceiro = (i.resposta["rnds_id"] for i in linhas(municipio_rnds)[1:])
     # Each replacement replaces the document standing at the time: never the same one twice (ERR870).

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cnes_import.models import ACOES, TIPOS, ImportacaoCnes
 from cnes_import.services import cnes_importar
+from pec.ator import Ator
 from pec.models import Municipio
 
 ETAPAS = {
@@ -84,6 +85,7 @@ class Command(BaseCommand):
                 resetar_perfis=options["reset_perfis"],
                 origem=ImportacaoCnes.Origem.COMANDO,
                 progresso=barra,
+                ator=Ator.do_sistema(municipio),
             )
         finally:
             barra.fim()

@@ -25,6 +25,7 @@ from django.urls import reverse
 from requests import RequestException
 
 from pec import tenancy
+from pec.ator import Ator
 from pec.audit.chain import audit_event
 from pec.documentos import so_digitos
 from pec.identity.govbr.config import PROVIDER_ID, govbr_app, govbr_pos_saida_uri
@@ -86,7 +87,7 @@ def cpf_mascarado(cpf: str) -> str:
 def recusa_responder(*, request: HttpRequest, recusa: Recusa) -> HttpResponse:
     audit_event(
         evento="login_falha",
-        request=request,
+        ator=Ator.da_requisicao(request),
         usuario=recusa.usuario,
         cpf_informado=recusa.cpf,
         detalhes={"metodo": "govbr", "motivo": recusa.motivo, **({"detalhe": recusa.detalhe} if recusa.detalhe else {})},

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dados import municipios
 from pec.administracao import services
+from pec.ator import Ator
 from pec.models import Municipio
 
 # Lower-case particles of Brazilian place names ("Espigão do Oeste", "Alta Floresta D'Oeste").
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         nome, uf = municipios()[ibge]
         try:
             municipio = services.municipio_criar(
-                ibge=ibge, nome=nome_municipio(nome), uf=uf, modo=modo, request=None, origem="manage.py municipio_criar"
+                ibge=ibge, nome=nome_municipio(nome), uf=uf, modo=modo, ator=Ator.do_sistema(None), origem="manage.py municipio_criar"
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
