@@ -85,7 +85,7 @@ def importacao_aplicar(request: RequisicaoComLotacao, importacao_id: int) -> Htt
         return redirect("cnes_importacao", simulada.id)
     previa = request.session.get(SESSAO_PREVIA)
     caminho = envio_caminho(token=previa["token"]) if previa and previa["importacao_id"] == simulada.id else None
-    if caminho is None or not (simulada.ok and simulada.simulacao):
+    if caminho is None or previa is None or not (simulada.ok and simulada.simulacao):
         _previa_descartar(request)
         messages.error(request, PREVIA_INDISPONIVEL)
         return redirect("cnes_importacoes")

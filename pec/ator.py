@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
@@ -39,6 +40,19 @@ class Ator:
     @property
     def lotacao_id(self) -> int | None:
         return self.lotacao.id if self.lotacao is not None else None
+
+    def lotacao_exigida(self) -> Lotacao:
+        """The lotação, for work only a professional working in one may do (the pages that
+        call this sit behind the lotação choice, so None here is a bug, not a user error)."""
+        if self.lotacao is None:
+            raise PermissionDenied("Escolha uma lotação para continuar.")
+        return self.lotacao
+
+    def municipio_exigido(self) -> int:
+        """The municipality, for work that only exists inside one."""
+        if self.municipio_id is None:
+            raise PermissionDenied("Escolha uma lotação para continuar.")
+        return self.municipio_id
 
     @classmethod
     def da_requisicao(cls, request: HttpRequest) -> Ator:

@@ -53,7 +53,7 @@ def lotacao_definir_ativa(*, lotacao: Lotacao, ativo: bool, ator: Ator) -> Lotac
 @transaction.atomic
 def lotacao_definir_perfis(*, lotacao: Lotacao, perfis: list[Perfil], ator: Ator) -> Lotacao:
     """Replace the lotação's perfis; a later CNES import keeps them (perfis_editados)."""
-    municipio_id = ator.municipio_id
+    municipio_id = ator.municipio_exigido()
     assert_owned(lotacao, municipio_id)
     for perfil in perfis:
         assert_owned(perfil, municipio_id)
@@ -83,7 +83,7 @@ def _codigo_livre(*, municipio_id: int, base: str) -> str:
 
 @transaction.atomic
 def perfil_copiar(*, perfil: Perfil, ator: Ator) -> Perfil:
-    municipio_id = ator.municipio_id
+    municipio_id = ator.municipio_exigido()
     assert_owned(perfil, municipio_id)
     copia = Perfil.objects.create(
         municipio_id=municipio_id,
@@ -98,7 +98,7 @@ def perfil_copiar(*, perfil: Perfil, ator: Ator) -> Perfil:
 
 @transaction.atomic
 def perfil_salvar(*, perfil: Perfil, nome: str, permissoes: list[str], ator: Ator) -> Perfil:
-    municipio_id = ator.municipio_id
+    municipio_id = ator.municipio_exigido()
     assert_owned(perfil, municipio_id)
     desconhecidas = sorted(set(permissoes) - set(PERMISSOES))
     if desconhecidas:
@@ -122,7 +122,7 @@ def profissional_desbloquear(*, profissional: Profissional, ator: Ator) -> int:
     The lockout is installation-wide: a municipal administrator may clear it only for an
     account that works in their municipality alone; the installation's chain records it too.
     """
-    municipio_id = ator.municipio_id
+    municipio_id = ator.municipio_exigido()
     assert_owned(profissional, municipio_id)
     if not conta_somente_do_municipio(usuario=profissional.usuario, municipio_id=municipio_id):
         raise ValidationError(
@@ -148,7 +148,7 @@ CAMPOS_REGISTRO_PROFISSIONAL = ("cns", "conselho", "registro_conselho", "uf_cons
 def profissional_alterar_registro(*, profissional: Profissional, dados: dict[str, str], ator: Ator) -> Profissional:
     """The CNS and council registration the CNES file lacked (the RNDS needs the CNS of whoever
     signs a record). Audited with the values before and after. Raises ValidationError."""
-    municipio_id = ator.municipio_id
+    municipio_id = ator.municipio_exigido()
     assert_owned(profissional, municipio_id)
     novos = {campo: dados.get(campo, "").strip() for campo in CAMPOS_REGISTRO_PROFISSIONAL}
     outro = (

@@ -42,7 +42,7 @@ def backups_painel() -> dict[str, Any]:
     return {
         "backups": list(Backup.objects.order_by("-iniciado_em")[:60]),
         "ultimo_sucesso": ultimo,
-        "atrasado": ultimo is None or ultimo.finalizado_em < limite,
+        "atrasado": ultimo is None or (ultimo.finalizado_em or ultimo.iniciado_em) < limite,
         "atraso_horas": settings.BACKUP_ATRASO_HORAS,
         "pasta": settings.BACKUP_DIR,
         "copia": settings.BACKUP_COPY_DIR,

@@ -66,6 +66,7 @@ from pec.backups.postgres import (
     papel_config,
     pg_ferramenta,
     rls_estado,
+    valor,
     versao_ferramenta,
 )
 from pec.backups.restauracao import (
@@ -152,18 +153,18 @@ def _backup_executar(
     with conectar(papel_backup, banco) as snap:
         # One snapshot for the manifest and for pg_dump: counts and heads match the archive.
         snap.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        snapshot = snap.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        snapshot = valor(snap, "SELECT pg_export_snapshot()")
         servidor_major = major_do_servidor(snap)
         pg_dump, pg_dump_versao = pg_ferramenta(nome="pg_dump", major_minimo=servidor_major)
         progresso(f"backup: {banco} on PostgreSQL {servidor_major} with {pg_dump_versao} -> {final}")
         cadeias = audit.cabecas_das_cadeias(snap)
-        manifesto = {
+        manifesto: dict[str, Any] = {
             "formato": 1,
             "criado_em": timezone.now().isoformat(),
             "banco": banco,
             "pec_versao": _versao_pec(),
             "postgresql": {
-                "servidor": snap.execute("SHOW server_version").fetchone()[0],
+                "servidor": valor(snap, "SHOW server_version"),
                 "servidor_major": servidor_major,
                 "pg_dump": pg_dump_versao,
                 "pg_dump_major": versao_ferramenta(str(pg_dump))[0],

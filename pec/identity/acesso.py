@@ -64,7 +64,7 @@ def tem_permissao(request: HttpRequest, codigo: str) -> bool:
 def _mfa_exigido(request: HttpRequest) -> bool:
     """Installation administrators (PEC_MFA_ADMIN_INSTALACAO, on by default) and the
     municipal administrators of a municipality that requires it (the default)."""
-    if request.user.administrador_instalacao and settings.PEC_MFA_ADMIN_INSTALACAO:
+    if getattr(request.user, "administrador_instalacao", False) and settings.PEC_MFA_ADMIN_INSTALACAO:
         return True
     lotacao = getattr(request, "lotacao", None)
     if lotacao is None or not lotacao.municipio.exigir_mfa_admin:

@@ -167,7 +167,11 @@ def activate_lotacao_from_session(request: HttpRequest) -> int | None:
         return None
     # The tenant first: the lotação row is readable only under it.
     tenancy.set_request_tenant(municipio_id)
-    lotacao = _lotacao_ativa_do_usuario(usuario=request.user, lotacao_id=lotacao_id, municipio_id=municipio_id)
+    usuario = request.user
+    lotacao = (
+        _lotacao_ativa_do_usuario(usuario=usuario, lotacao_id=lotacao_id, municipio_id=municipio_id)
+        if isinstance(usuario, Usuario) else None
+    )
     if lotacao is None:
         tenancy.set_request_tenant(None)
         request.session.pop(SESSION_LOTACAO, None)
@@ -269,8 +273,11 @@ def lotacao_ativar(*, request: HttpRequest, lotacao_id: int) -> Lotacao | None:
     from pec.audit.chain import audit_event
     from pec.identity.govbr.acesso import govbr_municipio_permitido
 
+    usuario = request.user
+    if not isinstance(usuario, Usuario):
+        return None
     municipio_id = (
-        Lotacao.objects.filter(id=lotacao_id, usuario=request.user, ativo=True)
+        Lotacao.objects.filter(id=lotacao_id, usuario=usuario, ativo=True)
         .values_list("municipio_id", flat=True)
         .first()
     )
@@ -278,7 +285,7 @@ def lotacao_ativar(*, request: HttpRequest, lotacao_id: int) -> Lotacao | None:
         return None
     # Checked in a savepoint of that tenant: a refusal leaves the request's tenant as it was.
     with tenancy.tenant_context(municipio_id):
-        lotacao = _lotacao_ativa_do_usuario(usuario=request.user, lotacao_id=lotacao_id, municipio_id=municipio_id)
+        lotacao = _lotacao_ativa_do_usuario(usuario=usuario, lotacao_id=lotacao_id, municipio_id=municipio_id)
     if lotacao is None or not govbr_municipio_permitido(request=request, municipio=lotacao.municipio):
         return None
     tenancy.set_request_tenant(municipio_id)

@@ -94,7 +94,7 @@ def cidadao_pesquisar(*, ator: Ator, entrada: str) -> ResultadoBusca:
     """The search as the pages show it (citizens, merge, agenda): `cidadao_buscar` under
     the actor's lotação, written to the audit trail with the ids it shows. Whatever
     carries the text (GET or POST), the page calls this."""
-    resultado = cidadao_buscar(lotacao=ator.lotacao, entrada=entrada)
+    resultado = cidadao_buscar(lotacao=ator.lotacao_exigida(), entrada=entrada)
     ids = [cidadao.pk for cidadao in resultado.cidadaos]
     audit_search(ator=ator, consulta=entrada, cidadao_ids=ids, o_que=f"busca de cidadão ({len(ids)} resultado(s))")
     return resultado

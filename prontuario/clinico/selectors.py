@@ -59,7 +59,7 @@ def vacinacao_obter(*, ator: Ator, vacinacao_id: int) -> Vacinacao:
 def cidadao_clinico(*, ator: Ator, cidadao_id: int, o_que: str) -> Cidadao:
     """The citizen's record for any page that shows it (registry or clinical), with its read
     written to the audit trail: one event per page and citizen."""
-    cidadao = cidadao_obter(lotacao=ator.lotacao, cidadao_id=cidadao_id)
+    cidadao = cidadao_obter(lotacao=ator.lotacao_exigida(), cidadao_id=cidadao_id)
     audit_read(ator=ator, cidadao_id=cidadao.id, o_que=o_que)
     return cidadao
 

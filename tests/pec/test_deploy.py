@@ -203,7 +203,7 @@ def _settings_da_unidade(nome: str, tmp_path) -> tuple[dict, list[str]]:
     env.update({k: v.replace("%d", str(pasta)) for k, v in ambiente.items()})
     env["CREDENTIALS_DIRECTORY"] = str(pasta)
     script = (
-        "import json; from pec import settings as s; "
+        "import json; from config import settings as s; "
         "print(json.dumps({'admin': [s.DB_ADMIN.get('USER', ''), s.DB_ADMIN.get('PASSWORD', '')], "
         "'bancos': {k: [v['USER'], v['PASSWORD']] for k, v in s.DATABASES.items()}, "
         "'papeis': {k: v['PASSWORD'] for k, v in s.DB_ROLES.items()}, 'assinatura': s.BACKUP_SIGNING_KEY, 'cabecas': s.PEC_AUDIT_HEAD_KEY}))"
@@ -249,7 +249,7 @@ def test_only_migrations_get_the_owner_and_only_setup_an_administrative_connecti
 
 def test_production_settings_without_roles_build_no_owner_connection():
     """The default in production is the app role alone, whatever DATABASE_URL says."""
-    script = "import json; from pec import settings as s; print(json.dumps([sorted(s.DATABASES), sorted(s.DB_ROLES)]))"
+    script = "import json; from config import settings as s; print(json.dumps([sorted(s.DATABASES), sorted(s.DB_ROLES)]))"
     resultado = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR,
                                env=production_env(DB_OWNER_PASSWORD="x"), capture_output=True, text=True)
     assert json.loads(resultado.stdout.strip().splitlines()[-1]) == [["default"], ["app"]], resultado.stderr
