@@ -19,7 +19,6 @@ from pec.ator import Ator
 from pec.outbox import apos_commit_enfileirar
 from pec.tenancy import tenant_context
 
-
 FILA_INDISPONIVEL = "A fila de tarefas está indisponível: envie o arquivo de novo."
 PREVIA_INDISPONIVEL = "Esta prévia não está mais disponível. Envie o arquivo novamente."
 ERRO_INTERNO = "A importação não terminou por um erro interno. Confira o histórico e envie o arquivo de novo."
@@ -46,8 +45,10 @@ def importacao_enfileirar(
     from cnes_import.tasks import cnes_importacao_processar
 
     apos_commit_enfileirar(
-        cnes_importacao_processar, em_falha=functools.partial(_falhar, importacao, FILA_INDISPONIVEL),
-        municipio_id=importacao.municipio_id, importacao_id=importacao.id,
+        cnes_importacao_processar,
+        em_falha=functools.partial(_falhar, importacao, FILA_INDISPONIVEL),
+        municipio_id=importacao.municipio_id,
+        importacao_id=importacao.id,
     )
     return importacao
 

@@ -7,10 +7,18 @@ from pec.tenancy import TenantModel
 
 TIPOS = ("estabelecimentos", "equipes", "profissionais", "lotacoes")
 ACOES = ("criados", "atualizados", "desativados", "rejeitados")
-ROTULOS_TIPO = {"estabelecimentos": "Estabelecimentos", "equipes": "Equipes", "profissionais": "Profissionais",
-                "lotacoes": "Lotações"}
-ROTULOS_ACAO = {"criados": "novos", "atualizados": "atualizados", "desativados": "desativados",
-                "rejeitados": "rejeitados"}
+ROTULOS_TIPO = {
+    "estabelecimentos": "Estabelecimentos",
+    "equipes": "Equipes",
+    "profissionais": "Profissionais",
+    "lotacoes": "Lotações",
+}
+ROTULOS_ACAO = {
+    "criados": "novos",
+    "atualizados": "atualizados",
+    "desativados": "desativados",
+    "rejeitados": "rejeitados",
+}
 
 
 class ImportacaoCnes(TenantModel):
@@ -91,8 +99,14 @@ class ImportacaoCnes(TenantModel):
                 itens = self.alteracoes.get(tipo, {}).get(acao, [])
                 if itens:
                     total = self.contagens.get(tipo, {}).get(acao, len(itens))
-                    grupos.append({"titulo": f"{ROTULOS_TIPO[tipo]} {ROTULOS_ACAO[acao]}", "itens": itens,
-                                   "total": total, "omitidos": total - len(itens)})
+                    grupos.append(
+                        {
+                            "titulo": f"{ROTULOS_TIPO[tipo]} {ROTULOS_ACAO[acao]}",
+                            "itens": itens,
+                            "total": total,
+                            "omitidos": total - len(itens),
+                        }
+                    )
         return grupos
 
 

@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from pec.http import RequisicaoComLotacao
 from cnes_import import selectors
-from cnes_import.forms import TAMANHO_MAXIMO, EnvioCnesForm
 from cnes_import.fila import PREVIA_INDISPONIVEL, importacao_enfileirar
+from cnes_import.forms import TAMANHO_MAXIMO, EnvioCnesForm
 from cnes_import.services import envio_caminho, envio_descartar, envio_guardar
+from pec.http import RequisicaoComLotacao
 from pec.identity.acesso import requer_permissao
 from pec.uploads import limite_upload
 
@@ -51,7 +51,10 @@ def importacoes(request: RequisicaoComLotacao) -> HttpResponse:
             enviado = form.cleaned_data["arquivo"]
             token = envio_guardar(arquivo=enviado)
             simulada = importacao_enfileirar(
-                ator=request.ator, token=token, nome_arquivo=enviado.name, simulacao=True,
+                ator=request.ator,
+                token=token,
+                nome_arquivo=enviado.name,
+                simulacao=True,
                 resetar_perfis=form.cleaned_data["resetar_perfis"],
             )
             request.session[SESSAO_PREVIA] = {"importacao_id": simulada.id, "token": token}
@@ -90,8 +93,12 @@ def importacao_aplicar(request: RequisicaoComLotacao, importacao_id: int) -> Htt
         messages.error(request, PREVIA_INDISPONIVEL)
         return redirect("cnes_importacoes")
     aplicada = importacao_enfileirar(
-        ator=request.ator, token=previa["token"], nome_arquivo=simulada.arquivo_nome, simulacao=False,
-        resetar_perfis=simulada.resetar_perfis, sha256=simulada.arquivo_sha256,
+        ator=request.ator,
+        token=previa["token"],
+        nome_arquivo=simulada.arquivo_nome,
+        simulacao=False,
+        resetar_perfis=simulada.resetar_perfis,
+        sha256=simulada.arquivo_sha256,
     )
     # The stored file is now the worker's to delete.
     request.session.pop(SESSAO_PREVIA, None)

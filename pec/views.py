@@ -6,10 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
+from pec.http import RequisicaoAutenticada
 from pec.identity.acesso import acoes_disponiveis, exigir_mfa, mfa_pendente
 from pec.identity.govbr.acesso import govbr_municipio_permitido
 from pec.identity.login import lotacao_ativar, lotacoes_do_usuario
-from pec.http import RequisicaoAutenticada
 from pec.models import Lotacao
 
 
@@ -39,7 +39,8 @@ def lotacao_escolher(request: RequisicaoAutenticada) -> HttpResponse:
             raise Http404("Lotação não encontrada entre as suas lotações ativas.")
         return redirect("inicio")
     grupos = [
-        grupo for grupo in lotacoes_do_usuario(usuario=request.user)
+        grupo
+        for grupo in lotacoes_do_usuario(usuario=request.user)
         if govbr_municipio_permitido(request=request, municipio=grupo.municipio)
     ]
     opcoes = [opcao for grupo in grupos for opcao in grupo.lotacoes]

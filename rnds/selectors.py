@@ -28,7 +28,7 @@ def pendencia_aberta(objeto_tipo: Any, objeto_id: Any) -> Subquery:
 
 
 def rnds_status_do_registro(*, municipio_id: int, objeto: Model) -> str | None:
-    """"pendente", "enviado", "erro" or "treinamento" of a record's newest RNDS row; None if
+    """ "pendente", "enviado", "erro" or "treinamento" of a record's newest RNDS row; None if
     it never had one."""
     item = outbox_ultimo_envio(destino=DESTINO, municipio_id=municipio_id, objeto=objeto)
     return item.status if item is not None else None
@@ -46,7 +46,7 @@ class Painel:
 
 def rnds_painel(*, municipio_id: int, limite_erros: int = 100) -> Painel:
     linhas = Outbox.objects.filter(municipio_id=municipio_id, destino=DESTINO)
-    contagens = {s: 0 for s in Outbox.Status.values}
+    contagens = dict.fromkeys(Outbox.Status.values, 0)
     contagens.update({r["status"]: r["n"] for r in linhas.values("status").annotate(n=Count("id"))})
     antigo = linhas.filter(status=Outbox.Status.PENDENTE).aggregate(m=Min("criado_em"))["m"]
     erros = list(linhas.filter(status=Outbox.Status.ERRO).order_by("-criado_em", "-id")[:limite_erros])

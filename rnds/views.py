@@ -7,9 +7,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from pec.audit.chain import audit_event
 from pec.http import RequisicaoComLotacao
 from pec.identity.acesso import requer_permissao, requer_reautenticacao
-from pec.audit.chain import audit_event
 from pec.outbox import outbox_reenviar
 from rnds import selectors
 from rnds.certificado import CertificadoInvalido
@@ -62,10 +62,14 @@ def certificados(request: RequisicaoComLotacao) -> HttpResponse:
         except CertificadoInvalido as exc:
             form.add_error("arquivo", str(exc))
         else:
-            messages.success(request, f"Certificado de {cert.titular} instalado, válido até {cert.valido_ate:%d/%m/%Y}.")
+            messages.success(
+                request, f"Certificado de {cert.titular} instalado, válido até {cert.valido_ate:%d/%m/%Y}."
+            )
             return redirect("rnds_certificado", cert.id)
     lista = selectors.certificados_listar(municipio_id=_municipio_id(request))
-    return render(request, "rnds/certificados.html", {"form": form, "certificados": lista}, status=400 if form.errors else 200)
+    return render(
+        request, "rnds/certificados.html", {"form": form, "certificados": lista}, status=400 if form.errors else 200
+    )
 
 
 @requer_permissao("admin.municipio")

@@ -1,4 +1,4 @@
-""""Buscar no CADSUS": from the citizen search, look the person up nationally and create
+""" "Buscar no CADSUS": from the citizen search, look the person up nationally and create
 or update the local record (through prontuario.cadastro.services)."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from pec.http import RequisicaoComLotacao
-from pec.identity.acesso import requer_permissao
 from pec.audit.chain import audit_event
 from pec.buscas import busca_ler, busca_redirecionar
 from pec.documentos import so_digitos
+from pec.http import RequisicaoComLotacao
+from pec.identity.acesso import requer_permissao
 from pec.identity.govbr.acesso import govbr_token_de_acesso
 from prontuario.models import Cidadao
 from rnds.cadsus import CadsusIndisponivel, PessoaCadsus, cadsus_buscar, cadsus_importar
@@ -26,8 +26,10 @@ from rnds.services import configuracao_obter
 def _buscar(request: RequisicaoComLotacao, **criterios: object) -> list[PessoaCadsus]:
     municipio = request.lotacao.municipio
     pessoas = cadsus_buscar(
-        config=configuracao_obter(municipio=municipio), cert=certificado_ativo(municipio_id=municipio.id),
-        govbr_token=govbr_token_de_acesso(request), **criterios,  # type: ignore[arg-type]
+        config=configuracao_obter(municipio=municipio),
+        cert=certificado_ativo(municipio_id=municipio.id),
+        govbr_token=govbr_token_de_acesso(request),
+        **criterios,  # type: ignore[arg-type]
     )
     audit_event(evento="cadsus_consulta", ator=request.ator, o_que=f"Consulta ao CADSUS ({len(pessoas)} resultado(s))")
     return pessoas
@@ -51,9 +53,14 @@ def buscar(request: RequisicaoComLotacao) -> HttpResponse:
     erro = ""
     if form.is_valid():
         dados = form.cleaned_data
-        criterios = _criterios(dados["documento"]) if dados["documento"] else {
-            "nome": dados["nome"], "nascimento": dados["data_nascimento"],
-        }
+        criterios = (
+            _criterios(dados["documento"])
+            if dados["documento"]
+            else {
+                "nome": dados["nome"],
+                "nascimento": dados["data_nascimento"],
+            }
+        )
         try:
             encontrados = _buscar(request, **criterios)
         except CadsusIndisponivel as exc:
@@ -63,7 +70,9 @@ def buscar(request: RequisicaoComLotacao) -> HttpResponse:
             for p in encontrados:
                 local = (p.cns and locais.filter(cns=p.cns).first()) or (p.cpf and locais.filter(cpf=p.cpf).first())
                 pessoas.append({**p.__dict__, "sexo_rotulo": p.sexo_rotulo, "local_id": local.id if local else None})
-    return render(request, "rnds/cadsus.html", {"form": form, "pessoas": pessoas, "erro": erro, "buscou": form.is_bound})
+    return render(
+        request, "rnds/cadsus.html", {"form": form, "pessoas": pessoas, "erro": erro, "buscou": form.is_bound}
+    )
 
 
 @require_POST

@@ -57,31 +57,47 @@ def resumo_competencia(*, municipio_id: int, competencia: datetime.date, prazo_d
             resumo.invalidas += linha["total"]
     destinos = DestinoSisab.objects.filter(municipio_id=municipio_id, ativo=True).count()
     if destinos:
-        resumo.aceitas = (fichas.filter(status=FichaSisab.Status.VALIDA)
-                          .annotate(aceitas=Count("entregas", filter=Q(entregas__status=EntregaSisab.Status.ENVIADO,
-                                                                       entregas__destino__ativo=True)))
-                          .filter(aceitas__gte=destinos).count())
+        resumo.aceitas = (
+            fichas.filter(status=FichaSisab.Status.VALIDA)
+            .annotate(
+                aceitas=Count(
+                    "entregas", filter=Q(entregas__status=EntregaSisab.Status.ENVIADO, entregas__destino__ativo=True)
+                )
+            )
+            .filter(aceitas__gte=destinos)
+            .count()
+        )
     return resumo
 
 
 def fichas_invalidas(*, municipio_id: int, competencias: list[datetime.date]) -> QuerySet[FichaSisab]:
-    return (FichaSisab.objects.filter(municipio_id=municipio_id, competencia__in=competencias,
-                                      status=FichaSisab.Status.INVALIDA)
-            .select_related("lotacao__profissional", "lotacao__estabelecimento").order_by("competencia", "id"))
+    return (
+        FichaSisab.objects.filter(
+            municipio_id=municipio_id, competencia__in=competencias, status=FichaSisab.Status.INVALIDA
+        )
+        .select_related("lotacao__profissional", "lotacao__estabelecimento")
+        .order_by("competencia", "id")
+    )
 
 
 def fichas_atrasadas(*, municipio_id: int, hoje: datetime.date, prazo_dia: int) -> QuerySet[FichaSisab]:
     """Fichas of competências already closed that no destination has accepted, or typed
     after the deadline: the month's funding may miss them."""
     fechada = competencias_abertas(hoje=hoje, prazo_dia=prazo_dia)[0]
-    return (FichaSisab.objects.filter(municipio_id=municipio_id, competencia__lt=fechada)
-            .exclude(entregas__status=EntregaSisab.Status.ENVIADO)
-            .select_related("lotacao__profissional").order_by("competencia", "id"))
+    return (
+        FichaSisab.objects.filter(municipio_id=municipio_id, competencia__lt=fechada)
+        .exclude(entregas__status=EntregaSisab.Status.ENVIADO)
+        .select_related("lotacao__profissional")
+        .order_by("competencia", "id")
+    )
 
 
 def entregas_com_erro(*, municipio_id: int) -> QuerySet[EntregaSisab]:
-    return (EntregaSisab.objects.filter(municipio_id=municipio_id, status=EntregaSisab.Status.ERRO)
-            .select_related("ficha__lotacao__profissional", "destino").order_by("-id"))
+    return (
+        EntregaSisab.objects.filter(municipio_id=municipio_id, status=EntregaSisab.Status.ERRO)
+        .select_related("ficha__lotacao__profissional", "destino")
+        .order_by("-id")
+    )
 
 
 def hoje() -> datetime.date:
@@ -94,13 +110,16 @@ def ficha_ler(*, ator: Ator, ficha_id: int) -> FichaSisab:
     municipio_id = ator.municipio_id
     ficha = get_object_or_404(
         FichaSisab.objects.select_related("lotacao__profissional", "lotacao__estabelecimento"),
-        id=ficha_id, municipio_id=municipio_id,
+        id=ficha_id,
+        municipio_id=municipio_id,
     )
     assert_owned(ficha, municipio_id)
     coluna = "id" if ficha.origem == "cidadao" else "cidadao_id"
     cidadao_id = (
-        fichas.REGISTRO[ficha.origem].modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id)
-        .values_list(coluna, flat=True).first()
+        fichas.REGISTRO[ficha.origem]
+        .modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id)
+        .values_list(coluna, flat=True)
+        .first()
     )
     audit_read(ator=ator, cidadao_id=cidadao_id, o_que=f"ficha SISAB {ficha.uuid}")
     return ficha

@@ -11,11 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from pec.audit.chain import audit_event
 from pec.http import RequisicaoComLotacao
 from pec.identity.acesso import requer_permissao, requer_reautenticacao
-from pec.audit.chain import audit_event
-from pec.tenancy import tenant_context
 from pec.identity.tentativas import bloqueio, falha_registrar
+from pec.tenancy import tenant_context
 from pec.uploads import limite_upload
 from sisab import ledi
 from sisab.forms import CredencialForm, LoteForm
@@ -85,7 +85,10 @@ def api_ficha(request: HttpRequest) -> HttpResponse:
             return _texto("Credencial inativa", 400)
         try:
             ficha_receber(
-                municipio=credencial.municipio, conteudo=arquivo.read(), nome_arquivo=arquivo.name, credencial=credencial  # type: ignore[arg-type]  # a multipart file part has a name
+                municipio=credencial.municipio,
+                conteudo=arquivo.read(),
+                nome_arquivo=arquivo.name,
+                credencial=credencial,  # type: ignore[arg-type]  # a multipart file part has a name
             )
         except ledi.LediErro as exc:
             return _texto(f"Erro de validação: {exc}", 400)
@@ -104,8 +107,10 @@ def recebimento(request: RequisicaoComLotacao) -> HttpResponse:
     contexto = {
         "credenciais": CredencialRecebimento.objects.filter(municipio_id=municipio_id),
         "lotes": LoteRecebido.objects.filter(municipio_id=municipio_id)[:20],
-        "por_tipo": [{**linha, "nome": TIPOS[linha["tipo"]].nome if linha["tipo"] in TIPOS else linha["tipo"]}
-                     for linha in por_tipo],
+        "por_tipo": [
+            {**linha, "nome": TIPOS[linha["tipo"]].nome if linha["tipo"] in TIPOS else linha["tipo"]}
+            for linha in por_tipo
+        ],
         "form": CredencialForm(),
         "lote_form": LoteForm(),
         "api_url": request.build_absolute_uri("/api/v1/recebimento/ficha"),
@@ -120,13 +125,20 @@ def recebimento(request: RequisicaoComLotacao) -> HttpResponse:
 def credencial_nova(request: RequisicaoComLotacao) -> HttpResponse:
     form = CredencialForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Confira os dados da credencial: " + " ".join(
-            str(erro) for erros in form.errors.values() for erro in erros))
+        messages.error(
+            request,
+            "Confira os dados da credencial: "
+            + " ".join(str(erro) for erros in form.errors.values() for erro in erros),
+        )
         return redirect("sisab_recebimento")
-    credencial, senha = credencial_emitir(municipio_id=request.lotacao.municipio_id, ator=request.user,
-                                          **form.cleaned_data)
-    audit_event(evento="admin_alteracao", ator=request.ator,
-                detalhes={"acao": "credencial_recebimento_emitida", "credencial": credencial.id, "nome": credencial.nome})
+    credencial, senha = credencial_emitir(
+        municipio_id=request.lotacao.municipio_id, ator=request.user, **form.cleaned_data
+    )
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "credencial_recebimento_emitida", "credencial": credencial.id, "nome": credencial.nome},
+    )
     # Shown once, like PEC: lost passwords are replaced by a new credential.
     return render(request, "sisab/credencial_emitida.html", {"credencial": credencial, "senha": senha})
 
@@ -137,8 +149,11 @@ def credencial_desativar(request: RequisicaoComLotacao, credencial_id: int) -> H
     credencial = get_object_or_404(CredencialRecebimento, id=credencial_id, municipio_id=request.lotacao.municipio_id)
     credencial.ativo = False
     credencial.save(update_fields=["ativo"])
-    audit_event(evento="admin_alteracao", ator=request.ator,
-                detalhes={"acao": "credencial_recebimento_desativada", "credencial": credencial.id})
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "credencial_recebimento_desativada", "credencial": credencial.id},
+    )
     messages.success(request, f"Credencial “{credencial.nome}” desativada.")
     return redirect("sisab_recebimento")
 
@@ -161,8 +176,11 @@ def lote_enviar(request: RequisicaoComLotacao) -> HttpResponse:
         lote = lote_enfileirar(municipio=request.lotacao.municipio, arquivo=arquivo, ator=request.user)
     except ledi.LediErro as exc:
         return _recusa_pagina(request, str(exc))
-    audit_event(evento="admin_alteracao", ator=request.ator,
-                detalhes={"acao": "lote_ledi_enviado", "lote": lote.id, "arquivos": lote.total})
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "lote_ledi_enviado", "lote": lote.id, "arquivos": lote.total},
+    )
     return redirect("sisab_lote", lote_id=lote.id)
 
 
@@ -175,8 +193,11 @@ def vacinas_pendentes(request: RequisicaoComLotacao, lote_id: int | None = None)
     if lote_id is not None:
         get_object_or_404(LoteRecebido, id=lote_id, municipio_id=municipio_id)
     incluidas, restantes = vacinas_pendentes_incluir(municipio_id=municipio_id, lote_id=lote_id)
-    audit_event(evento="admin_alteracao", ator=request.ator,
-                detalhes={"acao": "vacinas_pendentes_incluidas", "lote": lote_id, "doses": incluidas})
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "vacinas_pendentes_incluidas", "lote": lote_id, "doses": incluidas},
+    )
     mensagem = f"{incluidas} dose(s) de vacina incluída(s) nos prontuários."
     if restantes:
         mensagem += f" {restantes} ficha(s) ainda com doses fora do prontuário: veja os motivos."
@@ -194,4 +215,9 @@ def lote(request: RequisicaoComLotacao, lote_id: int) -> HttpResponse:
 
 def _pendentes(fichas: QuerySet[FichaRecebida]) -> list[tuple[str, list[str]]]:
     """(uuid, reasons) of the vaccination fichas whose doses stayed out of the records."""
-    return list(fichas.filter(tipo=TIPO_VACINACAO).exclude(pendencias=[]).order_by("-id").values_list("uuid", "pendencias")[:200])
+    return list(
+        fichas.filter(tipo=TIPO_VACINACAO)
+        .exclude(pendencias=[])
+        .order_by("-id")
+        .values_list("uuid", "pendencias")[:200]
+    )

@@ -8,9 +8,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from pec.audit.chain import audit_event
 from pec.http import RequisicaoComLotacao
 from pec.identity.acesso import requer_permissao, requer_reautenticacao
-from pec.audit.chain import audit_event
 from sisab import envio, selectors
 from sisab.forms import DestinoForm, InstalacaoForm
 from sisab.ledi import TIPOS
@@ -24,8 +24,9 @@ def painel(request: RequisicaoComLotacao) -> HttpResponse:
     prazo_dia = instalacao.prazo_dia if instalacao else selectors.PRAZO_PADRAO
     hoje = selectors.hoje()
     abertas = selectors.competencias_abertas(hoje=hoje, prazo_dia=prazo_dia)
-    resumos = [selectors.resumo_competencia(municipio_id=municipio.id, competencia=c, prazo_dia=prazo_dia)
-               for c in abertas]
+    resumos = [
+        selectors.resumo_competencia(municipio_id=municipio.id, competencia=c, prazo_dia=prazo_dia) for c in abertas
+    ]
     contexto = {
         "municipio": municipio,
         "instalacao": instalacao,
@@ -48,14 +49,20 @@ def instalacao_salvar(request: RequisicaoComLotacao) -> HttpResponse:
     municipio = request.lotacao.municipio
     form = InstalacaoForm(request.POST, instance=envio.instalacao_do_municipio(municipio_id=municipio.id))
     if not form.is_valid():
-        messages.error(request, "Confira a identificação da instalação: " + " ".join(
-            str(erro) for erros in form.errors.values() for erro in erros))
+        messages.error(
+            request,
+            "Confira a identificação da instalação: "
+            + " ".join(str(erro) for erros in form.errors.values() for erro in erros),
+        )
         return redirect("sisab_envio")
     instalacao = form.save(commit=False)
     instalacao.municipio = municipio
     instalacao.save()
-    audit_event(evento="admin_alteracao", ator=request.ator,
-                detalhes={"acao": "sisab_instalacao_salva", "uuid_instalacao": str(instalacao.uuid_instalacao)})
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "sisab_instalacao_salva", "uuid_instalacao": str(instalacao.uuid_instalacao)},
+    )
     messages.success(request, "Identificação da instalação salva.")
     return redirect("sisab_envio")
 
@@ -66,12 +73,16 @@ def instalacao_salvar(request: RequisicaoComLotacao) -> HttpResponse:
 def destino_novo(request: RequisicaoComLotacao) -> HttpResponse:
     form = DestinoForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Confira o destino: " + " ".join(str(erro) for erros in form.errors.values() for erro in erros))
+        messages.error(
+            request, "Confira o destino: " + " ".join(str(erro) for erros in form.errors.values() for erro in erros)
+        )
         return redirect("sisab_envio")
     destino = form.save(commit=False)
     destino.municipio = request.lotacao.municipio
     envio.destino_salvar(destino=destino, senha=form.cleaned_data.get("senha"))
-    audit_event(evento="admin_alteracao", ator=request.ator, detalhes={"acao": "sisab_destino_criado", "destino": destino.id})
+    audit_event(
+        evento="admin_alteracao", ator=request.ator, detalhes={"acao": "sisab_destino_criado", "destino": destino.id}
+    )
     messages.success(request, f"Destino “{destino.nome}” cadastrado.")
     return redirect("sisab_envio")
 
@@ -82,7 +93,11 @@ def destino_desativar(request: RequisicaoComLotacao, destino_id: int) -> HttpRes
     destino = get_object_or_404(DestinoSisab, id=destino_id, municipio_id=request.lotacao.municipio_id)
     destino.ativo = False
     destino.save(update_fields=["ativo"])
-    audit_event(evento="admin_alteracao", ator=request.ator, detalhes={"acao": "sisab_destino_desativado", "destino": destino.id})
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "sisab_destino_desativado", "destino": destino.id},
+    )
     messages.success(request, f"Destino “{destino.nome}” desativado.")
     return redirect("sisab_envio")
 
@@ -92,10 +107,16 @@ def destino_desativar(request: RequisicaoComLotacao, destino_id: int) -> HttpRes
 def destino_reenviar(request: RequisicaoComLotacao, destino_id: int) -> HttpResponse:
     destino = get_object_or_404(DestinoSisab, id=destino_id, municipio_id=request.lotacao.municipio_id)
     total = envio.reenviar(municipio_id=destino.municipio_id, destino_id=destino.id)
-    audit_event(evento="admin_alteracao", ator=request.ator,
-                detalhes={"acao": "sisab_reenvio", "destino": destino.id, "fichas": total})
-    messages.success(request, f"{total} ficha(s) recusada(s) voltaram para a fila de “{destino.nome}”; "
-                              "serão enviadas na próxima janela de envio.")
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "sisab_reenvio", "destino": destino.id, "fichas": total},
+    )
+    messages.success(
+        request,
+        f"{total} ficha(s) recusada(s) voltaram para a fila de “{destino.nome}”; "
+        "serão enviadas na próxima janela de envio.",
+    )
     return redirect("sisab_envio")
 
 

@@ -76,8 +76,9 @@ def cns_provisorio() -> str:
 # --- people and places -------------------------------------------------------------------------
 
 
-def municipio(nome: str = "Município A", ibge: str | None = None, *, com_perfis: bool = False,
-              **fields: object) -> Municipio:
+def municipio(
+    nome: str = "Município A", ibge: str | None = None, *, com_perfis: bool = False, **fields: object
+) -> Municipio:
     """A municipality; `com_perfis` also creates its copies of the default perfis."""
     m = Municipio.objects.create(ibge=ibge or f"{5000000 + next(_seq)}", nome=nome, uf="MG", **fields)
     if com_perfis:
@@ -128,8 +129,9 @@ def lotacao(
     return dar_perfis(lot, perfis) if perfis else lot
 
 
-def lotacao_com_perfis(m: Municipio, usuario: Usuario, *, cbo: str = "225142", perfis: list[str] | None = None,
-                       **kwargs: Any) -> Lotacao:
+def lotacao_com_perfis(
+    m: Municipio, usuario: Usuario, *, cbo: str = "225142", perfis: list[str] | None = None, **kwargs: Any
+) -> Lotacao:
     """A lotação with the default perfis of its CBO (as the CNES import gives), or the given ones."""
     return lotacao(m, usuario, cbo=cbo, perfis=perfis_padrao_para_cbo(cbo) if perfis is None else perfis, **kwargs)
 
@@ -143,8 +145,9 @@ def dar_perfis(lotacao: Lotacao, codigos: Iterable[str] | None = None) -> Lotaca
     return lotacao
 
 
-def entrar(quem: Lotacao | Usuario, lotacao: Lotacao | None = None, *, client: Client | None = None,
-           pela_escolha: bool = False) -> Client:
+def entrar(
+    quem: Lotacao | Usuario, lotacao: Lotacao | None = None, *, client: Client | None = None, pela_escolha: bool = False
+) -> Client:
     """A client logged in as `quem`, working in a lotação: `entrar(lotacao)` is that lotação's
     user, `entrar(usuario, lotacao)` names both, `entrar(usuario)` chooses none.
 
@@ -226,28 +229,56 @@ def na_fila(cidadao: Cidadao, lotacao: Lotacao, **campos: Any) -> EntradaLista:
     """The citizen in the day's list of the lotação's UBS (a spontaneous arrival)."""
     with tenant_context(cidadao.municipio_id):
         return EntradaLista.objects.create(
-            municipio_id=cidadao.municipio_id, estabelecimento=lotacao.estabelecimento, cidadao=cidadao,
-            tipo=EntradaLista.Tipo.ESPONTANEA, chegada_em=timezone.now(), criado_por=lotacao, **campos,
+            municipio_id=cidadao.municipio_id,
+            estabelecimento=lotacao.estabelecimento,
+            cidadao=cidadao,
+            tipo=EntradaLista.Tipo.ESPONTANEA,
+            chegada_em=timezone.now(),
+            criado_por=lotacao,
+            **campos,
         )
 
 
-def atendimento_finalizado(cidadao: Cidadao, medico: Lotacao, *, quando: datetime.datetime | None = None,
-                           ciap: str = "A03", cid10: str = "R509") -> Atendimento:
+def atendimento_finalizado(
+    cidadao: Cidadao,
+    medico: Lotacao,
+    *,
+    quando: datetime.datetime | None = None,
+    ciap: str = "A03",
+    cid10: str = "R509",
+) -> Atendimento:
     """A finished atendimento as the clinical services leave it: measurements, a problem, an exam."""
     quando = quando or timezone.now() - datetime.timedelta(hours=1)
     with tenant_context(cidadao.municipio_id):
-        medicao = Medicao.objects.create(municipio_id=cidadao.municipio_id, cidadao=cidadao, lotacao=medico, em=quando,
-                                         pressao_sistolica=120, pressao_diastolica=80, temperatura="37.8", peso="61.5",
-                                         altura="162.0")
-        registro = Atendimento.objects.create(
-            municipio_id=cidadao.municipio_id, cidadao=cidadao, lotacao=medico, estabelecimento=medico.estabelecimento,
-            status=Atendimento.Status.FINALIZADO, salvo_por=medico, salvo_em=quando, iniciado_em=quando,
-            finalizado_em=quando + datetime.timedelta(minutes=20), tipo_atendimento=5, condutas=[9], medicao=medicao,
+        medicao = Medicao.objects.create(
+            municipio_id=cidadao.municipio_id,
+            cidadao=cidadao,
+            lotacao=medico,
+            em=quando,
+            pressao_sistolica=120,
+            pressao_diastolica=80,
+            temperatura="37.8",
+            peso="61.5",
+            altura="162.0",
         )
-        ProblemaAvaliado.objects.create(municipio_id=cidadao.municipio_id, atendimento=registro, ciap=ciap,
-                                        cid10=cid10)
-        ExameSolicitado.objects.create(municipio_id=cidadao.municipio_id, atendimento=registro, sigtap="0202010473",
-                                       descricao="Glicemia")
+        registro = Atendimento.objects.create(
+            municipio_id=cidadao.municipio_id,
+            cidadao=cidadao,
+            lotacao=medico,
+            estabelecimento=medico.estabelecimento,
+            status=Atendimento.Status.FINALIZADO,
+            salvo_por=medico,
+            salvo_em=quando,
+            iniciado_em=quando,
+            finalizado_em=quando + datetime.timedelta(minutes=20),
+            tipo_atendimento=5,
+            condutas=[9],
+            medicao=medicao,
+        )
+        ProblemaAvaliado.objects.create(municipio_id=cidadao.municipio_id, atendimento=registro, ciap=ciap, cid10=cid10)
+        ExameSolicitado.objects.create(
+            municipio_id=cidadao.municipio_id, atendimento=registro, sigtap="0202010473", descricao="Glicemia"
+        )
     return registro
 
 
@@ -256,27 +287,52 @@ def atendimento_rascunho(cidadao: Cidadao, medico: Lotacao) -> Atendimento:
     agora = timezone.now()
     with tenant_context(cidadao.municipio_id):
         return Atendimento.objects.create(
-            municipio_id=cidadao.municipio_id, cidadao=cidadao, lotacao=medico, estabelecimento=medico.estabelecimento,
-            salvo_por=medico, salvo_em=agora, iniciado_em=agora,
+            municipio_id=cidadao.municipio_id,
+            cidadao=cidadao,
+            lotacao=medico,
+            estabelecimento=medico.estabelecimento,
+            salvo_por=medico,
+            salvo_em=agora,
+            iniciado_em=agora,
         )
 
 
-def escuta_finalizada(cidadao: Cidadao, enfermeira: Lotacao, *,
-                      quando: datetime.datetime | None = None) -> EscutaInicial:
+def escuta_finalizada(
+    cidadao: Cidadao, enfermeira: Lotacao, *, quando: datetime.datetime | None = None
+) -> EscutaInicial:
     """A finished escuta inicial (with its list entry and measurements)."""
     quando = quando or timezone.now() - datetime.timedelta(hours=2)
     with tenant_context(cidadao.municipio_id):
         entrada = EntradaLista.objects.create(
-            municipio_id=cidadao.municipio_id, estabelecimento=enfermeira.estabelecimento, cidadao=cidadao,
-            tipo=EntradaLista.Tipo.ESPONTANEA, chegada_em=quando, escuta_em=quando, criado_por=enfermeira,
+            municipio_id=cidadao.municipio_id,
+            estabelecimento=enfermeira.estabelecimento,
+            cidadao=cidadao,
+            tipo=EntradaLista.Tipo.ESPONTANEA,
+            chegada_em=quando,
+            escuta_em=quando,
+            criado_por=enfermeira,
         )
-        medicao = Medicao.objects.create(municipio_id=cidadao.municipio_id, cidadao=cidadao, lotacao=enfermeira,
-                                         em=quando, frequencia_cardiaca=88, saturacao_o2=97, glicemia=98,
-                                         glicemia_momento=0)
+        medicao = Medicao.objects.create(
+            municipio_id=cidadao.municipio_id,
+            cidadao=cidadao,
+            lotacao=enfermeira,
+            em=quando,
+            frequencia_cardiaca=88,
+            saturacao_o2=97,
+            glicemia=98,
+            glicemia_momento=0,
+        )
         return EscutaInicial.objects.create(
-            municipio_id=cidadao.municipio_id, entrada=entrada, cidadao=cidadao, lotacao=enfermeira,
-            estabelecimento=enfermeira.estabelecimento, motivo_ciap="A03", medicao=medicao, classificacao_risco=3,
-            desfecho=EscutaInicial.Desfecho.ATENDIMENTO, finalizada_em=quando + datetime.timedelta(minutes=10),
+            municipio_id=cidadao.municipio_id,
+            entrada=entrada,
+            cidadao=cidadao,
+            lotacao=enfermeira,
+            estabelecimento=enfermeira.estabelecimento,
+            motivo_ciap="A03",
+            medicao=medicao,
+            classificacao_risco=3,
+            desfecho=EscutaInicial.Desfecho.ATENDIMENTO,
+            finalizada_em=quando + datetime.timedelta(minutes=10),
         )
 
 
@@ -286,19 +342,33 @@ def regra_vacina() -> RegraVacinacao:
     return RegraVacinacao.objects.filter(estrategia__in=rnds).order_by("id").first()  # type: ignore[return-value]
 
 
-def vacinacao(cidadao: Cidadao, vacinadora: Lotacao, *, quando: datetime.datetime | None = None,
-              **campos: object) -> Vacinacao:
+def vacinacao(
+    cidadao: Cidadao, vacinadora: Lotacao, *, quando: datetime.datetime | None = None, **campos: object
+) -> Vacinacao:
     """A dose registered in the PEC under a rule of the calendar."""
     quando = quando or timezone.now() - datetime.timedelta(hours=3)
     regra = regra_vacina()
-    valores = {"data_aplicacao": timezone.localtime(quando).date(), "imunobiologico": regra.imunobiologico,
-               "estrategia": regra.estrategia, "dose": regra.dose,
-               "lote": "LT2026A", "fabricante": "149", "via": "10866", "local_aplicacao": "2",
-               "grupo_atendimento": "000210", "condicao_maternal": "1", **campos}
+    valores = {
+        "data_aplicacao": timezone.localtime(quando).date(),
+        "imunobiologico": regra.imunobiologico,
+        "estrategia": regra.estrategia,
+        "dose": regra.dose,
+        "lote": "LT2026A",
+        "fabricante": "149",
+        "via": "10866",
+        "local_aplicacao": "2",
+        "grupo_atendimento": "000210",
+        "condicao_maternal": "1",
+        **campos,
+    }
     with tenant_context(cidadao.municipio_id):
         return Vacinacao.objects.create(
-            municipio_id=cidadao.municipio_id, cidadao=cidadao, lotacao=vacinadora,
-            estabelecimento=vacinadora.estabelecimento, registrado_em=quando, **valores,
+            municipio_id=cidadao.municipio_id,
+            cidadao=cidadao,
+            lotacao=vacinadora,
+            estabelecimento=vacinadora.estabelecimento,
+            registrado_em=quando,
+            **valores,
         )
 
 
@@ -311,8 +381,12 @@ def instalacao_sisab(municipio: Municipio) -> Any:
 
     with tenant_context(municipio.id):
         return InstalacaoSisab.objects.create(
-            municipio=municipio, contra_chave="PEC-centralizado - 1.0", responsavel_documento="12345678000199",
-            responsavel_nome="SECRETARIA MUNICIPAL DE SAUDE", fone="3133334444", email="sms@exemplo.gov.br",
+            municipio=municipio,
+            contra_chave="PEC-centralizado - 1.0",
+            responsavel_documento="12345678000199",
+            responsavel_nome="SECRETARIA MUNICIPAL DE SAUDE",
+            fone="3133334444",
+            email="sms@exemplo.gov.br",
         )
 
 
@@ -339,7 +413,7 @@ def zip_com_membro_corrompido(lote: bytes, nome: str) -> bytes:
     """The zip with `nome`'s deflated bytes scrambled (what a broken transfer leaves)."""
     conteudo = bytearray(lote)
     info = zipfile.ZipFile(io.BytesIO(lote)).getinfo(nome)
-    tamanho_nome, tamanho_extra = struct.unpack("<HH", conteudo[info.header_offset + 26:info.header_offset + 30])
+    tamanho_nome, tamanho_extra = struct.unpack("<HH", conteudo[info.header_offset + 26 : info.header_offset + 30])
     inicio = info.header_offset + 30 + tamanho_nome + tamanho_extra
     for i in range(inicio + 5, inicio + 25):
         conteudo[i] ^= 0xFF

@@ -87,8 +87,9 @@ def _inicio_amanha() -> datetime.datetime:
 
 def _agenda(m: Mundo) -> dict[str, Any]:
     with tenant_context(m.a.id):
-        agenda.agenda_configurar(agenda=m.bob, duracao_minutos=20,
-                                 periodos=[(d, datetime.time(8), datetime.time(12)) for d in range(7)])
+        agenda.agenda_configurar(
+            agenda=m.bob, duracao_minutos=20, periodos=[(d, datetime.time(8), datetime.time(12)) for d in range(7)]
+        )
     return {"agenda_id": m.bob.id}
 
 
@@ -96,8 +97,9 @@ def _bloqueio(m: Mundo) -> dict[str, Any]:
     _agenda(m)
     inicio = _inicio_amanha()
     with tenant_context(m.a.id):
-        bloqueio = agenda.agenda_bloquear(agenda=m.bob, inicio=inicio, fim=inicio + datetime.timedelta(hours=1),
-                                          motivo="Reunião", ator=m.alice)
+        bloqueio = agenda.agenda_bloquear(
+            agenda=m.bob, inicio=inicio, fim=inicio + datetime.timedelta(hours=1), motivo="Reunião", ator=m.alice
+        )
     return {"bloqueio_id": bloqueio.id}
 
 
@@ -118,8 +120,12 @@ def _entrada_da_lista(m: Mundo) -> dict[str, Any]:
 def _importacao(m: Mundo) -> dict[str, Any]:
     with tenant_context(m.a.id):
         importacao = ImportacaoCnes.objects.create(
-            municipio=m.a, origem=ImportacaoCnes.Origem.WEB, arquivo_nome="cnes.xml", arquivo_sha256="0" * 64,
-            simulacao=True, status=ImportacaoCnes.Status.CONCLUIDA,
+            municipio=m.a,
+            origem=ImportacaoCnes.Origem.WEB,
+            arquivo_nome="cnes.xml",
+            arquivo_sha256="0" * 64,
+            simulacao=True,
+            status=ImportacaoCnes.Status.CONCLUIDA,
         )
     return {"importacao_id": importacao.id}
 
@@ -128,8 +134,13 @@ def _certificado(m: Mundo) -> dict[str, Any]:
     agora = timezone.now()
     with tenant_context(m.a.id):
         certificado = CertificadoA1.objects.create(
-            municipio=m.a, arquivo_cifrado="-", senha_cifrada="-", titular="PREFEITURA A", emissor="AC Teste",
-            valido_de=agora - datetime.timedelta(days=1), valido_ate=agora + datetime.timedelta(days=365),
+            municipio=m.a,
+            arquivo_cifrado="-",
+            senha_cifrada="-",
+            titular="PREFEITURA A",
+            emissor="AC Teste",
+            valido_de=agora - datetime.timedelta(days=1),
+            valido_ate=agora + datetime.timedelta(days=365),
             impressao_digital="0" * 64,
         )
     return {"certificado_id": certificado.id}
@@ -138,8 +149,9 @@ def _certificado(m: Mundo) -> dict[str, Any]:
 def _envio_rnds(m: Mundo) -> dict[str, Any]:
     atendimento = fabricas.atendimento_finalizado(fabricas.cidadao(m.alice), m.bob)
     with tenant_context(m.a.id):
-        item = outbox_registrar(municipio=m.a, destino="rnds", tipo="rac", chave=f"rac:{atendimento.uuid}",
-                                objeto=atendimento)
+        item = outbox_registrar(
+            municipio=m.a, destino="rnds", tipo="rac", chave=f"rac:{atendimento.uuid}", objeto=atendimento
+        )
     return {"item_id": item.id}
 
 
@@ -159,16 +171,26 @@ def _destino_sisab(m: Mundo) -> dict[str, Any]:
     destino = fabricas.destino_sisab(m.a)
     ficha_id = _ficha_sisab(m)["ficha_id"]
     with tenant_context(m.a.id):
-        EntregaSisab.objects.create(municipio=m.a, ficha_id=ficha_id, destino=destino,
-                                    status=EntregaSisab.Status.ERRO, ultimo_erro="400: CNS inválido")
+        EntregaSisab.objects.create(
+            municipio=m.a,
+            ficha_id=ficha_id,
+            destino=destino,
+            status=EntregaSisab.Status.ERRO,
+            ultimo_erro="400: CNS inválido",
+        )
     return {"destino_id": destino.id}
 
 
 def _credencial(m: Mundo) -> dict[str, Any]:
     with tenant_context(m.a.id):
-        credencial, _ = credencial_emitir(municipio_id=m.a.id, nome="Servidor local", responsavel="Fulano",
-                                          documento="12345678000199", email="ti@exemplo.gov.br",
-                                          ator=m.alice.usuario)
+        credencial, _ = credencial_emitir(
+            municipio_id=m.a.id,
+            nome="Servidor local",
+            responsavel="Fulano",
+            documento="12345678000199",
+            email="ti@exemplo.gov.br",
+            ator=m.alice.usuario,
+        )
     return {"credencial_id": credencial.id}
 
 
@@ -234,8 +256,10 @@ CONSTRUTORES: dict[str, Construtor] = {
     "lista_situacao": _entrada_da_lista,
 }
 
-_INSTALACAO = ("the installation administrator's page: it manages every municipality and account by design, "
-               "and municipal users get 403 (tests/pec/test_admin_views.py)")
+_INSTALACAO = (
+    "the installation administrator's page: it manages every municipality and account by design, "
+    "and municipal users get 403 (tests/pec/test_admin_views.py)"
+)
 SEM_DONO: dict[str, str] = {
     "account_confirm_email": "allauth's e-mail confirmation key: a signed token, not a row id",
     "account_reset_password_from_key": "allauth's password reset key: a signed token, not a row id",
@@ -265,7 +289,9 @@ def test_every_url_with_a_parameter_has_a_builder_or_a_reason():
     """A new URL with an id fails here until it gets a builder (and so the 404 test)."""
     com_parametro = {nome for nome, parametro in padroes() if parametro}
     sem_construtor = sorted(com_parametro - set(CONSTRUTORES) - set(SEM_DONO))
-    assert sem_construtor == [], f"URLs com parâmetro sem construtor em CONSTRUTORES nem motivo em SEM_DONO: {sem_construtor}"
+    assert sem_construtor == [], (
+        f"URLs com parâmetro sem construtor em CONSTRUTORES nem motivo em SEM_DONO: {sem_construtor}"
+    )
     assert set(CONSTRUTORES) | set(SEM_DONO) <= com_parametro, "entradas de URLs que não existem mais"
     assert not set(CONSTRUTORES) & set(SEM_DONO)
 
@@ -283,7 +309,9 @@ def foto(municipio_id: int) -> dict[str, list[str]]:
     """Every row of the municipality, but the audit trail (which records Charlie's tries)."""
     with tenant_context(municipio_id):
         return {
-            modelo._meta.label: sorted(repr(linha) for linha in modelo._default_manager.filter(municipio_id=municipio_id).values_list())
+            modelo._meta.label: sorted(
+                repr(linha) for linha in modelo._default_manager.filter(municipio_id=municipio_id).values_list()
+            )
             for modelo in apps.get_models()
             if issubclass(modelo, TenantModel) and modelo._meta.label != EventoAuditoria._meta.label
         }

@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from pec.documentos import so_digitos
+from pec.identity.tentativas import bloqueio_da_conta
 from pec.models import Lotacao, Municipio, Perfil, Profissional
 from pec.tenancy import assert_owned
-from pec.identity.tentativas import bloqueio_da_conta
 
 
 def profissionais_buscar(*, municipio_id: int, termo: str = "") -> QuerySet[Profissional]:
@@ -44,7 +44,8 @@ def profissional_lotado_obter(*, municipio_id: int, profissional_id: int) -> Pro
     """A professional this municipality employs: one with a lotação here (404 otherwise)."""
     return _do_municipio(
         Profissional.objects.filter(lotacoes__municipio_id=municipio_id).distinct(),
-        municipio_id=municipio_id, pk=profissional_id,
+        municipio_id=municipio_id,
+        pk=profissional_id,
     )
 
 
@@ -76,7 +77,9 @@ def perfis_do_municipio(*, municipio_id: int) -> QuerySet[Perfil]:
 def lotacoes_administradoras(*, municipio_id: int) -> QuerySet[Lotacao]:
     """Active lotações, of active professionals, whose perfis may administer the municipality."""
     return Lotacao.objects.filter(
-        municipio_id=municipio_id, ativo=True, profissional__ativo=True,
+        municipio_id=municipio_id,
+        ativo=True,
+        profissional__ativo=True,
         perfis__permissoes__contains=["admin.municipio"],
     ).distinct()
 

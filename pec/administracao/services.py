@@ -11,15 +11,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from pec.administracao.selectors import lotacoes_administradoras
 from pec.ator import Ator
 from pec.audit.chain import audit_event
-from pec.identity.contas import conta_somente_do_municipio
 from pec.email import smtp_salvar
-from pec.models import ConfiguracaoSMTP, Lotacao, Municipio, Perfil, Profissional
+from pec.identity.contas import conta_somente_do_municipio
 from pec.identity.permissoes import PERMISSOES, perfis_garantir_padrao
-from pec.administracao.selectors import lotacoes_administradoras
-from pec.tenancy import assert_owned, tenant_context
 from pec.identity.tentativas import tentativas_limpar
+from pec.models import ConfiguracaoSMTP, Lotacao, Municipio, Perfil, Profissional
+from pec.tenancy import assert_owned, tenant_context
 
 
 def _garantir_administrador(*, municipio_id: int) -> None:
@@ -44,8 +44,11 @@ def lotacao_definir_ativa(*, lotacao: Lotacao, ativo: bool, ator: Ator) -> Lotac
     if not ativo:
         _garantir_administrador(municipio_id=lotacao.municipio_id)
     _auditar(
-        ator, lotacao.municipio_id, "lotacao_ativada" if ativo else "lotacao_desativada",
-        lotacao_id=lotacao.id, profissional_id=lotacao.profissional_id,
+        ator,
+        lotacao.municipio_id,
+        "lotacao_ativada" if ativo else "lotacao_desativada",
+        lotacao_id=lotacao.id,
+        profissional_id=lotacao.profissional_id,
     )
     return lotacao
 
@@ -65,8 +68,12 @@ def lotacao_definir_perfis(*, lotacao: Lotacao, perfis: list[Perfil], ator: Ator
     lotacao.save(update_fields=["perfis_editados"])
     _garantir_administrador(municipio_id=municipio_id)
     _auditar(
-        ator, municipio_id, "lotacao_perfis", lotacao_id=lotacao.id,
-        antes=antes, depois=sorted(perfil.codigo for perfil in perfis),
+        ator,
+        municipio_id,
+        "lotacao_perfis",
+        lotacao_id=lotacao.id,
+        antes=antes,
+        depois=sorted(perfil.codigo for perfil in perfis),
     )
     return lotacao
 
@@ -109,8 +116,12 @@ def perfil_salvar(*, perfil: Perfil, nome: str, permissoes: list[str], ator: Ato
     perfil.save(update_fields=["nome", "permissoes"])
     _garantir_administrador(municipio_id=municipio_id)
     _auditar(
-        ator, municipio_id, "perfil_alterado", perfil_id=perfil.id,
-        antes=antes, depois={"nome": perfil.nome, "permissoes": perfil.permissoes},
+        ator,
+        municipio_id,
+        "perfil_alterado",
+        perfil_id=perfil.id,
+        antes=antes,
+        depois={"nome": perfil.nome, "permissoes": perfil.permissoes},
     )
     return perfil
 
@@ -153,7 +164,8 @@ def profissional_alterar_registro(*, profissional: Profissional, dados: dict[str
     novos = {campo: dados.get(campo, "").strip() for campo in CAMPOS_REGISTRO_PROFISSIONAL}
     outro = (
         Profissional.objects.filter(municipio_id=municipio_id, cns=novos["cns"]).exclude(pk=profissional.pk).first()
-        if novos["cns"] else None
+        if novos["cns"]
+        else None
     )
     if outro is not None:
         raise ValidationError(f"Este CNS já é de outro profissional do município: {outro.nome}.")
@@ -171,9 +183,7 @@ def profissional_alterar_registro(*, profissional: Profissional, dados: dict[str
 
 
 @transaction.atomic
-def municipio_criar(
-    *, ibge: str, nome: str, uf: str, modo: str, ator: Ator, origem: str = ""
-) -> Municipio:
+def municipio_criar(*, ibge: str, nome: str, uf: str, modo: str, ator: Ator, origem: str = "") -> Municipio:
     """A new tenant, with its copies of the default perfis. Audited as the first event of
     its own chain and in the installation chain (who adds tenants is installation business).
     From the command line the actor is the system's; `origem` then says which command."""
@@ -197,7 +207,9 @@ def municipio_atualizar(*, municipio: Municipio, dados: dict[str, object], ator:
     municipio.full_clean()
     municipio.save()
     depois = {campo: getattr(municipio, campo) for campo in Municipio.CAMPOS_EDITAVEIS}
-    alterado = {campo: [antes[campo], depois[campo]] for campo in Municipio.CAMPOS_EDITAVEIS if antes[campo] != depois[campo]}
+    alterado = {
+        campo: [antes[campo], depois[campo]] for campo in Municipio.CAMPOS_EDITAVEIS if antes[campo] != depois[campo]
+    }
     if alterado:
         _auditar(ator, municipio.id, "municipio_alterado", alteracoes=alterado)
     return municipio
@@ -208,7 +220,14 @@ def smtp_configurar(*, config: ConfiguracaoSMTP, nova_senha: str | None, ator: A
     """Save the installation's SMTP settings. The password never reaches the audit."""
     config = smtp_salvar(config=config, nova_senha=nova_senha)
     _auditar(
-        ator, None, "smtp_alterado", host=config.host, porta=config.porta, seguranca=config.seguranca,
-        usuario=config.usuario, remetente=config.remetente, senha_alterada=nova_senha is not None,
+        ator,
+        None,
+        "smtp_alterado",
+        host=config.host,
+        porta=config.porta,
+        seguranca=config.seguranca,
+        usuario=config.usuario,
+        remetente=config.remetente,
+        senha_alterada=nova_senha is not None,
     )
     return config

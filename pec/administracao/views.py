@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -13,15 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from allauth.account.models import EmailAddress
-
-from pec.http import RequisicaoAutenticada, RequisicaoComLotacao
-from pec.identity import contas
-from pec.administracao import selectors
-from pec.administracao import services
-from pec.identity.acesso import requer_admin_instalacao, requer_permissao, requer_reautenticacao
-from pec.buscas import busca_ler, busca_postada
-from pec.email import smtp_configuracao, smtp_testar
+from pec.administracao import selectors, services
 from pec.administracao.forms import (
     ContaBuscarForm,
     ContaEmailForm,
@@ -33,8 +26,13 @@ from pec.administracao.forms import (
     SMTPForm,
     SMTPTesteForm,
 )
-from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio, Usuario
+from pec.buscas import busca_ler, busca_postada
+from pec.email import smtp_configuracao, smtp_testar
+from pec.http import RequisicaoAutenticada, RequisicaoComLotacao
+from pec.identity import contas
+from pec.identity.acesso import requer_admin_instalacao, requer_permissao, requer_reautenticacao
 from pec.identity.permissoes import PERMISSOES
+from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio, Usuario
 
 POR_PAGINA = 50
 
@@ -58,8 +56,11 @@ def profissionais(request: RequisicaoComLotacao) -> HttpResponse:
     termo = busca_ler(request).get("q", "")
     consulta = selectors.profissionais_buscar(municipio_id=_municipio_id(request), termo=termo)
     pagina = Paginator(consulta, POR_PAGINA).get_page(request.GET.get("pagina"))
-    return render(request, "pec/admin/profissionais.html",
-                  {"pagina": pagina, "termo": termo, "busca": request.GET.get("busca", "") if termo else ""})
+    return render(
+        request,
+        "pec/admin/profissionais.html",
+        {"pagina": pagina, "termo": termo, "busca": request.GET.get("busca", "") if termo else ""},
+    )
 
 
 @requer_permissao("admin.municipio")
@@ -125,7 +126,9 @@ def lotacao_perfis(request: RequisicaoComLotacao, lotacao_id: int) -> HttpRespon
         form = LotacaoPerfisForm(request.POST, municipio_id=municipio_id)
         if form.is_valid():
             try:
-                services.lotacao_definir_perfis(lotacao=lotacao, perfis=list(form.cleaned_data["perfis"]), ator=request.ator)
+                services.lotacao_definir_perfis(
+                    lotacao=lotacao, perfis=list(form.cleaned_data["perfis"]), ator=request.ator
+                )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -150,7 +153,9 @@ def perfil(request: RequisicaoComLotacao, perfil_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.perfil_salvar(
-                    perfil=obj, nome=form.cleaned_data["nome"], permissoes=form.cleaned_data["permissoes"],
+                    perfil=obj,
+                    nome=form.cleaned_data["nome"],
+                    permissoes=form.cleaned_data["permissoes"],
                     ator=request.ator,
                 )
             except ValidationError as exc:
@@ -241,14 +246,17 @@ def smtp_teste(request: RequisicaoAutenticada) -> HttpResponse:
         para = form.cleaned_data["para"]
         falha = smtp_testar(para=para)
         if falha is None:
-            messages.success(request, f"E-mail de teste aceito pelo servidor para {para}: confira a caixa de entrada "
-                                      "(e a de spam).")
+            messages.success(
+                request, f"E-mail de teste aceito pelo servidor para {para}: confira a caixa de entrada (e a de spam)."
+            )
         else:
             messages.error(request, f"O e-mail de teste não foi enviado: {falha}.")
     return redirect("instalacao_smtp")
 
 
-def _conta_pagina(request: HttpRequest, *, busca: ContaBuscarForm, conta: Usuario | None, email_form: ContaEmailForm) -> HttpResponse:
+def _conta_pagina(
+    request: HttpRequest, *, busca: ContaBuscarForm, conta: Usuario | None, email_form: ContaEmailForm
+) -> HttpResponse:
     contexto = {
         "busca": busca,
         "conta": conta,
@@ -294,4 +302,6 @@ def conta_desbloquear(request: RequisicaoAutenticada, usuario_id: int) -> HttpRe
     conta = get_object_or_404(Usuario, pk=usuario_id)
     contas.conta_desbloquear(usuario=conta, ator=request.ator)
     messages.success(request, f"Acesso de {conta.nome} desbloqueado.")
-    return _conta_pagina(request, busca=ContaBuscarForm(initial={"cpf": conta.cpf}), conta=conta, email_form=ContaEmailForm())
+    return _conta_pagina(
+        request, busca=ContaBuscarForm(initial={"cpf": conta.cpf}), conta=conta, email_form=ContaEmailForm()
+    )

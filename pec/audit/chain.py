@@ -479,7 +479,9 @@ def _ao_login(sender: Any, request: HttpRequest | None, user: Usuario, **kwargs:
     audit_event(evento="login_sucesso", ator=_ator(request), usuario=user)
 
 
-def _ao_login_falho(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def _ao_login_falho(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     informado = str(credentials.get("username") or credentials.get("cpf") or credentials.get("login") or "")
     audit_event(
         evento="login_falha",
@@ -506,7 +508,9 @@ def _ao_redefinir_senha(sender: Any, request: HttpRequest | None, user: Usuario,
     audit_event(evento="senha_redefinida", ator=_ator(request), usuario=user)
 
 
-def _ao_adicionar_mfa(sender: Any, request: HttpRequest | None, user: Usuario, authenticator: Any, **kwargs: Any) -> None:
+def _ao_adicionar_mfa(
+    sender: Any, request: HttpRequest | None, user: Usuario, authenticator: Any, **kwargs: Any
+) -> None:
     audit_event(evento="mfa_ativado", ator=_ator(request), usuario=user, detalhes={"tipo": authenticator.type})
 
 

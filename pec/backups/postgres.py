@@ -183,7 +183,9 @@ def banco_verificar(*, papel: dict[str, Any], banco: str, manifesto: dict[str, A
             if rls["municipio_id"] and not (rls["ativa"] and rls["forcada"] and rls["politicas"]):
                 problemas.append(f"table {tabela} has municipio_id but no forced row-level security")
         if estado != manifesto["rls"]:
-            diferentes = sorted(t for t in estado.keys() | manifesto["rls"].keys() if estado.get(t) != manifesto["rls"].get(t))
+            diferentes = sorted(
+                t for t in estado.keys() | manifesto["rls"].keys() if estado.get(t) != manifesto["rls"].get(t)
+            )
             problemas.append(f"row-level security differs from the backup's on: {', '.join(diferentes)}")
 
         problemas += [f"audit chain {p}" for p in audit.verificar_cadeias(conn)]

@@ -26,9 +26,9 @@ from pec.ator import Ator
 from pec.audit.chain import audit_event
 from pec.documentos import formatar_cpf
 from pec.email import email_enfileirar
+from pec.identity.tentativas import tentativas_limpar
 from pec.models import Lotacao, Municipio, Usuario
 from pec.tenancy import usuario_context
-from pec.identity.tentativas import tentativas_limpar
 
 
 def email_confirmado(*, usuario: Usuario) -> str:
@@ -110,14 +110,15 @@ def conta_desbloquear(*, usuario: Usuario, ator: Ator) -> int:
     """The installation administrator clears an account's login lockout (any account)."""
     removidas = tentativas_limpar(username=usuario.cpf)
     audit_event(
-        evento="desbloqueio", ator=ator, instalacao=True,
+        evento="desbloqueio",
+        ator=ator,
+        instalacao=True,
         detalhes={"usuario_desbloqueado_id": usuario.id, "registros_removidos": removidas},
     )
     return removidas
 
 
-def contas_vinculadas_registrar(
-    *, municipio: Municipio, usuario_ids: list[int], ator: Ator) -> None:
+def contas_vinculadas_registrar(*, municipio: Municipio, usuario_ids: list[int], ator: Ator) -> None:
     """Record that accounts which already existed now also work in `municipio`.
 
     Audited in this municipality's chain, in the chain of each other municipality of the
@@ -139,7 +140,9 @@ def contas_vinculadas_registrar(
         eventos.extend((cadeia, detalhes) for cadeia in [0, municipio.id, *outros])
     for cadeia, detalhes in sorted(eventos, key=lambda evento: evento[0]):
         audit_event(
-            evento="conta_vinculada", ator=ator, detalhes=detalhes,
+            evento="conta_vinculada",
+            ator=ator,
+            detalhes=detalhes,
             **({"instalacao": True} if cadeia == 0 else {"municipio_id": cadeia}),
         )
     for usuario in usuarios:

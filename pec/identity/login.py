@@ -72,7 +72,7 @@ class LoginForm(AllauthLoginForm):
 
 
 class ResetPasswordForm(AllauthResetPasswordForm):
-    """"Esqueci minha senha" mails only a verified address (pec.identity.contas); allauth would
+    """ "Esqueci minha senha" mails only a verified address (pec.identity.contas); allauth would
     also take the account's plain e-mail column. The answer is the same either way."""
 
     def clean_email(self) -> str:
@@ -170,7 +170,8 @@ def activate_lotacao_from_session(request: HttpRequest) -> int | None:
     usuario = request.user
     lotacao = (
         _lotacao_ativa_do_usuario(usuario=usuario, lotacao_id=lotacao_id, municipio_id=municipio_id)
-        if isinstance(usuario, Usuario) else None
+        if isinstance(usuario, Usuario)
+        else None
     )
     if lotacao is None:
         tenancy.set_request_tenant(None)
@@ -232,17 +233,20 @@ def lotacoes_do_usuario(*, usuario: Usuario) -> list[LotacoesDoMunicipio]:
         do_municipio = [linha for linha in linhas if linha["municipio_id"] == municipio.id]
         with tenancy.tenant_context(municipio.id):
             estabelecimentos = dict(
-                Estabelecimento.objects.filter(id__in={linha["estabelecimento_id"] for linha in do_municipio})
-                .values_list("id", "nome")
+                Estabelecimento.objects.filter(
+                    id__in={linha["estabelecimento_id"] for linha in do_municipio}
+                ).values_list("id", "nome")
             )
             equipes = dict(
-                Equipe.objects.filter(id__in={linha["equipe_id"] for linha in do_municipio if linha["equipe_id"]})
-                .values_list("id", "nome")
+                Equipe.objects.filter(
+                    id__in={linha["equipe_id"] for linha in do_municipio if linha["equipe_id"]}
+                ).values_list("id", "nome")
             )
             # A professional deactivated by the municipality loses all its lotações.
             ativas = set(
-                Lotacao.objects.filter(id__in=[linha["id"] for linha in do_municipio], profissional__ativo=True)
-                .values_list("id", flat=True)
+                Lotacao.objects.filter(
+                    id__in=[linha["id"] for linha in do_municipio], profissional__ativo=True
+                ).values_list("id", flat=True)
             )
         grupo = LotacoesDoMunicipio(municipio=municipio)
         for linha in do_municipio:
@@ -268,9 +272,9 @@ def lotacao_ativar(*, request: HttpRequest, lotacao_id: int) -> Lotacao | None:
 
     Returns None (and changes nothing) when the id is not such a lotação.
     """
-    from pec.identity.acesso import esquecer_permissoes
     from pec.ator import Ator
     from pec.audit.chain import audit_event
+    from pec.identity.acesso import esquecer_permissoes
     from pec.identity.govbr.acesso import govbr_municipio_permitido
 
     usuario = request.user

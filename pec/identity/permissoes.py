@@ -46,14 +46,31 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
     "medico": (
         "Médico",
         _CLINICO_COMUM
-        + ["cidadao.editar", "fila.gerenciar", "escuta.registrar", "atendimento.registrar", "prescricao.emitir",
-           "exame.solicitar", "atestado.emitir", "agenda.gerenciar"],
+        + [
+            "cidadao.editar",
+            "fila.gerenciar",
+            "escuta.registrar",
+            "atendimento.registrar",
+            "prescricao.emitir",
+            "exame.solicitar",
+            "atestado.emitir",
+            "agenda.gerenciar",
+        ],
     ),
     "enfermeiro": (
         "Enfermeiro",
         _CLINICO_COMUM
-        + ["cidadao.editar", "fila.gerenciar", "escuta.registrar", "atendimento.registrar", "prescricao.emitir",
-           "exame.solicitar", "vacina.registrar", "vacina.corrigir", "agenda.gerenciar"],
+        + [
+            "cidadao.editar",
+            "fila.gerenciar",
+            "escuta.registrar",
+            "atendimento.registrar",
+            "prescricao.emitir",
+            "exame.solicitar",
+            "vacina.registrar",
+            "vacina.corrigir",
+            "agenda.gerenciar",
+        ],
     ),
     "tecnico_enfermagem": (
         "Técnico/auxiliar de enfermagem",
@@ -62,8 +79,15 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
     "cirurgiao_dentista": (
         "Cirurgião-dentista",
         _CLINICO_COMUM
-        + ["cidadao.editar", "fila.gerenciar", "escuta.registrar", "prescricao.emitir",
-           "exame.solicitar", "atestado.emitir", "agenda.gerenciar"],
+        + [
+            "cidadao.editar",
+            "fila.gerenciar",
+            "escuta.registrar",
+            "prescricao.emitir",
+            "exame.solicitar",
+            "atestado.emitir",
+            "agenda.gerenciar",
+        ],
     ),
     "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar"]),
     "recepcao": (

@@ -14,18 +14,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from pec.http import RequisicaoComLotacao
 from pec import parametros
-from pec.identity.acesso import requer_permissao, tem_permissao
 from pec.buscas import busca_ler, busca_postada
+from pec.http import RequisicaoComLotacao
+from pec.identity.acesso import requer_permissao, tem_permissao
 from pec.models import Equipe, Lotacao
+from prontuario.agenda import lista
 from prontuario.agenda import selectors as agenda_selectors
 from prontuario.agenda import services as agenda
-from prontuario.agenda import lista
 from prontuario.agenda.forms import AdicionarListaForm, BloqueioForm, ConfiguracaoForm, HorariosFormSet
-from prontuario.models import AgendaBloqueio, Agendamento, EntradaLista
 from prontuario.cadastro.selectors import cidadao_pesquisar
 from prontuario.clinico.selectors import cidadao_clinico, entrada_obter
+from prontuario.models import AgendaBloqueio, Agendamento, EntradaLista
 
 
 def _lotacao(request: RequisicaoComLotacao) -> Lotacao:
@@ -80,11 +80,17 @@ def agenda_ubs(request: RequisicaoComLotacao) -> HttpResponse:
         dias = [segunda + datetime.timedelta(days=n) for n in range(7)]
         horarios = agenda.agendas_periodo(agendas=agendas, dias=dias)
         linhas = [(a, [(d, agenda.ResumoDia.de(horarios[a.pk, d])) for d in dias]) for a in agendas]
-        return render(request, "prontuario/agenda_ubs_semana.html",
-                      {"dia": segunda, "dias": dias, "linhas": linhas, **_navegacao(segunda, 7)})
+        return render(
+            request,
+            "prontuario/agenda_ubs_semana.html",
+            {"dia": segunda, "dias": dias, "linhas": linhas, **_navegacao(segunda, 7)},
+        )
     horarios = agenda.agendas_periodo(agendas=agendas, dias=[dia])
-    return render(request, "prontuario/agenda_ubs.html",
-                  {"dia": dia, "agendas": [(a, horarios[a.pk, dia]) for a in agendas], **_navegacao(dia, 1)})
+    return render(
+        request,
+        "prontuario/agenda_ubs.html",
+        {"dia": dia, "agendas": [(a, horarios[a.pk, dia]) for a in agendas], **_navegacao(dia, 1)},
+    )
 
 
 @requer_permissao("agenda.ver")
@@ -96,17 +102,24 @@ def agenda_profissional(request: RequisicaoComLotacao, agenda_id: int) -> HttpRe
         dias = [(segunda + datetime.timedelta(days=n)) for n in range(7)]
         horarios = agenda.agendas_periodo(agendas=[a], dias=dias)
         semana = [(d, horarios[a.pk, d]) for d in dias]
-        return render(request, "prontuario/agenda_semana.html", {"agenda": a, "dia": segunda, "semana": semana,
-                                                                 **_navegacao(segunda, 7)})
+        return render(
+            request,
+            "prontuario/agenda_semana.html",
+            {"agenda": a, "dia": segunda, "semana": semana, **_navegacao(segunda, 7)},
+        )
     return render(
-        request, "prontuario/agenda_dia.html",
+        request,
+        "prontuario/agenda_dia.html",
         {"agenda": a, "dia": dia, "horarios": agenda.agenda_dia(agenda=a, dia=dia), **_navegacao(dia, 1)},
     )
 
 
 def _navegacao(dia: datetime.date, passo: int) -> dict[str, Any]:
-    return {"anterior": dia - datetime.timedelta(days=passo), "seguinte": dia + datetime.timedelta(days=passo),
-            "hoje": timezone.localdate()}
+    return {
+        "anterior": dia - datetime.timedelta(days=passo),
+        "seguinte": dia + datetime.timedelta(days=passo),
+        "hoje": timezone.localdate(),
+    }
 
 
 @requer_permissao("agenda.gerenciar")
@@ -144,9 +157,9 @@ def agenda_bloqueios(request: RequisicaoComLotacao, agenda_id: int) -> HttpRespo
         else:
             messages.success(request, "Período bloqueado.")
             return redirect("agenda_bloqueios", agenda_id=a.pk)
-    bloqueios = AgendaBloqueio.objects.filter(
-        municipio_id=a.municipio_id, lotacao=a, fim__gte=timezone.now()
-    ).order_by("inicio")
+    bloqueios = AgendaBloqueio.objects.filter(municipio_id=a.municipio_id, lotacao=a, fim__gte=timezone.now()).order_by(
+        "inicio"
+    )
     return render(request, "prontuario/agenda_bloqueios.html", {"agenda": a, "form": form, "bloqueios": bloqueios})
 
 
@@ -177,7 +190,8 @@ def agendar(request: RequisicaoComLotacao, agenda_id: int) -> HttpResponse:
     cidadao_id = parametros.inteiro(request.POST.get("cidadao") or request.GET.get("cidadao"))
     cidadao = (
         cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="agendamento (escolha do horário)")
-        if cidadao_id is not None else None
+        if cidadao_id is not None
+        else None
     )
     if request.method == "POST" and cidadao is not None:
         try:
@@ -192,7 +206,8 @@ def agendar(request: RequisicaoComLotacao, agenda_id: int) -> HttpResponse:
     entrada = busca_ler(request).get("q", "")
     resultado = cidadao_pesquisar(ator=request.ator, entrada=entrada) if entrada and cidadao is None else None
     return render(
-        request, "prontuario/agendar.html",
+        request,
+        "prontuario/agendar.html",
         {"agenda": a, "inicio": inicio, "cidadao": cidadao, "entrada": entrada, "resultado": resultado},
     )
 
@@ -263,7 +278,8 @@ def _filtro(request: HttpRequest) -> lista.FiltroLista:
         situacoes = tuple(EntradaLista.Situacao.values)
     tipo = request.GET.get("tipo", "")
     return lista.FiltroLista(
-        situacoes=situacoes, profissional_id=parametros.inteiro(request.GET.get("profissional")),
+        situacoes=situacoes,
+        profissional_id=parametros.inteiro(request.GET.get("profissional")),
         equipe_id=parametros.inteiro(request.GET.get("equipe")),
         tipo=tipo if tipo in EntradaLista.Tipo.values else "",
     )
@@ -273,9 +289,13 @@ def _filtro(request: HttpRequest) -> lista.FiltroLista:
 def lista_atendimentos(request: RequisicaoComLotacao) -> HttpResponse:
     lotacao = _lotacao(request)
     contexto = _contexto_lista(request)
-    contexto["profissionais"] = Lotacao.objects.filter(
-        municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
-    ).select_related("profissional").order_by("profissional__nome")
+    contexto["profissionais"] = (
+        Lotacao.objects.filter(
+            municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
+        )
+        .select_related("profissional")
+        .order_by("profissional__nome")
+    )
     contexto["equipes"] = Equipe.objects.filter(
         municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
     )
@@ -323,7 +343,11 @@ def lista_situacao(request: RequisicaoComLotacao, entrada_id: int) -> HttpRespon
     lotacao = _lotacao(request)
     entrada = entrada_obter(lotacao=lotacao, entrada_id=entrada_id)
     nova = request.POST.get("situacao", "")
-    if nova not in (EntradaLista.Situacao.NAO_AGUARDOU, EntradaLista.Situacao.CANCELADO, EntradaLista.Situacao.AGUARDANDO):
+    if nova not in (
+        EntradaLista.Situacao.NAO_AGUARDOU,
+        EntradaLista.Situacao.CANCELADO,
+        EntradaLista.Situacao.AGUARDANDO,
+    ):
         raise Http404
     try:
         lista.lista_mudar_situacao(entrada=entrada, nova=nova, ator=lotacao)

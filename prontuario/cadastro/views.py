@@ -11,18 +11,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dados import municipios
-from pec.http import RequisicaoComLotacao
 from pec import parametros
-from pec.identity.acesso import requer_permissao, tem_permissao
-from pec.buscas import busca_ler, busca_postada
 from pec.administracao.forms import erros_no_form
 from pec.audit.chain import audit_event
+from pec.buscas import busca_ler, busca_postada
+from pec.http import RequisicaoComLotacao
+from pec.identity.acesso import requer_permissao, tem_permissao
 from pec.models import Lotacao
 from prontuario.cadastro.forms import CidadaoForm, UnificarForm
-from prontuario.models import Agendamento, CidadaoVersao, Unificacao
 from prontuario.cadastro.selectors import cidadao_pesquisar, duplicados_mostrar, historico_linhas, movidos_legiveis
-from prontuario.clinico.selectors import cidadao_clinico
 from prontuario.cadastro.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
+from prontuario.clinico.selectors import cidadao_clinico
+from prontuario.models import Agendamento, CidadaoVersao, Unificacao
 
 
 def _lotacao(request: RequisicaoComLotacao) -> Lotacao:
@@ -71,7 +71,9 @@ def cidadao_detalhe(request: RequisicaoComLotacao, cidadao_id: int) -> HttpRespo
             "municipio_nascimento": municipio_nascimento,
             "ultima_versao": cidadao.versoes.first(),
             "agendamentos": Agendamento.objects.filter(
-                municipio_id=cidadao.municipio_id, cidadao=cidadao, situacao=Agendamento.Situacao.AGENDADO,
+                municipio_id=cidadao.municipio_id,
+                cidadao=cidadao,
+                situacao=Agendamento.Situacao.AGENDADO,
                 inicio__gte=timezone.now(),
             ).select_related("lotacao__profissional")[:10],
         },
@@ -114,14 +116,18 @@ def cidadao_historico(request: RequisicaoComLotacao, cidadao_id: int) -> HttpRes
     versoes = CidadaoVersao.objects.filter(cidadao=cidadao, municipio_id=lotacao.municipio_id).select_related(
         "lotacao__profissional", "lotacao__estabelecimento"
     )
-    unificacoes = list(Unificacao.objects.filter(sobrevivente=cidadao, municipio_id=lotacao.municipio_id).select_related(
-        "unificado", "lotacao__profissional"
-    ))
+    unificacoes = list(
+        Unificacao.objects.filter(sobrevivente=cidadao, municipio_id=lotacao.municipio_id).select_related(
+            "unificado", "lotacao__profissional"
+        )
+    )
     for unificacao in unificacoes:
         unificacao.movidos_rotulos = movidos_legiveis(unificacao.movidos)  # type: ignore[attr-defined]
     linhas = historico_linhas(versoes=list(versoes), municipio_id=lotacao.municipio_id)
     return render(
-        request, "prontuario/cidadao_historico.html", {"cidadao": cidadao, "versoes": linhas, "unificacoes": unificacoes}
+        request,
+        "prontuario/cidadao_historico.html",
+        {"cidadao": cidadao, "versoes": linhas, "unificacoes": unificacoes},
     )
 
 
@@ -136,7 +142,8 @@ def cidadao_unificar_view(request: RequisicaoComLotacao, cidadao_id: int) -> Htt
     outro_id = parametros.inteiro(request.POST.get("outro") or request.GET.get("outro"))
     outro = (
         cidadao_clinico(ator=request.ator, cidadao_id=outro_id, o_que="cadastro (unificação)")
-        if outro_id is not None else None
+        if outro_id is not None
+        else None
     )
     form = UnificarForm(request.POST or None, initial={"outro": outro.pk if outro else None})
     if request.method == "POST" and outro is not None and form.is_valid():
@@ -161,8 +168,14 @@ def cidadao_unificar_view(request: RequisicaoComLotacao, cidadao_id: int) -> Htt
     return render(
         request,
         "prontuario/cidadao_unificar.html",
-        {"cidadao": cidadao, "outro": outro, "form": form, "entrada": entrada, "resultado": resultado,
-         "pode_editar": tem_permissao(request, "cidadao.editar")},
+        {
+            "cidadao": cidadao,
+            "outro": outro,
+            "form": form,
+            "entrada": entrada,
+            "resultado": resultado,
+            "pode_editar": tem_permissao(request, "cidadao.editar"),
+        },
     )
 
 

@@ -20,9 +20,8 @@ from pec.audit.chain import audit_read
 from pec.models import Lotacao
 from pec.outbox import outbox_status_anotacoes
 from pec.tenancy import assert_owned
-from prontuario.models import Cidadao, EntradaLista
-from prontuario.models import Alergia, Atendimento, Medicao, Prescricao, Problema, Vacinacao
 from prontuario.cadastro.selectors import cidadao_obter
+from prontuario.models import Alergia, Atendimento, Cidadao, EntradaLista, Medicao, Prescricao, Problema, Vacinacao
 from prontuario.terminologia.services import descricoes
 
 ULTIMOS_ATENDIMENTOS = 10
@@ -31,7 +30,9 @@ MEDICOES_GRAFICO = 12
 
 def entrada_obter(*, lotacao: Lotacao, entrada_id: int) -> EntradaLista:
     entrada = get_object_or_404(
-        EntradaLista.objects.select_related("cidadao", "estabelecimento"), pk=entrada_id, municipio_id=lotacao.municipio_id
+        EntradaLista.objects.select_related("cidadao", "estabelecimento"),
+        pk=entrada_id,
+        municipio_id=lotacao.municipio_id,
     )
     assert_owned(entrada, lotacao.municipio_id)
     return entrada
@@ -39,8 +40,11 @@ def entrada_obter(*, lotacao: Lotacao, entrada_id: int) -> EntradaLista:
 
 def atendimento_obter(*, ator: Ator, atendimento_id: int, o_que: str) -> Atendimento:
     atendimento = get_object_or_404(
-        Atendimento.objects.select_related("cidadao", "estabelecimento", "lotacao__profissional", "medicao", "municipio"),
-        pk=atendimento_id, municipio_id=ator.municipio_id,
+        Atendimento.objects.select_related(
+            "cidadao", "estabelecimento", "lotacao__profissional", "medicao", "municipio"
+        ),
+        pk=atendimento_id,
+        municipio_id=ator.municipio_id,
     )
     assert_owned(atendimento, ator.municipio_id)
     audit_read(ator=ator, cidadao_id=atendimento.cidadao_id, o_que=o_que)
@@ -80,7 +84,10 @@ class FolhaDeRosto:
 def _em_uso(prescricao: Prescricao, hoje: datetime.date) -> bool:
     if prescricao.uso_continuo:
         return True
-    return prescricao.duracao_dias is not None and prescricao.inicio + datetime.timedelta(days=prescricao.duracao_dias) > hoje
+    return (
+        prescricao.duracao_dias is not None
+        and prescricao.inicio + datetime.timedelta(days=prescricao.duracao_dias) > hoje
+    )
 
 
 def folha_de_rosto(*, ator: Ator, cidadao_id: int, ultimos: int | None = ULTIMOS_ATENDIMENTOS) -> FolhaDeRosto:
@@ -91,7 +98,8 @@ def folha_de_rosto(*, ator: Ator, cidadao_id: int, ultimos: int | None = ULTIMOS
     problemas = list(Problema.objects.filter(**do_cidadao).select_related("lotacao__estabelecimento"))
     alergias = list(Alergia.objects.filter(**do_cidadao).select_related("lotacao__estabelecimento").order_by("-em"))
     medicamentos = [
-        p for p in Prescricao.objects.filter(**do_cidadao)
+        p
+        for p in Prescricao.objects.filter(**do_cidadao)
         .filter(Q(uso_continuo=True) | Q(inicio__gte=hoje - datetime.timedelta(days=365)))
         .select_related("atendimento__estabelecimento", "atendimento__lotacao__profissional")
         .order_by("-inicio")
@@ -139,8 +147,14 @@ SERIES = [
 def graficos_medicoes(medicoes: list[Medicao]) -> list[SafeString]:
     graficos = []
     for titulo, series in SERIES:
-        pontos = {campo: [(timezone.localtime(m.em), Decimal(getattr(m, campo))) for m in medicoes if getattr(m, campo) is not None]
-                  for campo, _ in series}
+        pontos = {
+            campo: [
+                (timezone.localtime(m.em), Decimal(getattr(m, campo)))
+                for m in medicoes
+                if getattr(m, campo) is not None
+            ]
+            for campo, _ in series
+        }
         if any(len(p) >= 1 for p in pontos.values()):
             graficos.append(grafico_svg(titulo, [(pontos[campo], cor) for campo, cor in series]))
     return graficos
@@ -176,12 +190,16 @@ def grafico_svg(titulo: str, series: list[tuple[list[tuple[datetime.datetime, De
             caminho = " ".join(f"{x(t)},{y(v)}" for t, v in pontos)
             partes.append(f'<polyline points="{caminho}" fill="none" stroke="{cor}" stroke-width="2"/>')
         for t, v in pontos:
-            partes.append(f'<circle cx="{x(t)}" cy="{y(v)}" r="3" fill="{cor}"><title>{t:%d/%m/%Y}: {_fmt(v)}</title></circle>')
+            partes.append(
+                f'<circle cx="{x(t)}" cy="{y(v)}" r="3" fill="{cor}"><title>{t:%d/%m/%Y}: {_fmt(v)}</title></circle>'
+            )
     primeiro, ultimo = min(t for t, _ in todos), max(t for t, _ in todos)
     partes.append(f'<text x="{margem}" y="{altura - 8}" font-size="10" fill="#444">{primeiro:%d/%m/%Y}</text>')
-    partes.append(f'<text x="{largura - margem}" y="{altura - 8}" font-size="10" fill="#444" text-anchor="end">{ultimo:%d/%m/%Y}</text>')
+    partes.append(
+        f'<text x="{largura - margem}" y="{altura - 8}" font-size="10" fill="#444" text-anchor="end">{ultimo:%d/%m/%Y}</text>'
+    )
     partes.append("</svg>")
-    return mark_safe("".join(partes))  # noqa: S308 - numbers and escaped titles only
+    return mark_safe("".join(partes))
 
 
 def _fmt(valor: Any) -> str:

@@ -67,7 +67,8 @@ def test_bad_arguments(taboleiro, args, mensagem):
 
 def test_weekly_job_imports_the_newest_file_once(taboleiro, tmp_path):
     assert tasks.cnes_importar_municipio.apply(kwargs={"municipio_id": taboleiro.id}).get() == {
-        "municipio_id": taboleiro.id, "importado": False,
+        "municipio_id": taboleiro.id,
+        "importado": False,
     }
     antigo = shutil.copy(XML_2021, tmp_path / "XmlParaESUS21_241380.xml")
     novo = tmp_path / "cnes-2022.zip"

@@ -14,8 +14,8 @@ from django.urls import reverse
 from cnes_import.models import ImportacaoCnes
 from cnes_import.services import envio_caminho
 from cnes_import.views import SESSAO_PREVIA
-from pec.models import EventoAuditoria, LotacaoPerfil, Perfil, Profissional
 from pec.identity.permissoes import perfis_garantir_padrao
+from pec.models import EventoAuditoria, LotacaoPerfil, Perfil, Profissional
 from pec.tenancy import tenant_context
 from tests import mundo as fabricas
 from tests.cnes_import.conftest import XML_2021, XML_2022, foto_do_banco

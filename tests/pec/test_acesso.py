@@ -11,8 +11,8 @@ from django.urls import reverse
 from pec.ator import ip_cliente
 from pec.identity import acesso
 from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
-from pec.models import EventoAuditoria, Lotacao
 from pec.identity.permissoes import PERFIS_PADRAO, PERMISSOES
+from pec.models import EventoAuditoria, Lotacao
 from pec.tenancy import tenant_context
 from tests import mundo as fabricas
 from tests.pec.identidade import cliente_pela_pagina
@@ -23,14 +23,40 @@ _COMUM = {"cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"}
 # The matrix, written out: a change to a default perfil must be deliberate (and change
 # this table), never a side effect.
 MATRIZ: dict[str, set[str]] = {
-    "medico": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar", "atendimento.registrar",
-                        "prescricao.emitir", "exame.solicitar", "atestado.emitir", "agenda.gerenciar"},
-    "enfermeiro": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar", "atendimento.registrar",
-                            "prescricao.emitir", "exame.solicitar", "vacina.registrar", "vacina.corrigir",
-                            "agenda.gerenciar"},
+    "medico": _COMUM
+    | {
+        "cidadao.editar",
+        "fila.gerenciar",
+        "escuta.registrar",
+        "atendimento.registrar",
+        "prescricao.emitir",
+        "exame.solicitar",
+        "atestado.emitir",
+        "agenda.gerenciar",
+    },
+    "enfermeiro": _COMUM
+    | {
+        "cidadao.editar",
+        "fila.gerenciar",
+        "escuta.registrar",
+        "atendimento.registrar",
+        "prescricao.emitir",
+        "exame.solicitar",
+        "vacina.registrar",
+        "vacina.corrigir",
+        "agenda.gerenciar",
+    },
     "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar"},
-    "cirurgiao_dentista": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar",
-                                    "prescricao.emitir", "exame.solicitar", "atestado.emitir", "agenda.gerenciar"},
+    "cirurgiao_dentista": _COMUM
+    | {
+        "cidadao.editar",
+        "fila.gerenciar",
+        "escuta.registrar",
+        "prescricao.emitir",
+        "exame.solicitar",
+        "atestado.emitir",
+        "agenda.gerenciar",
+    },
     "acs": {"cidadao.ver", "cidadao.editar"},
     "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"},
     "coordenacao": _COMUM | {"agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"},
@@ -39,8 +65,14 @@ MATRIZ: dict[str, set[str]] = {
 }
 # CBO of the demo professional of each default perfil.
 CBO = {
-    "medico": "225142", "enfermeiro": "223565", "tecnico_enfermagem": "322245", "cirurgiao_dentista": "223293",
-    "acs": "515105", "recepcao": "422110", "coordenacao": "131210", "admin_municipal": "131205",
+    "medico": "225142",
+    "enfermeiro": "223565",
+    "tecnico_enfermagem": "322245",
+    "cirurgiao_dentista": "223293",
+    "acs": "515105",
+    "recepcao": "422110",
+    "coordenacao": "131210",
+    "admin_municipal": "131205",
     "visualizacao": "999999",
 }
 ADMIN_MUNICIPAL_URLS = ["admin_profissionais", "admin_perfis"]
@@ -202,8 +234,12 @@ def test_lotacoes_in_two_municipalities_are_grouped_and_switching_changes_tenant
     a = fabricas.municipio_com_perfis("Vila A")
     b = fabricas.municipio_com_perfis("Serra B")
     usuario = fabricas.usuario("Dupla")
-    lot_a = fabricas.lotacao_com_perfis(a, usuario, cbo="225142", estabelecimento=fabricas.estabelecimento(a, "UBS do Rio"))
-    lot_b = fabricas.lotacao_com_perfis(b, usuario, cbo="131205", estabelecimento=fabricas.estabelecimento(b, "UBS da Serra"))
+    lot_a = fabricas.lotacao_com_perfis(
+        a, usuario, cbo="225142", estabelecimento=fabricas.estabelecimento(a, "UBS do Rio")
+    )
+    lot_b = fabricas.lotacao_com_perfis(
+        b, usuario, cbo="131205", estabelecimento=fabricas.estabelecimento(b, "UBS da Serra")
+    )
     client = fabricas.entrar(usuario)
 
     pagina = client.get("/lotacao/").content.decode()
@@ -325,7 +361,8 @@ def _verificacoes_no_codigo() -> str:
 
     raiz = Path(__file__).resolve().parents[2]
     arquivos = [
-        caminho for pasta in ("pec", "prontuario", "cds", "sisab", "rnds", "cnes_import")
+        caminho
+        for pasta in ("pec", "prontuario", "cds", "sisab", "rnds", "cnes_import")
         for caminho in (raiz / pasta).rglob("*.py")
         if "migrations" not in caminho.parts and caminho.name != "permissoes.py"
     ]

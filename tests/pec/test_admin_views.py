@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from pec.models import EventoAuditoria, Lotacao, Municipio, Perfil
 from pec.identity.permissoes import PERFIS_PADRAO
+from pec.models import EventoAuditoria, Lotacao, Municipio, Perfil
 from pec.tenancy import tenant_context
 from tests import mundo as fabricas
 
@@ -27,8 +27,14 @@ def mundo():
     lot_alice = fabricas.lotacao_com_perfis(a, alice, cbo="225142")
     lot_charlie = fabricas.lotacao_com_perfis(b, charlie, cbo="131205")
     return {
-        "a": a, "b": b, "iris": iris, "alice": alice, "charlie": charlie,
-        "lot_iris": lot_iris, "lot_alice": lot_alice, "lot_charlie": lot_charlie,
+        "a": a,
+        "b": b,
+        "iris": iris,
+        "alice": alice,
+        "charlie": charlie,
+        "lot_iris": lot_iris,
+        "lot_alice": lot_alice,
+        "lot_charlie": lot_charlie,
         "admin": fabricas.entrar(iris, lot_iris, pela_escolha=True),
     }
 
@@ -58,7 +64,9 @@ def test_list_and_search_professionals(mundo):
 
 
 def test_professional_page_shows_lotacoes_and_perfis(mundo):
-    pagina = mundo["admin"].get(reverse("admin_profissional", args=[mundo["lot_alice"].profissional_id])).content.decode()
+    pagina = (
+        mundo["admin"].get(reverse("admin_profissional", args=[mundo["lot_alice"].profissional_id])).content.decode()
+    )
     assert "Alice Souza" in pagina and "225142" in pagina and "Médico" in pagina and "Desativar" in pagina
 
 
@@ -205,7 +213,8 @@ def ana():
 
 def test_create_municipality_with_default_perfis(ana):
     resposta = ana.post(
-        reverse("instalacao_municipio_novo"), {"ibge": "3106200", "nome": "Belo Horizonte", "uf": "MG", "modo": "treinamento"}
+        reverse("instalacao_municipio_novo"),
+        {"ibge": "3106200", "nome": "Belo Horizonte", "uf": "MG", "modo": "treinamento"},
     )
     assert resposta.status_code == 302
     novo = Municipio.objects.get(ibge="3106200")
@@ -234,8 +243,14 @@ def test_invalid_municipality_is_refused_in_portuguese(ana):
 def test_edit_mode_and_session_settings(ana):
     m = fabricas.municipio_com_perfis("Editável")
     url = reverse("instalacao_municipio", args=[m.id])
-    dados = {"nome": "Editável", "modo": "treinamento", "ativo": "on", "sessao_ociosa_minutos": "15",
-             "sessao_maxima_horas": "8", "exigir_mfa_admin": "on"}
+    dados = {
+        "nome": "Editável",
+        "modo": "treinamento",
+        "ativo": "on",
+        "sessao_ociosa_minutos": "15",
+        "sessao_maxima_horas": "8",
+        "exigir_mfa_admin": "on",
+    }
     assert ana.post(url, dados).status_code == 302
     m.refresh_from_db()
     assert (m.modo, m.sessao_ociosa_minutos, m.sessao_maxima_horas, m.exigir_mfa_admin) == ("treinamento", 15, 8, True)

@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from pec.ator import Ator
 from pec.audit import chain as audit
-from pec.models import EventoAuditoria, LotacaoPerfil, Municipio, Perfil, Usuario
 from pec.identity.permissoes import PERFIS_PADRAO
+from pec.models import EventoAuditoria, LotacaoPerfil, Municipio, Perfil, Usuario
 from pec.tenancy import tenant_context
 from tests import mundo as fabricas
 from tests.atores import ator_de
@@ -88,8 +88,12 @@ def conectar(papel: str) -> psycopg.Connection:
     else:
         usuario, senha = settings.DB_ROLES[papel]["USER"], settings.DB_ROLES[papel]["PASSWORD"]
     conn = psycopg.connect(
-        dbname=banco["NAME"], host=banco["HOST"] or None, port=banco["PORT"] or None,
-        user=usuario or None, password=senha or None, autocommit=True,
+        dbname=banco["NAME"],
+        host=banco["HOST"] or None,
+        port=banco["PORT"] or None,
+        user=usuario or None,
+        password=senha or None,
+        autocommit=True,
     )
     # A mistake that waits on the test's own transaction fails instead of hanging.
     conn.execute("SET lock_timeout = '10s'")
@@ -175,7 +179,7 @@ def test_chain_links_every_event_of_a_municipality():
 
 def test_canonical_record_is_sorted_compact_utf8_with_utc_time():
     quando = timezone.now().replace(microsecond=123456)
-    campos = {nome: None for nome in audit._CAMPOS} | {"criado_em": quando, "o_que": "vacinação", "detalhes": {"b": 1, "a": 2}}
+    campos = dict.fromkeys(audit._CAMPOS) | {"criado_em": quando, "o_que": "vacinação", "detalhes": {"b": 1, "a": 2}}
     texto = audit.canonico(campos)
     assert '"o_que":"vacinação"' in texto
     assert '"detalhes":{"a":2,"b":1}' in texto
@@ -196,9 +200,17 @@ def test_event_takes_user_lotacao_ip_and_request_id_from_the_request():
             o_que="folha de rosto",
         )
     assert (evento.evento, evento.municipio_id, evento.usuario_id, evento.lotacao_id) == (
-        "leitura_prontuario", a.id, alice.id, lotacao.id,
+        "leitura_prontuario",
+        a.id,
+        alice.id,
+        lotacao.id,
     )
-    assert (evento.cidadao_id, evento.o_que, evento.ip, evento.request_id) == (42, "folha de rosto", "203.0.113.9", "abc123def456")
+    assert (evento.cidadao_id, evento.o_que, evento.ip, evento.request_id) == (
+        42,
+        "folha de rosto",
+        "203.0.113.9",
+        "abc123def456",
+    )
 
 
 def test_reading_a_record_without_a_lotacao_is_refused():
@@ -246,16 +258,16 @@ def test_installation_event_during_a_municipal_request():
 
 def test_a_failed_audit_write_fails_the_caller():
     alice = fabricas.usuario("Alice")
-    with pytest.raises(DataError):
-        with transaction.atomic():
-            audit.audit_event(evento="x" * 41, usuario=alice)  # longer than the column
+    with pytest.raises(DataError), transaction.atomic():
+        audit.audit_event(evento="x" * 41, usuario=alice)  # longer than the column
 
 
 # --- append-only ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "sql", ["UPDATE pec_eventoauditoria SET o_que = 'x'", "DELETE FROM pec_eventoauditoria", "TRUNCATE pec_eventoauditoria"]
+    "sql",
+    ["UPDATE pec_eventoauditoria SET o_que = 'x'", "DELETE FROM pec_eventoauditoria", "TRUNCATE pec_eventoauditoria"],
 )
 def test_app_role_cannot_change_or_remove_events(sql):
     audit.audit_event(evento="login_falha", cpf_informado="1")
@@ -285,21 +297,38 @@ def linha_forjada(conn: psycopg.Connection, municipio_id: int, **mais: Any) -> d
         "SELECT sequencia, hash FROM pec_eventoauditoria WHERE municipio_id = %s ORDER BY sequencia DESC LIMIT 1",
         [municipio_id],
     ).fetchone()
-    campos = {nome: None for nome in audit._CAMPOS_V2} | {
-        "municipio_id": municipio_id, "sequencia": seq + 1, "criado_em": timezone.now() - timedelta(days=30),
-        "evento": "leitura_prontuario", "cpf_informado": "", "o_que": "nada aconteceu", "ip": "", "request_id": "",
-        "detalhes": {}, "usuario_banco": "",
-    } | mais
+    campos = (
+        dict.fromkeys(audit._CAMPOS_V2)
+        | {
+            "municipio_id": municipio_id,
+            "sequencia": seq + 1,
+            "criado_em": timezone.now() - timedelta(days=30),
+            "evento": "leitura_prontuario",
+            "cpf_informado": "",
+            "o_que": "nada aconteceu",
+            "ip": "",
+            "request_id": "",
+            "detalhes": {},
+            "usuario_banco": "",
+        }
+        | mais
+    )
     formato = campos.pop("formato", 1)
     texto = campos | {"detalhes": "{}"} if formato == 2 else campos
     hash_ = audit.calcular_hash(texto, anterior, formato=formato)
-    return campos | {"detalhes": json.dumps(campos["detalhes"]), "formato": formato, "hash_anterior": anterior, "hash": hash_}
+    return campos | {
+        "detalhes": json.dumps(campos["detalhes"]),
+        "formato": formato,
+        "hash_anterior": anterior,
+        "hash": hash_,
+    }
 
 
 def inserir(conn: psycopg.Connection, linha: dict[str, Any]) -> None:
     colunas = ", ".join(linha)
-    conn.execute(f"INSERT INTO pec_eventoauditoria ({colunas}) VALUES ({', '.join(['%s'] * len(linha))})",
-                 list(linha.values()))
+    conn.execute(
+        f"INSERT INTO pec_eventoauditoria ({colunas}) VALUES ({', '.join(['%s'] * len(linha))})", list(linha.values())
+    )
 
 
 def test_a_forged_append_by_the_app_role_is_refused(committed):
@@ -309,12 +338,13 @@ def test_a_forged_append_by_the_app_role_is_refused(committed):
     eventos_commitados(vitima.id, 3)
     with conectar("backup") as leitor:
         linha = linha_forjada(leitor, vitima.id)
-    with conectar("app") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
-        with conn.transaction():
-            conn.execute("SELECT set_config('app.municipio', %s, true)", [str(vitima.id)])
-            inserir(conn, linha)
+    with conectar("app") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+        conn.execute("SELECT set_config('app.municipio', %s, true)", [str(vitima.id)])
+        inserir(conn, linha)
     with conectar("backup") as conn:
-        assert conn.execute("SELECT count(*) FROM pec_eventoauditoria WHERE municipio_id = %s", [vitima.id]).fetchone() == (3,)
+        assert conn.execute(
+            "SELECT count(*) FROM pec_eventoauditoria WHERE municipio_id = %s", [vitima.id]
+        ).fetchone() == (3,)
     assert verificar() == []
 
 
@@ -328,8 +358,11 @@ def test_rows_that_got_past_the_function_are_reported(committed, capsys):
     committed["usuarios"].append(lotacao_de_a.usuario_id)
     with conectar("backup") as leitor:
         linha = linha_forjada(leitor, vitima.id)
-    adulterar("INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
-              list(linha.values()), municipio_id=vitima.id)
+    adulterar(
+        "INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
+        list(linha.values()),
+        municipio_id=vitima.id,
+    )
     with pytest.raises(CommandError, match="1 problem"):
         call_command("verify_audit")
     assert f"municipio {vitima.id}: row seq 3 (id " in capsys.readouterr().err
@@ -339,10 +372,14 @@ def test_rows_that_got_past_the_function_are_reported(committed, capsys):
         conn.execute("SET LOCAL session_replication_role = replica")
         conn.execute("DELETE FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia = 3", [vitima.id])
     with conectar("backup") as leitor:
-        linha = linha_forjada(leitor, vitima.id, formato=2, lotacao_id=lotacao_de_a.id,
-                              usuario_banco=settings.DB_ROLES["app"]["USER"])
-    adulterar("INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
-              list(linha.values()), municipio_id=vitima.id)
+        linha = linha_forjada(
+            leitor, vitima.id, formato=2, lotacao_id=lotacao_de_a.id, usuario_banco=settings.DB_ROLES["app"]["USER"]
+        )
+    adulterar(
+        "INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
+        list(linha.values()),
+        municipio_id=vitima.id,
+    )
     with conectar("backup") as conn:
         forjada = conn.execute(
             "SELECT id FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia = 3", [vitima.id]
@@ -369,7 +406,9 @@ def test_the_function_refuses_another_chain_than_the_tenant_and_a_lotacao_of_ano
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is not of the chain"), conn.transaction():
             conn.execute(chamada, [None, lotacao_de_a.id])
     with conectar("backup") as conn:
-        assert conn.execute("SELECT count(*) FROM pec_eventoauditoria WHERE municipio_id = ANY(%s)", [[a.id, b.id]]).fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM pec_eventoauditoria WHERE municipio_id = ANY(%s)", [[a.id, b.id]]
+        ).fetchone() == (0,)
 
 
 def test_the_database_stamps_time_sequence_and_user(committed):
@@ -379,10 +418,12 @@ def test_the_database_stamps_time_sequence_and_user(committed):
     with conectar("backup") as conn:
         linhas = conn.execute(
             "SELECT sequencia, criado_em, usuario_banco, formato FROM pec_eventoauditoria WHERE municipio_id = %s "
-            "ORDER BY sequencia", [municipio.id]
+            "ORDER BY sequencia",
+            [municipio.id],
         ).fetchall()
     assert [(seq, usuario, formato) for seq, _, usuario, formato in linhas] == [
-        (1, settings.DB_ROLES["app"]["USER"], 2), (2, settings.DB_ROLES["app"]["USER"], 2),
+        (1, settings.DB_ROLES["app"]["USER"], 2),
+        (2, settings.DB_ROLES["app"]["USER"], 2),
     ]
     assert antes <= linhas[0][1] <= linhas[1][1] <= timezone.now()
 
@@ -436,7 +477,8 @@ def test_concurrent_appends_never_fork_the_chain(committed):
     assert falhas == []
     with conectar("backup") as conn:
         linhas = conn.execute(
-            "SELECT sequencia, o_que FROM pec_eventoauditoria WHERE municipio_id = %s ORDER BY sequencia", [municipio.id]
+            "SELECT sequencia, o_que FROM pec_eventoauditoria WHERE municipio_id = %s ORDER BY sequencia",
+            [municipio.id],
         ).fetchall()
         assert [seq for seq, _ in linhas] == list(range(1, 41))
         assert {o_que.split()[0] for _, o_que in linhas} == {"t1", "t2"}
@@ -490,11 +532,16 @@ def test_verify_audit_names_the_first_altered_row(committed, capsys):
     assert "instalacao: OK (2 events" in saida
 
     with conectar("backup") as conn:
-        ids: dict[int, int] = dict(conn.execute(
-            "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
-        ).fetchall())
-    adulterar("UPDATE pec_eventoauditoria SET o_que = 'nada aconteceu' WHERE id = ANY(%s)",
-              [[ids[3], ids[5]]], municipio_id=municipio.id)
+        ids: dict[int, int] = dict(
+            conn.execute(
+                "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
+            ).fetchall()
+        )
+    adulterar(
+        "UPDATE pec_eventoauditoria SET o_que = 'nada aconteceu' WHERE id = ANY(%s)",
+        [[ids[3], ids[5]]],
+        municipio_id=municipio.id,
+    )
 
     with pytest.raises(CommandError, match="1 problem"):
         call_command("verify_audit")
@@ -508,9 +555,11 @@ def test_a_deleted_row_is_a_sequence_gap(committed):
     municipio = municipio_commitado(committed)
     eventos_commitados(municipio.id, 4)
     with conectar("backup") as conn:
-        ids: dict[int, int] = dict(conn.execute(
-            "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
-        ).fetchall())
+        ids: dict[int, int] = dict(
+            conn.execute(
+                "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
+            ).fetchall()
+        )
     adulterar("DELETE FROM pec_eventoauditoria WHERE id = %s", [ids[3]], municipio_id=municipio.id)
     assert verificar() == [
         f"municipio {municipio.id}: sequence gap after seq 2 (id {ids[2]}): next row is seq 4 (id {ids[4]}), expected seq 3"
@@ -521,12 +570,19 @@ def test_a_rewritten_chain_tail_does_not_link(committed):
     municipio = municipio_commitado(committed)
     eventos_commitados(municipio.id, 3)
     with conectar("backup") as conn:
-        ids: dict[int, int] = dict(conn.execute(
-            "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
-        ).fetchall())
-    adulterar("UPDATE pec_eventoauditoria SET hash_anterior = repeat('1', 64) WHERE id = %s", [ids[2]],
-              municipio_id=municipio.id)
-    assert verificar() == [f"municipio {municipio.id}: row seq 2 (id {ids[2]}) does not link to the previous row's hash"]
+        ids: dict[int, int] = dict(
+            conn.execute(
+                "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
+            ).fetchall()
+        )
+    adulterar(
+        "UPDATE pec_eventoauditoria SET hash_anterior = repeat('1', 64) WHERE id = %s",
+        [ids[2]],
+        municipio_id=municipio.id,
+    )
+    assert verificar() == [
+        f"municipio {municipio.id}: row seq 2 (id {ids[2]}) does not link to the previous row's hash"
+    ]
 
 
 def test_details_hash_the_same_after_the_jsonb_round_trip(committed):
@@ -538,7 +594,13 @@ def test_details_hash_the_same_after_the_jsonb_round_trip(committed):
             return audit.audit_event(evento="admin_alteracao", detalhes=detalhes)
 
     evento = em_outra_conexao(gravar)
-    assert evento.detalhes == {"grande": "1e+20", "fracao": "0.1", "valor": "10.50", "dia": "2026-01-02", "lista": [3, "ç"]}
+    assert evento.detalhes == {
+        "grande": "1e+20",
+        "fracao": "0.1",
+        "valor": "10.50",
+        "dia": "2026-01-02",
+        "lista": [3, "ç"],
+    }
     assert verificar() == []
 
 
@@ -562,7 +624,9 @@ def apagar_por_baixo(municipio_id: int, a_partir_de: int = 1) -> None:
     """What a superuser can do: remove rows with the triggers off."""
     with conectar("admin") as conn, conn.transaction():
         conn.execute("SET LOCAL session_replication_role = replica")
-        conn.execute("DELETE FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia >= %s", [municipio_id, a_partir_de])
+        conn.execute(
+            "DELETE FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia >= %s", [municipio_id, a_partir_de]
+        )
 
 
 def test_signed_heads_reveal_a_deleted_tail_and_deleted_chains(committed, settings, tmp_path, capsys):
@@ -680,7 +744,9 @@ def test_client_ip_behind_nginx_is_the_address_nginx_saw(settings):
 
 def test_request_id_comes_from_nginx_when_sane():
     alice = fabricas.usuario("Alice")
-    resposta = Client().post("/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="0123456789abcdef")
+    resposta = Client().post(
+        "/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="0123456789abcdef"
+    )
     assert resposta["X-Request-ID"] == "0123456789abcdef"
     resposta = Client().post("/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="<script> x")
     assert resposta["X-Request-ID"] != "<script> x" and len(resposta["X-Request-ID"]) == 32
@@ -702,7 +768,9 @@ def test_password_and_mfa_signals_are_recorded():
         authenticator_added.send(sender=Authenticator, request=request, user=alice, authenticator=totp)
         authenticator_removed.send(sender=Authenticator, request=request, user=alice, authenticator=totp)
         assert [(e.evento, e.detalhes) for e in cadeia(a.id)] == [
-            ("senha_alterada", {}), ("mfa_ativado", {"tipo": "totp"}), ("mfa_desativado", {"tipo": "totp"}),
+            ("senha_alterada", {}),
+            ("mfa_ativado", {"tipo": "totp"}),
+            ("mfa_desativado", {"tipo": "totp"}),
         ]
     password_reset.send(sender=Usuario, request=requisicao_http(alice), user=alice)  # "Esqueci minha senha": no lotação
     assert [e.evento for e in cadeia(None)] == ["senha_redefinida"]
@@ -735,10 +803,17 @@ def alice_bob_charlie():
     dar_perfil(lotacoes["charlie"], "admin_municipal")
     with tenant_context(a.id):
         audit.audit_read(ator=pedido(bob, lotacoes["bob"]), cidadao_id=101, o_que="folha de rosto de A")
-        audit.audit_event(evento="admin_alteracao", ator=pedido(alice, lotacoes["alice"]), o_que="=HYPERLINK(\"x\")")
+        audit.audit_event(evento="admin_alteracao", ator=pedido(alice, lotacoes["alice"]), o_que='=HYPERLINK("x")')
     with tenant_context(b.id):
         audit.audit_read(ator=pedido(charlie, lotacoes["charlie"]), cidadao_id=202, o_que="folha de rosto de B")
-    return {"a": a, "b": b, "alice": alice, "bob": bob, "charlie": charlie, **{f"lot_{k}": v for k, v in lotacoes.items()}}
+    return {
+        "a": a,
+        "b": b,
+        "alice": alice,
+        "bob": bob,
+        "charlie": charlie,
+        **{f"lot_{k}": v for k, v in lotacoes.items()},
+    }
 
 
 def test_audit_page_needs_the_permission(alice_bob_charlie):
@@ -782,9 +857,10 @@ def test_filters(alice_bob_charlie):
     assert "folha de rosto de A" in linhas(f"?de={hoje:%Y-%m-%d}&ate={hoje:%Y-%m-%d}")
     assert linhas(f"?de={hoje + timedelta(days=1):%Y-%m-%d}") == []
     assert linhas(f"?ate={hoje - timedelta(days=1):%Y-%m-%d}") == []
-    assert "A data inicial é posterior à final." in cliente.get(
-        f"/auditoria/?de={hoje:%Y-%m-%d}&ate={hoje - timedelta(days=1):%Y-%m-%d}"
-    ).content.decode()
+    assert (
+        "A data inicial é posterior à final."
+        in cliente.get(f"/auditoria/?de={hoje:%Y-%m-%d}&ate={hoje - timedelta(days=1):%Y-%m-%d}").content.decode()
+    )
 
 
 def test_page_is_paginated(alice_bob_charlie):
@@ -808,7 +884,8 @@ def test_viewing_and_exporting_are_audited(alice_bob_charlie):
     with tenant_context(d["a"].id):
         registros = [
             (e.evento, e.usuario_id, e.lotacao_id, e.detalhes["filtros"])
-            for e in cadeia(d["a"].id) if e.evento.startswith("auditoria_")
+            for e in cadeia(d["a"].id)
+            if e.evento.startswith("auditoria_")
         ]
     vazio = {"usuario": "", "cidadao_id": None, "de": None, "ate": None, "evento": ""}
     assert registros == [
@@ -832,10 +909,12 @@ def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
     assert leitura[1:4] == ["Acesso ao prontuário", "Bob Médico", d["bob"].cpf]
     assert leitura[6] == "101"
     # A formula typed by someone is exported as text.
-    assert "'=HYPERLINK(\"x\")" in por_o_que
+    assert '\'=HYPERLINK("x")' in por_o_que
     # Only what was asked for.
     resposta = fabricas.entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv&cidadao=101")
-    linhas = list(csv.reader(io.StringIO(b"".join(resposta.streaming_content).decode().lstrip("\ufeff")), delimiter=";"))  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
+    linhas = list(
+        csv.reader(io.StringIO(b"".join(resposta.streaming_content).decode().lstrip("\ufeff")), delimiter=";")
+    )  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
     assert [linha[7] for linha in linhas[1:]] == ["folha de rosto de A"]
 
 
@@ -861,7 +940,11 @@ def test_installation_page_shows_logins_to_the_installation_admin_only(alice_bob
     # Looking and exporting are in the installation chain, not in a municipality's (the
     # test's one transaction keeps the tenant of the last request: switch chains to read).
     with audit.chain_scope(None):
-        assert [e.evento for e in cadeia(None)][-3:] == ["auditoria_consulta", "auditoria_consulta", "auditoria_exportacao"]
+        assert [e.evento for e in cadeia(None)][-3:] == [
+            "auditoria_consulta",
+            "auditoria_consulta",
+            "auditoria_exportacao",
+        ]
     with audit.chain_scope(d["a"].id):
         assert "auditoria_consulta" not in [e.evento for e in cadeia(d["a"].id)]
 

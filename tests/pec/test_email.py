@@ -13,10 +13,10 @@ from django.utils import timezone
 from pec import email as pec_email
 from pec.cripto import DecifrarErro, cifrar, decifrar
 from pec.email import email_enfileirar, email_enviar, email_varrer, smtp_contexto_senha, smtp_salvar
+from pec.embedded import free_port
 from pec.models import ConfiguracaoSMTP, EmailSaida, EmailSaidaMunicipio, EventoAuditoria
 from pec.tenancy import tenant_context
 from tests import mundo as fabricas
-from pec.embedded import free_port
 from tests.pec.identidade import servidor_smtp
 
 pytestmark = pytest.mark.django_db
@@ -101,8 +101,14 @@ def test_smtp_page_saves_settings_and_test_email_arrives():
     with servidor_smtp() as smtp:
         resposta = client.post(
             reverse("instalacao_smtp"),
-            {"host": "127.0.0.1", "porta": smtp.porta, "seguranca": "nenhuma", "usuario": "", "senha": "s3gredo-smtp",
-             "remetente": "pec@saude.example.org"},
+            {
+                "host": "127.0.0.1",
+                "porta": smtp.porta,
+                "seguranca": "nenhuma",
+                "usuario": "",
+                "senha": "s3gredo-smtp",
+                "remetente": "pec@saude.example.org",
+            },
         )
         assert resposta.status_code == 302
         config = ConfiguracaoSMTP.objects.get()
@@ -114,8 +120,14 @@ def test_smtp_page_saves_settings_and_test_email_arrives():
 
         # The stored password would make the client try AUTH, which this server lacks:
         # erase it, then send the test.
-        dados = {"host": "127.0.0.1", "porta": smtp.porta, "seguranca": "nenhuma", "usuario": "",
-                 "remetente": "pec@saude.example.org", "apagar_senha": "on"}
+        dados = {
+            "host": "127.0.0.1",
+            "porta": smtp.porta,
+            "seguranca": "nenhuma",
+            "usuario": "",
+            "remetente": "pec@saude.example.org",
+            "apagar_senha": "on",
+        }
         client.post(reverse("instalacao_smtp"), dados)
         # Sent while the request runs (no worker, no queue): the page says what happened.
         resposta = client.post(reverse("instalacao_smtp_teste"), {"para": "destino@example.org"}, follow=True)
@@ -158,7 +170,10 @@ def test_test_email_without_configuration_is_explained():
 
 
 def _config(porta: int) -> None:
-    smtp_salvar(config=ConfiguracaoSMTP(host="127.0.0.1", porta=porta, seguranca="nenhuma", remetente="pec@x.org"), nova_senha=None)
+    smtp_salvar(
+        config=ConfiguracaoSMTP(host="127.0.0.1", porta=porta, seguranca="nenhuma", remetente="pec@x.org"),
+        nova_senha=None,
+    )
 
 
 def test_failed_send_is_retried_with_backoff_then_marked_error(monkeypatch):
@@ -184,11 +199,9 @@ def test_failed_send_is_retried_with_backoff_then_marked_error(monkeypatch):
 def test_rollback_of_the_caller_leaves_no_email(django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                email_enfileirar(para=["a@example.org"], assunto="Oi", corpo="x")
-                raise RuntimeError("the request failed")
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        email_enfileirar(para=["a@example.org"], assunto="Oi", corpo="x")
+        raise RuntimeError("the request failed")
     assert not EmailSaida.objects.exists()
     assert callbacks == []
 
@@ -210,7 +223,9 @@ def test_a_sent_message_keeps_recipient_subject_and_status_but_not_its_body():
         email = email_enfileirar(para=["a@example.org"], assunto="Redefinição", corpo="link secreto /reset/abc/")
         assert email_enviar(email_id=email.id) == "enviado"
         with tenant_context(m.id):
-            municipal = email_enfileirar(para=["c@example.org"], assunto="Receita", corpo="dados de saúde", municipio_id=m.id)
+            municipal = email_enfileirar(
+                para=["c@example.org"], assunto="Receita", corpo="dados de saúde", municipio_id=m.id
+            )
         assert email_enviar(email_id=municipal.id, municipio_id=m.id) == "enviado"
     assert "link secreto" in smtp.recebidas[0].content.decode()
     email.refresh_from_db()
@@ -226,7 +241,9 @@ def test_training_municipality_never_sends_its_mail_production_does(celery_eager
         _config(smtp.porta)
         with django_capture_on_commit_callbacks(execute=True):
             email_enfileirar(para=["cidadao@example.org"], assunto="Sua receita", corpo="...", municipio_id=treino.id)
-            email_enfileirar(para=["cidadao@example.org"], assunto="Seu agendamento", corpo="...", municipio_id=producao.id)
+            email_enfileirar(
+                para=["cidadao@example.org"], assunto="Seu agendamento", corpo="...", municipio_id=producao.id
+            )
         assert smtp.chegou.wait(10)
     assert [e.rcpt_tos for e in smtp.recebidas] == [["cidadao@example.org"]]
     assert "Seu agendamento" in smtp.recebidas[0].content.decode()

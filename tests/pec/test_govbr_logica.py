@@ -102,7 +102,7 @@ class _Peer:
         peer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 corpo = peer.jwks if self.path == "/jwks" else peer.discovery
                 dados = json.dumps(corpo).encode()
                 self.send_response(200)
@@ -129,8 +129,15 @@ class _Peer:
 
     def token(self, chave: rsa.RSAPrivateKey | None = None, alg: str = "RS256", **claims: object) -> str:
         agora = int(time.time())
-        dados = {"iss": self.issuer, "sub": "12345678909", "aud": CLIENT_ID, "iat": agora, "exp": agora + 60,
-                 "nonce": "n1", **claims}
+        dados = {
+            "iss": self.issuer,
+            "sub": "12345678909",
+            "aud": CLIENT_ID,
+            "iat": agora,
+            "exp": agora + 60,
+            "nonce": "n1",
+            **claims,
+        }
         if alg == "HS256":
             return jwt.encode(dados, "segredo-qualquer-de-32-bytes-ou-mais!", algorithm=alg, headers={"kid": "k1"})
         return jwt.encode(dados, chave or self.chave, algorithm=alg, headers={"kid": "k1"})
@@ -144,7 +151,9 @@ def peer() -> Iterator[_Peer]:
 
 
 def _verificar(peer: _Peer, token: str) -> dict:
-    return id_token_verificar(id_token=token, jwks_uri=peer.discovery["jwks_uri"], issuer=peer.issuer, client_id=CLIENT_ID)
+    return id_token_verificar(
+        id_token=token, jwks_uri=peer.discovery["jwks_uri"], issuer=peer.issuer, client_id=CLIENT_ID
+    )
 
 
 def test_id_token_signed_by_the_issuer_is_accepted(peer):
@@ -155,7 +164,9 @@ def test_id_token_signed_by_the_issuer_is_accepted(peer):
 @pytest.mark.parametrize(
     "estragar",
     [
-        pytest.param(lambda p: p.token(chave=rsa.generate_private_key(public_exponent=65537, key_size=2048)), id="other-key"),
+        pytest.param(
+            lambda p: p.token(chave=rsa.generate_private_key(public_exponent=65537, key_size=2048)), id="other-key"
+        ),
         pytest.param(lambda p: p.token(alg="HS256"), id="hs256"),
         pytest.param(lambda p: p.token(aud="outro-cliente"), id="audience"),
         pytest.param(lambda p: p.token(iss="https://impostor.example/"), id="issuer"),
@@ -171,6 +182,7 @@ def test_id_token_is_refused(peer, estragar):
 
 # --- Authorization request and who may enter ---------------------------------------------------
 
+
 def _request(path: str = "/conta/oidc/govbr/login/"):
     from django.contrib.auth.models import AnonymousUser
 
@@ -183,8 +195,11 @@ def _request(path: str = "/conta/oidc/govbr/login/"):
 @pytest.fixture
 def configurado(peer, db) -> ConfiguracaoGovBr:
     return govbr_configurar(
-        ativo=True, ambiente=ConfiguracaoGovBr.Ambiente.OUTRO, issuer_outro=peer.issuer,
-        client_id=CLIENT_ID, novo_segredo="segredo-do-cliente",
+        ativo=True,
+        ambiente=ConfiguracaoGovBr.Ambiente.OUTRO,
+        issuer_outro=peer.issuer,
+        client_id=CLIENT_ID,
+        novo_segredo="segredo-do-cliente",
     )
 
 
@@ -210,7 +225,13 @@ def test_authorization_request_carries_a_fresh_nonce_bound_to_its_state(configur
     params = {k: v[0] for k, v in parse_qs(local.query).items()}
     assert local.path == "/authorize"
     assert params["code_challenge_method"] == "S256" and params["response_type"] == "code"
-    assert set(params["scope"].split()) == {"openid", "email", "profile", "govbr_confiabilidades", "govbr_confiabilidades_idtoken"}
+    assert set(params["scope"].split()) == {
+        "openid",
+        "email",
+        "profile",
+        "govbr_confiabilidades",
+        "govbr_confiabilidades_idtoken",
+    }
     assert params["nonce"] != "atacante" and len(params["nonce"]) >= 43
     estado = statekit.unstash_state(request, state_id=params["state"], provider_id="govbr")
     assert estado["nonce"] == params["nonce"] and estado["process"] == "login"
@@ -219,8 +240,15 @@ def test_authorization_request_carries_a_fresh_nonce_bound_to_its_state(configur
     assert outra["nonce"][0] != params["nonce"]
 
 
-def _sociallogin(request, *, cpf: str, nonce_enviado: str = "n1", nonce_recebido: str = "n1",
-                 nivel: str | None = "gold", processo: str = "login") -> SocialLogin:
+def _sociallogin(
+    request,
+    *,
+    cpf: str,
+    nonce_enviado: str = "n1",
+    nonce_recebido: str = "n1",
+    nivel: str | None = "gold",
+    processo: str = "login",
+) -> SocialLogin:
     claims: dict = {"sub": cpf, "nonce": nonce_recebido}
     if nivel:
         claims["reliability_info"] = {"level": nivel}
@@ -336,7 +364,9 @@ def test_refusal_is_audited_with_its_reason_and_shown_in_portuguese(configurado)
     fabricas.lotacao_com_perfis(municipio, alice)
     request = _request()
     with pytest.raises(ImmediateHttpResponse) as resposta:
-        SocialAccountAdapter(request).pre_social_login(request, _sociallogin(request, cpf=alice.cpf, nonce_recebido="x"))
+        SocialAccountAdapter(request).pre_social_login(
+            request, _sociallogin(request, cpf=alice.cpf, nonce_recebido="x")
+        )
     assert resposta.value.response.status_code == 403
     assert "nonce inválido" in resposta.value.response.content.decode()
     evento = EventoAuditoria.objects.filter(evento="login_falha").latest("id")

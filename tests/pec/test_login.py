@@ -53,7 +53,9 @@ def logado(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
-@pytest.mark.parametrize("forma", [lambda c: c, formatar_cpf, lambda c: f" {formatar_cpf(c)} ", lambda c: f"{c[:3]} {c[3:]}"])
+@pytest.mark.parametrize(
+    "forma", [lambda c: c, formatar_cpf, lambda c: f" {formatar_cpf(c)} ", lambda c: f"{c[:3]} {c[3:]}"]
+)
 def test_login_by_cpf_with_or_without_punctuation(forma):
     usuario = fabricas.usuario()
     client = Client()
@@ -280,7 +282,9 @@ def test_password_reset_by_email_through_real_smtp(celery_eager, django_capture_
     email_confirmado(usuario, "bruno@ubs.example.org")
     with servidor_smtp() as smtp:
         smtp_salvar(
-            config=ConfiguracaoSMTP(host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@saude.example.org"),
+            config=ConfiguracaoSMTP(
+                host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@saude.example.org"
+            ),
             nova_senha=None,
         )
         client = Client()
@@ -315,7 +319,9 @@ def test_reset_form_rejects_weak_password_and_keeps_the_old_one(celery_eager, dj
     email_confirmado(usuario, "carla@ubs.example.org")
     with servidor_smtp() as smtp:
         smtp_salvar(
-            config=ConfiguracaoSMTP(host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@x.example.org"),
+            config=ConfiguracaoSMTP(
+                host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@x.example.org"
+            ),
             nova_senha=None,
         )
         client = Client()
@@ -363,7 +369,12 @@ def test_mfa_enrolment_and_login_with_totp():
     html = pagina.content.decode()
     assert "Ativar aplicativo autenticador" in html and '<header class="topo">' in html  # pt-BR, our layout
     secret = client.session["mfa.totp.secret"]
-    assert client.post(reverse("mfa_activate_totp"), {"code": "000000" if totp(secret) != "000000" else "111111"}).status_code == 200
+    assert (
+        client.post(
+            reverse("mfa_activate_totp"), {"code": "000000" if totp(secret) != "000000" else "111111"}
+        ).status_code
+        == 200
+    )
     assert not Authenticator.objects.filter(user=iris).exists()
     resposta = client.post(reverse("mfa_activate_totp"), {"code": totp(secret)})
     assert resposta.status_code == 302
@@ -375,7 +386,10 @@ def test_mfa_enrolment_and_login_with_totp():
     resposta = entrar(novo, iris.cpf)
     assert resposta["Location"] == reverse("mfa_authenticate")
     assert not logado(novo)
-    assert novo.post(reverse("mfa_authenticate"), {"code": "999999" if totp(secret) != "999999" else "888888"}).status_code == 200
+    assert (
+        novo.post(reverse("mfa_authenticate"), {"code": "999999" if totp(secret) != "999999" else "888888"}).status_code
+        == 200
+    )
     assert not logado(novo)
     codigo = totp(secret)
     cache.delete(f"allauth.mfa.totp.used?user={iris.id}&code={codigo}")  # a rerun within 30 s
@@ -457,7 +471,9 @@ def test_installation_admin_sets_the_verified_address_and_the_old_one_is_told(dj
     assert "Bruno" in pagina and "velho@example.org" in pagina and "confirmado" in pagina
     assert "Nenhuma conta" in admin.post(reverse("instalacao_contas"), {"cpf": fabricas.novo_cpf()}).content.decode()
     with django_capture_on_commit_callbacks():
-        pagina = admin.post(reverse("instalacao_conta_email", args=[bruno.id]), {"email": "novo@example.org"}).content.decode()
+        pagina = admin.post(
+            reverse("instalacao_conta_email", args=[bruno.id]), {"email": "novo@example.org"}
+        ).content.decode()
     assert "definido e confirmado" in pagina
     from pec.identity.contas import email_confirmado as confirmado
 
@@ -466,7 +482,9 @@ def test_installation_admin_sets_the_verified_address_and_the_old_one_is_told(dj
     (evento,) = eventos_da_instalacao("conta_email_definido")
     assert evento.detalhes["usuario_alterado_id"] == bruno.id
     outra = fabricas.usuario("Outra")
-    pagina = admin.post(reverse("instalacao_conta_email", args=[outra.id]), {"email": "novo@example.org"}).content.decode()
+    pagina = admin.post(
+        reverse("instalacao_conta_email", args=[outra.id]), {"email": "novo@example.org"}
+    ).content.decode()
     assert "já está confirmado em outra conta" in pagina
 
 
@@ -523,7 +541,9 @@ def test_an_enrolled_admin_whose_session_skipped_the_second_step_is_asked_for_th
     Authenticator.objects.create(user=ana, type=Authenticator.Type.TOTP, data={"secret": "x"})
     client = fabricas.entrar(ana)
     sessao = client.session
-    sessao["account_authentication_methods"] = [r for r in sessao["account_authentication_methods"] if r["method"] != "mfa"]
+    sessao["account_authentication_methods"] = [
+        r for r in sessao["account_authentication_methods"] if r["method"] != "mfa"
+    ]
     sessao.save()
     assert client.get(reverse("instalacao_municipios"))["Location"].startswith(reverse("mfa_reauthenticate"))
 
@@ -536,7 +556,9 @@ def test_pages_that_edit_secrets_ask_for_the_password_again_after_a_while(settin
     assert client.get(reverse("instalacao_municipios")).status_code == 200  # no secret there
     for nome in ("instalacao_smtp", "instalacao_govbr"):
         assert client.get(reverse(nome))["Location"].startswith(reverse("account_reauthenticate")), nome
-    resposta = client.post(reverse("account_reauthenticate") + "?next=" + reverse("instalacao_smtp"), {"password": SENHA})
+    resposta = client.post(
+        reverse("account_reauthenticate") + "?next=" + reverse("instalacao_smtp"), {"password": SENHA}
+    )
     assert resposta["Location"] == reverse("instalacao_smtp")
     assert client.get(reverse("instalacao_smtp")).status_code == 200
 
@@ -544,11 +566,17 @@ def test_pages_that_edit_secrets_ask_for_the_password_again_after_a_while(settin
     iris = fabricas.usuario("Íris")
     admin = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_escolha=True)
     _autenticacao_antiga(admin, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60)
-    dados = {"nome": "Estadual", "tipo": "http", "url": "https://sisab.example.org/", "usuario": "u", "senha": "segredo"}
+    dados = {
+        "nome": "Estadual",
+        "tipo": "http",
+        "url": "https://sisab.example.org/",
+        "usuario": "u",
+        "senha": "segredo",
+    }
     resposta = admin.post(reverse("sisab_destino_novo"), dados)
     assert resposta["Location"].startswith(reverse("account_reauthenticate"))
-    from sisab.models import DestinoSisab
     from pec.tenancy import tenant_context
+    from sisab.models import DestinoSisab
 
     with tenant_context(a.id):
         assert not DestinoSisab.objects.exists()
@@ -568,7 +596,9 @@ def test_migration_moves_upload_emails_to_unverified_addresses_and_keeps_install
     migracao.mover(apps, None)
     assert Usuario.objects.get(id=do_cnes.id).email == ""
     assert EmailAddress.objects.filter(user=do_cnes).values_list("email", "verified", "primary").get() == (
-        "atacante@mal.example.org", False, False
+        "atacante@mal.example.org",
+        False,
+        False,
     )
     assert Usuario.objects.get(id=admin.id).email == "ana@saude.example.org"
     assert EmailAddress.objects.filter(user=admin).values_list("verified", "primary").get() == (True, True)

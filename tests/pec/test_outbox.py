@@ -67,11 +67,10 @@ def test_no_row_when_the_record_transaction_rolls_back(municipio):
     class Falha(Exception):
         pass
 
-    with pytest.raises(Falha):
-        with tenant_context(municipio.id):
-            registro = Estabelecimento.objects.create(municipio=municipio, cnes="7654321", nome="UBS")
-            outbox.outbox_registrar(municipio=municipio, destino="teste", tipo="rac", chave="x", objeto=registro)
-            raise Falha
+    with pytest.raises(Falha), tenant_context(municipio.id):
+        registro = Estabelecimento.objects.create(municipio=municipio, cnes="7654321", nome="UBS")
+        outbox.outbox_registrar(municipio=municipio, destino="teste", tipo="rac", chave="x", objeto=registro)
+        raise Falha
     with tenant_context(municipio.id):
         assert not Outbox.objects.exists()
         assert not Estabelecimento.objects.exists()
@@ -226,8 +225,9 @@ def test_a_claimed_row_is_skipped_by_another_worker():
         em_outra_conexao(limpar)
 
 
-def test_broker_down_after_commit_is_logged_not_raised(municipio, registro, broker_fora_do_ar,
-                                                       django_capture_on_commit_callbacks, caplog):
+def test_broker_down_after_commit_is_logged_not_raised(
+    municipio, registro, broker_fora_do_ar, django_capture_on_commit_callbacks, caplog
+):
     with django_capture_on_commit_callbacks(execute=True) as nudges:
         item = registrar(municipio, registro)
     assert len(nudges) == 1  # the nudge ran, met the closed port, and did not raise

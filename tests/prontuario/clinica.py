@@ -52,13 +52,33 @@ def clinica() -> Clinica:
 def formulario_atendimento(**extra: Any) -> dict[str, Any]:
     """A complete, valid atendimento form (management forms included)."""
     dados: dict[str, Any] = {
-        "tipo_atendimento": "5", "subjetivo": "Febre há 2 dias.", "subjetivo_ciap": "A03", "objetivo": "BEG.",
-        "avaliacao": "Quadro viral.", "plano": "Sintomáticos.", "orientacoes": "Hidratação.", "condutas": ["9"],
-        "atestado-dias": "", "atestado-cid10": "", "atestado-texto": "",
+        "tipo_atendimento": "5",
+        "subjetivo": "Febre há 2 dias.",
+        "subjetivo_ciap": "A03",
+        "objetivo": "BEG.",
+        "avaliacao": "Quadro viral.",
+        "plano": "Sintomáticos.",
+        "orientacoes": "Hidratação.",
+        "condutas": ["9"],
+        "atestado-dias": "",
+        "atestado-cid10": "",
+        "atestado-texto": "",
     }
-    for prefixo, total in (("problemas", 4), ("alergias", 2), ("prescricoes", 3), ("exames", 3), ("encaminhamentos", 2)):
-        dados.update({f"{prefixo}-TOTAL_FORMS": str(total), f"{prefixo}-INITIAL_FORMS": "0",
-                      f"{prefixo}-MIN_NUM_FORMS": "0", f"{prefixo}-MAX_NUM_FORMS": str(total)})
+    for prefixo, total in (
+        ("problemas", 4),
+        ("alergias", 2),
+        ("prescricoes", 3),
+        ("exames", 3),
+        ("encaminhamentos", 2),
+    ):
+        dados.update(
+            {
+                f"{prefixo}-TOTAL_FORMS": str(total),
+                f"{prefixo}-INITIAL_FORMS": "0",
+                f"{prefixo}-MIN_NUM_FORMS": "0",
+                f"{prefixo}-MAX_NUM_FORMS": str(total),
+            }
+        )
     dados.update({"problemas-0-ciap": "A03", "problemas-0-cid10": "R509", "problemas-0-situacao": "0"})
     dados.update(extra)
     return dados

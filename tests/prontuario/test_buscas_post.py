@@ -49,22 +49,22 @@ def test_search_without_csrf_token_is_refused(mundo):
 
 
 def test_agendar_and_unificar_searches_are_posts(alice, mundo):
-    from prontuario.agenda import services as agenda
     from pec.tenancy import tenant_context
+    from prontuario.agenda import services as agenda
 
     cidadao = fabricas.cidadao(mundo.alice, cpf=CPF)
     with tenant_context(mundo.a.id):
-        agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20,
-                                 periodos=[(d, datetime.time(7), datetime.time(17)) for d in range(7)])
+        agenda.agenda_configurar(
+            agenda=mundo.bob, duracao_minutos=20, periodos=[(d, datetime.time(7), datetime.time(17)) for d in range(7)]
+        )
     inicio = (datetime.datetime.now() + datetime.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     resposta = alice.post(reverse("agendar", args=[mundo.bob.pk]), {"inicio": inicio.isoformat(), "q": CPF})
     assert resposta.status_code == 302 and CPF not in resposta.url and "inicio=" in resposta.url  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     assert f"cidadao={cidadao.pk}" in alice.get(resposta.url).content.decode()  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
 
     coordenador = fabricas.dar_perfis(
-        fabricas.lotacao(
-            mundo.a, fabricas.usuario("Heitor"), cbo="131210",
-            estabelecimento=mundo.ubs))
+        fabricas.lotacao(mundo.a, fabricas.usuario("Heitor"), cbo="131210", estabelecimento=mundo.ubs)
+    )
     outro = fabricas.cidadao(mundo.alice, nome="Maria José da Silva Souza")
     cliente = entrar(coordenador)
     resposta = cliente.post(reverse("cidadao_unificar", args=[cidadao.pk]), {"q": "maria jose"})
@@ -77,7 +77,9 @@ def test_professionals_search_pages_by_id(mundo, monkeypatch):
 
     monkeypatch.setattr(views_admin, "POR_PAGINA", 5)
     admin_usuario = fabricas.usuario("Ana Admin")
-    admin = fabricas.entrar(admin_usuario, fabricas.lotacao_com_perfis(mundo.a, admin_usuario, cbo="131205"), pela_escolha=True)
+    admin = fabricas.entrar(
+        admin_usuario, fabricas.lotacao_com_perfis(mundo.a, admin_usuario, cbo="131205"), pela_escolha=True
+    )
     for n in range(7):
         fabricas.lotacao_com_perfis(mundo.a, fabricas.usuario(f"Souza Profissional {n:02d}"), cbo="225142")
     resposta = admin.post(reverse("admin_profissionais"), {"q": "souza"})
@@ -90,8 +92,8 @@ def test_professionals_search_pages_by_id(mundo, monkeypatch):
 
 
 def test_gunicorn_access_log_has_no_query_string_nor_referer():
-    from gunicorn.glogging import SafeAtoms
     from gunicorn.config import Config
+    from gunicorn.glogging import SafeAtoms
 
     conf: dict[str, object] = {}
     exec((RAIZ / "deploy" / "gunicorn.conf.py").read_text(), conf)
@@ -99,9 +101,16 @@ def test_gunicorn_access_log_has_no_query_string_nor_referer():
     cfg.set("access_log_format", conf["access_log_format"])
     from gunicorn.glogging import Logger
 
-    environ = {"REQUEST_METHOD": "GET", "RAW_URI": f"/cidadaos/?q={CPF}", "PATH_INFO": "/cidadaos/",
-               "QUERY_STRING": f"q={CPF}", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
-               "HTTP_REFERER": f"https://pec/cidadaos/?q={CPF}", "HTTP_USER_AGENT": "Firefox"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/cidadaos/?q={CPF}",
+        "PATH_INFO": "/cidadaos/",
+        "QUERY_STRING": f"q={CPF}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": f"https://pec/cidadaos/?q={CPF}",
+        "HTTP_USER_AGENT": "Firefox",
+    }
     resposta = SimpleNamespace(status="200 OK", sent=10, headers=[])
     pedido = SimpleNamespace(headers=[("X-REQUEST-ID", "abc123")])
     atomos = Logger(cfg).atoms(resposta, pedido, environ, datetime.timedelta(milliseconds=5))
@@ -113,7 +122,7 @@ def test_gunicorn_access_log_has_no_query_string_nor_referer():
 def test_nginx_logs_with_a_format_without_query_string():
     conf = (RAIZ / "deploy" / "nginx" / "pec.conf").read_text()
     formato = re.search(r"log_format pec_sem_consulta (.*?);", conf, re.S).group(1)
-    for variavel in ("$request ", "$request\"", "$request_uri", "$args", "$query_string", "$http_referer", "$arg_"):
+    for variavel in ("$request ", '$request"', "$request_uri", "$args", "$query_string", "$http_referer", "$arg_"):
         assert variavel not in formato
     assert "$uri" in formato
     servidores = conf.count("server {")

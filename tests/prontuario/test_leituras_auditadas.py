@@ -25,9 +25,16 @@ from tests.prontuario.clinica import clinica, formulario_atendimento
 pytestmark = pytest.mark.django_db
 
 DOSE = {
-    "imunobiologico": "115", "estrategia": "2", "dose": "9",
-    "lote": "L1", "fabricante": "149", "via": "10890", "local_aplicacao": "3", "grupo_atendimento": "000210",
-    "condicao_maternal": "1", "cid10_motivo_indicacao": "P073",
+    "imunobiologico": "115",
+    "estrategia": "2",
+    "dose": "9",
+    "lote": "L1",
+    "fabricante": "149",
+    "via": "10890",
+    "local_aplicacao": "3",
+    "grupo_atendimento": "000210",
+    "condicao_maternal": "1",
+    "cid10_motivo_indicacao": "P073",
 }
 
 
@@ -46,21 +53,33 @@ def _qd(dados):
 @pytest.fixture
 def m():
     mundo = clinica()
-    mundo.rita = dar_perfis(fabricas.lotacao(mundo.a, fabricas.usuario("Rita Recepção"), cbo="422110",
-                                              estabelecimento=mundo.centro))
+    mundo.rita = dar_perfis(
+        fabricas.lotacao(mundo.a, fabricas.usuario("Rita Recepção"), cbo="422110", estabelecimento=mundo.centro)
+    )
     with tenant_context(mundo.a.id):
         rascunho = clinico.atendimento_iniciar(cidadao=mundo.maria, lotacao=mundo.bob)
         mundo.atendimento = clinico.atendimento_finalizar(
-            atendimento=rascunho, lotacao=mundo.bob, versao=1, dados=_qd(formulario_atendimento(**{
-                "prescricoes-0-medicamento": "BR0268315", "prescricoes-0-dose": "1 cp", "prescricoes-0-via": "0",
-                "prescricoes-0-posologia": "12/12h", "prescricoes-0-uso_continuo": "on",
-            })),
+            atendimento=rascunho,
+            lotacao=mundo.bob,
+            versao=1,
+            dados=_qd(
+                formulario_atendimento(
+                    **{
+                        "prescricoes-0-medicamento": "BR0268315",
+                        "prescricoes-0-dose": "1 cp",
+                        "prescricoes-0-via": "0",
+                        "prescricoes-0-posologia": "12/12h",
+                        "prescricoes-0-uso_continuo": "on",
+                    }
+                )
+            ),
         )
         mundo.dose = vacinacao.vacinacao_registrar(
             cidadao=mundo.maria, lotacao=mundo.nina, dados={**DOSE, "data_aplicacao": timezone.localdate()}
         )
-        agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20,
-                                 periodos=[(d, datetime.time(7), datetime.time(17)) for d in range(7)])
+        agenda.agenda_configurar(
+            agenda=mundo.bob, duracao_minutos=20, periodos=[(d, datetime.time(7), datetime.time(17)) for d in range(7)]
+        )
         amanha = timezone.localtime() + datetime.timedelta(days=1)
         amanha = amanha.replace(hour=9, minute=0, second=0, microsecond=0)
         mundo.agendamento = agenda.agendar(agenda=mundo.bob, cidadao=mundo.maria, inicio=amanha, ator=mundo.rita)
@@ -77,7 +96,8 @@ PAGINAS = {
     "agendamento": ("rita", lambda m: f"/agendamentos/{m.agendamento.pk}/"),
     "comprovante de agendamento": ("rita", lambda m: f"/agendamentos/{m.agendamento.pk}/comprovante/"),
     "escolha do horário": (
-        "rita", lambda m: f"/agenda/{m.bob.pk}/agendar/?inicio=2030-01-07T08:00:00&cidadao={m.maria.pk}",
+        "rita",
+        lambda m: f"/agenda/{m.bob.pk}/agendar/?inicio=2030-01-07T08:00:00&cidadao={m.maria.pk}",
     ),
     "folha de rosto": ("bob", lambda m: f"/prontuario/cidadaos/{m.maria.pk}/"),
     "histórico clínico": ("bob", lambda m: f"/prontuario/cidadaos/{m.maria.pk}/historico/"),

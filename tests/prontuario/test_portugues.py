@@ -58,12 +58,20 @@ def test_backups_page_explains_the_missing_key_in_portuguese():
 def test_history_shows_labels_and_descriptions_not_field_names_and_codes(alice, mundo):
     cidadao = fabricas.cidadao(mundo.alice)
     html = alice.get(reverse("cidadao_historico", args=[cidadao.pk])).content.decode()
-    for esperado in ("Sexo", "Feminino", "Nome do pai desconhecido", "Sim", "Raça/cor", "Parda",
-                     "Município de nascimento (IBGE)", "Belo Horizonte/MG", "12/03/1980"):
+    for esperado in (
+        "Sexo",
+        "Feminino",
+        "Nome do pai desconhecido",
+        "Sim",
+        "Raça/cor",
+        "Parda",
+        "Município de nascimento (IBGE)",
+        "Belo Horizonte/MG",
+        "12/03/1980",
+    ):
         assert esperado in html, esperado
     for cru in ("pai_desconhecido", "raca_cor", "data_nascimento", "True", "1980-03-12", "3106200"):
         assert cru not in html, cru
-
 
 
 def test_merge_in_history_names_what_moved_in_portuguese(alice, mundo):
@@ -78,8 +86,9 @@ def test_merge_in_history_names_what_moved_in_portuguese(alice, mundo):
     um = fabricas.cidadao(mundo.alice, cpf=fabricas.cpf())
     dois = fabricas.cidadao(mundo.alice, cns=fabricas.cns_provisorio())
     with tenant_context(mundo.a.id):
-        agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20,
-                                 periodos=[(d, dt.time(7), dt.time(17)) for d in range(7)])
+        agenda.agenda_configurar(
+            agenda=mundo.bob, duracao_minutos=20, periodos=[(d, dt.time(7), dt.time(17)) for d in range(7)]
+        )
         inicio = (timezone.localtime() + dt.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
         agenda.agendar(agenda=mundo.bob, cidadao=dois, inicio=inicio, ator=mundo.alice)
         cidadao_unificar(lotacao=mundo.alice, sobrevivente=um, unificado=dois, motivo="Mesma pessoa")

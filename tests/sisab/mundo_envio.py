@@ -29,13 +29,15 @@ def mundo(nome: str = "Município A", ibge: str | None = None, **campos: object)
     ubs = fabricas.estabelecimento(municipio, "UBS Centro")
     nina = fabricas.lotacao_com_perfis(municipio, fabricas.usuario("Nina"), cbo="223565", estabelecimento=ubs)
     bob = fabricas.lotacao_com_perfis(municipio, fabricas.usuario("Bob"), cbo="225142", estabelecimento=ubs)
-    admin = fabricas.lotacao_com_perfis(municipio, fabricas.usuario("Íris"), cbo="131205",
-                                        perfis=["admin_municipal"], estabelecimento=ubs)
+    admin = fabricas.lotacao_com_perfis(
+        municipio, fabricas.usuario("Íris"), cbo="131205", perfis=["admin_municipal"], estabelecimento=ubs
+    )
     with tenant_context(municipio.id):
         for lot in (nina, bob):
             Profissional.objects.filter(id=lot.profissional_id).update(cns=fabricas.cns_provisorio())
-    maria = fabricas.cidadao(bob, nome="MARIA JOSE DA SILVA", sexo=1, data_nascimento=datetime.date(1990, 5, 10),
-                             cpf=fabricas.cpf())
+    maria = fabricas.cidadao(
+        bob, nome="MARIA JOSE DA SILVA", sexo=1, data_nascimento=datetime.date(1990, 5, 10), cpf=fabricas.cpf()
+    )
     return MundoEnvio(municipio, fabricas.recarregar(nina), fabricas.recarregar(bob), admin, maria)
 
 
@@ -43,8 +45,9 @@ def identificar(municipio: Municipio) -> InstalacaoSisab:
     return fabricas.instalacao_sisab(municipio)
 
 
-def atendimento(m: MundoEnvio, *, quando: datetime.datetime | None = None, ciap: str = "A03",
-                cid10: str = "R509") -> Atendimento:
+def atendimento(
+    m: MundoEnvio, *, quando: datetime.datetime | None = None, ciap: str = "A03", cid10: str = "R509"
+) -> Atendimento:
     return fabricas.atendimento_finalizado(m.maria, m.bob, quando=quando, ciap=ciap, cid10=cid10)
 
 

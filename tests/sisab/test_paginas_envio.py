@@ -20,9 +20,14 @@ from tests.sisab import mundo_envio
 pytestmark = pytest.mark.django_db
 
 IDENTIDADE = {
-    "contra_chave": "PEC-centralizado - 1.0", "responsavel_documento": "12.345.678/0001-99",
-    "responsavel_nome": "SECRETARIA MUNICIPAL DE SAUDE", "fone": "3133334444", "email": "sms@exemplo.gov.br",
-    "janela_inicio": "22", "janela_fim": "5", "prazo_dia": "10",
+    "contra_chave": "PEC-centralizado - 1.0",
+    "responsavel_documento": "12.345.678/0001-99",
+    "responsavel_nome": "SECRETARIA MUNICIPAL DE SAUDE",
+    "fone": "3133334444",
+    "email": "sms@exemplo.gov.br",
+    "janela_inicio": "22",
+    "janela_fim": "5",
+    "prazo_dia": "10",
 }
 
 
@@ -58,8 +63,9 @@ def test_identity_form_saves_digits_only_and_updates_the_same_row(m, alice):
 
 
 def test_identity_form_refuses_an_invalid_cpf_and_saves_nothing(m, alice):
-    resposta = alice.post("/administracao/sisab/instalacao/", {**IDENTIDADE, "responsavel_documento": "111.111.111-12"},
-                          follow=True)
+    resposta = alice.post(
+        "/administracao/sisab/instalacao/", {**IDENTIDADE, "responsavel_documento": "111.111.111-12"}, follow=True
+    )
     assert "CPF válido" in _mensagens(resposta)
     resposta = alice.post("/administracao/sisab/instalacao/", {**IDENTIDADE, "contra_chave": ""}, follow=True)
     assert "Confira a identificação" in _mensagens(resposta)
@@ -72,8 +78,13 @@ def test_identity_form_refuses_an_invalid_cpf_and_saves_nothing(m, alice):
 
 def test_destination_form_keeps_the_password_encrypted_at_rest(m, alice, settings):
     settings.PEC_HOSTS_SISAB = [*settings.PEC_HOSTS_SISAB, "pec.estado.gov.br"]  # the state's centralizer
-    dados = {"nome": "Centralizador estadual", "tipo": "http", "url": "https://pec.estado.gov.br",
-             "usuario": "ledi-municipio", "senha": "s3nha-secreta"}
+    dados = {
+        "nome": "Centralizador estadual",
+        "tipo": "http",
+        "url": "https://pec.estado.gov.br",
+        "usuario": "ledi-municipio",
+        "senha": "s3nha-secreta",
+    }
     resposta = alice.post("/administracao/sisab/destinos/novo/", dados, follow=True)
     assert "cadastrado" in _mensagens(resposta)
     with tenant_context(m.municipio.id):
@@ -90,8 +101,9 @@ def test_destination_form_keeps_the_password_encrypted_at_rest(m, alice, setting
 def test_destination_form_refuses_incomplete_destinations(m, alice, settings):
     settings.PEC_HOSTS_SISAB = [*settings.PEC_HOSTS_SISAB, "pec.estado.gov.br"]
     sem_usuario = {"nome": "Centralizador", "tipo": "http", "url": "https://pec.estado.gov.br", "usuario": ""}
-    assert "endereço e do usuário" in _mensagens(alice.post("/administracao/sisab/destinos/novo/", sem_usuario,
-                                                             follow=True))
+    assert "endereço e do usuário" in _mensagens(
+        alice.post("/administracao/sisab/destinos/novo/", sem_usuario, follow=True)
+    )
     sem_pasta = {"nome": "Pendrive", "tipo": "pasta", "pasta": ""}
     assert "Informe a pasta" in _mensagens(alice.post("/administracao/sisab/destinos/novo/", sem_pasta, follow=True))
     with tenant_context(m.municipio.id):
@@ -105,14 +117,19 @@ def test_folder_destination_needs_no_password(m, alice, tmp_path):
     assert destino.pasta == str(tmp_path) and destino.senha_cifrada == "" and destino.ativo
 
 
-@pytest.mark.parametrize("dados, mensagem", [
-    ({"tipo": "http", "url": "http://centralizador.saude.gov.br", "usuario": "u"}, "Use https"),
-    ({"tipo": "http", "url": "https://coleta.exemplo.com", "usuario": "u"},
-     "O servidor coleta.exemplo.com não está entre os permitidos nesta instalação"),
-    ({"tipo": "http", "url": "https://saude.gov.br.exemplo.com", "usuario": "u"}, "não está entre os permitidos"),
-    ({"tipo": "pasta", "pasta": "/etc/cron.d"}, "A pasta precisa ficar dentro de"),
-    ({"tipo": "pasta", "pasta": "lotes/../../fora"}, "A pasta precisa ficar dentro de"),
-])
+@pytest.mark.parametrize(
+    "dados, mensagem",
+    [
+        ({"tipo": "http", "url": "http://centralizador.saude.gov.br", "usuario": "u"}, "Use https"),
+        (
+            {"tipo": "http", "url": "https://coleta.exemplo.com", "usuario": "u"},
+            "O servidor coleta.exemplo.com não está entre os permitidos nesta instalação",
+        ),
+        ({"tipo": "http", "url": "https://saude.gov.br.exemplo.com", "usuario": "u"}, "não está entre os permitidos"),
+        ({"tipo": "pasta", "pasta": "/etc/cron.d"}, "A pasta precisa ficar dentro de"),
+        ({"tipo": "pasta", "pasta": "lotes/../../fora"}, "A pasta precisa ficar dentro de"),
+    ],
+)
 def test_destination_form_keeps_to_the_installations_rules(m, alice, settings, tmp_path, dados, mensagem):
     """Production rules: https only, hosts from the installation's allowlist, folders under
     its base; the municipal admin reads why and nothing is saved."""
@@ -127,8 +144,11 @@ def test_destination_form_keeps_to_the_installations_rules(m, alice, settings, t
 def test_destination_form_takes_allowed_hosts_and_folders_under_the_base(m, alice, settings, tmp_path):
     settings.PEC_DESTINOS_HTTP, settings.PEC_HOSTS_LOCAIS = False, []
     settings.PEC_SISAB_PASTA_BASE = str(tmp_path / "sisab")
-    for dados in ({"tipo": "http", "url": "https://centralizador.saude.gov.br", "usuario": "u", "senha": "s"},
-                  {"tipo": "pasta", "pasta": str(tmp_path / "sisab" / "pendrive")}, {"tipo": "pasta", "pasta": "ubs-1"}):
+    for dados in (
+        {"tipo": "http", "url": "https://centralizador.saude.gov.br", "usuario": "u", "senha": "s"},
+        {"tipo": "pasta", "pasta": str(tmp_path / "sisab" / "pendrive")},
+        {"tipo": "pasta", "pasta": "ubs-1"},
+    ):
         resposta = alice.post("/administracao/sisab/destinos/novo/", {"nome": "Destino", **dados}, follow=True)
         assert "cadastrado" in _mensagens(resposta), _mensagens(resposta)
     with tenant_context(m.municipio.id):
@@ -156,6 +176,11 @@ def test_late_records_are_warned_until_a_destination_accepts_them(m, alice):
 
     with tenant_context(m.municipio.id):
         destino = DestinoSisab.objects.create(municipio=m.municipio, nome="Pasta", tipo="pasta", pasta="/tmp")
-        EntregaSisab.objects.create(municipio=m.municipio, ficha=atrasada, destino=destino,
-                                    status=EntregaSisab.Status.ENVIADO, enviado_em=timezone.now())
+        EntregaSisab.objects.create(
+            municipio=m.municipio,
+            ficha=atrasada,
+            destino=destino,
+            status=EntregaSisab.Status.ENVIADO,
+            enviado_em=timezone.now(),
+        )
     assert "Registros atrasados" not in alice.get("/administracao/sisab/").content.decode()

@@ -8,10 +8,10 @@ encrypted at rest (pec.cripto) and decrypted only to call the token endpoint.
 from __future__ import annotations
 
 from allauth.socialaccount.models import SocialApp
+from allauth.utils import build_absolute_uri
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
-from allauth.utils import build_absolute_uri
 
 from pec.ator import Ator
 from pec.audit.chain import audit_event
