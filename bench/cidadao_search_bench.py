@@ -64,7 +64,7 @@ def consultas(amostra: list[Cidadao], rng: random.Random) -> list[tuple[str, str
 
 def percentil(valores: list[float], p: float) -> float:
     ordenados = sorted(valores)
-    return ordenados[min(len(ordenados) - 1, int(round(p / 100 * (len(ordenados) - 1))))]
+    return ordenados[min(len(ordenados) - 1, round(p / 100 * (len(ordenados) - 1)))]
 
 
 def main() -> None:

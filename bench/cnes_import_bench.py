@@ -163,13 +163,13 @@ def main() -> None:
 
     ibge = municipio_novo()
     base_cpf = 100_000_000 + int(ibge[2:]) * 200_000  # new people each run
-    tamanhos = dict(
-        estabelecimentos=args.estabelecimentos,
-        equipes_por=args.equipes,
-        profissionais=args.profissionais,
-        lotacoes=args.lotacoes,
-        base_cpf=base_cpf,
-    )
+    tamanhos = {
+        "estabelecimentos": args.estabelecimentos,
+        "equipes_por": args.equipes,
+        "profissionais": args.profissionais,
+        "lotacoes": args.lotacoes,
+        "base_cpf": base_cpf,
+    }
     arquivo = args.pasta / f"cnes-{ibge}.xml"
     proxima = args.pasta / f"cnes-{ibge}-proxima-semana.xml"
     contagem = gerar(arquivo, ibge=ibge, **tamanhos)

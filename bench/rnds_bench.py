@@ -87,7 +87,7 @@ def por_segundo(func, n: int) -> float:  # type: ignore[no-untyped-def]
 
 def percentil(valores: list[float], p: float) -> float:
     ordenados = sorted(valores)
-    return ordenados[min(len(ordenados) - 1, int(round(p / 100 * (len(ordenados) - 1))))]
+    return ordenados[min(len(ordenados) - 1, round(p / 100 * (len(ordenados) - 1)))]
 
 
 def main() -> None:

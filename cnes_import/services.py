@@ -201,22 +201,22 @@ def cnes_importar(
         if status == ImportacaoCnes.Status.CONCLUIDA:
             mensagem = _resumo(relatorio, dry_run=dry_run)
         identificacao = relatorio.identificacao
-        campos = dict(
-            usuario=ator.usuario,
-            origem=origem,
-            arquivo_nome=(nome_arquivo or caminho.name)[:255],
-            arquivo_sha256=sha256,
-            versao=identificacao.versao[:10] if identificacao else "",
-            data_arquivo=identificacao.data[:20] if identificacao else "",
-            simulacao=dry_run,
-            resetar_perfis=resetar_perfis,
-            status=status,
-            mensagem=mensagem,
-            contagens=relatorio.contagens,
-            rejeicoes=relatorio.rejeicoes,
-            alteracoes=relatorio.alteracoes,
-            duracao_segundos=round(time.monotonic() - inicio, 3),
-        )
+        campos = {
+            "usuario": ator.usuario,
+            "origem": origem,
+            "arquivo_nome": (nome_arquivo or caminho.name)[:255],
+            "arquivo_sha256": sha256,
+            "versao": identificacao.versao[:10] if identificacao else "",
+            "data_arquivo": identificacao.data[:20] if identificacao else "",
+            "simulacao": dry_run,
+            "resetar_perfis": resetar_perfis,
+            "status": status,
+            "mensagem": mensagem,
+            "contagens": relatorio.contagens,
+            "rejeicoes": relatorio.rejeicoes,
+            "alteracoes": relatorio.alteracoes,
+            "duracao_segundos": round(time.monotonic() - inicio, 3),
+        }
         importacao = _registrar(municipio=municipio, registro=registro, campos=campos)
         if status == ImportacaoCnes.Status.CONCLUIDA and not dry_run:
             audit_event(
@@ -662,7 +662,7 @@ def _valores_profissional(prof: ProfissionalXml, usuario_id: int) -> dict[str, A
     )
 
 
-def _sincronizar_tabela(
+def _sincronizar_tabela[M: models.Model](
     *,
     modelo: type[M],
     tipo: str,
@@ -840,7 +840,7 @@ def _sincronizar_lotacoes(
     alteradas: list[Lotacao] = []
     refazer_perfis: dict[int, frozenset[int]] = {}
     for ids, microarea in desejadas.items():
-        prof_id, est_id, eq_id, cbo = ids
+        prof_id, _est_id, _eq_id, cbo = ids
         atual = existentes.get(ids)
         if atual is None:
             novas.append(ids)
@@ -856,11 +856,10 @@ def _sincronizar_lotacoes(
             mudancas.append("usuário")
         if editados and resetar_perfis:
             mudancas.append("perfis redefinidos")
-        if not editados or resetar_perfis:
-            if perfis_atuais.get(lot_id, set()) != padrao(cbo):
-                refazer_perfis[lot_id] = padrao(cbo)
-                if "perfis redefinidos" not in mudancas:
-                    mudancas.append("perfis")
+        if (not editados or resetar_perfis) and perfis_atuais.get(lot_id, set()) != padrao(cbo):
+            refazer_perfis[lot_id] = padrao(cbo)
+            if "perfis redefinidos" not in mudancas:
+                mudancas.append("perfis")
         if not mudancas:
             continue
         alteradas.append(

@@ -34,7 +34,7 @@ def lotacao_escolher(request: RequisicaoAutenticada) -> HttpResponse:
         try:
             lotacao_id = int(request.POST.get("lotacao", ""))
         except ValueError:
-            raise Http404("Lotação inválida.")
+            raise Http404("Lotação inválida.") from None
         if lotacao_ativar(request=request, lotacao_id=lotacao_id) is None:
             raise Http404("Lotação não encontrada entre as suas lotações ativas.")
         return redirect("inicio")

@@ -332,7 +332,7 @@ def _vacina(vacina: dict[str, Any], *, nascimento: Any, data_atendimento: Any) -
         erros.append(("grupoAtendimento", f"O grupo de atendimento {grupo} não existe na tabela do e-SUS APS."))
     estrategia = vacina.get("estrategiaVacinacao")
     if estrategia is None:
-        return erros + [("estrategiaVacinacao", "Informe a estratégia de vacinação.")]
+        return [*erros, ("estrategiaVacinacao", "Informe a estratégia de vacinação.")]
     if not vacina_regra_permitida(
         imunobiologico=str(vacina.get("imunobiologico")),
         estrategia=fichas.estrategia_rnds(estrategia) or "",

@@ -87,8 +87,8 @@ def api_ficha(request: HttpRequest) -> HttpResponse:
             ficha_receber(
                 municipio=credencial.municipio,
                 conteudo=arquivo.read(),
-                nome_arquivo=arquivo.name,
-                credencial=credencial,  # type: ignore[arg-type]  # a multipart file part has a name
+                nome_arquivo=arquivo.name,  # type: ignore[arg-type]  # a multipart file part has a name
+                credencial=credencial,
             )
         except ledi.LediErro as exc:
             return _texto(f"Erro de validação: {exc}", 400)

@@ -53,6 +53,7 @@ DEMO = {
         for key, pessoa in zip(
             ["medico", "enfermeiro", "tecnico", "recepcao", "acs", "dentista", "coordenador", "admin_municipal"],
             PESSOAS,
+            strict=True,
         )
     },
 }

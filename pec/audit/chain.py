@@ -301,7 +301,7 @@ def verificar_cadeias(
     elo, quebrada, contagem = _Elo(), False, 0
     with conn.cursor() as cursor:
         for row in cursor.stream(_SELECT_ROWS):
-            linha_id, campos = row[0], dict(zip(_CAMPOS_V2, row[1:14]))
+            linha_id, campos = row[0], dict(zip(_CAMPOS_V2, row[1:14], strict=True))
             formato, hash_anterior, hash_gravado = row[14:17]
             municipio_id = campos["municipio_id"]
             if municipio_id != atual:

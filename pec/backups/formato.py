@@ -187,7 +187,7 @@ class Decifrador:
             raise BackupError("The backup header is corrupted (invalid ephemeral key).") from exc
         self._aead = _derivar(compartilhado, salt, efemera, destinatario)
         self._quadros = _quadros_brutos(entrada)
-        indice, tipo, claro = self._proximo()
+        _indice, _tipo, claro = self._proximo()
         self.manifesto: dict[str, Any] = json.loads(claro)
 
     def _proximo(self) -> tuple[int, bytes, bytes]:

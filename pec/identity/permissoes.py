@@ -45,8 +45,8 @@ _CLINICO_COMUM = ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"]
 PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
     "medico": (
         "Médico",
-        _CLINICO_COMUM
-        + [
+        [
+            *_CLINICO_COMUM,
             "cidadao.editar",
             "fila.gerenciar",
             "escuta.registrar",
@@ -59,8 +59,8 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
     ),
     "enfermeiro": (
         "Enfermeiro",
-        _CLINICO_COMUM
-        + [
+        [
+            *_CLINICO_COMUM,
             "cidadao.editar",
             "fila.gerenciar",
             "escuta.registrar",
@@ -74,12 +74,12 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
     ),
     "tecnico_enfermagem": (
         "Técnico/auxiliar de enfermagem",
-        _CLINICO_COMUM + ["fila.gerenciar", "escuta.registrar", "vacina.registrar"],
+        [*_CLINICO_COMUM, "fila.gerenciar", "escuta.registrar", "vacina.registrar"],
     ),
     "cirurgiao_dentista": (
         "Cirurgião-dentista",
-        _CLINICO_COMUM
-        + [
+        [
+            *_CLINICO_COMUM,
             "cidadao.editar",
             "fila.gerenciar",
             "escuta.registrar",
@@ -96,7 +96,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
     ),
     "coordenacao": (
         "Coordenação da UBS",
-        _CLINICO_COMUM + ["agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"],
+        [*_CLINICO_COMUM, "agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"],
     ),
     "admin_municipal": (
         "Administrador municipal",

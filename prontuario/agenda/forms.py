@@ -61,7 +61,7 @@ class AdicionarListaForm(forms.Form):
         profissional.queryset = Lotacao.objects.filter(
             municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
         ).select_related("profissional", "estabelecimento")
-        profissional.label_from_instance = lambda l: f"{l.profissional.nome} (CBO {l.cbo})"  # type: ignore[assignment]  # Django's documented per-instance hook
+        profissional.label_from_instance = lambda lotacao: f"{lotacao.profissional.nome} (CBO {lotacao.cbo})"  # type: ignore[assignment]  # Django's documented per-instance hook
         cast("forms.ModelChoiceField[Equipe]", self.fields["equipe"]).queryset = Equipe.objects.filter(
             municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
         )

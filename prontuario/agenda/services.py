@@ -8,6 +8,7 @@ can never both take the same slot; a partial unique index is the database's back
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -80,7 +81,7 @@ def agenda_configurar(
     for dia, inicio, fim in ordenados:
         if fim <= inicio:
             raise ValidationError(f"{AgendaHorario.DIAS[dia][1]}: o fim deve ser depois do início.")
-    for (dia_a, _, fim_a), (dia_b, inicio_b, _) in zip(ordenados, ordenados[1:]):
+    for (dia_a, _, fim_a), (dia_b, inicio_b, _) in itertools.pairwise(ordenados):
         if dia_a == dia_b and inicio_b < fim_a:
             raise ValidationError(f"{AgendaHorario.DIAS[dia_a][1]}: os períodos se sobrepõem.")
     config, _ = AgendaConfiguracao.objects.update_or_create(

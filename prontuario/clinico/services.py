@@ -269,7 +269,7 @@ class Formularios:
         return [self.principal, self.medicao, self.atestado, *self.listas.values()]
 
     def validos(self) -> bool:
-        return all([form.is_valid() for form in self.todos()])
+        return all(form.is_valid() for form in self.todos())
 
     def erros(self) -> list[str]:
         """Field errors as sentences ("CID-10: Código CID-10 desconhecido: X."), for messages."""

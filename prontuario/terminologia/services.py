@@ -183,8 +183,12 @@ def _carregar_termos(apps: Any, using: str, tabela: Tabela, progresso: Progresso
         gerenciador = apps.get_model("prontuario", "Termo").objects.db_manager(using)
         for inicio in range(0, total, _LOTE):
             lote = [
-                Termo(tabela=tabela.tabela, busca=texto_busca(l["codigo"], l["descricao"], l["sigla"]), **l)
-                for l in tabela.linhas[inicio : inicio + _LOTE]
+                Termo(
+                    tabela=tabela.tabela,
+                    busca=texto_busca(linha["codigo"], linha["descricao"], linha["sigla"]),
+                    **linha,
+                )
+                for linha in tabela.linhas[inicio : inicio + _LOTE]
             ]
             gerenciador.bulk_create(
                 lote,
@@ -194,7 +198,7 @@ def _carregar_termos(apps: Any, using: str, tabela: Tabela, progresso: Progresso
             )
             if progresso:
                 progresso(tabela.tabela, min(inicio + _LOTE, total), total)
-        codigos = [l["codigo"] for l in tabela.linhas]
+        codigos = [linha["codigo"] for linha in tabela.linhas]
         gerenciador.filter(tabela=tabela.tabela).exclude(codigo__in=codigos).update(ativo=False)
         Terminologia.objects.db_manager(using).update_or_create(
             tabela=tabela.tabela,
@@ -239,7 +243,7 @@ def _carregar_relacoes(
         linhas = ler()
         with transaction.atomic(using=db):
             modelo.objects.db_manager(db).all().delete()
-            modelo.objects.db_manager(db).bulk_create(modelo(**l) for l in linhas)
+            modelo.objects.db_manager(db).bulk_create(modelo(**linha) for linha in linhas)
             Terminologia.objects.db_manager(db).update_or_create(
                 tabela=nome,
                 defaults={

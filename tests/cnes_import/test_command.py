@@ -48,7 +48,7 @@ def test_import_then_reimport_reports_counts(taboleiro):
 
 def test_refused_file_fails_and_writes_nothing(outro_municipio):
     foto = foto_do_banco(outro_municipio)
-    with pytest.raises(CommandError, match="File refused, nothing was written.*2413805"):
+    with pytest.raises(CommandError, match=r"File refused, nothing was written.*2413805"):
         rodar(str(XML_2021), "--municipio", outro_municipio.ibge)
     assert foto_do_banco(outro_municipio) == foto
 

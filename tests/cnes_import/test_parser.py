@@ -119,7 +119,7 @@ def test_corrupt_zip_member_is_a_clear_error(tmp_path):
     with zipfile.ZipFile(pacote, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.write(XML_2021, "cnes.xml")
     pacote.write_bytes(zip_com_membro_corrompido(pacote.read_bytes(), "cnes.xml"))
-    with pytest.raises(ArquivoCnesInvalido, match="Não foi possível abrir o .zip"):
+    with pytest.raises(ArquivoCnesInvalido, match=r"Não foi possível abrir o \.zip"):
         ler(pacote)
 
 
@@ -130,7 +130,7 @@ def test_zip_must_hold_exactly_one_xml(tmp_path, membros):
         z.writestr("leiame.txt", "x")
         for nome in membros:
             z.write(XML_2021, nome)
-    with pytest.raises(ArquivoCnesInvalido, match="exatamente um arquivo .xml"):
+    with pytest.raises(ArquivoCnesInvalido, match=r"exatamente um arquivo \.xml"):
         list(ler_cnes(pacote))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -59,7 +60,7 @@ def cadeia(municipio_id: int | None) -> list[EventoAuditoria]:
     return list(EventoAuditoria.objects.filter(municipio_id=municipio_id).order_by("sequencia"))
 
 
-def em_outra_conexao(funcao: Callable[[], T]) -> T:
+def em_outra_conexao[T](funcao: Callable[[], T]) -> T:
     """Run `funcao` in a thread: its own Django connection, autocommit, so it commits."""
     resultado: list[Any] = []
 
@@ -165,7 +166,7 @@ def test_chain_links_every_event_of_a_municipality():
         eventos = cadeia(a.id)
     assert [e.sequencia for e in eventos] == list(range(1, 26))
     assert eventos[0].hash_anterior == audit.GENESIS
-    for anterior, atual in zip(eventos, eventos[1:]):
+    for anterior, atual in itertools.pairwise(eventos):
         assert atual.hash_anterior == anterior.hash
     for evento in eventos:
         campos = {nome: getattr(evento, nome) for nome in audit._CAMPOS_V2}

@@ -139,7 +139,7 @@ def test_container_reordered_frames_fail():
     assert na == nb == 5 + CHUNK + 16
     trocado = conteudo[:a] + conteudo[b : b + nb] + conteudo[a : a + na] + conteudo[b + nb :]
     assert len(trocado) == len(conteudo) and trocado != conteudo
-    with pytest.raises(BackupError, match="frame 1 .* fails authentication"):
+    with pytest.raises(BackupError, match=r"frame 1 .* fails authentication"):
         _ler(trocado, privada)
 
 

@@ -90,7 +90,7 @@ def test_rotation_reencrypts_every_secret_and_the_old_key_can_go(settings, segre
     assert govbr_segredo(govbr_configuracao()) == "segredo-govbr"
     smtp = smtp_configuracao()
     assert decifrar(smtp.senha_cifrada, contexto=smtp_contexto_senha(smtp)) == "senha-smtp"
-    for nome, destino, cert in zip("AB", segredos["destinos"], segredos["certificados"]):
+    for nome, destino, cert in zip("AB", segredos["destinos"], segredos["certificados"], strict=True):
         with tenant_context(destino.municipio_id):
             assert destino_senha(DestinoSisab.objects.get(pk=destino.pk)) == f"senha-sisab-{nome}"
             assert certificado_segredos(cert=CertificadoA1.objects.get(pk=cert.pk)) == (

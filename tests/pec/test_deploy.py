@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -163,7 +164,7 @@ def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
         assert proc.returncode == 0, output
         assert "Demo logins" in output and "Stopped web, worker, beat, national-simulator" in output
         for pid in children:
-            assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+            assert not os.path.exists(f"/proc/{pid}") or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -187,7 +187,7 @@ def test_failed_send_is_retried_with_backoff_then_marked_error(monkeypatch):
     # Not due yet: a second try does nothing.
     assert email_enviar(email_id=email.id) == "pendente"
     assert EmailSaida.objects.get().tentativas == 1
-    for n in range(2, pec_email.MAX_TENTATIVAS + 1):
+    for _n in range(2, pec_email.MAX_TENTATIVAS + 1):
         EmailSaida.objects.filter(pk=email.pk).update(proxima_tentativa=timezone.now())
         email_enviar(email_id=email.id)
     email.refresh_from_db()

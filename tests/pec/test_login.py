@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import re
 import struct
 import time
@@ -220,7 +221,7 @@ def test_manage_py_axes_reset_username_unlocks(settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         entrar(client, usuario.cpf, "senha-errada-99")
     assert entrar(client, usuario.cpf).status_code == 429
-    call_command("axes_reset_username", usuario.cpf, stdout=open("/dev/null", "w"))
+    call_command("axes_reset_username", usuario.cpf, stdout=io.StringIO())
     assert entrar(client, usuario.cpf).status_code == 302
 
 

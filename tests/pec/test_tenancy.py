@@ -127,7 +127,7 @@ def test_no_tenant_set_sees_no_rows(two_municipios):
 
 
 def test_tenant_set_sees_only_its_rows(two_municipios):
-    a, b = two_municipios
+    a, _b = two_municipios
     with tenant_context(a.id):
         with connection.cursor() as cursor:
             cursor.execute("SELECT DISTINCT municipio_id FROM pec_estabelecimento")
@@ -195,7 +195,7 @@ def test_tenant_value_must_be_an_integer(two_municipios):
 
 
 def test_celery_task_of_a_cannot_read_b(two_municipios):
-    a, b = two_municipios
+    a, _b = two_municipios
     resumo = tasks.municipio_resumo.apply(kwargs={"municipio_id": a.id}).get()
     assert resumo["estabelecimentos"] == 1
     assert resumo["municipios_vistos"] == [a.id]

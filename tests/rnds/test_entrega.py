@@ -48,8 +48,8 @@ def passar_o_tempo(municipio: Municipio) -> timedelta:
 
 
 def test_rac_and_ria_are_delivered_with_the_rnds_id(municipio_rnds, simulador, registros):
-    rac, objeto_rac = registros.criar(municipio_rnds, atendimento())
-    ria, _ = registros.criar(municipio_rnds, vacina(), tipo="ria-r")
+    _rac, objeto_rac = registros.criar(municipio_rnds, atendimento())
+    _ria, _ = registros.criar(municipio_rnds, vacina(), tipo="ria-r")
     assert drenar(municipio_rnds) == {"enviado": 2}
     for item in linhas(municipio_rnds):
         assert item.status == Outbox.Status.ENVIADO

@@ -33,7 +33,7 @@ def test_month_delivered_to_our_own_receiving_api(pec_server):
             senha=senha,
         )
     resultado = envio.transmitir(municipio_id=m.municipio.id, ignorar_janela=True)
-    assert list(resultado["destinos"].values())[0]["enviadas"] == 4, resultado
+    assert next(iter(resultado["destinos"].values()))["enviadas"] == 4, resultado
     with tenant_context(m.municipio.id):
         enviadas = {f.uuid: f.tipo for f in FichaSisab.objects.all()}
         assert set(EntregaSisab.objects.values_list("status", flat=True)) == {EntregaSisab.Status.ENVIADO}

@@ -111,7 +111,7 @@ def test_password_is_encrypted_bound_to_its_row(m, receptor):
 def test_accepted_fichas_are_never_sent_again(m, receptor):
     _http(m, receptor.server_port)
     resultado = _transmitir(m)
-    assert list(resultado["destinos"].values())[0]["enviadas"] == 3  # cadastro, atendimento, vacinação
+    assert next(iter(resultado["destinos"].values()))["enviadas"] == 3  # cadastro, atendimento, vacinação
     entregas = _entregas(m)
     assert all(e.status == EntregaSisab.Status.ENVIADO and len(e.sha256) == 64 for e in entregas)
     assert sorted(
@@ -429,8 +429,8 @@ def test_a_redelivered_run_after_the_lease_does_not_send_again(m, receptor_com_g
     primeira = _transmitir(m)
     uuids = _uuids_recebidos()
     assert len(uuids) == 3 and len(set(uuids)) == 3, uuids
-    assert list(primeira["destinos"].values())[0]["enviadas"] == 3
-    assert list(segunda[0]["destinos"].values())[0] == {
+    assert next(iter(primeira["destinos"].values()))["enviadas"] == 3
+    assert next(iter(segunda[0]["destinos"].values())) == {
         "enviadas": 0,
         "recusadas": 0,
         "adiadas": 0,
@@ -467,7 +467,7 @@ def test_a_destination_outside_the_allowlist_gets_nothing(m, receptor, settings)
     rows wait with the reason until the admin fixes it, then go."""
     destino = _http(m, receptor.server_port)
     settings.PEC_HOSTS_LOCAIS = []
-    resultado = list(_transmitir(m)["destinos"].values())[0]
+    resultado = next(iter(_transmitir(m)["destinos"].values()))
     assert resultado["enviadas"] == 0 and "127.0.0.1 não está entre os permitidos" in resultado["detalhe"]
     assert Receptor.recebidas == []
     entregas = _entregas(m)
@@ -481,7 +481,7 @@ def test_a_destination_outside_the_allowlist_gets_nothing(m, receptor, settings)
 def test_plain_http_is_refused_in_production(m, receptor, settings):
     _http(m, receptor.server_port)
     settings.PEC_DESTINOS_HTTP = False
-    resultado = list(_transmitir(m)["destinos"].values())[0]
+    resultado = next(iter(_transmitir(m)["destinos"].values()))
     assert "Use https" in resultado["detalhe"] and Receptor.recebidas == []
 
 
@@ -489,7 +489,7 @@ def test_a_folder_outside_the_base_is_never_written(m, settings, tmp_path):
     fora = tmp_path / "fora"
     _destino(m, tipo="pasta", pasta=str(fora))
     settings.PEC_SISAB_PASTA_BASE = str(tmp_path / "base")
-    resultado = list(_transmitir(m)["destinos"].values())[0]
+    resultado = next(iter(_transmitir(m)["destinos"].values()))
     assert resultado["enviadas"] == 0 and "A pasta precisa ficar dentro de" in resultado["detalhe"]
     assert not fora.exists()
     # A symbolic link inside the base that points out of it is outside too.

@@ -174,7 +174,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         try:
             sociallogin.user = govbr_autorizar(request=request, sociallogin=sociallogin)
         except Recusa as recusa:
-            raise ImmediateHttpResponse(recusa_responder(request=request, recusa=recusa))
+            raise ImmediateHttpResponse(recusa_responder(request=request, recusa=recusa)) from recusa
 
     def on_authentication_error(
         self,
