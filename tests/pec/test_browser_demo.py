@@ -94,7 +94,7 @@ def entregas_rnds(demo: Demo, cidadao: int) -> dict[str, tuple[str, ...]]:
         "from django.utils import timezone\n"
         "from pec.models import Municipio, Outbox\n"
         "from pec.tenancy import tenant_context\n"
-        "from prontuario.clinico.models import Atendimento, Vacinacao\n"
+        "from prontuario.models import Atendimento, Vacinacao\n"
         "m = Municipio.objects.get(ibge='9999901')\n"
         "with tenant_context(m.id):\n"
         f"    a = Atendimento.objects.filter(cidadao_id={cidadao}, finalizado_em__date=timezone.localdate()).values('id')\n"
