@@ -158,7 +158,7 @@ class Migration(migrations.Migration):
             model_name='membrofamilia',
             constraint=models.CheckConstraint(condition=models.Q(('saida__isnull', True), ('saida__gte', models.F('entrada')), _connector='OR'), name='membro_familia_saida_depois'),
         ),
-            # Municipal tables: ENABLE and FORCE row-level security (docs/adr/0001-tenancy-rls.md).
+        # Municipal tables: ENABLE and FORCE row-level security (docs/adr/0001-tenancy-rls.md).
         pec.tenancy.TenantRLS("logradouro"),
         pec.tenancy.TenantRLS("imovel"),
         pec.tenancy.TenantRLS("domicilio"),
