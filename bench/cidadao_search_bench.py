@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -30,9 +30,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from pec.documentos import formatar_cpf  # noqa: E402
 from pec.models import Lotacao, Municipio  # noqa: E402
 from pec.tenancy import tenant_context  # noqa: E402
-from prontuario.models import Cidadao  # noqa: E402
 from prontuario.cadastro.selectors import cidadao_buscar  # noqa: E402
 from prontuario.cadastro.texto import dobrar, palavras  # noqa: E402
+from prontuario.models import Cidadao  # noqa: E402
 
 
 def consultas(amostra: list[Cidadao], rng: random.Random) -> list[tuple[str, str]]:
@@ -64,7 +64,7 @@ def consultas(amostra: list[Cidadao], rng: random.Random) -> list[tuple[str, str
 
 def percentil(valores: list[float], p: float) -> float:
     ordenados = sorted(valores)
-    return ordenados[min(len(ordenados) - 1, int(round(p / 100 * (len(ordenados) - 1))))]
+    return ordenados[min(len(ordenados) - 1, round(p / 100 * (len(ordenados) - 1)))]
 
 
 def main() -> None:
@@ -120,7 +120,9 @@ def main() -> None:
     todos = [t for ts in por_tipo.values() for t in ts]
     print(f"\n{'kind':34} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for tipo, tempos in sorted(por_tipo.items()):
-        print(f"{tipo:34} {len(tempos):4d} {statistics.median(tempos):8.1f} {percentil(tempos, 95):8.1f} {max(tempos):8.1f}")
+        print(
+            f"{tipo:34} {len(tempos):4d} {statistics.median(tempos):8.1f} {percentil(tempos, 95):8.1f} {max(tempos):8.1f}"
+        )
     print(
         f"{'ALL':34} {len(todos):4d} {statistics.median(todos):8.1f} {percentil(todos, 95):8.1f} {max(todos):8.1f}"
         f"   p99 {percentil(todos, 99):.1f} ms; {achou}/{len(lista)} queries found something"

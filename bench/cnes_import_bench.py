@@ -46,8 +46,18 @@ def cns_provisorio(n: int) -> str:
     return cns
 
 
-def gerar(destino: Path, *, ibge: str, estabelecimentos: int, equipes_por: int, profissionais: int,
-          lotacoes: int, base_cpf: int, trocar: float = 0.0, semente: int = 1) -> dict[str, int]:
+def gerar(
+    destino: Path,
+    *,
+    ibge: str,
+    estabelecimentos: int,
+    equipes_por: int,
+    profissionais: int,
+    lotacoes: int,
+    base_cpf: int,
+    trocar: float = 0.0,
+    semente: int = 1,
+) -> dict[str, int]:
     """Write the file; `trocar` replaces that fraction of professionals by new people."""
     aleatorio = random.Random(semente)
     cnes = [f"{2_000_000 + i * 7:07d}" for i in range(estabelecimentos)]
@@ -56,30 +66,40 @@ def gerar(destino: Path, *, ibge: str, estabelecimentos: int, equipes_por: int, 
     extras = lotacoes - profissionais  # this many professionals get a second lotação
     total_lot = 0
     with open(destino, "w", encoding="utf-8", newline="\n") as f:
-        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<ImportarXMLCNES xmlns:xs="http://www.w3.org/2001/XMLSchema-instance" '
-                'xs:noNamespaceSchemaLocation="ImportarXML_CNES.xsd">\n')
-        f.write(f'<IDENTIFICACAO DATA="2026-11-20" ORIGEM="PORTAL" DESTINO="ESUS_AB" CO_IBGE_MUN="{ibge}" VERSAO_XSD="3.0">\n<ESTABELECIMENTOS>\n')
+        f.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<ImportarXMLCNES xmlns:xs="http://www.w3.org/2001/XMLSchema-instance" '
+            'xs:noNamespaceSchemaLocation="ImportarXML_CNES.xsd">\n'
+        )
+        f.write(
+            f'<IDENTIFICACAO DATA="2026-11-20" ORIGEM="PORTAL" DESTINO="ESUS_AB" CO_IBGE_MUN="{ibge}" VERSAO_XSD="3.0">\n<ESTABELECIMENTOS>\n'
+        )
         for i, c in enumerate(cnes):
-            f.write(f'<DADOS_GERAIS_ESTABELECIMENTOS NM_FANTA="UNIDADE BASICA DE SAUDE {i:04d}" CNPJ="08157810000168" CNES="{c}" '
-                    f'TP_UNID_ID="02" DS_TP_UNID="CENTRO DE SAUDE/UNIDADE BASICA" CO_SUBTIPO_UNID="" DS_SUBTIPO_UNID="" '
-                    f'TELEFONE1="(84)3375{i % 10000:04d}" TELEFONE2=" " FAX="" E_MAIL="">\n<ENDERECO>\n'
-                    f'<DADOS_ENDERECO CO_CEP="59840000" SG_UF="RN" BAIRRO="BAIRRO {i % 50}" LOGRADOURO="RUA {i}" NUMERO="{i}" '
-                    f'CO_IBGE_MUN="{ibge}" COMPLEMENT="" PONTO_REF=" " />\n</ENDERECO>\n<COMPLEXIDADE>\n'
-                    '<DADOS_COMPLEXIDADE SG_COMPLEXIDADE="AB"></DADOS_COMPLEXIDADE>\n</COMPLEXIDADE>\n<EQUIPES>\n')
+            f.write(
+                f'<DADOS_GERAIS_ESTABELECIMENTOS NM_FANTA="UNIDADE BASICA DE SAUDE {i:04d}" CNPJ="08157810000168" CNES="{c}" '
+                f'TP_UNID_ID="02" DS_TP_UNID="CENTRO DE SAUDE/UNIDADE BASICA" CO_SUBTIPO_UNID="" DS_SUBTIPO_UNID="" '
+                f'TELEFONE1="(84)3375{i % 10000:04d}" TELEFONE2=" " FAX="" E_MAIL="">\n<ENDERECO>\n'
+                f'<DADOS_ENDERECO CO_CEP="59840000" SG_UF="RN" BAIRRO="BAIRRO {i % 50}" LOGRADOURO="RUA {i}" NUMERO="{i}" '
+                f'CO_IBGE_MUN="{ibge}" COMPLEMENT="" PONTO_REF=" " />\n</ENDERECO>\n<COMPLEXIDADE>\n'
+                '<DADOS_COMPLEXIDADE SG_COMPLEXIDADE="AB"></DADOS_COMPLEXIDADE>\n</COMPLEXIDADE>\n<EQUIPES>\n'
+            )
             for j in range(equipes_por):
                 ine = equipes[i * equipes_por + j][1]
                 tipo = ("70", "ESF") if j < equipes_por - 1 else ("71", "ESB")
-                f.write(f'<DADOS_EQUIPES ID_TP_EQUIPE="" TP_EQUIPE="{tipo[0]}" SG_EQUIPE="{tipo[1]}" DS_EQUIPE="{tipo[1]} - EQUIPE" '
-                        f'CO_INE="{ine}" CO_AREA="{j + 1:04d}" DS_AREA="{j + 1:04d}" NM_REFERENCIA="EQUIPE {i:04d}-{j}" DT_DESATIVACAO=""/>\n')
+                f.write(
+                    f'<DADOS_EQUIPES ID_TP_EQUIPE="" TP_EQUIPE="{tipo[0]}" SG_EQUIPE="{tipo[1]}" DS_EQUIPE="{tipo[1]} - EQUIPE" '
+                    f'CO_INE="{ine}" CO_AREA="{j + 1:04d}" DS_AREA="{j + 1:04d}" NM_REFERENCIA="EQUIPE {i:04d}-{j}" DT_DESATIVACAO=""/>\n'
+                )
             f.write("</EQUIPES>\n</DADOS_GERAIS_ESTABELECIMENTOS>\n")
         f.write("</ESTABELECIMENTOS>\n<PROFISSIONAIS>\n")
         for p in range(profissionais):
             n = base_cpf + p + (profissionais if p in substituidos else 0)
             nome = quoteattr(f"PROFISSIONAL SINTETICO {n}")
-            f.write(f'<DADOS_PROFISSIONAIS CO_CNS="{cns_provisorio(n)}" NM_PROF={nome} CPF_PROF="{cpf(n)}" '
-                    f'NU_REGISTRO="{p % 99999}" DT_NASC="01/01/1900"  SEXO="N" E_MAIL=""  TELEFONE="">\n'
-                    '<ENDERECO>\n<DADOS_ENDERECO CO_CEP="" SG_UF="" BAIRRO="" LOGRADOURO="" NUMERO="" CO_IBGE_MUN="" '
-                    'COMPLEMENT="" PONTO_REF="" />\n</ENDERECO>\n<LOTACOES>\n')
+            f.write(
+                f'<DADOS_PROFISSIONAIS CO_CNS="{cns_provisorio(n)}" NM_PROF={nome} CPF_PROF="{cpf(n)}" '
+                f'NU_REGISTRO="{p % 99999}" DT_NASC="01/01/1900"  SEXO="N" E_MAIL=""  TELEFONE="">\n'
+                '<ENDERECO>\n<DADOS_ENDERECO CO_CEP="" SG_UF="" BAIRRO="" LOGRADOURO="" NUMERO="" CO_IBGE_MUN="" '
+                'COMPLEMENT="" PONTO_REF="" />\n</ENDERECO>\n<LOTACOES>\n'
+            )
             for k in range(2 if p < extras else 1):
                 c, ine = equipes[(p * 7 + k * 3) % len(equipes)]
                 cbo = CBOS[(p + k) % len(CBOS)]
@@ -90,7 +110,12 @@ def gerar(destino: Path, *, ibge: str, estabelecimentos: int, equipes_por: int, 
                 total_lot += 1
             f.write("</LOTACOES>\n</DADOS_PROFISSIONAIS>\n")
         f.write("</PROFISSIONAIS>\n</IDENTIFICACAO>\n</ImportarXMLCNES>\n")
-    return {"estabelecimentos": len(cnes), "equipes": len(equipes), "profissionais": profissionais, "lotacoes": total_lot}
+    return {
+        "estabelecimentos": len(cnes),
+        "equipes": len(equipes),
+        "profissionais": profissionais,
+        "lotacoes": total_lot,
+    }
 
 
 def medir(comando: list[str]) -> tuple[float, float, float, str]:
@@ -119,8 +144,11 @@ def municipio_novo() -> str:
         "print(ibge)\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING"}
-    return subprocess.run([sys.executable, "-c", codigo], cwd=RAIZ, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip().splitlines()[-1]
+    return (
+        subprocess.run([sys.executable, "-c", codigo], cwd=RAIZ, env=env, check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
 
 
 def main() -> None:
@@ -135,8 +163,13 @@ def main() -> None:
 
     ibge = municipio_novo()
     base_cpf = 100_000_000 + int(ibge[2:]) * 200_000  # new people each run
-    tamanhos = dict(estabelecimentos=args.estabelecimentos, equipes_por=args.equipes,
-                    profissionais=args.profissionais, lotacoes=args.lotacoes, base_cpf=base_cpf)
+    tamanhos = {
+        "estabelecimentos": args.estabelecimentos,
+        "equipes_por": args.equipes,
+        "profissionais": args.profissionais,
+        "lotacoes": args.lotacoes,
+        "base_cpf": base_cpf,
+    }
     arquivo = args.pasta / f"cnes-{ibge}.xml"
     proxima = args.pasta / f"cnes-{ibge}-proxima-semana.xml"
     contagem = gerar(arquivo, ibge=ibge, **tamanhos)
@@ -175,7 +208,7 @@ def main() -> None:
     linhas.append("")
     linhas.append(
         "Wall time includes starting Django in the child process and the commit (where PostgreSQL checks the "
-        "deferred foreign keys); \"the import itself\" is the service's own duration from the history; Python CPU "
+        'deferred foreign keys); "the import itself" is the service\'s own duration from the history; Python CPU '
         "and peak RSS are the child's (wait4), PostgreSQL's work is in the wall time only."
     )
     print("\n".join(linhas))

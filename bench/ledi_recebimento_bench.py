@@ -90,7 +90,10 @@ def _lote(conteudo: bytes) -> tuple[float, str]:
             decodificar(arquivo_zip.read(info))
         except ledi.LediErro:
             recusas += 1
-    return time.perf_counter() - inicio, f"{recusas} of {len(arquivo_zip.infolist())} refused ({len(conteudo)}-byte zip)"
+    return (
+        time.perf_counter() - inicio,
+        f"{recusas} of {len(arquivo_zip.infolist())} refused ({len(conteudo)}-byte zip)",
+    )
 
 
 def _api(conteudo: bytes) -> tuple[float, str]:
@@ -107,8 +110,14 @@ def _api(conteudo: bytes) -> tuple[float, str]:
         municipio, _ = Municipio.objects.get_or_create(ibge="4205407", defaults={"nome": "Bancada LEDI", "uf": "SC"})
         ator, _ = Usuario.objects.get_or_create(cpf="52998224725", defaults={"nome": "BANCADA LEDI"})
         with tenant_context(municipio.id):
-            credencial, senha = credencial_emitir(municipio_id=municipio.id, nome="Bancada", responsavel="Bancada",
-                                                  documento="12345678000199", email="b@exemplo.gov.br", ator=ator)
+            credencial, senha = credencial_emitir(
+                municipio_id=municipio.id,
+                nome="Bancada",
+                responsavel="Bancada",
+                documento="12345678000199",
+                email="b@exemplo.gov.br",
+                ator=ator,
+            )
         client = Client(HTTP_HOST="localhost")
         client.post("/api/recebimento/login", {"usuario": credencial.usuario, "senha": senha})
         inicio = time.perf_counter()
@@ -134,8 +143,9 @@ def medir(caso: str) -> tuple[float, float, str]:
     """Wall time (s) and peak RSS (MB) of one case's process, and what it printed."""
     inicio = time.perf_counter()
     with tempfile.TemporaryFile() as saida:
-        processo = subprocess.Popen([sys.executable, __file__, "--caso", caso], cwd=RAIZ, stdout=saida,
-                                    stderr=subprocess.DEVNULL)
+        processo = subprocess.Popen(
+            [sys.executable, __file__, "--caso", caso], cwd=RAIZ, stdout=saida, stderr=subprocess.DEVNULL
+        )
         _, status, uso = os.wait4(processo.pid, 0)
         decorrido = time.perf_counter() - inicio
         saida.seek(0)

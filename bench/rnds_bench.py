@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -45,20 +45,37 @@ from rnds.simulador import SimuladorNacional  # noqa: E402
 
 
 def quem() -> Identificacao:
-    return Identificacao(identificador=str(uuid.uuid4()), cidadao_cpf="52998224725", cidadao_cns="",
-                         profissional_cns="898001160660001", profissional_cbo="225142", cnes="9990001")
+    return Identificacao(
+        identificador=str(uuid.uuid4()),
+        cidadao_cpf="52998224725",
+        cidadao_cns="",
+        profissional_cns="898001160660001",
+        profissional_cbo="225142",
+        cnes="9990001",
+    )
 
 
 def atendimento() -> RegistroAtendimento:
     agora = timezone.now()
-    return RegistroAtendimento(quem=quem(), inicio=agora - datetime.timedelta(minutes=15), fim=agora,
-                               problemas=(Problema("CIAP2", "K86"), Problema("CID10", "I10")),
-                               procedimentos=(Procedimento("0301010064"),))
+    return RegistroAtendimento(
+        quem=quem(),
+        inicio=agora - datetime.timedelta(minutes=15),
+        fim=agora,
+        problemas=(Problema("CIAP2", "K86"), Problema("CID10", "I10")),
+        procedimentos=(Procedimento("0301010064"),),
+    )
 
 
 def vacina() -> RegistroVacina:
-    return RegistroVacina(quem=quem(), aplicada_em=timezone.now(), imunobiologico="15", lote="L1",
-                          fabricante="149", dose="8", contato_hanseniase=False)
+    return RegistroVacina(
+        quem=quem(),
+        aplicada_em=timezone.now(),
+        imunobiologico="15",
+        lote="L1",
+        fabricante="149",
+        dose="8",
+        contato_hanseniase=False,
+    )
 
 
 def por_segundo(func, n: int) -> float:  # type: ignore[no-untyped-def]
@@ -70,7 +87,7 @@ def por_segundo(func, n: int) -> float:  # type: ignore[no-untyped-def]
 
 def percentil(valores: list[float], p: float) -> float:
     ordenados = sorted(valores)
-    return ordenados[min(len(ordenados) - 1, int(round(p / 100 * (len(ordenados) - 1))))]
+    return ordenados[min(len(ordenados) - 1, round(p / 100 * (len(ordenados) - 1)))]
 
 
 def main() -> None:
@@ -91,13 +108,24 @@ def main() -> None:
     mapeamento.registrar_mapeador("pec.estabelecimento", lambda objeto: registros[objeto.pk])
     with SimuladorNacional(arquivos) as sim:
         municipio, _ = Municipio.objects.get_or_create(ibge="9999977", defaults={"nome": "Bench RNDS", "uf": "MG"})
-        usuario = Usuario.objects.filter(cpf="52998224725").first() or Usuario.objects.create_user("52998224725", None, nome="Bench")
+        usuario = Usuario.objects.filter(cpf="52998224725").first() or Usuario.objects.create_user(
+            "52998224725", None, nome="Bench"
+        )
         with tenant_context(municipio.id):
             Outbox.objects.filter(municipio=municipio).delete()
-            ConfiguracaoRNDS.objects.update_or_create(municipio=municipio, defaults={
-                "habilitado": True, "identificador_solicitante": "1", "url_autenticacao": sim.url,
-                "url_servicos": sim.url, "url_cadsus": sim.url})
-            certificado_instalar(municipio=municipio, conteudo=arquivos.pfx.read_bytes(), senha=arquivos.senha_pfx, usuario=usuario)
+            ConfiguracaoRNDS.objects.update_or_create(
+                municipio=municipio,
+                defaults={
+                    "habilitado": True,
+                    "identificador_solicitante": "1",
+                    "url_autenticacao": sim.url,
+                    "url_servicos": sim.url,
+                    "url_cadsus": sim.url,
+                },
+            )
+            certificado_instalar(
+                municipio=municipio, conteudo=arquivos.pfx.read_bytes(), senha=arquivos.senha_pfx, usuario=usuario
+            )
         tempos = []
         for n in range(args.registros):
             inicio = time.perf_counter()
@@ -105,16 +133,24 @@ def main() -> None:
             with tenant_context(municipio.id):
                 objeto = Estabelecimento.objects.create(municipio=municipio, cnes=f"{8000000 + n:07d}", nome="bench")
                 registros[objeto.id] = registro
-                outbox_registrar(municipio=municipio, destino="rnds", tipo="rac", chave=f"rac:{registro.quem.identificador}", objeto=objeto)
+                outbox_registrar(
+                    municipio=municipio,
+                    destino="rnds",
+                    tipo="rac",
+                    chave=f"rac:{registro.quem.identificador}",
+                    objeto=objeto,
+                )
             resultado = outbox_drenar(municipio_id=municipio.id, destino="rnds")
             tempos.append(time.perf_counter() - inicio)
             assert resultado == {"enviado": 1}, resultado
         with tenant_context(municipio.id):
             Outbox.objects.filter(municipio=municipio).delete()
             Estabelecimento.objects.filter(municipio=municipio, nome="bench").delete()
-        print(f"finalise→enviado over {len(tempos)} records: p50 {statistics.median(tempos) * 1000:.0f} ms, "
-              f"p95 {percentil(tempos, 95) * 1000:.0f} ms, max {max(tempos) * 1000:.0f} ms; "
-              f"tokens issued {sim.estado.tokens_emitidos}")
+        print(
+            f"finalise→enviado over {len(tempos)} records: p50 {statistics.median(tempos) * 1000:.0f} ms, "
+            f"p95 {percentil(tempos, 95) * 1000:.0f} ms, max {max(tempos) * 1000:.0f} ms; "
+            f"tokens issued {sim.estado.tokens_emitidos}"
+        )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ from django.db import connection, models
 from django.utils import timezone
 
 
-def inserir(modelo: type[models.Model], linhas: Iterable[dict[str, Any]], *, ignorar_conflitos: bool = False) -> list[int]:
+def inserir(
+    modelo: type[models.Model], linhas: Iterable[dict[str, Any]], *, ignorar_conflitos: bool = False
+) -> list[int]:
     """Insert rows given as {attname: value}; return the new ids in the same order.
 
     With `ignorar_conflitos`, rows that hit a unique constraint are skipped and the ids

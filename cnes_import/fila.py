@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import functools
 
-from django.http import HttpRequest
-
 from cnes_import.models import ImportacaoCnes
 from cnes_import.services import arquivo_sha256, cnes_importar, envio_caminho, envio_descartar
-from pec.audit.chain import RequisicaoGravada
+from pec.ator import Ator
 from pec.outbox import apos_commit_enfileirar
 from pec.tenancy import tenant_context
-
 
 FILA_INDISPONIVEL = "A fila de tarefas está indisponível: envie o arquivo de novo."
 PREVIA_INDISPONIVEL = "Esta prévia não está mais disponível. Envie o arquivo novamente."
@@ -28,14 +25,14 @@ ERRO_INTERNO = "A importação não terminou por um erro interno. Confira o hist
 
 
 def importacao_enfileirar(
-    *, request: HttpRequest, token: str, nome_arquivo: str, simulacao: bool, resetar_perfis: bool, sha256: str = ""
+    *, ator: Ator, token: str, nome_arquivo: str, simulacao: bool, resetar_perfis: bool, sha256: str = ""
 ) -> ImportacaoCnes:
     """The queued row of a stored upload (`token`, cnes_import.services.envio_guardar), its
     import queued after the commit. `sha256`: for an apply, the previewed file's, which the
-    worker checks the stored bytes against. Inside the request's tenant context."""
+    worker checks the stored bytes against. Inside the actor's tenant context."""
     importacao = ImportacaoCnes.objects.create(
-        municipio=request.lotacao.municipio,  # type: ignore[attr-defined]
-        usuario=request.user,
+        municipio_id=ator.municipio_id,
+        usuario=ator.usuario,
         origem=ImportacaoCnes.Origem.WEB,
         arquivo_nome=nome_arquivo[:255],
         arquivo_sha256=sha256,
@@ -43,13 +40,15 @@ def importacao_enfileirar(
         resetar_perfis=resetar_perfis,
         status=ImportacaoCnes.Status.NA_FILA,
         token=token,
-        requisicao=RequisicaoGravada.dados(request),
+        requisicao=ator.dados(),
     )
     from cnes_import.tasks import cnes_importacao_processar
 
     apos_commit_enfileirar(
-        cnes_importacao_processar, em_falha=functools.partial(_falhar, importacao, FILA_INDISPONIVEL),
-        municipio_id=importacao.municipio_id, importacao_id=importacao.id,
+        cnes_importacao_processar,
+        em_falha=functools.partial(_falhar, importacao, FILA_INDISPONIVEL),
+        municipio_id=importacao.municipio_id,
+        importacao_id=importacao.id,
     )
     return importacao
 
@@ -63,7 +62,7 @@ def importacao_processar(*, municipio_id: int, importacao_id: int) -> Importacao
             return importacao
         importacao.status = ImportacaoCnes.Status.EM_ANDAMENTO
         importacao.save(update_fields=["status"])
-        requisicao = RequisicaoGravada.carregar(importacao.requisicao)
+        ator = Ator.carregar(importacao.requisicao, municipio_id=municipio_id)
     caminho = envio_caminho(token=importacao.token)
     sha256 = arquivo_sha256(caminho) if caminho is not None else ""
     # The bytes applied must be the bytes previewed.
@@ -75,10 +74,9 @@ def importacao_processar(*, municipio_id: int, importacao_id: int) -> Importacao
             arquivo=caminho,
             dry_run=importacao.simulacao,
             resetar_perfis=importacao.resetar_perfis,
-            ator=importacao.usuario,
+            ator=ator.com_usuario(importacao.usuario),
             origem=importacao.origem,
             nome_arquivo=importacao.arquivo_nome,
-            request=requisicao,
             sha256=sha256,
             registro=importacao,
         )

@@ -7,10 +7,18 @@ from pec.tenancy import TenantModel
 
 TIPOS = ("estabelecimentos", "equipes", "profissionais", "lotacoes")
 ACOES = ("criados", "atualizados", "desativados", "rejeitados")
-ROTULOS_TIPO = {"estabelecimentos": "Estabelecimentos", "equipes": "Equipes", "profissionais": "Profissionais",
-                "lotacoes": "Lotações"}
-ROTULOS_ACAO = {"criados": "novos", "atualizados": "atualizados", "desativados": "desativados",
-                "rejeitados": "rejeitados"}
+ROTULOS_TIPO = {
+    "estabelecimentos": "Estabelecimentos",
+    "equipes": "Equipes",
+    "profissionais": "Profissionais",
+    "lotacoes": "Lotações",
+}
+ROTULOS_ACAO = {
+    "criados": "novos",
+    "atualizados": "atualizados",
+    "desativados": "desativados",
+    "rejeitados": "rejeitados",
+}
 
 
 class ImportacaoCnes(TenantModel):
@@ -52,7 +60,7 @@ class ImportacaoCnes(TenantModel):
     alteracoes = models.JSONField(default=dict)
     duracao_segundos = models.FloatField("duração (s)", default=0)
     # A page upload waiting for its worker: the stored file (cnes_import.services.envio_*)
-    # and the request's audit data (pec.audit.chain.RequisicaoGravada.dados).
+    # and the request's audit data (pec.ator.Ator.dados).
     token = models.CharField(max_length=32, blank=True)
     requisicao = models.JSONField(default=dict, blank=True)
 
@@ -91,8 +99,14 @@ class ImportacaoCnes(TenantModel):
                 itens = self.alteracoes.get(tipo, {}).get(acao, [])
                 if itens:
                     total = self.contagens.get(tipo, {}).get(acao, len(itens))
-                    grupos.append({"titulo": f"{ROTULOS_TIPO[tipo]} {ROTULOS_ACAO[acao]}", "itens": itens,
-                                   "total": total, "omitidos": total - len(itens)})
+                    grupos.append(
+                        {
+                            "titulo": f"{ROTULOS_TIPO[tipo]} {ROTULOS_ACAO[acao]}",
+                            "itens": itens,
+                            "total": total,
+                            "omitidos": total - len(itens),
+                        }
+                    )
         return grupos
 
 

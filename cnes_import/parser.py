@@ -230,7 +230,9 @@ def _verificar_raiz(raiz: etree._Element) -> None:
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
         raise ArquivoCnesInvalido("O arquivo contém uma declaração DOCTYPE (DTD/entidades), recusada por segurança.")
     if raiz.tag != RAIZ:
-        raise ArquivoCnesInvalido(f"Este não é um XML do CNES para o e-SUS APS: a raiz é <{raiz.tag}>, esperada <{RAIZ}>.")
+        raise ArquivoCnesInvalido(
+            f"Este não é um XML do CNES para o e-SUS APS: a raiz é <{raiz.tag}>, esperada <{RAIZ}>."
+        )
 
 
 def _exigir(identificado: bool) -> None:
@@ -305,12 +307,14 @@ def _profissional(elemento: etree._Element) -> ProfissionalXml:
     lotacoes = []
     for lotacao in elemento.iter("DADOS_LOTACOES"):
         lot = _atributos(lotacao)
-        lotacoes.append(LotacaoXml(
-            cnes=lot.get("CNES", ""),
-            ine=lot.get("CO_INE", ""),
-            cbo=lot.get("CO_CBO", "").upper(),
-            microarea=lot.get("MICROAREA", ""),
-        ))
+        lotacoes.append(
+            LotacaoXml(
+                cnes=lot.get("CNES", ""),
+                ine=lot.get("CO_INE", ""),
+                cbo=lot.get("CO_CBO", "").upper(),
+                microarea=lot.get("MICROAREA", ""),
+            )
+        )
     return ProfissionalXml(
         cpf=a.get("CPF_PROF", ""),
         cns=a.get("CO_CNS", ""),

@@ -4,7 +4,7 @@ ownership asserted again behind the filter (RLS is the wall behind both)."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from cnes_import.models import ImportacaoCnes
 from pec.tenancy import assert_owned
@@ -20,10 +20,8 @@ def importacoes_listar(*, municipio_id: int) -> QuerySet[ImportacaoCnes]:
 
 
 def importacao_obter(*, municipio_id: int, importacao_id: int) -> ImportacaoCnes:
-    importacao = (
-        ImportacaoCnes.objects.filter(municipio_id=municipio_id, pk=importacao_id).select_related("usuario").first()
+    importacao = get_object_or_404(
+        ImportacaoCnes.objects.select_related("usuario"), municipio_id=municipio_id, pk=importacao_id
     )
-    if importacao is None:
-        raise Http404("Importação não encontrada neste município.")
     assert_owned(importacao, municipio_id)
     return importacao

@@ -30,11 +30,10 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.core.files.uploadedfile import UploadedFile
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
-from django.http import HttpRequest
 
 import dados
 from cnes_import.bulk import inserir
@@ -48,12 +47,13 @@ from cnes_import.parser import (
     ProfissionalXml,
     ler_cnes,
 )
-from pec.audit.chain import RequisicaoGravada, audit_event
-from pec.identity.contas import contas_vinculadas_registrar
-from pec.documentos import cns_valido, cpf_valido, so_digitos
-from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Profissional, Usuario
-from pec.identity.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
 from pec.administracao.selectors import lotacoes_administradoras
+from pec.ator import Ator
+from pec.audit.chain import audit_event
+from pec.documentos import cns_valido, cpf_valido, so_digitos
+from pec.identity.contas import contas_vinculadas_registrar
+from pec.identity.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
+from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Municipio, Profissional, Usuario
 from pec.tenancy import tenant_context
 
 log = logging.getLogger(__name__)
@@ -141,11 +141,10 @@ def cnes_importar(
     arquivo: str | os.PathLike[str],
     dry_run: bool = False,
     resetar_perfis: bool = False,
-    ator: Usuario | None = None,
+    ator: Ator | None = None,
     origem: str = ImportacaoCnes.Origem.COMANDO,
     nome_arquivo: str | None = None,
     progresso: Progresso | None = None,
-    request: HttpRequest | RequisicaoGravada | None = None,
     sha256: str | None = None,
     registro: ImportacaoCnes | None = None,
 ) -> ResultadoImportacao:
@@ -153,10 +152,12 @@ def cnes_importar(
 
     A refused file writes nothing but the history entry saying why. `dry_run` computes
     every change, rolls it back and records the simulation. An applied import is also an
-    administrative change in the audit trail (`request` adds the client's IP and request id).
+    administrative change in the audit trail, as `ator` (None: the system's, for a command or
+    the scheduled import).
     `sha256`: the file's, when the caller has just computed it (a state file is large).
     `registro`: the queued row of a page upload, filled with the result instead of a new row.
     """
+    ator = ator or Ator.do_sistema(municipio)
     caminho = Path(arquivo)
     inicio = time.monotonic()
     relatorio = _Relatorio()
@@ -190,9 +191,7 @@ def cnes_importar(
                     )
                 if dry_run:
                     raise _Simulacao
-                contas_vinculadas_registrar(
-                    municipio=municipio, usuario_ids=relatorio.vinculados, ator=ator, request=request
-                )
+                contas_vinculadas_registrar(municipio=municipio, usuario_ids=relatorio.vinculados, ator=ator)
         except _Simulacao:
             pass
         except ArquivoCnesInvalido as exc:
@@ -202,28 +201,27 @@ def cnes_importar(
         if status == ImportacaoCnes.Status.CONCLUIDA:
             mensagem = _resumo(relatorio, dry_run=dry_run)
         identificacao = relatorio.identificacao
-        campos = dict(
-            usuario=ator,
-            origem=origem,
-            arquivo_nome=(nome_arquivo or caminho.name)[:255],
-            arquivo_sha256=sha256,
-            versao=identificacao.versao[:10] if identificacao else "",
-            data_arquivo=identificacao.data[:20] if identificacao else "",
-            simulacao=dry_run,
-            resetar_perfis=resetar_perfis,
-            status=status,
-            mensagem=mensagem,
-            contagens=relatorio.contagens,
-            rejeicoes=relatorio.rejeicoes,
-            alteracoes=relatorio.alteracoes,
-            duracao_segundos=round(time.monotonic() - inicio, 3),
-        )
+        campos = {
+            "usuario": ator.usuario,
+            "origem": origem,
+            "arquivo_nome": (nome_arquivo or caminho.name)[:255],
+            "arquivo_sha256": sha256,
+            "versao": identificacao.versao[:10] if identificacao else "",
+            "data_arquivo": identificacao.data[:20] if identificacao else "",
+            "simulacao": dry_run,
+            "resetar_perfis": resetar_perfis,
+            "status": status,
+            "mensagem": mensagem,
+            "contagens": relatorio.contagens,
+            "rejeicoes": relatorio.rejeicoes,
+            "alteracoes": relatorio.alteracoes,
+            "duracao_segundos": round(time.monotonic() - inicio, 3),
+        }
         importacao = _registrar(municipio=municipio, registro=registro, campos=campos)
         if status == ImportacaoCnes.Status.CONCLUIDA and not dry_run:
             audit_event(
                 evento="admin_alteracao",
-                request=request,
-                usuario=ator,
+                ator=ator,
                 municipio_id=municipio.id,
                 o_que=f"Importação do CNES {importacao.arquivo_nome}",
                 detalhes={
@@ -236,7 +234,13 @@ def cnes_importar(
             )
     log.info(
         "CNES import %s municipio=%s file=%s sha256=%s dry_run=%s status=%s counts=%s",
-        importacao.id, municipio.ibge, importacao.arquivo_nome, sha256, dry_run, status, relatorio.contagens,
+        importacao.id,
+        municipio.ibge,
+        importacao.arquivo_nome,
+        sha256,
+        dry_run,
+        status,
+        relatorio.contagens,
     )
     return ResultadoImportacao(importacao=importacao)
 
@@ -268,7 +272,13 @@ def cnes_importar_da_pasta(*, municipio: Municipio) -> ResultadoImportacao | Non
     if ja_importado:
         log.info("CNES file %s of municipio %s already imported; skipped", arquivo, municipio.ibge)
         return None
-    return cnes_importar(municipio=municipio, arquivo=arquivo, origem=ImportacaoCnes.Origem.AGENDADA, sha256=sha256)
+    return cnes_importar(
+        municipio=municipio,
+        arquivo=arquivo,
+        origem=ImportacaoCnes.Origem.AGENDADA,
+        sha256=sha256,
+        ator=Ator.do_sistema(municipio),
+    )
 
 
 def arquivo_mais_recente(*, pasta: Path) -> Path | None:
@@ -300,8 +310,12 @@ def arquivo_sha256(caminho: str | os.PathLike[str]) -> str:
 
 def _resumo(relatorio: _Relatorio, *, dry_run: bool) -> str:
     partes = []
-    for tipo, rotulo in (("estabelecimentos", "estabelecimentos"), ("equipes", "equipes"),
-                         ("profissionais", "profissionais"), ("lotacoes", "lotações")):
+    for tipo, rotulo in (
+        ("estabelecimentos", "estabelecimentos"),
+        ("equipes", "equipes"),
+        ("profissionais", "profissionais"),
+        ("lotacoes", "lotações"),
+    ):
         c = relatorio.contagens[tipo]
         partes.append(
             f"{rotulo}: {c['criados']} novos, {c['atualizados']} atualizados, "
@@ -309,8 +323,6 @@ def _resumo(relatorio: _Relatorio, *, dry_run: bool) -> str:
         )
     prefixo = "Simulação (nada foi gravado)" if dry_run else "Importação concluída"
     return " ".join([f"{prefixo}. " + "; ".join(partes) + ".", *relatorio.avisos])
-
-
 
 
 # --- Uploads waiting for "Aplicar" -------------------------------------------------------
@@ -355,7 +367,9 @@ def envio_descartar(*, token: str) -> None:
 # --- Reading and validating ---------------------------------------------------------------
 
 
-def _ler_arquivo(*, caminho: Path, municipio: Municipio, relatorio: _Relatorio, progresso: Progresso | None) -> _Arquivo:
+def _ler_arquivo(
+    *, caminho: Path, municipio: Municipio, relatorio: _Relatorio, progresso: Progresso | None
+) -> _Arquivo:
     leitura = (lambda feito, total: progresso("leitura", feito, total)) if progresso else None
     registros = ler_cnes(caminho, progresso=leitura)
     identificacao = next(registros, None)
@@ -371,7 +385,9 @@ def _ler_arquivo(*, caminho: Path, municipio: Municipio, relatorio: _Relatorio, 
             _aceitar_profissional(registro, conteudo, relatorio)
     if not conteudo.estabelecimentos and not conteudo.profissionais:
         # An empty export would deactivate the whole municipality: never what was meant.
-        raise ArquivoCnesInvalido("O arquivo não contém estabelecimentos nem profissionais válidos. Nada foi importado.")
+        raise ArquivoCnesInvalido(
+            "O arquivo não contém estabelecimentos nem profissionais válidos. Nada foi importado."
+        )
     _aceitar_lotacoes(conteudo, relatorio)
     return conteudo
 
@@ -386,8 +402,7 @@ def _conferir_identificacao(identificacao: Identificacao, municipio: Municipio) 
         )
     if identificacao.versao not in VERSOES:
         raise ArquivoCnesInvalido(
-            f"Versão do XML do CNES não suportada: {identificacao.versao or '(vazia)'} "
-            f"(aceitas: {', '.join(VERSOES)})."
+            f"Versão do XML do CNES não suportada: {identificacao.versao or '(vazia)'} (aceitas: {', '.join(VERSOES)})."
         )
 
 
@@ -405,7 +420,9 @@ def _aceitar_estabelecimento(est: EstabelecimentoXml, conteudo: _Arquivo, relato
         if CNES_RE.match(est.cnes) and est.cnes not in conteudo.estabelecimentos:
             conteudo.protegidos["estabelecimentos"].add(est.cnes)
             for equipe in est.equipes:
-                relatorio.rejeitar("equipes", f"INE {equipe.ine} {equipe.nome}", f"estabelecimento {est.cnes} rejeitado")
+                relatorio.rejeitar(
+                    "equipes", f"INE {equipe.ine} {equipe.nome}", f"estabelecimento {est.cnes} rejeitado"
+                )
                 conteudo.protegidos["equipes"].add(equipe.ine)
         return
     conteudo.estabelecimentos[est.cnes] = est
@@ -486,7 +503,11 @@ def _aceitar_lotacoes(conteudo: _Arquivo, relatorio: _Relatorio) -> None:
 
 
 def _sincronizar(
-    *, municipio: Municipio, conteudo: _Arquivo, resetar_perfis: bool, relatorio: _Relatorio,
+    *,
+    municipio: Municipio,
+    conteudo: _Arquivo,
+    resetar_perfis: bool,
+    relatorio: _Relatorio,
     progresso: Progresso | None,
 ) -> None:
     def etapa(nome: str) -> None:
@@ -531,9 +552,7 @@ def _sincronizar(
         tipo="profissionais",
         chave="cpf",
         municipio_id=municipio.id,
-        desejados={
-            cpf: _valores_profissional(prof, usuario_ids[cpf]) for cpf, prof in conteudo.profissionais.items()
-        },
+        desejados={cpf: _valores_profissional(prof, usuario_ids[cpf]) for cpf, prof in conteudo.profissionais.items()},
         protegidos=conteudo.protegidos["profissionais"],
         relatorio=relatorio,
         rotulo=lambda cpf, valores: f"{valores['nome']} (CPF {cpf})",
@@ -558,7 +577,15 @@ def _sincronizar(
 CAMPOS_ESTABELECIMENTO = ["nome", "tipo", "cnpj", "logradouro", "numero", "bairro", "cep", "telefone", "ativo"]
 CAMPOS_EQUIPE = ["nome", "tipo_codigo", "tipo_nome", "area", "estabelecimento_id", "ativo"]
 CAMPOS_PROFISSIONAL = [
-    "usuario_id", "cns", "nome", "conselho", "registro_conselho", "uf_conselho", "email", "telefone", "ativo",
+    "usuario_id",
+    "cns",
+    "nome",
+    "conselho",
+    "registro_conselho",
+    "uf_conselho",
+    "email",
+    "telefone",
+    "ativo",
 ]
 
 
@@ -578,28 +605,34 @@ def _limites(modelo: type[models.Model]) -> dict[str, int]:
 
 
 def _valores_estabelecimento(est: EstabelecimentoXml) -> dict[str, Any]:
-    return _cortar(Estabelecimento, {
-        "nome": est.nome,
-        "tipo": est.tipo,
-        "cnpj": so_digitos(est.cnpj),
-        "logradouro": est.logradouro,
-        "numero": est.numero,
-        "bairro": est.bairro,
-        "cep": so_digitos(est.cep),
-        "telefone": est.telefone,
-        "ativo": True,
-    })
+    return _cortar(
+        Estabelecimento,
+        {
+            "nome": est.nome,
+            "tipo": est.tipo,
+            "cnpj": so_digitos(est.cnpj),
+            "logradouro": est.logradouro,
+            "numero": est.numero,
+            "bairro": est.bairro,
+            "cep": so_digitos(est.cep),
+            "telefone": est.telefone,
+            "ativo": True,
+        },
+    )
 
 
 def _valores_equipe(eq: EquipeXml, est_por_cnes: dict[str, int]) -> dict[str, Any]:
-    return _cortar(Equipe, {
-        "nome": eq.nome or f"Equipe {eq.ine}",
-        "tipo_codigo": eq.tipo_codigo,
-        "tipo_nome": eq.tipo_nome,
-        "area": eq.area,
-        "estabelecimento_id": est_por_cnes[eq.cnes],
-        "ativo": not eq.desativada,
-    })
+    return _cortar(
+        Equipe,
+        {
+            "nome": eq.nome or f"Equipe {eq.ine}",
+            "tipo_codigo": eq.tipo_codigo,
+            "tipo_nome": eq.tipo_nome,
+            "area": eq.area,
+            "estabelecimento_id": est_por_cnes[eq.cnes],
+            "ativo": not eq.desativada,
+        },
+    )
 
 
 def _email_ou_vazio(valor: str) -> str:
@@ -613,20 +646,23 @@ def _email_ou_vazio(valor: str) -> str:
 
 
 def _valores_profissional(prof: ProfissionalXml, usuario_id: int) -> dict[str, Any]:
-    return _cortar(Profissional, {
-        "usuario_id": usuario_id,
-        "cns": prof.cns,
-        "nome": prof.nome,
-        "conselho": prof.conselho,
-        "registro_conselho": prof.registro,
-        "uf_conselho": prof.uf_conselho,
-        "email": _email_ou_vazio(prof.email),
-        "telefone": prof.telefone,
-        "ativo": True,
-    })
+    return _cortar(
+        Profissional,
+        {
+            "usuario_id": usuario_id,
+            "cns": prof.cns,
+            "nome": prof.nome,
+            "conselho": prof.conselho,
+            "registro_conselho": prof.registro,
+            "uf_conselho": prof.uf_conselho,
+            "email": _email_ou_vazio(prof.email),
+            "telefone": prof.telefone,
+            "ativo": True,
+        },
+    )
 
 
-def _sincronizar_tabela(
+def _sincronizar_tabela[M: models.Model](
     *,
     modelo: type[M],
     tipo: str,
@@ -690,7 +726,9 @@ def _sincronizar_tabela(
     return ids, rotulos
 
 
-def _garantir_usuarios(profissionais: dict[str, ProfissionalXml], relatorio: _Relatorio) -> tuple[dict[str, int], set[str]]:
+def _garantir_usuarios(
+    profissionais: dict[str, ProfissionalXml], relatorio: _Relatorio
+) -> tuple[dict[str, int], set[str]]:
     """The installation-level account of each CPF, created when missing; and the CPFs
     whose account this import created.
 
@@ -781,19 +819,28 @@ def _sincronizar_lotacoes(
         for lot_id, prof, est, eq, cbo, microarea, ativo, editados, usuario_id in Lotacao.objects.filter(
             municipio_id=municipio_id
         ).values_list(
-            "id", "profissional_id", "estabelecimento_id", "equipe_id", "cbo", "microarea", "ativo",
-            "perfis_editados", "usuario_id",
+            "id",
+            "profissional_id",
+            "estabelecimento_id",
+            "equipe_id",
+            "cbo",
+            "microarea",
+            "ativo",
+            "perfis_editados",
+            "usuario_id",
         )
     }
     perfis_atuais: dict[int, set[int]] = defaultdict(set)
-    for lot_id, perfil_id in LotacaoPerfil.objects.filter(municipio_id=municipio_id).values_list("lotacao_id", "perfil_id"):
+    for lot_id, perfil_id in LotacaoPerfil.objects.filter(municipio_id=municipio_id).values_list(
+        "lotacao_id", "perfil_id"
+    ):
         perfis_atuais[lot_id].add(perfil_id)
 
     novas: list[tuple[int, int, int | None, str]] = []
     alteradas: list[Lotacao] = []
     refazer_perfis: dict[int, frozenset[int]] = {}
     for ids, microarea in desejadas.items():
-        prof_id, est_id, eq_id, cbo = ids
+        prof_id, _est_id, _eq_id, cbo = ids
         atual = existentes.get(ids)
         if atual is None:
             novas.append(ids)
@@ -809,17 +856,22 @@ def _sincronizar_lotacoes(
             mudancas.append("usuário")
         if editados and resetar_perfis:
             mudancas.append("perfis redefinidos")
-        if not editados or resetar_perfis:
-            if perfis_atuais.get(lot_id, set()) != padrao(cbo):
-                refazer_perfis[lot_id] = padrao(cbo)
-                if "perfis redefinidos" not in mudancas:
-                    mudancas.append("perfis")
+        if (not editados or resetar_perfis) and perfis_atuais.get(lot_id, set()) != padrao(cbo):
+            refazer_perfis[lot_id] = padrao(cbo)
+            if "perfis redefinidos" not in mudancas:
+                mudancas.append("perfis")
         if not mudancas:
             continue
-        alteradas.append(Lotacao(
-            id=lot_id, municipio_id=municipio_id, microarea=microarea, ativo=True,
-            usuario_id=usuario_de[prof_id], perfis_editados=editados and not resetar_perfis,
-        ))
+        alteradas.append(
+            Lotacao(
+                id=lot_id,
+                municipio_id=municipio_id,
+                microarea=microarea,
+                ativo=True,
+                usuario_id=usuario_de[prof_id],
+                perfis_editados=editados and not resetar_perfis,
+            )
+        )
         relatorio.anotar("lotacoes", "atualizados", f"{rotulo(*ids)}: {', '.join(mudancas)}")
 
     saindo = []
@@ -830,19 +882,31 @@ def _sincronizar_lotacoes(
 
     total = len(novas)
     for feito, lote in enumerate(batched(novas, LOTE), start=1):
-        criadas = inserir(Lotacao, (
-            {
-                "municipio_id": municipio_id, "profissional_id": ids[0], "usuario_id": usuario_de[ids[0]],
-                "estabelecimento_id": ids[1], "equipe_id": ids[2], "cbo": ids[3], "microarea": desejadas[ids],
-                "ativo": True, "perfis_editados": False,
-            }
-            for ids in lote
-        ))
-        inserir(LotacaoPerfil, (
-            {"municipio_id": municipio_id, "lotacao_id": lot_id, "perfil_id": perfil_id}
-            for ids, lot_id in zip(lote, criadas, strict=True)
-            for perfil_id in padrao(ids[3])
-        ))
+        criadas = inserir(
+            Lotacao,
+            (
+                {
+                    "municipio_id": municipio_id,
+                    "profissional_id": ids[0],
+                    "usuario_id": usuario_de[ids[0]],
+                    "estabelecimento_id": ids[1],
+                    "equipe_id": ids[2],
+                    "cbo": ids[3],
+                    "microarea": desejadas[ids],
+                    "ativo": True,
+                    "perfis_editados": False,
+                }
+                for ids in lote
+            ),
+        )
+        inserir(
+            LotacaoPerfil,
+            (
+                {"municipio_id": municipio_id, "lotacao_id": lot_id, "perfil_id": perfil_id}
+                for ids, lot_id in zip(lote, criadas, strict=True)
+                for perfil_id in padrao(ids[3])
+            ),
+        )
         if progresso:
             progresso("lotacoes", min(feito * LOTE, total), total)
     if alteradas:
@@ -860,5 +924,3 @@ def _sincronizar_lotacoes(
             inserir(LotacaoPerfil, parte)
     for desativar in batched(saindo, 10_000):
         Lotacao.objects.filter(id__in=desativar).update(ativo=False)
-
-

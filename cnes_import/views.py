@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cnes_import import selectors
-from cnes_import.forms import TAMANHO_MAXIMO, EnvioCnesForm
 from cnes_import.fila import PREVIA_INDISPONIVEL, importacao_enfileirar
+from cnes_import.forms import TAMANHO_MAXIMO, EnvioCnesForm
 from cnes_import.services import envio_caminho, envio_descartar, envio_guardar
+from pec.http import RequisicaoComLotacao
 from pec.identity.acesso import requer_permissao
 from pec.uploads import limite_upload
 
@@ -23,8 +24,8 @@ SESSAO_PREVIA = "cnes_previa"
 POR_PAGINA = 30
 
 
-def _municipio_id(request: HttpRequest) -> int:
-    return request.lotacao.municipio_id  # type: ignore[attr-defined]
+def _municipio_id(request: RequisicaoComLotacao) -> int:
+    return request.lotacao.municipio_id
 
 
 def _previa_descartar(request: HttpRequest) -> None:
@@ -40,7 +41,7 @@ def _recusa(request: HttpRequest, mensagem: str) -> HttpResponse:
 
 @limite_upload(TAMANHO_MAXIMO, _recusa)
 @requer_permissao("admin.municipio")
-def importacoes(request: HttpRequest) -> HttpResponse:
+def importacoes(request: RequisicaoComLotacao) -> HttpResponse:
     """History, and the upload form; an upload is stored and simulated by a worker, and its
     page shows the preview when ready."""
     if request.method == "POST":
@@ -50,7 +51,10 @@ def importacoes(request: HttpRequest) -> HttpResponse:
             enviado = form.cleaned_data["arquivo"]
             token = envio_guardar(arquivo=enviado)
             simulada = importacao_enfileirar(
-                request=request, token=token, nome_arquivo=enviado.name, simulacao=True,
+                ator=request.ator,
+                token=token,
+                nome_arquivo=enviado.name,
+                simulacao=True,
                 resetar_perfis=form.cleaned_data["resetar_perfis"],
             )
             request.session[SESSAO_PREVIA] = {"importacao_id": simulada.id, "token": token}
@@ -64,7 +68,7 @@ def importacoes(request: HttpRequest) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def importacao(request: HttpRequest, importacao_id: int) -> HttpResponse:
+def importacao(request: RequisicaoComLotacao, importacao_id: int) -> HttpResponse:
     """One import of the history (refreshing itself while a worker runs it); for the
     session's pending preview, the "Aplicar" button."""
     obj = selectors.importacao_obter(municipio_id=_municipio_id(request), importacao_id=importacao_id)
@@ -77,20 +81,24 @@ def importacao(request: HttpRequest, importacao_id: int) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
-def importacao_aplicar(request: HttpRequest, importacao_id: int) -> HttpResponse:
+def importacao_aplicar(request: RequisicaoComLotacao, importacao_id: int) -> HttpResponse:
     """Queue the import of the previewed file; the worker checks the bytes are the ones previewed."""
     simulada = selectors.importacao_obter(municipio_id=_municipio_id(request), importacao_id=importacao_id)
     if simulada.em_curso:  # the worker still reads the file: nothing to apply yet
         return redirect("cnes_importacao", simulada.id)
     previa = request.session.get(SESSAO_PREVIA)
     caminho = envio_caminho(token=previa["token"]) if previa and previa["importacao_id"] == simulada.id else None
-    if caminho is None or not (simulada.ok and simulada.simulacao):
+    if caminho is None or previa is None or not (simulada.ok and simulada.simulacao):
         _previa_descartar(request)
         messages.error(request, PREVIA_INDISPONIVEL)
         return redirect("cnes_importacoes")
     aplicada = importacao_enfileirar(
-        request=request, token=previa["token"], nome_arquivo=simulada.arquivo_nome, simulacao=False,
-        resetar_perfis=simulada.resetar_perfis, sha256=simulada.arquivo_sha256,
+        ator=request.ator,
+        token=previa["token"],
+        nome_arquivo=simulada.arquivo_nome,
+        simulacao=False,
+        resetar_perfis=simulada.resetar_perfis,
+        sha256=simulada.arquivo_sha256,
     )
     # The stored file is now the worker's to delete.
     request.session.pop(SESSAO_PREVIA, None)
@@ -99,7 +107,7 @@ def importacao_aplicar(request: HttpRequest, importacao_id: int) -> HttpResponse
 
 @require_POST
 @requer_permissao("admin.municipio")
-def importacao_descartar(request: HttpRequest, importacao_id: int) -> HttpResponse:
+def importacao_descartar(request: RequisicaoComLotacao, importacao_id: int) -> HttpResponse:
     selectors.importacao_obter(municipio_id=_municipio_id(request), importacao_id=importacao_id)
     _previa_descartar(request)
     messages.info(request, "Prévia descartada: nada foi importado.")

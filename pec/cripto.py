@@ -166,7 +166,9 @@ def _grupos() -> list[tuple[list[CampoCifrado], int | None]]:
     instalacao = [c for c in CAMPOS_CIFRADOS if not _por_municipio(c)]
     municipais = [c for c in CAMPOS_CIFRADOS if _por_municipio(c)]
     grupos: list[tuple[list[CampoCifrado], int | None]] = [(instalacao, None)]
-    grupos += [(municipais, municipio_id) for municipio_id in Municipio.objects.order_by("id").values_list("id", flat=True)]
+    grupos += [
+        (municipais, municipio_id) for municipio_id in Municipio.objects.order_by("id").values_list("id", flat=True)
+    ]
     return grupos
 
 

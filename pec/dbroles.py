@@ -54,7 +54,9 @@ def setup_database(admin: dict[str, Any], dbname: str, roles: dict[str, dict[str
             conn.execute(sql.SQL("ALTER ROLE {} " + ROLE_ATTRIBUTES[kind]).format(sql.Identifier(role["USER"])))
             if role.get("PASSWORD"):
                 conn.execute(
-                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role["USER"]), sql.Literal(role["PASSWORD"]))
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                        sql.Identifier(role["USER"]), sql.Literal(role["PASSWORD"])
+                    )
                 )
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone():
             conn.execute(
@@ -85,9 +87,9 @@ def setup_database(admin: dict[str, Any], dbname: str, roles: dict[str, dict[str
             sql.SQL(
                 "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
             ).format(owner, app),
-            sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}").format(
-                owner, app
-            ),
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}"
+            ).format(owner, app),
             sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO {}").format(
                 owner, app
             ),

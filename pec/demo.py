@@ -21,9 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 from lxml import etree
 
+from pec.administracao.services import municipio_criar
+from pec.ator import Ator
 from pec.documentos import cns_definitivo, cpf_com_digitos, formatar_cpf
 from pec.models import Lotacao, Municipio, Usuario
-from pec.administracao.services import municipio_criar
 from pec.tenancy import tenant_context
 
 DEMO_PASSWORD = "demo-pec-2026"
@@ -111,7 +112,9 @@ def seed_demo(*, cidadaos_historico: int = CIDADAOS_HISTORICO, hoje: date | None
     for pessoa in PESSOAS:
         Usuario.objects.create_user(pessoa.cpf, DEMO_PASSWORD, nome=pessoa.nome)
     for indice, (ibge, nome, uf, modo) in enumerate(MUNICIPIOS):
-        municipio = municipio_criar(ibge=ibge, nome=nome, uf=uf, modo=modo, request=None, origem="manage.py seed_demo")
+        municipio = municipio_criar(
+            ibge=ibge, nome=nome, uf=uf, modo=modo, ator=Ator.do_sistema(None), origem="manage.py seed_demo"
+        )
         # Demo logins are public: their administrators are not asked to enrol in MFA.
         Municipio.objects.filter(id=municipio.id).update(exigir_mfa_admin=False)
         _importar_cnes(municipio, indice, hoje)
@@ -145,37 +148,94 @@ def cnes_xml(*, indice: int, ibge: str, uf: str, data: date) -> bytes:
     tests/cnes_import/dados): both UBS with their ESF team, every demo professional with a
     lotação in each (CNS, council number for the clinicians, microárea for the ACS)."""
     raiz = etree.Element("ImportarXMLCNES")
-    ident = etree.SubElement(raiz, "IDENTIFICACAO", DATA=data.isoformat(), ORIGEM="PORTAL", DESTINO="ESUS_AB",
-                             CO_IBGE_MUN=ibge, VERSAO_XSD="3.0")
+    ident = etree.SubElement(
+        raiz,
+        "IDENTIFICACAO",
+        DATA=data.isoformat(),
+        ORIGEM="PORTAL",
+        DESTINO="ESUS_AB",
+        CO_IBGE_MUN=ibge,
+        VERSAO_XSD="3.0",
+    )
     estabelecimentos = etree.SubElement(ident, "ESTABELECIMENTOS")
     for n, (bairro, logradouro, numero) in enumerate(UBS, start=1):
         est = etree.SubElement(
-            estabelecimentos, "DADOS_GERAIS_ESTABELECIMENTOS", NM_FANTA=f"UBS {bairro}", CNPJ="", CNES=cnes_codigo(indice, n),
-            TP_UNID_ID="02", DS_TP_UNID="CENTRO DE SAUDE/UNIDADE BASICA", CO_SUBTIPO_UNID="", DS_SUBTIPO_UNID="",
-            TELEFONE1=f"3133330{indice}{n}0", TELEFONE2="", FAX="", E_MAIL="",
+            estabelecimentos,
+            "DADOS_GERAIS_ESTABELECIMENTOS",
+            NM_FANTA=f"UBS {bairro}",
+            CNPJ="",
+            CNES=cnes_codigo(indice, n),
+            TP_UNID_ID="02",
+            DS_TP_UNID="CENTRO DE SAUDE/UNIDADE BASICA",
+            CO_SUBTIPO_UNID="",
+            DS_SUBTIPO_UNID="",
+            TELEFONE1=f"3133330{indice}{n}0",
+            TELEFONE2="",
+            FAX="",
+            E_MAIL="",
         )
-        etree.SubElement(etree.SubElement(est, "ENDERECO"), "DADOS_ENDERECO", CO_CEP="39000000", SG_UF=uf,
-                         BAIRRO=bairro.upper(), LOGRADOURO=logradouro, NUMERO=numero, CO_IBGE_MUN=ibge, COMPLEMENT="",
-                         PONTO_REF="")
+        etree.SubElement(
+            etree.SubElement(est, "ENDERECO"),
+            "DADOS_ENDERECO",
+            CO_CEP="39000000",
+            SG_UF=uf,
+            BAIRRO=bairro.upper(),
+            LOGRADOURO=logradouro,
+            NUMERO=numero,
+            CO_IBGE_MUN=ibge,
+            COMPLEMENT="",
+            PONTO_REF="",
+        )
         etree.SubElement(etree.SubElement(est, "COMPLEXIDADE"), "DADOS_COMPLEXIDADE", SG_COMPLEXIDADE="AB")
         etree.SubElement(
-            etree.SubElement(est, "EQUIPES"), "DADOS_EQUIPES", ID_TP_EQUIPE="", TP_EQUIPE="70", SG_EQUIPE="ESF",
-            DS_EQUIPE="ESF - EQUIPE DE SAUDE DA FAMILIA", CO_INE=ine_codigo(indice, n), CO_AREA=f"000{n}",
-            DS_AREA=f"000{n}", NM_REFERENCIA=f"ESF {bairro}", DT_DESATIVACAO="",
+            etree.SubElement(est, "EQUIPES"),
+            "DADOS_EQUIPES",
+            ID_TP_EQUIPE="",
+            TP_EQUIPE="70",
+            SG_EQUIPE="ESF",
+            DS_EQUIPE="ESF - EQUIPE DE SAUDE DA FAMILIA",
+            CO_INE=ine_codigo(indice, n),
+            CO_AREA=f"000{n}",
+            DS_AREA=f"000{n}",
+            NM_REFERENCIA=f"ESF {bairro}",
+            DT_DESATIVACAO="",
         )
     profissionais = etree.SubElement(ident, "PROFISSIONAIS")
     for pessoa in PESSOAS:
         prof = etree.SubElement(
-            profissionais, "DADOS_PROFISSIONAIS", CO_CNS=pessoa.cns, NM_PROF=pessoa.nome, CPF_PROF=pessoa.cpf,
+            profissionais,
+            "DADOS_PROFISSIONAIS",
+            CO_CNS=pessoa.cns,
+            NM_PROF=pessoa.nome,
+            CPF_PROF=pessoa.cpf,
             **({"SG_UF_EMIS": uf, "NU_REGISTRO": pessoa.registro} if pessoa.registro else {"NU_REGISTRO": ""}),
-            DT_NASC="01/01/1900", SEXO="N", E_MAIL="", TELEFONE="",
+            DT_NASC="01/01/1900",
+            SEXO="N",
+            E_MAIL="",
+            TELEFONE="",
         )
-        etree.SubElement(etree.SubElement(prof, "ENDERECO"), "DADOS_ENDERECO", CO_CEP="", SG_UF="", CO_IBGE_MUN="",
-                         BAIRRO="", LOGRADOURO="", NUMERO="", COMPLEMENT="", PONTO_REF="")
+        etree.SubElement(
+            etree.SubElement(prof, "ENDERECO"),
+            "DADOS_ENDERECO",
+            CO_CEP="",
+            SG_UF="",
+            CO_IBGE_MUN="",
+            BAIRRO="",
+            LOGRADOURO="",
+            NUMERO="",
+            COMPLEMENT="",
+            PONTO_REF="",
+        )
         lotacoes = etree.SubElement(prof, "LOTACOES")
         for n in range(1, len(UBS) + 1):
-            etree.SubElement(lotacoes, "DADOS_LOTACOES", CNES=cnes_codigo(indice, n), CO_INE=ine_codigo(indice, n),
-                             CO_CBO=pessoa.cbo, MICROAREA="01" if pessoa.cbo == CBO_ACS else "")
+            etree.SubElement(
+                lotacoes,
+                "DADOS_LOTACOES",
+                CNES=cnes_codigo(indice, n),
+                CO_INE=ine_codigo(indice, n),
+                CO_CBO=pessoa.cbo,
+                MICROAREA="01" if pessoa.cbo == CBO_ACS else "",
+            )
     documento: bytes = etree.tostring(raiz, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return documento
 
@@ -192,7 +252,10 @@ def _importar_cnes(municipio: Municipio, indice: int, hoje: date) -> None:
     arquivo = cnes_arquivo(municipio.ibge)
     arquivo.parent.mkdir(parents=True, exist_ok=True)
     arquivo.write_bytes(cnes_xml(indice=indice, ibge=municipio.ibge, uf=municipio.uf, data=hoje))
-    resultado = cnes_importar(municipio=municipio, arquivo=arquivo, ator=Usuario.objects.get(cpf=PESSOAS[-1].cpf))
+    administrador = Usuario.objects.get(cpf=PESSOAS[-1].cpf)
+    resultado = cnes_importar(
+        municipio=municipio, arquivo=arquivo, ator=Ator.do_sistema(municipio).com_usuario(administrador)
+    )
     if not resultado.ok or resultado.rejeicoes:
         raise RuntimeError(f"demo CNES import failed: {resultado.mensagem} {resultado.rejeicoes}")
 
@@ -237,10 +300,20 @@ def _seed_cidadaos(municipio: Municipio, indice: int) -> None:
     for posicao, (nome, nascimento, sexo, mae) in enumerate(CIDADAOS):
         base = f"4{indice}000000{posicao}"
         cidadao = cidadao_cadastrar(
-            lotacao=recepcao, confirmar_duplicado=True,
-            dados={"nome": nome, "data_nascimento": nascimento, "sexo": sexo, "raca_cor": 4, "nome_mae": mae,
-                   "pai_desconhecido": True, "nacionalidade": 1, "municipio_nascimento_ibge": "3106200",
-                   "cpf": cpf_com_digitos(base), "cns": cns_definitivo(f"2{base}0")},
+            lotacao=recepcao,
+            confirmar_duplicado=True,
+            dados={
+                "nome": nome,
+                "data_nascimento": nascimento,
+                "sexo": sexo,
+                "raca_cor": 4,
+                "nome_mae": mae,
+                "pai_desconhecido": True,
+                "nacionalidade": 1,
+                "municipio_nascimento_ibge": "3106200",
+                "cpf": cpf_com_digitos(base),
+                "cns": cns_definitivo(f"2{base}0"),
+            },
         )
         if posicao == 0:
             lista_adicionar(ator=recepcao, cidadao=cidadao)
@@ -251,8 +324,11 @@ def _identificar_sisab(municipio: Municipio) -> None:
     from sisab.models import InstalacaoSisab
 
     InstalacaoSisab.objects.create(
-        municipio=municipio, contra_chave="DEMONSTRACAO-PEC-CENTRALIZADO", responsavel_documento=CNPJ_DEMO,
-        responsavel_nome=f"SECRETARIA MUNICIPAL DE SAUDE DE {municipio.nome.upper()}", fone="3133330000",
+        municipio=municipio,
+        contra_chave="DEMONSTRACAO-PEC-CENTRALIZADO",
+        responsavel_documento=CNPJ_DEMO,
+        responsavel_nome=f"SECRETARIA MUNICIPAL DE SAUDE DE {municipio.nome.upper()}",
+        fone="3133330000",
         email="sms@vilaesperanca.exemplo.gov.br",
     )
 
@@ -266,8 +342,10 @@ def demo_logins_text() -> str:
         if modo == Municipio.Modo.TREINAMENTO:
             lines.append(f"  {nome}/{uf} ({ibge}): TREINAMENTO — tudo funciona, nada é transmitido.")
         else:
-            lines.append(f"  {nome}/{uf} ({ibge}): produção — atendimentos e vacinas vão ao par local da RNDS e "
-                         "do SISAB; arquivo do CNES para a prévia: " + str(cnes_arquivo(ibge)))
+            lines.append(
+                f"  {nome}/{uf} ({ibge}): produção — atendimentos e vacinas vão ao par local da RNDS e "
+                "do SISAB; arquivo do CNES para a prévia: " + str(cnes_arquivo(ibge))
+            )
     return "\n".join(lines)
 
 
@@ -316,11 +394,19 @@ def _destino_sisab(municipio: Municipio, url: str) -> None:
             destino.save(update_fields=["url"])
         return
     credencial, senha = credencial_emitir(
-        municipio_id=municipio.id, nome="Envio da demonstração", responsavel="Equipe de TI", documento=CNPJ_DEMO,
-        email="ti@vilaesperanca.exemplo.gov.br", ator=Usuario.objects.get(cpf=ADMIN_INSTALACAO.cpf),
+        municipio_id=municipio.id,
+        nome="Envio da demonstração",
+        responsavel="Equipe de TI",
+        documento=CNPJ_DEMO,
+        email="ti@vilaesperanca.exemplo.gov.br",
+        ator=Usuario.objects.get(cpf=ADMIN_INSTALACAO.cpf),
     )
-    destino_salvar(destino=DestinoSisab(municipio=municipio, nome=DESTINO_SISAB, tipo=DestinoSisab.Tipo.HTTP, url=url,
-                                        usuario=credencial.usuario), senha=senha)
+    destino_salvar(
+        destino=DestinoSisab(
+            municipio=municipio, nome=DESTINO_SISAB, tipo=DestinoSisab.Tipo.HTTP, url=url, usuario=credencial.usuario
+        ),
+        senha=senha,
+    )
 
 
 def _agendar_semana(municipio: Municipio, agora: datetime.datetime) -> int:

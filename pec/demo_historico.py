@@ -21,19 +21,33 @@ from django.utils import timezone
 
 from pec.demo import lotacao_demo
 from pec.models import Lotacao, Municipio
-from prontuario.clinico import services as clinico
-from prontuario.clinico.forms import EscutaForm, MedicaoForm, VacinacaoForm
 from prontuario.agenda.lista import lista_adicionar
-from prontuario.models import Cidadao, EntradaLista
-from prontuario.models import Atendimento, EscutaInicial, Medicao, Prescricao, Problema, Vacinacao
 from prontuario.cadastro.services import cidadao_cadastrar
 from prontuario.cadastro.sintetico import Gerador
+from prontuario.clinico import services as clinico
+from prontuario.clinico.forms import EscutaForm, MedicaoForm, VacinacaoForm
+from prontuario.models import (
+    Atendimento,
+    Cidadao,
+    EntradaLista,
+    EscutaInicial,
+    Medicao,
+    Prescricao,
+    Problema,
+    Vacinacao,
+)
 from prontuario.vacinacao.services import vacinacao_registrar
 
 # (CIAP2, CID-10, situação in the list or None, minimum age): common reasons in primary care.
 PROBLEMAS = [
-    ("A03", "R509", None, 0), ("R74", "J069", None, 0), ("D73", "A09", None, 0), ("L03", "M545", 0, 15),
-    ("K86", "I10", 0, 30), ("T90", "E119", 0, 30), ("P76", "F329", 0, 18), ("S74", "B353", None, 0),
+    ("A03", "R509", None, 0),
+    ("R74", "J069", None, 0),
+    ("D73", "A09", None, 0),
+    ("L03", "M545", 0, 15),
+    ("K86", "I10", 0, 30),
+    ("T90", "E119", 0, 30),
+    ("P76", "F329", 0, 18),
+    ("S74", "B353", None, 0),
 ]
 RACA_INDIGENA = 5  # LEDI raça/cor: requires the etnia
 GRUPO_FAIXA_ETARIA = "000210"  # BRGrupoAtendimento "Faixa Etária"
@@ -64,8 +78,10 @@ def demo_historico(*, municipio: Municipio, cidadaos: int, hoje: datetime.date, 
     """`cidadaos` citizens with CPF and/or CNS and the last 12 months of their care, split
     between the two UBS. Runs inside the municipality's tenant context."""
     rng = random.Random(seed)
-    equipes = [EquipeUbs(*(lotacao_demo(municipio, cbo=cbo, ubs=ubs) for cbo in ("422110", "223565", "225142")))
-               for ubs in (1, 2)]
+    equipes = [
+        EquipeUbs(*(lotacao_demo(municipio, cbo=cbo, ubs=ubs) for cbo in ("422110", "223565", "225142")))
+        for ubs in (1, 2)
+    ]
     gerador = Gerador(municipio_id=municipio.id, seed=seed, primeiro_documento=500_000_000)
     eventos: list[tuple[datetime.datetime, str, Cidadao, EquipeUbs]] = []
     for n in range(cidadaos):
@@ -113,37 +129,74 @@ def _consulta(rng: random.Random, cidadao: Cidadao, equipe: EquipeUbs, quando: d
     idade_anos = _idade_dias(cidadao, quando.date()) // 365
     ciap, cid10, situacao, _ = rng.choice([p for p in PROBLEMAS if p[3] <= idade_anos])
     entrada = lista_adicionar(ator=equipe.recepcao, cidadao=cidadao)
-    escuta = EscutaForm({"motivo_ciap": ciap, "descricao": "", "classificacao_risco": str(rng.choice([2, 3, 3])),
-                         "desfecho": EscutaInicial.Desfecho.ATENDIMENTO})
+    escuta = EscutaForm(
+        {
+            "motivo_ciap": ciap,
+            "descricao": "",
+            "classificacao_risco": str(rng.choice([2, 3, 3])),
+            "desfecho": EscutaInicial.Desfecho.ATENDIMENTO,
+        }
+    )
     medicao = MedicaoForm(_medicao(rng, idade_anos), prefix="m")
     if not (escuta.is_valid() and medicao.is_valid()):
         raise ValueError(f"demo escuta refused: {escuta.errors} {medicao.errors}")
-    clinico.escuta_registrar(entrada=entrada, lotacao=equipe.enfermeira, dados=escuta.cleaned_data,
-                             medicao=medicao.cleaned_data)
+    clinico.escuta_registrar(
+        entrada=entrada, lotacao=equipe.enfermeira, dados=escuta.cleaned_data, medicao=medicao.cleaned_data
+    )
     atendimento = clinico.atendimento_iniciar(cidadao=cidadao, lotacao=equipe.medico, entrada=entrada)
-    clinico.atendimento_finalizar(atendimento=atendimento, lotacao=equipe.medico,
-                                  dados=_formulario(ciap, cid10, situacao), versao=atendimento.versao)
+    clinico.atendimento_finalizar(
+        atendimento=atendimento,
+        lotacao=equipe.medico,
+        dados=_formulario(ciap, cid10, situacao),
+        versao=atendimento.versao,
+    )
     _datar_consulta(entrada, quando)
 
 
 def _medicao(rng: random.Random, idade_anos: int) -> dict[str, str]:
     if idade_anos < 12:
         return {"m-peso": str(rng.randint(4, 40)), "m-temperatura": f"{rng.uniform(36.0, 38.5):.1f}"}
-    return {"m-pressao_sistolica": str(rng.randint(105, 160)), "m-pressao_diastolica": str(rng.randint(65, 100)),
-            "m-peso": str(rng.randint(50, 100)), "m-altura": str(rng.randint(150, 190))}
+    return {
+        "m-pressao_sistolica": str(rng.randint(105, 160)),
+        "m-pressao_diastolica": str(rng.randint(65, 100)),
+        "m-peso": str(rng.randint(50, 100)),
+        "m-altura": str(rng.randint(150, 190)),
+    }
 
 
 def _formulario(ciap: str, cid10: str, situacao: int | None) -> dict[str, Any]:
     """The atendimento page's POST: SOAP, one problem assessed, conduta "alta do episódio"."""
     dados: dict[str, Any] = {
-        "tipo_atendimento": "5", "subjetivo": "Queixa referida na escuta inicial.", "subjetivo_ciap": ciap,
-        "objetivo": "Bom estado geral.", "avaliacao": "", "plano": "Orientações gerais.", "orientacoes": "",
-        "condutas": ["9"], "atestado-dias": "", "atestado-cid10": "", "atestado-texto": "",
-        "problemas-0-ciap": ciap, "problemas-0-cid10": cid10, "problemas-0-situacao": "" if situacao is None else str(situacao),
+        "tipo_atendimento": "5",
+        "subjetivo": "Queixa referida na escuta inicial.",
+        "subjetivo_ciap": ciap,
+        "objetivo": "Bom estado geral.",
+        "avaliacao": "",
+        "plano": "Orientações gerais.",
+        "orientacoes": "",
+        "condutas": ["9"],
+        "atestado-dias": "",
+        "atestado-cid10": "",
+        "atestado-texto": "",
+        "problemas-0-ciap": ciap,
+        "problemas-0-cid10": cid10,
+        "problemas-0-situacao": "" if situacao is None else str(situacao),
     }
-    for prefixo, total in (("problemas", 1), ("alergias", 0), ("prescricoes", 0), ("exames", 0), ("encaminhamentos", 0)):
-        dados.update({f"{prefixo}-TOTAL_FORMS": str(total), f"{prefixo}-INITIAL_FORMS": "0",
-                      f"{prefixo}-MIN_NUM_FORMS": "0", f"{prefixo}-MAX_NUM_FORMS": "1000"})
+    for prefixo, total in (
+        ("problemas", 1),
+        ("alergias", 0),
+        ("prescricoes", 0),
+        ("exames", 0),
+        ("encaminhamentos", 0),
+    ):
+        dados.update(
+            {
+                f"{prefixo}-TOTAL_FORMS": str(total),
+                f"{prefixo}-INITIAL_FORMS": "0",
+                f"{prefixo}-MIN_NUM_FORMS": "0",
+                f"{prefixo}-MAX_NUM_FORMS": "1000",
+            }
+        )
     return dados
 
 
@@ -154,7 +207,11 @@ def _datar_consulta(entrada: EntradaLista, quando: datetime.datetime) -> None:
     entrada.refresh_from_db()
     historico = [{**passo, "em": quando.isoformat()} for passo in entrada.historico]
     EntradaLista.objects.filter(pk=entrada.pk).update(
-        chegada_em=quando, escuta_em=quando, atendimento_em=inicio, atendido_em=fim, historico=historico,
+        chegada_em=quando,
+        escuta_em=quando,
+        atendimento_em=inicio,
+        atendido_em=fim,
+        historico=historico,
     )
     escuta = EscutaInicial.objects.get(entrada=entrada)
     EscutaInicial.objects.filter(pk=escuta.pk).update(finalizada_em=escuta_fim)
@@ -176,17 +233,24 @@ def _vacina(rng: random.Random, cidadao: Cidadao, equipe: EquipeUbs, quando: dat
     if not opcoes:
         return False
     imuno, dose, via, local, fabricante, _, _ = rng.choice(opcoes)
-    form = VacinacaoForm({
-        "data_aplicacao": timezone.localdate().isoformat(), "imunobiologico": imuno, "estrategia": "1", "dose": dose,
-        "lote": f"DEMO{quando:%y%m}{rng.randint(10, 99)}", "fabricante": fabricante, "via": via,
-        "local_aplicacao": local, "grupo_atendimento": GRUPO_FAIXA_ETARIA,
-        "condicao_maternal": "1" if cidadao.sexo == 1 else "",
-        "comunicante_hanseniase": "False" if imuno == "15" else "",
-    })
+    form = VacinacaoForm(
+        {
+            "data_aplicacao": timezone.localdate().isoformat(),
+            "imunobiologico": imuno,
+            "estrategia": "1",
+            "dose": dose,
+            "lote": f"DEMO{quando:%y%m}{rng.randint(10, 99)}",
+            "fabricante": fabricante,
+            "via": via,
+            "local_aplicacao": local,
+            "grupo_atendimento": GRUPO_FAIXA_ETARIA,
+            "condicao_maternal": "1" if cidadao.sexo == 1 else "",
+            "comunicante_hanseniase": "False" if imuno == "15" else "",
+        }
+    )
     if not form.is_valid():
         raise ValueError(f"demo dose refused: {form.errors}")
     vacinador = equipe.enfermeira
     dose_registrada = vacinacao_registrar(cidadao=cidadao, lotacao=vacinador, dados=form.cleaned_data)
     Vacinacao.objects.filter(pk=dose_registrada.pk).update(data_aplicacao=quando.date(), registrado_em=quando)
     return True
-

@@ -71,15 +71,21 @@ def regras_de_producao(**kwargs: object) -> list[checks.CheckMessage]:
     """`check --deploy`: the relaxations meant for the local peers stay out of production."""
     if not settings.PRODUCTION:
         return []
-    relaxadas = [nome for nome, ligada in (
-        ("PEC_DESTINOS_HTTP", settings.PEC_DESTINOS_HTTP),
-        ("PEC_HOSTS_LOCAIS", bool(settings.PEC_HOSTS_LOCAIS)),
-        ("PEC_SISAB_PASTA_BASE=/", Path(settings.PEC_SISAB_PASTA_BASE).resolve() == Path("/")),
-    ) if ligada]
+    relaxadas = [
+        nome
+        for nome, ligada in (
+            ("PEC_DESTINOS_HTTP", settings.PEC_DESTINOS_HTTP),
+            ("PEC_HOSTS_LOCAIS", bool(settings.PEC_HOSTS_LOCAIS)),
+            ("PEC_SISAB_PASTA_BASE=/", Path(settings.PEC_SISAB_PASTA_BASE).resolve() == Path("/")),
+        )
+        if ligada
+    ]
     if not relaxadas:
         return []
-    return [checks.Warning(
-        f"Outbound endpoints are relaxed in production: {', '.join(relaxadas)}.",
-        hint="Those settings exist for the tests' and the demo's local peers; unset them (pec.destinos).",
-        id="pec.W010",
-    )]
+    return [
+        checks.Warning(
+            f"Outbound endpoints are relaxed in production: {', '.join(relaxadas)}.",
+            hint="Those settings exist for the tests' and the demo's local peers; unset them (pec.destinos).",
+            id="pec.W010",
+        )
+    ]

@@ -49,7 +49,9 @@ MAX_TENTATIVAS = 8
 SMTP_TIMEOUT = 30
 # 1, 2, 4, ... minutes after the n-th failure, at most 6 hours.
 FILA = Fila(
-    max_tentativas=MAX_TENTATIVAS, primeira_espera=timedelta(minutes=1), espera_maxima=timedelta(hours=6),
+    max_tentativas=MAX_TENTATIVAS,
+    primeira_espera=timedelta(minutes=1),
+    espera_maxima=timedelta(hours=6),
     tamanho_erro=2000,
 )
 backoff = FILA.backoff
@@ -134,7 +136,9 @@ class FilaEmailBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         for mensagem in email_messages:
             email_enfileirar(
-                para=[*mensagem.to, *mensagem.cc, *mensagem.bcc], assunto=str(mensagem.subject), corpo=str(mensagem.body)
+                para=[*mensagem.to, *mensagem.cc, *mensagem.bcc],
+                assunto=str(mensagem.subject),
+                corpo=str(mensagem.body),
             )
         return len(email_messages)
 
@@ -162,7 +166,10 @@ def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
             raise SMTPNaoConfigurado("SMTP is not configured for this installation")
         with smtp_conexao(config) as conexao:
             EmailMessage(
-                subject=email.assunto, body=email.corpo, from_email=config.remetente, to=email.para,
+                subject=email.assunto,
+                body=email.corpo,
+                from_email=config.remetente,
+                to=email.para,
                 connection=conexao,
             ).send()
     except Exception as exc:  # any failure is retried later, and recorded on the row
@@ -171,7 +178,8 @@ def email_enviar(*, email_id: int, municipio_id: int | None = None) -> str:
         status = modelo.Status(falha["status"])
         with escopo(municipio_id):
             modelo.objects.filter(pk=email.pk).update(
-                **falha, **({"corpo": ""} if status == modelo.Status.ERRO else {}),
+                **falha,
+                **({"corpo": ""} if status == modelo.Status.ERRO else {}),
             )
         log.warning("e-mail %s %s attempt %s failed: %s", modelo.__name__, email.pk, tentativas, exc)
         return status
@@ -222,9 +230,12 @@ def smtp_testar(*, para: str) -> str | None:
     try:
         with smtp_conexao(config, timeout=SMTP_TESTE_TIMEOUT) as conexao:
             EmailMessage(
-                subject="PEC: e-mail de teste", from_email=config.remetente, to=[para], connection=conexao,
+                subject="PEC: e-mail de teste",
+                from_email=config.remetente,
+                to=[para],
+                connection=conexao,
                 body="Este é um e-mail de teste enviado pela configuração de SMTP do PEC.\n"
-                     "Se você o recebeu, o envio de e-mails da instalação está funcionando.",
+                "Se você o recebeu, o envio de e-mails da instalação está funcionando.",
             ).send()
     except Exception as exc:  # every failure is the answer the administrator asked for
         log.warning("SMTP test to %s:%s failed: %s: %s", config.host, config.porta, exc.__class__.__name__, exc)

@@ -16,7 +16,13 @@ class Municipio(models.Model):
 
     # What the installation administrator may change (form and service, audited).
     CAMPOS_EDITAVEIS = (
-        "nome", "modo", "ativo", "sessao_ociosa_minutos", "sessao_maxima_horas", "exigir_mfa_admin", "govbr_nivel_minimo",
+        "nome",
+        "modo",
+        "ativo",
+        "sessao_ociosa_minutos",
+        "sessao_maxima_horas",
+        "exigir_mfa_admin",
+        "govbr_nivel_minimo",
     )
 
     class Modo(models.TextChoices):
@@ -323,7 +329,9 @@ class EmailSaidaMunicipio(TenantModel, EmailSaidaBase):
         verbose_name = "e-mail de saída do município"
         indexes = [
             models.Index(
-                fields=["municipio", "proxima_tentativa"], name="emailsaidamun_pendente", condition=models.Q(status="pendente")
+                fields=["municipio", "proxima_tentativa"],
+                name="emailsaidamun_pendente",
+                condition=models.Q(status="pendente"),
             )
         ]
 

@@ -106,8 +106,12 @@ def outbox_registrar_substituicao(
     allows one replacement per record). Call inside the transaction that saves the
     correction; the deliverer reads `payload["operacao"]`."""
     return outbox_registrar(
-        municipio=municipio, destino=destino, tipo=tipo, chave=f"{chave_original}:substituicao",
-        objeto=objeto, payload={"operacao": "substituir", "chave_original": chave_original},
+        municipio=municipio,
+        destino=destino,
+        tipo=tipo,
+        chave=f"{chave_original}:substituicao",
+        objeto=objeto,
+        payload={"operacao": "substituir", "chave_original": chave_original},
     )
 
 
@@ -117,8 +121,12 @@ def outbox_registrar_exclusao(
     """A record was entered on the wrong citizen (or twice): queue its deletion at
     `destino`. Call inside the transaction that voids the record."""
     return outbox_registrar(
-        municipio=municipio, destino=destino, tipo=tipo, chave=f"{chave_original}:exclusao",
-        objeto=objeto, payload={"operacao": "excluir", "chave_original": chave_original},
+        municipio=municipio,
+        destino=destino,
+        tipo=tipo,
+        chave=f"{chave_original}:exclusao",
+        objeto=objeto,
+        payload={"operacao": "excluir", "chave_original": chave_original},
     )
 
 
@@ -132,9 +140,9 @@ def outbox_ultimo_envio(*, destino: str, municipio_id: int, objeto: Model) -> Ou
         Outbox.objects.filter(
             municipio_id=municipio_id, destino=destino, objeto_tipo=objeto._meta.label_lower, objeto_id=objeto.pk
         )
-        .annotate(pendencia=pendencia_aberta(
-            destino, objeto_tipo=OuterRef("objeto_tipo"), objeto_id=OuterRef("objeto_id")
-        ))
+        .annotate(
+            pendencia=pendencia_aberta(destino, objeto_tipo=OuterRef("objeto_tipo"), objeto_id=OuterRef("objeto_id"))
+        )
         .order_by("-criado_em", "-id")
         .first()
     )
@@ -149,13 +157,17 @@ def outbox_status_anotacoes(*, destino: str, modelo: type[Model]) -> dict[str, A
     `<destino>_pendencia` (why it waits for data, if it does), computed in the queryset's
     own query, so a page listing records shows each one's status without a query of its own."""
     ultimo = Outbox.objects.filter(
-        municipio_id=OuterRef("municipio_id"), destino=destino, objeto_tipo=modelo._meta.label_lower,
+        municipio_id=OuterRef("municipio_id"),
+        destino=destino,
+        objeto_tipo=modelo._meta.label_lower,
         objeto_id=OuterRef("pk"),
     ).order_by("-criado_em", "-id")
     return {
         f"{destino}_status": Subquery(ultimo.values("status")[:1]),
         f"{destino}_erro": Subquery(ultimo.values("ultimo_erro")[:1]),
-        f"{destino}_pendencia": pendencia_aberta(destino, objeto_tipo=modelo._meta.label_lower, objeto_id=OuterRef("pk")),
+        f"{destino}_pendencia": pendencia_aberta(
+            destino, objeto_tipo=modelo._meta.label_lower, objeto_id=OuterRef("pk")
+        ),
     }
 
 

@@ -63,9 +63,13 @@ def _postgresql() -> str:
     banco = settings.DATABASES["default"]
     try:
         with psycopg.connect(
-            dbname=banco["NAME"], host=banco.get("HOST") or None, port=banco.get("PORT") or None,
-            user=banco.get("USER") or None, password=banco.get("PASSWORD") or None,
-            connect_timeout=TIMEOUT_SEGUNDOS, options=f"-c statement_timeout={TIMEOUT_SEGUNDOS * 1000}",
+            dbname=banco["NAME"],
+            host=banco.get("HOST") or None,
+            port=banco.get("PORT") or None,
+            user=banco.get("USER") or None,
+            password=banco.get("PASSWORD") or None,
+            connect_timeout=TIMEOUT_SEGUNDOS,
+            options=f"-c statement_timeout={TIMEOUT_SEGUNDOS * 1000}",
             application_name="pec-saude",
         ) as conexao:
             conexao.execute("SELECT 1")

@@ -38,12 +38,10 @@ def municipio_resumo(*, municipio_id: int) -> dict[str, Any]:
 
 
 # Tasks defined next to their service; imported here so the worker registers them.
-from pec.email import email_enviar_task, email_varrer  # noqa: E402, F401
-from pec.outbox import outbox_drenar_task, outbox_varrer  # noqa: E402, F401
-
-
 from pec.backups import services as backups  # noqa: E402
 from pec.backups.avisos import BackupError  # noqa: E402
+from pec.email import email_enviar_task, email_varrer  # noqa: E402, F401
+from pec.outbox import outbox_drenar_task, outbox_varrer  # noqa: E402, F401
 
 
 # The nightly backup outlives the default 5-minute limit, and must not be redelivered to a

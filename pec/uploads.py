@@ -53,8 +53,9 @@ def tamanho_declarado(request: HttpRequest) -> int:
         return 0
 
 
-def limite_upload(limite: int, recusa: Callable[[HttpRequest, str], HttpResponse], *,
-                  csrf: bool = True) -> Callable[[View], View]:
+def limite_upload(
+    limite: int, recusa: Callable[[HttpRequest, str], HttpResponse], *, csrf: bool = True
+) -> Callable[[View], View]:
     """Refuse a POST whose file may be larger than `limite` bytes with `recusa(request,
     message)`, before reading it. `csrf=False` for views that are CSRF-exempt already
     (the receiving API authenticates by its own session cookie)."""

@@ -15,37 +15,41 @@ import dados
 _DADOS = Path(__file__).resolve().parent / "dados"
 
 # dicionario.txt, section Sexo
-SEXO: list[tuple[int, str]] = [(0, 'Masculino'), (1, 'Feminino'), (4, 'Ignorado'), (5, 'Indeterminado')]
+SEXO: list[tuple[int, str]] = [(0, "Masculino"), (1, "Feminino"), (4, "Ignorado"), (5, "Indeterminado")]
 
 # dicionario.txt, section RacaCor
-RACA_COR: list[tuple[int, str]] = [(1, 'Branca'), (2, 'Preta'), (4, 'Parda'), (3, 'Amarela'), (5, 'Indígena')]
+RACA_COR: list[tuple[int, str]] = [(1, "Branca"), (2, "Preta"), (4, "Parda"), (3, "Amarela"), (5, "Indígena")]
 
 # dicionario.txt, section Nacionalidade
-NACIONALIDADE: list[tuple[int, str]] = [(1, 'Brasileira'), (2, 'Naturalizado'), (3, 'Estrangeiro')]
+NACIONALIDADE: list[tuple[int, str]] = [(1, "Brasileira"), (2, "Naturalizado"), (3, "Estrangeiro")]
 
 # dicionario.txt, section MotivoSaida
-MOTIVO_SAIDA: list[tuple[int, str]] = [(135, 'Óbito'), (136, 'Mudança de território')]
+MOTIVO_SAIDA: list[tuple[int, str]] = [(135, "Óbito"), (136, "Mudança de território")]
 
 # dicionario.txt, section identidadeGeneroCidadao
-IDENTIDADE_GENERO: list[tuple[int, str]] = [(149, 'Homem transgênero'),
- (150, 'Mulher transgênero'),
- (156, 'Travesti'),
- (200, 'Homem cisgênero'),
- (201, 'Mulher cisgênero'),
- (203, 'Não-binário'),
- (151, 'Outro')]
+IDENTIDADE_GENERO: list[tuple[int, str]] = [
+    (149, "Homem transgênero"),
+    (150, "Mulher transgênero"),
+    (156, "Travesti"),
+    (200, "Homem cisgênero"),
+    (201, "Mulher cisgênero"),
+    (203, "Não-binário"),
+    (151, "Outro"),
+]
 
 # dicionario.txt, section OrientacaoSexual
-ORIENTACAO_SEXUAL: list[tuple[int, str]] = [(148, 'Heterossexual'),
- (154, 'Bissexual'),
- (196, 'Gay'),
- (197, 'Lésbica'),
- (198, 'Assexual'),
- (199, 'Panssexual'),
- (155, 'Outro')]
+ORIENTACAO_SEXUAL: list[tuple[int, str]] = [
+    (148, "Heterossexual"),
+    (154, "Bissexual"),
+    (196, "Gay"),
+    (197, "Lésbica"),
+    (198, "Assexual"),
+    (199, "Panssexual"),
+    (155, "Outro"),
+]
 
 # dicionario.txt, section classificacaoRisco
-CLASSIFICACAO_RISCO: list[tuple[int, str]] = [(0, 'Emergência'), (1, 'Urgência'), (2, 'Prioritário'), (3, 'Eletivo')]
+CLASSIFICACAO_RISCO: list[tuple[int, str]] = [(0, "Emergência"), (1, "Urgência"), (2, "Prioritário"), (3, "Eletivo")]
 
 
 def _tabela(arquivo: str) -> list[tuple[int, str]]:

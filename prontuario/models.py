@@ -3,60 +3,60 @@
 Model labels stay `prontuario.<model>`, so moving a model between sub-packages needs no migration.
 """
 
-from prontuario.cadastro.models import _validar_cpf_opcional  # noqa: F401 (migration 0001 refers to it here)
-from prontuario.cadastro.models import (
-    Cidadao,
-    PalavraFrequencia,
-    CidadaoVersao,
-    Unificacao,
-)
 from prontuario.agenda.models import (
+    AgendaBloqueio,
     AgendaConfiguracao,
     AgendaHorario,
-    AgendaBloqueio,
     Agendamento,
     EntradaLista,
 )
-from prontuario.terminologia.models import Terminologia, Termo, CiapCid
+from prontuario.cadastro.models import (
+    Cidadao,
+    CidadaoVersao,
+    PalavraFrequencia,
+    Unificacao,
+    _validar_cpf_opcional,  # noqa: F401 (migration 0001 refers to it here)
+)
 from prontuario.clinico.models import (
-    Medicao,
-    EscutaInicial,
-    Atendimento,
     Adendo,
-    Problema,
-    ProblemaAvaliado,
     Alergia,
-    Prescricao,
-    ExameSolicitado,
+    Atendimento,
     Atestado,
     Encaminhamento,
+    EscutaInicial,
+    ExameSolicitado,
+    Medicao,
+    Prescricao,
+    Problema,
+    ProblemaAvaliado,
 )
+from prontuario.terminologia.models import CiapCid, Terminologia, Termo
 from prontuario.vacinacao.models import RegraVacinacao, Vacinacao
 
 __all__ = [
-    "Cidadao",
-    "PalavraFrequencia",
-    "CidadaoVersao",
-    "Unificacao",
+    "Adendo",
+    "AgendaBloqueio",
     "AgendaConfiguracao",
     "AgendaHorario",
-    "AgendaBloqueio",
     "Agendamento",
-    "EntradaLista",
-    "Terminologia",
-    "Termo",
-    "CiapCid",
-    "Medicao",
-    "EscutaInicial",
+    "Alergia",
     "Atendimento",
-    "Adendo",
+    "Atestado",
+    "CiapCid",
+    "Cidadao",
+    "CidadaoVersao",
+    "Encaminhamento",
+    "EntradaLista",
+    "EscutaInicial",
+    "ExameSolicitado",
+    "Medicao",
+    "PalavraFrequencia",
+    "Prescricao",
     "Problema",
     "ProblemaAvaliado",
-    "Alergia",
-    "Prescricao",
-    "ExameSolicitado",
-    "Atestado",
-    "Encaminhamento",
     "RegraVacinacao",
+    "Terminologia",
+    "Termo",
+    "Unificacao",
     "Vacinacao",
 ]

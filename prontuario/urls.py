@@ -1,7 +1,7 @@
 from django.urls import path
 
-from prontuario.cadastro import views
 from prontuario.agenda import views as views_agenda
+from prontuario.cadastro import views
 
 urlpatterns = [
     path("cidadaos/", views.cidadao_lista, name="cidadao_lista"),
@@ -19,7 +19,8 @@ urlpatterns = [
     path("agenda/<int:agenda_id>/agendar/", views_agenda.agendar, name="agendar"),
     path("agendamentos/<int:agendamento_id>/", views_agenda.agendamento_detalhe, name="agendamento_detalhe"),
     path(
-        "agendamentos/<int:agendamento_id>/comprovante/", views_agenda.agendamento_comprovante,
+        "agendamentos/<int:agendamento_id>/comprovante/",
+        views_agenda.agendamento_comprovante,
         name="agendamento_comprovante",
     ),
     path("agendamentos/<int:agendamento_id>/<str:acao>/", views_agenda.agendamento_acao, name="agendamento_acao"),

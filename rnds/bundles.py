@@ -73,8 +73,15 @@ class _Documento:
 
 
 def _composicao(
-    *, quem: Identificacao, perfil: str, tipo: str, titulo: str, data: datetime.datetime,
-    secoes: list[list[str]], substitui: str, categoria: str | None = None,
+    *,
+    quem: Identificacao,
+    perfil: str,
+    tipo: str,
+    titulo: str,
+    data: datetime.datetime,
+    secoes: list[list[str]],
+    substitui: str,
+    categoria: str | None = None,
 ) -> dict[str, Any]:
     composicao: dict[str, Any] = {
         "resourceType": "Composition",
@@ -94,7 +101,9 @@ def _composicao(
     return composicao
 
 
-def _bundle(*, doc: _Documento, composicao: dict[str, Any], solicitante: str, agora: datetime.datetime | None) -> dict[str, Any]:
+def _bundle(
+    *, doc: _Documento, composicao: dict[str, Any], solicitante: str, agora: datetime.datetime | None
+) -> dict[str, Any]:
     urn = doc.urn("composition")
     composicao["id"] = urn.removeprefix("urn:uuid:")
     entradas = [(urn, Composition.model_validate(composicao)), *doc.entradas]
@@ -122,68 +131,115 @@ def bundle_rac(
     inicio = _data(registro.inicio)
     fim = inicio if registro.modalidade in ("01", "07") else _data(registro.fim)
     problemas = [
-        doc.adicionar(f"problema/{n}", Condition, {
-            "resourceType": "Condition",
-            "meta": {"profile": [SD + "BRProblemaDiagnostico"]},
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
-            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "encounter-diagnosis"}]}],
-            "code": _codigo("BR" + problema.sistema, problema.codigo),
-            "subject": paciente,
-        })
+        doc.adicionar(
+            f"problema/{n}",
+            Condition,
+            {
+                "resourceType": "Condition",
+                "meta": {"profile": [SD + "BRProblemaDiagnostico"]},
+                "clinicalStatus": {
+                    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+                },
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                "code": "encounter-diagnosis",
+                            }
+                        ]
+                    }
+                ],
+                "code": _codigo("BR" + problema.sistema, problema.codigo),
+                "subject": paciente,
+            },
+        )
         for n, problema in enumerate(registro.problemas)
     ]
     procedimentos = [
-        doc.adicionar(f"procedimento/{n}", Procedure, {
-            "resourceType": "Procedure",
-            "meta": {"profile": [SD + "BRProcedimentoRealizado-1.0"]},
-            "extension": [{"url": SD + "BRQuantidade-1.0", "valuePositiveInt": procedimento.quantidade}],
-            "status": "completed",
-            "code": _codigo("BRTabelaSUS", procedimento.codigo),
-            "subject": paciente,
-            "performedDateTime": inicio,
-            "performer": [{"function": _codigo("BRCBO", quem.profissional_cbo), "actor": lotacao}],
-        })
+        doc.adicionar(
+            f"procedimento/{n}",
+            Procedure,
+            {
+                "resourceType": "Procedure",
+                "meta": {"profile": [SD + "BRProcedimentoRealizado-1.0"]},
+                "extension": [{"url": SD + "BRQuantidade-1.0", "valuePositiveInt": procedimento.quantidade}],
+                "status": "completed",
+                "code": _codigo("BRTabelaSUS", procedimento.codigo),
+                "subject": paciente,
+                "performedDateTime": inicio,
+                "performer": [{"function": _codigo("BRCBO", quem.profissional_cbo), "actor": lotacao}],
+            },
+        )
         for n, procedimento in enumerate(registro.procedimentos)
     ]
-    local = doc.adicionar("local", Location, {
-        "resourceType": "Location",
-        "meta": {"profile": [SD + "BRLocalAtendimento-1.0"]},
-        "status": "active",
-        "name": "Estabelecimento de saúde",
-        "mode": "kind",
-    })
-    contato = doc.adicionar("contato", Encounter, {
-        "resourceType": "Encounter",
-        "meta": {"profile": [SD + "BRContatoAssistencial-1.0"]},
-        "status": "finished",
-        "class": {"system": CS + "BRModalidadeAssistencial", "code": registro.modalidade},
-        "priority": _codigo("BRCaraterAtendimento", registro.carater),
-        "subject": paciente,
-        "participant": [{
-            "extension": [{"url": SD + "BROcupacao-1.0", "valueCodeableConcept": _codigo("BRCBO", quem.profissional_cbo)}],
-            "type": [_codigo("BRResponsabilidadeParticipante", "atendimento")],
-            "individual": lotacao,
-        }],
-        "period": {"start": inicio, "end": fim},
-        "diagnosis": [
-            *({"condition": {"reference": urn}} for urn in problemas),
-            *({"condition": {
-                "extension": [{"url": SD + "BRFinanciamento-1.0", "valueCodeableConcept": _codigo("BRFinanciamento", registro.financiamento)}],
-                "reference": urn,
-            }} for urn in procedimentos),
-        ],
-        "hospitalization": {
-            "admitSource": _codigo("BRProcedencia", registro.procedencia),
-            "dischargeDisposition": _codigo("BRMotivoDesfecho", registro.desfecho),
+    local = doc.adicionar(
+        "local",
+        Location,
+        {
+            "resourceType": "Location",
+            "meta": {"profile": [SD + "BRLocalAtendimento-1.0"]},
+            "status": "active",
+            "name": "Estabelecimento de saúde",
+            "mode": "kind",
         },
-        "location": [{"location": {"reference": local}}],
-        "serviceProvider": _ident("BREstabelecimentoSaude-1.0", quem.cnes),
-    })
+    )
+    contato = doc.adicionar(
+        "contato",
+        Encounter,
+        {
+            "resourceType": "Encounter",
+            "meta": {"profile": [SD + "BRContatoAssistencial-1.0"]},
+            "status": "finished",
+            "class": {"system": CS + "BRModalidadeAssistencial", "code": registro.modalidade},
+            "priority": _codigo("BRCaraterAtendimento", registro.carater),
+            "subject": paciente,
+            "participant": [
+                {
+                    "extension": [
+                        {"url": SD + "BROcupacao-1.0", "valueCodeableConcept": _codigo("BRCBO", quem.profissional_cbo)}
+                    ],
+                    "type": [_codigo("BRResponsabilidadeParticipante", "atendimento")],
+                    "individual": lotacao,
+                }
+            ],
+            "period": {"start": inicio, "end": fim},
+            "diagnosis": [
+                *({"condition": {"reference": urn}} for urn in problemas),
+                *(
+                    {
+                        "condition": {
+                            "extension": [
+                                {
+                                    "url": SD + "BRFinanciamento-1.0",
+                                    "valueCodeableConcept": _codigo("BRFinanciamento", registro.financiamento),
+                                }
+                            ],
+                            "reference": urn,
+                        }
+                    }
+                    for urn in procedimentos
+                ),
+            ],
+            "hospitalization": {
+                "admitSource": _codigo("BRProcedencia", registro.procedencia),
+                "dischargeDisposition": _codigo("BRMotivoDesfecho", registro.desfecho),
+            },
+            "location": [{"location": {"reference": local}}],
+            "serviceProvider": _ident("BREstabelecimentoSaude-1.0", quem.cnes),
+        },
+    )
     # The Encounter first, as in the examples; then what it points to.
     doc.entradas.insert(0, doc.entradas.pop())
     composicao = _composicao(
-        quem=quem, perfil=PERFIL_RAC, tipo=TIPO_DOCUMENTO[registro.tipo], titulo=TITULO_RAC, data=registro.fim, substitui=substitui,
-        categoria=registro.modalidade, secoes=[[contato], problemas, procedimentos],
+        quem=quem,
+        perfil=PERFIL_RAC,
+        tipo=TIPO_DOCUMENTO[registro.tipo],
+        titulo=TITULO_RAC,
+        data=registro.fim,
+        substitui=substitui,
+        categoria=registro.modalidade,
+        secoes=[[contato], problemas, procedimentos],
     )
     return _bundle(doc=doc, composicao=composicao, solicitante=solicitante, agora=agora)
 
@@ -194,8 +250,14 @@ def bundle_ria(
     quem, doc = registro.quem, _Documento(registro)
     paciente = _ident("BRIndividuo-1.0", quem.cidadao_documento)
     extensoes: list[dict[str, Any]] = [
-        {"url": SD + "BRGrupoAtendimento", "valueCodeableConcept": _codigo("BRGrupoAtendimento", registro.grupo_atendimento)},
-        {"url": SD + "BRCondicaoMaternal", "valueCodeableConcept": _codigo("BRCondicaoMaternal", registro.condicao_maternal)},
+        {
+            "url": SD + "BRGrupoAtendimento",
+            "valueCodeableConcept": _codigo("BRGrupoAtendimento", registro.grupo_atendimento),
+        },
+        {
+            "url": SD + "BRCondicaoMaternal",
+            "valueCodeableConcept": _codigo("BRCondicaoMaternal", registro.condicao_maternal),
+        },
     ]
     if registro.contato_hanseniase is not None:
         extensoes.append({"url": SD + "BRContatoHanseniase", "valueBoolean": registro.contato_hanseniase})
@@ -211,17 +273,23 @@ def bundle_ria(
         "location": {"identifier": {"system": CS + "BRPais", "value": registro.pais}},
         "site": _codigo("BRLocalAplicacao", registro.local_aplicacao),
         "route": _codigo("BRViaAdministracao", registro.via_administracao),
-        "performer": [{
-            "function": _codigo("BRCBO", quem.profissional_cbo),
-            "actor": {"reference": f"Practitioner/{quem.profissional_cns}"},
-        }],
-        "protocolApplied": [{
-            "extension": [{
-                "url": SD + "BREstrategiaVacinacao-1.0",
-                "valueCodeableConcept": _codigo("BREstrategiaVacinacao", registro.estrategia),
-            }],
-            "doseNumberString": registro.dose,
-        }],
+        "performer": [
+            {
+                "function": _codigo("BRCBO", quem.profissional_cbo),
+                "actor": {"reference": f"Practitioner/{quem.profissional_cns}"},
+            }
+        ],
+        "protocolApplied": [
+            {
+                "extension": [
+                    {
+                        "url": SD + "BREstrategiaVacinacao-1.0",
+                        "valueCodeableConcept": _codigo("BREstrategiaVacinacao", registro.estrategia),
+                    }
+                ],
+                "doseNumberString": registro.dose,
+            }
+        ],
     }
     # Both optional in the profile; a dose transcribed from an old caderneta may have neither.
     if registro.fabricante:
@@ -238,16 +306,27 @@ def bundle_ria(
         imunizacao["reasonReference"] = [{"reference": condicao}]
     vacina = doc.adicionar("imunizacao", Immunization, imunizacao)
     if registro.indicacao_cid10:
-        doc.adicionar("indicacao", Condition, {
-            "resourceType": "Condition",
-            "meta": {"profile": [SD + "BRCID10Avaliado-1.0"]},
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
-            "category": [_codigo("BRCategoriaDiagnostico", "01")],
-            "code": _codigo("BRCID10", registro.indicacao_cid10),
-            "subject": paciente,
-        })
+        doc.adicionar(
+            "indicacao",
+            Condition,
+            {
+                "resourceType": "Condition",
+                "meta": {"profile": [SD + "BRCID10Avaliado-1.0"]},
+                "clinicalStatus": {
+                    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+                },
+                "category": [_codigo("BRCategoriaDiagnostico", "01")],
+                "code": _codigo("BRCID10", registro.indicacao_cid10),
+                "subject": paciente,
+            },
+        )
     composicao = _composicao(
-        quem=quem, perfil=PERFIL_RIA, tipo=TIPO_DOCUMENTO[registro.tipo], titulo=TITULO_RIA, data=registro.aplicada_em, substitui=substitui,
+        quem=quem,
+        perfil=PERFIL_RIA,
+        tipo=TIPO_DOCUMENTO[registro.tipo],
+        titulo=TITULO_RIA,
+        data=registro.aplicada_em,
+        substitui=substitui,
         secoes=[[vacina]],
     )
     return _bundle(doc=doc, composicao=composicao, solicitante=solicitante, agora=agora)

@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from dados import municipios
 from pec.models import Lotacao
-from prontuario.models import Cidadao
 from prontuario.cadastro.services import cidadao_atualizar, cidadao_cadastrar
+from prontuario.models import Cidadao
 from rnds import cliente
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 
@@ -140,10 +140,16 @@ def pdq_interpretar(resposta: bytes) -> list[PessoaCadsus]:
         return []
     pessoas = []
     for pessoa in _todos(raiz, "patientPerson"):
-        ids = {i.get("root"): i.get("extension", "") for outros in _todos(pessoa, "asOtherIDs") for i in outros if _local(i) == "id"}
+        ids = {
+            i.get("root"): i.get("extension", "")
+            for outros in _todos(pessoa, "asOtherIDs")
+            for i in outros
+            if _local(i) == "id"
+        }
         parentes = {
             _codigo(_filho(rel, "code")): _texto(rel, "relationshipHolder1", "name", "given")
-            for rel in pessoa if _local(rel) == "personalRelationship"
+            for rel in pessoa
+            if _local(rel) == "personalRelationship"
         }
         nascido = _filho(pessoa, "birthTime")
         nascimento = (nascido.get("value", "") if nascido is not None else "")[:8]
@@ -151,35 +157,47 @@ def pdq_interpretar(resposta: bytes) -> list[PessoaCadsus]:
         raca = _filho(pessoa, "raceCode")
         sexo = _filho(pessoa, "administrativeGenderCode")
         endereco = _filho(pessoa, "addr")
-        pessoas.append(PessoaCadsus(
-            nome=_texto(pessoa, "name", "given"),
-            data_nascimento=datetime.datetime.strptime(nascimento, "%Y%m%d").date() if len(nascimento) == 8 else None,
-            sexo=sexo.get("code", "") if sexo is not None else "",
-            raca_cadsus=raca.get("code", "") if raca is not None else "",
-            cns=ids.get(OID_CNS, ""),
-            cpf=ids.get(OID_CPF, ""),
-            nome_mae="" if parentes.get("PRN", "").upper() == SEM_INFORMACAO else parentes.get("PRN", ""),
-            nome_pai="" if parentes.get("NPRN", "").upper() == SEM_INFORMACAO else parentes.get("NPRN", ""),
-            municipio_nascimento_ibge=_IBGE_7.get(cidade[:6], ""),
-            cep=_texto(endereco, "postalCode"),
-            logradouro=_texto(endereco, "streetName"),
-            numero=_texto(endereco, "houseNumber"),
-            complemento=_texto(endereco, "unitID"),
-            bairro=_texto(endereco, "additionalLocator"),
-        ))
+        pessoas.append(
+            PessoaCadsus(
+                nome=_texto(pessoa, "name", "given"),
+                data_nascimento=datetime.datetime.strptime(nascimento, "%Y%m%d").date()
+                if len(nascimento) == 8
+                else None,
+                sexo=sexo.get("code", "") if sexo is not None else "",
+                raca_cadsus=raca.get("code", "") if raca is not None else "",
+                cns=ids.get(OID_CNS, ""),
+                cpf=ids.get(OID_CPF, ""),
+                nome_mae="" if parentes.get("PRN", "").upper() == SEM_INFORMACAO else parentes.get("PRN", ""),
+                nome_pai="" if parentes.get("NPRN", "").upper() == SEM_INFORMACAO else parentes.get("NPRN", ""),
+                municipio_nascimento_ibge=_IBGE_7.get(cidade[:6], ""),
+                cep=_texto(endereco, "postalCode"),
+                logradouro=_texto(endereco, "streetName"),
+                numero=_texto(endereco, "houseNumber"),
+                complemento=_texto(endereco, "unitID"),
+                bairro=_texto(endereco, "additionalLocator"),
+            )
+        )
     return pessoas
 
 
 def cadsus_buscar(
-    *, config: ConfiguracaoRNDS, cert: CertificadoA1 | None, cpf: str = "", cns: str = "", nome: str = "",
-    nascimento: datetime.date | None = None, govbr_token: str | None = None,
+    *,
+    config: ConfiguracaoRNDS,
+    cert: CertificadoA1 | None,
+    cpf: str = "",
+    cns: str = "",
+    nome: str = "",
+    nascimento: datetime.date | None = None,
+    govbr_token: str | None = None,
 ) -> list[PessoaCadsus]:
     """`govbr_token`: the access token of the user's gov.br login, when they entered so."""
     if cert is None or cert.valido_ate <= timezone.now():
         raise CadsusIndisponivel("O município não tem certificado A1 válido instalado (Administração › RNDS).")
     try:
         resposta = cliente.cadsus_soap(
-            config=config, cert=cert, envelope=pdq_pedido(cpf=cpf, cns=cns, nome=nome, nascimento=nascimento),
+            config=config,
+            cert=cert,
+            envelope=pdq_pedido(cpf=cpf, cns=cns, nome=nome, nascimento=nascimento),
             govbr_token=govbr_token,
         )
     except cliente.CadsusRecusou as exc:

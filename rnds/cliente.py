@@ -107,8 +107,13 @@ def _contexto_certificado(cert: CertificadoA1) -> ssl.SSLContext:
 
 
 def requisitar(
-    metodo: str, url: str, *, contexto: ssl.SSLContext, corpo: bytes | None = None,
-    cabecalhos: dict[str, str] | None = None, timeout: float = TIMEOUT,
+    metodo: str,
+    url: str,
+    *,
+    contexto: ssl.SSLContext,
+    corpo: bytes | None = None,
+    cabecalhos: dict[str, str] | None = None,
+    timeout: float = TIMEOUT,
 ) -> Resposta:
     try:
         url_verificar(url=url, permitidos=hosts_permitidos())
@@ -158,18 +163,29 @@ def _expirado(resposta: Resposta) -> bool:
 
 
 def _com_token(
-    *, config: ConfiguracaoRNDS, cert: CertificadoA1, metodo: str, url: str, cns_profissional: str,
+    *,
+    config: ConfiguracaoRNDS,
+    cert: CertificadoA1,
+    metodo: str,
+    url: str,
+    cns_profissional: str,
     corpo: bytes | None = None,
 ) -> Resposta:
     """A call to ehr-services, renewing the token once if the RNDS says it expired."""
     for tentativa in (1, 2):
         token = token_obter(config=config, cert=cert, renovar=tentativa == 2)
-        resposta = requisitar(metodo, url, contexto=_contexto_sem_certificado(), corpo=corpo, cabecalhos={
-            "X-Authorization-Server": f"Bearer {token}",
-            "Authorization": cns_profissional,
-            "Content-Type": "application/fhir+json",
-            "Accept": "application/fhir+json",
-        })
+        resposta = requisitar(
+            metodo,
+            url,
+            contexto=_contexto_sem_certificado(),
+            corpo=corpo,
+            cabecalhos={
+                "X-Authorization-Server": f"Bearer {token}",
+                "Authorization": cns_profissional,
+                "Content-Type": "application/fhir+json",
+                "Accept": "application/fhir+json",
+            },
+        )
         if not _expirado(resposta):
             return resposta
         log.info("rnds: token refused for municipality %s (attempt %s)", cert.municipio_id, tentativa)
@@ -182,11 +198,17 @@ def _rejeicao_ou_falha(resposta: Resposta) -> Exception:
     return FalhaRNDS(f"RNDS answered {resposta.status}: {resposta.texto_erro()[:500]}")
 
 
-def enviar_bundle(*, config: ConfiguracaoRNDS, cert: CertificadoA1, bundle: dict[str, Any], cns_profissional: str) -> str:
+def enviar_bundle(
+    *, config: ConfiguracaoRNDS, cert: CertificadoA1, bundle: dict[str, Any], cns_profissional: str
+) -> str:
     """POST the document; return the RNDS id (last segment of `location`)."""
     resposta = _com_token(
-        config=config, cert=cert, metodo="POST", url=config.base_servicos() + "/api/fhir/r4/Bundle",
-        cns_profissional=cns_profissional, corpo=json.dumps(bundle, ensure_ascii=False).encode(),
+        config=config,
+        cert=cert,
+        metodo="POST",
+        url=config.base_servicos() + "/api/fhir/r4/Bundle",
+        cns_profissional=cns_profissional,
+        corpo=json.dumps(bundle, ensure_ascii=False).encode(),
     )
     if resposta.status == 201:
         local = resposta.cabecalhos.get("location") or resposta.cabecalhos.get("content-location") or ""
@@ -195,14 +217,22 @@ def enviar_bundle(*, config: ConfiguracaoRNDS, cert: CertificadoA1, bundle: dict
 
 
 def versoes_do_identificador(
-    *, config: ConfiguracaoRNDS, cert: CertificadoA1, sistema: str, valor: str, tipo_documento: str,
+    *,
+    config: ConfiguracaoRNDS,
+    cert: CertificadoA1,
+    sistema: str,
+    valor: str,
+    tipo_documento: str,
     cns_profissional: str,
 ) -> list[dict[str, Any]]:
     """The sender's documents stored under one local identifier (RNDS-IG "Consulta por
     identificador local"): [{id, cns, date, relatesTo, status}], replacements included."""
     consulta = urlencode({"system": sistema, "value": valor, "docType": tipo_documento})
     resposta = _com_token(
-        config=config, cert=cert, metodo="GET", url=f"{config.base_servicos()}/api/identifier?{consulta}",
+        config=config,
+        cert=cert,
+        metodo="GET",
+        url=f"{config.base_servicos()}/api/identifier?{consulta}",
         cns_profissional=cns_profissional,
     )
     if resposta.status == 404:
@@ -219,7 +249,10 @@ def versoes_do_identificador(
 def excluir_bundle(*, config: ConfiguracaoRNDS, cert: CertificadoA1, rnds_id: str, cns_profissional: str) -> int:
     """DELETE the document (logical: entered-in-error). A 404/410 means already gone."""
     resposta = _com_token(
-        config=config, cert=cert, metodo="DELETE", url=f"{config.base_servicos()}/api/fhir/r4/Bundle/{rnds_id}",
+        config=config,
+        cert=cert,
+        metodo="DELETE",
+        url=f"{config.base_servicos()}/api/fhir/r4/Bundle/{rnds_id}",
         cns_profissional=cns_profissional,
     )
     if resposta.status in (200, 204, 404, 410):
@@ -245,7 +278,10 @@ def cadsus_soap(
         if govbr_token:
             cabecalhos["X-Authorization-GovBr"] = govbr_token
         resposta = requisitar(
-            "POST", config.base_cadsus() + caminho, contexto=_contexto_sem_certificado(), corpo=envelope,
+            "POST",
+            config.base_cadsus() + caminho,
+            contexto=_contexto_sem_certificado(),
+            corpo=envelope,
             cabecalhos=cabecalhos,
         )
         if resposta.status != 401:

@@ -110,8 +110,11 @@ def _id_recebido(
     the first version (a send) or the one that replaces `substitui` (a replacement)."""
     try:
         versoes = cliente.versoes_do_identificador(
-            config=config, cert=cert, sistema=sistema_identificador(config.identificador_solicitante),
-            valor=registro.quem.identificador, tipo_documento=TIPO_DOCUMENTO[registro.tipo],
+            config=config,
+            cert=cert,
+            sistema=sistema_identificador(config.identificador_solicitante),
+            valor=registro.quem.identificador,
+            tipo_documento=TIPO_DOCUMENTO[registro.tipo],
             cns_profissional=registro.quem.profissional_cns,
         )
     except cliente.RejeitadoRNDS as exc:

@@ -7,7 +7,6 @@ from django.core.files.uploadedfile import UploadedFile
 
 from pec.destinos import DestinoRecusado, url_verificar
 from pec.documentos import so_digitos
-
 from rnds.certificado import TAMANHO_MAXIMO
 from rnds.models import ConfiguracaoRNDS, hosts_permitidos
 
@@ -31,7 +30,14 @@ class CertificadoForm(forms.Form):
 class ConfiguracaoForm(forms.ModelForm[ConfiguracaoRNDS]):
     class Meta:
         model = ConfiguracaoRNDS
-        fields = ["habilitado", "ambiente", "identificador_solicitante", "url_autenticacao", "url_servicos", "url_cadsus"]
+        fields = [
+            "habilitado",
+            "ambiente",
+            "identificador_solicitante",
+            "url_autenticacao",
+            "url_servicos",
+            "url_cadsus",
+        ]
         help_texts = {
             "url_autenticacao": "Deixe em branco para o endereço oficial do ambiente.",
             "url_servicos": "Em branco: homologação única, ou o endereço da UF do município em produção.",
@@ -41,7 +47,9 @@ class ConfiguracaoForm(forms.ModelForm[ConfiguracaoRNDS]):
     def clean(self) -> dict[str, Any]:
         dados = super().clean() or {}
         if dados.get("habilitado") and not dados.get("identificador_solicitante"):
-            self.add_error("identificador_solicitante", "Informe o identificador do solicitante para habilitar o envio.")
+            self.add_error(
+                "identificador_solicitante", "Informe o identificador do solicitante para habilitar o envio."
+            )
         for campo in ("url_autenticacao", "url_servicos", "url_cadsus"):
             if dados.get(campo):
                 try:
@@ -54,7 +62,9 @@ class ConfiguracaoForm(forms.ModelForm[ConfiguracaoRNDS]):
 class CadsusBuscaForm(forms.Form):
     cpf_cns = forms.CharField(label="CPF ou CNS", required=False, max_length=20)
     nome = forms.CharField(label="Nome completo", required=False, max_length=70)
-    data_nascimento = forms.DateField(label="Data de nascimento", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    data_nascimento = forms.DateField(
+        label="Data de nascimento", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self) -> dict[str, Any]:
         dados = super().clean() or {}

@@ -21,7 +21,6 @@ import datetime
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Model
 from django.utils import timezone
 
 from rnds.registros import (
@@ -72,8 +71,12 @@ def atendimento_para_registro(atendimento) -> RegistroAtendimento:  # type: igno
         if avaliado.cid10:
             problemas.append(Problema("CID10", avaliado.cid10.replace(".", "").strip().upper()))
     return RegistroAtendimento(
-        quem=_quem(identificador=str(atendimento.uuid), cidadao=atendimento.cidadao, lotacao=atendimento.lotacao,
-                   estabelecimento=atendimento.estabelecimento),
+        quem=_quem(
+            identificador=str(atendimento.uuid),
+            cidadao=atendimento.cidadao,
+            lotacao=atendimento.lotacao,
+            estabelecimento=atendimento.estabelecimento,
+        ),
         inicio=atendimento.iniciado_em,
         fim=atendimento.finalizado_em or atendimento.iniciado_em,
         problemas=tuple(dict.fromkeys(problemas)),
@@ -95,10 +98,18 @@ def _primeira_versao(vacinacao: Vacinacao) -> Vacinacao:
 def vacinacao_para_registro(vacinacao) -> RegistroVacina:  # type: ignore[no-untyped-def]
     registrado = timezone.localtime(vacinacao.registrado_em)
     # The dose has a date; the time is that of the record when given the same day.
-    hora = registrado.timetz() if registrado.date() == vacinacao.data_aplicacao else datetime.time(12, tzinfo=registrado.tzinfo)
+    hora = (
+        registrado.timetz()
+        if registrado.date() == vacinacao.data_aplicacao
+        else datetime.time(12, tzinfo=registrado.tzinfo)
+    )
     return RegistroVacina(
-        quem=_quem(identificador=str(_primeira_versao(vacinacao).uuid), cidadao=vacinacao.cidadao, lotacao=vacinacao.lotacao,
-                   estabelecimento=vacinacao.estabelecimento),
+        quem=_quem(
+            identificador=str(_primeira_versao(vacinacao).uuid),
+            cidadao=vacinacao.cidadao,
+            lotacao=vacinacao.lotacao,
+            estabelecimento=vacinacao.estabelecimento,
+        ),
         aplicada_em=datetime.datetime.combine(vacinacao.data_aplicacao, hora),
         imunobiologico=vacinacao.imunobiologico,
         lote=vacinacao.lote,

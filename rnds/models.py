@@ -21,9 +21,35 @@ AUTH_PRODUCAO = "https://ehr-auth.saude.gov.br"
 EHR_HOMOLOGACAO = "https://ehr-services.hmg.saude.gov.br"
 CADSUS_HOMOLOGACAO = "https://servicoshm.saude.gov.br"
 CADSUS_PRODUCAO = "https://servicos.saude.gov.br"
-UFS = (
-    "ac al ap am ba ce df es go ma mt ms mg pa pb pr pe pi rj rn rs ro rr sc sp se to"
-).split()
+UFS = [
+    "ac",
+    "al",
+    "ap",
+    "am",
+    "ba",
+    "ce",
+    "df",
+    "es",
+    "go",
+    "ma",
+    "mt",
+    "ms",
+    "mg",
+    "pa",
+    "pb",
+    "pr",
+    "pe",
+    "pi",
+    "rj",
+    "rn",
+    "rs",
+    "ro",
+    "rr",
+    "sc",
+    "sp",
+    "se",
+    "to",
+]
 
 
 def ehr_producao(uf: str) -> str:
@@ -153,8 +179,11 @@ class Pendencia(TenantModel):
             models.UniqueConstraint(fields=["municipio", "objeto_tipo", "objeto_id"], name="pendencia_rnds_registro")
         ]
         indexes = [
-            models.Index(fields=["municipio", "criada_em"], name="pendencia_rnds_aberta",
-                         condition=models.Q(resolvida_em__isnull=True)),
+            models.Index(
+                fields=["municipio", "criada_em"],
+                name="pendencia_rnds_aberta",
+                condition=models.Q(resolvida_em__isnull=True),
+            ),
         ]
 
     ROTULOS = {"prontuario.atendimento": "Atendimento individual (RAC)", "prontuario.vacinacao": "Vacinação (RIA-R)"}

@@ -43,15 +43,18 @@ def identificacao_motivos(*, cidadao_cpf: str, cidadao_cns: str, profissional_cn
     empty when it can. Nothing here is fixed in the record itself."""
     motivos = []
     if not cidadao_cpf and not cidadao_cns:
-        motivos.append("O cidadão não tem CPF nem CNS: o registro vai para a RNDS quando um deles for informado "
-                       "no cadastro.")
+        motivos.append(
+            "O cidadão não tem CPF nem CNS: o registro vai para a RNDS quando um deles for informado no cadastro."
+        )
     elif cidadao_cpf and not cpf_valido(cidadao_cpf):
         motivos.append("O CPF do cidadão é inválido: corrija o cadastro para enviar o registro à RNDS.")
     elif not cidadao_cpf and not cns_valido(cidadao_cns):
         motivos.append("O CNS do cidadão é inválido: corrija o cadastro para enviar o registro à RNDS.")
     if not cns_valido(profissional_cns):
-        motivos.append("O CNS do profissional não está cadastrado ou é inválido: o administrador do município "
-                       "pode informá-lo em Administração › Profissionais.")
+        motivos.append(
+            "O CNS do profissional não está cadastrado ou é inválido: o administrador do município "
+            "pode informá-lo em Administração › Profissionais."
+        )
     return motivos
 
 
@@ -65,9 +68,15 @@ def pendencia_registrar(*, municipio_id: int, objeto: Model, motivos: list[str])
     assert_owned(objeto, municipio_id)
     cidadao_id, profissional_id = _pessoas(objeto)
     pendencia, _ = Pendencia.objects.update_or_create(
-        municipio_id=municipio_id, objeto_tipo=objeto._meta.label_lower, objeto_id=objeto.pk,
-        defaults={"cidadao_id": cidadao_id, "profissional_id": profissional_id, "motivo": " ".join(motivos),
-                  "resolvida_em": None},
+        municipio_id=municipio_id,
+        objeto_tipo=objeto._meta.label_lower,
+        objeto_id=objeto.pk,
+        defaults={
+            "cidadao_id": cidadao_id,
+            "profissional_id": profissional_id,
+            "motivo": " ".join(motivos),
+            "resolvida_em": None,
+        },
     )
     return pendencia
 
@@ -90,9 +99,11 @@ def pendencias_liberar(*, municipio_id: int) -> int:
         .select_related("cidadao", "profissional")
     )
     prontas = [
-        p for p in abertas
-        if not identificacao_motivos(cidadao_cpf=p.cidadao.cpf, cidadao_cns=p.cidadao.cns,
-                                     profissional_cns=p.profissional.cns)
+        p
+        for p in abertas
+        if not identificacao_motivos(
+            cidadao_cpf=p.cidadao.cpf, cidadao_cns=p.cidadao.cns, profissional_cns=p.profissional.cns
+        )
     ]
     if not prontas:
         return 0
@@ -103,7 +114,10 @@ def pendencias_liberar(*, municipio_id: int) -> int:
         por_tipo[pendencia.objeto_tipo].append(pendencia.objeto_id)
     for objeto_tipo, ids in por_tipo.items():
         Outbox.objects.filter(
-            municipio_id=municipio_id, destino=DESTINO, objeto_tipo=objeto_tipo, objeto_id__in=ids,
+            municipio_id=municipio_id,
+            destino=DESTINO,
+            objeto_tipo=objeto_tipo,
+            objeto_id__in=ids,
             status=Outbox.Status.PENDENTE,
         ).update(proxima_tentativa=agora)
     log.info("rnds: %s record(s) of municipality %s got their documents; due now", len(prontas), municipio_id)

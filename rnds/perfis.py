@@ -162,7 +162,10 @@ class Conjunto:
 def conjuntos() -> dict[str, Conjunto]:
     """The compiled profile sets (rnds/dados/perfis.json.gz), read once per process."""
     bruto = json.loads(gzip.decompress(DADOS.read_bytes()))
-    return {nome: Conjunto(perfis=c["perfis"], valuesets=c["valuesets"], sistemas=c["sistemas"]) for nome, c in bruto.items()}
+    return {
+        nome: Conjunto(perfis=c["perfis"], valuesets=c["valuesets"], sistemas=c["sistemas"])
+        for nome, c in bruto.items()
+    }
 
 
 def _vazio(valor: Any) -> bool:
@@ -172,7 +175,7 @@ def _vazio(valor: Any) -> bool:
 def _valores(no: dict[str, Any], nome: str) -> list[Any]:
     if nome.endswith("[x]"):
         prefixo = nome[:-3]
-        brutos = [v for k, v in no.items() if k.startswith(prefixo) and k[len(prefixo):][:1].isupper()]
+        brutos = [v for k, v in no.items() if k.startswith(prefixo) and k[len(prefixo) :][:1].isupper()]
     else:
         brutos = [no[nome]] if nome in no else []
     saida: list[Any] = []
@@ -234,7 +237,9 @@ class _Verificacao:
                     casados = [v for v in (self.casar(e, fatia, v, filhos) for v in valores) if v is not None]
                     self.elemento(fatia, casados, filhos, f"{caminho}.{nome}:{fatia['fatia']}")
 
-    def casar(self, base: dict[str, Any], fatia: dict[str, Any], valor: Any, filhos: dict[str, list[dict[str, Any]]]) -> Any:
+    def casar(
+        self, base: dict[str, Any], fatia: dict[str, Any], valor: Any, filhos: dict[str, list[dict[str, Any]]]
+    ) -> Any:
         """The value (or the part of it) that belongs to the slice, or None."""
         discriminadores = base.get("slicing") or []
         if not discriminadores or not isinstance(valor, dict):
@@ -272,15 +277,24 @@ class _Verificacao:
 
     _pai_nao_identificado: bool = False
 
-    def elemento(self, e: dict[str, Any], valores: list[Any], filhos: dict[str, list[dict[str, Any]]], caminho: str) -> None:
+    def elemento(
+        self, e: dict[str, Any], valores: list[Any], filhos: dict[str, list[dict[str, Any]]], caminho: str
+    ) -> None:
         if len(valores) < e["min"] and not self.nao_identificado(e, caminho):
-            self.erro(caminho, "obrigatório e ausente" if e["min"] == 1 else f"exige ao menos {e['min']}, há {len(valores)}")
+            self.erro(
+                caminho, "obrigatório e ausente" if e["min"] == 1 else f"exige ao menos {e['min']}, há {len(valores)}"
+            )
         if e["max"] != "*" and len(valores) > int(e["max"]):
-            self.erro(caminho, "não permitido neste perfil" if e["max"] == "0" else f"no máximo {e['max']}, há {len(valores)}")
+            self.erro(
+                caminho, "não permitido neste perfil" if e["max"] == "0" else f"no máximo {e['max']}, há {len(valores)}"
+            )
         for n, valor in enumerate(valores):
             aqui = caminho if len(valores) == 1 else f"{caminho}[{n}]"
             if "fixed" in e and valor != e["fixed"]:
-                self.erro(aqui, f"deve ser {json.dumps(e['fixed'], ensure_ascii=False)}, é {json.dumps(valor, ensure_ascii=False)}")
+                self.erro(
+                    aqui,
+                    f"deve ser {json.dumps(e['fixed'], ensure_ascii=False)}, é {json.dumps(valor, ensure_ascii=False)}",
+                )
             if "pattern" in e and not _casa_padrao(e["pattern"], valor):
                 self.erro(aqui, f"deve conter {json.dumps(e['pattern'], ensure_ascii=False)}")
             if "vs" in e:
@@ -312,7 +326,9 @@ class _Verificacao:
         codings = valor.get("coding", [valor] if "code" in valor else [])
         if any((c.get("system", ""), c.get("code", "")) in pares or c.get("system") in inteiros for c in codings):
             return
-        achados = ", ".join(f"{c.get('system', '?').rsplit('/', 1)[-1]}|{c.get('code', '?')}" for c in codings) or "nenhum"
+        achados = (
+            ", ".join(f"{c.get('system', '?').rsplit('/', 1)[-1]}|{c.get('code', '?')}" for c in codings) or "nenhum"
+        )
         self.erro(caminho, f"código {achados} fora do conjunto {url.rsplit('/', 1)[-1]}")
 
 

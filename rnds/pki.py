@@ -100,13 +100,23 @@ def ac_criar() -> AC:
     raiz_chave, inter_chave = _chave(), _chave()
     raiz_nome, inter_nome = _nome("AC Raiz de Teste PEC"), _nome("AC Intermediaria de Teste PEC")
     raiz = _assinar(
-        sujeito=raiz_nome, chave_publica=raiz_chave.public_key(), emissor=raiz_nome, chave_emissor=raiz_chave,
-        ca=True, inicio=agora - datetime.timedelta(days=1), fim=agora + datetime.timedelta(days=3650),
+        sujeito=raiz_nome,
+        chave_publica=raiz_chave.public_key(),
+        emissor=raiz_nome,
+        chave_emissor=raiz_chave,
+        ca=True,
+        inicio=agora - datetime.timedelta(days=1),
+        fim=agora + datetime.timedelta(days=3650),
         extensoes=[(x509.KeyUsage(False, False, False, False, False, True, True, False, False), True)],
     )
     inter = _assinar(
-        sujeito=inter_nome, chave_publica=inter_chave.public_key(), emissor=raiz_nome, chave_emissor=raiz_chave,
-        ca=True, inicio=agora - datetime.timedelta(days=1), fim=agora + datetime.timedelta(days=3650),
+        sujeito=inter_nome,
+        chave_publica=inter_chave.public_key(),
+        emissor=raiz_nome,
+        chave_emissor=raiz_chave,
+        ca=True,
+        inicio=agora - datetime.timedelta(days=1),
+        fim=agora + datetime.timedelta(days=3650),
         extensoes=[(x509.KeyUsage(False, False, False, False, False, True, True, False, False), True)],
     )
     return AC(raiz_cert=raiz, cert=inter, chave=inter_chave)
@@ -117,12 +127,20 @@ def servidor_criar(ac: AC) -> tuple[bytes, bytes]:
     agora = datetime.datetime.now(datetime.UTC)
     chave = _chave()
     cert = _assinar(
-        sujeito=_nome("localhost"), chave_publica=chave.public_key(), emissor=ac.cert.subject, chave_emissor=ac.chave,
-        ca=False, inicio=agora - datetime.timedelta(days=1), fim=agora + datetime.timedelta(days=825),
+        sujeito=_nome("localhost"),
+        chave_publica=chave.public_key(),
+        emissor=ac.cert.subject,
+        chave_emissor=ac.chave,
+        ca=False,
+        inicio=agora - datetime.timedelta(days=1),
+        fim=agora + datetime.timedelta(days=825),
         extensoes=[
-            (x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ), False),
+            (
+                x509.SubjectAlternativeName(
+                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                False,
+            ),
             (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
         ],
     )
@@ -148,20 +166,35 @@ def a1_criar(
     agora = datetime.datetime.now(datetime.UTC)
     chave = _chave()
     cert = _assinar(
-        sujeito=_nome(f"{titular}:{cnpj}"), chave_publica=chave.public_key(), emissor=ac.cert.subject,
-        chave_emissor=ac.chave, ca=False,
-        inicio=inicio or agora - datetime.timedelta(days=1), fim=fim or agora + datetime.timedelta(days=365),
+        sujeito=_nome(f"{titular}:{cnpj}"),
+        chave_publica=chave.public_key(),
+        emissor=ac.cert.subject,
+        chave_emissor=ac.chave,
+        ca=False,
+        inicio=inicio or agora - datetime.timedelta(days=1),
+        fim=fim or agora + datetime.timedelta(days=365),
         extensoes=[
-            (x509.SubjectAlternativeName([
-                x509.OtherName(OID_CNPJ, _texto_der(cnpj)),
-                # Responsible person: birth date (DDMMAAAA) + CPF + NIS + RG + issuer, zeros when absent.
-                x509.OtherName(OID_RESPONSAVEL_PJ, _texto_der("01011980" + cpf_responsavel + "0" * 11 + "0" * 15 + "SSPMG ")),
-            ]), False),
+            (
+                x509.SubjectAlternativeName(
+                    [
+                        x509.OtherName(OID_CNPJ, _texto_der(cnpj)),
+                        # Responsible person: birth date (DDMMAAAA) + CPF + NIS + RG + issuer, zeros when absent.
+                        x509.OtherName(
+                            OID_RESPONSAVEL_PJ,
+                            _texto_der("01011980" + cpf_responsavel + "0" * 11 + "0" * 15 + "SSPMG "),
+                        ),
+                    ]
+                ),
+                False,
+            ),
             (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False),
         ],
     )
     return pkcs12.serialize_key_and_certificates(
-        titular.encode(), chave if com_chave else None, cert, [ac.cert],
+        titular.encode(),
+        chave if com_chave else None,
+        cert,
+        [ac.cert],
         serialization.BestAvailableEncryption(senha.encode()),
     )
 
@@ -172,8 +205,12 @@ def gerar_certificados_teste(*, pasta: Path, titular: str = "MUNICIPIO DE VILA E
     Idempotent: an existing set is reused, so the demo's stored certificate keeps working.
     """
     arquivos = ArquivosTeste(
-        pasta=pasta, ca=pasta / "ac-teste.pem", servidor_cert=pasta / "servidor.pem",
-        servidor_chave=pasta / "servidor.key", pfx=pasta / "municipio-demo.pfx", senha_pfx=SENHA_DEMO,
+        pasta=pasta,
+        ca=pasta / "ac-teste.pem",
+        servidor_cert=pasta / "servidor.pem",
+        servidor_chave=pasta / "servidor.key",
+        pfx=pasta / "municipio-demo.pfx",
+        senha_pfx=SENHA_DEMO,
     )
     if all(p.exists() for p in (arquivos.ca, arquivos.servidor_cert, arquivos.servidor_chave, arquivos.pfx)):
         return arquivos
@@ -184,6 +221,8 @@ def gerar_certificados_teste(*, pasta: Path, titular: str = "MUNICIPIO DE VILA E
     arquivos.servidor_cert.write_bytes(cert_pem)
     arquivos.servidor_chave.write_bytes(chave_pem)
     arquivos.servidor_chave.chmod(0o600)
-    arquivos.pfx.write_bytes(a1_criar(ac, titular=titular, cnpj=CNPJ_DEMO, cpf_responsavel=CPF_RESPONSAVEL_DEMO, senha=SENHA_DEMO))
+    arquivos.pfx.write_bytes(
+        a1_criar(ac, titular=titular, cnpj=CNPJ_DEMO, cpf_responsavel=CPF_RESPONSAVEL_DEMO, senha=SENHA_DEMO)
+    )
     arquivos.pfx.chmod(0o600)
     return arquivos

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Min, Model, OuterRef, Subquery
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from pec.models import Outbox
 from pec.outbox import outbox_ultimo_envio
@@ -28,7 +28,7 @@ def pendencia_aberta(objeto_tipo: Any, objeto_id: Any) -> Subquery:
 
 
 def rnds_status_do_registro(*, municipio_id: int, objeto: Model) -> str | None:
-    """"pendente", "enviado", "erro" or "treinamento" of a record's newest RNDS row; None if
+    """ "pendente", "enviado", "erro" or "treinamento" of a record's newest RNDS row; None if
     it never had one."""
     item = outbox_ultimo_envio(destino=DESTINO, municipio_id=municipio_id, objeto=objeto)
     return item.status if item is not None else None
@@ -46,7 +46,7 @@ class Painel:
 
 def rnds_painel(*, municipio_id: int, limite_erros: int = 100) -> Painel:
     linhas = Outbox.objects.filter(municipio_id=municipio_id, destino=DESTINO)
-    contagens = {s: 0 for s in Outbox.Status.values}
+    contagens = dict.fromkeys(Outbox.Status.values, 0)
     contagens.update({r["status"]: r["n"] for r in linhas.values("status").annotate(n=Count("id"))})
     antigo = linhas.filter(status=Outbox.Status.PENDENTE).aggregate(m=Min("criado_em"))["m"]
     erros = list(linhas.filter(status=Outbox.Status.ERRO).order_by("-criado_em", "-id")[:limite_erros])
@@ -80,20 +80,14 @@ def certificados_listar(*, municipio_id: int) -> list[CertificadoA1]:
 
 
 def certificado_obter(*, municipio_id: int, certificado_id: int) -> CertificadoA1:
-    cert = (
-        CertificadoA1.objects.filter(municipio_id=municipio_id, pk=certificado_id)
-        .defer("arquivo_cifrado", "senha_cifrada")
-        .first()
+    cert = get_object_or_404(
+        CertificadoA1.objects.defer("arquivo_cifrado", "senha_cifrada"), municipio_id=municipio_id, pk=certificado_id
     )
-    if cert is None:
-        raise Http404("Certificado não encontrado neste município.")
     assert_owned(cert, municipio_id)
     return cert
 
 
 def erro_obter(*, municipio_id: int, item_id: int) -> Outbox:
-    item = Outbox.objects.filter(municipio_id=municipio_id, destino=DESTINO, pk=item_id).first()
-    if item is None:
-        raise Http404("Registro não encontrado neste município.")
+    item = get_object_or_404(Outbox, municipio_id=municipio_id, destino=DESTINO, pk=item_id)
     assert_owned(item, municipio_id)
     return item

@@ -10,12 +10,12 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from pec.administracao.selectors import lotacoes_administradoras
 from pec.audit.chain import audit_event
 from pec.cripto import cifrar, decifrar
 from pec.email import email_enfileirar
 from pec.models import Municipio, Outbox, Usuario
 from pec.outbox import outbox_registrar_exclusao, outbox_registrar_substituicao
-from pec.administracao.selectors import lotacoes_administradoras
 from pec.tenancy import assert_owned
 from rnds.certificado import DadosCertificado, certificado_ler
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
@@ -109,7 +109,8 @@ def certificados_avisar_vencimento(*, municipio_id: int, agora: datetime.datetim
             para=para,
             municipio_id=municipio_id,
             assunto=(
-                "PEC: o certificado A1 do município venceu" if vencido
+                "PEC: o certificado A1 do município venceu"
+                if vencido
                 else f"PEC: o certificado A1 do município vence em {max(1, round(dias))} dia(s)"
             ),
             corpo=(

@@ -68,7 +68,7 @@ class Estado:
 
     def expirar_tokens(self) -> None:
         with self.trava:
-            self.tokens = {t: 0.0 for t in self.tokens}
+            self.tokens = dict.fromkeys(self.tokens, 0.0)
 
 
 def _operation_outcome(codigo: str, texto: str) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def _operation_outcome(codigo: str, texto: str) -> dict[str, Any]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Servidor"
+    server: _Servidor
     protocol_version = "HTTP/1.1"
 
     def log_message(self, formato: str, *args: Any) -> None:  # quiet: tests run many requests
@@ -89,8 +89,13 @@ class _Handler(BaseHTTPRequestHandler):
     def estado(self) -> Estado:
         return self.server.estado
 
-    def _responder(self, status: int, corpo: bytes | dict[str, Any] = b"", cabecalhos: dict[str, str] | None = None,
-                   tipo: str = "application/fhir+json") -> None:
+    def _responder(
+        self,
+        status: int,
+        corpo: bytes | dict[str, Any] = b"",
+        cabecalhos: dict[str, str] | None = None,
+        tipo: str = "application/fhir+json",
+    ) -> None:
         dados = json.dumps(corpo).encode() if isinstance(corpo, dict) else corpo
         self.send_response(status)
         for nome, valor in (cabecalhos or {}).items():
@@ -133,8 +138,11 @@ class _Handler(BaseHTTPRequestHandler):
             with self.estado.trava:
                 self.estado.tokens[token] = time.time() + VIDA_TOKEN
                 self.estado.tokens_emitidos += 1
-            self._responder(200, {"access_token": token, "scope": "read write", "token_type": "jwt",
-                                  "expires_in": VIDA_TOKEN * 1000}, tipo="application/json")
+            self._responder(
+                200,
+                {"access_token": token, "scope": "read write", "token_type": "jwt", "expires_in": VIDA_TOKEN * 1000},
+                tipo="application/json",
+            )
             return
         self._responder(404, _operation_outcome("EHR-ERR404", "Recurso não encontrado"))
 
@@ -142,12 +150,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _autorizado(self) -> bool:
         token = self.headers.get("X-Authorization-Server", "").removeprefix("Bearer ").strip()
         if not self._token_valido(token):
-            self._responder(401, _operation_outcome(
-                "EHR-ERR882", "O token de certificado usado para autorizar o acesso não é válido. JWT expired"))
+            self._responder(
+                401,
+                _operation_outcome(
+                    "EHR-ERR882", "O token de certificado usado para autorizar o acesso não é válido. JWT expired"
+                ),
+            )
             return False
         if not re.fullmatch(r"\d{15}", self.headers.get("Authorization", "")):
-            self._responder(403, _operation_outcome(
-                "EHR-ERR906", "O profissional informado no cabeçalho Authorization não possui vínculo autorizado"))
+            self._responder(
+                403,
+                _operation_outcome(
+                    "EHR-ERR906", "O profissional informado no cabeçalho Authorization não possui vínculo autorizado"
+                ),
+            )
             return False
         return True
 
@@ -160,19 +176,28 @@ class _Handler(BaseHTTPRequestHandler):
         with self.estado.trava:
             for rnds_id, bundle in self.estado.documentos.items():
                 composicao = bundle["entry"][0]["resource"]
-                if bundle.get("identifier") != {"system": sistema, "value": valor} or _tipo_documento(composicao) != tipo:
+                if (
+                    bundle.get("identifier") != {"system": sistema, "value": valor}
+                    or _tipo_documento(composicao) != tipo
+                ):
                     continue
-                alvos = [str(r["targetReference"]["reference"]).removeprefix("Composition/")
-                         for r in composicao.get("relatesTo") or []]
+                alvos = [
+                    str(r["targetReference"]["reference"]).removeprefix("Composition/")
+                    for r in composicao.get("relatesTo") or []
+                ]
                 inativo = rnds_id in self.estado.substituidos or rnds_id in self.estado.excluidos
-                versoes.append({
-                    "id": rnds_id,
-                    "cns": str(composicao["subject"]["identifier"]["value"]),
-                    "date": bundle.get("timestamp", ""),
-                    "relatesTo": [{"code": "replaces", "targetReference": {"type": "Composition", "id": alvo}}
-                                  for alvo in alvos],
-                    "status": "entered-in-error" if inativo else "final",
-                })
+                versoes.append(
+                    {
+                        "id": rnds_id,
+                        "cns": str(composicao["subject"]["identifier"]["value"]),
+                        "date": bundle.get("timestamp", ""),
+                        "relatesTo": [
+                            {"code": "replaces", "targetReference": {"type": "Composition", "id": alvo}}
+                            for alvo in alvos
+                        ],
+                        "status": "entered-in-error" if inativo else "final",
+                    }
+                )
         return json.dumps(versoes).encode()
 
     def do_POST(self) -> None:
@@ -204,12 +229,15 @@ class _Handler(BaseHTTPRequestHandler):
         relates = composicao.get("relatesTo") or []
         with self.estado.trava:
             if not erro and relates:
-                alvo = str(((relates[0].get("targetReference") or {}).get("reference", ""))).removeprefix("Composition/")
+                alvo = str((relates[0].get("targetReference") or {}).get("reference", "")).removeprefix("Composition/")
                 original = self.estado.documentos.get(alvo)
                 if original is None:
                     erro = ("EHR-ERR871", f"Documento a ser substituído não encontrado: {alvo}")
                 elif alvo in self.estado.substituidos:
-                    erro = ("EHR-ERR870", "O documento já foi substituído e não pode ser substituído novamente (MSG009)")
+                    erro = (
+                        "EHR-ERR870",
+                        "O documento já foi substituído e não pode ser substituído novamente (MSG009)",
+                    )
                 elif (original.get("identifier") or {}) != (bundle.get("identifier") or {}):
                     erro = ("EHR-ERR872", "O identificador do documento substituto difere do original (MSG007)")
             elif not erro and ident in self.estado.recebidos:
@@ -225,8 +253,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.estado.recebidos[ident] += 1
             if relates:
                 self.estado.substituidos.add(alvo)
-            if self.estado.expirar_tokens_apos is not None and sum(self.estado.recebidos.values()) >= self.estado.expirar_tokens_apos:
-                self.estado.tokens = {t: 0.0 for t in self.estado.tokens}
+            if (
+                self.estado.expirar_tokens_apos is not None
+                and sum(self.estado.recebidos.values()) >= self.estado.expirar_tokens_apos
+            ):
+                self.estado.tokens = dict.fromkeys(self.estado.tokens, 0.0)
                 self.estado.expirar_tokens_apos = None
         local = f"https://{self.headers.get('Host', '127.0.0.1')}/api/fhir/r4/Bundle/{rnds_id}"
         return 201, b"", {"Location": local, "Content-Location": local}
@@ -247,7 +278,9 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.estado.excluidos.add(rnds_id)
                 status = 204
-        self._responder(status, b"" if status == 204 else _operation_outcome("EHR-ERR410", "Documento inexistente ou excluído"))
+        self._responder(
+            status, b"" if status == 204 else _operation_outcome("EHR-ERR410", "Documento inexistente ou excluído")
+        )
 
     # --- CADSUS PDQ -------------------------------------------------------------------------
     def _cadsus(self) -> None:
@@ -309,8 +342,11 @@ def _regras(bundle: dict[str, Any]) -> tuple[str, str] | None:
         if recurso.get("resourceType") == "Encounter" and (recurso.get("class") or {}).get("code") in ("01", "07"):
             periodo = recurso.get("period") or {}
             if periodo.get("start") != periodo.get("end"):
-                return ("EHR-ERR793", "Para a modalidade assistencial informada, Encounter.period.start e "
-                        f"Encounter.period.end devem ser iguais (Composition ID: {entradas[0].get('fullUrl')})")
+                return (
+                    "EHR-ERR793",
+                    "Para a modalidade assistencial informada, Encounter.period.start e "
+                    f"Encounter.period.end devem ser iguais (Composition ID: {entradas[0].get('fullUrl')})",
+                )
         if recurso.get("resourceType") == "Immunization":
             quando = recurso.get("occurrenceDateTime", "")
             try:
@@ -387,7 +423,7 @@ class SimuladorNacional:
         ctx.verify_mode = ssl.CERT_OPTIONAL
         return ctx
 
-    def iniciar(self) -> "SimuladorNacional":
+    def iniciar(self) -> SimuladorNacional:
         servidor = _Servidor(("127.0.0.1", self._porta), _Handler, bind_and_activate=False)
         servidor.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         servidor.server_bind()
@@ -408,7 +444,7 @@ class SimuladorNacional:
             self._servidor.server_close()
             self._servidor = None
 
-    def __enter__(self) -> "SimuladorNacional":
+    def __enter__(self) -> SimuladorNacional:
         return self.iniciar()
 
     def __exit__(self, *exc: object) -> None:

@@ -78,8 +78,9 @@ def _com_documentos(registro: Registro) -> Registro:
 def rnds_identificacao(registro: Registro) -> list[str]:
     """Why the RNDS cannot receive the record yet for lack of a document (rnds.pendencias)."""
     quem = registro.quem
-    return identificacao_motivos(cidadao_cpf=quem.cidadao_cpf, cidadao_cns=quem.cidadao_cns,
-                                 profissional_cns=quem.profissional_cns)
+    return identificacao_motivos(
+        cidadao_cpf=quem.cidadao_cpf, cidadao_cns=quem.cidadao_cns, profissional_cns=quem.profissional_cns
+    )
 
 
 def rnds_verificar_ao_finalizar(*, municipio: Municipio, objeto: Model) -> list[str]:

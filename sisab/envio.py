@@ -71,9 +71,13 @@ class SemIdentidade(Exception):
 
 def instalacao_dados(instalacao: InstalacaoSisab) -> ledi.Instalacao:
     return ledi.Instalacao(
-        contra_chave=instalacao.contra_chave, uuid_instalacao=str(instalacao.uuid_instalacao),
-        cpf_ou_cnpj=instalacao.responsavel_documento, nome_ou_razao_social=instalacao.responsavel_nome,
-        fone=instalacao.fone, email=instalacao.email, versao_sistema=VERSAO_SISTEMA,
+        contra_chave=instalacao.contra_chave,
+        uuid_instalacao=str(instalacao.uuid_instalacao),
+        cpf_ou_cnpj=instalacao.responsavel_documento,
+        nome_ou_razao_social=instalacao.responsavel_nome,
+        fone=instalacao.fone,
+        email=instalacao.email,
+        versao_sistema=VERSAO_SISTEMA,
     )
 
 
@@ -107,41 +111,65 @@ def competencia_de(momento: datetime.datetime) -> datetime.date:
 
 
 def dado_transporte(ficha: FichaSisab, instalacao: ledi.Instalacao) -> ledi.DadoTransporte:
-    return ledi.novo_dado_transporte(tipo=ficha.tipo, ficha=ficha.dados, cnes=ficha.cnes,
-                                     cod_ibge=ficha.dados["headerTransport"]["codigoIbgeMunicipio"], ine=ficha.ine,
-                                     instalacao=instalacao)
+    return ledi.novo_dado_transporte(
+        tipo=ficha.tipo,
+        ficha=ficha.dados,
+        cnes=ficha.cnes,
+        cod_ibge=ficha.dados["headerTransport"]["codigoIbgeMunicipio"],
+        ine=ficha.ine,
+        instalacao=instalacao,
+    )
 
 
-def verificar(*, tipo: int, dados: dict[str, Any], cnes: str, ine: str, ibge: str,
-              instalacao: ledi.Instalacao | None) -> list[str]:
+def verificar(
+    *, tipo: int, dados: dict[str, Any], cnes: str, ine: str, ibge: str, instalacao: ledi.Instalacao | None
+) -> list[str]:
     """LEDI rules, then the XML form against the XSD (only worth it when the rules pass)."""
     erros = regras.ficha_erros(tipo=tipo, dados=dados)
     if erros:
         return erros
-    dado = ledi.novo_dado_transporte(tipo=tipo, ficha=dados, cnes=cnes, cod_ibge=ibge, ine=ine,
-                                     instalacao=instalacao or regras._VERIFICACAO)
+    dado = ledi.novo_dado_transporte(
+        tipo=tipo, ficha=dados, cnes=cnes, cod_ibge=ibge, ine=ine, instalacao=instalacao or regras._VERIFICACAO
+    )
     return regras.xsd_erros(dado)
 
 
-def ficha_materializar(*, mapeamento: fichas.Mapeamento, objeto: Any,
-                       instalacao: ledi.Instalacao | None = None) -> FichaSisab:
+def ficha_materializar(
+    *, mapeamento: fichas.Mapeamento, objeto: Any, instalacao: ledi.Instalacao | None = None
+) -> FichaSisab:
     """Map, check and store one record's ficha (idempotent per record and version).
     Runs inside the municipality's tenant context."""
     montada = mapeamento.montar(objeto)
     lotacao = montada.lotacao
     ine = lotacao.equipe.ine if lotacao.equipe_id else ""  # type: ignore[union-attr]  # equipe_id is set
-    erros = verificar(tipo=montada.tipo, dados=montada.dados, cnes=lotacao.estabelecimento.cnes,
-                      ine=ine, ibge=lotacao.municipio.ibge, instalacao=instalacao)
+    erros = verificar(
+        tipo=montada.tipo,
+        dados=montada.dados,
+        cnes=lotacao.estabelecimento.cnes,
+        ine=ine,
+        ibge=lotacao.municipio.ibge,
+        instalacao=instalacao,
+    )
     campos: dict[str, Any] = {
-        "tipo": montada.tipo, "uuid": montada.uuid, "uuid_originadora": montada.uuid_originadora,
-        "lotacao": lotacao, "cnes": lotacao.estabelecimento.cnes,
-        "ine": ine, "data_atendimento": montada.data,
-        "competencia": competencia_de(montada.data), "dados": montada.dados,
-        "status": FichaSisab.Status.INVALIDA if erros else FichaSisab.Status.VALIDA, "erros": erros,
+        "tipo": montada.tipo,
+        "uuid": montada.uuid,
+        "uuid_originadora": montada.uuid_originadora,
+        "lotacao": lotacao,
+        "cnes": lotacao.estabelecimento.cnes,
+        "ine": ine,
+        "data_atendimento": montada.data,
+        "competencia": competencia_de(montada.data),
+        "dados": montada.dados,
+        "status": FichaSisab.Status.INVALIDA if erros else FichaSisab.Status.VALIDA,
+        "erros": erros,
         "verificada_em": timezone.now(),
     }
-    chave = {"municipio_id": objeto.municipio_id, "origem": mapeamento.origem, "origem_id": objeto.id,
-             "origem_versao": montada.versao}
+    chave = {
+        "municipio_id": objeto.municipio_id,
+        "origem": mapeamento.origem,
+        "origem_id": objeto.id,
+        "origem_versao": montada.versao,
+    }
     with transaction.atomic():
         existente = FichaSisab.objects.select_for_update().filter(**chave).first()
         if existente is None:
@@ -172,7 +200,8 @@ def fichas_gerar(*, municipio_id: int, limite: int = 20_000) -> dict[str, int]:
         contagem = {"novas": 0, "refeitas": 0, "invalidas": 0}
         # The invalid ones of earlier runs first: those this run creates were just checked.
         invalidas = FichaSisab.objects.filter(municipio_id=municipio_id, status=FichaSisab.Status.INVALIDA).exclude(
-            entregas__status=EntregaSisab.Status.ENVIADO)
+            entregas__status=EntregaSisab.Status.ENVIADO
+        )
         for ficha in invalidas[:limite]:
             mapeamento = fichas.REGISTRO[ficha.origem]
             objeto = mapeamento.modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id).first()
@@ -202,16 +231,18 @@ def outbox_entregador(item: Outbox) -> dict[str, Any]:
         if objeto is None:
             raise Recusado(f"{item.objeto_tipo} {item.objeto_id} not found")
         modelo = instalacao_do_municipio(municipio_id=item.municipio_id)
-        ficha = ficha_materializar(mapeamento=mapeamento, objeto=objeto,
-                                   instalacao=instalacao_dados(modelo) if modelo else None)
+        ficha = ficha_materializar(
+            mapeamento=mapeamento, objeto=objeto, instalacao=instalacao_dados(modelo) if modelo else None
+        )
         return {"ficha": ficha.uuid, "status": ficha.status}
 
 
 def _vacinacao_excluida(item: Outbox) -> dict[str, Any]:
     """A deleted dose: its ficha is held back if no destination has it yet; if one has,
     LEDI 7.2.2 offers no withdrawal from here, so the admin is told (dead letter)."""
-    ficha = FichaSisab.objects.filter(municipio_id=item.municipio_id, origem="vacinacao",
-                                      origem_id=item.objeto_id).first()
+    ficha = FichaSisab.objects.filter(
+        municipio_id=item.municipio_id, origem="vacinacao", origem_id=item.objeto_id
+    ).first()
     if ficha is None:
         return {"ficha": None}
     if ficha.entregas.filter(status=EntregaSisab.Status.ENVIADO).exists():
@@ -236,8 +267,11 @@ def entregas_criar(*, municipio_id: int) -> int:
     """What is owed: every valid ficha to every active destination it has no row for."""
     criadas = 0
     for destino in DestinoSisab.objects.filter(municipio_id=municipio_id, ativo=True):
-        faltam = (FichaSisab.objects.filter(municipio_id=municipio_id, status=FichaSisab.Status.VALIDA)
-                  .exclude(entregas__destino=destino).values_list("id", flat=True))
+        faltam = (
+            FichaSisab.objects.filter(municipio_id=municipio_id, status=FichaSisab.Status.VALIDA)
+            .exclude(entregas__destino=destino)
+            .values_list("id", flat=True)
+        )
         novas = [EntregaSisab(municipio_id=municipio_id, ficha_id=ficha_id, destino=destino) for ficha_id in faltam]
         EntregaSisab.objects.bulk_create(novas, ignore_conflicts=True, batch_size=2000)
         criadas += len(novas)
@@ -252,12 +286,17 @@ class Resultado:
     detalhe: str = ""
 
     def como_dict(self) -> dict[str, Any]:
-        return {"enviadas": self.enviadas, "recusadas": self.recusadas, "adiadas": self.adiadas,
-                "detalhe": self.detalhe}
+        return {
+            "enviadas": self.enviadas,
+            "recusadas": self.recusadas,
+            "adiadas": self.adiadas,
+            "detalhe": self.detalhe,
+        }
 
 
-def transmitir(*, municipio_id: int, agora: datetime.datetime | None = None,
-               ignorar_janela: bool = False) -> dict[str, Any]:
+def transmitir(
+    *, municipio_id: int, agora: datetime.datetime | None = None, ignorar_janela: bool = False
+) -> dict[str, Any]:
     """One run for one municipality: make fichas, then deliver to each destination."""
     agora = agora or timezone.now()
     municipio = Municipio.objects.get(id=municipio_id)
@@ -281,7 +320,9 @@ def transmitir(*, municipio_id: int, agora: datetime.datetime | None = None,
         with destino_travado(destino) as livre:
             if not livre:
                 log.info("sisab: destination %s is being delivered by another run; skipped", destino.id)
-                resultados[destino.id] = Resultado(detalhe="outra transmissão para este destino em andamento").como_dict()
+                resultados[destino.id] = Resultado(
+                    detalhe="outra transmissão para este destino em andamento"
+                ).como_dict()
                 continue
             entregar = _ENTREGADORES[destino.tipo]
             resultados[destino.id] = entregar(destino=destino, instalacao=identidade, agora=agora).como_dict()
@@ -301,9 +342,14 @@ def _devidas(destino: DestinoSisab, agora: datetime.datetime, limite: int) -> li
     with tenant_context(destino.municipio_id):
         itens = list(
             EntregaSisab.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(municipio_id=destino.municipio_id, destino=destino, status=EntregaSisab.Status.PENDENTE,
-                    proxima_tentativa__lte=agora)
-            .select_related("ficha").order_by("proxima_tentativa", "id")[:limite]
+            .filter(
+                municipio_id=destino.municipio_id,
+                destino=destino,
+                status=EntregaSisab.Status.PENDENTE,
+                proxima_tentativa__lte=agora,
+            )
+            .select_related("ficha")
+            .order_by("proxima_tentativa", "id")[:limite]
         )
         EntregaSisab.objects.filter(id__in=[i.id for i in itens]).update(proxima_tentativa=agora + LEASE)
     return itens
@@ -313,7 +359,8 @@ def _renovar(destino: DestinoSisab, entregas: list[EntregaSisab], agora: datetim
     """Push the claim of rows still being worked on a lease ahead again."""
     with tenant_context(destino.municipio_id):
         EntregaSisab.objects.filter(id__in=[e.id for e in entregas], status=EntregaSisab.Status.PENDENTE).update(
-            proxima_tentativa=max(agora, timezone.now()) + LEASE)
+            proxima_tentativa=max(agora, timezone.now()) + LEASE
+        )
 
 
 def _registrar(entrega: EntregaSisab, **campos: Any) -> None:
@@ -322,9 +369,15 @@ def _registrar(entrega: EntregaSisab, **campos: Any) -> None:
 
 
 def _aceita(entrega: EntregaSisab, conteudo: bytes) -> None:
-    _registrar(entrega, status=EntregaSisab.Status.ENVIADO, tentativas=entrega.tentativas + 1, ultimo_erro="",
-               uuid_enviado=entrega.ficha.uuid, sha256=hashlib.sha256(conteudo).hexdigest(),
-               enviado_em=timezone.now())
+    _registrar(
+        entrega,
+        status=EntregaSisab.Status.ENVIADO,
+        tentativas=entrega.tentativas + 1,
+        ultimo_erro="",
+        uuid_enviado=entrega.ficha.uuid,
+        sha256=hashlib.sha256(conteudo).hexdigest(),
+        enviado_em=timezone.now(),
+    )
 
 
 def _adiar(entrega: EntregaSisab, erro: str, agora: datetime.datetime) -> None:
@@ -341,8 +394,7 @@ def esus(ficha: FichaSisab, instalacao: ledi.Instalacao) -> bytes:
     return ledi.para_esus(dado_transporte(ficha, instalacao))
 
 
-def entregar_http(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
-                  agora: datetime.datetime) -> Resultado:
+def entregar_http(*, destino: DestinoSisab, instalacao: ledi.Instalacao, agora: datetime.datetime) -> Resultado:
     """Log in once, then send the due fichas a claimed batch at a time (LOTE_REIVINDICACAO)."""
     resultado = Resultado()
     base = destino.url.rstrip("/")
@@ -357,14 +409,16 @@ def entregar_http(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
             sessao = _login(base=base, destino=destino, entregas=entregas, agora=agora, resultado=resultado)
             if sessao is None:
                 return resultado
-        if not _enviar_lote(sessao=sessao, base=base, entregas=entregas, instalacao=instalacao, agora=agora,
-                            resultado=resultado):
+        if not _enviar_lote(
+            sessao=sessao, base=base, entregas=entregas, instalacao=instalacao, agora=agora, resultado=resultado
+        ):
             return resultado
     return resultado
 
 
-def _login(*, base: str, destino: DestinoSisab, entregas: list[EntregaSisab], agora: datetime.datetime,
-           resultado: Resultado) -> requests.Session | None:
+def _login(
+    *, base: str, destino: DestinoSisab, entregas: list[EntregaSisab], agora: datetime.datetime, resultado: Resultado
+) -> requests.Session | None:
     """A logged-in session, or None with the claimed batch postponed and the reason kept."""
     try:
         url_verificar(url=destino.url, permitidos=settings.PEC_HOSTS_SISAB)
@@ -373,8 +427,11 @@ def _login(*, base: str, destino: DestinoSisab, entregas: list[EntregaSisab], ag
         return None
     sessao = requests.Session()
     try:
-        login = sessao.post(f"{base}/api/recebimento/login",
-                            data={"usuario": destino.usuario, "senha": destino_senha(destino)}, timeout=TIMEOUT)
+        login = sessao.post(
+            f"{base}/api/recebimento/login",
+            data={"usuario": destino.usuario, "senha": destino_senha(destino)},
+            timeout=TIMEOUT,
+        )
     except requests.RequestException as exc:
         resultado.detalhe = f"login: {exc.__class__.__name__}: {exc}"
         for entrega in entregas:
@@ -390,8 +447,9 @@ def _login(*, base: str, destino: DestinoSisab, entregas: list[EntregaSisab], ag
     return sessao
 
 
-def _recusar_destino(*, destino: DestinoSisab, entregas: list[EntregaSisab], erro: str, agora: datetime.datetime,
-                     resultado: Resultado) -> None:
+def _recusar_destino(
+    *, destino: DestinoSisab, entregas: list[EntregaSisab], erro: str, agora: datetime.datetime, resultado: Resultado
+) -> None:
     """The installation does not allow this destination (pec.destinos): nothing is sent and
     the batch waits, with the reason on the page, until the admin fixes the destination."""
     log.error("sisab: destination %s refused by the installation's rules: %s", destino.id, erro)
@@ -402,14 +460,24 @@ def _recusar_destino(*, destino: DestinoSisab, entregas: list[EntregaSisab], err
     return None
 
 
-def _enviar_lote(*, sessao: requests.Session, base: str, entregas: list[EntregaSisab], instalacao: ledi.Instalacao,
-                 agora: datetime.datetime, resultado: Resultado) -> bool:
+def _enviar_lote(
+    *,
+    sessao: requests.Session,
+    base: str,
+    entregas: list[EntregaSisab],
+    instalacao: ledi.Instalacao,
+    agora: datetime.datetime,
+    resultado: Resultado,
+) -> bool:
     """POST each ficha of a claimed batch; False when the receiver stopped answering."""
     for indice, entrega in enumerate(entregas):
         conteudo = esus(entrega.ficha, instalacao)
         try:
-            resposta = sessao.post(f"{base}/api/v1/recebimento/ficha", timeout=TIMEOUT,
-                                   files={"ficha": (f"{entrega.ficha.uuid}.esus", conteudo, "application/octet-stream")})
+            resposta = sessao.post(
+                f"{base}/api/v1/recebimento/ficha",
+                timeout=TIMEOUT,
+                files={"ficha": (f"{entrega.ficha.uuid}.esus", conteudo, "application/octet-stream")},
+            )
         except requests.RequestException as exc:
             # The receiver is down or too slow: this one and the rest of the batch wait for
             # the backoff; the rows not claimed yet wait for the next run.
@@ -423,9 +491,14 @@ def _enviar_lote(*, sessao: requests.Session, base: str, entregas: list[EntregaS
             _aceita(entrega, conteudo)
             resultado.enviadas += 1
         elif 400 <= resposta.status_code < 500:
-            _registrar(entrega, status=EntregaSisab.Status.ERRO, tentativas=entrega.tentativas + 1,
-                       ultimo_erro=f"{resposta.status_code}: {resposta.text[:4000]}",
-                       sha256=hashlib.sha256(conteudo).hexdigest(), uuid_enviado=entrega.ficha.uuid)
+            _registrar(
+                entrega,
+                status=EntregaSisab.Status.ERRO,
+                tentativas=entrega.tentativas + 1,
+                ultimo_erro=f"{resposta.status_code}: {resposta.text[:4000]}",
+                sha256=hashlib.sha256(conteudo).hexdigest(),
+                uuid_enviado=entrega.ficha.uuid,
+            )
             resultado.recusadas += 1
         else:
             _adiar(entrega, f"{resposta.status_code}: {resposta.text[:1000]}", agora)
@@ -433,8 +506,7 @@ def _enviar_lote(*, sessao: requests.Session, base: str, entregas: list[EntregaS
     return True
 
 
-def entregar_pasta(*, destino: DestinoSisab, instalacao: ledi.Instalacao,
-                   agora: datetime.datetime) -> Resultado:
+def entregar_pasta(*, destino: DestinoSisab, instalacao: ledi.Instalacao, agora: datetime.datetime) -> Resultado:
     """One zip per run with every due ficha, written beside and renamed when complete, so
     whoever carries the folder never takes half a file."""
     entregas = _devidas(destino, agora, 100_000)
@@ -483,7 +555,8 @@ def reenviar(*, municipio_id: int, destino_id: int | None = None) -> int:
         if destino_id is not None:
             filtro &= Q(destino_id=destino_id)
         return EntregaSisab.objects.filter(filtro).update(
-            status=EntregaSisab.Status.PENDENTE, tentativas=0, proxima_tentativa=timezone.now())
+            status=EntregaSisab.Status.PENDENTE, tentativas=0, proxima_tentativa=timezone.now()
+        )
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -494,8 +567,11 @@ def fichas_da_competencia(*, municipio_id: int, competencia: datetime.date) -> I
     ultimo = 0
     while True:
         with tenant_context(municipio_id):
-            lote = list(FichaSisab.objects.filter(municipio_id=municipio_id, competencia=competencia,
-                                                  status=FichaSisab.Status.VALIDA, id__gt=ultimo).order_by("id")[:1000])
+            lote = list(
+                FichaSisab.objects.filter(
+                    municipio_id=municipio_id, competencia=competencia, status=FichaSisab.Status.VALIDA, id__gt=ultimo
+                ).order_by("id")[:1000]
+            )
         if not lote:
             return
         yield from lote
@@ -521,8 +597,15 @@ def em_processos(funcao: Callable[..., Any], lotes: Iterable[dict[str, Any]], *,
             yield pendentes.popleft().get()
 
 
-def exportar(*, municipio: Municipio, competencia: datetime.date, formato: str, saida: IO[bytes],
-             progresso: Callable[[int], object] | None = None, processos: int = 1) -> int:
+def exportar(
+    *,
+    municipio: Municipio,
+    competencia: datetime.date,
+    formato: str,
+    saida: IO[bytes],
+    progresso: Callable[[int], object] | None = None,
+    processos: int = 1,
+) -> int:
     """Zip of the competência's valid fichas, one entry per ficha named by its uuid.
 
     The fichas were checked (rules + XSD) when they entered the ledger; the XML variant
@@ -532,9 +615,10 @@ def exportar(*, municipio: Municipio, competencia: datetime.date, formato: str, 
     if modelo is None:
         raise SemIdentidade("Informe a contra-chave e os dados da instalação antes de exportar.")
     instalacao = instalacao_dados(modelo)
-    lotes = ({"dados": [dado_transporte(ficha, instalacao) for ficha in lote], "formato": formato}
-             for lote in batched(fichas_da_competencia(municipio_id=municipio.id, competencia=competencia),
-                                 LOTE_EXPORTACAO))
+    lotes = (
+        {"dados": [dado_transporte(ficha, instalacao) for ficha in lote], "formato": formato}
+        for lote in batched(fichas_da_competencia(municipio_id=municipio.id, competencia=competencia), LOTE_EXPORTACAO)
+    )
     total = 0
     with zipfile.ZipFile(saida, "w", compression=zipfile.ZIP_DEFLATED) as arquivo:
         for escritos in em_processos(ledi.arquivos, lotes, processos=processos):
@@ -546,4 +630,3 @@ def exportar(*, municipio: Municipio, competencia: datetime.date, formato: str, 
     if progresso is not None and total == 0:
         progresso(total)
     return total
-

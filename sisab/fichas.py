@@ -31,8 +31,7 @@ from django.utils import timezone
 
 from pec.models import Lotacao
 from prontuario.cadastro import texto
-from prontuario.models import Cidadao, CidadaoVersao
-from prontuario.models import Atendimento, EscutaInicial, Medicao, Termo, Vacinacao
+from prontuario.models import Atendimento, Cidadao, CidadaoVersao, EscutaInicial, Medicao, Termo, Vacinacao
 from sisab.models import FichaSisab
 
 TP_CDS_ORIGEM = 3  # "sistemas terceiros"
@@ -66,24 +65,32 @@ def turno(momento: datetime.datetime) -> int:
 
 
 def _lotacao_header(lotacao: Lotacao) -> dict[str, Any]:
-    return _sem_vazios({
-        "profissionalCNS": lotacao.profissional.cns,
-        "cboCodigo_2002": lotacao.cbo,
-        "cnes": lotacao.estabelecimento.cnes,
-        "ine": lotacao.equipe.ine if lotacao.equipe_id else None,  # type: ignore[union-attr]  # guarded by equipe_id
-    })
+    return _sem_vazios(
+        {
+            "profissionalCNS": lotacao.profissional.cns,
+            "cboCodigo_2002": lotacao.cbo,
+            "cnes": lotacao.estabelecimento.cnes,
+            "ine": lotacao.equipe.ine if lotacao.equipe_id else None,  # type: ignore[union-attr]  # guarded by equipe_id
+        }
+    )
 
 
 def unica_lotacao_header(lotacao: Lotacao, data: datetime.datetime) -> dict[str, Any]:
     """UnicaLotacaoHeaderThrift (header-transport.txt)."""
-    return {**_lotacao_header(lotacao), "dataAtendimento": epoch_ms(data),
-            "codigoIbgeMunicipio": lotacao.municipio.ibge}
+    return {
+        **_lotacao_header(lotacao),
+        "dataAtendimento": epoch_ms(data),
+        "codigoIbgeMunicipio": lotacao.municipio.ibge,
+    }
 
 
 def varias_lotacoes_header(lotacao: Lotacao, data: datetime.datetime) -> dict[str, Any]:
     """VariasLotacoesHeaderThrift: the professional who finalised is the principal one."""
-    return {"lotacaoFormPrincipal": _lotacao_header(lotacao), "dataAtendimento": epoch_ms(data),
-            "codigoIbgeMunicipio": lotacao.municipio.ibge}
+    return {
+        "lotacaoFormPrincipal": _lotacao_header(lotacao),
+        "dataAtendimento": epoch_ms(data),
+        "codigoIbgeMunicipio": lotacao.municipio.ibge,
+    }
 
 
 def _uuid_ficha(lotacao: Lotacao, registro: uuidlib.UUID) -> str:
@@ -111,7 +118,8 @@ def medicoes(medicao: Medicao | None) -> dict[str, Any] | None:
         "glicemiaCapilar": medicao.glicemia,
         # LEDI TipoGlicemiaCapilar: 0 não especificado, 1 jejum, 2 pré-prandial, 3 pós-prandial.
         "tipoGlicemiaCapilar": {0: 1, 1: 3, 2: 2, 3: 0}.get(medicao.glicemia_momento)  # type: ignore[arg-type]  # None: not informed
-        if medicao.glicemia is not None else None,
+        if medicao.glicemia is not None
+        else None,
         "peso": float(medicao.peso) if medicao.peso is not None else None,
         "altura": float(medicao.altura) if medicao.altura is not None else None,
     }
@@ -131,40 +139,47 @@ def uuid_originadora_cidadao(cidadao: Cidadao) -> str:
 
 
 def cadastro_individual(cidadao: Cidadao) -> Montada:
-    versao = (CidadaoVersao.objects.select_related(*_LOTACAO)
-              .filter(cidadao=cidadao, numero__lte=cidadao.versao).order_by("-numero").first())
+    versao = (
+        CidadaoVersao.objects.select_related(*_LOTACAO)
+        .filter(cidadao=cidadao, numero__lte=cidadao.versao)
+        .order_by("-numero")
+        .first()
+    )
     if versao is None:
         raise ValueError(f"cidadao {cidadao.id} has no version row")
     lotacao = versao.lotacao
     originadora = uuid_originadora_cidadao(cidadao)
-    atualizacao = FichaSisab.objects.filter(municipio_id=cidadao.municipio_id, origem="cidadao",
-                                            origem_id=cidadao.id, origem_versao__lt=cidadao.versao).exists()
+    atualizacao = FichaSisab.objects.filter(
+        municipio_id=cidadao.municipio_id, origem="cidadao", origem_id=cidadao.id, origem_versao__lt=cidadao.versao
+    ).exists()
     ficha_uuid = f"{lotacao.estabelecimento.cnes}-{uuidlib.uuid4()}" if atualizacao else originadora
-    identificacao = _sem_vazios({
-        "nomeCidadao": texto.nome_normalizado(cidadao.nome),
-        "nomeSocial": texto.nome_normalizado(cidadao.nome_social) if cidadao.nome_social else None,
-        "dataNascimentoCidadao": epoch_ms(cidadao.data_nascimento),
-        "sexoCidadao": cidadao.sexo,
-        "racaCorCidadao": cidadao.raca_cor,
-        "etnia": cidadao.etnia,
-        "nomeMaeCidadao": texto.nome_normalizado(cidadao.nome_mae) if cidadao.nome_mae else None,
-        "desconheceNomeMae": cidadao.mae_desconhecida,
-        "nomePaiCidadao": texto.nome_normalizado(cidadao.nome_pai) if cidadao.nome_pai else None,
-        "desconheceNomePai": cidadao.pai_desconhecido,
-        "nacionalidadeCidadao": cidadao.nacionalidade,
-        "codigoIbgeMunicipioNascimento": cidadao.municipio_nascimento_ibge if cidadao.nacionalidade == 1 else None,
-        # dicionario: paisNascimento 31 (Brasil) for brasileiros and naturalizados.
-        "paisNascimento": cidadao.pais_nascimento if cidadao.nacionalidade == 3 else 31,
-        "dtNaturalizacao": epoch_ms(cidadao.data_naturalizacao) if cidadao.data_naturalizacao else None,
-        "portariaNaturalizacao": cidadao.portaria_naturalizacao,
-        "dtEntradaBrasil": epoch_ms(cidadao.data_entrada_brasil) if cidadao.data_entrada_brasil else None,
-        "telefoneCelular": cidadao.telefone_celular,
-        "emailCidadao": cidadao.email,
-        "microArea": None if cidadao.fora_de_area else cidadao.microarea,
-        "stForaArea": cidadao.fora_de_area,
-        "statusEhResponsavel": False,
-        **_identificacao(cidadao),
-    })
+    identificacao = _sem_vazios(
+        {
+            "nomeCidadao": texto.nome_normalizado(cidadao.nome),
+            "nomeSocial": texto.nome_normalizado(cidadao.nome_social) if cidadao.nome_social else None,
+            "dataNascimentoCidadao": epoch_ms(cidadao.data_nascimento),
+            "sexoCidadao": cidadao.sexo,
+            "racaCorCidadao": cidadao.raca_cor,
+            "etnia": cidadao.etnia,
+            "nomeMaeCidadao": texto.nome_normalizado(cidadao.nome_mae) if cidadao.nome_mae else None,
+            "desconheceNomeMae": cidadao.mae_desconhecida,
+            "nomePaiCidadao": texto.nome_normalizado(cidadao.nome_pai) if cidadao.nome_pai else None,
+            "desconheceNomePai": cidadao.pai_desconhecido,
+            "nacionalidadeCidadao": cidadao.nacionalidade,
+            "codigoIbgeMunicipioNascimento": cidadao.municipio_nascimento_ibge if cidadao.nacionalidade == 1 else None,
+            # dicionario: paisNascimento 31 (Brasil) for brasileiros and naturalizados.
+            "paisNascimento": cidadao.pais_nascimento if cidadao.nacionalidade == 3 else 31,
+            "dtNaturalizacao": epoch_ms(cidadao.data_naturalizacao) if cidadao.data_naturalizacao else None,
+            "portariaNaturalizacao": cidadao.portaria_naturalizacao,
+            "dtEntradaBrasil": epoch_ms(cidadao.data_entrada_brasil) if cidadao.data_entrada_brasil else None,
+            "telefoneCelular": cidadao.telefone_celular,
+            "emailCidadao": cidadao.email,
+            "microArea": None if cidadao.fora_de_area else cidadao.microarea,
+            "stForaArea": cidadao.fora_de_area,
+            "statusEhResponsavel": False,
+            **_identificacao(cidadao),
+        }
+    )
     dados: dict[str, Any] = {
         "uuid": ficha_uuid,
         "uuidFichaOriginadora": originadora,
@@ -174,21 +189,35 @@ def cadastro_individual(cidadao: Cidadao) -> Montada:
         "identificacaoUsuarioCidadao": identificacao,
         # The registry does not ask these questions; "does not wish to inform" is the
         # honest answer the dictionary offers (both flags are required).
-        "informacoesSocioDemograficas": {"statusDesejaInformarOrientacaoSexual": False,
-                                         "statusDesejaInformarIdentidadeGenero": False},
+        "informacoesSocioDemograficas": {
+            "statusDesejaInformarOrientacaoSexual": False,
+            "statusDesejaInformarIdentidadeGenero": False,
+        },
         "condicoesDeSaude": {},
     }
     if cidadao.data_obito:
-        dados["saidaCidadaoCadastro"] = _sem_vazios({
-            "motivoSaidaCidadao": 135, "dataObito": epoch_ms(cidadao.data_obito), "numeroDO": cidadao.numero_do,
-        })
-    return Montada(tipo=2, uuid=ficha_uuid, dados=dados, lotacao=lotacao, data=versao.em, versao=cidadao.versao,
-                   uuid_originadora=originadora)
+        dados["saidaCidadaoCadastro"] = _sem_vazios(
+            {
+                "motivoSaidaCidadao": 135,
+                "dataObito": epoch_ms(cidadao.data_obito),
+                "numeroDO": cidadao.numero_do,
+            }
+        )
+    return Montada(
+        tipo=2,
+        uuid=ficha_uuid,
+        dados=dados,
+        lotacao=lotacao,
+        data=versao.em,
+        versao=cidadao.versao,
+        uuid_originadora=originadora,
+    )
 
 
 def _cidadaos_sem_ficha(municipio_id: int) -> QuerySet[Cidadao]:
-    feitas = FichaSisab.objects.filter(municipio_id=municipio_id, origem="cidadao", origem_id=OuterRef("id"),
-                                       origem_versao=OuterRef("versao"))
+    feitas = FichaSisab.objects.filter(
+        municipio_id=municipio_id, origem="cidadao", origem_id=OuterRef("id"), origem_versao=OuterRef("versao")
+    )
     return Cidadao.objects.filter(municipio_id=municipio_id, ativo=True).exclude(Exists(feitas))
 
 
@@ -199,33 +228,36 @@ def atendimento_individual(atendimento: Atendimento) -> Montada:
     lotacao, cidadao = atendimento.lotacao, atendimento.cidadao
     inicio, fim = atendimento.iniciado_em, atendimento.finalizado_em or atendimento.iniciado_em
     problemas = [
-        _sem_vazios({
-            "uuidProblema": str(item.problema.uuid) if item.problema_id else None,  # type: ignore[union-attr]  # guarded by problema_id
-            "uuidEvolucaoProblema": str(item.uuid_evolucao) if item.problema_id else None,
-            "coSequencialEvolucao": item.sequencial if item.problema_id else None,
-            "ciap": item.ciap,
-            "cid10": item.cid10,
-            "situacao": item.situacao,
-            "isAvaliado": True,
-        })
+        _sem_vazios(
+            {
+                "uuidProblema": str(item.problema.uuid) if item.problema_id else None,  # type: ignore[union-attr]  # guarded by problema_id
+                "uuidEvolucaoProblema": str(item.uuid_evolucao) if item.problema_id else None,
+                "coSequencialEvolucao": item.sequencial if item.problema_id else None,
+                "ciap": item.ciap,
+                "cid10": item.cid10,
+                "situacao": item.situacao,
+                "isAvaliado": True,
+            }
+        )
         for item in atendimento.problemas_avaliados.select_related("problema").order_by("id")
     ]
-    exames = [{"codigoExame": exame.sigtap, "solicitadoAvaliado": ["S"]}
-              for exame in atendimento.exames.order_by("id")]
-    filho = _sem_vazios({
-        **_identificacao(cidadao, cns="cns"),
-        "dataNascimento": epoch_ms(cidadao.data_nascimento),
-        "localDeAtendimento": LOCAL_UBS,
-        "sexo": cidadao.sexo,
-        "turno": turno(inicio),
-        "tipoAtendimento": atendimento.tipo_atendimento,
-        "condutas": list(atendimento.condutas),
-        "exame": exames,
-        "medicoes": medicoes(atendimento.medicao),
-        "problemasCondicoes": problemas,
-        "dataHoraInicialAtendimento": epoch_ms(inicio),
-        "dataHoraFinalAtendimento": epoch_ms(fim),
-    })
+    exames = [{"codigoExame": exame.sigtap, "solicitadoAvaliado": ["S"]} for exame in atendimento.exames.order_by("id")]
+    filho = _sem_vazios(
+        {
+            **_identificacao(cidadao, cns="cns"),
+            "dataNascimento": epoch_ms(cidadao.data_nascimento),
+            "localDeAtendimento": LOCAL_UBS,
+            "sexo": cidadao.sexo,
+            "turno": turno(inicio),
+            "tipoAtendimento": atendimento.tipo_atendimento,
+            "condutas": list(atendimento.condutas),
+            "exame": exames,
+            "medicoes": medicoes(atendimento.medicao),
+            "problemasCondicoes": problemas,
+            "dataHoraInicialAtendimento": epoch_ms(inicio),
+            "dataHoraFinalAtendimento": epoch_ms(fim),
+        }
+    )
     ficha_uuid = _uuid_ficha(lotacao, atendimento.uuid)
     dados = {
         "uuidFicha": ficha_uuid,
@@ -244,17 +276,19 @@ def procedimentos_escuta(escuta: EscutaInicial) -> Montada:
     (dicionario-fp: then procedimentos may be empty; never SIGTAP 0301040079)."""
     lotacao, cidadao = escuta.lotacao, escuta.cidadao
     inicio = escuta.entrada.escuta_em or escuta.finalizada_em
-    filho = _sem_vazios({
-        **_identificacao(cidadao),
-        "dtNascimento": epoch_ms(cidadao.data_nascimento),
-        "sexo": cidadao.sexo,
-        "localAtendimento": LOCAL_UBS,
-        "turno": turno(inicio),
-        "statusEscutaInicialOrientacao": True,
-        "medicoes": medicoes(escuta.medicao),
-        "dataHoraInicialAtendimento": epoch_ms(inicio),
-        "dataHoraFinalAtendimento": epoch_ms(escuta.finalizada_em),
-    })
+    filho = _sem_vazios(
+        {
+            **_identificacao(cidadao),
+            "dtNascimento": epoch_ms(cidadao.data_nascimento),
+            "sexo": cidadao.sexo,
+            "localAtendimento": LOCAL_UBS,
+            "turno": turno(inicio),
+            "statusEscutaInicialOrientacao": True,
+            "medicoes": medicoes(escuta.medicao),
+            "dataHoraInicialAtendimento": epoch_ms(inicio),
+            "dataHoraFinalAtendimento": epoch_ms(escuta.finalizada_em),
+        }
+    )
     ficha_uuid = _uuid_ficha(lotacao, escuta.uuid)
     dados = {
         "uuidFicha": ficha_uuid,
@@ -271,10 +305,20 @@ def procedimentos_escuta(escuta: EscutaInicial) -> Montada:
 # dicionario-fv, VacinaRow.fabricante: the COVID-19 imunobiológicos carry these fixed names
 # whatever the lot's manufacturer; stAplicadoExterior exists only for these (and 105).
 FABRICANTE_COVID = {
-    85: "OXFORD-ASTRAZENECA", 86: "SINOVAC/BUTANTAN", 87: "PFIZER/BIONTECH", 88: "JANSSEN-CILAG",
-    89: "ASTRAZENECA-ChAdOx1-S", 95: "GAMALEYA-SPUTNIK-V", 96: "BHARAT-COVAXIN", 97: "MODERNA",
-    98: "SINOVAC-CORONAVAC", 99: "BIONTECH", 102: "BIONTECH", 103: "COMIRNATY-PFIZER/BIONTECH",
-    112: "SERUM-INDIA", 114: "BEIJING",
+    85: "OXFORD-ASTRAZENECA",
+    86: "SINOVAC/BUTANTAN",
+    87: "PFIZER/BIONTECH",
+    88: "JANSSEN-CILAG",
+    89: "ASTRAZENECA-ChAdOx1-S",
+    95: "GAMALEYA-SPUTNIK-V",
+    96: "BHARAT-COVAXIN",
+    97: "MODERNA",
+    98: "SINOVAC-CORONAVAC",
+    99: "BIONTECH",
+    102: "BIONTECH",
+    103: "COMIRNATY-PFIZER/BIONTECH",
+    112: "SERUM-INDIA",
+    114: "BEIJING",
 }
 IMUNOBIOLOGICOS_COVID = frozenset({85, 86, 87, 88, 89, 95, 96, 97, 98, 99, 102, 103, 105, 112})
 BCG = 15  # the only imunobiológico whose ficha says whether the citizen is a comunicante de hanseníase
@@ -338,37 +382,41 @@ def _vacina(dose: Vacinacao) -> dict[str, Any]:
     (we transcribe the Brazilian caderneta: False)."""
     imunobiologico, transcricao = int(dose.imunobiologico), dose.registro_anterior
     estrategia = estrategia_ledi(dose.estrategia)
-    return _sem_vazios({
-        "imunobiologico": imunobiologico,
-        "estrategiaVacinacao": estrategia if not transcricao or estrategia == ESTRATEGIA_TRANSCRICAO else None,
-        "dose": int(dose.dose),
-        "lote": dose.lote,
-        "fabricante": fabricante_ledi(imunobiologico=imunobiologico, fabricante=dose.fabricante),
-        "grupoAtendimento": None if transcricao else grupo_atendimento_ledi(dose.grupo_atendimento),
-        "stRegistroAnterior": transcricao,
-        "dataRegistroAnterior": epoch_ms(dose.data_aplicacao) if transcricao else None,
-        "cid10MotivoIndicacao": dose.cid10_motivo_indicacao,
-        "stPesquisaClinica": False,
-        "stAplicadoExterior": False if transcricao and imunobiologico in IMUNOBIOLOGICOS_COVID else None,
-    })
+    return _sem_vazios(
+        {
+            "imunobiologico": imunobiologico,
+            "estrategiaVacinacao": estrategia if not transcricao or estrategia == ESTRATEGIA_TRANSCRICAO else None,
+            "dose": int(dose.dose),
+            "lote": dose.lote,
+            "fabricante": fabricante_ledi(imunobiologico=imunobiologico, fabricante=dose.fabricante),
+            "grupoAtendimento": None if transcricao else grupo_atendimento_ledi(dose.grupo_atendimento),
+            "stRegistroAnterior": transcricao,
+            "dataRegistroAnterior": epoch_ms(dose.data_aplicacao) if transcricao else None,
+            "cid10MotivoIndicacao": dose.cid10_motivo_indicacao,
+            "stPesquisaClinica": False,
+            "stAplicadoExterior": False if transcricao and imunobiologico in IMUNOBIOLOGICOS_COVID else None,
+        }
+    )
 
 
 def vacinacao(dose: Vacinacao) -> Montada:
     lotacao, cidadao = dose.lotacao, dose.cidadao
     momento = dose.registrado_em
-    filho = _sem_vazios({
-        **_identificacao(cidadao),
-        "turno": turno(momento),
-        "dtNascimento": epoch_ms(cidadao.data_nascimento),
-        "sexo": cidadao.sexo,
-        "localAtendimento": LOCAL_UBS,
-        "viajante": False,
-        "comunicanteHanseniase": dose.comunicante_hanseniase if int(dose.imunobiologico) == BCG else None,
-        "condicaoMaternal": int(dose.condicao_maternal) if dose.condicao_maternal else None,
-        "vacinas": [_vacina(dose)],
-        "dataHoraInicialAtendimento": epoch_ms(momento),
-        "dataHoraFinalAtendimento": epoch_ms(momento),
-    })
+    filho = _sem_vazios(
+        {
+            **_identificacao(cidadao),
+            "turno": turno(momento),
+            "dtNascimento": epoch_ms(cidadao.data_nascimento),
+            "sexo": cidadao.sexo,
+            "localAtendimento": LOCAL_UBS,
+            "viajante": False,
+            "comunicanteHanseniase": dose.comunicante_hanseniase if int(dose.imunobiologico) == BCG else None,
+            "condicaoMaternal": int(dose.condicao_maternal) if dose.condicao_maternal else None,
+            "vacinas": [_vacina(dose)],
+            "dataHoraInicialAtendimento": epoch_ms(momento),
+            "dataHoraFinalAtendimento": epoch_ms(momento),
+        }
+    )
     ficha_uuid = _uuid_ficha(lotacao, dose.uuid)
     dados = {
         "uuidFicha": ficha_uuid,
@@ -387,9 +435,13 @@ _LOTACAO = ("lotacao__profissional", "lotacao__estabelecimento", "lotacao__equip
 def _sem_ficha(modelo: Any, nome: str, /, **filtros: Any) -> Callable[[int], QuerySet[Any]]:
     def consulta(municipio_id: int) -> QuerySet[Any]:
         feitas = FichaSisab.objects.filter(municipio_id=municipio_id, origem=nome, origem_id=OuterRef("id"))
-        linhas: QuerySet[Any] = (modelo.objects.filter(municipio_id=municipio_id, **filtros).exclude(Exists(feitas))
-                                 .select_related("cidadao", *_LOTACAO))
+        linhas: QuerySet[Any] = (
+            modelo.objects.filter(municipio_id=municipio_id, **filtros)
+            .exclude(Exists(feitas))
+            .select_related("cidadao", *_LOTACAO)
+        )
         return linhas
+
     return consulta
 
 
@@ -406,12 +458,21 @@ REGISTRO: dict[str, Mapeamento] = {
     m.origem: m
     for m in [
         Mapeamento("cidadao", 2, cadastro_individual, _cidadaos_sem_ficha, Cidadao),
-        Mapeamento("atendimento", 4, atendimento_individual,
-                   _sem_ficha(Atendimento, "atendimento", status=Atendimento.Status.FINALIZADO), Atendimento),
+        Mapeamento(
+            "atendimento",
+            4,
+            atendimento_individual,
+            _sem_ficha(Atendimento, "atendimento", status=Atendimento.Status.FINALIZADO),
+            Atendimento,
+        ),
         Mapeamento("escuta", 7, procedimentos_escuta, _sem_ficha(EscutaInicial, "escuta"), EscutaInicial),
-        Mapeamento("vacinacao", 14, vacinacao,
-                   _sem_ficha(Vacinacao, "vacinacao", excluida_em__isnull=True, origem=Vacinacao.Origem.PEC),
-                   Vacinacao),
+        Mapeamento(
+            "vacinacao",
+            14,
+            vacinacao,
+            _sem_ficha(Vacinacao, "vacinacao", excluida_em__isnull=True, origem=Vacinacao.Origem.PEC),
+            Vacinacao,
+        ),
     ]
 }
 

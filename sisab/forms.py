@@ -33,8 +33,16 @@ class InstalacaoForm(forms.ModelForm[InstalacaoSisab]):
 
     class Meta:
         model = InstalacaoSisab
-        fields = ["contra_chave", "responsavel_documento", "responsavel_nome", "fone", "email",
-                  "janela_inicio", "janela_fim", "prazo_dia"]
+        fields = [
+            "contra_chave",
+            "responsavel_documento",
+            "responsavel_nome",
+            "fone",
+            "email",
+            "janela_inicio",
+            "janela_fim",
+            "prazo_dia",
+        ]
         help_texts = {"contra_chave": "A contra-chave de ativação obtida no e-Gestor AB."}
 
     def clean_responsavel_documento(self) -> str:
@@ -45,8 +53,12 @@ class InstalacaoForm(forms.ModelForm[InstalacaoSisab]):
 
 
 class DestinoForm(forms.ModelForm[DestinoSisab]):
-    senha = forms.CharField(label="Senha", required=False, widget=forms.PasswordInput,
-                            help_text="Guardada cifrada. Em branco mantém a atual.")
+    senha = forms.CharField(
+        label="Senha",
+        required=False,
+        widget=forms.PasswordInput,
+        help_text="Guardada cifrada. Em branco mantém a atual.",
+    )
 
     class Meta:
         model = DestinoSisab

@@ -72,38 +72,110 @@ class TipoFicha:
 TIPOS: dict[int, TipoFicha] = {
     t.codigo: t
     for t in [
-        TipoFicha(2, "Cadastro Individual", "cadastro_individual.thrift", "CadastroIndividualThrift",
-                  "cadastroindividual.xsd", "cadastroIndividualTransport"),
-        TipoFicha(3, "Cadastro Domiciliar e Territorial", "cadastro_domiciliar.thrift", "CadastroDomiciliarThrift",
-                  "cadastrodomiciliar.xsd", "cadastroDomiciliarTransport"),
-        TipoFicha(4, "Atendimento Individual", "ficha_atendimento_individual.thrift",
-                  "FichaAtendimentoIndividualMasterThrift", "fichaatendimentoindividualmaster.xsd",
-                  "fichaAtendimentoIndividualMasterTransport"),
-        TipoFicha(5, "Atendimento Odontológico", "ficha_atendimento_odonto.thrift",
-                  "FichaAtendimentoOdontologicoMasterThrift", "fichaatendimentoodontologicomaster.xsd",
-                  "fichaAtendimentoOdontologicoMasterTransport"),
-        TipoFicha(6, "Atividade Coletiva", "ficha_atividade_coletiva.thrift", "FichaAtividadeColetivaThrift",
-                  "fichaatividadecoletiva.xsd", "fichaAtividadeColetivaTransport"),
-        TipoFicha(7, "Procedimentos", "ficha_atendimento_procedimento.thrift", "FichaProcedimentoMasterThrift",
-                  "fichaprocedimentomaster.xsd", "fichaProcedimentoMasterTransport"),
-        TipoFicha(8, "Visita Domiciliar e Territorial", "ficha_visita_domiciliar.thrift",
-                  "FichaVisitaDomiciliarMasterThrift", "fichavisitadomiciliarmaster.xsd",
-                  "fichaVisitaDomiciliarMasterTransport"),
-        TipoFicha(10, "Atendimento Domiciliar", "ficha_atendimento_domiciliar.thrift",
-                  "FichaAtendimentoDomiciliarMasterThrift", "fichaatendimentodomiciliarmaster.xsd",
-                  "fichaAtendimentoDomiciliarMasterTransport"),
-        TipoFicha(11, "Avaliação de Elegibilidade", "ficha_avaliacao_elegibilidade.thrift",
-                  "FichaAvaliacaoElegibilidadeThrift", "fichaavaliacaoelegibilidade.xsd",
-                  "fichaAvaliacaoElegibilidadeTransport"),
-        TipoFicha(12, "Marcadores de Consumo Alimentar", "ficha_consumo_alimentar.thrift",
-                  "FichaConsumoAlimentarThrift", "fichaconsumoalimentar.xsd", "fichaConsumoAlimentarTransport"),
-        TipoFicha(13, "Complementar Zika/Microcefalia", "ficha_complementar_zika_microcefalia.thrift",
-                  "FichaComplementarZikaMicrocefaliaThrift", "fichacomplementarzikamicrocefalia.xsd",
-                  "fichaComplementarZikaMicrocefaliaTransport"),
-        TipoFicha(14, "Vacinação", "ficha_vacinacao.thrift", "FichaVacinacaoMasterThrift",
-                  "fichavacinacaomaster.xsd", "fichaVacinacaoMasterTransport"),
-        TipoFicha(16, "Cuidado Compartilhado", "cuidado_compartilhado.thrift", "CuidadoCompartilhadoThrift",
-                  "cuidadocompartilhado.xsd", "cuidadoCompartilhadoTransport"),
+        TipoFicha(
+            2,
+            "Cadastro Individual",
+            "cadastro_individual.thrift",
+            "CadastroIndividualThrift",
+            "cadastroindividual.xsd",
+            "cadastroIndividualTransport",
+        ),
+        TipoFicha(
+            3,
+            "Cadastro Domiciliar e Territorial",
+            "cadastro_domiciliar.thrift",
+            "CadastroDomiciliarThrift",
+            "cadastrodomiciliar.xsd",
+            "cadastroDomiciliarTransport",
+        ),
+        TipoFicha(
+            4,
+            "Atendimento Individual",
+            "ficha_atendimento_individual.thrift",
+            "FichaAtendimentoIndividualMasterThrift",
+            "fichaatendimentoindividualmaster.xsd",
+            "fichaAtendimentoIndividualMasterTransport",
+        ),
+        TipoFicha(
+            5,
+            "Atendimento Odontológico",
+            "ficha_atendimento_odonto.thrift",
+            "FichaAtendimentoOdontologicoMasterThrift",
+            "fichaatendimentoodontologicomaster.xsd",
+            "fichaAtendimentoOdontologicoMasterTransport",
+        ),
+        TipoFicha(
+            6,
+            "Atividade Coletiva",
+            "ficha_atividade_coletiva.thrift",
+            "FichaAtividadeColetivaThrift",
+            "fichaatividadecoletiva.xsd",
+            "fichaAtividadeColetivaTransport",
+        ),
+        TipoFicha(
+            7,
+            "Procedimentos",
+            "ficha_atendimento_procedimento.thrift",
+            "FichaProcedimentoMasterThrift",
+            "fichaprocedimentomaster.xsd",
+            "fichaProcedimentoMasterTransport",
+        ),
+        TipoFicha(
+            8,
+            "Visita Domiciliar e Territorial",
+            "ficha_visita_domiciliar.thrift",
+            "FichaVisitaDomiciliarMasterThrift",
+            "fichavisitadomiciliarmaster.xsd",
+            "fichaVisitaDomiciliarMasterTransport",
+        ),
+        TipoFicha(
+            10,
+            "Atendimento Domiciliar",
+            "ficha_atendimento_domiciliar.thrift",
+            "FichaAtendimentoDomiciliarMasterThrift",
+            "fichaatendimentodomiciliarmaster.xsd",
+            "fichaAtendimentoDomiciliarMasterTransport",
+        ),
+        TipoFicha(
+            11,
+            "Avaliação de Elegibilidade",
+            "ficha_avaliacao_elegibilidade.thrift",
+            "FichaAvaliacaoElegibilidadeThrift",
+            "fichaavaliacaoelegibilidade.xsd",
+            "fichaAvaliacaoElegibilidadeTransport",
+        ),
+        TipoFicha(
+            12,
+            "Marcadores de Consumo Alimentar",
+            "ficha_consumo_alimentar.thrift",
+            "FichaConsumoAlimentarThrift",
+            "fichaconsumoalimentar.xsd",
+            "fichaConsumoAlimentarTransport",
+        ),
+        TipoFicha(
+            13,
+            "Complementar Zika/Microcefalia",
+            "ficha_complementar_zika_microcefalia.thrift",
+            "FichaComplementarZikaMicrocefaliaThrift",
+            "fichacomplementarzikamicrocefalia.xsd",
+            "fichaComplementarZikaMicrocefaliaTransport",
+        ),
+        TipoFicha(
+            14,
+            "Vacinação",
+            "ficha_vacinacao.thrift",
+            "FichaVacinacaoMasterThrift",
+            "fichavacinacaomaster.xsd",
+            "fichaVacinacaoMasterTransport",
+        ),
+        TipoFicha(
+            16,
+            "Cuidado Compartilhado",
+            "cuidado_compartilhado.thrift",
+            "CuidadoCompartilhadoThrift",
+            "cuidadocompartilhado.xsd",
+            "cuidadoCompartilhadoTransport",
+        ),
     ]
 }
 
@@ -162,7 +234,13 @@ class DadoTransporte:
 
 
 def novo_dado_transporte(
-    *, tipo: int, ficha: dict[str, Any], cnes: str, cod_ibge: str, ine: str, instalacao: Instalacao,
+    *,
+    tipo: int,
+    ficha: dict[str, Any],
+    cnes: str,
+    cod_ibge: str,
+    ine: str,
+    instalacao: Instalacao,
     num_lote: int | None = None,
 ) -> DadoTransporte:
     """Envelope for a ficha created here: remetente = originadora = this installation, and
@@ -172,8 +250,16 @@ def novo_dado_transporte(
         raise ValueError("ficha has no uuid/uuidFicha")
     dados_instalacao = instalacao.como_dict()
     return DadoTransporte(
-        tipo=tipo, ficha=ficha, uuid=uuid, cnes=cnes, cod_ibge=cod_ibge, ine=ine, num_lote=num_lote,
-        remetente=dados_instalacao, originadora=dados_instalacao, versao=dict(VERSAO),
+        tipo=tipo,
+        ficha=ficha,
+        uuid=uuid,
+        cnes=cnes,
+        cod_ibge=cod_ibge,
+        ine=ine,
+        num_lote=num_lote,
+        remetente=dados_instalacao,
+        originadora=dados_instalacao,
+        versao=dict(VERSAO),
     )
 
 
@@ -182,8 +268,9 @@ def novo_dado_transporte(
 
 @functools.cache
 def _modulo(arquivo: str) -> Any:
-    return thriftpy2.load(str(THRIFT_DIR / arquivo), module_name=arquivo.replace(".", "_"),
-                          include_dirs=[str(THRIFT_DIR)])
+    return thriftpy2.load(
+        str(THRIFT_DIR / arquivo), module_name=arquivo.replace(".", "_"), include_dirs=[str(THRIFT_DIR)]
+    )
 
 
 def _struct(tipo: TipoFicha) -> Any:
@@ -294,8 +381,10 @@ class _Leitura:
     def _avancar(self, n: int) -> int:
         inicio = self.posicao
         if n > len(self.conteudo) - inicio:
-            raise LediErro(f"Arquivo .esus truncado ou corrompido: declara {n} bytes na posição {inicio}, "
-                           f"mas restam {len(self.conteudo) - inicio}.")
+            raise LediErro(
+                f"Arquivo .esus truncado ou corrompido: declara {n} bytes na posição {inicio}, "
+                f"mas restam {len(self.conteudo) - inicio}."
+            )
         self.posicao += n
         return inicio
 
@@ -312,8 +401,10 @@ class _Leitura:
         quantidade = self._inteiro("!i")
         minimo = sum(_TAMANHO_MINIMO[tipo] for tipo in tipos)
         if quantidade < 0 or quantidade * minimo > len(self.conteudo) - self.posicao:
-            raise LediErro(f"Arquivo .esus corrompido: declara uma lista de {quantidade} itens que não cabe "
-                           f"nos {len(self.conteudo) - self.posicao} bytes restantes.")
+            raise LediErro(
+                f"Arquivo .esus corrompido: declara uma lista de {quantidade} itens que não cabe "
+                f"nos {len(self.conteudo) - self.posicao} bytes restantes."
+            )
         return quantidade
 
     def valor(self, tipo: int, profundidade: int) -> None:
@@ -357,10 +448,16 @@ def de_esus(conteudo: bytes) -> DadoTransporte:
     try:
         envelope = _de_thrift(_desserializar(_envelope_cls()(), conteudo))
         dado = DadoTransporte(
-            tipo=envelope["tipoDadoSerializado"], ficha={}, uuid=envelope["uuidDadoSerializado"],
-            cnes=envelope["cnesDadoSerializado"], cod_ibge=envelope.get("codIbge", ""),
-            ine=envelope.get("ineDadoSerializado", ""), num_lote=envelope.get("numLote"),
-            remetente=envelope["remetente"], originadora=envelope["originadora"], versao=envelope.get("versao"),
+            tipo=envelope["tipoDadoSerializado"],
+            ficha={},
+            uuid=envelope["uuidDadoSerializado"],
+            cnes=envelope["cnesDadoSerializado"],
+            cod_ibge=envelope.get("codIbge", ""),
+            ine=envelope.get("ineDadoSerializado", ""),
+            num_lote=envelope.get("numLote"),
+            remetente=envelope["remetente"],
+            originadora=envelope["originadora"],
+            versao=envelope.get("versao"),
         )
         dado.ficha = _de_thrift(_desserializar(_struct(dado.tipo_ficha)(), envelope["dadoSerializado"]))
     except LediErro:
@@ -433,8 +530,14 @@ def _campos(tipo: tuple[str, str]) -> tuple[dict[str, _Campo], dict[str, _Campo]
         chave = _XML_NOMES.get((tipo[1], elemento.nome), elemento.nome)
         if chave in por_chave:
             raise ValueError(f"{tipo[1]}: two XSD elements map to the dict key {chave!r}")
-        por_chave[chave] = _Campo(ordem, chave, elemento.nome, elemento.tipo if elemento.tipo in tipos else None,
-                                  elemento.repete, elemento.tipo[1])
+        por_chave[chave] = _Campo(
+            ordem,
+            chave,
+            elemento.nome,
+            elemento.tipo if elemento.tipo in tipos else None,
+            elemento.repete,
+            elemento.tipo[1],
+        )
     return por_chave, {campo.nome: campo for campo in por_chave.values()}
 
 
@@ -458,8 +561,9 @@ def _escapar(texto: str) -> str:
 def _escrever(partes: list[str], tipo: tuple[str, str], dados: dict[str, Any]) -> None:
     """Append the dict's keys as elements in XSD order; keys the XML layout lacks are not written."""
     por_chave, _ = _campos(tipo)
-    presentes = sorted((por_chave[chave] for chave, valor in dados.items() if valor is not None and chave in por_chave),
-                       key=_ordem)
+    presentes = sorted(
+        (por_chave[chave] for chave, valor in dados.items() if valor is not None and chave in por_chave), key=_ordem
+    )
     for campo in presentes:
         valor = dados[campo.chave]
         nome = campo.nome
@@ -492,8 +596,12 @@ def para_xml(dado: DadoTransporte) -> bytes:
         f'xmlns:ns4="{tipo.namespace}">',
     ]
     for nome, valor in [
-        ("uuidDadoSerializado", dado.uuid), ("tipoDadoSerializado", dado.tipo), ("codIbge", dado.cod_ibge),
-        ("cnesDadoSerializado", dado.cnes), ("ineDadoSerializado", dado.ine or None), ("numLote", dado.num_lote),
+        ("uuidDadoSerializado", dado.uuid),
+        ("tipoDadoSerializado", dado.tipo),
+        ("codIbge", dado.cod_ibge),
+        ("cnesDadoSerializado", dado.cnes),
+        ("ineDadoSerializado", dado.ine or None),
+        ("numLote", dado.num_lote),
     ]:
         if valor is not None:
             partes.append(f"<{nome}>{_escapar(_texto(valor))}</{nome}>")
@@ -505,8 +613,11 @@ def para_xml(dado: DadoTransporte) -> bytes:
         _escrever(partes, globais[(NS_INSTALACAO, papel)], dados)
         partes.append(f"</ns2:{papel}>")
     if dado.versao:
-        partes.append('<versao major="{major}" minor="{minor}" revision="{revision}"/>'.format(
-            **{chave: int(dado.versao[chave]) for chave in ("major", "minor", "revision")}))
+        partes.append(
+            '<versao major="{major}" minor="{minor}" revision="{revision}"/>'.format(
+                **{chave: int(dado.versao[chave]) for chave in ("major", "minor", "revision")}
+            )
+        )
     partes.append("</ns3:dadoTransporteTransportXml>")
     return "".join(partes).encode()
 
@@ -597,11 +708,16 @@ def de_xml(conteudo: bytes) -> DadoTransporte:
         else:
             ficha_no = filho
     return DadoTransporte(
-        tipo=tipo.codigo, ficha=_ler(ficha_no, globais[(tipo.namespace, tipo.elemento)]),
-        uuid=campos["uuidDadoSerializado"], cnes=campos.get("cnesDadoSerializado") or "",
-        cod_ibge=campos.get("codIbge") or "", ine=campos.get("ineDadoSerializado") or "",
+        tipo=tipo.codigo,
+        ficha=_ler(ficha_no, globais[(tipo.namespace, tipo.elemento)]),
+        uuid=campos["uuidDadoSerializado"],
+        cnes=campos.get("cnesDadoSerializado") or "",
+        cod_ibge=campos.get("codIbge") or "",
+        ine=campos.get("ineDadoSerializado") or "",
         num_lote=int(campos["numLote"]) if campos.get("numLote") else None,
-        remetente=campos["remetente"], originadora=campos["originadora"], versao=campos.get("versao"),
+        remetente=campos["remetente"],
+        originadora=campos["originadora"],
+        versao=campos.get("versao"),
     )
 
 
@@ -614,9 +730,13 @@ def _esquema(codigo: int | None) -> etree.XMLSchema:
     imports = [(NS_TRANSPORTE, "dadotransporte.xsd")]
     if codigo is not None:
         imports.append((TIPOS[codigo].namespace, TIPOS[codigo].xsd))
-    fonte = '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">' + "".join(
-        f'<xs:import namespace="{ns}" schemaLocation="{(XSD_DIR / arquivo).as_uri()}"/>' for ns, arquivo in imports
-    ) + "</xs:schema>"
+    fonte = (
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        + "".join(
+            f'<xs:import namespace="{ns}" schemaLocation="{(XSD_DIR / arquivo).as_uri()}"/>' for ns, arquivo in imports
+        )
+        + "</xs:schema>"
+    )
     return etree.XMLSchema(etree.fromstring(fonte.encode()))
 
 

@@ -108,17 +108,24 @@ class InstalacaoSisab(TenantModel):
     uuid_instalacao = models.UUIDField("UUID da instalação", default=uuid.uuid4, editable=False)
     responsavel_documento = models.CharField("CPF ou CNPJ do responsável", max_length=14)
     responsavel_nome = models.CharField("nome ou razão social do responsável", max_length=150)
-    fone = models.CharField("telefone", max_length=11, blank=True,
-                            validators=[RegexValidator(r"^\d{10,11}$", "Informe DDD e número, 10 ou 11 dígitos.")])
+    fone = models.CharField(
+        "telefone",
+        max_length=11,
+        blank=True,
+        validators=[RegexValidator(r"^\d{10,11}$", "Informe DDD e número, 10 ou 11 dígitos.")],
+    )
     email = models.EmailField("e-mail", blank=True)
     # Night window, in local hours: transmission starts at `janela_inicio` and is not
     # started after `janela_fim` (a window may cross midnight, e.g. 22 → 5).
-    janela_inicio = models.PositiveSmallIntegerField("início da janela de envio (hora)", default=22,
-                                                     validators=[MaxValueValidator(23)])
-    janela_fim = models.PositiveSmallIntegerField("fim da janela de envio (hora)", default=5,
-                                                  validators=[MaxValueValidator(23)])
+    janela_inicio = models.PositiveSmallIntegerField(
+        "início da janela de envio (hora)", default=22, validators=[MaxValueValidator(23)]
+    )
+    janela_fim = models.PositiveSmallIntegerField(
+        "fim da janela de envio (hora)", default=5, validators=[MaxValueValidator(23)]
+    )
     prazo_dia = models.PositiveSmallIntegerField(
-        "dia do mês seguinte em que a competência fecha", default=10,
+        "dia do mês seguinte em que a competência fecha",
+        default=10,
         validators=[MinValueValidator(1), MaxValueValidator(28)],
     )
     atualizado_em = models.DateTimeField(auto_now=True)
@@ -183,8 +190,9 @@ class FichaSisab(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["municipio", "uuid"], name="ficha_sisab_uuid_unico"),
-            models.UniqueConstraint(fields=["municipio", "origem", "origem_id", "origem_versao"],
-                                    name="ficha_sisab_origem_unica"),
+            models.UniqueConstraint(
+                fields=["municipio", "origem", "origem_id", "origem_versao"], name="ficha_sisab_origem_unica"
+            ),
         ]
         indexes = [models.Index(fields=["municipio", "competencia", "status"], name="ficha_sisab_competencia")]
 
@@ -212,6 +220,9 @@ class EntregaSisab(TenantModel):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ficha", "destino"], name="entrega_sisab_unica")]
         indexes = [
-            models.Index(fields=["municipio", "destino", "proxima_tentativa"], name="entrega_sisab_pendente",
-                         condition=models.Q(status="pendente")),
+            models.Index(
+                fields=["municipio", "destino", "proxima_tentativa"],
+                name="entrega_sisab_pendente",
+                condition=models.Q(status="pendente"),
+            ),
         ]

@@ -99,8 +99,10 @@ def _decodificar(conteudo: bytes) -> tuple[ledi.DadoTransporte, str]:
 def _envelope_erros(dado: ledi.DadoTransporte) -> list[str]:
     erros = []
     if not _UUID_RE.fullmatch(dado.uuid):
-        erros.append(f"uuidDadoSerializado “{dado.uuid[:60]}” não é um UUID canônico (opcionalmente precedido "
-                     "do CNES e de um hífen).")
+        erros.append(
+            f"uuidDadoSerializado “{dado.uuid[:60]}” não é um UUID canônico (opcionalmente precedido "
+            "do CNES e de um hífen)."
+        )
     if not re.fullmatch(r"\d{7}", dado.cnes):
         erros.append(f"cnesDadoSerializado “{dado.cnes[:20]}” deve ter 7 dígitos.")
     if dado.ine and not re.fullmatch(r"\d{10}", dado.ine):
@@ -217,8 +219,12 @@ def _importar(lote: LoteRecebido, arquivo_zip: zipfile.ZipFile, entradas: list[z
             continue
         try:
             with transaction.atomic():
-                _, criada = ficha_receber(municipio=municipio, conteudo=conteudo_ficha, lote=lote,
-                                          nome_arquivo=PurePosixPath(info.filename).name)
+                _, criada = ficha_receber(
+                    municipio=municipio,
+                    conteudo=conteudo_ficha,
+                    lote=lote,
+                    nome_arquivo=PurePosixPath(info.filename).name,
+                )
         except ledi.LediErro as exc:
             lote.recusas.append({"arquivo": info.filename, "motivo": str(exc)})
             continue
@@ -238,8 +244,11 @@ def lote_importar(*, municipio: Municipio, nome: str, conteudo: bytes, ator: Usu
     arquivo_zip, entradas = _abrir_zip(io.BytesIO(conteudo))
     with tenant_context(municipio.id):
         lote = LoteRecebido.objects.create(
-            municipio=municipio, arquivo=nome[:255], sha256=hashlib.sha256(conteudo).hexdigest(),
-            total=len(entradas), importado_por=ator,
+            municipio=municipio,
+            arquivo=nome[:255],
+            sha256=hashlib.sha256(conteudo).hexdigest(),
+            total=len(entradas),
+            importado_por=ator,
         )
         _importar(lote, arquivo_zip, entradas)
     return lote
@@ -267,15 +276,21 @@ def lote_enfileirar(*, municipio: Municipio, arquivo: UploadedFile[bytes], ator:
         raise
     arquivo_zip.close()
     lote = LoteRecebido.objects.create(
-        municipio=municipio, arquivo=(arquivo.name or "")[:255], sha256=soma.hexdigest(), total=len(entradas),
-        importado_por=ator, status=LoteRecebido.Status.NA_FILA, token=token,
+        municipio=municipio,
+        arquivo=(arquivo.name or "")[:255],
+        sha256=soma.hexdigest(),
+        total=len(entradas),
+        importado_por=ator,
+        status=LoteRecebido.Status.NA_FILA,
+        token=token,
     )
     from sisab.tasks import sisab_lote_importar
 
     apos_commit_enfileirar(
         sisab_lote_importar,
         em_falha=functools.partial(_lote_falhar, lote, "A fila de tarefas está indisponível: envie o lote de novo."),
-        municipio_id=lote.municipio_id, lote_id=lote.id,
+        municipio_id=lote.municipio_id,
+        lote_id=lote.id,
     )
     return lote
 

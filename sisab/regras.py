@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from pec.documentos import cns_valido, cpf_valido
 from prontuario.cadastro import texto
-from prontuario.models import Vacinacao
 from prontuario.clinico.regras import ItemAvaliado, problemas_erros, vacina_regra_permitida
+from prontuario.models import Vacinacao
 from sisab import fichas, ledi
 
 if TYPE_CHECKING:
@@ -32,10 +32,17 @@ if TYPE_CHECKING:
 
 CBO_ARQUIVO = Path(__file__).resolve().parent / "dados" / "cbo.txt"
 _SECOES = {
-    "cadastro individual": 2, "cadastro domiciliar e territorial": 3, "atendimento individual": 4,
-    "atendimento odontológico individual": 5, "atividade coletiva": 6, "procedimentos": 7,
-    "visita domiciliar e territorial": 8, "atendimento domiciliar": 10, "avaliação de elegibilidade": 11,
-    "marcadores de consumo alimentar": 12, "complementar - síndrome neurológica por zika / microcefalia": 13,
+    "cadastro individual": 2,
+    "cadastro domiciliar e territorial": 3,
+    "atendimento individual": 4,
+    "atendimento odontológico individual": 5,
+    "atividade coletiva": 6,
+    "procedimentos": 7,
+    "visita domiciliar e territorial": 8,
+    "atendimento domiciliar": 10,
+    "avaliação de elegibilidade": 11,
+    "marcadores de consumo alimentar": 12,
+    "complementar - síndrome neurológica por zika / microcefalia": 13,
     "vacinação": 14,
 }
 DIA_MS = 86_400_000
@@ -156,8 +163,9 @@ def _cadastro_individual(dados: dict[str, Any], agora_ms: int) -> list[str]:
     if ident.get("nomePaiCidadao"):
         erros += nome_erros(ident["nomePaiCidadao"], "O nome do pai")
     erros += cidadao_erros(cns=ident.get("cnsCidadao"), cpf=ident.get("cpfCidadao"))
-    erros += nascimento_erros(nascimento=ident.get("dataNascimentoCidadao"),
-                              referencia=dados["headerTransport"].get("dataAtendimento"))
+    erros += nascimento_erros(
+        nascimento=ident.get("dataNascimentoCidadao"), referencia=dados["headerTransport"].get("dataAtendimento")
+    )
     if ident.get("racaCorCidadao") == 5 and not ident.get("etnia"):
         erros.append("Cidadão indígena (raça/cor 5) precisa da etnia.")
     if ident.get("nacionalidadeCidadao") == 1 and not ident.get("codigoIbgeMunicipioNascimento"):
@@ -166,13 +174,16 @@ def _cadastro_individual(dados: dict[str, Any], agora_ms: int) -> list[str]:
 
 
 def _problemas(filho: dict[str, Any]) -> list[str]:
-    itens = [ItemAvaliado(ciap=p.get("ciap", ""), cid10=p.get("cid10", ""), situacao=p.get("situacao"))
-             for p in filho.get("problemasCondicoes") or []]
+    itens = [
+        ItemAvaliado(ciap=p.get("ciap", ""), cid10=p.get("cid10", ""), situacao=p.get("situacao"))
+        for p in filho.get("problemasCondicoes") or []
+    ]
     if not itens:
         return ["O atendimento precisa de pelo menos um problema/condição avaliado (CIAP2 ou CID-10)."]
     nascimento, inicio = filho.get("dataNascimento"), filho.get("dataHoraInicialAtendimento")
     if not _ms(nascimento) or not _ms(inicio):
         return []
+
     def dia(ms: int) -> datetime.date:
         return timezone.localtime(datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)).date()
 
@@ -202,7 +213,9 @@ def _atendimento_individual(dados: dict[str, Any], agora_ms: int) -> list[str]:
         for exame in filho.get("exame") or []:
             codigo = exame.get("codigoExame", "")
             if _SIGTAP.match(codigo) and not codigo.startswith("02"):
-                erros.append(f"O exame {codigo} não é do grupo 02 do SIGTAP (procedimentos com finalidade diagnóstica).")
+                erros.append(
+                    f"O exame {codigo} não é do grupo 02 do SIGTAP (procedimentos com finalidade diagnóstica)."
+                )
     return erros
 
 
@@ -234,7 +247,9 @@ def _procedimentos(dados: dict[str, Any], agora_ms: int) -> list[str]:
             erros.append("Um procedimento foi informado mais de uma vez.")
         for codigo in procedimentos:
             if codigo == SIGTAP_PROIBIDO:
-                erros.append(f"O procedimento {codigo} (escuta inicial) não é informado na lista: use a escuta inicial.")
+                erros.append(
+                    f"O procedimento {codigo} (escuta inicial) não é informado na lista: use a escuta inicial."
+                )
             elif not _procedimento_valido(codigo):
                 erros.append(f"O procedimento {codigo} não pertence aos grupos 01–04 ou ao subgrupo 0804 do SIGTAP.")
     return erros
@@ -252,29 +267,38 @@ def _vacinacao(dados: dict[str, Any], agora_ms: int) -> list[str]:
     if not filhos:
         return ["A ficha de vacinação precisa de pelo menos uma vacinação."]
     data = dados["headerTransport"].get("dataAtendimento")
-    return [mensagem for filho in filhos
-            for _, mensagem in vacinacao_filho_erros(filho, data_atendimento=data, agora_ms=agora_ms)]
+    return [
+        mensagem
+        for filho in filhos
+        for _, mensagem in vacinacao_filho_erros(filho, data_atendimento=data, agora_ms=agora_ms)
+    ]
 
 
 def vacinacao_filho_erros(filho: dict[str, Any], *, data_atendimento: Any, agora_ms: int) -> list[ErroCampo]:
     """Every rule of one FichaVacinacaoChild (dicionario-fv), each with its LEDI field."""
     erros = [("cpfCidadao", m) for m in cidadao_erros(cns=filho.get("cnsCidadao"), cpf=filho.get("cpfCidadao"))]
-    erros += [("dtNascimento", m) for m in nascimento_erros(nascimento=filho.get("dtNascimento"),
-                                                            referencia=data_atendimento)]
-    erros += [("dataHoraInicialAtendimento", m)
-              for m in periodo_erros(filho, data_atendimento=data_atendimento, agora_ms=agora_ms)]
+    erros += [
+        ("dtNascimento", m) for m in nascimento_erros(nascimento=filho.get("dtNascimento"), referencia=data_atendimento)
+    ]
+    erros += [
+        ("dataHoraInicialAtendimento", m)
+        for m in periodo_erros(filho, data_atendimento=data_atendimento, agora_ms=agora_ms)
+    ]
     sexo, condicao = filho.get("sexo"), filho.get("condicaoMaternal")
     if sexo in (1, 5) and condicao not in (1, 2, 3):
         erros.append(("condicaoMaternal", "Informe a condição maternal (nenhuma, gestante ou puérpera)."))
     if sexo == 0 and condicao is not None:
-        erros.append(("condicaoMaternal", "Condição maternal não se aplica ao sexo masculino: deixe o campo em branco."))
+        erros.append(
+            ("condicaoMaternal", "Condição maternal não se aplica ao sexo masculino: deixe o campo em branco.")
+        )
     vacinas = filho.get("vacinas") or []
     if not 1 <= len(vacinas) <= 10:
         erros.append(("vacinas", "Cada vacinação deve ter de 1 a 10 vacinas."))
     bcg = any(vacina.get("imunobiologico") == fichas.BCG for vacina in vacinas)
     if bcg and filho.get("comunicanteHanseniase") is None:
-        erros.append(("comunicanteHanseniase",
-                      "Para a BCG, informe se o cidadão é comunicante de hanseníase (sim ou não)."))
+        erros.append(
+            ("comunicanteHanseniase", "Para a BCG, informe se o cidadão é comunicante de hanseníase (sim ou não).")
+        )
     if not bcg and filho.get("comunicanteHanseniase") is not None:
         erros.append(("comunicanteHanseniase", "Comunicante de hanseníase só é informado com a BCG."))
     aplicadas = [v.get("imunobiologico") for v in vacinas if not v.get("stRegistroAnterior")]
@@ -298,19 +322,30 @@ def _vacina(vacina: dict[str, Any], *, nascimento: Any, data_atendimento: Any) -
         erros.append(("fabricante", "Informe o fabricante da vacina aplicada."))
     grupo = vacina.get("grupoAtendimento")
     if grupo is None:
-        erros.append(("grupoAtendimento", "Informe o grupo de atendimento da vacina aplicada "
-                                          "(um dos grupos que o e-SUS APS conhece)."))
+        erros.append(
+            (
+                "grupoAtendimento",
+                "Informe o grupo de atendimento da vacina aplicada (um dos grupos que o e-SUS APS conhece).",
+            )
+        )
     elif fichas.grupo_atendimento_rnds(grupo) is None:
         erros.append(("grupoAtendimento", f"O grupo de atendimento {grupo} não existe na tabela do e-SUS APS."))
     estrategia = vacina.get("estrategiaVacinacao")
     if estrategia is None:
-        return erros + [("estrategiaVacinacao", "Informe a estratégia de vacinação.")]
-    if not vacina_regra_permitida(imunobiologico=str(vacina.get("imunobiologico")),
-                                  estrategia=fichas.estrategia_rnds(estrategia) or "", dose=str(vacina.get("dose"))):
-        erros.append(("dose",
-                      f"A dose {vacina.get('dose')} do imunobiológico {vacina.get('imunobiologico')} nesta estratégia "
-                      f"(e-SUS APS {estrategia}) não consta na tabela oficial de regras de vacinação: só pode ser "
-                      "registrada como transcrição de caderneta."))
+        return [*erros, ("estrategiaVacinacao", "Informe a estratégia de vacinação.")]
+    if not vacina_regra_permitida(
+        imunobiologico=str(vacina.get("imunobiologico")),
+        estrategia=fichas.estrategia_rnds(estrategia) or "",
+        dose=str(vacina.get("dose")),
+    ):
+        erros.append(
+            (
+                "dose",
+                f"A dose {vacina.get('dose')} do imunobiológico {vacina.get('imunobiologico')} nesta estratégia "
+                f"(e-SUS APS {estrategia}) não consta na tabela oficial de regras de vacinação: só pode ser "
+                "registrada como transcrição de caderneta.",
+            )
+        )
     if estrategia == 2 and not vacina.get("cid10MotivoIndicacao"):
         erros.append(("cid10MotivoIndicacao", "A estratégia especial exige a CID-10 do motivo da indicação."))
     return erros
@@ -327,17 +362,24 @@ def _transcricao(vacina: dict[str, Any], *, nascimento: Any, data_atendimento: A
         erros.append(("dataRegistroAnterior", "A data da dose transcrita é posterior à data do atendimento."))
     estrategia = vacina.get("estrategiaVacinacao")
     if estrategia is not None and estrategia != fichas.ESTRATEGIA_TRANSCRICAO:
-        erros.append(("estrategiaVacinacao", f"Uma transcrição de caderneta não informa a estratégia {estrategia}: "
-                                             f"só a {fichas.ESTRATEGIA_TRANSCRICAO} (Pesquisa) é aceita."))
+        erros.append(
+            (
+                "estrategiaVacinacao",
+                f"Uma transcrição de caderneta não informa a estratégia {estrategia}: "
+                f"só a {fichas.ESTRATEGIA_TRANSCRICAO} (Pesquisa) é aceita.",
+            )
+        )
     if vacina.get("grupoAtendimento") is not None:
         erros.append(("grupoAtendimento", "Uma transcrição de caderneta não informa o grupo de atendimento."))
     covid = vacina.get("imunobiologico") in fichas.IMUNOBIOLOGICOS_COVID
     if covid and vacina.get("stAplicadoExterior") is None:
-        erros.append(("stAplicadoExterior",
-                      "Na transcrição de uma vacina de COVID-19, informe se foi aplicada no exterior."))
+        erros.append(
+            ("stAplicadoExterior", "Na transcrição de uma vacina de COVID-19, informe se foi aplicada no exterior.")
+        )
     if not covid and "stAplicadoExterior" in vacina:
-        erros.append(("stAplicadoExterior",
-                      "Aplicada no exterior só é informado na transcrição de vacinas de COVID-19."))
+        erros.append(
+            ("stAplicadoExterior", "Aplicada no exterior só é informado na transcrição de vacinas de COVID-19.")
+        )
     return erros
 
 
@@ -347,15 +389,16 @@ def _lote_e_fabricante(vacina: dict[str, Any]) -> list[ErroCampo]:
     erros: list[ErroCampo] = []
     lote, fabricante = vacina.get("lote"), vacina.get("fabricante")
     if lote and not _LOTE.fullmatch(lote):
-        erros.append(("lote", "O lote aceita até 30 letras, números, \"/\", \".\" e \"-\" (sem espaços)."))
+        erros.append(("lote", 'O lote aceita até 30 letras, números, "/", "." e "-" (sem espaços).'))
     if not fabricante:
         return erros
     fixo = fichas.FABRICANTE_COVID.get(vacina.get("imunobiologico"))  # type: ignore[arg-type]  # None finds none
     if fixo and fabricante != fixo:
         erros.append(("fabricante", f"Para o imunobiológico {vacina.get('imunobiologico')}, o fabricante é {fixo}."))
     elif len(fabricante) > 60 or not _FABRICANTE.fullmatch(fabricante):
-        erros.append(("fabricante",
-                      "O nome do fabricante aceita até 60 letras, números, \"/\", \".\", \"-\" e espaços simples."))
+        erros.append(
+            ("fabricante", 'O nome do fabricante aceita até 60 letras, números, "/", ".", "-" e espaços simples.')
+        )
     elif not re.search(r"[A-Za-z]", fabricante):
         erros.append(("fabricante", f"O fabricante deve ser informado pelo nome, não pelo código ({fabricante})."))
     return erros
@@ -382,10 +425,17 @@ def ficha_erros(*, tipo: int, dados: dict[str, Any], agora: datetime.datetime | 
 # the vaccinator's to fix on the spot: the cadastro or the CNES import fixes them, and the
 # ledger rebuilds the ficha then.
 CAMPOS_DA_DOSE = {
-    "condicaoMaternal": "condicao_maternal", "comunicanteHanseniase": "comunicante_hanseniase",
-    "imunobiologico": "imunobiologico", "estrategiaVacinacao": "estrategia", "dose": "dose", "lote": "lote",
-    "fabricante": "fabricante", "grupoAtendimento": "grupo_atendimento", "dataRegistroAnterior": "data_aplicacao",
-    "cid10MotivoIndicacao": "cid10_motivo_indicacao", "stAplicadoExterior": "registro_anterior",
+    "condicaoMaternal": "condicao_maternal",
+    "comunicanteHanseniase": "comunicante_hanseniase",
+    "imunobiologico": "imunobiologico",
+    "estrategiaVacinacao": "estrategia",
+    "dose": "dose",
+    "lote": "lote",
+    "fabricante": "fabricante",
+    "grupoAtendimento": "grupo_atendimento",
+    "dataRegistroAnterior": "data_aplicacao",
+    "cid10MotivoIndicacao": "cid10_motivo_indicacao",
+    "stAplicadoExterior": "registro_anterior",
 }
 
 
@@ -406,8 +456,12 @@ def vacinacao_erros_da_dose(dose: Vacinacao, *, agora: datetime.datetime | None 
 
 # An envelope only for checking the ficha against the XSD when the municipality has not
 # entered its identity yet (nothing is sent without it: sisab.envio checks that).
-_VERIFICACAO = ledi.Instalacao(contra_chave="VERIFICACAO", uuid_instalacao="VERIFICACAO",
-                               cpf_ou_cnpj="00000000000", nome_ou_razao_social="VERIFICACAO")
+_VERIFICACAO = ledi.Instalacao(
+    contra_chave="VERIFICACAO",
+    uuid_instalacao="VERIFICACAO",
+    cpf_ou_cnpj="00000000000",
+    nome_ou_razao_social="VERIFICACAO",
+)
 
 
 def xsd_erros(dado: ledi.DadoTransporte) -> list[str]:

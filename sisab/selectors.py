@@ -7,10 +7,10 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from pec.ator import Ator
 from pec.audit.chain import audit_read
 from pec.tenancy import assert_owned
 from sisab import fichas
@@ -57,50 +57,69 @@ def resumo_competencia(*, municipio_id: int, competencia: datetime.date, prazo_d
             resumo.invalidas += linha["total"]
     destinos = DestinoSisab.objects.filter(municipio_id=municipio_id, ativo=True).count()
     if destinos:
-        resumo.aceitas = (fichas.filter(status=FichaSisab.Status.VALIDA)
-                          .annotate(aceitas=Count("entregas", filter=Q(entregas__status=EntregaSisab.Status.ENVIADO,
-                                                                       entregas__destino__ativo=True)))
-                          .filter(aceitas__gte=destinos).count())
+        resumo.aceitas = (
+            fichas.filter(status=FichaSisab.Status.VALIDA)
+            .annotate(
+                aceitas=Count(
+                    "entregas", filter=Q(entregas__status=EntregaSisab.Status.ENVIADO, entregas__destino__ativo=True)
+                )
+            )
+            .filter(aceitas__gte=destinos)
+            .count()
+        )
     return resumo
 
 
 def fichas_invalidas(*, municipio_id: int, competencias: list[datetime.date]) -> QuerySet[FichaSisab]:
-    return (FichaSisab.objects.filter(municipio_id=municipio_id, competencia__in=competencias,
-                                      status=FichaSisab.Status.INVALIDA)
-            .select_related("lotacao__profissional", "lotacao__estabelecimento").order_by("competencia", "id"))
+    return (
+        FichaSisab.objects.filter(
+            municipio_id=municipio_id, competencia__in=competencias, status=FichaSisab.Status.INVALIDA
+        )
+        .select_related("lotacao__profissional", "lotacao__estabelecimento")
+        .order_by("competencia", "id")
+    )
 
 
 def fichas_atrasadas(*, municipio_id: int, hoje: datetime.date, prazo_dia: int) -> QuerySet[FichaSisab]:
     """Fichas of competências already closed that no destination has accepted, or typed
     after the deadline: the month's funding may miss them."""
     fechada = competencias_abertas(hoje=hoje, prazo_dia=prazo_dia)[0]
-    return (FichaSisab.objects.filter(municipio_id=municipio_id, competencia__lt=fechada)
-            .exclude(entregas__status=EntregaSisab.Status.ENVIADO)
-            .select_related("lotacao__profissional").order_by("competencia", "id"))
+    return (
+        FichaSisab.objects.filter(municipio_id=municipio_id, competencia__lt=fechada)
+        .exclude(entregas__status=EntregaSisab.Status.ENVIADO)
+        .select_related("lotacao__profissional")
+        .order_by("competencia", "id")
+    )
 
 
 def entregas_com_erro(*, municipio_id: int) -> QuerySet[EntregaSisab]:
-    return (EntregaSisab.objects.filter(municipio_id=municipio_id, status=EntregaSisab.Status.ERRO)
-            .select_related("ficha__lotacao__profissional", "destino").order_by("-id"))
+    return (
+        EntregaSisab.objects.filter(municipio_id=municipio_id, status=EntregaSisab.Status.ERRO)
+        .select_related("ficha__lotacao__profissional", "destino")
+        .order_by("-id")
+    )
 
 
 def hoje() -> datetime.date:
     return timezone.localdate()
 
 
-def ficha_ler(*, request: HttpRequest, ficha_id: int) -> FichaSisab:
-    """One ficha of the request's municipality (404 otherwise) for its page, which shows a
+def ficha_ler(*, ator: Ator, ficha_id: int) -> FichaSisab:
+    """One ficha of the actor's municipality (404 otherwise) for its page, which shows a
     citizen's record (and its errors quote it): the read of that citizen is audited."""
-    municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
+    municipio_id = ator.municipio_id
     ficha = get_object_or_404(
         FichaSisab.objects.select_related("lotacao__profissional", "lotacao__estabelecimento"),
-        id=ficha_id, municipio_id=municipio_id,
+        id=ficha_id,
+        municipio_id=municipio_id,
     )
     assert_owned(ficha, municipio_id)
     coluna = "id" if ficha.origem == "cidadao" else "cidadao_id"
     cidadao_id = (
-        fichas.REGISTRO[ficha.origem].modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id)
-        .values_list(coluna, flat=True).first()
+        fichas.REGISTRO[ficha.origem]
+        .modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id)
+        .values_list(coluna, flat=True)
+        .first()
     )
-    audit_read(request=request, cidadao_id=cidadao_id, o_que=f"ficha SISAB {ficha.uuid}")
+    audit_read(ator=ator, cidadao_id=cidadao_id, o_que=f"ficha SISAB {ficha.uuid}")
     return ficha

@@ -30,9 +30,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pec.models import Lotacao
-from prontuario.models import Cidadao
-from prontuario.models import Termo, Vacinacao
 from prontuario.cadastro.texto import dobrar
+from prontuario.models import Cidadao, Termo, Vacinacao
 from sisab.fichas import estrategia_rnds, grupo_atendimento_rnds
 from sisab.models import FichaRecebida, InstalacaoSisab
 
@@ -46,7 +45,9 @@ def _fabricantes() -> dict[str, str]:
     """Folded name or abbreviation -> RNDS BRFabricantePNI code, for names only one
     manufacturer has (SINOVAC names three). Reference data, read once per process."""
     codigos: dict[str, set[str]] = {}
-    for codigo, descricao, sigla in Termo.objects.filter(tabela="fabricante").values_list("codigo", "descricao", "sigla"):
+    for codigo, descricao, sigla in Termo.objects.filter(tabela="fabricante").values_list(
+        "codigo", "descricao", "sigla"
+    ):
         for nome in {dobrar(descricao), dobrar(sigla)} - {""}:
             codigos.setdefault(nome, set()).add(codigo)
     return {nome: next(iter(achados)) for nome, achados in codigos.items() if len(achados) == 1}
@@ -84,13 +85,17 @@ def vacinas_incluir(ficha: FichaRecebida) -> None:
     dados: dict[str, Any] = ficha.ficha
     agora = timezone.now()
     ja_incluidas = set(
-        Vacinacao.objects.filter(municipio_id=ficha.municipio_id, ficha_origem=ficha.uuid).values_list("uuid", flat=True)
+        Vacinacao.objects.filter(municipio_id=ficha.municipio_id, ficha_origem=ficha.uuid).values_list(
+            "uuid", flat=True
+        )
     )
     ficha.pendencias, ficha.doses_incluidas = [], len(ja_incluidas)
     if cancelada := dados.get("uuidFichaCancelada"):
         Vacinacao.objects.filter(
             municipio_id=ficha.municipio_id, ficha_origem=cancelada, excluida_em__isnull=True
-        ).update(excluida_em=agora, motivo_exclusao=f"Ficha {cancelada} cancelada na origem pela ficha {ficha.uuid}."[:200])
+        ).update(
+            excluida_em=agora, motivo_exclusao=f"Ficha {cancelada} cancelada na origem pela ficha {ficha.uuid}."[:200]
+        )
     cabecalho = dados.get("headerTransport") or {}
     lotacao = _lotacao(ficha.municipio_id, cabecalho)
     for n, filho in enumerate(dados.get("vacinacoes") or [], start=1):
@@ -120,8 +125,12 @@ def vacinas_incluir(ficha: FichaRecebida) -> None:
             Vacinacao.objects.create(
                 municipio_id=ficha.municipio_id,
                 uuid=dose_uuid,
-                cidadao=cidadao, lotacao=lotacao, estabelecimento_id=lotacao.estabelecimento_id,
-                origem=Vacinacao.Origem.CDS, ficha_origem=ficha.uuid, registrado_em=_momento(filho, cabecalho) or agora,
+                cidadao=cidadao,
+                lotacao=lotacao,
+                estabelecimento_id=lotacao.estabelecimento_id,
+                origem=Vacinacao.Origem.CDS,
+                ficha_origem=ficha.uuid,
+                registrado_em=_momento(filho, cabecalho) or agora,
                 **_dose(vacina, filho, cabecalho),
             )
             ficha.doses_incluidas += 1
@@ -143,7 +152,8 @@ def _lotacao(municipio_id: int, cabecalho: dict[str, Any]) -> Lotacao | None:
         return None
     return (
         Lotacao.objects.filter(municipio_id=municipio_id, profissional__cns=cns, cbo=cbo, estabelecimento__cnes=cnes)
-        .order_by("-ativo", "-id").first()
+        .order_by("-ativo", "-id")
+        .first()
     )
 
 
@@ -162,8 +172,11 @@ def _data(epoch_ms: int | None) -> datetime.datetime | None:
 
 
 def _momento(filho: dict[str, Any], cabecalho: dict[str, Any]) -> datetime.datetime | None:
-    return _data(filho.get("dataHoraFinalAtendimento") or filho.get("dataHoraInicialAtendimento")
-                 or cabecalho.get("dataAtendimento"))
+    return _data(
+        filho.get("dataHoraFinalAtendimento")
+        or filho.get("dataHoraInicialAtendimento")
+        or cabecalho.get("dataAtendimento")
+    )
 
 
 def _dose(vacina: dict[str, Any], filho: dict[str, Any], cabecalho: dict[str, Any]) -> dict[str, Any]:

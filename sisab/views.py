@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from pec.identity.acesso import requer_permissao, requer_reautenticacao
 from pec.audit.chain import audit_event
-from pec.tenancy import tenant_context
+from pec.http import RequisicaoComLotacao
+from pec.identity.acesso import requer_permissao, requer_reautenticacao
 from pec.identity.tentativas import bloqueio, falha_registrar
+from pec.tenancy import tenant_context
 from pec.uploads import limite_upload
 from sisab import ledi
 from sisab.forms import CredencialForm, LoteForm
@@ -84,7 +85,10 @@ def api_ficha(request: HttpRequest) -> HttpResponse:
             return _texto("Credencial inativa", 400)
         try:
             ficha_receber(
-                municipio=credencial.municipio, conteudo=arquivo.read(), nome_arquivo=arquivo.name, credencial=credencial  # type: ignore[arg-type]  # a multipart file part has a name
+                municipio=credencial.municipio,
+                conteudo=arquivo.read(),
+                nome_arquivo=arquivo.name,  # type: ignore[arg-type]  # a multipart file part has a name
+                credencial=credencial,
             )
         except ledi.LediErro as exc:
             return _texto(f"Erro de validação: {exc}", 400)
@@ -92,7 +96,7 @@ def api_ficha(request: HttpRequest) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def recebimento(request: HttpRequest) -> HttpResponse:
+def recebimento(request: RequisicaoComLotacao) -> HttpResponse:
     municipio_id = request.lotacao.municipio_id
     por_tipo = (
         FichaRecebida.objects.filter(municipio_id=municipio_id)
@@ -103,8 +107,10 @@ def recebimento(request: HttpRequest) -> HttpResponse:
     contexto = {
         "credenciais": CredencialRecebimento.objects.filter(municipio_id=municipio_id),
         "lotes": LoteRecebido.objects.filter(municipio_id=municipio_id)[:20],
-        "por_tipo": [{**linha, "nome": TIPOS[linha["tipo"]].nome if linha["tipo"] in TIPOS else linha["tipo"]}
-                     for linha in por_tipo],
+        "por_tipo": [
+            {**linha, "nome": TIPOS[linha["tipo"]].nome if linha["tipo"] in TIPOS else linha["tipo"]}
+            for linha in por_tipo
+        ],
         "form": CredencialForm(),
         "lote_form": LoteForm(),
         "api_url": request.build_absolute_uri("/api/v1/recebimento/ficha"),
@@ -116,28 +122,38 @@ def recebimento(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requer_permissao("admin.municipio")
 @requer_reautenticacao
-def credencial_nova(request: HttpRequest) -> HttpResponse:
+def credencial_nova(request: RequisicaoComLotacao) -> HttpResponse:
     form = CredencialForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Confira os dados da credencial: " + " ".join(
-            str(erro) for erros in form.errors.values() for erro in erros))
+        messages.error(
+            request,
+            "Confira os dados da credencial: "
+            + " ".join(str(erro) for erros in form.errors.values() for erro in erros),
+        )
         return redirect("sisab_recebimento")
-    credencial, senha = credencial_emitir(municipio_id=request.lotacao.municipio_id, ator=request.user,
-                                          **form.cleaned_data)
-    audit_event(evento="admin_alteracao", request=request,
-                detalhes={"acao": "credencial_recebimento_emitida", "credencial": credencial.id, "nome": credencial.nome})
+    credencial, senha = credencial_emitir(
+        municipio_id=request.lotacao.municipio_id, ator=request.user, **form.cleaned_data
+    )
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "credencial_recebimento_emitida", "credencial": credencial.id, "nome": credencial.nome},
+    )
     # Shown once, like PEC: lost passwords are replaced by a new credential.
     return render(request, "sisab/credencial_emitida.html", {"credencial": credencial, "senha": senha})
 
 
 @require_POST
 @requer_permissao("admin.municipio")
-def credencial_desativar(request: HttpRequest, credencial_id: int) -> HttpResponse:
+def credencial_desativar(request: RequisicaoComLotacao, credencial_id: int) -> HttpResponse:
     credencial = get_object_or_404(CredencialRecebimento, id=credencial_id, municipio_id=request.lotacao.municipio_id)
     credencial.ativo = False
     credencial.save(update_fields=["ativo"])
-    audit_event(evento="admin_alteracao", request=request,
-                detalhes={"acao": "credencial_recebimento_desativada", "credencial": credencial.id})
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "credencial_recebimento_desativada", "credencial": credencial.id},
+    )
     messages.success(request, f"Credencial “{credencial.nome}” desativada.")
     return redirect("sisab_recebimento")
 
@@ -150,7 +166,7 @@ def _recusa_pagina(request: HttpRequest, mensagem: str) -> HttpResponse:
 @require_POST
 @limite_upload(LOTE_MAX_BYTES, _recusa_pagina)
 @requer_permissao("admin.municipio")
-def lote_enviar(request: HttpRequest) -> HttpResponse:
+def lote_enviar(request: RequisicaoComLotacao) -> HttpResponse:
     """Store the zip and queue its import; the lote's page shows the result when done."""
     form = LoteForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -160,22 +176,28 @@ def lote_enviar(request: HttpRequest) -> HttpResponse:
         lote = lote_enfileirar(municipio=request.lotacao.municipio, arquivo=arquivo, ator=request.user)
     except ledi.LediErro as exc:
         return _recusa_pagina(request, str(exc))
-    audit_event(evento="admin_alteracao", request=request,
-                detalhes={"acao": "lote_ledi_enviado", "lote": lote.id, "arquivos": lote.total})
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "lote_ledi_enviado", "lote": lote.id, "arquivos": lote.total},
+    )
     return redirect("sisab_lote", lote_id=lote.id)
 
 
 @require_POST
 @requer_permissao("admin.municipio")
-def vacinas_pendentes(request: HttpRequest, lote_id: int | None = None) -> HttpResponse:
+def vacinas_pendentes(request: RequisicaoComLotacao, lote_id: int | None = None) -> HttpResponse:
     """Place the doses that stayed out of the records, after the admin registered who was
     missing: of one lote, or of every ficha received."""
     municipio_id = request.lotacao.municipio_id
     if lote_id is not None:
         get_object_or_404(LoteRecebido, id=lote_id, municipio_id=municipio_id)
     incluidas, restantes = vacinas_pendentes_incluir(municipio_id=municipio_id, lote_id=lote_id)
-    audit_event(evento="admin_alteracao", request=request,
-                detalhes={"acao": "vacinas_pendentes_incluidas", "lote": lote_id, "doses": incluidas})
+    audit_event(
+        evento="admin_alteracao",
+        ator=request.ator,
+        detalhes={"acao": "vacinas_pendentes_incluidas", "lote": lote_id, "doses": incluidas},
+    )
     mensagem = f"{incluidas} dose(s) de vacina incluída(s) nos prontuários."
     if restantes:
         mensagem += f" {restantes} ficha(s) ainda com doses fora do prontuário: veja os motivos."
@@ -184,7 +206,7 @@ def vacinas_pendentes(request: HttpRequest, lote_id: int | None = None) -> HttpR
 
 
 @requer_permissao("admin.municipio")
-def lote(request: HttpRequest, lote_id: int) -> HttpResponse:
+def lote(request: RequisicaoComLotacao, lote_id: int) -> HttpResponse:
     lote = get_object_or_404(LoteRecebido, id=lote_id, municipio_id=request.lotacao.municipio_id)
     fichas = lote.fichas.filter(municipio_id=lote.municipio_id)
     doses = fichas.aggregate(total=Sum("doses_incluidas"))["total"] or 0
@@ -193,4 +215,9 @@ def lote(request: HttpRequest, lote_id: int) -> HttpResponse:
 
 def _pendentes(fichas: QuerySet[FichaRecebida]) -> list[tuple[str, list[str]]]:
     """(uuid, reasons) of the vaccination fichas whose doses stayed out of the records."""
-    return list(fichas.filter(tipo=TIPO_VACINACAO).exclude(pendencias=[]).order_by("-id").values_list("uuid", "pendencias")[:200])
+    return list(
+        fichas.filter(tipo=TIPO_VACINACAO)
+        .exclude(pendencias=[])
+        .order_by("-id")
+        .values_list("uuid", "pendencias")[:200]
+    )

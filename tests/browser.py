@@ -30,8 +30,8 @@ import pytest
 from django.conf import settings
 
 from pec.dbroles import drop_database, setup_database
-from pec.embedded import free_port
 from pec.demo import ADMIN_INSTALACAO, DEMO_PASSWORD, PESSOAS
+from pec.embedded import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -48,10 +48,14 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 # Demo accounts by role, as created by pec.demo.seed_demo.
 DEMO = {
     "admin_instalacao": ADMIN_INSTALACAO.cpf,
-    **{key: pessoa.cpf for key, pessoa in zip(
-        ["medico", "enfermeiro", "tecnico", "recepcao", "acs", "dentista", "coordenador", "admin_municipal"],
-        PESSOAS,
-    )},
+    **{
+        key: pessoa.cpf
+        for key, pessoa in zip(
+            ["medico", "enfermeiro", "tecnico", "recepcao", "acs", "dentista", "coordenador", "admin_municipal"],
+            PESSOAS,
+            strict=True,
+        )
+    },
 }
 
 

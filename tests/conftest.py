@@ -93,3 +93,19 @@ def _force_login_is_a_full_login():  # type: ignore[no-untyped-def]
     user_logged_in.connect(completar, dispatch_uid="tests.force_login_is_a_full_login")
     yield
     user_logged_in.disconnect(dispatch_uid="tests.force_login_is_a_full_login")
+
+
+@pytest.fixture
+def mundo(db):  # type: ignore[no-untyped-def]
+    """Alice and Bob in municipality A, Charlie in B (tests/mundo.py)."""
+    from tests import mundo as fabricas
+
+    return fabricas.mundo()
+
+
+@pytest.fixture
+def alice(client, mundo):  # type: ignore[no-untyped-def]
+    """The test client, logged in as Alice (recepção, A)."""
+    from tests import mundo as fabricas
+
+    return fabricas.entrar(mundo.alice, client=client)

@@ -129,7 +129,6 @@ def _servico_ou_seletor(caminho: Path) -> bool:
     return caminho.stem in camadas or bool(camadas & set(caminho.relative_to(RAIZ).parts[:-1]))
 
 
-@pytest.mark.xfail(strict=False, reason="until the ator branch lands")
 def test_services_e_selectors_nao_importam_http() -> None:
     proibidos = [
         _onde(imp)

@@ -8,12 +8,37 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from pec.documentos import numeros_digitados, validar_cns
-from pec.models import ConfiguracaoSMTP, Municipio, Perfil
 from pec.identity.permissoes import PERMISSOES
+from pec.models import ConfiguracaoSMTP, Municipio, Perfil
 
 UFS = [
-    "AC", "AL", "AM", "AP", "BA", "CE", "DF", "ES", "GO", "MA", "MG", "MS", "MT", "PA", "PB", "PE", "PI", "PR",
-    "RJ", "RN", "RO", "RR", "RS", "SC", "SE", "SP", "TO",
+    "AC",
+    "AL",
+    "AM",
+    "AP",
+    "BA",
+    "CE",
+    "DF",
+    "ES",
+    "GO",
+    "MA",
+    "MG",
+    "MS",
+    "MT",
+    "PA",
+    "PB",
+    "PE",
+    "PI",
+    "PR",
+    "RJ",
+    "RN",
+    "RO",
+    "RR",
+    "RS",
+    "SC",
+    "SE",
+    "SP",
+    "TO",
 ]
 
 
@@ -53,7 +78,9 @@ class MunicipioForm(forms.ModelForm[Municipio]):
     class Meta:
         model = Municipio
         fields = Municipio.CAMPOS_EDITAVEIS
-        help_texts = {"modo": "Treinamento: tudo funciona, nada é transmitido e nenhum e-mail sobre cidadãos é enviado."}
+        help_texts = {
+            "modo": "Treinamento: tudo funciona, nada é transmitido e nenhum e-mail sobre cidadãos é enviado."
+        }
 
 
 class SMTPForm(forms.ModelForm[ConfiguracaoSMTP]):
@@ -96,10 +123,15 @@ class ProfissionalRegistroForm(forms.Form):
     """CNS and council registration of a professional, when the CNES file lacks them."""
 
     cns = forms.CharField(label="CNS", max_length=20, required=False, help_text="15 dígitos.")
-    conselho = forms.CharField(label="Conselho de classe", max_length=12, required=False,
-                               help_text="Como no CNES (código ou sigla do conselho).")
-    uf_conselho = forms.ChoiceField(label="UF do conselho", choices=[("", "—")] + [(uf, uf) for uf in UFS],
-                                    required=False)
+    conselho = forms.CharField(
+        label="Conselho de classe",
+        max_length=12,
+        required=False,
+        help_text="Como no CNES (código ou sigla do conselho).",
+    )
+    uf_conselho = forms.ChoiceField(
+        label="UF do conselho", choices=[("", "—")] + [(uf, uf) for uf in UFS], required=False
+    )
     registro_conselho = forms.CharField(label="Número no conselho", max_length=20, required=False)
 
     def clean_cns(self) -> str:

@@ -8,13 +8,13 @@ from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from pec.documentos import so_digitos
+from pec.identity.tentativas import bloqueio_da_conta
 from pec.models import Lotacao, Municipio, Perfil, Profissional
 from pec.tenancy import assert_owned
-from pec.identity.tentativas import bloqueio_da_conta
 
 
 def profissionais_buscar(*, municipio_id: int, termo: str = "") -> QuerySet[Profissional]:
@@ -31,9 +31,7 @@ def profissionais_buscar(*, municipio_id: int, termo: str = "") -> QuerySet[Prof
 
 
 def _do_municipio[M: Model](consulta: QuerySet[M], *, municipio_id: int, pk: int) -> M:
-    obj = consulta.filter(municipio_id=municipio_id, pk=pk).first()
-    if obj is None:
-        raise Http404("Não encontrado neste município.")
+    obj = get_object_or_404(consulta, municipio_id=municipio_id, pk=pk)
     assert_owned(obj, municipio_id)
     return obj
 
@@ -46,7 +44,8 @@ def profissional_lotado_obter(*, municipio_id: int, profissional_id: int) -> Pro
     """A professional this municipality employs: one with a lotação here (404 otherwise)."""
     return _do_municipio(
         Profissional.objects.filter(lotacoes__municipio_id=municipio_id).distinct(),
-        municipio_id=municipio_id, pk=profissional_id,
+        municipio_id=municipio_id,
+        pk=profissional_id,
     )
 
 
@@ -78,7 +77,9 @@ def perfis_do_municipio(*, municipio_id: int) -> QuerySet[Perfil]:
 def lotacoes_administradoras(*, municipio_id: int) -> QuerySet[Lotacao]:
     """Active lotações, of active professionals, whose perfis may administer the municipality."""
     return Lotacao.objects.filter(
-        municipio_id=municipio_id, ativo=True, profissional__ativo=True,
+        municipio_id=municipio_id,
+        ativo=True,
+        profissional__ativo=True,
         perfis__permissoes__contains=["admin.municipio"],
     ).distinct()
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils.text import slugify
 
-from pec.audit.chain import audit_event
-from pec.identity.contas import conta_somente_do_municipio
-from pec.email import smtp_salvar
-from pec.models import ConfiguracaoSMTP, Lotacao, Municipio, Perfil, Profissional
-from pec.identity.permissoes import PERMISSOES, perfis_garantir_padrao
 from pec.administracao.selectors import lotacoes_administradoras
-from pec.tenancy import assert_owned, tenant_context
+from pec.ator import Ator
+from pec.audit.chain import audit_event
+from pec.email import smtp_salvar
+from pec.identity.contas import conta_somente_do_municipio
+from pec.identity.permissoes import PERMISSOES, perfis_garantir_padrao
 from pec.identity.tentativas import tentativas_limpar
+from pec.models import ConfiguracaoSMTP, Lotacao, Municipio, Perfil, Profissional
+from pec.tenancy import assert_owned, tenant_context
 
 
 def _garantir_administrador(*, municipio_id: int) -> None:
@@ -30,13 +30,13 @@ def _garantir_administrador(*, municipio_id: int) -> None:
         )
 
 
-def _auditar(request: HttpRequest, municipio_id: int | None, acao: str, **detalhes: object) -> None:
-    audit_event(evento="admin_alteracao", request=request, municipio_id=municipio_id, detalhes={"acao": acao, **detalhes})
+def _auditar(ator: Ator, municipio_id: int | None, acao: str, **detalhes: object) -> None:
+    audit_event(evento="admin_alteracao", ator=ator, municipio_id=municipio_id, detalhes={"acao": acao, **detalhes})
 
 
 @transaction.atomic
-def lotacao_definir_ativa(*, lotacao: Lotacao, ativo: bool, request: HttpRequest) -> Lotacao:
-    assert_owned(lotacao, request.lotacao.municipio_id)  # type: ignore[attr-defined]
+def lotacao_definir_ativa(*, lotacao: Lotacao, ativo: bool, ator: Ator) -> Lotacao:
+    assert_owned(lotacao, ator.municipio_id)
     if lotacao.ativo == ativo:
         return lotacao
     lotacao.ativo = ativo
@@ -44,16 +44,19 @@ def lotacao_definir_ativa(*, lotacao: Lotacao, ativo: bool, request: HttpRequest
     if not ativo:
         _garantir_administrador(municipio_id=lotacao.municipio_id)
     _auditar(
-        request, lotacao.municipio_id, "lotacao_ativada" if ativo else "lotacao_desativada",
-        lotacao_id=lotacao.id, profissional_id=lotacao.profissional_id,
+        ator,
+        lotacao.municipio_id,
+        "lotacao_ativada" if ativo else "lotacao_desativada",
+        lotacao_id=lotacao.id,
+        profissional_id=lotacao.profissional_id,
     )
     return lotacao
 
 
 @transaction.atomic
-def lotacao_definir_perfis(*, lotacao: Lotacao, perfis: list[Perfil], request: HttpRequest) -> Lotacao:
+def lotacao_definir_perfis(*, lotacao: Lotacao, perfis: list[Perfil], ator: Ator) -> Lotacao:
     """Replace the lotação's perfis; a later CNES import keeps them (perfis_editados)."""
-    municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
+    municipio_id = ator.municipio_exigido()
     assert_owned(lotacao, municipio_id)
     for perfil in perfis:
         assert_owned(perfil, municipio_id)
@@ -65,8 +68,12 @@ def lotacao_definir_perfis(*, lotacao: Lotacao, perfis: list[Perfil], request: H
     lotacao.save(update_fields=["perfis_editados"])
     _garantir_administrador(municipio_id=municipio_id)
     _auditar(
-        request, municipio_id, "lotacao_perfis", lotacao_id=lotacao.id,
-        antes=antes, depois=sorted(perfil.codigo for perfil in perfis),
+        ator,
+        municipio_id,
+        "lotacao_perfis",
+        lotacao_id=lotacao.id,
+        antes=antes,
+        depois=sorted(perfil.codigo for perfil in perfis),
     )
     return lotacao
 
@@ -82,8 +89,8 @@ def _codigo_livre(*, municipio_id: int, base: str) -> str:
 
 
 @transaction.atomic
-def perfil_copiar(*, perfil: Perfil, request: HttpRequest) -> Perfil:
-    municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
+def perfil_copiar(*, perfil: Perfil, ator: Ator) -> Perfil:
+    municipio_id = ator.municipio_exigido()
     assert_owned(perfil, municipio_id)
     copia = Perfil.objects.create(
         municipio_id=municipio_id,
@@ -92,13 +99,13 @@ def perfil_copiar(*, perfil: Perfil, request: HttpRequest) -> Perfil:
         permissoes=list(perfil.permissoes),
         padrao=False,
     )
-    _auditar(request, municipio_id, "perfil_copiado", perfil_id=copia.id, origem_id=perfil.id)
+    _auditar(ator, municipio_id, "perfil_copiado", perfil_id=copia.id, origem_id=perfil.id)
     return copia
 
 
 @transaction.atomic
-def perfil_salvar(*, perfil: Perfil, nome: str, permissoes: list[str], request: HttpRequest) -> Perfil:
-    municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
+def perfil_salvar(*, perfil: Perfil, nome: str, permissoes: list[str], ator: Ator) -> Perfil:
+    municipio_id = ator.municipio_exigido()
     assert_owned(perfil, municipio_id)
     desconhecidas = sorted(set(permissoes) - set(PERMISSOES))
     if desconhecidas:
@@ -109,20 +116,24 @@ def perfil_salvar(*, perfil: Perfil, nome: str, permissoes: list[str], request: 
     perfil.save(update_fields=["nome", "permissoes"])
     _garantir_administrador(municipio_id=municipio_id)
     _auditar(
-        request, municipio_id, "perfil_alterado", perfil_id=perfil.id,
-        antes=antes, depois={"nome": perfil.nome, "permissoes": perfil.permissoes},
+        ator,
+        municipio_id,
+        "perfil_alterado",
+        perfil_id=perfil.id,
+        antes=antes,
+        depois={"nome": perfil.nome, "permissoes": perfil.permissoes},
     )
     return perfil
 
 
 @transaction.atomic
-def profissional_desbloquear(*, profissional: Profissional, request: HttpRequest) -> int:
+def profissional_desbloquear(*, profissional: Profissional, ator: Ator) -> int:
     """Clear the failed-login counters of the professional's CPF (every address).
 
     The lockout is installation-wide: a municipal administrator may clear it only for an
     account that works in their municipality alone; the installation's chain records it too.
     """
-    municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
+    municipio_id = ator.municipio_exigido()
     assert_owned(profissional, municipio_id)
     if not conta_somente_do_municipio(usuario=profissional.usuario, municipio_id=municipio_id):
         raise ValidationError(
@@ -136,8 +147,8 @@ def profissional_desbloquear(*, profissional: Profissional, request: HttpRequest
         "registros_removidos": removidas,
     }
     # The installation's chain first: chains are always locked in the same order.
-    audit_event(evento="desbloqueio", request=request, instalacao=True, detalhes={**detalhes, "municipio_id": municipio_id})
-    audit_event(evento="desbloqueio", request=request, municipio_id=municipio_id, detalhes=detalhes)
+    audit_event(evento="desbloqueio", ator=ator, instalacao=True, detalhes={**detalhes, "municipio_id": municipio_id})
+    audit_event(evento="desbloqueio", ator=ator, municipio_id=municipio_id, detalhes=detalhes)
     return removidas
 
 
@@ -145,15 +156,16 @@ CAMPOS_REGISTRO_PROFISSIONAL = ("cns", "conselho", "registro_conselho", "uf_cons
 
 
 @transaction.atomic
-def profissional_alterar_registro(*, profissional: Profissional, dados: dict[str, str], request: HttpRequest) -> Profissional:
+def profissional_alterar_registro(*, profissional: Profissional, dados: dict[str, str], ator: Ator) -> Profissional:
     """The CNS and council registration the CNES file lacked (the RNDS needs the CNS of whoever
     signs a record). Audited with the values before and after. Raises ValidationError."""
-    municipio_id = request.lotacao.municipio_id  # type: ignore[attr-defined]
+    municipio_id = ator.municipio_exigido()
     assert_owned(profissional, municipio_id)
     novos = {campo: dados.get(campo, "").strip() for campo in CAMPOS_REGISTRO_PROFISSIONAL}
     outro = (
         Profissional.objects.filter(municipio_id=municipio_id, cns=novos["cns"]).exclude(pk=profissional.pk).first()
-        if novos["cns"] else None
+        if novos["cns"]
+        else None
     )
     if outro is not None:
         raise ValidationError(f"Este CNS já é de outro profissional do município: {outro.nome}.")
@@ -163,7 +175,7 @@ def profissional_alterar_registro(*, profissional: Profissional, dados: dict[str
     outros_campos = [f.name for f in Profissional._meta.fields if f.name not in CAMPOS_REGISTRO_PROFISSIONAL]
     profissional.full_clean(exclude=outros_campos, validate_unique=False, validate_constraints=False)
     profissional.save(update_fields=list(CAMPOS_REGISTRO_PROFISSIONAL))
-    _auditar(request, municipio_id, "profissional_registro", profissional_id=profissional.id, antes=antes, depois=novos)
+    _auditar(ator, municipio_id, "profissional_registro", profissional_id=profissional.id, antes=antes, depois=novos)
     return profissional
 
 
@@ -171,25 +183,23 @@ def profissional_alterar_registro(*, profissional: Profissional, dados: dict[str
 
 
 @transaction.atomic
-def municipio_criar(
-    *, ibge: str, nome: str, uf: str, modo: str, request: HttpRequest | None, origem: str = ""
-) -> Municipio:
+def municipio_criar(*, ibge: str, nome: str, uf: str, modo: str, ator: Ator, origem: str = "") -> Municipio:
     """A new tenant, with its copies of the default perfis. Audited as the first event of
     its own chain and in the installation chain (who adds tenants is installation business).
-    `request` is None from the command line; `origem` then says which command."""
+    From the command line the actor is the system's; `origem` then says which command."""
     municipio = Municipio(ibge=ibge, nome=nome.strip(), uf=uf.upper(), modo=modo)
     municipio.full_clean()
     municipio.save()
     with tenant_context(municipio.id):
         perfis_garantir_padrao(municipio_id=municipio.id)
     detalhes = {"acao": "municipio_criado", "ibge": ibge, "nome": municipio.nome, "uf": municipio.uf, "modo": modo}
-    audit_event(evento="admin_alteracao", request=request, municipio_id=municipio.id, o_que=origem, detalhes=detalhes)
-    audit_event(evento="admin_alteracao", request=request, instalacao=True, o_que=origem, detalhes=detalhes)
+    audit_event(evento="admin_alteracao", ator=ator, municipio_id=municipio.id, o_que=origem, detalhes=detalhes)
+    audit_event(evento="admin_alteracao", ator=ator, instalacao=True, o_que=origem, detalhes=detalhes)
     return municipio
 
 
 @transaction.atomic
-def municipio_atualizar(*, municipio: Municipio, dados: dict[str, object], request: HttpRequest) -> Municipio:
+def municipio_atualizar(*, municipio: Municipio, dados: dict[str, object], ator: Ator) -> Municipio:
     antes = {campo: getattr(municipio, campo) for campo in Municipio.CAMPOS_EDITAVEIS}
     for campo in Municipio.CAMPOS_EDITAVEIS:
         if campo in dados:
@@ -197,18 +207,27 @@ def municipio_atualizar(*, municipio: Municipio, dados: dict[str, object], reque
     municipio.full_clean()
     municipio.save()
     depois = {campo: getattr(municipio, campo) for campo in Municipio.CAMPOS_EDITAVEIS}
-    alterado = {campo: [antes[campo], depois[campo]] for campo in Municipio.CAMPOS_EDITAVEIS if antes[campo] != depois[campo]}
+    alterado = {
+        campo: [antes[campo], depois[campo]] for campo in Municipio.CAMPOS_EDITAVEIS if antes[campo] != depois[campo]
+    }
     if alterado:
-        _auditar(request, municipio.id, "municipio_alterado", alteracoes=alterado)
+        _auditar(ator, municipio.id, "municipio_alterado", alteracoes=alterado)
     return municipio
 
 
 @transaction.atomic
-def smtp_configurar(*, config: ConfiguracaoSMTP, nova_senha: str | None, request: HttpRequest) -> ConfiguracaoSMTP:
+def smtp_configurar(*, config: ConfiguracaoSMTP, nova_senha: str | None, ator: Ator) -> ConfiguracaoSMTP:
     """Save the installation's SMTP settings. The password never reaches the audit."""
     config = smtp_salvar(config=config, nova_senha=nova_senha)
     _auditar(
-        request, None, "smtp_alterado", host=config.host, porta=config.porta, seguranca=config.seguranca,
-        usuario=config.usuario, remetente=config.remetente, senha_alterada=nova_senha is not None,
+        ator,
+        None,
+        "smtp_alterado",
+        host=config.host,
+        porta=config.porta,
+        seguranca=config.seguranca,
+        usuario=config.usuario,
+        remetente=config.remetente,
+        senha_alterada=nova_senha is not None,
     )
     return config

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -13,14 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from allauth.account.models import EmailAddress
-
-from pec.identity import contas
-from pec.administracao import selectors
-from pec.administracao import services
-from pec.identity.acesso import requer_admin_instalacao, requer_permissao, requer_reautenticacao
-from pec.buscas import busca_ler, busca_postada
-from pec.email import smtp_configuracao, smtp_testar
+from pec.administracao import selectors, services
 from pec.administracao.forms import (
     ContaBuscarForm,
     ContaEmailForm,
@@ -32,14 +26,19 @@ from pec.administracao.forms import (
     SMTPForm,
     SMTPTesteForm,
 )
-from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio, Usuario
+from pec.buscas import busca_ler, busca_postada
+from pec.email import smtp_configuracao, smtp_testar
+from pec.http import RequisicaoAutenticada, RequisicaoComLotacao
+from pec.identity import contas
+from pec.identity.acesso import requer_admin_instalacao, requer_permissao, requer_reautenticacao
 from pec.identity.permissoes import PERMISSOES
+from pec.models import ConfiguracaoSMTP, EmailSaida, Municipio, Usuario
 
 POR_PAGINA = 50
 
 
-def _municipio_id(request: HttpRequest) -> int:
-    return request.lotacao.municipio_id  # type: ignore[attr-defined]
+def _municipio_id(request: RequisicaoComLotacao) -> int:
+    return request.lotacao.municipio_id
 
 
 def _erro(request: HttpRequest, exc: ValidationError) -> None:
@@ -50,19 +49,22 @@ def _erro(request: HttpRequest, exc: ValidationError) -> None:
 
 
 @requer_permissao("admin.municipio")
-def profissionais(request: HttpRequest) -> HttpResponse:
+def profissionais(request: RequisicaoComLotacao) -> HttpResponse:
     """Search by name, CPF or CNS: posted, then paged at ?busca=<id>&pagina=N (pec.buscas)."""
     if request.method == "POST":
         return busca_postada(request, reverse("admin_profissionais"))
     termo = busca_ler(request).get("q", "")
     consulta = selectors.profissionais_buscar(municipio_id=_municipio_id(request), termo=termo)
     pagina = Paginator(consulta, POR_PAGINA).get_page(request.GET.get("pagina"))
-    return render(request, "pec/admin/profissionais.html",
-                  {"pagina": pagina, "termo": termo, "busca": request.GET.get("busca", "") if termo else ""})
+    return render(
+        request,
+        "pec/admin/profissionais.html",
+        {"pagina": pagina, "termo": termo, "busca": request.GET.get("busca", "") if termo else ""},
+    )
 
 
 @requer_permissao("admin.municipio")
-def profissional(request: HttpRequest, profissional_id: int) -> HttpResponse:
+def profissional(request: RequisicaoComLotacao, profissional_id: int) -> HttpResponse:
     prof = selectors.profissional_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
     contexto = {
         "profissional": prof,
@@ -73,13 +75,13 @@ def profissional(request: HttpRequest, profissional_id: int) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def profissional_registro(request: HttpRequest, profissional_id: int) -> HttpResponse:
+def profissional_registro(request: RequisicaoComLotacao, profissional_id: int) -> HttpResponse:
     prof = selectors.profissional_lotado_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
     inicial = {campo: getattr(prof, campo) for campo in services.CAMPOS_REGISTRO_PROFISSIONAL}
     form = ProfissionalRegistroForm(request.POST or None, initial=inicial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.profissional_alterar_registro(profissional=prof, dados=form.cleaned_data, request=request)
+            services.profissional_alterar_registro(profissional=prof, dados=form.cleaned_data, ator=request.ator)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -91,10 +93,10 @@ def profissional_registro(request: HttpRequest, profissional_id: int) -> HttpRes
 
 @require_POST
 @requer_permissao("admin.municipio")
-def profissional_desbloquear(request: HttpRequest, profissional_id: int) -> HttpResponse:
+def profissional_desbloquear(request: RequisicaoComLotacao, profissional_id: int) -> HttpResponse:
     prof = selectors.profissional_obter(municipio_id=_municipio_id(request), profissional_id=profissional_id)
     try:
-        services.profissional_desbloquear(profissional=prof, request=request)
+        services.profissional_desbloquear(profissional=prof, ator=request.ator)
     except ValidationError as exc:
         _erro(request, exc)
     else:
@@ -104,11 +106,11 @@ def profissional_desbloquear(request: HttpRequest, profissional_id: int) -> Http
 
 @require_POST
 @requer_permissao("admin.municipio")
-def lotacao_ativa(request: HttpRequest, lotacao_id: int) -> HttpResponse:
+def lotacao_ativa(request: RequisicaoComLotacao, lotacao_id: int) -> HttpResponse:
     lotacao = selectors.lotacao_obter(municipio_id=_municipio_id(request), lotacao_id=lotacao_id)
     ativo = request.POST.get("ativo") == "1"
     try:
-        services.lotacao_definir_ativa(lotacao=lotacao, ativo=ativo, request=request)
+        services.lotacao_definir_ativa(lotacao=lotacao, ativo=ativo, ator=request.ator)
     except ValidationError as exc:
         _erro(request, exc)
     else:
@@ -117,14 +119,16 @@ def lotacao_ativa(request: HttpRequest, lotacao_id: int) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def lotacao_perfis(request: HttpRequest, lotacao_id: int) -> HttpResponse:
+def lotacao_perfis(request: RequisicaoComLotacao, lotacao_id: int) -> HttpResponse:
     municipio_id = _municipio_id(request)
     lotacao = selectors.lotacao_obter(municipio_id=municipio_id, lotacao_id=lotacao_id)
     if request.method == "POST":
         form = LotacaoPerfisForm(request.POST, municipio_id=municipio_id)
         if form.is_valid():
             try:
-                services.lotacao_definir_perfis(lotacao=lotacao, perfis=list(form.cleaned_data["perfis"]), request=request)
+                services.lotacao_definir_perfis(
+                    lotacao=lotacao, perfis=list(form.cleaned_data["perfis"]), ator=request.ator
+                )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -136,21 +140,23 @@ def lotacao_perfis(request: HttpRequest, lotacao_id: int) -> HttpResponse:
 
 
 @requer_permissao("admin.municipio")
-def perfis(request: HttpRequest) -> HttpResponse:
+def perfis(request: RequisicaoComLotacao) -> HttpResponse:
     lista = selectors.perfis_do_municipio(municipio_id=_municipio_id(request))
     return render(request, "pec/admin/perfis.html", {"perfis": lista, "catalogo": PERMISSOES})
 
 
 @requer_permissao("admin.municipio")
-def perfil(request: HttpRequest, perfil_id: int) -> HttpResponse:
+def perfil(request: RequisicaoComLotacao, perfil_id: int) -> HttpResponse:
     obj = selectors.perfil_obter(municipio_id=_municipio_id(request), perfil_id=perfil_id)
     if request.method == "POST":
         form = PerfilForm(request.POST)
         if form.is_valid():
             try:
                 services.perfil_salvar(
-                    perfil=obj, nome=form.cleaned_data["nome"], permissoes=form.cleaned_data["permissoes"],
-                    request=request,
+                    perfil=obj,
+                    nome=form.cleaned_data["nome"],
+                    permissoes=form.cleaned_data["permissoes"],
+                    ator=request.ator,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -164,9 +170,9 @@ def perfil(request: HttpRequest, perfil_id: int) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
-def perfil_copiar(request: HttpRequest, perfil_id: int) -> HttpResponse:
+def perfil_copiar(request: RequisicaoComLotacao, perfil_id: int) -> HttpResponse:
     obj = selectors.perfil_obter(municipio_id=_municipio_id(request), perfil_id=perfil_id)
-    copia = services.perfil_copiar(perfil=obj, request=request)
+    copia = services.perfil_copiar(perfil=obj, ator=request.ator)
     messages.success(request, f"Cópia criada: edite o nome e as permissões de “{copia.nome}”.")
     return redirect("admin_perfil", perfil_id=copia.id)
 
@@ -175,16 +181,16 @@ def perfil_copiar(request: HttpRequest, perfil_id: int) -> HttpResponse:
 
 
 @requer_admin_instalacao
-def municipios(request: HttpRequest) -> HttpResponse:
+def municipios(request: RequisicaoAutenticada) -> HttpResponse:
     return render(request, "pec/instalacao/municipios.html", {"municipios": selectors.municipios_listar()})
 
 
 @requer_admin_instalacao
-def municipio_novo(request: HttpRequest) -> HttpResponse:
+def municipio_novo(request: RequisicaoAutenticada) -> HttpResponse:
     form = MunicipioNovoForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            municipio = services.municipio_criar(**form.cleaned_data, request=request)
+            municipio = services.municipio_criar(**form.cleaned_data, ator=request.ator)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -194,13 +200,13 @@ def municipio_novo(request: HttpRequest) -> HttpResponse:
 
 
 @requer_admin_instalacao
-def municipio(request: HttpRequest, municipio_id: int) -> HttpResponse:
+def municipio(request: RequisicaoAutenticada, municipio_id: int) -> HttpResponse:
     obj = get_object_or_404(Municipio, pk=municipio_id)
     # The form validates a copy: a rejected form must not leave half-applied values.
     form = MunicipioForm(request.POST or None, instance=copy.copy(obj))
     if request.method == "POST" and form.is_valid():
         try:
-            services.municipio_atualizar(municipio=obj, dados=form.cleaned_data, request=request)
+            services.municipio_atualizar(municipio=obj, dados=form.cleaned_data, ator=request.ator)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -211,11 +217,11 @@ def municipio(request: HttpRequest, municipio_id: int) -> HttpResponse:
 
 @requer_admin_instalacao
 @requer_reautenticacao
-def smtp(request: HttpRequest) -> HttpResponse:
+def smtp(request: RequisicaoAutenticada) -> HttpResponse:
     atual = smtp_configuracao() or ConfiguracaoSMTP()
     form = SMTPForm(request.POST or None, instance=copy.copy(atual))
     if request.method == "POST" and form.is_valid():
-        services.smtp_configurar(config=form.instance, nova_senha=form.nova_senha(), request=request)
+        services.smtp_configurar(config=form.instance, nova_senha=form.nova_senha(), ator=request.ator)
         messages.success(request, "Configuração de e-mail salva.")
         return redirect("instalacao_smtp")
     contexto = {
@@ -230,7 +236,7 @@ def smtp(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requer_admin_instalacao
-def smtp_teste(request: HttpRequest) -> HttpResponse:
+def smtp_teste(request: RequisicaoAutenticada) -> HttpResponse:
     form = SMTPTesteForm(request.POST)
     if smtp_configuracao() is None:
         messages.error(request, "Salve a configuração do servidor antes de enviar o teste.")
@@ -240,14 +246,17 @@ def smtp_teste(request: HttpRequest) -> HttpResponse:
         para = form.cleaned_data["para"]
         falha = smtp_testar(para=para)
         if falha is None:
-            messages.success(request, f"E-mail de teste aceito pelo servidor para {para}: confira a caixa de entrada "
-                                      "(e a de spam).")
+            messages.success(
+                request, f"E-mail de teste aceito pelo servidor para {para}: confira a caixa de entrada (e a de spam)."
+            )
         else:
             messages.error(request, f"O e-mail de teste não foi enviado: {falha}.")
     return redirect("instalacao_smtp")
 
 
-def _conta_pagina(request: HttpRequest, *, busca: ContaBuscarForm, conta: Usuario | None, email_form: ContaEmailForm) -> HttpResponse:
+def _conta_pagina(
+    request: HttpRequest, *, busca: ContaBuscarForm, conta: Usuario | None, email_form: ContaEmailForm
+) -> HttpResponse:
     contexto = {
         "busca": busca,
         "conta": conta,
@@ -260,7 +269,7 @@ def _conta_pagina(request: HttpRequest, *, busca: ContaBuscarForm, conta: Usuari
 
 
 @requer_admin_instalacao
-def contas_buscar(request: HttpRequest) -> HttpResponse:
+def contas_buscar(request: RequisicaoAutenticada) -> HttpResponse:
     """An account by CPF (a POST: the CPF stays out of URLs and access logs)."""
     busca = ContaBuscarForm(request.POST or None)
     conta = None
@@ -273,12 +282,12 @@ def contas_buscar(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requer_admin_instalacao
-def conta_email(request: HttpRequest, usuario_id: int) -> HttpResponse:
+def conta_email(request: RequisicaoAutenticada, usuario_id: int) -> HttpResponse:
     conta = get_object_or_404(Usuario, pk=usuario_id)
     form = ContaEmailForm(request.POST)
     if form.is_valid():
         try:
-            contas.conta_definir_email(usuario=conta, email=form.cleaned_data["email"], request=request)
+            contas.conta_definir_email(usuario=conta, email=form.cleaned_data["email"], ator=request.ator)
         except ValidationError as exc:
             form.add_error("email", exc)
         else:
@@ -289,8 +298,10 @@ def conta_email(request: HttpRequest, usuario_id: int) -> HttpResponse:
 
 @require_POST
 @requer_admin_instalacao
-def conta_desbloquear(request: HttpRequest, usuario_id: int) -> HttpResponse:
+def conta_desbloquear(request: RequisicaoAutenticada, usuario_id: int) -> HttpResponse:
     conta = get_object_or_404(Usuario, pk=usuario_id)
-    contas.conta_desbloquear(usuario=conta, request=request)
+    contas.conta_desbloquear(usuario=conta, ator=request.ator)
     messages.success(request, f"Acesso de {conta.nome} desbloqueado.")
-    return _conta_pagina(request, busca=ContaBuscarForm(initial={"cpf": conta.cpf}), conta=conta, email_form=ContaEmailForm())
+    return _conta_pagina(
+        request, busca=ContaBuscarForm(initial={"cpf": conta.cpf}), conta=conta, email_form=ContaEmailForm()
+    )

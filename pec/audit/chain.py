@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import re
 import uuid
@@ -46,7 +45,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import psycopg
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
@@ -56,7 +54,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from pec.models import EventoAuditoria, Lotacao, Usuario
+from pec.ator import Ator
+from pec.models import EventoAuditoria, Usuario
 from pec.tenancy import TENANT_SETTING, current_municipio_id, get_config, set_config
 
 GENESIS = "0" * 64
@@ -138,7 +137,7 @@ def calcular_hash(campos: dict[str, Any], hash_anterior: str, *, formato: int = 
 def audit_event(
     *,
     evento: str,
-    request: HttpRequest | RequisicaoGravada | None = None,
+    ator: Ator | None = None,
     usuario: Usuario | None = None,
     municipio_id: int | None = None,
     cidadao_id: int | None = None,
@@ -149,22 +148,22 @@ def audit_event(
 ) -> EventoAuditoria:
     """Append one event to the chain of its municipality (or of the installation).
 
-    Missing values come from the request: the user, the active lotação (and so the
-    municipality), the client IP and the request id. Without a request or a lotação, the
-    municipality is that of the current tenant_context, else the installation.
-    `instalacao=True` puts the event in the installation chain whatever the request's
-    lotação (installation administration: municipalities, SMTP).
+    Missing values come from the actor: the user, the lotação (and so the municipality),
+    the client IP and the request id. Without an actor's municipality, the municipality
+    is that of the current tenant_context, else the installation. `instalacao=True` puts
+    the event in the installation chain whatever the actor's lotação (installation
+    administration: municipalities, SMTP).
     """
-    lotacao = getattr(request, "lotacao", None) if request is not None else None
-    if usuario is None and request is not None:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            usuario = user
+    lotacao = ator.lotacao if ator is not None else None
+    if usuario is None and ator is not None:
+        usuario = ator.usuario
     if instalacao:
         if municipio_id is not None:
             raise ValueError("an installation event has no municipio_id")
     elif municipio_id is None:
-        municipio_id = lotacao.municipio_id if lotacao is not None else current_municipio_id()
+        municipio_id = ator.municipio_id if ator is not None else None
+        if municipio_id is None:
+            municipio_id = current_municipio_id()
     # JSON round trip: dates and decimals become strings (DjangoJSONEncoder), and so do
     # floats, as format 1 needed (jsonb rewrites 1e+20 as 100000000000000000000, which no
     # longer hashed the same there): details read the same in rows of either format.
@@ -180,8 +179,8 @@ def audit_event(
         "lotacao_id": lotacao.id if lotacao is not None and lotacao.municipio_id == municipio_id else None,
         "cidadao_id": cidadao_id,
         "o_que": o_que,
-        "ip": client_ip(request) if request is not None else "",
-        "request_id": getattr(request, "request_id", "") if request is not None else "",
+        "ip": ator.ip if ator is not None else "",
+        "request_id": ator.request_id if ator is not None else "",
     }
     # The database stamps the sequence, time, database user and hash (pec_auditoria_registrar).
     parametros = [*campos.values(), json.dumps(detalhes_json)]
@@ -197,32 +196,32 @@ def _registrar(parametros: list[Any]) -> EventoAuditoria:
     return next(iter(EventoAuditoria.objects.raw(_REGISTRAR, parametros)))
 
 
-def audit_read(*, request: HttpRequest, cidadao_id: int, o_que: str) -> EventoAuditoria:
+def audit_read(*, ator: Ator, cidadao_id: int, o_que: str) -> EventoAuditoria:
     """Record a read of a citizen's record. Call it from every selector that shows one."""
-    lotacao = getattr(request, "lotacao", None)
+    lotacao = ator.lotacao
     if lotacao is None:
         raise PermissionDenied("A citizen's record is read only under an active lotação.")
     return audit_event(
         evento="leitura_prontuario",
-        request=request,
+        ator=ator,
         municipio_id=lotacao.municipio_id,
         cidadao_id=cidadao_id,
         o_que=o_que,
     )
 
 
-def audit_search(*, request: HttpRequest, consulta: str | None, cidadao_ids: list[int], o_que: str) -> EventoAuditoria:
+def audit_search(*, ator: Ator, consulta: str | None, cidadao_ids: list[int], o_que: str) -> EventoAuditoria:
     """Record a list of citizens shown (a search, the likely duplicates of a form): their
     ids and the keyed hash of what was typed (never the text: it holds CPFs, names, birth
     dates), when something was."""
-    lotacao = getattr(request, "lotacao", None)
+    lotacao = ator.lotacao
     if lotacao is None:
         raise PermissionDenied("Citizens are searched only under an active lotação.")
     detalhes: dict[str, Any] = {"cidadaos": cidadao_ids}
     if consulta is not None:
         detalhes["consulta_hmac"] = consulta_hmac(consulta)
     return audit_event(
-        evento="busca_cidadao", request=request, municipio_id=lotacao.municipio_id, o_que=o_que, detalhes=detalhes
+        evento="busca_cidadao", ator=ator, municipio_id=lotacao.municipio_id, o_que=o_que, detalhes=detalhes
     )
 
 
@@ -255,22 +254,6 @@ def chain_scope(municipio_id: int | None) -> Iterator[None]:
             yield
     finally:
         set_config(TENANT_SETTING, previous, "default")
-
-
-def client_ip(request: HttpRequest | RequisicaoGravada) -> str:
-    """The client address as django-axes sees it (same proxy settings), normalised."""
-    if isinstance(request, RequisicaoGravada):
-        return request.ip
-    raw = get_client_ip_address(request)
-    if not raw:
-        return ""
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return ""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return str(address)
 
 
 # --- Verification ---------------------------------------------------------------------
@@ -318,7 +301,7 @@ def verificar_cadeias(
     elo, quebrada, contagem = _Elo(), False, 0
     with conn.cursor() as cursor:
         for row in cursor.stream(_SELECT_ROWS):
-            linha_id, campos = row[0], dict(zip(_CAMPOS_V2, row[1:14]))
+            linha_id, campos = row[0], dict(zip(_CAMPOS_V2, row[1:14], strict=True))
             formato, hash_anterior, hash_gravado = row[14:17]
             municipio_id = campos["municipio_id"]
             if municipio_id != atual:
@@ -469,43 +452,6 @@ def conectar_todas_cadeias() -> psycopg.Connection:
     return conn
 
 
-# --- A request's audit data, for a task acting on its behalf -----------------------------
-
-
-@dataclass(frozen=True)
-class RequisicaoGravada:
-    """What audit_event takes from a request (who, which lotação, IP, request id), for work
-    a request hands to a Celery worker: `dados` is stored as JSON with the work's row and
-    `carregar` rebuilds it in the worker, which passes it where a request goes, so the
-    event reads as if the request had written it."""
-
-    user: Usuario | None
-    lotacao: Lotacao | None
-    ip: str
-    request_id: str
-
-    @staticmethod
-    def dados(request: HttpRequest) -> dict[str, Any]:
-        user = getattr(request, "user", None)
-        lotacao = getattr(request, "lotacao", None)
-        return {
-            "usuario_id": user.pk if user is not None and user.is_authenticated else None,
-            "lotacao_id": lotacao.id if lotacao is not None else None,
-            "ip": client_ip(request),
-            "request_id": getattr(request, "request_id", ""),
-        }
-
-    @classmethod
-    def carregar(cls, dados: dict[str, Any]) -> RequisicaoGravada:
-        """Inside the tenant context of the lotação's municipality."""
-        return cls(
-            user=Usuario.objects.filter(id=dados["usuario_id"]).first() if dados.get("usuario_id") else None,
-            lotacao=Lotacao.objects.filter(id=dados["lotacao_id"]).first() if dados.get("lotacao_id") else None,
-            ip=dados.get("ip", ""),
-            request_id=dados.get("request_id", ""),
-        )
-
-
 # --- Request id -------------------------------------------------------------------------
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -530,14 +476,16 @@ class RequestIdMiddleware:
 
 
 def _ao_login(sender: Any, request: HttpRequest | None, user: Usuario, **kwargs: Any) -> None:
-    audit_event(evento="login_sucesso", request=request, usuario=user)
+    audit_event(evento="login_sucesso", ator=_ator(request), usuario=user)
 
 
-def _ao_login_falho(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def _ao_login_falho(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     informado = str(credentials.get("username") or credentials.get("cpf") or credentials.get("login") or "")
     audit_event(
         evento="login_falha",
-        request=request,
+        ator=_ator(request),
         usuario=_usuario_do_cpf(informado),
         cpf_informado=informado,
     )
@@ -545,27 +493,34 @@ def _ao_login_falho(sender: Any, credentials: dict[str, Any], request: HttpReque
 
 def _ao_bloqueio(sender: Any, request: HttpRequest | None, username: str | None, **kwargs: Any) -> None:
     informado = username or ""
-    audit_event(evento="bloqueio", request=request, usuario=_usuario_do_cpf(informado), cpf_informado=informado)
+    audit_event(evento="bloqueio", ator=_ator(request), usuario=_usuario_do_cpf(informado), cpf_informado=informado)
 
 
 def _ao_logout(sender: Any, request: HttpRequest | None, user: Usuario | None, **kwargs: Any) -> None:
-    audit_event(evento="logout", request=request, usuario=user)
+    audit_event(evento="logout", ator=_ator(request), usuario=user)
 
 
 def _ao_trocar_senha(sender: Any, request: HttpRequest | None, user: Usuario, **kwargs: Any) -> None:
-    audit_event(evento="senha_alterada", request=request, usuario=user)
+    audit_event(evento="senha_alterada", ator=_ator(request), usuario=user)
 
 
 def _ao_redefinir_senha(sender: Any, request: HttpRequest | None, user: Usuario, **kwargs: Any) -> None:
-    audit_event(evento="senha_redefinida", request=request, usuario=user)
+    audit_event(evento="senha_redefinida", ator=_ator(request), usuario=user)
 
 
-def _ao_adicionar_mfa(sender: Any, request: HttpRequest | None, user: Usuario, authenticator: Any, **kwargs: Any) -> None:
-    audit_event(evento="mfa_ativado", request=request, usuario=user, detalhes={"tipo": authenticator.type})
+def _ao_adicionar_mfa(
+    sender: Any, request: HttpRequest | None, user: Usuario, authenticator: Any, **kwargs: Any
+) -> None:
+    audit_event(evento="mfa_ativado", ator=_ator(request), usuario=user, detalhes={"tipo": authenticator.type})
 
 
 def _ao_remover_mfa(sender: Any, request: HttpRequest | None, user: Usuario, authenticator: Any, **kwargs: Any) -> None:
-    audit_event(evento="mfa_desativado", request=request, usuario=user, detalhes={"tipo": authenticator.type})
+    audit_event(evento="mfa_desativado", ator=_ator(request), usuario=user, detalhes={"tipo": authenticator.type})
+
+
+def _ator(request: HttpRequest | None) -> Ator | None:
+    """A signal's request as it stands (the user may have just logged in or out)."""
+    return Ator.da_requisicao(request) if request is not None else None
 
 
 def _usuario_do_cpf(informado: str) -> Usuario | None:

@@ -14,12 +14,13 @@ from typing import Any
 from django import forms
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from pec.identity.acesso import requer_admin_instalacao, requer_permissao
 from pec.audit.chain import EVENTOS, audit_event, chain_scope, eventos_auditoria
+from pec.http import RequisicaoAutenticada, RequisicaoComLotacao
+from pec.identity.acesso import requer_admin_instalacao, requer_permissao
 from pec.models import EventoAuditoria, Lotacao
 
 POR_PAGINA = 50
@@ -50,51 +51,78 @@ class FiltroAuditoriaForm(forms.Form):
 
 
 @requer_permissao("auditoria.ver")
-def auditoria(request: HttpRequest) -> HttpResponse:
-    return _pagina(request, municipio_id=request.lotacao.municipio_id)  # type: ignore[attr-defined]
+def auditoria(request: RequisicaoComLotacao) -> HttpResponse:
+    return _pagina(request, municipio_id=request.lotacao.municipio_id)
 
 
 @requer_admin_instalacao
-def auditoria_instalacao(request: HttpRequest) -> HttpResponse:
+def auditoria_instalacao(request: RequisicaoAutenticada) -> HttpResponse:
     return _pagina(request, municipio_id=None)
 
 
-def _pagina(request: HttpRequest, *, municipio_id: int | None) -> HttpResponse:
+def _pagina(request: RequisicaoAutenticada, *, municipio_id: int | None) -> HttpResponse:
     """The page of one chain: a municipality's, or the installation's (None)."""
     instalacao = municipio_id is None
     form = FiltroAuditoriaForm(request.GET)
     filtros = form.filtros() if form.is_valid() else {}
     if form.is_valid() and request.GET.get("formato") == "csv":
-        audit_event(evento="auditoria_exportacao", request=request, detalhes={"filtros": filtros}, instalacao=instalacao)
+        audit_event(
+            evento="auditoria_exportacao", ator=request.ator, detalhes={"filtros": filtros}, instalacao=instalacao
+        )
         return _exportar_csv(municipio_id=municipio_id, filtros=filtros)  # type: ignore[return-value]  # a streamed CSV; the views stay typed as pages
     audit_event(
         evento="auditoria_consulta",
-        request=request,
+        ator=request.ator,
         detalhes={"filtros": filtros, "pagina": request.GET.get("pagina", "1")},
         instalacao=instalacao,
     )
     with transaction.atomic(), chain_scope(municipio_id):
-        eventos = eventos_auditoria(municipio_id=municipio_id, **filtros) if form.is_valid() else EventoAuditoria.objects.none()
+        eventos = (
+            eventos_auditoria(municipio_id=municipio_id, **filtros)
+            if form.is_valid()
+            else EventoAuditoria.objects.none()
+        )
         pagina = Paginator(eventos, POR_PAGINA).get_page(request.GET.get("pagina"))
         ids = {evento.lotacao_id for evento in pagina.object_list if evento.lotacao_id}
         # municipio_id=None (the installation) is IS NULL, which django-stubs does not model.
         daqui = Lotacao.objects.filter(id__in=ids, municipio_id=municipio_id)  # type: ignore[misc]
-        lotacoes: dict[int | None, Lotacao] = {lotacao.id: lotacao for lotacao in daqui.select_related("estabelecimento")}
-        linhas = [(evento, EVENTOS.get(evento.evento, evento.evento), lotacoes.get(evento.lotacao_id)) for evento in pagina]
-    contexto = {"form": form, "pagina": pagina, "linhas": linhas, "instalacao": instalacao,
-                "url": "instalacao_auditoria" if instalacao else "auditoria"}
+        lotacoes: dict[int | None, Lotacao] = {
+            lotacao.id: lotacao for lotacao in daqui.select_related("estabelecimento")
+        }
+        linhas = [
+            (evento, EVENTOS.get(evento.evento, evento.evento), lotacoes.get(evento.lotacao_id)) for evento in pagina
+        ]
+    contexto = {
+        "form": form,
+        "pagina": pagina,
+        "linhas": linhas,
+        "instalacao": instalacao,
+        "url": "instalacao_auditoria" if instalacao else "auditoria",
+    }
     return render(request, "pec/auditoria.html", contexto)
 
 
 _COLUNAS = [
-    "data e hora", "evento", "usuário", "CPF do usuário", "login informado", "lotação", "cidadão",
-    "o quê", "IP", "id da requisição", "sequência", "hash",
+    "data e hora",
+    "evento",
+    "usuário",
+    "CPF do usuário",
+    "login informado",
+    "lotação",
+    "cidadão",
+    "o quê",
+    "IP",
+    "id da requisição",
+    "sequência",
+    "hash",
 ]
 
 
 def _exportar_csv(*, municipio_id: int | None, filtros: dict[str, Any]) -> StreamingHttpResponse:
     nome = f"auditoria-{municipio_id or 'instalacao'}-{timezone.localdate():%Y%m%d}.csv"
-    response = StreamingHttpResponse(_linhas_csv(municipio_id=municipio_id, filtros=filtros), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _linhas_csv(municipio_id=municipio_id, filtros=filtros), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{nome}"'
     return response
 

@@ -49,7 +49,11 @@ def _pem_ler(caminho: str | Path | None, *, privada: bool, tipo: type, o_que: st
         raise BackupError(falta)
     try:
         dados = Path(caminho).read_bytes()
-        chave = serialization.load_pem_private_key(dados, password=None) if privada else serialization.load_pem_public_key(dados)
+        chave = (
+            serialization.load_pem_private_key(dados, password=None)
+            if privada
+            else serialization.load_pem_public_key(dados)
+        )
     except (OSError, ValueError, TypeError) as exc:
         raise BackupError(f"Cannot read the {o_que} {caminho}: {exc}") from exc
     if not isinstance(chave, tipo):
@@ -61,19 +65,27 @@ def _pem_ler(caminho: str | Path | None, *, privada: bool, tipo: type, o_que: st
 
 
 def chave_publica_carregar(caminho: str | Path | None = None) -> X25519PublicKey:
-    return _pem_ler(
-        caminho or settings.BACKUP_PUBLIC_KEY, privada=False, tipo=X25519PublicKey, o_que="backup public key",
+    chave: X25519PublicKey = _pem_ler(
+        caminho or settings.BACKUP_PUBLIC_KEY,
+        privada=False,
+        tipo=X25519PublicKey,
+        o_que="backup public key",
         falta="No backup public key configured: set PEC_BACKUP_PUBLIC_KEY to the public key written by "
-              "`manage.py backup_keygen` (run it on another machine, which keeps the private key).",
+        "`manage.py backup_keygen` (run it on another machine, which keeps the private key).",
     )
+    return chave
 
 
 def chave_privada_carregar(caminho: str | Path | None = None) -> X25519PrivateKey:
-    return _pem_ler(
-        caminho or settings.BACKUP_PRIVATE_KEY, privada=True, tipo=X25519PrivateKey, o_que="backup private key",
+    chave: X25519PrivateKey = _pem_ler(
+        caminho or settings.BACKUP_PRIVATE_KEY,
+        privada=True,
+        tipo=X25519PrivateKey,
+        o_que="backup private key",
         falta="The private key is needed to read a backup: pass --private-key or set PEC_BACKUP_PRIVATE_KEY "
-              "(it lives off the server, where backup_keygen was run).",
+        "(it lives off the server, where backup_keygen was run).",
     )
+    return chave
 
 
 def assinatura_chave_gerar() -> tuple[bytes, bytes]:
@@ -82,12 +94,19 @@ def assinatura_chave_gerar() -> tuple[bytes, bytes]:
 
 
 def assinatura_privada_carregar(caminho: str | Path | None = None) -> Ed25519PrivateKey:
-    return _pem_ler(
-        caminho or settings.BACKUP_SIGNING_KEY, privada=True, tipo=Ed25519PrivateKey, o_que="backup signing key",
+    chave: Ed25519PrivateKey = _pem_ler(
+        caminho or settings.BACKUP_SIGNING_KEY,
+        privada=True,
+        tipo=Ed25519PrivateKey,
+        o_que="backup signing key",
         falta="No backup signing key configured: set PEC_BACKUP_SIGNING_KEY (the backup unit's credential "
-              "backup_signing_key, made by `manage.py backup_keygen --signing`).",
+        "backup_signing_key, made by `manage.py backup_keygen --signing`).",
     )
+    return chave
 
 
 def assinatura_publica_carregar(caminho: str | Path) -> Ed25519PublicKey:
-    return _pem_ler(caminho, privada=False, tipo=Ed25519PublicKey, o_que="trusted signing key", falta="")
+    chave: Ed25519PublicKey = _pem_ler(
+        caminho, privada=False, tipo=Ed25519PublicKey, o_que="trusted signing key", falta=""
+    )
+    return chave

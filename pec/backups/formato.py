@@ -98,7 +98,9 @@ class Cifrador:
         self._quadro(FRAME_END, json.dumps(fim).encode())
 
     def _quadro(self, tipo: bytes, claro: bytes) -> None:
-        cifrado = self._aead.encrypt(_nonce(self._indice), claro, self.cabecalho + tipo + self._indice.to_bytes(8, "big"))
+        cifrado = self._aead.encrypt(
+            _nonce(self._indice), claro, self.cabecalho + tipo + self._indice.to_bytes(8, "big")
+        )
         self._escrever(tipo + len(cifrado).to_bytes(4, "big") + cifrado)
         self._indice += 1
 
@@ -144,7 +146,9 @@ def _quadros_brutos(entrada: IO[bytes]) -> Iterator[tuple[int, bytes, bytes, int
         if len(cifrado) < tamanho:
             raise BackupError(f"The backup is truncated inside frame {indice} (at byte {posicao}).")
         if tipo == FRAME_END and entrada.read(1):
-            raise BackupError(f"The backup has unexpected bytes after its end marker (at byte {posicao + 5 + tamanho}).")
+            raise BackupError(
+                f"The backup has unexpected bytes after its end marker (at byte {posicao + 5 + tamanho})."
+            )
         yield indice, tipo, cifrado, posicao
         if tipo == FRAME_END:
             return
@@ -183,7 +187,7 @@ class Decifrador:
             raise BackupError("The backup header is corrupted (invalid ephemeral key).") from exc
         self._aead = _derivar(compartilhado, salt, efemera, destinatario)
         self._quadros = _quadros_brutos(entrada)
-        indice, tipo, claro = self._proximo()
+        _indice, _tipo, claro = self._proximo()
         self.manifesto: dict[str, Any] = json.loads(claro)
 
     def _proximo(self) -> tuple[int, bytes, bytes]:

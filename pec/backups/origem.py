@@ -57,7 +57,9 @@ def origem_conferir(*, arquivo: Path, chaves_confiaveis: list[str | Path], sha25
     lido = sha256_arquivo(arquivo)
     if sha256:
         if lido != sha256.strip().lower():
-            raise BackupError(f"{arquivo.name} is not the backup recorded off the server: SHA-256 {lido}, expected {sha256}.")
+            raise BackupError(
+                f"{arquivo.name} is not the backup recorded off the server: SHA-256 {lido}, expected {sha256}."
+            )
         return f"SHA-256 matches the one recorded off the server ({lido[:16]}…)"
     if not chaves_confiaveis:
         raise BackupError(

@@ -109,8 +109,15 @@ def libpq_env(papel: dict[str, Any], banco: str) -> dict[str, str]:
     return env
 
 
+def valor(conn: psycopg.Connection, consulta: str) -> Any:
+    """The one value of a query that always returns one row (SHOW, count, a function call)."""
+    linha = conn.execute(consulta).fetchone()
+    assert linha is not None, consulta
+    return linha[0]
+
+
 def major_do_servidor(conn: psycopg.Connection) -> int:
-    return int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
+    return int(valor(conn, "SHOW server_version_num")) // 10000
 
 
 def banco_atual() -> str:
@@ -138,7 +145,7 @@ ORDER BY 1
 def contar_linhas(conn: psycopg.Connection) -> dict[str, int]:
     tabelas = [row[0] for row in conn.execute(TABELAS).fetchall()]
     # Names come from pg_class through format('%I'), so they are already quoted identifiers.
-    return {t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tabelas}
+    return {t: int(valor(conn, f"SELECT count(*) FROM {t}")) for t in tabelas}
 
 
 def rls_estado(conn: psycopg.Connection) -> dict[str, dict[str, Any]]:
@@ -176,7 +183,9 @@ def banco_verificar(*, papel: dict[str, Any], banco: str, manifesto: dict[str, A
             if rls["municipio_id"] and not (rls["ativa"] and rls["forcada"] and rls["politicas"]):
                 problemas.append(f"table {tabela} has municipio_id but no forced row-level security")
         if estado != manifesto["rls"]:
-            diferentes = sorted(t for t in estado.keys() | manifesto["rls"].keys() if estado.get(t) != manifesto["rls"].get(t))
+            diferentes = sorted(
+                t for t in estado.keys() | manifesto["rls"].keys() if estado.get(t) != manifesto["rls"].get(t)
+            )
             problemas.append(f"row-level security differs from the backup's on: {', '.join(diferentes)}")
 
         problemas += [f"audit chain {p}" for p in audit.verificar_cadeias(conn)]

@@ -84,7 +84,9 @@ def destino_de_rascunho() -> Destino:
 def _destino_instalacao() -> Destino:
     """A real restore: a new database with the installation's roles and grants, created by
     the administrative account of DATABASE_URL and restored as the owner."""
-    return Destino(criador=settings.DB_ADMIN, restaurador=papel_config("owner"), leitor=papel_config("backup"), rascunho=False)
+    return Destino(
+        criador=settings.DB_ADMIN, restaurador=papel_config("owner"), leitor=papel_config("backup"), rascunho=False
+    )
 
 
 def banco_rascunho(sufixo: str) -> str:
@@ -133,8 +135,13 @@ def _preparar_destino(*, destino: Destino, banco: str, manifesto: dict[str, Any]
 
 def restauracao_iniciar(*, destino: Destino, banco: str, manifesto: dict[str, Any], progresso: Progresso) -> PgRestore:
     ferramenta = _preparar_destino(destino=destino, banco=banco, manifesto=manifesto)
-    return PgRestore(ferramenta=ferramenta, papel=destino.restaurador, banco=banco, progresso=progresso,
-                      privilegios=not destino.rascunho)
+    return PgRestore(
+        ferramenta=ferramenta,
+        papel=destino.restaurador,
+        banco=banco,
+        progresso=progresso,
+        privilegios=not destino.rascunho,
+    )
 
 
 def restaurar_arquivo(
@@ -168,8 +175,12 @@ def restaurar_arquivo(
 
 
 def backup_verificar(
-    *, arquivo: Path, chave_privada: str | Path | None = None, chaves_assinatura: list[str | Path] | None = None,
-    sha256: str = "", progresso: Progresso = silencio,
+    *,
+    arquivo: Path,
+    chave_privada: str | Path | None = None,
+    chaves_assinatura: list[str | Path] | None = None,
+    sha256: str = "",
+    progresso: Progresso = silencio,
 ) -> Backup:
     """Check the file's origin, decrypt, restore into a scratch database, check it, drop it;
     record and alert. `chaves_assinatura` adds to PEC_BACKUP_TRUSTED_KEYS; `sha256` is the
@@ -179,12 +190,21 @@ def backup_verificar(
         if not obtida:
             raise BackupError("Another backup job is running; try again when it ends.")
         sobras_limpar(pastas=[], progresso=progresso)
-        return _backup_verificar(arquivo=arquivo, chave_privada=chave_privada,
-                                 chaves_assinatura=confiaveis(chaves_assinatura), sha256=sha256, progresso=progresso)
+        return _backup_verificar(
+            arquivo=arquivo,
+            chave_privada=chave_privada,
+            chaves_assinatura=confiaveis(chaves_assinatura),
+            sha256=sha256,
+            progresso=progresso,
+        )
 
 
 def _backup_verificar(
-    *, arquivo: Path, chave_privada: str | Path | None, chaves_assinatura: list[str | Path], sha256: str,
+    *,
+    arquivo: Path,
+    chave_privada: str | Path | None,
+    chaves_assinatura: list[str | Path],
+    sha256: str,
     progresso: Progresso,
 ) -> Backup:
     # The run that wrote this file, when it is this installation's (a copy moved elsewhere is
@@ -202,7 +222,9 @@ def _backup_verificar(
     manifesto: dict[str, Any] = {}
     try:
         conferir_sha256_ao_lado(arquivo)
-        progresso(f"verify: origin: {origem_conferir(arquivo=arquivo, chaves_confiaveis=chaves_assinatura, sha256=sha256)}")
+        progresso(
+            f"verify: origin: {origem_conferir(arquivo=arquivo, chaves_confiaveis=chaves_assinatura, sha256=sha256)}"
+        )
         chave = chave_privada_carregar(chave_privada)
         manifesto, duracao = restaurar_arquivo(
             arquivo=arquivo, chave=chave, destino=destino, banco=rascunho, progresso=progresso
@@ -246,8 +268,12 @@ def _backup_verificar(
 
 
 def backup_restaurar(
-    *, arquivo: Path, chave_privada: str | Path | None = None, chaves_assinatura: list[str | Path] | None = None,
-    sha256: str = "", progresso: Progresso = silencio,
+    *,
+    arquivo: Path,
+    chave_privada: str | Path | None = None,
+    chaves_assinatura: list[str | Path] | None = None,
+    sha256: str = "",
+    progresso: Progresso = silencio,
 ) -> tuple[str, dict[str, Any], float]:
     """Restore into a NEW database on the installation's server and verify it, once the
     file's origin is proven (origem_conferir).
@@ -257,13 +283,16 @@ def backup_restaurar(
     """
     arquivo = Path(arquivo).resolve()
     conferir_sha256_ao_lado(arquivo)
-    progresso(f"restore: origin: {origem_conferir(arquivo=arquivo, chaves_confiaveis=confiaveis(chaves_assinatura), sha256=sha256)}")
+    progresso(
+        f"restore: origin: {origem_conferir(arquivo=arquivo, chaves_confiaveis=confiaveis(chaves_assinatura), sha256=sha256)}"
+    )
     chave = chave_privada_carregar(chave_privada)
     novo = banco_rascunho("restaurado")
     destino = _destino_instalacao()
     try:
-        manifesto, duracao = restaurar_arquivo(arquivo=arquivo, chave=chave, destino=destino, banco=novo,
-                                                progresso=progresso)
+        manifesto, duracao = restaurar_arquivo(
+            arquivo=arquivo, chave=chave, destino=destino, banco=novo, progresso=progresso
+        )
         progresso("restore: verifying the new database")
         problemas = banco_verificar(papel=destino.leitor, banco=novo, manifesto=manifesto)
         if problemas:
@@ -272,8 +301,13 @@ def backup_restaurar(
             conn.execute(
                 "UPDATE pec_backup SET status = %s, arquivo = %s, sha256 = %s, finalizado_em = now(), "
                 "erro = '' WHERE id = %s AND status = %s",
-                [Backup.Status.SUCESSO, str(arquivo), sha256_arquivo(arquivo), manifesto["backup_id"],
-                 Backup.Status.EM_ANDAMENTO],
+                [
+                    Backup.Status.SUCESSO,
+                    str(arquivo),
+                    sha256_arquivo(arquivo),
+                    manifesto["backup_id"],
+                    Backup.Status.EM_ANDAMENTO,
+                ],
             )
     except BaseException:
         banco_apagar(destino, novo)
@@ -342,7 +376,8 @@ def _rascunhos_apagar() -> list[str]:
         nomes = [
             row[0]
             for row in conn.execute(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1", [_prefixo_rascunho("verif")]
+                "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1",
+                [_prefixo_rascunho("verif")],
             ).fetchall()
         ]
     for nome in nomes:

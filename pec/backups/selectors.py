@@ -1,5 +1,4 @@
-"""What the installation admin page reads about backups.
-"""
+"""What the installation admin page reads about backups."""
 
 from __future__ import annotations
 
@@ -33,8 +32,9 @@ def backups_painel() -> dict[str, Any]:
         # The exception's text is for the log and manage.py (English); the page speaks Portuguese.
         erro_chave = (
             f"Não foi possível ler a chave pública de backup em {settings.BACKUP_PUBLIC_KEY}: confira o arquivo "
-            "gerado por manage.py backup_keygen." if settings.BACKUP_PUBLIC_KEY else
-            "Nenhuma chave pública de backup configurada: defina PEC_BACKUP_PUBLIC_KEY com a chave pública gerada por "
+            "gerado por manage.py backup_keygen."
+            if settings.BACKUP_PUBLIC_KEY
+            else "Nenhuma chave pública de backup configurada: defina PEC_BACKUP_PUBLIC_KEY com a chave pública gerada por "
             "manage.py backup_keygen (rode-o em outra máquina, que guarda a chave privada)."
         )
     ultimo = backup_ultimo_sucesso()
@@ -42,7 +42,7 @@ def backups_painel() -> dict[str, Any]:
     return {
         "backups": list(Backup.objects.order_by("-iniciado_em")[:60]),
         "ultimo_sucesso": ultimo,
-        "atrasado": ultimo is None or ultimo.finalizado_em < limite,
+        "atrasado": ultimo is None or (ultimo.finalizado_em or ultimo.iniciado_em) < limite,
         "atraso_horas": settings.BACKUP_ATRASO_HORAS,
         "pasta": settings.BACKUP_DIR,
         "copia": settings.BACKUP_COPY_DIR,

@@ -66,6 +66,7 @@ from pec.backups.postgres import (
     papel_config,
     pg_ferramenta,
     rls_estado,
+    valor,
     versao_ferramenta,
 )
 from pec.backups.restauracao import (
@@ -110,8 +111,9 @@ def backup_criar(
         if not obtida:
             raise BackupError("Another backup job is running; nothing done.")
         sobras_limpar(pastas=[destino], progresso=progresso)
-        return _backup_criar(destino=destino, chave_publica=chave_publica, verificar=verificar, origem=origem,
-                             progresso=progresso)
+        return _backup_criar(
+            destino=destino, chave_publica=chave_publica, verificar=verificar, origem=origem, progresso=progresso
+        )
 
 
 def _backup_criar(
@@ -119,8 +121,14 @@ def _backup_criar(
 ) -> Backup:
     registro = Backup.objects.create(origem=origem)
     try:
-        _backup_executar(registro=registro, destino=destino, chave=chave_publica_carregar(chave_publica),
-                         assinatura=assinatura_privada_carregar(), verificar=verificar, progresso=progresso)
+        _backup_executar(
+            registro=registro,
+            destino=destino,
+            chave=chave_publica_carregar(chave_publica),
+            assinatura=assinatura_privada_carregar(),
+            verificar=verificar,
+            progresso=progresso,
+        )
     except Exception as exc:
         mensagem = erro_mensagem(exc, destino)
         registro.status = Backup.Status.ERRO
@@ -138,7 +146,12 @@ def _backup_criar(
 
 
 def _backup_executar(
-    *, registro: Backup, destino: Path, chave: X25519PublicKey, assinatura: Ed25519PrivateKey, verificar: bool,
+    *,
+    registro: Backup,
+    destino: Path,
+    chave: X25519PublicKey,
+    assinatura: Ed25519PrivateKey,
+    verificar: bool,
     progresso: Progresso,
 ) -> None:
     inicio = time.monotonic()
@@ -152,18 +165,18 @@ def _backup_executar(
     with conectar(papel_backup, banco) as snap:
         # One snapshot for the manifest and for pg_dump: counts and heads match the archive.
         snap.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        snapshot = snap.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        snapshot = valor(snap, "SELECT pg_export_snapshot()")
         servidor_major = major_do_servidor(snap)
         pg_dump, pg_dump_versao = pg_ferramenta(nome="pg_dump", major_minimo=servidor_major)
         progresso(f"backup: {banco} on PostgreSQL {servidor_major} with {pg_dump_versao} -> {final}")
         cadeias = audit.cabecas_das_cadeias(snap)
-        manifesto = {
+        manifesto: dict[str, Any] = {
             "formato": 1,
             "criado_em": timezone.now().isoformat(),
             "banco": banco,
             "pec_versao": _versao_pec(),
             "postgresql": {
-                "servidor": snap.execute("SHOW server_version").fetchone()[0],
+                "servidor": valor(snap, "SHOW server_version"),
                 "servidor_major": servidor_major,
                 "pg_dump": pg_dump_versao,
                 "pg_dump_major": versao_ferramenta(str(pg_dump))[0],
@@ -188,10 +201,17 @@ def _backup_executar(
                 cifrador.manifesto(manifesto)
                 if destino_rascunho is not None:
                     rascunho = banco_rascunho("verif")
-                    restauracao = restauracao_iniciar(destino=destino_rascunho, banco=rascunho, manifesto=manifesto,
-                                                       progresso=progresso)
-                _dump(pg_dump=pg_dump, papel=papel_backup, banco=banco, snapshot=snapshot,
-                      sinks=[cifrador] + ([restauracao] if restauracao else []), progresso=progresso)
+                    restauracao = restauracao_iniciar(
+                        destino=destino_rascunho, banco=rascunho, manifesto=manifesto, progresso=progresso
+                    )
+                _dump(
+                    pg_dump=pg_dump,
+                    papel=papel_backup,
+                    banco=banco,
+                    snapshot=snapshot,
+                    sinks=[cifrador] + ([restauracao] if restauracao else []),
+                    progresso=progresso,
+                )
                 cifrador.finalizar()
                 saida.flush()
                 os.fsync(saida.fileno())
@@ -202,20 +222,35 @@ def _backup_executar(
             gravar_pequeno(arquivos_de(final)[1], f"{sha256}  {final.name}\n")
             gravar_pequeno(
                 arquivos_de(final)[2],
-                json.dumps({**manifesto, "arquivo": final.name, "tamanho": cifrador.bytes_escritos, "sha256": sha256},
-                           indent=2, sort_keys=True),
+                json.dumps(
+                    {**manifesto, "arquivo": final.name, "tamanho": cifrador.bytes_escritos, "sha256": sha256},
+                    indent=2,
+                    sort_keys=True,
+                ),
             )
             assinatura_gravar(arquivo=final, sha256=sha256, chave=assinatura)
             registro.arquivo, registro.tamanho, registro.sha256 = str(final), cifrador.bytes_escritos, sha256
-            registro.manifesto = {"linhas": sum(manifesto["linhas"].values()), "tabelas": len(manifesto["linhas"]),
-                                  "postgresql": manifesto["postgresql"]["servidor"], "pec_versao": manifesto["pec_versao"]}
+            registro.manifesto = {
+                "linhas": sum(manifesto["linhas"].values()),
+                "tabelas": len(manifesto["linhas"]),
+                "postgresql": manifesto["postgresql"]["servidor"],
+                "pec_versao": manifesto["pec_versao"],
+            }
             registro.duracao_segundos = time.monotonic() - inicio
             registro.save()
-            progresso(f"backup: wrote {cifrador.bytes_escritos / 2**20:,.1f} MiB in {registro.duracao_segundos:.1f} s, sha256 {sha256}")
+            progresso(
+                f"backup: wrote {cifrador.bytes_escritos / 2**20:,.1f} MiB in {registro.duracao_segundos:.1f} s, sha256 {sha256}"
+            )
             arquivo_conferir(caminho=final, sha256=sha256)
             if restauracao is not None and rascunho is not None and destino_rascunho is not None:
-                _verificacao_registrar(registro, destino=destino_rascunho, rascunho=rascunho, restauracao=restauracao,
-                                       manifesto=manifesto, progresso=progresso)
+                _verificacao_registrar(
+                    registro,
+                    destino=destino_rascunho,
+                    rascunho=rascunho,
+                    restauracao=restauracao,
+                    manifesto=manifesto,
+                    progresso=progresso,
+                )
                 restauracao = None
         except BaseException:
             if restauracao is not None:
@@ -270,7 +305,12 @@ def arquivo_conferir(*, caminho: Path, sha256: str) -> None:
 
 
 def _verificacao_registrar(
-    registro: Backup, *, destino: Destino, rascunho: str, restauracao: PgRestore, manifesto: dict[str, Any],
+    registro: Backup,
+    *,
+    destino: Destino,
+    rascunho: str,
+    restauracao: PgRestore,
+    manifesto: dict[str, Any],
     progresso: Progresso,
 ) -> None:
     try:
@@ -329,9 +369,11 @@ def backup_verificar_atraso(*, agora: datetime | None = None) -> bool:
     """
     agora = agora or timezone.now()
     limite = agora - timedelta(hours=settings.BACKUP_ATRASO_HORAS)
-    if Backup.objects.filter(status=Backup.Status.SUCESSO, finalizado_em__gte=limite).exclude(
-        origem=Backup.Origem.VERIFICACAO
-    ).exists():
+    if (
+        Backup.objects.filter(status=Backup.Status.SUCESSO, finalizado_em__gte=limite)
+        .exclude(origem=Backup.Origem.VERIFICACAO)
+        .exists()
+    ):
         return False
     if cache.add("pec:backup:atraso-alertado", "1", timeout=24 * 3600):
         ultimo = backup_ultimo_sucesso()

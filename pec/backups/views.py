@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from pec.identity.acesso import requer_admin_instalacao
 from pec.backups.selectors import backups_painel
+from pec.identity.acesso import requer_admin_instalacao
 
 
 @requer_admin_instalacao

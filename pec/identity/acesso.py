@@ -22,8 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 
-from pec.models import Lotacao, Perfil
 from pec.identity.permissoes import PERMISSOES
+from pec.models import Lotacao, Perfil
 
 View = Callable[..., HttpResponse]
 _CACHE_ATTR = "_pec_permissoes"
@@ -64,7 +64,7 @@ def tem_permissao(request: HttpRequest, codigo: str) -> bool:
 def _mfa_exigido(request: HttpRequest) -> bool:
     """Installation administrators (PEC_MFA_ADMIN_INSTALACAO, on by default) and the
     municipal administrators of a municipality that requires it (the default)."""
-    if request.user.administrador_instalacao and settings.PEC_MFA_ADMIN_INSTALACAO:
+    if getattr(request.user, "administrador_instalacao", False) and settings.PEC_MFA_ADMIN_INSTALACAO:
         return True
     lotacao = getattr(request, "lotacao", None)
     if lotacao is None or not lotacao.municipio.exigir_mfa_admin:
@@ -87,9 +87,12 @@ def mfa_pendente(request: HttpRequest) -> bool:
     from pec.identity.login import SESSION_INICIO
 
     inicio = request.session.get(SESSION_INICIO)
-    return inicio is None or not Authenticator.objects.filter(
-        user=request.user, type=Authenticator.Type.TOTP, created_at__gte=datetime.fromtimestamp(inicio, tz=UTC)
-    ).exists()
+    return (
+        inicio is None
+        or not Authenticator.objects.filter(
+            user=request.user, type=Authenticator.Type.TOTP, created_at__gte=datetime.fromtimestamp(inicio, tz=UTC)
+        ).exists()
+    )
 
 
 def exigir_mfa(request: HttpRequest) -> HttpResponse:
@@ -100,8 +103,7 @@ def exigir_mfa(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path(), "mfa_reauthenticate")
     messages.warning(
         request,
-        "Administradores precisam da verificação em duas etapas. "
-        "Ative o aplicativo autenticador para continuar.",
+        "Administradores precisam da verificação em duas etapas. Ative o aplicativo autenticador para continuar.",
     )
     return redirect("mfa_activate_totp")
 
@@ -192,13 +194,23 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("cidadao.editar", "cadsus_buscar", "Buscar no CADSUS", "Consultar o cadastro nacional e trazer o cidadão"),
     ("auditoria.ver", "auditoria", "Auditoria", "Consultar a trilha de auditoria"),
     ("admin.municipio", "sisab_envio", "Envio ao SISAB", "Contra-chave, destinos, competência e fichas com erro"),
-    ("admin.municipio", "sisab_recebimento", "Recebimento LEDI", "Credenciais, lotes e fichas recebidas de outros sistemas"),
+    (
+        "admin.municipio",
+        "sisab_recebimento",
+        "Recebimento LEDI",
+        "Credenciais, lotes e fichas recebidas de outros sistemas",
+    ),
     (None, "instalacao_municipios", "Municípios", "Municípios da instalação, modo e sessão"),
     (None, "instalacao_contas", "Contas de acesso", "E-mail confirmado das contas, para a recuperação de senha"),
     (None, "instalacao_smtp", "E-mail (SMTP)", "Servidor de e-mail da instalação"),
     (None, "instalacao_backups", "Backups", "Histórico e verificação dos backups do banco"),
     (None, "instalacao_govbr", "Login gov.br", "Entrada dos profissionais com a conta gov.br"),
-    (None, "instalacao_auditoria", "Auditoria da instalação", "Logins, falhas, bloqueios e administração da instalação"),
+    (
+        None,
+        "instalacao_auditoria",
+        "Auditoria da instalação",
+        "Logins, falhas, bloqueios e administração da instalação",
+    ),
 ]
 
 
@@ -228,21 +240,3 @@ def contexto(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     return {"acoes_menu": acoes_disponiveis(request), "permissoes": permissoes_ativas(request)}
-
-
-def ip_cliente(request: HttpRequest) -> str | None:
-    """The client's address, honest behind PROXY_COUNT trusted reverse proxies.
-
-    Each proxy (nginx: `proxy_add_x_forwarded_for`) appends the address it received the
-    connection from, so the client is the PROXY_COUNT-th entry from the right; entries
-    further left were written by the client and are not trusted. Without proxies the
-    header is ignored, so a client cannot dodge the lockout by inventing addresses.
-    """
-    remoto: str | None = request.META.get("REMOTE_ADDR")
-    proxies: int = settings.AXES_IPWARE_PROXY_COUNT
-    if not proxies:
-        return remoto
-    cadeia: list[str] = [parte.strip() for parte in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if parte.strip()]
-    if len(cadeia) < proxies:
-        return remoto
-    return cadeia[-proxies]

@@ -21,14 +21,14 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.http import HttpRequest
 
-from pec.audit.chain import RequisicaoGravada, audit_event
+from pec.ator import Ator
+from pec.audit.chain import audit_event
 from pec.documentos import formatar_cpf
 from pec.email import email_enfileirar
+from pec.identity.tentativas import tentativas_limpar
 from pec.models import Lotacao, Municipio, Usuario
 from pec.tenancy import usuario_context
-from pec.identity.tentativas import tentativas_limpar
 
 
 def email_confirmado(*, usuario: Usuario) -> str:
@@ -71,7 +71,7 @@ def conta_somente_do_municipio(*, usuario: Usuario, municipio_id: int) -> bool:
 
 
 @transaction.atomic
-def conta_definir_email(*, usuario: Usuario, email: str, request: HttpRequest) -> EmailAddress:
+def conta_definir_email(*, usuario: Usuario, email: str, ator: Ator) -> EmailAddress:
     """The installation administrator sets a verified address (the person's own, checked
     by other means): it becomes the primary one; the previous verified address is told."""
     email = email.strip().lower()
@@ -88,7 +88,7 @@ def conta_definir_email(*, usuario: Usuario, email: str, request: HttpRequest) -
     endereco.set_as_primary()
     audit_event(
         evento="conta_email_definido",
-        request=request,
+        ator=ator,
         instalacao=True,
         detalhes={"usuario_alterado_id": usuario.id, "email": email, "anterior": anterior},
     )
@@ -106,20 +106,19 @@ def conta_definir_email(*, usuario: Usuario, email: str, request: HttpRequest) -
 
 
 @transaction.atomic
-def conta_desbloquear(*, usuario: Usuario, request: HttpRequest) -> int:
+def conta_desbloquear(*, usuario: Usuario, ator: Ator) -> int:
     """The installation administrator clears an account's login lockout (any account)."""
     removidas = tentativas_limpar(username=usuario.cpf)
     audit_event(
-        evento="desbloqueio", request=request, instalacao=True,
+        evento="desbloqueio",
+        ator=ator,
+        instalacao=True,
         detalhes={"usuario_desbloqueado_id": usuario.id, "registros_removidos": removidas},
     )
     return removidas
 
 
-def contas_vinculadas_registrar(
-    *, municipio: Municipio, usuario_ids: list[int], ator: Usuario | None,
-    request: HttpRequest | RequisicaoGravada | None,
-) -> None:
+def contas_vinculadas_registrar(*, municipio: Municipio, usuario_ids: list[int], ator: Ator) -> None:
     """Record that accounts which already existed now also work in `municipio`.
 
     Audited in this municipality's chain, in the chain of each other municipality of the
@@ -141,7 +140,9 @@ def contas_vinculadas_registrar(
         eventos.extend((cadeia, detalhes) for cadeia in [0, municipio.id, *outros])
     for cadeia, detalhes in sorted(eventos, key=lambda evento: evento[0]):
         audit_event(
-            evento="conta_vinculada", request=request, usuario=ator, detalhes=detalhes,
+            evento="conta_vinculada",
+            ator=ator,
+            detalhes=detalhes,
             **({"instalacao": True} if cadeia == 0 else {"municipio_id": cadeia}),
         )
     for usuario in usuarios:

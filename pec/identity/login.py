@@ -72,7 +72,7 @@ class LoginForm(AllauthLoginForm):
 
 
 class ResetPasswordForm(AllauthResetPasswordForm):
-    """"Esqueci minha senha" mails only a verified address (pec.identity.contas); allauth would
+    """ "Esqueci minha senha" mails only a verified address (pec.identity.contas); allauth would
     also take the account's plain e-mail column. The answer is the same either way."""
 
     def clean_email(self) -> str:
@@ -130,7 +130,7 @@ class AccountAdapter(DefaultAccountAdapter):
             )
 
     def get_client_ip(self, request: HttpRequest) -> str:
-        from pec.identity.acesso import ip_cliente
+        from pec.ator import ip_cliente
 
         return ip_cliente(request) or "0.0.0.0"
 
@@ -167,7 +167,12 @@ def activate_lotacao_from_session(request: HttpRequest) -> int | None:
         return None
     # The tenant first: the lotação row is readable only under it.
     tenancy.set_request_tenant(municipio_id)
-    lotacao = _lotacao_ativa_do_usuario(usuario=request.user, lotacao_id=lotacao_id, municipio_id=municipio_id)
+    usuario = request.user
+    lotacao = (
+        _lotacao_ativa_do_usuario(usuario=usuario, lotacao_id=lotacao_id, municipio_id=municipio_id)
+        if isinstance(usuario, Usuario)
+        else None
+    )
     if lotacao is None:
         tenancy.set_request_tenant(None)
         request.session.pop(SESSION_LOTACAO, None)
@@ -228,17 +233,20 @@ def lotacoes_do_usuario(*, usuario: Usuario) -> list[LotacoesDoMunicipio]:
         do_municipio = [linha for linha in linhas if linha["municipio_id"] == municipio.id]
         with tenancy.tenant_context(municipio.id):
             estabelecimentos = dict(
-                Estabelecimento.objects.filter(id__in={linha["estabelecimento_id"] for linha in do_municipio})
-                .values_list("id", "nome")
+                Estabelecimento.objects.filter(
+                    id__in={linha["estabelecimento_id"] for linha in do_municipio}
+                ).values_list("id", "nome")
             )
             equipes = dict(
-                Equipe.objects.filter(id__in={linha["equipe_id"] for linha in do_municipio if linha["equipe_id"]})
-                .values_list("id", "nome")
+                Equipe.objects.filter(
+                    id__in={linha["equipe_id"] for linha in do_municipio if linha["equipe_id"]}
+                ).values_list("id", "nome")
             )
             # A professional deactivated by the municipality loses all its lotações.
             ativas = set(
-                Lotacao.objects.filter(id__in=[linha["id"] for linha in do_municipio], profissional__ativo=True)
-                .values_list("id", flat=True)
+                Lotacao.objects.filter(
+                    id__in=[linha["id"] for linha in do_municipio], profissional__ativo=True
+                ).values_list("id", flat=True)
             )
         grupo = LotacoesDoMunicipio(municipio=municipio)
         for linha in do_municipio:
@@ -264,12 +272,16 @@ def lotacao_ativar(*, request: HttpRequest, lotacao_id: int) -> Lotacao | None:
 
     Returns None (and changes nothing) when the id is not such a lotação.
     """
-    from pec.identity.acesso import esquecer_permissoes
+    from pec.ator import Ator
     from pec.audit.chain import audit_event
+    from pec.identity.acesso import esquecer_permissoes
     from pec.identity.govbr.acesso import govbr_municipio_permitido
 
+    usuario = request.user
+    if not isinstance(usuario, Usuario):
+        return None
     municipio_id = (
-        Lotacao.objects.filter(id=lotacao_id, usuario=request.user, ativo=True)
+        Lotacao.objects.filter(id=lotacao_id, usuario=usuario, ativo=True)
         .values_list("municipio_id", flat=True)
         .first()
     )
@@ -277,17 +289,19 @@ def lotacao_ativar(*, request: HttpRequest, lotacao_id: int) -> Lotacao | None:
         return None
     # Checked in a savepoint of that tenant: a refusal leaves the request's tenant as it was.
     with tenancy.tenant_context(municipio_id):
-        lotacao = _lotacao_ativa_do_usuario(usuario=request.user, lotacao_id=lotacao_id, municipio_id=municipio_id)
+        lotacao = _lotacao_ativa_do_usuario(usuario=usuario, lotacao_id=lotacao_id, municipio_id=municipio_id)
     if lotacao is None or not govbr_municipio_permitido(request=request, municipio=lotacao.municipio):
         return None
     tenancy.set_request_tenant(municipio_id)
     request.session[SESSION_LOTACAO] = lotacao.id
     request.session[SESSION_MUNICIPIO] = municipio_id
     request.lotacao = lotacao  # type: ignore[attr-defined]
+    # The actor built at the start of the request had the previous lotação (or none).
+    request.ator = Ator.da_requisicao(request)  # type: ignore[attr-defined]
     esquecer_permissoes(request)
     audit_event(
         evento="lotacao_escolhida",
-        request=request,
+        ator=request.ator,  # type: ignore[attr-defined]
         municipio_id=municipio_id,
         detalhes={"lotacao_id": lotacao.id, "cnes": lotacao.estabelecimento.cnes, "cbo": lotacao.cbo},
     )

@@ -45,25 +45,49 @@ _CLINICO_COMUM = ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"]
 PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
     "medico": (
         "Médico",
-        _CLINICO_COMUM
-        + ["cidadao.editar", "fila.gerenciar", "escuta.registrar", "atendimento.registrar", "prescricao.emitir",
-           "exame.solicitar", "atestado.emitir", "agenda.gerenciar"],
+        [
+            *_CLINICO_COMUM,
+            "cidadao.editar",
+            "fila.gerenciar",
+            "escuta.registrar",
+            "atendimento.registrar",
+            "prescricao.emitir",
+            "exame.solicitar",
+            "atestado.emitir",
+            "agenda.gerenciar",
+        ],
     ),
     "enfermeiro": (
         "Enfermeiro",
-        _CLINICO_COMUM
-        + ["cidadao.editar", "fila.gerenciar", "escuta.registrar", "atendimento.registrar", "prescricao.emitir",
-           "exame.solicitar", "vacina.registrar", "vacina.corrigir", "agenda.gerenciar"],
+        [
+            *_CLINICO_COMUM,
+            "cidadao.editar",
+            "fila.gerenciar",
+            "escuta.registrar",
+            "atendimento.registrar",
+            "prescricao.emitir",
+            "exame.solicitar",
+            "vacina.registrar",
+            "vacina.corrigir",
+            "agenda.gerenciar",
+        ],
     ),
     "tecnico_enfermagem": (
         "Técnico/auxiliar de enfermagem",
-        _CLINICO_COMUM + ["fila.gerenciar", "escuta.registrar", "vacina.registrar"],
+        [*_CLINICO_COMUM, "fila.gerenciar", "escuta.registrar", "vacina.registrar"],
     ),
     "cirurgiao_dentista": (
         "Cirurgião-dentista",
-        _CLINICO_COMUM
-        + ["cidadao.editar", "fila.gerenciar", "escuta.registrar", "prescricao.emitir",
-           "exame.solicitar", "atestado.emitir", "agenda.gerenciar"],
+        [
+            *_CLINICO_COMUM,
+            "cidadao.editar",
+            "fila.gerenciar",
+            "escuta.registrar",
+            "prescricao.emitir",
+            "exame.solicitar",
+            "atestado.emitir",
+            "agenda.gerenciar",
+        ],
     ),
     "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar"]),
     "recepcao": (
@@ -72,7 +96,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
     ),
     "coordenacao": (
         "Coordenação da UBS",
-        _CLINICO_COMUM + ["agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"],
+        [*_CLINICO_COMUM, "agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"],
     ),
     "admin_municipal": (
         "Administrador municipal",

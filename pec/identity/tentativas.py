@@ -27,7 +27,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from pec.identity.acesso import ip_cliente
+from pec.ator import ip_cliente
 
 
 @dataclass(frozen=True)
@@ -124,12 +124,15 @@ def tentativas_limpar(*, username: str) -> int:
     return total
 
 
-def ao_falhar_login(sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: object) -> None:
+def ao_falhar_login(
+    sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: object
+) -> None:
     """user_login_failed, after axes logged it: at the first lock of the account, tell its
     verified address and the audit trail."""
+    from pec.ator import Ator
     from pec.audit.chain import audit_event
-    from pec.identity.contas import email_confirmado
     from pec.email import email_enfileirar
+    from pec.identity.contas import email_confirmado
     from pec.identity.login import axes_username
     from pec.models import Usuario
 
@@ -141,7 +144,10 @@ def ao_falhar_login(sender: object, credentials: dict[str, Any], request: HttpRe
         return
     usuario = Usuario.objects.filter(cpf=cpf).first() if cpf else None
     audit_event(
-        evento="bloqueio", request=request, usuario=usuario, cpf_informado=cpf,
+        evento="bloqueio",
+        ator=Ator.da_requisicao(request),
+        usuario=usuario,
+        cpf_informado=cpf,
         detalhes={"motivo": "conta", "falhas": falhas},
     )
     endereco = email_confirmado(usuario=usuario) if usuario is not None else ""

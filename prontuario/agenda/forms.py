@@ -18,7 +18,9 @@ class HorarioForm(forms.Form):
     dia_semana = forms.TypedChoiceField(
         label="Dia", choices=[("", "—"), *AgendaHorario.DIAS], coerce=int, required=False, empty_value=None
     )
-    inicio = forms.TimeField(label="Início", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    inicio = forms.TimeField(
+        label="Início", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
     fim = forms.TimeField(label="Fim", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def clean(self) -> dict[str, Any]:
@@ -42,7 +44,9 @@ class DataHoraInput(forms.DateTimeInput):
 class BloqueioForm(forms.Form):
     inicio = forms.DateTimeField(label="Início", widget=DataHoraInput())
     fim = forms.DateTimeField(label="Fim", widget=DataHoraInput())
-    motivo = forms.CharField(label="Motivo", max_length=120, help_text="Ex.: reunião de equipe, visitas domiciliares, férias.")
+    motivo = forms.CharField(
+        label="Motivo", max_length=120, help_text="Ex.: reunião de equipe, visitas domiciliares, férias."
+    )
 
 
 class AdicionarListaForm(forms.Form):
@@ -57,7 +61,7 @@ class AdicionarListaForm(forms.Form):
         profissional.queryset = Lotacao.objects.filter(
             municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
         ).select_related("profissional", "estabelecimento")
-        profissional.label_from_instance = lambda l: f"{l.profissional.nome} (CBO {l.cbo})"  # type: ignore[assignment]  # Django's documented per-instance hook
+        profissional.label_from_instance = lambda lotacao: f"{lotacao.profissional.nome} (CBO {lotacao.cbo})"  # type: ignore[assignment]  # Django's documented per-instance hook
         cast("forms.ModelChoiceField[Equipe]", self.fields["equipe"]).queryset = Equipe.objects.filter(
             municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
         )

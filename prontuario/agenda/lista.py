@@ -58,8 +58,11 @@ def lista_adicionar(
     if not cidadao.ativo:
         raise ValidationError("Este cadastro foi unificado a outro; use o cadastro que permaneceu.")
     ja = EntradaLista.objects.filter(
-        municipio_id=ator.municipio_id, estabelecimento_id=ator.estabelecimento_id, cidadao=cidadao,
-        situacao__in=ATIVAS, chegada_em__date=timezone.localdate(),
+        municipio_id=ator.municipio_id,
+        estabelecimento_id=ator.estabelecimento_id,
+        cidadao=cidadao,
+        situacao__in=ATIVAS,
+        chegada_em__date=timezone.localdate(),
     ).exists()
     if ja:
         raise ValidationError("O cidadão já está na lista de atendimentos de hoje.")
@@ -96,9 +99,7 @@ def lista_mudar_situacao(
     assert_owned(entrada, ator.municipio_id)
     atual = EntradaLista.objects.select_for_update().get(pk=entrada.pk, municipio_id=ator.municipio_id)
     if nova not in TRANSICOES[atual.situacao]:
-        raise ValidationError(
-            f"Não é possível passar de “{atual.get_situacao_display()}” para “{S(nova).label}”."
-        )
+        raise ValidationError(f"Não é possível passar de “{atual.get_situacao_display()}” para “{S(nova).label}”.")
     agora = timezone.now()
     atual.situacao = nova
     atual.historico = [*atual.historico, {"situacao": nova, "em": agora.isoformat(), "lotacao_id": ator.id}]
@@ -129,8 +130,10 @@ def lista_do_dia(*, lotacao: Lotacao, filtro: FiltroLista) -> QuerySet[EntradaLi
     dia = filtro.dia or timezone.localdate()
     inicio = timezone.make_aware(datetime.datetime.combine(dia, datetime.time.min))
     consulta = EntradaLista.objects.filter(
-        municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id,
-        chegada_em__gte=inicio, chegada_em__lt=inicio + datetime.timedelta(days=1),
+        municipio_id=lotacao.municipio_id,
+        estabelecimento_id=lotacao.estabelecimento_id,
+        chegada_em__gte=inicio,
+        chegada_em__lt=inicio + datetime.timedelta(days=1),
         situacao__in=filtro.situacoes,
     )
     if filtro.profissional_id:

@@ -29,8 +29,15 @@ class AgendaConfiguracao(TenantModel):
 class AgendaHorario(TenantModel):
     """A weekly opening period; a day may have several (morning and afternoon)."""
 
-    DIAS = [(0, "Segunda-feira"), (1, "Terça-feira"), (2, "Quarta-feira"), (3, "Quinta-feira"),
-            (4, "Sexta-feira"), (5, "Sábado"), (6, "Domingo")]
+    DIAS = [
+        (0, "Segunda-feira"),
+        (1, "Terça-feira"),
+        (2, "Quarta-feira"),
+        (3, "Quinta-feira"),
+        (4, "Sexta-feira"),
+        (5, "Sábado"),
+        (6, "Domingo"),
+    ]
 
     lotacao = models.ForeignKey(Lotacao, on_delete=models.PROTECT, related_name="agenda_horarios")
     dia_semana = models.PositiveSmallIntegerField("dia da semana", choices=DIAS)
@@ -118,7 +125,11 @@ class EntradaLista(TenantModel):
     )
     tipo = models.CharField(max_length=10, choices=Tipo.choices)
     profissional = models.ForeignKey(
-        Lotacao, on_delete=models.PROTECT, null=True, blank=True, related_name="lista_atendimentos",
+        Lotacao,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lista_atendimentos",
         verbose_name="profissional",
     )
     equipe = models.ForeignKey(Equipe, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

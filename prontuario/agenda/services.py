@@ -8,6 +8,7 @@ can never both take the same slot; a partial unique index is the database's back
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -52,8 +53,10 @@ class ResumoDia:
         situacoes = [h.agendamento.situacao for h in horarios if h.agendamento]
         faltou = Agendamento.Situacao.FALTOU
         return cls(
-            agendados=sum(1 for s in situacoes if s != faltou), faltas=situacoes.count(faltou),
-            livres=sum(1 for h in horarios if h.livre), bloqueados=sum(1 for h in horarios if h.bloqueio),
+            agendados=sum(1 for s in situacoes if s != faltou),
+            faltas=situacoes.count(faltou),
+            livres=sum(1 for h in horarios if h.livre),
+            bloqueados=sum(1 for h in horarios if h.bloqueio),
         )
 
     @property
@@ -78,7 +81,7 @@ def agenda_configurar(
     for dia, inicio, fim in ordenados:
         if fim <= inicio:
             raise ValidationError(f"{AgendaHorario.DIAS[dia][1]}: o fim deve ser depois do início.")
-    for (dia_a, _, fim_a), (dia_b, inicio_b, _) in zip(ordenados, ordenados[1:]):
+    for (dia_a, _, fim_a), (dia_b, inicio_b, _) in itertools.pairwise(ordenados):
         if dia_a == dia_b and inicio_b < fim_a:
             raise ValidationError(f"{AgendaHorario.DIAS[dia_a][1]}: os períodos se sobrepõem.")
     config, _ = AgendaConfiguracao.objects.update_or_create(
@@ -122,9 +125,13 @@ def agendas_da_ubs(*, lotacao: Lotacao) -> list[Lotacao]:
     """Lotações of the same establishment that have an agenda configured."""
     return list(
         Lotacao.objects.filter(
-            municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True,
+            municipio_id=lotacao.municipio_id,
+            estabelecimento_id=lotacao.estabelecimento_id,
+            ativo=True,
             agenda_configuracao__isnull=False,
-        ).select_related("profissional", "agenda_configuracao").order_by("profissional__nome")
+        )
+        .select_related("profissional", "agenda_configuracao")
+        .order_by("profissional__nome")
     )
 
 
@@ -163,8 +170,9 @@ def agendas_periodo(
     inicio = timezone.make_aware(datetime.datetime.combine(min(dias), datetime.time.min))
     fim = timezone.make_aware(datetime.datetime.combine(max(dias), datetime.time.min)) + datetime.timedelta(days=1)
     duracoes = dict(
-        AgendaConfiguracao.objects.filter(municipio_id=municipio_id, lotacao_id__in=ids)
-        .values_list("lotacao_id", "duracao_minutos")
+        AgendaConfiguracao.objects.filter(municipio_id=municipio_id, lotacao_id__in=ids).values_list(
+            "lotacao_id", "duracao_minutos"
+        )
     )
     periodos: dict[tuple[int, int], list[AgendaHorario]] = defaultdict(list)
     for periodo in AgendaHorario.objects.filter(municipio_id=municipio_id, lotacao_id__in=ids).order_by("inicio"):
@@ -178,7 +186,9 @@ def agendas_periodo(
         assert_owned(a, municipio_id)
         agendamentos[a.lotacao_id, timezone.localdate(a.inicio)][a.inicio] = a
     bloqueios: dict[int, list[AgendaBloqueio]] = defaultdict(list)
-    for b in AgendaBloqueio.objects.filter(municipio_id=municipio_id, lotacao_id__in=ids, inicio__lt=fim, fim__gt=inicio):
+    for b in AgendaBloqueio.objects.filter(
+        municipio_id=municipio_id, lotacao_id__in=ids, inicio__lt=fim, fim__gt=inicio
+    ):
         assert_owned(b, municipio_id)
         bloqueios[b.lotacao_id].append(b)
 
@@ -190,7 +200,9 @@ def agendas_periodo(
             horarios: list[Horario] = []
             for slot_inicio, slot_fim in _slots(dia, duracoes.get(agenda_id), periodos[agenda_id, dia.weekday()]):
                 bloqueio = next((b for b in bloqueios[agenda_id] if b.inicio < slot_fim and b.fim > slot_inicio), None)
-                horarios.append(Horario(slot_inicio, slot_fim, do_dia.pop(slot_inicio, None), bloqueio, slot_inicio < agora))
+                horarios.append(
+                    Horario(slot_inicio, slot_fim, do_dia.pop(slot_inicio, None), bloqueio, slot_inicio < agora)
+                )
             horarios += [Horario(a.inicio, a.fim, a, None, a.inicio < agora) for a in do_dia.values()]
             resultado[agenda_id, dia] = sorted(horarios, key=lambda h: h.inicio)
     return resultado
@@ -239,7 +251,12 @@ def _travar(agenda: Lotacao) -> None:
 
 @transaction.atomic
 def agendar(
-    *, agenda: Lotacao, cidadao: Cidadao, inicio: datetime.datetime, ator: Lotacao, observacao: str = "",
+    *,
+    agenda: Lotacao,
+    cidadao: Cidadao,
+    inicio: datetime.datetime,
+    ator: Lotacao,
+    observacao: str = "",
     remarcado_de: Agendamento | None = None,
 ) -> Agendamento:
     """Book a free slot of the agenda for the citizen and queue the confirmation e-mail."""
@@ -260,9 +277,13 @@ def agendar(
         raise ValidationError(f"Horário bloqueado: {horario.bloqueio.motivo}.")
     if horario.agendamento is not None:
         raise ValidationError("Este horário acabou de ser ocupado. Escolha outro.")
-    outro = Agendamento.objects.filter(
-        municipio_id=agenda.municipio_id, cidadao=cidadao, situacao=ATIVO, inicio__lt=horario.fim, fim__gt=inicio
-    ).select_related("lotacao__profissional").first()
+    outro = (
+        Agendamento.objects.filter(
+            municipio_id=agenda.municipio_id, cidadao=cidadao, situacao=ATIVO, inicio__lt=horario.fim, fim__gt=inicio
+        )
+        .select_related("lotacao__profissional")
+        .first()
+    )
     if outro is not None:
         raise ValidationError(
             f"O cidadão já tem agendamento neste horário com {outro.lotacao.profissional.nome} "
@@ -271,15 +292,23 @@ def agendar(
     try:
         with transaction.atomic():
             agendamento = Agendamento.objects.create(
-                municipio_id=agenda.municipio_id, lotacao=agenda, cidadao=cidadao, inicio=inicio, fim=horario.fim,
-                observacao=observacao[:200], criado_por=ator, remarcado_de=remarcado_de,
+                municipio_id=agenda.municipio_id,
+                lotacao=agenda,
+                cidadao=cidadao,
+                inicio=inicio,
+                fim=horario.fim,
+                observacao=observacao[:200],
+                criado_por=ator,
+                remarcado_de=remarcado_de,
             )
     except IntegrityError as exc:  # lost a race the lock did not cover (another database session)
         raise ValidationError("Este horário acabou de ser ocupado. Escolha outro.") from exc
     if cidadao.email:
         email_enfileirar(
-            para=[cidadao.email], assunto=agendamento_email_assunto(agendamento),
-            corpo=agendamento_email_corpo(agendamento), municipio_id=agenda.municipio_id,
+            para=[cidadao.email],
+            assunto=agendamento_email_assunto(agendamento),
+            corpo=agendamento_email_corpo(agendamento),
+            municipio_id=agenda.municipio_id,
         )
     return agendamento
 
@@ -300,8 +329,12 @@ def agendamento_remarcar(*, agendamento: Agendamento, novo_inicio: datetime.date
     antigo.situacao = Agendamento.Situacao.REMARCADO
     antigo.save(update_fields=["situacao", "alterado_em"])
     return agendar(
-        agenda=antigo.lotacao, cidadao=antigo.cidadao, inicio=novo_inicio, ator=ator,
-        observacao=antigo.observacao, remarcado_de=antigo,
+        agenda=antigo.lotacao,
+        cidadao=antigo.cidadao,
+        inicio=novo_inicio,
+        ator=ator,
+        observacao=antigo.observacao,
+        remarcado_de=antigo,
     )
 
 
@@ -317,8 +350,10 @@ def agendamento_faltou(*, agendamento: Agendamento, ator: Lotacao) -> Agendament
 
 def _para_alterar(agendamento: Agendamento, ator: Lotacao) -> Agendamento:
     assert_owned(agendamento, ator.municipio_id)
-    atual = Agendamento.objects.select_for_update().select_related("lotacao", "cidadao").get(
-        pk=agendamento.pk, municipio_id=ator.municipio_id
+    atual = (
+        Agendamento.objects.select_for_update()
+        .select_related("lotacao", "cidadao")
+        .get(pk=agendamento.pk, municipio_id=ator.municipio_id)
     )
     if atual.situacao != ATIVO:
         raise ValidationError(f"Este agendamento já está {atual.get_situacao_display().lower()}.")

@@ -15,32 +15,40 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from pec import parametros
-from pec.identity.acesso import requer_permissao, tem_permissao
-from pec.audit.chain import audit_read
 from pec.buscas import busca_ler, busca_postada
+from pec.http import RequisicaoComLotacao
+from pec.identity.acesso import requer_permissao, tem_permissao
 from pec.models import Equipe, Lotacao
-from prontuario.agenda import services as agenda
 from prontuario.agenda import lista
+from prontuario.agenda import selectors as agenda_selectors
+from prontuario.agenda import services as agenda
 from prontuario.agenda.forms import AdicionarListaForm, BloqueioForm, ConfiguracaoForm, HorariosFormSet
-from prontuario.models import AgendaBloqueio, Agendamento, EntradaLista
 from prontuario.cadastro.selectors import cidadao_pesquisar
 from prontuario.clinico.selectors import cidadao_clinico, entrada_obter
+from prontuario.models import AgendaBloqueio, Agendamento, EntradaLista
 
 
-def _lotacao(request: HttpRequest) -> Lotacao:
-    return request.lotacao  # type: ignore[attr-defined,no-any-return]
+def _lotacao(request: RequisicaoComLotacao) -> Lotacao:
+    return request.lotacao
 
 
-def _agenda(request: HttpRequest, agenda_id: int) -> Lotacao:
+def _agenda(request: RequisicaoComLotacao, agenda_id: int) -> Lotacao:
     try:
         return agenda.agenda_obter(lotacao=_lotacao(request), agenda_id=agenda_id)
     except Lotacao.DoesNotExist as exc:
         raise Http404 from exc
 
 
-def _agendamento(request: HttpRequest, agendamento_id: int) -> Agendamento:
+def _agendamento(request: RequisicaoComLotacao, agendamento_id: int) -> Agendamento:
     try:
         return agenda.agendamento_obter(lotacao=_lotacao(request), agendamento_id=agendamento_id)
+    except Agendamento.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _agendamento_ler(request: RequisicaoComLotacao, agendamento_id: int, *, o_que: str) -> Agendamento:
+    try:
+        return agenda_selectors.agendamento_ler(ator=request.ator, agendamento_id=agendamento_id, o_que=o_que)
     except Agendamento.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -62,7 +70,7 @@ def _erro(request: HttpRequest, exc: ValidationError) -> None:
 
 
 @requer_permissao("agenda.ver")
-def agenda_ubs(request: HttpRequest) -> HttpResponse:
+def agenda_ubs(request: RequisicaoComLotacao) -> HttpResponse:
     """Every agenda of the UBS for one day, side by side; or the week as a table of
     professionals by days, each cell how the day is taken (?semana=1)."""
     dia = _dia(request)
@@ -72,15 +80,21 @@ def agenda_ubs(request: HttpRequest) -> HttpResponse:
         dias = [segunda + datetime.timedelta(days=n) for n in range(7)]
         horarios = agenda.agendas_periodo(agendas=agendas, dias=dias)
         linhas = [(a, [(d, agenda.ResumoDia.de(horarios[a.pk, d])) for d in dias]) for a in agendas]
-        return render(request, "prontuario/agenda_ubs_semana.html",
-                      {"dia": segunda, "dias": dias, "linhas": linhas, **_navegacao(segunda, 7)})
+        return render(
+            request,
+            "prontuario/agenda_ubs_semana.html",
+            {"dia": segunda, "dias": dias, "linhas": linhas, **_navegacao(segunda, 7)},
+        )
     horarios = agenda.agendas_periodo(agendas=agendas, dias=[dia])
-    return render(request, "prontuario/agenda_ubs.html",
-                  {"dia": dia, "agendas": [(a, horarios[a.pk, dia]) for a in agendas], **_navegacao(dia, 1)})
+    return render(
+        request,
+        "prontuario/agenda_ubs.html",
+        {"dia": dia, "agendas": [(a, horarios[a.pk, dia]) for a in agendas], **_navegacao(dia, 1)},
+    )
 
 
 @requer_permissao("agenda.ver")
-def agenda_profissional(request: HttpRequest, agenda_id: int) -> HttpResponse:
+def agenda_profissional(request: RequisicaoComLotacao, agenda_id: int) -> HttpResponse:
     a = _agenda(request, agenda_id)
     dia = _dia(request)
     if request.GET.get("semana"):
@@ -88,21 +102,28 @@ def agenda_profissional(request: HttpRequest, agenda_id: int) -> HttpResponse:
         dias = [(segunda + datetime.timedelta(days=n)) for n in range(7)]
         horarios = agenda.agendas_periodo(agendas=[a], dias=dias)
         semana = [(d, horarios[a.pk, d]) for d in dias]
-        return render(request, "prontuario/agenda_semana.html", {"agenda": a, "dia": segunda, "semana": semana,
-                                                                 **_navegacao(segunda, 7)})
+        return render(
+            request,
+            "prontuario/agenda_semana.html",
+            {"agenda": a, "dia": segunda, "semana": semana, **_navegacao(segunda, 7)},
+        )
     return render(
-        request, "prontuario/agenda_dia.html",
+        request,
+        "prontuario/agenda_dia.html",
         {"agenda": a, "dia": dia, "horarios": agenda.agenda_dia(agenda=a, dia=dia), **_navegacao(dia, 1)},
     )
 
 
 def _navegacao(dia: datetime.date, passo: int) -> dict[str, Any]:
-    return {"anterior": dia - datetime.timedelta(days=passo), "seguinte": dia + datetime.timedelta(days=passo),
-            "hoje": timezone.localdate()}
+    return {
+        "anterior": dia - datetime.timedelta(days=passo),
+        "seguinte": dia + datetime.timedelta(days=passo),
+        "hoje": timezone.localdate(),
+    }
 
 
 @requer_permissao("agenda.gerenciar")
-def agenda_configurar(request: HttpRequest, agenda_id: int) -> HttpResponse:
+def agenda_configurar(request: RequisicaoComLotacao, agenda_id: int) -> HttpResponse:
     a = _agenda(request, agenda_id)
     config = getattr(a, "agenda_configuracao", None)
     inicial = [{"dia_semana": h.dia_semana, "inicio": h.inicio, "fim": h.fim} for h in a.agenda_horarios.all()]
@@ -125,7 +146,7 @@ def agenda_configurar(request: HttpRequest, agenda_id: int) -> HttpResponse:
 
 
 @requer_permissao("agenda.gerenciar")
-def agenda_bloqueios(request: HttpRequest, agenda_id: int) -> HttpResponse:
+def agenda_bloqueios(request: RequisicaoComLotacao, agenda_id: int) -> HttpResponse:
     a = _agenda(request, agenda_id)
     form = BloqueioForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -136,15 +157,15 @@ def agenda_bloqueios(request: HttpRequest, agenda_id: int) -> HttpResponse:
         else:
             messages.success(request, "Período bloqueado.")
             return redirect("agenda_bloqueios", agenda_id=a.pk)
-    bloqueios = AgendaBloqueio.objects.filter(
-        municipio_id=a.municipio_id, lotacao=a, fim__gte=timezone.now()
-    ).order_by("inicio")
+    bloqueios = AgendaBloqueio.objects.filter(municipio_id=a.municipio_id, lotacao=a, fim__gte=timezone.now()).order_by(
+        "inicio"
+    )
     return render(request, "prontuario/agenda_bloqueios.html", {"agenda": a, "form": form, "bloqueios": bloqueios})
 
 
 @require_POST
 @requer_permissao("agenda.gerenciar")
-def agenda_desbloquear(request: HttpRequest, bloqueio_id: int) -> HttpResponse:
+def agenda_desbloquear(request: RequisicaoComLotacao, bloqueio_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
     try:
         bloqueio = agenda.bloqueio_obter(lotacao=lotacao, bloqueio_id=bloqueio_id)
@@ -156,7 +177,7 @@ def agenda_desbloquear(request: HttpRequest, bloqueio_id: int) -> HttpResponse:
 
 
 @requer_permissao("agenda.gerenciar")
-def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
+def agendar(request: RequisicaoComLotacao, agenda_id: int) -> HttpResponse:
     """Book a slot: pick the citizen (search box), confirm. Reached from a free slot."""
     lotacao = _lotacao(request)
     a = _agenda(request, agenda_id)
@@ -168,8 +189,9 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
         return busca_postada(request, reverse("agendar", args=[a.pk]), inicio=inicio.isoformat())
     cidadao_id = parametros.inteiro(request.POST.get("cidadao") or request.GET.get("cidadao"))
     cidadao = (
-        cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="agendamento (escolha do horário)")
-        if cidadao_id is not None else None
+        cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="agendamento (escolha do horário)")
+        if cidadao_id is not None
+        else None
     )
     if request.method == "POST" and cidadao is not None:
         try:
@@ -182,14 +204,15 @@ def agendar(request: HttpRequest, agenda_id: int) -> HttpResponse:
             _avisar_email(request, agendamento)
             return redirect("agendamento_detalhe", agendamento_id=agendamento.pk)
     entrada = busca_ler(request).get("q", "")
-    resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada and cidadao is None else None
+    resultado = cidadao_pesquisar(ator=request.ator, entrada=entrada) if entrada and cidadao is None else None
     return render(
-        request, "prontuario/agendar.html",
+        request,
+        "prontuario/agendar.html",
         {"agenda": a, "inicio": inicio, "cidadao": cidadao, "entrada": entrada, "resultado": resultado},
     )
 
 
-def _avisar_email(request: HttpRequest, agendamento: Agendamento) -> None:
+def _avisar_email(request: RequisicaoComLotacao, agendamento: Agendamento) -> None:
     messages.success(request, f"Agendado para {timezone.localtime(agendamento.inicio):%d/%m/%Y %H:%M}.")
     email = agendamento.cidadao.email
     if not email:
@@ -205,22 +228,20 @@ def _avisar_email(request: HttpRequest, agendamento: Agendamento) -> None:
 
 
 @requer_permissao("agenda.ver")
-def agendamento_detalhe(request: HttpRequest, agendamento_id: int) -> HttpResponse:
-    agendamento = _agendamento(request, agendamento_id)
-    audit_read(request=request, cidadao_id=agendamento.cidadao_id, o_que="agendamento")
+def agendamento_detalhe(request: RequisicaoComLotacao, agendamento_id: int) -> HttpResponse:
+    agendamento = _agendamento_ler(request, agendamento_id, o_que="agendamento")
     return render(request, "prontuario/agendamento.html", {"agendamento": agendamento})
 
 
 @requer_permissao("agenda.ver")
-def agendamento_comprovante(request: HttpRequest, agendamento_id: int) -> HttpResponse:
-    agendamento = _agendamento(request, agendamento_id)
-    audit_read(request=request, cidadao_id=agendamento.cidadao_id, o_que="comprovante de agendamento")
+def agendamento_comprovante(request: RequisicaoComLotacao, agendamento_id: int) -> HttpResponse:
+    agendamento = _agendamento_ler(request, agendamento_id, o_que="comprovante de agendamento")
     return render(request, "prontuario/agendamento_comprovante.html", {"agendamento": agendamento})
 
 
 @require_POST
 @requer_permissao("agenda.gerenciar")
-def agendamento_acao(request: HttpRequest, agendamento_id: int, acao: str) -> HttpResponse:
+def agendamento_acao(request: RequisicaoComLotacao, agendamento_id: int, acao: str) -> HttpResponse:
     """cancelar, faltou, remarcar (novo_inicio), chegada (puts the citizen in the list)."""
     lotacao = _lotacao(request)
     agendamento = _agendamento(request, agendamento_id)
@@ -257,19 +278,24 @@ def _filtro(request: HttpRequest) -> lista.FiltroLista:
         situacoes = tuple(EntradaLista.Situacao.values)
     tipo = request.GET.get("tipo", "")
     return lista.FiltroLista(
-        situacoes=situacoes, profissional_id=parametros.inteiro(request.GET.get("profissional")),
+        situacoes=situacoes,
+        profissional_id=parametros.inteiro(request.GET.get("profissional")),
         equipe_id=parametros.inteiro(request.GET.get("equipe")),
         tipo=tipo if tipo in EntradaLista.Tipo.values else "",
     )
 
 
 @requer_permissao("fila.ver")
-def lista_atendimentos(request: HttpRequest) -> HttpResponse:
+def lista_atendimentos(request: RequisicaoComLotacao) -> HttpResponse:
     lotacao = _lotacao(request)
     contexto = _contexto_lista(request)
-    contexto["profissionais"] = Lotacao.objects.filter(
-        municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
-    ).select_related("profissional").order_by("profissional__nome")
+    contexto["profissionais"] = (
+        Lotacao.objects.filter(
+            municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
+        )
+        .select_related("profissional")
+        .order_by("profissional__nome")
+    )
     contexto["equipes"] = Equipe.objects.filter(
         municipio_id=lotacao.municipio_id, estabelecimento_id=lotacao.estabelecimento_id, ativo=True
     )
@@ -279,12 +305,12 @@ def lista_atendimentos(request: HttpRequest) -> HttpResponse:
 
 
 @requer_permissao("fila.ver")
-def lista_fragmento(request: HttpRequest) -> HttpResponse:
+def lista_fragmento(request: RequisicaoComLotacao) -> HttpResponse:
     """The rows only, fetched every few seconds by static/js/lista.js."""
     return render(request, "prontuario/_lista_linhas.html", _contexto_lista(request))
 
 
-def _contexto_lista(request: HttpRequest) -> dict[str, Any]:
+def _contexto_lista(request: RequisicaoComLotacao) -> dict[str, Any]:
     return {
         "entradas": list(lista.lista_do_dia(lotacao=_lotacao(request), filtro=_filtro(request))),
         "pode_gerenciar": tem_permissao(request, "fila.gerenciar"),
@@ -295,10 +321,10 @@ def _contexto_lista(request: HttpRequest) -> dict[str, Any]:
 
 
 @requer_permissao("fila.gerenciar")
-def lista_adicionar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+def lista_adicionar(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
     """Spontaneous demand: the citizen arrives without a booking."""
     lotacao = _lotacao(request)
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="inclusão na lista de atendimentos")
+    cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="inclusão na lista de atendimentos")
     form = AdicionarListaForm(request.POST or None, lotacao=lotacao)
     if request.method == "POST" and form.is_valid():
         try:
@@ -313,11 +339,15 @@ def lista_adicionar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 @require_POST
 @requer_permissao("fila.gerenciar")
-def lista_situacao(request: HttpRequest, entrada_id: int) -> HttpResponse:
+def lista_situacao(request: RequisicaoComLotacao, entrada_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
     entrada = entrada_obter(lotacao=lotacao, entrada_id=entrada_id)
     nova = request.POST.get("situacao", "")
-    if nova not in (EntradaLista.Situacao.NAO_AGUARDOU, EntradaLista.Situacao.CANCELADO, EntradaLista.Situacao.AGUARDANDO):
+    if nova not in (
+        EntradaLista.Situacao.NAO_AGUARDOU,
+        EntradaLista.Situacao.CANCELADO,
+        EntradaLista.Situacao.AGUARDANDO,
+    ):
         raise Http404
     try:
         lista.lista_mudar_situacao(entrada=entrada, nova=nova, ator=lotacao)

@@ -34,7 +34,9 @@ class CidadaoForm(forms.ModelForm[Cidadao]):
     cep = forms.CharField(label="CEP", max_length=9, required=False)
     telefone_celular = forms.CharField(label="Telefone celular", max_length=16, required=False, help_text="Com DDD.")
     telefone_contato = forms.CharField(label="Telefone de contato", max_length=16, required=False)
-    uf_nascimento = forms.ChoiceField(label="UF de nascimento", choices=[("", "—")] + [(uf, uf) for uf in UFS], required=False)
+    uf_nascimento = forms.ChoiceField(
+        label="UF de nascimento", choices=[("", "—")] + [(uf, uf) for uf in UFS], required=False
+    )
     municipio_nascimento = forms.CharField(label="Município de nascimento", max_length=80, required=False)
     versao = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -64,7 +66,9 @@ class CidadaoForm(forms.ModelForm[Cidadao]):
             self.initial["versao"] = self.instance.versao
 
     def clean_cpf(self) -> str:
-        cpf = numeros_digitados(self.cleaned_data["cpf"], "CPF inválido: use os 11 números do CPF (pontos e traço são aceitos).")
+        cpf = numeros_digitados(
+            self.cleaned_data["cpf"], "CPF inválido: use os 11 números do CPF (pontos e traço são aceitos)."
+        )
         if cpf:
             validar_cpf(cpf)
         return cpf
@@ -103,10 +107,22 @@ class CidadaoForm(forms.ModelForm[Cidadao]):
     GRUPOS = [
         ("Identificação", ["nome", "nome_social", "cpf", "cns", "data_nascimento", "sexo", "raca_cor", "etnia"]),
         ("Filiação", ["nome_mae", "mae_desconhecida", "nome_pai", "pai_desconhecido"]),
-        ("Nacionalidade e naturalidade", ["nacionalidade", "uf_nascimento", "municipio_nascimento", "pais_nascimento",
-                                          "data_naturalizacao", "portaria_naturalizacao", "data_entrada_brasil"]),
-        ("Endereço e contato", ["cep", "logradouro", "numero", "complemento", "bairro", "telefone_celular",
-                                "telefone_contato", "email"]),
+        (
+            "Nacionalidade e naturalidade",
+            [
+                "nacionalidade",
+                "uf_nascimento",
+                "municipio_nascimento",
+                "pais_nascimento",
+                "data_naturalizacao",
+                "portaria_naturalizacao",
+                "data_entrada_brasil",
+            ],
+        ),
+        (
+            "Endereço e contato",
+            ["cep", "logradouro", "numero", "complemento", "bairro", "telefone_celular", "telefone_contato", "email"],
+        ),
         ("Equipe de referência", ["equipe", "microarea", "fora_de_area"]),
         ("Óbito", ["data_obito", "numero_do"]),
     ]
@@ -125,4 +141,6 @@ class UnificarForm(forms.Form):
         choices=[("este", "Este cadastro"), ("outro", "O outro cadastro")],
         widget=forms.RadioSelect,
     )
-    motivo = forms.CharField(label="Motivo", max_length=200, help_text="Por que são a mesma pessoa (documento conferido, etc.).")
+    motivo = forms.CharField(
+        label="Motivo", max_length=200, help_text="Por que são a mesma pessoa (documento conferido, etc.)."
+    )

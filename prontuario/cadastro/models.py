@@ -67,7 +67,9 @@ def _palavra_gerada(coluna: str, posicao: int) -> models.GeneratedField:
     with these; the expression indexes above keep the estimates of the main statement."""
     return models.GeneratedField(
         expression=Collate(IndexTransform(posicao, models.TextField(), coluna), "C"),
-        output_field=models.TextField(db_collation="C"), db_persist=True, editable=False,
+        output_field=models.TextField(db_collation="C"),
+        db_persist=True,
+        editable=False,
     )
 
 
@@ -101,22 +103,33 @@ class Cidadao(TenantModel):
     data_naturalizacao = models.DateField("data de naturalização", null=True, blank=True)
     portaria_naturalizacao = models.CharField("portaria de naturalização", max_length=16, blank=True)
     data_entrada_brasil = models.DateField("data de entrada no Brasil", null=True, blank=True)
-    cep = models.CharField("CEP", max_length=8, blank=True, validators=[RegexValidator(r"^\d{8}$", "O CEP tem 8 dígitos.")])
+    cep = models.CharField(
+        "CEP", max_length=8, blank=True, validators=[RegexValidator(r"^\d{8}$", "O CEP tem 8 dígitos.")]
+    )
     logradouro = models.CharField(max_length=150, blank=True)
     numero = models.CharField("número", max_length=10, blank=True)
     complemento = models.CharField(max_length=60, blank=True)
     bairro = models.CharField(max_length=72, blank=True)
     telefone_celular = models.CharField(
-        "telefone celular", max_length=11, blank=True,
+        "telefone celular",
+        max_length=11,
+        blank=True,
         validators=[RegexValidator(r"^\d{10,11}$", "Informe DDD e número, 10 ou 11 dígitos.")],
     )
     telefone_contato = models.CharField(
-        "telefone de contato", max_length=11, blank=True,
+        "telefone de contato",
+        max_length=11,
+        blank=True,
         validators=[RegexValidator(r"^\d{10,11}$", "Informe DDD e número, 10 ou 11 dígitos.")],
     )
     email = models.EmailField("e-mail", max_length=100, blank=True)
     equipe = models.ForeignKey(
-        Equipe, on_delete=models.PROTECT, null=True, blank=True, related_name="cidadaos", verbose_name="equipe de referência"
+        Equipe,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cidadaos",
+        verbose_name="equipe de referência",
     )
     microarea = models.CharField(
         "microárea", max_length=2, blank=True, validators=[RegexValidator(r"^\d{2}$", "A microárea tem 2 dígitos.")]
@@ -124,7 +137,9 @@ class Cidadao(TenantModel):
     fora_de_area = models.BooleanField("fora de área", default=False)
     data_obito = models.DateField("data do óbito", null=True, blank=True)
     numero_do = models.CharField(
-        "número da declaração de óbito", max_length=9, blank=True,
+        "número da declaração de óbito",
+        max_length=9,
+        blank=True,
         validators=[RegexValidator(r"^\d{9}$", "A declaração de óbito tem 9 dígitos.")],
     )
 
@@ -160,11 +175,15 @@ class Cidadao(TenantModel):
         verbose_name_plural = "cidadãos"
         constraints = [
             models.UniqueConstraint(
-                fields=["municipio", "cpf"], condition=~Q(cpf="") & Q(ativo=True), name="cidadao_cpf_unico",
+                fields=["municipio", "cpf"],
+                condition=~Q(cpf="") & Q(ativo=True),
+                name="cidadao_cpf_unico",
                 violation_error_message="Já existe um cidadão com este CPF no município.",
             ),
             models.UniqueConstraint(
-                fields=["municipio", "cns"], condition=~Q(cns="") & Q(ativo=True), name="cidadao_cns_unico",
+                fields=["municipio", "cns"],
+                condition=~Q(cns="") & Q(ativo=True),
+                name="cidadao_cns_unico",
                 violation_error_message="Já existe um cidadão com este CNS no município.",
             ),
         ]
@@ -172,11 +191,15 @@ class Cidadao(TenantModel):
             # INCLUDE: a search for common words walks this index in name order and filters
             # on the word arrays; with them in the index it never visits the table.
             models.Index(
-                fields=["municipio", "busca_nome"], include=["id", "data_nascimento", "busca_palavras", "busca_palavras_mae"],
-                condition=Q(ativo=True), name="cidadao_busca_nome",
+                fields=["municipio", "busca_nome"],
+                include=["id", "data_nascimento", "busca_palavras", "busca_palavras_mae"],
+                condition=Q(ativo=True),
+                name="cidadao_busca_nome",
             ),
             models.Index(
-                fields=["municipio", "data_nascimento", "busca_nome"], condition=Q(ativo=True), name="cidadao_nascimento"
+                fields=["municipio", "data_nascimento", "busca_nome"],
+                condition=Q(ativo=True),
+                name="cidadao_nascimento",
             ),
             *[_indice_palavra("busca_palavras", n) for n in range(1, PALAVRAS_INDEXADAS + 1)],
             *[_indice_palavra("busca_palavras_mae", n) for n in range(1, PALAVRAS_MAE_INDEXADAS + 1)],
@@ -197,9 +220,9 @@ class Cidadao(TenantModel):
         if self.nome_social and not texto.nome_social_valido(self.nome_social):
             erros["nome_social"] = "O nome social só pode ter letras, acentos e apóstrofo."
         if not self.nome_mae and not self.mae_desconhecida:
-            erros["nome_mae"] = "Informe o nome da mãe ou marque \"desconhecido\"."
+            erros["nome_mae"] = 'Informe o nome da mãe ou marque "desconhecido".'
         if not self.nome_pai and not self.pai_desconhecido:
-            erros["nome_pai"] = "Informe o nome do pai ou marque \"desconhecido\"."
+            erros["nome_pai"] = 'Informe o nome do pai ou marque "desconhecido".'
         if self.raca_cor == 5 and self.etnia is None:
             erros["etnia"] = "Informe a etnia do cidadão indígena."
         hoje = timezone.localdate()
@@ -223,8 +246,11 @@ class Cidadao(TenantModel):
                 erros["pais_nascimento"] = "Informe o país de nascimento do estrangeiro."
             if not self.data_entrada_brasil:
                 erros["data_entrada_brasil"] = "Informe a data de entrada no Brasil."
-        for campo, rotulo in (("data_naturalizacao", "naturalização"), ("data_entrada_brasil", "entrada no Brasil"),
-                              ("data_obito", "óbito")):
+        for campo, rotulo in (
+            ("data_naturalizacao", "naturalização"),
+            ("data_entrada_brasil", "entrada no Brasil"),
+            ("data_obito", "óbito"),
+        ):
             valor = getattr(self, campo)
             if valor and valor > hoje:
                 erros[campo] = f"A data de {rotulo} não pode ser no futuro."
@@ -250,12 +276,37 @@ def _anos_atras(dia: datetime.date, anos: int) -> datetime.date:
 
 # Fields of the cadastro, in form order: what versions compare and the form edits.
 CAMPOS_CADASTRO: tuple[str, ...] = (
-    "nome", "nome_social", "cpf", "cns", "data_nascimento", "sexo", "raca_cor", "etnia",
-    "nome_mae", "mae_desconhecida", "nome_pai", "pai_desconhecido", "nacionalidade",
-    "municipio_nascimento_ibge", "pais_nascimento", "data_naturalizacao", "portaria_naturalizacao",
-    "data_entrada_brasil", "cep", "logradouro", "numero", "complemento", "bairro",
-    "telefone_celular", "telefone_contato", "email", "equipe", "microarea", "fora_de_area",
-    "data_obito", "numero_do",
+    "nome",
+    "nome_social",
+    "cpf",
+    "cns",
+    "data_nascimento",
+    "sexo",
+    "raca_cor",
+    "etnia",
+    "nome_mae",
+    "mae_desconhecida",
+    "nome_pai",
+    "pai_desconhecido",
+    "nacionalidade",
+    "municipio_nascimento_ibge",
+    "pais_nascimento",
+    "data_naturalizacao",
+    "portaria_naturalizacao",
+    "data_entrada_brasil",
+    "cep",
+    "logradouro",
+    "numero",
+    "complemento",
+    "bairro",
+    "telefone_celular",
+    "telefone_contato",
+    "email",
+    "equipe",
+    "microarea",
+    "fora_de_area",
+    "data_obito",
+    "numero_do",
 )
 
 

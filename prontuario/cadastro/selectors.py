@@ -11,17 +11,23 @@ from typing import Any, cast
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.db.models import Q
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
 from dados import municipios
+from pec.ator import Ator
 from pec.audit.chain import audit_search
 from pec.documentos import cns_valido, cpf_valido, so_digitos
 from pec.models import Lotacao
 from pec.tenancy import assert_owned
 from prontuario.cadastro import texto
+from prontuario.cadastro.models import (
+    COLUNAS_PALAVRA,
+    COLUNAS_PALAVRA_MAE,
+    PALAVRAS_INDEXADAS,
+    PALAVRAS_MAE_INDEXADAS,
+    palavra_sql,
+)
 from prontuario.models import Cidadao, PalavraFrequencia
-from prontuario.cadastro.models import COLUNAS_PALAVRA, COLUNAS_PALAVRA_MAE, PALAVRAS_INDEXADAS, PALAVRAS_MAE_INDEXADAS, palavra_sql
 
 LIMITE_BUSCA = 30
 
@@ -66,7 +72,7 @@ def consulta_interpretar(entrada: str) -> Consulta:
             data = datetime.date(ano, mes, dia)
         except ValueError:
             return Consulta(erro="Data inválida: use dd/mm/aaaa.")
-        entrada = entrada[: achada.start()] + " " + entrada[achada.end():]
+        entrada = entrada[: achada.start()] + " " + entrada[achada.end() :]
     if entrada.strip() and _SO_DOCUMENTO.match(entrada):
         digitos = so_digitos(entrada)
         if len(digitos) == 11 and cpf_valido(digitos):
@@ -90,21 +96,21 @@ DENSOS = 1_000  # expected matches (words taken as independent) beyond which not
 ParametroSql = int | str | datetime.date | list[int] | None
 
 
-def cidadao_pesquisar(*, request: HttpRequest, entrada: str) -> ResultadoBusca:
+def cidadao_pesquisar(*, ator: Ator, entrada: str) -> ResultadoBusca:
     """The search as the pages show it (citizens, merge, agenda): `cidadao_buscar` under
-    the request's lotação, written to the audit trail with the ids it shows. Whatever
+    the actor's lotação, written to the audit trail with the ids it shows. Whatever
     carries the text (GET or POST), the page calls this."""
-    resultado = cidadao_buscar(lotacao=request.lotacao, entrada=entrada)  # type: ignore[attr-defined]
+    resultado = cidadao_buscar(lotacao=ator.lotacao_exigida(), entrada=entrada)
     ids = [cidadao.pk for cidadao in resultado.cidadaos]
-    audit_search(request=request, consulta=entrada, cidadao_ids=ids, o_que=f"busca de cidadão ({len(ids)} resultado(s))")
+    audit_search(ator=ator, consulta=entrada, cidadao_ids=ids, o_que=f"busca de cidadão ({len(ids)} resultado(s))")
     return resultado
 
 
-def duplicados_mostrar(*, request: HttpRequest, candidatos: list[Cidadao]) -> list[Cidadao]:
+def duplicados_mostrar(*, ator: Ator, candidatos: list[Cidadao]) -> list[Cidadao]:
     """The likely duplicates a registration form shows (name, birth date, mother, CPF and
     CNS of each): written to the audit trail like a search's results."""
     ids = [cidadao.pk for cidadao in candidatos]
-    audit_search(request=request, consulta=None, cidadao_ids=ids, o_que=f"possíveis cadastros duplicados ({len(ids)})")
+    audit_search(ator=ator, consulta=None, cidadao_ids=ids, o_que=f"possíveis cadastros duplicados ({len(ids)})")
     return candidatos
 
 
@@ -124,25 +130,34 @@ def cidadao_buscar(*, lotacao: Lotacao, entrada: str, limite: int = LIMITE_BUSCA
         return list(Cidadao.objects.raw(sql, params))
 
     # A birth date narrows better than any word (cidadao_nascimento: a few dozen citizens a day).
-    contagens = _contagens(consulta, municipio_id, limite) if consulta.palavras and not consulta.data_nascimento else None
+    contagens = (
+        _contagens(consulta, municipio_id, limite) if consulta.palavras and not consulta.data_nascimento else None
+    )
     if contagens is None:
         resultado.cidadaos = executar(limite=limite)
     else:
         nome = PalavraFrequencia.Campo.NOME
-        resultado.cidadaos = executar(limite=limite, faixas=(1, 2, 3), ids=_candidatos(consulta, municipio_id, nome, contagens))
+        resultado.cidadaos = executar(
+            limite=limite, faixas=(1, 2, 3), ids=_candidatos(consulta, municipio_id, nome, contagens)
+        )
         if len(resultado.cidadaos) < limite:
             mae = _candidatos(consulta, municipio_id, PalavraFrequencia.Campo.MAE, contagens)
             if mae != []:  # [] is nobody: the rarest words are in no mother's name
                 vistos = {c.pk for c in resultado.cidadaos}
                 resultado.cidadaos += [
-                    c for c in executar(limite=limite - len(resultado.cidadaos), faixas=(4,), ids=mae) if c.pk not in vistos
+                    c
+                    for c in executar(limite=limite - len(resultado.cidadaos), faixas=(4,), ids=mae)
+                    if c.pk not in vistos
                 ]
     for cidadao in resultado.cidadaos:
         assert_owned(cidadao, municipio_id)
     return resultado
 
 
-_COLUNAS: dict[int, tuple[str, ...]] = {PalavraFrequencia.Campo.NOME: COLUNAS_PALAVRA, PalavraFrequencia.Campo.MAE: COLUNAS_PALAVRA_MAE}
+_COLUNAS: dict[int, tuple[str, ...]] = {
+    PalavraFrequencia.Campo.NOME: COLUNAS_PALAVRA,
+    PalavraFrequencia.Campo.MAE: COLUNAS_PALAVRA_MAE,
+}
 
 
 def _contagens(consulta: Consulta, municipio_id: int, limite: int) -> dict[tuple[int, str], int] | None:
@@ -152,29 +167,38 @@ def _contagens(consulta: Consulta, municipio_id: int, limite: int) -> dict[tuple
     distintas = consulta.distintas
     tabela, cidadaos = PalavraFrequencia._meta.db_table, Cidadao._meta.db_table
     em_ordem = " ".join(consulta.palavras)
-    pagina = (f"SELECT count(*) FROM (SELECT 1 FROM {cidadaos} WHERE municipio_id = %s AND ativo"
-              " AND busca_nome >= %s AND busca_nome < %s LIMIT %s) p")
+    pagina = (
+        f"SELECT count(*) FROM (SELECT 1 FROM {cidadaos} WHERE municipio_id = %s AND ativo"
+        " AND busca_nome >= %s AND busca_nome < %s LIMIT %s) p"
+    )
     params: list[ParametroSql] = [municipio_id, em_ordem, texto.limite_prefixo(em_ordem), limite, municipio_id]
     somas = []
     for campo in _COLUNAS:
         for palavra in distintas:
-            somas.append(f"(SELECT coalesce(sum(cidadaos), 0) FROM {tabela} WHERE municipio_id = %s AND campo = {campo:d}"
-                         " AND palavra >= %s AND palavra < %s)")
+            somas.append(
+                f"(SELECT coalesce(sum(cidadaos), 0) FROM {tabela} WHERE municipio_id = %s AND campo = {campo:d}"
+                " AND palavra >= %s AND palavra < %s)"
+            )
             params += [municipio_id, palavra, texto.limite_prefixo(palavra)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT ({pagina}), (SELECT cidadaos FROM {tabela} WHERE municipio_id = %s AND campo = 0 AND palavra = ''), "
-            + ", ".join(somas), params,
+            + ", ".join(somas),
+            params,
         )
         na_primeira_faixa, total, *numeros = cursor.fetchone()
     if na_primeira_faixa >= limite or total is None:
         return None
-    contagens: dict[tuple[int, str], int] = dict(zip([(campo, p) for campo in _COLUNAS for p in distintas], numeros, strict=True))
+    contagens: dict[tuple[int, str], int] = dict(
+        zip([(campo, p) for campo in _COLUNAS for p in distintas], numeros, strict=True)
+    )
     contagens[PalavraFrequencia.Campo.TOTAL, ""] = max(total, 1)
     return contagens
 
 
-def _candidatos(consulta: Consulta, municipio_id: int, campo: int, contagens: dict[tuple[int, str], int]) -> list[int] | None:
+def _candidatos(
+    consulta: Consulta, municipio_id: int, campo: int, contagens: dict[tuple[int, str], int]
+) -> list[int] | None:
     """Every citizen who may have all the typed words in the field's words (the citizen's
     names or the mother's name): the intersection of the rarest words' citizens, read
     straight from the word indexes (index-only scans, no table rows), rarest first within
@@ -195,10 +219,14 @@ def _candidatos(consulta: Consulta, municipio_id: int, campo: int, contagens: di
     conjuntos: list[str] = []
     params: list[ParametroSql] = []
     for palavra in escolhidas:
-        conjuntos.append("(" + " UNION ALL ".join(
-            f"SELECT id FROM {Cidadao._meta.db_table} WHERE municipio_id = %s AND {c} >= %s AND {c} < %s"
-            for c in _COLUNAS[campo]
-        ) + ")")
+        conjuntos.append(
+            "("
+            + " UNION ALL ".join(
+                f"SELECT id FROM {Cidadao._meta.db_table} WHERE municipio_id = %s AND {c} >= %s AND {c} < %s"
+                for c in _COLUNAS[campo]
+            )
+            + ")"
+        )
         params += [municipio_id, palavra, texto.limite_prefixo(palavra)] * len(_COLUNAS[campo])
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM ({' INTERSECT '.join(conjuntos)}) i LIMIT {CANDIDATOS_MAXIMOS + 1}", params)
@@ -207,7 +235,11 @@ def _candidatos(consulta: Consulta, municipio_id: int, campo: int, contagens: di
 
 
 def busca_sql(
-    *, consulta: Consulta, municipio_id: int, limite: int, faixas: tuple[int, ...] = (0, 1, 2, 3, 4, 5),
+    *,
+    consulta: Consulta,
+    municipio_id: int,
+    limite: int,
+    faixas: tuple[int, ...] = (0, 1, 2, 3, 4, 5),
     ids: list[int] | None = None,
 ) -> tuple[str, list[ParametroSql]]:
     """The search as one statement: disjoint ranked bands (`faixa`), concatenated.
@@ -302,8 +334,12 @@ def cidadao_possiveis_duplicados(
     """Active records with the same name and birth date and, when both know it, the same
     mother's name (accents, case and particles ignored)."""
     busca_mae = " ".join(texto.palavras(nome_mae))
-    filtro = Q(municipio_id=municipio_id, ativo=True, data_nascimento=data_nascimento,
-               busca_nome=" ".join(texto.palavras(nome)))
+    filtro = Q(
+        municipio_id=municipio_id,
+        ativo=True,
+        data_nascimento=data_nascimento,
+        busca_nome=" ".join(texto.palavras(nome)),
+    )
     if busca_mae:
         filtro &= Q(busca_mae=busca_mae) | Q(busca_mae="")
     candidatos = Cidadao.objects.filter(filtro).order_by("busca_nome", "id")
@@ -323,7 +359,11 @@ def cidadao_obter(*, lotacao: Lotacao, cidadao_id: int) -> Cidadao:
 
 # --- Histórico do cadastro -------------------------------------------------------------------
 
-_ROTULOS_EXTRAS = {"ativo": "Cadastro ativo", "unificado_com": "Unificado ao cadastro", "unificou": "Cadastro unificado a este"}
+_ROTULOS_EXTRAS = {
+    "ativo": "Cadastro ativo",
+    "unificado_com": "Unificado ao cadastro",
+    "unificou": "Cadastro unificado a este",
+}
 
 
 @dataclass(frozen=True)
@@ -379,18 +419,28 @@ def historico_linhas(*, versoes: list[Any], municipio_id: int) -> list[tuple[Any
         return nome[:1].upper() + nome[1:]
 
     return [
-        (versao, [LinhaHistorico(rotulo(campo), legivel(campo, valores[0]), legivel(campo, valores[1]))
-                  for campo, valores in versao.alteracoes.items()])
+        (
+            versao,
+            [
+                LinhaHistorico(rotulo(campo), legivel(campo, valores[0]), legivel(campo, valores[1]))
+                for campo, valores in versao.alteracoes.items()
+            ],
+        )
         for versao in versoes
     ]
 
 
 # What a merge moves, in the users' words (Django's default plurals, "vacinacaos", are not).
 _MOVIDOS = {
-    "prontuario.Agendamento": "agendamentos", "prontuario.EntradaLista": "entradas na lista de atendimentos",
-    "prontuario.Medicao": "medições", "prontuario.EscutaInicial": "escutas iniciais",
-    "prontuario.Atendimento": "atendimentos", "prontuario.Problema": "problemas e condições",
-    "prontuario.Alergia": "alergias", "prontuario.Prescricao": "prescrições", "prontuario.Vacinacao": "doses de vacina",
+    "prontuario.Agendamento": "agendamentos",
+    "prontuario.EntradaLista": "entradas na lista de atendimentos",
+    "prontuario.Medicao": "medições",
+    "prontuario.EscutaInicial": "escutas iniciais",
+    "prontuario.Atendimento": "atendimentos",
+    "prontuario.Problema": "problemas e condições",
+    "prontuario.Alergia": "alergias",
+    "prontuario.Prescricao": "prescrições",
+    "prontuario.Vacinacao": "doses de vacina",
 }
 
 

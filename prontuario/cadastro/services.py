@@ -15,9 +15,9 @@ from pec.documentos import so_digitos
 from pec.models import Lotacao
 from pec.tenancy import assert_owned
 from prontuario.cadastro import texto
-from prontuario.models import Cidadao, CidadaoVersao, PalavraFrequencia, Unificacao
 from prontuario.cadastro.models import CAMPOS_CADASTRO, COLUNAS_PALAVRA, COLUNAS_PALAVRA_MAE
 from prontuario.cadastro.selectors import cidadao_possiveis_duplicados
+from prontuario.models import Cidadao, CidadaoVersao, PalavraFrequencia, Unificacao
 
 BRASIL = 31  # LEDI país code of Brazil (referencias/paises.txt)
 
@@ -32,9 +32,7 @@ class PossivelDuplicado(Exception):
 
 
 @transaction.atomic
-def cidadao_cadastrar(
-    *, lotacao: Lotacao, dados: Mapping[str, Any], confirmar_duplicado: bool = False
-) -> Cidadao:
+def cidadao_cadastrar(*, lotacao: Lotacao, dados: Mapping[str, Any], confirmar_duplicado: bool = False) -> Cidadao:
     cidadao = Cidadao(municipio_id=lotacao.municipio_id)
     _aplicar(cidadao, dados)
     _validar(cidadao)
@@ -47,8 +45,12 @@ def cidadao_cadastrar(
         if _valor_json(cidadao, campo) not in (None, "", False)
     }
     CidadaoVersao.objects.create(
-        municipio_id=cidadao.municipio_id, cidadao=cidadao, numero=1, tipo=CidadaoVersao.Tipo.CADASTRO,
-        lotacao=lotacao, alteracoes=alteracoes,
+        municipio_id=cidadao.municipio_id,
+        cidadao=cidadao,
+        numero=1,
+        tipo=CidadaoVersao.Tipo.CADASTRO,
+        lotacao=lotacao,
+        alteracoes=alteracoes,
     )
     return cidadao
 
@@ -91,8 +93,12 @@ def cidadao_atualizar(
     atual.versao += 1
     _salvar(atual)
     CidadaoVersao.objects.create(
-        municipio_id=atual.municipio_id, cidadao=atual, numero=atual.versao, tipo=CidadaoVersao.Tipo.ATUALIZACAO,
-        lotacao=lotacao, alteracoes=alteracoes,
+        municipio_id=atual.municipio_id,
+        cidadao=atual,
+        numero=atual.versao,
+        tipo=CidadaoVersao.Tipo.ATUALIZACAO,
+        lotacao=lotacao,
+        alteracoes=alteracoes,
     )
     return atual
 
@@ -146,7 +152,10 @@ def _atualizar_busca(cidadao: Cidadao) -> None:
 def _validar(cidadao: Cidadao) -> None:
     erros: dict[str, list[str]] = {}
     try:
-        cidadao.full_clean(exclude=["busca_nome", "busca_mae", "busca_palavras", "busca_palavras_mae", "unificado_com"], validate_constraints=False)
+        cidadao.full_clean(
+            exclude=["busca_nome", "busca_mae", "busca_palavras", "busca_palavras_mae", "unificado_com"],
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         erros = exc.message_dict
     outros = Cidadao.objects.filter(municipio_id=cidadao.municipio_id, ativo=True).exclude(pk=cidadao.pk)
@@ -201,7 +210,11 @@ def _valor_json(cidadao: Cidadao, campo: str) -> Any:
 # --- Unificação ------------------------------------------------------------------------------
 
 # Relations that describe the history of a record stay with it when it is merged.
-_HISTORICO: set[tuple[type[models.Model], str]] = {(CidadaoVersao, "cidadao"), (Unificacao, "sobrevivente"), (Unificacao, "unificado")}
+_HISTORICO: set[tuple[type[models.Model], str]] = {
+    (CidadaoVersao, "cidadao"),
+    (Unificacao, "sobrevivente"),
+    (Unificacao, "unificado"),
+}
 
 
 def _relacoes_para_mover() -> list[models.ForeignObject[Any, Any]]:
@@ -219,9 +232,7 @@ def _relacoes_para_mover() -> list[models.ForeignObject[Any, Any]]:
 
 
 @transaction.atomic
-def cidadao_unificar(
-    *, lotacao: Lotacao, sobrevivente: Cidadao, unificado: Cidadao, motivo: str = ""
-) -> Unificacao:
+def cidadao_unificar(*, lotacao: Lotacao, sobrevivente: Cidadao, unificado: Cidadao, motivo: str = "") -> Unificacao:
     """Merge `unificado` into `sobrevivente`.
 
     Everything pointing to the merged record moves to the survivor; the survivor's blank
@@ -236,9 +247,9 @@ def cidadao_unificar(
         raise ValidationError("Escolha dois cadastros diferentes.")
     travados = {
         c.pk: c
-        for c in Cidadao.objects.select_for_update().filter(
-            municipio_id=municipio_id, pk__in=[sobrevivente.pk, unificado.pk]
-        ).order_by("pk")
+        for c in Cidadao.objects.select_for_update()
+        .filter(municipio_id=municipio_id, pk__in=[sobrevivente.pk, unificado.pk])
+        .order_by("pk")
     }
     sobrevivente, unificado = travados[sobrevivente.pk], travados[unificado.pk]
     if not (sobrevivente.ativo and unificado.ativo):
@@ -269,8 +280,12 @@ def cidadao_unificar(
     unificado.versao += 1
     unificado.save()
     CidadaoVersao.objects.create(
-        municipio_id=municipio_id, cidadao=unificado, numero=unificado.versao, tipo=CidadaoVersao.Tipo.UNIFICACAO,
-        lotacao=lotacao, alteracoes={"ativo": [True, False], "unificado_com": [None, sobrevivente.pk]},
+        municipio_id=municipio_id,
+        cidadao=unificado,
+        numero=unificado.versao,
+        tipo=CidadaoVersao.Tipo.UNIFICACAO,
+        lotacao=lotacao,
+        alteracoes={"ativo": [True, False], "unificado_com": [None, sobrevivente.pk]},
     )
 
     # Blank fields of the survivor are completed from the merged record (a CPF on one and
@@ -278,7 +293,8 @@ def cidadao_unificar(
     complementos = {
         campo: getattr(unificado, _coluna(campo))
         for campo in CAMPOS_CADASTRO
-        if _vazio(_valor_json(sobrevivente, campo)) and not _vazio(_valor_json(unificado, campo))
+        if _vazio(_valor_json(sobrevivente, campo))
+        and not _vazio(_valor_json(unificado, campo))
         and campo not in {"mae_desconhecida", "pai_desconhecido", "fora_de_area"}
     }
     antes = {campo: _valor_json(sobrevivente, campo) for campo in complementos}
@@ -294,12 +310,21 @@ def cidadao_unificar(
     sobrevivente.versao += 1
     _salvar(sobrevivente)
     CidadaoVersao.objects.create(
-        municipio_id=municipio_id, cidadao=sobrevivente, numero=sobrevivente.versao,
-        tipo=CidadaoVersao.Tipo.UNIFICACAO, lotacao=lotacao, alteracoes=alteracoes,
+        municipio_id=municipio_id,
+        cidadao=sobrevivente,
+        numero=sobrevivente.versao,
+        tipo=CidadaoVersao.Tipo.UNIFICACAO,
+        lotacao=lotacao,
+        alteracoes=alteracoes,
     )
     return Unificacao.objects.create(
-        municipio_id=municipio_id, sobrevivente=sobrevivente, unificado=unificado, lotacao=lotacao,
-        motivo=motivo[:200], movidos=movidos, cadastro_unificado=cadastro_unificado,
+        municipio_id=municipio_id,
+        sobrevivente=sobrevivente,
+        unificado=unificado,
+        lotacao=lotacao,
+        motivo=motivo[:200],
+        movidos=movidos,
+        cadastro_unificado=cadastro_unificado,
     )
 
 
@@ -323,7 +348,9 @@ def palavras_frequencias_atualizar(*, municipio_id: int, using: str = "default")
             f"INSERT INTO {frequencias} (municipio_id, campo, palavra, cidadaos) "
             + contar.format(campo=PalavraFrequencia.Campo.NOME, cidadaos=cidadaos, colunas=", ".join(COLUNAS_PALAVRA))
             + " UNION ALL "
-            + contar.format(campo=PalavraFrequencia.Campo.MAE, cidadaos=cidadaos, colunas=", ".join(COLUNAS_PALAVRA_MAE))
+            + contar.format(
+                campo=PalavraFrequencia.Campo.MAE, cidadaos=cidadaos, colunas=", ".join(COLUNAS_PALAVRA_MAE)
+            )
             + f" UNION ALL SELECT %s, {PalavraFrequencia.Campo.TOTAL:d}, '', count(*) FROM {cidadaos}"
             " WHERE municipio_id = %s AND ativo",
             [municipio_id] * 6,

@@ -8,8 +8,8 @@ prontuario.cadastro.selectors.busca_sql).
 from __future__ import annotations
 
 import re
-from typing import Any
 import unicodedata
+from typing import Any
 
 # Particles ignored when matching words in any order: "maria da silva" must match
 # "silva maria" and a search for "da" alone would match half the municipality.

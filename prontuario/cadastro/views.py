@@ -5,41 +5,42 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from dados import municipios
 from pec import parametros
-from pec.identity.acesso import requer_permissao, tem_permissao
-from pec.buscas import busca_ler, busca_postada
 from pec.administracao.forms import erros_no_form
 from pec.audit.chain import audit_event
+from pec.buscas import busca_ler, busca_postada
+from pec.http import RequisicaoComLotacao
+from pec.identity.acesso import requer_permissao, tem_permissao
 from pec.models import Lotacao
 from prontuario.cadastro.forms import CidadaoForm, UnificarForm
-from prontuario.models import Agendamento, CidadaoVersao, Unificacao
 from prontuario.cadastro.selectors import cidadao_pesquisar, duplicados_mostrar, historico_linhas, movidos_legiveis
-from prontuario.clinico.selectors import cidadao_clinico
 from prontuario.cadastro.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
+from prontuario.clinico.selectors import cidadao_clinico
+from prontuario.models import Agendamento, CidadaoVersao, Unificacao
 
 
-def _lotacao(request: HttpRequest) -> Lotacao:
-    return request.lotacao  # type: ignore[attr-defined,no-any-return]
+def _lotacao(request: RequisicaoComLotacao) -> Lotacao:
+    return request.lotacao
 
 
 @requer_permissao("cidadao.ver")
-def cidadao_lista(request: HttpRequest) -> HttpResponse:
+def cidadao_lista(request: RequisicaoComLotacao) -> HttpResponse:
     """The one-box search: posted, then shown at ?busca=<id> (pec.buscas)."""
     if request.method == "POST":
         return busca_postada(request, reverse("cidadao_lista"))
     entrada = busca_ler(request).get("q", "")
-    resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada else None
+    resultado = cidadao_pesquisar(ator=request.ator, entrada=entrada) if entrada else None
     return render(request, "prontuario/cidadao_lista.html", {"entrada": entrada, "resultado": resultado})
 
 
 @requer_permissao("cidadao.editar")
-def cidadao_novo(request: HttpRequest) -> HttpResponse:
+def cidadao_novo(request: RequisicaoComLotacao) -> HttpResponse:
     lotacao = _lotacao(request)
     form = CidadaoForm(request.POST or None, lotacao=lotacao)
     candidatos = []
@@ -49,7 +50,7 @@ def cidadao_novo(request: HttpRequest) -> HttpResponse:
                 lotacao=lotacao, dados=form.dados_cadastro(), confirmar_duplicado="confirmar_duplicado" in request.POST
             )
         except PossivelDuplicado as exc:
-            candidatos = duplicados_mostrar(request=request, candidatos=exc.candidatos)
+            candidatos = duplicados_mostrar(ator=request.ator, candidatos=exc.candidatos)
         except ValidationError as exc:
             _erros_no_form(form, exc)
         else:
@@ -59,8 +60,8 @@ def cidadao_novo(request: HttpRequest) -> HttpResponse:
 
 
 @requer_permissao("cidadao.ver")
-def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro")
+def cidadao_detalhe(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
+    cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="cadastro")
     municipio_nascimento = municipios().get(cidadao.municipio_nascimento_ibge)
     return render(
         request,
@@ -70,7 +71,9 @@ def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
             "municipio_nascimento": municipio_nascimento,
             "ultima_versao": cidadao.versoes.first(),
             "agendamentos": Agendamento.objects.filter(
-                municipio_id=cidadao.municipio_id, cidadao=cidadao, situacao=Agendamento.Situacao.AGENDADO,
+                municipio_id=cidadao.municipio_id,
+                cidadao=cidadao,
+                situacao=Agendamento.Situacao.AGENDADO,
                 inicio__gte=timezone.now(),
             ).select_related("lotacao__profissional")[:10],
         },
@@ -78,10 +81,10 @@ def cidadao_detalhe(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 
 @requer_permissao("cidadao.editar")
-def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+def cidadao_editar(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
     # The form shows the whole record.
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro (edição)")
+    cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="cadastro (edição)")
     if not cidadao.ativo:
         messages.error(request, "Este cadastro foi unificado a outro e não pode ser alterado.")
         return redirect("cidadao_detalhe", cidadao_id=cidadao.pk)
@@ -97,7 +100,7 @@ def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
                 confirmar_duplicado="confirmar_duplicado" in request.POST,
             )
         except PossivelDuplicado as exc:
-            candidatos = duplicados_mostrar(request=request, candidatos=exc.candidatos)
+            candidatos = duplicados_mostrar(ator=request.ator, candidatos=exc.candidatos)
         except ValidationError as exc:
             _erros_no_form(form, exc)
         else:
@@ -107,35 +110,40 @@ def cidadao_editar(request: HttpRequest, cidadao_id: int) -> HttpResponse:
 
 
 @requer_permissao("cidadao.ver")
-def cidadao_historico(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+def cidadao_historico(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
     lotacao = _lotacao(request)
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="histórico do cadastro")
+    cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="histórico do cadastro")
     versoes = CidadaoVersao.objects.filter(cidadao=cidadao, municipio_id=lotacao.municipio_id).select_related(
         "lotacao__profissional", "lotacao__estabelecimento"
     )
-    unificacoes = list(Unificacao.objects.filter(sobrevivente=cidadao, municipio_id=lotacao.municipio_id).select_related(
-        "unificado", "lotacao__profissional"
-    ))
+    unificacoes = list(
+        Unificacao.objects.filter(sobrevivente=cidadao, municipio_id=lotacao.municipio_id).select_related(
+            "unificado", "lotacao__profissional"
+        )
+    )
     for unificacao in unificacoes:
         unificacao.movidos_rotulos = movidos_legiveis(unificacao.movidos)  # type: ignore[attr-defined]
     linhas = historico_linhas(versoes=list(versoes), municipio_id=lotacao.municipio_id)
     return render(
-        request, "prontuario/cidadao_historico.html", {"cidadao": cidadao, "versoes": linhas, "unificacoes": unificacoes}
+        request,
+        "prontuario/cidadao_historico.html",
+        {"cidadao": cidadao, "versoes": linhas, "unificacoes": unificacoes},
     )
 
 
 @requer_permissao("cidadao.unificar")
-def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse:
+def cidadao_unificar_view(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
     """Pick the other record (search), compare side by side, choose the survivor, confirm."""
     lotacao = _lotacao(request)
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="cadastro (unificação)")
+    cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="cadastro (unificação)")
     if request.method == "POST" and "q" in request.POST:
         return busca_postada(request, reverse("cidadao_unificar", args=[cidadao.pk]))
     entrada = busca_ler(request).get("q", "")
     outro_id = parametros.inteiro(request.POST.get("outro") or request.GET.get("outro"))
     outro = (
-        cidadao_clinico(request=request, cidadao_id=outro_id, o_que="cadastro (unificação)")
-        if outro_id is not None else None
+        cidadao_clinico(ator=request.ator, cidadao_id=outro_id, o_que="cadastro (unificação)")
+        if outro_id is not None
+        else None
     )
     form = UnificarForm(request.POST or None, initial={"outro": outro.pk if outro else None})
     if request.method == "POST" and outro is not None and form.is_valid():
@@ -149,19 +157,25 @@ def cidadao_unificar_view(request: HttpRequest, cidadao_id: int) -> HttpResponse
         else:
             audit_event(
                 evento="unificacao_cadastro",
-                request=request,
+                ator=request.ator,
                 cidadao_id=sobrevivente.pk,
                 o_que=f"cadastro {unificado.pk} unificado em {sobrevivente.pk}",
                 detalhes={"unificacao_id": unificacao.pk, "unificado_id": unificado.pk, "movidos": unificacao.movidos},
             )
             messages.success(request, f"Cadastros unificados: permanece {sobrevivente.nome_exibicao}.")
             return redirect("cidadao_detalhe", cidadao_id=sobrevivente.pk)
-    resultado = cidadao_pesquisar(request=request, entrada=entrada) if entrada and outro is None else None
+    resultado = cidadao_pesquisar(ator=request.ator, entrada=entrada) if entrada and outro is None else None
     return render(
         request,
         "prontuario/cidadao_unificar.html",
-        {"cidadao": cidadao, "outro": outro, "form": form, "entrada": entrada, "resultado": resultado,
-         "pode_editar": tem_permissao(request, "cidadao.editar")},
+        {
+            "cidadao": cidadao,
+            "outro": outro,
+            "form": form,
+            "entrada": entrada,
+            "resultado": resultado,
+            "pode_editar": tem_permissao(request, "cidadao.editar"),
+        },
     )
 
 

@@ -33,8 +33,13 @@ class _Documento(FPDF):
         self.set_font("Helvetica", "B", 13)
         self.cell(0, 7, _latin1(estabelecimento.nome), new_x="LMARGIN", new_y="NEXT")
         self.set_font("Helvetica", "", 9)
-        self.cell(0, 5, _latin1(f"CNES {estabelecimento.cnes} - {atendimento.municipio.nome}/{atendimento.municipio.uf}"),
-                  new_x="LMARGIN", new_y="NEXT")
+        self.cell(
+            0,
+            5,
+            _latin1(f"CNES {estabelecimento.cnes} - {atendimento.municipio.nome}/{atendimento.municipio.uf}"),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         self.ln(6)
         self.set_font("Helvetica", "B", 15)
         self.cell(0, 9, _latin1(titulo), align="C", new_x="LMARGIN", new_y="NEXT")
@@ -54,8 +59,11 @@ class _Documento(FPDF):
         profissional = self.atendimento.lotacao.profissional
         self.ln(20)
         self.cell(0, 6, "_" * 45, align="C", new_x="LMARGIN", new_y="NEXT")
-        registro = f" - {profissional.conselho} {profissional.registro_conselho}/{profissional.uf_conselho}" \
-            if profissional.registro_conselho else ""
+        registro = (
+            f" - {profissional.conselho} {profissional.registro_conselho}/{profissional.uf_conselho}"
+            if profissional.registro_conselho
+            else ""
+        )
         self.cell(0, 6, _latin1(f"{profissional.nome}{registro}"), align="C", new_x="LMARGIN", new_y="NEXT")
         self.cell(0, 6, _latin1(f"CBO {self.atendimento.lotacao.cbo}"), align="C", new_x="LMARGIN", new_y="NEXT")
         data = timezone.localtime(self.atendimento.finalizado_em)
@@ -99,7 +107,11 @@ def gerar(*, tipo: str, atendimento: Atendimento) -> bytes | None:
         pdf = _Documento(atendimento, TITULOS[tipo])
         pdf.paragrafo("Solicito os seguintes exames:")
         for exame in exames:
-            sigtap = f"{exame.sigtap[:2]}.{exame.sigtap[2:4]}.{exame.sigtap[4:6]}.{exame.sigtap[6:9]}-{exame.sigtap[9:]}"
-            pdf.paragrafo(f"- {exame.descricao} (SIGTAP {sigtap})" + (f" - {exame.justificativa}" if exame.justificativa else ""))
+            sigtap = (
+                f"{exame.sigtap[:2]}.{exame.sigtap[2:4]}.{exame.sigtap[4:6]}.{exame.sigtap[6:9]}-{exame.sigtap[9:]}"
+            )
+            pdf.paragrafo(
+                f"- {exame.descricao} (SIGTAP {sigtap})" + (f" - {exame.justificativa}" if exame.justificativa else "")
+            )
         return pdf.assinatura()
     return None

@@ -10,9 +10,9 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 
 from prontuario import ledi
-from prontuario.models import Alergia, EscutaInicial, Medicao, Problema, Termo
 from prontuario.clinico.models import CONDUTA, TIPO_ATENDIMENTO, VIA_MEDICAMENTO
 from prontuario.clinico.regras import CAMPOS_MEDICAO, GRUPO_FAIXA_ETARIA, medicao_erros
+from prontuario.models import Alergia, EscutaInicial, Medicao, Problema, Termo
 from prontuario.terminologia.services import codigo_normalizado
 
 ROTULOS_TABELA = {"ciap2": "CIAP2", "cid10": "CID-10", "sigtap": "SIGTAP", "medicamento": "CATMAT"}
@@ -25,10 +25,14 @@ class CodigoTermoField(forms.CharField):
         self.tabela = tabela
         kwargs.setdefault("max_length", 320)
         super().__init__(**kwargs)
-        self.widget.attrs.update({
-            "data-terminologia": tabela, "data-url": reverse_lazy("prontuario_terminologia", args=[tabela]),
-            "autocomplete": "off", "class": "codigo",
-        })
+        self.widget.attrs.update(
+            {
+                "data-terminologia": tabela,
+                "data-url": reverse_lazy("prontuario_terminologia", args=[tabela]),
+                "autocomplete": "off",
+                "class": "codigo",
+            }
+        )
 
     def clean(self, value: Any) -> str:
         texto = super().clean(value)
@@ -36,7 +40,9 @@ class CodigoTermoField(forms.CharField):
             return ""
         codigo = codigo_normalizado(texto.split(" - ", 1)[0])
         if not Termo.objects.filter(tabela=self.tabela, codigo=codigo, ativo=True).exists():
-            raise forms.ValidationError(f"Código {ROTULOS_TABELA.get(self.tabela, self.tabela)} desconhecido: {codigo}.")
+            raise forms.ValidationError(
+                f"Código {ROTULOS_TABELA.get(self.tabela, self.tabela)} desconhecido: {codigo}."
+            )
         return codigo
 
 
@@ -44,8 +50,11 @@ class MedicaoForm(forms.ModelForm[Medicao]):
     class Meta:
         model = Medicao
         fields = list(CAMPOS_MEDICAO)
-        widgets = {campo: forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}) for campo in CAMPOS_MEDICAO
-                   if campo != "glicemia_momento"}
+        widgets = {
+            campo: forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"})
+            for campo in CAMPOS_MEDICAO
+            if campo != "glicemia_momento"
+        }
 
     def clean(self) -> dict[str, Any]:
         dados = super().clean() or {}
@@ -81,8 +90,11 @@ class ProblemaForm(forms.Form):
     ciap = CodigoTermoField("ciap2", label="CIAP2", required=False)
     cid10 = CodigoTermoField("cid10", label="CID-10", required=False)
     situacao = forms.TypedChoiceField(
-        label="Situação", choices=[("", "Não incluir na lista"), *Problema.Situacao.choices], coerce=int,
-        empty_value=None, required=False,
+        label="Situação",
+        choices=[("", "Não incluir na lista"), *Problema.Situacao.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
     )
 
 
@@ -150,15 +162,21 @@ class AdendoForm(forms.Form):
 
 
 class AssumirForm(forms.Form):
-    motivo = forms.CharField(label="Motivo", max_length=300,
-                             help_text="Por que você continua este atendimento (troca de turno, ausência do profissional).")
+    motivo = forms.CharField(
+        label="Motivo",
+        max_length=300,
+        help_text="Por que você continua este atendimento (troca de turno, ausência do profissional).",
+    )
 
 
 def _opcoes(tabelas: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
     """The choices of each code table, all in one query."""
     opcoes: dict[str, list[tuple[str, str]]] = {tabela: [("", "—")] for tabela in tabelas}
-    termos = (Termo.objects.filter(tabela__in=tabelas, ativo=True).order_by("descricao")
-              .values_list("tabela", "codigo", "descricao", "sigla"))
+    termos = (
+        Termo.objects.filter(tabela__in=tabelas, ativo=True)
+        .order_by("descricao")
+        .values_list("tabela", "codigo", "descricao", "sigla")
+    )
     for tabela, codigo, descricao, sigla in termos:
         opcoes[tabela].append((codigo, f"{sigla} — {descricao}" if sigla and tabela == "imunobiologico" else descricao))
     return opcoes
@@ -167,7 +185,8 @@ def _opcoes(tabelas: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
 class VacinacaoForm(forms.Form):
     registro_anterior = forms.BooleanField(label="Transcrição de caderneta (registro anterior)", required=False)
     data_aplicacao = forms.DateField(
-        label="Data de aplicação", initial=timezone.localdate,
+        label="Data de aplicação",
+        initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     imunobiologico = forms.ChoiceField(label="Imunobiológico")
@@ -181,8 +200,11 @@ class VacinacaoForm(forms.Form):
     grupo_atendimento = forms.ChoiceField(label="Grupo de atendimento", required=False, initial=GRUPO_FAIXA_ETARIA)
     condicao_maternal = forms.ChoiceField(label="Condição maternal", required=False)
     comunicante_hanseniase = forms.TypedChoiceField(
-        label="Comunicante de hanseníase (só BCG)", choices=[("", "—"), ("True", "Sim"), ("False", "Não")],
-        coerce=lambda valor: valor == "True", empty_value=None, required=False,
+        label="Comunicante de hanseníase (só BCG)",
+        choices=[("", "—"), ("True", "Sim"), ("False", "Não")],
+        coerce=lambda valor: valor == "True",
+        empty_value=None,
+        required=False,
     )
     cid10_motivo_indicacao = CodigoTermoField(
         "cid10", label="CID-10 do motivo da indicação (estratégia Especial)", required=False
@@ -190,7 +212,15 @@ class VacinacaoForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        tabelas = ("imunobiologico", "estrategia", "dose", "fabricante", "via", "local_aplicacao",
-                   "grupo_atendimento", "condicao_maternal")
+        tabelas = (
+            "imunobiologico",
+            "estrategia",
+            "dose",
+            "fabricante",
+            "via",
+            "local_aplicacao",
+            "grupo_atendimento",
+            "condicao_maternal",
+        )
         for campo, escolhas in _opcoes(tabelas).items():
             cast(forms.ChoiceField, self.fields[campo]).choices = escolhas

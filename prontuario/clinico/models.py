@@ -132,9 +132,7 @@ class Atendimento(TenantModel):
     plano = models.TextField(blank=True)
     orientacoes = models.TextField("orientações", blank=True)
     condutas = models.JSONField(default=list, blank=True)
-    medicao = models.OneToOneField(
-        Medicao, on_delete=models.PROTECT, null=True, blank=True, related_name="atendimento"
-    )
+    medicao = models.OneToOneField(Medicao, on_delete=models.PROTECT, null=True, blank=True, related_name="atendimento")
 
     class Meta:
         indexes = [models.Index(fields=["municipio", "cidadao", "finalizado_em"], name="atendimento_cidadao")]
@@ -210,7 +208,36 @@ class Alergia(TenantModel):
 
 
 # LEDI dicionario.txt, viaAdministracao (medicamentos da FAI)
-VIA_MEDICAMENTO = [(0, "Oral"), (1, "Parenteral"), (2, "Local"), (3, "Outros"), (4, "Bucal"), (5, "Capilar"), (6, "Dermatológica"), (7, "Epidural"), (8, "Inalatória"), (9, "Inalatória por via nasal"), (10, "Inalatória por via oral"), (11, "Intra-arterial"), (12, "Intra-articular"), (13, "Intradérmica"), (14, "Intramuscular"), (15, "Intratecal"), (16, "Intrauterina"), (17, "Intravenosa"), (18, "Irrigação"), (19, "Nasal"), (20, "Oftálmica"), (21, "Otológica"), (22, "Retal"), (23, "Subcutânea"), (24, "Sublingual"), (25, "Transdérmica"), (26, "Uretral"), (27, "Vaginal")]
+VIA_MEDICAMENTO = [
+    (0, "Oral"),
+    (1, "Parenteral"),
+    (2, "Local"),
+    (3, "Outros"),
+    (4, "Bucal"),
+    (5, "Capilar"),
+    (6, "Dermatológica"),
+    (7, "Epidural"),
+    (8, "Inalatória"),
+    (9, "Inalatória por via nasal"),
+    (10, "Inalatória por via oral"),
+    (11, "Intra-arterial"),
+    (12, "Intra-articular"),
+    (13, "Intradérmica"),
+    (14, "Intramuscular"),
+    (15, "Intratecal"),
+    (16, "Intrauterina"),
+    (17, "Intravenosa"),
+    (18, "Irrigação"),
+    (19, "Nasal"),
+    (20, "Oftálmica"),
+    (21, "Otológica"),
+    (22, "Retal"),
+    (23, "Subcutânea"),
+    (24, "Sublingual"),
+    (25, "Transdérmica"),
+    (26, "Uretral"),
+    (27, "Vaginal"),
+]
 
 
 class Prescricao(TenantModel):

@@ -44,7 +44,12 @@ def medicao_erros(dados: dict[str, Any]) -> dict[str, str]:
     sistolica, diastolica = dados.get("pressao_sistolica"), dados.get("pressao_diastolica")
     if (sistolica is None) != (diastolica is None):
         erros.setdefault("pressao_diastolica", "Informe a pressão sistólica e a diastólica.")
-    elif sistolica is not None and diastolica is not None and diastolica >= sistolica and "pressao_diastolica" not in erros:
+    elif (
+        sistolica is not None
+        and diastolica is not None
+        and diastolica >= sistolica
+        and "pressao_diastolica" not in erros
+    ):
         erros["pressao_diastolica"] = "A pressão diastólica deve ser menor que a sistólica."
     if dados.get("glicemia") is not None and dados.get("glicemia_momento") is None:
         erros["glicemia_momento"] = "Informe o momento da coleta da glicemia capilar."
@@ -115,12 +120,16 @@ def problemas_erros(*, itens: list[ItemAvaliado], nascimento: datetime.date, dia
                 if idade_em(nascimento, dia) < 9:
                     erros.append(f"A CIAP2 {ciap} (pré-natal) não é permitida para menores de 9 anos.")
                 if cid and _DESFECHO_GESTACAO.match(cid):
-                    erros.append(f"A CIAP2 {ciap} (pré-natal) não pode ser registrada com a CID-10 {cid}, de desfecho da gestação.")
+                    erros.append(
+                        f"A CIAP2 {ciap} (pré-natal) não pode ser registrada com a CID-10 {cid}, de desfecho da gestação."
+                    )
             if ciap == "W78":
                 if cid and not cid.startswith("Z34"):
-                    erros.append(f"A CIAP2 W78 (gravidez) só pode ser vinculada a uma CID-10 da família Z34, não a {cid}.")
+                    erros.append(
+                        f"A CIAP2 W78 (gravidez) só pode ser vinculada a uma CID-10 da família Z34, não a {cid}."
+                    )
                 if item.situacao == 1:
-                    erros.append("A CIAP2 W78 (gravidez) não pode ter a situação \"latente\".")
+                    erros.append('A CIAP2 W78 (gravidez) não pode ter a situação "latente".')
         if cid:
             if cid in vistos_cid:
                 erros.append(f"A CID-10 {cid} foi informada mais de uma vez.")
@@ -167,7 +176,9 @@ def vacinacao_erros(*, dados: dict[str, Any], nascimento: datetime.date, hoje: d
     if dados.get("registro_anterior"):
         return erros
     if data != hoje and "data_aplicacao" not in erros:
-        erros["data_aplicacao"] = "Uma aplicação é registrada no dia; doses de outras datas entram como transcrição de caderneta."
+        erros["data_aplicacao"] = (
+            "Uma aplicação é registrada no dia; doses de outras datas entram como transcrição de caderneta."
+        )
     for campo, rotulo in (("via", "a via de administração"), ("local_aplicacao", "o local de aplicação")):
         if not dados.get(campo):
             erros[campo] = f"Informe {rotulo}."

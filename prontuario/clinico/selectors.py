@@ -10,18 +10,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from pec.ator import Ator
 from pec.audit.chain import audit_read
 from pec.models import Lotacao
 from pec.outbox import outbox_status_anotacoes
 from pec.tenancy import assert_owned
-from prontuario.models import Cidadao, EntradaLista
-from prontuario.models import Alergia, Atendimento, Medicao, Prescricao, Problema, Vacinacao
 from prontuario.cadastro.selectors import cidadao_obter
+from prontuario.models import Alergia, Atendimento, Cidadao, EntradaLista, Medicao, Prescricao, Problema, Vacinacao
 from prontuario.terminologia.services import descricoes
 
 ULTIMOS_ATENDIMENTOS = 10
@@ -29,48 +29,42 @@ MEDICOES_GRAFICO = 12
 
 
 def entrada_obter(*, lotacao: Lotacao, entrada_id: int) -> EntradaLista:
-    entrada = (
-        EntradaLista.objects.select_related("cidadao", "estabelecimento")
-        .filter(pk=entrada_id, municipio_id=lotacao.municipio_id)
-        .first()
+    entrada = get_object_or_404(
+        EntradaLista.objects.select_related("cidadao", "estabelecimento"),
+        pk=entrada_id,
+        municipio_id=lotacao.municipio_id,
     )
-    if entrada is None:
-        raise Http404("Entrada da lista não encontrada.")
     assert_owned(entrada, lotacao.municipio_id)
     return entrada
 
 
-def atendimento_obter(*, request: HttpRequest, atendimento_id: int, o_que: str) -> Atendimento:
-    lotacao = request.lotacao  # type: ignore[attr-defined]
-    atendimento = (
-        Atendimento.objects.select_related("cidadao", "estabelecimento", "lotacao__profissional", "medicao", "municipio")
-        .filter(pk=atendimento_id, municipio_id=lotacao.municipio_id)
-        .first()
+def atendimento_obter(*, ator: Ator, atendimento_id: int, o_que: str) -> Atendimento:
+    atendimento = get_object_or_404(
+        Atendimento.objects.select_related(
+            "cidadao", "estabelecimento", "lotacao__profissional", "medicao", "municipio"
+        ),
+        pk=atendimento_id,
+        municipio_id=ator.municipio_id,
     )
-    if atendimento is None:
-        raise Http404("Atendimento não encontrado.")
-    assert_owned(atendimento, lotacao.municipio_id)
-    audit_read(request=request, cidadao_id=atendimento.cidadao_id, o_que=o_que)
+    assert_owned(atendimento, ator.municipio_id)
+    audit_read(ator=ator, cidadao_id=atendimento.cidadao_id, o_que=o_que)
     return atendimento
 
 
-def vacinacao_obter(*, request: HttpRequest, vacinacao_id: int) -> Vacinacao:
-    lotacao = request.lotacao  # type: ignore[attr-defined]
-    vacinacao = (
-        Vacinacao.objects.select_related("cidadao").filter(pk=vacinacao_id, municipio_id=lotacao.municipio_id).first()
+def vacinacao_obter(*, ator: Ator, vacinacao_id: int) -> Vacinacao:
+    vacinacao = get_object_or_404(
+        Vacinacao.objects.select_related("cidadao"), pk=vacinacao_id, municipio_id=ator.municipio_id
     )
-    if vacinacao is None:
-        raise Http404("Dose não encontrada.")
-    assert_owned(vacinacao, lotacao.municipio_id)
-    audit_read(request=request, cidadao_id=vacinacao.cidadao_id, o_que=f"dose de vacina {vacinacao.uuid}")
+    assert_owned(vacinacao, ator.municipio_id)
+    audit_read(ator=ator, cidadao_id=vacinacao.cidadao_id, o_que=f"dose de vacina {vacinacao.uuid}")
     return vacinacao
 
 
-def cidadao_clinico(*, request: HttpRequest, cidadao_id: int, o_que: str) -> Cidadao:
+def cidadao_clinico(*, ator: Ator, cidadao_id: int, o_que: str) -> Cidadao:
     """The citizen's record for any page that shows it (registry or clinical), with its read
     written to the audit trail: one event per page and citizen."""
-    cidadao = cidadao_obter(lotacao=request.lotacao, cidadao_id=cidadao_id)  # type: ignore[attr-defined]
-    audit_read(request=request, cidadao_id=cidadao.id, o_que=o_que)
+    cidadao = cidadao_obter(lotacao=ator.lotacao_exigida(), cidadao_id=cidadao_id)
+    audit_read(ator=ator, cidadao_id=cidadao.id, o_que=o_que)
     return cidadao
 
 
@@ -90,18 +84,22 @@ class FolhaDeRosto:
 def _em_uso(prescricao: Prescricao, hoje: datetime.date) -> bool:
     if prescricao.uso_continuo:
         return True
-    return prescricao.duracao_dias is not None and prescricao.inicio + datetime.timedelta(days=prescricao.duracao_dias) > hoje
+    return (
+        prescricao.duracao_dias is not None
+        and prescricao.inicio + datetime.timedelta(days=prescricao.duracao_dias) > hoje
+    )
 
 
-def folha_de_rosto(*, request: HttpRequest, cidadao_id: int, ultimos: int | None = ULTIMOS_ATENDIMENTOS) -> FolhaDeRosto:
+def folha_de_rosto(*, ator: Ator, cidadao_id: int, ultimos: int | None = ULTIMOS_ATENDIMENTOS) -> FolhaDeRosto:
     """The summary page: a fixed number of queries whatever the size of the record."""
-    cidadao = cidadao_clinico(request=request, cidadao_id=cidadao_id, o_que="folha de rosto" if ultimos else "histórico")
+    cidadao = cidadao_clinico(ator=ator, cidadao_id=cidadao_id, o_que="folha de rosto" if ultimos else "histórico")
     municipio_id, hoje = cidadao.municipio_id, timezone.localdate()
     do_cidadao = {"municipio_id": municipio_id, "cidadao": cidadao}
     problemas = list(Problema.objects.filter(**do_cidadao).select_related("lotacao__estabelecimento"))
     alergias = list(Alergia.objects.filter(**do_cidadao).select_related("lotacao__estabelecimento").order_by("-em"))
     medicamentos = [
-        p for p in Prescricao.objects.filter(**do_cidadao)
+        p
+        for p in Prescricao.objects.filter(**do_cidadao)
         .filter(Q(uso_continuo=True) | Q(inicio__gte=hoje - datetime.timedelta(days=365)))
         .select_related("atendimento__estabelecimento", "atendimento__lotacao__profissional")
         .order_by("-inicio")
@@ -149,8 +147,14 @@ SERIES = [
 def graficos_medicoes(medicoes: list[Medicao]) -> list[SafeString]:
     graficos = []
     for titulo, series in SERIES:
-        pontos = {campo: [(timezone.localtime(m.em), Decimal(getattr(m, campo))) for m in medicoes if getattr(m, campo) is not None]
-                  for campo, _ in series}
+        pontos = {
+            campo: [
+                (timezone.localtime(m.em), Decimal(getattr(m, campo)))
+                for m in medicoes
+                if getattr(m, campo) is not None
+            ]
+            for campo, _ in series
+        }
         if any(len(p) >= 1 for p in pontos.values()):
             graficos.append(grafico_svg(titulo, [(pontos[campo], cor) for campo, cor in series]))
     return graficos
@@ -186,12 +190,16 @@ def grafico_svg(titulo: str, series: list[tuple[list[tuple[datetime.datetime, De
             caminho = " ".join(f"{x(t)},{y(v)}" for t, v in pontos)
             partes.append(f'<polyline points="{caminho}" fill="none" stroke="{cor}" stroke-width="2"/>')
         for t, v in pontos:
-            partes.append(f'<circle cx="{x(t)}" cy="{y(v)}" r="3" fill="{cor}"><title>{t:%d/%m/%Y}: {_fmt(v)}</title></circle>')
+            partes.append(
+                f'<circle cx="{x(t)}" cy="{y(v)}" r="3" fill="{cor}"><title>{t:%d/%m/%Y}: {_fmt(v)}</title></circle>'
+            )
     primeiro, ultimo = min(t for t, _ in todos), max(t for t, _ in todos)
     partes.append(f'<text x="{margem}" y="{altura - 8}" font-size="10" fill="#444">{primeiro:%d/%m/%Y}</text>')
-    partes.append(f'<text x="{largura - margem}" y="{altura - 8}" font-size="10" fill="#444" text-anchor="end">{ultimo:%d/%m/%Y}</text>')
+    partes.append(
+        f'<text x="{largura - margem}" y="{altura - 8}" font-size="10" fill="#444" text-anchor="end">{ultimo:%d/%m/%Y}</text>'
+    )
     partes.append("</svg>")
-    return mark_safe("".join(partes))  # noqa: S308 - numbers and escaped titles only
+    return mark_safe("".join(partes))
 
 
 def _fmt(valor: Any) -> str:

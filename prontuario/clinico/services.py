@@ -17,17 +17,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 
-from pec.identity.acesso import permissoes_da_lotacao
+from pec.ator import Ator
 from pec.audit.chain import audit_event
-from pec.models import Lotacao, Outbox
+from pec.identity.acesso import permissoes_da_lotacao
 from pec.integracoes import verificacoes_ao_finalizar
+from pec.models import Lotacao, Outbox
 from pec.outbox import outbox_registrar, outbox_registrar_substituicao, outbox_ultimo_envio
 from pec.tenancy import assert_owned
 from prontuario.clinico import forms as formularios
-from prontuario.models import Cidadao, EntradaLista
 from prontuario.clinico.models import (
     Adendo,
     Alergia,
@@ -49,6 +48,7 @@ from prontuario.clinico.regras import (
     encaminhamento_erros,
     problemas_erros,
 )
+from prontuario.models import Cidadao, EntradaLista
 from prontuario.terminologia.services import descricoes
 
 
@@ -91,13 +91,19 @@ def _mover_fila(entrada: EntradaLista, situacao: str, lotacao: Lotacao, **campos
     atual.save(update_fields=list(valores))
 
 
-def _medicao_criar(*, cidadao: Cidadao, lotacao: Lotacao, dados: dict[str, Any], em: datetime.datetime) -> Medicao | None:
+def _medicao_criar(
+    *, cidadao: Cidadao, lotacao: Lotacao, dados: dict[str, Any], em: datetime.datetime
+) -> Medicao | None:
     valores = {campo: dados.get(campo) for campo in CAMPOS_MEDICAO}
     if all(valor is None for valor in valores.values()):
         return None
     return Medicao.objects.create(
-        municipio_id=cidadao.municipio_id, cidadao=cidadao, lotacao=lotacao, em=em,
-        imc=calcular_imc(valores["peso"], valores["altura"]), **valores,
+        municipio_id=cidadao.municipio_id,
+        cidadao=cidadao,
+        lotacao=lotacao,
+        em=em,
+        imc=calcular_imc(valores["peso"], valores["altura"]),
+        **valores,
     )
 
 
@@ -127,17 +133,30 @@ def escuta_registrar(
         raise ValidationError("O cidadão não está aguardando escuta inicial nesta lista.")
     agora = timezone.now()
     escuta = EscutaInicial.objects.create(
-        municipio_id=entrada.municipio_id, entrada=entrada, cidadao=entrada.cidadao, lotacao=lotacao,
-        estabelecimento=entrada.estabelecimento, motivo_ciap=dados["motivo_ciap"], descricao=dados["descricao"],
-        classificacao_risco=dados["classificacao_risco"], desfecho=dados["desfecho"], finalizada_em=agora,
+        municipio_id=entrada.municipio_id,
+        entrada=entrada,
+        cidadao=entrada.cidadao,
+        lotacao=lotacao,
+        estabelecimento=entrada.estabelecimento,
+        motivo_ciap=dados["motivo_ciap"],
+        descricao=dados["descricao"],
+        classificacao_risco=dados["classificacao_risco"],
+        desfecho=dados["desfecho"],
+        finalizada_em=agora,
         medicao=_medicao_criar(cidadao=entrada.cidadao, lotacao=lotacao, dados=medicao, em=agora),
     )
     risco = dados["classificacao_risco"]
     if dados["desfecho"] == EscutaInicial.Desfecho.ATENDIMENTO:
         _mover_fila(entrada, EntradaLista.Situacao.AGUARDANDO, lotacao, classificacao_risco=risco, prioridade=risco)
     else:
-        _mover_fila(entrada, EntradaLista.Situacao.ATENDIDO, lotacao, classificacao_risco=risco, prioridade=risco,
-                    atendido_em=agora)
+        _mover_fila(
+            entrada,
+            EntradaLista.Situacao.ATENDIDO,
+            lotacao,
+            classificacao_risco=risco,
+            prioridade=risco,
+            atendido_em=agora,
+        )
     return escuta
 
 
@@ -159,8 +178,14 @@ def atendimento_iniciar(*, cidadao: Cidadao, lotacao: Lotacao, entrada: EntradaL
         return existente
     agora = timezone.now()
     return Atendimento.objects.create(
-        municipio_id=lotacao.municipio_id, cidadao=cidadao, lotacao=lotacao, estabelecimento=lotacao.estabelecimento,
-        entrada=entrada, salvo_por=lotacao, salvo_em=agora, iniciado_em=agora,
+        municipio_id=lotacao.municipio_id,
+        cidadao=cidadao,
+        lotacao=lotacao,
+        estabelecimento=lotacao.estabelecimento,
+        entrada=entrada,
+        salvo_por=lotacao,
+        salvo_em=agora,
+        iniciado_em=agora,
         tipo_atendimento=5 if entrada is not None and entrada.tipo == EntradaLista.Tipo.ESPONTANEA else 2,
     )
 
@@ -192,15 +217,18 @@ def _pode_editar(atual: Atendimento, lotacao: Lotacao) -> None:
 
 
 @transaction.atomic
-def atendimento_assumir(*, atendimento: Atendimento, lotacao: Lotacao, motivo: str, request: HttpRequest) -> Atendimento:
+def atendimento_assumir(*, atendimento: Atendimento, lotacao: Lotacao, motivo: str, ator: Ator) -> Atendimento:
     """Hand a draft over to `lotacao` (the previous professional left, fell ill, changed shift).
 
     From now on it is this lotação's atendimento: it alone saves and finalises it, and the
     record and national documents name it. The version moves on, so a page still open by
     the previous professional can no longer save over it.
     """
-    atual = (Atendimento.objects.select_for_update(of=("self",)).select_related("lotacao__profissional")
-             .get(pk=atendimento.pk))
+    atual = (
+        Atendimento.objects.select_for_update(of=("self",))
+        .select_related("lotacao__profissional")
+        .get(pk=atendimento.pk)
+    )
     assert_owned(atual, lotacao.municipio_id)
     if atual.status == Atendimento.Status.FINALIZADO:
         raise JaFinalizado("Este atendimento já foi finalizado; correções são feitas por adendo.")
@@ -214,10 +242,16 @@ def atendimento_assumir(*, atendimento: Atendimento, lotacao: Lotacao, motivo: s
     atual.salvo_por, atual.salvo_em, atual.versao = lotacao, timezone.now(), atual.versao + 1
     atual.save(update_fields=["lotacao", "estabelecimento", "salvo_por", "salvo_em", "versao"])
     audit_event(
-        evento="atendimento_assumido", request=request, cidadao_id=atual.cidadao_id,
+        evento="atendimento_assumido",
+        ator=ator,
+        cidadao_id=atual.cidadao_id,
         o_que=f"atendimento {atual.uuid} assumido de {anterior.profissional.nome}",
-        detalhes={"atendimento_id": atual.pk, "de_lotacao_id": anterior.id, "para_lotacao_id": lotacao.id,
-                  "motivo": motivo[:300]},
+        detalhes={
+            "atendimento_id": atual.pk,
+            "de_lotacao_id": anterior.id,
+            "para_lotacao_id": lotacao.id,
+            "motivo": motivo[:300],
+        },
     )
     return atual
 
@@ -235,7 +269,7 @@ class Formularios:
         return [self.principal, self.medicao, self.atestado, *self.listas.values()]
 
     def validos(self) -> bool:
-        return all([form.is_valid() for form in self.todos()])
+        return all(form.is_valid() for form in self.todos())
 
     def erros(self) -> list[str]:
         """Field errors as sentences ("CID-10: Código CID-10 desconhecido: X."), for messages."""
@@ -248,7 +282,11 @@ class Formularios:
         return erros
 
     def linhas(self, nome: str) -> list[dict[str, Any]]:
-        return [form.cleaned_data for form in self.listas[nome] if any(v not in (None, "", False) for v in form.cleaned_data.values())]
+        return [
+            form.cleaned_data
+            for form in self.listas[nome]
+            if any(v not in (None, "", False) for v in form.cleaned_data.values())
+        ]
 
 
 @transaction.atomic
@@ -272,8 +310,16 @@ def atendimento_finalizar(*, atendimento: Atendimento, lotacao: Lotacao, dados: 
 
     agora = timezone.now()
     principal = forms.principal.cleaned_data
-    for campo in ("tipo_atendimento", "subjetivo", "subjetivo_ciap", "objetivo", "avaliacao", "plano", "orientacoes",
-                  "condutas"):
+    for campo in (
+        "tipo_atendimento",
+        "subjetivo",
+        "subjetivo_ciap",
+        "objetivo",
+        "avaliacao",
+        "plano",
+        "orientacoes",
+        "condutas",
+    ):
         setattr(atual, campo, principal[campo])
     atual.medicao = _medicao_criar(cidadao=atual.cidadao, lotacao=lotacao, dados=forms.medicao.cleaned_data, em=agora)
     atual.rascunho = {}
@@ -293,8 +339,11 @@ def atendimento_finalizar(*, atendimento: Atendimento, lotacao: Lotacao, dados: 
             _mover_fila(entrada, EntradaLista.Situacao.ATENDIDO, lotacao, atendido_em=agora)
     outbox_registrar(municipio=atual.municipio, destino="rnds", tipo="rac", chave=f"rac:{atual.uuid}", objeto=atual)
     outbox_registrar(
-        municipio=atual.municipio, destino="sisab", tipo="ficha_atendimento_individual",
-        chave=f"fai:{atual.uuid}", objeto=atual,
+        municipio=atual.municipio,
+        destino="sisab",
+        tipo="ficha_atendimento_individual",
+        chave=f"fai:{atual.uuid}",
+        objeto=atual,
     )
     return atual
 
@@ -322,7 +371,8 @@ def _erros_de_regras(atendimento: Atendimento, forms: Formularios) -> list[str]:
         erros.append("Marque ao menos uma conduta/desfecho.")
     erros += problemas_erros(
         itens=[ItemAvaliado(p["ciap"], p["cid10"], p["situacao"]) for p in problemas],
-        nascimento=atendimento.cidadao.data_nascimento, dia=timezone.localdate(),
+        nascimento=atendimento.cidadao.data_nascimento,
+        dia=timezone.localdate(),
     )
     encaminhamentos = forms.linhas("encaminhamentos")
     for enc in encaminhamentos:
@@ -346,50 +396,79 @@ def _gravar_linhas(atendimento: Atendimento, lotacao: Lotacao, forms: Formulario
         if item["situacao"] is not None and not eh_codigo_ab(item["ciap"]):
             problema = _problema_atualizar(atendimento, lotacao, item, nomes, agora)
         ProblemaAvaliado.objects.create(
-            municipio_id=municipio_id, atendimento=atendimento, problema=problema, ciap=item["ciap"],
-            cid10=item["cid10"], situacao=item["situacao"], sequencial=problema.evolucoes if problema else None,
+            municipio_id=municipio_id,
+            atendimento=atendimento,
+            problema=problema,
+            ciap=item["ciap"],
+            cid10=item["cid10"],
+            situacao=item["situacao"],
+            sequencial=problema.evolucoes if problema else None,
         )
     for alergia in forms.linhas("alergias"):
         if alergia["agente"]:
             Alergia.objects.create(
-                municipio_id=municipio_id, cidadao=cidadao, agente=alergia["agente"],
+                municipio_id=municipio_id,
+                cidadao=cidadao,
+                agente=alergia["agente"],
                 categoria=alergia["categoria"] or Alergia.Categoria.OUTRO,
                 criticidade=alergia["criticidade"] or Alergia.Criticidade.DESCONHECIDA,
-                atendimento=atendimento, lotacao=lotacao, em=agora,
+                atendimento=atendimento,
+                lotacao=lotacao,
+                em=agora,
             )
     prescricoes = forms.linhas("prescricoes")
     medicamentos = descricoes([("medicamento", p["medicamento"]) for p in prescricoes])
     for rx in prescricoes:
         if rx["medicamento"]:
             Prescricao.objects.create(
-                municipio_id=municipio_id, atendimento=atendimento, cidadao=cidadao, catmat=rx["medicamento"],
-                medicamento=medicamentos.get(("medicamento", rx["medicamento"]), rx["medicamento"]), dose=rx["dose"],
-                via=rx["via"], posologia=rx["posologia"], duracao_dias=rx["duracao_dias"],
-                uso_continuo=rx["uso_continuo"], inicio=hoje,
+                municipio_id=municipio_id,
+                atendimento=atendimento,
+                cidadao=cidadao,
+                catmat=rx["medicamento"],
+                medicamento=medicamentos.get(("medicamento", rx["medicamento"]), rx["medicamento"]),
+                dose=rx["dose"],
+                via=rx["via"],
+                posologia=rx["posologia"],
+                duracao_dias=rx["duracao_dias"],
+                uso_continuo=rx["uso_continuo"],
+                inicio=hoje,
             )
     exames = forms.linhas("exames")
     nomes_exames = descricoes([("sigtap", e["sigtap"]) for e in exames])
     for exame in exames:
         if exame["sigtap"]:
             ExameSolicitado.objects.create(
-                municipio_id=municipio_id, atendimento=atendimento, sigtap=exame["sigtap"],
-                descricao=nomes_exames.get(("sigtap", exame["sigtap"]), ""), justificativa=exame["justificativa"],
+                municipio_id=municipio_id,
+                atendimento=atendimento,
+                sigtap=exame["sigtap"],
+                descricao=nomes_exames.get(("sigtap", exame["sigtap"]), ""),
+                justificativa=exame["justificativa"],
             )
     atestado = forms.atestado.cleaned_data
     if atestado.get("dias"):
         Atestado.objects.create(
-            municipio_id=municipio_id, atendimento=atendimento, dias=atestado["dias"], cid10=atestado["cid10"],
+            municipio_id=municipio_id,
+            atendimento=atendimento,
+            dias=atestado["dias"],
+            cid10=atestado["cid10"],
             texto=atestado["texto"],
         )
     for enc in forms.linhas("encaminhamentos"):
         Encaminhamento.objects.create(
-            municipio_id=municipio_id, atendimento=atendimento, especialidade=enc["especialidade"],
-            cid10=enc["cid10"], ciap=enc["ciap"], motivo=enc["motivo"],
+            municipio_id=municipio_id,
+            atendimento=atendimento,
+            especialidade=enc["especialidade"],
+            cid10=enc["cid10"],
+            ciap=enc["ciap"],
+            motivo=enc["motivo"],
         )
 
 
 def _problema_atualizar(
-    atendimento: Atendimento, lotacao: Lotacao, item: dict[str, Any], nomes: dict[tuple[str, str], str],
+    atendimento: Atendimento,
+    lotacao: Lotacao,
+    item: dict[str, Any],
+    nomes: dict[tuple[str, str], str],
     agora: datetime.datetime,
 ) -> Problema:
     """The same code still open in the list is the same problem: it evolves; else a new one."""
@@ -403,7 +482,10 @@ def _problema_atualizar(
     descricao = nomes.get(("cid10", item["cid10"])) or nomes.get(("ciap2", item["ciap"])) or ""
     if problema is None:
         problema = Problema(
-            municipio_id=atendimento.municipio_id, cidadao=atendimento.cidadao, ciap=item["ciap"], cid10=item["cid10"],
+            municipio_id=atendimento.municipio_id,
+            cidadao=atendimento.cidadao,
+            ciap=item["ciap"],
+            cid10=item["cid10"],
             inicio=agora.date(),
         )
     problema.cid10 = item["cid10"] or problema.cid10
@@ -417,21 +499,26 @@ def _problema_atualizar(
 
 
 @transaction.atomic
-def atendimento_adendar(*, atendimento: Atendimento, lotacao: Lotacao, texto: str, request: HttpRequest) -> Adendo:
+def atendimento_adendar(*, atendimento: Atendimento, lotacao: Lotacao, texto: str, ator: Ator) -> Adendo:
     """A correction to a finalised atendimento: a new row, audited; the original stays as it was."""
     assert_owned(atendimento, lotacao.municipio_id)
     if atendimento.status != Atendimento.Status.FINALIZADO:
         raise ValidationError("Adendos são para atendimentos finalizados; edite o rascunho.")
-    adendo = Adendo.objects.create(municipio_id=atendimento.municipio_id, atendimento=atendimento, lotacao=lotacao,
-                                   texto=texto)
+    adendo = Adendo.objects.create(
+        municipio_id=atendimento.municipio_id, atendimento=atendimento, lotacao=lotacao, texto=texto
+    )
     envio = outbox_ultimo_envio(destino="rnds", municipio_id=atendimento.municipio_id, objeto=atendimento)
     if envio is not None and envio.status != Outbox.Status.ERRO:
         # The RNDS holds (or will) this atendimento's RAC: a corrected record replaces it,
         # rebuilt from the record as it stands, chained after any earlier replacement.
-        outbox_registrar_substituicao(municipio=atendimento.municipio, destino="rnds", objeto=atendimento,
-                                      tipo="rac", chave_original=envio.chave)
+        outbox_registrar_substituicao(
+            municipio=atendimento.municipio, destino="rnds", objeto=atendimento, tipo="rac", chave_original=envio.chave
+        )
     audit_event(
-        evento="prontuario_adendo", request=request, cidadao_id=atendimento.cidadao_id,
-        o_que=f"adendo ao atendimento {atendimento.uuid}", detalhes={"adendo_id": adendo.id},
+        evento="prontuario_adendo",
+        ator=ator,
+        cidadao_id=atendimento.cidadao_id,
+        o_que=f"adendo ao atendimento {atendimento.uuid}",
+        detalhes={"adendo_id": adendo.id},
     )
     return adendo

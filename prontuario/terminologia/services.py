@@ -23,8 +23,8 @@ from django.db.models import Q
 from django.db.models.functions import Length
 
 import dados
-from prontuario.models import Termo
 from prontuario.cadastro.texto import dobrar
+from prontuario.models import Termo
 
 DADOS = Path(__file__).resolve().parents[1] / "dados"
 
@@ -97,8 +97,13 @@ def ler_tabela(tabela: str) -> Tabela:
             continue
         codigo, descricao, sigla, ativo, extra = linha.split("\t")
         linhas.append(
-            {"codigo": codigo, "descricao": descricao, "sigla": sigla, "ativo": ativo == "1",
-             "extra": json.loads(extra) if extra else {}}
+            {
+                "codigo": codigo,
+                "descricao": descricao,
+                "sigla": sigla,
+                "ativo": ativo == "1",
+                "extra": json.loads(extra) if extra else {},
+            }
         )
     return Tabela(tabela, meta["tabela"], meta["fonte"], meta["versao"], _sha256(caminho), linhas)
 
@@ -112,12 +117,21 @@ def _ler_catmat(caminho: Path) -> Tabela:
             continue
         vistos.add(codigo)
         linhas.append(
-            {"codigo": codigo, "descricao": f"{principio} {concentracao}, {forma}", "sigla": "", "ativo": True,
-             "extra": {"forma": forma, "unidade": unidade}}
+            {
+                "codigo": codigo,
+                "descricao": f"{principio} {concentracao}, {forma}",
+                "sigla": "",
+                "ativo": True,
+                "extra": {"forma": forma, "unidade": unidade},
+            }
         )
     return Tabela(
-        "medicamento", "Medicamentos (CATMAT)", LEDI_FONTE.format("referencias/tabela_catmat.txt"),
-        f"LEDI 7.2.2, {_alterado_em(caminho)}", _sha256(caminho), linhas,
+        "medicamento",
+        "Medicamentos (CATMAT)",
+        LEDI_FONTE.format("referencias/tabela_catmat.txt"),
+        f"LEDI 7.2.2, {_alterado_em(caminho)}",
+        _sha256(caminho),
+        linhas,
     )
 
 
@@ -128,7 +142,9 @@ def ler_ciap_cid() -> list[tuple[str, str]]:
 
 def ler_regras_vacinacao() -> list[tuple[str, str, str]]:
     """(imunobiológico, estratégia RNDS, dose) rows of the official table."""
-    regras = {(imuno, estrategia, dose) for imuno, _, estrategia, _, dose, _ in _linhas_markdown(DADOS / REGRAS_VACINACAO)}
+    regras = {
+        (imuno, estrategia, dose) for imuno, _, estrategia, _, dose, _ in _linhas_markdown(DADOS / REGRAS_VACINACAO)
+    }
     return sorted(regras)
 
 
@@ -167,21 +183,32 @@ def _carregar_termos(apps: Any, using: str, tabela: Tabela, progresso: Progresso
         gerenciador = apps.get_model("prontuario", "Termo").objects.db_manager(using)
         for inicio in range(0, total, _LOTE):
             lote = [
-                Termo(tabela=tabela.tabela, busca=texto_busca(l["codigo"], l["descricao"], l["sigla"]), **l)
-                for l in tabela.linhas[inicio:inicio + _LOTE]
+                Termo(
+                    tabela=tabela.tabela,
+                    busca=texto_busca(linha["codigo"], linha["descricao"], linha["sigla"]),
+                    **linha,
+                )
+                for linha in tabela.linhas[inicio : inicio + _LOTE]
             ]
             gerenciador.bulk_create(
-                lote, update_conflicts=True, unique_fields=["tabela", "codigo"],
+                lote,
+                update_conflicts=True,
+                unique_fields=["tabela", "codigo"],
                 update_fields=["descricao", "sigla", "ativo", "extra", "busca"],
             )
             if progresso:
                 progresso(tabela.tabela, min(inicio + _LOTE, total), total)
-        codigos = [l["codigo"] for l in tabela.linhas]
+        codigos = [linha["codigo"] for linha in tabela.linhas]
         gerenciador.filter(tabela=tabela.tabela).exclude(codigo__in=codigos).update(ativo=False)
         Terminologia.objects.db_manager(using).update_or_create(
             tabela=tabela.tabela,
-            defaults={"titulo": tabela.titulo, "fonte": tabela.fonte, "versao": tabela.versao,
-                      "sha256": tabela.sha256, "quantidade": total},
+            defaults={
+                "titulo": tabela.titulo,
+                "fonte": tabela.fonte,
+                "versao": tabela.versao,
+                "sha256": tabela.sha256,
+                "quantidade": total,
+            },
         )
     return total
 
@@ -193,11 +220,20 @@ def _carregar_relacoes(
     Terminologia = apps.get_model("prontuario", "Terminologia")
     resultado = {}
     relacoes: list[tuple[str, str, str, Any, Callable[[], list[dict[str, str]]]]] = [
-        ("ciap_cid", CIAP_CID, "Relação CIAP2 x CID-10", apps.get_model("prontuario", "CiapCid"),
-         lambda: [{"ciap": a, "cid10": b} for a, b in ler_ciap_cid()]),
-        ("regra_vacinacao", REGRAS_VACINACAO, "Regras de vacinação (imunobiológico x estratégia x dose)",
-         apps.get_model("prontuario", "RegraVacinacao"),
-         lambda: [{"imunobiologico": a, "estrategia": b, "dose": c} for a, b, c in ler_regras_vacinacao()]),
+        (
+            "ciap_cid",
+            CIAP_CID,
+            "Relação CIAP2 x CID-10",
+            apps.get_model("prontuario", "CiapCid"),
+            lambda: [{"ciap": a, "cid10": b} for a, b in ler_ciap_cid()],
+        ),
+        (
+            "regra_vacinacao",
+            REGRAS_VACINACAO,
+            "Regras de vacinação (imunobiológico x estratégia x dose)",
+            apps.get_model("prontuario", "RegraVacinacao"),
+            lambda: [{"imunobiologico": a, "estrategia": b, "dose": c} for a, b, c in ler_regras_vacinacao()],
+        ),
     ]
     for nome, arquivo, titulo, modelo, ler in relacoes:
         caminho = DADOS / arquivo
@@ -207,11 +243,16 @@ def _carregar_relacoes(
         linhas = ler()
         with transaction.atomic(using=db):
             modelo.objects.db_manager(db).all().delete()
-            modelo.objects.db_manager(db).bulk_create(modelo(**l) for l in linhas)
+            modelo.objects.db_manager(db).bulk_create(modelo(**linha) for linha in linhas)
             Terminologia.objects.db_manager(db).update_or_create(
                 tabela=nome,
-                defaults={"titulo": titulo, "fonte": LEDI_FONTE.format(f"{'referencias' if nome == 'ciap_cid' else 'regras'}/{arquivo}"),
-                          "versao": f"LEDI 7.2.2, {_alterado_em(caminho)}", "sha256": sha, "quantidade": len(linhas)},
+                defaults={
+                    "titulo": titulo,
+                    "fonte": LEDI_FONTE.format(f"{'referencias' if nome == 'ciap_cid' else 'regras'}/{arquivo}"),
+                    "versao": f"LEDI 7.2.2, {_alterado_em(caminho)}",
+                    "sha256": sha,
+                    "quantidade": len(linhas),
+                },
             )
         if progresso:
             progresso(nome, len(linhas), len(linhas))
@@ -257,4 +298,6 @@ def descricoes(pares: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     filtro = Q()
     for tabela in {t for t, _ in pares}:
         filtro |= Q(tabela=tabela, codigo__in=[c for t, c in pares if t == tabela])
-    return {(t.tabela, t.codigo): t.descricao for t in Termo.objects.filter(filtro).only("tabela", "codigo", "descricao")}
+    return {
+        (t.tabela, t.codigo): t.descricao for t in Termo.objects.filter(filtro).only("tabela", "codigo", "descricao")
+    }

@@ -26,8 +26,6 @@ class RegraVacinacao(models.Model):
         ]
 
 
-
-
 # --- Vacinação -------------------------------------------------------------------------------
 
 
@@ -77,6 +75,8 @@ class Vacinacao(TenantModel):
     class Meta:
         indexes = [
             models.Index(fields=["municipio", "cidadao", "data_aplicacao"], name="vacinacao_cidadao"),
-            models.Index(fields=["municipio", "ficha_origem"], condition=~Q(ficha_origem=""), name="vacinacao_ficha_origem"),
+            models.Index(
+                fields=["municipio", "ficha_origem"], condition=~Q(ficha_origem=""), name="vacinacao_ficha_origem"
+            ),
         ]
         ordering = ["-data_aplicacao", "-registrado_em"]

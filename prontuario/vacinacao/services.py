@@ -17,12 +17,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from pec.ator import Ator
 from pec.audit.chain import audit_event
-from pec.models import Lotacao, Outbox
 from pec.integracoes import erros_dos_campos, verificacoes_ao_finalizar
+from pec.models import Lotacao, Outbox
 from pec.outbox import (
     outbox_registrar,
     outbox_registrar_exclusao,
@@ -30,13 +30,24 @@ from pec.outbox import (
     outbox_ultimo_envio,
 )
 from pec.tenancy import assert_owned
-from prontuario.models import Cidadao
-from prontuario.models import Vacinacao
 from prontuario.clinico.regras import BCG, ESTRATEGIA_ESPECIAL, vacinacao_erros
+from prontuario.models import Cidadao, Vacinacao
 
-CAMPOS = ("registro_anterior", "data_aplicacao", "imunobiologico", "estrategia", "dose", "lote", "fabricante", "via",
-          "local_aplicacao", "grupo_atendimento", "condicao_maternal", "comunicante_hanseniase",
-          "cid10_motivo_indicacao")
+CAMPOS = (
+    "registro_anterior",
+    "data_aplicacao",
+    "imunobiologico",
+    "estrategia",
+    "dose",
+    "lote",
+    "fabricante",
+    "via",
+    "local_aplicacao",
+    "grupo_atendimento",
+    "condicao_maternal",
+    "comunicante_hanseniase",
+    "cid10_motivo_indicacao",
+)
 
 
 def _valores(dados: dict[str, Any]) -> dict[str, Any]:
@@ -56,8 +67,12 @@ def _validar(vacinacao: Vacinacao, dados: dict[str, Any]) -> None:
     """Before anything is written: the clinic's rules, then the LEDI rules of the ficha the
     dose becomes (registered by sisab with pec.integracoes), each message on its field."""
     cidadao = vacinacao.cidadao
-    erros = {campo: [mensagem] for campo, mensagem in vacinacao_erros(
-        dados=dados, nascimento=cidadao.data_nascimento, hoje=timezone.localdate()).items()}
+    erros = {
+        campo: [mensagem]
+        for campo, mensagem in vacinacao_erros(
+            dados=dados, nascimento=cidadao.data_nascimento, hoje=timezone.localdate()
+        ).items()
+    }
     for campo, mensagens in erros_dos_campos(vacinacao).items():
         erros.setdefault(campo, mensagens)  # one message per field: the clinic's says it first
     if erros:
@@ -89,21 +104,29 @@ def _registrar_envios(vacinacao: Vacinacao, *, anterior: Vacinacao | None = None
     if vigente is not None:
         # The RNDS holds the previous version: the correction replaces that document
         # (relatesTo replaces, same identifier) instead of adding a second dose.
-        outbox_registrar_substituicao(municipio=municipio, destino="rnds", objeto=vacinacao, tipo="ria-r",
-                                      chave_original=vigente.chave)
+        outbox_registrar_substituicao(
+            municipio=municipio, destino="rnds", objeto=vacinacao, tipo="ria-r", chave_original=vigente.chave
+        )
     elif not vacinacao.registro_anterior:
-        outbox_registrar(municipio=municipio, destino="rnds", tipo="ria-r", chave=f"ria-r:{vacinacao.uuid}",
-                         objeto=vacinacao)
-    outbox_registrar(municipio=municipio, destino="sisab", tipo="ficha_vacinacao", chave=f"fv:{vacinacao.uuid}",
-                     objeto=vacinacao)
+        outbox_registrar(
+            municipio=municipio, destino="rnds", tipo="ria-r", chave=f"ria-r:{vacinacao.uuid}", objeto=vacinacao
+        )
+    outbox_registrar(
+        municipio=municipio, destino="sisab", tipo="ficha_vacinacao", chave=f"fv:{vacinacao.uuid}", objeto=vacinacao
+    )
 
 
 @transaction.atomic
 def vacinacao_registrar(*, cidadao: Cidadao, lotacao: Lotacao, dados: dict[str, Any]) -> Vacinacao:
     assert_owned(cidadao, lotacao.municipio_id)
     vacinacao = Vacinacao(
-        municipio_id=cidadao.municipio_id, cidadao=cidadao, lotacao=lotacao, estabelecimento=lotacao.estabelecimento,
-        origem=Vacinacao.Origem.PEC, registrado_em=timezone.now(), **_valores(dados),
+        municipio_id=cidadao.municipio_id,
+        cidadao=cidadao,
+        lotacao=lotacao,
+        estabelecimento=lotacao.estabelecimento,
+        origem=Vacinacao.Origem.PEC,
+        registrado_em=timezone.now(),
+        **_valores(dados),
     )
     _validar(vacinacao, dados)
     vacinacao.save()
@@ -124,25 +147,38 @@ def _pode_alterar(vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[
 
 @transaction.atomic
 def vacinacao_corrigir(
-    *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], dados: dict[str, Any], request: HttpRequest
+    *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], dados: dict[str, Any], ator: Ator
 ) -> Vacinacao:
     vacinacao = Vacinacao.objects.select_for_update().select_related("cidadao").get(pk=vacinacao.pk)
     _pode_alterar(vacinacao, lotacao, permissoes)
     agora = timezone.now()
     nova = Vacinacao(
-        municipio_id=vacinacao.municipio_id, cidadao=vacinacao.cidadao, lotacao=lotacao,
-        estabelecimento=vacinacao.estabelecimento, origem=Vacinacao.Origem.PEC, registrado_em=agora,
-        versao=vacinacao.versao + 1, substitui=vacinacao,
+        municipio_id=vacinacao.municipio_id,
+        cidadao=vacinacao.cidadao,
+        lotacao=lotacao,
+        estabelecimento=vacinacao.estabelecimento,
+        origem=Vacinacao.Origem.PEC,
+        registrado_em=agora,
+        versao=vacinacao.versao + 1,
+        substitui=vacinacao,
         **_valores(dados),
     )
     _validar(nova, dados)
     nova.save()
     vacinacao.excluida_em, vacinacao.excluida_por, vacinacao.motivo_exclusao = agora, lotacao, "Corrigida"
     vacinacao.save(update_fields=["excluida_em", "excluida_por", "motivo_exclusao"])
-    alteracoes = {c: [str(getattr(vacinacao, c)), str(getattr(nova, c))] for c in CAMPOS
-                  if getattr(vacinacao, c) != getattr(nova, c)}
-    audit_event(evento="vacina_correcao", request=request, cidadao_id=vacinacao.cidadao_id,
-                o_que=f"correção da dose {vacinacao.uuid}", detalhes={"nova": str(nova.uuid), "alteracoes": alteracoes})
+    alteracoes = {
+        c: [str(getattr(vacinacao, c)), str(getattr(nova, c))]
+        for c in CAMPOS
+        if getattr(vacinacao, c) != getattr(nova, c)
+    }
+    audit_event(
+        evento="vacina_correcao",
+        ator=ator,
+        cidadao_id=vacinacao.cidadao_id,
+        o_que=f"correção da dose {vacinacao.uuid}",
+        detalhes={"nova": str(nova.uuid), "alteracoes": alteracoes},
+    )
     _verificar_rnds(nova)
     _registrar_envios(nova, anterior=vacinacao)
     return nova
@@ -150,7 +186,7 @@ def vacinacao_corrigir(
 
 @transaction.atomic
 def vacinacao_excluir(
-    *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], motivo: str, request: HttpRequest
+    *, vacinacao: Vacinacao, lotacao: Lotacao, permissoes: frozenset[str], motivo: str, ator: Ator
 ) -> None:
     vacinacao = Vacinacao.objects.select_for_update().select_related("municipio").get(pk=vacinacao.pk)
     _pode_alterar(vacinacao, lotacao, permissoes)
@@ -158,12 +194,23 @@ def vacinacao_excluir(
         raise ValidationError("Informe o motivo da exclusão.")
     vacinacao.excluida_em, vacinacao.excluida_por, vacinacao.motivo_exclusao = timezone.now(), lotacao, motivo[:200]
     vacinacao.save(update_fields=["excluida_em", "excluida_por", "motivo_exclusao"])
-    audit_event(evento="vacina_exclusao", request=request, cidadao_id=vacinacao.cidadao_id,
-                o_que=f"exclusão da dose {vacinacao.uuid}", detalhes={"motivo": motivo[:200]})
+    audit_event(
+        evento="vacina_exclusao",
+        ator=ator,
+        cidadao_id=vacinacao.cidadao_id,
+        o_que=f"exclusão da dose {vacinacao.uuid}",
+        detalhes={"motivo": motivo[:200]},
+    )
     vigente = _envio_rnds_vigente(vacinacao)
     if vigente is not None:
         # A dose voided here (wrong citizen, duplicate) is deleted at the RNDS too.
-        outbox_registrar_exclusao(municipio=vacinacao.municipio, destino="rnds", objeto=vacinacao, tipo="ria-r",
-                                  chave_original=vigente.chave)
-    outbox_registrar(municipio=vacinacao.municipio, destino="sisab", tipo="ficha_vacinacao_exclusao",
-                     chave=f"fv-exclusao:{vacinacao.uuid}", objeto=vacinacao)
+        outbox_registrar_exclusao(
+            municipio=vacinacao.municipio, destino="rnds", objeto=vacinacao, tipo="ria-r", chave_original=vigente.chave
+        )
+    outbox_registrar(
+        municipio=vacinacao.municipio,
+        destino="sisab",
+        tipo="ficha_vacinacao_exclusao",
+        chave=f"fv-exclusao:{vacinacao.uuid}",
+        objeto=vacinacao,
+    )

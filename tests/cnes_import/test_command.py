@@ -48,7 +48,7 @@ def test_import_then_reimport_reports_counts(taboleiro):
 
 def test_refused_file_fails_and_writes_nothing(outro_municipio):
     foto = foto_do_banco(outro_municipio)
-    with pytest.raises(CommandError, match="File refused, nothing was written.*2413805"):
+    with pytest.raises(CommandError, match=r"File refused, nothing was written.*2413805"):
         rodar(str(XML_2021), "--municipio", outro_municipio.ibge)
     assert foto_do_banco(outro_municipio) == foto
 
@@ -67,7 +67,8 @@ def test_bad_arguments(taboleiro, args, mensagem):
 
 def test_weekly_job_imports_the_newest_file_once(taboleiro, tmp_path):
     assert tasks.cnes_importar_municipio.apply(kwargs={"municipio_id": taboleiro.id}).get() == {
-        "municipio_id": taboleiro.id, "importado": False,
+        "municipio_id": taboleiro.id,
+        "importado": False,
     }
     antigo = shutil.copy(XML_2021, tmp_path / "XmlParaESUS21_241380.xml")
     novo = tmp_path / "cnes-2022.zip"

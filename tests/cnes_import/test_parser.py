@@ -50,9 +50,21 @@ def test_values_are_stripped_and_missing_attributes_are_empty():
     _, ests, profs = ler(XML_2022)
     ubs = next(e for e in ests if e.cnes == "2380501")
     assert ubs.nome == "CENTRO DE SAUDE FRANCISCO DE QUEIROZ PORTO"
-    assert (ubs.tipo, ubs.cep, ubs.bairro, ubs.logradouro, ubs.numero) == ("02", "59840000", "CENTRO", "RUA ALCIDES DE CASTRO", "S/N")
+    assert (ubs.tipo, ubs.cep, ubs.bairro, ubs.logradouro, ubs.numero) == (
+        "02",
+        "59840000",
+        "CENTRO",
+        "RUA ALCIDES DE CASTRO",
+        "S/N",
+    )
     esf = next(q for q in ubs.equipes if q.ine == "0000116963")
-    assert (esf.tipo_codigo, esf.tipo_nome, esf.nome, esf.area, esf.desativada) == ("70", "ESF", "URBANO E RURAL", "0003", False)
+    assert (esf.tipo_codigo, esf.tipo_nome, esf.nome, esf.area, esf.desativada) == (
+        "70",
+        "ESF",
+        "URBANO E RURAL",
+        "0003",
+        False,
+    )
     # 3.0 omits CONSELHO_ID and SG_UF_EMIS when unknown.
     sem_conselho = next(p for p in profs if p.cpf == "90000010723")
     assert (sem_conselho.conselho, sem_conselho.uf_conselho, sem_conselho.cns) == ("", "", "799000000010700")
@@ -63,11 +75,18 @@ def test_values_are_stripped_and_missing_attributes_are_empty():
 def test_2021_attribute_order_and_council(tmp_path):
     _, _, profs = ler(XML_2021)
     prof = next(p for p in profs if p.cpf == "90000010138")
-    assert (prof.nome, prof.conselho, prof.uf_conselho, prof.registro) == ("PROFISSIONAL FICTICIO 101", "71", "RN", "0051")
+    assert (prof.nome, prof.conselho, prof.uf_conselho, prof.registro) == (
+        "PROFISSIONAL FICTICIO 101",
+        "71",
+        "RN",
+        "0051",
+    )
 
 
 def test_declared_iso_8859_1_is_honoured(tmp_path):
-    arquivo = variante(tmp_path / "latin1.xml", XML_2021, ('NM_PROF="PROFISSIONAL FICTICIO 101"', 'NM_PROF="JOSÉ CONCEIÇÃO"'))
+    arquivo = variante(
+        tmp_path / "latin1.xml", XML_2021, ('NM_PROF="PROFISSIONAL FICTICIO 101"', 'NM_PROF="JOSÉ CONCEIÇÃO"')
+    )
     assert "JOSÉ".encode("latin-1") in arquivo.read_bytes()
     _, _, profs = ler(arquivo)
     assert next(p for p in profs if p.cpf == "90000010138").nome == "JOSÉ CONCEIÇÃO"
@@ -75,9 +94,12 @@ def test_declared_iso_8859_1_is_honoured(tmp_path):
 
 def test_declared_utf_8_is_honoured(tmp_path):
     arquivo = variante(
-        tmp_path / "utf8.xml", XML_2022, ('NM_PROF="PROFISSIONAL FICTICIO 107"', 'NM_PROF="JOSÉ CONCEIÇÃO"'), encoding="utf-8"
+        tmp_path / "utf8.xml",
+        XML_2022,
+        ('NM_PROF="PROFISSIONAL FICTICIO 107"', 'NM_PROF="JOSÉ CONCEIÇÃO"'),
+        encoding="utf-8",
     )
-    assert "JOSÉ".encode("utf-8") in arquivo.read_bytes()
+    assert "JOSÉ".encode() in arquivo.read_bytes()
     _, _, profs = ler(arquivo)
     assert next(p for p in profs if p.cpf == "90000010723").nome == "JOSÉ CONCEIÇÃO"
 
@@ -91,13 +113,13 @@ def test_zip_with_one_xml_is_read(tmp_path):
 
 
 def test_corrupt_zip_member_is_a_clear_error(tmp_path):
-    from tests.factories import zip_com_membro_corrompido
+    from tests.mundo import zip_com_membro_corrompido
 
     pacote = tmp_path / "cnes.zip"
     with zipfile.ZipFile(pacote, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.write(XML_2021, "cnes.xml")
     pacote.write_bytes(zip_com_membro_corrompido(pacote.read_bytes(), "cnes.xml"))
-    with pytest.raises(ArquivoCnesInvalido, match="Não foi possível abrir o .zip"):
+    with pytest.raises(ArquivoCnesInvalido, match=r"Não foi possível abrir o \.zip"):
         ler(pacote)
 
 
@@ -108,7 +130,7 @@ def test_zip_must_hold_exactly_one_xml(tmp_path, membros):
         z.writestr("leiame.txt", "x")
         for nome in membros:
             z.write(XML_2021, nome)
-    with pytest.raises(ArquivoCnesInvalido, match="exatamente um arquivo .xml"):
+    with pytest.raises(ArquivoCnesInvalido, match=r"exatamente um arquivo \.xml"):
         list(ler_cnes(pacote))
 
 
@@ -171,8 +193,11 @@ def test_malformed_file_is_refused(tmp_path):
     [
         (b"", "vazio|malformado"),
         (b'<?xml version="1.0"?><html><body/></html>', "vazio"),
-        (b'<?xml version="1.0"?><ImportarXMLCNES><ESTABELECIMENTOS><DADOS_GERAIS_ESTABELECIMENTOS CNES="1"/>'
-         b"</ESTABELECIMENTOS></ImportarXMLCNES>", "IDENTIFICACAO"),
+        (
+            b'<?xml version="1.0"?><ImportarXMLCNES><ESTABELECIMENTOS><DADOS_GERAIS_ESTABELECIMENTOS CNES="1"/>'
+            b"</ESTABELECIMENTOS></ImportarXMLCNES>",
+            "IDENTIFICACAO",
+        ),
         (b'<?xml version="1.0"?><Outro><IDENTIFICACAO CO_IBGE_MUN="1"/></Outro>', "raiz"),
     ],
 )

@@ -9,10 +9,10 @@ from cnes_import.models import ImportacaoCnes
 from cnes_import.services import cnes_importar
 from pec.models import Equipe, Estabelecimento, Lotacao, LotacaoPerfil, Perfil, Profissional, Usuario
 from pec.tenancy import tenant_context
-from tests import factories
+from tests import mundo as fabricas
 from tests.cnes_import.conftest import XML_2021, XML_2022, esperado, foto_do_banco, variante
 from tests.cnes_import.test_parser import LAUGHS, XXE
-from tests.prontuario.fabricas import cns_provisorio
+from tests.mundo import cns_provisorio
 
 pytestmark = pytest.mark.django_db
 
@@ -66,22 +66,37 @@ def test_professionals_get_accounts_without_password_and_consistent_lotacoes(tab
     with tenant_context(taboleiro.id):
         prof = Profissional.objects.get(cpf="90000010138")
         assert (prof.usuario_id, prof.cns, prof.conselho, prof.uf_conselho, prof.registro_conselho) == (
-            usuario.id, "799000000010107", "71", "RN", "0051"
+            usuario.id,
+            "799000000010107",
+            "71",
+            "RN",
+            "0051",
         )
         assert not Lotacao.objects.exclude(usuario_id=F("profissional__usuario_id")).exists()
         sem_equipe = Lotacao.objects.filter(equipe__isnull=True)
         assert sem_equipe.count() == len([k for k in esperado(XML_2021).lotacoes if k[2] == ""]) > 0
         ubs = Estabelecimento.objects.get(cnes="2380501")
         assert (ubs.nome, ubs.tipo, ubs.cnpj, ubs.cep, ubs.telefone) == (
-            "CENTRO DE SAUDE FRANCISCO DE QUEIROZ PORTO", "02", "08157810000168", "59840000", "(84)33750101"
+            "CENTRO DE SAUDE FRANCISCO DE QUEIROZ PORTO",
+            "02",
+            "08157810000168",
+            "59840000",
+            "(84)33750101",
         )
         esf = Equipe.objects.get(ine="0000116963")
-        assert (esf.tipo_codigo, esf.tipo_nome, esf.area, esf.estabelecimento_id, esf.ativo) == ("70", "ESF", "0003", ubs.id, True)
+        assert (esf.tipo_codigo, esf.tipo_nome, esf.area, esf.estabelecimento_id, esf.ativo) == (
+            "70",
+            "ESF",
+            "0003",
+            ubs.id,
+            True,
+        )
 
 
 def test_new_lotacoes_get_default_perfis_by_cbo(taboleiro):
     importar(taboleiro, XML_2021)
     with tenant_context(taboleiro.id):
+
         def perfis(cbo: str) -> set[str]:
             return set(Perfil.objects.filter(lotacoes__cbo=cbo).values_list("codigo", flat=True))
 
@@ -169,8 +184,12 @@ def _hostil(tmp_path, nome: str):
     arquivo = tmp_path / f"{nome}.xml"
     if nome == "malformado":
         # Well-formed up to deep inside the professionals: records were already read.
-        return variante(arquivo, XML_2022, ('<DADOS_LOTACOES CNES="2380501" CO_INE="" CO_CBO="515140"', "<DADOS_LOTACOES <"),
-                        encoding="utf-8")
+        return variante(
+            arquivo,
+            XML_2022,
+            ('<DADOS_LOTACOES CNES="2380501" CO_INE="" CO_CBO="515140"', "<DADOS_LOTACOES <"),
+            encoding="utf-8",
+        )
     if nome == "truncado":
         conteudo = XML_2022.read_bytes()
         arquivo.write_bytes(conteudo[: len(conteudo) - 500])
@@ -282,8 +301,10 @@ def test_deactivated_team_and_emulti_under_two_establishments(taboleiro, tmp_pat
         XML_2021,
         # 2380455 (lower CNES than 2380501) lists the eMulti too.
         ("<EQUIPES>\r\n  </EQUIPES>", f"<EQUIPES>{emulti}</EQUIPES>"),  # CRLF: a 2.1 file
-        ('CO_INE="0001809180"   CO_AREA="0001"   DS_AREA=""   NM_REFERENCIA="EQUIPE SAUDE BUCAL TG"   DT_DESATIVACAO=""',
-         'CO_INE="0001809180"   CO_AREA="0001"   DS_AREA=""   NM_REFERENCIA="EQUIPE SAUDE BUCAL TG"   DT_DESATIVACAO="01/01/2021"'),
+        (
+            'CO_INE="0001809180"   CO_AREA="0001"   DS_AREA=""   NM_REFERENCIA="EQUIPE SAUDE BUCAL TG"   DT_DESATIVACAO=""',
+            'CO_INE="0001809180"   CO_AREA="0001"   DS_AREA=""   NM_REFERENCIA="EQUIPE SAUDE BUCAL TG"   DT_DESATIVACAO="01/01/2021"',
+        ),
         ('TP_EQUIPE="70"', 'TP_EQUIPE="76"'),
     )
     resultado = importar(taboleiro, arquivo)
@@ -296,9 +317,9 @@ def test_deactivated_team_and_emulti_under_two_establishments(taboleiro, tmp_pat
 
 
 def test_existing_account_is_reused_and_never_changed(taboleiro):
-    outro = factories.municipio("Outro")
+    outro = fabricas.municipio("Outro")
     conta = Usuario.objects.create_user("90000010138", "senha-forte-123", nome="Nome Escolhido", email="eu@example.org")
-    factories.lotacao(outro, conta)
+    fabricas.lotacao(outro, conta)
     importar(taboleiro, XML_2021)
     conta.refresh_from_db()
     assert (conta.nome, conta.email) == ("Nome Escolhido", "eu@example.org")
@@ -310,8 +331,8 @@ def test_existing_account_is_reused_and_never_changed(taboleiro):
 
 
 def test_import_stays_inside_its_municipality(taboleiro):
-    vizinho = factories.municipio("Vizinho")
-    factories.lotacao(vizinho, factories.usuario("Charlie"))
+    vizinho = fabricas.municipio("Vizinho")
+    fabricas.lotacao(vizinho, fabricas.usuario("Charlie"))
     foto = foto_do_banco(vizinho, com_usuarios=False)
     importar(taboleiro, XML_2021)
     importar(taboleiro, XML_2022)
@@ -322,8 +343,12 @@ def test_import_stays_inside_its_municipality(taboleiro):
 
 def test_overlong_values_are_cut_to_their_columns(taboleiro, tmp_path):
     longo = "NOME MUITO COMPRIDO " * 20
-    arquivo = variante(tmp_path / "longo.xml", XML_2021, ('NM_PROF="PROFISSIONAL FICTICIO 101"', f'NM_PROF="{longo}"'),
-                       ('NM_FANTA="POSTO DE SAUDE CICERO ROMAO BATISTA"', f'NM_FANTA="{longo}"'))
+    arquivo = variante(
+        tmp_path / "longo.xml",
+        XML_2021,
+        ('NM_PROF="PROFISSIONAL FICTICIO 101"', f'NM_PROF="{longo}"'),
+        ('NM_FANTA="POSTO DE SAUDE CICERO ROMAO BATISTA"', f'NM_FANTA="{longo}"'),
+    )
     resultado = importar(taboleiro, arquivo)
     assert resultado.ok and resultado.rejeicoes == []
     with tenant_context(taboleiro.id):
@@ -365,9 +390,10 @@ def test_another_municipality_cannot_take_over_an_account_through_its_cnes_file(
 
     from pec.models import EmailSaida, EventoAuditoria
 
-    c = factories.municipio("Cidade C", ibge="2400208")
+    c = fabricas.municipio("Cidade C", ibge="2400208")
     arquivo_c = variante(
-        tmp_path / "c.xml", XML_2021,
+        tmp_path / "c.xml",
+        XML_2021,
         ('CO_IBGE_MUN="2413805" VERSAO_XSD', 'CO_IBGE_MUN="2400208" VERSAO_XSD'),
         (MEDICO, MEDICO.replace('E_MAIL=""', 'E_MAIL="atacante@mal.example.org"')),
     )
@@ -391,9 +417,12 @@ def test_another_municipality_cannot_take_over_an_account_through_its_cnes_file(
         with tenant_context(municipio.id):
             evento = EventoAuditoria.objects.get(evento="conta_vinculada", detalhes__usuario_vinculado_id=medico.id)
         assert (evento.detalhes["municipio_novo_id"], evento.detalhes["outros_municipios"]) == (taboleiro.id, [c.id])
-    assert EventoAuditoria.objects.filter(
-        municipio_id__isnull=True, evento="conta_vinculada", detalhes__usuario_vinculado_id=medico.id
-    ).count() == 1
+    assert (
+        EventoAuditoria.objects.filter(
+            municipio_id__isnull=True, evento="conta_vinculada", detalhes__usuario_vinculado_id=medico.id
+        ).count()
+        == 1
+    )
     # Every doctor of the file was already C's: all of them are linked, once.
     assert importar(taboleiro, XML_2021).ok
     with tenant_context(taboleiro.id):
@@ -405,10 +434,10 @@ def test_linking_an_account_tells_its_verified_address(taboleiro, django_capture
 
     from pec.models import EmailSaida
 
-    outro = factories.municipio("Outro")
+    outro = fabricas.municipio("Outro")
     conta = Usuario.objects.create_user("90000010138", "senha-forte-123", nome="Nome Escolhido")
     EmailAddress.objects.create(user=conta, email="eu@example.org", verified=True, primary=True)
-    factories.lotacao(outro, conta)
+    fabricas.lotacao(outro, conta)
     importar(taboleiro, XML_2021)
     aviso = EmailSaida.objects.get()
     assert aviso.para == ["eu@example.org"] and "Taboleiro Grande" in aviso.assunto

@@ -14,11 +14,10 @@ from django.urls import reverse
 from cnes_import.models import ImportacaoCnes
 from cnes_import.services import envio_caminho
 from cnes_import.views import SESSAO_PREVIA
-from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
-from pec.models import EventoAuditoria, LotacaoPerfil, Perfil, Profissional
 from pec.identity.permissoes import perfis_garantir_padrao
+from pec.models import EventoAuditoria, LotacaoPerfil, Perfil, Profissional
 from pec.tenancy import tenant_context
-from tests import factories
+from tests import mundo as fabricas
 from tests.cnes_import.conftest import XML_2021, XML_2022, foto_do_banco
 
 pytestmark = pytest.mark.django_db
@@ -30,33 +29,23 @@ def dar_perfil(lotacao, codigo: str) -> None:
         LotacaoPerfil.objects.create(municipio_id=lotacao.municipio_id, lotacao=lotacao, perfil=perfil)
 
 
-def entrar(usuario, lotacao) -> Client:
-    cliente = Client(REMOTE_ADDR="198.51.100.7")
-    cliente.force_login(usuario)
-    sessao = cliente.session
-    sessao[SESSION_LOTACAO] = lotacao.id
-    sessao[SESSION_MUNICIPIO] = lotacao.municipio_id
-    sessao.save()
-    return cliente
-
-
 @pytest.fixture
 def pessoas(taboleiro):
-    outro = factories.municipio("Outro")
-    alice, bob, charlie = factories.usuario("Alice Admin"), factories.usuario("Bob Médico"), factories.usuario("Charlie")
+    outro = fabricas.municipio("Outro")
+    alice, bob, charlie = fabricas.usuario("Alice Admin"), fabricas.usuario("Bob Médico"), fabricas.usuario("Charlie")
     lotacoes = {
-        "alice": factories.lotacao(taboleiro, alice, cbo="131205"),
-        "bob": factories.lotacao(taboleiro, bob),
-        "charlie": factories.lotacao(outro, charlie, cbo="131205"),
+        "alice": fabricas.lotacao(taboleiro, alice, cbo="131205"),
+        "bob": fabricas.lotacao(taboleiro, bob),
+        "charlie": fabricas.lotacao(outro, charlie, cbo="131205"),
     }
     dar_perfil(lotacoes["alice"], "admin_municipal")
     dar_perfil(lotacoes["bob"], "medico")
     dar_perfil(lotacoes["charlie"], "admin_municipal")
     return {
         "lotacoes": lotacoes,
-        "alice": entrar(alice, lotacoes["alice"]),
-        "bob": entrar(bob, lotacoes["bob"]),
-        "charlie": entrar(charlie, lotacoes["charlie"]),
+        "alice": fabricas.entrar(alice, lotacoes["alice"], client=Client(REMOTE_ADDR="198.51.100.7")),
+        "bob": fabricas.entrar(bob, lotacoes["bob"], client=Client(REMOTE_ADDR="198.51.100.7")),
+        "charlie": fabricas.entrar(charlie, lotacoes["charlie"], client=Client(REMOTE_ADDR="198.51.100.7")),
         "outro": outro,
     }
 

@@ -1,5 +1,6 @@
-"""Helpers for the identity and access tests: municipalities with their default perfis,
-lotações with the perfis of a CBO (or explicit ones), and logged-in clients."""
+"""Helpers for the identity and access tests: a login through the real login page, a
+verified e-mail address, a local SMTP server and allauth's rate limits. The people and
+places come from tests/mundo.py."""
 
 from __future__ import annotations
 
@@ -7,38 +8,14 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiosmtpd.controller import Controller
 from django.test import Client
 
 from pec.embedded import free_port
 from pec.identity.login import SESSION_LOTACAO
-from pec.models import Lotacao, LotacaoPerfil, Municipio, Usuario
-from pec.identity.permissoes import perfis_garantir_padrao, perfis_padrao_para_cbo
-from pec.tenancy import tenant_context
-from tests import factories
-
-SENHA = "senha-forte-123"
-
-
-def municipio(nome: str = "Município A", **campos: Any) -> Municipio:
-    m = factories.municipio(nome, **campos)
-    with tenant_context(m.id):
-        perfis_garantir_padrao(municipio_id=m.id)
-    return m
-
-
-def lotacao(
-    m: Municipio, usuario: Usuario, *, cbo: str = "225142", perfis: list[str] | None = None, **kwargs: object
-) -> Lotacao:
-    """A lotação with the default perfis of its CBO, or the given perfil codes."""
-    lot = factories.lotacao(m, usuario, cbo=cbo, **kwargs)  # type: ignore[arg-type]
-    with tenant_context(m.id):
-        todos = perfis_garantir_padrao(municipio_id=m.id)
-        for codigo in perfis if perfis is not None else perfis_padrao_para_cbo(cbo):
-            LotacaoPerfil.objects.create(municipio=m, lotacao=lot, perfil=todos[codigo])
-    return lot
+from pec.models import Lotacao, Usuario
+from tests.mundo import SENHA
 
 
 def email_confirmado(usuario: Usuario, email: str) -> None:
@@ -48,20 +25,9 @@ def email_confirmado(usuario: Usuario, email: str) -> None:
     EmailAddress.objects.create(user=usuario, email=email, verified=True, primary=True)
 
 
-def cliente(usuario: Usuario, lot: Lotacao | None = None) -> Client:
-    """A client logged in as `usuario`, working in `lot` (chosen through the real page)."""
-    client = Client()
-    client.force_login(usuario, backend="django.contrib.auth.backends.ModelBackend")
-    if lot is not None:
-        resposta = client.post("/lotacao/", {"lotacao": lot.id})
-        assert resposta.status_code == 302, resposta
-        assert client.session[SESSION_LOTACAO] == lot.id
-    return client
-
-
 def cliente_pela_pagina(usuario: Usuario, lot: Lotacao | None = None) -> Client:
-    """Like `cliente`, but through the login page: no second step is assumed (force_login
-    stands for a login that passed MFA, see tests/conftest.py)."""
+    """Like tests.mundo.entrar, but through the login page: no second step is assumed
+    (force_login stands for a login that passed MFA, see tests/conftest.py)."""
     client = Client()
     assert client.post("/conta/login/", {"login": usuario.cpf, "password": SENHA}).status_code == 302
     if lot is not None:

@@ -8,13 +8,14 @@ from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
+from pec.ator import ip_cliente
 from pec.identity import acesso
 from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
-from pec.models import EventoAuditoria, Lotacao
 from pec.identity.permissoes import PERFIS_PADRAO, PERMISSOES
+from pec.models import EventoAuditoria, Lotacao
 from pec.tenancy import tenant_context
-from tests import factories
-from tests.pec.identidade import cliente, cliente_pela_pagina, lotacao, municipio
+from tests import mundo as fabricas
+from tests.pec.identidade import cliente_pela_pagina
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +23,40 @@ _COMUM = {"cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"}
 # The matrix, written out: a change to a default perfil must be deliberate (and change
 # this table), never a side effect.
 MATRIZ: dict[str, set[str]] = {
-    "medico": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar", "atendimento.registrar",
-                        "prescricao.emitir", "exame.solicitar", "atestado.emitir", "agenda.gerenciar"},
-    "enfermeiro": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar", "atendimento.registrar",
-                            "prescricao.emitir", "exame.solicitar", "vacina.registrar", "vacina.corrigir",
-                            "agenda.gerenciar"},
+    "medico": _COMUM
+    | {
+        "cidadao.editar",
+        "fila.gerenciar",
+        "escuta.registrar",
+        "atendimento.registrar",
+        "prescricao.emitir",
+        "exame.solicitar",
+        "atestado.emitir",
+        "agenda.gerenciar",
+    },
+    "enfermeiro": _COMUM
+    | {
+        "cidadao.editar",
+        "fila.gerenciar",
+        "escuta.registrar",
+        "atendimento.registrar",
+        "prescricao.emitir",
+        "exame.solicitar",
+        "vacina.registrar",
+        "vacina.corrigir",
+        "agenda.gerenciar",
+    },
     "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar"},
-    "cirurgiao_dentista": _COMUM | {"cidadao.editar", "fila.gerenciar", "escuta.registrar",
-                                    "prescricao.emitir", "exame.solicitar", "atestado.emitir", "agenda.gerenciar"},
+    "cirurgiao_dentista": _COMUM
+    | {
+        "cidadao.editar",
+        "fila.gerenciar",
+        "escuta.registrar",
+        "prescricao.emitir",
+        "exame.solicitar",
+        "atestado.emitir",
+        "agenda.gerenciar",
+    },
     "acs": {"cidadao.ver", "cidadao.editar"},
     "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"},
     "coordenacao": _COMUM | {"agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"},
@@ -38,8 +65,14 @@ MATRIZ: dict[str, set[str]] = {
 }
 # CBO of the demo professional of each default perfil.
 CBO = {
-    "medico": "225142", "enfermeiro": "223565", "tecnico_enfermagem": "322245", "cirurgiao_dentista": "223293",
-    "acs": "515105", "recepcao": "422110", "coordenacao": "131210", "admin_municipal": "131205",
+    "medico": "225142",
+    "enfermeiro": "223565",
+    "tecnico_enfermagem": "322245",
+    "cirurgiao_dentista": "223293",
+    "acs": "515105",
+    "recepcao": "422110",
+    "coordenacao": "131210",
+    "admin_municipal": "131205",
     "visualizacao": "999999",
 }
 ADMIN_MUNICIPAL_URLS = ["admin_profissionais", "admin_perfis"]
@@ -54,13 +87,13 @@ def test_matrix_covers_every_default_perfil_and_only_known_codes():
 
 @pytest.mark.parametrize("perfil", sorted(MATRIZ))
 def test_permission_matrix_per_default_perfil(perfil):
-    a = municipio()
-    usuario = factories.usuario(perfil)
-    lot = lotacao(a, usuario, cbo=CBO[perfil])
+    a = fabricas.municipio_com_perfis()
+    usuario = fabricas.usuario(perfil)
+    lot = fabricas.lotacao_com_perfis(a, usuario, cbo=CBO[perfil])
     with tenant_context(a.id):
         assert acesso.permissoes_da_lotacao(lotacao=lot) == MATRIZ[perfil]
 
-    client = cliente(usuario, lot)
+    client = fabricas.entrar(usuario, lot, pela_escolha=True)
     admin = "admin.municipio" in MATRIZ[perfil]
     for nome in ADMIN_MUNICIPAL_URLS:
         assert client.get(reverse(nome)).status_code == (200 if admin else 403), nome
@@ -74,9 +107,9 @@ def test_permission_matrix_per_default_perfil(perfil):
 
 
 def test_forbidden_page_is_portuguese_and_names_the_permission():
-    a = municipio()
-    usuario = factories.usuario()
-    client = cliente(usuario, lotacao(a, usuario, cbo="225142"))
+    a = fabricas.municipio_com_perfis()
+    usuario = fabricas.usuario()
+    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(a, usuario, cbo="225142"), pela_escolha=True)
     resposta = client.get(reverse("admin_perfis"))
     assert resposta.status_code == 403
     pagina = resposta.content.decode()
@@ -85,17 +118,17 @@ def test_forbidden_page_is_portuguese_and_names_the_permission():
 
 
 def test_permissions_of_several_perfis_are_their_union():
-    a = municipio()
-    usuario = factories.usuario()
-    lot = lotacao(a, usuario, perfis=["acs", "recepcao"])
+    a = fabricas.municipio_com_perfis()
+    usuario = fabricas.usuario()
+    lot = fabricas.lotacao_com_perfis(a, usuario, perfis=["acs", "recepcao"])
     with tenant_context(a.id):
         assert acesso.permissoes_da_lotacao(lotacao=lot) == MATRIZ["acs"] | MATRIZ["recepcao"]
 
 
 def test_stale_code_in_a_perfil_grants_nothing():
-    a = municipio()
-    usuario = factories.usuario()
-    lot = lotacao(a, usuario, perfis=["visualizacao"])
+    a = fabricas.municipio_com_perfis()
+    usuario = fabricas.usuario()
+    lot = fabricas.lotacao_com_perfis(a, usuario, perfis=["visualizacao"])
     with tenant_context(a.id):
         perfil = lot.perfis.get()
         perfil.permissoes = [*perfil.permissoes, "admin.tudo"]
@@ -109,9 +142,9 @@ def test_unknown_permission_code_fails_at_decoration():
 
 
 def test_permission_set_is_computed_once_per_request(django_assert_num_queries):
-    a = municipio()
-    usuario = factories.usuario()
-    lot = lotacao(a, usuario, perfis=["medico", "coordenacao"])
+    a = fabricas.municipio_com_perfis()
+    usuario = fabricas.usuario()
+    lot = fabricas.lotacao_com_perfis(a, usuario, perfis=["medico", "coordenacao"])
     request = RequestFactory().get("/")
     request.user = usuario
     with tenant_context(a.id):
@@ -123,9 +156,9 @@ def test_permission_set_is_computed_once_per_request(django_assert_num_queries):
 
 
 def test_decorated_view_raises_permission_denied_without_permission():
-    a = municipio()
-    usuario = factories.usuario()
-    lot = lotacao(a, usuario, perfis=["visualizacao"])
+    a = fabricas.municipio_com_perfis()
+    usuario = fabricas.usuario()
+    lot = fabricas.lotacao_com_perfis(a, usuario, perfis=["visualizacao"])
 
     @acesso.requer_permissao("cidadao.editar")
     def view(request):  # type: ignore[no-untyped-def]
@@ -156,10 +189,10 @@ def test_every_page_of_this_app_asks_anonymous_users_to_log_in(client):
 
 
 def test_installation_admin_pages_only_for_the_installation_admin():
-    a = municipio()
-    iris = factories.usuario("Íris")
-    admin_municipal = cliente(iris, lotacao(a, iris, cbo="131205"))
-    ana = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    a = fabricas.municipio_com_perfis()
+    iris = fabricas.usuario("Íris")
+    admin_municipal = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_escolha=True)
+    ana = fabricas.entrar(fabricas.usuario("Ana", administrador_instalacao=True))
     for nome in INSTALACAO_URLS:
         assert admin_municipal.get(reverse(nome)).status_code == 403
         assert ana.get(reverse(nome)).status_code == 200
@@ -172,25 +205,25 @@ def test_installation_admin_pages_only_for_the_installation_admin():
 
 
 def test_user_without_lotacao_sees_a_clear_page_not_an_error():
-    usuario = factories.usuario()
-    client = cliente(usuario)
+    usuario = fabricas.usuario()
+    client = fabricas.entrar(usuario)
     resposta = client.get("/", follow=True)
     assert resposta.status_code == 200
     assert resposta.redirect_chain == [("/lotacao/", 302)]
     assert "Você não tem uma lotação ativa" in resposta.content.decode()
     # A deactivated lotação counts as none.
-    a = municipio()
-    lot = lotacao(a, usuario)
+    a = fabricas.municipio_com_perfis()
+    lot = fabricas.lotacao_com_perfis(a, usuario)
     with tenant_context(a.id):
         Lotacao.objects.filter(pk=lot.pk).update(ativo=False)
     assert "Você não tem uma lotação ativa" in client.get("/lotacao/").content.decode()
 
 
 def test_single_lotacao_is_activated_after_login():
-    a = municipio()
-    usuario = factories.usuario()
-    lot = lotacao(a, usuario)
-    client = cliente(usuario)
+    a = fabricas.municipio_com_perfis()
+    usuario = fabricas.usuario()
+    lot = fabricas.lotacao_com_perfis(a, usuario)
+    client = fabricas.entrar(usuario)
     resposta = client.get("/lotacao/")
     assert resposta.status_code == 302 and resposta["Location"] == "/"
     assert client.session[SESSION_LOTACAO] == lot.id
@@ -198,12 +231,16 @@ def test_single_lotacao_is_activated_after_login():
 
 
 def test_lotacoes_in_two_municipalities_are_grouped_and_switching_changes_tenant_and_perfil():
-    a = municipio("Vila A")
-    b = municipio("Serra B")
-    usuario = factories.usuario("Dupla")
-    lot_a = lotacao(a, usuario, cbo="225142", estabelecimento=factories.estabelecimento(a, "UBS do Rio"))
-    lot_b = lotacao(b, usuario, cbo="131205", estabelecimento=factories.estabelecimento(b, "UBS da Serra"))
-    client = cliente(usuario)
+    a = fabricas.municipio_com_perfis("Vila A")
+    b = fabricas.municipio_com_perfis("Serra B")
+    usuario = fabricas.usuario("Dupla")
+    lot_a = fabricas.lotacao_com_perfis(
+        a, usuario, cbo="225142", estabelecimento=fabricas.estabelecimento(a, "UBS do Rio")
+    )
+    lot_b = fabricas.lotacao_com_perfis(
+        b, usuario, cbo="131205", estabelecimento=fabricas.estabelecimento(b, "UBS da Serra")
+    )
+    client = fabricas.entrar(usuario)
 
     pagina = client.get("/lotacao/").content.decode()
     assert "Vila A/MG" in pagina and "Serra B/MG" in pagina
@@ -226,22 +263,22 @@ def test_lotacoes_in_two_municipalities_are_grouped_and_switching_changes_tenant
 
 
 def test_choosing_someone_elses_lotacao_is_404_and_changes_nothing():
-    a = municipio()
-    alice = factories.usuario("Alice")
-    charlie = factories.usuario("Charlie")
-    lot_alice = lotacao(a, alice)
-    lot_charlie = lotacao(municipio("B"), charlie)
-    client = cliente(alice, lot_alice)
+    a = fabricas.municipio_com_perfis()
+    alice = fabricas.usuario("Alice")
+    charlie = fabricas.usuario("Charlie")
+    lot_alice = fabricas.lotacao_com_perfis(a, alice)
+    lot_charlie = fabricas.lotacao_com_perfis(fabricas.municipio_com_perfis("B"), charlie)
+    client = fabricas.entrar(alice, lot_alice, pela_escolha=True)
     assert client.post("/lotacao/", {"lotacao": lot_charlie.id}).status_code == 404
     assert client.post("/lotacao/", {"lotacao": "x"}).status_code == 404
     assert client.session[SESSION_LOTACAO] == lot_alice.id
 
 
 def test_deactivated_lotacao_stops_working_at_once():
-    a = municipio()
-    usuario = factories.usuario()
-    lot = lotacao(a, usuario, cbo="131205")
-    client = cliente(usuario, lot)
+    a = fabricas.municipio_com_perfis()
+    usuario = fabricas.usuario()
+    lot = fabricas.lotacao_com_perfis(a, usuario, cbo="131205")
+    client = fabricas.entrar(usuario, lot, pela_escolha=True)
     assert client.get(reverse("admin_perfis")).status_code == 200
     with tenant_context(a.id):
         Lotacao.objects.filter(pk=lot.pk).update(ativo=False)
@@ -250,9 +287,9 @@ def test_deactivated_lotacao_stops_working_at_once():
 
 
 def test_header_offers_switch_of_lotacao():
-    a = municipio()
-    usuario = factories.usuario()
-    client = cliente(usuario, lotacao(a, usuario))
+    a = fabricas.municipio_com_perfis()
+    usuario = fabricas.usuario()
+    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(a, usuario), pela_escolha=True)
     assert 'href="/lotacao/">Trocar lotação' in client.get("/").content.decode()
 
 
@@ -260,11 +297,11 @@ def test_header_offers_switch_of_lotacao():
 
 
 def test_municipality_requiring_mfa_sends_admins_to_enrolment_but_not_others():
-    a = municipio(exigir_mfa_admin=True)
-    iris = factories.usuario("Íris")
-    bruno = factories.usuario("Bruno")
-    admin = cliente_pela_pagina(iris, lotacao(a, iris, cbo="131205"))
-    medico = cliente_pela_pagina(bruno, lotacao(a, bruno, cbo="225142"))
+    a = fabricas.municipio_com_perfis(exigir_mfa_admin=True)
+    iris = fabricas.usuario("Íris")
+    bruno = fabricas.usuario("Bruno")
+    admin = cliente_pela_pagina(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"))
+    medico = cliente_pela_pagina(bruno, fabricas.lotacao_com_perfis(a, bruno, cbo="225142"))
     for url in ["/", reverse("admin_profissionais")]:
         resposta = admin.get(url)
         assert resposta.status_code == 302 and resposta["Location"] == reverse("mfa_activate_totp"), url
@@ -277,28 +314,28 @@ def test_municipality_requiring_mfa_sends_admins_to_enrolment_but_not_others():
 def test_client_ip_ignores_forwarded_header_without_proxy():
     request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
     with override_settings(AXES_IPWARE_PROXY_COUNT=0):
-        assert acesso.ip_cliente(request) == "203.0.113.9"
+        assert ip_cliente(request) == "203.0.113.9"
 
 
 def test_client_ip_behind_nginx_is_the_address_nginx_appended():
     # The client forged "1.2.3.4"; nginx appended the real peer 198.51.100.7.
     request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7")
     with override_settings(AXES_IPWARE_PROXY_COUNT=1):
-        assert acesso.ip_cliente(request) == "198.51.100.7"
+        assert ip_cliente(request) == "198.51.100.7"
     with override_settings(AXES_IPWARE_PROXY_COUNT=2):
-        assert acesso.ip_cliente(request) == "1.2.3.4"
+        assert ip_cliente(request) == "1.2.3.4"
     sem_cabecalho = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")
     with override_settings(AXES_IPWARE_PROXY_COUNT=1):
-        assert acesso.ip_cliente(sem_cabecalho) == "127.0.0.1"
+        assert ip_cliente(sem_cabecalho) == "127.0.0.1"
 
 
 def test_govbr_session_below_the_municipality_minimum_cannot_post_its_lotacao():
     from pec.identity.govbr.acesso import SESSION_GOVBR
 
-    exigente = municipio("Exigente", govbr_nivel_minimo="ouro")
-    usuario = factories.usuario()
-    lot = lotacao(exigente, usuario)
-    client = cliente(usuario)
+    exigente = fabricas.municipio_com_perfis("Exigente", govbr_nivel_minimo="ouro")
+    usuario = fabricas.usuario()
+    lot = fabricas.lotacao_com_perfis(exigente, usuario)
+    client = fabricas.entrar(usuario)
     sessao = client.session
     sessao[SESSION_GOVBR] = {"nivel": "bronze"}
     sessao.save()
@@ -311,10 +348,10 @@ def test_govbr_session_below_the_municipality_minimum_cannot_post_its_lotacao():
 
 
 def test_installation_admin_who_is_also_a_professional_can_pick_a_lotacao():
-    ana = factories.usuario("Ana", administrador_instalacao=True)
-    client = cliente(ana)
+    ana = fabricas.usuario("Ana", administrador_instalacao=True)
+    client = fabricas.entrar(ana)
     assert "Trabalhar em uma das suas lotações" not in client.get("/").content.decode()
-    lotacao(municipio(), ana)
+    fabricas.lotacao_com_perfis(fabricas.municipio_com_perfis(), ana)
     assert "Trabalhar em uma das suas lotações" in client.get("/").content.decode()
 
 
@@ -324,7 +361,8 @@ def _verificacoes_no_codigo() -> str:
 
     raiz = Path(__file__).resolve().parents[2]
     arquivos = [
-        caminho for pasta in ("pec", "prontuario", "cds", "sisab", "rnds", "cnes_import")
+        caminho
+        for pasta in ("pec", "prontuario", "cds", "sisab", "rnds", "cnes_import")
         for caminho in (raiz / pasta).rglob("*.py")
         if "migrations" not in caminho.parts and caminho.name != "permissoes.py"
     ]

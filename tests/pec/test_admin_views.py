@@ -7,11 +7,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from pec.models import EventoAuditoria, Lotacao, Municipio, Perfil
 from pec.identity.permissoes import PERFIS_PADRAO
+from pec.models import EventoAuditoria, Lotacao, Municipio, Perfil
 from pec.tenancy import tenant_context
-from tests import factories
-from tests.pec.identidade import cliente, lotacao, municipio
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 
@@ -19,18 +18,24 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def mundo():
     """Íris administers A, where Alice is a médica; Charlie works in B."""
-    a = municipio("A")
-    b = municipio("B")
-    iris = factories.usuario("Íris")
-    alice = factories.usuario("Alice Souza")
-    charlie = factories.usuario("Charlie")
-    lot_iris = lotacao(a, iris, cbo="131205")
-    lot_alice = lotacao(a, alice, cbo="225142")
-    lot_charlie = lotacao(b, charlie, cbo="131205")
+    a = fabricas.municipio_com_perfis("A")
+    b = fabricas.municipio_com_perfis("B")
+    iris = fabricas.usuario("Íris")
+    alice = fabricas.usuario("Alice Souza")
+    charlie = fabricas.usuario("Charlie")
+    lot_iris = fabricas.lotacao_com_perfis(a, iris, cbo="131205")
+    lot_alice = fabricas.lotacao_com_perfis(a, alice, cbo="225142")
+    lot_charlie = fabricas.lotacao_com_perfis(b, charlie, cbo="131205")
     return {
-        "a": a, "b": b, "iris": iris, "alice": alice, "charlie": charlie,
-        "lot_iris": lot_iris, "lot_alice": lot_alice, "lot_charlie": lot_charlie,
-        "admin": cliente(iris, lot_iris),
+        "a": a,
+        "b": b,
+        "iris": iris,
+        "alice": alice,
+        "charlie": charlie,
+        "lot_iris": lot_iris,
+        "lot_alice": lot_alice,
+        "lot_charlie": lot_charlie,
+        "admin": fabricas.entrar(iris, lot_iris, pela_escolha=True),
     }
 
 
@@ -59,7 +64,9 @@ def test_list_and_search_professionals(mundo):
 
 
 def test_professional_page_shows_lotacoes_and_perfis(mundo):
-    pagina = mundo["admin"].get(reverse("admin_profissional", args=[mundo["lot_alice"].profissional_id])).content.decode()
+    pagina = (
+        mundo["admin"].get(reverse("admin_profissional", args=[mundo["lot_alice"].profissional_id])).content.decode()
+    )
     assert "Alice Souza" in pagina and "225142" in pagina and "Médico" in pagina and "Desativar" in pagina
 
 
@@ -89,13 +96,13 @@ def test_every_url_of_b_objects_is_404_for_a_admin(mundo):
         assert Perfil.objects.get(pk=perfil_b.pk).nome == "Médico"
         assert Perfil.objects.filter(municipio=b).count() == len(PERFIS_PADRAO)
     # And the reverse: B's administrator cannot reach A's professional either.
-    charlie = cliente(mundo["charlie"], lot_b)
+    charlie = fabricas.entrar(mundo["charlie"], lot_b, pela_escolha=True)
     assert charlie.get(reverse("admin_profissional", args=[mundo["lot_alice"].profissional_id])).status_code == 404
 
 
 def test_deactivate_and_reactivate_a_lotacao_is_audited(mundo):
     admin, lot = mundo["admin"], mundo["lot_alice"]
-    alice = cliente(mundo["alice"], lot)
+    alice = fabricas.entrar(mundo["alice"], lot, pela_escolha=True)
     admin.post(reverse("admin_lotacao_ativa", args=[lot.id]), {"ativo": "0"})
     with tenant_context(mundo["a"].id):
         assert not Lotacao.objects.get(pk=lot.pk).ativo
@@ -201,12 +208,13 @@ def test_perfis_page_lists_the_municipality_perfis_only(mundo):
 
 @pytest.fixture
 def ana():
-    return cliente(factories.usuario("Ana", administrador_instalacao=True))
+    return fabricas.entrar(fabricas.usuario("Ana", administrador_instalacao=True))
 
 
 def test_create_municipality_with_default_perfis(ana):
     resposta = ana.post(
-        reverse("instalacao_municipio_novo"), {"ibge": "3106200", "nome": "Belo Horizonte", "uf": "MG", "modo": "treinamento"}
+        reverse("instalacao_municipio_novo"),
+        {"ibge": "3106200", "nome": "Belo Horizonte", "uf": "MG", "modo": "treinamento"},
     )
     assert resposta.status_code == 302
     novo = Municipio.objects.get(ibge="3106200")
@@ -221,7 +229,7 @@ def test_create_municipality_with_default_perfis(ana):
 
 
 def test_invalid_municipality_is_refused_in_portuguese(ana):
-    factories.municipio("Existente", ibge="3106200")
+    fabricas.municipio("Existente", ibge="3106200")
     for dados, mensagem in [
         ({"ibge": "31062", "nome": "X", "uf": "MG", "modo": "producao"}, "O código IBGE tem 7 dígitos."),
         ({"ibge": "3106200", "nome": "Outro", "uf": "MG", "modo": "producao"}, "já existe"),
@@ -233,10 +241,16 @@ def test_invalid_municipality_is_refused_in_portuguese(ana):
 
 
 def test_edit_mode_and_session_settings(ana):
-    m = municipio("Editável")
+    m = fabricas.municipio_com_perfis("Editável")
     url = reverse("instalacao_municipio", args=[m.id])
-    dados = {"nome": "Editável", "modo": "treinamento", "ativo": "on", "sessao_ociosa_minutos": "15",
-             "sessao_maxima_horas": "8", "exigir_mfa_admin": "on"}
+    dados = {
+        "nome": "Editável",
+        "modo": "treinamento",
+        "ativo": "on",
+        "sessao_ociosa_minutos": "15",
+        "sessao_maxima_horas": "8",
+        "exigir_mfa_admin": "on",
+    }
     assert ana.post(url, dados).status_code == 302
     m.refresh_from_db()
     assert (m.modo, m.sessao_ociosa_minutos, m.sessao_maxima_horas, m.exigir_mfa_admin) == ("treinamento", 15, 8, True)

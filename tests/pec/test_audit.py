@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -26,12 +27,13 @@ from django.db import DataError, ProgrammingError, connection, connections, tran
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from pec.ator import Ator
 from pec.audit import chain as audit
-from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
-from pec.models import EventoAuditoria, LotacaoPerfil, Municipio, Perfil, Usuario
 from pec.identity.permissoes import PERFIS_PADRAO
+from pec.models import EventoAuditoria, LotacaoPerfil, Municipio, Perfil, Usuario
 from pec.tenancy import tenant_context
-from tests import factories
+from tests import mundo as fabricas
+from tests.atores import ator_de
 
 pytestmark = pytest.mark.django_db
 T = TypeVar("T")
@@ -41,11 +43,16 @@ SENHA = "senha-forte-123"
 # --- helpers ---------------------------------------------------------------------------
 
 
-def pedido(usuario: Usuario, lotacao: Any = None, *, ip: str = "10.0.0.7", request_id: str = "req-0000001") -> Any:
-    request = RequestFactory().get("/", REMOTE_ADDR=ip)
+def pedido(usuario: Usuario, lotacao: Any = None, *, ip: str = "10.0.0.7", request_id: str = "req-0000001") -> Ator:
+    return ator_de(lotacao, usuario=usuario, ip=ip, request_id=request_id)
+
+
+def requisicao_http(usuario: Usuario, lotacao: Any = None) -> Any:
+    """For the authentication signals, which still hand the audit a request."""
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.7")
     request.user = usuario
     request.lotacao = lotacao
-    request.request_id = request_id
+    request.request_id = "req-0000001"
     return request
 
 
@@ -53,7 +60,7 @@ def cadeia(municipio_id: int | None) -> list[EventoAuditoria]:
     return list(EventoAuditoria.objects.filter(municipio_id=municipio_id).order_by("sequencia"))
 
 
-def em_outra_conexao(funcao: Callable[[], T]) -> T:
+def em_outra_conexao[T](funcao: Callable[[], T]) -> T:
     """Run `funcao` in a thread: its own Django connection, autocommit, so it commits."""
     resultado: list[Any] = []
 
@@ -82,8 +89,12 @@ def conectar(papel: str) -> psycopg.Connection:
     else:
         usuario, senha = settings.DB_ROLES[papel]["USER"], settings.DB_ROLES[papel]["PASSWORD"]
     conn = psycopg.connect(
-        dbname=banco["NAME"], host=banco["HOST"] or None, port=banco["PORT"] or None,
-        user=usuario or None, password=senha or None, autocommit=True,
+        dbname=banco["NAME"],
+        host=banco["HOST"] or None,
+        port=banco["PORT"] or None,
+        user=usuario or None,
+        password=senha or None,
+        autocommit=True,
     )
     # A mistake that waits on the test's own transaction fails instead of hanging.
     conn.execute("SET lock_timeout = '10s'")
@@ -116,7 +127,7 @@ def committed() -> Iterator[dict[str, list[int]]]:
 
 
 def municipio_commitado(criados: dict[str, list[int]], nome: str = "Commitado") -> Municipio:
-    municipio = em_outra_conexao(lambda: factories.municipio(nome))
+    municipio = em_outra_conexao(lambda: fabricas.municipio(nome))
     criados["municipios"].append(municipio.id)
     return municipio
 
@@ -142,8 +153,8 @@ def verificar() -> list[str]:
 
 
 def test_chain_links_every_event_of_a_municipality():
-    a, b = factories.municipio("A"), factories.municipio("B")
-    alice = factories.usuario("Alice")
+    a, b = fabricas.municipio("A"), fabricas.municipio("B")
+    alice = fabricas.usuario("Alice")
     with tenant_context(a.id):
         for n in range(25):
             audit.audit_event(evento="admin_alteracao", usuario=alice, o_que=f"alteração {n}", detalhes={"n": n})
@@ -155,7 +166,7 @@ def test_chain_links_every_event_of_a_municipality():
         eventos = cadeia(a.id)
     assert [e.sequencia for e in eventos] == list(range(1, 26))
     assert eventos[0].hash_anterior == audit.GENESIS
-    for anterior, atual in zip(eventos, eventos[1:]):
+    for anterior, atual in itertools.pairwise(eventos):
         assert atual.hash_anterior == anterior.hash
     for evento in eventos:
         campos = {nome: getattr(evento, nome) for nome in audit._CAMPOS_V2}
@@ -169,7 +180,7 @@ def test_chain_links_every_event_of_a_municipality():
 
 def test_canonical_record_is_sorted_compact_utf8_with_utc_time():
     quando = timezone.now().replace(microsecond=123456)
-    campos = {nome: None for nome in audit._CAMPOS} | {"criado_em": quando, "o_que": "vacinação", "detalhes": {"b": 1, "a": 2}}
+    campos = dict.fromkeys(audit._CAMPOS) | {"criado_em": quando, "o_que": "vacinação", "detalhes": {"b": 1, "a": 2}}
     texto = audit.canonico(campos)
     assert '"o_que":"vacinação"' in texto
     assert '"detalhes":{"a":2,"b":1}' in texto
@@ -180,34 +191,42 @@ def test_canonical_record_is_sorted_compact_utf8_with_utc_time():
 
 
 def test_event_takes_user_lotacao_ip_and_request_id_from_the_request():
-    a = factories.municipio("A")
-    alice = factories.usuario("Alice")
-    lotacao = factories.lotacao(a, alice)
+    a = fabricas.municipio("A")
+    alice = fabricas.usuario("Alice")
+    lotacao = fabricas.lotacao(a, alice)
     with tenant_context(a.id):
         evento = audit.audit_read(
-            request=pedido(alice, lotacao, ip="203.0.113.9", request_id="abc123def456"),
+            ator=pedido(alice, lotacao, ip="203.0.113.9", request_id="abc123def456"),
             cidadao_id=42,
             o_que="folha de rosto",
         )
     assert (evento.evento, evento.municipio_id, evento.usuario_id, evento.lotacao_id) == (
-        "leitura_prontuario", a.id, alice.id, lotacao.id,
+        "leitura_prontuario",
+        a.id,
+        alice.id,
+        lotacao.id,
     )
-    assert (evento.cidadao_id, evento.o_que, evento.ip, evento.request_id) == (42, "folha de rosto", "203.0.113.9", "abc123def456")
+    assert (evento.cidadao_id, evento.o_que, evento.ip, evento.request_id) == (
+        42,
+        "folha de rosto",
+        "203.0.113.9",
+        "abc123def456",
+    )
 
 
 def test_reading_a_record_without_a_lotacao_is_refused():
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     with pytest.raises(PermissionDenied):
-        audit.audit_read(request=pedido(alice), cidadao_id=1, o_que="folha de rosto")
+        audit.audit_read(ator=pedido(alice), cidadao_id=1, o_que="folha de rosto")
 
 
 def test_event_for_another_chain_is_appended_there_and_the_tenant_put_back():
-    a, b = factories.municipio("A"), factories.municipio("B")
-    admin = factories.usuario("Admin", administrador_instalacao=True)
-    lotacao = factories.lotacao(a, admin)
+    a, b = fabricas.municipio("A"), fabricas.municipio("B")
+    admin = fabricas.usuario("Admin", administrador_instalacao=True)
+    lotacao = fabricas.lotacao(a, admin)
     with tenant_context(a.id):
-        audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao))
-        evento = audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao), municipio_id=b.id)
+        audit.audit_event(evento="admin_alteracao", ator=pedido(admin, lotacao))
+        evento = audit.audit_event(evento="admin_alteracao", ator=pedido(admin, lotacao), municipio_id=b.id)
         assert [e.municipio_id for e in EventoAuditoria.objects.all()] == [a.id]  # still A's scope
     assert (evento.municipio_id, evento.sequencia, evento.usuario_id) == (b.id, 1, admin.id)
     assert evento.lotacao_id is None  # a lotação of A means nothing in B's chain
@@ -216,7 +235,7 @@ def test_event_for_another_chain_is_appended_there_and_the_tenant_put_back():
 
 
 def test_a_failed_append_to_another_chain_raises_its_own_error_and_puts_the_tenant_back():
-    a, b = factories.municipio("A"), factories.municipio("B")
+    a, b = fabricas.municipio("A"), fabricas.municipio("B")
     with tenant_context(a.id):
         with pytest.raises(DataError):
             audit.audit_event(evento="x" * 41, municipio_id=b.id)  # longer than the column
@@ -226,11 +245,11 @@ def test_a_failed_append_to_another_chain_raises_its_own_error_and_puts_the_tena
 
 
 def test_installation_event_during_a_municipal_request():
-    a = factories.municipio("A")
-    admin = factories.usuario("Admin", administrador_instalacao=True)
-    lotacao = factories.lotacao(a, admin)
+    a = fabricas.municipio("A")
+    admin = fabricas.usuario("Admin", administrador_instalacao=True)
+    lotacao = fabricas.lotacao(a, admin)
     with tenant_context(a.id):
-        evento = audit.audit_event(evento="admin_alteracao", request=pedido(admin, lotacao), instalacao=True)
+        evento = audit.audit_event(evento="admin_alteracao", ator=pedido(admin, lotacao), instalacao=True)
         assert list(EventoAuditoria.objects.all()) == []  # the installation chain is not A's
     assert (evento.municipio_id, evento.lotacao_id, evento.usuario_id) == (None, None, admin.id)
     assert cadeia(None) == [evento]
@@ -239,17 +258,17 @@ def test_installation_event_during_a_municipal_request():
 
 
 def test_a_failed_audit_write_fails_the_caller():
-    alice = factories.usuario("Alice")
-    with pytest.raises(DataError):
-        with transaction.atomic():
-            audit.audit_event(evento="x" * 41, usuario=alice)  # longer than the column
+    alice = fabricas.usuario("Alice")
+    with pytest.raises(DataError), transaction.atomic():
+        audit.audit_event(evento="x" * 41, usuario=alice)  # longer than the column
 
 
 # --- append-only ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "sql", ["UPDATE pec_eventoauditoria SET o_que = 'x'", "DELETE FROM pec_eventoauditoria", "TRUNCATE pec_eventoauditoria"]
+    "sql",
+    ["UPDATE pec_eventoauditoria SET o_que = 'x'", "DELETE FROM pec_eventoauditoria", "TRUNCATE pec_eventoauditoria"],
 )
 def test_app_role_cannot_change_or_remove_events(sql):
     audit.audit_event(evento="login_falha", cpf_informado="1")
@@ -279,21 +298,38 @@ def linha_forjada(conn: psycopg.Connection, municipio_id: int, **mais: Any) -> d
         "SELECT sequencia, hash FROM pec_eventoauditoria WHERE municipio_id = %s ORDER BY sequencia DESC LIMIT 1",
         [municipio_id],
     ).fetchone()
-    campos = {nome: None for nome in audit._CAMPOS_V2} | {
-        "municipio_id": municipio_id, "sequencia": seq + 1, "criado_em": timezone.now() - timedelta(days=30),
-        "evento": "leitura_prontuario", "cpf_informado": "", "o_que": "nada aconteceu", "ip": "", "request_id": "",
-        "detalhes": {}, "usuario_banco": "",
-    } | mais
+    campos = (
+        dict.fromkeys(audit._CAMPOS_V2)
+        | {
+            "municipio_id": municipio_id,
+            "sequencia": seq + 1,
+            "criado_em": timezone.now() - timedelta(days=30),
+            "evento": "leitura_prontuario",
+            "cpf_informado": "",
+            "o_que": "nada aconteceu",
+            "ip": "",
+            "request_id": "",
+            "detalhes": {},
+            "usuario_banco": "",
+        }
+        | mais
+    )
     formato = campos.pop("formato", 1)
     texto = campos | {"detalhes": "{}"} if formato == 2 else campos
     hash_ = audit.calcular_hash(texto, anterior, formato=formato)
-    return campos | {"detalhes": json.dumps(campos["detalhes"]), "formato": formato, "hash_anterior": anterior, "hash": hash_}
+    return campos | {
+        "detalhes": json.dumps(campos["detalhes"]),
+        "formato": formato,
+        "hash_anterior": anterior,
+        "hash": hash_,
+    }
 
 
 def inserir(conn: psycopg.Connection, linha: dict[str, Any]) -> None:
     colunas = ", ".join(linha)
-    conn.execute(f"INSERT INTO pec_eventoauditoria ({colunas}) VALUES ({', '.join(['%s'] * len(linha))})",
-                 list(linha.values()))
+    conn.execute(
+        f"INSERT INTO pec_eventoauditoria ({colunas}) VALUES ({', '.join(['%s'] * len(linha))})", list(linha.values())
+    )
 
 
 def test_a_forged_append_by_the_app_role_is_refused(committed):
@@ -303,12 +339,13 @@ def test_a_forged_append_by_the_app_role_is_refused(committed):
     eventos_commitados(vitima.id, 3)
     with conectar("backup") as leitor:
         linha = linha_forjada(leitor, vitima.id)
-    with conectar("app") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
-        with conn.transaction():
-            conn.execute("SELECT set_config('app.municipio', %s, true)", [str(vitima.id)])
-            inserir(conn, linha)
+    with conectar("app") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+        conn.execute("SELECT set_config('app.municipio', %s, true)", [str(vitima.id)])
+        inserir(conn, linha)
     with conectar("backup") as conn:
-        assert conn.execute("SELECT count(*) FROM pec_eventoauditoria WHERE municipio_id = %s", [vitima.id]).fetchone() == (3,)
+        assert conn.execute(
+            "SELECT count(*) FROM pec_eventoauditoria WHERE municipio_id = %s", [vitima.id]
+        ).fetchone() == (3,)
     assert verificar() == []
 
 
@@ -318,12 +355,15 @@ def test_rows_that_got_past_the_function_are_reported(committed, capsys):
     another municipality is reported even when perfectly chained."""
     a, vitima = municipio_commitado(committed, "A"), municipio_commitado(committed, "Vítima")
     eventos_commitados(vitima.id, 2)
-    lotacao_de_a = em_outra_conexao(lambda: factories.lotacao(a, factories.usuario("Forjador")))
+    lotacao_de_a = em_outra_conexao(lambda: fabricas.lotacao(a, fabricas.usuario("Forjador")))
     committed["usuarios"].append(lotacao_de_a.usuario_id)
     with conectar("backup") as leitor:
         linha = linha_forjada(leitor, vitima.id)
-    adulterar("INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
-              list(linha.values()), municipio_id=vitima.id)
+    adulterar(
+        "INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
+        list(linha.values()),
+        municipio_id=vitima.id,
+    )
     with pytest.raises(CommandError, match="1 problem"):
         call_command("verify_audit")
     assert f"municipio {vitima.id}: row seq 3 (id " in capsys.readouterr().err
@@ -333,10 +373,14 @@ def test_rows_that_got_past_the_function_are_reported(committed, capsys):
         conn.execute("SET LOCAL session_replication_role = replica")
         conn.execute("DELETE FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia = 3", [vitima.id])
     with conectar("backup") as leitor:
-        linha = linha_forjada(leitor, vitima.id, formato=2, lotacao_id=lotacao_de_a.id,
-                              usuario_banco=settings.DB_ROLES["app"]["USER"])
-    adulterar("INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
-              list(linha.values()), municipio_id=vitima.id)
+        linha = linha_forjada(
+            leitor, vitima.id, formato=2, lotacao_id=lotacao_de_a.id, usuario_banco=settings.DB_ROLES["app"]["USER"]
+        )
+    adulterar(
+        "INSERT INTO pec_eventoauditoria (" + ", ".join(linha) + ") VALUES (" + ", ".join(["%s"] * len(linha)) + ")",
+        list(linha.values()),
+        municipio_id=vitima.id,
+    )
     with conectar("backup") as conn:
         forjada = conn.execute(
             "SELECT id FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia = 3", [vitima.id]
@@ -348,7 +392,7 @@ def test_rows_that_got_past_the_function_are_reported(committed, capsys):
 
 def test_the_function_refuses_another_chain_than_the_tenant_and_a_lotacao_of_another_municipality(committed):
     a, b = municipio_commitado(committed, "A"), municipio_commitado(committed, "B")
-    lotacao_de_a = em_outra_conexao(lambda: factories.lotacao(a, factories.usuario("Alice")))
+    lotacao_de_a = em_outra_conexao(lambda: fabricas.lotacao(a, fabricas.usuario("Alice")))
     committed["usuarios"].append(lotacao_de_a.usuario_id)
     chamada = "SELECT hash FROM pec_auditoria_registrar(%s, 'admin_alteracao', NULL, '', %s, NULL, 'x', '', '', '{}')"
     with conectar("app") as conn:
@@ -363,7 +407,9 @@ def test_the_function_refuses_another_chain_than_the_tenant_and_a_lotacao_of_ano
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is not of the chain"), conn.transaction():
             conn.execute(chamada, [None, lotacao_de_a.id])
     with conectar("backup") as conn:
-        assert conn.execute("SELECT count(*) FROM pec_eventoauditoria WHERE municipio_id = ANY(%s)", [[a.id, b.id]]).fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM pec_eventoauditoria WHERE municipio_id = ANY(%s)", [[a.id, b.id]]
+        ).fetchone() == (0,)
 
 
 def test_the_database_stamps_time_sequence_and_user(committed):
@@ -373,10 +419,12 @@ def test_the_database_stamps_time_sequence_and_user(committed):
     with conectar("backup") as conn:
         linhas = conn.execute(
             "SELECT sequencia, criado_em, usuario_banco, formato FROM pec_eventoauditoria WHERE municipio_id = %s "
-            "ORDER BY sequencia", [municipio.id]
+            "ORDER BY sequencia",
+            [municipio.id],
         ).fetchall()
     assert [(seq, usuario, formato) for seq, _, usuario, formato in linhas] == [
-        (1, settings.DB_ROLES["app"]["USER"], 2), (2, settings.DB_ROLES["app"]["USER"], 2),
+        (1, settings.DB_ROLES["app"]["USER"], 2),
+        (2, settings.DB_ROLES["app"]["USER"], 2),
     ]
     assert antes <= linhas[0][1] <= linhas[1][1] <= timezone.now()
 
@@ -430,7 +478,8 @@ def test_concurrent_appends_never_fork_the_chain(committed):
     assert falhas == []
     with conectar("backup") as conn:
         linhas = conn.execute(
-            "SELECT sequencia, o_que FROM pec_eventoauditoria WHERE municipio_id = %s ORDER BY sequencia", [municipio.id]
+            "SELECT sequencia, o_que FROM pec_eventoauditoria WHERE municipio_id = %s ORDER BY sequencia",
+            [municipio.id],
         ).fetchall()
         assert [seq for seq, _ in linhas] == list(range(1, 41))
         assert {o_que.split()[0] for _, o_que in linhas} == {"t1", "t2"}
@@ -484,11 +533,16 @@ def test_verify_audit_names_the_first_altered_row(committed, capsys):
     assert "instalacao: OK (2 events" in saida
 
     with conectar("backup") as conn:
-        ids: dict[int, int] = dict(conn.execute(
-            "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
-        ).fetchall())
-    adulterar("UPDATE pec_eventoauditoria SET o_que = 'nada aconteceu' WHERE id = ANY(%s)",
-              [[ids[3], ids[5]]], municipio_id=municipio.id)
+        ids: dict[int, int] = dict(
+            conn.execute(
+                "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
+            ).fetchall()
+        )
+    adulterar(
+        "UPDATE pec_eventoauditoria SET o_que = 'nada aconteceu' WHERE id = ANY(%s)",
+        [[ids[3], ids[5]]],
+        municipio_id=municipio.id,
+    )
 
     with pytest.raises(CommandError, match="1 problem"):
         call_command("verify_audit")
@@ -502,9 +556,11 @@ def test_a_deleted_row_is_a_sequence_gap(committed):
     municipio = municipio_commitado(committed)
     eventos_commitados(municipio.id, 4)
     with conectar("backup") as conn:
-        ids: dict[int, int] = dict(conn.execute(
-            "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
-        ).fetchall())
+        ids: dict[int, int] = dict(
+            conn.execute(
+                "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
+            ).fetchall()
+        )
     adulterar("DELETE FROM pec_eventoauditoria WHERE id = %s", [ids[3]], municipio_id=municipio.id)
     assert verificar() == [
         f"municipio {municipio.id}: sequence gap after seq 2 (id {ids[2]}): next row is seq 4 (id {ids[4]}), expected seq 3"
@@ -515,12 +571,19 @@ def test_a_rewritten_chain_tail_does_not_link(committed):
     municipio = municipio_commitado(committed)
     eventos_commitados(municipio.id, 3)
     with conectar("backup") as conn:
-        ids: dict[int, int] = dict(conn.execute(
-            "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
-        ).fetchall())
-    adulterar("UPDATE pec_eventoauditoria SET hash_anterior = repeat('1', 64) WHERE id = %s", [ids[2]],
-              municipio_id=municipio.id)
-    assert verificar() == [f"municipio {municipio.id}: row seq 2 (id {ids[2]}) does not link to the previous row's hash"]
+        ids: dict[int, int] = dict(
+            conn.execute(
+                "SELECT sequencia, id FROM pec_eventoauditoria WHERE municipio_id = %s", [municipio.id]
+            ).fetchall()
+        )
+    adulterar(
+        "UPDATE pec_eventoauditoria SET hash_anterior = repeat('1', 64) WHERE id = %s",
+        [ids[2]],
+        municipio_id=municipio.id,
+    )
+    assert verificar() == [
+        f"municipio {municipio.id}: row seq 2 (id {ids[2]}) does not link to the previous row's hash"
+    ]
 
 
 def test_details_hash_the_same_after_the_jsonb_round_trip(committed):
@@ -532,7 +595,13 @@ def test_details_hash_the_same_after_the_jsonb_round_trip(committed):
             return audit.audit_event(evento="admin_alteracao", detalhes=detalhes)
 
     evento = em_outra_conexao(gravar)
-    assert evento.detalhes == {"grande": "1e+20", "fracao": "0.1", "valor": "10.50", "dia": "2026-01-02", "lista": [3, "ç"]}
+    assert evento.detalhes == {
+        "grande": "1e+20",
+        "fracao": "0.1",
+        "valor": "10.50",
+        "dia": "2026-01-02",
+        "lista": [3, "ç"],
+    }
     assert verificar() == []
 
 
@@ -556,7 +625,9 @@ def apagar_por_baixo(municipio_id: int, a_partir_de: int = 1) -> None:
     """What a superuser can do: remove rows with the triggers off."""
     with conectar("admin") as conn, conn.transaction():
         conn.execute("SET LOCAL session_replication_role = replica")
-        conn.execute("DELETE FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia >= %s", [municipio_id, a_partir_de])
+        conn.execute(
+            "DELETE FROM pec_eventoauditoria WHERE municipio_id = %s AND sequencia >= %s", [municipio_id, a_partir_de]
+        )
 
 
 def test_signed_heads_reveal_a_deleted_tail_and_deleted_chains(committed, settings, tmp_path, capsys):
@@ -628,7 +699,7 @@ def eventos_de_login() -> list[tuple[str, int | None, str]]:
 
 
 def test_login_failure_success_and_logout_are_recorded():
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     cliente = Client(REMOTE_ADDR="198.51.100.4")
     cliente.post("/conta/login/", {"login": alice.cpf, "password": "errada-errada"})
     cliente.post("/conta/login/", {"login": "52998224725", "password": "errada-errada"})
@@ -647,7 +718,7 @@ def test_login_failure_success_and_logout_are_recorded():
 
 def test_lockout_is_recorded(settings):
     settings.AXES_LOCKOUT_TEMPLATE = None
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     cliente = Client(REMOTE_ADDR="198.51.100.5")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         cliente.post("/conta/login/", {"login": alice.cpf, "password": "errada-errada"})
@@ -659,7 +730,7 @@ def test_lockout_is_recorded(settings):
 
 
 def test_client_ip_behind_nginx_is_the_address_nginx_saw(settings):
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     settings.AXES_IPWARE_PROXY_COUNT = 1
     # The left entry was written by the client; nginx appended the address it saw.
     Client(REMOTE_ADDR="127.0.0.1").post(
@@ -673,8 +744,10 @@ def test_client_ip_behind_nginx_is_the_address_nginx_saw(settings):
 
 
 def test_request_id_comes_from_nginx_when_sane():
-    alice = factories.usuario("Alice")
-    resposta = Client().post("/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="0123456789abcdef")
+    alice = fabricas.usuario("Alice")
+    resposta = Client().post(
+        "/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="0123456789abcdef"
+    )
     assert resposta["X-Request-ID"] == "0123456789abcdef"
     resposta = Client().post("/conta/login/", {"login": alice.cpf, "password": "x"}, HTTP_X_REQUEST_ID="<script> x")
     assert resposta["X-Request-ID"] != "<script> x" and len(resposta["X-Request-ID"]) == 32
@@ -686,19 +759,21 @@ def test_password_and_mfa_signals_are_recorded():
     from allauth.mfa.models import Authenticator
     from allauth.mfa.signals import authenticator_added, authenticator_removed
 
-    a = factories.municipio("A")
-    alice = factories.usuario("Alice")
-    lotacao = factories.lotacao(a, alice)
-    request = pedido(alice, lotacao)
+    a = fabricas.municipio("A")
+    alice = fabricas.usuario("Alice")
+    lotacao = fabricas.lotacao(a, alice)
+    request = requisicao_http(alice, lotacao)
     totp = Authenticator(user=alice, type=Authenticator.Type.TOTP)
     with tenant_context(a.id):
         password_changed.send(sender=Usuario, request=request, user=alice)
         authenticator_added.send(sender=Authenticator, request=request, user=alice, authenticator=totp)
         authenticator_removed.send(sender=Authenticator, request=request, user=alice, authenticator=totp)
         assert [(e.evento, e.detalhes) for e in cadeia(a.id)] == [
-            ("senha_alterada", {}), ("mfa_ativado", {"tipo": "totp"}), ("mfa_desativado", {"tipo": "totp"}),
+            ("senha_alterada", {}),
+            ("mfa_ativado", {"tipo": "totp"}),
+            ("mfa_desativado", {"tipo": "totp"}),
         ]
-    password_reset.send(sender=Usuario, request=pedido(alice), user=alice)  # "Esqueci minha senha": no lotação
+    password_reset.send(sender=Usuario, request=requisicao_http(alice), user=alice)  # "Esqueci minha senha": no lotação
     assert [e.evento for e in cadeia(None)] == ["senha_redefinida"]
 
 
@@ -714,41 +789,38 @@ def dar_perfil(lotacao: Any, codigo: str) -> None:
         LotacaoPerfil.objects.create(municipio_id=lotacao.municipio_id, lotacao=lotacao, perfil=perfil)
 
 
-def entrar(usuario: Usuario, lotacao: Any) -> Client:
-    cliente = Client()
-    cliente.force_login(usuario)
-    sessao = cliente.session
-    sessao[SESSION_LOTACAO] = lotacao.id
-    sessao[SESSION_MUNICIPIO] = lotacao.municipio_id
-    sessao.save()
-    return cliente
-
-
 @pytest.fixture
 def alice_bob_charlie():
     """Alice administers A, Bob is a doctor in A, Charlie administers B."""
-    a, b = factories.municipio("A"), factories.municipio("B")
-    alice, bob, charlie = factories.usuario("Alice Admin"), factories.usuario("Bob Médico"), factories.usuario("Charlie")
+    a, b = fabricas.municipio("A"), fabricas.municipio("B")
+    alice, bob, charlie = fabricas.usuario("Alice Admin"), fabricas.usuario("Bob Médico"), fabricas.usuario("Charlie")
     lotacoes = {
-        "alice": factories.lotacao(a, alice, cbo="131210"),
-        "bob": factories.lotacao(a, bob),
-        "charlie": factories.lotacao(b, charlie, cbo="131210"),
+        "alice": fabricas.lotacao(a, alice, cbo="131210"),
+        "bob": fabricas.lotacao(a, bob),
+        "charlie": fabricas.lotacao(b, charlie, cbo="131210"),
     }
     dar_perfil(lotacoes["alice"], "admin_municipal")
     dar_perfil(lotacoes["bob"], "medico")
     dar_perfil(lotacoes["charlie"], "admin_municipal")
     with tenant_context(a.id):
-        audit.audit_read(request=pedido(bob, lotacoes["bob"]), cidadao_id=101, o_que="folha de rosto de A")
-        audit.audit_event(evento="admin_alteracao", request=pedido(alice, lotacoes["alice"]), o_que="=HYPERLINK(\"x\")")
+        audit.audit_read(ator=pedido(bob, lotacoes["bob"]), cidadao_id=101, o_que="folha de rosto de A")
+        audit.audit_event(evento="admin_alteracao", ator=pedido(alice, lotacoes["alice"]), o_que='=HYPERLINK("x")')
     with tenant_context(b.id):
-        audit.audit_read(request=pedido(charlie, lotacoes["charlie"]), cidadao_id=202, o_que="folha de rosto de B")
-    return {"a": a, "b": b, "alice": alice, "bob": bob, "charlie": charlie, **{f"lot_{k}": v for k, v in lotacoes.items()}}
+        audit.audit_read(ator=pedido(charlie, lotacoes["charlie"]), cidadao_id=202, o_que="folha de rosto de B")
+    return {
+        "a": a,
+        "b": b,
+        "alice": alice,
+        "bob": bob,
+        "charlie": charlie,
+        **{f"lot_{k}": v for k, v in lotacoes.items()},
+    }
 
 
 def test_audit_page_needs_the_permission(alice_bob_charlie):
     d = alice_bob_charlie
-    assert entrar(d["bob"], d["lot_bob"]).get("/auditoria/").status_code == 403
-    assert entrar(d["bob"], d["lot_bob"]).get("/auditoria/?formato=csv").status_code == 403
+    assert fabricas.entrar(d["bob"], d["lot_bob"]).get("/auditoria/").status_code == 403
+    assert fabricas.entrar(d["bob"], d["lot_bob"]).get("/auditoria/?formato=csv").status_code == 403
     anonimo = Client().get("/auditoria/")
     assert anonimo.status_code == 302 and "/conta/login/" in anonimo["Location"]
     sem_lotacao = Client()
@@ -758,18 +830,18 @@ def test_audit_page_needs_the_permission(alice_bob_charlie):
 
 def test_admin_sees_only_her_municipality(alice_bob_charlie):
     d = alice_bob_charlie
-    pagina = entrar(d["alice"], d["lot_alice"]).get("/auditoria/").content.decode()
+    pagina = fabricas.entrar(d["alice"], d["lot_alice"]).get("/auditoria/").content.decode()
     assert "folha de rosto de A" in pagina and "Bob Médico" in pagina
     assert "folha de rosto de B" not in pagina
-    pagina = entrar(d["charlie"], d["lot_charlie"]).get("/auditoria/").content.decode()
+    pagina = fabricas.entrar(d["charlie"], d["lot_charlie"]).get("/auditoria/").content.decode()
     assert "folha de rosto de B" in pagina and "folha de rosto de A" not in pagina
-    pagina = entrar(d["charlie"], d["lot_charlie"]).get("/auditoria/?cidadao=101").content.decode()
+    pagina = fabricas.entrar(d["charlie"], d["lot_charlie"]).get("/auditoria/?cidadao=101").content.decode()
     assert "0 eventos encontrados" in pagina
 
 
 def test_filters(alice_bob_charlie):
     d = alice_bob_charlie
-    cliente = entrar(d["alice"], d["lot_alice"])
+    cliente = fabricas.entrar(d["alice"], d["lot_alice"])
 
     def linhas(query: str) -> list[str]:
         resposta = cliente.get("/auditoria/" + query)
@@ -786,9 +858,10 @@ def test_filters(alice_bob_charlie):
     assert "folha de rosto de A" in linhas(f"?de={hoje:%Y-%m-%d}&ate={hoje:%Y-%m-%d}")
     assert linhas(f"?de={hoje + timedelta(days=1):%Y-%m-%d}") == []
     assert linhas(f"?ate={hoje - timedelta(days=1):%Y-%m-%d}") == []
-    assert "A data inicial é posterior à final." in cliente.get(
-        f"/auditoria/?de={hoje:%Y-%m-%d}&ate={hoje - timedelta(days=1):%Y-%m-%d}"
-    ).content.decode()
+    assert (
+        "A data inicial é posterior à final."
+        in cliente.get(f"/auditoria/?de={hoje:%Y-%m-%d}&ate={hoje - timedelta(days=1):%Y-%m-%d}").content.decode()
+    )
 
 
 def test_page_is_paginated(alice_bob_charlie):
@@ -796,7 +869,7 @@ def test_page_is_paginated(alice_bob_charlie):
     with tenant_context(d["a"].id):
         for n in range(60):
             audit.audit_event(evento="admin_alteracao", usuario=d["alice"], o_que=f"lote {n}")
-    cliente = entrar(d["alice"], d["lot_alice"])
+    cliente = fabricas.entrar(d["alice"], d["lot_alice"])
     primeira = cliente.get("/auditoria/?evento=admin_alteracao")
     assert len(primeira.context["linhas"]) == 50
     segunda = cliente.get("/auditoria/?evento=admin_alteracao&pagina=2")
@@ -806,13 +879,14 @@ def test_page_is_paginated(alice_bob_charlie):
 
 def test_viewing_and_exporting_are_audited(alice_bob_charlie):
     d = alice_bob_charlie
-    cliente = entrar(d["alice"], d["lot_alice"])
+    cliente = fabricas.entrar(d["alice"], d["lot_alice"])
     cliente.get("/auditoria/?evento=leitura_prontuario")
     b"".join(cliente.get("/auditoria/?formato=csv&cidadao=101").streaming_content)  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
     with tenant_context(d["a"].id):
         registros = [
             (e.evento, e.usuario_id, e.lotacao_id, e.detalhes["filtros"])
-            for e in cadeia(d["a"].id) if e.evento.startswith("auditoria_")
+            for e in cadeia(d["a"].id)
+            if e.evento.startswith("auditoria_")
         ]
     vazio = {"usuario": "", "cidadao_id": None, "de": None, "ate": None, "evento": ""}
     assert registros == [
@@ -823,7 +897,7 @@ def test_viewing_and_exporting_are_audited(alice_bob_charlie):
 
 def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
     d = alice_bob_charlie
-    resposta = entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv")
+    resposta = fabricas.entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv")
     assert resposta["Content-Type"].startswith("text/csv")
     assert "attachment" in resposta["Content-Disposition"]
     texto = b"".join(resposta.streaming_content).decode("utf-8")  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
@@ -836,10 +910,12 @@ def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
     assert leitura[1:4] == ["Acesso ao prontuário", "Bob Médico", d["bob"].cpf]
     assert leitura[6] == "101"
     # A formula typed by someone is exported as text.
-    assert "'=HYPERLINK(\"x\")" in por_o_que
+    assert '\'=HYPERLINK("x")' in por_o_que
     # Only what was asked for.
-    resposta = entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv&cidadao=101")
-    linhas = list(csv.reader(io.StringIO(b"".join(resposta.streaming_content).decode().lstrip("\ufeff")), delimiter=";"))  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
+    resposta = fabricas.entrar(d["alice"], d["lot_alice"]).get("/auditoria/?formato=csv&cidadao=101")
+    linhas = list(
+        csv.reader(io.StringIO(b"".join(resposta.streaming_content).decode().lstrip("\ufeff")), delimiter=";")
+    )  # type: ignore[attr-defined]  # a streamed response; the test client type lacks it
     assert [linha[7] for linha in linhas[1:]] == ["folha de rosto de A"]
 
 
@@ -849,8 +925,8 @@ def test_csv_export_has_the_filtered_set_of_the_municipality(alice_bob_charlie):
 def test_installation_page_shows_logins_to_the_installation_admin_only(alice_bob_charlie):
     d = alice_bob_charlie
     Client(REMOTE_ADDR="198.51.100.9").post("/conta/login/", {"login": d["bob"].cpf, "password": "errada-errada"})
-    assert entrar(d["alice"], d["lot_alice"]).get("/instalacao/auditoria/").status_code == 403
-    admin = factories.usuario("Ivo Instalação", administrador_instalacao=True)
+    assert fabricas.entrar(d["alice"], d["lot_alice"]).get("/instalacao/auditoria/").status_code == 403
+    admin = fabricas.usuario("Ivo Instalação", administrador_instalacao=True)
     cliente = Client()
     cliente.force_login(admin)
     resposta = cliente.get("/instalacao/auditoria/")
@@ -865,7 +941,11 @@ def test_installation_page_shows_logins_to_the_installation_admin_only(alice_bob
     # Looking and exporting are in the installation chain, not in a municipality's (the
     # test's one transaction keeps the tenant of the last request: switch chains to read).
     with audit.chain_scope(None):
-        assert [e.evento for e in cadeia(None)][-3:] == ["auditoria_consulta", "auditoria_consulta", "auditoria_exportacao"]
+        assert [e.evento for e in cadeia(None)][-3:] == [
+            "auditoria_consulta",
+            "auditoria_consulta",
+            "auditoria_exportacao",
+        ]
     with audit.chain_scope(d["a"].id):
         assert "auditoria_consulta" not in [e.evento for e in cadeia(d["a"].id)]
 
@@ -875,7 +955,7 @@ def test_installation_admin_with_a_lotacao_still_sees_the_installation_chain(ali
     Client().post("/conta/login/", {"login": d["charlie"].cpf, "password": "errada-errada"})
     Usuario.objects.filter(pk=d["alice"].pk).update(administrador_instalacao=True)
     d["alice"].refresh_from_db()
-    cliente = entrar(d["alice"], d["lot_alice"])
+    cliente = fabricas.entrar(d["alice"], d["lot_alice"])
     linhas = cliente.get("/instalacao/auditoria/", {"evento": "login_falha"}).context["linhas"]
     assert [e.usuario_id for e, _, _ in linhas] == [d["charlie"].id]
     # and her municipal page is still A's.

@@ -30,14 +30,14 @@ from pec.audit import chain as audit
 from pec.backups.arquivos import arquivos_de, retencao_aplicar, retencao_selecionar, sha256_arquivo
 from pec.backups.avisos import BackupError
 from pec.backups.chaves import assinatura_privada_carregar, chave_gerar, chave_privada_carregar
-from pec.backups.formato import CHUNK, Cifrador, Decifrador, HEADER_SIZE, arquivo_estrutura_verificar
+from pec.backups.formato import CHUNK, HEADER_SIZE, Cifrador, Decifrador, arquivo_estrutura_verificar
 from pec.backups.origem import assinatura_gravar
 from pec.backups.postgres import TABELAS, banco_verificar, papel_config, rls_estado
 from pec.backups.restauracao import destino_de_rascunho, restaurar_arquivo
 from pec.backups.services import backup_verificar_atraso
 from pec.dbroles import admin_connect, drop_database, setup_database
 from pec.models import Backup, EmailSaida
-from tests import factories
+from tests import mundo as fabricas
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -46,15 +46,15 @@ from datetime import date
 from pec.audit.chain import audit_event
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao
-from tests import factories
+from tests import mundo as fabricas
 
-admin = factories.usuario("Ana Admin", administrador_instalacao=True, email="admin@example.org")
+admin = fabricas.usuario("Ana Admin", administrador_instalacao=True, email="admin@example.org")
 for nome, pessoa in (("Alfa", "Alice"), ("Beta", "Charlie")):
-    municipio = factories.municipio(nome)
-    usuario = factories.usuario(pessoa)
+    municipio = fabricas.municipio(nome)
+    usuario = fabricas.usuario(pessoa)
     for i in range(3):
-        factories.estabelecimento(municipio, nome=f"UBS {nome} {i}")
-    factories.lotacao(municipio, usuario)
+        fabricas.estabelecimento(municipio, nome=f"UBS {nome} {i}")
+    fabricas.lotacao(municipio, usuario)
     with tenant_context(municipio.id):
         for i in range(4):
             cidadao = Cidadao.objects.create(municipio=municipio, nome=f"Cidadão {nome} {i}", data_nascimento=date(1980, 1, i + 1), sexo=i % 2, raca_cor=1)
@@ -139,7 +139,7 @@ def test_container_reordered_frames_fail():
     assert na == nb == 5 + CHUNK + 16
     trocado = conteudo[:a] + conteudo[b : b + nb] + conteudo[a : a + na] + conteudo[b + nb :]
     assert len(trocado) == len(conteudo) and trocado != conteudo
-    with pytest.raises(BackupError, match="frame 1 .* fails authentication"):
+    with pytest.raises(BackupError, match=r"frame 1 .* fails authentication"):
         _ler(trocado, privada)
 
 
@@ -175,8 +175,20 @@ def test_retention_keeps_grandfather_father_son():
     d = lambda *ymd: datetime(*ymd).date()  # noqa: E731
     diarios = {d(2026, 11, dia) for dia in range(15, 22)}
     semanais = {d(2026, 11, 21), d(2026, 11, 15), d(2026, 11, 8), d(2026, 11, 1), d(2026, 10, 25)}
-    mensais = {d(2026, 11, 21), d(2026, 10, 31), d(2026, 9, 30), d(2026, 8, 31), d(2026, 7, 31), d(2026, 6, 30),
-               d(2026, 5, 31), d(2026, 4, 30), d(2026, 3, 31), d(2026, 2, 28), d(2026, 1, 31), d(2025, 12, 31)}
+    mensais = {
+        d(2026, 11, 21),
+        d(2026, 10, 31),
+        d(2026, 9, 30),
+        d(2026, 8, 31),
+        d(2026, 7, 31),
+        d(2026, 6, 30),
+        d(2026, 5, 31),
+        d(2026, 4, 30),
+        d(2026, 3, 31),
+        d(2026, 2, 28),
+        d(2026, 1, 31),
+        d(2025, 12, 31),
+    }
     anuais = {d(2026, 11, 21), d(2025, 12, 31), d(2024, 12, 31), d(2023, 12, 31)}
     assert mantidas == diarios | semanais | mensais | anuais
     assert 0 in manter and -1 not in manter  # of two backups on one day, the newer
@@ -344,12 +356,15 @@ def test_round_trip_backup_verify_destroy_restore(instalacao, arquivo_bom):
         conn.execute("SELECT set_config('app.municipio', %s, true)", [str(municipios[0])])
         evento = conn.execute(
             "SELECT sequencia, usuario_banco FROM pec_auditoria_registrar(%s, 'admin_alteracao', NULL, '', NULL, NULL, "
-            "'depois da restauração', '', '', '{}')", [municipios[0]]
+            "'depois da restauração', '', '', '{}')",
+            [municipios[0]],
         ).fetchone()
         assert evento[1] == settings.DB_ROLES["app"]["USER"]
         raise psycopg.Rollback()  # leave the restored database as the backup had it
     # The run that made the backup is complete in the restored history.
-    assert inst.sql("SELECT status, arquivo FROM pec_backup WHERE id = %s", [registro[0]]) == [("sucesso", str(arquivo_bom))]
+    assert inst.sql("SELECT status, arquivo FROM pec_backup WHERE id = %s", [registro[0]]) == [
+        ("sucesso", str(arquivo_bom))
+    ]
 
 
 def test_verification_catches_a_changed_database(instalacao, arquivo_bom):
@@ -360,8 +375,10 @@ def test_verification_catches_a_changed_database(instalacao, arquivo_bom):
     chave = chave_privada_carregar(inst.privada)
     alvo = f"{inst.banco}_chk"
     destino = destino_de_rascunho()
-    assert (destino.criador["USER"], destino.leitor["USER"]) == (settings.DB_ROLES["restore"]["USER"],
-                                                                settings.DB_ROLES["backup"]["USER"])
+    assert (destino.criador["USER"], destino.leitor["USER"]) == (
+        settings.DB_ROLES["restore"]["USER"],
+        settings.DB_ROLES["backup"]["USER"],
+    )
     try:
         manifesto, _ = restaurar_arquivo(
             arquivo=arquivo_bom, chave=chave, destino=destino, banco=alvo, progresso=lambda _: None
@@ -372,7 +389,9 @@ def test_verification_catches_a_changed_database(instalacao, arquivo_bom):
             conn.execute("DELETE FROM prontuario_cidadao WHERE id = (SELECT max(id) FROM prontuario_cidadao)")
             conn.execute("ALTER TABLE pec_estabelecimento NO FORCE ROW LEVEL SECURITY")
             conn.execute("ALTER TABLE pec_eventoauditoria DISABLE TRIGGER USER")
-            conn.execute("UPDATE pec_eventoauditoria SET o_que = 'forjado' WHERE sequencia = 2 AND municipio_id IS NOT NULL")
+            conn.execute(
+                "UPDATE pec_eventoauditoria SET o_que = 'forjado' WHERE sequencia = 2 AND municipio_id IS NOT NULL"
+            )
         problemas = "\n".join(banco_verificar(papel=papel, banco=alvo, manifesto=manifesto))
         assert "table public.prontuario_cidadao: 7 rows restored, 8 in the backup" in problemas
         assert "public.pec_estabelecimento has municipio_id but no forced row-level security" in problemas
@@ -428,8 +447,9 @@ def test_corrupted_byte_fails_with_alert(instalacao, arquivo_bom, tmp_path):
 def test_truncated_file_fails_with_alert(instalacao, arquivo_bom, tmp_path):
     arquivo = _copia(arquivo_bom, tmp_path / "t", com_sha=False)
     arquivo.write_bytes(arquivo.read_bytes()[: arquivo.stat().st_size * 2 // 3])
-    assert "is not signed by a trusted key" in _falha_verificacao(instalacao, arquivo, "--private-key",
-                                                                   str(instalacao.privada))
+    assert "is not signed by a trusted key" in _falha_verificacao(
+        instalacao, arquivo, "--private-key", str(instalacao.privada)
+    )
 
 
 def test_wrong_key_fails_with_alert(instalacao, arquivo_bom, tmp_path):
@@ -495,8 +515,9 @@ def test_the_restore_role_is_createdb_only_and_cannot_open_the_live_database(ins
     """The nightly test restore needs no superuser: its role only creates databases."""
     inst = instalacao
     papel = settings.DB_ROLES["restore"]["USER"]
-    atributos = inst.sql("SELECT rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = %s",
-                         [papel])
+    atributos = inst.sql(
+        "SELECT rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = %s", [papel]
+    )
     assert atributos == [(False, True, False, False)]
     with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
         _papel("restore", inst.banco)
@@ -507,12 +528,20 @@ def test_a_killed_run_leaves_nothing_the_next_run_does_not_clean(instalacao):
     row "em andamento" forever; the next run removes them under the lock first."""
     inst = instalacao
     sobra = f"{inst.banco[:24]}_verif_20260101020000_4242"
-    with psycopg.connect(dbname="postgres", host=settings.DB_ADMIN.get("HOST") or None,
-                         port=settings.DB_ADMIN.get("PORT") or None, user=settings.DB_ROLES["restore"]["USER"],
-                         password=settings.DB_ROLES["restore"]["PASSWORD"] or None, autocommit=True) as conn:
+    with psycopg.connect(
+        dbname="postgres",
+        host=settings.DB_ADMIN.get("HOST") or None,
+        port=settings.DB_ADMIN.get("PORT") or None,
+        user=settings.DB_ROLES["restore"]["USER"],
+        password=settings.DB_ROLES["restore"]["PASSWORD"] or None,
+        autocommit=True,
+    ) as conn:
         conn.execute(f'CREATE DATABASE "{sobra}"')
     inst.saida.mkdir(exist_ok=True)
-    parciais = [inst.saida / "pec-20260101-020000.pecbackup.part", inst.saida / "pec-20260101-020000.pecbackup.json.part"]
+    parciais = [
+        inst.saida / "pec-20260101-020000.pecbackup.part",
+        inst.saida / "pec-20260101-020000.pecbackup.json.part",
+    ]
     for parcial in parciais:
         parcial.write_bytes(b"meio backup")
     inst.ok("shell", "-c", "from pec.models import Backup; Backup.objects.create(origem='automatico')")
@@ -553,11 +582,19 @@ def test_a_backup_without_a_trusted_signature_is_neither_verified_nor_restored(i
     sem_confianca = {"PEC_BACKUP_TRUSTED_KEYS": ""}
     resultado = inst.manage("verify_backup", str(arquivo_bom), "--private-key", str(inst.privada), env=sem_confianca)
     assert resultado.returncode != 0 and "origin cannot be checked" in resultado.stderr
-    errado = inst.manage("verify_backup", str(sem), "--private-key", str(inst.privada), "--sha256", "0" * 64,
-                         env=sem_confianca)
+    errado = inst.manage(
+        "verify_backup", str(sem), "--private-key", str(inst.privada), "--sha256", "0" * 64, env=sem_confianca
+    )
     assert errado.returncode != 0 and "is not the backup recorded off the server" in errado.stderr
-    saida = inst.ok("verify_backup", str(sem), "--private-key", str(inst.privada), "--sha256",
-                    sha256_arquivo(arquivo_bom), env=sem_confianca)
+    saida = inst.ok(
+        "verify_backup",
+        str(sem),
+        "--private-key",
+        str(inst.privada),
+        "--sha256",
+        sha256_arquivo(arquivo_bom),
+        env=sem_confianca,
+    )
     assert "SHA-256 matches the one recorded off the server" in saida and "Backup OK" in saida
     saida = inst.ok("verify_backup", str(arquivo_bom), "--private-key", str(inst.privada))
     assert "signed by the trusted key" in saida
@@ -587,7 +624,7 @@ def test_nightly_job_copies_and_verifies_the_copy(instalacao, tmp_path):
 
 @pytest.fixture
 def admin(db):
-    return factories.usuario("Ana Admin", administrador_instalacao=True, email="ana@example.org")
+    return fabricas.usuario("Ana Admin", administrador_instalacao=True, email="ana@example.org")
 
 
 def _registro(pasta: Path, quando: datetime, **campos: Any) -> Backup:
@@ -638,8 +675,13 @@ def test_no_success_in_26_hours_alerts_once(admin):
 def test_backup_page_for_installation_admin_only(client, admin, tmp_path):
     agora = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
     Backup.objects.create(
-        iniciado_em=agora, finalizado_em=agora, status="erro", tamanho=12345, verificacao="falhou",
-        verificacao_detalhe="audit chain municipio 3: row seq 2 (id 9) hash mismatch", erro="Verificação falhou: x",
+        iniciado_em=agora,
+        finalizado_em=agora,
+        status="erro",
+        tamanho=12345,
+        verificacao="falhou",
+        verificacao_detalhe="audit chain municipio 3: row seq 2 (id 9) hash mismatch",
+        erro="Verificação falhou: x",
     )
     client.force_login(admin)
     resposta = client.get("/instalacao/backups/")
@@ -648,7 +690,7 @@ def test_backup_page_for_installation_admin_only(client, admin, tmp_path):
     assert "hash mismatch" in texto and "12,1\xa0KB" in texto and "Nenhum backup bem-sucedido" in texto
     assert 'href="/instalacao/backups/"' in client.get("/").content.decode()  # offered on the home page
 
-    alice = factories.usuario("Alice")
+    alice = fabricas.usuario("Alice")
     client.force_login(alice)
     assert client.get("/instalacao/backups/").status_code == 403
     client.logout()

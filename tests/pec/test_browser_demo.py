@@ -32,8 +32,14 @@ class Demo:
     saida: str
 
     def shell(self, codigo: str) -> str:
-        resultado = subprocess.run([sys.executable, "manage.py", "shell", "-c", codigo], cwd=settings.BASE_DIR,
-                                   env=self.env, capture_output=True, text=True, check=True)
+        resultado = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", codigo],
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return resultado.stdout
 
 
@@ -42,14 +48,23 @@ def demo(tmp_path_factory) -> Iterator[Demo]:
     dbname = os.environ.get("PEC_TEST_DB", f"test_{settings.DB_ADMIN['NAME']}") + "_demo"
     drop_database(settings.DB_ADMIN, dbname)
     porta = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url_for(dbname), "REDIS_URL": settings.REDIS_URL,
-           "PEC_VAR_DIR": str(tmp_path_factory.mktemp("demo-var")), "PEC_BIND": f"127.0.0.1:{porta}",
-           "SITE_URL": f"http://127.0.0.1:{porta}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for(dbname),
+        "REDIS_URL": settings.REDIS_URL,
+        "PEC_VAR_DIR": str(tmp_path_factory.mktemp("demo-var")),
+        "PEC_BIND": f"127.0.0.1:{porta}",
+        "SITE_URL": f"http://127.0.0.1:{porta}",
+    }
     for nome in ("DJANGO_ALLOW_ASYNC_UNSAFE", "PEC_PRODUCTION"):
         env.pop(nome, None)
     processo = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--demo", "--demo-cidadaos", "10", "--workers", "2"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     saida = ""
     limite = time.monotonic() + 600  # migrations and the demo on a busy 2-core machine
@@ -94,11 +109,13 @@ def entregas_rnds(demo: Demo, cidadao: int) -> dict[str, tuple[str, ...]]:
 
 def test_make_run_demo_finalises_an_atendimento_and_a_dose_that_reach_the_rnds_peer(demo, new_page):
     assert "Serra Azul/BA (9999902): TREINAMENTO" in demo.saida
-    cidadao = int(demo.shell(
-        "from pec.models import Municipio\nfrom pec.tenancy import tenant_context\n"
-        "from prontuario.models import Cidadao\nm = Municipio.objects.get(ibge='9999901')\n"
-        "with tenant_context(m.id):\n    print(Cidadao.objects.get(nome='JOSE CARLOS DE OLIVEIRA').id)\n"
-    ).split()[-1])
+    cidadao = int(
+        demo.shell(
+            "from pec.models import Municipio\nfrom pec.tenancy import tenant_context\n"
+            "from prontuario.models import Cidadao\nm = Municipio.objects.get(ibge='9999901')\n"
+            "with tenant_context(m.id):\n    print(Cidadao.objects.get(nome='JOSE CARLOS DE OLIVEIRA').id)\n"
+        ).split()[-1]
+    )
 
     medico = new_page()
     login(medico, demo, DEMO["medico"])  # type: ignore[arg-type]
@@ -133,9 +150,7 @@ def test_make_run_demo_finalises_an_atendimento_and_a_dose_that_reach_the_rnds_p
 
     limite = time.monotonic() + 180
     entregas = entregas_rnds(demo, cidadao)
-    while time.monotonic() < limite and not all(
-        entregas.get(tipo, ("",))[0] == "enviado" for tipo in ("rac", "ria-r")
-    ):
+    while time.monotonic() < limite and not all(entregas.get(tipo, ("",))[0] == "enviado" for tipo in ("rac", "ria-r")):
         time.sleep(2)
         entregas = entregas_rnds(demo, cidadao)
     assert entregas["rac"][0] == "enviado" and entregas["ria-r"][0] == "enviado", entregas

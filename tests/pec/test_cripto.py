@@ -13,14 +13,14 @@ from django.utils import timezone
 
 from pec.cripto import CAMPOS_CIFRADOS, cifrar, decifrar
 from pec.email import smtp_configuracao, smtp_contexto_senha, smtp_salvar
-from pec.identity.govbr.config import govbr_configurar, govbr_configuracao, govbr_segredo
+from pec.identity.govbr.config import govbr_configuracao, govbr_configurar, govbr_segredo
 from pec.models import ConfiguracaoSMTP
 from pec.tenancy import tenant_context
 from rnds.models import CertificadoA1
 from rnds.services import certificado_segredos
 from sisab.envio import destino_salvar, destino_senha
 from sisab.models import DestinoSisab
-from tests import factories
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 
@@ -44,20 +44,32 @@ def nova_chave() -> str:
 def segredos():
     """One secret of every kind, in two municipalities (their rows hide from each other)."""
     smtp_salvar(config=ConfiguracaoSMTP(host="smtp.exemplo", remetente="pec@exemplo.gov.br"), nova_senha="senha-smtp")
-    govbr_configurar(ativo=True, ambiente="homologacao", issuer_outro="", client_id="cliente", novo_segredo="segredo-govbr")
+    govbr_configurar(
+        ativo=True, ambiente="homologacao", issuer_outro="", client_id="cliente", novo_segredo="segredo-govbr"
+    )
     destinos, certificados = [], []
     for nome in ("A", "B"):
-        municipio = factories.municipio(nome)
+        municipio = fabricas.municipio(nome)
         with tenant_context(municipio.id):
-            destinos.append(destino_salvar(
-                destino=DestinoSisab(municipio=municipio, nome="Estado", tipo="http", url="https://x.gov.br", usuario="u"),
-                senha=f"senha-sisab-{nome}",
-            ))
+            destinos.append(
+                destino_salvar(
+                    destino=DestinoSisab(
+                        municipio=municipio, nome="Estado", tipo="http", url="https://x.gov.br", usuario="u"
+                    ),
+                    senha=f"senha-sisab-{nome}",
+                )
+            )
             cert = CertificadoA1(
-                municipio=municipio, titular="T", emissor="E", valido_de=timezone.now(), valido_ate=timezone.now(),
+                municipio=municipio,
+                titular="T",
+                emissor="E",
+                valido_de=timezone.now(),
+                valido_ate=timezone.now(),
                 impressao_digital=nome * 64,
             )
-            cert.arquivo_cifrado = cifrar(base64.b64encode(b"pfx-" + nome.encode()).decode(), contexto=cert.contexto("arquivo"))
+            cert.arquivo_cifrado = cifrar(
+                base64.b64encode(b"pfx-" + nome.encode()).decode(), contexto=cert.contexto("arquivo")
+            )
             cert.senha_cifrada = cifrar(f"senha-pfx-{nome}", contexto=cert.contexto("senha"))
             cert.save()
             certificados.append(cert)
@@ -78,10 +90,13 @@ def test_rotation_reencrypts_every_secret_and_the_old_key_can_go(settings, segre
     assert govbr_segredo(govbr_configuracao()) == "segredo-govbr"
     smtp = smtp_configuracao()
     assert decifrar(smtp.senha_cifrada, contexto=smtp_contexto_senha(smtp)) == "senha-smtp"
-    for nome, destino, cert in zip("AB", segredos["destinos"], segredos["certificados"]):
+    for nome, destino, cert in zip("AB", segredos["destinos"], segredos["certificados"], strict=True):
         with tenant_context(destino.municipio_id):
             assert destino_senha(DestinoSisab.objects.get(pk=destino.pk)) == f"senha-sisab-{nome}"
-            assert certificado_segredos(cert=CertificadoA1.objects.get(pk=cert.pk)) == (b"pfx-" + nome.encode(), f"senha-pfx-{nome}")
+            assert certificado_segredos(cert=CertificadoA1.objects.get(pk=cert.pk)) == (
+                b"pfx-" + nome.encode(),
+                f"senha-pfx-{nome}",
+            )
 
 
 def test_a_value_no_key_opens_keeps_the_operator_from_removing_the_old_key(settings, segredos, capsys):

@@ -16,14 +16,14 @@ from pec.demo import MUNICIPIOS, PESSOAS, cnes_arquivo, demo_configurar, lotacao
 from pec.documentos import cns_valido, cpf_valido
 from pec.models import Municipio, Outbox, Profissional, Usuario
 from pec.tenancy import tenant_context
-from prontuario.models import AgendaHorario, Agendamento, Cidadao
-from prontuario.models import Atendimento, EscutaInicial, Vacinacao
+from prontuario.models import AgendaHorario, Agendamento, Atendimento, Cidadao, EscutaInicial, Vacinacao
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from sisab import ledi, regras
 from sisab.models import CredencialRecebimento, DestinoSisab, FichaSisab, InstalacaoSisab
-from tests.prontuario.clinica import entrar
+from tests.mundo import entrar
 
 pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def demo(settings, tmp_path):
@@ -58,8 +58,19 @@ def test_month_export_passes_the_project_checks_with_vaccinations(demo, tmp_path
     with tenant_context(demo.id):
         competencia = Vacinacao.objects.latest("data_aplicacao").data_aplicacao.replace(day=1)
     saida = tmp_path / "sisab.zip"
-    call_command("export_sisab", "--municipio", demo.ibge, "--competencia", f"{competencia:%Y%m}", "--format", formato,
-                 "--output", str(saida), "--processes", "1")
+    call_command(
+        "export_sisab",
+        "--municipio",
+        demo.ibge,
+        "--competencia",
+        f"{competencia:%Y%m}",
+        "--format",
+        formato,
+        "--output",
+        str(saida),
+        "--processes",
+        "1",
+    )
     assert ", 0 invalid" in capsys.readouterr().err
     with tenant_context(demo.id):
         assert not FichaSisab.objects.filter(status=FichaSisab.Status.INVALIDA).exists()
@@ -113,16 +124,24 @@ def contagens() -> dict[str, int]:
     total = {"usuarios": Usuario.objects.count(), "municipios": Municipio.objects.count()}
     for municipio in Municipio.objects.all():
         with tenant_context(municipio.id):
-            for nome, modelo in [("cidadaos", Cidadao), ("atendimentos", Atendimento), ("vacinas", Vacinacao),
-                                 ("importacoes", ImportacaoCnes), ("agendamentos", Agendamento),
-                                 ("destinos", DestinoSisab), ("credenciais", CredencialRecebimento),
-                                 ("certificados", CertificadoA1), ("outbox", Outbox)]:
+            for nome, modelo in [
+                ("cidadaos", Cidadao),
+                ("atendimentos", Atendimento),
+                ("vacinas", Vacinacao),
+                ("importacoes", ImportacaoCnes),
+                ("agendamentos", Agendamento),
+                ("destinos", DestinoSisab),
+                ("credenciais", CredencialRecebimento),
+                ("certificados", CertificadoA1),
+                ("outbox", Outbox),
+            ]:
                 total[nome] = total.get(nome, 0) + modelo.objects.count()  # type: ignore[attr-defined]  # each concrete model has objects
     return total
 
 
-def test_the_demo_cnes_file_previews_with_nothing_to_change(settings, tmp_path, celery_eager,
-                                                           django_capture_on_commit_callbacks):
+def test_the_demo_cnes_file_previews_with_nothing_to_change(
+    settings, tmp_path, celery_eager, django_capture_on_commit_callbacks
+):
     """What the README tells the municipal admin to try: send the demo's CNES file again on
     the CNES page; the preview finds everything already as the file says."""
     settings.VAR_DIR = tmp_path
@@ -139,5 +158,7 @@ def test_the_demo_cnes_file_previews_with_nothing_to_change(settings, tmp_path, 
     with tenant_context(municipio.id):
         previa = ImportacaoCnes.objects.get(simulacao=True)
     assert previa.ok and previa.rejeicoes == []
-    assert all(not n.get("criados") and not n.get("atualizados") and not n.get("desativados")
-               for n in previa.contagens.values())
+    assert all(
+        not n.get("criados") and not n.get("atualizados") and not n.get("desativados")
+        for n in previa.contagens.values()
+    )

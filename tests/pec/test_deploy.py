@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -47,12 +48,16 @@ def test_check_deploy_is_clean_in_production_mode():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("relaxada", [{"PEC_DESTINOS_HTTP": "true"}, {"PEC_HOSTS_LOCAIS": "127.0.0.1"},
-                                      {"PEC_SISAB_PASTA_BASE": "/"}])
+@pytest.mark.parametrize(
+    "relaxada", [{"PEC_DESTINOS_HTTP": "true"}, {"PEC_HOSTS_LOCAIS": "127.0.0.1"}, {"PEC_SISAB_PASTA_BASE": "/"}]
+)
 def test_check_deploy_warns_when_outbound_rules_are_relaxed(relaxada):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=settings.BASE_DIR, env=production_env(**relaxada), capture_output=True, text=True,
+        cwd=settings.BASE_DIR,
+        env=production_env(**relaxada),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0 and "pec.W010" in result.stdout + result.stderr
 
@@ -73,7 +78,11 @@ def test_secret_can_come_from_a_file(tmp_path):
     env = production_env(SECRET_KEY_FILE=str(secret_file))
     del env["SECRET_KEY"]
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(len(settings.SECRET_KEY))"],
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(len(settings.SECRET_KEY))",
+        ],
         cwd=settings.BASE_DIR,
         env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
         capture_output=True,
@@ -155,7 +164,7 @@ def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
         assert proc.returncode == 0, output
         assert "Demo logins" in output and "Stopped web, worker, beat, national-simulator" in output
         for pid in children:
-            assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+            assert not os.path.exists(f"/proc/{pid}") or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -194,8 +203,13 @@ def _settings_da_unidade(nome: str, tmp_path) -> tuple[dict, list[str]]:
     variaveis, credenciais, ambiente = _unidade(nome)
     pasta = tmp_path / nome
     pasta.mkdir()
-    valores = {**SENHAS, "secret_key": "s" * 60, "pec_encryption_keys": "cHJvZHVjdGlvbi1rZXktZm9yLXRlc3RzLTMyYnl0ZXM=",
-               "backup_signing_key": "chave", "pec_audit_head_key": "chave-das-cabecas"}
+    valores = {
+        **SENHAS,
+        "secret_key": "s" * 60,
+        "pec_encryption_keys": "cHJvZHVjdGlvbi1rZXktZm9yLXRlc3RzLTMyYnl0ZXM=",
+        "backup_signing_key": "chave",
+        "pec_audit_head_key": "chave-das-cabecas",
+    }
     for credencial in credenciais:
         (pasta / credencial).write_text(valores[credencial] + "\n")
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
@@ -203,13 +217,14 @@ def _settings_da_unidade(nome: str, tmp_path) -> tuple[dict, list[str]]:
     env.update({k: v.replace("%d", str(pasta)) for k, v in ambiente.items()})
     env["CREDENTIALS_DIRECTORY"] = str(pasta)
     script = (
-        "import json; from pec import settings as s; "
+        "import json; from config import settings as s; "
         "print(json.dumps({'admin': [s.DB_ADMIN.get('USER', ''), s.DB_ADMIN.get('PASSWORD', '')], "
         "'bancos': {k: [v['USER'], v['PASSWORD']] for k, v in s.DATABASES.items()}, "
         "'papeis': {k: v['PASSWORD'] for k, v in s.DB_ROLES.items()}, 'assinatura': s.BACKUP_SIGNING_KEY, 'cabecas': s.PEC_AUDIT_HEAD_KEY}))"
     )
-    resultado = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True,
-                               text=True)
+    resultado = subprocess.run(
+        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+    )
     assert resultado.returncode == 0, resultado.stderr
     return json.loads(resultado.stdout.strip().splitlines()[-1]), credenciais
 
@@ -222,7 +237,9 @@ def test_web_worker_and_beat_get_the_app_role_only(unidade, tmp_path):
     assert valores["admin"] == ["", ""]
     assert list(valores["bancos"]) == ["default"] and valores["bancos"]["default"][0] == "pec_app"
     assert list(valores["papeis"]) == ["app"]
-    assert not {"db_owner_password", "db_backup_password", "db_restore_password", "backup_signing_key"} & set(credenciais)
+    assert not {"db_owner_password", "db_backup_password", "db_restore_password", "backup_signing_key"} & set(
+        credenciais
+    )
     assert unidade == "pec-beat" or valores["papeis"]["app"] == "senha-de-app"
 
 
@@ -235,7 +252,8 @@ def test_the_backup_unit_gets_backup_and_restore_roles_and_the_signing_key_but_n
     assert "db_owner_password" not in credenciais
     servico = (DEPLOY / "systemd" / "pec-backup.service").read_text()
     assert "celery -A config worker -Q backup" in servico and settings.CELERY_TASK_ROUTES == {
-        "pec.tasks.backup_noturno": {"queue": "backup"}}
+        "pec.tasks.backup_noturno": {"queue": "backup"}
+    }
 
 
 def test_only_migrations_get_the_owner_and_only_setup_an_administrative_connection(tmp_path):
@@ -249,13 +267,25 @@ def test_only_migrations_get_the_owner_and_only_setup_an_administrative_connecti
 
 def test_production_settings_without_roles_build_no_owner_connection():
     """The default in production is the app role alone, whatever DATABASE_URL says."""
-    script = "import json; from pec import settings as s; print(json.dumps([sorted(s.DATABASES), sorted(s.DB_ROLES)]))"
-    resultado = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR,
-                               env=production_env(DB_OWNER_PASSWORD="x"), capture_output=True, text=True)
+    script = (
+        "import json; from config import settings as s; print(json.dumps([sorted(s.DATABASES), sorted(s.DB_ROLES)]))"
+    )
+    resultado = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env=production_env(DB_OWNER_PASSWORD="x"),
+        capture_output=True,
+        text=True,
+    )
     assert json.loads(resultado.stdout.strip().splitlines()[-1]) == [["default"], ["app"]], resultado.stderr
 
 
 def test_migrate_without_the_owner_says_where_it_is(tmp_path):
-    resultado = subprocess.run([sys.executable, "manage.py", "migrate", "--check"], cwd=settings.BASE_DIR,
-                               env=production_env(), capture_output=True, text=True)
+    resultado = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--check"],
+        cwd=settings.BASE_DIR,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+    )
     assert resultado.returncode != 0 and "run migrate with the owner's environment" in resultado.stderr

@@ -13,11 +13,11 @@ from django.utils import timezone
 from pec import email as pec_email
 from pec.cripto import DecifrarErro, cifrar, decifrar
 from pec.email import email_enfileirar, email_enviar, email_varrer, smtp_contexto_senha, smtp_salvar
+from pec.embedded import free_port
 from pec.models import ConfiguracaoSMTP, EmailSaida, EmailSaidaMunicipio, EventoAuditoria
 from pec.tenancy import tenant_context
-from tests import factories
-from pec.embedded import free_port
-from tests.pec.identidade import cliente, servidor_smtp
+from tests import mundo as fabricas
+from tests.pec.identidade import servidor_smtp
 
 pytestmark = pytest.mark.django_db
 
@@ -96,13 +96,19 @@ def test_smtp_password_is_encrypted_in_the_database_and_bound_to_the_row():
 
 
 def test_smtp_page_saves_settings_and_test_email_arrives():
-    ana = factories.usuario("Ana", administrador_instalacao=True, email="ana@example.org")
-    client = cliente(ana)
+    ana = fabricas.usuario("Ana", administrador_instalacao=True, email="ana@example.org")
+    client = fabricas.entrar(ana)
     with servidor_smtp() as smtp:
         resposta = client.post(
             reverse("instalacao_smtp"),
-            {"host": "127.0.0.1", "porta": smtp.porta, "seguranca": "nenhuma", "usuario": "", "senha": "s3gredo-smtp",
-             "remetente": "pec@saude.example.org"},
+            {
+                "host": "127.0.0.1",
+                "porta": smtp.porta,
+                "seguranca": "nenhuma",
+                "usuario": "",
+                "senha": "s3gredo-smtp",
+                "remetente": "pec@saude.example.org",
+            },
         )
         assert resposta.status_code == 302
         config = ConfiguracaoSMTP.objects.get()
@@ -114,8 +120,14 @@ def test_smtp_page_saves_settings_and_test_email_arrives():
 
         # The stored password would make the client try AUTH, which this server lacks:
         # erase it, then send the test.
-        dados = {"host": "127.0.0.1", "porta": smtp.porta, "seguranca": "nenhuma", "usuario": "",
-                 "remetente": "pec@saude.example.org", "apagar_senha": "on"}
+        dados = {
+            "host": "127.0.0.1",
+            "porta": smtp.porta,
+            "seguranca": "nenhuma",
+            "usuario": "",
+            "remetente": "pec@saude.example.org",
+            "apagar_senha": "on",
+        }
         client.post(reverse("instalacao_smtp"), dados)
         # Sent while the request runs (no worker, no queue): the page says what happened.
         resposta = client.post(reverse("instalacao_smtp_teste"), {"para": "destino@example.org"}, follow=True)
@@ -128,7 +140,7 @@ def test_smtp_page_saves_settings_and_test_email_arrives():
 
 
 def test_smtp_test_against_a_closed_port_shows_the_failure_on_the_page():
-    client = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    client = fabricas.entrar(fabricas.usuario("Ana", administrador_instalacao=True))
     porta = free_port()  # nothing listens there
     _config(porta)
     resposta = client.post(reverse("instalacao_smtp_teste"), {"para": "destino@example.org"}, follow=True)
@@ -138,7 +150,7 @@ def test_smtp_test_against_a_closed_port_shows_the_failure_on_the_page():
 
 
 def test_smtp_form_errors_are_portuguese_and_save_nothing():
-    client = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    client = fabricas.entrar(fabricas.usuario("Ana", administrador_instalacao=True))
     pagina = client.post(
         reverse("instalacao_smtp"), {"host": "", "porta": "70000", "seguranca": "starttls", "remetente": "não-é-email"}
     ).content.decode()
@@ -148,7 +160,7 @@ def test_smtp_form_errors_are_portuguese_and_save_nothing():
 
 
 def test_test_email_without_configuration_is_explained():
-    client = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    client = fabricas.entrar(fabricas.usuario("Ana", administrador_instalacao=True))
     resposta = client.post(reverse("instalacao_smtp_teste"), {"para": "x@example.org"}, follow=True)
     assert "Salve a configuração do servidor" in resposta.content.decode()
     assert not EmailSaida.objects.exists()
@@ -158,7 +170,10 @@ def test_test_email_without_configuration_is_explained():
 
 
 def _config(porta: int) -> None:
-    smtp_salvar(config=ConfiguracaoSMTP(host="127.0.0.1", porta=porta, seguranca="nenhuma", remetente="pec@x.org"), nova_senha=None)
+    smtp_salvar(
+        config=ConfiguracaoSMTP(host="127.0.0.1", porta=porta, seguranca="nenhuma", remetente="pec@x.org"),
+        nova_senha=None,
+    )
 
 
 def test_failed_send_is_retried_with_backoff_then_marked_error(monkeypatch):
@@ -172,7 +187,7 @@ def test_failed_send_is_retried_with_backoff_then_marked_error(monkeypatch):
     # Not due yet: a second try does nothing.
     assert email_enviar(email_id=email.id) == "pendente"
     assert EmailSaida.objects.get().tentativas == 1
-    for n in range(2, pec_email.MAX_TENTATIVAS + 1):
+    for _n in range(2, pec_email.MAX_TENTATIVAS + 1):
         EmailSaida.objects.filter(pk=email.pk).update(proxima_tentativa=timezone.now())
         email_enviar(email_id=email.id)
     email.refresh_from_db()
@@ -184,11 +199,9 @@ def test_failed_send_is_retried_with_backoff_then_marked_error(monkeypatch):
 def test_rollback_of_the_caller_leaves_no_email(django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                email_enfileirar(para=["a@example.org"], assunto="Oi", corpo="x")
-                raise RuntimeError("the request failed")
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        email_enfileirar(para=["a@example.org"], assunto="Oi", corpo="x")
+        raise RuntimeError("the request failed")
     assert not EmailSaida.objects.exists()
     assert callbacks == []
 
@@ -204,13 +217,15 @@ def test_sent_message_is_never_sent_again():
 
 
 def test_a_sent_message_keeps_recipient_subject_and_status_but_not_its_body():
-    m = factories.municipio("Corpo")
+    m = fabricas.municipio("Corpo")
     with servidor_smtp() as smtp:
         _config(smtp.porta)
         email = email_enfileirar(para=["a@example.org"], assunto="Redefinição", corpo="link secreto /reset/abc/")
         assert email_enviar(email_id=email.id) == "enviado"
         with tenant_context(m.id):
-            municipal = email_enfileirar(para=["c@example.org"], assunto="Receita", corpo="dados de saúde", municipio_id=m.id)
+            municipal = email_enfileirar(
+                para=["c@example.org"], assunto="Receita", corpo="dados de saúde", municipio_id=m.id
+            )
         assert email_enviar(email_id=municipal.id, municipio_id=m.id) == "enviado"
     assert "link secreto" in smtp.recebidas[0].content.decode()
     email.refresh_from_db()
@@ -220,13 +235,15 @@ def test_a_sent_message_keeps_recipient_subject_and_status_but_not_its_body():
 
 
 def test_training_municipality_never_sends_its_mail_production_does(celery_eager, django_capture_on_commit_callbacks):
-    treino = factories.municipio("Treino", modo="treinamento")
-    producao = factories.municipio("Produção")
+    treino = fabricas.municipio("Treino", modo="treinamento")
+    producao = fabricas.municipio("Produção")
     with servidor_smtp() as smtp:
         _config(smtp.porta)
         with django_capture_on_commit_callbacks(execute=True):
             email_enfileirar(para=["cidadao@example.org"], assunto="Sua receita", corpo="...", municipio_id=treino.id)
-            email_enfileirar(para=["cidadao@example.org"], assunto="Seu agendamento", corpo="...", municipio_id=producao.id)
+            email_enfileirar(
+                para=["cidadao@example.org"], assunto="Seu agendamento", corpo="...", municipio_id=producao.id
+            )
         assert smtp.chegou.wait(10)
     assert [e.rcpt_tos for e in smtp.recebidas] == [["cidadao@example.org"]]
     assert "Seu agendamento" in smtp.recebidas[0].content.decode()
@@ -239,7 +256,7 @@ def test_training_municipality_never_sends_its_mail_production_does(celery_eager
 
 
 def test_sweep_sends_what_is_due_in_installation_and_municipalities(celery_eager):
-    m = factories.municipio("Varredura")
+    m = fabricas.municipio("Varredura")
     with servidor_smtp() as smtp:
         _config(smtp.porta)
         # Queued with no on_commit (a lost task): only the sweep can send them.
@@ -259,13 +276,13 @@ def test_password_reset_mail_is_queued_even_for_a_training_municipality_user(dja
     from tests.pec.identidade import limpar_limites_allauth
 
     limpar_limites_allauth()
-    treino = factories.municipio("Treino", modo="treinamento")
-    usuario = factories.usuario()
-    from tests.pec.identidade import email_confirmado, lotacao
+    treino = fabricas.municipio("Treino", modo="treinamento")
+    usuario = fabricas.usuario()
+    from tests.pec.identidade import email_confirmado
 
     email_confirmado(usuario, "x@example.org")
 
-    lotacao(treino, usuario)
+    fabricas.lotacao_com_perfis(treino, usuario)
     from django.test import Client
 
     with django_capture_on_commit_callbacks():

@@ -77,7 +77,14 @@ def provedor(pec_server, tmp_path_factory) -> Iterator[Provedor]:
         arquivo = tmp_path_factory.mktemp("govbr") / "segredo"
         arquivo.write_text(segredo)
         saida = pec_server.manage(
-            "govbr_config", "--issuer", issuer, "--client-id", CLIENT_ID, "--client-secret-file", str(arquivo), "--enable"
+            "govbr_config",
+            "--issuer",
+            issuer,
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret-file",
+            str(arquivo),
+            "--enable",
         )
         assert "enabled:       yes" in saida
         yield Provedor(issuer=issuer, segredo=segredo)
@@ -122,7 +129,11 @@ def test_login_with_registered_cpf_lands_on_the_app_and_logout_ends_govbr(pec_se
     assert params["code_challenge_method"] == ["S256"] and len(params["code_challenge"][0]) == 43
     assert len(params["nonce"][0]) >= 32 and len(params["state"][0]) >= 16
     assert params["scope"][0].split() and set(params["scope"][0].split()) == {
-        "openid", "email", "profile", "govbr_confiabilidades", "govbr_confiabilidades_idtoken"
+        "openid",
+        "email",
+        "profile",
+        "govbr_confiabilidades",
+        "govbr_confiabilidades_idtoken",
     }
     # Bruno has lotações in two municipalities: he lands on the choice, then in the app.
     assert page.url == pec_server.url + "/lotacao/"
@@ -199,7 +210,9 @@ def test_level_below_the_municipality_minimum_is_refused_with_the_link_to_raise_
         partes = urlsplit(link)
         assert f"{partes.scheme}://{partes.netloc}/" == "https://confiabilidades.acesso.gov.br/"
         assert parse_qs(partes.query) == {
-            "client_id": [CLIENT_ID], "niveis": ["(2/3)"], "redirect_uri": [pec_server.url + "/conta/login/"]
+            "client_id": [CLIENT_ID],
+            "niveis": ["(2/3)"],
+            "redirect_uri": [pec_server.url + "/conta/login/"],
         }
         screenshot(page, "govbr-nivel-insuficiente")
         # Prata enters, but only where prata is enough: Serra Azul's lotações, not Vila Esperança's.
@@ -228,7 +241,8 @@ def test_installation_page_shows_redirect_uri_and_keeps_the_secret_encrypted(pec
     page.click("button.primario")
     assert "Configuração do gov.br salva" in page.inner_text("main")
     gravado = pec_server.manage(
-        "shell", "-c",
+        "shell",
+        "-c",
         "from pec.models import ConfiguracaoGovBr as C; c = C.objects.get(); print(c.segredo_cifrado)",
     )
     gravado = gravado.strip().splitlines()[-1]

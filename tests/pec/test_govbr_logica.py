@@ -28,8 +28,7 @@ from pec.identity.govbr.niveis import link_elevar_nivel, nivel_atende, nivel_de_
 from pec.identity.govbr.oidc import GovBrProvider, id_token_verificar, nonce_confere
 from pec.models import ConfiguracaoGovBr, Municipio, Usuario
 from pec.tenancy import tenant_context
-from tests import factories
-from tests.pec import identidade
+from tests import mundo as fabricas
 
 CLIENT_ID = "pec-unidade"
 
@@ -103,7 +102,7 @@ class _Peer:
         peer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 corpo = peer.jwks if self.path == "/jwks" else peer.discovery
                 dados = json.dumps(corpo).encode()
                 self.send_response(200)
@@ -130,8 +129,15 @@ class _Peer:
 
     def token(self, chave: rsa.RSAPrivateKey | None = None, alg: str = "RS256", **claims: object) -> str:
         agora = int(time.time())
-        dados = {"iss": self.issuer, "sub": "12345678909", "aud": CLIENT_ID, "iat": agora, "exp": agora + 60,
-                 "nonce": "n1", **claims}
+        dados = {
+            "iss": self.issuer,
+            "sub": "12345678909",
+            "aud": CLIENT_ID,
+            "iat": agora,
+            "exp": agora + 60,
+            "nonce": "n1",
+            **claims,
+        }
         if alg == "HS256":
             return jwt.encode(dados, "segredo-qualquer-de-32-bytes-ou-mais!", algorithm=alg, headers={"kid": "k1"})
         return jwt.encode(dados, chave or self.chave, algorithm=alg, headers={"kid": "k1"})
@@ -145,7 +151,9 @@ def peer() -> Iterator[_Peer]:
 
 
 def _verificar(peer: _Peer, token: str) -> dict:
-    return id_token_verificar(id_token=token, jwks_uri=peer.discovery["jwks_uri"], issuer=peer.issuer, client_id=CLIENT_ID)
+    return id_token_verificar(
+        id_token=token, jwks_uri=peer.discovery["jwks_uri"], issuer=peer.issuer, client_id=CLIENT_ID
+    )
 
 
 def test_id_token_signed_by_the_issuer_is_accepted(peer):
@@ -156,7 +164,9 @@ def test_id_token_signed_by_the_issuer_is_accepted(peer):
 @pytest.mark.parametrize(
     "estragar",
     [
-        pytest.param(lambda p: p.token(chave=rsa.generate_private_key(public_exponent=65537, key_size=2048)), id="other-key"),
+        pytest.param(
+            lambda p: p.token(chave=rsa.generate_private_key(public_exponent=65537, key_size=2048)), id="other-key"
+        ),
         pytest.param(lambda p: p.token(alg="HS256"), id="hs256"),
         pytest.param(lambda p: p.token(aud="outro-cliente"), id="audience"),
         pytest.param(lambda p: p.token(iss="https://impostor.example/"), id="issuer"),
@@ -172,6 +182,7 @@ def test_id_token_is_refused(peer, estragar):
 
 # --- Authorization request and who may enter ---------------------------------------------------
 
+
 def _request(path: str = "/conta/oidc/govbr/login/"):
     from django.contrib.auth.models import AnonymousUser
 
@@ -184,8 +195,11 @@ def _request(path: str = "/conta/oidc/govbr/login/"):
 @pytest.fixture
 def configurado(peer, db) -> ConfiguracaoGovBr:
     return govbr_configurar(
-        ativo=True, ambiente=ConfiguracaoGovBr.Ambiente.OUTRO, issuer_outro=peer.issuer,
-        client_id=CLIENT_ID, novo_segredo="segredo-do-cliente",
+        ativo=True,
+        ambiente=ConfiguracaoGovBr.Ambiente.OUTRO,
+        issuer_outro=peer.issuer,
+        client_id=CLIENT_ID,
+        novo_segredo="segredo-do-cliente",
     )
 
 
@@ -211,7 +225,13 @@ def test_authorization_request_carries_a_fresh_nonce_bound_to_its_state(configur
     params = {k: v[0] for k, v in parse_qs(local.query).items()}
     assert local.path == "/authorize"
     assert params["code_challenge_method"] == "S256" and params["response_type"] == "code"
-    assert set(params["scope"].split()) == {"openid", "email", "profile", "govbr_confiabilidades", "govbr_confiabilidades_idtoken"}
+    assert set(params["scope"].split()) == {
+        "openid",
+        "email",
+        "profile",
+        "govbr_confiabilidades",
+        "govbr_confiabilidades_idtoken",
+    }
     assert params["nonce"] != "atacante" and len(params["nonce"]) >= 43
     estado = statekit.unstash_state(request, state_id=params["state"], provider_id="govbr")
     assert estado["nonce"] == params["nonce"] and estado["process"] == "login"
@@ -220,8 +240,15 @@ def test_authorization_request_carries_a_fresh_nonce_bound_to_its_state(configur
     assert outra["nonce"][0] != params["nonce"]
 
 
-def _sociallogin(request, *, cpf: str, nonce_enviado: str = "n1", nonce_recebido: str = "n1",
-                 nivel: str | None = "gold", processo: str = "login") -> SocialLogin:
+def _sociallogin(
+    request,
+    *,
+    cpf: str,
+    nonce_enviado: str = "n1",
+    nonce_recebido: str = "n1",
+    nivel: str | None = "gold",
+    processo: str = "login",
+) -> SocialLogin:
     claims: dict = {"sub": cpf, "nonce": nonce_recebido}
     if nivel:
         claims["reliability_info"] = {"level": nivel}
@@ -234,9 +261,9 @@ def _sociallogin(request, *, cpf: str, nonce_enviado: str = "n1", nonce_recebido
 
 
 def test_registered_cpf_with_active_lotacao_enters_its_existing_account(configurado):
-    municipio = identidade.municipio()
-    alice = factories.usuario("Alice")
-    identidade.lotacao(municipio, alice)
+    municipio = fabricas.municipio_com_perfis()
+    alice = fabricas.usuario("Alice")
+    fabricas.lotacao_com_perfis(municipio, alice)
     request = _request()
     assert govbr_autorizar(request=request, sociallogin=_sociallogin(request, cpf=alice.cpf)) == alice
 
@@ -250,9 +277,9 @@ def test_registered_cpf_with_active_lotacao_enters_its_existing_account(configur
     ],
 )
 def test_wrong_nonce_or_process_is_refused(configurado, ajuste, motivo):
-    municipio = identidade.municipio()
-    alice = factories.usuario("Alice")
-    identidade.lotacao(municipio, alice)
+    municipio = fabricas.municipio_com_perfis()
+    alice = fabricas.usuario("Alice")
+    fabricas.lotacao_com_perfis(municipio, alice)
     request = _request()
     with pytest.raises(Recusa) as recusa:
         govbr_autorizar(request=request, sociallogin=_sociallogin(request, cpf=alice.cpf, **ajuste))
@@ -261,16 +288,16 @@ def test_wrong_nonce_or_process_is_refused(configurado, ajuste, motivo):
 
 def test_unknown_cpf_or_no_active_lotacao_never_gets_an_account(configurado):
     request = _request()
-    desconhecido = factories.novo_cpf()
+    desconhecido = fabricas.novo_cpf()
     with pytest.raises(Recusa) as recusa:
         govbr_autorizar(request=request, sociallogin=_sociallogin(request, cpf=desconhecido))
     assert recusa.value.motivo == "cpf_desconhecido"
     assert "não está cadastrado" in recusa.value.mensagem() and desconhecido[:3] + ".***" in recusa.value.mensagem()
-    bob = factories.usuario("Bob")  # an account, but no lotação
+    bob = fabricas.usuario("Bob")  # an account, but no lotação
     with pytest.raises(Recusa):
         govbr_autorizar(request=request, sociallogin=_sociallogin(request, cpf=bob.cpf))
-    charlie = factories.usuario("Charlie")
-    lot = identidade.lotacao(identidade.municipio("Município C"), charlie)
+    charlie = fabricas.usuario("Charlie")
+    lot = fabricas.lotacao_com_perfis(fabricas.municipio_com_perfis("Município C"), charlie)
     lot.ativo = False
     with tenant_context(lot.municipio_id):
         lot.save(update_fields=["ativo"])
@@ -280,11 +307,11 @@ def test_unknown_cpf_or_no_active_lotacao_never_gets_an_account(configurado):
 
 
 def test_level_below_every_municipality_is_refused_with_the_lowest_sufficient_level(configurado):
-    ouro = identidade.municipio("Ouro", govbr_nivel_minimo="ouro")
-    prata = identidade.municipio("Prata", govbr_nivel_minimo="prata")
-    alice = factories.usuario("Alice")
-    identidade.lotacao(ouro, alice)
-    identidade.lotacao(prata, alice)
+    ouro = fabricas.municipio_com_perfis("Ouro", govbr_nivel_minimo="ouro")
+    prata = fabricas.municipio_com_perfis("Prata", govbr_nivel_minimo="prata")
+    alice = fabricas.usuario("Alice")
+    fabricas.lotacao_com_perfis(ouro, alice)
+    fabricas.lotacao_com_perfis(prata, alice)
     request = _request()
     assert govbr_autorizar(request=request, sociallogin=_sociallogin(request, cpf=alice.cpf, nivel="silver")) == alice
     for nivel in ("bronze", None):
@@ -296,12 +323,12 @@ def test_level_below_every_municipality_is_refused_with_the_lowest_sufficient_le
 
 
 def test_govbr_session_chooses_only_lotacoes_its_level_allows(configurado):
-    ouro = identidade.municipio("Ouro", govbr_nivel_minimo="ouro")
-    livre = identidade.municipio("Livre")
-    alice = factories.usuario("Alice")
-    lot_ouro = identidade.lotacao(ouro, alice)
-    lot_livre = identidade.lotacao(livre, alice)
-    client = identidade.cliente(alice)
+    ouro = fabricas.municipio_com_perfis("Ouro", govbr_nivel_minimo="ouro")
+    livre = fabricas.municipio_com_perfis("Livre")
+    alice = fabricas.usuario("Alice")
+    lot_ouro = fabricas.lotacao_com_perfis(ouro, alice)
+    lot_livre = fabricas.lotacao_com_perfis(livre, alice)
+    client = fabricas.entrar(alice)
     sessao = client.session
     sessao[SESSION_GOVBR] = {"nivel": "prata", "access_token": "t"}
     sessao.save()
@@ -310,7 +337,7 @@ def test_govbr_session_chooses_only_lotacoes_its_level_allows(configurado):
     assert pagina.status_code == 302 and client.session["lotacao_id"] == lot_livre.id
     assert client.post("/lotacao/", {"lotacao": lot_ouro.id}).status_code == 404
     # A password session is not limited by the gov.br minimum.
-    senha = identidade.cliente(alice)
+    senha = fabricas.entrar(alice)
     assert senha.post("/lotacao/", {"lotacao": lot_ouro.id}).status_code == 302
 
 
@@ -332,12 +359,14 @@ def test_refusal_is_audited_with_its_reason_and_shown_in_portuguese(configurado)
     from pec.identity.govbr.acesso import SocialAccountAdapter
     from pec.models import EventoAuditoria
 
-    municipio = identidade.municipio()
-    alice = factories.usuario("Alice")
-    identidade.lotacao(municipio, alice)
+    municipio = fabricas.municipio_com_perfis()
+    alice = fabricas.usuario("Alice")
+    fabricas.lotacao_com_perfis(municipio, alice)
     request = _request()
     with pytest.raises(ImmediateHttpResponse) as resposta:
-        SocialAccountAdapter(request).pre_social_login(request, _sociallogin(request, cpf=alice.cpf, nonce_recebido="x"))
+        SocialAccountAdapter(request).pre_social_login(
+            request, _sociallogin(request, cpf=alice.cpf, nonce_recebido="x")
+        )
     assert resposta.value.response.status_code == 403
     assert "nonce inválido" in resposta.value.response.content.decode()
     evento = EventoAuditoria.objects.filter(evento="login_falha").latest("id")

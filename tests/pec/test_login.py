@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import re
 import struct
 import time
@@ -24,10 +25,9 @@ from pec.documentos import formatar_cpf
 from pec.email import smtp_salvar
 from pec.identity.login import SESSION_ATIVIDADE, SESSION_INICIO
 from pec.models import ConfiguracaoSMTP, EmailSaida, EventoAuditoria
-from tests import factories
-from tests.pec.identidade import (
-    SENHA, cliente, email_confirmado, limpar_limites_allauth, lotacao, municipio, servidor_smtp,
-)
+from tests import mundo as fabricas
+from tests.mundo import SENHA
+from tests.pec.identidade import email_confirmado, limpar_limites_allauth, servidor_smtp
 
 pytestmark = pytest.mark.django_db
 
@@ -54,9 +54,11 @@ def logado(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
-@pytest.mark.parametrize("forma", [lambda c: c, formatar_cpf, lambda c: f" {formatar_cpf(c)} ", lambda c: f"{c[:3]} {c[3:]}"])
+@pytest.mark.parametrize(
+    "forma", [lambda c: c, formatar_cpf, lambda c: f" {formatar_cpf(c)} ", lambda c: f"{c[:3]} {c[3:]}"]
+)
 def test_login_by_cpf_with_or_without_punctuation(forma):
-    usuario = factories.usuario()
+    usuario = fabricas.usuario()
     client = Client()
     resposta = entrar(client, forma(usuario.cpf))
     assert resposta.status_code == 302 and resposta["Location"] == "/lotacao/"
@@ -64,7 +66,7 @@ def test_login_by_cpf_with_or_without_punctuation(forma):
 
 
 def test_wrong_password_and_malformed_cpf_give_portuguese_messages():
-    usuario = factories.usuario()
+    usuario = fabricas.usuario()
     client = Client()
     pagina = entrar(client, usuario.cpf, "senha-errada-99").content.decode()
     assert "CPF ou senha incorretos" in pagina
@@ -74,14 +76,14 @@ def test_wrong_password_and_malformed_cpf_give_portuguese_messages():
 
 
 def test_password_is_stored_with_argon2():
-    assert factories.usuario().password.startswith("argon2")
+    assert fabricas.usuario().password.startswith("argon2")
 
 
 # --- Lockout -------------------------------------------------------------------------------
 
 
 def test_lockout_after_repeated_failures_counts_every_spelling_of_the_cpf(settings):
-    usuario = factories.usuario()
+    usuario = fabricas.usuario()
     client = Client()
     formas = [usuario.cpf, formatar_cpf(usuario.cpf), f" {usuario.cpf} "]
     for n in range(settings.AXES_FAILURE_LIMIT - 1):
@@ -101,7 +103,7 @@ def test_lockout_after_repeated_failures_counts_every_spelling_of_the_cpf(settin
 def test_lockout_is_per_client_address_behind_nginx(settings):
     """With PROXY_COUNT=1 the address nginx appended counts; a forged leftmost
     X-Forwarded-For entry cannot dodge the lockout, and another client is not locked."""
-    usuario = factories.usuario()
+    usuario = fabricas.usuario()
     client = Client()
     with override_settings(AXES_IPWARE_PROXY_COUNT=1):
         for n in range(settings.AXES_FAILURE_LIMIT):
@@ -113,11 +115,11 @@ def test_lockout_is_per_client_address_behind_nginx(settings):
 
 
 def test_municipal_admin_unlocks_a_professional_from_their_page(settings):
-    a = municipio()
-    iris = factories.usuario("Íris")
-    admin = cliente(iris, lotacao(a, iris, cbo="131205"))
-    bruno = factories.usuario("Bruno")
-    lot_bruno = lotacao(a, bruno)
+    a = fabricas.municipio_com_perfis()
+    iris = fabricas.usuario("Íris")
+    admin = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_escolha=True)
+    bruno = fabricas.usuario("Bruno")
+    lot_bruno = fabricas.lotacao_com_perfis(a, bruno)
     client = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT):
         entrar(client, bruno.cpf, "senha-errada-99")
@@ -139,12 +141,12 @@ def test_municipal_admin_unlocks_a_professional_from_their_page(settings):
 
 
 def test_municipal_admin_cannot_unlock_an_account_that_also_works_elsewhere(settings):
-    a, b = municipio(), municipio("Município B")
-    iris = factories.usuario("Íris")
-    admin = cliente(iris, lotacao(a, iris, cbo="131205"))
-    bruno = factories.usuario("Bruno")
-    lot_bruno = lotacao(a, bruno)
-    lotacao(b, bruno)
+    a, b = fabricas.municipio_com_perfis(), fabricas.municipio_com_perfis("Município B")
+    iris = fabricas.usuario("Íris")
+    admin = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_escolha=True)
+    bruno = fabricas.usuario("Bruno")
+    lot_bruno = fabricas.lotacao_com_perfis(a, bruno)
+    fabricas.lotacao_com_perfis(b, bruno)
     client = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT):
         entrar(client, bruno.cpf, "senha-errada-99")
@@ -156,7 +158,7 @@ def test_municipal_admin_cannot_unlock_an_account_that_also_works_elsewhere(sett
     with tenant_context(a.id):
         assert not EventoAuditoria.objects.filter(evento="desbloqueio").exists()
     # The installation administrator can.
-    ana = cliente(factories.usuario("Ana", administrador_instalacao=True))
+    ana = fabricas.entrar(fabricas.usuario("Ana", administrador_instalacao=True))
     assert "bloqueado" in ana.post(reverse("instalacao_contas"), {"cpf": bruno.cpf}).content.decode()
     ana.post(reverse("instalacao_conta_desbloquear", args=[bruno.id]))
     assert entrar(client, bruno.cpf).status_code == 302
@@ -178,7 +180,7 @@ def test_one_cpf_guessed_from_many_addresses_waits_longer_each_time_and_the_acco
 
     from pec.identity.tentativas import espera_da_conta
 
-    usuario = factories.usuario()
+    usuario = fabricas.usuario()
     email_confirmado(usuario, "dono@example.org")
     limite = settings.PEC_LOGIN_LIMITE_CONTA
     with django_capture_on_commit_callbacks():
@@ -202,11 +204,11 @@ def test_one_cpf_guessed_from_many_addresses_waits_longer_each_time_and_the_acco
 
 
 def test_one_address_spraying_many_cpfs_is_blocked_and_others_are_not(settings):
-    alvos = [factories.usuario(f"Alvo {n}") for n in range(12)]
+    alvos = [fabricas.usuario(f"Alvo {n}") for n in range(12)]
     client = Client()
     for n in range(settings.PEC_LOGIN_LIMITE_IP):
         assert entrar(client, alvos[n % len(alvos)].cpf, "senha-errada-99").status_code == 200
-    certo = factories.usuario("Certo")
+    certo = fabricas.usuario("Certo")
     pagina = entrar(client, certo.cpf).content.decode()
     assert "para este endereço de rede" in pagina and not logado(client)
     outro = Client()
@@ -214,12 +216,12 @@ def test_one_address_spraying_many_cpfs_is_blocked_and_others_are_not(settings):
 
 
 def test_manage_py_axes_reset_username_unlocks(settings):
-    usuario = factories.usuario()
+    usuario = fabricas.usuario()
     client = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT):
         entrar(client, usuario.cpf, "senha-errada-99")
     assert entrar(client, usuario.cpf).status_code == 429
-    call_command("axes_reset_username", usuario.cpf, stdout=open("/dev/null", "w"))
+    call_command("axes_reset_username", usuario.cpf, stdout=io.StringIO())
     assert entrar(client, usuario.cpf).status_code == 302
 
 
@@ -235,9 +237,9 @@ def _envelhecer(client: Client, *, ocioso: float = 0, desde_login: float = 0) ->
 
 
 def test_idle_timeout_follows_the_municipality_of_the_active_lotacao():
-    rapido = municipio("Rápido", sessao_ociosa_minutos=5)
-    usuario = factories.usuario()
-    client = cliente(usuario, lotacao(rapido, usuario))
+    rapido = fabricas.municipio_com_perfis("Rápido", sessao_ociosa_minutos=5)
+    usuario = fabricas.usuario()
+    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(rapido, usuario), pela_escolha=True)
     _envelhecer(client, ocioso=4 * 60)
     assert client.get("/").status_code == 200
     _envelhecer(client, ocioso=6 * 60)
@@ -246,17 +248,17 @@ def test_idle_timeout_follows_the_municipality_of_the_active_lotacao():
     assert "encerrada por inatividade" in resposta.content.decode()
     assert not logado(client)
 
-    lento = municipio("Lento", sessao_ociosa_minutos=30)
-    outro = factories.usuario()
-    client = cliente(outro, lotacao(lento, outro))
+    lento = fabricas.municipio_com_perfis("Lento", sessao_ociosa_minutos=30)
+    outro = fabricas.usuario()
+    client = fabricas.entrar(outro, fabricas.lotacao_com_perfis(lento, outro), pela_escolha=True)
     _envelhecer(client, ocioso=6 * 60)
     assert client.get("/").status_code == 200
 
 
 def test_absolute_timeout_ends_even_an_active_session():
-    m = municipio(sessao_maxima_horas=2)
-    usuario = factories.usuario()
-    client = cliente(usuario, lotacao(m, usuario))
+    m = fabricas.municipio_com_perfis(sessao_maxima_horas=2)
+    usuario = fabricas.usuario()
+    client = fabricas.entrar(usuario, fabricas.lotacao_com_perfis(m, usuario), pela_escolha=True)
     _envelhecer(client, ocioso=10, desde_login=90 * 60)
     assert client.get("/").status_code == 200
     _envelhecer(client, ocioso=10, desde_login=2 * 3600 + 60)
@@ -266,8 +268,8 @@ def test_absolute_timeout_ends_even_an_active_session():
 
 
 def test_timeout_without_lotacao_uses_installation_default(settings):
-    usuario = factories.usuario(administrador_instalacao=True)
-    client = cliente(usuario)
+    usuario = fabricas.usuario(administrador_instalacao=True)
+    client = fabricas.entrar(usuario)
     _envelhecer(client, ocioso=(settings.PEC_SESSAO_OCIOSA_MINUTOS + 1) * 60)
     assert client.get(reverse("instalacao_smtp")).status_code == 302
     assert not logado(client)
@@ -277,11 +279,13 @@ def test_timeout_without_lotacao_uses_installation_default(settings):
 
 
 def test_password_reset_by_email_through_real_smtp(celery_eager, django_capture_on_commit_callbacks):
-    usuario = factories.usuario()
+    usuario = fabricas.usuario()
     email_confirmado(usuario, "bruno@ubs.example.org")
     with servidor_smtp() as smtp:
         smtp_salvar(
-            config=ConfiguracaoSMTP(host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@saude.example.org"),
+            config=ConfiguracaoSMTP(
+                host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@saude.example.org"
+            ),
             nova_senha=None,
         )
         client = Client()
@@ -312,11 +316,13 @@ def test_password_reset_by_email_through_real_smtp(celery_eager, django_capture_
 
 
 def test_reset_form_rejects_weak_password_and_keeps_the_old_one(celery_eager, django_capture_on_commit_callbacks):
-    usuario = factories.usuario()
+    usuario = fabricas.usuario()
     email_confirmado(usuario, "carla@ubs.example.org")
     with servidor_smtp() as smtp:
         smtp_salvar(
-            config=ConfiguracaoSMTP(host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@x.example.org"),
+            config=ConfiguracaoSMTP(
+                host="127.0.0.1", porta=smtp.porta, seguranca="nenhuma", remetente="pec@x.example.org"
+            ),
             nova_senha=None,
         )
         client = Client()
@@ -345,9 +351,9 @@ def totp(secret: str, instante: float | None = None) -> str:
 
 
 def test_mfa_enrolment_and_login_with_totp():
-    a = municipio(exigir_mfa_admin=True)
-    iris = factories.usuario("Íris")
-    lot = lotacao(a, iris, cbo="131205")
+    a = fabricas.municipio_com_perfis(exigir_mfa_admin=True)
+    iris = fabricas.usuario("Íris")
+    lot = fabricas.lotacao_com_perfis(a, iris, cbo="131205")
     client = Client()
     assert entrar(client, iris.cpf).status_code == 302
     client.post("/lotacao/", {"lotacao": lot.id})
@@ -364,7 +370,12 @@ def test_mfa_enrolment_and_login_with_totp():
     html = pagina.content.decode()
     assert "Ativar aplicativo autenticador" in html and '<header class="topo">' in html  # pt-BR, our layout
     secret = client.session["mfa.totp.secret"]
-    assert client.post(reverse("mfa_activate_totp"), {"code": "000000" if totp(secret) != "000000" else "111111"}).status_code == 200
+    assert (
+        client.post(
+            reverse("mfa_activate_totp"), {"code": "000000" if totp(secret) != "000000" else "111111"}
+        ).status_code
+        == 200
+    )
     assert not Authenticator.objects.filter(user=iris).exists()
     resposta = client.post(reverse("mfa_activate_totp"), {"code": totp(secret)})
     assert resposta.status_code == 302
@@ -376,7 +387,10 @@ def test_mfa_enrolment_and_login_with_totp():
     resposta = entrar(novo, iris.cpf)
     assert resposta["Location"] == reverse("mfa_authenticate")
     assert not logado(novo)
-    assert novo.post(reverse("mfa_authenticate"), {"code": "999999" if totp(secret) != "999999" else "888888"}).status_code == 200
+    assert (
+        novo.post(reverse("mfa_authenticate"), {"code": "999999" if totp(secret) != "999999" else "888888"}).status_code
+        == 200
+    )
     assert not logado(novo)
     codigo = totp(secret)
     cache.delete(f"allauth.mfa.totp.used?user={iris.id}&code={codigo}")  # a rerun within 30 s
@@ -387,7 +401,7 @@ def test_mfa_enrolment_and_login_with_totp():
 
 
 def test_welcome_message_names_the_person_not_the_cpf():
-    usuario = factories.usuario("Bruno Médico")
+    usuario = fabricas.usuario("Bruno Médico")
     client = Client()
     resposta = client.post("/conta/login/", {"login": usuario.cpf, "password": SENHA}, follow=True)
     pagina = resposta.content.decode()
@@ -395,7 +409,7 @@ def test_welcome_message_names_the_person_not_the_cpf():
 
 
 def test_reset_for_unknown_address_sends_nothing_and_resets_are_rate_limited(django_capture_on_commit_callbacks):
-    email_confirmado(factories.usuario(), "conhecido@example.org")
+    email_confirmado(fabricas.usuario(), "conhecido@example.org")
     client = Client()
     with django_capture_on_commit_callbacks():
         client.post(reverse("account_reset_password"), {"email": "estranho@example.org"})
@@ -416,7 +430,7 @@ def _link(corpo: str, caminho: str) -> str:
 def test_reset_mails_only_a_verified_address(django_capture_on_commit_callbacks):
     from allauth.account.models import EmailAddress
 
-    usuario = factories.usuario(email="antigo@example.org")  # the column a CNES upload used to fill
+    usuario = fabricas.usuario(email="antigo@example.org")  # the column a CNES upload used to fill
     EmailAddress.objects.create(user=usuario, email="nao-confirmado@example.org", verified=False)
     client = Client()
     with django_capture_on_commit_callbacks():
@@ -432,7 +446,7 @@ def test_reset_mails_only_a_verified_address(django_capture_on_commit_callbacks)
 def test_the_person_verifies_their_own_address_while_logged_in(django_capture_on_commit_callbacks):
     from allauth.account.models import EmailAddress
 
-    usuario = factories.usuario()
+    usuario = fabricas.usuario()
     client = Client()
     pagina = client.post("/conta/login/", {"login": usuario.cpf, "password": SENHA}, follow=True).content.decode()
     assert "Cadastre e confirme o seu e-mail" in pagina and f'href="{reverse("account_email")}"' in pagina
@@ -451,14 +465,16 @@ def test_the_person_verifies_their_own_address_while_logged_in(django_capture_on
 
 
 def test_installation_admin_sets_the_verified_address_and_the_old_one_is_told(django_capture_on_commit_callbacks):
-    admin = cliente(factories.usuario("Ana Admin", administrador_instalacao=True))
-    bruno = factories.usuario("Bruno")
+    admin = fabricas.entrar(fabricas.usuario("Ana Admin", administrador_instalacao=True))
+    bruno = fabricas.usuario("Bruno")
     email_confirmado(bruno, "velho@example.org")
     pagina = admin.post(reverse("instalacao_contas"), {"cpf": formatar_cpf(bruno.cpf)}).content.decode()
     assert "Bruno" in pagina and "velho@example.org" in pagina and "confirmado" in pagina
-    assert "Nenhuma conta" in admin.post(reverse("instalacao_contas"), {"cpf": factories.novo_cpf()}).content.decode()
+    assert "Nenhuma conta" in admin.post(reverse("instalacao_contas"), {"cpf": fabricas.novo_cpf()}).content.decode()
     with django_capture_on_commit_callbacks():
-        pagina = admin.post(reverse("instalacao_conta_email", args=[bruno.id]), {"email": "novo@example.org"}).content.decode()
+        pagina = admin.post(
+            reverse("instalacao_conta_email", args=[bruno.id]), {"email": "novo@example.org"}
+        ).content.decode()
     assert "definido e confirmado" in pagina
     from pec.identity.contas import email_confirmado as confirmado
 
@@ -466,8 +482,10 @@ def test_installation_admin_sets_the_verified_address_and_the_old_one_is_told(dj
     assert EmailSaida.objects.get().para == ["velho@example.org"]
     (evento,) = eventos_da_instalacao("conta_email_definido")
     assert evento.detalhes["usuario_alterado_id"] == bruno.id
-    outra = factories.usuario("Outra")
-    pagina = admin.post(reverse("instalacao_conta_email", args=[outra.id]), {"email": "novo@example.org"}).content.decode()
+    outra = fabricas.usuario("Outra")
+    pagina = admin.post(
+        reverse("instalacao_conta_email", args=[outra.id]), {"email": "novo@example.org"}
+    ).content.decode()
     assert "já está confirmado em outra conta" in pagina
 
 
@@ -476,7 +494,7 @@ def test_a_reset_link_expires_after_an_hour():
 
     from allauth.account.forms import default_token_generator
 
-    usuario = factories.usuario()
+    usuario = fabricas.usuario()
 
     def feito_ha(minutos: int) -> str:
         gerador = type(default_token_generator)()
@@ -500,9 +518,9 @@ def _autenticacao_antiga(client: Client, segundos: float) -> None:
 
 
 def test_municipal_admin_must_enrol_in_mfa_by_default_before_admin_pages():
-    a = municipio()  # the default: required
-    iris = factories.usuario("Íris")
-    lot = lotacao(a, iris, cbo="131205")
+    a = fabricas.municipio_com_perfis()  # the default: required
+    iris = fabricas.usuario("Íris")
+    lot = fabricas.lotacao_com_perfis(a, iris, cbo="131205")
     client = Client()
     assert entrar(client, iris.cpf).status_code == 302
     client.post("/lotacao/", {"lotacao": lot.id})
@@ -511,7 +529,7 @@ def test_municipal_admin_must_enrol_in_mfa_by_default_before_admin_pages():
 
 
 def test_installation_admin_must_enrol_in_mfa_before_installation_pages():
-    ana = factories.usuario("Ana", administrador_instalacao=True)
+    ana = fabricas.usuario("Ana", administrador_instalacao=True)
     client = Client()
     assert entrar(client, ana.cpf).status_code == 302
     for nome in ("instalacao_municipios", "instalacao_contas", "instalacao_auditoria"):
@@ -520,36 +538,46 @@ def test_installation_admin_must_enrol_in_mfa_before_installation_pages():
 
 
 def test_an_enrolled_admin_whose_session_skipped_the_second_step_is_asked_for_the_code():
-    ana = factories.usuario("Ana", administrador_instalacao=True)
+    ana = fabricas.usuario("Ana", administrador_instalacao=True)
     Authenticator.objects.create(user=ana, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    client = cliente(ana)
+    client = fabricas.entrar(ana)
     sessao = client.session
-    sessao["account_authentication_methods"] = [r for r in sessao["account_authentication_methods"] if r["method"] != "mfa"]
+    sessao["account_authentication_methods"] = [
+        r for r in sessao["account_authentication_methods"] if r["method"] != "mfa"
+    ]
     sessao.save()
     assert client.get(reverse("instalacao_municipios"))["Location"].startswith(reverse("mfa_reauthenticate"))
 
 
 def test_pages_that_edit_secrets_ask_for_the_password_again_after_a_while(settings):
-    ana = factories.usuario("Ana", administrador_instalacao=True)
-    client = cliente(ana)
+    ana = fabricas.usuario("Ana", administrador_instalacao=True)
+    client = fabricas.entrar(ana)
     assert client.get(reverse("instalacao_smtp")).status_code == 200
     _autenticacao_antiga(client, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60)
     assert client.get(reverse("instalacao_municipios")).status_code == 200  # no secret there
     for nome in ("instalacao_smtp", "instalacao_govbr"):
         assert client.get(reverse(nome))["Location"].startswith(reverse("account_reauthenticate")), nome
-    resposta = client.post(reverse("account_reauthenticate") + "?next=" + reverse("instalacao_smtp"), {"password": SENHA})
+    resposta = client.post(
+        reverse("account_reauthenticate") + "?next=" + reverse("instalacao_smtp"), {"password": SENHA}
+    )
     assert resposta["Location"] == reverse("instalacao_smtp")
     assert client.get(reverse("instalacao_smtp")).status_code == 200
 
-    a = municipio()
-    iris = factories.usuario("Íris")
-    admin = cliente(iris, lotacao(a, iris, cbo="131205"))
+    a = fabricas.municipio_com_perfis()
+    iris = fabricas.usuario("Íris")
+    admin = fabricas.entrar(iris, fabricas.lotacao_com_perfis(a, iris, cbo="131205"), pela_escolha=True)
     _autenticacao_antiga(admin, settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60)
-    dados = {"nome": "Estadual", "tipo": "http", "url": "https://sisab.example.org/", "usuario": "u", "senha": "segredo"}
+    dados = {
+        "nome": "Estadual",
+        "tipo": "http",
+        "url": "https://sisab.example.org/",
+        "usuario": "u",
+        "senha": "segredo",
+    }
     resposta = admin.post(reverse("sisab_destino_novo"), dados)
     assert resposta["Location"].startswith(reverse("account_reauthenticate"))
-    from sisab.models import DestinoSisab
     from pec.tenancy import tenant_context
+    from sisab.models import DestinoSisab
 
     with tenant_context(a.id):
         assert not DestinoSisab.objects.exists()
@@ -564,12 +592,14 @@ def test_migration_moves_upload_emails_to_unverified_addresses_and_keeps_install
     from pec.models import Usuario
 
     migracao = importlib.import_module("pec.migrations.0009_emails_confirmados")
-    do_cnes = factories.usuario("Do CNES", email="Atacante@Mal.example.org")
-    admin = factories.usuario("Ana", email="ana@saude.example.org", administrador_instalacao=True)
+    do_cnes = fabricas.usuario("Do CNES", email="Atacante@Mal.example.org")
+    admin = fabricas.usuario("Ana", email="ana@saude.example.org", administrador_instalacao=True)
     migracao.mover(apps, None)
     assert Usuario.objects.get(id=do_cnes.id).email == ""
     assert EmailAddress.objects.filter(user=do_cnes).values_list("email", "verified", "primary").get() == (
-        "atacante@mal.example.org", False, False
+        "atacante@mal.example.org",
+        False,
+        False,
     )
     assert Usuario.objects.get(id=admin.id).email == "ana@saude.example.org"
     assert EmailAddress.objects.filter(user=admin).values_list("verified", "primary").get() == (True, True)

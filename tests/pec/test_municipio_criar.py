@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from pec.models import EventoAuditoria, Municipio, Perfil
 from pec.identity.permissoes import PERFIS_PADRAO
-from pec.tenancy import tenant_context
 from pec.management.commands.municipio_criar import nome_municipio
+from pec.models import EventoAuditoria, Municipio, Perfil
+from pec.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +27,13 @@ def test_creates_a_production_municipality_named_from_the_ledi_list(capsys):
         [proprio] = EventoAuditoria.objects.filter(municipio_id=municipio.id)
     [evento] = instalacao()
     assert evento.o_que == proprio.o_que == "manage.py municipio_criar"
-    assert evento.detalhes == {"acao": "municipio_criado", "ibge": "3106200", "nome": "Belo Horizonte", "uf": "MG",
-                               "modo": "producao"}
+    assert evento.detalhes == {
+        "acao": "municipio_criado",
+        "ibge": "3106200",
+        "nome": "Belo Horizonte",
+        "uf": "MG",
+        "modo": "producao",
+    }
     assert "Municipality Belo Horizonte/MG (3106200, producao) created" in capsys.readouterr().out
 
 

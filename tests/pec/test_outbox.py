@@ -13,20 +13,20 @@ from django.utils import timezone
 from pec import outbox
 from pec.models import Estabelecimento, Municipio, Outbox
 from pec.tenancy import tenant_context
-from tests import factories
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def municipio():
-    return factories.municipio("A")
+    return fabricas.municipio("A")
 
 
 @pytest.fixture
 def registro(municipio):
     """Any committed record stands in for a finalised atendimento here."""
-    return factories.estabelecimento(municipio)
+    return fabricas.estabelecimento(municipio)
 
 
 @pytest.fixture
@@ -67,11 +67,10 @@ def test_no_row_when_the_record_transaction_rolls_back(municipio):
     class Falha(Exception):
         pass
 
-    with pytest.raises(Falha):
-        with tenant_context(municipio.id):
-            registro = Estabelecimento.objects.create(municipio=municipio, cnes="7654321", nome="UBS")
-            outbox.outbox_registrar(municipio=municipio, destino="teste", tipo="rac", chave="x", objeto=registro)
-            raise Falha
+    with pytest.raises(Falha), tenant_context(municipio.id):
+        registro = Estabelecimento.objects.create(municipio=municipio, cnes="7654321", nome="UBS")
+        outbox.outbox_registrar(municipio=municipio, destino="teste", tipo="rac", chave="x", objeto=registro)
+        raise Falha
     with tenant_context(municipio.id):
         assert not Outbox.objects.exists()
         assert not Estabelecimento.objects.exists()
@@ -91,8 +90,8 @@ def test_same_key_twice_is_one_row(municipio, registro):
 
 
 def test_training_municipality_rows_are_never_delivered(registro, entregas):
-    treino = factories.municipio("Treino", modo=Municipio.Modo.TREINAMENTO)
-    outro = factories.estabelecimento(treino)
+    treino = fabricas.municipio("Treino", modo=Municipio.Modo.TREINAMENTO)
+    outro = fabricas.estabelecimento(treino)
     item = registrar(treino, outro)
     assert item.status == Outbox.Status.TREINAMENTO
     assert outbox.outbox_drenar(municipio_id=treino.id, destino="teste") == {}
@@ -183,8 +182,8 @@ def em_outra_conexao(func):  # type: ignore[no-untyped-def]
 
 def test_a_claimed_row_is_skipped_by_another_worker():
     def criar():  # type: ignore[no-untyped-def]
-        municipio = factories.municipio("Concorrente")
-        registro = factories.estabelecimento(municipio)
+        municipio = fabricas.municipio("Concorrente")
+        registro = fabricas.estabelecimento(municipio)
         return municipio, registrar(municipio, registro)
 
     municipio, item = em_outra_conexao(criar)
@@ -226,8 +225,9 @@ def test_a_claimed_row_is_skipped_by_another_worker():
         em_outra_conexao(limpar)
 
 
-def test_broker_down_after_commit_is_logged_not_raised(municipio, registro, broker_fora_do_ar,
-                                                       django_capture_on_commit_callbacks, caplog):
+def test_broker_down_after_commit_is_logged_not_raised(
+    municipio, registro, broker_fora_do_ar, django_capture_on_commit_callbacks, caplog
+):
     with django_capture_on_commit_callbacks(execute=True) as nudges:
         item = registrar(municipio, registro)
     assert len(nudges) == 1  # the nudge ran, met the closed port, and did not raise

@@ -68,10 +68,15 @@ def test_a_database_that_refuses_is_a_503_not_a_500():
         "r = Client(raise_request_exception=False).get('/saude/', SERVER_NAME='127.0.0.1'); "
         "print(json.dumps({'status': r.status_code, 'corpo': r.content.decode()}))"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings",
-           "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/nenhum", "REDIS_URL": settings.REDIS_URL}
-    resultado = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True,
-                               text=True, timeout=120)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/nenhum",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    resultado = subprocess.run(
+        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
     saida = json.loads(resultado.stdout.strip().splitlines()[-1])
     assert saida["status"] == 503, resultado.stdout + resultado.stderr
     assert json.loads(saida["corpo"])["postgresql"] == "erro: OperationalError"
@@ -82,15 +87,32 @@ def test_a_running_worker_keeps_the_heartbeat(client):
     env = {**os.environ, "REDIS_URL": settings.REDIS_URL}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-l", "warning",
-         "-Q", f"saude-teste-{os.getpid()}"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "-l",
+            "warning",
+            "-Q",
+            f"saude-teste-{os.getpid()}",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         limite = time.monotonic() + 90
         while cache.get(saude.CHAVE_BATIMENTO) is None and time.monotonic() < limite and worker.poll() is None:
             time.sleep(0.2)
-        assert cache.get(saude.CHAVE_BATIMENTO) is not None, worker.stderr.read().decode()[-2000:] if worker.poll() else ""
+        assert cache.get(saude.CHAVE_BATIMENTO) is not None, (
+            worker.stderr.read().decode()[-2000:] if worker.poll() else ""
+        )
         assert client.get("/saude/").json()["worker"] == "ok"
     finally:
         worker.terminate()

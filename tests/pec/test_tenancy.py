@@ -11,7 +11,7 @@ from pec import tasks
 from pec.audit.chain import audit_event
 from pec.models import Estabelecimento
 from pec.tenancy import TenantModel, tenant_context
-from tests import factories
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 
@@ -48,12 +48,12 @@ def has_forced_policy(table: str, policy: str) -> bool:
 
 @pytest.fixture
 def two_municipios():
-    a = factories.municipio("A")
-    b = factories.municipio("B")
-    alice = factories.usuario("Alice")
-    charlie = factories.usuario("Charlie")
-    factories.lotacao(a, alice)
-    factories.lotacao(b, charlie)
+    a = fabricas.municipio("A")
+    b = fabricas.municipio("B")
+    alice = fabricas.usuario("Alice")
+    charlie = fabricas.usuario("Charlie")
+    fabricas.lotacao(a, alice)
+    fabricas.lotacao(b, charlie)
     for municipio in (a, b):
         with tenant_context(municipio.id):
             audit_event(evento="admin_alteracao", o_que="municipal row for the checks below")
@@ -63,9 +63,7 @@ def two_municipios():
 
 def test_app_role_is_neither_superuser_nor_owner_and_cannot_bypass_rls():
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         assert cursor.fetchone() == (False, False)
         cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")
         assert cursor.fetchone()[0] == 0
@@ -80,16 +78,22 @@ def test_the_audit_role_never_logs_in_and_the_app_cannot_become_it():
         assert cursor.fetchone() == (False, True)
         cursor.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", [audit])
         assert cursor.fetchone() == (False,)
-    with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(ProgrammingError, match="permission denied"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(f'SET ROLE "{audit}"')
 
 
 def test_app_role_plans_without_parallel_workers():
     # Set for the role in this database by db_setup; a new connection picks it up.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT setting FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole, "
-                       "unnest(s.setconfig) setting WHERE r.rolname = current_user "
-                       "AND s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())")
+        cursor.execute(
+            "SELECT setting FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole, "
+            "unnest(s.setconfig) setting WHERE r.rolname = current_user "
+            "AND s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
         assert cursor.fetchall() == [("max_parallel_workers_per_gather=0",)]
 
 
@@ -123,7 +127,7 @@ def test_no_tenant_set_sees_no_rows(two_municipios):
 
 
 def test_tenant_set_sees_only_its_rows(two_municipios):
-    a, b = two_municipios
+    a, _b = two_municipios
     with tenant_context(a.id):
         with connection.cursor() as cursor:
             cursor.execute("SELECT DISTINCT municipio_id FROM pec_estabelecimento")
@@ -143,32 +147,29 @@ def test_setting_does_not_outlive_its_transaction(two_municipios):
 
 def test_insert_into_other_municipality_is_rejected(two_municipios):
     a, b = two_municipios
-    with pytest.raises(ProgrammingError, match="row-level security"):
-        with tenant_context(a.id):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO pec_estabelecimento (municipio_id, cnes, nome, tipo, cnpj, logradouro, numero, "
-                    "bairro, cep, telefone, ativo) VALUES (%s, '1234567', 'Intrusa', '', '', '', '', '', '', '', true)",
-                    [b.id],
-                )
+    with pytest.raises(ProgrammingError, match="row-level security"), tenant_context(a.id):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO pec_estabelecimento (municipio_id, cnes, nome, tipo, cnpj, logradouro, numero, "
+                "bairro, cep, telefone, ativo) VALUES (%s, '1234567', 'Intrusa', '', '', '', '', '', '', '', true)",
+                [b.id],
+            )
 
 
 def test_moving_a_row_to_other_municipality_is_rejected(two_municipios):
     a, b = two_municipios
-    with pytest.raises(ProgrammingError, match="row-level security"):
-        with tenant_context(a.id):
-            with connection.cursor() as cursor:
-                cursor.execute("UPDATE pec_estabelecimento SET municipio_id = %s", [b.id])
+    with pytest.raises(ProgrammingError, match="row-level security"), tenant_context(a.id):
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE pec_estabelecimento SET municipio_id = %s", [b.id])
 
 
 def test_update_of_other_municipality_touches_nothing(two_municipios):
     a, b = two_municipios
-    with tenant_context(a.id):
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE pec_estabelecimento SET nome = 'x' WHERE municipio_id = %s", [b.id])
-            assert cursor.rowcount == 0
-            cursor.execute("DELETE FROM pec_estabelecimento WHERE municipio_id = %s", [b.id])
-            assert cursor.rowcount == 0
+    with tenant_context(a.id), connection.cursor() as cursor:
+        cursor.execute("UPDATE pec_estabelecimento SET nome = 'x' WHERE municipio_id = %s", [b.id])
+        assert cursor.rowcount == 0
+        cursor.execute("DELETE FROM pec_estabelecimento WHERE municipio_id = %s", [b.id])
+        assert cursor.rowcount == 0
     with tenant_context(b.id):
         assert Estabelecimento.objects.get().nome == "UBS Centro"
 
@@ -184,19 +185,17 @@ def test_app_role_cannot_disable_rls():
 
 
 def test_tenant_value_must_be_an_integer(two_municipios):
-    with pytest.raises(TypeError):
-        with tenant_context("1"):  # type: ignore[arg-type]
-            pass
+    with pytest.raises(TypeError), tenant_context("1"):  # type: ignore[arg-type]
+        pass
     # With rows to check, PostgreSQL must evaluate the policy, and a setting that is not an
     # integer is an error, never a condition (on an empty table the check never runs).
-    with pytest.raises(DataError):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.municipio', '1 OR true', true)")
-            cursor.execute("SELECT count(*) FROM pec_estabelecimento")
+    with pytest.raises(DataError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('app.municipio', '1 OR true', true)")
+        cursor.execute("SELECT count(*) FROM pec_estabelecimento")
 
 
 def test_celery_task_of_a_cannot_read_b(two_municipios):
-    a, b = two_municipios
+    a, _b = two_municipios
     resumo = tasks.municipio_resumo.apply(kwargs={"municipio_id": a.id}).get()
     assert resumo["estabelecimentos"] == 1
     assert resumo["municipios_vistos"] == [a.id]
@@ -212,7 +211,7 @@ def test_nested_tenant_context_restores_the_enclosing_tenant(two_municipios):
 
 def test_fan_out_queues_one_task_per_active_municipality(two_municipios):
     a, b = two_municipios
-    factories.municipio("Inativo", ativo=False)
+    fabricas.municipio("Inativo", ativo=False)
 
     class Recorder:
         calls: list[dict] = []

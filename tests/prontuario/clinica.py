@@ -1,5 +1,6 @@
 """Builders for the clinical tests. Municipality A has two UBS: Nina (enfermeira) and Bob
-(médico) at UBS Centro, Olga (médica) at UBS Jardim; Charlie (médico) and Dani (enfermeira) work in B."""
+(médico) at UBS Centro, Olga (médica) at UBS Jardim; Charlie (médico) and Dani (enfermeira) work in B.
+A larger scenario than tests/mundo.py's world, built from its builders."""
 
 from __future__ import annotations
 
@@ -7,16 +8,9 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.test import Client
-from django.utils import timezone
-
-from pec.identity.login import SESSION_LOTACAO, SESSION_MUNICIPIO
 from pec.models import Estabelecimento, Lotacao, Municipio
-from pec.tenancy import tenant_context
-from prontuario.models import Cidadao, EntradaLista
-from tests import factories
-from tests.prontuario.fabricas import cidadao as novo_cidadao
-from tests.prontuario.fabricas import dar_perfis
+from prontuario.models import Cidadao
+from tests import mundo as fabricas
 
 
 @dataclass
@@ -36,13 +30,13 @@ class Clinica:
 
 
 def clinica() -> Clinica:
-    a = factories.municipio("Município A")
-    b = factories.municipio("Município B")
-    centro = factories.estabelecimento(a, "UBS Centro")
-    jardim = factories.estabelecimento(a, "UBS Jardim")
+    a = fabricas.municipio("Município A")
+    b = fabricas.municipio("Município B")
+    centro = fabricas.estabelecimento(a, "UBS Centro")
+    jardim = fabricas.estabelecimento(a, "UBS Jardim")
 
     def lot(municipio: Municipio, nome: str, cbo: str, ubs: Estabelecimento | None) -> Lotacao:
-        return dar_perfis(factories.lotacao(municipio, factories.usuario(nome), cbo=cbo, estabelecimento=ubs))
+        return fabricas.dar_perfis(fabricas.lotacao(municipio, fabricas.usuario(nome), cbo=cbo, estabelecimento=ubs))
 
     nina = lot(a, "Nina Enfermeira", "223565", centro)
     bob = lot(a, "Bob Médico", "225142", centro)
@@ -50,39 +44,41 @@ def clinica() -> Clinica:
     tecnico = lot(a, "Téo Técnico", "322245", centro)
     charlie = lot(b, "Charlie Médico", "225142", None)
     dani = lot(b, "Dani Enfermeira", "223565", charlie.estabelecimento)
-    maria = novo_cidadao(bob, nome="MARIA JOSE DA SILVA", sexo=1, data_nascimento=datetime.date(1990, 5, 10))
-    zeca = novo_cidadao(charlie, nome="JOSE CARLOS PEREIRA", sexo=0, nome_mae="ANA PEREIRA")
+    maria = fabricas.cidadao(bob, nome="MARIA JOSE DA SILVA", sexo=1, data_nascimento=datetime.date(1990, 5, 10))
+    zeca = fabricas.cidadao(charlie, nome="JOSE CARLOS PEREIRA", sexo=0, nome_mae="ANA PEREIRA")
     return Clinica(a, b, centro, jardim, nina, bob, olga, tecnico, charlie, dani, maria, zeca)
-
-
-def entrar(lotacao: Lotacao) -> Client:
-    cliente = Client()
-    cliente.force_login(lotacao.usuario)
-    sessao = cliente.session
-    sessao[SESSION_LOTACAO] = lotacao.id
-    sessao[SESSION_MUNICIPIO] = lotacao.municipio_id
-    sessao.save()
-    return cliente
-
-
-def na_fila(cidadao: Cidadao, lotacao: Lotacao, **campos: Any) -> EntradaLista:
-    with tenant_context(cidadao.municipio_id):
-        return EntradaLista.objects.create(
-            municipio_id=cidadao.municipio_id, estabelecimento=lotacao.estabelecimento, cidadao=cidadao,
-            tipo=EntradaLista.Tipo.ESPONTANEA, chegada_em=timezone.now(), criado_por=lotacao, **campos,
-        )
 
 
 def formulario_atendimento(**extra: Any) -> dict[str, Any]:
     """A complete, valid atendimento form (management forms included)."""
     dados: dict[str, Any] = {
-        "tipo_atendimento": "5", "subjetivo": "Febre há 2 dias.", "subjetivo_ciap": "A03", "objetivo": "BEG.",
-        "avaliacao": "Quadro viral.", "plano": "Sintomáticos.", "orientacoes": "Hidratação.", "condutas": ["9"],
-        "atestado-dias": "", "atestado-cid10": "", "atestado-texto": "",
+        "tipo_atendimento": "5",
+        "subjetivo": "Febre há 2 dias.",
+        "subjetivo_ciap": "A03",
+        "objetivo": "BEG.",
+        "avaliacao": "Quadro viral.",
+        "plano": "Sintomáticos.",
+        "orientacoes": "Hidratação.",
+        "condutas": ["9"],
+        "atestado-dias": "",
+        "atestado-cid10": "",
+        "atestado-texto": "",
     }
-    for prefixo, total in (("problemas", 4), ("alergias", 2), ("prescricoes", 3), ("exames", 3), ("encaminhamentos", 2)):
-        dados.update({f"{prefixo}-TOTAL_FORMS": str(total), f"{prefixo}-INITIAL_FORMS": "0",
-                      f"{prefixo}-MIN_NUM_FORMS": "0", f"{prefixo}-MAX_NUM_FORMS": str(total)})
+    for prefixo, total in (
+        ("problemas", 4),
+        ("alergias", 2),
+        ("prescricoes", 3),
+        ("exames", 3),
+        ("encaminhamentos", 2),
+    ):
+        dados.update(
+            {
+                f"{prefixo}-TOTAL_FORMS": str(total),
+                f"{prefixo}-INITIAL_FORMS": "0",
+                f"{prefixo}-MIN_NUM_FORMS": "0",
+                f"{prefixo}-MAX_NUM_FORMS": str(total),
+            }
+        )
     dados.update({"problemas-0-ciap": "A03", "problemas-0-cid10": "R509", "problemas-0-situacao": "0"})
     dados.update(extra)
     return dados

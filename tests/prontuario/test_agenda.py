@@ -14,7 +14,7 @@ from pec.models import EmailSaidaMunicipio, Municipio
 from pec.tenancy import tenant_context
 from prontuario.agenda import services as agenda
 from prontuario.models import Agendamento
-from tests.prontuario import fabricas
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +47,11 @@ def test_horarios_do_dia_em_fatias(mundo, agenda_bob):
 
 def test_configuracao_recusa_periodos_sobrepostos(mundo):
     with tenant_context(mundo.a.id), pytest.raises(ValidationError, match="sobrepõem"):
-        agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20, periodos=[
-            (0, datetime.time(8), datetime.time(12)), (0, datetime.time(11), datetime.time(13))])
+        agenda.agenda_configurar(
+            agenda=mundo.bob,
+            duracao_minutos=20,
+            periodos=[(0, datetime.time(8), datetime.time(12)), (0, datetime.time(11), datetime.time(13))],
+        )
 
 
 def test_conflitos_de_agendamento(mundo, agenda_bob):
@@ -61,7 +64,9 @@ def test_conflitos_de_agendamento(mundo, agenda_bob):
         agendar(mundo, joao, amanha_as(8, 10))  # not aligned to a 20-minute slot
     with pytest.raises(ValidationError, match="não existe na agenda"):
         agendar(mundo, joao, amanha_as(13))  # outside the opening hours
-    passado = timezone.make_aware(datetime.datetime.combine(timezone.localdate() - datetime.timedelta(days=1), datetime.time(8)))
+    passado = timezone.make_aware(
+        datetime.datetime.combine(timezone.localdate() - datetime.timedelta(days=1), datetime.time(8))
+    )
     with pytest.raises(ValidationError, match="já passou"):
         agendar(mundo, joao, passado)
     # The same citizen cannot be in two places at once, even with another professional.
@@ -76,8 +81,12 @@ def test_bloqueio_impede_agendar_e_nao_se_sobrepoe_a_agendamento(mundo, agenda_b
     agendar(mundo, maria, amanha_as(8))
     with tenant_context(mundo.a.id):
         with pytest.raises(ValidationError, match="cancele ou remarque"):
-            agenda.agenda_bloquear(agenda=mundo.bob, inicio=amanha_as(8), fim=amanha_as(9), motivo="Reunião", ator=mundo.alice)
-        agenda.agenda_bloquear(agenda=mundo.bob, inicio=amanha_as(10), fim=amanha_as(11), motivo="Reunião", ator=mundo.alice)
+            agenda.agenda_bloquear(
+                agenda=mundo.bob, inicio=amanha_as(8), fim=amanha_as(9), motivo="Reunião", ator=mundo.alice
+            )
+        agenda.agenda_bloquear(
+            agenda=mundo.bob, inicio=amanha_as(10), fim=amanha_as(11), motivo="Reunião", ator=mundo.alice
+        )
     with pytest.raises(ValidationError, match="Horário bloqueado: Reunião"):
         agendar(mundo, maria, amanha_as(10, 20))
 
@@ -124,32 +133,67 @@ def test_paginas_da_agenda(alice, mundo, agenda_bob):
     assert "Bob" in alice.get(reverse("agenda_ubs"), {"dia": dia}).content.decode()
     pagina = alice.get(reverse("agenda_profissional", args=[mundo.bob.pk]), {"dia": dia}).content.decode()
     assert "Livre — agendar" in pagina
-    assert "MARIA" in alice.post(reverse("agendar", args=[mundo.bob.pk]), {"inicio": amanha_as(8).isoformat(), "q": "maria"}, follow=True).content.decode()
-    resposta = alice.post(reverse("agendar", args=[mundo.bob.pk]), {"inicio": amanha_as(8).isoformat(), "cidadao": maria.pk})
+    assert (
+        "MARIA"
+        in alice.post(
+            reverse("agendar", args=[mundo.bob.pk]), {"inicio": amanha_as(8).isoformat(), "q": "maria"}, follow=True
+        ).content.decode()
+    )
+    resposta = alice.post(
+        reverse("agendar", args=[mundo.bob.pk]), {"inicio": amanha_as(8).isoformat(), "cidadao": maria.pk}
+    )
     assert resposta.status_code == 302
-    semana = alice.get(reverse("agenda_profissional", args=[mundo.bob.pk]), {"dia": dia, "semana": "1"}).content.decode()
+    semana = alice.get(
+        reverse("agenda_profissional", args=[mundo.bob.pk]), {"dia": dia, "semana": "1"}
+    ).content.decode()
     assert "MARIA JOSÉ DA SILVA" in semana
     with tenant_context(mundo.a.id):
         agendamento = Agendamento.objects.get()
     comprovante = alice.get(reverse("agendamento_comprovante", args=[agendamento.pk])).content.decode()
     assert "Comprovante de agendamento" in comprovante and "08:00" in comprovante
     resposta = alice.post(
-        reverse("agendamento_acao", args=[agendamento.pk, "remarcar"]), {"novo_inicio": amanha_as(10).strftime("%Y-%m-%dT%H:%M")}
+        reverse("agendamento_acao", args=[agendamento.pk, "remarcar"]),
+        {"novo_inicio": amanha_as(10).strftime("%Y-%m-%dT%H:%M")},
     )
     assert resposta.status_code == 302
     with tenant_context(mundo.a.id):
         assert list(Agendamento.objects.order_by("id").values_list("situacao", flat=True)) == ["remarcado", "agendado"]
-    resposta = alice.post(reverse("agenda_configurar", args=[mundo.bob.pk]), {
-        "duracao_minutos": "30", "h-TOTAL_FORMS": "3", "h-INITIAL_FORMS": "0", "h-MIN_NUM_FORMS": "0",
-        "h-MAX_NUM_FORMS": "1000", "h-0-dia_semana": "0", "h-0-inicio": "13:00", "h-0-fim": "17:00",
-        "h-1-dia_semana": "", "h-1-inicio": "", "h-1-fim": "", "h-2-dia_semana": "2", "h-2-inicio": "", "h-2-fim": "",
-    })
+    resposta = alice.post(
+        reverse("agenda_configurar", args=[mundo.bob.pk]),
+        {
+            "duracao_minutos": "30",
+            "h-TOTAL_FORMS": "3",
+            "h-INITIAL_FORMS": "0",
+            "h-MIN_NUM_FORMS": "0",
+            "h-MAX_NUM_FORMS": "1000",
+            "h-0-dia_semana": "0",
+            "h-0-inicio": "13:00",
+            "h-0-fim": "17:00",
+            "h-1-dia_semana": "",
+            "h-1-inicio": "",
+            "h-1-fim": "",
+            "h-2-dia_semana": "2",
+            "h-2-inicio": "",
+            "h-2-fim": "",
+        },
+    )
     assert "Informe o dia, o início e o fim do período." in resposta.content.decode()
-    resposta = alice.post(reverse("agenda_configurar", args=[mundo.bob.pk]), {
-        "duracao_minutos": "30", "h-TOTAL_FORMS": "2", "h-INITIAL_FORMS": "0", "h-MIN_NUM_FORMS": "0",
-        "h-MAX_NUM_FORMS": "1000", "h-0-dia_semana": "0", "h-0-inicio": "13:00", "h-0-fim": "17:00",
-        "h-1-dia_semana": "", "h-1-inicio": "", "h-1-fim": "",
-    })
+    resposta = alice.post(
+        reverse("agenda_configurar", args=[mundo.bob.pk]),
+        {
+            "duracao_minutos": "30",
+            "h-TOTAL_FORMS": "2",
+            "h-INITIAL_FORMS": "0",
+            "h-MIN_NUM_FORMS": "0",
+            "h-MAX_NUM_FORMS": "1000",
+            "h-0-dia_semana": "0",
+            "h-0-inicio": "13:00",
+            "h-0-fim": "17:00",
+            "h-1-dia_semana": "",
+            "h-1-inicio": "",
+            "h-1-fim": "",
+        },
+    )
     assert resposta.status_code == 302
     with tenant_context(mundo.a.id):
         assert [(h.dia_semana, h.inicio) for h in mundo.bob.agenda_horarios.all()] == [(0, datetime.time(13))]
@@ -160,9 +204,17 @@ def test_semana_da_ubs_resume_cada_dia_de_cada_profissional(alice, mundo, agenda
     joao = fabricas.cidadao(mundo.alice, nome="João Pereira", sexo=0)
     agendar(mundo, maria, amanha_as(8))
     with tenant_context(mundo.a.id):
-        agenda.agenda_configurar(agenda=mundo.alice, duracao_minutos=30, periodos=[(amanha_as(8).weekday(), datetime.time(13), datetime.time(15))])
-        agenda.agenda_bloquear(agenda=mundo.bob, inicio=amanha_as(11), fim=amanha_as(12), motivo="Reunião", ator=mundo.alice)
-        agenda.agenda_bloquear(agenda=mundo.alice, inicio=amanha_as(13), fim=amanha_as(14), motivo="Visita", ator=mundo.alice)
+        agenda.agenda_configurar(
+            agenda=mundo.alice,
+            duracao_minutos=30,
+            periodos=[(amanha_as(8).weekday(), datetime.time(13), datetime.time(15))],
+        )
+        agenda.agenda_bloquear(
+            agenda=mundo.bob, inicio=amanha_as(11), fim=amanha_as(12), motivo="Reunião", ator=mundo.alice
+        )
+        agenda.agenda_bloquear(
+            agenda=mundo.alice, inicio=amanha_as(13), fim=amanha_as(14), motivo="Visita", ator=mundo.alice
+        )
         agenda.agendar(agenda=mundo.alice, cidadao=joao, inicio=amanha_as(14), ator=mundo.alice)
         resumos = agenda.agendas_periodo(agendas=[mundo.bob, mundo.alice], dias=[amanha_as(8).date()])
     # Bob: 12 slots of 20 min, 1 booked, 3 blocked; Alice: 4 slots of 30 min, 2 blocked, 1 booked.
@@ -191,7 +243,10 @@ def test_semana_da_ubs_tem_consultas_fixas(alice, mundo, agenda_bob, django_asse
 
 
 def test_semana_do_profissional_tem_consultas_fixas(alice, mundo, agenda_bob, django_assert_num_queries):
-    url, dados = reverse("agenda_profissional", args=[mundo.bob.pk]), {"dia": amanha_as(8).date().isoformat(), "semana": "1"}
+    url, dados = (
+        reverse("agenda_profissional", args=[mundo.bob.pk]),
+        {"dia": amanha_as(8).date().isoformat(), "semana": "1"},
+    )
     alice.get(url, dados)  # the session's first request also touches the session row
     # session, tenant, menu and the agenda; then 4 for the whole week, not 4 a day
     with django_assert_num_queries(14):

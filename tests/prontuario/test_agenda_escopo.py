@@ -12,9 +12,9 @@ from django.utils import timezone
 from pec.tenancy import tenant_context
 from prontuario.agenda import services as agenda
 from prontuario.models import AgendaBloqueio, Agendamento
-from tests import factories
-from tests.prontuario.clinica import clinica, entrar
-from tests.prontuario.fabricas import dar_perfis
+from tests import mundo as fabricas
+from tests.mundo import dar_perfis, entrar
+from tests.prontuario.clinica import clinica
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +22,27 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def m():
     mundo = clinica()
-    mundo.rita = dar_perfis(factories.lotacao(mundo.a, factories.usuario("Rita Centro"), cbo="422110",
-                                              estabelecimento=mundo.centro))
-    mundo.joana = dar_perfis(factories.lotacao(mundo.a, factories.usuario("Joana Jardim"), cbo="422110",
-                                               estabelecimento=mundo.jardim))
+    mundo.rita = dar_perfis(
+        fabricas.lotacao(mundo.a, fabricas.usuario("Rita Centro"), cbo="422110", estabelecimento=mundo.centro)
+    )
+    mundo.joana = dar_perfis(
+        fabricas.lotacao(mundo.a, fabricas.usuario("Joana Jardim"), cbo="422110", estabelecimento=mundo.jardim)
+    )
     with tenant_context(mundo.a.id):
-        agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20,
-                                 periodos=[(d, datetime.time(7), datetime.time(17)) for d in range(7)])
+        agenda.agenda_configurar(
+            agenda=mundo.bob, duracao_minutos=20, periodos=[(d, datetime.time(7), datetime.time(17)) for d in range(7)]
+        )
         amanha = (timezone.localtime() + datetime.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
         mundo.inicio = amanha
         mundo.agendamento = agenda.agendar(agenda=mundo.bob, cidadao=mundo.maria, inicio=amanha, ator=mundo.rita)
         mundo.bloqueio = AgendaBloqueio.objects.create(
-            municipio_id=mundo.a.id, lotacao=mundo.bob, inicio=amanha + datetime.timedelta(hours=3),
-            fim=amanha + datetime.timedelta(hours=4), motivo="Reunião", criado_por=mundo.rita)
+            municipio_id=mundo.a.id,
+            lotacao=mundo.bob,
+            inicio=amanha + datetime.timedelta(hours=3),
+            fim=amanha + datetime.timedelta(hours=4),
+            motivo="Reunião",
+            criado_por=mundo.rita,
+        )
     return mundo
 
 
@@ -74,7 +82,9 @@ def test_the_ubs_own_reception_keeps_access(m):
     rita = entrar(m.rita)
     for metodo, url, _ in _urls(m):
         if metodo == "get":
-            assert rita.get(url, {"inicio": (m.inicio + datetime.timedelta(hours=1)).isoformat()}).status_code == 200, url
+            assert rita.get(url, {"inicio": (m.inicio + datetime.timedelta(hours=1)).isoformat()}).status_code == 200, (
+                url
+            )
     assert "Bob Médico" in rita.get("/agenda/").content.decode()
     assert rita.post(f"/agendamentos/{m.agendamento.pk}/cancelar/", {"motivo": "pediu"}).status_code == 302
     with tenant_context(m.a.id):

@@ -15,9 +15,10 @@ from django.utils import timezone
 from pec.models import EventoAuditoria, Outbox
 from pec.tenancy import tenant_context
 from prontuario.clinico import services as clinico
-from prontuario.models import Adendo, Atendimento, EntradaLista, Problema, ProblemaAvaliado
 from prontuario.clinico.regras import ItemAvaliado, encaminhamento_erros, problemas_erros
-from tests.prontuario.clinica import clinica, entrar, formulario_atendimento, na_fila
+from prontuario.models import Adendo, Atendimento, EntradaLista, Problema, ProblemaAvaliado
+from tests.mundo import entrar, na_fila
+from tests.prontuario.clinica import clinica, formulario_atendimento
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def test_w78_so_com_z34():
         ([ItemAvaliado("", "Z340"), ItemAvaliado("", "Z348")], ADULTA, "Só é permitida uma CID-10 da família Z34"),
         ([ItemAvaliado("W84", "O800")], ADULTA, "não pode ser registrada com a CID-10 O800, de desfecho da gestação"),
         ([ItemAvaliado("W78", "Z340")], datetime.date(2019, 1, 1), "não é permitida para menores de 9 anos"),
-        ([ItemAvaliado("W78", "Z340", 1)], ADULTA, "não pode ter a situação \"latente\""),
+        ([ItemAvaliado("W78", "Z340", 1)], ADULTA, 'não pode ter a situação "latente"'),
         ([ItemAvaliado("A30")], ADULTA, "A CIAP2 A30 é um procedimento"),
         ([ItemAvaliado("A03"), ItemAvaliado("A03")], ADULTA, "A CIAP2 A03 foi informada mais de uma vez"),
         ([ItemAvaliado("", "J00"), ItemAvaliado("R05", "J00")], ADULTA, "A CID-10 J00 foi informada mais de uma vez"),
@@ -86,37 +87,56 @@ def test_finalizar_grava_linhas_lista_de_problemas_fila_e_outbox():
     mundo = clinica()
     entrada = na_fila(mundo.maria, mundo.nina)
     atendimento = _iniciar(mundo, entrada=entrada)
-    dados = formulario_atendimento(**{
-        "problemas-1-ciap": "W78", "problemas-1-cid10": "Z340", "problemas-1-situacao": "0",
-        "prescricoes-0-medicamento": "BR0268315 - Abacavir 300 mg, Comprimido", "prescricoes-0-dose": "1 comprimido",
-        "prescricoes-0-via": "0", "prescricoes-0-posologia": "de 12 em 12 horas", "prescricoes-0-uso_continuo": "on",
-        "exames-0-sigtap": "02.02.01.047-3", "atestado-dias": "2", "alergias-0-agente": "Dipirona",
-        "alergias-0-categoria": "medicamento", "alergias-0-criticidade": "alta",
-    })
+    dados = formulario_atendimento(
+        **{
+            "problemas-1-ciap": "W78",
+            "problemas-1-cid10": "Z340",
+            "problemas-1-situacao": "0",
+            "prescricoes-0-medicamento": "BR0268315 - Abacavir 300 mg, Comprimido",
+            "prescricoes-0-dose": "1 comprimido",
+            "prescricoes-0-via": "0",
+            "prescricoes-0-posologia": "de 12 em 12 horas",
+            "prescricoes-0-uso_continuo": "on",
+            "exames-0-sigtap": "02.02.01.047-3",
+            "atestado-dias": "2",
+            "alergias-0-agente": "Dipirona",
+            "alergias-0-categoria": "medicamento",
+            "alergias-0-criticidade": "alta",
+        }
+    )
     with tenant_context(mundo.a.id):
         clinico.atendimento_finalizar(atendimento=atendimento, lotacao=mundo.bob, dados=_qd(dados), versao=1)
         atendimento.refresh_from_db()
         entrada.refresh_from_db()
         assert atendimento.status == Atendimento.Status.FINALIZADO and atendimento.versao == 2
-        assert set(Problema.objects.values_list("ciap", "cid10", "situacao")) == {("A03", "R509", 0), ("W78", "Z340", 0)}
+        assert set(Problema.objects.values_list("ciap", "cid10", "situacao")) == {
+            ("A03", "R509", 0),
+            ("W78", "Z340", 0),
+        }
         assert atendimento.prescricoes.get().medicamento == "Abacavir 300 mg, Comprimido"
         assert atendimento.exames.get().sigtap == "0202010473"
         assert atendimento.atestado.dias == 2
         assert entrada.situacao == EntradaLista.Situacao.ATENDIDO
         saidas = set(Outbox.objects.values_list("destino", "tipo", "chave", "objeto_id"))
-    assert saidas == {("rnds", "rac", f"rac:{atendimento.uuid}", atendimento.pk),
-                      ("sisab", "ficha_atendimento_individual", f"fai:{atendimento.uuid}", atendimento.pk)}
+    assert saidas == {
+        ("rnds", "rac", f"rac:{atendimento.uuid}", atendimento.pk),
+        ("sisab", "ficha_atendimento_individual", f"fai:{atendimento.uuid}", atendimento.pk),
+    }
 
 
 def test_problema_evolui_e_e_resolvido_em_outro_atendimento_de_outra_ubs():
     mundo = clinica()
     primeiro = _iniciar(mundo)
     with tenant_context(mundo.a.id):
-        clinico.atendimento_finalizar(atendimento=primeiro, lotacao=mundo.bob, dados=_qd(formulario_atendimento()), versao=1)
+        clinico.atendimento_finalizar(
+            atendimento=primeiro, lotacao=mundo.bob, dados=_qd(formulario_atendimento()), versao=1
+        )
     segundo = _iniciar(mundo, lotacao=mundo.olga)
     with tenant_context(mundo.a.id):
         clinico.atendimento_finalizar(
-            atendimento=segundo, lotacao=mundo.olga, versao=1,
+            atendimento=segundo,
+            lotacao=mundo.olga,
+            versao=1,
             dados=_qd(formulario_atendimento(**{"problemas-0-situacao": "2"})),
         )
         problema = Problema.objects.get()
@@ -143,8 +163,9 @@ def test_outbox_some_junto_quando_a_transacao_desfaz():
     atendimento = _iniciar(mundo)
     with tenant_context(mundo.a.id):
         with pytest.raises(RuntimeError), transaction.atomic():
-            clinico.atendimento_finalizar(atendimento=atendimento, lotacao=mundo.bob,
-                                          dados=_qd(formulario_atendimento()), versao=1)
+            clinico.atendimento_finalizar(
+                atendimento=atendimento, lotacao=mundo.bob, dados=_qd(formulario_atendimento()), versao=1
+            )
             assert Outbox.objects.count() == 2
             raise RuntimeError("falha depois de finalizar")
         atendimento.refresh_from_db()
@@ -183,10 +204,10 @@ def test_finalizado_fica_travado_e_correcao_e_adendo_auditado():
     assert resposta.status_code == 302
     rascunho = bob.post(f"/prontuario/atendimentos/{atendimento.pk}/rascunho/", {"versao": "2", "subjetivo": "x"})
     assert rascunho.status_code == 409 and "adendo" in rascunho.json()["erro"]
-    with tenant_context(mundo.a.id):
-        with pytest.raises(clinico.JaFinalizado):
-            clinico.atendimento_finalizar(atendimento=atendimento, lotacao=mundo.bob,
-                                          dados=_qd(formulario_atendimento()), versao=2)
+    with tenant_context(mundo.a.id), pytest.raises(clinico.JaFinalizado):
+        clinico.atendimento_finalizar(
+            atendimento=atendimento, lotacao=mundo.bob, dados=_qd(formulario_atendimento()), versao=2
+        )
     pagina = bob.get(f"/prontuario/atendimentos/{atendimento.pk}/").content.decode()
     assert "Registrar adendo" in pagina and "Finalizar atendimento" not in pagina
     bob.post(f"/prontuario/atendimentos/{atendimento.pk}/adendo/", {"texto": "Corrigindo: febre há 3 dias."})
@@ -199,11 +220,17 @@ def test_finalizado_fica_travado_e_correcao_e_adendo_auditado():
 def test_documentos_em_pdf():
     mundo = clinica()
     atendimento = _iniciar(mundo)
-    dados = formulario_atendimento(**{
-        "prescricoes-0-medicamento": "BR0268315", "prescricoes-0-dose": "1 comprimido", "prescricoes-0-via": "0",
-        "prescricoes-0-posologia": "de 12 em 12 horas", "prescricoes-0-duracao_dias": "7",
-        "exames-0-sigtap": "0202010473", "atestado-dias": "1",
-    })
+    dados = formulario_atendimento(
+        **{
+            "prescricoes-0-medicamento": "BR0268315",
+            "prescricoes-0-dose": "1 comprimido",
+            "prescricoes-0-via": "0",
+            "prescricoes-0-posologia": "de 12 em 12 horas",
+            "prescricoes-0-duracao_dias": "7",
+            "exames-0-sigtap": "0202010473",
+            "atestado-dias": "1",
+        }
+    )
     bob = entrar(mundo.bob)
     bob.post(f"/prontuario/atendimentos/{atendimento.pk}/", {**dados, "versao": "1"})
     for tipo in ("atestado", "prescricao", "exames"):
@@ -242,8 +269,9 @@ def test_com_o_broker_fora_do_ar_a_finalizacao_salva_responde_normalmente(broker
     so (302 to the folha de rosto), not 500; the sweeper delivers later."""
     mundo = clinica()
     atendimento = _iniciar(mundo)
-    resposta = entrar(mundo.bob).post(f"/prontuario/atendimentos/{atendimento.pk}/",
-                                      {**formulario_atendimento(), "versao": "1"})
+    resposta = entrar(mundo.bob).post(
+        f"/prontuario/atendimentos/{atendimento.pk}/", {**formulario_atendimento(), "versao": "1"}
+    )
     assert resposta.status_code == 302
     with tenant_context(mundo.a.id):
         atendimento.refresh_from_db()

@@ -18,13 +18,18 @@ from prontuario.clinico import services as clinico
 from prontuario.clinico.models import Atendimento, Atestado, ExameSolicitado, Prescricao
 from rnds.mapeamento import atendimento_para_registro
 from sisab.fichas import atendimento_individual
-from tests.prontuario.clinica import clinica, entrar, formulario_atendimento
-from tests.prontuario.fabricas import cns_provisorio
+from tests.mundo import cns_provisorio, entrar
+from tests.prontuario.clinica import clinica, formulario_atendimento
 
 pytestmark = pytest.mark.django_db
 
-PRESCRICAO = {"prescricoes-0-medicamento": "BR0268315", "prescricoes-0-dose": "1 comprimido", "prescricoes-0-via": "0",
-              "prescricoes-0-posologia": "de 12 em 12 horas", "prescricoes-0-duracao_dias": "7"}
+PRESCRICAO = {
+    "prescricoes-0-medicamento": "BR0268315",
+    "prescricoes-0-dose": "1 comprimido",
+    "prescricoes-0-via": "0",
+    "prescricoes-0-posologia": "de 12 em 12 horas",
+    "prescricoes-0-duracao_dias": "7",
+}
 EXAME = {"exames-0-sigtap": "0202010473"}
 ATESTADO = {"atestado-dias": "3"}
 # permission -> (what the form carries, model written, PDF type, field label on the page)
@@ -113,11 +118,16 @@ def test_handover_is_explicit_audited_and_the_records_name_who_finalised():
     with tenant_context(mundo.a.id):
         for lot in (mundo.bob, mundo.olga):
             Profissional.objects.filter(pk=lot.profissional_id).update(
-                cns=cns_provisorio(), registro_conselho="12345", conselho="CRM", uf_conselho="MG")
+                cns=cns_provisorio(), registro_conselho="12345", conselho="CRM", uf_conselho="MG"
+            )
     atendimento = _iniciar(mundo, mundo.bob)
     bob, olga = entrar(mundo.bob), entrar(mundo.olga)
-    assert bob.post(f"/prontuario/atendimentos/{atendimento.pk}/rascunho/",
-                    {"versao": "1", "subjetivo": "Tosse"}).status_code == 200
+    assert (
+        bob.post(
+            f"/prontuario/atendimentos/{atendimento.pk}/rascunho/", {"versao": "1", "subjetivo": "Tosse"}
+        ).status_code
+        == 200
+    )
     url = f"/prontuario/atendimentos/{atendimento.pk}/assumir/"
     olga.post(url, {"motivo": ""})
     with tenant_context(mundo.a.id):
@@ -136,7 +146,8 @@ def test_handover_is_explicit_audited_and_the_records_name_who_finalised():
     olga.post(f"/prontuario/atendimentos/{atendimento.pk}/", {**formulario_atendimento(**ATESTADO), "versao": "3"})
     with tenant_context(mundo.a.id):
         final = Atendimento.objects.select_related("lotacao__profissional", "estabelecimento", "cidadao").get(
-            pk=atendimento.pk)
+            pk=atendimento.pk
+        )
         assert final.status == Atendimento.Status.FINALIZADO
         assert final.lotacao_id == final.salvo_por_id == mundo.olga.id
         olga_cns = final.lotacao.profissional.cns

@@ -23,15 +23,19 @@ def escolher_lotacao(page, pec_server, ubs: str) -> None:
 
 
 def ids_da_fila(pec_server) -> tuple[int, int]:
-    saida = pec_server.manage("shell", "-c", (
-        "from pec.models import Municipio\n"
-        "from pec.tenancy import tenant_context\n"
-        "from prontuario.models import EntradaLista\n"
-        "m = Municipio.objects.get(nome='Vila Esperança')\n"
-        "with tenant_context(m.id):\n"
-        "    e = EntradaLista.objects.get(cidadao__nome='MARIA APARECIDA DOS SANTOS')\n"
-        "    print('IDS', e.id, e.cidadao_id)\n"
-    ))
+    saida = pec_server.manage(
+        "shell",
+        "-c",
+        (
+            "from pec.models import Municipio\n"
+            "from pec.tenancy import tenant_context\n"
+            "from prontuario.models import EntradaLista\n"
+            "m = Municipio.objects.get(nome='Vila Esperança')\n"
+            "with tenant_context(m.id):\n"
+            "    e = EntradaLista.objects.get(cidadao__nome='MARIA APARECIDA DOS SANTOS')\n"
+            "    print('IDS', e.id, e.cidadao_id)\n"
+        ),
+    )
     linha = next(linha for linha in saida.splitlines() if linha.startswith("IDS "))
     _, entrada, cidadao = linha.split()
     return int(entrada), int(cidadao)

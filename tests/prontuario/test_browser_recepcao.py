@@ -30,7 +30,7 @@ def test_recepcao_cadastra_agenda_e_chegada_aparece_para_o_medico(pec_server, ne
     medico.get_by_role("link", name="Horários de atendimento").click()
     medico.fill("#id_duracao_minutos", "5")
     medico.evaluate(
-        "document.querySelectorAll('input[name$=\"-DELETE\"]:not([name=\"h-0-DELETE\"])')"
+        'document.querySelectorAll(\'input[name$="-DELETE"]:not([name="h-0-DELETE"])\')'
         ".forEach(caixa => { caixa.checked = true; })"
     )
     medico.select_option("#id_h-0-dia_semana", str(timezone.localdate().weekday()))

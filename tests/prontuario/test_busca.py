@@ -11,10 +11,10 @@ import pytest
 
 from pec.tenancy import tenant_context
 from prontuario.cadastro import selectors
-from prontuario.models import PalavraFrequencia
 from prontuario.cadastro.selectors import cidadao_buscar, consulta_interpretar
 from prontuario.cadastro.services import palavras_frequencias_atualizar
-from tests.prontuario import fabricas
+from prontuario.models import PalavraFrequencia
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,10 @@ def povo(request, mundo):
     c = {}
     c["maria_silva"] = fabricas.cidadao(mundo.alice, nome="Maria José da Silva", cpf=fabricas.cpf())
     c["maria_souza"] = fabricas.cidadao(
-        mundo.alice, nome="Maria Souza", cns=fabricas.cns_provisorio(), data_nascimento=datetime.date(1990, 7, 1),
+        mundo.alice,
+        nome="Maria Souza",
+        cns=fabricas.cns_provisorio(),
+        data_nascimento=datetime.date(1990, 7, 1),
         nome_mae="Conceição Gonçalves Souza",
     )
     c["silva_maria"] = fabricas.cidadao(mundo.alice, nome="Antônia Silva Mariano", nome_mae="Joana D'Ávila")
@@ -75,7 +78,9 @@ def test_ranking_identificador_nome_em_ordem_qualquer_ordem_mae(mundo, povo):
     resultado = buscar(mundo.alice, "maria silva")
     # In order (band 1); first name first (2); any order (3): "Antônia Silva Mariano".
     assert [(c.pk, c.faixa) for c in resultado] == [
-        (maria_silva_santos.pk, 1), (povo["maria_silva"].pk, 2), (povo["silva_maria"].pk, 3)
+        (maria_silva_santos.pk, 1),
+        (povo["maria_silva"].pk, 2),
+        (povo["silva_maria"].pk, 3),
     ]
     resultado = buscar(mundo.alice, "maria souza")
     # The citizen named so, then the son of a mother named so (band 4).
@@ -134,12 +139,15 @@ def test_contagens_por_palavra(mundo, povo):
     assert (PalavraFrequencia.Campo.NOME, "zelia") not in contagens  # another municipality's mother
 
 
-@pytest.mark.parametrize("limites", [
-    {"DENSOS": 0},  # every search "dense": bands walk names
-    {"LEITURA_MAXIMA": 0},  # no word affordable: bands walk names
-    {"CANDIDATOS_MAXIMOS": 0},  # every intersection "too large": bands walk names
-    {"DENSOS": 10**9, "LEITURA_MAXIMA": 1},  # at most the one rarest word, others checked per row
-])
+@pytest.mark.parametrize(
+    "limites",
+    [
+        {"DENSOS": 0},  # every search "dense": bands walk names
+        {"LEITURA_MAXIMA": 0},  # no word affordable: bands walk names
+        {"CANDIDATOS_MAXIMOS": 0},  # every intersection "too large": bands walk names
+        {"DENSOS": 10**9, "LEITURA_MAXIMA": 1},  # at most the one rarest word, others checked per row
+    ],
+)
 def test_mesmos_resultados_por_qualquer_caminho(mundo, povo, monkeypatch, limites):
     fabricas.cidadao(mundo.alice, nome="Maria Silva Santos")
     consultas = ["maria silva", "silva maria", "maria souza", "mul jo", "souza lima", "pereira carla", "joana"]

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from pec.tenancy import tenant_context
-from prontuario.models import Cidadao, CidadaoVersao, Unificacao
 from prontuario.cadastro.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar, cidadao_unificar
-from tests.prontuario import fabricas
+from prontuario.models import Cidadao, CidadaoVersao, Unificacao
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +74,12 @@ def test_indigena_com_etnia_e_estrangeiro_completo_sao_aceitos(mundo):
     c = cadastrar(mundo.alice, raca_cor=5, etnia=401)
     assert c.etnia == 401
     e = cadastrar(
-        mundo.alice, nome="John Smith", nacionalidade=3, pais_nascimento=13,
-        data_entrada_brasil=datetime.date(2010, 5, 1), municipio_nascimento_ibge="3106200",
+        mundo.alice,
+        nome="John Smith",
+        nacionalidade=3,
+        pais_nascimento=13,
+        data_entrada_brasil=datetime.date(2010, 5, 1),
+        municipio_nascimento_ibge="3106200",
     )
     assert (e.pais_nascimento, e.municipio_nascimento_ibge) == (13, "")
 
@@ -124,7 +128,9 @@ def test_nao_e_duplicado_com_outra_mae_outra_data_ou_outro_municipio(mundo):
 def test_atualizacao_versiona_so_o_que_mudou(mundo):
     c = cadastrar(mundo.alice)
     with tenant_context(mundo.a.id):
-        c = cidadao_atualizar(lotacao=mundo.bob, cidadao=c, dados={"telefone_celular": "(31) 99999-8888", "bairro": "Centro"})
+        c = cidadao_atualizar(
+            lotacao=mundo.bob, cidadao=c, dados={"telefone_celular": "(31) 99999-8888", "bairro": "Centro"}
+        )
         mesmo = cidadao_atualizar(lotacao=mundo.bob, cidadao=c, dados={"bairro": "Centro"})
         versoes = list(CidadaoVersao.objects.filter(cidadao=c))
     assert c.versao == mesmo.versao == 2
@@ -144,16 +150,14 @@ def test_atualizacao_concorrente_e_recusada(mundo):
 def test_atualizacao_que_cria_duplicado_avisa(mundo):
     cadastrar(mundo.alice)
     outro = cadastrar(mundo.alice, nome="Mariana Souza")
-    with tenant_context(mundo.a.id):
-        with pytest.raises(PossivelDuplicado):
-            cidadao_atualizar(lotacao=mundo.alice, cidadao=outro, dados={"nome": "Maria José da Silva"})
+    with tenant_context(mundo.a.id), pytest.raises(PossivelDuplicado):
+        cidadao_atualizar(lotacao=mundo.alice, cidadao=outro, dados={"nome": "Maria José da Silva"})
 
 
 def test_cidadao_de_outro_municipio_nao_e_atualizado(mundo):
     c = cadastrar(mundo.alice)
-    with tenant_context(mundo.b.id):
-        with pytest.raises(AssertionError):
-            cidadao_atualizar(lotacao=mundo.charlie, cidadao=c, dados={"bairro": "X"})
+    with tenant_context(mundo.b.id), pytest.raises(AssertionError):
+        cidadao_atualizar(lotacao=mundo.charlie, cidadao=c, dados={"bairro": "X"})
 
 
 def test_unificacao_move_tudo_completa_e_preserva(mundo):
@@ -163,7 +167,9 @@ def test_unificacao_move_tudo_completa_e_preserva(mundo):
     anterior = fabricas.cidadao(mundo.alice, nome="Maria Jose Silva")
     with tenant_context(mundo.a.id):
         cidadao_unificar(lotacao=mundo.bob, sobrevivente=duplicado, unificado=anterior)
-        unificacao = cidadao_unificar(lotacao=mundo.bob, sobrevivente=sobrevivente, unificado=duplicado, motivo="mesma pessoa")
+        unificacao = cidadao_unificar(
+            lotacao=mundo.bob, sobrevivente=sobrevivente, unificado=duplicado, motivo="mesma pessoa"
+        )
         sobrevivente.refresh_from_db()
         duplicado.refresh_from_db()
         anterior.refresh_from_db()

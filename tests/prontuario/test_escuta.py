@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 
 from pec.tenancy import tenant_context
-from prontuario.models import EntradaLista, EscutaInicial
 from prontuario.clinico.regras import calcular_imc, medicao_erros
-from tests.prontuario.clinica import clinica, entrar, na_fila
+from prontuario.models import EntradaLista, EscutaInicial
+from tests.mundo import entrar, na_fila
+from tests.prontuario.clinica import clinica
 
 pytestmark = pytest.mark.django_db
 
@@ -35,16 +36,36 @@ def test_faixas_plausiveis_com_mensagens_claras(dados, campo, trecho):
 
 
 def test_valores_normais_passam_e_imc_e_calculado():
-    assert medicao_erros({"pressao_sistolica": 120, "pressao_diastolica": 80, "temperatura": Decimal("36.5"),
-                          "peso": Decimal("70"), "altura": Decimal("175"), "glicemia": 90, "glicemia_momento": 0}) == {}
+    assert (
+        medicao_erros(
+            {
+                "pressao_sistolica": 120,
+                "pressao_diastolica": 80,
+                "temperatura": Decimal("36.5"),
+                "peso": Decimal("70"),
+                "altura": Decimal("175"),
+                "glicemia": 90,
+                "glicemia_momento": 0,
+            }
+        )
+        == {}
+    )
     assert calcular_imc(Decimal("70"), Decimal("175")) == Decimal("22.86")
     assert calcular_imc(None, Decimal("175")) is None
 
 
 def _escuta(**extra):
-    dados = {"motivo_ciap": "A03 - Febre", "descricao": "Febre desde ontem", "classificacao_risco": "2",
-             "desfecho": "atendimento", "m-pressao_sistolica": "130", "m-pressao_diastolica": "85",
-             "m-temperatura": "38.2", "m-peso": "70", "m-altura": "175"}
+    dados = {
+        "motivo_ciap": "A03 - Febre",
+        "descricao": "Febre desde ontem",
+        "classificacao_risco": "2",
+        "desfecho": "atendimento",
+        "m-pressao_sistolica": "130",
+        "m-pressao_diastolica": "85",
+        "m-temperatura": "38.2",
+        "m-peso": "70",
+        "m-altura": "175",
+    }
     dados.update(extra)
     return dados
 

@@ -4,16 +4,17 @@ where it came from), audited reads, SVG charts, and a pinned number of queries."
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
-from django.db import connection
 from django.utils import timezone
 
 from pec.models import EventoAuditoria
 from pec.tenancy import tenant_context
 from prontuario.clinico import services as clinico
 from prontuario.vacinacao import services as vacinacao
-from tests.prontuario.clinica import clinica, entrar, formulario_atendimento
+from tests.mundo import entrar
+from tests.prontuario.clinica import clinica, formulario_atendimento
 
 pytestmark = pytest.mark.django_db
 
@@ -28,24 +29,50 @@ def _qd(dados):
 def atender(mundo, lotacao, **extra):
     with tenant_context(mundo.a.id):
         atendimento = clinico.atendimento_iniciar(cidadao=mundo.maria, lotacao=lotacao)
-        return clinico.atendimento_finalizar(atendimento=atendimento, lotacao=lotacao, versao=1,
-                                             dados=_qd(formulario_atendimento(**extra)))
+        return clinico.atendimento_finalizar(
+            atendimento=atendimento, lotacao=lotacao, versao=1, dados=_qd(formulario_atendimento(**extra))
+        )
 
 
 def completo(mundo, n):
     for i in range(n):
-        atender(mundo, mundo.bob, **{
-            "m-peso": str(70 + i), "m-altura": "165", "m-pressao_sistolica": str(120 + i), "m-pressao_diastolica": "80",
-            "prescricoes-0-medicamento": "BR0268315", "prescricoes-0-dose": "1 cp", "prescricoes-0-via": "0",
-            "prescricoes-0-posologia": "12/12h", "prescricoes-0-uso_continuo": "on",
-            "alergias-0-agente": f"Agente {i}", "problemas-1-cid10": "I10", "problemas-1-situacao": "0",
-        })
+        atender(
+            mundo,
+            mundo.bob,
+            **{
+                "m-peso": str(70 + i),
+                "m-altura": "165",
+                "m-pressao_sistolica": str(120 + i),
+                "m-pressao_diastolica": "80",
+                "prescricoes-0-medicamento": "BR0268315",
+                "prescricoes-0-dose": "1 cp",
+                "prescricoes-0-via": "0",
+                "prescricoes-0-posologia": "12/12h",
+                "prescricoes-0-uso_continuo": "on",
+                "alergias-0-agente": f"Agente {i}",
+                "problemas-1-cid10": "I10",
+                "problemas-1-situacao": "0",
+            },
+        )
     with tenant_context(mundo.a.id):
         for _ in range(n):
-            vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados={
-                "data_aplicacao": timezone.localdate(), "imunobiologico": "115", "estrategia": "2", "dose": "9",
-                "lote": "L1", "fabricante": "149", "via": "10890", "local_aplicacao": "3", "grupo_atendimento": "000210",
-                "condicao_maternal": "1", "cid10_motivo_indicacao": "P073"})
+            vacinacao.vacinacao_registrar(
+                cidadao=mundo.maria,
+                lotacao=mundo.nina,
+                dados={
+                    "data_aplicacao": timezone.localdate(),
+                    "imunobiologico": "115",
+                    "estrategia": "2",
+                    "dose": "9",
+                    "lote": "L1",
+                    "fabricante": "149",
+                    "via": "10890",
+                    "local_aplicacao": "3",
+                    "grupo_atendimento": "000210",
+                    "condicao_maternal": "1",
+                    "cid10_motivo_indicacao": "P073",
+                },
+            )
 
 
 def test_atendimento_de_uma_ubs_aparece_na_outra_com_a_origem():
@@ -64,8 +91,16 @@ def test_folha_mostra_problemas_alergias_medicamentos_e_caderneta():
     mundo = clinica()
     completo(mundo, 1)
     pagina = entrar(mundo.olga).get(f"/prontuario/cidadaos/{mundo.maria.pk}/").content.decode()
-    for trecho in ("Ativo", "Agente 0", "Abacavir 300 mg", "uso contínuo", "Nirsevimabe", "Registrada no PEC",
-                   "PA 120/80 mmHg", "Pressão arterial (mmHg)"):
+    for trecho in (
+        "Ativo",
+        "Agente 0",
+        "Abacavir 300 mg",
+        "uso contínuo",
+        "Nirsevimabe",
+        "Registrada no PEC",
+        "PA 120/80 mmHg",
+        "Pressão arterial (mmHg)",
+    ):
         assert trecho in pagina, trecho
 
 

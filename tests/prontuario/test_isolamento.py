@@ -6,16 +6,14 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from pec.tenancy import tenant_context
-from prontuario.agenda import services as agenda
 from prontuario.agenda import lista
-from tests import factories
-from tests.prontuario import fabricas
-from tests.prontuario.conftest import entrar
+from prontuario.agenda import services as agenda
+from tests import mundo as fabricas
+from tests.mundo import entrar
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +23,19 @@ def de_a(mundo):
     """One of everything in municipality A."""
     maria = fabricas.cidadao(mundo.alice)
     with tenant_context(mundo.a.id):
-        agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20,
-                                 periodos=[(d, datetime.time(8), datetime.time(12)) for d in range(7)])
+        agenda.agenda_configurar(
+            agenda=mundo.bob, duracao_minutos=20, periodos=[(d, datetime.time(8), datetime.time(12)) for d in range(7)]
+        )
         dia = timezone.localdate() + datetime.timedelta(days=1)
         inicio = timezone.make_aware(datetime.datetime.combine(dia, datetime.time(8)))
         agendamento = agenda.agendar(agenda=mundo.bob, cidadao=maria, inicio=inicio, ator=mundo.alice)
-        bloqueio = agenda.agenda_bloquear(agenda=mundo.bob, inicio=inicio + datetime.timedelta(hours=2),
-                                          fim=inicio + datetime.timedelta(hours=3), motivo="Reunião", ator=mundo.alice)
+        bloqueio = agenda.agenda_bloquear(
+            agenda=mundo.bob,
+            inicio=inicio + datetime.timedelta(hours=2),
+            fim=inicio + datetime.timedelta(hours=3),
+            motivo="Reunião",
+            ator=mundo.alice,
+        )
         entrada = lista.lista_adicionar(ator=mundo.alice, cidadao=maria)
     return {"cidadao": maria, "agendamento": agendamento, "bloqueio": bloqueio, "entrada": entrada, "inicio": inicio}
 
@@ -39,8 +43,8 @@ def de_a(mundo):
 @pytest.fixture
 def clientes(mundo):
     """Charlie (recepção) and a coordinator (may merge records), both of municipality B."""
-    coordenador_b = fabricas.dar_perfis(factories.lotacao(mundo.b, factories.usuario("Dora"), cbo="131210"))
-    return {"recepcao": entrar(Client(), mundo.charlie), "coordenacao": entrar(Client(), coordenador_b)}
+    coordenador_b = fabricas.dar_perfis(fabricas.lotacao(mundo.b, fabricas.usuario("Dora"), cbo="131210"))
+    return {"recepcao": entrar(mundo.charlie), "coordenacao": entrar(coordenador_b)}
 
 
 def paginas(mundo, o):
@@ -62,8 +66,10 @@ def paginas(mundo, o):
         ("recepcao", "post", reverse("agendar", args=[bob]), {"inicio": inicio, "cidadao": c}),
         ("recepcao", "get", reverse("agendamento_detalhe", args=[ag]), {}),
         ("recepcao", "get", reverse("agendamento_comprovante", args=[ag]), {}),
-        *[("recepcao", "post", reverse("agendamento_acao", args=[ag, acao]), {"motivo": "x"})
-          for acao in ("cancelar", "faltou", "remarcar", "chegada")],
+        *[
+            ("recepcao", "post", reverse("agendamento_acao", args=[ag, acao]), {"motivo": "x"})
+            for acao in ("cancelar", "faltou", "remarcar", "chegada")
+        ],
         ("recepcao", "post", reverse("lista_situacao", args=[o["entrada"].pk]), {"situacao": "cancelado"}),
     ]
 
@@ -82,10 +88,14 @@ def test_citizen_of_a_as_parameter_of_b_pages_is_404(mundo, de_a, clientes):
     url = reverse("cidadao_unificar", args=[meu.pk])
     assert clientes["coordenacao"].get(url, {"outro": de_a["cidadao"].pk}).status_code == 404
     with tenant_context(mundo.b.id):
-        agenda.agenda_configurar(agenda=mundo.charlie, duracao_minutos=20,
-                                 periodos=[(d, datetime.time(8), datetime.time(12)) for d in range(7)])
+        agenda.agenda_configurar(
+            agenda=mundo.charlie,
+            duracao_minutos=20,
+            periodos=[(d, datetime.time(8), datetime.time(12)) for d in range(7)],
+        )
     resposta = clientes["recepcao"].post(
-        reverse("agendar", args=[mundo.charlie.pk]), {"inicio": de_a["inicio"].isoformat(), "cidadao": de_a["cidadao"].pk}
+        reverse("agendar", args=[mundo.charlie.pk]),
+        {"inicio": de_a["inicio"].isoformat(), "cidadao": de_a["cidadao"].pk},
     )
     assert resposta.status_code == 404
 

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pec.tenancy import tenant_context
-from prontuario.agenda import services as agenda
 from prontuario.agenda import lista
+from prontuario.agenda import services as agenda
 from prontuario.models import EntradaLista
-from tests.prontuario import fabricas
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 S = EntradaLista.Situacao
@@ -35,8 +35,11 @@ def test_chegada_de_agendamento_e_demanda_espontanea(mundo):
     maria = fabricas.cidadao(mundo.alice)
     joao = fabricas.cidadao(mundo.alice, nome="João Pereira", sexo=0)
     with tenant_context(mundo.a.id):
-        agenda.agenda_configurar(agenda=mundo.bob, duracao_minutos=20,
-                                 periodos=[(d, datetime.time(0), datetime.time(23, 40)) for d in range(7)])
+        agenda.agenda_configurar(
+            agenda=mundo.bob,
+            duracao_minutos=20,
+            periodos=[(d, datetime.time(0), datetime.time(23, 40)) for d in range(7)],
+        )
         inicio = timezone.now().replace(second=0, microsecond=0) + datetime.timedelta(hours=1)
         inicio = inicio.replace(minute=(inicio.minute // 20) * 20)
         dia = timezone.localtime(inicio)
@@ -60,7 +63,13 @@ def test_transicoes_com_carimbo_de_tempo(mundo):
     entrada = mudar(mundo, entrada, S.ATENDIDO)
     assert entrada.escuta_em and entrada.atendimento_em and entrada.atendido_em
     assert (entrada.classificacao_risco, entrada.prioridade) == (1, 1)
-    assert [h["situacao"] for h in entrada.historico] == ["aguardando", "em_escuta", "aguardando", "em_atendimento", "atendido"]
+    assert [h["situacao"] for h in entrada.historico] == [
+        "aguardando",
+        "em_escuta",
+        "aguardando",
+        "em_atendimento",
+        "atendido",
+    ]
     assert entrada.historico[-1]["lotacao_id"] == mundo.bob.id
     with pytest.raises(ValidationError, match="Não é possível passar de “Atendido” para “Aguardando atendimento”"):
         mudar(mundo, entrada, S.AGUARDANDO)
@@ -83,7 +92,10 @@ def test_ordem_por_risco_depois_chegada_e_filtros(mundo):
     mudar(mundo, mudar(mundo, a, S.EM_ESCUTA), S.AGUARDANDO, classificacao_risco=3)  # eletivo
     with tenant_context(mundo.a.id):
         ordem = [e.pk for e in lista.lista_do_dia(lotacao=mundo.alice, filtro=lista.FiltroLista())]
-        so_bob = [e.pk for e in lista.lista_do_dia(lotacao=mundo.alice, filtro=lista.FiltroLista(profissional_id=mundo.bob.id))]
+        so_bob = [
+            e.pk
+            for e in lista.lista_do_dia(lotacao=mundo.alice, filtro=lista.FiltroLista(profissional_id=mundo.bob.id))
+        ]
     assert ordem == [c.pk, a.pk, b.pk]  # emergência, eletivo, not classified
     assert so_bob == [b.pk]
     mudar(mundo, b, S.NAO_AGUARDOU)

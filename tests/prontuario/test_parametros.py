@@ -18,13 +18,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from pec.models import Perfil
 from pec.identity.permissoes import PERMISSOES
+from pec.models import Perfil
 from pec.tenancy import tenant_context
 from prontuario.agenda import services as agenda
 from prontuario.clinico import services as clinico
 from prontuario.models import AgendaBloqueio
-from tests.prontuario.clinica import clinica, entrar, na_fila
+from tests.mundo import entrar, na_fila
+from tests.prontuario.clinica import clinica
 
 pytestmark = pytest.mark.django_db
 
@@ -64,14 +65,20 @@ def mundo():
             perfil.save()
         m.bob.usuario.administrador_instalacao = True
         m.bob.usuario.save()
-        agenda.agenda_configurar(agenda=m.bob, duracao_minutos=20,
-                                 periodos=[(d, datetime.time(7), datetime.time(17)) for d in range(7)])
+        agenda.agenda_configurar(
+            agenda=m.bob, duracao_minutos=20, periodos=[(d, datetime.time(7), datetime.time(17)) for d in range(7)]
+        )
         amanha = timezone.localtime() + datetime.timedelta(days=1)
         inicio = amanha.replace(hour=9, minute=0, second=0, microsecond=0)
         m.agendamento = agenda.agendar(agenda=m.bob, cidadao=m.maria, inicio=inicio, ator=m.bob)
         m.bloqueio = AgendaBloqueio.objects.create(
-            municipio_id=m.a.id, lotacao=m.bob, inicio=inicio + datetime.timedelta(hours=2),
-            fim=inicio + datetime.timedelta(hours=3), motivo="Reunião", criado_por=m.bob)
+            municipio_id=m.a.id,
+            lotacao=m.bob,
+            inicio=inicio + datetime.timedelta(hours=2),
+            fim=inicio + datetime.timedelta(hours=3),
+            motivo="Reunião",
+            criado_por=m.bob,
+        )
         m.entrada = na_fila(m.maria, m.bob)
         m.atendimento = clinico.atendimento_iniciar(cidadao=m.maria, lotacao=m.bob)
     return m
@@ -79,12 +86,21 @@ def mundo():
 
 def _ids(m) -> dict[str, int | str]:  # type: ignore[no-untyped-def]
     return {
-        "cidadao_id": m.maria.pk, "atendimento_id": m.atendimento.pk, "entrada_id": m.entrada.pk,
-        "agenda_id": m.bob.pk, "agendamento_id": m.agendamento.pk, "bloqueio_id": m.bloqueio.pk,
+        "cidadao_id": m.maria.pk,
+        "atendimento_id": m.atendimento.pk,
+        "entrada_id": m.entrada.pk,
+        "agenda_id": m.bob.pk,
+        "agendamento_id": m.agendamento.pk,
+        "bloqueio_id": m.bloqueio.pk,
         # Pages that switch things off get someone else's (the walk must keep Bob working).
-        "lotacao_id": m.tecnico.pk, "profissional_id": m.tecnico.profissional_id, "municipio_id": m.b.pk,
-        "perfil_id": Perfil.objects.filter(lotacoes=m.tecnico).first().pk, "tipo": "atestado", "acao": "remarcar",
-        "tabela": "ciap2", "chave": "x",
+        "lotacao_id": m.tecnico.pk,
+        "profissional_id": m.tecnico.profissional_id,
+        "municipio_id": m.b.pk,
+        "perfil_id": Perfil.objects.filter(lotacoes=m.tecnico).first().pk,
+        "tipo": "atestado",
+        "acao": "remarcar",
+        "tabela": "ciap2",
+        "chave": "x",
     }
 
 
@@ -115,19 +131,19 @@ def test_crafted_parameters_never_give_a_server_error(mundo):
     for rota in _rotas():
         url = _url(rota, ids)
         for valor in VALORES:
-            dados = {nome: valor for nome in nomes}
+            dados = dict.fromkeys(nomes, valor)
             for metodo in ("get", "post"):
                 if metodo == "get":
                     resposta = cliente.get(url, dados)
                 else:  # as a browser posts a form
-                    resposta = cliente.post(url, urlencode(dados, doseq=True),
-                                            content_type="application/x-www-form-urlencoded")
+                    resposta = cliente.post(
+                        url, urlencode(dados, doseq=True), content_type="application/x-www-form-urlencoded"
+                    )
                 if resposta.status_code == 500:
                     falhas.append(f"{metodo.upper()} {url} {valor!r}: {resposta.status_code}")
     assert not falhas, "\n".join(falhas)
     # The walk ran as Bob all along (no page it visited logged him out or switched him off).
     assert cliente.get("/agenda/").status_code == 200
-
 
 
 def test_impossible_day_shows_today_with_a_message(mundo):

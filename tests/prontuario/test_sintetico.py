@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from pec.documentos import cns_valido, cpf_valido
 from pec.models import Lotacao, Municipio
 from pec.tenancy import tenant_context
-from prontuario.models import Cidadao, PalavraFrequencia
 from prontuario.cadastro.selectors import cidadao_buscar
-from tests.prontuario import fabricas
+from prontuario.models import Cidadao, PalavraFrequencia
+from tests import mundo as fabricas
 
 pytestmark = pytest.mark.django_db
 

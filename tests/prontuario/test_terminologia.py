@@ -8,17 +8,32 @@ import io
 import pytest
 from django.core.management import call_command
 
-from prontuario.models import CiapCid, RegraVacinacao, Termo, Terminologia
+from prontuario.models import CiapCid, RegraVacinacao, Terminologia, Termo
 from prontuario.terminologia.services import ler_regras_vacinacao, termo_buscar
-from tests.prontuario.clinica import clinica, entrar
+from tests.mundo import entrar
+from tests.prontuario.clinica import clinica
 
 pytestmark = pytest.mark.django_db
 
 
 def test_migracao_carrega_todas_as_tabelas_com_fonte_e_versao():
     tabelas = {t.tabela: t for t in Terminologia.objects.all()}
-    assert set(tabelas) >= {"ciap2", "cid10", "cbo", "sigtap", "medicamento", "imunobiologico", "estrategia", "dose",
-                            "fabricante", "via", "local_aplicacao", "grupo_atendimento", "ciap_cid", "regra_vacinacao"}
+    assert set(tabelas) >= {
+        "ciap2",
+        "cid10",
+        "cbo",
+        "sigtap",
+        "medicamento",
+        "imunobiologico",
+        "estrategia",
+        "dose",
+        "fabricante",
+        "via",
+        "local_aplicacao",
+        "grupo_atendimento",
+        "ciap_cid",
+        "regra_vacinacao",
+    }
     for tabela in tabelas.values():
         assert tabela.fonte and tabela.versao and tabela.quantidade > 0
     assert Termo.objects.filter(tabela="cid10").count() == tabelas["cid10"].quantidade == 14230

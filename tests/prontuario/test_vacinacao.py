@@ -7,35 +7,43 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import RequestFactory
 from django.utils import timezone
 
 from pec.identity.acesso import permissoes_da_lotacao
 from pec.models import EventoAuditoria, Outbox, Profissional
 from pec.tenancy import tenant_context
-from prontuario.vacinacao import services as vacinacao
 from prontuario.models import Cidadao, Vacinacao
-from tests.prontuario.clinica import clinica, entrar
-from tests.prontuario.fabricas import cidadao as novo_cidadao
-from tests.prontuario.fabricas import cns_provisorio, cpf
+from prontuario.vacinacao import services as vacinacao
+from tests.atores import ator_de
+from tests.mundo import cidadao as novo_cidadao
+from tests.mundo import cns_provisorio, cpf, entrar
+from tests.prontuario.clinica import clinica
 
 pytestmark = pytest.mark.django_db
 
 
 def dose(**extra):
     # Nirsevimabe 50 mg (115), estratégia Especial (2), dose única (9): a row of the official table.
-    dados = {"registro_anterior": False, "data_aplicacao": timezone.localdate(), "imunobiologico": "115",
-             "estrategia": "2", "dose": "9", "lote": "L123", "fabricante": "149", "via": "10890",
-             "local_aplicacao": "3", "grupo_atendimento": "000210", "condicao_maternal": "1",
-             "cid10_motivo_indicacao": "P073"}
+    dados = {
+        "registro_anterior": False,
+        "data_aplicacao": timezone.localdate(),
+        "imunobiologico": "115",
+        "estrategia": "2",
+        "dose": "9",
+        "lote": "L123",
+        "fabricante": "149",
+        "via": "10890",
+        "local_aplicacao": "3",
+        "grupo_atendimento": "000210",
+        "condicao_maternal": "1",
+        "cid10_motivo_indicacao": "P073",
+    }
     dados.update(extra)
     return dados
 
 
 def requisicao(lotacao):
-    request = RequestFactory().post("/")
-    request.user, request.lotacao = lotacao.usuario, lotacao
-    return request
+    return ator_de(lotacao)
 
 
 def test_aplicacao_conforme_tabela_grava_e_gera_outbox():
@@ -44,7 +52,9 @@ def test_aplicacao_conforme_tabela_grava_e_gera_outbox():
         registro = vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados=dose())
         assert registro.origem == Vacinacao.Origem.PEC
         assert set(Outbox.objects.values_list("destino", "tipo", "chave")) == {
-            ("rnds", "ria-r", f"ria-r:{registro.uuid}"), ("sisab", "ficha_vacinacao", f"fv:{registro.uuid}")}
+            ("rnds", "ria-r", f"ria-r:{registro.uuid}"),
+            ("sisab", "ficha_vacinacao", f"fv:{registro.uuid}"),
+        }
 
 
 def test_combinacao_fora_da_tabela_so_como_transcricao():
@@ -55,8 +65,15 @@ def test_combinacao_fora_da_tabela_so_como_transcricao():
             vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados=fora)
         assert "só pode ser registrada como transcrição de caderneta" in exc.value.message_dict["dose"][0]
         assert not Vacinacao.objects.exists() and not Outbox.objects.exists()
-        antiga = dose(estrategia="1", registro_anterior=True, data_aplicacao=datetime.date(2020, 3, 1), lote="",
-                      fabricante="", via="", local_aplicacao="")
+        antiga = dose(
+            estrategia="1",
+            registro_anterior=True,
+            data_aplicacao=datetime.date(2020, 3, 1),
+            lote="",
+            fabricante="",
+            via="",
+            local_aplicacao="",
+        )
         transcrita = vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados=antiga)
         # Transcriptions go to SISAB only; RNDS receives doses from whoever applied them.
         assert list(Outbox.objects.values_list("tipo", flat=True)) == ["ficha_vacinacao"]
@@ -67,7 +84,11 @@ def test_combinacao_fora_da_tabela_so_como_transcricao():
     "extra, campo, trecho",
     [
         ({"data_aplicacao": timezone.localdate() + datetime.timedelta(days=1)}, "data_aplicacao", "futuro"),
-        ({"data_aplicacao": datetime.date(1980, 1, 1), "registro_anterior": True}, "data_aplicacao", "anterior ao nascimento"),
+        (
+            {"data_aplicacao": datetime.date(1980, 1, 1), "registro_anterior": True},
+            "data_aplicacao",
+            "anterior ao nascimento",
+        ),
         ({"data_aplicacao": timezone.localdate() - datetime.timedelta(days=3)}, "data_aplicacao", "transcrição"),
         ({"lote": ""}, "lote", "Informe o lote"),
         ({"condicao_maternal": ""}, "condicao_maternal", "condição maternal"),
@@ -87,31 +108,55 @@ def test_correcao_e_exclusao_so_com_permissao_so_origem_pec_e_auditadas():
         tecnico = permissoes_da_lotacao(lotacao=mundo.tecnico)
         assert "vacina.corrigir" not in tecnico
         with pytest.raises(PermissionDenied):
-            vacinacao.vacinacao_corrigir(vacinacao=registro, lotacao=mundo.tecnico, permissoes=tecnico,
-                                         dados=dose(lote="L999"), request=requisicao(mundo.tecnico))
+            vacinacao.vacinacao_corrigir(
+                vacinacao=registro,
+                lotacao=mundo.tecnico,
+                permissoes=tecnico,
+                dados=dose(lote="L999"),
+                ator=requisicao(mundo.tecnico),
+            )
         enfermeira = permissoes_da_lotacao(lotacao=mundo.nina)
-        nova = vacinacao.vacinacao_corrigir(vacinacao=registro, lotacao=mundo.nina, permissoes=enfermeira,
-                                            dados=dose(lote="L999"), request=requisicao(mundo.nina))
+        nova = vacinacao.vacinacao_corrigir(
+            vacinacao=registro,
+            lotacao=mundo.nina,
+            permissoes=enfermeira,
+            dados=dose(lote="L999"),
+            ator=requisicao(mundo.nina),
+        )
         registro.refresh_from_db()
         assert nova.substitui_id == registro.id and nova.versao == 2 and registro.excluida_em is not None
         evento = EventoAuditoria.objects.get(evento="vacina_correcao")
         assert evento.detalhes["alteracoes"] == {"lote": ["L123", "L999"]}
         with pytest.raises(ValidationError):  # the replaced version cannot be corrected again
-            vacinacao.vacinacao_corrigir(vacinacao=registro, lotacao=mundo.nina, permissoes=enfermeira,
-                                         dados=dose(), request=requisicao(mundo.nina))
-        vacinacao.vacinacao_excluir(vacinacao=nova, lotacao=mundo.nina, permissoes=enfermeira, motivo="Paciente errado",
-                                    request=requisicao(mundo.nina))
+            vacinacao.vacinacao_corrigir(
+                vacinacao=registro, lotacao=mundo.nina, permissoes=enfermeira, dados=dose(), ator=requisicao(mundo.nina)
+            )
+        vacinacao.vacinacao_excluir(
+            vacinacao=nova,
+            lotacao=mundo.nina,
+            permissoes=enfermeira,
+            motivo="Paciente errado",
+            ator=requisicao(mundo.nina),
+        )
         nova.refresh_from_db()
         assert nova.excluida_em is not None and Vacinacao.objects.count() == 2  # soft: nothing deleted
         assert EventoAuditoria.objects.filter(evento="vacina_exclusao", cidadao_id=mundo.maria.pk).exists()
         de_cds = Vacinacao.objects.create(
-            municipio=mundo.a, cidadao=mundo.maria, lotacao=mundo.nina, estabelecimento=mundo.centro,
-            origem=Vacinacao.Origem.CDS, data_aplicacao=timezone.localdate(), imunobiologico="115", estrategia="2",
-            dose="9", registrado_em=timezone.now(),
+            municipio=mundo.a,
+            cidadao=mundo.maria,
+            lotacao=mundo.nina,
+            estabelecimento=mundo.centro,
+            origem=Vacinacao.Origem.CDS,
+            data_aplicacao=timezone.localdate(),
+            imunobiologico="115",
+            estrategia="2",
+            dose="9",
+            registrado_em=timezone.now(),
         )
         with pytest.raises(ValidationError, match="corrigidas na origem"):
-            vacinacao.vacinacao_excluir(vacinacao=de_cds, lotacao=mundo.nina, permissoes=enfermeira, motivo="x",
-                                        request=requisicao(mundo.nina))
+            vacinacao.vacinacao_excluir(
+                vacinacao=de_cds, lotacao=mundo.nina, permissoes=enfermeira, motivo="x", ator=requisicao(mundo.nina)
+            )
 
 
 def test_views_de_vacinacao_permissao_e_404():
@@ -138,13 +183,15 @@ def test_bcg_exige_comunicante_de_hanseniase_e_especial_exige_cid10_da_indicacao
             vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina, dados=bcg)
         assert "comunicante de hanseníase" in exc.value.message_dict["comunicante_hanseniase"][0]
         with pytest.raises(ValidationError) as exc:
-            vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina,
-                                          dados=dose(cid10_motivo_indicacao=""))
+            vacinacao.vacinacao_registrar(
+                cidadao=mundo.maria, lotacao=mundo.nina, dados=dose(cid10_motivo_indicacao="")
+            )
         assert "CID-10 do motivo da indicação" in exc.value.message_dict["cid10_motivo_indicacao"][0]
         assert not Vacinacao.objects.exists()
         # "Não" is an answer: False is kept, unlike None.
-        registrada = vacinacao.vacinacao_registrar(cidadao=mundo.maria, lotacao=mundo.nina,
-                                                   dados={**bcg, "comunicante_hanseniase": False})
+        registrada = vacinacao.vacinacao_registrar(
+            cidadao=mundo.maria, lotacao=mundo.nina, dados={**bcg, "comunicante_hanseniase": False}
+        )
         assert registrada.comunicante_hanseniase is False and registrada.cid10_motivo_indicacao == ""
 
 
@@ -165,25 +212,34 @@ def _formulario(**extra):
     return dados
 
 
-@pytest.mark.parametrize("sexo, condicao, mensagem", [
-    (0, "1", "Condição maternal não se aplica ao sexo masculino: deixe o campo em branco."),
-    (5, "", "Informe a condição maternal (nenhuma, gestante ou puérpera)."),
-])
+@pytest.mark.parametrize(
+    "sexo, condicao, mensagem",
+    [
+        (0, "1", "Condição maternal não se aplica ao sexo masculino: deixe o campo em branco."),
+        (5, "", "Informe a condição maternal (nenhuma, gestante ou puérpera)."),
+    ],
+)
 def test_formulario_recusa_com_a_mensagem_da_regra_da_exportacao(sexo, condicao, mensagem):
     from sisab import fichas, regras
 
     mundo = clinica()
     cidadao = novo_cidadao(mundo.bob, nome="ALEX SOUZA LIMA", sexo=sexo, cpf=cpf())
-    resposta = entrar(mundo.nina).post(f"/prontuario/cidadaos/{cidadao.pk}/vacinacao/",
-                                       _formulario(condicao_maternal=condicao))
+    resposta = entrar(mundo.nina).post(
+        f"/prontuario/cidadaos/{cidadao.pk}/vacinacao/", _formulario(condicao_maternal=condicao)
+    )
     assert resposta.status_code == 200
     assert resposta.context["form"].errors["condicao_maternal"] == [mensagem]
     with tenant_context(mundo.a.id):
         assert not Vacinacao.objects.exists() and not Outbox.objects.exists()
         # The same sentence the ledger would keep for the ficha of that dose.
-        recusada = Vacinacao(municipio=mundo.a, cidadao=cidadao, lotacao=mundo.nina, estabelecimento=mundo.centro,
-                             registrado_em=timezone.now(), **{**dose(condicao_maternal=condicao),
-                                                              "registro_anterior": False})
+        recusada = Vacinacao(
+            municipio=mundo.a,
+            cidadao=cidadao,
+            lotacao=mundo.nina,
+            estabelecimento=mundo.centro,
+            registrado_em=timezone.now(),
+            **{**dose(condicao_maternal=condicao), "registro_anterior": False},
+        )
         assert mensagem in regras.ficha_erros(tipo=14, dados=fichas.vacinacao(recusada).dados)
 
 

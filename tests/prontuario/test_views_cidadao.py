@@ -8,17 +8,23 @@ from django.urls import reverse
 from pec.models import EventoAuditoria
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao, CidadaoVersao
-from tests.prontuario import fabricas
-from tests.prontuario.conftest import entrar
+from tests import mundo as fabricas
+from tests.mundo import entrar
 
 pytestmark = pytest.mark.django_db
 
 
 def formulario(**campos):
     base = {
-        "nome": "Maria José da Silva", "data_nascimento": "1980-03-12", "sexo": "1", "raca_cor": "4",
-        "nome_mae": "Ana Aparecida da Silva", "pai_desconhecido": "on", "nacionalidade": "1",
-        "uf_nascimento": "MG", "municipio_nascimento": "belo horizonte",
+        "nome": "Maria José da Silva",
+        "data_nascimento": "1980-03-12",
+        "sexo": "1",
+        "raca_cor": "4",
+        "nome_mae": "Ana Aparecida da Silva",
+        "pai_desconhecido": "on",
+        "nacionalidade": "1",
+        "uf_nascimento": "MG",
+        "municipio_nascimento": "belo horizonte",
     }
     base.update(campos)
     return base
@@ -93,7 +99,7 @@ def test_abrir_o_cadastro_grava_leitura_na_auditoria(alice, mundo):
 def test_resultado_pelo_nome_da_mae_diz_por_que_apareceu(alice, mundo):
     filho = fabricas.cidadao(mundo.alice, nome="Pedro Henrique Costa", sexo=0, nome_mae="Ana Aparecida da Silva")
     html = alice.post(reverse("cidadao_lista"), {"q": "aparecida ana"}, follow=True).content.decode()
-    linha = html[html.index(filho.nome_exibicao):]
+    linha = html[html.index(filho.nome_exibicao) :]
     assert "encontrado pelo nome da mãe" in linha[: linha.index("</tr>")]
     html = alice.post(reverse("cidadao_lista"), {"q": "pedro costa"}, follow=True).content.decode()
     assert filho.nome_exibicao in html and "encontrado pelo nome da mãe" not in html
@@ -117,12 +123,14 @@ def test_busca_pela_pagina_com_consultas_fixas(alice, mundo, django_assert_num_q
 
 def test_unificar_pela_pagina(client, mundo):
     coordenador = fabricas.dar_perfis(
-        __import__("tests.factories", fromlist=["lotacao"]).lotacao(
-            mundo.a, __import__("tests.factories", fromlist=["usuario"]).usuario("Heitor"), cbo="131210",
+        fabricas.lotacao(
+            mundo.a,
+            fabricas.usuario("Heitor"),
+            cbo="131210",
             estabelecimento=mundo.ubs,
         )
     )
-    entrar(client, coordenador)
+    entrar(coordenador, client=client)
     um = fabricas.cidadao(mundo.alice, cpf=fabricas.cpf())
     dois = fabricas.cidadao(mundo.alice, cns=fabricas.cns_provisorio())
     url = reverse("cidadao_unificar", args=[um.pk])
@@ -155,15 +163,15 @@ def eventos_de_a(mundo) -> list[tuple[str, int | None, str]]:
     with tenant_context(mundo.a.id):
         return [
             (e.evento, e.cidadao_id, e.o_que)
-            for e in EventoAuditoria.objects.filter(evento__in=["leitura_prontuario", "busca_cidadao"]).order_by("sequencia")
+            for e in EventoAuditoria.objects.filter(evento__in=["leitura_prontuario", "busca_cidadao"]).order_by(
+                "sequencia"
+            )
         ]
 
 
 def coordenador(client, mundo):
-    from tests import factories
-
-    lotacao = factories.lotacao(mundo.a, factories.usuario("Heitor"), cbo="131210", estabelecimento=mundo.ubs)
-    return entrar(client, fabricas.dar_perfis(lotacao))
+    lotacao = fabricas.lotacao(mundo.a, fabricas.usuario("Heitor"), cbo="131210", estabelecimento=mundo.ubs)
+    return entrar(fabricas.dar_perfis(lotacao), client=client)
 
 
 def test_formulario_de_edicao_grava_uma_leitura(alice, mundo):
@@ -195,7 +203,8 @@ def test_pagina_de_unificacao_grava_uma_leitura_por_cidadao_mostrado(client, mun
     assert eventos_de_a(mundo) == [("leitura_prontuario", um.pk, "cadastro (unificação)")]
     assert client.get(url, {"outro": dois.pk}).status_code == 200
     assert eventos_de_a(mundo)[1:] == [
-        ("leitura_prontuario", um.pk, "cadastro (unificação)"), ("leitura_prontuario", dois.pk, "cadastro (unificação)"),
+        ("leitura_prontuario", um.pk, "cadastro (unificação)"),
+        ("leitura_prontuario", dois.pk, "cadastro (unificação)"),
     ]
 
 
@@ -211,7 +220,8 @@ def test_busca_grava_o_hmac_da_consulta_e_os_ids_mostrados_nunca_o_texto(alice, 
         buscas = list(EventoAuditoria.objects.filter(evento="busca_cidadao").order_by("sequencia"))
         assert EventoAuditoria.objects.exclude(evento="busca_cidadao").filter(evento="leitura_prontuario").count() == 0
     assert [(b.cidadao_id, b.detalhes["cidadaos"], b.o_que) for b in buscas] == [
-        (None, [maria.pk], "busca de cidadão (1 resultado(s))"), (None, [], "busca de cidadão (0 resultado(s))"),
+        (None, [maria.pk], "busca de cidadão (1 resultado(s))"),
+        (None, [], "busca de cidadão (0 resultado(s))"),
     ]
     assert buscas[0].detalhes["consulta_hmac"] == consulta_hmac(f"  {maria.cpf} ")
     assert buscas[1].detalhes["consulta_hmac"] == consulta_hmac("Ninguem  ComEsseNome")
@@ -228,13 +238,16 @@ def test_possiveis_duplicados_mostrados_vao_para_a_auditoria(alice, mundo):
     assert (evento.o_que, evento.detalhes) == ("possíveis cadastros duplicados (1)", {"cidadaos": [existente.pk]})
 
 
-@pytest.mark.parametrize(("campo", "valor", "mensagem"), [
-    ("cpf", "abc.def.ghi-jk", "CPF inválido"),
-    ("cpf", "123.456.789-0²", "CPF inválido"),
-    ("cns", "abc", "CNS inválido"),
-    ("cep", "abc", "CEP inválido"),
-    ("telefone_celular", "(31) 9abc-0000", "Telefone inválido"),
-])
+@pytest.mark.parametrize(
+    ("campo", "valor", "mensagem"),
+    [
+        ("cpf", "abc.def.ghi-jk", "CPF inválido"),
+        ("cpf", "123.456.789-0²", "CPF inválido"),
+        ("cns", "abc", "CNS inválido"),
+        ("cep", "abc", "CEP inválido"),
+        ("telefone_celular", "(31) 9abc-0000", "Telefone inválido"),
+    ],
+)
 def test_documento_com_letras_e_recusado_e_nada_e_gravado(alice, mundo, campo, valor, mensagem):
     """Letters in a document were dropped and the citizen saved without it: refused instead."""
     resposta = alice.post(reverse("cidadao_novo"), formulario(**{campo: valor}))

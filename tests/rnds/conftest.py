@@ -20,7 +20,7 @@ from rnds.models import ConfiguracaoRNDS
 from rnds.registros import Identificacao, Problema, Procedimento, RegistroAtendimento, RegistroVacina
 from rnds.services import certificado_instalar
 from rnds.simulador import SimuladorNacional
-from tests import factories
+from tests import mundo as fabricas
 
 CPF_CIDADAO = "52998224725"
 CNS_PROFISSIONAL = "898001160660001"
@@ -51,8 +51,12 @@ def simulador(arquivos_pki):
 
 def quem(*, cnes: str = "9990001", ident: str | None = None, cpf: str = CPF_CIDADAO) -> Identificacao:
     return Identificacao(
-        identificador=ident or str(uuid.uuid4()), cidadao_cpf=cpf, cidadao_cns="",
-        profissional_cns=CNS_PROFISSIONAL, profissional_cbo="225142", cnes=cnes,
+        identificador=ident or str(uuid.uuid4()),
+        cidadao_cpf=cpf,
+        cidadao_cns="",
+        profissional_cns=CNS_PROFISSIONAL,
+        profissional_cbo="225142",
+        cnes=cnes,
     )
 
 
@@ -60,9 +64,11 @@ def atendimento(**kw: object) -> RegistroAtendimento:
     agora = timezone.now()
     return RegistroAtendimento(
         quem=kw.pop("quem", None) or quem(),  # type: ignore[arg-type]
-        inicio=agora - datetime.timedelta(minutes=20), fim=agora,
+        inicio=agora - datetime.timedelta(minutes=20),
+        fim=agora,
         problemas=(Problema("CIAP2", "K86"), Problema("CID10", "I10")),
-        procedimentos=(Procedimento("0301010064"),), **kw,  # type: ignore[arg-type]
+        procedimentos=(Procedimento("0301010064"),),
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -70,8 +76,12 @@ def vacina(**kw: object) -> RegistroVacina:
     kw.setdefault("contato_hanseniase", False)
     return RegistroVacina(
         quem=kw.pop("quem", None) or quem(),  # type: ignore[arg-type]
-        aplicada_em=timezone.now() - datetime.timedelta(minutes=5), imunobiologico="15", lote="ABC123",
-        fabricante="149", dose="8", **kw,  # type: ignore[arg-type]
+        aplicada_em=timezone.now() - datetime.timedelta(minutes=5),
+        imunobiologico="15",
+        lote="ABC123",
+        fabricante="149",
+        dose="8",
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -92,8 +102,11 @@ class Registros:
             )
             self.por_id[objeto.id] = registro
             return outbox_registrar(
-                municipio=municipio, destino="rnds", tipo=tipo,
-                chave=f"{tipo}:{registro.quem.identificador}", objeto=objeto,  # type: ignore[attr-defined]
+                municipio=municipio,
+                destino="rnds",
+                tipo=tipo,
+                chave=f"{tipo}:{registro.quem.identificador}",
+                objeto=objeto,  # type: ignore[attr-defined]
             ), objeto
 
 
@@ -108,12 +121,16 @@ def registros():
 @pytest.fixture
 def municipio_rnds(arquivos_pki, simulador):
     """Municipality with RNDS enabled against the local peer and the demo A1 installed."""
-    municipio = factories.municipio("Vila RNDS")
-    usuario = factories.usuario("Íris Admin")
+    municipio = fabricas.municipio("Vila RNDS")
+    usuario = fabricas.usuario("Íris Admin")
     with tenant_context(municipio.id):
         ConfiguracaoRNDS.objects.create(
-            municipio=municipio, habilitado=True, identificador_solicitante=SOLICITANTE,
-            url_autenticacao=simulador.url, url_servicos=simulador.url, url_cadsus=simulador.url,
+            municipio=municipio,
+            habilitado=True,
+            identificador_solicitante=SOLICITANTE,
+            url_autenticacao=simulador.url,
+            url_servicos=simulador.url,
+            url_cadsus=simulador.url,
         )
         certificado_instalar(
             municipio=municipio, conteudo=arquivos_pki.pfx.read_bytes(), senha=arquivos_pki.senha_pfx, usuario=usuario

@@ -36,20 +36,35 @@ def test_official_examples_pass(arquivo):
     "estragar, esperado",
     [
         (lambda b: b["entry"][1]["resource"].pop("lotNumber") and None, None),
-        (lambda b: b["entry"][1]["resource"].__setitem__("status", "not-done"), "Immunization.status: deve ser \"completed\""),
-        (lambda b: b["entry"][1]["resource"]["vaccineCode"]["coding"][0].__setitem__("code", "99999"),
-         "Immunization.vaccineCode: código BRImunobiologico|99999 fora do conjunto"),
-        (lambda b: b["entry"][1]["resource"].__setitem__("extension", b["entry"][1]["resource"]["extension"][1:]),
-         "Immunization.extension:grupoAtendimento: obrigatório e ausente"),
+        (
+            lambda b: b["entry"][1]["resource"].__setitem__("status", "not-done"),
+            'Immunization.status: deve ser "completed"',
+        ),
+        (
+            lambda b: b["entry"][1]["resource"]["vaccineCode"]["coding"][0].__setitem__("code", "99999"),
+            "Immunization.vaccineCode: código BRImunobiologico|99999 fora do conjunto",
+        ),
+        (
+            lambda b: b["entry"][1]["resource"].__setitem__("extension", b["entry"][1]["resource"]["extension"][1:]),
+            "Immunization.extension:grupoAtendimento: obrigatório e ausente",
+        ),
         (lambda b: b["entry"][0]["resource"].__setitem__("title", "Outro título"), "Composition.title: deve ser"),
-        (lambda b: b["entry"][0]["resource"]["meta"].__setitem__("profile", ["http://x/StructureDefinition/Outro"]),
-         "não suportado (ERR862/887)"),
+        (
+            lambda b: b["entry"][0]["resource"]["meta"].__setitem__("profile", ["http://x/StructureDefinition/Outro"]),
+            "não suportado (ERR862/887)",
+        ),
         (lambda b: b.__setitem__("type", "collection"), "Bundle.type: deve ser document"),
         (lambda b: b["entry"].reverse(), "a primeira entrada deve ser a Composition"),
-        (lambda b: b["entry"][1]["resource"]["performer"].append(copy.deepcopy(b["entry"][1]["resource"]["performer"][0])),
-         "Immunization.performer: no máximo 1, há 2"),
-        (lambda b: b["entry"][0]["resource"]["section"][0]["entry"][0].__setitem__("reference", "urn:uuid:nada"),
-         "referência urn:uuid:nada não está no Bundle"),
+        (
+            lambda b: b["entry"][1]["resource"]["performer"].append(
+                copy.deepcopy(b["entry"][1]["resource"]["performer"][0])
+            ),
+            "Immunization.performer: no máximo 1, há 2",
+        ),
+        (
+            lambda b: b["entry"][0]["resource"]["section"][0]["entry"][0].__setitem__("reference", "urn:uuid:nada"),
+            "referência urn:uuid:nada não está no Bundle",
+        ),
     ],
 )
 def test_broken_variants_fail_with_a_clear_message(estragar, esperado):
@@ -71,7 +86,9 @@ def test_built_rac_passes_and_has_the_example_shape():
     assert bundle["identifier"]["system"] == f"http://www.saude.gov.br/fhir/r4/NamingSystem/BRRNDS-{SOLICITANTE}"
     assert composicao["subject"]["identifier"]["system"].endswith("/BRIndividuo-1.0")
     assert composicao["author"][0]["identifier"] == {
-        "system": "http://www.saude.gov.br/fhir/r4/StructureDefinition/BREstabelecimentoSaude-1.0", "value": "9990001"}
+        "system": "http://www.saude.gov.br/fhir/r4/StructureDefinition/BREstabelecimentoSaude-1.0",
+        "value": "9990001",
+    }
     assert contato["participant"][0]["individual"]["identifier"]["value"] == "898001160660001-9990001"
     assert contato["period"]["start"] == contato["period"]["end"]  # ERR793 for Atenção Básica
     assert all(e["fullUrl"].startswith("urn:uuid:") for e in bundle["entry"])
@@ -100,17 +117,20 @@ def test_check_before_finalising_speaks_to_the_professional():
     sem_problema = atendimento()
     object.__setattr__(sem_problema, "problemas", ())
     assert rnds_verificar(sem_problema) == [
-        "Informe ao menos um problema ou condição avaliada (CIAP2 ou CID-10) na Avaliação."]
+        "Informe ao menos um problema ou condição avaliada (CIAP2 ou CID-10) na Avaliação."
+    ]
     errado = atendimento()
     object.__setattr__(errado, "problemas", (Problema("CIAP2", "Z99"),))
     assert rnds_verificar(errado) == ["O código CIAP2 Z99 não existe na tabela da RNDS: escolha-o da lista."]
     assert rnds_verificar(vacina(contato_hanseniase=None)) == [
-        "Para a BCG, informe se o cidadão é contato de hanseníase."]
+        "Para a BCG, informe se o cidadão é contato de hanseníase."
+    ]
     # A missing document is not the record's fault: it does not hold it, it makes it wait.
     sem_documento = vacina(quem=quem(cpf=""))
     assert rnds_verificar(sem_documento) == []
     assert rnds_identificacao(sem_documento) == [
-        "O cidadão não tem CPF nem CNS: o registro vai para a RNDS quando um deles for informado no cadastro."]
+        "O cidadão não tem CPF nem CNS: o registro vai para a RNDS quando um deles for informado no cadastro."
+    ]
     amanha = vacina()
     object.__setattr__(amanha, "aplicada_em", timezone.now() + datetime.timedelta(days=1))
     assert rnds_verificar(amanha) == ["A data de aplicação não pode estar no futuro."]

@@ -48,8 +48,8 @@ def passar_o_tempo(municipio: Municipio) -> timedelta:
 
 
 def test_rac_and_ria_are_delivered_with_the_rnds_id(municipio_rnds, simulador, registros):
-    rac, objeto_rac = registros.criar(municipio_rnds, atendimento())
-    ria, _ = registros.criar(municipio_rnds, vacina(), tipo="ria-r")
+    _rac, objeto_rac = registros.criar(municipio_rnds, atendimento())
+    _ria, _ = registros.criar(municipio_rnds, vacina(), tipo="ria-r")
     assert drenar(municipio_rnds) == {"enviado": 2}
     for item in linhas(municipio_rnds):
         assert item.status == Outbox.Status.ENVIADO
@@ -119,14 +119,18 @@ def _configuracao(municipio: Municipio):  # type: ignore[no-untyped-def]
 
 
 def test_duplicate_identifier_after_a_lost_answer_keeps_the_rnds_id_and_a_correction_replaces_it(
-    municipio_rnds, simulador, registros,
+    municipio_rnds,
+    simulador,
+    registros,
 ):
     registro = atendimento()
     original, objeto = registros.criar(municipio_rnds, registro)
     # The first attempt reached the RNDS but its answer was lost.
     config, cert = _configuracao(municipio_rnds)
     entregue = cliente.enviar_bundle(
-        config=config, cert=cert, bundle=bundle_construir(registro, solicitante=SOLICITANTE),
+        config=config,
+        cert=cert,
+        bundle=bundle_construir(registro, solicitante=SOLICITANTE),
         cns_profissional=registro.quem.profissional_cns,
     )
     assert drenar(municipio_rnds) == {"enviado": 1}
@@ -150,11 +154,15 @@ def test_replacement_already_received_keeps_the_id_of_the_replacing_document(mun
     config, cert = _configuracao(municipio_rnds)
     # The replacement went through, its answer was lost; the resend meets ERR870.
     substituto = cliente.enviar_bundle(
-        config=config, cert=cert, bundle=bundle_construir(registro, solicitante=SOLICITANTE, substitui=primeiro),
+        config=config,
+        cert=cert,
+        bundle=bundle_construir(registro, solicitante=SOLICITANTE, substitui=primeiro),
         cns_profissional=registro.quem.profissional_cns,
     )
     with tenant_context(municipio_rnds.id):
-        rnds_registrar_substituicao(municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave)
+        rnds_registrar_substituicao(
+            municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave
+        )
     assert drenar(municipio_rnds) == {"enviado": 1}
     resposta = linhas(municipio_rnds)[1].resposta
     assert (resposta["rnds_id"], resposta["substitui"]) == (substituto, primeiro)
@@ -166,14 +174,25 @@ def test_identifier_lookup_answers_each_version(municipio_rnds, simulador):
 
     config, cert = _configuracao(municipio_rnds)
     registro = vacina()
-    primeiro = cliente.enviar_bundle(config=config, cert=cert, bundle=bundle_construir(registro, solicitante=SOLICITANTE),
-                                     cns_profissional=registro.quem.profissional_cns)
-    segundo = cliente.enviar_bundle(
-        config=config, cert=cert, bundle=bundle_construir(registro, solicitante=SOLICITANTE, substitui=primeiro),
+    primeiro = cliente.enviar_bundle(
+        config=config,
+        cert=cert,
+        bundle=bundle_construir(registro, solicitante=SOLICITANTE),
         cns_profissional=registro.quem.profissional_cns,
     )
-    consulta = {"config": config, "cert": cert, "sistema": sistema_identificador(SOLICITANTE),
-                "valor": registro.quem.identificador, "cns_profissional": registro.quem.profissional_cns}
+    segundo = cliente.enviar_bundle(
+        config=config,
+        cert=cert,
+        bundle=bundle_construir(registro, solicitante=SOLICITANTE, substitui=primeiro),
+        cns_profissional=registro.quem.profissional_cns,
+    )
+    consulta = {
+        "config": config,
+        "cert": cert,
+        "sistema": sistema_identificador(SOLICITANTE),
+        "valor": registro.quem.identificador,
+        "cns_profissional": registro.quem.profissional_cns,
+    }
     versoes = cliente.versoes_do_identificador(tipo_documento="RIA", **consulta)
     assert [(v["id"], v["status"], v["relatesTo"]) for v in versoes] == [
         (primeiro, "entered-in-error", []),
@@ -189,15 +208,21 @@ def test_correction_replaces_once_and_wrong_citizen_is_deleted(municipio_rnds, s
     drenar(municipio_rnds)
     primeiro = linhas(municipio_rnds)[0].resposta["rnds_id"]
     with tenant_context(municipio_rnds.id):
-        rnds_registrar_substituicao(municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave)
+        rnds_registrar_substituicao(
+            municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave
+        )
         # The same correction registered twice is one row: the RNDS allows one replacement.
-        rnds_registrar_substituicao(municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave)
+        rnds_registrar_substituicao(
+            municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave
+        )
     assert drenar(municipio_rnds) == {"enviado": 1}
     substituto = linhas(municipio_rnds)[1]
     assert substituto.resposta["substitui"] == primeiro
     assert primeiro in simulador.estado.substituidos
     composicao = simulador.estado.documentos[substituto.resposta["rnds_id"]]["entry"][0]["resource"]
-    assert composicao["relatesTo"] == [{"code": "replaces", "targetReference": {"reference": f"Composition/{primeiro}"}}]
+    assert composicao["relatesTo"] == [
+        {"code": "replaces", "targetReference": {"reference": f"Composition/{primeiro}"}}
+    ]
     with tenant_context(municipio_rnds.id):
         rnds_registrar_exclusao(municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave)
     assert drenar(municipio_rnds) == {"enviado": 1}
@@ -213,8 +238,9 @@ def test_correction_waits_for_the_original(municipio_rnds, simulador, registros)
     assert "aguardando o envio do registro original" in linhas(municipio_rnds)[1].ultimo_erro
 
 
-def test_an_address_outside_the_allowlist_gets_no_handshake_and_rows_wait(municipio_rnds, simulador, registros,
-                                                                          settings):
+def test_an_address_outside_the_allowlist_gets_no_handshake_and_rows_wait(
+    municipio_rnds, simulador, registros, settings
+):
     """A configuration saved before the rule (or around the form) names a host the
     installation does not allow: no mutual-TLS handshake, no Bundle; the rows wait with
     the reason and go once the host is allowed."""
@@ -230,9 +256,9 @@ def test_an_address_outside_the_allowlist_gets_no_handshake_and_rows_wait(munici
 
 
 def test_training_municipality_never_sends(simulador, registros):
-    from tests import factories
+    from tests import mundo as fabricas
 
-    treino = factories.municipio("Treino", modo=Municipio.Modo.TREINAMENTO)
+    treino = fabricas.municipio("Treino", modo=Municipio.Modo.TREINAMENTO)
     item, _ = registros.criar(treino, atendimento())
     assert item.status == Outbox.Status.TREINAMENTO
     assert drenar(treino) == {}
@@ -240,9 +266,9 @@ def test_training_municipality_never_sends(simulador, registros):
 
 
 def test_without_certificate_rows_wait(simulador, registros):
-    from tests import factories
+    from tests import mundo as fabricas
 
-    municipio = factories.municipio("Sem certificado")
+    municipio = fabricas.municipio("Sem certificado")
     registros.criar(municipio, atendimento())
     assert drenar(municipio) == {"pendente": 1}
     assert "RNDS não habilitada" in linhas(municipio)[0].ultimo_erro
@@ -288,7 +314,10 @@ def test_worker_killed_mid_send_loses_and_duplicates_nothing(municipio_rnds, sim
     }
     worker = subprocess.Popen(
         [sys.executable, "-c", _DRENO, json.dumps(dados), str(municipio_rnds.id)],
-        cwd=settings.BASE_DIR, env=ambiente, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=settings.BASE_DIR,
+        env=ambiente,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     limite = time.monotonic() + 60
     while sum(simulador.estado.recebidos.values()) < 2 and time.monotonic() < limite:

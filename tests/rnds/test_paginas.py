@@ -17,8 +17,7 @@ from prontuario.models import Cidadao
 from rnds import pki
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from rnds.services import certificado_segredos, certificados_avisar_vencimento
-from tests import factories
-from tests.pec import identidade
+from tests import mundo as fabricas
 from tests.rnds.conftest import atendimento, quem
 
 pytestmark = pytest.mark.django_db
@@ -26,22 +25,28 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pessoas(municipio_rnds):
-    outro = identidade.municipio("Outro")
-    alice, bob, charlie = (factories.usuario(n) for n in ("Alice", "Bob", "Charlie"))
+    outro = fabricas.municipio_com_perfis("Outro")
+    alice, bob, charlie = (fabricas.usuario(n) for n in ("Alice", "Bob", "Charlie"))
     alice.email = "alice@vila.gov.br"
     alice.save()
-    lot_a = identidade.lotacao(municipio_rnds, alice, cbo="131205", perfis=["admin_municipal"])
-    lot_b = identidade.lotacao(municipio_rnds, bob, cbo="225142")
-    lot_c = identidade.lotacao(outro, charlie, cbo="131205", perfis=["admin_municipal", "recepcao"])
+    lot_a = fabricas.lotacao_com_perfis(municipio_rnds, alice, cbo="131205", perfis=["admin_municipal"])
+    lot_b = fabricas.lotacao_com_perfis(municipio_rnds, bob, cbo="225142")
+    lot_c = fabricas.lotacao_com_perfis(outro, charlie, cbo="131205", perfis=["admin_municipal", "recepcao"])
     return {
-        "alice": identidade.cliente(alice, lot_a), "bob": identidade.cliente(bob, lot_b),
-        "charlie": identidade.cliente(charlie, lot_c), "lot_a": lot_a, "lot_c": lot_c, "outro": outro,
+        "alice": fabricas.entrar(alice, lot_a, pela_escolha=True),
+        "bob": fabricas.entrar(bob, lot_b, pela_escolha=True),
+        "charlie": fabricas.entrar(charlie, lot_c, pela_escolha=True),
+        "lot_a": lot_a,
+        "lot_c": lot_c,
+        "outro": outro,
     }
 
 
 def enviar(cliente, conteudo: bytes, senha: str):
-    return cliente.post("/administracao/rnds/certificados/", {
-        "arquivo": SimpleUploadedFile("cert.pfx", conteudo, "application/x-pkcs12"), "senha": senha})
+    return cliente.post(
+        "/administracao/rnds/certificados/",
+        {"arquivo": SimpleUploadedFile("cert.pfx", conteudo, "application/x-pkcs12"), "senha": senha},
+    )
 
 
 def test_upload_shows_the_certificate_and_stores_it_encrypted(pessoas, arquivos_pki, municipio_rnds):
@@ -56,7 +61,10 @@ def test_upload_shows_the_certificate_and_stores_it_encrypted(pessoas, arquivos_
     assert certificado_segredos(cert=cert) == (arquivos_pki.pfx.read_bytes(), arquivos_pki.senha_pfx)
     # A ciphertext copied to another municipality's row does not decrypt there.
     with pytest.raises(DecifrarErro):
-        decifrar(cert.senha_cifrada, contexto=cert.contexto("senha").replace(f"rnds:{municipio_rnds.id}:", f"rnds:{pessoas['outro'].id}:"))
+        decifrar(
+            cert.senha_cifrada,
+            contexto=cert.contexto("senha").replace(f"rnds:{municipio_rnds.id}:", f"rnds:{pessoas['outro'].id}:"),
+        )
 
 
 @pytest.mark.parametrize(
@@ -73,10 +81,24 @@ def test_upload_refusals(pessoas, arquivos_pki, municipio_rnds, caso, mensagem):
     agora = datetime.datetime.now(datetime.UTC)
     arquivos = {
         "senha": (arquivos_pki.pfx.read_bytes(), "senha-errada"),
-        "vencido": (pki.a1_criar(ac, titular="X", cnpj="11222333000181", cpf_responsavel="20000000894", senha="s",
-                                 inicio=agora - datetime.timedelta(days=400), fim=agora - datetime.timedelta(days=2)), "s"),
-        "sem_chave": (pki.a1_criar(ac, titular="X", cnpj="11222333000181", cpf_responsavel="20000000894", senha="s",
-                                   com_chave=False), "s"),
+        "vencido": (
+            pki.a1_criar(
+                ac,
+                titular="X",
+                cnpj="11222333000181",
+                cpf_responsavel="20000000894",
+                senha="s",
+                inicio=agora - datetime.timedelta(days=400),
+                fim=agora - datetime.timedelta(days=2),
+            ),
+            "s",
+        ),
+        "sem_chave": (
+            pki.a1_criar(
+                ac, titular="X", cnpj="11222333000181", cpf_responsavel="20000000894", senha="s", com_chave=False
+            ),
+            "s",
+        ),
         "aleatorio": (b"%PDF-1.4 isto nao e um certificado" * 20, "x"),
     }
     with tenant_context(municipio_rnds.id):
@@ -114,8 +136,10 @@ def test_other_municipality_gets_404_and_doctor_403(pessoas, municipio_rnds):
 def test_settings_page_requires_the_solicitante_to_enable(pessoas, municipio_rnds):
     resposta = pessoas["alice"].post("/administracao/rnds/configuracao/", {"habilitado": "on", "ambiente": "producao"})
     assert "Informe o identificador do solicitante" in resposta.content.decode()
-    resposta = pessoas["alice"].post("/administracao/rnds/configuracao/", {
-        "habilitado": "on", "ambiente": "producao", "identificador_solicitante": "777"})
+    resposta = pessoas["alice"].post(
+        "/administracao/rnds/configuracao/",
+        {"habilitado": "on", "ambiente": "producao", "identificador_solicitante": "777"},
+    )
     assert resposta.status_code == 302
     with tenant_context(municipio_rnds.id):
         config = ConfiguracaoRNDS.objects.select_related("municipio").get()
@@ -123,28 +147,36 @@ def test_settings_page_requires_the_solicitante_to_enable(pessoas, municipio_rnd
     assert config.base_servicos() == "https://mg-ehr-services.saude.gov.br"  # production host of the UF
 
 
-@pytest.mark.parametrize("campo, url, mensagem", [
-    ("url_servicos", "https://ehr.exemplo.com", "O servidor ehr.exemplo.com não está entre os permitidos"),
-    ("url_autenticacao", "https://ehr-auth.saude.gov.br.exemplo.com", "não está entre os permitidos"),
-    ("url_cadsus", "http://servicos.saude.gov.br", "Use https"),
-])
+@pytest.mark.parametrize(
+    "campo, url, mensagem",
+    [
+        ("url_servicos", "https://ehr.exemplo.com", "O servidor ehr.exemplo.com não está entre os permitidos"),
+        ("url_autenticacao", "https://ehr-auth.saude.gov.br.exemplo.com", "não está entre os permitidos"),
+        ("url_cadsus", "http://servicos.saude.gov.br", "Use https"),
+    ],
+)
 def test_settings_page_keeps_to_the_installations_allowlist(pessoas, municipio_rnds, settings, campo, url, mensagem):
     """The addresses get the A1 handshake, Bundles and gov.br tokens: production allows
     https to the official hosts only (or the installation's own list)."""
     settings.PEC_DESTINOS_HTTP, settings.PEC_HOSTS_LOCAIS = False, []
     with tenant_context(municipio_rnds.id):
         antes = ConfiguracaoRNDS.objects.values().get()
-    resposta = pessoas["alice"].post("/administracao/rnds/configuracao/", {
-        "ambiente": "producao", "identificador_solicitante": "777", campo: url})
+    resposta = pessoas["alice"].post(
+        "/administracao/rnds/configuracao/", {"ambiente": "producao", "identificador_solicitante": "777", campo: url}
+    )
     assert resposta.status_code == 200 and mensagem in resposta.content.decode()
     with tenant_context(municipio_rnds.id):
         assert ConfiguracaoRNDS.objects.values().get() == antes
-    resposta = pessoas["alice"].post("/administracao/rnds/configuracao/", {
-        "ambiente": "producao", "identificador_solicitante": "777", campo: "https://mg-ehr-services.saude.gov.br"})
+    resposta = pessoas["alice"].post(
+        "/administracao/rnds/configuracao/",
+        {"ambiente": "producao", "identificador_solicitante": "777", campo: "https://mg-ehr-services.saude.gov.br"},
+    )
     assert resposta.status_code == 302
     settings.PEC_HOSTS_RNDS = ["rnds.estado.gov.br"]  # the installation's own list replaces the official one
-    resposta = pessoas["alice"].post("/administracao/rnds/configuracao/", {
-        "ambiente": "producao", "identificador_solicitante": "777", campo: "https://rnds.estado.gov.br/api"})
+    resposta = pessoas["alice"].post(
+        "/administracao/rnds/configuracao/",
+        {"ambiente": "producao", "identificador_solicitante": "777", campo: "https://rnds.estado.gov.br/api"},
+    )
     assert resposta.status_code == 302
 
 
@@ -152,8 +184,12 @@ def test_expiry_warnings_at_30_7_and_1_days(pessoas, municipio_rnds):
     with tenant_context(municipio_rnds.id):
         cert = CertificadoA1.objects.get(ativo=True)
         vence = cert.valido_ate
+
         def aviso(dias_antes: float) -> int:
-            return certificados_avisar_vencimento(municipio_id=municipio_rnds.id, agora=vence - datetime.timedelta(days=dias_antes))
+            return certificados_avisar_vencimento(
+                municipio_id=municipio_rnds.id, agora=vence - datetime.timedelta(days=dias_antes)
+            )
+
         assert aviso(40) == 0
         assert aviso(29) == 1 and aviso(28) == 0
         assert aviso(6) == 1 and aviso(5) == 0
@@ -188,9 +224,9 @@ def test_cadsus_search_and_import_creates_then_updates(pessoas, municipio_rnds):
     assert "certificado A1 válido" in pagina  # Charlie's municipality has none
     with tenant_context(pessoas["outro"].id):
         assert not Cidadao.objects.exists()
-    recepcao = factories.usuario("Rita")
-    lot = identidade.lotacao(municipio_rnds, recepcao, cbo="422110")
-    cliente = identidade.cliente(recepcao, lot)
+    recepcao = fabricas.usuario("Rita")
+    lot = fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110")
+    cliente = fabricas.entrar(recepcao, lot, pela_escolha=True)
     pagina = _cadsus(cliente, "799000000000101")
     assert "CIDADAO FICTICIO DA SILVA" in pagina and "Cadastrar no município" in pagina
     assert "Nenhum cidadão encontrado" in _cadsus(cliente, "52998224725")
@@ -209,8 +245,10 @@ def test_cadsus_search_and_import_creates_then_updates(pessoas, municipio_rnds):
 def test_cadsus_uses_the_govbr_variant_with_the_users_govbr_token(pessoas, municipio_rnds, simulador):
     from pec.identity.govbr.acesso import SESSION_GOVBR
 
-    recepcao = factories.usuario("Rita")
-    cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
+    recepcao = fabricas.usuario("Rita")
+    cliente = fabricas.entrar(
+        recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_escolha=True
+    )
     url = cliente.post("/administracao/rnds/cadsus/", {"cpf_cns": "799000000000101"}).url  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     assert "CIDADAO FICTICIO DA SILVA" in cliente.get(url).content.decode()
     sessao = cliente.session
@@ -218,14 +256,17 @@ def test_cadsus_uses_the_govbr_variant_with_the_users_govbr_token(pessoas, munic
     sessao.save()
     assert "CIDADAO FICTICIO DA SILVA" in cliente.get(url).content.decode()
     assert simulador.estado.consultas_cadsus[-2:] == [
-        ("/cadsus/v2/PDQSupplierJWT", ""), ("/cadsus/v2/PDQSupplierJWTGovBR", "token-do-govbr-da-rita"),
+        ("/cadsus/v2/PDQSupplierJWT", ""),
+        ("/cadsus/v2/PDQSupplierJWTGovBR", "token-do-govbr-da-rita"),
     ]
 
 
 def test_cadsus_refusal_says_to_enter_with_govbr(municipio_rnds, simulador):
     simulador.estado.cadsus_exige_govbr = True  # as CADSUS does for PEC since 5.1.14
-    recepcao = factories.usuario("Rita")
-    cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
+    recepcao = fabricas.usuario("Rita")
+    cliente = fabricas.entrar(
+        recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_escolha=True
+    )
     pagina = _cadsus(cliente, "799000000000101")
     assert "ele exige a entrada com a conta gov.br" in pagina and "CIDADAO FICTICIO" not in pagina
     assert simulador.estado.consultas_cadsus[-1] == ("/cadsus/v2/PDQSupplierJWT", "")
@@ -235,8 +276,10 @@ def test_cadsus_at_an_address_not_allowed_says_why_not_try_later(municipio_rnds,
     """The receptionist (and the admin she calls) reads the installation's rule, not a
     "try again in a few minutes" that would never come true."""
     settings.PEC_HOSTS_LOCAIS = []  # the local peer's 127.0.0.1 is no longer allowed
-    recepcao = factories.usuario("Rita")
-    cliente = identidade.cliente(recepcao, identidade.lotacao(municipio_rnds, recepcao, cbo="422110"))
+    recepcao = fabricas.usuario("Rita")
+    cliente = fabricas.entrar(
+        recepcao, fabricas.lotacao_com_perfis(municipio_rnds, recepcao, cbo="422110"), pela_escolha=True
+    )
     pagina = _cadsus(cliente, "799000000000101")
     assert "não está entre os permitidos" in pagina and "Tente de novo em alguns minutos" not in pagina
     assert simulador.estado.consultas_cadsus == []

@@ -12,25 +12,23 @@ from dataclasses import dataclass
 import pytest
 from django.core.management import call_command
 from django.http import QueryDict
-from django.test import RequestFactory
 from django.utils import timezone
 
 from pec.identity.acesso import permissoes_da_lotacao
 from pec.models import Lotacao, Municipio, Outbox, Profissional
 from pec.outbox import outbox_drenar
 from pec.tenancy import tenant_context
-from prontuario.clinico import services as clinico
-from prontuario.vacinacao import services as vacinacao
-from prontuario.models import Cidadao
-from prontuario.models import Atendimento, Vacinacao
 from prontuario.cadastro.services import cidadao_atualizar
+from prontuario.clinico import services as clinico
+from prontuario.models import Atendimento, Cidadao, Vacinacao
+from prontuario.vacinacao import services as vacinacao
 from rnds.models import ConfiguracaoRNDS
 from rnds.tasks import pendencias_liberar_todas
-from tests import factories
-from tests.pec import identidade
+from tests import mundo as fabricas
+from tests.atores import ator_de
+from tests.mundo import cidadao as novo_cidadao
+from tests.mundo import cns_provisorio, cpf
 from tests.prontuario.clinica import formulario_atendimento
-from tests.prontuario.fabricas import cidadao as novo_cidadao
-from tests.prontuario.fabricas import cns_provisorio, cpf
 from tests.rnds.conftest import CNS_PROFISSIONAL
 
 pytestmark = pytest.mark.django_db
@@ -45,9 +43,11 @@ class Posto:
 
 
 def posto(municipio: Municipio, *, cns_medico: str = CNS_PROFISSIONAL) -> Posto:
-    ubs = factories.estabelecimento(municipio, "UBS Centro")
-    medico = identidade.lotacao(municipio, factories.usuario("Bruno Médico"), cbo="225142", estabelecimento=ubs)
-    enfermeira = identidade.lotacao(municipio, factories.usuario("Elza Enfermeira"), cbo="223565", estabelecimento=ubs)
+    ubs = fabricas.estabelecimento(municipio, "UBS Centro")
+    medico = fabricas.lotacao_com_perfis(municipio, fabricas.usuario("Bruno Médico"), cbo="225142", estabelecimento=ubs)
+    enfermeira = fabricas.lotacao_com_perfis(
+        municipio, fabricas.usuario("Elza Enfermeira"), cbo="223565", estabelecimento=ubs
+    )
     with tenant_context(municipio.id):
         Profissional.objects.filter(pk=medico.profissional_id).update(cns=cns_medico)
         Profissional.objects.filter(pk=enfermeira.profissional_id).update(cns=cns_provisorio())
@@ -64,10 +64,21 @@ def rnds_habilitada(municipio: Municipio) -> None:
 
 
 def bcg(**extra):
-    dados = {"registro_anterior": "", "data_aplicacao": timezone.localdate().isoformat(), "imunobiologico": "15",
-             "estrategia": "1", "dose": "9", "lote": "BCG2026", "fabricante": "149", "via": "10890",
-             "local_aplicacao": "1", "grupo_atendimento": "000210", "condicao_maternal": "1",
-             "comunicante_hanseniase": "False", "cid10_motivo_indicacao": ""}
+    dados = {
+        "registro_anterior": "",
+        "data_aplicacao": timezone.localdate().isoformat(),
+        "imunobiologico": "15",
+        "estrategia": "1",
+        "dose": "9",
+        "lote": "BCG2026",
+        "fabricante": "149",
+        "via": "10890",
+        "local_aplicacao": "1",
+        "grupo_atendimento": "000210",
+        "condicao_maternal": "1",
+        "comunicante_hanseniase": "False",
+        "cid10_motivo_indicacao": "",
+    }
     dados.update(extra)
     return dados
 
@@ -85,9 +96,7 @@ def linhas(municipio: Municipio) -> list[Outbox]:
 
 
 def requisicao(lotacao: Lotacao):
-    request = RequestFactory().post("/")
-    request.user, request.lotacao = lotacao.usuario, lotacao
-    return request
+    return ator_de(lotacao)
 
 
 # --- 2. Check at finalisation ----------------------------------------------------------------
@@ -98,7 +107,7 @@ def test_medico_sem_cns_finaliza_e_o_rac_aguarda_ate_o_admin_informar_o_cns(muni
     waits as a pendência the doctor and the RNDS panel see, and goes once the municipal
     administrator enters the CNS."""
     p = posto(municipio_rnds, cns_medico="")
-    medico = identidade.cliente(p.medico.usuario, p.medico)
+    medico = fabricas.entrar(p.medico.usuario, p.medico, pela_escolha=True)
     url = medico.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     resposta = medico.post(url, {**formulario_atendimento(), "versao": "1"}, follow=True)
     pagina = resposta.content.decode()
@@ -112,20 +121,24 @@ def test_medico_sem_cns_finaliza_e_o_rac_aguarda_ate_o_admin_informar_o_cns(muni
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"pendente": 1}
     assert not simulador.estado.recebidos
 
-    admin_lot = identidade.lotacao(municipio_rnds, factories.usuario("Íris Admin"), cbo="131205")
-    admin = identidade.cliente(admin_lot.usuario, admin_lot)
+    admin_lot = fabricas.lotacao_com_perfis(municipio_rnds, fabricas.usuario("Íris Admin"), cbo="131205")
+    admin = fabricas.entrar(admin_lot.usuario, admin_lot, pela_escolha=True)
     painel = admin.get("/administracao/rnds/").content.decode()
     assert "Registros aguardando dados" in painel and "O CNS do profissional não está cadastrado" in painel
     assert f"/administracao/profissionais/{p.medico.profissional_id}/registro/" in painel
-    outro = identidade.municipio("Outro")
-    outro_lot = identidade.lotacao(outro, factories.usuario("Charlie Admin"), cbo="131205")
-    painel_b = identidade.cliente(outro_lot.usuario, outro_lot).get("/administracao/rnds/").content.decode()
+    outro = fabricas.municipio_com_perfis("Outro")
+    outro_lot = fabricas.lotacao_com_perfis(outro, fabricas.usuario("Charlie Admin"), cbo="131205")
+    painel_b = (
+        fabricas.entrar(outro_lot.usuario, outro_lot, pela_escolha=True).get("/administracao/rnds/").content.decode()
+    )
     assert "Nenhum registro aguardando dados" in painel_b and "Bruno" not in painel_b
     saida = io.StringIO()
     call_command("rnds_status", municipio=municipio_rnds.ibge, stdout=saida)
     assert f"waiting for documents: prontuario.atendimento {atendimento.pk}" in saida.getvalue()
-    resposta = admin.post(f"/administracao/profissionais/{p.medico.profissional_id}/registro/",
-                          {"cns": CNS_PROFISSIONAL, "conselho": "", "uf_conselho": "", "registro_conselho": ""})
+    resposta = admin.post(
+        f"/administracao/profissionais/{p.medico.profissional_id}/registro/",
+        {"cns": CNS_PROFISSIONAL, "conselho": "", "uf_conselho": "", "registro_conselho": ""},
+    )
     assert resposta.status_code == 302
     assert pendencias_liberar_todas() == 1  # the beat, a minute later at most
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
@@ -143,24 +156,29 @@ def test_documento_que_falta_na_entrega_abre_a_pendencia(municipio_rnds, simulad
     p = posto(municipio_rnds)
     with tenant_context(municipio_rnds.id):
         atendimento = clinico.atendimento_iniciar(cidadao=p.maria, lotacao=p.medico)
-        clinico.atendimento_finalizar(atendimento=atendimento, lotacao=p.medico, versao=1,
-                                      dados=_qd(formulario_atendimento()))
+        clinico.atendimento_finalizar(
+            atendimento=atendimento, lotacao=p.medico, versao=1, dados=_qd(formulario_atendimento())
+        )
         Profissional.objects.filter(pk=p.medico.profissional_id).update(cns="")
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"pendente": 1}
     assert not simulador.estado.recebidos
-    folha = identidade.cliente(p.medico.usuario, p.medico).get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
+    folha = (
+        fabricas.entrar(p.medico.usuario, p.medico, pela_escolha=True)
+        .get(f"/prontuario/cidadaos/{p.maria.pk}/")
+        .content.decode()
+    )
     assert "RNDS: aguardando dados" in folha and "O CNS do profissional não está cadastrado" in folha
 
 
 @pytest.mark.parametrize("caso", ["treinamento", "sem_rnds"])
 def test_treinamento_ou_sem_rnds_nao_bloqueia(caso):
     if caso == "treinamento":
-        municipio = identidade.municipio("Treino", modo=Municipio.Modo.TREINAMENTO)
+        municipio = fabricas.municipio_com_perfis("Treino", modo=Municipio.Modo.TREINAMENTO)
         rnds_habilitada(municipio)
     else:
-        municipio = identidade.municipio("Sem RNDS")
+        municipio = fabricas.municipio_com_perfis("Sem RNDS")
     p = posto(municipio, cns_medico="")
-    cliente = identidade.cliente(p.medico.usuario, p.medico)
+    cliente = fabricas.entrar(p.medico.usuario, p.medico, pela_escolha=True)
     url = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     resposta = cliente.post(url, {**formulario_atendimento(), "versao": "1"}, follow=True)
     assert "Atendimento finalizado." in resposta.content.decode()
@@ -174,7 +192,7 @@ def test_dose_em_cidadao_sem_documento_e_gravada_e_vai_quando_o_cadastro_ganha_c
     p = posto(municipio_rnds)
     with tenant_context(municipio_rnds.id):
         Cidadao.objects.filter(pk=p.maria.pk).update(cpf="", cns="")
-    enfermeira = identidade.cliente(p.enfermeira.usuario, p.enfermeira)
+    enfermeira = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_escolha=True)
     assert enfermeira.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", bcg()).status_code == 302
     folha = enfermeira.get(f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
     assert "RNDS: aguardando dados" in folha and "O cidadão não tem CPF nem CNS" in folha
@@ -197,10 +215,10 @@ def test_dose_em_cidadao_sem_documento_e_gravada_e_vai_quando_o_cadastro_ganha_c
 
 def test_dose_que_a_rnds_recusaria_nao_e_gravada_e_o_formulario_diz_por_que():
     """What the professional can fix in the record itself still holds it."""
-    municipio = identidade.municipio("Com RNDS")
+    municipio = fabricas.municipio_com_perfis("Com RNDS")
     p = posto(municipio)
     rnds_habilitada(municipio)
-    cliente = identidade.cliente(p.enfermeira.usuario, p.enfermeira)
+    cliente = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_escolha=True)
     amanha = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
     pagina = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", bcg(data_aplicacao=amanha)).content.decode()
     assert "futuro" in pagina
@@ -209,11 +227,12 @@ def test_dose_que_a_rnds_recusaria_nao_e_gravada_e_o_formulario_diz_por_que():
 
 
 def test_bcg_sem_comunicante_de_hanseniase_pede_o_campo():
-    municipio = identidade.municipio("Com RNDS")
+    municipio = fabricas.municipio_com_perfis("Com RNDS")
     p = posto(municipio)
-    cliente = identidade.cliente(p.enfermeira.usuario, p.enfermeira)
-    pagina = cliente.post(f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/",
-                          bcg(comunicante_hanseniase="")).content.decode()
+    cliente = fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_escolha=True)
+    pagina = cliente.post(
+        f"/prontuario/cidadaos/{p.maria.pk}/vacinacao/", bcg(comunicante_hanseniase="")
+    ).content.decode()
     assert "Para a BCG, informe se o cidadão é comunicante de hanseníase" in pagina
     assert 'name="comunicante_hanseniase"' in pagina and 'name="cid10_motivo_indicacao"' in pagina
 
@@ -224,31 +243,56 @@ def test_bcg_sem_comunicante_de_hanseniase_pede_o_campo():
 def test_dose_corrigida_substitui_e_dose_excluida_e_apagada_na_rnds(municipio_rnds, simulador):
     p = posto(municipio_rnds)
     with tenant_context(municipio_rnds.id):
-        dose = vacinacao.vacinacao_registrar(cidadao=p.maria, lotacao=p.enfermeira, dados={
-            **bcg(), "data_aplicacao": timezone.localdate(), "registro_anterior": False, "comunicante_hanseniase": False})
+        dose = vacinacao.vacinacao_registrar(
+            cidadao=p.maria,
+            lotacao=p.enfermeira,
+            dados={
+                **bcg(),
+                "data_aplicacao": timezone.localdate(),
+                "registro_anterior": False,
+                "comunicante_hanseniase": False,
+            },
+        )
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
     primeiro = linhas(municipio_rnds)[0].resposta["rnds_id"]
     with tenant_context(municipio_rnds.id):
         permissoes = permissoes_da_lotacao(lotacao=p.enfermeira)
         nova = vacinacao.vacinacao_corrigir(
-            vacinacao=dose, lotacao=p.enfermeira, permissoes=permissoes, request=requisicao(p.enfermeira),
-            dados={**bcg(), "data_aplicacao": timezone.localdate(), "registro_anterior": False,
-                   "comunicante_hanseniase": True, "lote": "BCG2027"})
+            vacinacao=dose,
+            lotacao=p.enfermeira,
+            permissoes=permissoes,
+            ator=requisicao(p.enfermeira),
+            dados={
+                **bcg(),
+                "data_aplicacao": timezone.localdate(),
+                "registro_anterior": False,
+                "comunicante_hanseniase": True,
+                "lote": "BCG2027",
+            },
+        )
     # One replacement row in the correction's transaction, and no second "new dose" send.
     assert [(i.chave, i.payload.get("operacao")) for i in linhas(municipio_rnds)] == [
-        (f"ria-r:{dose.uuid}", None), (f"ria-r:{dose.uuid}:substituicao", "substituir")]
+        (f"ria-r:{dose.uuid}", None),
+        (f"ria-r:{dose.uuid}:substituicao", "substituir"),
+    ]
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
     substituto = linhas(municipio_rnds)[1].resposta["rnds_id"]
     documento = simulador.estado.documentos[substituto]
     assert documento["entry"][0]["resource"]["relatesTo"] == [
-        {"code": "replaces", "targetReference": {"reference": f"Composition/{primeiro}"}}]
+        {"code": "replaces", "targetReference": {"reference": f"Composition/{primeiro}"}}
+    ]
     assert documento["identifier"]["value"] == str(dose.uuid)  # the first version's identifier
     assert documento["entry"][1]["resource"]["lotNumber"] == "BCG2027"
     assert primeiro in simulador.estado.substituidos
 
     with tenant_context(municipio_rnds.id):
-        vacinacao.vacinacao_excluir(vacinacao=nova, lotacao=p.enfermeira, permissoes=permissoes,
-                                    motivo="Registrada no cidadão errado", request=requisicao(p.enfermeira))
+        vacinacao.vacinacao_excluir(
+            vacinacao=nova,
+            lotacao=p.enfermeira,
+            permissoes=permissoes,
+            motivo="Registrada no cidadão errado",
+            ator=requisicao(p.enfermeira),
+        )
         assert Outbox.objects.filter(chave=f"ria-r:{dose.uuid}:substituicao:exclusao").exists()
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
     # The standing document (the replacement) is the one deleted.
@@ -261,21 +305,24 @@ def test_adendo_a_atendimento_entregue_envia_rac_substituto(municipio_rnds, simu
 
     with tenant_context(municipio_rnds.id):
         rascunho = clinico.atendimento_iniciar(cidadao=p.maria, lotacao=p.medico)
-        atendimento = clinico.atendimento_finalizar(atendimento=rascunho, lotacao=p.medico, versao=1,
-                                                    dados=_qd(formulario_atendimento()))
+        atendimento = clinico.atendimento_finalizar(
+            atendimento=rascunho, lotacao=p.medico, versao=1, dados=_qd(formulario_atendimento())
+        )
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
     primeiro = linhas(municipio_rnds)[0].resposta["rnds_id"]
     with tenant_context(municipio_rnds.id):
         atendimento = Atendimento.objects.select_related("municipio").get(pk=atendimento.pk)
         for texto in ("Corrige: febre há 3 dias.", "Complementa: sem alergias."):
-            clinico.atendimento_adendar(atendimento=atendimento, lotacao=p.medico, texto=texto,
-                                        request=requisicao(p.medico))
+            clinico.atendimento_adendar(
+                atendimento=atendimento, lotacao=p.medico, texto=texto, ator=requisicao(p.medico)
+            )
             assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"enviado": 1}
     segundo, terceiro = (i.resposta["rnds_id"] for i in linhas(municipio_rnds)[1:])
     # Each replacement replaces the document standing at the time: never the same one twice (ERR870).
     for anterior, novo in ((primeiro, segundo), (segundo, terceiro)):
         assert simulador.estado.documentos[novo]["entry"][0]["resource"]["relatesTo"] == [
-            {"code": "replaces", "targetReference": {"reference": f"Composition/{anterior}"}}]
+            {"code": "replaces", "targetReference": {"reference": f"Composition/{anterior}"}}
+        ]
     assert simulador.estado.substituidos == {primeiro, segundo}
 
 
@@ -284,10 +331,17 @@ def test_adendo_a_atendimento_entregue_envia_rac_substituto(municipio_rnds, simu
 
 def test_finalizado_pela_pagina_chega_a_rnds_e_a_folha_mostra_enviado(municipio_rnds, simulador):
     p = posto(municipio_rnds)
-    medico = identidade.cliente(p.medico.usuario, p.medico)
+    medico = fabricas.entrar(p.medico.usuario, p.medico, pela_escolha=True)
     url = medico.post(f"/prontuario/cidadaos/{p.maria.pk}/atendimento/").url  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
-    resposta = medico.post(url, {**formulario_atendimento(**{
-        "problemas-1-ciap": "K86", "problemas-1-cid10": "I10", "problemas-1-situacao": "0"}), "versao": "1"})
+    resposta = medico.post(
+        url,
+        {
+            **formulario_atendimento(
+                **{"problemas-1-ciap": "K86", "problemas-1-cid10": "I10", "problemas-1-situacao": "0"}
+            ),
+            "versao": "1",
+        },
+    )
     assert resposta.status_code == 302 and resposta.url == f"/prontuario/cidadaos/{p.maria.pk}/"  # type: ignore[attr-defined]  # a redirect carries .url; the test client type lacks it
     [item] = linhas(municipio_rnds)
     assert (item.tipo, item.status) == ("rac", Outbox.Status.PENDENTE)
@@ -310,9 +364,20 @@ def test_erro_da_rnds_aparece_com_a_mensagem_no_cartao_de_vacina(municipio_rnds,
     p = posto(municipio_rnds)
     simulador.estado.individuos_desconhecidos.add(p.maria.cpf)
     with tenant_context(municipio_rnds.id):
-        vacinacao.vacinacao_registrar(cidadao=p.maria, lotacao=p.enfermeira, dados={
-            **bcg(), "data_aplicacao": timezone.localdate(), "registro_anterior": False, "comunicante_hanseniase": False})
+        vacinacao.vacinacao_registrar(
+            cidadao=p.maria,
+            lotacao=p.enfermeira,
+            dados={
+                **bcg(),
+                "data_aplicacao": timezone.localdate(),
+                "registro_anterior": False,
+                "comunicante_hanseniase": False,
+            },
+        )
     assert outbox_drenar(municipio_id=municipio_rnds.id, destino="rnds") == {"erro": 1}
-    folha = identidade.cliente(p.enfermeira.usuario, p.enfermeira).get(
-        f"/prontuario/cidadaos/{p.maria.pk}/").content.decode()
+    folha = (
+        fabricas.entrar(p.enfermeira.usuario, p.enfermeira, pela_escolha=True)
+        .get(f"/prontuario/cidadaos/{p.maria.pk}/")
+        .content.decode()
+    )
     assert "RNDS: erro" in folha and "não encontrado no CADSUS" in folha

@@ -58,8 +58,9 @@ def test_cadastro_update_is_a_new_ficha_pointing_to_the_same_originadora(m):
     primeira = _todas(m)[0]
     assert primeira.dados["uuid"] == primeira.dados["uuidFichaOriginadora"] and not primeira.dados["fichaAtualizada"]
     with tenant_context(m.municipio.id):
-        cidadao_atualizar(cidadao=m.maria, lotacao=m.bob, dados={"telefone_celular": "31999998888"},
-                          versao_esperada=m.maria.versao)
+        cidadao_atualizar(
+            cidadao=m.maria, lotacao=m.bob, dados={"telefone_celular": "31999998888"}, versao_esperada=m.maria.versao
+        )
     envio.fichas_gerar(municipio_id=m.municipio.id)
     with tenant_context(m.municipio.id):
         cadastros = list(FichaSisab.objects.filter(tipo=2).order_by("origem_versao"))
@@ -80,8 +81,9 @@ def test_generation_is_idempotent(m):
 def _outbox(m, *, tipo: str, objeto) -> Outbox:
     """The row the clinical services write (prontuario.clinico.services, prontuario.vacinacao.services)."""
     with tenant_context(m.municipio.id), transaction.atomic():
-        return outbox_registrar(municipio=m.municipio, destino="sisab", tipo=tipo, chave=f"{tipo}:{objeto.uuid}",
-                                objeto=objeto)
+        return outbox_registrar(
+            municipio=m.municipio, destino="sisab", tipo=tipo, chave=f"{tipo}:{objeto.uuid}", objeto=objeto
+        )
 
 
 def _drenar(m) -> dict[str, int]:
@@ -92,8 +94,10 @@ def test_outbox_rows_for_sisab_become_the_same_fichas_the_night_run_finds():
     mundo = mundo_envio.mundo()
     mundo_envio.identificar(mundo.municipio)
     atendimento, dose = mundo_envio.atendimento(mundo), mundo_envio.vacina(mundo)
-    linhas = [_outbox(mundo, tipo="ficha_atendimento_individual", objeto=atendimento),
-              _outbox(mundo, tipo="ficha_vacinacao", objeto=dose)]
+    linhas = [
+        _outbox(mundo, tipo="ficha_atendimento_individual", objeto=atendimento),
+        _outbox(mundo, tipo="ficha_vacinacao", objeto=dose),
+    ]
     assert _drenar(mundo) == {Outbox.Status.ENVIADO: 2}
     with tenant_context(mundo.municipio.id):
         fichas_ = {f.origem: f for f in FichaSisab.objects.filter(origem__in=["atendimento", "vacinacao"])}
@@ -101,7 +105,8 @@ def test_outbox_rows_for_sisab_become_the_same_fichas_the_night_run_finds():
     assert {f.origem_id for f in fichas_.values()} == {atendimento.id, dose.id}
     assert [linha.resposta for linha in linhas] == [
         {"ficha": fichas_["atendimento"].uuid, "status": FichaSisab.Status.VALIDA},
-        {"ficha": fichas_["vacinacao"].uuid, "status": FichaSisab.Status.VALIDA}]
+        {"ficha": fichas_["vacinacao"].uuid, "status": FichaSisab.Status.VALIDA},
+    ]
     # The night run finds them made: only the citizen's cadastro is new.
     assert envio.fichas_gerar(municipio_id=mundo.municipio.id)["novas"] == 1
 
@@ -113,10 +118,17 @@ def test_outbox_deleted_dose_holds_its_ficha_back_or_dead_letters_once_accepted(
     envio.fichas_gerar(municipio_id=mundo.municipio.id)
     with tenant_context(mundo.municipio.id):
         destino = DestinoSisab.objects.create(municipio=mundo.municipio, nome="Pasta", tipo="pasta", pasta="/tmp")
-        EntregaSisab.objects.create(municipio=mundo.municipio, destino=destino,
-                                    ficha=FichaSisab.objects.get(origem="vacinacao", origem_id=retida.id))
-        EntregaSisab.objects.create(municipio=mundo.municipio, destino=destino, status=EntregaSisab.Status.ENVIADO,
-                                    ficha=FichaSisab.objects.get(origem="vacinacao", origem_id=enviada.id))
+        EntregaSisab.objects.create(
+            municipio=mundo.municipio,
+            destino=destino,
+            ficha=FichaSisab.objects.get(origem="vacinacao", origem_id=retida.id),
+        )
+        EntregaSisab.objects.create(
+            municipio=mundo.municipio,
+            destino=destino,
+            status=EntregaSisab.Status.ENVIADO,
+            ficha=FichaSisab.objects.get(origem="vacinacao", origem_id=enviada.id),
+        )
     linhas = [_outbox(mundo, tipo="ficha_vacinacao_exclusao", objeto=dose) for dose in (retida, enviada)]
     assert _drenar(mundo) == {Outbox.Status.ENVIADO: 1, Outbox.Status.ERRO: 1}
     with tenant_context(mundo.municipio.id):
@@ -171,13 +183,16 @@ def test_rules_pass_for_the_valid_fichas(validas):
 
 
 def test_rule_professional_cns_algorithm(validas):
-    assert "CNS do profissional" in _erros(7, validas[7], lambda d: d["headerTransport"].update(profissionalCNS="700000000000001"))
+    assert "CNS do profissional" in _erros(
+        7, validas[7], lambda d: d["headerTransport"].update(profissionalCNS="700000000000001")
+    )
 
 
 def test_rule_cbo_allowed_per_ficha(validas):
     # 251605 (assistente social) may not type a vaccination ficha (regras/cbo.txt, table 12).
     assert "não pode registrar a ficha de Vacinação" in _erros(
-        14, validas[14], lambda d: d["headerTransport"].update(cboCodigo_2002="251605"))
+        14, validas[14], lambda d: d["headerTransport"].update(cboCodigo_2002="251605")
+    )
     assert regras.cbos_por_ficha()[4]["225142"] is True and regras.cbos_por_ficha()[4]["223565"] is False
 
 
@@ -185,7 +200,8 @@ def test_rule_dates_not_in_future_and_birth_before_atendimento(validas):
     futuro = int((timezone.now() + datetime.timedelta(days=2)).timestamp() * 1000)
     assert "no futuro" in _erros(4, validas[4], lambda d: d["headerTransport"].update(dataAtendimento=futuro))
     assert "nascimento é posterior" in _erros(
-        4, validas[4], lambda d: d["atendimentosIndividuais"][0].update(dataNascimento=futuro))
+        4, validas[4], lambda d: d["atendimentosIndividuais"][0].update(dataNascimento=futuro)
+    )
 
 
 def test_rule_citizen_cpf_check_digits_and_cns_xor_cpf(validas):
@@ -196,33 +212,50 @@ def test_rule_citizen_cpf_check_digits_and_cns_xor_cpf(validas):
 def test_rule_ciap_cid_w78_only_with_z34(validas):
     def w78(d):
         d["atendimentosIndividuais"][0]["problemasCondicoes"] = [{"ciap": "W78", "cid10": "O800", "isAvaliado": True}]
+
     assert "W78" in _erros(4, validas[4], w78)
 
 
 def test_rule_ciap_procedure_codes_are_not_problems(validas):
     def procedimento(d):
         d["atendimentosIndividuais"][0]["problemasCondicoes"] = [{"ciap": "A31", "isAvaliado": True}]
+
     assert "é um procedimento" in _erros(4, validas[4], procedimento)
 
 
 def test_rule_sigtap_groups_and_the_forbidden_escuta_code(validas):
-    assert "grupos 01–04" in _erros(7, validas[7], lambda d: d["atendProcedimentos"][0].update(procedimentos=["0701010010"]))
-    assert "escuta inicial" in _erros(7, validas[7], lambda d: d["atendProcedimentos"][0].update(procedimentos=["0301040079"]))
-    assert "grupo 02" in _erros(4, validas[4], lambda d: d["atendimentosIndividuais"][0].update(
-        exame=[{"codigoExame": "0301010072", "solicitadoAvaliado": ["S"]}]))
+    assert "grupos 01–04" in _erros(
+        7, validas[7], lambda d: d["atendProcedimentos"][0].update(procedimentos=["0701010010"])
+    )
+    assert "escuta inicial" in _erros(
+        7, validas[7], lambda d: d["atendProcedimentos"][0].update(procedimentos=["0301040079"])
+    )
+    assert "grupo 02" in _erros(
+        4,
+        validas[4],
+        lambda d: d["atendimentosIndividuais"][0].update(
+            exame=[{"codigoExame": "0301010072", "solicitadoAvaliado": ["S"]}]
+        ),
+    )
 
 
 def test_rule_vaccine_table(validas):
     def fora_da_tabela(d):
         d["vacinacoes"][0]["vacinas"][0]["dose"] = 99999
+
     assert "tabela oficial de regras de vacinação" in _erros(14, validas[14], fora_da_tabela)
 
     def transcricao(d):
         vacina = d["vacinacoes"][0]["vacinas"][0]
-        vacina.update(imunobiologico=15, dose=99999, stRegistroAnterior=True,
-                      dataRegistroAnterior=d["vacinacoes"][0]["dtNascimento"])
+        vacina.update(
+            imunobiologico=15,
+            dose=99999,
+            stRegistroAnterior=True,
+            dataRegistroAnterior=d["vacinacoes"][0]["dtNascimento"],
+        )
         del vacina["estrategiaVacinacao"], vacina["grupoAtendimento"]
         d["vacinacoes"][0]["comunicanteHanseniase"] = False
+
     assert _erros(14, validas[14], transcricao) == ""  # a transcription may carry any dose
 
 
@@ -236,11 +269,27 @@ def test_vaccination_fichas_carry_group_manufacturer_name_hanseniase_and_validat
     doses = {
         "bcg": mundo_envio.vacina(mundo, imunobiologico="15", estrategia="1", dose="9", comunicante_hanseniase=False),
         "covid": mundo_envio.vacina(mundo, imunobiologico="102", estrategia="1", dose="1", fabricante="44618"),
-        "covid transcrita": mundo_envio.vacina(mundo, imunobiologico="102", estrategia="1", dose="2", lote="",
-                                               fabricante="", registro_anterior=True, data_aplicacao=antes),
-        "bcg transcrita": mundo_envio.vacina(mundo, imunobiologico="15", estrategia="1", dose="9", lote="",
-                                             fabricante="", comunicante_hanseniase=True, registro_anterior=True,
-                                             data_aplicacao=antes),
+        "covid transcrita": mundo_envio.vacina(
+            mundo,
+            imunobiologico="102",
+            estrategia="1",
+            dose="2",
+            lote="",
+            fabricante="",
+            registro_anterior=True,
+            data_aplicacao=antes,
+        ),
+        "bcg transcrita": mundo_envio.vacina(
+            mundo,
+            imunobiologico="15",
+            estrategia="1",
+            dose="9",
+            lote="",
+            fabricante="",
+            comunicante_hanseniase=True,
+            registro_anterior=True,
+            data_aplicacao=antes,
+        ),
         "sem grupo": mundo_envio.vacina(mundo, grupo_atendimento=""),
     }
     envio.fichas_gerar(municipio_id=mundo.municipio.id)
@@ -272,41 +321,50 @@ def _transcrita(f, v):
     v.pop("grupoAtendimento")
 
 
-@pytest.mark.parametrize("mudar, trecho", [
-    (lambda f, v: v.pop("grupoAtendimento"), "Informe o grupo de atendimento"),
-    (lambda f, v: v.update(grupoAtendimento=9999), "não existe na tabela do e-SUS APS"),
-    (lambda f, v: v.update(imunobiologico=9999, fabricante="149"), "pelo nome, não pelo código (149)"),
-    (lambda f, v: v.update(imunobiologico=102, fabricante="PFIZER"), "o fabricante é BIONTECH"),
-    (lambda f, v: v.update(lote="LT 2026"), "O lote aceita"),
-    (lambda f, v: v.update(stAplicadoExterior=False), "stAplicadoExterior só é informado na transcrição"),
-    (lambda f, v: v.update(imunobiologico=15), "Para a BCG, informe se o cidadão é comunicante de hanseníase"),
-    (lambda f, v: f.update(comunicanteHanseniase=False), "só é informado com a BCG"),
-    (lambda f, v: (_transcrita(f, v), v.update(estrategiaVacinacao=1)), "só a 11 (Pesquisa) é aceita"),
-    (lambda f, v: (_transcrita(f, v), v.update(grupoAtendimento=121)), "não informa o grupo de atendimento"),
-    (lambda f, v: (_transcrita(f, v), v.update(imunobiologico=102, fabricante="BIONTECH")), "aplicada no exterior"),
-    (lambda f, v: (_transcrita(f, v), v.update(imunobiologico=15, stAplicadoExterior=False)),
-     "só é informado na transcrição de vacinas de COVID-19"),
-    (lambda f, v: f.update(sexo=0), "não se aplica ao sexo masculino"),
-    (lambda f, v: (f.update(sexo=5), f.pop("condicaoMaternal")), "Informe a condição maternal"),
-])
+@pytest.mark.parametrize(
+    "mudar, trecho",
+    [
+        (lambda f, v: v.pop("grupoAtendimento"), "Informe o grupo de atendimento"),
+        (lambda f, v: v.update(grupoAtendimento=9999), "não existe na tabela do e-SUS APS"),
+        (lambda f, v: v.update(imunobiologico=9999, fabricante="149"), "pelo nome, não pelo código (149)"),
+        (lambda f, v: v.update(imunobiologico=102, fabricante="PFIZER"), "o fabricante é BIONTECH"),
+        (lambda f, v: v.update(lote="LT 2026"), "O lote aceita"),
+        (lambda f, v: v.update(stAplicadoExterior=False), "stAplicadoExterior só é informado na transcrição"),
+        (lambda f, v: v.update(imunobiologico=15), "Para a BCG, informe se o cidadão é comunicante de hanseníase"),
+        (lambda f, v: f.update(comunicanteHanseniase=False), "só é informado com a BCG"),
+        (lambda f, v: (_transcrita(f, v), v.update(estrategiaVacinacao=1)), "só a 11 (Pesquisa) é aceita"),
+        (lambda f, v: (_transcrita(f, v), v.update(grupoAtendimento=121)), "não informa o grupo de atendimento"),
+        (lambda f, v: (_transcrita(f, v), v.update(imunobiologico=102, fabricante="BIONTECH")), "aplicada no exterior"),
+        (
+            lambda f, v: (_transcrita(f, v), v.update(imunobiologico=15, stAplicadoExterior=False)),
+            "só é informado na transcrição de vacinas de COVID-19",
+        ),
+        (lambda f, v: f.update(sexo=0), "não se aplica ao sexo masculino"),
+        (lambda f, v: (f.update(sexo=5), f.pop("condicaoMaternal")), "Informe a condição maternal"),
+    ],
+)
 def test_rule_vaccination_fields(validas, mudar, trecho):
     def mudanca(d):
         filho = d["vacinacoes"][0]
         mudar(filho, filho["vacinas"][0])
+
     assert trecho in _erros(14, validas[14], mudanca)
 
 
 def test_rule_names(validas):
     erros = _erros(2, validas[2], lambda d: d["identificacaoUsuarioCidadao"].update(nomeCidadao="Maria  silva"))
     assert "maiúsculas" in erros
-    assert "nome e sobrenome" in _erros(2, validas[2], lambda d: d["identificacaoUsuarioCidadao"].update(nomeCidadao="MARIA"))
+    assert "nome e sobrenome" in _erros(
+        2, validas[2], lambda d: d["identificacaoUsuarioCidadao"].update(nomeCidadao="MARIA")
+    )
 
 
 def test_xsd_refuses_what_the_schema_forbids(m, validas):
     dados = copy.deepcopy(validas[14])
     dados["vacinacoes"][0]["turno"] = "manhã"  # xs:long in the XSD
-    dado = ledi.novo_dado_transporte(tipo=14, ficha=dados, cnes="0000001", cod_ibge=m.municipio.ibge, ine="",
-                                     instalacao=regras._VERIFICACAO)
+    dado = ledi.novo_dado_transporte(
+        tipo=14, ficha=dados, cnes="0000001", cod_ibge=m.municipio.ibge, ine="", instalacao=regras._VERIFICACAO
+    )
     assert "XSD" in " ".join(regras.xsd_erros(dado))
 
 
@@ -325,4 +383,8 @@ def test_a_run_counts_each_new_invalid_ficha_once(m):
     # Bob's fichas are invalid; made in this run, they are neither rebuilt nor counted twice.
     assert invalidas >= 1 and primeira == {"novas": 4, "refeitas": 0, "invalidas": invalidas}
     # The next run rebuilds each once (still invalid: nothing was fixed).
-    assert envio.fichas_gerar(municipio_id=m.municipio.id) == {"novas": 0, "refeitas": invalidas, "invalidas": invalidas}
+    assert envio.fichas_gerar(municipio_id=m.municipio.id) == {
+        "novas": 0,
+        "refeitas": invalidas,
+        "invalidas": invalidas,
+    }

@@ -26,16 +26,21 @@ def test_month_delivered_to_our_own_receiving_api(pec_server):
     mundo_envio.escuta(m)
     mundo_envio.vacina(m)
     with tenant_context(m.municipio.id):
-        envio.destino_salvar(destino=DestinoSisab(municipio=m.municipio, nome="Centralizador estadual", tipo="http",
-                                                  url=pec_server.url, usuario=usuario), senha=senha)
+        envio.destino_salvar(
+            destino=DestinoSisab(
+                municipio=m.municipio, nome="Centralizador estadual", tipo="http", url=pec_server.url, usuario=usuario
+            ),
+            senha=senha,
+        )
     resultado = envio.transmitir(municipio_id=m.municipio.id, ignorar_janela=True)
-    assert list(resultado["destinos"].values())[0]["enviadas"] == 4, resultado
+    assert next(iter(resultado["destinos"].values()))["enviadas"] == 4, resultado
     with tenant_context(m.municipio.id):
         enviadas = {f.uuid: f.tipo for f in FichaSisab.objects.all()}
         assert set(EntregaSisab.objects.values_list("status", flat=True)) == {EntregaSisab.Status.ENVIADO}
 
     recebidas = pec_server.manage(
-        "shell", "-c",
+        "shell",
+        "-c",
         "from pec.models import Municipio; from pec.tenancy import tenant_context; "
         "from sisab.models import FichaRecebida; "
         f"m = Municipio.objects.get(ibge='{IBGE_DEMO}'); "
@@ -43,8 +48,11 @@ def test_month_delivered_to_our_own_receiving_api(pec_server):
         "[print(f.uuid, f.tipo, f.instalacao_origem) for f in FichaRecebida.objects.all()]",
     )
     # Django's shell may print its own notes ("N objects imported"); keep the ficha lines.
-    linhas = [partes for partes in (linha.split(" ", 2) for linha in recebidas.splitlines())
-              if len(partes) == 3 and partes[1].isdigit()]
+    linhas = [
+        partes
+        for partes in (linha.split(" ", 2) for linha in recebidas.splitlines())
+        if len(partes) == 3 and partes[1].isdigit()
+    ]
     assert {uuid: int(tipo) for uuid, tipo, _ in linhas} == enviadas
     assert all(origem.startswith("PEC-centralizado - 1.0") for _, _, origem in linhas)
     assert ledi.VERSAO == {"major": 7, "minor": 2, "revision": 2}

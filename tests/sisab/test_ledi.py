@@ -50,7 +50,9 @@ def test_thrift_file_reads_back_with_the_official_idl_loaded_independently():
     dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
     conteudo = ledi.para_esus(dado)
     idl = EXAMPLES.parent / "thrift"
-    transporte = thriftpy2.load(str(idl / "dado_transporte.thrift"), module_name="ref_dt_thrift", include_dirs=[str(idl)])
+    transporte = thriftpy2.load(
+        str(idl / "dado_transporte.thrift"), module_name="ref_dt_thrift", include_dirs=[str(idl)]
+    )
     procedimento = thriftpy2.load(
         str(idl / "ficha_atendimento_procedimento.thrift"), module_name="ref_fp_thrift", include_dirs=[str(idl)]
     )
@@ -58,7 +60,9 @@ def test_thrift_file_reads_back_with_the_official_idl_loaded_independently():
     assert envelope.tipoDadoSerializado == 7
     versao = envelope.versao
     assert {"major": versao.major, "minor": versao.minor, "revision": versao.revision} == dado.versao
-    ficha = deserialize(procedimento.FichaProcedimentoMasterThrift(), envelope.dadoSerializado, TBinaryProtocolFactory())
+    ficha = deserialize(
+        procedimento.FichaProcedimentoMasterThrift(), envelope.dadoSerializado, TBinaryProtocolFactory()
+    )
     assert ficha.uuidFicha == dado.ficha["uuidFicha"]
     assert ficha.headerTransport.profissionalCNS == dado.ficha["headerTransport"]["profissionalCNS"]
     assert len(ficha.atendProcedimentos) == len(dado.ficha["atendProcedimentos"])
@@ -87,8 +91,7 @@ def test_garbage_and_hostile_inputs_are_refused_clearly():
         ledi.de_esus(b"\x00\x01 not thrift")
     with pytest.raises(ledi.LediErro, match="malformado"):
         ledi.de_xml(b"<a><b></a>")
-    xxe = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-           b'<x>&e;</x>')
+    xxe = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
     with pytest.raises(ledi.LediErro):
         ledi.de_xml(xxe)
 
@@ -153,8 +156,9 @@ def _envelope_com(ficha: bytes) -> bytes:
 STRING_DE_2_GIB = b"\x0b\x00\x01" + struct.pack("!i", 2**31 - 1) + b"abc"
 
 
-@pytest.mark.parametrize("conteudo", [STRING_DE_2_GIB, _envelope_com(STRING_DE_2_GIB)],
-                         ids=["envelope", "ficha inside a valid envelope"])
+@pytest.mark.parametrize(
+    "conteudo", [STRING_DE_2_GIB, _envelope_com(STRING_DE_2_GIB)], ids=["envelope", "ficha inside a valid envelope"]
+)
 def test_esus_declaring_a_string_longer_than_the_file_is_refused_before_reading_it(conteudo):
     """The Thrift library allocated the declared length (4 GB for these 10 bytes)."""
     with pytest.raises(ledi.LediErro, match="declara 2147483647 bytes na posição 7, mas restam 3"):

@@ -1,6 +1,6 @@
 """The municipal administrator's SISAB pages: the identity and destination forms as real
-POSTs, the late-records warning of the competência page, and a 404 for another
-municipality's administrator on every page or action that takes an object id."""
+POSTs and the late-records warning of the competência page. That another municipality's
+administrator gets 404 on every page with an id is tests/test_isolamento_urls.py's."""
 
 from __future__ import annotations
 
@@ -8,23 +8,26 @@ import datetime
 
 import pytest
 from django.contrib.messages import get_messages
-from django.urls import reverse
 from django.utils import timezone
 
 from pec.models import EventoAuditoria
 from pec.tenancy import tenant_context
-from sisab import envio, urls, urls_envio
-from sisab.models import CredencialRecebimento, DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab, LoteRecebido
-from sisab.recebimento import credencial_emitir
-from tests.pec import identidade
+from sisab import envio
+from sisab.models import DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab
+from tests import mundo as fabricas
 from tests.sisab import mundo_envio
 
 pytestmark = pytest.mark.django_db
 
 IDENTIDADE = {
-    "contra_chave": "PEC-centralizado - 1.0", "responsavel_documento": "12.345.678/0001-99",
-    "responsavel_nome": "SECRETARIA MUNICIPAL DE SAUDE", "fone": "3133334444", "email": "sms@exemplo.gov.br",
-    "janela_inicio": "22", "janela_fim": "5", "prazo_dia": "10",
+    "contra_chave": "PEC-centralizado - 1.0",
+    "responsavel_documento": "12.345.678/0001-99",
+    "responsavel_nome": "SECRETARIA MUNICIPAL DE SAUDE",
+    "fone": "3133334444",
+    "email": "sms@exemplo.gov.br",
+    "janela_inicio": "22",
+    "janela_fim": "5",
+    "prazo_dia": "10",
 }
 
 
@@ -35,7 +38,7 @@ def m():
 
 @pytest.fixture
 def alice(m):
-    return identidade.cliente(m.admin.usuario, m.admin)
+    return fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
 
 
 def _mensagens(resposta) -> str:
@@ -60,8 +63,9 @@ def test_identity_form_saves_digits_only_and_updates_the_same_row(m, alice):
 
 
 def test_identity_form_refuses_an_invalid_cpf_and_saves_nothing(m, alice):
-    resposta = alice.post("/administracao/sisab/instalacao/", {**IDENTIDADE, "responsavel_documento": "111.111.111-12"},
-                          follow=True)
+    resposta = alice.post(
+        "/administracao/sisab/instalacao/", {**IDENTIDADE, "responsavel_documento": "111.111.111-12"}, follow=True
+    )
     assert "CPF válido" in _mensagens(resposta)
     resposta = alice.post("/administracao/sisab/instalacao/", {**IDENTIDADE, "contra_chave": ""}, follow=True)
     assert "Confira a identificação" in _mensagens(resposta)
@@ -74,8 +78,13 @@ def test_identity_form_refuses_an_invalid_cpf_and_saves_nothing(m, alice):
 
 def test_destination_form_keeps_the_password_encrypted_at_rest(m, alice, settings):
     settings.PEC_HOSTS_SISAB = [*settings.PEC_HOSTS_SISAB, "pec.estado.gov.br"]  # the state's centralizer
-    dados = {"nome": "Centralizador estadual", "tipo": "http", "url": "https://pec.estado.gov.br",
-             "usuario": "ledi-municipio", "senha": "s3nha-secreta"}
+    dados = {
+        "nome": "Centralizador estadual",
+        "tipo": "http",
+        "url": "https://pec.estado.gov.br",
+        "usuario": "ledi-municipio",
+        "senha": "s3nha-secreta",
+    }
     resposta = alice.post("/administracao/sisab/destinos/novo/", dados, follow=True)
     assert "cadastrado" in _mensagens(resposta)
     with tenant_context(m.municipio.id):
@@ -92,8 +101,9 @@ def test_destination_form_keeps_the_password_encrypted_at_rest(m, alice, setting
 def test_destination_form_refuses_incomplete_destinations(m, alice, settings):
     settings.PEC_HOSTS_SISAB = [*settings.PEC_HOSTS_SISAB, "pec.estado.gov.br"]
     sem_usuario = {"nome": "Centralizador", "tipo": "http", "url": "https://pec.estado.gov.br", "usuario": ""}
-    assert "endereço e do usuário" in _mensagens(alice.post("/administracao/sisab/destinos/novo/", sem_usuario,
-                                                             follow=True))
+    assert "endereço e do usuário" in _mensagens(
+        alice.post("/administracao/sisab/destinos/novo/", sem_usuario, follow=True)
+    )
     sem_pasta = {"nome": "Pendrive", "tipo": "pasta", "pasta": ""}
     assert "Informe a pasta" in _mensagens(alice.post("/administracao/sisab/destinos/novo/", sem_pasta, follow=True))
     with tenant_context(m.municipio.id):
@@ -107,14 +117,19 @@ def test_folder_destination_needs_no_password(m, alice, tmp_path):
     assert destino.pasta == str(tmp_path) and destino.senha_cifrada == "" and destino.ativo
 
 
-@pytest.mark.parametrize("dados, mensagem", [
-    ({"tipo": "http", "url": "http://centralizador.saude.gov.br", "usuario": "u"}, "Use https"),
-    ({"tipo": "http", "url": "https://coleta.exemplo.com", "usuario": "u"},
-     "O servidor coleta.exemplo.com não está entre os permitidos nesta instalação"),
-    ({"tipo": "http", "url": "https://saude.gov.br.exemplo.com", "usuario": "u"}, "não está entre os permitidos"),
-    ({"tipo": "pasta", "pasta": "/etc/cron.d"}, "A pasta precisa ficar dentro de"),
-    ({"tipo": "pasta", "pasta": "lotes/../../fora"}, "A pasta precisa ficar dentro de"),
-])
+@pytest.mark.parametrize(
+    "dados, mensagem",
+    [
+        ({"tipo": "http", "url": "http://centralizador.saude.gov.br", "usuario": "u"}, "Use https"),
+        (
+            {"tipo": "http", "url": "https://coleta.exemplo.com", "usuario": "u"},
+            "O servidor coleta.exemplo.com não está entre os permitidos nesta instalação",
+        ),
+        ({"tipo": "http", "url": "https://saude.gov.br.exemplo.com", "usuario": "u"}, "não está entre os permitidos"),
+        ({"tipo": "pasta", "pasta": "/etc/cron.d"}, "A pasta precisa ficar dentro de"),
+        ({"tipo": "pasta", "pasta": "lotes/../../fora"}, "A pasta precisa ficar dentro de"),
+    ],
+)
 def test_destination_form_keeps_to_the_installations_rules(m, alice, settings, tmp_path, dados, mensagem):
     """Production rules: https only, hosts from the installation's allowlist, folders under
     its base; the municipal admin reads why and nothing is saved."""
@@ -129,8 +144,11 @@ def test_destination_form_keeps_to_the_installations_rules(m, alice, settings, t
 def test_destination_form_takes_allowed_hosts_and_folders_under_the_base(m, alice, settings, tmp_path):
     settings.PEC_DESTINOS_HTTP, settings.PEC_HOSTS_LOCAIS = False, []
     settings.PEC_SISAB_PASTA_BASE = str(tmp_path / "sisab")
-    for dados in ({"tipo": "http", "url": "https://centralizador.saude.gov.br", "usuario": "u", "senha": "s"},
-                  {"tipo": "pasta", "pasta": str(tmp_path / "sisab" / "pendrive")}, {"tipo": "pasta", "pasta": "ubs-1"}):
+    for dados in (
+        {"tipo": "http", "url": "https://centralizador.saude.gov.br", "usuario": "u", "senha": "s"},
+        {"tipo": "pasta", "pasta": str(tmp_path / "sisab" / "pendrive")},
+        {"tipo": "pasta", "pasta": "ubs-1"},
+    ):
         resposta = alice.post("/administracao/sisab/destinos/novo/", {"nome": "Destino", **dados}, follow=True)
         assert "cadastrado" in _mensagens(resposta), _mensagens(resposta)
     with tenant_context(m.municipio.id):
@@ -158,64 +176,11 @@ def test_late_records_are_warned_until_a_destination_accepts_them(m, alice):
 
     with tenant_context(m.municipio.id):
         destino = DestinoSisab.objects.create(municipio=m.municipio, nome="Pasta", tipo="pasta", pasta="/tmp")
-        EntregaSisab.objects.create(municipio=m.municipio, ficha=atrasada, destino=destino,
-                                    status=EntregaSisab.Status.ENVIADO, enviado_em=timezone.now())
+        EntregaSisab.objects.create(
+            municipio=m.municipio,
+            ficha=atrasada,
+            destino=destino,
+            status=EntregaSisab.Status.ENVIADO,
+            enviado_em=timezone.now(),
+        )
     assert "Registros atrasados" not in alice.get("/administracao/sisab/").content.decode()
-
-
-# --- another municipality ----------------------------------------------------------------------
-
-# Every sisab URL that takes an object id, and how it is called.
-COM_ID = {
-    "sisab_lote": "get",
-    "sisab_lote_vacinas_pendentes": "post",
-    "sisab_credencial_desativar": "post",
-    "sisab_destino_desativar": "post",
-    "sisab_destino_reenviar": "post",
-    "sisab_ficha": "get",
-}
-
-
-def test_every_sisab_url_with_an_object_id_is_covered():
-    """A new page with an id must be added to COM_ID (and so to the 404 test)."""
-    com_id = {p.name for p in urls.urlpatterns + urls.api_urlpatterns + urls_envio.urlpatterns
-              if p.pattern.converters}
-    assert com_id == set(COM_ID)
-
-
-@pytest.fixture
-def objetos(m):
-    """One object of municipality A behind each URL of COM_ID."""
-    mundo_envio.identificar(m.municipio)
-    mundo_envio.atendimento(m)
-    envio.fichas_gerar(municipio_id=m.municipio.id)
-    with tenant_context(m.municipio.id):
-        ficha = FichaSisab.objects.first()
-        destino = DestinoSisab.objects.create(municipio=m.municipio, nome="Pasta", tipo="pasta", pasta="/tmp")
-        entrega = EntregaSisab.objects.create(municipio=m.municipio, ficha=ficha, destino=destino,
-                                              status=EntregaSisab.Status.ERRO, ultimo_erro="400: CNS inválido")
-        credencial, _ = credencial_emitir(municipio_id=m.municipio.id, nome="Servidor local", responsavel="Fulano",
-                                          documento="12345678000199", email="ti@exemplo.gov.br",
-                                          ator=m.admin.usuario)
-        lote = LoteRecebido.objects.create(municipio=m.municipio, arquivo="lote.zip", sha256="0" * 64)
-    return {"sisab_lote": lote.id, "sisab_lote_vacinas_pendentes": lote.id, "sisab_credencial_desativar": credencial.id, "sisab_destino_desativar": destino.id,
-            "sisab_destino_reenviar": destino.id, "sisab_ficha": ficha.id, "entrega": entrega.id}
-
-
-def _estado(m, objetos) -> tuple:
-    with tenant_context(m.municipio.id):
-        return (CredencialRecebimento.objects.get(id=objetos["sisab_credencial_desativar"]).ativo,
-                DestinoSisab.objects.get(id=objetos["sisab_destino_desativar"]).ativo,
-                EntregaSisab.objects.get(id=objetos["entrega"]).status)
-
-
-@pytest.mark.parametrize("nome,metodo", sorted(COM_ID.items()))
-def test_another_municipality_gets_404_and_changes_nothing(m, alice, objetos, nome, metodo):
-    outro = mundo_envio.mundo("Município B")
-    charlie = identidade.cliente(outro.admin.usuario, outro.admin)
-    url = reverse(nome, args=[objetos[nome]])
-    antes = _estado(m, objetos)
-    assert getattr(charlie, metodo)(url).status_code == 404
-    assert _estado(m, objetos) == antes == (True, True, EntregaSisab.Status.ERRO)
-    # The same URL works for A's own administrator, so the 404 is about ownership.
-    assert getattr(alice, metodo)(url).status_code in (200, 302)

@@ -16,8 +16,7 @@ from pec.tenancy import tenant_context
 from sisab import ledi
 from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
 from sisab.recebimento import credencial_autenticar, credencial_emitir, ficha_receber, lote_importar
-from tests import factories
-from tests.pec import identidade
+from tests import mundo as fabricas
 from tests.sisab.test_ledi import BROKEN, EXAMPLES, VALID
 
 pytestmark = pytest.mark.django_db
@@ -27,13 +26,13 @@ IBGE_EXEMPLOS = "4205407"  # every official example declares this municipality
 
 @pytest.fixture
 def municipio():
-    return identidade.municipio("Florianópolis", ibge=IBGE_EXEMPLOS)
+    return fabricas.municipio_com_perfis("Florianópolis", ibge=IBGE_EXEMPLOS)
 
 
 @pytest.fixture
 def admin(municipio):
-    usuario = factories.usuario("Íris")
-    lot = identidade.lotacao(municipio, usuario, cbo="131205", perfis=["admin_municipal"])
+    usuario = fabricas.usuario("Íris")
+    lot = fabricas.lotacao_com_perfis(municipio, usuario, cbo="131205", perfis=["admin_municipal"])
     return usuario, lot
 
 
@@ -41,8 +40,12 @@ def admin(municipio):
 def credencial(municipio, admin):
     with tenant_context(municipio.id):
         return credencial_emitir(
-            municipio_id=municipio.id, nome="Servidor local", responsavel="Fulano", documento="12345678000199",
-            email="ti@exemplo.gov.br", ator=admin[0],
+            municipio_id=municipio.id,
+            nome="Servidor local",
+            responsavel="Fulano",
+            documento="12345678000199",
+            email="ti@exemplo.gov.br",
+            ator=admin[0],
         )
 
 
@@ -191,7 +194,7 @@ def test_an_unreadable_member_is_refused_and_the_rest_imported(municipio, admin)
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as arquivo_zip:
         arquivo_zip.writestr(*bom)
         arquivo_zip.writestr("ruim.esus", bytes(range(256)) * 200)
-    conteudo = factories.zip_com_membro_corrompido(buffer.getvalue(), "ruim.esus")
+    conteudo = fabricas.zip_com_membro_corrompido(buffer.getvalue(), "ruim.esus")
     lote = lote_importar(municipio=municipio, nome="lote.zip", conteudo=conteudo, ator=admin[0])
     assert (lote.total, lote.aceitas) == (2, 1)
     assert [r["arquivo"] for r in lote.recusas] == ["ruim.esus"] and "ilegível" in lote.recusas[0]["motivo"]
@@ -214,7 +217,7 @@ def test_import_lote_command(municipio, tmp_path, capsys):
 
 
 def test_admin_issues_credential_shown_once_and_it_works(municipio, admin):
-    client = identidade.cliente(*admin)
+    client = fabricas.entrar(*admin, pela_escolha=True)
     assert client.get("/administracao/recebimento-ledi/").status_code == 200
     resposta = client.post(
         "/administracao/recebimento-ledi/credenciais/nova/",
@@ -235,7 +238,7 @@ def test_admin_uploads_lote_imported_by_a_worker_and_sees_its_report(
     municipio, admin, celery_eager, django_capture_on_commit_callbacks, settings, tmp_path
 ):
     settings.LEDI_LOTES_DIR = tmp_path
-    client = identidade.cliente(*admin)
+    client = fabricas.entrar(*admin, pela_escolha=True)
     conteudo = lote_zip(exemplo(VALID[0]), ("lixo.esus", b"\x00"))
     with django_capture_on_commit_callbacks() as tarefas:
         resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", conteudo)})
@@ -260,7 +263,7 @@ def test_lote_whose_import_fails_in_the_worker_says_so_and_its_file_goes(
     from sisab import recebimento
 
     settings.LEDI_LOTES_DIR = tmp_path
-    client = identidade.cliente(*admin)
+    client = fabricas.entrar(*admin, pela_escolha=True)
     with django_capture_on_commit_callbacks() as tarefas:
         resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", lote_zip(exemplo(VALID[0])))})
 
@@ -278,7 +281,9 @@ def test_lote_whose_import_fails_in_the_worker_says_so_and_its_file_goes(
 
 def test_lote_that_is_not_a_zip_is_refused_at_upload_and_nothing_is_kept(municipio, admin, settings, tmp_path):
     settings.LEDI_LOTES_DIR = tmp_path
-    resposta = identidade.cliente(*admin).post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"not a zip")}, follow=True)
+    resposta = fabricas.entrar(*admin, pela_escolha=True).post(
+        ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"not a zip")}, follow=True
+    )
     assert "não é um zip válido" in resposta.content.decode()
     with tenant_context(municipio.id):
         assert not LoteRecebido.objects.exists()
@@ -290,30 +295,38 @@ def test_upload_over_the_cap_is_refused_before_its_body_is_read(municipio, admin
     bytes that declare 60 MB, and reading it would fail the test client's payload."""
     settings.LEDI_LOTES_DIR = tmp_path
     grande: dict[str, Any] = {"CONTENT_LENGTH": str(60 * 1024 * 1024)}
-    client = identidade.cliente(*admin)
+    client = fabricas.entrar(*admin, pela_escolha=True)
     resposta = client.post(ENVIAR_LOTE, {"arquivo": _arquivo("lote.zip", b"PK")}, **grande)
     assert resposta.status_code == 302
     pagina = client.get(resposta["Location"])
     assert "Arquivo grande demais (máximo de 50 MB)." in [str(m) for m in pagina.context["messages"]]
-    resposta = api_client(credencial).post("/api/v1/recebimento/ficha", {"ficha": _arquivo("a.esus", b"x")},
-                                           CONTENT_LENGTH=str(6 * 1024 * 1024))
-    assert (resposta.status_code, resposta.content.decode()) == (400, "Erro de validação: Arquivo grande demais (máximo de 5 MB).")
+    resposta = api_client(credencial).post(
+        "/api/v1/recebimento/ficha", {"ficha": _arquivo("a.esus", b"x")}, CONTENT_LENGTH=str(6 * 1024 * 1024)
+    )
+    assert (resposta.status_code, resposta.content.decode()) == (
+        400,
+        "Erro de validação: Arquivo grande demais (máximo de 5 MB).",
+    )
     with tenant_context(municipio.id):
         assert not LoteRecebido.objects.exists() and not FichaRecebida.objects.exists()
     assert list(tmp_path.iterdir()) == []
 
 
 def test_pages_need_the_admin_permission(municipio):
-    medico = factories.usuario("Bruno")
-    lot = identidade.lotacao(municipio, medico, cbo="225142")
-    assert identidade.cliente(medico, lot).get("/administracao/recebimento-ledi/").status_code == 403
+    medico = fabricas.usuario("Bruno")
+    lot = fabricas.lotacao_com_perfis(municipio, medico, cbo="225142")
+    assert fabricas.entrar(medico, lot, pela_escolha=True).get("/administracao/recebimento-ledi/").status_code == 403
 
 
 def test_other_municipality_gets_404_on_lote_and_credential(municipio, admin, credencial):
     lote = lote_importar(municipio=municipio, nome="a.zip", conteudo=lote_zip(exemplo(VALID[0])), ator=admin[0])
-    outro = identidade.municipio("Outro")
-    charlie = factories.usuario("Charlie")
-    client = identidade.cliente(charlie, identidade.lotacao(outro, charlie, cbo="131205", perfis=["admin_municipal"]))
+    outro = fabricas.municipio_com_perfis("Outro")
+    charlie = fabricas.usuario("Charlie")
+    client = fabricas.entrar(
+        charlie,
+        fabricas.lotacao_com_perfis(outro, charlie, cbo="131205", perfis=["admin_municipal"]),
+        pela_escolha=True,
+    )
     assert client.get(f"/administracao/recebimento-ledi/lotes/{lote.id}/").status_code == 404
     resposta = client.post(f"/administracao/recebimento-ledi/credenciais/{credencial[0].id}/desativar/")
     assert resposta.status_code == 404
@@ -323,15 +336,13 @@ def test_other_municipality_gets_404_on_lote_and_credential(municipio, admin, cr
 
 def test_credential_of_a_cannot_send_into_b(credencial):
     """The session is bound to the credential's municipality: B's codIbge is refused."""
-    outro = identidade.municipio("Outro", ibge="3550308")
+    outro = fabricas.municipio_com_perfis("Outro", ibge="3550308")
     dado = ledi.de_xml((EXAMPLES / "Procedimentos.esus.xml").read_bytes())
     dado.cod_ibge = outro.ibge
     resposta = enviar(api_client(credencial), f"{dado.uuid}.esus", ledi.para_esus(dado))
     assert resposta.status_code == 400
     with tenant_context(outro.id):
         assert not FichaRecebida.objects.exists()
-
-
 
 
 def procedimentos() -> ledi.DadoTransporte:
@@ -341,13 +352,16 @@ def procedimentos() -> ledi.DadoTransporte:
 UUID_LONGO = "0019615-6f783cac-ab7c-4246-8458-d3cd99164c10-0"  # 46 characters
 
 
-@pytest.mark.parametrize("campo,valor,motivo", [
-    ("cnes", "12345678", "cnesDadoSerializado “12345678” deve ter 7 dígitos"),
-    ("cnes", "ABCDEFG", "cnesDadoSerializado “ABCDEFG” deve ter 7 dígitos"),
-    ("ine", "12345678901", "ineDadoSerializado “12345678901” deve ter 10 dígitos"),
-    ("uuid", "0019615-6f783cac-ab7c-4246-8458-d3cd99164bf8k", "não é um UUID canônico"),
-    ("uuid", UUID_LONGO, "não é um UUID canônico"),
-])
+@pytest.mark.parametrize(
+    "campo,valor,motivo",
+    [
+        ("cnes", "12345678", "cnesDadoSerializado “12345678” deve ter 7 dígitos"),
+        ("cnes", "ABCDEFG", "cnesDadoSerializado “ABCDEFG” deve ter 7 dígitos"),
+        ("ine", "12345678901", "ineDadoSerializado “12345678901” deve ter 10 dígitos"),
+        ("uuid", "0019615-6f783cac-ab7c-4246-8458-d3cd99164bf8k", "não é um UUID canônico"),
+        ("uuid", UUID_LONGO, "não é um UUID canônico"),
+    ],
+)
 def test_envelope_values_beyond_the_layout_are_refused_not_a_500(municipio, admin, campo, valor, motivo):
     """They pass the XSD (no length there) and overflowed the database columns."""
     dado = procedimentos()
@@ -370,8 +384,9 @@ def test_too_long_values_are_a_400_and_refuse_only_their_file_in_a_lote(municipi
     for nome, conteudo in ruins:
         resposta = enviar(client, nome, conteudo)
         assert resposta.status_code == 400 and resposta.content.decode().startswith("Erro de validação")
-    lote = lote_importar(municipio=municipio, nome="lote.zip", conteudo=lote_zip(exemplo(VALID[0]), *ruins),
-                         ator=admin[0])
+    lote = lote_importar(
+        municipio=municipio, nome="lote.zip", conteudo=lote_zip(exemplo(VALID[0]), *ruins), ator=admin[0]
+    )
     assert (lote.total, lote.aceitas, len(lote.recusas)) == (4, 1, 3)
 
 
@@ -437,8 +452,9 @@ def test_hostile_esus_is_a_400_through_the_api_and_one_refusal_each_in_a_lote(mu
     resposta = enviar(api_client(credencial), nome, STRING_DE_2_GIB)
     assert resposta.status_code == 400 and "declara 2147483647 bytes" in resposta.content.decode()
     nomes = [nome.replace("c10", f"c1{n}") for n in range(3)]
-    lote = lote_importar(municipio=municipio, nome="bomba.zip", conteudo=lote_zip(*((n, STRING_DE_2_GIB) for n in nomes)),
-                         ator=admin[0])
+    lote = lote_importar(
+        municipio=municipio, nome="bomba.zip", conteudo=lote_zip(*((n, STRING_DE_2_GIB) for n in nomes)), ator=admin[0]
+    )
     assert (lote.total, lote.aceitas) == (3, 0)
     assert all("declara 2147483647 bytes" in recusa["motivo"] for recusa in lote.recusas)
 
@@ -450,8 +466,12 @@ def test_api_login_is_throttled_even_with_the_right_password_afterwards(credenci
     registro, senha = credencial
     client = Client()
     for _ in range(settings.PEC_LOGIN_LIMITE_CONTA):
-        assert client.post("/api/recebimento/login", {"usuario": registro.usuario, "senha": "errada"}).status_code == 400
-    resposta = Client(REMOTE_ADDR="198.51.100.9").post("/api/recebimento/login", {"usuario": registro.usuario, "senha": senha})
+        assert (
+            client.post("/api/recebimento/login", {"usuario": registro.usuario, "senha": "errada"}).status_code == 400
+        )
+    resposta = Client(REMOTE_ADDR="198.51.100.9").post(
+        "/api/recebimento/login", {"usuario": registro.usuario, "senha": senha}
+    )
     assert resposta.status_code == 429 and "aguarde" in resposta.content.decode()
     assert "JSESSIONID" not in resposta.cookies
 

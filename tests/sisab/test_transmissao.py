@@ -13,16 +13,16 @@ import zipfile
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connections
 from django.utils import timezone
 
 from pec.models import Municipio
 from pec.tenancy import tenant_context
 from sisab import envio, ledi, tasks
 from sisab.models import DestinoSisab, EntregaSisab, FichaSisab, InstalacaoSisab
-from tests.pec import identidade
+from tests import mundo as fabricas
 from tests.sisab import mundo_envio
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ class Receptor(http.server.BaseHTTPRequestHandler):
     modo = "ok"
     recebidas: list[bytes] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         # Read once, at arrival: a slow request outlives its test, and must not answer or
         # count in the next test's mode and list.
         modo, recebidas = self.modo, Receptor.recebidas
@@ -111,11 +111,12 @@ def test_password_is_encrypted_bound_to_its_row(m, receptor):
 def test_accepted_fichas_are_never_sent_again(m, receptor):
     _http(m, receptor.server_port)
     resultado = _transmitir(m)
-    assert list(resultado["destinos"].values())[0]["enviadas"] == 3  # cadastro, atendimento, vacinação
+    assert next(iter(resultado["destinos"].values()))["enviadas"] == 3  # cadastro, atendimento, vacinação
     entregas = _entregas(m)
     assert all(e.status == EntregaSisab.Status.ENVIADO and len(e.sha256) == 64 for e in entregas)
-    assert sorted(ledi.de_esus(c.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0]).uuid for c in Receptor.recebidas) \
-        == sorted(e.uuid_enviado for e in entregas)
+    assert sorted(
+        ledi.de_esus(c.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0]).uuid for c in Receptor.recebidas
+    ) == sorted(e.uuid_enviado for e in entregas)
     _transmitir(m, agora=timezone.now() + datetime.timedelta(days=1))
     assert len(Receptor.recebidas) == 3
 
@@ -186,7 +187,9 @@ def test_night_window(m):
         instalacao = envio.instalacao_do_municipio(municipio_id=m.municipio.id)
     meio_dia = timezone.localtime().replace(hour=12)
     assert not envio.na_janela(instalacao, meio_dia)
-    assert envio.na_janela(instalacao, meio_dia.replace(hour=23)) and envio.na_janela(instalacao, meio_dia.replace(hour=3))
+    assert envio.na_janela(instalacao, meio_dia.replace(hour=23)) and envio.na_janela(
+        instalacao, meio_dia.replace(hour=3)
+    )
     assert envio.transmitir(municipio_id=m.municipio.id, agora=meio_dia)["fora_da_janela"]
 
 
@@ -217,13 +220,13 @@ def test_pages_show_invalid_fichas_and_404_on_another_municipality(m, receptor):
     envio.fichas_gerar(municipio_id=m.municipio.id)
     with tenant_context(m.municipio.id):
         ficha = FichaSisab.objects.first()
-    cliente = identidade.cliente(m.admin.usuario, m.admin)
+    cliente = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
     pagina = cliente.get("/administracao/sisab/")
     assert pagina.status_code == 200 and "Competência" in pagina.content.decode()
     assert cliente.get(f"/administracao/sisab/fichas/{ficha.id}/").status_code == 200
 
     outro = mundo_envio.mundo("Município B")
-    charlie = identidade.cliente(outro.admin.usuario, outro.admin)
+    charlie = fabricas.entrar(outro.admin.usuario, outro.admin, pela_escolha=True)
     assert charlie.get(f"/administracao/sisab/fichas/{ficha.id}/").status_code == 404
     assert charlie.post(f"/administracao/sisab/destinos/{destino.id}/reenviar/").status_code == 404
     assert charlie.post(f"/administracao/sisab/destinos/{destino.id}/desativar/").status_code == 404
@@ -285,12 +288,24 @@ def _validas(m) -> dict[str, FichaSisab]:
         return {f.uuid: f for f in FichaSisab.objects.filter(status=FichaSisab.Status.VALIDA)}
 
 
-@pytest.mark.parametrize("formato,ler,sufixo,processos", [("thrift", ledi.de_esus, ".esus", 1),
-                                                         ("xml", ledi.de_xml, ".esus.xml", 2)])
+@pytest.mark.parametrize(
+    "formato,ler,sufixo,processos", [("thrift", ledi.de_esus, ".esus", 1), ("xml", ledi.de_xml, ".esus.xml", 2)]
+)
 def test_export_command_writes_the_month_that_reads_back(m, tmp_path, capsys, formato, ler, sufixo, processos):
     saida = tmp_path / "mes.zip"
-    call_command("export_sisab", "--municipio", m.municipio.ibge, "--competencia", f"{timezone.localdate():%Y%m}",
-                 "--format", formato, "--output", str(saida), "--processes", str(processos))
+    call_command(
+        "export_sisab",
+        "--municipio",
+        m.municipio.ibge,
+        "--competencia",
+        f"{timezone.localdate():%Y%m}",
+        "--format",
+        formato,
+        "--output",
+        str(saida),
+        "--processes",
+        str(processos),
+    )
     validas = _validas(m)
     assert len(validas) == 3  # cadastro, atendimento, vacinação, made by the command itself
     with zipfile.ZipFile(saida) as arquivo:
@@ -309,12 +324,23 @@ def test_export_command_leaves_invalid_fichas_and_other_months_out(m, tmp_path):
     mundo_envio.atendimento(m, quando=timezone.now() - datetime.timedelta(days=70))
     mundo_envio.atendimento(m, ciap="W78", cid10="O800")  # W78 (gravidez) only goes with a Z34 CID-10: invalid
     saida = tmp_path / "mes.zip"
-    call_command("export_sisab", "--municipio", m.municipio.ibge, "--competencia", f"{timezone.localdate():%Y%m}",
-                 "--output", str(saida), "--processes", "1")
+    call_command(
+        "export_sisab",
+        "--municipio",
+        m.municipio.ibge,
+        "--competencia",
+        f"{timezone.localdate():%Y%m}",
+        "--output",
+        str(saida),
+        "--processes",
+        "1",
+    )
     with tenant_context(m.municipio.id):
-        do_mes = set(FichaSisab.objects.filter(status=FichaSisab.Status.VALIDA,
-                                               competencia=timezone.localdate().replace(day=1))
-                     .values_list("uuid", flat=True))
+        do_mes = set(
+            FichaSisab.objects.filter(
+                status=FichaSisab.Status.VALIDA, competencia=timezone.localdate().replace(day=1)
+            ).values_list("uuid", flat=True)
+        )
         assert FichaSisab.objects.filter(status=FichaSisab.Status.INVALIDA).count() == 1
     with zipfile.ZipFile(saida) as arquivo:
         assert {ledi.de_esus(arquivo.read(nome)).uuid for nome in arquivo.namelist()} == do_mes
@@ -325,8 +351,9 @@ def test_export_command_refuses_without_identity_or_municipality(tmp_path):
     mundo = mundo_envio.mundo("Sem contra-chave")
     saida = tmp_path / "mes.zip"
     with pytest.raises(CommandError, match="contra-chave"):
-        call_command("export_sisab", "--municipio", mundo.municipio.ibge, "--competencia", "202611",
-                     "--output", str(saida))
+        call_command(
+            "export_sisab", "--municipio", mundo.municipio.ibge, "--competencia", "202611", "--output", str(saida)
+        )
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(CommandError, match="No municipality"):
         call_command("export_sisab", "--municipio", "0000000", "--competencia", "202611")
@@ -342,11 +369,13 @@ def test_ficha_page_writes_one_read_of_its_citizen(m):
     with tenant_context(m.municipio.id):
         fichas = {ficha.origem: ficha for ficha in FichaSisab.objects.order_by("id")}
         cidadaos = {
-            origem: ficha.origem_id if origem == "cidadao" else REGISTRO[origem].modelo.objects.get(id=ficha.origem_id).cidadao_id
+            origem: ficha.origem_id
+            if origem == "cidadao"
+            else REGISTRO[origem].modelo.objects.get(id=ficha.origem_id).cidadao_id
             for origem, ficha in fichas.items()
         }
     assert {"cidadao", "atendimento"} <= fichas.keys()
-    cliente = identidade.cliente(m.admin.usuario, m.admin)
+    cliente = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
     for origem, ficha in fichas.items():
         with tenant_context(m.municipio.id):
             antes = EventoAuditoria.objects.filter(evento="leitura_prontuario").count()
@@ -400,9 +429,13 @@ def test_a_redelivered_run_after_the_lease_does_not_send_again(m, receptor_com_g
     primeira = _transmitir(m)
     uuids = _uuids_recebidos()
     assert len(uuids) == 3 and len(set(uuids)) == 3, uuids
-    assert list(primeira["destinos"].values())[0]["enviadas"] == 3
-    assert list(segunda[0]["destinos"].values())[0] == {
-        "enviadas": 0, "recusadas": 0, "adiadas": 0, "detalhe": "outra transmissão para este destino em andamento"}
+    assert next(iter(primeira["destinos"].values()))["enviadas"] == 3
+    assert next(iter(segunda[0]["destinos"].values())) == {
+        "enviadas": 0,
+        "recusadas": 0,
+        "adiadas": 0,
+        "detalhe": "outra transmissão para este destino em andamento",
+    }
     assert {e.status for e in _entregas(m)} == {EntregaSisab.Status.ENVIADO}
 
 
@@ -434,7 +467,7 @@ def test_a_destination_outside_the_allowlist_gets_nothing(m, receptor, settings)
     rows wait with the reason until the admin fixes it, then go."""
     destino = _http(m, receptor.server_port)
     settings.PEC_HOSTS_LOCAIS = []
-    resultado = list(_transmitir(m)["destinos"].values())[0]
+    resultado = next(iter(_transmitir(m)["destinos"].values()))
     assert resultado["enviadas"] == 0 and "127.0.0.1 não está entre os permitidos" in resultado["detalhe"]
     assert Receptor.recebidas == []
     entregas = _entregas(m)
@@ -448,7 +481,7 @@ def test_a_destination_outside_the_allowlist_gets_nothing(m, receptor, settings)
 def test_plain_http_is_refused_in_production(m, receptor, settings):
     _http(m, receptor.server_port)
     settings.PEC_DESTINOS_HTTP = False
-    resultado = list(_transmitir(m)["destinos"].values())[0]
+    resultado = next(iter(_transmitir(m)["destinos"].values()))
     assert "Use https" in resultado["detalhe"] and Receptor.recebidas == []
 
 
@@ -456,7 +489,7 @@ def test_a_folder_outside_the_base_is_never_written(m, settings, tmp_path):
     fora = tmp_path / "fora"
     _destino(m, tipo="pasta", pasta=str(fora))
     settings.PEC_SISAB_PASTA_BASE = str(tmp_path / "base")
-    resultado = list(_transmitir(m)["destinos"].values())[0]
+    resultado = next(iter(_transmitir(m)["destinos"].values()))
     assert resultado["enviadas"] == 0 and "A pasta precisa ficar dentro de" in resultado["detalhe"]
     assert not fora.exists()
     # A symbolic link inside the base that points out of it is outside too.

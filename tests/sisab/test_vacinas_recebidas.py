@@ -16,8 +16,8 @@ from pec.tenancy import tenant_context
 from prontuario.models import Vacinacao
 from sisab import fichas, ledi, regras
 from sisab.recebimento import ficha_receber
-from tests.pec import identidade
-from tests.prontuario.fabricas import cpf
+from tests import mundo as fabricas
+from tests.mundo import cpf
 from tests.sisab import mundo_envio
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +30,21 @@ def m():
 
 def ficha_cds(m, *, cidadao=None, lote="CDS123", quando=None) -> dict:
     """What a CDS UBS of the municipality would send: the LEDI ficha of one dose."""
-    regra = mundo_envio.regra_vacina()
+    regra = fabricas.regra_vacina()
     quando = quando or timezone.now() - datetime.timedelta(days=2)
     dose = Vacinacao(
-        municipio=m.municipio, cidadao=cidadao or m.maria, lotacao=m.nina, estabelecimento=m.nina.estabelecimento,
-        imunobiologico=regra.imunobiologico, estrategia=regra.estrategia, dose=regra.dose, lote=lote,
-        fabricante="149", data_aplicacao=timezone.localtime(quando).date(), registrado_em=quando, uuid=uuid.uuid4(),
+        municipio=m.municipio,
+        cidadao=cidadao or m.maria,
+        lotacao=m.nina,
+        estabelecimento=m.nina.estabelecimento,
+        imunobiologico=regra.imunobiologico,
+        estrategia=regra.estrategia,
+        dose=regra.dose,
+        lote=lote,
+        fabricante="149",
+        data_aplicacao=timezone.localtime(quando).date(),
+        registrado_em=quando,
+        uuid=uuid.uuid4(),
         condicao_maternal="1",  # Maria and Joana: required for women (a rule checked on receipt too)
         grupo_atendimento="000210",
     )
@@ -43,8 +52,9 @@ def ficha_cds(m, *, cidadao=None, lote="CDS123", quando=None) -> dict:
 
 
 def receber(m, dados: dict, instalacao: ledi.Instalacao = regras._VERIFICACAO):
-    dado = ledi.novo_dado_transporte(tipo=14, ficha=dados, cnes=m.nina.estabelecimento.cnes, cod_ibge=m.municipio.ibge,
-                                     ine="", instalacao=instalacao)
+    dado = ledi.novo_dado_transporte(
+        tipo=14, ficha=dados, cnes=m.nina.estabelecimento.cnes, cod_ibge=m.municipio.ibge, ine="", instalacao=instalacao
+    )
     with tenant_context(m.municipio.id):
         ficha, _ = ficha_receber(municipio=m.municipio, conteudo=ledi.para_esus(dado))
         ficha.refresh_from_db()
@@ -61,14 +71,22 @@ def test_dose_entra_na_caderneta_como_ficha_cds(m):
     ficha = receber(m, dados)
     assert (ficha.doses_incluidas, ficha.pendencias) == (1, [])
     [dose] = doses(m)
-    regra = mundo_envio.regra_vacina()
+    regra = fabricas.regra_vacina()
     assert (dose.cidadao_id, dose.lotacao_id, dose.ficha_origem) == (m.maria.id, m.nina.id, ficha.uuid)
     assert (dose.imunobiologico, dose.estrategia, dose.dose, dose.lote) == (
-        regra.imunobiologico, regra.estrategia, regra.dose, "CDS123")
+        regra.imunobiologico,
+        regra.estrategia,
+        regra.dose,
+        "CDS123",
+    )
     assert dose.data_aplicacao == (timezone.localdate() - datetime.timedelta(days=2))
     with tenant_context(m.municipio.id):
         assert not Outbox.objects.exists()  # the ficha goes on to the SISAB; the dose is not sent again
-    pagina = identidade.cliente(m.bob.usuario, m.bob).get(f"/prontuario/cidadaos/{m.maria.pk}/").content.decode()
+    pagina = (
+        fabricas.entrar(m.bob.usuario, m.bob, pela_escolha=True)
+        .get(f"/prontuario/cidadaos/{m.maria.pk}/")
+        .content.decode()
+    )
     assert "Ficha CDS" in pagina and "CDS123" in pagina
     # The same ficha again (a sender's retry) adds nothing.
     assert receber(m, dados).doses_incluidas == 1 and len(doses(m)) == 1
@@ -76,15 +94,17 @@ def test_dose_entra_na_caderneta_como_ficha_cds(m):
 
 def test_cidadao_desconhecido_fica_pendente_e_entra_quando_reenviada(m):
     joana_cpf = cpf()
-    ausente = mundo_envio.novo_cidadao(m.bob, nome="JOANA DARC LIMA", sexo=1, data_nascimento=datetime.date(2001, 2, 3),
-                                      cpf=joana_cpf)
+    ausente = fabricas.cidadao(
+        m.bob, nome="JOANA DARC LIMA", sexo=1, data_nascimento=datetime.date(2001, 2, 3), cpf=joana_cpf
+    )
     dados = ficha_cds(m, cidadao=ausente)
     with tenant_context(m.municipio.id):  # as if she had never been registered here
         ausente.__class__.objects.filter(pk=ausente.pk).update(cpf="", ativo=False)
     ficha = receber(m, dados)
     assert ficha.doses_incluidas == 0
-    assert ficha.pendencias == [f"Atendimento 1: cidadão {joana_cpf} não está cadastrado no município: "
-                                "1 dose(s) fora do prontuário."]
+    assert ficha.pendencias == [
+        f"Atendimento 1: cidadão {joana_cpf} não está cadastrado no município: 1 dose(s) fora do prontuário."
+    ]
     with tenant_context(m.municipio.id):
         ausente.__class__.objects.filter(pk=ausente.pk).update(cpf=joana_cpf, ativo=True)
     ficha = receber(m, dados)
@@ -108,7 +128,9 @@ def test_ficha_que_cancela_outra_tira_a_dose_dela(m):
     correcao["vacinacoes"][0]["vacinas"][0]["lote"] = "CERTO22"
     receber(m, correcao)
     antiga, nova = doses(m)
-    assert antiga.lote == "ERRADO1" and antiga.excluida_em is not None and original["uuidFicha"] in antiga.motivo_exclusao
+    assert (
+        antiga.lote == "ERRADO1" and antiga.excluida_em is not None and original["uuidFicha"] in antiga.motivo_exclusao
+    )
     assert nova.lote == "CERTO22" and nova.excluida_em is None
 
 
@@ -124,11 +146,19 @@ def test_pagina_do_lote_mostra_doses_e_pendencias(m):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as arquivo:
         for dados in (ok, sem_lotacao):
-            dado = ledi.novo_dado_transporte(tipo=14, ficha=dados, cnes=m.nina.estabelecimento.cnes,
-                                             cod_ibge=m.municipio.ibge, ine="", instalacao=regras._VERIFICACAO)
+            dado = ledi.novo_dado_transporte(
+                tipo=14,
+                ficha=dados,
+                cnes=m.nina.estabelecimento.cnes,
+                cod_ibge=m.municipio.ibge,
+                ine="",
+                instalacao=regras._VERIFICACAO,
+            )
             arquivo.writestr(f"{dado.uuid}.esus", ledi.para_esus(dado))
     lote = lote_importar(municipio=m.municipio, nome="cds.zip", conteudo=buffer.getvalue(), ator=None)
-    pagina = identidade.cliente(m.admin.usuario, m.admin).get(f"/administracao/recebimento-ledi/lotes/{lote.id}/")
+    pagina = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True).get(
+        f"/administracao/recebimento-ledi/lotes/{lote.id}/"
+    )
     html = pagina.content.decode()
     assert "1 dose de vacina incluída nos prontuários" in html
     assert "Doses fora do prontuário" in html and sem_lotacao["uuidFicha"] in html
@@ -149,14 +179,19 @@ def test_tentar_de_novo_inclui_as_doses_depois_do_cadastro(m):
     dados["headerTransport"]["cboCodigo_2002"] = "223505"  # Nina as a nurse: not yet a lotação here
     ficha = receber(m, dados)
     assert ficha.doses_incluidas == 0
-    admin = identidade.cliente(m.admin.usuario, m.admin)
+    admin = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
     pagina = admin.get("/administracao/recebimento-ledi/").content.decode()
     assert "Doses fora do prontuário" in pagina and ficha.uuid in pagina and "não tem lotação" in pagina
     # Another municipality's admin does not see them (its lote URLs: test_paginas_envio's 404 test).
     outro = mundo_envio.mundo("Município B")
-    assert ficha.uuid not in identidade.cliente(outro.admin.usuario, outro.admin).get("/administracao/recebimento-ledi/").content.decode()
+    assert (
+        ficha.uuid
+        not in fabricas.entrar(outro.admin.usuario, outro.admin, pela_escolha=True)
+        .get("/administracao/recebimento-ledi/")
+        .content.decode()
+    )
 
-    identidade.lotacao(m.municipio, m.nina.usuario, cbo="223505", estabelecimento=m.nina.estabelecimento)
+    fabricas.lotacao_com_perfis(m.municipio, m.nina.usuario, cbo="223505", estabelecimento=m.nina.estabelecimento)
     resposta = admin.post("/administracao/recebimento-ledi/vacinas-pendentes/", follow=True)
     assert "1 dose(s) de vacina incluída(s) nos prontuários." in resposta.content.decode()
     assert [d.lotacao.cbo for d in doses(m)] == ["223505"]
@@ -176,9 +211,18 @@ def test_dose_recebida_guarda_fabricante_e_grupo_nos_codigos_rnds_como_a_dose_lo
     assert (dose.fabricante, dose.grupo_atendimento) == ("44618", "001801")
 
 
-@pytest.mark.parametrize("nome,codigo", [("FIOCRUZ", "149"), ("biontech", "44618"), ("SERUM-INDIA", "163"),
-                                         ("Fundação Oswaldo Cruz", "149"), ("SINOVAC", ""), ("PFIZER/BIONTECH", ""),
-                                         ("FUNDACAO", "")])
+@pytest.mark.parametrize(
+    "nome,codigo",
+    [
+        ("FIOCRUZ", "149"),
+        ("biontech", "44618"),
+        ("SERUM-INDIA", "163"),
+        ("Fundação Oswaldo Cruz", "149"),
+        ("SINOVAC", ""),
+        ("PFIZER/BIONTECH", ""),
+        ("FUNDACAO", ""),
+    ],
+)
 def test_fabricante_pelo_nome_so_quando_um_unico_tem_esse_nome(nome, codigo):
     from sisab.vacinas_recebidas import fabricante_rnds
 
@@ -192,8 +236,13 @@ def test_dose_com_codigo_fora_das_tabelas_fica_fora_com_o_motivo(m):
     vacina = dados["vacinacoes"][0]["vacinas"][0]
     for campo in ("estrategiaVacinacao", "grupoAtendimento", "stAplicadoExterior"):  # not in a transcription
         vacina.pop(campo, None)
-    vacina.update(stRegistroAnterior=True, dataRegistroAnterior=dados["vacinacoes"][0]["dtNascimento"] + 86_400_000,
-                  imunobiologico=12345678901)
+    vacina.update(
+        stRegistroAnterior=True,
+        dataRegistroAnterior=dados["vacinacoes"][0]["dtNascimento"] + 86_400_000,
+        imunobiologico=12345678901,
+    )
     ficha = receber(m, dados)
     assert ficha.doses_incluidas == 0 and doses(m) == []
-    assert ficha.pendencias == ["Atendimento 1, vacina 1: imunobiológico 12345678901 desconhecido: dose fora do prontuário."]
+    assert ficha.pendencias == [
+        "Atendimento 1, vacina 1: imunobiológico 12345678901 desconhecido: dose fora do prontuário."
+    ]

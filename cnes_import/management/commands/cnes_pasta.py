@@ -33,7 +33,9 @@ class Command(BaseCommand):
             return
         if options["pasta"] is None:
             with tenant_context(municipio.id):
-                atual = ConfiguracaoCnes.objects.filter(municipio_id=municipio.id).values_list("pasta", flat=True).first()
+                atual = (
+                    ConfiguracaoCnes.objects.filter(municipio_id=municipio.id).values_list("pasta", flat=True).first()
+                )
             self.stdout.write(f"{municipio.nome} ({municipio.ibge}): {atual or 'no folder configured'}")
             return
         pasta = Path(options["pasta"])

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cnes_import.models import ACOES, TIPOS, ImportacaoCnes
 from cnes_import.services import cnes_importar
+from pec.ator import Ator
 from pec.models import Municipio
 
 ETAPAS = {
@@ -19,7 +20,12 @@ ETAPAS = {
     "profissionais": "writing professionals",
     "lotacoes": "writing lotações",
 }
-NOMES = {"estabelecimentos": "establishments", "equipes": "teams", "profissionais": "professionals", "lotacoes": "lotações"}
+NOMES = {
+    "estabelecimentos": "establishments",
+    "equipes": "teams",
+    "profissionais": "professionals",
+    "lotacoes": "lotações",
+}
 COLUNAS = {"criados": "created", "atualizados": "updated", "desativados": "deactivated", "rejeitados": "rejected"}
 
 
@@ -84,6 +90,7 @@ class Command(BaseCommand):
                 resetar_perfis=options["reset_perfis"],
                 origem=ImportacaoCnes.Origem.COMANDO,
                 progresso=barra,
+                ator=Ator.do_sistema(municipio),
             )
         finally:
             barra.fim()
@@ -110,9 +117,13 @@ class Command(BaseCommand):
         if rejeicoes:
             self.stdout.write(f"Rejected records ({len(rejeicoes)}; reasons as shown to the administrator):")
             for rejeicao in rejeicoes[:50]:
-                self.stdout.write(f"  {NOMES.get(rejeicao['tipo'], rejeicao['tipo'])}: {rejeicao['registro']}: {rejeicao['motivo']}")
+                self.stdout.write(
+                    f"  {NOMES.get(rejeicao['tipo'], rejeicao['tipo'])}: {rejeicao['registro']}: {rejeicao['motivo']}"
+                )
             if len(rejeicoes) > 50:
                 self.stdout.write(f"  ... and {len(rejeicoes) - 50} more in the import history.")
         if "Atenção" in importacao.mensagem:
-            self.stderr.write(self.style.WARNING("Warning: after this import no active lotação can administer the municipality."))
+            self.stderr.write(
+                self.style.WARNING("Warning: after this import no active lotação can administer the municipality.")
+            )
         self.stdout.write(self.style.SUCCESS("Done."))

@@ -25,6 +25,7 @@ from django.urls import reverse
 from requests import RequestException
 
 from pec import tenancy
+from pec.ator import Ator
 from pec.audit.chain import audit_event
 from pec.documentos import so_digitos
 from pec.identity.govbr.config import PROVIDER_ID, govbr_app, govbr_pos_saida_uri
@@ -86,10 +87,14 @@ def cpf_mascarado(cpf: str) -> str:
 def recusa_responder(*, request: HttpRequest, recusa: Recusa) -> HttpResponse:
     audit_event(
         evento="login_falha",
-        request=request,
+        ator=Ator.da_requisicao(request),
         usuario=recusa.usuario,
         cpf_informado=recusa.cpf,
-        detalhes={"metodo": "govbr", "motivo": recusa.motivo, **({"detalhe": recusa.detalhe} if recusa.detalhe else {})},
+        detalhes={
+            "metodo": "govbr",
+            "motivo": recusa.motivo,
+            **({"detalhe": recusa.detalhe} if recusa.detalhe else {}),
+        },
     )
     contexto = {"mensagem": recusa.mensagem(), "link": recusa.link, "motivo": recusa.motivo}
     return render(request, "pec/govbr_recusa.html", contexto, status=403)
@@ -147,7 +152,9 @@ def govbr_municipio_permitido(*, request: HttpRequest, municipio: Municipio) -> 
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
-    def list_apps(self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None) -> list[SocialApp]:
+    def list_apps(
+        self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
+    ) -> list[SocialApp]:
         app = govbr_app()
         if app is None:
             return []
@@ -167,7 +174,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         try:
             sociallogin.user = govbr_autorizar(request=request, sociallogin=sociallogin)
         except Recusa as recusa:
-            raise ImmediateHttpResponse(recusa_responder(request=request, recusa=recusa))
+            raise ImmediateHttpResponse(recusa_responder(request=request, recusa=recusa)) from recusa
 
     def on_authentication_error(
         self,
@@ -192,7 +199,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 # --- The session -----------------------------------------------------------------------------
 
 
-def ao_entrar(sender: Any, request: HttpRequest, user: Usuario, sociallogin: SocialLogin | None = None, **kwargs: Any) -> None:
+def ao_entrar(
+    sender: Any, request: HttpRequest, user: Usuario, sociallogin: SocialLogin | None = None, **kwargs: Any
+) -> None:
     """allauth's user_logged_in: keep what a gov.br login brought; any other login drops
     what an earlier one in this browser may have left."""
     request.session.pop(SESSION_GOVBR, None)

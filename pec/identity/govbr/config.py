@@ -8,11 +8,12 @@ encrypted at rest (pec.cripto) and decrypted only to call the token endpoint.
 from __future__ import annotations
 
 from allauth.socialaccount.models import SocialApp
+from allauth.utils import build_absolute_uri
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
-from allauth.utils import build_absolute_uri
 
+from pec.ator import Ator
 from pec.audit.chain import audit_event
 from pec.cripto import cifrar, decifrar
 from pec.models import ConfiguracaoGovBr
@@ -96,7 +97,7 @@ def govbr_configurar(
     issuer_outro: str,
     client_id: str,
     novo_segredo: str | None,
-    request: HttpRequest | None = None,
+    ator: Ator | None = None,
     origem: str = "",
 ) -> ConfiguracaoGovBr:
     """Save the singleton row; `novo_segredo` None keeps the stored secret, "" erases it.
@@ -114,7 +115,7 @@ def govbr_configurar(
     config.save()
     audit_event(
         evento="admin_alteracao",
-        request=request,
+        ator=ator,
         instalacao=True,
         o_que=origem,
         detalhes={

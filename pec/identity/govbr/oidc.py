@@ -154,7 +154,7 @@ def login(request: HttpRequest, provider_id: str) -> HttpResponse:
         resposta: HttpResponse = OAuth2LoginView.adapter_view(GovBrOAuth2Adapter(request, provider_id))(request)
         return resposta
     except SocialApp.DoesNotExist:
-        raise Http404("A entrada com gov.br não está habilitada nesta instalação.")
+        raise Http404("A entrada com gov.br não está habilitada nesta instalação.") from None
     except (RequestException, OAuth2Error):
         return _erro_indisponivel(request)
 
@@ -165,4 +165,4 @@ def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
         resposta: HttpResponse = OAuth2CallbackView.adapter_view(GovBrOAuth2Adapter(request, provider_id))(request)
         return resposta
     except SocialApp.DoesNotExist:
-        raise Http404("A entrada com gov.br não está habilitada nesta instalação.")
+        raise Http404("A entrada com gov.br não está habilitada nesta instalação.") from None

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from pec.http import RequisicaoAutenticada
 from pec.identity.acesso import requer_admin_instalacao, requer_reautenticacao
 from pec.identity.govbr.acesso import govbr_saida_url
 from pec.identity.govbr.config import (
@@ -23,7 +24,7 @@ from pec.models import ConfiguracaoGovBr
 
 @requer_admin_instalacao
 @requer_reautenticacao
-def configuracao(request: HttpRequest) -> HttpResponse:
+def configuracao(request: RequisicaoAutenticada) -> HttpResponse:
     atual = govbr_configuracao() or ConfiguracaoGovBr()
     tem_segredo = bool(atual.segredo_cifrado)
     # The form validates a copy: a rejected form must not leave half-applied values.
@@ -35,7 +36,7 @@ def configuracao(request: HttpRequest) -> HttpResponse:
             issuer_outro=form.cleaned_data["issuer_outro"],
             client_id=form.cleaned_data["client_id"],
             novo_segredo=form.novo_segredo(),
-            request=request,
+            ator=request.ator,
             origem="página da instalação",
         )
         messages.success(request, "Configuração do gov.br salva.")

@@ -30,7 +30,8 @@ class Command(BaseCommand):
         ambiente.add_argument("--issuer", help="any other OpenID Connect issuer URL")
         parser.add_argument("--client-id")
         parser.add_argument(
-            "--client-secret-file", type=Path,
+            "--client-secret-file",
+            type=Path,
             help="file holding the client secret (or set GOVBR_CLIENT_SECRET; never on the command line)",
         )
         ativo = parser.add_mutually_exclusive_group()
@@ -57,8 +58,12 @@ class Command(BaseCommand):
                 raise CommandError("gov.br needs a client id and a client secret before it can be enabled")
             try:
                 atual = govbr_configurar(
-                    ativo=ativo, ambiente=ambiente, issuer_outro=issuer_outro, client_id=client_id,
-                    novo_segredo=segredo, origem="manage.py govbr_config",
+                    ativo=ativo,
+                    ambiente=ambiente,
+                    issuer_outro=issuer_outro,
+                    client_id=client_id,
+                    novo_segredo=segredo,
+                    origem="manage.py govbr_config",
                 )
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from exc

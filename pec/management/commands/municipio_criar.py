@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dados import municipios
 from pec.administracao import services
+from pec.ator import Ator
 from pec.models import Municipio
 
 # Lower-case particles of Brazilian place names ("Espigão do Oeste", "Alta Floresta D'Oeste").
@@ -25,7 +26,9 @@ def nome_municipio(nome_ledi: str) -> str:
     """'ALTA FLORESTA D'OESTE' -> 'Alta Floresta D'Oeste', 'ESPIGÃO DO OESTE' -> 'Espigão do Oeste'."""
     palavras = nome_ledi.lower().split()
     return " ".join(
-        palavra if posicao and palavra in _PARTICULAS else re.sub(r"(^|[-'])(\w)", lambda m: m[1] + m[2].upper(), palavra)
+        palavra
+        if posicao and palavra in _PARTICULAS
+        else re.sub(r"(^|[-'])(\w)", lambda m: m[1] + m[2].upper(), palavra)
         for posicao, palavra in enumerate(palavras)
     )
 
@@ -56,9 +59,18 @@ class Command(BaseCommand):
         nome, uf = municipios()[ibge]
         try:
             municipio = services.municipio_criar(
-                ibge=ibge, nome=nome_municipio(nome), uf=uf, modo=modo, request=None, origem="manage.py municipio_criar"
+                ibge=ibge,
+                nome=nome_municipio(nome),
+                uf=uf,
+                modo=modo,
+                ator=Ator.do_sistema(None),
+                origem="manage.py municipio_criar",
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        self.stdout.write(self.style.SUCCESS(f"Municipality {municipio} ({ibge}, {modo}) created with the default perfis."))
-        self.stdout.write("Next: import its CNES XML (manage.py import_cnes) to bring establishments, teams and professionals.")
+        self.stdout.write(
+            self.style.SUCCESS(f"Municipality {municipio} ({ibge}, {modo}) created with the default perfis.")
+        )
+        self.stdout.write(
+            "Next: import its CNES XML (manage.py import_cnes) to bring establishments, teams and professionals."
+        )

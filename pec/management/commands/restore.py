@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from pec.backups.avisos import BackupError
-from pec.backups.restauracao import banco_trocar, backup_restaurar
+from pec.backups.restauracao import backup_restaurar, banco_trocar
 
 
 class Command(BaseCommand):
@@ -23,10 +23,14 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--private-key", help="private key PEM (default: PEC_BACKUP_PRIVATE_KEY)")
         parser.add_argument(
-            "--signing-key", action="append", default=[],
+            "--signing-key",
+            action="append",
+            default=[],
             help="a signing PUBLIC key whose signature (FILE.sig) you trust (adds to PEC_BACKUP_TRUSTED_KEYS)",
         )
-        parser.add_argument("--sha256", default="", help="the file's SHA-256 as recorded off the server, instead of a signature")
+        parser.add_argument(
+            "--sha256", default="", help="the file's SHA-256 as recorded off the server, instead of a signature"
+        )
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
         parser.add_argument(
             "--switch",
@@ -42,8 +46,11 @@ class Command(BaseCommand):
             self._confirmar(atual, options)
         try:
             novo, manifesto, duracao = backup_restaurar(
-                arquivo=options["file"], chave_privada=options["private_key"], chaves_assinatura=options["signing_key"],
-                sha256=options["sha256"], progresso=self.stdout.write,
+                arquivo=options["file"],
+                chave_privada=options["private_key"],
+                chaves_assinatura=options["signing_key"],
+                sha256=options["sha256"],
+                progresso=self.stdout.write,
             )
         except BackupError as exc:
             raise CommandError(f"Restore FAILED, nothing changed (database {atual} untouched): {exc}") from exc
@@ -60,20 +67,22 @@ class Command(BaseCommand):
                     f"or use the steps below with database {novo}."
                 ) from exc
             self.stdout.write(self.style.SUCCESS(f"Database {atual} is now the restored backup."))
-            guardado = f"The previous database is kept as {anterior}." if anterior else "There was no previous database."
+            guardado = (
+                f"The previous database is kept as {anterior}." if anterior else "There was no previous database."
+            )
             self.stdout.write(
                 f"{guardado} Now:\n"
                 "  1. manage.py db_setup && manage.py migrate   (grants and any newer migrations)\n"
                 "  2. restart web, worker and beat"
-                + (f"\n  3. when satisfied: DROP DATABASE \"{anterior}\";" if anterior else "")
+                + (f'\n  3. when satisfied: DROP DATABASE "{anterior}";' if anterior else "")
             )
             return
         self.stdout.write(
             f"The installation still uses {atual}. To switch to the restored database:\n"
             "  1. stop web, worker and beat (systemctl stop pec-web pec-worker pec-beat)\n"
             f"  2. either run `manage.py restore {options['file']} --switch` again, or rename by hand as an admin:\n"
-            f"       ALTER DATABASE \"{atual}\" RENAME TO \"{atual}_anterior\";\n"
-            f"       ALTER DATABASE \"{novo}\" RENAME TO \"{atual}\";\n"
+            f'       ALTER DATABASE "{atual}" RENAME TO "{atual}_anterior";\n'
+            f'       ALTER DATABASE "{novo}" RENAME TO "{atual}";\n'
             f"     or point DATABASE_URL at database {novo}\n"
             "  3. manage.py db_setup && manage.py migrate, then start the services"
         )

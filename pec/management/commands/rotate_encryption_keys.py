@@ -14,7 +14,9 @@ from pec.cripto import segredos_recifrar
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt every stored secret with the first key of PEC_ENCRYPTION_KEYS and check each opens with it alone."
+    help = (
+        "Re-encrypt every stored secret with the first key of PEC_ENCRYPTION_KEYS and check each opens with it alone."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         rotacao = segredos_recifrar()
@@ -27,6 +29,8 @@ class Command(BaseCommand):
                 f"{len(rotacao.problemas)} value(s) do not decrypt with the new key alone: "
                 "KEEP the old key(s) in PEC_ENCRYPTION_KEYS until this is fixed"
             )
-        self.stdout.write(self.style.SUCCESS(
-            "Every stored secret decrypts with the new key alone: the old key(s) may now be removed from PEC_ENCRYPTION_KEYS."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Every stored secret decrypts with the new key alone: the old key(s) may now be removed from PEC_ENCRYPTION_KEYS."
+            )
+        )

@@ -16,15 +16,24 @@ from pec.demo import (
 
 
 class Command(BaseCommand):
-    help = ("Create the demo municipalities (CNES file imported, agendas, citizens, a year of care in the production "
-            "one) and print the logins. Refused in production.")
+    help = (
+        "Create the demo municipalities (CNES file imported, agendas, citizens, a year of care in the production "
+        "one) and print the logins. Refused in production."
+    )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--if-empty", action="store_true", help="do nothing when the demo data already exists")
-        parser.add_argument("--cidadaos", type=int, default=CIDADAOS_HISTORICO,
-                            help=f"citizens with a year of care in the production municipality (default {CIDADAOS_HISTORICO})")
-        parser.add_argument("--completar", action="store_true",
-                            help="on an existing demo: add the year of care if missing and book the coming week if empty")
+        parser.add_argument(
+            "--cidadaos",
+            type=int,
+            default=CIDADAOS_HISTORICO,
+            help=f"citizens with a year of care in the production municipality (default {CIDADAOS_HISTORICO})",
+        )
+        parser.add_argument(
+            "--completar",
+            action="store_true",
+            help="on an existing demo: add the year of care if missing and book the coming week if empty",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         try:
@@ -52,5 +61,7 @@ class Command(BaseCommand):
         if contagem is None:
             self.stdout.write("Demo history already present; the coming week is booked.")
         else:
-            self.stdout.write(f"Demo history ready: {contagem['cidadaos']} citizens, {contagem['atendimentos']} "
-                              f"atendimentos, {contagem['vacinas']} doses over the last 12 months.")
+            self.stdout.write(
+                f"Demo history ready: {contagem['cidadaos']} citizens, {contagem['atendimentos']} "
+                f"atendimentos, {contagem['vacinas']} doses over the last 12 months."
+            )

@@ -38,8 +38,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", default=os.environ.get("PEC_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--demo", action="store_true", help="load the demo municipalities once and print their logins")
-        parser.add_argument("--demo-cidadaos", type=int, help="with --demo: citizens with a year of care (seed_demo --cidadaos)")
+        parser.add_argument(
+            "--demo", action="store_true", help="load the demo municipalities once and print their logins"
+        )
+        parser.add_argument(
+            "--demo-cidadaos", type=int, help="with --demo: citizens with a year of care (seed_demo --cidadaos)"
+        )
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -79,8 +83,18 @@ class Command(BaseCommand):
             ],
             # One machine, one worker: the default queue and the backups' (production runs a
             # unit per queue, each with its own credentials: deploy/systemd).
-            "worker": [os.path.join(bindir, "celery"), "-A", "config", "worker", "-l", "info", "--concurrency", "2",
-                       "-Q", f"celery,{settings.BACKUP_FILA}"],
+            "worker": [
+                os.path.join(bindir, "celery"),
+                "-A",
+                "config",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+                "-Q",
+                f"celery,{settings.BACKUP_FILA}",
+            ],
             "beat": [
                 os.path.join(bindir, "celery"),
                 "-A",
@@ -137,8 +151,15 @@ class Command(BaseCommand):
         host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host
         demo_configurar(url_web=f"http://{host}:{porta_web}", url_rnds=f"https://127.0.0.1:{porta}", pasta=pasta)
         env = {**env, "RNDS_CA_ARQUIVO": str(pasta / "ac-teste.pem")}
-        comando = [python, str(settings.BASE_DIR / "manage.py"), "national_simulator", "--porta", str(porta),
-                   "--pasta", str(pasta)]
+        comando = [
+            python,
+            str(settings.BASE_DIR / "manage.py"),
+            "national_simulator",
+            "--porta",
+            str(porta),
+            "--pasta",
+            str(pasta),
+        ]
         self.stdout.write(f"Local RNDS/CADSUS peer (test PKI) at https://127.0.0.1:{porta}/")
         return {"national-simulator": comando}, env
 
@@ -149,8 +170,10 @@ class Command(BaseCommand):
         comando = [python, str(settings.BASE_DIR / "manage.py"), "seed_demo", "--completar"]
         if options["demo_cidadaos"] is not None:
             comando += ["--cidadaos", str(options["demo_cidadaos"])]
-        self.stdout.write("Demonstração: o histórico de um ano do município de produção é conferido em segundo plano "
-                          "e montado só na primeira execução (cerca de um minuto).")
+        self.stdout.write(
+            "Demonstração: o histórico de um ano do município de produção é conferido em segundo plano "
+            "e montado só na primeira execução (cerca de um minuto)."
+        )
         return subprocess.Popen(comando, env=env, start_new_session=True, preexec_fn=_die_with_parent)
 
     def _announce(self, options: dict[str, Any]) -> None:

@@ -24,18 +24,25 @@ class Command(BaseCommand):
         parser.add_argument("file", nargs="?", type=Path)
         parser.add_argument("--private-key", help="private key PEM (default: PEC_BACKUP_PRIVATE_KEY)")
         parser.add_argument(
-            "--signing-key", action="append", default=[],
+            "--signing-key",
+            action="append",
+            default=[],
             help="a signing PUBLIC key whose signature (FILE.sig) you trust (adds to PEC_BACKUP_TRUSTED_KEYS)",
         )
-        parser.add_argument("--sha256", default="", help="the file's SHA-256 as recorded off the server, instead of a signature")
+        parser.add_argument(
+            "--sha256", default="", help="the file's SHA-256 as recorded off the server, instead of a signature"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         arquivo = options["file"] or self._mais_recente()
         self.stdout.write(f"Verifying {arquivo}")
         try:
             registro = backup_verificar(
-                arquivo=arquivo, chave_privada=options["private_key"], chaves_assinatura=options["signing_key"],
-                sha256=options["sha256"], progresso=self.stdout.write,
+                arquivo=arquivo,
+                chave_privada=options["private_key"],
+                chaves_assinatura=options["signing_key"],
+                sha256=options["sha256"],
+                progresso=self.stdout.write,
             )
         except BackupError as exc:
             raise CommandError(f"Verification FAILED: {exc}") from exc

@@ -18,9 +18,9 @@ from django.utils import timezone
 from dados import municipios
 from pec.models import Municipio
 from pec.tenancy import tenant_context
-from prontuario.models import Cidadao
 from prontuario.cadastro.services import palavras_frequencias_atualizar
 from prontuario.cadastro.sintetico import Gerador
+from prontuario.models import Cidadao
 
 COLUNAS: list[str] = [f.column for f in Cidadao._meta.concrete_fields if f.column != "id" and not f.generated]  # type: ignore[misc]  # concrete fields have a column
 
@@ -43,15 +43,14 @@ class Command(BaseCommand):
             if ibge not in municipios():
                 raise CommandError(f"unknown IBGE code {ibge}")
             nome, uf = municipios()[ibge]
-            municipio = Municipio.objects.create(
-                ibge=ibge, nome=nome.title(), uf=uf, modo=Municipio.Modo.TREINAMENTO
-            )
+            municipio = Municipio.objects.create(ibge=ibge, nome=nome.title(), uf=uf, modo=Municipio.Modo.TREINAMENTO)
             self.stdout.write(f"created municipality {municipio} in training mode")
         with tenant_context(municipio.id):
             existentes = Cidadao.objects.filter(municipio=municipio).count()
         # Document numbers continue after the rows already there, so reruns add, not clash.
         gerador = Gerador(
-            municipio_id=municipio.id, seed=int(options["seed"]) + existentes,  # type: ignore[call-overload]
+            municipio_id=municipio.id,
+            seed=int(options["seed"]) + existentes,  # type: ignore[call-overload]
             primeiro_documento=400_000_000 + 3 * existentes,
         )
         hoje = timezone.localdate()
@@ -70,11 +69,31 @@ class Command(BaseCommand):
     def _carregar(self, municipio_id: int, gerador: Gerador, n: int, hoje) -> None:  # type: ignore[no-untyped-def]
         agora = timezone.now()
         fixos = {
-            "municipio_id": municipio_id, "nome_social": "", "etnia": None, "nacionalidade": 1, "pais_nascimento": 31,
-            "data_naturalizacao": None, "portaria_naturalizacao": "", "data_entrada_brasil": None, "cep": "",
-            "logradouro": "", "numero": "", "complemento": "", "bairro": "", "telefone_contato": "", "email": "",
-            "equipe_id": None, "microarea": "", "fora_de_area": False, "data_obito": None, "numero_do": "",
-            "ativo": True, "unificado_com_id": None, "unificado_em": None, "versao": 1, "criado_em": agora,
+            "municipio_id": municipio_id,
+            "nome_social": "",
+            "etnia": None,
+            "nacionalidade": 1,
+            "pais_nascimento": 31,
+            "data_naturalizacao": None,
+            "portaria_naturalizacao": "",
+            "data_entrada_brasil": None,
+            "cep": "",
+            "logradouro": "",
+            "numero": "",
+            "complemento": "",
+            "bairro": "",
+            "telefone_contato": "",
+            "email": "",
+            "equipe_id": None,
+            "microarea": "",
+            "fora_de_area": False,
+            "data_obito": None,
+            "numero_do": "",
+            "ativo": True,
+            "unificado_com_id": None,
+            "unificado_em": None,
+            "versao": 1,
+            "criado_em": agora,
             "atualizado_em": agora,
         }
         tabela = Cidadao._meta.db_table

@@ -22,8 +22,10 @@ class Command(BaseCommand):
             raise CommandError(f"no municipality with IBGE {municipio}")
         with tenant_context(alvo.id):
             ids = ids or list(
-                Outbox.objects.filter(municipio_id=alvo.id, destino="rnds", status=Outbox.Status.ERRO).values_list("id", flat=True)
+                Outbox.objects.filter(municipio_id=alvo.id, destino="rnds", status=Outbox.Status.ERRO).values_list(
+                    "id", flat=True
+                )
             )
         requeued = outbox_reenviar(municipio_id=alvo.id, ids=ids)
         resultado = outbox_drenar(municipio_id=alvo.id, destino="rnds")
-        self.stdout.write(f"requeued {requeued}; delivery: " + ", ".join(f"{str(k)}={v}" for k, v in resultado.items()))
+        self.stdout.write(f"requeued {requeued}; delivery: " + ", ".join(f"{k!s}={v}" for k, v in resultado.items()))

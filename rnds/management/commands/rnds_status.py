@@ -24,7 +24,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{alvo}: " + ", ".join(f"{k}={v}" for k, v in painel.contagens.items()))
         self.stdout.write(f"oldest pending: {painel.pendente_mais_antigo or '-'}")
         if painel.certificado:
-            self.stdout.write(f"certificate: {painel.certificado.titular}, valid until {painel.certificado.valido_ate:%Y-%m-%d}")
+            self.stdout.write(
+                f"certificate: {painel.certificado.titular}, valid until {painel.certificado.valido_ate:%Y-%m-%d}"
+            )
         for item in painel.erros:
             self.stdout.write(f"  error #{item.id} {item.chave}: {item.ultimo_erro[:200]}")
         for pendencia in painel.pendencias:

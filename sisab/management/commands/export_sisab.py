@@ -11,16 +11,22 @@ from sisab.envio import SemIdentidade, exportar, fichas_gerar
 
 
 class Command(BaseCommand):
-    help = ("Write a municipality's valid LEDI fichas of one competência into a zip (.esus Thrift or XML), "
-            "making the missing fichas first. Progress goes to stderr.")
+    help = (
+        "Write a municipality's valid LEDI fichas of one competência into a zip (.esus Thrift or XML), "
+        "making the missing fichas first. Progress goes to stderr."
+    )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--municipio", required=True, help="IBGE code")
         parser.add_argument("--competencia", required=True, help="AAAAMM")
         parser.add_argument("--format", choices=["thrift", "xml"], default="thrift")
         parser.add_argument("--output", type=Path, help="zip file (default: sisab-<IBGE>-<AAAAMM>.zip)")
-        parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
-                            help="worker processes that serialise the fichas (default: one per CPU)")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="worker processes that serialise the fichas (default: one per CPU)",
+        )
 
     def handle(self, *args: object, **options: Any) -> None:
         municipio = Municipio.objects.filter(ibge=options["municipio"]).first()
@@ -36,9 +42,14 @@ class Command(BaseCommand):
         parcial = saida.with_name(saida.name + ".part")
         try:
             with parcial.open("wb") as arquivo:
-                total = exportar(municipio=municipio, competencia=competencia, formato=str(options["format"]),
-                                 saida=arquivo, progresso=lambda n: sys.stderr.write(f"\r{n} fichas written"),
-                                 processos=int(options["processes"]))
+                total = exportar(
+                    municipio=municipio,
+                    competencia=competencia,
+                    formato=str(options["format"]),
+                    saida=arquivo,
+                    progresso=lambda n: sys.stderr.write(f"\r{n} fichas written"),
+                    processos=int(options["processes"]),
+                )
         except SemIdentidade as exc:
             parcial.unlink(missing_ok=True)
             raise CommandError(f"{municipio.ibge}: no contra-chave/installation identity; enter it first.") from exc

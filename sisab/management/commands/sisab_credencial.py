@@ -6,8 +6,10 @@ from sisab.recebimento import credencial_emitir
 
 
 class Command(BaseCommand):
-    help = ("Issue a receiving-API credential for a municipality (for a local server or another system) "
-            "and print usuario and senha once, as 'usuario=... senha=...'.")
+    help = (
+        "Issue a receiving-API credential for a municipality (for a local server or another system) "
+        "and print usuario and senha once, as 'usuario=... senha=...'."
+    )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--municipio", required=True, help="IBGE code of the receiving municipality")
@@ -21,14 +23,21 @@ class Command(BaseCommand):
         municipio = Municipio.objects.filter(ibge=options["municipio"]).first()
         if municipio is None:
             raise CommandError(f"No municipality with IBGE code {options['municipio']}.")
-        atores = Usuario.objects.filter(cpf=options["cpf_ator"]) if options.get("cpf_ator") else \
-            Usuario.objects.filter(administrador_instalacao=True).order_by("id")
+        atores = (
+            Usuario.objects.filter(cpf=options["cpf_ator"])
+            if options.get("cpf_ator")
+            else Usuario.objects.filter(administrador_instalacao=True).order_by("id")
+        )
         ator = atores.first()
         if ator is None:
             raise CommandError("No installation administrator to record as issuer; pass --cpf-ator.")
         with tenant_context(municipio.id):
             credencial, senha = credencial_emitir(
-                municipio_id=municipio.id, nome=options["nome"], responsavel=options["responsavel"],
-                documento=options["documento"], email=options["email"], ator=ator,
+                municipio_id=municipio.id,
+                nome=options["nome"],
+                responsavel=options["responsavel"],
+                documento=options["documento"],
+                email=options["email"],
+                ator=ator,
             )
         self.stdout.write(f"usuario={credencial.usuario} senha={senha}")
