@@ -31,7 +31,8 @@ class Logradouro(TenantModel):
     """A street (LEDI EnderecoLocalPermanencia: tipo DNE, nome, CEP, bairro, município)."""
 
     tipo_dne = models.CharField(
-        "tipo de logradouro (código DNE)", max_length=3,
+        "tipo de logradouro (código DNE)",
+        max_length=3,
         validators=[RegexValidator(r"^\d{1,3}$", "O tipo de logradouro é o código DNE, de 1 a 3 dígitos.")],
     )
     nome = models.CharField(max_length=72)
@@ -65,11 +66,17 @@ class Imovel(TenantModel):
     telefone_residencia = models.CharField("telefone residencial", max_length=11, blank=True, validators=[_TELEFONE])
     telefone_contato = models.CharField("telefone de contato", max_length=11, blank=True, validators=[_TELEFONE])
     latitude = models.DecimalField(
-        max_digits=10, decimal_places=8, null=True, blank=True,
+        max_digits=10,
+        decimal_places=8,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     longitude = models.DecimalField(
-        max_digits=11, decimal_places=8, null=True, blank=True,
+        max_digits=11,
+        decimal_places=8,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     recusa = models.BooleanField("termo de recusa do cadastro", default=False)
@@ -92,7 +99,9 @@ class Imovel(TenantModel):
         "material predominante nas paredes externas", choices=ledi.MATERIAL_PAREDES, null=True, blank=True
     )
     comodos = models.PositiveSmallIntegerField(
-        "número de cômodos", null=True, blank=True,
+        "número de cômodos",
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1, "O número de cômodos não pode ser zero."), MaxValueValidator(99)],
     )
     moradores = models.PositiveSmallIntegerField(
@@ -107,20 +116,23 @@ class Imovel(TenantModel):
     escoamento_banheiro = models.PositiveSmallIntegerField(
         "escoamento do banheiro ou sanitário", choices=ledi.ESCOAMENTO_BANHEIRO, null=True, blank=True
     )
-    destino_lixo = models.PositiveSmallIntegerField(
-        "destino do lixo", choices=ledi.DESTINO_LIXO, null=True, blank=True
-    )
+    destino_lixo = models.PositiveSmallIntegerField("destino do lixo", choices=ledi.DESTINO_LIXO, null=True, blank=True)
     energia_eletrica = models.BooleanField("disponibilidade de energia elétrica", null=True, blank=True)
     origem_energia = models.PositiveSmallIntegerField(
         "origem da energia elétrica", choices=ledi.ORIGEM_ENERGIA, null=True, blank=True
     )
     tem_animais = models.BooleanField("animais no domicílio", null=True, blank=True)
     animais = ArrayField(
-        models.PositiveSmallIntegerField(choices=ledi.ANIMAL), verbose_name="animais", default=list, blank=True,
+        models.PositiveSmallIntegerField(choices=ledi.ANIMAL),
+        verbose_name="animais",
+        default=list,
+        blank=True,
         size=len(ledi.ANIMAL),
     )
     quantos_animais = models.PositiveSmallIntegerField(
-        "quantos animais", null=True, blank=True,
+        "quantos animais",
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1, "A quantidade de animais não pode ser zero."), MaxValueValidator(99)],
     )
 
@@ -188,7 +200,8 @@ class Familia(TenantModel):
         constraints = [
             # One domicílio per responsável: a citizen heads at most one family living somewhere.
             models.UniqueConstraint(
-                fields=["municipio", "responsavel"], condition=Q(data_mudanca__isnull=True),
+                fields=["municipio", "responsavel"],
+                condition=Q(data_mudanca__isnull=True),
                 name="familia_responsavel_unico",
             ),
             models.CheckConstraint(
@@ -214,8 +227,9 @@ class MembroFamilia(TenantModel):
             models.UniqueConstraint(
                 fields=["municipio", "cidadao"], condition=Q(saida__isnull=True), name="membro_familia_aberto_unico"
             ),
-            models.CheckConstraint(condition=Q(saida__isnull=True) | Q(saida__gte=models.F("entrada")),
-                                   name="membro_familia_saida_depois"),
+            models.CheckConstraint(
+                condition=Q(saida__isnull=True) | Q(saida__gte=models.F("entrada")), name="membro_familia_saida_depois"
+            ),
         ]
         indexes = [models.Index(fields=["familia", "saida"], name="membro_familia_aberto")]
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -33,19 +33,48 @@ from prontuario.models import Cidadao
 
 CAMPOS_LOGRADOURO = ("tipo_dne", "nome", "cep", "bairro", "municipio_ibge")
 CONDICOES_MORADIA = (
-    "localizacao", "situacao_moradia", "area_producao_rural", "tipo_domicilio", "tipo_acesso", "material_paredes",
-    "comodos", "moradores", "abastecimento_agua", "agua_consumo", "escoamento_banheiro", "destino_lixo",
-    "energia_eletrica", "origem_energia",
+    "localizacao",
+    "situacao_moradia",
+    "area_producao_rural",
+    "tipo_domicilio",
+    "tipo_acesso",
+    "material_paredes",
+    "comodos",
+    "moradores",
+    "abastecimento_agua",
+    "agua_consumo",
+    "escoamento_banheiro",
+    "destino_lixo",
+    "energia_eletrica",
+    "origem_energia",
 )
 ANIMAIS = ("tem_animais", "animais", "quantos_animais")
 INSTITUICAO = (
-    "instituicao_nome", "instituicao_outros_profissionais", "instituicao_responsavel_nome",
-    "instituicao_responsavel_cns", "instituicao_responsavel_cargo", "instituicao_responsavel_telefone",
+    "instituicao_nome",
+    "instituicao_outros_profissionais",
+    "instituicao_responsavel_nome",
+    "instituicao_responsavel_cns",
+    "instituicao_responsavel_cargo",
+    "instituicao_responsavel_telefone",
 )
 CAMPOS_IMOVEL = (
-    "logradouro", "tipo", "numero", "sem_numero", "complemento", "ponto_referencia", "microarea", "fora_de_area",
-    "equipe", "telefone_residencia", "telefone_contato", "latitude", "longitude", "recusa",
-    *CONDICOES_MORADIA, *ANIMAIS, *INSTITUICAO,
+    "logradouro",
+    "tipo",
+    "numero",
+    "sem_numero",
+    "complemento",
+    "ponto_referencia",
+    "microarea",
+    "fora_de_area",
+    "equipe",
+    "telefone_residencia",
+    "telefone_contato",
+    "latitude",
+    "longitude",
+    "recusa",
+    *CONDICOES_MORADIA,
+    *ANIMAIS,
+    *INSTITUICAO,
 )
 CAMPOS_FAMILIA = ("renda", "reside_desde", "numero_prontuario")
 
@@ -67,8 +96,12 @@ def logradouro_cadastrar(*, ator: Ator, dados: Mapping[str, Any]) -> Logradouro:
         logradouro.municipio_ibge = logradouro.municipio.ibge
     _validar_logradouro(logradouro)
     logradouro.save()
-    audit_event(evento="logradouro_cadastro", ator=ator, o_que=f"logradouro {logradouro.pk}",
-                detalhes={"campos": _json(logradouro, CAMPOS_LOGRADOURO)})
+    audit_event(
+        evento="logradouro_cadastro",
+        ator=ator,
+        o_que=f"logradouro {logradouro.pk}",
+        detalhes={"campos": _json(logradouro, CAMPOS_LOGRADOURO)},
+    )
     return logradouro
 
 
@@ -81,8 +114,12 @@ def logradouro_atualizar(*, ator: Ator, logradouro: Logradouro, dados: Mapping[s
     alteracoes = _alteracoes(antes, _json(atual, CAMPOS_LOGRADOURO))
     if alteracoes:
         atual.save()
-        audit_event(evento="logradouro_atualizacao", ator=ator, o_que=f"logradouro {atual.pk}",
-                    detalhes={"alteracoes": alteracoes})
+        audit_event(
+            evento="logradouro_atualizacao",
+            ator=ator,
+            o_que=f"logradouro {atual.pk}",
+            detalhes={"alteracoes": alteracoes},
+        )
     return atual
 
 
@@ -105,8 +142,12 @@ def imovel_cadastrar(*, ator: Ator, dados: Mapping[str, Any]) -> Imovel:
     _aplicar(imovel, dados, CAMPOS_IMOVEL)
     _validar_imovel(imovel, ator)
     imovel.save()
-    audit_event(evento="imovel_cadastro", ator=ator, o_que=f"imóvel {imovel.pk}",
-                detalhes={"campos": _json(imovel, CAMPOS_IMOVEL)})
+    audit_event(
+        evento="imovel_cadastro",
+        ator=ator,
+        o_que=f"imóvel {imovel.pk}",
+        detalhes={"campos": _json(imovel, CAMPOS_IMOVEL)},
+    )
     return imovel
 
 
@@ -119,14 +160,19 @@ def imovel_atualizar(*, ator: Ator, imovel: Imovel, dados: Mapping[str, Any]) ->
     alteracoes = _alteracoes(antes, _json(atual, CAMPOS_IMOVEL))
     if alteracoes:
         atual.save()
-        audit_event(evento="imovel_atualizacao", ator=ator, o_que=f"imóvel {atual.pk}",
-                    detalhes={"alteracoes": alteracoes})
+        audit_event(
+            evento="imovel_atualizacao", ator=ator, o_que=f"imóvel {atual.pk}", detalhes={"alteracoes": alteracoes}
+        )
     return atual
 
 
 def _validar_imovel(imovel: Imovel, ator: Ator) -> None:
-    for campo in ("telefone_residencia", "telefone_contato", "instituicao_responsavel_telefone",
-                  "instituicao_responsavel_cns"):
+    for campo in (
+        "telefone_residencia",
+        "telefone_contato",
+        "instituicao_responsavel_telefone",
+        "instituicao_responsavel_cns",
+    ):
         setattr(imovel, campo, so_digitos(getattr(imovel, campo)))
     imovel.numero = imovel.numero.strip()
     erros = _erros_dos_campos(imovel)
@@ -146,13 +192,13 @@ def _validar_imovel(imovel: Imovel, ator: Ator) -> None:
 
     # Endereço (LEDI EnderecoLocalPermanencia #6, #11, #13, #14; CadastroDomiciliar #15, #16).
     if imovel.sem_numero and imovel.numero:
-        erro("numero", "Com \"sem número\" marcado, deixe o número em branco.")
+        erro("numero", 'Com "sem número" marcado, deixe o número em branco.')
     elif not imovel.sem_numero and not imovel.numero:
-        erro("numero", "Informe o número ou marque \"sem número\".")
+        erro("numero", 'Informe o número ou marque "sem número".')
     if imovel.fora_de_area and imovel.microarea:
         erro("microarea", "Um imóvel fora de área não tem microárea.")
     elif not imovel.fora_de_area and not imovel.microarea:
-        erro("microarea", "Informe a microárea ou marque \"fora de área\".")
+        erro("microarea", 'Informe a microárea ou marque "fora de área".')
     if (imovel.latitude is None) != (imovel.longitude is None):
         faltando = "latitude" if imovel.latitude is None else "longitude"
         erro(faltando, "Latitude e longitude são informadas juntas.")
@@ -204,11 +250,11 @@ def _validar_imovel(imovel: Imovel, ator: Ator) -> None:
             erro("quantos_animais", "A quantidade de animais não pode ser menor que o número de tipos marcados.")
 
     # Instituição de permanência (LEDI CadastroDomiciliar #13, InstituicaoPermanencia).
-    instituicao = preenchidos & set(INSTITUICAO)
-    if instituicao and imovel.tipo not in ledi.INSTITUICAO_PERMANENCIA:
-        for campo in sorted(instituicao):
+    da_instituicao = preenchidos & set(INSTITUICAO)
+    if da_instituicao and imovel.tipo not in ledi.INSTITUICAO_PERMANENCIA:
+        for campo in sorted(da_instituicao):
             erro(campo, f"Um imóvel do tipo {nome_tipo} não é instituição de permanência.")
-    elif instituicao:
+    elif da_instituicao:
         if len(imovel.instituicao_responsavel_nome.strip()) < 3:
             erro("instituicao_responsavel_nome", "Informe o nome do responsável técnico (3 a 70 letras).")
         cns = imovel.instituicao_responsavel_cns
@@ -222,7 +268,10 @@ def _validar_imovel(imovel: Imovel, ator: Ator) -> None:
             erro("tipo", "Há famílias morando neste imóvel: registre a mudança delas antes de mudar o tipo.")
         membros = MembroFamilia.objects.filter(familia__in=familias, saida__isnull=True).count()
         if imovel.moradores is not None and imovel.moradores < membros:
-            erro("moradores", f"O número de moradores não pode ser menor que os {membros} membros das famílias do imóvel.")
+            erro(
+                "moradores",
+                f"O número de moradores não pode ser menor que os {membros} membros das famílias do imóvel.",
+            )
     _recusar(erros)
 
 
@@ -282,9 +331,15 @@ def familia_cadastrar(
         for cidadao in (chefe, *outros):
             MembroFamilia.objects.create(municipio_id=municipio_id, familia=familia, cidadao=cidadao, entrada=entrada)
     audit_event(
-        evento="familia_cadastro", ator=ator, cidadao_id=chefe.pk, o_que=f"família {familia.pk}",
-        detalhes={"imovel": imovel_atual.pk, "membros": [c.pk for c in (chefe, *outros)],
-                  "campos": _json(familia, CAMPOS_FAMILIA)},
+        evento="familia_cadastro",
+        ator=ator,
+        cidadao_id=chefe.pk,
+        o_que=f"família {familia.pk}",
+        detalhes={
+            "imovel": imovel_atual.pk,
+            "membros": [c.pk for c in (chefe, *outros)],
+            "campos": _json(familia, CAMPOS_FAMILIA),
+        },
     )
     return familia
 
@@ -300,8 +355,13 @@ def familia_atualizar(*, ator: Ator, familia: Familia, dados: Mapping[str, Any])
     alteracoes = _alteracoes(antes, _json(atual, CAMPOS_FAMILIA))
     if alteracoes:
         atual.save()
-        audit_event(evento="familia_atualizacao", ator=ator, cidadao_id=atual.responsavel_id,
-                    o_que=f"família {atual.pk}", detalhes={"alteracoes": alteracoes})
+        audit_event(
+            evento="familia_atualizacao",
+            ator=ator,
+            cidadao_id=atual.responsavel_id,
+            o_que=f"família {atual.pk}",
+            detalhes={"alteracoes": alteracoes},
+        )
     return atual
 
 
@@ -325,8 +385,13 @@ def familia_trocar_responsavel(*, ator: Ator, familia: Familia, responsavel: Cid
     atual.responsavel = novo
     with _restricoes():
         atual.save(update_fields=["responsavel", "atualizado_em"])
-    audit_event(evento="familia_responsavel", ator=ator, cidadao_id=novo.pk, o_que=f"família {atual.pk}",
-                detalhes={"anterior": anterior, "novo": novo.pk})
+    audit_event(
+        evento="familia_responsavel",
+        ator=ator,
+        cidadao_id=novo.pk,
+        o_que=f"família {atual.pk}",
+        detalhes={"anterior": anterior, "novo": novo.pk},
+    )
     return atual
 
 
@@ -357,8 +422,13 @@ def familia_incluir_membro(
         vinculo = MembroFamilia.objects.create(
             municipio_id=atual.municipio_id, familia=atual, cidadao=membro, entrada=entrada
         )
-    audit_event(evento="familia_membro_inclusao", ator=ator, cidadao_id=membro.pk, o_que=f"família {atual.pk}",
-                detalhes={"entrada": entrada})
+    audit_event(
+        evento="familia_membro_inclusao",
+        ator=ator,
+        cidadao_id=membro.pk,
+        o_que=f"família {atual.pk}",
+        detalhes={"entrada": entrada},
+    )
     return vinculo
 
 
@@ -384,8 +454,13 @@ def familia_retirar_membro(*, ator: Ator, familia: Familia, cidadao: Cidadao, sa
     assert vinculo is not None
     vinculo.saida = saida
     vinculo.save(update_fields=["saida"])
-    audit_event(evento="familia_membro_saida", ator=ator, cidadao_id=cidadao.pk, o_que=f"família {atual.pk}",
-                detalhes={"saida": saida})
+    audit_event(
+        evento="familia_membro_saida",
+        ator=ator,
+        cidadao_id=cidadao.pk,
+        o_que=f"família {atual.pk}",
+        detalhes={"saida": saida},
+    )
     return vinculo
 
 
@@ -408,8 +483,13 @@ def familia_registrar_mudanca(*, ator: Ator, familia: Familia, data: datetime.da
     if not domicilio.familias.filter(data_mudanca__isnull=True).exists():
         domicilio.desocupado_em = data
         domicilio.save(update_fields=["desocupado_em"])
-    audit_event(evento="familia_mudanca", ator=ator, cidadao_id=atual.responsavel_id, o_que=f"família {atual.pk}",
-                detalhes={"data": data, "membros": [v.cidadao_id for v in vinculos]})
+    audit_event(
+        evento="familia_mudanca",
+        ator=ator,
+        cidadao_id=atual.responsavel_id,
+        o_que=f"família {atual.pk}",
+        detalhes={"data": data, "membros": [v.cidadao_id for v in vinculos]},
+    )
     return atual
 
 
@@ -420,30 +500,36 @@ def _validar_familia(familia: Familia, erros: dict[str, list[str]]) -> None:
     if familia.reside_desde is not None:
         familia.reside_desde = familia.reside_desde.replace(day=1)
         if familia.reside_desde > timezone.localdate():
-            erros.setdefault("reside_desde", []).append("\"Reside desde\" não pode ser posterior ao mês atual.")
+            erros.setdefault("reside_desde", []).append('"Reside desde" não pode ser posterior ao mês atual.')
 
 
 def _validar_saida(data: datetime.date, desde: datetime.date | None, campo: str, erros: dict[str, list[str]]) -> None:
     if data > timezone.localdate():
         erros.setdefault(campo, []).append("A data não pode ser posterior a hoje.")
     elif desde is not None and data < desde:
-        erros.setdefault(campo, []).append(f"A data não pode ser anterior a {desde:%d/%m/%Y}, quando a família passou a morar ali.")
+        erros.setdefault(campo, []).append(
+            f"A data não pode ser anterior a {desde:%d/%m/%Y}, quando a família passou a morar ali."
+        )
 
 
 def _familia_aberta(ator: Ator, familia: Familia) -> Familia:
     atual = _travar(Familia, familia, ator)
     if atual.data_mudanca is not None:
-        raise ValidationError({"familia": [f"Esta família se mudou em {atual.data_mudanca:%d/%m/%Y}: não pode ser alterada."]})
+        raise ValidationError(
+            {"familia": [f"Esta família se mudou em {atual.data_mudanca:%d/%m/%Y}: não pode ser alterada."]}
+        )
     return atual
 
 
 def _cidadao(ator: Ator, cidadao: Cidadao, campo: str, erros: dict[str, list[str]]) -> Cidadao | None:
     """The citizen as saved now, locked, or an error when not of this municipality."""
-    atual = Cidadao.objects.select_for_update().filter(pk=cidadao.pk, municipio_id=ator.municipio_id).first()
+    atual = Cidadao.objects.select_for_update().filter(pk=cidadao.pk, municipio_id=_municipio(ator)).first()
     if atual is None:
         erros.setdefault(campo, []).append("Cidadão não encontrado neste município.")
     elif not atual.ativo:
-        erros.setdefault(campo, []).append(f"O cadastro de {atual.nome} foi unificado a outro: use o cadastro que ficou.")
+        erros.setdefault(campo, []).append(
+            f"O cadastro de {atual.nome} foi unificado a outro: use o cadastro que ficou."
+        )
     elif atual.data_obito is not None:
         erros.setdefault(campo, []).append(f"{atual.nome} tem óbito registrado.")
     else:
@@ -482,14 +568,14 @@ def _pode_entrar(cidadao: Cidadao, familia: Familia | None, campo: str, erros: d
 
 def _municipio(ator: Ator) -> int:
     if ator.municipio_id is None:
-        raise PermissionError("Territory records are written only in a municipality.")
+        raise PermissionDenied("Territory records are written only in a municipality.")
     return ator.municipio_id
 
 
 def _travar[M: models.Model](modelo: type[M], obj: M, ator: Ator) -> M:
     """The row as saved now, locked; `obj` must be of the actor's municipality."""
     assert_owned(obj, ator.municipio_id)
-    return modelo._default_manager.select_for_update().get(pk=obj.pk, municipio_id=ator.municipio_id)
+    return modelo._default_manager.select_for_update().get(pk=obj.pk, municipio_id=_municipio(ator))
 
 
 def _aplicar(obj: models.Model, dados: Mapping[str, Any], campos: tuple[str, ...]) -> None:
@@ -539,10 +625,12 @@ def _vazio(valor: Any) -> bool:
 def _json(obj: models.Model, campos: tuple[str, ...]) -> dict[str, Any]:
     valores = {}
     for campo in campos:
-        valor = getattr(obj, obj._meta.get_field(campo).attname)
-        valores[campo] = valor.isoformat() if isinstance(valor, datetime.date) else (
-            str(valor) if valor is not None and not isinstance(valor, (bool, int, str, list)) else valor
-        )
+        valor = getattr(obj, cast("models.Field[Any, Any]", obj._meta.get_field(campo)).attname)
+        if isinstance(valor, datetime.date):
+            valor = valor.isoformat()
+        elif valor is not None and not isinstance(valor, bool | int | str | list):
+            valor = str(valor)  # a Decimal (latitude, longitude)
+        valores[campo] = valor
     return valores
 
 
