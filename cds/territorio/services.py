@@ -559,7 +559,7 @@ def _pode_entrar(cidadao: Cidadao, familia: Familia | None, campo: str, erros: d
         erros.setdefault(campo, []).append(f"{cidadao.nome} já é membro desta família.")
     else:
         erros.setdefault(campo, []).append(
-            f"{cidadao.nome} é membro de outra família: registre a saída dele dela antes."
+            f"{cidadao.nome} é membro de outra família: registre antes a saída dessa família."
         )
 
 

@@ -486,3 +486,40 @@ def test_an_update_of_another_municipality_object_is_refused_before_sql(mundo):
 @pytest.mark.django_db(databases=["default", "owner"])
 def test_no_model_change_is_left_without_a_migration():
     call_command("makemigrations", "cds", check=True, dry_run=True, verbosity=0)
+
+
+def test_the_database_refuses_a_second_open_membership_when_the_check_is_raced(mundo, monkeypatch):
+    """Two requests can both pass the check before either writes: the partial unique index
+    then refuses the second with the same message, and its family is not half-written."""
+    joao = pessoa(mundo.alice, "João Pedro da Silva")
+    familia(mundo.alice, membros=(joao,))
+    outra_casa, rosa = imovel(mundo.alice), pessoa(mundo.alice, "Rosa Maria Souza")
+    monkeypatch.setattr(services, "_pode_entrar", lambda *args, **kwargs: None)
+    with recusado(mundo.a.id, "cidadao", "já é membro de outra família"):
+        services.familia_cadastrar(
+            ator=ator(mundo.alice), imovel=outra_casa, responsavel=rosa, dados={}, membros=[joao]
+        )
+
+
+def test_merging_two_citizens_who_each_live_in_a_family_is_refused_with_a_message(mundo):
+    from prontuario.cadastro.services import cidadao_unificar
+
+    maria, maria_de_novo = pessoa(mundo.alice), pessoa(mundo.alice)
+    familia(mundo.alice, responsavel=maria)
+    familia(mundo.alice, responsavel=maria_de_novo)
+    with tenant_context(mundo.a.id), pytest.raises(ValidationError, match="resolva-os antes de unificar"):
+        cidadao_unificar(lotacao=mundo.alice, sobrevivente=maria, unificado=maria_de_novo)
+
+
+def test_merging_moves_the_membership_to_the_surviving_record(mundo):
+    from prontuario.cadastro.services import cidadao_unificar
+
+    maria, joao, joao_de_novo = (
+        pessoa(mundo.alice),
+        pessoa(mundo.alice, "João Pedro"),
+        pessoa(mundo.alice, "João Pedro"),
+    )
+    f = familia(mundo.alice, responsavel=maria, membros=(joao_de_novo,))
+    with tenant_context(mundo.a.id):
+        cidadao_unificar(lotacao=mundo.alice, sobrevivente=joao, unificado=joao_de_novo)
+        assert selectors.familia_do_cidadao(ator=ator(mundo.alice), cidadao_id=joao.pk) == f
