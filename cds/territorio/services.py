@@ -319,6 +319,13 @@ def familia_cadastrar(
         if atual is not None:
             _pode_entrar(atual, None, "membros", erros)
             outros.append(atual)
+    if imovel_atual is not None and imovel_atual.moradores is not None and not erros:
+        moram = _moradores(imovel_atual)
+        if moram + 1 + len(outros) > imovel_atual.moradores:
+            erros["membros"] = [
+                f"O imóvel declara {imovel_atual.moradores} moradores e já tem {moram}: "
+                "atualize o número de moradores antes de cadastrar esta família."
+            ]
     _recusar(erros)
     assert imovel_atual is not None and chefe is not None
     domicilio = Domicilio.objects.filter(imovel=imovel_atual, desocupado_em__isnull=True).first()
@@ -408,14 +415,10 @@ def familia_incluir_membro(
     if membro is not None:
         _pode_entrar(membro, atual, "cidadao", erros)
     imovel = atual.domicilio.imovel
-    if imovel.moradores is not None and not erros:
-        membros = MembroFamilia.objects.filter(
-            familia__domicilio__imovel=imovel, familia__data_mudanca__isnull=True, saida__isnull=True
-        ).count()
-        if membros >= imovel.moradores:
-            erros["cidadao"] = [
-                f"O imóvel declara {imovel.moradores} moradores: atualize o número de moradores antes de incluir outro."
-            ]
+    if imovel.moradores is not None and not erros and _moradores(imovel) >= imovel.moradores:
+        erros["cidadao"] = [
+            f"O imóvel declara {imovel.moradores} moradores: atualize o número de moradores antes de incluir outro."
+        ]
     _recusar(erros)
     assert membro is not None
     with _restricoes():
@@ -491,6 +494,13 @@ def familia_registrar_mudanca(*, ator: Ator, familia: Familia, data: datetime.da
         detalhes={"data": data, "membros": [v.cidadao_id for v in vinculos]},
     )
     return atual
+
+
+def _moradores(imovel: Imovel) -> int:
+    """The open members of the imóvel's open families: who lives there now."""
+    return MembroFamilia.objects.filter(
+        familia__domicilio__imovel=imovel, familia__data_mudanca__isnull=True, saida__isnull=True
+    ).count()
 
 
 def _validar_familia(familia: Familia, erros: dict[str, list[str]]) -> None:

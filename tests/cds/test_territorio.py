@@ -413,6 +413,10 @@ def test_moving_out_closes_every_membership_and_empties_the_domicilio(mundo):
 def test_members_beyond_the_declared_residents_are_refused(mundo):
     casa = imovel(mundo.alice, localizacao=83, situacao_moradia=75, moradores=1)
     f = familia(mundo.alice, casa)
+    with recusado(mundo.a.id, "membros", "declara 1 moradores e já tem 1"):
+        services.familia_cadastrar(
+            ator=ator(mundo.alice), imovel=casa, responsavel=pessoa(mundo.alice, "Rosa Maria Souza"), dados={}
+        )
     with recusado(mundo.a.id, "cidadao", "declara 1 moradores"):
         services.familia_incluir_membro(
             ator=ator(mundo.alice), familia=f, cidadao=pessoa(mundo.alice, "Rosa Maria Souza")
