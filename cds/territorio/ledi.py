@@ -172,3 +172,35 @@ RENDA_FAMILIAR: list[tuple[int, str]] = [
     (6, "Acima de quatro salários mínimos"),
     (8, "Ausência de renda"),
 ]
+
+# referencias/uf.txt, "Número DNE" of each UF, keyed by the UF's IBGE code (the first two
+# digits of a município's code): EnderecoLocalPermanencia.numeroDneUf.
+DNE_UF_POR_IBGE: dict[str, str] = {
+    "11": "23",  # Rondônia
+    "12": "01",  # Acre
+    "13": "04",  # Amazonas
+    "14": "09",  # Roraima
+    "15": "15",  # Pará
+    "16": "03",  # Amapá
+    "17": "24",  # Tocantins
+    "21": "11",  # Maranhão
+    "22": "19",  # Piauí
+    "23": "06",  # Ceará
+    "24": "21",  # Rio Grande do Norte
+    "25": "16",  # Paraíba
+    "26": "18",  # Pernambuco
+    "27": "02",  # Alagoas
+    "28": "27",  # Sergipe
+    "29": "05",  # Bahia
+    "31": "14",  # Minas Gerais
+    "32": "08",  # Espírito Santo
+    "33": "20",  # Rio de Janeiro
+    "35": "26",  # São Paulo
+    "41": "17",  # Paraná
+    "42": "25",  # Santa Catarina
+    "43": "22",  # Rio Grande do Sul
+    "50": "13",  # Mato Grosso do Sul
+    "51": "12",  # Mato Grosso
+    "52": "10",  # Goiás
+    "53": "07",  # Distrito Federal
+}

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 
 from cds.territorio import ledi
-from pec.models import Equipe
+from pec.models import Equipe, Lotacao
 from pec.tenancy import TenantModel
 from prontuario.models import Cidadao
 
@@ -150,6 +150,13 @@ class Imovel(TenantModel):
 
     criado_em = models.DateTimeField(auto_now_add=True)
     atualizado_em = models.DateTimeField(auto_now=True)
+    # The imóvel and its families as one record, as the LEDI FCD carries them: every change
+    # to either bumps `versao` and names the lotação that made it, so whoever reports the
+    # territory (sisab) sees what changed since its last report, and who to credit.
+    versao = models.PositiveIntegerField("versão", default=1)
+    atualizado_por = models.ForeignKey(
+        Lotacao, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="atualizado por"
+    )
 
     class Meta:
         ordering = ["logradouro", "numero", "complemento"]

@@ -138,7 +138,7 @@ def _validar_logradouro(logradouro: Logradouro) -> None:
 
 @transaction.atomic
 def imovel_cadastrar(*, ator: Ator, dados: Mapping[str, Any]) -> Imovel:
-    imovel = Imovel(municipio_id=_municipio(ator))
+    imovel = Imovel(municipio_id=_municipio(ator), atualizado_por=ator.lotacao)
     _aplicar(imovel, dados, CAMPOS_IMOVEL)
     _validar_imovel(imovel, ator)
     imovel.save()
@@ -159,6 +159,8 @@ def imovel_atualizar(*, ator: Ator, imovel: Imovel, dados: Mapping[str, Any]) ->
     _validar_imovel(atual, ator)
     alteracoes = _alteracoes(antes, _json(atual, CAMPOS_IMOVEL))
     if alteracoes:
+        atual.versao += 1
+        atual.atualizado_por = ator.lotacao or atual.atualizado_por
         atual.save()
         audit_event(
             evento="imovel_atualizacao", ator=ator, o_que=f"imóvel {atual.pk}", detalhes={"alteracoes": alteracoes}
@@ -337,6 +339,7 @@ def familia_cadastrar(
         familia.save()
         for cidadao in (chefe, *outros):
             MembroFamilia.objects.create(municipio_id=municipio_id, familia=familia, cidadao=cidadao, entrada=entrada)
+    _imovel_alterado(imovel_atual.pk, ator)
     audit_event(
         evento="familia_cadastro",
         ator=ator,
@@ -362,6 +365,7 @@ def familia_atualizar(*, ator: Ator, familia: Familia, dados: Mapping[str, Any])
     alteracoes = _alteracoes(antes, _json(atual, CAMPOS_FAMILIA))
     if alteracoes:
         atual.save()
+        _imovel_alterado(atual.domicilio.imovel_id, ator)
         audit_event(
             evento="familia_atualizacao",
             ator=ator,
@@ -392,6 +396,7 @@ def familia_trocar_responsavel(*, ator: Ator, familia: Familia, responsavel: Cid
     atual.responsavel = novo
     with _restricoes():
         atual.save(update_fields=["responsavel", "atualizado_em"])
+    _imovel_alterado(atual.domicilio.imovel_id, ator)
     audit_event(
         evento="familia_responsavel",
         ator=ator,
@@ -425,6 +430,7 @@ def familia_incluir_membro(
         vinculo = MembroFamilia.objects.create(
             municipio_id=atual.municipio_id, familia=atual, cidadao=membro, entrada=entrada
         )
+    _imovel_alterado(imovel.pk, ator)
     audit_event(
         evento="familia_membro_inclusao",
         ator=ator,
@@ -457,6 +463,7 @@ def familia_retirar_membro(*, ator: Ator, familia: Familia, cidadao: Cidadao, sa
     assert vinculo is not None
     vinculo.saida = saida
     vinculo.save(update_fields=["saida"])
+    _imovel_alterado(atual.domicilio.imovel_id, ator)
     audit_event(
         evento="familia_membro_saida",
         ator=ator,
@@ -486,6 +493,7 @@ def familia_registrar_mudanca(*, ator: Ator, familia: Familia, data: datetime.da
     if not domicilio.familias.filter(data_mudanca__isnull=True).exists():
         domicilio.desocupado_em = data
         domicilio.save(update_fields=["desocupado_em"])
+    _imovel_alterado(domicilio.imovel_id, ator)
     audit_event(
         evento="familia_mudanca",
         ator=ator,
@@ -494,6 +502,14 @@ def familia_registrar_mudanca(*, ator: Ator, familia: Familia, data: datetime.da
         detalhes={"data": data, "membros": [v.cidadao_id for v in vinculos]},
     )
     return atual
+
+
+def _imovel_alterado(imovel_id: int, ator: Ator) -> None:
+    """A change to a family is a change to its imóvel's record (Imovel.versao)."""
+    campos: dict[str, Any] = {"versao": models.F("versao") + 1, "atualizado_em": timezone.now()}
+    if ator.lotacao is not None:
+        campos["atualizado_por"] = ator.lotacao
+    Imovel.objects.filter(pk=imovel_id, municipio_id=_municipio(ator)).update(**campos)
 
 
 def _moradores(imovel: Imovel) -> int:
