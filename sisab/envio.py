@@ -205,8 +205,8 @@ def fichas_gerar(*, municipio_id: int, limite: int = 20_000) -> dict[str, int]:
         for ficha in invalidas[:limite]:
             mapeamento = fichas.REGISTRO[ficha.origem]
             objeto = mapeamento.modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id).first()
-            if objeto is None or (ficha.origem == "cidadao" and objeto.versao != ficha.origem_versao):
-                continue  # a newer version of the citizen has its own ficha
+            if objeto is None or (mapeamento.versionado and objeto.versao != ficha.origem_versao):
+                continue  # a newer version of the record has its own ficha
             refeita = ficha_materializar(mapeamento=mapeamento, objeto=objeto, instalacao=instalacao)
             contagem["refeitas"] += 1
             contagem["invalidas"] += refeita.status == FichaSisab.Status.INVALIDA

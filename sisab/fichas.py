@@ -12,7 +12,9 @@ Choices, with the LEDI 7.2.2 dictionaries (docs/estrutura_arquivos/dicionario-*.
   so rebuilding an unsent ficha never makes a second one;
 - the Cadastro Individual's `uuidFichaOriginadora` is derived from the citizen alone
   (uuid5), so it is the same for every update; the first ficha of a citizen *is* the
-  originadora (uuid = uuidFichaOriginadora), later ones are updates with a new uuid;
+  originadora (uuid = uuidFichaOriginadora), later ones are updates with a new uuid; the
+  Cadastro Domiciliar does the same with the imóvel, whose `versao` counts the changes
+  to it and to its families (cds.territorio);
 - dates are epoch milliseconds; a date without time is local midnight (as in the
   official examples).
 """
@@ -29,6 +31,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from cds.models import Familia, Imovel
+from cds.territorio import ledi as territorio
 from pec.models import Lotacao
 from prontuario.cadastro import texto
 from prontuario.models import Atendimento, Cidadao, CidadaoVersao, EscutaInicial, Medicao, Termo, Vacinacao
@@ -219,6 +223,184 @@ def _cidadaos_sem_ficha(municipio_id: int) -> QuerySet[Cidadao]:
         municipio_id=municipio_id, origem="cidadao", origem_id=OuterRef("id"), origem_versao=OuterRef("versao")
     )
     return Cidadao.objects.filter(municipio_id=municipio_id, ativo=True).exclude(Exists(feitas))
+
+
+# --- Cadastro Domiciliar e Territorial (tipo 3) ----------------------------------------------
+
+
+def uuid_originadora_imovel(imovel: Imovel) -> str:
+    return str(uuidlib.uuid5(_ORIGINADORA, f"imovel:{imovel.municipio_id}:{imovel.id}"))
+
+
+def _endereco(imovel: Imovel) -> dict[str, Any]:
+    """EnderecoLocalPermanenciaThrift; tipoLogradouroNumeroDne is the 3-digit DNE code."""
+    rua = imovel.logradouro
+    return _sem_vazios(
+        {
+            "bairro": rua.bairro,
+            "cep": rua.cep,
+            "codigoIbgeMunicipio": rua.municipio_ibge,
+            "complemento": imovel.complemento,
+            "nomeLogradouro": rua.nome,
+            "numero": None if imovel.sem_numero else imovel.numero,
+            "numeroDneUf": territorio.DNE_UF_POR_IBGE.get(rua.municipio_ibge[:2]),
+            "telefoneContato": imovel.telefone_contato,
+            "telefoneResidencia": imovel.telefone_residencia,
+            "tipoLogradouroNumeroDne": rua.tipo_dne.zfill(3),
+            "stSemNumero": imovel.sem_numero,
+            "pontoReferencia": imovel.ponto_referencia,
+            "microArea": None if imovel.fora_de_area else imovel.microarea,
+            "stForaArea": imovel.fora_de_area,
+        }
+    )
+
+
+def _condicao_moradia(imovel: Imovel) -> dict[str, Any] | None:
+    condicao = _sem_vazios(
+        {
+            "abastecimentoAgua": imovel.abastecimento_agua,
+            "areaProducaoRural": imovel.area_producao_rural,
+            "destinoLixo": imovel.destino_lixo,
+            "formaEscoamentoBanheiro": imovel.escoamento_banheiro,
+            "localizacao": imovel.localizacao,
+            "materialPredominanteParedesExtDomicilio": imovel.material_paredes,
+            "nuComodos": str(imovel.comodos) if imovel.comodos is not None else None,
+            "nuMoradores": str(imovel.moradores) if imovel.moradores is not None else None,
+            "situacaoMoradiaPosseTerra": imovel.situacao_moradia,
+            "stDisponibilidadeEnergiaEletrica": imovel.energia_eletrica,
+            "tipoAcessoDomicilio": imovel.tipo_acesso,
+            "tipoDomicilio": imovel.tipo_domicilio,
+            "aguaConsumoDomicilio": imovel.agua_consumo,
+            "tipoOrigemEnergiaEletrica": imovel.origem_energia,
+        }
+    )
+    return condicao or None
+
+
+def _instituicao(imovel: Imovel) -> dict[str, Any] | None:
+    responsavel = imovel.instituicao_responsavel_nome
+    instituicao = _sem_vazios(
+        {
+            "nomeInstituicaoPermanencia": imovel.instituicao_nome,
+            "stOutrosProfissionaisVinculados": imovel.instituicao_outros_profissionais,
+            "nomeResponsavelTecnico": texto.nome_normalizado(responsavel) if responsavel else None,
+            "cnsResponsavelTecnico": imovel.instituicao_responsavel_cns,
+            "cargoInstituicao": imovel.instituicao_responsavel_cargo,
+            "telefoneResponsavelTecnico": imovel.instituicao_responsavel_telefone,
+        }
+    )
+    return instituicao or None
+
+
+def _familias(imovel: Imovel) -> list[dict[str, Any]]:
+    """FamiliaRowThrift of each family of the imóvel's current domicílio: those living there,
+    and those that moved out of it (stMudanca), one per responsável (the one living there
+    wins). numeroMembrosFamilia counts who lives there, or who left with the family."""
+    domicilio = imovel.domicilios.order_by("-id").first()
+    if domicilio is None:
+        return []
+    familias = (
+        Familia.objects.filter(domicilio=domicilio)
+        .select_related("responsavel")
+        .prefetch_related("membros")
+        .order_by("data_mudanca", "id")
+    )
+    por_responsavel: dict[int, Familia] = {}
+    for familia in familias:
+        por_responsavel.setdefault(familia.responsavel_id, familia)
+    linhas = []
+    for familia in sorted(por_responsavel.values(), key=lambda f: f.id):
+        mudou = familia.data_mudanca is not None
+        membros = sum(
+            1 for m in familia.membros.all() if m.saida is None or (mudou and m.saida == familia.data_mudanca)
+        )
+        responsavel = familia.responsavel
+        linhas.append(
+            _sem_vazios(
+                {
+                    "dataNascimentoResponsavel": epoch_ms(responsavel.data_nascimento)
+                    if responsavel.data_nascimento
+                    else None,
+                    **_identificacao(responsavel, cns="numeroCnsResponsavel", cpf="cpfResponsavel"),
+                    "numeroMembrosFamilia": membros or None,
+                    "numeroProntuario": familia.numero_prontuario,
+                    "rendaFamiliar": familia.renda,
+                    "resideDesde": epoch_ms(familia.reside_desde) if familia.reside_desde else None,
+                    "stMudanca": mudou,
+                }
+            )
+        )
+    return linhas
+
+
+def cadastro_domiciliar(imovel: Imovel) -> Montada:
+    """The imóvel with its condições de moradia and families, credited to the lotação of
+    its last change, dated then. With the termo de recusa only the address goes (dicionario-
+    fcd #1, #2, #4, #7, #13); what the imóvel's type forbids is never filled by cds."""
+    lotacao = imovel.atualizado_por
+    if lotacao is None:
+        raise ValueError(f"imovel {imovel.id} has no lotação to credit")
+    originadora = uuid_originadora_imovel(imovel)
+    atualizacao = FichaSisab.objects.filter(
+        municipio_id=imovel.municipio_id, origem="imovel", origem_id=imovel.id, origem_versao__lt=imovel.versao
+    ).exists()
+    ficha_uuid = f"{lotacao.estabelecimento.cnes}-{uuidlib.uuid4()}" if atualizacao else originadora
+    dados: dict[str, Any] = {
+        "uuid": ficha_uuid,
+        "uuidFichaOriginadora": originadora,
+        "fichaAtualizada": atualizacao,
+        "tpCdsOrigem": TP_CDS_ORIGEM,
+        "tipoDeImovel": imovel.tipo,
+        "tipoEndereco": 3,  # dicionario-fcd #17: logradouro
+        "statusTermoRecusa": imovel.recusa,
+        "enderecoLocalPermanencia": _endereco(imovel),
+        "latitude": float(imovel.latitude) if imovel.latitude is not None else None,
+        "longitude": float(imovel.longitude) if imovel.longitude is not None else None,
+        "headerTransport": unica_lotacao_header(lotacao, imovel.atualizado_em),
+    }
+    if not imovel.recusa:
+        dados |= {
+            "condicaoMoradia": _condicao_moradia(imovel),
+            "instituicaoPermanencia": _instituicao(imovel),
+            "familias": _familias(imovel) if imovel.tipo == territorio.DOMICILIO else None,
+        }
+        if imovel.tipo == territorio.DOMICILIO and imovel.tem_animais is not None:
+            dados |= {
+                "stAnimaisNoDomicilio": imovel.tem_animais,
+                "animaisNoDomicilio": sorted(imovel.animais) if imovel.tem_animais else None,
+                "quantosAnimaisNoDomicilio": str(imovel.quantos_animais)
+                if imovel.tem_animais and imovel.quantos_animais
+                else None,
+            }
+    dados = {chave: valor for chave, valor in dados.items() if valor not in (None, [])}
+    return Montada(
+        tipo=3,
+        uuid=ficha_uuid,
+        dados=dados,
+        lotacao=lotacao,
+        data=imovel.atualizado_em,
+        versao=imovel.versao,
+        uuid_originadora=originadora,
+    )
+
+
+def _imoveis_sem_ficha(municipio_id: int) -> QuerySet[Imovel]:
+    """Imóveis whose current version has no ficha; one never touched by a professional's
+    lotação (a system import) has no one to credit and waits for one."""
+    feitas = FichaSisab.objects.filter(
+        municipio_id=municipio_id, origem="imovel", origem_id=OuterRef("id"), origem_versao=OuterRef("versao")
+    )
+    return (
+        Imovel.objects.filter(municipio_id=municipio_id, atualizado_por__isnull=False)
+        .exclude(Exists(feitas))
+        .select_related(
+            "logradouro",
+            "atualizado_por__profissional",
+            "atualizado_por__estabelecimento",
+            "atualizado_por__equipe",
+            "atualizado_por__municipio",
+        )
+    )
 
 
 # --- Atendimento Individual (tipo 4) ------------------------------------------------------
@@ -452,12 +634,14 @@ class Mapeamento:
     montar: Callable[[Any], Montada]
     pendentes: Callable[[int], QuerySet[Any]]  # records of a municipality without their ficha
     modelo: Any
+    versionado: bool = False  # one ficha per `versao` of the record: a newer version has its own
 
 
 REGISTRO: dict[str, Mapeamento] = {
     m.origem: m
     for m in [
-        Mapeamento("cidadao", 2, cadastro_individual, _cidadaos_sem_ficha, Cidadao),
+        Mapeamento("cidadao", 2, cadastro_individual, _cidadaos_sem_ficha, Cidadao, versionado=True),
+        Mapeamento("imovel", 3, cadastro_domiciliar, _imoveis_sem_ficha, Imovel, versionado=True),
         Mapeamento(
             "atendimento",
             4,

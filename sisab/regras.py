@@ -21,6 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from cds.territorio.ledi import (
+    DOMICILIO,
+    INSTITUICAO_OU_CASAI,
+    INSTITUICAO_PERMANENCIA,
+    LOCALIZACAO_NAO_RURAL,
+    SEM_CONDICAO_MORADIA,
+    TIPO_IMOVEL,
+)
 from pec.documentos import cns_valido, cpf_valido
 from prontuario.cadastro import texto
 from prontuario.clinico.regras import ItemAvaliado, problemas_erros, vacina_regra_permitida
@@ -149,11 +157,7 @@ def nome_erros(nome: str, rotulo: str) -> list[str]:
 
 
 def _cadastro_individual(dados: dict[str, Any], agora_ms: int) -> list[str]:
-    erros = []
-    if dados.get("uuidFichaOriginadora") is None:
-        erros.append("A ficha não tem uuidFichaOriginadora.")
-    elif not dados.get("fichaAtualizada") and dados["uuidFichaOriginadora"] != dados.get("uuid"):
-        erros.append("A primeira ficha do cidadão deve ter uuid igual ao uuidFichaOriginadora.")
+    erros = _originadora_erros(dados, "do cidadão")
     ident = dados.get("identificacaoUsuarioCidadao") or {}
     erros += nome_erros(ident.get("nomeCidadao") or "", "O nome do cidadão")
     if ident.get("nomeMaeCidadao"):
@@ -404,7 +408,196 @@ def _lote_e_fabricante(vacina: dict[str, Any]) -> list[ErroCampo]:
     return erros
 
 
-_POR_TIPO = {2: _cadastro_individual, 4: _atendimento_individual, 7: _procedimentos, 14: _vacinacao}
+def _originadora_erros(dados: dict[str, Any], primeira: str) -> list[str]:
+    if dados.get("uuidFichaOriginadora") is None:
+        return ["A ficha não tem uuidFichaOriginadora."]
+    if not dados.get("fichaAtualizada") and dados["uuidFichaOriginadora"] != dados.get("uuid"):
+        return [f"A primeira ficha {primeira} deve ter uuid igual ao uuidFichaOriginadora."]
+    return []
+
+
+def _cadastro_domiciliar(dados: dict[str, Any], agora_ms: int) -> list[str]:
+    """dicionario-fcd: what the cds services cannot hold by themselves, since it depends on
+    other records (the responsáveis' documents and birth dates, who lives there now) or on
+    the day the ficha is made; the rules of the imóvel's own fields are checked again, the
+    dict being what is sent."""
+    erros = _originadora_erros(dados, "do imóvel")
+    tipo, recusa = dados.get("tipoDeImovel"), bool(dados.get("statusTermoRecusa"))
+    nome_tipo = dict(TIPO_IMOVEL).get(tipo, str(tipo)).split(" (")[0]
+    if tipo not in dict(TIPO_IMOVEL):
+        erros.append(f"Tipo de imóvel {tipo} não existe na tabela LEDI.")
+    if dados.get("tpCdsOrigem") != fichas.TP_CDS_ORIGEM:
+        erros.append("tpCdsOrigem deve ser 3 (sistemas terceiros).")
+    if dados.get("tipoEndereco") != 3:
+        erros.append("tipoEndereco deve ser 3 (logradouro).")
+    if ("latitude" in dados) != ("longitude" in dados):
+        erros.append("Latitude e longitude são informadas juntas.")
+    erros += _endereco_erros(dados.get("enderecoLocalPermanencia"), tipo=tipo, recusa=recusa)
+    preenchidos = [
+        campo
+        for campo in (
+            "condicaoMoradia",
+            "familias",
+            "instituicaoPermanencia",
+            "stAnimaisNoDomicilio",
+            "animaisNoDomicilio",
+            "quantosAnimaisNoDomicilio",
+        )
+        if dados.get(campo) not in (None, [], {})
+    ]
+    if recusa:
+        return erros + [f"Com o termo de recusa, a ficha não leva {campo}." for campo in preenchidos]
+    for campo in preenchidos:
+        if campo in ("familias", "stAnimaisNoDomicilio", "animaisNoDomicilio", "quantosAnimaisNoDomicilio"):
+            if tipo != DOMICILIO:
+                erros.append(f"Um imóvel do tipo {nome_tipo} não leva {campo} (só Domicílio).")
+        elif campo == "condicaoMoradia" and tipo in SEM_CONDICAO_MORADIA:
+            erros.append(f"Um imóvel do tipo {nome_tipo} não tem condições de moradia.")
+        elif campo == "instituicaoPermanencia" and tipo not in INSTITUICAO_PERMANENCIA:
+            erros.append(f"Um imóvel do tipo {nome_tipo} não é instituição de permanência.")
+    if dados.get("stAnimaisNoDomicilio") is not True and (
+        dados.get("animaisNoDomicilio") or dados.get("quantosAnimaisNoDomicilio")
+    ):
+        erros.append("Animais informados sem marcar que há animais no domicílio.")
+    quantos = dados.get("quantosAnimaisNoDomicilio")
+    if quantos is not None and (not quantos.isdigit() or int(quantos) == 0 or len(quantos) > 2):
+        erros.append("A quantidade de animais deve ser de 1 a 99.")
+    elif quantos is not None and int(quantos) < len(dados.get("animaisNoDomicilio") or []):
+        erros.append("A quantidade de animais não pode ser menor que o número de tipos marcados.")
+    familias = dados.get("familias") or []
+    erros += _familias_erros(
+        familias, data_atendimento=dados["headerTransport"].get("dataAtendimento"), agora_ms=agora_ms
+    )
+    erros += _condicao_erros(dados.get("condicaoMoradia"), tipo=tipo, nome_tipo=nome_tipo, familias=familias)
+    instituicao = dados.get("instituicaoPermanencia")
+    if instituicao:
+        erros += nome_erros(instituicao.get("nomeResponsavelTecnico") or "", "O nome do responsável técnico")
+        cns = instituicao.get("cnsResponsavelTecnico")
+        if cns and not cns_valido(cns):
+            erros.append(f"O CNS do responsável técnico ({cns}) é inválido.")
+    return erros
+
+
+def _endereco_erros(endereco: dict[str, Any] | None, *, tipo: Any, recusa: bool) -> list[str]:
+    if not endereco:
+        return [] if recusa else ["O endereço do imóvel é obrigatório."]
+    erros = []
+    for campo, rotulo in (
+        ("bairro", "o bairro"),
+        ("nomeLogradouro", "o nome do logradouro"),
+        ("tipoLogradouroNumeroDne", "o tipo de logradouro (DNE)"),
+        ("numeroDneUf", "a UF (DNE)"),
+    ):
+        if not endereco.get(campo):
+            erros.append(f"O endereço precisa de {rotulo}.")
+    if not re.fullmatch(r"\d{8}", endereco.get("cep") or ""):
+        erros.append("O CEP do endereço deve ter 8 dígitos.")
+    if not re.fullmatch(r"\d{7}", endereco.get("codigoIbgeMunicipio") or ""):
+        erros.append("O código IBGE do município do endereço deve ter 7 dígitos.")
+    numero = endereco.get("numero")
+    if endereco.get("stSemNumero") and numero:
+        erros.append('Com "sem número" marcado, o endereço não leva número.')
+    elif not endereco.get("stSemNumero") and not re.fullmatch(r"[0-9A-Za-z]{1,10}", numero or ""):
+        erros.append('O número do endereço (letras e números, até 10) é obrigatório sem "sem número".')
+    micro = endereco.get("microArea")
+    if endereco.get("stForaArea") and micro:
+        erros.append("Um imóvel fora de área não tem microárea.")
+    elif not endereco.get("stForaArea") and not re.fullmatch(r"\d{2}", micro or ""):
+        erros.append('A microárea (2 dígitos) é obrigatória fora de "fora de área".')
+    for campo in ("telefoneContato", "telefoneResidencia"):
+        if endereco.get(campo) and not re.fullmatch(r"\d{10,11}", endereco[campo]):
+            erros.append(f"O telefone ({campo}) deve ter DDD e número, 10 ou 11 dígitos.")
+    if endereco.get("telefoneResidencia") and tipo != DOMICILIO:
+        erros.append("Só um imóvel do tipo Domicílio tem telefone residencial.")
+    return erros
+
+
+def _familias_erros(familias: list[dict[str, Any]], *, data_atendimento: Any, agora_ms: int) -> list[str]:
+    erros, vistos = [], set()
+    for familia in familias:
+        cns, cpf = familia.get("numeroCnsResponsavel"), familia.get("cpfResponsavel")
+        documento = cns or cpf
+        if cns and cpf:
+            erros.append("Informe o CPF ou o CNS do responsável familiar, não os dois.")
+        elif cpf and not cpf_valido(cpf):
+            erros.append(f"O CPF do responsável familiar ({cpf}) é inválido.")
+        elif cns and not cns_valido(cns):
+            erros.append(f"O CNS do responsável familiar ({cns}) é inválido.")
+        elif not documento:
+            erros.append("O responsável de uma família não tem CPF nem CNS: informe um dos dois no cadastro dele.")
+        if documento and documento in vistos:
+            erros.append(f"Duas famílias com o mesmo responsável ({documento}).")
+        vistos.add(documento)
+        nascimento = familia.get("dataNascimentoResponsavel")
+        if _ms(nascimento):
+            erros += [
+                erro.replace("do cidadão", "do responsável familiar")
+                for erro in nascimento_erros(nascimento=nascimento, referencia=data_atendimento)
+            ]
+        membros = familia.get("numeroMembrosFamilia")
+        if membros is not None and not 1 <= membros <= 99:
+            erros.append(f"O número de membros da família ({membros}) deve ser de 1 a 99.")
+        if not re.fullmatch(r"[0-9A-Za-z]{0,30}", familia.get("numeroProntuario") or ""):
+            erros.append("O número do prontuário familiar leva apenas letras e números (até 30).")
+        if _ms(familia.get("resideDesde")) and familia["resideDesde"] > agora_ms:
+            erros.append(f'"Reside desde" ({_data(familia["resideDesde"])}) não pode ser posterior a hoje.')
+    return erros
+
+
+def _condicao_erros(
+    condicao: dict[str, Any] | None, *, tipo: Any, nome_tipo: str, familias: list[dict[str, Any]]
+) -> list[str]:
+    if not condicao:
+        return []
+    erros = []
+    if condicao.get("localizacao") is None:
+        erros.append("As condições de moradia precisam da localização.")
+    if tipo in INSTITUICAO_PERMANENCIA and condicao.get("situacaoMoradiaPosseTerra") is not None:
+        erros.append(f"Um imóvel do tipo {nome_tipo} não tem situação de moradia.")
+    elif tipo not in INSTITUICAO_PERMANENCIA and condicao.get("situacaoMoradiaPosseTerra") is None:
+        erros.append("As condições de moradia precisam da situação de moradia ou posse da terra.")
+    if tipo in INSTITUICAO_OU_CASAI:
+        for campo in (
+            "areaProducaoRural",
+            "materialPredominanteParedesExtDomicilio",
+            "nuComodos",
+            "tipoAcessoDomicilio",
+            "tipoDomicilio",
+        ):
+            if condicao.get(campo) is not None:
+                erros.append(f"Um imóvel do tipo {nome_tipo} não leva {campo}.")
+    if condicao.get("areaProducaoRural") is not None and condicao.get("localizacao") in LOCALIZACAO_NAO_RURAL:
+        erros.append("Só um imóvel de localização rural tem área de produção rural.")
+    if (
+        condicao.get("tipoOrigemEnergiaEletrica") is not None
+        and condicao.get("stDisponibilidadeEnergiaEletrica") is False
+    ):
+        erros.append("Sem energia elétrica não há origem da energia.")
+    comodos = condicao.get("nuComodos")
+    if comodos is not None and (not comodos.isdigit() or int(comodos) == 0 or len(comodos) > 2):
+        erros.append("O número de cômodos deve ser de 1 a 99.")
+    moradores = condicao.get("nuMoradores")
+    if moradores is not None:
+        # Families that moved out (stMudanca) no longer live there.
+        morando = [f for f in familias if not f.get("stMudanca")]
+        soma = sum(f.get("numeroMembrosFamilia") or 1 for f in morando)
+        if not moradores.isdigit() or len(moradores) > 4:
+            erros.append("O número de moradores deve ter até 4 dígitos.")
+        elif int(moradores) < len(morando) or int(moradores) < soma:
+            erros.append(
+                f"O número de moradores ({moradores}) é menor que os {soma} membros das famílias do imóvel: "
+                "atualize o imóvel."
+            )
+    return erros
+
+
+_POR_TIPO = {
+    3: _cadastro_domiciliar,
+    2: _cadastro_individual,
+    4: _atendimento_individual,
+    7: _procedimentos,
+    14: _vacinacao,
+}
 
 
 def ficha_erros(*, tipo: int, dados: dict[str, Any], agora: datetime.datetime | None = None) -> list[str]:

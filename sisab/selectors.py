@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from cds.models import Familia
 from pec.ator import Ator
 from pec.audit.chain import audit_read
 from pec.tenancy import assert_owned
@@ -114,6 +115,20 @@ def ficha_ler(*, ator: Ator, ficha_id: int) -> FichaSisab:
         municipio_id=municipio_id,
     )
     assert_owned(ficha, municipio_id)
+    for cidadao_id in _cidadaos_da_ficha(ficha, municipio_id):
+        audit_read(ator=ator, cidadao_id=cidadao_id, o_que=f"ficha SISAB {ficha.uuid}")
+    return ficha
+
+
+def _cidadaos_da_ficha(ficha: FichaSisab, municipio_id: int) -> list[int]:
+    """Whose record the ficha shows: its citizen, or for a cadastro domiciliar the
+    responsáveis of the imóvel's families."""
+    if ficha.origem == "imovel":
+        return list(
+            Familia.objects.filter(municipio_id=municipio_id, domicilio__imovel_id=ficha.origem_id)
+            .values_list("responsavel_id", flat=True)
+            .distinct()
+        )
     coluna = "id" if ficha.origem == "cidadao" else "cidadao_id"
     cidadao_id = (
         fichas.REGISTRO[ficha.origem]
@@ -121,5 +136,4 @@ def ficha_ler(*, ator: Ator, ficha_id: int) -> FichaSisab:
         .values_list(coluna, flat=True)
         .first()
     )
-    audit_read(ator=ator, cidadao_id=cidadao_id, o_que=f"ficha SISAB {ficha.uuid}")
-    return ficha
+    return [cidadao_id]
