@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from cds.models import Familia, Imovel
@@ -303,7 +303,7 @@ def _familias(imovel: Imovel) -> list[dict[str, Any]]:
         Familia.objects.filter(domicilio=domicilio)
         .select_related("responsavel")
         .prefetch_related("membros")
-        .order_by("data_mudanca", "id")
+        .order_by(F("data_mudanca").asc(nulls_first=True), "id")
     )
     por_responsavel: dict[int, Familia] = {}
     for familia in familias:

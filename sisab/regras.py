@@ -422,7 +422,8 @@ def _cadastro_domiciliar(dados: dict[str, Any], agora_ms: int) -> list[str]:
     the day the ficha is made; the rules of the imóvel's own fields are checked again, the
     dict being what is sent."""
     erros = _originadora_erros(dados, "do imóvel")
-    tipo, recusa = dados.get("tipoDeImovel"), bool(dados.get("statusTermoRecusa"))
+    tipo: int = dados.get("tipoDeImovel", 0)
+    recusa = bool(dados.get("statusTermoRecusa"))
     nome_tipo = dict(TIPO_IMOVEL).get(tipo, str(tipo)).split(" (")[0]
     if tipo not in dict(TIPO_IMOVEL):
         erros.append(f"Tipo de imóvel {tipo} não existe na tabela LEDI.")

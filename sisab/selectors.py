@@ -115,7 +115,7 @@ def ficha_ler(*, ator: Ator, ficha_id: int) -> FichaSisab:
         municipio_id=municipio_id,
     )
     assert_owned(ficha, municipio_id)
-    for cidadao_id in _cidadaos_da_ficha(ficha, municipio_id):
+    for cidadao_id in _cidadaos_da_ficha(ficha, ficha.municipio_id):
         audit_read(ator=ator, cidadao_id=cidadao_id, o_que=f"ficha SISAB {ficha.uuid}")
     return ficha
 

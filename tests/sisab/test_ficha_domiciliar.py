@@ -20,10 +20,10 @@ from thriftpy2.utils import deserialize
 from cds.models import Imovel
 from cds.territorio import services
 from pec.ator import Ator
-from pec.models import Lotacao
+from pec.models import EventoAuditoria, Lotacao
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao
-from sisab import envio, fichas, ledi, regras
+from sisab import envio, fichas, ledi, regras, selectors
 from sisab.models import FichaSisab
 from tests import mundo as fabricas
 from tests.sisab import mundo_envio
@@ -309,3 +309,17 @@ def test_an_imovel_nobody_with_a_lotacao_touched_waits_for_one(m):
             dados={"logradouro": rua, "tipo": 3, "numero": "7", "microarea": "01"},
         )
     assert _fichas(m) == []
+
+
+def test_reading_the_ficha_audits_a_read_of_each_responsavel(m):
+    _, (maria, _joao, rosa) = _casa_com_duas_familias(m)
+    [ficha] = _fichas(m)
+    with tenant_context(m.municipio.id):
+        antes = EventoAuditoria.objects.filter(evento="leitura_prontuario").count()
+        selectors.ficha_ler(ator=_ator(m.admin), ficha_id=ficha.id)
+        lidos = set(
+            EventoAuditoria.objects.filter(evento="leitura_prontuario")
+            .order_by("id")[antes:]
+            .values_list("cidadao_id", flat=True)
+        )
+    assert lidos == {maria.id, rosa.id}
