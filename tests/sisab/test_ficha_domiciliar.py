@@ -323,3 +323,41 @@ def test_reading_the_ficha_audits_a_read_of_each_responsavel(m):
             .values_list("cidadao_id", flat=True)
         )
     assert lidos == {maria.id, rosa.id}
+
+
+def test_an_institution_carries_its_permanencia_and_a_recusa_only_its_address(m):
+    lot = m.nina
+    rua = _rua(lot)
+    with tenant_context(lot.municipio_id):
+        abrigo = services.imovel_cadastrar(
+            ator=_ator(lot),
+            dados={
+                "logradouro": rua,
+                "tipo": 7,
+                "numero": "12",
+                "microarea": "02",
+                "localizacao": 83,
+                "moradores": 30,
+                "instituicao_nome": "Abrigo Esperança",
+                "instituicao_outros_profissionais": True,
+                "instituicao_responsavel_nome": "José da Silva",
+                "instituicao_responsavel_cns": fabricas.cns_provisorio(),
+                "instituicao_responsavel_cargo": "Diretor",
+            },
+        )
+        recusa = services.imovel_cadastrar(
+            ator=_ator(lot), dados={"logradouro": rua, "tipo": 1, "numero": "14", "microarea": "02", "recusa": True}
+        )
+    por_imovel = {f.origem_id: f for f in _fichas(m)}
+    for ficha in por_imovel.values():
+        assert ficha.status == FichaSisab.Status.VALIDA, ficha.erros
+        ledi.de_xml(_exportado(m, ficha, "xml"))
+    instituicao = por_imovel[abrigo.id].dados["instituicaoPermanencia"]
+    assert instituicao["nomeResponsavelTecnico"] == "JOSÉ DA SILVA"  # validar_nome: uppercase
+    assert (
+        _independente(_exportado(m, por_imovel[abrigo.id], "esus")).instituicaoPermanencia.cargoInstituicao == "Diretor"
+    )
+    assert "situacaoMoradiaPosseTerra" not in por_imovel[abrigo.id].dados["condicaoMoradia"]
+    recusada = por_imovel[recusa.id].dados
+    assert recusada["statusTermoRecusa"] is True
+    assert not {"condicaoMoradia", "familias", "stAnimaisNoDomicilio", "instituicaoPermanencia"} & set(recusada)
