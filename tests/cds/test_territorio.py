@@ -527,3 +527,18 @@ def test_merging_moves_the_membership_to_the_surviving_record(mundo):
     with tenant_context(mundo.a.id):
         cidadao_unificar(lotacao=mundo.alice, sobrevivente=joao, unificado=joao_de_novo)
         assert selectors.familia_do_cidadao(ator=ator(mundo.alice), cidadao_id=joao.pk) == f
+
+
+def test_a_change_to_the_imovel_or_its_families_bumps_its_version_and_names_the_lotacao(mundo):
+    casa = imovel(mundo.alice)
+    assert (casa.versao, casa.atualizado_por_id) == (1, mundo.alice.pk)
+    f = familia(mundo.alice, casa)
+    with tenant_context(mundo.a.id):
+        casa.refresh_from_db()
+        assert casa.versao == 2
+        services.imovel_atualizar(ator=ator(mundo.alice), imovel=casa, dados={"complemento": "Casa 2"})
+        services.familia_atualizar(ator=ator(mundo.alice), familia=f, dados={"renda": 3})
+        services.imovel_atualizar(ator=ator(mundo.alice), imovel=casa, dados={"complemento": "Casa 2"})  # no-op
+        services.familia_atualizar(ator=Ator(municipio_id=mundo.a.id), familia=f, dados={"renda": 4})
+        casa.refresh_from_db()
+    assert (casa.versao, casa.atualizado_por_id) == (5, mundo.alice.pk)  # the system keeps who typed it
