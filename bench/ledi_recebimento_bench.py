@@ -116,7 +116,7 @@ def _api(conteudo: bytes) -> tuple[float, str]:
                 responsavel="Bancada",
                 documento="12345678000199",
                 email="b@exemplo.gov.br",
-                ator=ator,
+                por=ator,
             )
         client = Client(HTTP_HOST="localhost")
         client.post("/api/recebimento/login", {"usuario": credencial.usuario, "senha": senha})

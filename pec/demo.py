@@ -316,7 +316,7 @@ def _seed_cidadaos(municipio: Municipio, indice: int) -> None:
             },
         )
         if posicao == 0:
-            lista_adicionar(ator=recepcao, cidadao=cidadao)
+            lista_adicionar(por=recepcao, cidadao=cidadao)
 
 
 def _identificar_sisab(municipio: Municipio) -> None:
@@ -399,7 +399,7 @@ def _destino_sisab(municipio: Municipio, url: str) -> None:
         responsavel="Equipe de TI",
         documento=CNPJ_DEMO,
         email="ti@vilaesperanca.exemplo.gov.br",
-        ator=Usuario.objects.get(cpf=ADMIN_INSTALACAO.cpf),
+        por=Usuario.objects.get(cpf=ADMIN_INSTALACAO.cpf),
     )
     destino_salvar(
         destino=DestinoSisab(
@@ -429,7 +429,7 @@ def _agendar_semana(municipio: Municipio, agora: datetime.datetime) -> int:
                 cidadao = next(cidadaos, None)
                 if cidadao is None:
                     return feitos
-                agendar(agenda=agenda, cidadao=cidadao, inicio=horario.inicio, ator=recepcao)
+                agendar(agenda=agenda, cidadao=cidadao, inicio=horario.inicio, por=recepcao)
                 feitos += 1
     return feitos
 

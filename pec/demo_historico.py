@@ -128,7 +128,7 @@ def _consulta(rng: random.Random, cidadao: Cidadao, equipe: EquipeUbs, quando: d
     """Arrival, escuta inicial by the nurse, SOAP atendimento by the doctor; then dated."""
     idade_anos = _idade_dias(cidadao, quando.date()) // 365
     ciap, cid10, situacao, _ = rng.choice([p for p in PROBLEMAS if p[3] <= idade_anos])
-    entrada = lista_adicionar(ator=equipe.recepcao, cidadao=cidadao)
+    entrada = lista_adicionar(por=equipe.recepcao, cidadao=cidadao)
     escuta = EscutaForm(
         {
             "motivo_ciap": ciap,

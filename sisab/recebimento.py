@@ -56,7 +56,7 @@ _ERROS_DE_ZIP = (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.err
 
 
 def credencial_emitir(
-    *, municipio_id: int, nome: str, responsavel: str, documento: str, email: str, ator: Usuario
+    *, municipio_id: int, nome: str, responsavel: str, documento: str, email: str, por: Usuario
 ) -> tuple[CredencialRecebimento, str]:
     """Create a credential; the password is returned once and never stored in clear."""
     senha = secrets.token_urlsafe(18)
@@ -68,7 +68,7 @@ def credencial_emitir(
         email=email,
         usuario=f"ledi-{secrets.token_hex(6)}",
         senha_hash=make_password(senha),
-        criado_por=ator,
+        criado_por=por,
     )
     return credencial, senha
 
@@ -236,7 +236,7 @@ def _importar(lote: LoteRecebido, arquivo_zip: zipfile.ZipFile, entradas: list[z
     lote.save(update_fields=["total", "aceitas", "repetidas", "recusas", "status"])
 
 
-def lote_importar(*, municipio: Municipio, nome: str, conteudo: bytes, ator: Usuario | None) -> LoteRecebido:
+def lote_importar(*, municipio: Municipio, nome: str, conteudo: bytes, por: Usuario | None) -> LoteRecebido:
     """Import a zip of `.esus`/`.esus.xml` files, each named after its uuid (as LEDI's zip
     and our export name them), here and now (manage.py import_lote). Each ficha is
     accepted or refused on its own (a refused one is listed with the reason); a file that
@@ -248,7 +248,7 @@ def lote_importar(*, municipio: Municipio, nome: str, conteudo: bytes, ator: Usu
             arquivo=nome[:255],
             sha256=hashlib.sha256(conteudo).hexdigest(),
             total=len(entradas),
-            importado_por=ator,
+            importado_por=por,
         )
         _importar(lote, arquivo_zip, entradas)
     return lote
@@ -258,7 +258,7 @@ def _pasta_lotes() -> Path:
     return Path(getattr(settings, "LEDI_LOTES_DIR", settings.VAR_DIR / "lotes_ledi"))
 
 
-def lote_enfileirar(*, municipio: Municipio, arquivo: UploadedFile[bytes], ator: Usuario) -> LoteRecebido:
+def lote_enfileirar(*, municipio: Municipio, arquivo: UploadedFile[bytes], por: Usuario) -> LoteRecebido:
     """A lote uploaded on the admin page: stored, checked to be a zip (nothing is kept when
     it is not), and imported by a worker (sisab.tasks.sisab_lote_importar); the request
     returns at once. Must run inside the municipality's tenant context."""
@@ -280,7 +280,7 @@ def lote_enfileirar(*, municipio: Municipio, arquivo: UploadedFile[bytes], ator:
         arquivo=(arquivo.name or "")[:255],
         sha256=soma.hexdigest(),
         total=len(entradas),
-        importado_por=ator,
+        importado_por=por,
         status=LoteRecebido.Status.NA_FILA,
         token=token,
     )

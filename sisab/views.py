@@ -132,7 +132,7 @@ def credencial_nova(request: RequisicaoComLotacao) -> HttpResponse:
         )
         return redirect("sisab_recebimento")
     credencial, senha = credencial_emitir(
-        municipio_id=request.lotacao.municipio_id, ator=request.user, **form.cleaned_data
+        municipio_id=request.lotacao.municipio_id, por=request.user, **form.cleaned_data
     )
     audit_event(
         evento="admin_alteracao",
@@ -173,7 +173,7 @@ def lote_enviar(request: RequisicaoComLotacao) -> HttpResponse:
         return _recusa_pagina(request, "Escolha o arquivo .zip do lote.")
     arquivo = form.cleaned_data["arquivo"]
     try:
-        lote = lote_enfileirar(municipio=request.lotacao.municipio, arquivo=arquivo, ator=request.user)
+        lote = lote_enfileirar(municipio=request.lotacao.municipio, arquivo=arquivo, por=request.user)
     except ledi.LediErro as exc:
         return _recusa_pagina(request, str(exc))
     audit_event(

@@ -98,7 +98,7 @@ def _bloqueio(m: Mundo) -> dict[str, Any]:
     inicio = _inicio_amanha()
     with tenant_context(m.a.id):
         bloqueio = agenda.agenda_bloquear(
-            agenda=m.bob, inicio=inicio, fim=inicio + datetime.timedelta(hours=1), motivo="Reunião", ator=m.alice
+            agenda=m.bob, inicio=inicio, fim=inicio + datetime.timedelta(hours=1), motivo="Reunião", por=m.alice
         )
     return {"bloqueio_id": bloqueio.id}
 
@@ -107,14 +107,14 @@ def _agendamento(m: Mundo) -> dict[str, Any]:
     _agenda(m)
     maria = fabricas.cidadao(m.alice)
     with tenant_context(m.a.id):
-        agendamento = agenda.agendar(agenda=m.bob, cidadao=maria, inicio=_inicio_amanha(), ator=m.alice)
+        agendamento = agenda.agendar(agenda=m.bob, cidadao=maria, inicio=_inicio_amanha(), por=m.alice)
     return {"agendamento_id": agendamento.id}
 
 
 def _entrada_da_lista(m: Mundo) -> dict[str, Any]:
     maria = fabricas.cidadao(m.alice)
     with tenant_context(m.a.id):
-        return {"entrada_id": lista.lista_adicionar(ator=m.alice, cidadao=maria).id}
+        return {"entrada_id": lista.lista_adicionar(por=m.alice, cidadao=maria).id}
 
 
 def _importacao(m: Mundo) -> dict[str, Any]:
@@ -189,7 +189,7 @@ def _credencial(m: Mundo) -> dict[str, Any]:
             responsavel="Fulano",
             documento="12345678000199",
             email="ti@exemplo.gov.br",
-            ator=m.alice.usuario,
+            por=m.alice.usuario,
         )
     return {"credencial_id": credencial.id}
 

@@ -44,7 +44,7 @@ _CARIMBO: dict[str, str] = {
 @transaction.atomic
 def lista_adicionar(
     *,
-    ator: Lotacao,
+    por: Lotacao,
     cidadao: Cidadao,
     profissional: Lotacao | None = None,
     equipe: Equipe | None = None,
@@ -54,12 +54,12 @@ def lista_adicionar(
     becomes "cidadão presente") or spontaneous demand."""
     for obj in (cidadao, profissional, equipe, agendamento):
         if obj is not None:
-            assert_owned(obj, ator.municipio_id)
+            assert_owned(obj, por.municipio_id)
     if not cidadao.ativo:
         raise ValidationError("Este cadastro foi unificado a outro; use o cadastro que permaneceu.")
     ja = EntradaLista.objects.filter(
-        municipio_id=ator.municipio_id,
-        estabelecimento_id=ator.estabelecimento_id,
+        municipio_id=por.municipio_id,
+        estabelecimento_id=por.estabelecimento_id,
         cidadao=cidadao,
         situacao__in=ATIVAS,
         chegada_em__date=timezone.localdate(),
@@ -68,7 +68,7 @@ def lista_adicionar(
         raise ValidationError("O cidadão já está na lista de atendimentos de hoje.")
     tipo = EntradaLista.Tipo.ESPONTANEA
     if agendamento is not None:
-        agendamento = Agendamento.objects.select_for_update().get(pk=agendamento.pk, municipio_id=ator.municipio_id)
+        agendamento = Agendamento.objects.select_for_update().get(pk=agendamento.pk, municipio_id=por.municipio_id)
         if agendamento.cidadao_id != cidadao.pk:
             raise ValidationError("O agendamento é de outro cidadão.")
         if agendamento.situacao != Agendamento.Situacao.AGENDADO:
@@ -79,30 +79,30 @@ def lista_adicionar(
         profissional = profissional or agendamento.lotacao
     agora = timezone.now()
     return EntradaLista.objects.create(
-        municipio_id=ator.municipio_id,
-        estabelecimento_id=ator.estabelecimento_id,
+        municipio_id=por.municipio_id,
+        estabelecimento_id=por.estabelecimento_id,
         cidadao=cidadao,
         agendamento=agendamento,
         tipo=tipo,
         profissional=profissional,
         equipe=equipe,
         chegada_em=agora,
-        historico=[{"situacao": S.AGUARDANDO, "em": agora.isoformat(), "lotacao_id": ator.id}],
-        criado_por=ator,
+        historico=[{"situacao": S.AGUARDANDO, "em": agora.isoformat(), "lotacao_id": por.id}],
+        criado_por=por,
     )
 
 
 @transaction.atomic
 def lista_mudar_situacao(
-    *, entrada: EntradaLista, nova: str, ator: Lotacao, classificacao_risco: int | None = None
+    *, entrada: EntradaLista, nova: str, por: Lotacao, classificacao_risco: int | None = None
 ) -> EntradaLista:
-    assert_owned(entrada, ator.municipio_id)
-    atual = EntradaLista.objects.select_for_update().get(pk=entrada.pk, municipio_id=ator.municipio_id)
+    assert_owned(entrada, por.municipio_id)
+    atual = EntradaLista.objects.select_for_update().get(pk=entrada.pk, municipio_id=por.municipio_id)
     if nova not in TRANSICOES[atual.situacao]:
         raise ValidationError(f"Não é possível passar de “{atual.get_situacao_display()}” para “{S(nova).label}”.")
     agora = timezone.now()
     atual.situacao = nova
-    atual.historico = [*atual.historico, {"situacao": nova, "em": agora.isoformat(), "lotacao_id": ator.id}]
+    atual.historico = [*atual.historico, {"situacao": nova, "em": agora.isoformat(), "lotacao_id": por.id}]
     campos = ["situacao", "historico"]
     if nova in _CARIMBO:
         setattr(atual, _CARIMBO[nova], agora)

@@ -97,7 +97,7 @@ def agenda_configurar(
 
 @transaction.atomic
 def agenda_bloquear(
-    *, agenda: Lotacao, inicio: datetime.datetime, fim: datetime.datetime, motivo: str, ator: Lotacao
+    *, agenda: Lotacao, inicio: datetime.datetime, fim: datetime.datetime, motivo: str, por: Lotacao
 ) -> AgendaBloqueio:
     _travar(agenda)
     if fim <= inicio:
@@ -109,12 +109,12 @@ def agenda_bloquear(
         nomes = ", ".join(f"{timezone.localtime(a.inicio):%d/%m %H:%M} {a.cidadao.nome_exibicao}" for a in marcados)
         raise ValidationError(f"Há agendamentos neste período; cancele ou remarque antes de bloquear: {nomes}.")
     return AgendaBloqueio.objects.create(
-        municipio_id=agenda.municipio_id, lotacao=agenda, inicio=inicio, fim=fim, motivo=motivo, criado_por=ator
+        municipio_id=agenda.municipio_id, lotacao=agenda, inicio=inicio, fim=fim, motivo=motivo, criado_por=por
     )
 
 
-def agenda_desbloquear(*, bloqueio: AgendaBloqueio, ator: Lotacao) -> None:
-    assert_owned(bloqueio, ator.municipio_id)
+def agenda_desbloquear(*, bloqueio: AgendaBloqueio, por: Lotacao) -> None:
+    assert_owned(bloqueio, por.municipio_id)
     bloqueio.delete()
 
 
@@ -255,13 +255,13 @@ def agendar(
     agenda: Lotacao,
     cidadao: Cidadao,
     inicio: datetime.datetime,
-    ator: Lotacao,
+    por: Lotacao,
     observacao: str = "",
     remarcado_de: Agendamento | None = None,
 ) -> Agendamento:
     """Book a free slot of the agenda for the citizen and queue the confirmation e-mail."""
     for obj in (agenda, cidadao):
-        assert_owned(obj, ator.municipio_id)
+        assert_owned(obj, por.municipio_id)
     _travar(agenda)
     if not cidadao.ativo:
         raise ValidationError("Este cadastro foi unificado a outro; agende pelo cadastro que permaneceu.")
@@ -298,7 +298,7 @@ def agendar(
                 inicio=inicio,
                 fim=horario.fim,
                 observacao=observacao[:200],
-                criado_por=ator,
+                criado_por=por,
                 remarcado_de=remarcado_de,
             )
     except IntegrityError as exc:  # lost a race the lock did not cover (another database session)
@@ -314,8 +314,8 @@ def agendar(
 
 
 @transaction.atomic
-def agendamento_cancelar(*, agendamento: Agendamento, ator: Lotacao, motivo: str) -> Agendamento:
-    agendamento = _para_alterar(agendamento, ator)
+def agendamento_cancelar(*, agendamento: Agendamento, por: Lotacao, motivo: str) -> Agendamento:
+    agendamento = _para_alterar(agendamento, por)
     agendamento.situacao = Agendamento.Situacao.CANCELADO
     agendamento.motivo_cancelamento = motivo[:200]
     agendamento.save(update_fields=["situacao", "motivo_cancelamento", "alterado_em"])
@@ -323,24 +323,24 @@ def agendamento_cancelar(*, agendamento: Agendamento, ator: Lotacao, motivo: str
 
 
 @transaction.atomic
-def agendamento_remarcar(*, agendamento: Agendamento, novo_inicio: datetime.datetime, ator: Lotacao) -> Agendamento:
+def agendamento_remarcar(*, agendamento: Agendamento, novo_inicio: datetime.datetime, por: Lotacao) -> Agendamento:
     """A new booking pointing to the old one, which becomes "remarcado" (kept, not edited)."""
-    antigo = _para_alterar(agendamento, ator)
+    antigo = _para_alterar(agendamento, por)
     antigo.situacao = Agendamento.Situacao.REMARCADO
     antigo.save(update_fields=["situacao", "alterado_em"])
     return agendar(
         agenda=antigo.lotacao,
         cidadao=antigo.cidadao,
         inicio=novo_inicio,
-        ator=ator,
+        por=por,
         observacao=antigo.observacao,
         remarcado_de=antigo,
     )
 
 
 @transaction.atomic
-def agendamento_faltou(*, agendamento: Agendamento, ator: Lotacao) -> Agendamento:
-    agendamento = _para_alterar(agendamento, ator)
+def agendamento_faltou(*, agendamento: Agendamento, por: Lotacao) -> Agendamento:
+    agendamento = _para_alterar(agendamento, por)
     if agendamento.inicio > timezone.now():
         raise ValidationError("Só é possível registrar a falta depois do horário agendado.")
     agendamento.situacao = Agendamento.Situacao.FALTOU
@@ -348,12 +348,12 @@ def agendamento_faltou(*, agendamento: Agendamento, ator: Lotacao) -> Agendament
     return agendamento
 
 
-def _para_alterar(agendamento: Agendamento, ator: Lotacao) -> Agendamento:
-    assert_owned(agendamento, ator.municipio_id)
+def _para_alterar(agendamento: Agendamento, por: Lotacao) -> Agendamento:
+    assert_owned(agendamento, por.municipio_id)
     atual = (
         Agendamento.objects.select_for_update()
         .select_related("lotacao", "cidadao")
-        .get(pk=agendamento.pk, municipio_id=ator.municipio_id)
+        .get(pk=agendamento.pk, municipio_id=por.municipio_id)
     )
     if atual.situacao != ATIVO:
         raise ValidationError(f"Este agendamento já está {atual.get_situacao_display().lower()}.")

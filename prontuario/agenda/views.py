@@ -151,7 +151,7 @@ def agenda_bloqueios(request: RequisicaoComLotacao, agenda_id: int) -> HttpRespo
     form = BloqueioForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            agenda.agenda_bloquear(agenda=a, ator=_lotacao(request), **form.cleaned_data)
+            agenda.agenda_bloquear(agenda=a, por=_lotacao(request), **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -171,7 +171,7 @@ def agenda_desbloquear(request: RequisicaoComLotacao, bloqueio_id: int) -> HttpR
         bloqueio = agenda.bloqueio_obter(lotacao=lotacao, bloqueio_id=bloqueio_id)
     except AgendaBloqueio.DoesNotExist as exc:
         raise Http404 from exc
-    agenda.agenda_desbloquear(bloqueio=bloqueio, ator=lotacao)
+    agenda.agenda_desbloquear(bloqueio=bloqueio, por=lotacao)
     messages.success(request, "Bloqueio removido.")
     return redirect("agenda_bloqueios", agenda_id=bloqueio.lotacao_id)
 
@@ -196,7 +196,7 @@ def agendar(request: RequisicaoComLotacao, agenda_id: int) -> HttpResponse:
     if request.method == "POST" and cidadao is not None:
         try:
             agendamento = agenda.agendar(
-                agenda=a, cidadao=cidadao, inicio=inicio, ator=lotacao, observacao=request.POST.get("observacao", "")
+                agenda=a, cidadao=cidadao, inicio=inicio, por=lotacao, observacao=request.POST.get("observacao", "")
             )
         except ValidationError as exc:
             _erro(request, exc)
@@ -247,19 +247,19 @@ def agendamento_acao(request: RequisicaoComLotacao, agendamento_id: int, acao: s
     agendamento = _agendamento(request, agendamento_id)
     try:
         if acao == "cancelar":
-            agenda.agendamento_cancelar(agendamento=agendamento, ator=lotacao, motivo=request.POST.get("motivo", ""))
+            agenda.agendamento_cancelar(agendamento=agendamento, por=lotacao, motivo=request.POST.get("motivo", ""))
             messages.success(request, "Agendamento cancelado.")
         elif acao == "faltou":
-            agenda.agendamento_faltou(agendamento=agendamento, ator=lotacao)
+            agenda.agendamento_faltou(agendamento=agendamento, por=lotacao)
             messages.success(request, "Falta registrada.")
         elif acao == "remarcar":
             novo = parametros.data_hora(request.POST.get("novo_inicio"))
             if novo is None:
                 raise ValidationError("Escolha o novo horário.")
-            agendamento = agenda.agendamento_remarcar(agendamento=agendamento, novo_inicio=novo, ator=lotacao)
+            agendamento = agenda.agendamento_remarcar(agendamento=agendamento, novo_inicio=novo, por=lotacao)
             _avisar_email(request, agendamento)
         elif acao == "chegada":
-            lista.lista_adicionar(ator=lotacao, cidadao=agendamento.cidadao, agendamento=agendamento)
+            lista.lista_adicionar(por=lotacao, cidadao=agendamento.cidadao, agendamento=agendamento)
             messages.success(request, f"{agendamento.cidadao.nome_exibicao} incluído(a) na lista de atendimentos.")
         else:
             raise Http404
@@ -328,7 +328,7 @@ def lista_adicionar(request: RequisicaoComLotacao, cidadao_id: int) -> HttpRespo
     form = AdicionarListaForm(request.POST or None, lotacao=lotacao)
     if request.method == "POST" and form.is_valid():
         try:
-            lista.lista_adicionar(ator=lotacao, cidadao=cidadao, **form.cleaned_data)
+            lista.lista_adicionar(por=lotacao, cidadao=cidadao, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -350,7 +350,7 @@ def lista_situacao(request: RequisicaoComLotacao, entrada_id: int) -> HttpRespon
     ):
         raise Http404
     try:
-        lista.lista_mudar_situacao(entrada=entrada, nova=nova, ator=lotacao)
+        lista.lista_mudar_situacao(entrada=entrada, nova=nova, por=lotacao)
     except ValidationError as exc:
         _erro(request, exc)
     return redirect("lista_atendimentos")

@@ -35,7 +35,7 @@ def agenda_bob(mundo):
 
 def agendar(mundo, cidadao, inicio, **kw):
     with tenant_context(mundo.a.id):
-        return agenda.agendar(agenda=mundo.bob, cidadao=cidadao, inicio=inicio, ator=mundo.alice, **kw)
+        return agenda.agendar(agenda=mundo.bob, cidadao=cidadao, inicio=inicio, por=mundo.alice, **kw)
 
 
 def test_horarios_do_dia_em_fatias(mundo, agenda_bob):
@@ -73,7 +73,7 @@ def test_conflitos_de_agendamento(mundo, agenda_bob):
     with tenant_context(mundo.a.id):
         agenda.agenda_configurar(agenda=mundo.alice, duracao_minutos=20, periodos=TODOS_OS_DIAS)
         with pytest.raises(ValidationError, match="já tem agendamento neste horário"):
-            agenda.agendar(agenda=mundo.alice, cidadao=maria, inicio=amanha_as(8), ator=mundo.alice)
+            agenda.agendar(agenda=mundo.alice, cidadao=maria, inicio=amanha_as(8), por=mundo.alice)
 
 
 def test_bloqueio_impede_agendar_e_nao_se_sobrepoe_a_agendamento(mundo, agenda_bob):
@@ -82,10 +82,10 @@ def test_bloqueio_impede_agendar_e_nao_se_sobrepoe_a_agendamento(mundo, agenda_b
     with tenant_context(mundo.a.id):
         with pytest.raises(ValidationError, match="cancele ou remarque"):
             agenda.agenda_bloquear(
-                agenda=mundo.bob, inicio=amanha_as(8), fim=amanha_as(9), motivo="Reunião", ator=mundo.alice
+                agenda=mundo.bob, inicio=amanha_as(8), fim=amanha_as(9), motivo="Reunião", por=mundo.alice
             )
         agenda.agenda_bloquear(
-            agenda=mundo.bob, inicio=amanha_as(10), fim=amanha_as(11), motivo="Reunião", ator=mundo.alice
+            agenda=mundo.bob, inicio=amanha_as(10), fim=amanha_as(11), motivo="Reunião", por=mundo.alice
         )
     with pytest.raises(ValidationError, match="Horário bloqueado: Reunião"):
         agendar(mundo, maria, amanha_as(10, 20))
@@ -96,18 +96,18 @@ def test_cancelar_libera_remarcar_e_faltou(mundo, agenda_bob):
     joao = fabricas.cidadao(mundo.alice, nome="João Pereira", sexo=0)
     primeiro = agendar(mundo, maria, amanha_as(8))
     with tenant_context(mundo.a.id):
-        agenda.agendamento_cancelar(agendamento=primeiro, ator=mundo.alice, motivo="pediu")
+        agenda.agendamento_cancelar(agendamento=primeiro, por=mundo.alice, motivo="pediu")
         with pytest.raises(ValidationError, match="já está cancelado"):
-            agenda.agendamento_cancelar(agendamento=primeiro, ator=mundo.alice, motivo="de novo")
+            agenda.agendamento_cancelar(agendamento=primeiro, por=mundo.alice, motivo="de novo")
     segundo = agendar(mundo, joao, amanha_as(8))  # the slot is free again
     with tenant_context(mundo.a.id):
-        novo = agenda.agendamento_remarcar(agendamento=segundo, novo_inicio=amanha_as(9), ator=mundo.alice)
+        novo = agenda.agendamento_remarcar(agendamento=segundo, novo_inicio=amanha_as(9), por=mundo.alice)
         segundo.refresh_from_db()
         assert (segundo.situacao, novo.remarcado_de_id, novo.inicio) == ("remarcado", segundo.pk, amanha_as(9))
         with pytest.raises(ValidationError, match="depois do horário"):
-            agenda.agendamento_faltou(agendamento=novo, ator=mundo.alice)
+            agenda.agendamento_faltou(agendamento=novo, por=mundo.alice)
         Agendamento.objects.filter(pk=novo.pk).update(inicio=amanha_as(9) - datetime.timedelta(days=2))
-        assert agenda.agendamento_faltou(agendamento=novo, ator=mundo.alice).situacao == "faltou"
+        assert agenda.agendamento_faltou(agendamento=novo, por=mundo.alice).situacao == "faltou"
 
 
 def test_email_de_confirmacao_vai_para_a_fila_e_nao_sai_em_treinamento(mundo, agenda_bob, alice):
@@ -210,12 +210,12 @@ def test_semana_da_ubs_resume_cada_dia_de_cada_profissional(alice, mundo, agenda
             periodos=[(amanha_as(8).weekday(), datetime.time(13), datetime.time(15))],
         )
         agenda.agenda_bloquear(
-            agenda=mundo.bob, inicio=amanha_as(11), fim=amanha_as(12), motivo="Reunião", ator=mundo.alice
+            agenda=mundo.bob, inicio=amanha_as(11), fim=amanha_as(12), motivo="Reunião", por=mundo.alice
         )
         agenda.agenda_bloquear(
-            agenda=mundo.alice, inicio=amanha_as(13), fim=amanha_as(14), motivo="Visita", ator=mundo.alice
+            agenda=mundo.alice, inicio=amanha_as(13), fim=amanha_as(14), motivo="Visita", por=mundo.alice
         )
-        agenda.agendar(agenda=mundo.alice, cidadao=joao, inicio=amanha_as(14), ator=mundo.alice)
+        agenda.agendar(agenda=mundo.alice, cidadao=joao, inicio=amanha_as(14), por=mundo.alice)
         resumos = agenda.agendas_periodo(agendas=[mundo.bob, mundo.alice], dias=[amanha_as(8).date()])
     # Bob: 12 slots of 20 min, 1 booked, 3 blocked; Alice: 4 slots of 30 min, 2 blocked, 1 booked.
     assert agenda.ResumoDia.de(resumos[mundo.bob.pk, amanha_as(8).date()]) == agenda.ResumoDia(1, 0, 8, 3)

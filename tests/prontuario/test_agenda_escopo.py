@@ -34,7 +34,7 @@ def m():
         )
         amanha = (timezone.localtime() + datetime.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
         mundo.inicio = amanha
-        mundo.agendamento = agenda.agendar(agenda=mundo.bob, cidadao=mundo.maria, inicio=amanha, ator=mundo.rita)
+        mundo.agendamento = agenda.agendar(agenda=mundo.bob, cidadao=mundo.maria, inicio=amanha, por=mundo.rita)
         mundo.bloqueio = AgendaBloqueio.objects.create(
             municipio_id=mundo.a.id,
             lotacao=mundo.bob,

@@ -28,15 +28,15 @@ def de_a(mundo):
         )
         dia = timezone.localdate() + datetime.timedelta(days=1)
         inicio = timezone.make_aware(datetime.datetime.combine(dia, datetime.time(8)))
-        agendamento = agenda.agendar(agenda=mundo.bob, cidadao=maria, inicio=inicio, ator=mundo.alice)
+        agendamento = agenda.agendar(agenda=mundo.bob, cidadao=maria, inicio=inicio, por=mundo.alice)
         bloqueio = agenda.agenda_bloquear(
             agenda=mundo.bob,
             inicio=inicio + datetime.timedelta(hours=2),
             fim=inicio + datetime.timedelta(hours=3),
             motivo="Reunião",
-            ator=mundo.alice,
+            por=mundo.alice,
         )
-        entrada = lista.lista_adicionar(ator=mundo.alice, cidadao=maria)
+        entrada = lista.lista_adicionar(por=mundo.alice, cidadao=maria)
     return {"cidadao": maria, "agendamento": agendamento, "bloqueio": bloqueio, "entrada": entrada, "inicio": inicio}
 
 

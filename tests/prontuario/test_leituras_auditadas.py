@@ -82,7 +82,7 @@ def m():
         )
         amanha = timezone.localtime() + datetime.timedelta(days=1)
         amanha = amanha.replace(hour=9, minute=0, second=0, microsecond=0)
-        mundo.agendamento = agenda.agendar(agenda=mundo.bob, cidadao=mundo.maria, inicio=amanha, ator=mundo.rita)
+        mundo.agendamento = agenda.agendar(agenda=mundo.bob, cidadao=mundo.maria, inicio=amanha, por=mundo.rita)
     mundo.entrada = na_fila(mundo.maria, mundo.nina)
     return mundo
 

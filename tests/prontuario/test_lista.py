@@ -23,12 +23,12 @@ S = EntradaLista.Situacao
 
 def incluir(mundo, cidadao, **kw):
     with tenant_context(mundo.a.id):
-        return lista.lista_adicionar(ator=mundo.alice, cidadao=cidadao, **kw)
+        return lista.lista_adicionar(por=mundo.alice, cidadao=cidadao, **kw)
 
 
 def mudar(mundo, entrada, nova, **kw):
     with tenant_context(mundo.a.id):
-        return lista.lista_mudar_situacao(entrada=entrada, nova=nova, ator=mundo.bob, **kw)
+        return lista.lista_mudar_situacao(entrada=entrada, nova=nova, por=mundo.bob, **kw)
 
 
 def test_chegada_de_agendamento_e_demanda_espontanea(mundo):
@@ -44,7 +44,7 @@ def test_chegada_de_agendamento_e_demanda_espontanea(mundo):
         inicio = inicio.replace(minute=(inicio.minute // 20) * 20)
         dia = timezone.localtime(inicio)
         horario = next(h for h in agenda.agenda_dia(agenda=mundo.bob, dia=dia.date()) if h.livre)
-        agendamento = agenda.agendar(agenda=mundo.bob, cidadao=maria, inicio=horario.inicio, ator=mundo.alice)
+        agendamento = agenda.agendar(agenda=mundo.bob, cidadao=maria, inicio=horario.inicio, por=mundo.alice)
     entrada = incluir(mundo, maria, agendamento=agendamento)
     with tenant_context(mundo.a.id):
         agendamento.refresh_from_db()

@@ -70,7 +70,7 @@ def mundo():
         )
         amanha = timezone.localtime() + datetime.timedelta(days=1)
         inicio = amanha.replace(hour=9, minute=0, second=0, microsecond=0)
-        m.agendamento = agenda.agendar(agenda=m.bob, cidadao=m.maria, inicio=inicio, ator=m.bob)
+        m.agendamento = agenda.agendar(agenda=m.bob, cidadao=m.maria, inicio=inicio, por=m.bob)
         m.bloqueio = AgendaBloqueio.objects.create(
             municipio_id=m.a.id,
             lotacao=m.bob,

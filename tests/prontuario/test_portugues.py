@@ -90,7 +90,7 @@ def test_merge_in_history_names_what_moved_in_portuguese(alice, mundo):
             agenda=mundo.bob, duracao_minutos=20, periodos=[(d, dt.time(7), dt.time(17)) for d in range(7)]
         )
         inicio = (timezone.localtime() + dt.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-        agenda.agendar(agenda=mundo.bob, cidadao=dois, inicio=inicio, ator=mundo.alice)
+        agenda.agendar(agenda=mundo.bob, cidadao=dois, inicio=inicio, por=mundo.alice)
         cidadao_unificar(lotacao=mundo.alice, sobrevivente=um, unificado=dois, motivo="Mesma pessoa")
     html = alice.get(reverse("cidadao_historico", args=[um.pk])).content.decode()
     assert "Registros movidos: agendamentos (1)" in html

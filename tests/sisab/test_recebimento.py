@@ -45,7 +45,7 @@ def credencial(municipio, admin):
             responsavel="Fulano",
             documento="12345678000199",
             email="ti@exemplo.gov.br",
-            ator=admin[0],
+            por=admin[0],
         )
 
 
@@ -181,7 +181,7 @@ def test_lote_accepts_good_fichas_lists_refusals_and_counts_repeats(municipio, a
         ("lixo.esus", b"\x00\x01\x02"),
         (bons[0][0] + ".xml", ledi.para_xml(ledi.de_xml(bons[0][1]))),
     )
-    lote = lote_importar(municipio=municipio, nome="lote.zip", conteudo=conteudo, ator=admin[0])
+    lote = lote_importar(municipio=municipio, nome="lote.zip", conteudo=conteudo, por=admin[0])
     assert (lote.total, lote.aceitas, lote.repetidas) == (8, 5, 1)
     assert sorted(recusa["arquivo"] for recusa in lote.recusas) == ["lixo.esus", "quebrado.esus.xml"]
     with tenant_context(municipio.id):
@@ -195,14 +195,14 @@ def test_an_unreadable_member_is_refused_and_the_rest_imported(municipio, admin)
         arquivo_zip.writestr(*bom)
         arquivo_zip.writestr("ruim.esus", bytes(range(256)) * 200)
     conteudo = fabricas.zip_com_membro_corrompido(buffer.getvalue(), "ruim.esus")
-    lote = lote_importar(municipio=municipio, nome="lote.zip", conteudo=conteudo, ator=admin[0])
+    lote = lote_importar(municipio=municipio, nome="lote.zip", conteudo=conteudo, por=admin[0])
     assert (lote.total, lote.aceitas) == (2, 1)
     assert [r["arquivo"] for r in lote.recusas] == ["ruim.esus"] and "ilegível" in lote.recusas[0]["motivo"]
 
 
 def test_not_a_zip_is_refused_whole(municipio, admin):
     with pytest.raises(ledi.LediErro, match="zip"):
-        lote_importar(municipio=municipio, nome="x.zip", conteudo=b"not a zip", ator=admin[0])
+        lote_importar(municipio=municipio, nome="x.zip", conteudo=b"not a zip", por=admin[0])
     with tenant_context(municipio.id):
         assert not LoteRecebido.objects.exists()
 
@@ -319,7 +319,7 @@ def test_pages_need_the_admin_permission(municipio):
 
 
 def test_other_municipality_gets_404_on_lote_and_credential(municipio, admin, credencial):
-    lote = lote_importar(municipio=municipio, nome="a.zip", conteudo=lote_zip(exemplo(VALID[0])), ator=admin[0])
+    lote = lote_importar(municipio=municipio, nome="a.zip", conteudo=lote_zip(exemplo(VALID[0])), por=admin[0])
     outro = fabricas.municipio_com_perfis("Outro")
     charlie = fabricas.usuario("Charlie")
     client = fabricas.entrar(
@@ -385,7 +385,7 @@ def test_too_long_values_are_a_400_and_refuse_only_their_file_in_a_lote(municipi
         resposta = enviar(client, nome, conteudo)
         assert resposta.status_code == 400 and resposta.content.decode().startswith("Erro de validação")
     lote = lote_importar(
-        municipio=municipio, nome="lote.zip", conteudo=lote_zip(exemplo(VALID[0]), *ruins), ator=admin[0]
+        municipio=municipio, nome="lote.zip", conteudo=lote_zip(exemplo(VALID[0]), *ruins), por=admin[0]
     )
     assert (lote.total, lote.aceitas, len(lote.recusas)) == (4, 1, 3)
 
@@ -453,7 +453,7 @@ def test_hostile_esus_is_a_400_through_the_api_and_one_refusal_each_in_a_lote(mu
     assert resposta.status_code == 400 and "declara 2147483647 bytes" in resposta.content.decode()
     nomes = [nome.replace("c10", f"c1{n}") for n in range(3)]
     lote = lote_importar(
-        municipio=municipio, nome="bomba.zip", conteudo=lote_zip(*((n, STRING_DE_2_GIB) for n in nomes)), ator=admin[0]
+        municipio=municipio, nome="bomba.zip", conteudo=lote_zip(*((n, STRING_DE_2_GIB) for n in nomes)), por=admin[0]
     )
     assert (lote.total, lote.aceitas) == (3, 0)
     assert all("declara 2147483647 bytes" in recusa["motivo"] for recusa in lote.recusas)

@@ -155,7 +155,7 @@ def test_pagina_do_lote_mostra_doses_e_pendencias(m):
                 instalacao=regras._VERIFICACAO,
             )
             arquivo.writestr(f"{dado.uuid}.esus", ledi.para_esus(dado))
-    lote = lote_importar(municipio=m.municipio, nome="cds.zip", conteudo=buffer.getvalue(), ator=None)
+    lote = lote_importar(municipio=m.municipio, nome="cds.zip", conteudo=buffer.getvalue(), por=None)
     pagina = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True).get(
         f"/administracao/recebimento-ledi/lotes/{lote.id}/"
     )

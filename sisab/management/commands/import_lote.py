@@ -22,7 +22,7 @@ class Command(BaseCommand):
         if not caminho.is_file():
             raise CommandError(f"{caminho} is not a file.")
         try:
-            lote = lote_importar(municipio=municipio, nome=caminho.name, conteudo=caminho.read_bytes(), ator=None)
+            lote = lote_importar(municipio=municipio, nome=caminho.name, conteudo=caminho.read_bytes(), por=None)
         except ledi.LediErro as exc:
             raise CommandError(f"Lote refused: {exc}") from exc
         self.stdout.write(

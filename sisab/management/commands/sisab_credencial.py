@@ -38,6 +38,6 @@ class Command(BaseCommand):
                 responsavel=options["responsavel"],
                 documento=options["documento"],
                 email=options["email"],
-                ator=ator,
+                por=ator,
             )
         self.stdout.write(f"usuario={credencial.usuario} senha={senha}")
