@@ -501,7 +501,9 @@ def _endereco_erros(endereco: dict[str, Any] | None, *, tipo: Any, recusa: bool)
     elif not endereco.get("stSemNumero") and not re.fullmatch(r"[0-9A-Za-z]{1,10}", numero or ""):
         erros.append('O número do endereço (letras e números, até 10) é obrigatório sem "sem número".')
     micro = endereco.get("microArea")
-    if endereco.get("stForaArea") and micro:
+    # The dictionary says an imóvel fora de área has no microárea, but the official example
+    # (Cadastro_Domiciliar_Recusa) sends "FA" there, as PEC does: accepted, never produced.
+    if endereco.get("stForaArea") and micro not in (None, "", "FA"):
         erros.append("Um imóvel fora de área não tem microárea.")
     elif not endereco.get("stForaArea") and not re.fullmatch(r"\d{2}", micro or ""):
         erros.append('A microárea (2 dígitos) é obrigatória fora de "fora de área".')
