@@ -7,22 +7,19 @@ import base64
 import datetime
 
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from pec.administracao.selectors import lotacoes_administradoras
 from pec.audit.chain import audit_event
 from pec.cripto import cifrar, decifrar
 from pec.email import email_enfileirar
-from pec.models import Municipio, Outbox, Usuario
-from pec.outbox import outbox_registrar_exclusao, outbox_registrar_substituicao
+from pec.models import Municipio, Usuario
 from pec.tenancy import assert_owned
 from rnds.certificado import DadosCertificado, certificado_ler
 from rnds.models import CertificadoA1, ConfiguracaoRNDS
 from rnds.selectors import certificado_ativo
 
 AVISOS_DIAS = (30, 7, 1)
-DESTINO = "rnds"
 
 
 def configuracao_obter(*, municipio: Municipio) -> ConfiguracaoRNDS:
@@ -127,19 +124,3 @@ def certificados_avisar_vencimento(*, municipio_id: int, agora: datetime.datetim
     enviados = {*cert.avisos_enviados, *AVISOS_DIAS[: AVISOS_DIAS.index(min(devidos)) + 1]}
     CertificadoA1.objects.filter(id=cert.id).update(avisos_enviados=sorted(enviados))
     return 1 if para else 0
-
-
-def rnds_registrar_substituicao(*, municipio: Municipio, objeto: Model, tipo: str, chave_original: str) -> Outbox:
-    """A delivered record was corrected: queue a Bundle that replaces it (RNDS allows one
-    replacement per record). Call inside the transaction that saves the correction."""
-    return outbox_registrar_substituicao(
-        municipio=municipio, destino=DESTINO, objeto=objeto, tipo=tipo, chave_original=chave_original
-    )
-
-
-def rnds_registrar_exclusao(*, municipio: Municipio, objeto: Model, tipo: str, chave_original: str) -> Outbox:
-    """A record was entered on the wrong citizen (or twice): queue its logical deletion
-    (DELETE Bundle/<id>). Call inside the transaction that voids the record."""
-    return outbox_registrar_exclusao(
-        municipio=municipio, destino=DESTINO, objeto=objeto, tipo=tipo, chave_original=chave_original
-    )

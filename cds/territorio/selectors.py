@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -17,13 +16,13 @@ from pec.tenancy import assert_owned
 
 
 def logradouro_obter(*, ator: Ator, logradouro_id: int) -> Logradouro:
-    logradouro = get_object_or_404(Logradouro, pk=logradouro_id, municipio_id=_municipio(ator))
+    logradouro = get_object_or_404(Logradouro, pk=logradouro_id, municipio_id=ator.municipio_exigido())
     assert_owned(logradouro, ator.municipio_id)
     return logradouro
 
 
 def logradouros_buscar(*, ator: Ator, cep: str = "", nome: str = "") -> QuerySet[Logradouro]:
-    logradouros = Logradouro.objects.filter(municipio_id=_municipio(ator))
+    logradouros = Logradouro.objects.filter(municipio_id=ator.municipio_exigido())
     if cep:
         logradouros = logradouros.filter(cep=cep)
     if nome:
@@ -33,7 +32,7 @@ def logradouros_buscar(*, ator: Ator, cep: str = "", nome: str = "") -> QuerySet
 
 def imovel_obter(*, ator: Ator, imovel_id: int) -> Imovel:
     imovel = get_object_or_404(
-        Imovel.objects.select_related("logradouro", "equipe"), pk=imovel_id, municipio_id=_municipio(ator)
+        Imovel.objects.select_related("logradouro", "equipe"), pk=imovel_id, municipio_id=ator.municipio_exigido()
     )
     assert_owned(imovel, ator.municipio_id)
     return imovel
@@ -42,7 +41,7 @@ def imovel_obter(*, ator: Ator, imovel_id: int) -> Imovel:
 def imoveis_da_microarea(*, ator: Ator, equipe_id: int, microarea: str) -> QuerySet[Imovel]:
     """The imóveis an agent visits: a team's microárea (what e-SUS Território downloads)."""
     return Imovel.objects.filter(
-        municipio_id=_municipio(ator), equipe_id=equipe_id, microarea=microarea
+        municipio_id=ator.municipio_exigido(), equipe_id=equipe_id, microarea=microarea
     ).select_related("logradouro")
 
 
@@ -58,7 +57,7 @@ def familia_obter(*, ator: Ator, familia_id: int) -> FamiliaComMembros:
     familia = get_object_or_404(
         Familia.objects.select_related("domicilio__imovel__logradouro", "responsavel"),
         pk=familia_id,
-        municipio_id=_municipio(ator),
+        municipio_id=ator.municipio_exigido(),
     )
     assert_owned(familia, ator.municipio_id)
     membros = list(
@@ -73,7 +72,7 @@ def familia_obter(*, ator: Ator, familia_id: int) -> FamiliaComMembros:
 def familia_do_cidadao(*, ator: Ator, cidadao_id: int) -> Familia | None:
     """The family a citizen lives in now (the link from the cadastro individual), or None."""
     vinculo = (
-        MembroFamilia.objects.filter(municipio_id=_municipio(ator), cidadao_id=cidadao_id, saida__isnull=True)
+        MembroFamilia.objects.filter(municipio_id=ator.municipio_exigido(), cidadao_id=cidadao_id, saida__isnull=True)
         .select_related("familia__domicilio__imovel__logradouro", "familia__responsavel")
         .first()
     )
@@ -96,7 +95,7 @@ def familias_inconsistentes(*, ator: Ator) -> list[Inconsistencia]:
     (an óbito registered, a record merged into another)."""
     mora = MembroFamilia.objects.filter(familia=OuterRef("pk"), cidadao=OuterRef("responsavel"), saida__isnull=True)
     familias = (
-        Familia.objects.filter(municipio_id=_municipio(ator), data_mudanca__isnull=True)
+        Familia.objects.filter(municipio_id=ator.municipio_exigido(), data_mudanca__isnull=True)
         .annotate(responsavel_mora=Exists(mora))
         .filter(Q(responsavel__data_obito__isnull=False) | Q(responsavel__ativo=False) | Q(responsavel_mora=False))
         .select_related("responsavel", "domicilio__imovel__logradouro")
@@ -112,9 +111,3 @@ def familias_inconsistentes(*, ator: Ator) -> list[Inconsistencia]:
         else:
             achadas.append(Inconsistencia(familia, "O responsável não mora mais neste domicílio."))
     return achadas
-
-
-def _municipio(ator: Ator) -> int:
-    if ator.municipio_id is None:
-        raise PermissionDenied("The territory is read only in a municipality.")
-    return ator.municipio_id

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -90,7 +90,7 @@ _CONSTRAINTS = {
 
 @transaction.atomic
 def logradouro_cadastrar(*, ator: Ator, dados: Mapping[str, Any]) -> Logradouro:
-    logradouro = Logradouro(municipio_id=_municipio(ator))
+    logradouro = Logradouro(municipio_id=ator.municipio_exigido())
     _aplicar(logradouro, dados, CAMPOS_LOGRADOURO)
     if not logradouro.municipio_ibge:
         logradouro.municipio_ibge = logradouro.municipio.ibge
@@ -138,7 +138,7 @@ def _validar_logradouro(logradouro: Logradouro) -> None:
 
 @transaction.atomic
 def imovel_cadastrar(*, ator: Ator, dados: Mapping[str, Any]) -> Imovel:
-    imovel = Imovel(municipio_id=_municipio(ator), atualizado_por=ator.lotacao)
+    imovel = Imovel(municipio_id=ator.municipio_exigido(), atualizado_por=ator.lotacao)
     _aplicar(imovel, dados, CAMPOS_IMOVEL)
     _validar_imovel(imovel, ator)
     imovel.save()
@@ -297,7 +297,7 @@ def familia_cadastrar(
 ) -> Familia:
     """A family living in `imovel` (its open domicílio, opened now if there is none), with
     the responsável and `membros` as its members from `reside_desde` (or today)."""
-    municipio_id = _municipio(ator)
+    municipio_id = ator.municipio_exigido()
     imovel_atual = Imovel.objects.select_for_update().filter(pk=imovel.pk, municipio_id=municipio_id).first()
     erros: dict[str, list[str]] = {}
     if imovel_atual is None:
@@ -509,7 +509,7 @@ def _imovel_alterado(imovel_id: int, ator: Ator) -> None:
     campos: dict[str, Any] = {"versao": models.F("versao") + 1, "atualizado_em": timezone.now()}
     if ator.lotacao is not None:
         campos["atualizado_por"] = ator.lotacao
-    Imovel.objects.filter(pk=imovel_id, municipio_id=_municipio(ator)).update(**campos)
+    Imovel.objects.filter(pk=imovel_id, municipio_id=ator.municipio_exigido()).update(**campos)
 
 
 def _moradores(imovel: Imovel) -> int:
@@ -549,7 +549,7 @@ def _familia_aberta(ator: Ator, familia: Familia) -> Familia:
 
 def _cidadao(ator: Ator, cidadao: Cidadao, campo: str, erros: dict[str, list[str]]) -> Cidadao | None:
     """The citizen as saved now, locked, or an error when not of this municipality."""
-    atual = Cidadao.objects.select_for_update().filter(pk=cidadao.pk, municipio_id=_municipio(ator)).first()
+    atual = Cidadao.objects.select_for_update().filter(pk=cidadao.pk, municipio_id=ator.municipio_exigido()).first()
     if atual is None:
         erros.setdefault(campo, []).append("Cidadão não encontrado neste município.")
     elif not atual.ativo:
@@ -592,16 +592,10 @@ def _pode_entrar(cidadao: Cidadao, familia: Familia | None, campo: str, erros: d
 # --- shared --------------------------------------------------------------------------------------
 
 
-def _municipio(ator: Ator) -> int:
-    if ator.municipio_id is None:
-        raise PermissionDenied("Territory records are written only in a municipality.")
-    return ator.municipio_id
-
-
 def _travar[M: models.Model](modelo: type[M], obj: M, ator: Ator) -> M:
     """The row as saved now, locked; `obj` must be of the actor's municipality."""
     assert_owned(obj, ator.municipio_id)
-    return modelo._default_manager.select_for_update().get(pk=obj.pk, municipio_id=_municipio(ator))
+    return modelo._default_manager.select_for_update().get(pk=obj.pk, municipio_id=ator.municipio_exigido())
 
 
 def _aplicar(obj: models.Model, dados: Mapping[str, Any], campos: tuple[str, ...]) -> None:

@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from pec import outbox
 from pec.models import Municipio, Outbox
+from pec.outbox import outbox_registrar_exclusao, outbox_registrar_substituicao
 from pec.tenancy import tenant_context
 from rnds import cliente
 from rnds.bundles import bundle_construir
 from rnds.selectors import rnds_status_do_registro
-from rnds.services import rnds_registrar_exclusao, rnds_registrar_substituicao
 from tests.browser import database_url_for
 from tests.rnds.conftest import SOLICITANTE, atendimento, quem, vacina
 
@@ -140,7 +140,9 @@ def test_duplicate_identifier_after_a_lost_answer_keeps_the_rnds_id_and_a_correc
     assert list(simulador.estado.recebidos.values()) == [1]
     # A later correction replaces that document instead of being dead-lettered.
     with tenant_context(municipio_rnds.id):
-        rnds_registrar_substituicao(municipio=municipio_rnds, objeto=objeto, tipo="rac", chave_original=original.chave)
+        outbox_registrar_substituicao(
+            destino="rnds", municipio=municipio_rnds, objeto=objeto, tipo="rac", chave_original=original.chave
+        )
     assert drenar(municipio_rnds) == {"enviado": 1}
     assert linhas(municipio_rnds)[1].resposta["substitui"] == entregue
     assert simulador.estado.substituidos == {entregue}
@@ -160,8 +162,8 @@ def test_replacement_already_received_keeps_the_id_of_the_replacing_document(mun
         cns_profissional=registro.quem.profissional_cns,
     )
     with tenant_context(municipio_rnds.id):
-        rnds_registrar_substituicao(
-            municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave
+        outbox_registrar_substituicao(
+            destino="rnds", municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave
         )
     assert drenar(municipio_rnds) == {"enviado": 1}
     resposta = linhas(municipio_rnds)[1].resposta
@@ -208,12 +210,12 @@ def test_correction_replaces_once_and_wrong_citizen_is_deleted(municipio_rnds, s
     drenar(municipio_rnds)
     primeiro = linhas(municipio_rnds)[0].resposta["rnds_id"]
     with tenant_context(municipio_rnds.id):
-        rnds_registrar_substituicao(
-            municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave
+        outbox_registrar_substituicao(
+            destino="rnds", municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave
         )
         # The same correction registered twice is one row: the RNDS allows one replacement.
-        rnds_registrar_substituicao(
-            municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave
+        outbox_registrar_substituicao(
+            destino="rnds", municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave
         )
     assert drenar(municipio_rnds) == {"enviado": 1}
     substituto = linhas(municipio_rnds)[1]
@@ -224,7 +226,9 @@ def test_correction_replaces_once_and_wrong_citizen_is_deleted(municipio_rnds, s
         {"code": "replaces", "targetReference": {"reference": f"Composition/{primeiro}"}}
     ]
     with tenant_context(municipio_rnds.id):
-        rnds_registrar_exclusao(municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave)
+        outbox_registrar_exclusao(
+            destino="rnds", municipio=municipio_rnds, objeto=objeto, tipo="ria-r", chave_original=original.chave
+        )
     assert drenar(municipio_rnds) == {"enviado": 1}
     assert simulador.estado.excluidos == {substituto.resposta["rnds_id"]}
 
@@ -233,7 +237,9 @@ def test_correction_waits_for_the_original(municipio_rnds, simulador, registros)
     simulador.estado.fora_do_ar = "503"
     original, objeto = registros.criar(municipio_rnds, atendimento())
     with tenant_context(municipio_rnds.id):
-        rnds_registrar_substituicao(municipio=municipio_rnds, objeto=objeto, tipo="rac", chave_original=original.chave)
+        outbox_registrar_substituicao(
+            destino="rnds", municipio=municipio_rnds, objeto=objeto, tipo="rac", chave_original=original.chave
+        )
     assert drenar(municipio_rnds) == {"pendente": 2}
     assert "aguardando o envio do registro original" in linhas(municipio_rnds)[1].ultimo_erro
 
