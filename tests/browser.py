@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -88,6 +88,23 @@ def database_url_for(dbname: str) -> str:
         return f"postgresql://{credentials}@/{dbname}?host={host}"
     port = f":{admin['PORT']}" if admin.get("PORT") else ""
     return f"postgresql://{credentials}@{host}{port}/{dbname}"
+
+
+def redis_url_proprio(numero: int) -> str:
+    """The test Redis with database `numero` instead of the run's own, emptied.
+
+    An installation a test starts beside the session's live server (`pec_server`) needs
+    a broker queue of its own: two Celery workers on one queue take each other's tasks,
+    and a worker that looks up an outbox row in the other installation's database finds
+    nothing, so the row stays pending (seen in CI: the demo's RNDS deliveries never left).
+    """
+    import redis
+
+    partes = urlsplit(settings.REDIS_URL)
+    url = urlunsplit(partes._replace(path=f"/{numero}"))
+    assert url != settings.REDIS_URL, "the run's own Redis database is the live server's"
+    redis.Redis.from_url(url).flushdb()
+    return url
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:

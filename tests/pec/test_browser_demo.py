@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from django.conf import settings
 
 from pec.dbroles import drop_database
 from pec.embedded import free_port
-from tests.browser import DEMO, database_url_for, login, screenshot
+from tests.browser import DEMO, database_url_for, login, redis_url_proprio, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +30,11 @@ MUNICIPIO = "Vila Esperança"
 class Demo:
     url: str
     env: dict[str, str]
-    saida: str
+    linhas: list[str]  # what `serve` printed so far, read by a thread so its pipe never fills
+
+    @property
+    def saida(self) -> str:
+        return "".join(self.linhas)
 
     def shell(self, codigo: str) -> str:
         resultado = subprocess.run(
@@ -51,7 +56,7 @@ def demo(tmp_path_factory) -> Iterator[Demo]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for(dbname),
-        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_URL": redis_url_proprio(13),
         "PEC_VAR_DIR": str(tmp_path_factory.mktemp("demo-var")),
         "PEC_BIND": f"127.0.0.1:{porta}",
         "SITE_URL": f"http://127.0.0.1:{porta}",
@@ -66,19 +71,24 @@ def demo(tmp_path_factory) -> Iterator[Demo]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    saida = ""
+    linhas: list[str] = []
+    leitor = threading.Thread(target=lambda: linhas.extend(processo.stdout), daemon=True)  # type: ignore[arg-type]
+    leitor.start()
     limite = time.monotonic() + 600  # migrations and the demo on a busy 2-core machine
-    while "PEC running at" not in saida and time.monotonic() < limite and processo.poll() is None:
-        saida += processo.stdout.readline()  # type: ignore[union-attr]
+    while not any("PEC running at" in linha for linha in linhas) and time.monotonic() < limite:
+        if processo.poll() is not None:
+            break
+        time.sleep(0.5)
     try:
-        assert "PEC running at" in saida, saida[-3000:]
-        yield Demo(url=f"http://127.0.0.1:{porta}", env=env, saida=saida)
+        assert any("PEC running at" in linha for linha in linhas), "".join(linhas)[-3000:]
+        yield Demo(url=f"http://127.0.0.1:{porta}", env=env, linhas=linhas)
     finally:
         processo.send_signal(signal.SIGINT)
         try:
-            processo.communicate(timeout=60)
+            processo.wait(timeout=60)
         except subprocess.TimeoutExpired:
             processo.kill()
+        leitor.join(timeout=10)
         drop_database(settings.DB_ADMIN, dbname)
 
 
@@ -153,7 +163,7 @@ def test_make_run_demo_finalises_an_atendimento_and_a_dose_that_reach_the_rnds_p
     while time.monotonic() < limite and not all(entregas.get(tipo, ("",))[0] == "enviado" for tipo in ("rac", "ria-r")):
         time.sleep(2)
         entregas = entregas_rnds(demo, cidadao)
-    assert entregas["rac"][0] == "enviado" and entregas["ria-r"][0] == "enviado", entregas
+    assert entregas["rac"][0] == "enviado" and entregas["ria-r"][0] == "enviado", (entregas, demo.saida[-4000:])
     assert entregas["rac"][1] != "-" and entregas["ria-r"][1] != "-"  # the ids the peer gave them
 
     admin = new_page()

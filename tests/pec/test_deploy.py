@@ -19,7 +19,7 @@ from django.core.checks import run_checks
 from pec.dbroles import drop_database
 from pec.demo import DEMO_PASSWORD, PESSOAS
 from pec.models import Usuario
-from tests.browser import database_url_for
+from tests.browser import database_url_for, redis_url_proprio
 
 
 def production_env(**extra: str) -> dict[str, str]:
@@ -129,7 +129,12 @@ def test_serve_starts_web_worker_beat_and_stops_them_on_ctrl_c(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = production_env(PEC_PRODUCTION="false", DATABASE_URL=database_url_for(dbname), PEC_VAR_DIR=str(tmp_path))
+    env = production_env(
+        PEC_PRODUCTION="false",
+        DATABASE_URL=database_url_for(dbname),
+        REDIS_URL=redis_url_proprio(14),
+        PEC_VAR_DIR=str(tmp_path),
+    )
     del env["ALLOWED_HOSTS"]
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--demo", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
