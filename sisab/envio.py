@@ -4,7 +4,10 @@
    checks them (sisab.regras + XSD) and keeps the invalid ones with their reasons; an
    invalid ficha never sent is rebuilt on every run, so fixing the record (or the CNES
    import) is enough. The clinical services' outbox rows (destino "sisab") reach the
-   same function through the deliverer registered in sisab.apps.
+   same function through the deliverer registered in sisab.apps. A deleted dose whose
+   ficha was never sent sends nothing; once a destination accepted it, a cancelling
+   ficha (`uuidFichaCancelada`, Thrift only) goes to the destinations that have it and
+   no other destination ever gets either (`_vacinacao_excluida`).
 2. `transmitir` (nightly, in the municipality's window) creates what is owed per
    (ficha, destination) and delivers it: to a PEC receiving API (login once, one
    `.esus` per request: 2xx accepted, 4xx refused with the body kept, anything else
@@ -17,7 +20,9 @@
    run that lost its lock never holds a claim past its lease. A worker killed mid-run
    leaves only its current batch, retaken when the lease ends.
 3. `exportar` writes a competência's valid fichas into a zip, streaming, serialised in
-   worker processes when asked (`manage.py export_sisab --processes`).
+   worker processes when asked (`manage.py export_sisab --processes`). The XML layout
+   cannot cancel a ficha, so an XML export leaves out cancelled doses and their
+   cancellations, and says how many (`cancelamentos_sem_xml`).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from typing import IO, Any
 import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from pec.cripto import cifrar, decifrar
@@ -199,14 +204,18 @@ def fichas_gerar(*, municipio_id: int, limite: int = 20_000) -> dict[str, int]:
         instalacao = instalacao_dados(modelo) if modelo else None
         contagem = {"novas": 0, "refeitas": 0, "invalidas": 0}
         # The invalid ones of earlier runs first: those this run creates were just checked.
-        invalidas = FichaSisab.objects.filter(municipio_id=municipio_id, status=FichaSisab.Status.INVALIDA).exclude(
-            entregas__status=EntregaSisab.Status.ENVIADO
+        invalidas = (
+            FichaSisab.objects.filter(municipio_id=municipio_id, status=FichaSisab.Status.INVALIDA)
+            .exclude(entregas__status=EntregaSisab.Status.ENVIADO)
+            .exclude(dados__has_key=fichas.UUID_FICHA_CANCELADA)  # made from the sent ficha, not from a record
         )
         for ficha in invalidas[:limite]:
             mapeamento = fichas.REGISTRO[ficha.origem]
             objeto = mapeamento.modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id).first()
             if objeto is None or (mapeamento.versionado and objeto.versao != ficha.origem_versao):
                 continue  # a newer version of the record has its own ficha
+            if getattr(objeto, "excluida_em", None) is not None:
+                continue  # a deleted dose's ficha stays held back
             refeita = ficha_materializar(mapeamento=mapeamento, objeto=objeto, instalacao=instalacao)
             contagem["refeitas"] += 1
             contagem["invalidas"] += refeita.status == FichaSisab.Status.INVALIDA
@@ -238,20 +247,83 @@ def outbox_entregador(item: Outbox) -> dict[str, Any]:
 
 
 def _vacinacao_excluida(item: Outbox) -> dict[str, Any]:
-    """A deleted dose: its ficha is held back if no destination has it yet; if one has,
-    LEDI 7.2.2 offers no withdrawal from here, so the admin is told (dead letter)."""
-    ficha = FichaSisab.objects.filter(
-        municipio_id=item.municipio_id, origem="vacinacao", origem_id=item.objeto_id
-    ).first()
-    if ficha is None:
-        return {"ficha": None}
-    if ficha.entregas.filter(status=EntregaSisab.Status.ENVIADO).exists():
-        raise Recusado(f"ficha {ficha.uuid} was already accepted by a destination; the deleted dose stays there")
-    ficha.status = FichaSisab.Status.INVALIDA
-    ficha.erros = ["A dose foi excluída: a ficha não será enviada."]
-    ficha.save(update_fields=["status", "erros"])
-    ficha.entregas.filter(status=EntregaSisab.Status.PENDENTE).delete()
-    return {"ficha": ficha.uuid, "status": "retida"}
+    """A deleted dose. Deliveries of its ficha not yet accepted are dropped (a refused one
+    put back in the queue would send the deleted dose). If no destination accepted it,
+    the ficha is held back; the destinations that did get a cancelling ficha
+    (sisab.fichas.vacinacao_cancelamento) and no other destination gets either of them
+    (`entregas_criar`)."""
+    with transaction.atomic():
+        ficha = (
+            FichaSisab.objects.select_for_update()
+            .filter(municipio_id=item.municipio_id, origem="vacinacao", origem_id=item.objeto_id, origem_versao=1)
+            .first()
+        )
+        if ficha is None:
+            return {"ficha": None}
+        ficha.entregas.exclude(status=EntregaSisab.Status.ENVIADO).delete()
+        aceitaram = list(ficha.entregas.values_list("destino_id", flat=True))
+        if not aceitaram:
+            ficha.status = FichaSisab.Status.INVALIDA
+            ficha.erros = ["A dose foi excluída: a ficha não será enviada."]
+            ficha.save(update_fields=["status", "erros"])
+            return {"ficha": ficha.uuid, "status": "retida"}
+        cancelamento = _cancelamento(ficha)
+        EntregaSisab.objects.bulk_create(
+            [EntregaSisab(municipio_id=ficha.municipio_id, ficha=cancelamento, destino_id=d) for d in aceitaram],
+            ignore_conflicts=True,
+        )
+    return {"ficha": ficha.uuid, "cancelamento": cancelamento.uuid, "status": cancelamento.status}
+
+
+def _cancelamento(enviada: FichaSisab) -> FichaSisab:
+    """The cancelling ficha of a sent one, in the ledger as the record's next version
+    (idempotent: an outbox row delivered twice finds it made)."""
+    chave = {
+        "municipio_id": enviada.municipio_id,
+        "origem": enviada.origem,
+        "origem_id": enviada.origem_id,
+        "origem_versao": enviada.origem_versao + 1,
+    }
+    existente = FichaSisab.objects.filter(**chave).first()
+    if existente is not None:
+        return existente
+    dados = fichas.vacinacao_cancelamento(enviada.dados, cnes=enviada.cnes)
+    modelo = instalacao_do_municipio(municipio_id=enviada.municipio_id)
+    erros = verificar(
+        tipo=enviada.tipo,
+        dados=dados,
+        cnes=enviada.cnes,
+        ine=enviada.ine,
+        ibge=dados["headerTransport"]["codigoIbgeMunicipio"],
+        instalacao=instalacao_dados(modelo) if modelo else None,
+    )
+    return FichaSisab.objects.create(
+        **chave,
+        tipo=enviada.tipo,
+        uuid=dados["uuidFicha"],
+        lotacao_id=enviada.lotacao_id,
+        cnes=enviada.cnes,
+        ine=enviada.ine,
+        data_atendimento=enviada.data_atendimento,
+        competencia=enviada.competencia,
+        dados=dados,
+        status=FichaSisab.Status.INVALIDA if erros else FichaSisab.Status.VALIDA,
+        erros=erros,
+        verificada_em=timezone.now(),
+    )
+
+
+def _de_registros_cancelados(municipio_id: int) -> Exists:
+    """True for the fichas of a record that has a cancelling ficha: the cancelled one and
+    the cancellation itself (they share origem and origem_id)."""
+    return Exists(
+        FichaSisab.objects.filter(
+            municipio_id=municipio_id,
+            origem=OuterRef("origem"),
+            origem_id=OuterRef("origem_id"),
+            dados__has_key=fichas.UUID_FICHA_CANCELADA,
+        )
+    )
 
 
 # --- transmission ---------------------------------------------------------------------------
@@ -264,12 +336,15 @@ def na_janela(instalacao: InstalacaoSisab, agora: datetime.datetime) -> bool:
 
 
 def entregas_criar(*, municipio_id: int) -> int:
-    """What is owed: every valid ficha to every active destination it has no row for."""
+    """What is owed: every valid ficha to every active destination it has no row for,
+    except a cancelled dose and its cancellation, owed only where the dose was accepted
+    (`_vacinacao_excluida` makes those rows)."""
     criadas = 0
     for destino in DestinoSisab.objects.filter(municipio_id=municipio_id, ativo=True):
         faltam = (
             FichaSisab.objects.filter(municipio_id=municipio_id, status=FichaSisab.Status.VALIDA)
             .exclude(entregas__destino=destino)
+            .exclude(_de_registros_cancelados(municipio_id))
             .values_list("id", flat=True)
         )
         novas = [EntregaSisab(municipio_id=municipio_id, ficha_id=ficha_id, destino=destino) for ficha_id in faltam]
@@ -562,16 +637,25 @@ def reenviar(*, municipio_id: int, destino_id: int | None = None) -> int:
 # --- export ---------------------------------------------------------------------------------
 
 
-def fichas_da_competencia(*, municipio_id: int, competencia: datetime.date) -> Iterator[FichaSisab]:
-    """Valid fichas of a month, in id order, fetched in chunks (bounded memory)."""
+def _validas_da_competencia(*, municipio_id: int, competencia: datetime.date) -> QuerySet[FichaSisab]:
+    return FichaSisab.objects.filter(
+        municipio_id=municipio_id, competencia=competencia, status=FichaSisab.Status.VALIDA
+    )
+
+
+def fichas_da_competencia(
+    *, municipio_id: int, competencia: datetime.date, formato: str = "thrift"
+) -> Iterator[FichaSisab]:
+    """Valid fichas of a month, in id order (a cancellation after the ficha it cancels),
+    fetched in chunks (bounded memory). XML cannot carry `uuidFichaCancelada`: there a
+    cancelled dose is left out with its cancellation."""
     ultimo = 0
     while True:
         with tenant_context(municipio_id):
-            lote = list(
-                FichaSisab.objects.filter(
-                    municipio_id=municipio_id, competencia=competencia, status=FichaSisab.Status.VALIDA, id__gt=ultimo
-                ).order_by("id")[:1000]
-            )
+            consulta = _validas_da_competencia(municipio_id=municipio_id, competencia=competencia)
+            if formato == "xml":
+                consulta = consulta.exclude(_de_registros_cancelados(municipio_id))
+            lote = list(consulta.filter(id__gt=ultimo).order_by("id")[:1000])
         if not lote:
             return
         yield from lote
@@ -617,7 +701,9 @@ def exportar(
     instalacao = instalacao_dados(modelo)
     lotes = (
         {"dados": [dado_transporte(ficha, instalacao) for ficha in lote], "formato": formato}
-        for lote in batched(fichas_da_competencia(municipio_id=municipio.id, competencia=competencia), LOTE_EXPORTACAO)
+        for lote in batched(
+            fichas_da_competencia(municipio_id=municipio.id, competencia=competencia, formato=formato), LOTE_EXPORTACAO
+        )
     )
     total = 0
     with zipfile.ZipFile(saida, "w", compression=zipfile.ZIP_DEFLATED) as arquivo:
@@ -630,3 +716,14 @@ def exportar(
     if progresso is not None and total == 0:
         progresso(total)
     return total
+
+
+def cancelamentos_sem_xml(*, municipio_id: int, competencia: datetime.date) -> int:
+    """Cancelling fichas of the month an XML export cannot carry: the destination must be
+    told otherwise (a `.esus` export, or by hand) that those doses were deleted."""
+    with tenant_context(municipio_id):
+        return (
+            _validas_da_competencia(municipio_id=municipio_id, competencia=competencia)
+            .filter(dados__has_key=fichas.UUID_FICHA_CANCELADA)
+            .count()
+        )

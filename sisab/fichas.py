@@ -609,6 +609,23 @@ def vacinacao(dose: Vacinacao) -> Montada:
     return Montada(tipo=14, uuid=ficha_uuid, dados=dados, lotacao=lotacao, data=momento)
 
 
+# FichaVacinacaoMasterThrift #5, in the Thrift IDL only: fichavacinacaomaster.xsd has no
+# such element and dicionario-fv (7.2.2) does not describe it.
+UUID_FICHA_CANCELADA = "uuidFichaCancelada"
+
+
+def vacinacao_cancelamento(enviada: dict[str, Any], *, cnes: str) -> dict[str, Any]:
+    """The ficha that withdraws a vaccination ficha a destination already accepted.
+
+    The IDL gives only the field, so the cancelling ficha is the sent one (same header,
+    same child, so every field the dictionary requires is there and the receiver knows
+    which dose goes) under its own uuid, with `uuidFichaCancelada` naming the sent one.
+    Its uuid is a uuid5 of the cancelled one: asking twice never makes a second ficha."""
+    cancelada = enviada["uuidFicha"]
+    uuid_ficha = f"{cnes}-{uuidlib.uuid5(_ORIGINADORA, 'cancelamento:' + cancelada)}"
+    return {**enviada, "uuidFicha": uuid_ficha, UUID_FICHA_CANCELADA: cancelada}
+
+
 # --- Registry -------------------------------------------------------------------------------
 
 _LOTACAO = ("lotacao__profissional", "lotacao__estabelecimento", "lotacao__equipe", "lotacao__municipio")

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from pec.models import Municipio
-from sisab.envio import SemIdentidade, exportar, fichas_gerar
+from sisab.envio import SemIdentidade, cancelamentos_sem_xml, exportar, fichas_gerar
 
 
 class Command(BaseCommand):
@@ -56,3 +56,10 @@ class Command(BaseCommand):
         parcial.replace(saida)
         sys.stderr.write("\n")
         self.stdout.write(f"{total} fichas -> {saida}")
+        if options["format"] == "xml":
+            sem_xml = cancelamentos_sem_xml(municipio_id=municipio.id, competencia=competencia)
+            if sem_xml:
+                self.stderr.write(
+                    f"{sem_xml} deleted doses left out: XML has no uuidFichaCancelada; export --format thrift "
+                    "to cancel them at a destination that already has them."
+                )
