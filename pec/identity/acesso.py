@@ -195,6 +195,12 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("auditoria.ver", "auditoria", "Auditoria", "Consultar a trilha de auditoria"),
     ("admin.municipio", "sisab_envio", "Envio ao SISAB", "Contra-chave, destinos, competência e fichas com erro"),
     (
+        "competencia.ver",
+        "sisab_competencia",
+        "Competência SISAB",
+        "Fichas do mês por UBS, equipe e profissional: sem ficha, com erro, enviadas, e o prazo",
+    ),
+    (
         "admin.municipio",
         "sisab_recebimento",
         "Recebimento LEDI",

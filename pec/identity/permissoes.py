@@ -37,9 +37,13 @@ PERMISSOES: dict[str, str] = {
     "vacina.corrigir": "Corrigir ou excluir doses registradas no PEC",
     "admin.municipio": "Administrar o município (profissionais, lotações, perfis, importações, configurações)",
     "auditoria.ver": "Consultar a trilha de auditoria",
+    "competencia.ver": "Acompanhar a competência do SISAB (a própria produção; o administrador vê o município)",
+    "competencia.ubs": "Acompanhar a competência do SISAB de toda a UBS da lotação",
 }
 
 _CLINICO_COMUM = ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"]
+# Who produces fichas for the SISAB follows their own on the competência page.
+_PRODUZ_FICHAS = "competencia.ver"
 
 # code: (name, permissions). "visualizacao" is the read-only perfil.
 PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
@@ -47,6 +51,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
         "Médico",
         [
             *_CLINICO_COMUM,
+            _PRODUZ_FICHAS,
             "cidadao.editar",
             "fila.gerenciar",
             "escuta.registrar",
@@ -61,6 +66,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
         "Enfermeiro",
         [
             *_CLINICO_COMUM,
+            _PRODUZ_FICHAS,
             "cidadao.editar",
             "fila.gerenciar",
             "escuta.registrar",
@@ -74,12 +80,13 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
     ),
     "tecnico_enfermagem": (
         "Técnico/auxiliar de enfermagem",
-        [*_CLINICO_COMUM, "fila.gerenciar", "escuta.registrar", "vacina.registrar"],
+        [*_CLINICO_COMUM, _PRODUZ_FICHAS, "fila.gerenciar", "escuta.registrar", "vacina.registrar"],
     ),
     "cirurgiao_dentista": (
         "Cirurgião-dentista",
         [
             *_CLINICO_COMUM,
+            _PRODUZ_FICHAS,
             "cidadao.editar",
             "fila.gerenciar",
             "escuta.registrar",
@@ -89,18 +96,25 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "agenda.gerenciar",
         ],
     ),
-    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar"]),
+    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar", _PRODUZ_FICHAS]),
     "recepcao": (
         "Recepção",
         ["cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"],
     ),
     "coordenacao": (
         "Coordenação da UBS",
-        [*_CLINICO_COMUM, "agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"],
+        [
+            *_CLINICO_COMUM,
+            "agenda.gerenciar",
+            "fila.gerenciar",
+            "cidadao.unificar",
+            "competencia.ver",
+            "competencia.ubs",
+        ],
     ),
     "admin_municipal": (
         "Administrador municipal",
-        ["admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar"],
+        ["admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar", "competencia.ver"],
     ),
     "visualizacao": ("Visualização (somente leitura)", ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"]),
 }

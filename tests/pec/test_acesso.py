@@ -33,6 +33,7 @@ MATRIZ: dict[str, set[str]] = {
         "exame.solicitar",
         "atestado.emitir",
         "agenda.gerenciar",
+        "competencia.ver",
     },
     "enfermeiro": _COMUM
     | {
@@ -45,8 +46,9 @@ MATRIZ: dict[str, set[str]] = {
         "vacina.registrar",
         "vacina.corrigir",
         "agenda.gerenciar",
+        "competencia.ver",
     },
-    "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar"},
+    "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar", "competencia.ver"},
     "cirurgiao_dentista": _COMUM
     | {
         "cidadao.editar",
@@ -56,11 +58,13 @@ MATRIZ: dict[str, set[str]] = {
         "exame.solicitar",
         "atestado.emitir",
         "agenda.gerenciar",
+        "competencia.ver",
     },
-    "acs": {"cidadao.ver", "cidadao.editar"},
+    "acs": {"cidadao.ver", "cidadao.editar", "competencia.ver"},
     "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"},
-    "coordenacao": _COMUM | {"agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"},
-    "admin_municipal": {"admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar"},
+    "coordenacao": _COMUM
+    | {"agenda.gerenciar", "fila.gerenciar", "cidadao.unificar", "competencia.ver", "competencia.ubs"},
+    "admin_municipal": {"admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar", "competencia.ver"},
     "visualizacao": _COMUM,
 }
 # CBO of the demo professional of each default perfil.
