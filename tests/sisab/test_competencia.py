@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pec.models import Equipe, Lotacao, Profissional
+from pec.models import Equipe, Lotacao, Municipio, Profissional
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao
 from sisab import competencia, envio
@@ -26,8 +26,9 @@ URL = "/administracao/sisab/competencia/"
 # Two hours ago (an atendimento ends after it starts): every record falls in its month.
 QUANDO = timezone.now() - datetime.timedelta(hours=2)
 MES = timezone.localtime(QUANDO).date().replace(day=1)
-# Session, user, lotação and its permissions, the installation, the fichas by group, the
-# records without ficha (one UNION ALL), the invalid fichas, the menu's permissions.
+# The request's own (session, user, lotação, permissions, tenant, menu) and the
+# installation, then three for the numbers: fichas by group, records without ficha (one
+# UNION ALL over REGISTRO) and the invalid fichas. The same with ten times the rows.
 CONSULTAS = 13
 
 
@@ -39,7 +40,7 @@ class Mundo:
     joao: Cidadao
 
     @property
-    def municipio(self):  # type: ignore[no-untyped-def]
+    def municipio(self) -> Municipio:
         return self.base.municipio
 
 
@@ -104,16 +105,12 @@ def _pagina(lotacao: Lotacao, **parametros: str):  # type: ignore[no-untyped-def
     return resposta
 
 
-def _por_tipo(painel: competencia.Painel) -> dict[int, Contagem]:
-    return painel.por_tipo
-
-
 def test_the_administrator_sees_every_ubs_team_and_professional_with_the_right_numbers(m):
     resposta = _pagina(m.base.admin)
     painel = resposta.context["painel"]
     assert painel.escopo.municipal and painel.competencia == MES
     assert painel.total == Contagem(sem_ficha=1, invalidas=2, aguardando=2, enviadas=2, aceitas=1, recusadas=1)
-    assert _por_tipo(painel) == {
+    assert painel.por_tipo == {
         2: Contagem(invalidas=1, aguardando=1),  # João's cadastro (Rui, invalid), Maria's (Bob)
         4: Contagem(invalidas=1, enviadas=2, aceitas=1, recusadas=1),
         7: Contagem(sem_ficha=1),
@@ -220,3 +217,18 @@ def test_the_page_costs_the_same_queries_with_ten_times_the_rows(m, django_asser
         resposta = cliente.get(URL, parametros)
     total = resposta.context["painel"].total
     assert (total.total, total.sem_ficha) == (7 + 10 + 10 + 5, 5)
+
+
+def test_a_ficha_type_added_to_the_registry_appears_without_changing_the_page(m, monkeypatch):
+    """A mapping registered later (here the escuta again, as if it were the Ficha de
+    Atendimento Odontológico) shows its records without ficha under its own type."""
+    from prontuario.models import EscutaInicial
+    from sisab import fichas
+
+    novo = fichas.Mapeamento(
+        "odonto", 5, fichas.procedimentos_escuta, fichas._sem_ficha(EscutaInicial, "odonto"), EscutaInicial
+    )
+    monkeypatch.setitem(fichas.REGISTRO, "odonto", novo)
+    painel = _pagina(m.base.nina).context["painel"]
+    assert painel.por_tipo[5] == Contagem(sem_ficha=1) and painel.por_tipo[7] == Contagem(sem_ficha=1)
+    assert any("Odontol" in nome for nome, _ in painel.tipos)
