@@ -21,6 +21,8 @@ ficha), so the page costs the same few queries for ten fichas or a million.
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -85,6 +87,7 @@ class Contagem:
     enviadas: int = 0  # sent to at least one destination
     aceitas: int = 0  # of those, accepted by a receiving API (a folder cannot tell)
     recusadas: int = 0  # refused by a destination
+    excluidas: int = 0  # held back because the record was deleted: nothing to fix, nothing goes
 
     def somar(self, outra: Contagem) -> None:
         for campo in fields(self):
@@ -176,7 +179,7 @@ def _fichas_por_grupo(escopo: Escopo, competencia: datetime.date) -> QuerySet[An
     enviada = Exists(entregas.filter(status=EntregaSisab.Status.ENVIADO))
     aceita = Exists(entregas.filter(status=EntregaSisab.Status.ENVIADO, destino__tipo=DestinoSisab.Tipo.HTTP))
     recusada = Exists(entregas.filter(status=EntregaSisab.Status.ERRO))
-    valida = Q(status=FichaSisab.Status.VALIDA)
+    valida, retida = Q(status=FichaSisab.Status.VALIDA), _de_registro_excluido()
     return (
         FichaSisab.objects.filter(municipio_id=escopo.municipio_id, competencia=competencia, **escopo.filtro("lotacao"))
         .order_by()
@@ -189,13 +192,32 @@ def _fichas_por_grupo(escopo: Escopo, competencia: datetime.date) -> QuerySet[An
             grupo_profissional=F("lotacao__profissional__nome"),
         )
         .annotate(
-            invalidas=Count("id", filter=~valida),
+            invalidas=Count("id", filter=Q(~valida, ~retida)),
+            excluidas=Count("id", filter=Q(~valida, retida)),
             aguardando=Count("id", filter=Q(valida, ~enviada)),
             enviadas=Count("id", filter=Q(valida, enviada)),
             aceitas=Count("id", filter=aceita),
             recusadas=Count("id", filter=recusada),
         )
     )
+
+
+def _de_registro_excluido() -> Q:
+    """Fichas whose record was deleted (a dose: sisab.envio._vacinacao_excluida holds its
+    unsent ficha back as invalid), for the models of REGISTRO that delete by `excluida_em`."""
+    condicoes = [
+        Q(
+            Exists(
+                mapeamento.modelo.objects.filter(
+                    municipio_id=OuterRef("municipio_id"), id=OuterRef("origem_id"), excluida_em__isnull=False
+                )
+            ),
+            origem=mapeamento.origem,
+        )
+        for mapeamento in fichas.REGISTRO.values()
+        if _campo(mapeamento.modelo, ("excluida_em",))
+    ]
+    return functools.reduce(operator.or_, condicoes) if condicoes else Q(id__isnull=True)
 
 
 def _sem_ficha_por_grupo(escopo: Escopo, competencia: datetime.date) -> QuerySet[Any] | None:
@@ -253,6 +275,7 @@ def _invalidas(escopo: Escopo, competencia: datetime.date, *, com_ficha: bool) -
             status=FichaSisab.Status.INVALIDA,
             **escopo.filtro("lotacao"),
         )
+        .exclude(_de_registro_excluido())
         .order_by("lotacao__estabelecimento__nome", "lotacao__profissional__nome", "data_atendimento", "id")
         .values(
             "id",

@@ -11,13 +11,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pec.models import Equipe, Lotacao, Municipio, Profissional
+from pec.identity.acesso import permissoes_da_lotacao
+from pec.models import Equipe, Lotacao, Municipio, Outbox, Profissional
+from pec.outbox import outbox_drenar
 from pec.tenancy import tenant_context
-from prontuario.models import Cidadao
-from sisab import competencia, envio
+from prontuario.models import Cidadao, EscutaInicial, Vacinacao
+from prontuario.vacinacao.services import vacinacao_excluir
+from sisab import competencia, envio, fichas
 from sisab.competencia import Contagem
 from sisab.models import DestinoSisab, EntregaSisab, FichaSisab
 from tests import mundo as fabricas
+from tests.atores import ator_de
 from tests.sisab import mundo_envio
 
 pytestmark = pytest.mark.django_db
@@ -222,9 +226,6 @@ def test_the_page_costs_the_same_queries_with_ten_times_the_rows(m, django_asser
 def test_a_ficha_type_added_to_the_registry_appears_without_changing_the_page(m, monkeypatch):
     """A mapping registered later (here the escuta again, as if it were the Ficha de
     Atendimento Odontológico) shows its records without ficha under its own type."""
-    from prontuario.models import EscutaInicial
-    from sisab import fichas
-
     novo = fichas.Mapeamento(
         "odonto", 5, fichas.procedimentos_escuta, fichas._sem_ficha(EscutaInicial, "odonto"), EscutaInicial
     )
@@ -232,3 +233,19 @@ def test_a_ficha_type_added_to_the_registry_appears_without_changing_the_page(m,
     painel = _pagina(m.base.nina).context["painel"]
     assert painel.por_tipo[5] == Contagem(sem_ficha=1) and painel.por_tipo[7] == Contagem(sem_ficha=1)
     assert any("Odontol" in nome for nome, _ in painel.tipos)
+
+
+def test_a_dose_deleted_before_it_was_sent_is_counted_apart_not_as_an_error_to_fix(m):
+    with tenant_context(m.municipio.id):
+        dose = Vacinacao.objects.get(lotacao=m.base.nina)
+        vacinacao_excluir(
+            vacinacao=dose,
+            lotacao=m.base.nina,
+            permissoes=permissoes_da_lotacao(lotacao=m.base.nina),
+            motivo="Registro duplicado",
+            ator=ator_de(m.base.nina),
+        )
+    assert outbox_drenar(municipio_id=m.municipio.id, destino="sisab") == {Outbox.Status.ENVIADO: 1}
+    painel = _pagina(m.base.nina).context["painel"]
+    assert painel.por_tipo[14] == Contagem(excluidas=1) and painel.invalidas == []
+    assert painel.total == Contagem(sem_ficha=1, excluidas=1) and painel.total.total == 1
