@@ -35,6 +35,7 @@ PERMISSOES: dict[str, str] = {
     "atestado.emitir": "Emitir atestados",
     "vacina.registrar": "Registrar vacinação",
     "vacina.corrigir": "Corrigir ou excluir doses registradas no PEC",
+    "cds.digitar": "Digitar, corrigir e cancelar fichas CDS (visita domiciliar, atividade coletiva)",
     "admin.municipio": "Administrar o município (profissionais, lotações, perfis, importações, configurações)",
     "auditoria.ver": "Consultar a trilha de auditoria",
 }
@@ -55,6 +56,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "exame.solicitar",
             "atestado.emitir",
             "agenda.gerenciar",
+            "cds.digitar",
         ],
     ),
     "enfermeiro": (
@@ -70,11 +72,12 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "vacina.registrar",
             "vacina.corrigir",
             "agenda.gerenciar",
+            "cds.digitar",
         ],
     ),
     "tecnico_enfermagem": (
         "Técnico/auxiliar de enfermagem",
-        [*_CLINICO_COMUM, "fila.gerenciar", "escuta.registrar", "vacina.registrar"],
+        [*_CLINICO_COMUM, "fila.gerenciar", "escuta.registrar", "vacina.registrar", "cds.digitar"],
     ),
     "cirurgiao_dentista": (
         "Cirurgião-dentista",
@@ -87,9 +90,10 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "exame.solicitar",
             "atestado.emitir",
             "agenda.gerenciar",
+            "cds.digitar",
         ],
     ),
-    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar"]),
+    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar", "cds.digitar"]),
     "recepcao": (
         "Recepção",
         ["cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"],
