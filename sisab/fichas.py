@@ -641,7 +641,7 @@ def ficha_cds(ficha: FichaCds) -> Montada:
     return Montada(
         tipo=ficha.tipo,
         uuid=ficha_uuid,
-        dados=_sem_vazios(dados) | {_CDS_LINHAS[ficha.tipo]: linhas},
+        dados=_sem_vazios(dados),
         lotacao=lotacao,
         data=data,
         uuid_originadora=_uuid_ficha(lotacao, ficha.uuid_originadora),
