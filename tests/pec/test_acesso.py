@@ -33,6 +33,7 @@ MATRIZ: dict[str, set[str]] = {
         "exame.solicitar",
         "atestado.emitir",
         "agenda.gerenciar",
+        "cds.digitar",
     },
     "enfermeiro": _COMUM
     | {
@@ -45,8 +46,9 @@ MATRIZ: dict[str, set[str]] = {
         "vacina.registrar",
         "vacina.corrigir",
         "agenda.gerenciar",
+        "cds.digitar",
     },
-    "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar"},
+    "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar", "cds.digitar"},
     "cirurgiao_dentista": _COMUM
     | {
         "cidadao.editar",
@@ -56,8 +58,9 @@ MATRIZ: dict[str, set[str]] = {
         "exame.solicitar",
         "atestado.emitir",
         "agenda.gerenciar",
+        "cds.digitar",
     },
-    "acs": {"cidadao.ver", "cidadao.editar"},
+    "acs": {"cidadao.ver", "cidadao.editar", "cds.digitar"},
     "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"},
     "coordenacao": _COMUM | {"agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"},
     "admin_municipal": {"admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar"},
