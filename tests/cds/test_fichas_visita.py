@@ -115,6 +115,13 @@ def test_a_visit_ficha_typed_on_its_page_exports_as_valid_xml_and_esus(m):
     assert oficial.headerTransport.profissionalCNS == d["headerTransport"]["profissionalCNS"]
     assert envio.fichas_gerar(municipio_id=m.municipio.id)["novas"] == 0
 
+    # The admin's page of the ledger's ficha reads the citizens its rows name.
+    admin = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
+    assert admin.get(f"/administracao/sisab/fichas/{exportada.id}/").status_code == 200
+    with tenant_context(m.municipio.id):
+        leituras = EventoAuditoria.objects.filter(evento="leitura_prontuario", o_que=f"ficha SISAB {exportada.uuid}")
+        assert list(leituras.values_list("cidadao_id", flat=True)) == [m.maria.id]
+
 
 def test_the_saved_ficha_shows_its_rows_and_records_the_citizen_read(m):
     _digitar(m, _visitas(m))
