@@ -136,13 +136,13 @@ class VisitaForm(LinhaForm):
     turno = _escolha(ledi.TURNO, "Turno")
     micro_area = forms.CharField(label="Microárea", required=False, max_length=2)
     fora_area = forms.BooleanField(label="Fora de área", required=False)
-    tipo_imovel = _escolha(ledi.TIPO_IMOVEL_VISITA, "Tipo de imóvel")
+    tipo_imovel = _escolha(ledi.TIPO_IMOVEL_VISITA, "Tipo de imóvel", initial=1)
     num_prontuario = forms.CharField(label="Nº do prontuário", required=False, max_length=30)
     nascimento = _data(label="Data de nascimento", required=False)
     sexo = _escolha(ledi.SEXO, "Sexo")
     compartilhada = forms.BooleanField(label="Visita compartilhada", required=False)
     motivos = forms.CharField(label="Motivos da visita (códigos)", required=False, max_length=200)
-    desfecho = _escolha(ledi.DESFECHO, "Desfecho")
+    desfecho = _escolha(ledi.DESFECHO, "Desfecho", initial=1)
     peso = _decimal("Peso (kg)", 3)
     altura = _decimal("Altura (cm)", 1)
     pa_sistolica = _inteiro("PA sistólica (mmHg)")
@@ -171,6 +171,21 @@ class VisitaForm(LinhaForm):
         "tipoGlicemia": "tipo_glicemia",
     }
     DOCUMENTO = ("cpfCidadao", "cnsCidadao")
+    # The columns of the paper ficha, left to right; the most common answers (a domicílio,
+    # a visit made) come marked, and a row left as it came is a blank row of the paper.
+    field_order = [
+        "turno",
+        "micro_area",
+        "fora_area",
+        "tipo_imovel",
+        "num_prontuario",
+        "documento",
+        "nascimento",
+        "sexo",
+        "compartilhada",
+        "motivos",
+        "desfecho",
+    ]
     LEGENDAS: ClassVar[dict[str, list[tuple[int, str]]]] = {"motivos": ledi.MOTIVO_VISITA}
 
     def clean_motivos(self) -> list[int]:

@@ -55,7 +55,7 @@ def _visitas(m: mundo_fichas.MundoFichas) -> list[dict[str, str]]:
         },
         {"turno": "2", "fora_area": "on", "tipo_imovel": "2", "motivos": "35 36", "desfecho": "1"},
         {"turno": "2", "micro_area": "03", "tipo_imovel": "1", "desfecho": "3"},
-        {},  # a blank row of the paper: skipped
+        {"tipo_imovel": "1", "desfecho": "1"},  # a blank row of the paper, as it came: skipped
     ]
 
 
@@ -173,7 +173,7 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_written(m, linha,
 
 
 def test_a_ficha_without_visits_or_from_the_future_is_refused(m):
-    resposta = _digitar(m, [{}])
+    resposta = _digitar(m, [{"tipo_imovel": "1", "desfecho": "1"}])
     assert "Digite pelo menos uma visita." in resposta.content.decode()
     amanha = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
     resposta = fabricas.entrar(m.ana).post(
