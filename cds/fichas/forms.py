@@ -188,6 +188,11 @@ class VisitaForm(LinhaForm):
     ]
     LEGENDAS: ClassVar[dict[str, list[tuple[int, str]]]] = {"motivos": ledi.MOTIVO_VISITA}
 
+    def __init__(self, *args: Any, microarea: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if microarea:  # an agente's visits are in the microárea of the lotação
+            self.fields["micro_area"].initial = microarea
+
     def clean_motivos(self) -> list[int]:
         return _codigos(self.cleaned_data["motivos"], "Motivos da visita")
 
@@ -317,8 +322,9 @@ ROTULO_LINHAS = {ledi.VISITA: "Visitas", ledi.ATIVIDADE_COLETIVA: "Participantes
 
 
 def linhas_formset(
-    tipo: int, dados: Any = None, *, initial: list[dict[str, Any]] | None = None
+    tipo: int, dados: Any = None, *, initial: list[dict[str, Any]] | None = None, microarea: str = ""
 ) -> forms.BaseFormSet[LinhaForm]:
     """The rows of a ficha: three blank ones for a new paper ficha, the saved ones to correct."""
     conjunto = forms.formset_factory(LINHAS[tipo], extra=0 if dados is not None or initial else 3, max_num=99)
-    return conjunto(dados, prefix="linhas", initial=initial)
+    form_kwargs = {"microarea": microarea} if tipo == ledi.VISITA else {}
+    return conjunto(dados, prefix="linhas", initial=initial, form_kwargs=form_kwargs)

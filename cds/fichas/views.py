@@ -53,7 +53,7 @@ def nova(request: RequisicaoComLotacao, tipo: int) -> HttpResponse:
         raise Http404("Tipo de ficha desconhecido.")
     if tipo not in services.tipos_permitidos(ator=request.ator):
         raise PermissionDenied("A CBO da sua lotação não pode registrar esta ficha.")
-    digitacao = Digitacao.do_post(request, tipo) if request.method == "POST" else Digitacao.vazia(tipo)
+    digitacao = Digitacao.do_post(request, tipo) if request.method == "POST" else Digitacao.vazia(request, tipo)
     if request.method == "POST" and digitacao.pronta(request):
         try:
             ficha = services.ficha_digitar(ator=request.ator, tipo=tipo, **digitacao.valores())
@@ -152,11 +152,11 @@ class Digitacao:
     validada: bool = False  # sent to be saved: its messages are summed up on top
 
     @classmethod
-    def vazia(cls, tipo: int) -> Digitacao:
+    def vazia(cls, request: RequisicaoComLotacao, tipo: int) -> Digitacao:
         return cls(
             tipo=tipo,
             cabecalho=CabecalhoForm(tipo=tipo, initial={"data_atendimento": timezone.localdate()}),
-            linhas=linhas_formset(tipo),
+            linhas=linhas_formset(tipo, microarea=request.lotacao.microarea),
             atividade=AtividadeForm() if tipo == ledi.ATIVIDADE_COLETIVA else None,
         )
 
@@ -183,7 +183,7 @@ class Digitacao:
         return cls(
             tipo=tipo,
             cabecalho=CabecalhoForm(dados, tipo=tipo),
-            linhas=linhas_formset(tipo, dados),
+            linhas=linhas_formset(tipo, dados, microarea=request.lotacao.microarea),
             atividade=AtividadeForm(dados) if tipo == ledi.ATIVIDADE_COLETIVA else None,
         )
 

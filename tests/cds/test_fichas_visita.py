@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from cds.models import FichaCds, FichaCdsLinha
-from pec.models import EventoAuditoria, Outbox
+from pec.models import EventoAuditoria, Lotacao, Outbox
 from pec.outbox import outbox_drenar
 from pec.tenancy import tenant_context
 from sisab import envio, fichas, ledi
@@ -185,6 +185,10 @@ def test_a_ficha_without_visits_or_from_the_future_is_refused(m):
 
 
 def test_adding_a_row_saves_nothing_and_shows_one_more_row(m):
+    with tenant_context(m.municipio.id):
+        Lotacao.objects.filter(id=m.ana.id).update(microarea="03")
+    novo = fabricas.entrar(m.ana).get("/cds/fichas/nova/8/").content.decode()
+    assert 'name="linhas-2-micro_area" value="03"' in novo  # the agente's microárea comes typed
     dados = mundo_fichas.post({"data_atendimento": _hoje()}, _visitas(m)[:1])
     resposta = fabricas.entrar(m.ana).post("/cds/fichas/nova/8/", {**dados, "adicionar": "1"})
     pagina = resposta.content.decode()
