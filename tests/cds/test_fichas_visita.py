@@ -17,7 +17,7 @@ from pec.models import EventoAuditoria, Lotacao, Outbox
 from pec.outbox import outbox_drenar
 from pec.tenancy import tenant_context
 from sisab import envio, fichas, ledi
-from sisab.models import FichaSisab
+from sisab.models import EntregaSisab, FichaSisab
 from tests import mundo as fabricas
 from tests.cds import mundo_fichas
 from tests.sisab import mundo_envio
@@ -280,3 +280,23 @@ def test_the_typing_form_and_the_list_take_a_fixed_number_of_queries(m, django_a
     with django_assert_num_queries(LISTA_CONSULTAS):
         pagina = ana.get("/cds/fichas/")
     assert pagina.content.decode().count('href="/cds/fichas/') >= 5
+
+
+def test_cancelling_a_ficha_a_destination_already_accepted_tells_the_admin(m):
+    """LEDI 7.2.2 has no cancellation of a visit ficha: one already sent stays sent, and the
+    outbox row says why, for the administrator to correct it at the centralizer."""
+    _digitar(m, _visitas(m))
+    [exportada] = _fichas_sisab(m)
+    destino = fabricas.destino_sisab(m.municipio)
+    with tenant_context(m.municipio.id):
+        EntregaSisab.objects.create(
+            municipio=m.municipio, ficha=exportada, destino=destino, status=EntregaSisab.Status.ENVIADO
+        )
+        ficha = FichaCds.objects.get()
+    fabricas.entrar(m.ana).post(f"/cds/fichas/{ficha.id}/cancelar/")
+    outbox_drenar(municipio_id=m.municipio.id, destino="sisab")
+    with tenant_context(m.municipio.id):
+        item = Outbox.objects.get(tipo="ficha_cds_cancelada")
+    assert item.status == Outbox.Status.ERRO and "no cancellation of this ficha type" in item.ultimo_erro
+    exportada.refresh_from_db()
+    assert exportada.status == FichaSisab.Status.VALIDA  # what was accepted is never rewritten
