@@ -6,6 +6,7 @@ the tables cost nothing until something needs them and nothing after.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -13,6 +14,22 @@ from pathlib import Path
 PASTA = Path(__file__).resolve().parent
 CBO = PASTA / "cbo.tsv"
 MUNICIPIOS = PASTA / "municipios.tsv"
+LEDI_CBO = PASTA / "ledi_cbo.txt"
+# The sections of ledi_cbo.txt, by LEDI tipo de ficha (dicionario.txt, TipoDadoSerializado).
+_SECOES_LEDI = {
+    "cadastro individual": 2,
+    "cadastro domiciliar e territorial": 3,
+    "atendimento individual": 4,
+    "atendimento odontológico individual": 5,
+    "atividade coletiva": 6,
+    "procedimentos": 7,
+    "visita domiciliar e territorial": 8,
+    "atendimento domiciliar": 10,
+    "avaliação de elegibilidade": 11,
+    "marcadores de consumo alimentar": 12,
+    "complementar - síndrome neurológica por zika / microcefalia": 13,
+    "vacinação": 14,
+}
 
 
 def linhas(caminho: Path) -> Iterator[list[str]]:
@@ -33,3 +50,25 @@ def cbos() -> dict[str, str]:
     """Código CBO -> título: CBO 2002 plus the CNES-specific codes (2241E1, 2231F9...), the
     codes a CNES lotação may carry. The same file is the terminology table "cbo"."""
     return {colunas[0]: colunas[1] for colunas in linhas(CBO)}
+
+
+@cache
+def cbos_por_ficha() -> dict[int, dict[str, bool]]:
+    """LEDI tipo de ficha -> {CBO: may state a CID-10 hypothesis}, from the official
+    "Grupos de CBOs x Tipo de ficha" (ledi_cbo.txt, a markdown table per section)."""
+    tabelas: dict[int, dict[str, bool]] = {}
+    atual: dict[str, bool] | None = None
+    for linha in LEDI_CBO.read_text(encoding="utf-8").splitlines():
+        if linha.startswith("# "):
+            titulo = linha[2:].strip().lower().removeprefix("ficha de ").removeprefix("ficha ")
+            tipo = _SECOES_LEDI.get(titulo)
+            atual = tabelas.setdefault(tipo, {}) if tipo else None
+        elif atual is not None and re.match(r"^\| \d{6} \|", linha):
+            colunas = [c.strip() for c in linha.strip().strip("|").split("|")]
+            atual[colunas[0]] = len(colunas) > 2 and colunas[2].upper() == "SIM"
+    return tabelas
+
+
+def fichas_do_cbo(cbo: str) -> list[int]:
+    """The LEDI tipos de ficha a lotação of this CBO may produce, in code order."""
+    return sorted(tipo for tipo, cbos in cbos_por_ficha().items() if cbo in cbos)

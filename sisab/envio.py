@@ -211,7 +211,9 @@ def fichas_gerar(*, municipio_id: int, limite: int = 20_000) -> dict[str, int]:
         )
         for ficha in invalidas[:limite]:
             mapeamento = fichas.REGISTRO[ficha.origem]
-            objeto = mapeamento.modelo.objects.filter(municipio_id=municipio_id, id=ficha.origem_id).first()
+            objeto = mapeamento.modelo.objects.filter(
+                municipio_id=municipio_id, id=ficha.origem_id, **mapeamento.vigentes
+            ).first()
             if objeto is None or (mapeamento.versionado and objeto.versao != ficha.origem_versao):
                 continue  # a newer version of the record has its own ficha
             if getattr(objeto, "excluida_em", None) is not None:
@@ -232,6 +234,8 @@ def outbox_entregador(item: Outbox) -> dict[str, Any]:
     with tenant_context(item.municipio_id):
         if item.tipo == "ficha_vacinacao_exclusao":
             return _vacinacao_excluida(item)
+        if item.tipo == "ficha_cds_cancelada":
+            return _ficha_cds_cancelada(item)
         origem = fichas.ORIGEM_DO_OUTBOX.get(item.tipo)
         if origem is None:
             raise Recusado(f"tipo {item.tipo!r} has no LEDI mapping")
@@ -324,6 +328,33 @@ def _de_registros_cancelados(municipio_id: int) -> Exists:
             dados__has_key=fichas.UUID_FICHA_CANCELADA,
         )
     )
+
+
+def _ficha_cds_cancelada(item: Outbox) -> dict[str, Any]:
+    """A typed CDS ficha cancelled or replaced by a corrected version: held back as a dose
+    is. LEDI 7.2.2 has no uuidFichaCancelada for the visit and activity fichas, so one a
+    destination already accepted can only be corrected there (dead letter)."""
+    return _reter(
+        item,
+        origens=list(fichas.ORIGEM_CDS.values()),
+        motivo="A ficha foi cancelada ou substituída por uma versão corrigida: não será enviada.",
+        ja_enviada="LEDI 7.2.2 offers no cancellation of this ficha type",
+    )
+
+
+def _reter(item: Outbox, *, origens: list[str], motivo: str, ja_enviada: str) -> dict[str, Any]:
+    ficha = FichaSisab.objects.filter(
+        municipio_id=item.municipio_id, origem__in=origens, origem_id=item.objeto_id
+    ).first()
+    if ficha is None:
+        return {"ficha": None}
+    if ficha.entregas.filter(status=EntregaSisab.Status.ENVIADO).exists():
+        raise Recusado(f"ficha {ficha.uuid} was already accepted by a destination; {ja_enviada}")
+    ficha.status = FichaSisab.Status.INVALIDA
+    ficha.erros = [motivo]
+    ficha.save(update_fields=["status", "erros"])
+    ficha.entregas.filter(status=EntregaSisab.Status.PENDENTE).delete()
+    return {"ficha": ficha.uuid, "status": "retida"}
 
 
 # --- transmission ---------------------------------------------------------------------------

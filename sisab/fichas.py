@@ -25,13 +25,14 @@ import datetime
 import functools
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
-from cds.models import Familia, Imovel
+from cds.fichas import ledi as cds_ledi
+from cds.models import Familia, FichaCds, Imovel
 from cds.territorio import ledi as territorio
 from pec.models import Lotacao
 from prontuario.cadastro import texto
@@ -626,6 +627,56 @@ def vacinacao_cancelamento(enviada: dict[str, Any], *, cnes: str) -> dict[str, A
     return {**enviada, "uuidFicha": uuid_ficha, UUID_FICHA_CANCELADA: cancelada}
 
 
+# --- CDS fichas typed at the UBS (tipos 6 and 8) ---------------------------------------------
+# Where each typed ficha's rows go, and how the type spells its origin field (the FAC
+# spells it tbCdsOrigem): dicionario-fvd, dicionario-fac.
+_CDS_LINHAS = {cds_ledi.VISITA: "visitasDomiciliares", cds_ledi.ATIVIDADE_COLETIVA: "participantes"}
+_CDS_ORIGEM = {cds_ledi.VISITA: "tpCdsOrigem", cds_ledi.ATIVIDADE_COLETIVA: "tbCdsOrigem"}
+
+
+def ficha_cds(ficha: FichaCds) -> Montada:
+    """A typed CDS ficha: its rows are already LEDI child dicts (cds.fichas), the header
+    is the credited lotação on the day typed. LEDI 7.2.2 gives these types no update nor
+    cancellation field, so every version is a ficha of its own (a correction cancels the
+    old one here before it is sent: sisab.envio)."""
+    lotacao = ficha.lotacao
+    data = timezone.make_aware(datetime.datetime.combine(ficha.data_atendimento, datetime.time.min))
+    ficha_uuid = _uuid_ficha(lotacao, ficha.uuid)
+    linhas = [linha.dados for linha in ficha.linhas.all()]
+    dados: dict[str, Any] = {
+        "uuidFicha": ficha_uuid,
+        _CDS_ORIGEM[ficha.tipo]: TP_CDS_ORIGEM,
+        "headerTransport": unica_lotacao_header(lotacao, data),
+    }
+    if ficha.tipo == cds_ledi.ATIVIDADE_COLETIVA:
+        dados["turno"] = ficha.turno
+        dados.update(ficha.dados)
+        alteradas = sum(1 for linha in linhas if linha.get("avaliacaoAlterada"))
+        dados["numAvaliacoesAlteradas"] = alteradas if linhas else None
+    dados[_CDS_LINHAS[ficha.tipo]] = linhas
+    return Montada(
+        tipo=ficha.tipo,
+        uuid=ficha_uuid,
+        dados=_sem_vazios(dados),
+        lotacao=lotacao,
+        data=data,
+        uuid_originadora=_uuid_ficha(lotacao, ficha.uuid_originadora),
+    )
+
+
+def _cds_sem_ficha(tipo: int, nome: str) -> Callable[[int], QuerySet[Any]]:
+    def consulta(municipio_id: int) -> QuerySet[Any]:
+        linhas: QuerySet[Any] = (
+            _sem_ficha(FichaCds, nome, tipo=tipo, cancelada_em__isnull=True)(municipio_id)
+            .select_related(None)
+            .select_related(*_LOTACAO)
+            .prefetch_related("linhas")
+        )
+        return linhas
+
+    return consulta
+
+
 # --- Registry -------------------------------------------------------------------------------
 
 _LOTACAO = ("lotacao__profissional", "lotacao__estabelecimento", "lotacao__equipe", "lotacao__municipio")
@@ -652,6 +703,9 @@ class Mapeamento:
     pendentes: Callable[[int], QuerySet[Any]]  # records of a municipality without their ficha
     modelo: Any
     versionado: bool = False  # one ficha per `versao` of the record: a newer version has its own
+    # What a record must still be for its ficha to go (not deleted, not cancelled): an
+    # invalid ficha of a record that no longer is one is not rebuilt (sisab.envio).
+    vigentes: dict[str, Any] = field(default_factory=dict)
 
 
 REGISTRO: dict[str, Mapeamento] = {
@@ -673,9 +727,29 @@ REGISTRO: dict[str, Mapeamento] = {
             vacinacao,
             _sem_ficha(Vacinacao, "vacinacao", excluida_em__isnull=True, origem=Vacinacao.Origem.PEC),
             Vacinacao,
+            vigentes={"excluida_em__isnull": True},
+        ),
+        Mapeamento(
+            "cds_atividade",
+            cds_ledi.ATIVIDADE_COLETIVA,
+            ficha_cds,
+            _cds_sem_ficha(cds_ledi.ATIVIDADE_COLETIVA, "cds_atividade"),
+            FichaCds,
+            vigentes={"cancelada_em__isnull": True},
+        ),
+        Mapeamento(
+            "cds_visita",
+            cds_ledi.VISITA,
+            ficha_cds,
+            _cds_sem_ficha(cds_ledi.VISITA, "cds_visita"),
+            FichaCds,
+            vigentes={"cancelada_em__isnull": True},
         ),
     ]
 }
+
+# A typed CDS ficha's origin in the ledger, by its tipo.
+ORIGEM_CDS = {m.tipo: m.origem for m in REGISTRO.values() if m.modelo is FichaCds}
 
 # The outbox rows the clinical services write (destino "sisab"), by their tipo.
 ORIGEM_DO_OUTBOX = {"ficha_atendimento_individual": "atendimento", "ficha_vacinacao": "vacinacao"}

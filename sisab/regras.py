@@ -7,20 +7,20 @@ so what is checked is exactly what is sent; the point-of-care vaccination form r
 same rules on the ficha its dose will become (vacinacao_erros_da_dose), so the form and
 the export never disagree. Sources: docs/integracoes/ledi.md and the LEDI
 dictionaries (`estrutura_arquivos/dicionario-*`); the CBO groups are parsed from the official
-table (sisab/dados/cbo.txt), names and CIAP2/CID-10 reuse prontuario's implementation of
+table (dados/ledi_cbo.txt, read by dados.cbos_por_ficha), names and CIAP2/CID-10 reuse prontuario's implementation of
 the same LEDI rules, the vaccine table is prontuario's RegraVacinacao.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from cds.fichas import ledi as cds_ledi
+from cds.models import FichaCds
 from cds.territorio.ledi import (
     DOMICILIO,
     INSTITUICAO_OU_CASAI,
@@ -29,6 +29,7 @@ from cds.territorio.ledi import (
     SEM_CONDICAO_MORADIA,
     TIPO_IMOVEL,
 )
+from dados import cbos_por_ficha
 from pec.documentos import cns_valido, cpf_valido
 from prontuario.cadastro import texto
 from prontuario.clinico.regras import ItemAvaliado, problemas_erros, vacina_regra_permitida
@@ -38,42 +39,11 @@ from sisab import fichas, ledi
 if TYPE_CHECKING:
     from typing_extensions import TypeIs  # typing.TypeIs from Python 3.13 on
 
-CBO_ARQUIVO = Path(__file__).resolve().parent / "dados" / "cbo.txt"
-_SECOES = {
-    "cadastro individual": 2,
-    "cadastro domiciliar e territorial": 3,
-    "atendimento individual": 4,
-    "atendimento odontológico individual": 5,
-    "atividade coletiva": 6,
-    "procedimentos": 7,
-    "visita domiciliar e territorial": 8,
-    "atendimento domiciliar": 10,
-    "avaliação de elegibilidade": 11,
-    "marcadores de consumo alimentar": 12,
-    "complementar - síndrome neurológica por zika / microcefalia": 13,
-    "vacinação": 14,
-}
 DIA_MS = 86_400_000
 IDADE_MAXIMA_MS = 130 * 366 * DIA_MS
 SIGTAP_PROIBIDO = "0301040079"  # escuta inicial goes in statusEscutaInicialOrientacao
 _SIGTAP = re.compile(r"^\d{10}$")
 _AB_PROCEDIMENTO = re.compile(r"^ABPG\d{3}$")
-
-
-@functools.cache
-def cbos_por_ficha() -> dict[int, dict[str, bool]]:
-    """tipo de ficha -> {CBO: may state a CID-10 hypothesis}, from the official table."""
-    tabelas: dict[int, dict[str, bool]] = {}
-    atual: dict[str, bool] | None = None
-    for linha in CBO_ARQUIVO.read_text(encoding="utf-8").splitlines():
-        if linha.startswith("# "):
-            titulo = linha[2:].strip().lower().removeprefix("ficha de ").removeprefix("ficha ")
-            tipo = _SECOES.get(titulo)
-            atual = tabelas.setdefault(tipo, {}) if tipo else None
-        elif atual is not None and re.match(r"^\| \d{6} \|", linha):
-            colunas = [c.strip() for c in linha.strip().strip("|").split("|")]
-            atual[colunas[0]] = len(colunas) > 2 and colunas[2].upper() == "SIM"
-    return tabelas
 
 
 def _ms(valor: Any) -> TypeIs[int]:
@@ -594,13 +564,360 @@ def _condicao_erros(
     return erros
 
 
+# --- CDS fichas typed at the UBS: Visita Domiciliar (8) and Atividade Coletiva (6) ---------
+# Each rule names its field: the master's LEDI name, or "linhas.<i>.<LEDI name>" for a row,
+# so the typing form (cds.fichas) shows the message next to the field typed wrong.
+
+_MEDIDAS_VISITA = (
+    "pesoAcompanhamentoNutricional",
+    "alturaAcompanhamentoNutricional",
+    "pressaoSistolica",
+    "pressaoDiastolica",
+    "temperatura",
+    "glicemia",
+    "tipoGlicemia",
+)
+_CIDADAO_VISITA = ("numProntuario", "cnsCidadao", "cpfCidadao", "dtNascimento", "sexo", *_MEDIDAS_VISITA)
+_NOMES_CAMPOS = {
+    "numProntuario": "número do prontuário",
+    "cnsCidadao": "CNS do cidadão",
+    "cpfCidadao": "CPF do cidadão",
+    "dtNascimento": "data de nascimento",
+    "sexo": "sexo",
+    "pesoAcompanhamentoNutricional": "peso",
+    "alturaAcompanhamentoNutricional": "altura",
+    "pressaoSistolica": "pressão sistólica",
+    "pressaoDiastolica": "pressão diastólica",
+    "temperatura": "temperatura",
+    "glicemia": "glicemia",
+    "tipoGlicemia": "momento da glicemia",
+}
+_SEXOS = (0, 1, 4, 5)
+
+
+def _casas(valor: float, casas: int) -> bool:
+    return round(valor, casas) == valor
+
+
+def _faixa(
+    valor: Any, *, minimo: float, maximo: float, casas: int | None = None, rotulo: str, unidade: str = ""
+) -> list[str]:
+    if valor is None:
+        return []
+    if isinstance(valor, bool) or not isinstance(valor, int | float) or not minimo <= valor <= maximo:
+        return [f"{rotulo} deve estar entre {minimo:g} e {maximo:g}{unidade}."]
+    if casas is not None and not _casas(float(valor), casas):
+        return [f"{rotulo} aceita no máximo {casas} casa(s) decimal(is)."]
+    return []
+
+
+def _codigos(valores: Any, validos: set[int] | frozenset[int], rotulo: str) -> list[str]:
+    invalidos = [v for v in valores or [] if v not in validos]
+    if invalidos:
+        return [f"{rotulo}: código(s) {', '.join(map(str, invalidos))} não existe(m) na tabela LEDI."]
+    if len(set(valores or [])) != len(valores or []):
+        return [f"{rotulo}: um código foi informado mais de uma vez."]
+    return []
+
+
+def _peso_altura(linha: dict[str, Any], peso: str, altura: str) -> list[ErroCampo]:
+    erros = [
+        (peso, m) for m in _faixa(linha.get(peso), minimo=0.5, maximo=500, casas=3, rotulo="O peso", unidade=" kg")
+    ]
+    erros += [
+        (altura, m) for m in _faixa(linha.get(altura), minimo=20, maximo=250, casas=1, rotulo="A altura", unidade=" cm")
+    ]
+    return erros
+
+
+def visita_erros(dados: dict[str, Any], agora_ms: int) -> list[ErroCampo]:
+    """dicionario-fvd: every rule of the Ficha de Visita Domiciliar e Territorial."""
+    visitas = dados.get("visitasDomiciliares") or []
+    if len(visitas) > 99:
+        return [("visitasDomiciliares", "A ficha de visita tem no máximo 99 visitas.")]
+    data = dados["headerTransport"].get("dataAtendimento")
+    erros: list[ErroCampo] = []
+    for indice, visita in enumerate(visitas):
+        erros += [(f"linhas.{indice}.{campo}", mensagem) for campo, mensagem in _visita(visita, data=data)]
+    return erros
+
+
+def _visita(visita: dict[str, Any], *, data: Any) -> list[ErroCampo]:
+    erros: list[ErroCampo] = []
+    if visita.get("turno") not in (1, 2, 3):
+        erros.append(("turno", "Informe o turno da visita."))
+    desfecho, tipo = visita.get("desfecho"), visita.get("tipoDeImovel")
+    if desfecho not in (1, 2, 3):
+        erros.append(("desfecho", "Informe o desfecho da visita (realizada, recusada ou ausente)."))
+    if tipo not in dict(TIPO_IMOVEL):
+        erros.append(("tipoDeImovel", "Informe o tipo de imóvel."))
+    micro = visita.get("microArea")
+    if visita.get("stForaArea") and micro:
+        erros.append(("microArea", "Um imóvel fora de área não tem microárea."))
+    elif not visita.get("stForaArea") and not re.fullmatch(r"\d{2}", micro or ""):
+        erros.append(("microArea", 'A microárea (2 dígitos) é obrigatória fora de "fora de área".'))
+    motivos = visita.get("motivosVisita") or []
+    erros += [
+        ("motivosVisita", m) for m in _codigos(motivos, {c for c, _ in cds_ledi.MOTIVO_VISITA}, "Motivo da visita")
+    ]
+    if len(motivos) > 36:
+        erros.append(("motivosVisita", "No máximo 36 motivos por visita."))
+    if desfecho in cds_ledi.DESFECHO_SEM_VISITA:
+        if motivos:
+            erros.append(("motivosVisita", "Visita recusada ou ausente não tem motivos."))
+        erros += [
+            (campo, f"Visita recusada ou ausente não leva {_NOMES_CAMPOS[campo]}.")
+            for campo in _MEDIDAS_VISITA
+            if visita.get(campo) is not None
+        ]
+    if tipo in cds_ledi.IMOVEL_SEM_CIDADAO:
+        nome_tipo = dict(TIPO_IMOVEL)[tipo].split(" (")[0]
+        erros += [
+            (campo, f"Um imóvel do tipo {nome_tipo} não leva {_NOMES_CAMPOS[campo]}.")
+            for campo in _CIDADAO_VISITA
+            if visita.get(campo) not in (None, "")
+        ]
+        fora = sorted(set(motivos) - cds_ledi.MOTIVOS_IMOVEL_SEM_CIDADAO)
+        if fora:
+            erros.append(
+                (
+                    "motivosVisita",
+                    f"Um imóvel do tipo {nome_tipo} não aceita o(s) motivo(s) {', '.join(map(str, fora))}.",
+                )
+            )
+        return erros
+    erros += _visita_cidadao(visita, tipo=tipo, motivos=motivos, data=data)
+    return erros
+
+
+def _visita_cidadao(visita: dict[str, Any], *, tipo: Any, motivos: list[int], data: Any) -> list[ErroCampo]:
+    cns, cpf = visita.get("cnsCidadao"), visita.get("cpfCidadao")
+    erros: list[ErroCampo] = [("cpfCidadao", m) for m in cidadao_erros(cns=cns, cpf=cpf, obrigatorio=False)]
+    if not re.fullmatch(r"[0-9A-Za-z]{0,30}", visita.get("numProntuario") or ""):
+        erros.append(("numProntuario", "O número do prontuário leva apenas letras e números (até 30)."))
+    nascimento, sexo = visita.get("dtNascimento"), visita.get("sexo")
+    medidas = any(
+        visita.get(c) is not None for c in ("pesoAcompanhamentoNutricional", "alturaAcompanhamentoNutricional")
+    )
+    com_cidadao = bool(set(motivos) & cds_ledi.MOTIVOS_COM_CIDADAO) or medidas or bool(cns)
+    if tipo in cds_ledi.IMOVEL_COM_CIDADAO:
+        if nascimento is None and (com_cidadao or sexo is not None):
+            erros.append(("dtNascimento", "Informe a data de nascimento do cidadão visitado."))
+        if sexo is None and (com_cidadao or nascimento is not None):
+            erros.append(("sexo", "Informe o sexo do cidadão visitado."))
+    if nascimento is not None:
+        erros += [("dtNascimento", m) for m in nascimento_erros(nascimento=nascimento, referencia=data)]
+    if sexo is not None and sexo not in _SEXOS:
+        erros.append(("sexo", "Sexo inválido."))
+    if sexo == 0 and set(motivos) & cds_ledi.MOTIVOS_GESTACAO:
+        erros.append(("motivosVisita", "Gestante e puérpera não se aplicam ao sexo masculino."))
+    erros += _peso_altura(visita, "pesoAcompanhamentoNutricional", "alturaAcompanhamentoNutricional")
+    sistolica, diastolica = visita.get("pressaoSistolica"), visita.get("pressaoDiastolica")
+    if (sistolica is None) != (diastolica is None):
+        erros.append(("pressaoSistolica", "Informe as pressões sistólica e diastólica juntas."))
+    for campo in ("pressaoSistolica", "pressaoDiastolica"):
+        erros += [
+            (campo, m)
+            for m in _faixa(visita.get(campo), minimo=0, maximo=999, casas=0, rotulo="A pressão", unidade=" mmHg")
+        ]
+    erros += [
+        ("temperatura", m)
+        for m in _faixa(visita.get("temperatura"), minimo=20, maximo=45, casas=1, rotulo="A temperatura", unidade=" °C")
+    ]
+    erros += [
+        ("glicemia", m)
+        for m in _faixa(visita.get("glicemia"), minimo=0, maximo=800, casas=0, rotulo="A glicemia", unidade=" mg/dL")
+    ]
+    if (visita.get("glicemia") is None) != (visita.get("tipoGlicemia") is None):
+        erros.append(("tipoGlicemia", "Informe a glicemia e o momento da coleta juntos."))
+    elif visita.get("tipoGlicemia") not in (None, 0, 1, 2, 3):
+        erros.append(("tipoGlicemia", "Momento da coleta da glicemia inválido."))
+    if ("latitude" in visita) != ("longitude" in visita):
+        erros.append(("latitude", "Latitude e longitude são informadas juntas."))
+    return erros
+
+
+def atividade_erros(dados: dict[str, Any], agora_ms: int) -> list[ErroCampo]:
+    """dicionario-fac: every rule of the Ficha de Atividade Coletiva."""
+    erros: list[ErroCampo] = []
+    atividade = dados.get("atividadeTipo")
+    if atividade not in dict(cds_ledi.TIPO_ATIVIDADE):
+        erros.append(("atividadeTipo", "Informe o tipo de atividade."))
+    if dados.get("turno") not in (1, 2, 3):
+        erros.append(("turno", "Informe o turno da atividade."))
+    pse_educacao, pse_saude = dados.get("pseEducacao"), dados.get("pseSaude")
+    if not isinstance(pse_educacao, bool) or not isinstance(pse_saude, bool):
+        erros.append(("pseEducacao", "Informe se a atividade é do PSE (educação e saúde)."))
+    erros += _local_atividade(dados, pse=bool(pse_educacao or pse_saude))
+    erros += _temas_atividade(dados, atividade=atividade, so_educacao=bool(pse_educacao and not pse_saude))
+    erros += _profissionais_atividade(dados, so_educacao=bool(pse_educacao and not pse_saude))
+    participantes = dados.get("participantes") or []
+    total = dados.get("numParticipantes")
+    if not _ms(total) or not 1 <= total <= 999:
+        erros.append(("numParticipantes", "O número de participantes deve ser de 1 a 999."))
+    elif total < len(participantes):
+        erros.append(
+            ("numParticipantes", f"O número de participantes ({total}) é menor que os {len(participantes)} listados.")
+        )
+    alteradas = sum(1 for p in participantes if p.get("avaliacaoAlterada"))
+    if dados.get("numAvaliacoesAlteradas") not in (None, alteradas) or (participantes and alteradas > 999):
+        erros.append(("numAvaliacoesAlteradas", "O número de avaliações alteradas não confere com os participantes."))
+    if atividade in cds_ledi.ATIVIDADES_COM_PARTICIPANTES and not participantes:
+        erros.append(
+            ("participantes", "Atendimento em grupo e avaliação/procedimento coletivo listam os participantes.")
+        )
+    data = dados["headerTransport"].get("dataAtendimento")
+    pnct = bool(set(dados.get("praticasEmSaude") or []) & cds_ledi.PRATICAS_PNCT)
+    for indice, participante in enumerate(participantes):
+        erros += [
+            (f"linhas.{indice}.{campo}", mensagem)
+            for campo, mensagem in _participante(participante, atividade=atividade, pnct=pnct, data=data)
+        ]
+    return erros
+
+
+def _local_atividade(dados: dict[str, Any], *, pse: bool) -> list[ErroCampo]:
+    locais = [c for c in ("outraLocalidade", "inep", "cnesLocalAtividade") if dados.get(c) not in (None, "")]
+    erros: list[ErroCampo] = []
+    if len(locais) > 1:
+        erros.append((locais[1], "Informe só um local: o INEP da escola, o CNES ou outra localidade."))
+    if pse and dados.get("inep") is None:
+        erros.append(("inep", "Atividade do PSE precisa do INEP da escola."))
+    if pse:
+        erros += [(c, "Atividade do PSE é na escola: informe o INEP, não outro local.") for c in locais if c != "inep"]
+    inep = dados.get("inep")
+    if inep is not None and (not _ms(inep) or not 0 < inep < 100_000_000):
+        erros.append(("inep", "O INEP tem até 8 dígitos."))
+    if len(dados.get("outraLocalidade") or "") > 250:
+        erros.append(("outraLocalidade", "O local tem no máximo 250 caracteres."))
+    cnes = dados.get("cnesLocalAtividade")
+    if cnes and not re.fullmatch(r"\d{7}", cnes):
+        erros.append(("cnesLocalAtividade", "O CNES do local tem 7 dígitos."))
+    return erros
+
+
+def _temas_atividade(dados: dict[str, Any], *, atividade: Any, so_educacao: bool) -> list[ErroCampo]:
+    reuniao, saude = dados.get("temasParaReuniao") or [], dados.get("temasParaSaude") or []
+    publico, praticas = dados.get("publicoAlvo") or [], dados.get("praticasEmSaude") or []
+    erros: list[ErroCampo] = [
+        ("temasParaReuniao", m) for m in _codigos(reuniao, {c for c, _ in cds_ledi.TEMAS_REUNIAO}, "Tema para reunião")
+    ]
+    erros += [("temasParaSaude", m) for m in _codigos(saude, {c for c, _ in cds_ledi.TEMAS_SAUDE}, "Tema para saúde")]
+    erros += [("publicoAlvo", m) for m in _codigos(publico, {c for c, _ in cds_ledi.PUBLICO_ALVO}, "Público-alvo")]
+    erros += [
+        ("praticasEmSaude", m) for m in _codigos(praticas, {c for c, _ in cds_ledi.PRATICAS_SAUDE}, "Prática em saúde")
+    ]
+    reuniao_tipo = atividade in cds_ledi.ATIVIDADES_REUNIAO
+    if reuniao_tipo and not reuniao:
+        erros.append(("temasParaReuniao", "Reuniões precisam de pelo menos um tema para reunião."))
+    if not reuniao_tipo and reuniao:
+        erros.append(("temasParaReuniao", "Temas para reunião só se aplicam às reuniões."))
+    if not reuniao_tipo and atividade is not None and not publico:
+        erros.append(("publicoAlvo", "Informe o público-alvo da atividade."))
+    if reuniao_tipo and publico:
+        erros.append(("publicoAlvo", "Reuniões não têm público-alvo."))
+    if reuniao_tipo and saude and cds_ledi.TEMA_EDUCACAO_PERMANENTE not in reuniao:
+        erros.append(("temasParaSaude", "Em reuniões, temas para saúde só com o tema Educação permanente."))
+    if atividade in cds_ledi.ATIVIDADES_COM_TEMA_SAUDE and not saude:
+        erros.append(("temasParaSaude", "Informe pelo menos um tema para saúde."))
+    if cds_ledi.TEMA_SEMANA_SAUDE_ESCOLA in saude and not (dados.get("pseEducacao") or dados.get("pseSaude")):
+        erros.append(("pseEducacao", "Semana saúde na escola é do PSE: marque PSE educação ou PSE saúde."))
+    if atividade in cds_ledi.ATIVIDADES_SEM_PRATICAS and praticas:
+        erros.append(
+            (
+                "praticasEmSaude",
+                "Práticas em saúde só se aplicam a atendimento em grupo e avaliação/procedimento coletivo.",
+            )
+        )
+    if atividade == 6 and not praticas:
+        erros.append(("praticasEmSaude", "Informe pelo menos uma prática em saúde."))
+    if atividade != 6 and set(praticas) & cds_ledi.PRATICAS_SO_AVALIACAO:
+        erros.append(("praticasEmSaude", "Flúor e escovação supervisionada só em avaliação/procedimento coletivo."))
+    procedimento = dados.get("procedimento")
+    if procedimento and cds_ledi.PRATICA_OUTRO_PROCEDIMENTO not in praticas:
+        erros.append(("procedimento", 'O procedimento só é informado com a prática "Outro procedimento coletivo".'))
+    elif procedimento and procedimento not in dict(cds_ledi.OUTRO_PROCEDIMENTO_COLETIVO):
+        erros.append(("procedimento", f"O procedimento {procedimento} não é um procedimento coletivo da tabela LEDI."))
+    if so_educacao:
+        if atividade in cds_ledi.ATIVIDADES_PROIBIDAS_SO_PSE_EDUCACAO:
+            erros.append(
+                ("atividadeTipo", "Só com PSE educação, a atividade não pode ser reunião nem atendimento em grupo.")
+            )
+        if reuniao:
+            erros.append(("temasParaReuniao", "Só com PSE educação, não há temas para reunião."))
+        if set(praticas) & cds_ledi.PRATICAS_PROIBIDAS_SO_PSE_EDUCACAO:
+            erros.append(("praticasEmSaude", "Só com PSE educação, esta prática não pode ser registrada."))
+    return erros
+
+
+def _profissionais_atividade(dados: dict[str, Any], *, so_educacao: bool) -> list[ErroCampo]:
+    profissionais = dados.get("profissionais") or []
+    if so_educacao and profissionais:
+        return [("profissionais", "Só com PSE educação, a ficha não lista profissionais de saúde.")]
+    erros: list[ErroCampo] = []
+    for profissional in profissionais:
+        cns = profissional.get("cnsProfissional") or ""
+        if not cns_valido(cns):
+            erros.append(("profissionais", f"O CNS do profissional participante ({cns or 'vazio'}) é inválido."))
+        if not re.fullmatch(r"[0-9A-Z]{6}", profissional.get("codigoCbo2002") or ""):
+            erros.append(("profissionais", "Informe a CBO (6 caracteres) de cada profissional participante."))
+    return erros
+
+
+def _participante(participante: dict[str, Any], *, atividade: Any, pnct: bool, data: Any) -> list[ErroCampo]:
+    cns, cpf = participante.get("cnsParticipante"), participante.get("cpfParticipante")
+    obrigatorio = atividade in cds_ledi.ATIVIDADES_COM_PARTICIPANTES
+    erros: list[ErroCampo] = [
+        ("cpfParticipante", m.replace("do cidadão", "do participante").replace("no cadastro", "na linha"))
+        for m in cidadao_erros(cns=cns, cpf=cpf, obrigatorio=obrigatorio)
+    ]
+    erros += [
+        ("dataNascimento", m) for m in nascimento_erros(nascimento=participante.get("dataNascimento"), referencia=data)
+    ]
+    if participante.get("sexo") not in _SEXOS:
+        erros.append(("sexo", "Informe o sexo do participante."))
+    erros += _peso_altura(participante, "peso", "altura")
+    for campo, rotulo in (("cessouHabitoFumar", "Cessou o hábito de fumar"), ("abandonouGrupo", "Abandonou o grupo")):
+        if participante.get(campo) is not None and not pnct:
+            erros.append(
+                (campo, f'"{rotulo}" só é informado nas sessões do Programa Nacional de Controle do Tabagismo.')
+            )
+    return erros
+
+
+def _sem_campos(regra: Any) -> Any:
+    def mensagens(dados: dict[str, Any], agora_ms: int) -> list[str]:
+        return [mensagem for _, mensagem in regra(dados, agora_ms)]
+
+    return mensagens
+
+
 _POR_TIPO = {
     3: _cadastro_domiciliar,
     2: _cadastro_individual,
     4: _atendimento_individual,
+    6: _sem_campos(atividade_erros),
     7: _procedimentos,
+    8: _sem_campos(visita_erros),
     14: _vacinacao,
 }
+_POR_CAMPO = {cds_ledi.ATIVIDADE_COLETIVA: atividade_erros, cds_ledi.VISITA: visita_erros}
+
+
+def ficha_cds_erros_dos_campos(ficha: FichaCds, *, agora: datetime.datetime | None = None) -> dict[str, list[str]]:
+    """The rules `ficha_erros` applies to the ficha a typed CDS ficha becomes, by field:
+    what the typing form (cds.fichas.services) checks on save. The header's own rules
+    (the professional's CNS and CBO, the CNES) are not the typist's to fix: they come
+    under "__all__", as the whole form's."""
+    agora_ms = int((agora or timezone.now()).timestamp() * 1000)
+    dados = fichas.ficha_cds(ficha).dados
+    erros: dict[str, list[str]] = {}
+    for mensagem in header_erros(tipo=ficha.tipo, header=dados["headerTransport"], agora_ms=agora_ms):
+        erros.setdefault("__all__", []).append(mensagem)
+    for campo, mensagem in _POR_CAMPO[ficha.tipo](dados, agora_ms):
+        if mensagem not in erros.get(campo, []):
+            erros.setdefault(campo, []).append(mensagem)
+    return erros
 
 
 def ficha_erros(*, tipo: int, dados: dict[str, Any], agora: datetime.datetime | None = None) -> list[str]:

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from cds.models import Familia
+from cds.models import Familia, FichaCdsLinha
 from pec.ator import Ator
 from pec.audit.chain import audit_read
 from pec.tenancy import assert_owned
@@ -122,7 +122,15 @@ def ficha_ler(*, ator: Ator, ficha_id: int) -> FichaSisab:
 
 def _cidadaos_da_ficha(ficha: FichaSisab, municipio_id: int) -> list[int]:
     """Whose record the ficha shows: its citizen, or for a cadastro domiciliar the
-    responsáveis of the imóvel's families."""
+    responsáveis of the imóvel's families, or for a typed CDS ficha the citizens its rows
+    name."""
+    if ficha.origem in fichas.ORIGEM_CDS.values():
+        return list(
+            FichaCdsLinha.objects.filter(municipio_id=municipio_id, ficha_id=ficha.origem_id, cidadao_id__isnull=False)
+            .order_by("cidadao_id")
+            .values_list("cidadao_id", flat=True)
+            .distinct()
+        )
     if ficha.origem == "imovel":
         return list(
             Familia.objects.filter(municipio_id=municipio_id, domicilio__imovel_id=ficha.origem_id)

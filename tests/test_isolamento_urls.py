@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from cds.models import FichaCds, FichaCdsLinha
 from cnes_import.models import ImportacaoCnes
 from pec.identity.permissoes import PERFIS_PADRAO
 from pec.models import EventoAuditoria, Perfil, Profissional
@@ -198,6 +199,21 @@ def _lote(m: Mundo) -> dict[str, Any]:
     return {"lote_id": fabricas.lote_recebido(m.a).id}
 
 
+def _ficha_cds(m: Mundo) -> dict[str, Any]:
+    """An atividade coletiva credited to Bob (a médico: a CBO that may type it), as its page
+    saves it, with Maria as a participant."""
+    maria = fabricas.cidadao(m.alice, cpf=fabricas.cpf())
+    with tenant_context(m.a.id):
+        ficha = FichaCds(municipio=m.a, tipo=6, lotacao=m.bob, data_atendimento=timezone.localdate(), turno=1)
+        ficha.uuid_originadora = ficha.uuid
+        ficha.dados = {"atividadeTipo": 5, "numParticipantes": 3, "publicoAlvo": [1], "temasParaSaude": [1]}
+        ficha.save()
+        FichaCdsLinha.objects.create(
+            municipio=m.a, ficha=ficha, ordem=0, cidadao=maria, dados={"cpfParticipante": maria.cpf, "sexo": 1}
+        )
+    return {"ficha_id": ficha.id}
+
+
 def _perfil(m: Mundo) -> dict[str, Any]:
     with tenant_context(m.a.id):
         return {"perfil_id": Perfil.objects.get(municipio=m.a, codigo="medico").id}
@@ -218,6 +234,10 @@ CONSTRUTORES: dict[str, Construtor] = {
     "sisab_destino_desativar": _destino_sisab,
     "sisab_destino_reenviar": _destino_sisab,
     "sisab_ficha": _ficha_sisab,
+    # CDS fichas typed at the UBS
+    "cds_ficha": _ficha_cds,
+    "cds_ficha_editar": _ficha_cds,
+    "cds_ficha_cancelar": _ficha_cds,
     # the municipality's administration
     "admin_profissional": lambda m: {"profissional_id": m.bob.profissional_id},
     "admin_profissional_registro": lambda m: {"profissional_id": m.bob.profissional_id},
@@ -267,6 +287,7 @@ SEM_DONO: dict[str, str] = {
     "openid_connect_callback": "the gov.br provider's name, the same for every municipality",
     "govbr_saida": "a one-time key kept in the user's own session (tests/pec/test_govbr.py)",
     "prontuario_terminologia": "a national code table (CIAP2, CID-10, ...), shared by every municipality",
+    "cds_ficha_nova": "a LEDI tipo de ficha code, the same for every municipality (the CBO decides: tests/cds)",
     "instalacao_municipio": _INSTALACAO,
     "instalacao_conta_email": _INSTALACAO,
     "instalacao_conta_desbloquear": _INSTALACAO,
@@ -281,8 +302,13 @@ DADOS: dict[str, dict[str, str]] = {
 }
 
 # A's user who gets the page, when Alice (with every perfil) is not the one: only the
-# author of a draft may save it.
-DONO: dict[str, str] = {"prontuario_atendimento_rascunho": "bob"}
+# author of a draft may save it; only a lotação whose CBO may type a CDS ficha corrects or
+# cancels it (Alice is recepção).
+DONO: dict[str, str] = {
+    "prontuario_atendimento_rascunho": "bob",
+    "cds_ficha_editar": "bob",
+    "cds_ficha_cancelar": "bob",
+}
 
 
 def test_every_url_with_a_parameter_has_a_builder_or_a_reason():

@@ -92,6 +92,9 @@ EVENTOS: dict[str, str] = {
     "familia_mudanca": "Mudança de família",
     "familia_membro_inclusao": "Inclusão de membro na família",
     "familia_membro_saida": "Saída de membro da família",
+    "ficha_cds_digitacao": "Digitação de ficha CDS",
+    "ficha_cds_edicao": "Correção de ficha CDS (nova versão)",
+    "ficha_cds_cancelamento": "Cancelamento de ficha CDS",
     "auditoria_consulta": "Consulta à auditoria",
     "auditoria_exportacao": "Exportação da auditoria",
 }

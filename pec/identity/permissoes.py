@@ -35,6 +35,7 @@ PERMISSOES: dict[str, str] = {
     "atestado.emitir": "Emitir atestados",
     "vacina.registrar": "Registrar vacinação",
     "vacina.corrigir": "Corrigir ou excluir doses registradas no PEC",
+    "cds.digitar": "Digitar, corrigir e cancelar fichas CDS (visita domiciliar, atividade coletiva)",
     "admin.municipio": "Administrar o município (profissionais, lotações, perfis, importações, configurações)",
     "auditoria.ver": "Consultar a trilha de auditoria",
     "competencia.ver": "Acompanhar a competência do SISAB (a própria produção; o administrador vê o município)",
@@ -60,6 +61,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "exame.solicitar",
             "atestado.emitir",
             "agenda.gerenciar",
+            "cds.digitar",
         ],
     ),
     "enfermeiro": (
@@ -76,11 +78,12 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "vacina.registrar",
             "vacina.corrigir",
             "agenda.gerenciar",
+            "cds.digitar",
         ],
     ),
     "tecnico_enfermagem": (
         "Técnico/auxiliar de enfermagem",
-        [*_CLINICO_COMUM, _PRODUZ_FICHAS, "fila.gerenciar", "escuta.registrar", "vacina.registrar"],
+        [*_CLINICO_COMUM, _PRODUZ_FICHAS, "fila.gerenciar", "escuta.registrar", "vacina.registrar", "cds.digitar"],
     ),
     "cirurgiao_dentista": (
         "Cirurgião-dentista",
@@ -94,9 +97,10 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "exame.solicitar",
             "atestado.emitir",
             "agenda.gerenciar",
+            "cds.digitar",
         ],
     ),
-    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar", _PRODUZ_FICHAS]),
+    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar", _PRODUZ_FICHAS, "cds.digitar"]),
     "recepcao": (
         "Recepção",
         ["cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"],

@@ -34,6 +34,7 @@ MATRIZ: dict[str, set[str]] = {
         "atestado.emitir",
         "agenda.gerenciar",
         "competencia.ver",
+        "cds.digitar",
     },
     "enfermeiro": _COMUM
     | {
@@ -47,8 +48,10 @@ MATRIZ: dict[str, set[str]] = {
         "vacina.corrigir",
         "agenda.gerenciar",
         "competencia.ver",
+        "cds.digitar",
     },
-    "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar", "competencia.ver"},
+    "tecnico_enfermagem": _COMUM
+    | {"fila.gerenciar", "escuta.registrar", "vacina.registrar", "competencia.ver", "cds.digitar"},
     "cirurgiao_dentista": _COMUM
     | {
         "cidadao.editar",
@@ -59,8 +62,9 @@ MATRIZ: dict[str, set[str]] = {
         "atestado.emitir",
         "agenda.gerenciar",
         "competencia.ver",
+        "cds.digitar",
     },
-    "acs": {"cidadao.ver", "cidadao.editar", "competencia.ver"},
+    "acs": {"cidadao.ver", "cidadao.editar", "competencia.ver", "cds.digitar"},
     "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"},
     "coordenacao": _COMUM
     | {"agenda.gerenciar", "fila.gerenciar", "cidadao.unificar", "competencia.ver", "competencia.ubs"},

@@ -6,12 +6,21 @@ Every clinical record is written as the clinical services leave it once finalise
 from __future__ import annotations
 
 import datetime
+import io
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import thriftpy2
+from thriftpy2.protocol import TBinaryProtocolFactory
+from thriftpy2.utils import deserialize
 
 from pec.models import Lotacao, Municipio, Profissional
 from pec.tenancy import tenant_context
 from prontuario.models import Atendimento, Cidadao, EscutaInicial, Vacinacao
-from sisab.models import InstalacaoSisab
+from sisab import envio, ledi
+from sisab.models import FichaSisab, InstalacaoSisab
 from tests import mundo as fabricas
 
 
@@ -57,3 +66,28 @@ def escuta(m: MundoEnvio, *, quando: datetime.datetime | None = None) -> EscutaI
 
 def vacina(m: MundoEnvio, *, quando: datetime.datetime | None = None, **campos: object) -> Vacinacao:
     return fabricas.vacinacao(m.maria, m.nina, quando=quando, **campos)
+
+
+IDL = Path(__file__).resolve().parents[3] / "shared" / "reference" / "ledi" / "thrift"
+
+
+def exportado(municipio: Municipio, ficha: FichaSisab, formato: str) -> bytes:
+    """The ficha's file as `export_sisab` writes it (formato "xml" or "esus")."""
+    saida = io.BytesIO()
+    envio.exportar(municipio=municipio, competencia=ficha.competencia, formato=formato, saida=saida)
+    sufixo = ".esus.xml" if formato == "xml" else ".esus"
+    with zipfile.ZipFile(saida) as arquivo:
+        return arquivo.read(f"{ficha.uuid}{sufixo}")
+
+
+def decodificado_pela_idl_oficial(conteudo: bytes, tipo: int) -> Any:
+    """The .esus decoded by a fresh load of the official IDL (shared/reference), not
+    sisab.ledi's copy: the envelope must declare `tipo`, and the ficha inside is returned."""
+    ficha = ledi.TIPOS[tipo]
+    transporte = thriftpy2.load(
+        str(IDL / "dado_transporte.thrift"), module_name=f"oficial_dt_{tipo}_thrift", include_dirs=[str(IDL)]
+    )
+    modulo = thriftpy2.load(str(IDL / ficha.thrift), module_name=f"oficial_{tipo}_thrift", include_dirs=[str(IDL)])
+    envelope = deserialize(transporte.DadoTransporteThrift(), conteudo, TBinaryProtocolFactory())
+    assert envelope.tipoDadoSerializado == tipo
+    return deserialize(getattr(modulo, ficha.struct)(), envelope.dadoSerializado, TBinaryProtocolFactory())

@@ -9,13 +9,9 @@ import copy
 import datetime
 import io
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
-import thriftpy2
-from thriftpy2.protocol import TBinaryProtocolFactory
-from thriftpy2.utils import deserialize
 
 from cds.models import Imovel
 from cds.territorio import services
@@ -29,8 +25,6 @@ from tests import mundo as fabricas
 from tests.sisab import mundo_envio
 
 pytestmark = pytest.mark.django_db
-
-IDL = Path(__file__).resolve().parents[3] / "shared" / "reference" / "ledi" / "thrift"
 
 
 def _ator(lot: Lotacao) -> Ator:
@@ -117,24 +111,11 @@ def _fichas(m: mundo_envio.MundoEnvio) -> list[FichaSisab]:
 
 
 def _exportado(m: mundo_envio.MundoEnvio, ficha: FichaSisab, formato: str) -> bytes:
-    saida = io.BytesIO()
-    envio.exportar(municipio=m.municipio, competencia=ficha.competencia, formato=formato, saida=saida)
-    sufixo = ".esus.xml" if formato == "xml" else ".esus"
-    with zipfile.ZipFile(saida) as arquivo:
-        return arquivo.read(f"{ficha.uuid}{sufixo}")
+    return mundo_envio.exportado(m.municipio, ficha, formato)
 
 
 def _independente(conteudo: bytes) -> Any:
-    """The .esus decoded by a fresh load of the official IDL, not sisab.ledi's."""
-    transporte = thriftpy2.load(
-        str(IDL / "dado_transporte.thrift"), module_name="fcd_dt_thrift", include_dirs=[str(IDL)]
-    )
-    domiciliar = thriftpy2.load(
-        str(IDL / "cadastro_domiciliar.thrift"), module_name="fcd_cd_thrift", include_dirs=[str(IDL)]
-    )
-    envelope = deserialize(transporte.DadoTransporteThrift(), conteudo, TBinaryProtocolFactory())
-    assert envelope.tipoDadoSerializado == 3
-    return deserialize(domiciliar.CadastroDomiciliarThrift(), envelope.dadoSerializado, TBinaryProtocolFactory())
+    return mundo_envio.decodificado_pela_idl_oficial(conteudo, 3)
 
 
 def test_a_domicilio_with_two_families_exports_as_valid_xml_and_esus_with_the_same_content(m):

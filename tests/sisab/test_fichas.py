@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from lxml import etree
 
+from dados import cbos_por_ficha
 from pec.models import Outbox
 from pec.outbox import outbox_drenar, outbox_registrar
 from pec.tenancy import tenant_context
@@ -195,7 +196,7 @@ def test_rule_cbo_allowed_per_ficha(validas):
     assert "não pode registrar a ficha de Vacinação" in _erros(
         14, validas[14], lambda d: d["headerTransport"].update(cboCodigo_2002="251605")
     )
-    assert regras.cbos_por_ficha()[4]["225142"] is True and regras.cbos_por_ficha()[4]["223565"] is False
+    assert cbos_por_ficha()[4]["225142"] is True and cbos_por_ficha()[4]["223565"] is False
 
 
 def test_rule_dates_not_in_future_and_birth_before_atendimento(validas):
@@ -371,7 +372,7 @@ def test_xsd_refuses_what_the_schema_forbids(m, validas):
 
 
 def test_registry_has_one_mapping_per_ficha():
-    assert {m.tipo for m in fichas.REGISTRO.values()} == {2, 3, 4, 7, 14}
+    assert {m.tipo for m in fichas.REGISTRO.values()} == {2, 3, 4, 6, 7, 8, 14}
 
 
 def test_a_run_counts_each_new_invalid_ficha_once(m):

@@ -1,0 +1,330 @@
+"""The typing forms, shaped like the paper fichas: one header and as many rows as the
+paper has, each row a form of a formset ("Adicionar linha" adds one; blank rows are
+skipped). Each form turns what was typed into the LEDI dict (official field names) the
+record keeps, and knows which of its fields each LEDI field came from, so a rule's
+message lands next to the field typed wrong. The forms check only the shape of what
+was typed (a number, a date); the LEDI rules are asked on save (cds.fichas.services).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django import forms
+from django.utils import timezone
+
+from cds.fichas import ledi
+from pec.documentos import so_digitos
+
+_VAZIO: list[tuple[Any, str]] = [("", "—")]
+
+
+def data_ms(dia: datetime.date) -> int:
+    """A day as LEDI writes it: epoch milliseconds of local midnight."""
+    return int(timezone.make_aware(datetime.datetime.combine(dia, datetime.time.min)).timestamp() * 1000)
+
+
+def ms_data(ms: int) -> datetime.date:
+    return timezone.localtime(datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)).date()
+
+
+def _data(**kwargs: Any) -> forms.DateField:
+    return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs)
+
+
+def _escolha(opcoes: list[tuple[int, str]], rotulo: str, **kwargs: Any) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=rotulo, choices=_VAZIO + opcoes, coerce=int, empty_value=None, required=False, **kwargs
+    )
+
+
+def _decimal(rotulo: str, casas: int) -> forms.DecimalField:
+    return forms.DecimalField(label=rotulo, required=False, decimal_places=casas, max_digits=7)
+
+
+def _inteiro(rotulo: str) -> forms.IntegerField:
+    return forms.IntegerField(label=rotulo, required=False)
+
+
+def _sim_nao(rotulo: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=rotulo,
+        choices=[("", "—"), ("1", "Sim"), ("0", "Não")],
+        coerce=lambda valor: valor == "1",
+        empty_value=None,
+        required=False,
+    )
+
+
+def _codigos(texto: str, rotulo: str) -> list[int]:
+    """Codes typed as on the paper ficha's legend: numbers separated by spaces or commas."""
+    partes = texto.replace(",", " ").split()
+    if not all(parte.isdigit() for parte in partes):
+        raise forms.ValidationError(f"{rotulo}: digite os códigos separados por espaço ou vírgula.")
+    return [int(parte) for parte in partes]
+
+
+class CabecalhoForm(forms.Form):
+    data_atendimento = _data(label="Data do atendimento")
+    turno = _escolha(ledi.TURNO, "Turno")
+
+    def __init__(self, *args: Any, tipo: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if tipo == ledi.VISITA:  # the visit ficha has its turno on each row
+            del self.fields["turno"]
+
+
+class LinhaForm(forms.Form):
+    """A row; subclasses say how each LEDI field comes from a form field (`LEDI`)."""
+
+    LEDI: ClassVar[dict[str, str]] = {}  # LEDI field -> form field
+    DOCUMENTO: ClassVar[tuple[str, str]] = ("", "")  # (CPF field, CNS field) in LEDI
+    documento = forms.CharField(label="CPF ou CNS", required=False, max_length=18)
+
+    def clean_documento(self) -> str:
+        documento = so_digitos(self.cleaned_data["documento"])
+        if documento and len(documento) not in (11, 15):
+            raise forms.ValidationError("Digite o CPF (11 dígitos) ou o CNS (15 dígitos).")
+        return documento
+
+    def ledi(self) -> dict[str, Any]:
+        """The row as its LEDI child dict, without the fields left blank."""
+        valores: dict[str, Any] = {}
+        for campo_ledi, campo in self.LEDI.items():
+            valor = self.cleaned_data.get(campo)
+            if isinstance(valor, datetime.date):
+                valor = data_ms(valor)
+            elif isinstance(valor, Decimal):  # LEDI doubles
+                valor = float(valor)
+            if valor not in (None, "", []):
+                valores[campo_ledi] = valor
+        documento = self.cleaned_data.get("documento") or ""
+        if documento:
+            cpf, cns = self.DOCUMENTO
+            valores[cpf if len(documento) == 11 else cns] = documento
+        return valores
+
+    @classmethod
+    def inicial(cls, dados: dict[str, Any]) -> dict[str, Any]:
+        """A saved row back into the form's fields (to correct it)."""
+        inicial: dict[str, Any] = {}
+        for campo_ledi, campo in cls.LEDI.items():
+            valor = dados.get(campo_ledi)
+            if valor is None:
+                continue
+            if isinstance(cls.base_fields[campo], forms.DateField):
+                valor = ms_data(valor)
+            elif isinstance(valor, list):
+                valor = " ".join(map(str, valor))
+            inicial[campo] = valor
+        cpf, cns = cls.DOCUMENTO
+        inicial["documento"] = dados.get(cpf) or dados.get(cns) or ""
+        return inicial
+
+    @classmethod
+    def campo_do_ledi(cls, campo_ledi: str) -> str | None:
+        if campo_ledi in cls.DOCUMENTO:
+            return "documento"
+        return cls.LEDI.get(campo_ledi)
+
+
+class VisitaForm(LinhaForm):
+    """One visit of the Ficha de Visita Domiciliar e Territorial (a row of the paper)."""
+
+    turno = _escolha(ledi.TURNO, "Turno")
+    micro_area = forms.CharField(label="Microárea", required=False, max_length=2)
+    fora_area = forms.BooleanField(label="Fora de área", required=False)
+    tipo_imovel = _escolha(ledi.TIPO_IMOVEL_VISITA, "Tipo de imóvel", initial=1)
+    num_prontuario = forms.CharField(label="Nº do prontuário", required=False, max_length=30)
+    nascimento = _data(label="Data de nascimento", required=False)
+    sexo = _escolha(ledi.SEXO, "Sexo")
+    compartilhada = forms.BooleanField(label="Visita compartilhada", required=False)
+    motivos = forms.CharField(label="Motivos da visita (códigos)", required=False, max_length=200)
+    desfecho = _escolha(ledi.DESFECHO, "Desfecho", initial=1)
+    peso = _decimal("Peso (kg)", 3)
+    altura = _decimal("Altura (cm)", 1)
+    pa_sistolica = _inteiro("PA sistólica (mmHg)")
+    pa_diastolica = _inteiro("PA diastólica (mmHg)")
+    temperatura = _decimal("Temperatura (°C)", 1)
+    glicemia = _inteiro("Glicemia (mg/dL)")
+    tipo_glicemia = _escolha(ledi.TIPO_GLICEMIA, "Momento da coleta")
+
+    LEDI = {
+        "turno": "turno",
+        "microArea": "micro_area",
+        "stForaArea": "fora_area",
+        "tipoDeImovel": "tipo_imovel",
+        "numProntuario": "num_prontuario",
+        "dtNascimento": "nascimento",
+        "sexo": "sexo",
+        "statusVisitaCompartilhadaOutroProfissional": "compartilhada",
+        "motivosVisita": "motivos",
+        "desfecho": "desfecho",
+        "pesoAcompanhamentoNutricional": "peso",
+        "alturaAcompanhamentoNutricional": "altura",
+        "pressaoSistolica": "pa_sistolica",
+        "pressaoDiastolica": "pa_diastolica",
+        "temperatura": "temperatura",
+        "glicemia": "glicemia",
+        "tipoGlicemia": "tipo_glicemia",
+    }
+    DOCUMENTO = ("cpfCidadao", "cnsCidadao")
+    # The columns of the paper ficha, left to right; the most common answers (a domicílio,
+    # a visit made) come marked, and a row left as it came is a blank row of the paper.
+    field_order = [
+        "turno",
+        "micro_area",
+        "fora_area",
+        "tipo_imovel",
+        "num_prontuario",
+        "documento",
+        "nascimento",
+        "sexo",
+        "compartilhada",
+        "motivos",
+        "desfecho",
+    ]
+    LEGENDAS: ClassVar[dict[str, list[tuple[int, str]]]] = {"motivos": ledi.MOTIVO_VISITA}
+
+    def __init__(self, *args: Any, microarea: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if microarea:  # an agente's visits are in the microárea of the lotação
+            self.fields["micro_area"].initial = microarea
+
+    def clean_motivos(self) -> list[int]:
+        return _codigos(self.cleaned_data["motivos"], "Motivos da visita")
+
+    def ledi(self) -> dict[str, Any]:
+        valores = super().ledi()
+        # Booleans of the paper: an unmarked box is "no" only where LEDI reads it so.
+        valores["stForaArea"] = bool(self.cleaned_data.get("fora_area"))
+        valores["statusVisitaCompartilhadaOutroProfissional"] = bool(self.cleaned_data.get("compartilhada"))
+        return valores
+
+
+class ParticipanteForm(LinhaForm):
+    """One participant of the Ficha de Atividade Coletiva."""
+
+    nascimento = _data(label="Data de nascimento", required=False)
+    sexo = _escolha(ledi.SEXO, "Sexo")
+    avaliacao_alterada = forms.BooleanField(label="Avaliação alterada", required=False)
+    peso = _decimal("Peso (kg)", 3)
+    altura = _decimal("Altura (cm)", 1)
+    cessou_fumar = _sim_nao("Cessou o hábito de fumar")
+    abandonou_grupo = _sim_nao("Abandonou o grupo")
+
+    LEDI = {
+        "dataNascimento": "nascimento",
+        "sexo": "sexo",
+        "avaliacaoAlterada": "avaliacao_alterada",
+        "peso": "peso",
+        "altura": "altura",
+        "cessouHabitoFumar": "cessou_fumar",
+        "abandonouGrupo": "abandonou_grupo",
+    }
+    DOCUMENTO = ("cpfParticipante", "cnsParticipante")
+
+    def ledi(self) -> dict[str, Any]:
+        valores = super().ledi()
+        valores["avaliacaoAlterada"] = bool(self.cleaned_data.get("avaliacao_alterada"))
+        return valores
+
+    @classmethod
+    def inicial(cls, dados: dict[str, Any]) -> dict[str, Any]:
+        inicial = super().inicial(dados)
+        for campo in ("cessou_fumar", "abandonou_grupo"):
+            if campo in inicial:
+                inicial[campo] = "1" if inicial[campo] else "0"
+        return inicial
+
+
+def _multipla(opcoes: list[tuple[int, str]], rotulo: str) -> forms.TypedMultipleChoiceField:
+    return forms.TypedMultipleChoiceField(
+        label=rotulo, choices=opcoes, coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class AtividadeForm(forms.Form):
+    """The activity of the Ficha de Atividade Coletiva (the header's own fields)."""
+
+    atividade_tipo = _escolha(ledi.TIPO_ATIVIDADE, "Tipo de atividade")
+    num_participantes = _inteiro("Nº de participantes")
+    pse_educacao = forms.BooleanField(label="PSE: ação de educação", required=False)
+    pse_saude = forms.BooleanField(label="PSE: ação de saúde", required=False)
+    inep = _inteiro("INEP da escola")
+    cnes_local = forms.CharField(label="CNES do local", required=False, max_length=7)
+    outra_localidade = forms.CharField(label="Outro local", required=False, max_length=250)
+    temas_reuniao = _multipla(ledi.TEMAS_REUNIAO, "Temas para reunião")
+    publico_alvo = _multipla(ledi.PUBLICO_ALVO, "Público-alvo")
+    temas_saude = _multipla(ledi.TEMAS_SAUDE, "Temas para saúde")
+    praticas = _multipla(ledi.PRATICAS_SAUDE, "Práticas em saúde")
+    procedimento = forms.ChoiceField(
+        label="Outro procedimento coletivo (SIGTAP)", required=False, choices=_VAZIO + ledi.OUTRO_PROCEDIMENTO_COLETIVO
+    )
+    profissionais = forms.CharField(
+        label="Profissionais participantes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Um por linha: CNS e CBO separados por espaço (ex.: 898001160660761 223565).",
+    )
+
+    LEDI: ClassVar[dict[str, str]] = {
+        "atividadeTipo": "atividade_tipo",
+        "numParticipantes": "num_participantes",
+        "pseEducacao": "pse_educacao",
+        "pseSaude": "pse_saude",
+        "inep": "inep",
+        "cnesLocalAtividade": "cnes_local",
+        "outraLocalidade": "outra_localidade",
+        "temasParaReuniao": "temas_reuniao",
+        "publicoAlvo": "publico_alvo",
+        "temasParaSaude": "temas_saude",
+        "praticasEmSaude": "praticas",
+        "procedimento": "procedimento",
+        "profissionais": "profissionais",
+    }
+
+    def clean_profissionais(self) -> list[dict[str, str]]:
+        profissionais = []
+        for linha in self.cleaned_data["profissionais"].splitlines():
+            partes = linha.split()
+            if not partes:
+                continue
+            if len(partes) != 2:
+                raise forms.ValidationError("Digite, em cada linha, o CNS e a CBO do profissional.")
+            profissionais.append({"cnsProfissional": so_digitos(partes[0]), "codigoCbo2002": partes[1].upper()})
+        return profissionais
+
+    def ledi(self) -> dict[str, Any]:
+        valores: dict[str, Any] = {}
+        for campo_ledi, campo in self.LEDI.items():
+            valor = self.cleaned_data.get(campo)
+            if valor not in (None, "", []):
+                valores[campo_ledi] = valor
+        valores["pseEducacao"] = bool(self.cleaned_data.get("pse_educacao"))
+        valores["pseSaude"] = bool(self.cleaned_data.get("pse_saude"))
+        return valores
+
+    @classmethod
+    def inicial(cls, dados: dict[str, Any]) -> dict[str, Any]:
+        inicial = {campo: dados[campo_ledi] for campo_ledi, campo in cls.LEDI.items() if campo_ledi in dados}
+        if "profissionais" in inicial:
+            inicial["profissionais"] = "\n".join(
+                f"{p.get('cnsProfissional', '')} {p.get('codigoCbo2002', '')}" for p in inicial["profissionais"]
+            )
+        return inicial
+
+
+LINHAS: dict[int, type[LinhaForm]] = {ledi.VISITA: VisitaForm, ledi.ATIVIDADE_COLETIVA: ParticipanteForm}
+ROTULO_LINHAS = {ledi.VISITA: "Visitas", ledi.ATIVIDADE_COLETIVA: "Participantes"}
+
+
+def linhas_formset(
+    tipo: int, dados: Any = None, *, initial: list[dict[str, Any]] | None = None, microarea: str = ""
+) -> forms.BaseFormSet[LinhaForm]:
+    """The rows of a ficha: three blank ones for a new paper ficha, the saved ones to correct."""
+    conjunto = forms.formset_factory(LINHAS[tipo], extra=0 if dados is not None or initial else 3, max_num=99)
+    form_kwargs = {"microarea": microarea} if tipo == ledi.VISITA else {}
+    return conjunto(dados, prefix="linhas", initial=initial, form_kwargs=form_kwargs)

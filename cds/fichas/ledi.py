@@ -1,0 +1,213 @@
+"""Code tables of the CDS fichas typed here: Visita Domiciliar e Territorial (FVDT, LEDI
+tipo 8) and Atividade Coletiva (FAC, tipo 6), copied from the official reference (LEDI APS
+7.2.2 `referencias/dicionario`; field rules from `estrutura_arquivos/dicionario-fvd` and
+`dicionario-fac`; sources in docs/integracoes/ledi.md). Codes are what SISAB expects, so
+never renumber them. The typing forms offer these choices and the export rules
+(sisab.regras) read the same sets, so the form and the export never disagree.
+"""
+
+from __future__ import annotations
+
+from cds.territorio.ledi import TIPO_IMOVEL
+
+VISITA = 8
+ATIVIDADE_COLETIVA = 6
+# The types the typing pages produce, with the names the paper fichas carry.
+TIPOS_DIGITAVEIS: dict[int, str] = {
+    ATIVIDADE_COLETIVA: "Ficha de Atividade Coletiva",
+    VISITA: "Ficha de Visita Domiciliar e Territorial",
+}
+
+TURNO: list[tuple[int, str]] = [(1, "Manhã"), (2, "Tarde"), (3, "Noite")]
+SEXO: list[tuple[int, str]] = [(0, "Masculino"), (1, "Feminino"), (5, "Indeterminado")]
+
+# --- Visita domiciliar e territorial ---------------------------------------------------------
+
+DESFECHO: list[tuple[int, str]] = [(1, "Visita realizada"), (2, "Visita recusada"), (3, "Ausente")]
+DESFECHO_SEM_VISITA = frozenset({2, 3})  # recusada, ausente: no motivos, no measurements
+
+# dicionario.txt, MotivoVisita, in the order of the paper ficha, with its groups.
+MOTIVO_VISITA: list[tuple[int, str]] = [
+    (1, "Cadastramento / Atualização"),
+    (29, "Visita periódica"),
+    (2, "Consulta"),
+    (3, "Exame"),
+    (4, "Vacina"),
+    (30, "Condicionalidades do bolsa família"),
+    (5, "Gestante"),
+    (6, "Puérpera"),
+    (7, "Recém-nascido"),
+    (8, "Criança"),
+    (9, "Pessoa com desnutrição"),
+    (10, "Pessoa em reabilitação ou com deficiência"),
+    (11, "Pessoa com hipertensão"),
+    (12, "Pessoa com diabetes"),
+    (13, "Pessoa com asma"),
+    (14, "Pessoa com DPOC / enfisema"),
+    (15, "Pessoa com câncer"),
+    (16, "Pessoa com outras doenças crônicas"),
+    (17, "Pessoa com hanseníase"),
+    (18, "Pessoa com tuberculose"),
+    (32, "Sintomáticos respiratórios"),
+    (33, "Tabagista"),
+    (19, "Domiciliados / Acamados"),
+    (20, "Condições de vulnerabilidade social"),
+    (21, "Condicionalidades do bolsa família"),
+    (22, "Saúde mental"),
+    (23, "Usuário de álcool"),
+    (24, "Usuário de outras drogas"),
+    (38, "Pessoa idosa"),
+    (34, "Ação educativa"),
+    (35, "Imóvel com foco"),
+    (36, "Ação mecânica"),
+    (37, "Tratamento focal"),
+    (25, "Egresso de internação"),
+    (27, "Convite para atividades coletivas / campanha de saúde"),
+    (31, "Orientação / Prevenção"),
+    (28, "Outros"),
+]
+MOTIVOS_BUSCA_ATIVA = frozenset({2, 3, 4, 30})
+MOTIVOS_ACOMPANHAMENTO = frozenset(
+    {5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 32, 33, 19, 20, 21, 22, 23, 24, 38}
+)
+# Motivos that make the citizen's birth date and sex required (dicionario-fvd #4, #5).
+MOTIVOS_COM_CIDADAO = MOTIVOS_BUSCA_ATIVA | MOTIVOS_ACOMPANHAMENTO | {25, 31}
+MOTIVOS_GESTACAO = frozenset({5, 6})
+# Imóveis without people (comércio, terreno baldio, ponto estratégico, escola, creche,
+# estabelecimento religioso): no citizen data, and only these motivos.
+IMOVEL_SEM_CIDADAO = frozenset({2, 3, 4, 5, 6, 12})
+MOTIVOS_IMOVEL_SEM_CIDADAO = frozenset({1, 34, 35, 36, 37, 27, 31, 28})
+# Imóveis where a citizen seen makes birth date and sex required.
+IMOVEL_COM_CIDADAO = frozenset({1, 7, 8, 9, 10, 11, 99})
+
+# The tipos de imóvel with the short names the visit ficha's column has room for.
+TIPO_IMOVEL_VISITA: list[tuple[int, str]] = [(codigo, nome.split(" (")[0]) for codigo, nome in TIPO_IMOVEL]
+TIPO_GLICEMIA: list[tuple[int, str]] = [(0, "Jejum"), (1, "Pós-prandial"), (2, "Pré-prandial"), (3, "Não especificado")]
+
+# --- Atividade coletiva ---------------------------------------------------------------------
+
+TIPO_ATIVIDADE: list[tuple[int, str]] = [
+    (1, "Reunião de equipe"),
+    (2, "Reunião com outras equipes de saúde"),
+    (3, "Reunião intersetorial / Conselho local de saúde / Controle social"),
+    (4, "Educação em saúde"),
+    (5, "Atendimento em grupo"),
+    (6, "Avaliação / Procedimento coletivo"),
+    (7, "Mobilização social"),
+]
+ATIVIDADES_REUNIAO = frozenset({1, 2, 3})
+ATIVIDADES_COM_PARTICIPANTES = frozenset({5, 6})  # participants (with CNS or CPF) required
+ATIVIDADES_COM_TEMA_SAUDE = frozenset({4, 5, 7})
+ATIVIDADES_SEM_PRATICAS = frozenset({1, 2, 3, 4, 7})
+ATIVIDADES_PROIBIDAS_SO_PSE_EDUCACAO = frozenset({1, 2, 3, 5})
+
+TEMAS_REUNIAO: list[tuple[int, str]] = [
+    (1, "Questões administrativas / funcionamento"),
+    (2, "Processo de trabalho"),
+    (3, "Diagnóstico / Monitoramento do território"),
+    (4, "Planejamento / Monitoramento das ações da equipe"),
+    (5, "Discussão de caso ou projeto terapêutico singular"),
+    (6, "Educação permanente"),
+    (7, "Outros"),
+]
+TEMA_EDUCACAO_PERMANENTE = 6
+
+TEMAS_SAUDE: list[tuple[int, str]] = [
+    (29, "Ações de combate ao Aedes aegypti"),
+    (19, "Agravos e Doenças Negligenciadas"),
+    (1, "Alimentação saudável"),
+    (4, "Autocuidado de pessoas com doenças crônicas"),
+    (5, "Cidadania e direitos humanos"),
+    (7, "Prevenção ao uso de álcool, tabaco e outras drogas"),
+    (8, "Envelhecimento / Climatério / Andropausa / Etc"),
+    (10, "Plantas medicinais / Fitoterapia"),
+    (13, "Prevenção da violência e promoção da cultura da paz"),
+    (14, "Saúde ambiental"),
+    (15, "Saúde bucal"),
+    (6, "Saúde do trabalhador"),
+    (16, "Saúde mental"),
+    (17, "Saúde sexual e reprodutiva"),
+    (18, "Semana saúde na escola"),
+    (31, "Amamentação"),
+    (32, "Alimentação complementar saudável"),
+    (21, "Outros"),
+]
+TEMA_SEMANA_SAUDE_ESCOLA = 18
+
+PRATICAS_SAUDE: list[tuple[int, str]] = [
+    (20, "Antropometria"),
+    (2, "Aplicação tópica de flúor"),
+    (23, "Desenvolvimento da linguagem"),
+    (9, "Escovação dental supervisionada"),
+    (11, "Práticas corporais e Atividade física"),
+    (25, "Programa Nacional de Controle do Tabagismo 1"),
+    (26, "Programa Nacional de Controle do Tabagismo 2"),
+    (27, "Programa Nacional de Controle do Tabagismo 3"),
+    (28, "Programa Nacional de Controle do Tabagismo 4"),
+    (22, "Saúde auditiva"),
+    (3, "Saúde ocular"),
+    (24, "Verificação da situação vacinal"),
+    (12, "Outras"),
+    (30, "Outro procedimento coletivo"),
+]
+PRATICAS_PNCT = frozenset({25, 26, 27, 28})  # the tabagismo sessions
+PRATICAS_SO_AVALIACAO = frozenset({2, 9})  # only in "Avaliação / Procedimento coletivo"
+PRATICAS_PROIBIDAS_SO_PSE_EDUCACAO = frozenset({2, 9, 25, 26, 27, 28, 24, 30})
+PRATICA_OUTRO_PROCEDIMENTO = 30
+
+PUBLICO_ALVO: list[tuple[int, str]] = [
+    (1, "Comunidade em geral"),
+    (2, "Criança de 0 a 3 anos"),
+    (3, "Criança de 4 a 5 anos"),
+    (4, "Criança de 6 a 11 anos"),
+    (5, "Adolescente"),
+    (6, "Mulher"),
+    (7, "Gestante"),
+    (8, "Homem"),
+    (9, "Familiares"),
+    (10, "Pessoa idosa"),
+    (12, "Pessoas com doenças crônicas"),
+    (13, "Usuário de tabaco"),
+    (14, "Usuário de álcool"),
+    (15, "Usuário de outras drogas"),
+    (16, "Portador com sofrimento ou transtorno mental"),
+    (17, "Profissional da educação"),
+    (18, "Outros"),
+]
+
+# dicionario-fac, OutroProcedimentoColetivo (SIGTAP competência 02/2024), without the dots.
+OUTRO_PROCEDIMENTO_COLETIVO: list[tuple[str, str]] = [
+    ("0102020078", "Atividades com grupos na temática de saúde do trabalhador"),
+    ("0102010510", "Atividades educativas com relação ao consumo de sódio, açúcar e gorduras"),
+    ("0102020027", "Atividade educativa em saúde do trabalhador"),
+    ("0101010109", "Atividades educativas da população sobre a temática da malária"),
+    ("0101010010", "Atividade educativa / orientação em grupo na atenção primária"),
+    ("0101010028", "Atividade educativa / orientação em grupo na atenção especializada"),
+    ("0102010056", "Atividades educativas para o setor regulado"),
+    ("0102010501", "Atividades educativas sobre a temática da dengue, realizadas para a população"),
+    ("0101020015", "Ação coletiva de aplicação tópica de flúor gel"),
+    ("0101020023", "Ação coletiva de bochecho fluorado"),
+    ("0101020031", "Ação coletiva de escovação dental supervisionada"),
+    ("0101020040", "Ação coletiva de exame bucal com finalidade epidemiológica"),
+    ("0101020112", "Ação coletiva de prevenção de câncer bucal"),
+    ("0101040032", "Coleta externa de leite materno (por doadora)"),
+    ("0101020082", "Evidenciação de placa bacteriana"),
+    ("0101050054", "Oficina de massagem / auto-massagem"),
+    ("0101040040", "Pasteurização do leite humano (cada 5 litros)"),
+    ("0101010036", "Prática corporal / atividade física em grupo"),
+    ("0301080275", "Práticas corporais em centro de atenção psicossocial"),
+    ("0101050011", "Práticas corporais em medicina tradicional chinesa"),
+    ("0301080283", "Práticas expressivas e comunicativas em centro de atenção psicossocial"),
+    ("0101010095", "Prevenção ao COVID-19 nas escolas"),
+    ("0101050062", "Sessão de arteterapia"),
+    ("0101050119", "Sessão de bioenergética"),
+    ("0101050100", "Sessão de biodança"),
+    ("0101050127", "Sessão de constelação familiar"),
+    ("0101050135", "Sessão de dança circular"),
+    ("0101050070", "Sessão de meditação"),
+    ("0101050089", "Sessão de musicoterapia"),
+    ("0804020051", "Teleatendimento em grupo"),
+    ("0101050020", "Terapia comunitária"),
+    ("0307010074", "Tratamento restaurador atraumático (TRA/ART)"),
+    ("0101050046", "Yoga"),
+]

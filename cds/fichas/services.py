@@ -1,0 +1,200 @@
+"""Writes of the typed CDS fichas: type, edit (a new version), cancel.
+
+Each service runs in one transaction: the header and every row are written, then the
+rules every integration registered for the ficha (pec.integracoes: the LEDI rules of the
+ficha it becomes, from sisab) are asked about what was written, and any message rolls the
+whole transaction back; so nothing half-written is ever kept, and what the form accepts is
+what the export holds valid. Messages come keyed by field: the header's own ("data_atendimento",
+"turno", the LEDI names of the header fields) and each row's as "linhas.<i>.<LEDI name>".
+
+An edit writes a new version and cancels the old one; a cancellation (and so an edit)
+tells the SISAB ledger through the outbox (destino "sisab", tipo "ficha_cds_cancelada"),
+so a ficha not sent yet is held back there.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cds.fichas import ledi
+from cds.fichas.models import FichaCds, FichaCdsLinha
+from dados import fichas_do_cbo
+from pec.ator import Ator
+from pec.audit.chain import audit_event
+from pec.integracoes import erros_dos_campos
+from pec.outbox import outbox_registrar
+from pec.tenancy import assert_owned
+from prontuario.models import Cidadao
+
+# The keys of a row's citizen documents, by tipo (dicionario-fvd, dicionario-fac).
+DOCUMENTOS: dict[int, tuple[str, str]] = {
+    ledi.VISITA: ("cpfCidadao", "cnsCidadao"),
+    ledi.ATIVIDADE_COLETIVA: ("cpfParticipante", "cnsParticipante"),
+}
+
+
+def tipos_permitidos(*, ator: Ator) -> list[int]:
+    """The ficha types the actor's lotação may produce (LEDI "CBOs x tipo de ficha")."""
+    cbo = ator.lotacao_exigida().cbo
+    return [tipo for tipo in fichas_do_cbo(cbo) if tipo in ledi.TIPOS_DIGITAVEIS]
+
+
+def ficha_digitar(
+    *,
+    ator: Ator,
+    tipo: int,
+    data_atendimento: datetime.date,
+    turno: int | None,
+    dados: dict[str, Any],
+    linhas: list[dict[str, Any]],
+) -> FichaCds:
+    """A paper ficha typed by the actor, credited to the actor's lotação."""
+    if tipo not in tipos_permitidos(ator=ator):
+        raise PermissionDenied("A CBO da sua lotação não pode registrar esta ficha.")
+    lotacao = ator.lotacao_exigida()
+    with transaction.atomic():
+        ficha = FichaCds(municipio_id=ator.municipio_exigido(), tipo=tipo, lotacao=lotacao)
+        ficha.uuid_originadora = ficha.uuid
+        _gravar(ficha, ator=ator, data_atendimento=data_atendimento, turno=turno, dados=dados, linhas=linhas)
+        audit_event(
+            evento="ficha_cds_digitacao",
+            ator=ator,
+            o_que=str(ficha.uuid),
+            detalhes={"ficha": ficha.id, "tipo": tipo, "linhas": len(linhas)},
+        )
+    return ficha
+
+
+def ficha_editar(
+    *,
+    ator: Ator,
+    ficha: FichaCds,
+    data_atendimento: datetime.date,
+    turno: int | None,
+    dados: dict[str, Any],
+    linhas: list[dict[str, Any]],
+) -> FichaCds:
+    """The ficha corrected: a new version, still credited to who did the work, that
+    replaces the old one (cancelled, pointing to it)."""
+    with transaction.atomic():
+        antiga = _vigente(ficha, ator=ator)
+        if antiga.tipo not in tipos_permitidos(ator=ator):
+            raise PermissionDenied("A CBO da sua lotação não pode registrar esta ficha.")
+        nova = FichaCds(
+            municipio_id=antiga.municipio_id,
+            tipo=antiga.tipo,
+            lotacao_id=antiga.lotacao_id,
+            uuid_originadora=antiga.uuid_originadora,
+            versao=antiga.versao + 1,
+            origem=antiga.origem,
+        )
+        _gravar(nova, ator=ator, data_atendimento=data_atendimento, turno=turno, dados=dados, linhas=linhas)
+        _cancelar(antiga, ator=ator, substituida_por=nova)
+        audit_event(
+            evento="ficha_cds_edicao",
+            ator=ator,
+            o_que=str(nova.uuid),
+            detalhes={"ficha": nova.id, "anterior": antiga.id, "tipo": nova.tipo, "versao": nova.versao},
+        )
+    return nova
+
+
+def ficha_cancelar(*, ator: Ator, ficha: FichaCds) -> FichaCds:
+    with transaction.atomic():
+        atual = _vigente(ficha, ator=ator)
+        if atual.tipo not in tipos_permitidos(ator=ator):
+            raise PermissionDenied("A CBO da sua lotação não pode registrar esta ficha.")
+        _cancelar(atual, ator=ator, substituida_por=None)
+        audit_event(evento="ficha_cds_cancelamento", ator=ator, o_que=str(atual.uuid), detalhes={"ficha": atual.id})
+    return atual
+
+
+def _vigente(ficha: FichaCds, *, ator: Ator) -> FichaCds:
+    """The ficha as saved now, locked; refused when it was already cancelled or replaced."""
+    assert_owned(ficha, ator.municipio_id)
+    atual = FichaCds.objects.select_for_update().get(pk=ficha.pk, municipio_id=ator.municipio_exigido())
+    if atual.cancelada:
+        raise ValidationError({"__all__": ["Esta ficha já foi cancelada ou substituída por uma versão corrigida."]})
+    return atual
+
+
+def _cancelar(ficha: FichaCds, *, ator: Ator, substituida_por: FichaCds | None) -> None:
+    ficha.cancelada_em = timezone.now()
+    ficha.cancelada_por = ator.usuario
+    ficha.substituida_por = substituida_por
+    ficha.save(update_fields=["cancelada_em", "cancelada_por", "substituida_por"])
+    outbox_registrar(
+        municipio=ator.lotacao_exigida().municipio,
+        destino="sisab",
+        tipo="ficha_cds_cancelada",
+        chave=f"ficha_cds_cancelada:{ficha.uuid}",
+        objeto=ficha,
+    )
+
+
+def _gravar(
+    ficha: FichaCds,
+    *,
+    ator: Ator,
+    data_atendimento: datetime.date,
+    turno: int | None,
+    dados: dict[str, Any],
+    linhas: list[dict[str, Any]],
+) -> None:
+    """Write the header and its rows, then ask the registered rules; any message undoes
+    both (the caller's transaction, through this savepoint)."""
+    erros: dict[str, list[str]] = {}
+    if data_atendimento > timezone.localdate():
+        erros["data_atendimento"] = ["A data do atendimento não pode ser posterior a hoje."]
+    if not linhas and ficha.tipo == ledi.VISITA:
+        erros["__all__"] = ["Digite pelo menos uma visita."]
+    if erros:
+        raise ValidationError(erros)
+    with transaction.atomic():
+        ficha.data_atendimento = data_atendimento
+        ficha.turno = turno
+        ficha.dados = dados
+        ficha.digitada_por = ator.usuario
+        ficha.digitada_em = timezone.now()
+        ficha.save()
+        cidadaos = _cidadaos(ficha.tipo, linhas, municipio_id=ficha.municipio_id)
+        FichaCdsLinha.objects.bulk_create(
+            [
+                FichaCdsLinha(
+                    municipio_id=ficha.municipio_id,
+                    ficha=ficha,
+                    ordem=ordem,
+                    dados=linha,
+                    cidadao=cidadaos.get(_documento(ficha.tipo, linha)),
+                )
+                for ordem, linha in enumerate(linhas)
+            ]
+        )
+        erros = erros_dos_campos(ficha)
+        if erros:
+            raise ValidationError(erros)
+
+
+def _documento(tipo: int, linha: dict[str, Any]) -> str:
+    cpf, cns = DOCUMENTOS[tipo]
+    return str(linha.get(cpf) or linha.get(cns) or "")
+
+
+def _cidadaos(tipo: int, linhas: list[dict[str, Any]], *, municipio_id: int) -> dict[str, Cidadao]:
+    """The municipality's citizens named by the rows' CPF or CNS, by that document, in one query."""
+    documentos = {_documento(tipo, linha) for linha in linhas} - {""}
+    if not documentos:
+        return {}
+    encontrados: dict[str, Cidadao] = {}
+    consulta = Cidadao.objects.filter(Q(cpf__in=documentos) | Q(cns__in=documentos), municipio_id=municipio_id)
+    for cidadao in consulta.filter(ativo=True).order_by("id"):
+        for documento in (cidadao.cpf, cidadao.cns):
+            if documento in documentos:
+                encontrados.setdefault(documento, cidadao)
+    return encontrados
