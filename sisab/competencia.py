@@ -38,7 +38,15 @@ from sisab.models import DestinoSisab, EntregaSisab, FichaSisab
 
 DIAS_CRITICOS = 3  # days before the deadline from which the page shows it in red
 _CAMPOS_DE_LOTACAO = ("lotacao", "atualizado_por")
-_CAMPOS_DE_DATA = ("registrado_em", "iniciado_em", "finalizada_em", "finalizado_em", "atualizado_em", "criado_em")
+_CAMPOS_DE_DATA = (
+    "data_atendimento",
+    "registrado_em",
+    "iniciado_em",
+    "finalizada_em",
+    "finalizado_em",
+    "atualizado_em",
+    "criado_em",
+)
 # Where the author of a record fixes it, by ficha origem: the page links an invalid ficha
 # there (the administrator also gets the ficha's own page).
 _CORRIGIR_EM = {
