@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cds.fichas import ledi
 from pec.documentos import so_digitos
+from pec.models import Lotacao
 
 _VAZIO: list[tuple[Any, str]] = [("", "—")]
 
@@ -70,10 +71,22 @@ class CabecalhoForm(forms.Form):
     data_atendimento = _data(label="Data do atendimento")
     turno = _escolha(ledi.TURNO, "Turno")
 
-    def __init__(self, *args: Any, tipo: int, **kwargs: Any) -> None:
+    lotacao = forms.TypedChoiceField(label="Profissional", coerce=int, empty_value=None, required=False)
+
+    def __init__(self, *args: Any, tipo: int, lotacoes: list[Lotacao] | None = None, **kwargs: Any) -> None:
+        """`lotacoes`: who a digitador may credit the ficha to (cds.fichas.services.lotacoes_para);
+        without them the ficha is the typist's own and the header offers no choice."""
         super().__init__(*args, **kwargs)
         if tipo == ledi.VISITA:  # the visit ficha has its turno on each row
             del self.fields["turno"]
+        if not lotacoes:
+            del self.fields["lotacao"]
+        else:
+            escolha = self.fields["lotacao"]
+            assert isinstance(escolha, forms.TypedChoiceField)
+            escolha.choices = [("", "— quem preencheu a ficha —")] + [
+                (lotacao.id, f"{lotacao.profissional.nome} — CBO {lotacao.cbo}") for lotacao in lotacoes
+            ]
 
 
 class LinhaForm(forms.Form):

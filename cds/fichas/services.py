@@ -27,7 +27,9 @@ from cds.fichas.models import FichaCds, FichaCdsLinha
 from dados import fichas_do_cbo
 from pec.ator import Ator
 from pec.audit.chain import audit_event
+from pec.identity.acesso import permissoes_da_lotacao
 from pec.integracoes import erros_dos_campos
+from pec.models import Lotacao
 from pec.outbox import outbox_registrar
 from pec.tenancy import assert_owned
 from prontuario.models import Cidadao
@@ -40,9 +42,45 @@ DOCUMENTOS: dict[int, tuple[str, str]] = {
 
 
 def tipos_permitidos(*, ator: Ator) -> list[int]:
-    """The ficha types the actor's lotação may produce (LEDI "CBOs x tipo de ficha")."""
-    cbo = ator.lotacao_exigida().cbo
-    return [tipo for tipo in fichas_do_cbo(cbo) if tipo in ledi.TIPOS_DIGITAVEIS]
+    """The ficha types the actor may type: those its lotação's CBO may produce (LEDI
+    "CBOs x tipo de ficha") and, for a digitador, those of any professional of the UBS."""
+    cbos = {lotacao.cbo for lotacao in _creditaveis(ator)}
+    return [tipo for tipo in ledi.TIPOS_DIGITAVEIS if any(tipo in fichas_do_cbo(cbo) for cbo in cbos)]
+
+
+def lotacoes_para(*, ator: Ator, tipo: int) -> list[Lotacao]:
+    """Who a ficha of this type may be credited to, as typed by the actor: the actor's own
+    lotação and, with "cds.digitar_outros" (the digitador who types the paper fichas of
+    professionals without a workstation), every active lotação of the UBS whose CBO may
+    produce it. The actor's own comes first: it is the default."""
+    return [lotacao for lotacao in _creditaveis(ator) if tipo in fichas_do_cbo(lotacao.cbo)]
+
+
+def _creditaveis(ator: Ator) -> list[Lotacao]:
+    propria = ator.lotacao_exigida()
+    if "cds.digitar_outros" not in permissoes_da_lotacao(lotacao=propria):
+        return [propria]
+    outras = (
+        Lotacao.objects.filter(
+            municipio_id=propria.municipio_id, estabelecimento_id=propria.estabelecimento_id, ativo=True
+        )
+        .exclude(id=propria.id)
+        .select_related("profissional", "estabelecimento", "equipe")
+        .order_by("profissional__nome", "cbo")
+    )
+    return [propria, *outras]
+
+
+def _lotacao_escolhida(*, ator: Ator, tipo: int, lotacao_id: int | None) -> Lotacao:
+    """The lotação the typed ficha is credited to: the actor's when none was chosen."""
+    permitidas = lotacoes_para(ator=ator, tipo=tipo)
+    escolhida = ator.lotacao_exigida().id if lotacao_id is None else lotacao_id
+    for lotacao in permitidas:
+        if lotacao.id == escolhida:
+            return lotacao
+    raise ValidationError(
+        {"lotacao": ["Escolha o profissional que preencheu a ficha: um desta UBS cuja CBO pode registrá-la."]}
+    )
 
 
 def ficha_digitar(
@@ -53,11 +91,13 @@ def ficha_digitar(
     turno: int | None,
     dados: dict[str, Any],
     linhas: list[dict[str, Any]],
+    lotacao_id: int | None = None,
 ) -> FichaCds:
-    """A paper ficha typed by the actor, credited to the actor's lotação."""
+    """A paper ficha typed by the actor, credited to who filled it in: the actor's
+    lotação, or the one a digitador chose (`lotacoes_para`)."""
     if tipo not in tipos_permitidos(ator=ator):
         raise PermissionDenied("A CBO da sua lotação não pode registrar esta ficha.")
-    lotacao = ator.lotacao_exigida()
+    lotacao = _lotacao_escolhida(ator=ator, tipo=tipo, lotacao_id=lotacao_id)
     with transaction.atomic():
         ficha = FichaCds(municipio_id=ator.municipio_exigido(), tipo=tipo, lotacao=lotacao)
         ficha.uuid_originadora = ficha.uuid
@@ -79,9 +119,10 @@ def ficha_editar(
     turno: int | None,
     dados: dict[str, Any],
     linhas: list[dict[str, Any]],
+    lotacao_id: int | None = None,
 ) -> FichaCds:
-    """The ficha corrected: a new version, still credited to who did the work, that
-    replaces the old one (cancelled, pointing to it)."""
+    """The ficha corrected: a new version, still credited to who did the work (or to
+    whom a digitador corrects it to), that replaces the old one (cancelled, pointing to it)."""
     with transaction.atomic():
         antiga = _vigente(ficha, ator=ator)
         if antiga.tipo not in tipos_permitidos(ator=ator):
@@ -89,7 +130,9 @@ def ficha_editar(
         nova = FichaCds(
             municipio_id=antiga.municipio_id,
             tipo=antiga.tipo,
-            lotacao_id=antiga.lotacao_id,
+            lotacao_id=antiga.lotacao_id
+            if lotacao_id in (None, antiga.lotacao_id)
+            else _lotacao_escolhida(ator=ator, tipo=antiga.tipo, lotacao_id=lotacao_id).id,
             uuid_originadora=antiga.uuid_originadora,
             versao=antiga.versao + 1,
             origem=antiga.origem,

@@ -22,6 +22,7 @@ from cds.fichas.forms import LINHAS, ROTULO_LINHAS, AtividadeForm, CabecalhoForm
 from cds.fichas.models import FichaCds
 from pec.http import RequisicaoComLotacao
 from pec.identity.acesso import requer_permissao
+from pec.models import Lotacao
 
 
 @requer_permissao("cds.digitar")
@@ -88,7 +89,9 @@ def editar(request: RequisicaoComLotacao, ficha_id: int) -> HttpResponse:
     if ficha.cancelada:
         messages.error(request, "Esta ficha foi cancelada ou substituída: não pode ser corrigida.")
         return redirect("cds_ficha", ficha_id=ficha.id)
-    digitacao = Digitacao.do_post(request, ficha.tipo) if request.method == "POST" else Digitacao.da_ficha(ficha)
+    digitacao = (
+        Digitacao.do_post(request, ficha.tipo) if request.method == "POST" else Digitacao.da_ficha(request, ficha)
+    )
     if request.method == "POST" and digitacao.pronta(request):
         try:
             nova_versao = services.ficha_editar(ator=request.ator, ficha=ficha, **digitacao.valores())
@@ -138,6 +141,13 @@ def _legivel(forma: type[django_forms.Form], dados: dict[str, Any]) -> list[tupl
     return itens
 
 
+def _creditaveis(request: RequisicaoComLotacao, tipo: int) -> list[Lotacao]:
+    """The header's choice of professional: offered when there is someone else to credit
+    (a digitador), absent when the ficha can only be the typist's own."""
+    lotacoes = services.lotacoes_para(ator=request.ator, tipo=tipo)
+    return [] if [lotacao.id for lotacao in lotacoes] == [request.lotacao.id] else lotacoes
+
+
 @dataclass
 class Digitacao:
     """The forms of one typing page, and the messages that belong to none of their fields."""
@@ -155,18 +165,24 @@ class Digitacao:
     def vazia(cls, request: RequisicaoComLotacao, tipo: int) -> Digitacao:
         return cls(
             tipo=tipo,
-            cabecalho=CabecalhoForm(tipo=tipo, initial={"data_atendimento": timezone.localdate()}),
+            cabecalho=CabecalhoForm(
+                tipo=tipo,
+                lotacoes=_creditaveis(request, tipo),
+                initial={"data_atendimento": timezone.localdate(), "lotacao": request.lotacao.id},
+            ),
             linhas=linhas_formset(tipo, microarea=request.lotacao.microarea),
             atividade=AtividadeForm() if tipo == ledi.ATIVIDADE_COLETIVA else None,
         )
 
     @classmethod
-    def da_ficha(cls, ficha: FichaCds) -> Digitacao:
+    def da_ficha(cls, request: RequisicaoComLotacao, ficha: FichaCds) -> Digitacao:
         forma = LINHAS[ficha.tipo]
         return cls(
             tipo=ficha.tipo,
             cabecalho=CabecalhoForm(
-                tipo=ficha.tipo, initial={"data_atendimento": ficha.data_atendimento, "turno": ficha.turno}
+                tipo=ficha.tipo,
+                lotacoes=_creditaveis(request, ficha.tipo),
+                initial={"data_atendimento": ficha.data_atendimento, "turno": ficha.turno, "lotacao": ficha.lotacao_id},
             ),
             linhas=linhas_formset(ficha.tipo, initial=[forma.inicial(linha.dados) for linha in ficha.linhas.all()]),
             atividade=AtividadeForm(initial=AtividadeForm.inicial(ficha.dados))
@@ -182,7 +198,7 @@ class Digitacao:
             dados["linhas-TOTAL_FORMS"] = str(int(total) + 1 if total.isdigit() else 1)
         return cls(
             tipo=tipo,
-            cabecalho=CabecalhoForm(dados, tipo=tipo),
+            cabecalho=CabecalhoForm(dados, tipo=tipo, lotacoes=_creditaveis(request, tipo)),
             linhas=linhas_formset(tipo, dados, microarea=request.lotacao.microarea),
             atividade=AtividadeForm(dados) if tipo == ledi.ATIVIDADE_COLETIVA else None,
         )
@@ -206,6 +222,7 @@ class Digitacao:
         return {
             "data_atendimento": self.cabecalho.cleaned_data["data_atendimento"],
             "turno": self.cabecalho.cleaned_data.get("turno"),
+            "lotacao_id": self.cabecalho.cleaned_data.get("lotacao"),
             "dados": self.atividade.ledi() if self.atividade else {},
             "linhas": [self.linhas.forms[i].ledi() for i in self.indices],
         }

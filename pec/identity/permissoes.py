@@ -36,6 +36,7 @@ PERMISSOES: dict[str, str] = {
     "vacina.registrar": "Registrar vacinação",
     "vacina.corrigir": "Corrigir ou excluir doses registradas no PEC",
     "cds.digitar": "Digitar, corrigir e cancelar fichas CDS (visita domiciliar, atividade coletiva)",
+    "cds.digitar_outros": "Digitar fichas CDS preenchidas por outros profissionais da UBS (digitador)",
     "admin.municipio": "Administrar o município (profissionais, lotações, perfis, importações, configurações)",
     "auditoria.ver": "Consultar a trilha de auditoria",
     "competencia.ver": "Acompanhar a competência do SISAB (a própria produção; o administrador vê o município)",
@@ -101,6 +102,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar", _PRODUZ_FICHAS, "cds.digitar"]),
+    "digitador": ("Digitador", ["cidadao.ver", "cds.digitar", "cds.digitar_outros"]),
     "recepcao": (
         "Recepção",
         ["cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"],
@@ -137,6 +139,7 @@ _CBO_PERFIS: dict[str, list[str]] = {
     "3224": ["tecnico_enfermagem"],  # técnico/auxiliar em saúde bucal: procedures and escuta
     "5151": ["acs"],
     "5153": ["acs"],
+    "4121": ["digitador"],  # 412110 digitador
     "4221": ["recepcao"],
     "4110": ["recepcao"],
     "4101": ["recepcao"],

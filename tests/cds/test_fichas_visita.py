@@ -263,8 +263,8 @@ def test_a_cancelled_ficha_never_reaches_the_ledger(m):
         assert Outbox.objects.get(tipo="ficha_cds_cancelada").status == Outbox.Status.ENVIADO
 
 
-FORMULARIO_CONSULTAS = 9
-LISTA_CONSULTAS = 10
+FORMULARIO_CONSULTAS = 11  # with the perfis and the UBS's lotações (who a digitador may credit)
+LISTA_CONSULTAS = 11  # with the perfis: the "Nova ficha" types include those a digitador types for others
 
 
 def test_the_typing_form_and_the_list_take_a_fixed_number_of_queries(m, django_assert_num_queries):

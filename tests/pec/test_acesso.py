@@ -65,6 +65,7 @@ MATRIZ: dict[str, set[str]] = {
         "cds.digitar",
     },
     "acs": {"cidadao.ver", "cidadao.editar", "competencia.ver", "cds.digitar"},
+    "digitador": {"cidadao.ver", "cds.digitar", "cds.digitar_outros"},
     "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"},
     "coordenacao": _COMUM
     | {"agenda.gerenciar", "fila.gerenciar", "cidadao.unificar", "competencia.ver", "competencia.ubs"},
@@ -78,6 +79,7 @@ CBO = {
     "tecnico_enfermagem": "322245",
     "cirurgiao_dentista": "223293",
     "acs": "515105",
+    "digitador": "412110",
     "recepcao": "422110",
     "coordenacao": "131210",
     "admin_municipal": "131205",
