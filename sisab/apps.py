@@ -6,8 +6,9 @@ class SisabConfig(AppConfig):
     verbose_name = "SISAB"
 
     def ready(self) -> None:
-        from pec.integracoes import registrar_regra_dos_campos
+        from pec.integracoes import registrar_origem, registrar_regra_dos_campos
         from pec.outbox import registrar_entregador
+        from sisab.cadastros_recebidos import origem_do_cidadao
         from sisab.envio import outbox_entregador
         from sisab.regras import vacinacao_erros_da_dose
 
@@ -15,3 +16,5 @@ class SisabConfig(AppConfig):
         registrar_entregador("sisab", outbox_entregador)
         # A dose is checked on its form against the LEDI rules of the ficha it becomes.
         registrar_regra_dos_campos("prontuario.vacinacao", vacinacao_erros_da_dose)
+        # A citizen placed by a received Cadastro Individual says from which installation.
+        registrar_origem("prontuario.cidadao", origem_do_cidadao)

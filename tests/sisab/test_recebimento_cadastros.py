@@ -1,0 +1,328 @@
+"""Received Cadastros Individuais become citizens of the municipality's registry (through
+its services, with the sender's professional as author), carry the same identification
+when exported again, are idempotent, apply only newer updates, wait with a reason when
+they cannot be placed and are placed by "Tentar de novo" once the cause is fixed."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime
+import io
+import zipfile
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from lxml import etree
+
+from cds.models import Familia, Imovel, MembroFamilia
+from pec.models import Equipe, Estabelecimento, Lotacao, Municipio, Profissional
+from pec.tenancy import tenant_context
+from prontuario.models import Cidadao, CidadaoVersao
+from sisab import fichas, ledi
+from sisab.models import CadastroRecebido, FichaRecebida
+from sisab.recebimento import credencial_emitir, lote_importar
+from tests import mundo as fabricas
+from tests.sisab.test_ledi import EXAMPLES
+
+pytestmark = pytest.mark.django_db
+
+IBGE_EXEMPLOS, CNES_EXEMPLOS, INE_EXEMPLOS = "4205407", "0019615", "0000471828"
+CNS_ACS, CBO_ACS = "700609923387762", "515105"  # the professional of every official example
+CPF_EXEMPLO = "31422733521"
+
+
+@dataclasses.dataclass
+class Mundo:
+    municipio: Municipio
+    ubs: Estabelecimento
+    equipe: Equipe
+    acs: Lotacao | None
+    admin: Lotacao
+    api: Client
+
+
+def mundo(*, com_acs: bool = True) -> Mundo:
+    """Florianópolis as the official examples declare it: the UBS, its team and the ACS
+    who typed them, an admin, and a receiving credential logged in to the API."""
+    municipio = fabricas.municipio_com_perfis("Florianópolis", ibge=IBGE_EXEMPLOS)
+    with tenant_context(municipio.id):
+        ubs = Estabelecimento.objects.create(municipio=municipio, cnes=CNES_EXEMPLOS, nome="CS Rio Tavares")
+        equipe = Equipe.objects.create(
+            municipio=municipio, ine=INE_EXEMPLOS, nome="ESF Rio Tavares", tipo_codigo="70", estabelecimento=ubs
+        )
+    admin = fabricas.lotacao_com_perfis(
+        municipio, fabricas.usuario("Íris"), cbo="131205", perfis=["admin_municipal"], estabelecimento=ubs
+    )
+    m = Mundo(municipio, ubs, equipe, None, admin, Client())
+    if com_acs:
+        m.acs = acs_lotar(m)
+    with tenant_context(municipio.id):
+        credencial, senha = credencial_emitir(
+            municipio_id=municipio.id,
+            nome="Servidor CDS",
+            responsavel="Fulano",
+            documento="12345678000199",
+            email="ti@exemplo.gov.br",
+            por=admin.usuario,
+        )
+    resposta = m.api.post("/api/recebimento/login", {"usuario": credencial.usuario, "senha": senha})
+    assert resposta.status_code == 200
+    return m
+
+
+def acs_lotar(m: Mundo) -> Lotacao:
+    acs = fabricas.lotacao_com_perfis(
+        m.municipio, fabricas.usuario("Ana ACS"), cbo=CBO_ACS, estabelecimento=m.ubs, equipe=m.equipe
+    )
+    with tenant_context(m.municipio.id):
+        Profissional.objects.filter(id=acs.profissional_id).update(cns=CNS_ACS)
+    return acs
+
+
+def xml_do_exemplo(nome: str) -> bytes:
+    """The official example as a LEDI 7.2.2 sender sends it: Cadastro_Individual carries
+    informacoesSocioEconomicas, a block of LEDI 8 that the 7.2.2 XSD refuses (test_ledi's
+    BROKEN), so it goes without that block, as a 7.2.2 installation's ficha has none."""
+    raiz = etree.fromstring((EXAMPLES / nome).read_bytes())
+    for bloco in raiz.iter("informacoesSocioEconomicas"):
+        bloco.getparent().remove(bloco)
+    return etree.tostring(raiz, xml_declaration=True, encoding="UTF-8")
+
+
+def exemplo(nome: str) -> ledi.DadoTransporte:
+    return ledi.de_xml(xml_do_exemplo(nome))
+
+
+def enviar(m: Mundo, dado: ledi.DadoTransporte, *, como_xml: bytes | None = None) -> FichaRecebida:
+    """Through the PEC-compatible API, as a CDS server sends it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    conteudo = como_xml if como_xml is not None else ledi.para_esus(dado)
+    arquivo = SimpleUploadedFile(f"{dado.uuid}.esus{'.xml' if como_xml else ''}", conteudo)
+    resposta = m.api.post("/api/v1/recebimento/ficha", {"ficha": arquivo})
+    assert resposta.status_code == 200, resposta.content.decode()
+    with tenant_context(m.municipio.id):
+        return FichaRecebida.objects.get(uuid=dado.uuid)
+
+
+def atualizacao(dado: ledi.DadoTransporte, uuid: str, *, dias: int, **identificacao: Any) -> ledi.DadoTransporte:
+    """An update of the ficha: a new uuid, the same originadora, `dias` after it."""
+    ficha = copy.deepcopy(dado.ficha)
+    ficha |= {"uuid": uuid, "fichaAtualizada": True}
+    ficha["headerTransport"]["dataAtendimento"] += dias * 86_400_000
+    ficha["identificacaoUsuarioCidadao"] |= identificacao
+    return dataclasses.replace(dado, uuid=uuid, ficha=ficha)
+
+
+def cidadao_do_exemplo(m: Mundo) -> Cidadao:
+    with tenant_context(m.municipio.id):
+        return Cidadao.objects.get(cpf=CPF_EXEMPLO, ativo=True)
+
+
+def _dia(epoch_ms: int) -> datetime.date:
+    return timezone.localtime(datetime.datetime.fromtimestamp(epoch_ms / 1000, tz=datetime.UTC)).date()
+
+
+IDENTIFICACAO = (
+    "nomeCidadao",
+    "nomeSocial",
+    "cpfCidadao",
+    "cnsCidadao",
+    "sexoCidadao",
+    "racaCorCidadao",
+    "etnia",
+    "nomeMaeCidadao",
+    "desconheceNomeMae",
+    "nomePaiCidadao",
+    "desconheceNomePai",
+    "nacionalidadeCidadao",
+    "codigoIbgeMunicipioNascimento",
+    "portariaNaturalizacao",
+    "telefoneCelular",
+    "emailCidadao",
+    "stForaArea",
+)
+DATAS = ("dataNascimentoCidadao", "dtNaturalizacao", "dtEntradaBrasil")
+
+
+def identificacao_comparavel(identificacao: dict[str, Any]) -> dict[str, Any]:
+    """The identification's meaningful content: dates as days (a sender may send any hour
+    of the day), the microárea only inside the area ("FA" and none say the same)."""
+    comparavel = {campo: identificacao.get(campo) or None for campo in IDENTIFICACAO}
+    comparavel |= {campo: _dia(identificacao[campo]) if identificacao.get(campo) else None for campo in DATAS}
+    comparavel["microArea"] = None if identificacao.get("stForaArea") else identificacao.get("microArea")
+    return comparavel
+
+
+@pytest.mark.parametrize("nome", ["Cadastro_Individual.esus.xml", "Cadastro_Individual_Recusa.esus.xml"])
+def test_official_fci_becomes_a_citizen_that_exports_the_same_identification(nome):
+    m = mundo()
+    dado = exemplo(nome)
+    ficha = enviar(m, dado, como_xml=xml_do_exemplo(nome))
+    assert ficha.pendencias == []
+    cidadao = cidadao_do_exemplo(m)
+    with tenant_context(m.municipio.id):
+        [versao] = CidadaoVersao.objects.filter(cidadao=cidadao)
+        assert versao.lotacao_id == m.acs.id  # the sender's professional is the author
+        assert cidadao.equipe_id == m.equipe.id  # the header's INE
+        montada = fichas.cadastro_individual(cidadao)
+    recebida = dado.ficha["identificacaoUsuarioCidadao"]
+    assert identificacao_comparavel(montada.dados["identificacaoUsuarioCidadao"]) == identificacao_comparavel(recebida)
+
+
+def test_citizen_page_says_where_the_record_came_from():
+    m = mundo()
+    enviar(m, exemplo("Cadastro_Individual.esus.xml"))
+    cidadao = cidadao_do_exemplo(m)
+    acs = fabricas.entrar(m.acs.usuario, m.acs, pela_escolha=True)
+    pagina = acs.get(f"/cidadaos/{cidadao.pk}/").content.decode()
+    assert "Recebido de ADMINISTRADOR INSTALAÇÃO (cadastro individual de 02/02/2019)." in pagina
+    with tenant_context(m.municipio.id):
+        local = fabricas.cidadao(m.acs, nome="JOAO LOCAL", cpf=fabricas.cpf())
+    resposta = acs.get(f"/cidadaos/{local.pk}/")
+    assert resposta.status_code == 200 and "Recebido de" not in resposta.content.decode()
+
+
+def contagens(m: Mundo) -> dict[str, int]:
+    with tenant_context(m.municipio.id):
+        return {
+            modelo.__name__: modelo.objects.count()
+            for modelo in (Cidadao, CidadaoVersao, CadastroRecebido, FichaRecebida, Imovel, Familia, MembroFamilia)
+        }
+
+
+def lote(*nomes: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as arquivo:
+        for nome in nomes:
+            arquivo.writestr(f"{exemplo(nome).uuid}.esus.xml", xml_do_exemplo(nome))
+    return buffer.getvalue()
+
+
+def test_the_same_lote_twice_writes_nothing_the_second_time():
+    m = mundo()
+    conteudo = lote("Cadastro_Individual.esus.xml")
+    primeiro = lote_importar(municipio=m.municipio, nome="a.zip", conteudo=conteudo, por=None)
+    assert (primeiro.aceitas, primeiro.recusas) == (1, [])
+    depois_do_primeiro = contagens(m)
+    assert depois_do_primeiro["Cidadao"] == 1 and depois_do_primeiro["CadastroRecebido"] == 1
+    segundo = lote_importar(municipio=m.municipio, nome="a.zip", conteudo=conteudo, por=None)
+    assert (segundo.aceitas, segundo.repetidas) == (0, 1)
+    assert contagens(m) == depois_do_primeiro
+
+
+def test_a_newer_update_changes_the_citizen_and_an_older_one_does_not():
+    m = mundo()
+    original = exemplo("Cadastro_Individual.esus.xml")
+    enviar(m, original)
+    nova = atualizacao(original, "0019615-0b5c0e52-58a4-4e55-8a3e-6c2c8a1d1a01", dias=30, telefoneCelular="48988887777")
+    assert enviar(m, nova).pendencias == []
+    cidadao = cidadao_do_exemplo(m)
+    assert (cidadao.telefone_celular, cidadao.versao) == ("48988887777", 2)
+    velha = atualizacao(
+        original, "0019615-0b5c0e52-58a4-4e55-8a3e-6c2c8a1d1a02", dias=10, telefoneCelular="48911112222"
+    )
+    assert enviar(m, velha).pendencias == []
+    cidadao = cidadao_do_exemplo(m)
+    assert (cidadao.telefone_celular, cidadao.versao) == ("48988887777", 2)
+    with tenant_context(m.municipio.id):
+        [mapa] = CadastroRecebido.objects.all()
+        assert (mapa.cidadao_id, mapa.ficha.uuid) == (cidadao.id, nova.uuid)
+
+
+def test_an_update_with_the_death_records_it_and_exports_it():
+    m = mundo()
+    original = exemplo("Cadastro_Individual.esus.xml")
+    enviar(m, original)
+    obito = atualizacao(original, "0019615-0b5c0e52-58a4-4e55-8a3e-6c2c8a1d1a03", dias=30)
+    obito.ficha["saidaCidadaoCadastro"] = {
+        "motivoSaidaCidadao": 135,
+        "dataObito": original.ficha["headerTransport"]["dataAtendimento"] + 20 * 86_400_000,
+        "numeroDO": "123456789",
+    }
+    assert enviar(m, obito).pendencias == []
+    cidadao = cidadao_do_exemplo(m)
+    assert (cidadao.data_obito, cidadao.numero_do) == (datetime.date(2019, 2, 22), "123456789")
+    with tenant_context(m.municipio.id):
+        saida = fichas.cadastro_individual(cidadao).dados["saidaCidadaoCadastro"]
+    assert (saida["motivoSaidaCidadao"], _dia(saida["dataObito"]), saida["numeroDO"]) == (
+        135,
+        datetime.date(2019, 2, 22),
+        "123456789",
+    )
+
+
+def test_unknown_professional_waits_and_tentar_de_novo_places_it():
+    m = mundo(com_acs=False)
+    ficha = enviar(m, exemplo("Cadastro_Individual.esus.xml"))
+    assert ficha.pendencias == [
+        f"Cadastro individual: o profissional (CNS {CNS_ACS}, CBO {CBO_ACS}) não tem lotação no estabelecimento "
+        f"CNES {CNES_EXEMPLOS}: cidadão fora do cadastro."
+    ]
+    with tenant_context(m.municipio.id):
+        assert not Cidadao.objects.exists()
+    admin = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
+    pagina = admin.get("/administracao/recebimento-ledi/").content.decode()
+    assert "Fora dos registros do município" in pagina and "cidadão fora do cadastro" in pagina
+
+    m.acs = acs_lotar(m)
+    resposta = admin.post("/administracao/recebimento-ledi/pendentes/", follow=True)
+    assert "1 ficha(s) incluída(s) por inteiro nos registros do município." in resposta.content.decode()
+    assert cidadao_do_exemplo(m).nome == "CIDADÃO VALIDAÇÃO LEDI"
+    ficha.refresh_from_db()
+    assert ficha.pendencias == []
+
+
+def test_a_likely_duplicate_waits_and_is_linked_once_the_admin_gives_it_the_cpf():
+    m = mundo()
+    with tenant_context(m.municipio.id):
+        local = fabricas.cidadao(
+            m.acs,
+            nome="CIDADAO VALIDACAO LEDI",
+            nome_mae="MARTA DOS SANTOS",
+            sexo=1,
+            data_nascimento=datetime.date(1991, 1, 1),
+        )
+    ficha = enviar(m, exemplo("Cadastro_Individual.esus.xml"))
+    assert len(ficha.pendencias) == 1
+    assert "o cidadão seria um possível duplicado de CIDADAO VALIDACAO LEDI (01/01/1991)" in ficha.pendencias[0]
+
+    with tenant_context(m.municipio.id):
+        Cidadao.objects.filter(pk=local.pk).update(cpf=CPF_EXEMPLO, atualizado_em=timezone.now())
+    admin = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
+    admin.post("/administracao/recebimento-ledi/pendentes/")
+    ficha.refresh_from_db()
+    assert ficha.pendencias == []
+    with tenant_context(m.municipio.id):
+        [mapa] = CadastroRecebido.objects.all()
+        # Our record changed after the ficha's date: linked, not overwritten.
+        assert (mapa.cidadao_id, Cidadao.objects.get(pk=local.pk).nome) == (local.pk, "CIDADAO VALIDACAO LEDI")
+
+
+def test_invalid_data_under_our_rules_waits_with_the_reason():
+    m = mundo()
+    dado = exemplo("Cadastro_Individual.esus.xml")
+    dado.ficha["identificacaoUsuarioCidadao"]["codigoIbgeMunicipioNascimento"] = "9999999"
+    ficha = enviar(m, dado)
+    assert ficha.pendencias == [
+        "Cadastro individual: dados recusados pelo cadastro do município: Código IBGE de município desconhecido."
+    ]
+
+
+def test_a_ficha_of_one_municipality_never_touches_another():
+    outro = fabricas.municipio_com_perfis("Município B")
+    lot_b = fabricas.lotacao_com_perfis(outro, fabricas.usuario("Bia"), cbo=CBO_ACS)
+    with tenant_context(outro.id):
+        Profissional.objects.filter(id=lot_b.profissional_id).update(cns=CNS_ACS)
+        dela = fabricas.cidadao(lot_b, nome="OUTRA PESSOA", cpf=CPF_EXEMPLO)
+    m = mundo()
+    enviar(m, exemplo("Cadastro_Individual.esus.xml"))
+    assert cidadao_do_exemplo(m).nome == "CIDADÃO VALIDAÇÃO LEDI"
+    with tenant_context(outro.id):
+        assert Cidadao.objects.get(pk=dela.pk).nome == "OUTRA PESSOA"
+        assert not CadastroRecebido.objects.exists()
+    pagina = fabricas.entrar(lot_b.usuario, lot_b, pela_escolha=True).get(f"/cidadaos/{dela.pk}/")
+    assert pagina.status_code == 200 and "Recebido de" not in pagina.content.decode()
