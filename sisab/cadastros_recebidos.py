@@ -27,14 +27,25 @@ duplicate, data our rules refuse) stays out with the reason, as for doses
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cds.models import Familia, MembroFamilia
-from cds.territorio.services import familia_incluir_membro, familia_retirar_membro
+from cds.models import Familia, Imovel, Logradouro, MembroFamilia
+from cds.territorio.ledi import DOMICILIO
+from cds.territorio.services import (
+    familia_atualizar,
+    familia_cadastrar,
+    familia_incluir_membro,
+    familia_registrar_mudanca,
+    familia_retirar_membro,
+    imovel_atualizar,
+    imovel_cadastrar,
+    logradouro_cadastrar,
+)
 from pec.ator import Ator
 from pec.models import Equipe, Lotacao
 from prontuario.cadastro.services import PossivelDuplicado, cidadao_atualizar, cidadao_cadastrar
@@ -42,7 +53,7 @@ from prontuario.models import Cidadao
 from sisab.inclusao import cidadao_por_documento, data_ms, lotacao_do_cabecalho, sem_lotacao
 from sisab.models import CadastroRecebido, FichaRecebida
 
-TIPO_INDIVIDUAL = 2
+TIPO_INDIVIDUAL, TIPO_DOMICILIAR = 2, 3
 OBITO, MUDANCA = 135, 136
 FORA_DE_AREA = "FA"  # the microárea PEC and the official examples send with stForaArea
 
@@ -65,9 +76,11 @@ def cadastro_individual_incluir(ficha: FichaRecebida) -> None:
         .first()
     )
     cidadao = _cidadao(ficha.municipio_id, mapa, identificacao)
-    if cidadao is not None and quando <= _vigente(mapa, cidadao):
+    # A ficha already applied is tried again for what it left out (its family link).
+    ja_aplicada = mapa is not None and mapa.ficha_id == ficha.id
+    if cidadao is not None and not ja_aplicada and quando <= _vigente(mapa, cidadao.atualizado_em):
         if mapa is None:  # a citizen of ours, changed since: the originadora only points to it
-            _mapear(ficha, None, originadora, cidadao, vigente=_vigente(None, cidadao))
+            _mapear(ficha, None, originadora, vigente=cidadao.atualizado_em, cidadao=cidadao)
         ficha.save(update_fields=["pendencias"])
         return
     recusa = bool(dados.get("statusTermoRecusaCadastroIndividualAtencaoBasica"))
@@ -100,8 +113,7 @@ def cadastro_individual_incluir(ficha: FichaRecebida) -> None:
         _sair_da_familia(ficha, ator, cidadao, dia)
     elif not recusa and not identificacao.get("statusEhResponsavel"):
         _entrar_na_familia(ficha, ator, cidadao, identificacao, dia)
-    cidadao.refresh_from_db(fields=["atualizado_em"])
-    _mapear(ficha, mapa, originadora, cidadao, vigente=quando)
+    _mapear(ficha, mapa, originadora, vigente=quando, cidadao=cidadao)
     ficha.save(update_fields=["pendencias"])
 
 
@@ -116,12 +128,13 @@ def _cidadao(municipio_id: int, mapa: CadastroRecebido | None, identificacao: di
     return cidadao_por_documento(municipio_id, cpf=identificacao.get("cpfCidadao"), cns=identificacao.get("cnsCidadao"))
 
 
-def _vigente(mapa: CadastroRecebido | None, cidadao: Cidadao) -> datetime.datetime:
-    """How recent what we hold is: the last applied ficha, or a change typed here after it."""
+def _vigente(mapa: CadastroRecebido | None, atualizado_em: datetime.datetime) -> datetime.datetime:
+    """How recent what we hold is: the last applied ficha, or a change typed here after it
+    (`atualizado_em`, the record's)."""
     if mapa is None:
-        return cidadao.atualizado_em
-    if cidadao.atualizado_em > mapa.gravado_em:
-        return max(cidadao.atualizado_em, mapa.vigente_em)
+        return atualizado_em
+    if atualizado_em > mapa.gravado_em:
+        return max(atualizado_em, mapa.vigente_em)
     return mapa.vigente_em
 
 
@@ -224,15 +237,195 @@ def _mapear(
     ficha: FichaRecebida,
     mapa: CadastroRecebido | None,
     originadora: str,
-    cidadao: Cidadao,
     *,
     vigente: datetime.datetime,
+    cidadao: Cidadao | None = None,
+    imovel: Imovel | None = None,
 ) -> None:
+    """The originadora points to the record; `gravado_em` is the record's time now, so a
+    change typed here later is seen as newer."""
+    registro: Cidadao | Imovel | None = cidadao or imovel
+    assert registro is not None
+    registro.refresh_from_db(fields=["atualizado_em"])
     if mapa is None:
         mapa = CadastroRecebido(municipio_id=ficha.municipio_id, tipo=ficha.tipo, uuid_originadora=originadora)
-    mapa.cidadao, mapa.ficha, mapa.instalacao_origem = cidadao, ficha, _instalacao(ficha)
-    mapa.vigente_em, mapa.gravado_em = vigente, cidadao.atualizado_em
+    mapa.cidadao, mapa.imovel, mapa.ficha, mapa.instalacao_origem = cidadao, imovel, ficha, _instalacao(ficha)
+    mapa.vigente_em, mapa.gravado_em = vigente, registro.atualizado_em
     mapa.save()
+
+
+# --- Cadastro Domiciliar e Territorial (tipo 3) ----------------------------------------------
+
+
+def cadastro_domiciliar_incluir(ficha: FichaRecebida) -> None:
+    """Create or update the imóvel of a received Cadastro Domiciliar, then its families
+    (sisab.inclusao.INCLUIR)."""
+    dados: dict[str, Any] = ficha.ficha
+    cabecalho = dados.get("headerTransport") or {}
+    ficha.pendencias = []
+    lotacao = lotacao_do_cabecalho(ficha.municipio_id, cabecalho)
+    if lotacao is None:
+        _pendente(ficha, f"Cadastro domiciliar: {sem_lotacao(cabecalho)}: imóvel fora do território.")
+        return
+    originadora = str(dados.get("uuidFichaOriginadora") or ficha.uuid)
+    quando = data_ms(cabecalho.get("dataAtendimento")) or ficha.recebida_em
+    mapa = (
+        CadastroRecebido.objects.select_for_update()
+        .filter(municipio_id=ficha.municipio_id, tipo=TIPO_DOMICILIAR, uuid_originadora=originadora)
+        .first()
+    )
+    imovel = Imovel.objects.get(pk=mapa.imovel_id) if mapa is not None and mapa.imovel_id is not None else None
+    # A ficha already applied is tried again for what it left out (its families).
+    ja_aplicada = mapa is not None and mapa.ficha_id == ficha.id
+    if imovel is not None and not ja_aplicada and quando <= _vigente(mapa, imovel.atualizado_em):
+        ficha.save(update_fields=["pendencias"])
+        return
+    ator = Ator(municipio_id=ficha.municipio_id, lotacao=lotacao)
+    try:
+        with transaction.atomic():
+            endereco = dados.get("enderecoLocalPermanencia") or {}
+            campos = _campos_imovel(dados, _logradouro(ator, endereco), _equipe(ficha.municipio_id, cabecalho, lotacao))
+            if imovel is None:
+                imovel = imovel_cadastrar(ator=ator, dados=campos)
+            else:
+                imovel = imovel_atualizar(ator=ator, imovel=imovel, dados=campos)
+    except ValidationError as exc:
+        _pendente(ficha, f"Cadastro domiciliar: dados recusados pelo território do município: {_motivos(exc)}.")
+        return
+    dia = min(timezone.localtime(quando).date(), timezone.localdate())
+    if imovel.tipo == DOMICILIO and not imovel.recusa:
+        for n, linha in enumerate(dados.get("familias") or [], start=1):
+            if motivo := _familia(ator, imovel, linha, dia):
+                ficha.pendencias.append(f"Cadastro domiciliar, família {n}: {motivo}: família fora do território.")
+    _mapear(ficha, mapa, originadora, vigente=quando, imovel=imovel)
+    ficha.save(update_fields=["pendencias"])
+
+
+def _equipe(municipio_id: int, cabecalho: dict[str, Any], lotacao: Lotacao) -> Equipe | None:
+    """The team of the header's INE, else the professional's."""
+    ine = cabecalho.get("ine") or ""
+    equipe = Equipe.objects.filter(municipio_id=municipio_id, ine=ine).first() if ine else None
+    return equipe or lotacao.equipe
+
+
+def _logradouro(ator: Ator, endereco: dict[str, Any]) -> Logradouro:
+    """The street of the address: the one registered with the same CEP, name, type and
+    bairro, else a new one."""
+    dados = {
+        "tipo_dne": str(endereco.get("tipoLogradouroNumeroDne") or "").zfill(3),
+        "nome": " ".join(str(endereco.get("nomeLogradouro") or "").split()),
+        "cep": str(endereco.get("cep") or ""),
+        "bairro": " ".join(str(endereco.get("bairro") or "").split()),
+        "municipio_ibge": str(endereco.get("codigoIbgeMunicipio") or ""),
+    }
+    existente = Logradouro.objects.filter(
+        municipio_id=ator.municipio_exigido(),
+        cep=dados["cep"],
+        nome__iexact=dados["nome"],
+        bairro__iexact=dados["bairro"],
+        tipo_dne__in={dados["tipo_dne"], dados["tipo_dne"].lstrip("0")},
+    ).first()
+    return existente or logradouro_cadastrar(ator=ator, dados=dados)
+
+
+def _campos_imovel(dados: dict[str, Any], logradouro: Logradouro, equipe: Equipe | None) -> dict[str, Any]:
+    """Every field of the imóvel, from the ficha: what it does not send is emptied (a
+    Cadastro Domiciliar is the whole imóvel as the professional saw it)."""
+    endereco = dados.get("enderecoLocalPermanencia") or {}
+    condicao = dados.get("condicaoMoradia") or {}
+    instituicao = dados.get("instituicaoPermanencia") or {}
+    fora = bool(endereco.get("stForaArea"))
+    microarea = endereco.get("microArea") or ""
+    return {
+        "logradouro": logradouro,
+        "tipo": dados.get("tipoDeImovel"),
+        "numero": endereco.get("numero") or "",
+        "sem_numero": bool(endereco.get("stSemNumero")),
+        "complemento": endereco.get("complemento") or "",
+        "ponto_referencia": endereco.get("pontoReferencia") or "",
+        "microarea": "" if fora or microarea == FORA_DE_AREA else microarea,
+        "fora_de_area": fora,
+        "equipe": equipe,
+        "telefone_residencia": endereco.get("telefoneResidencia") or "",
+        "telefone_contato": endereco.get("telefoneContato") or "",
+        "latitude": _decimal(dados.get("latitude")),
+        "longitude": _decimal(dados.get("longitude")),
+        "recusa": bool(dados.get("statusTermoRecusa")),
+        "localizacao": condicao.get("localizacao"),
+        "situacao_moradia": condicao.get("situacaoMoradiaPosseTerra"),
+        "area_producao_rural": condicao.get("areaProducaoRural"),
+        "tipo_domicilio": condicao.get("tipoDomicilio"),
+        "tipo_acesso": condicao.get("tipoAcessoDomicilio"),
+        "material_paredes": condicao.get("materialPredominanteParedesExtDomicilio"),
+        "comodos": _inteiro(condicao.get("nuComodos")),
+        "moradores": _inteiro(condicao.get("nuMoradores")),
+        "abastecimento_agua": condicao.get("abastecimentoAgua"),
+        "agua_consumo": condicao.get("aguaConsumoDomicilio"),
+        "escoamento_banheiro": condicao.get("formaEscoamentoBanheiro"),
+        "destino_lixo": condicao.get("destinoLixo"),
+        "energia_eletrica": condicao.get("stDisponibilidadeEnergiaEletrica"),
+        "origem_energia": condicao.get("tipoOrigemEnergiaEletrica"),
+        "tem_animais": dados.get("stAnimaisNoDomicilio"),
+        "animais": list(dados.get("animaisNoDomicilio") or []),
+        "quantos_animais": _inteiro(dados.get("quantosAnimaisNoDomicilio")),
+        "instituicao_nome": instituicao.get("nomeInstituicaoPermanencia") or "",
+        "instituicao_outros_profissionais": instituicao.get("stOutrosProfissionaisVinculados"),
+        "instituicao_responsavel_nome": instituicao.get("nomeResponsavelTecnico") or "",
+        "instituicao_responsavel_cns": instituicao.get("cnsResponsavelTecnico") or "",
+        "instituicao_responsavel_cargo": instituicao.get("cargoInstituicao") or "",
+        "instituicao_responsavel_telefone": instituicao.get("telefoneResponsavelTecnico") or "",
+    }
+
+
+def _decimal(valor: Any) -> Decimal | None:
+    return Decimal(str(valor)).quantize(Decimal("0.00000001")) if isinstance(valor, int | float) else None
+
+
+def _inteiro(valor: Any) -> int | None:
+    """LEDI sends counts as strings ("5"); what is not a number is left for the rules."""
+    try:
+        return int(valor) if valor not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _familia(ator: Ator, imovel: Imovel, linha: dict[str, Any], dia: datetime.date) -> str | None:
+    """Place one FamiliaRow in the imóvel: a new family, an update of the one this
+    responsável keeps here, or its mudança; the reason when it cannot be placed."""
+    cpf, cns = linha.get("cpfResponsavel"), linha.get("numeroCnsResponsavel")
+    responsavel = cidadao_por_documento(imovel.municipio_id, cpf=cpf, cns=cns)
+    if responsavel is None:
+        return f"o responsável ({'CPF ' + cpf if cpf else 'CNS ' + (cns or '?')}) não está cadastrado no município"
+    nascimento = _dia(linha.get("dataNascimentoResponsavel"))
+    if nascimento is not None and nascimento != responsavel.data_nascimento:
+        return (
+            f"a data de nascimento do responsável ({nascimento:%d/%m/%Y}) não confere com o cadastro de "
+            f"{responsavel.nome} ({responsavel.data_nascimento:%d/%m/%Y})"
+        )
+    familia = Familia.objects.filter(
+        municipio_id=imovel.municipio_id,
+        domicilio__imovel=imovel,
+        responsavel=responsavel,
+        data_mudanca__isnull=True,
+    ).first()
+    reside_desde = _dia(linha.get("resideDesde"))
+    campos = {
+        "renda": linha.get("rendaFamiliar"),
+        "reside_desde": reside_desde,
+        "numero_prontuario": linha.get("numeroProntuario") or "",
+    }
+    try:
+        with transaction.atomic():
+            if linha.get("stMudanca"):
+                if familia is not None:
+                    familia_registrar_mudanca(ator=ator, familia=familia, data=max(dia, reside_desde or dia))
+            elif familia is not None:
+                familia_atualizar(ator=ator, familia=familia, dados=campos)
+            else:
+                familia_cadastrar(ator=ator, imovel=imovel, responsavel=responsavel, dados=campos)
+    except ValidationError as exc:
+        return _motivos(exc)
+    return None
 
 
 def origem_do_cidadao(cidadao: Cidadao) -> str | None:

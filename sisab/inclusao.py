@@ -28,6 +28,7 @@ from sisab.models import FichaRecebida, InstalacaoSisab
 
 INCLUIR: dict[int, str] = {
     2: "sisab.cadastros_recebidos.cadastro_individual_incluir",
+    3: "sisab.cadastros_recebidos.cadastro_domiciliar_incluir",
     14: "sisab.vacinas_recebidas.vacinas_incluir",
 }
 

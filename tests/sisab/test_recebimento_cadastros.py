@@ -188,10 +188,12 @@ def test_citizen_page_says_where_the_record_came_from():
 
 def contagens(m: Mundo) -> dict[str, int]:
     with tenant_context(m.municipio.id):
-        return {
+        contagens = {
             modelo.__name__: modelo.objects.count()
             for modelo in (Cidadao, CidadaoVersao, CadastroRecebido, FichaRecebida, Imovel, Familia, MembroFamilia)
         }
+        contagens["versoes dos imóveis"] = sum(Imovel.objects.values_list("versao", flat=True))
+        return contagens
 
 
 def lote(*nomes: str) -> bytes:
@@ -204,13 +206,20 @@ def lote(*nomes: str) -> bytes:
 
 def test_the_same_lote_twice_writes_nothing_the_second_time():
     m = mundo()
-    conteudo = lote("Cadastro_Individual.esus.xml")
+    nomes = (
+        "Cadastro_Individual.esus.xml",
+        "Cadastro_Domiciliar.esus.xml",  # one family waits: its responsável is unknown
+        "Cadastro_Domiciliar_OutroImovel.esus.xml",
+        "Cadastro_Domiciliar_Recusa.esus.xml",
+    )
+    conteudo = lote(*nomes)
     primeiro = lote_importar(municipio=m.municipio, nome="a.zip", conteudo=conteudo, por=None)
-    assert (primeiro.aceitas, primeiro.recusas) == (1, [])
+    assert (primeiro.aceitas, primeiro.recusas) == (4, [])
     depois_do_primeiro = contagens(m)
-    assert depois_do_primeiro["Cidadao"] == 1 and depois_do_primeiro["CadastroRecebido"] == 1
+    assert (depois_do_primeiro["Cidadao"], depois_do_primeiro["Imovel"], depois_do_primeiro["Familia"]) == (1, 3, 1)
+    assert depois_do_primeiro["CadastroRecebido"] == 4
     segundo = lote_importar(municipio=m.municipio, nome="a.zip", conteudo=conteudo, por=None)
-    assert (segundo.aceitas, segundo.repetidas) == (0, 1)
+    assert (segundo.aceitas, segundo.repetidas) == (0, 4)
     assert contagens(m) == depois_do_primeiro
 
 
@@ -320,9 +329,151 @@ def test_a_ficha_of_one_municipality_never_touches_another():
         dela = fabricas.cidadao(lot_b, nome="OUTRA PESSOA", cpf=CPF_EXEMPLO)
     m = mundo()
     enviar(m, exemplo("Cadastro_Individual.esus.xml"))
+    enviar(m, exemplo("Cadastro_Domiciliar.esus.xml"))
     assert cidadao_do_exemplo(m).nome == "CIDADÃO VALIDAÇÃO LEDI"
     with tenant_context(outro.id):
         assert Cidadao.objects.get(pk=dela.pk).nome == "OUTRA PESSOA"
-        assert not CadastroRecebido.objects.exists()
+        assert not CadastroRecebido.objects.exists() and not Imovel.objects.exists()
+        assert not Familia.objects.filter(responsavel=dela).exists()
     pagina = fabricas.entrar(lot_b.usuario, lot_b, pela_escolha=True).get(f"/cidadaos/{dela.pk}/")
     assert pagina.status_code == 200 and "Recebido de" not in pagina.content.decode()
+
+
+# --- Cadastro Domiciliar e Territorial -------------------------------------------------------
+
+CNS_RESPONSAVEL = "119141073230003"  # the other family's responsável in Cadastro_Domiciliar
+
+
+def responsaveis_cadastrar(m: Mundo) -> None:
+    """The two responsáveis Cadastro_Domiciliar names: the citizen of Cadastro_Individual
+    (received) and one registered here with the CNS the example gives."""
+    enviar(m, exemplo("Cadastro_Individual.esus.xml"))
+    with tenant_context(m.municipio.id):
+        fabricas.cidadao(
+            m.acs, nome="RESPONSAVEL DA OUTRA FAMILIA", cns=CNS_RESPONSAVEL, data_nascimento=datetime.date(2001, 1, 1)
+        )
+
+
+def imovel_do_exemplo(m: Mundo, dado: ledi.DadoTransporte) -> Imovel:
+    with tenant_context(m.municipio.id):
+        mapa = CadastroRecebido.objects.select_related("imovel").get(
+            uuid_originadora=dado.ficha["uuidFichaOriginadora"]
+        )
+        assert mapa.imovel is not None
+        return mapa.imovel
+
+
+def _mes(epoch_ms: int) -> tuple[int, int]:
+    dia = _dia(epoch_ms)
+    return dia.year, dia.month
+
+
+def familias_comparaveis(familias: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    return {
+        (
+            f.get("cpfResponsavel") or f.get("numeroCnsResponsavel"),
+            _dia(f["dataNascimentoResponsavel"]),
+            f.get("numeroMembrosFamilia"),
+            f.get("numeroProntuario"),
+            f.get("rendaFamiliar"),
+            _mes(f["resideDesde"]) if f.get("resideDesde") else None,
+            bool(f.get("stMudanca")),
+        )
+        for f in familias
+    }
+
+
+def domiciliar_comparavel(dados: dict[str, Any]) -> dict[str, Any]:
+    """The FCD's meaningful content; empty blocks and absent ones say the same."""
+    endereco = dict(dados["enderecoLocalPermanencia"])
+    if endereco.get("stForaArea"):
+        endereco.pop("microArea", None)  # "FA" or none
+    return {
+        "tipoDeImovel": dados["tipoDeImovel"],
+        "statusTermoRecusa": bool(dados.get("statusTermoRecusa")),
+        "endereco": endereco,
+        "coordenadas": (dados.get("latitude"), dados.get("longitude")),
+        "condicaoMoradia": dados.get("condicaoMoradia") or None,
+        "instituicaoPermanencia": dados.get("instituicaoPermanencia") or None,
+        "animais": (
+            dados.get("stAnimaisNoDomicilio"),
+            sorted(dados.get("animaisNoDomicilio") or []),
+            dados.get("quantosAnimaisNoDomicilio"),
+        ),
+        "familias": familias_comparaveis(dados.get("familias") or []),
+    }
+
+
+@pytest.mark.parametrize(
+    "nome",
+    ["Cadastro_Domiciliar.esus.xml", "Cadastro_Domiciliar_OutroImovel.esus.xml", "Cadastro_Domiciliar_Recusa.esus.xml"],
+)
+def test_official_fcd_becomes_an_imovel_that_exports_the_same_content(nome):
+    m = mundo()
+    responsaveis_cadastrar(m)
+    dado = exemplo(nome)
+    ficha = enviar(m, dado, como_xml=xml_do_exemplo(nome))
+    assert ficha.pendencias == []
+    imovel = imovel_do_exemplo(m, dado)
+    assert (imovel.atualizado_por_id, imovel.equipe_id) == (m.acs.id, m.equipe.id)
+    with tenant_context(m.municipio.id):
+        montada = fichas.cadastro_domiciliar(imovel)
+    assert domiciliar_comparavel(montada.dados) == domiciliar_comparavel(dado.ficha)
+
+
+def test_families_whose_responsavel_is_unknown_wait_and_tentar_de_novo_places_them():
+    m = mundo()
+    dado = exemplo("Cadastro_Domiciliar.esus.xml")
+    ficha = enviar(m, dado)
+    assert ficha.pendencias == [
+        f"Cadastro domiciliar, família 1: o responsável (CNS {CNS_RESPONSAVEL}) não está cadastrado no município: "
+        "família fora do território.",
+        f"Cadastro domiciliar, família 2: o responsável (CPF {CPF_EXEMPLO}) não está cadastrado no município: "
+        "família fora do território.",
+    ]
+    imovel = imovel_do_exemplo(m, dado)  # the imóvel itself is placed
+    with tenant_context(m.municipio.id):
+        assert not Familia.objects.exists()
+
+    responsaveis_cadastrar(m)
+    admin = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
+    resposta = admin.post("/administracao/recebimento-ledi/pendentes/", follow=True)
+    assert "1 ficha(s) incluída(s) por inteiro" in resposta.content.decode()
+    ficha.refresh_from_db()
+    assert ficha.pendencias == []
+    with tenant_context(m.municipio.id):
+        responsaveis = set(Familia.objects.filter(domicilio__imovel=imovel).values_list("responsavel__nome", flat=True))
+    assert responsaveis == {"CIDADÃO VALIDAÇÃO LEDI", "RESPONSAVEL DA OUTRA FAMILIA"}
+
+
+def test_an_inconsistent_responsavel_waits_with_the_reason():
+    m = mundo()
+    responsaveis_cadastrar(m)
+    dado = exemplo("Cadastro_Domiciliar.esus.xml")
+    dado.ficha["familias"][0]["dataNascimentoResponsavel"] = 662742000000  # 1991, not 2001
+    ficha = enviar(m, dado)
+    assert ficha.pendencias == [
+        "Cadastro domiciliar, família 1: a data de nascimento do responsável (01/01/1991) não confere com o "
+        "cadastro de RESPONSAVEL DA OUTRA FAMILIA (01/01/2001): família fora do território."
+    ]
+
+
+def test_a_newer_fcd_update_changes_the_imovel_and_moves_a_family_out():
+    m = mundo()
+    responsaveis_cadastrar(m)
+    original = exemplo("Cadastro_Domiciliar.esus.xml")
+    enviar(m, original)
+    imovel = imovel_do_exemplo(m, original)
+    ficha = copy.deepcopy(original.ficha)
+    uuid = "0019615-0b5c0e52-58a4-4e55-8a3e-6c2c8a1d1b01"
+    ficha |= {"uuid": uuid, "fichaAtualizada": True}
+    ficha["headerTransport"]["dataAtendimento"] += 30 * 86_400_000
+    ficha["enderecoLocalPermanencia"]["telefoneContato"] = "48988887777"
+    ficha["familias"][0]["stMudanca"] = True
+    assert enviar(m, dataclasses.replace(original, uuid=uuid, ficha=ficha)).pendencias == []
+    with tenant_context(m.municipio.id):
+        atual = Imovel.objects.get(pk=imovel.pk)
+        mudou = Familia.objects.get(responsavel__cns=CNS_RESPONSAVEL)
+        assert atual.telefone_contato == "48988887777" and atual.versao > imovel.versao
+        assert mudou.data_mudanca == datetime.date(2019, 3, 5)
+        assert Imovel.objects.count() == 1
