@@ -1,4 +1,5 @@
-"""Received Cadastros Individuais (LEDI tipo 2) into the municipality's citizen registry.
+"""Received Cadastros Individuais (LEDI tipo 2) and Domiciliares (tipo 3) into the
+municipality's citizen registry and territory.
 
 A UBS typing on CDS, or another system, registers its citizens there; the centralizer
 must know them as our own PEC does, or every ficha that names them here (a dose, a
@@ -22,6 +23,17 @@ open family of the responsável the ficha names (cpf/cnsResponsavelFamiliar) whe
 territory (cds) has that family. What cannot be placed (unknown lotação, a likely
 duplicate, data our rules refuse) stays out with the reason, as for doses
 (sisab.inclusao).
+
+A Cadastro Domiciliar creates or updates, through cds.territorio.services (PEC's
+consistency rules), the imóvel its uuidFichaOriginadora placed before (CadastroRecebido
+again), on the logradouro with the same CEP, name, type and bairro (registered when
+new); the ficha is the whole imóvel, so what it leaves out is emptied, and with the
+termo de recusa only the address stays (the services refuse anything else). Each family
+row then becomes, for its responsável (CPF or CNS), a new family living there, an update
+of the one they keep there, or that family's mudança (stMudanca). A responsável unknown
+here, whose birth date disagrees with our record, or whom the territory's rules refuse
+(already heading or in another family) keeps that family out with the reason, until the
+admin fixes it and tries again; the imóvel and the other families are placed meanwhile.
 """
 
 from __future__ import annotations
@@ -145,8 +157,6 @@ def _campos(
     citizen's address fields stay as they are)."""
     fora = bool(identificacao.get("stForaArea"))
     microarea = identificacao.get("microArea") or ""
-    ine = cabecalho.get("ine") or ""
-    equipe = Equipe.objects.filter(municipio_id=municipio_id, ine=ine).first() if ine else None
     campos: dict[str, Any] = {
         "nome": identificacao.get("nomeCidadao") or "",
         "nome_social": identificacao.get("nomeSocial") or "",
@@ -166,7 +176,7 @@ def _campos(
         "data_entrada_brasil": _dia(identificacao.get("dtEntradaBrasil")),
         "telefone_celular": identificacao.get("telefoneCelular") or "",
         "email": identificacao.get("emailCidadao") or "",
-        "equipe": equipe or lotacao.equipe,
+        "equipe": _equipe(municipio_id, cabecalho, lotacao),
         "microarea": "" if fora or microarea == FORA_DE_AREA else microarea,
         "fora_de_area": fora,
     }

@@ -477,3 +477,34 @@ def test_a_newer_fcd_update_changes_the_imovel_and_moves_a_family_out():
         assert atual.telefone_contato == "48988887777" and atual.versao > imovel.versao
         assert mudou.data_mudanca == datetime.date(2019, 3, 5)
         assert Imovel.objects.count() == 1
+
+
+def test_a_member_joins_the_responsaveis_family_and_leaves_it_on_mudanca():
+    m = mundo()
+    responsaveis_cadastrar(m)
+    domicilio = exemplo("Cadastro_Domiciliar.esus.xml")
+    domicilio.ficha["condicaoMoradia"]["nuMoradores"] = "3"  # room for one more
+    enviar(m, domicilio)
+    uuid = "0019615-0b5c0e52-58a4-4e55-8a3e-6c2c8a1d1c01"
+    filho = copy.deepcopy(exemplo("Cadastro_Individual.esus.xml").ficha)
+    filho |= {"uuid": uuid, "uuidFichaOriginadora": uuid}
+    filho["identificacaoUsuarioCidadao"] |= {
+        "nomeCidadao": "FILHO DO CIDADAO LEDI",
+        "cpfCidadao": fabricas.cpf(),
+        "statusEhResponsavel": False,
+        "cpfResponsavelFamiliar": CPF_EXEMPLO,
+    }
+    dado = dataclasses.replace(exemplo("Cadastro_Individual.esus.xml"), uuid=uuid, ficha=filho)
+    assert enviar(m, dado).pendencias == []
+    with tenant_context(m.municipio.id):
+        vinculo = MembroFamilia.objects.get(cidadao__nome="FILHO DO CIDADAO LEDI")
+        assert vinculo.familia.responsavel.cpf == CPF_EXEMPLO and vinculo.saida is None
+
+    mudanca = atualizacao(dado, "0019615-0b5c0e52-58a4-4e55-8a3e-6c2c8a1d1c02", dias=30)
+    mudanca.ficha["saidaCidadaoCadastro"] = {"motivoSaidaCidadao": 136}
+    assert enviar(m, mudanca).pendencias == []
+    with tenant_context(m.municipio.id):
+        vinculo.refresh_from_db()
+        saiu = Cidadao.objects.get(pk=vinculo.cidadao_id)
+    assert vinculo.saida == datetime.date(2019, 3, 4)
+    assert (saiu.equipe_id, saiu.microarea) == (None, "")
