@@ -92,7 +92,7 @@ def cadastro_individual_incluir(ficha: FichaRecebida) -> None:
     ja_aplicada = mapa is not None and mapa.ficha_id == ficha.id
     if cidadao is not None and not ja_aplicada and quando <= _vigente(mapa, cidadao.atualizado_em):
         if mapa is None:  # a citizen of ours, changed since: the originadora only points to it
-            _mapear(ficha, None, originadora, vigente=cidadao.atualizado_em, cidadao=cidadao)
+            _mapear(ficha, None, originadora, vigente=cidadao.atualizado_em, cidadao=cidadao, escreveu=False)
         ficha.save(update_fields=["pendencias"])
         return
     recusa = bool(dados.get("statusTermoRecusaCadastroIndividualAtencaoBasica"))
@@ -251,16 +251,18 @@ def _mapear(
     vigente: datetime.datetime,
     cidadao: Cidadao | None = None,
     imovel: Imovel | None = None,
+    escreveu: bool = True,
 ) -> None:
     """The originadora points to the record; `gravado_em` is the record's time now, so a
-    change typed here later is seen as newer."""
+    change typed here later is seen as newer; `versao`, the version the ficha wrote."""
     registro: Cidadao | Imovel | None = cidadao or imovel
     assert registro is not None
-    registro.refresh_from_db(fields=["atualizado_em"])
+    registro.refresh_from_db(fields=["atualizado_em", "versao"])
     if mapa is None:
         mapa = CadastroRecebido(municipio_id=ficha.municipio_id, tipo=ficha.tipo, uuid_originadora=originadora)
     mapa.cidadao, mapa.imovel, mapa.ficha, mapa.instalacao_origem = cidadao, imovel, ficha, _instalacao(ficha)
     mapa.vigente_em, mapa.gravado_em = vigente, registro.atualizado_em
+    mapa.versao = registro.versao if escreveu else 0
     mapa.save()
 
 

@@ -115,6 +115,10 @@ class CadastroRecebido(TenantModel):
     # typed here since then is seen.
     vigente_em = models.DateTimeField()
     gravado_em = models.DateTimeField()
+    # The record's `versao` this ficha wrote (0: it only linked a newer record of ours).
+    # While that version is current, the record's ficha is the received one, forwarded as
+    # it came: the export (sisab.fichas) makes none of its own.
+    versao = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

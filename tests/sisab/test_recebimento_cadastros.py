@@ -18,8 +18,11 @@ from django.utils import timezone
 from lxml import etree
 
 from cds.models import Familia, Imovel, MembroFamilia
+from cds.territorio.services import imovel_atualizar
+from pec.ator import Ator
 from pec.models import Equipe, Estabelecimento, Lotacao, Municipio, Profissional
 from pec.tenancy import tenant_context
+from prontuario.cadastro.services import cidadao_atualizar
 from prontuario.models import Cidadao, CidadaoVersao
 from sisab import fichas, ledi
 from sisab.models import CadastroRecebido, FichaRecebida
@@ -508,3 +511,29 @@ def test_a_member_joins_the_responsaveis_family_and_leaves_it_on_mudanca():
         saiu = Cidadao.objects.get(pk=vinculo.cidadao_id)
     assert vinculo.saida == datetime.date(2019, 3, 4)
     assert (saiu.equipe_id, saiu.microarea) == (None, "")
+
+
+def test_a_received_record_is_not_exported_as_ours_until_changed_here():
+    """The received ficha goes on to the SISAB as it came; a ficha of ours for the same
+    version would send the citizen twice. A change typed here is ours to send."""
+    m = mundo()
+    responsaveis_cadastrar(m)
+    dado = exemplo("Cadastro_Domiciliar_OutroImovel.esus.xml")
+    enviar(m, dado)
+    recebido, imovel = cidadao_do_exemplo(m), imovel_do_exemplo(m, dado)
+
+    def sem_ficha(origem: str) -> set[int]:
+        with tenant_context(m.municipio.id):
+            return set(fichas.REGISTRO[origem].pendentes(m.municipio.id).values_list("id", flat=True))
+
+    with tenant_context(m.municipio.id):
+        nosso = Cidadao.objects.get(cns=CNS_RESPONSAVEL)
+    assert sem_ficha("cidadao") == {nosso.id} and sem_ficha("imovel") == set()
+    with tenant_context(m.municipio.id):
+        cidadao_atualizar(lotacao=m.acs, cidadao=recebido, dados={"telefone_celular": "48977776666"})
+        imovel_atualizar(
+            ator=Ator(municipio_id=m.municipio.id, lotacao=m.acs),
+            imovel=imovel,
+            dados={"telefone_contato": "48977776666"},
+        )
+    assert sem_ficha("cidadao") == {nosso.id, recebido.id} and sem_ficha("imovel") == {imovel.id}
