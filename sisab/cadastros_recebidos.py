@@ -88,9 +88,11 @@ def cadastro_individual_incluir(ficha: FichaRecebida) -> None:
         .first()
     )
     cidadao = _cidadao(ficha.municipio_id, mapa, identificacao)
-    # A ficha already applied is tried again for what it left out (its family link).
-    ja_aplicada = mapa is not None and mapa.ficha_id == ficha.id
-    if cidadao is not None and not ja_aplicada and quando <= _vigente(mapa, cidadao.atualizado_em):
+    if (
+        cidadao is not None
+        and not _de_novo(mapa, ficha, cidadao.atualizado_em)
+        and quando <= _vigente(mapa, cidadao.atualizado_em)
+    ):
         if mapa is None:  # a citizen of ours, changed since: the originadora only points to it
             _mapear(ficha, None, originadora, vigente=cidadao.atualizado_em, cidadao=cidadao, escreveu=False)
         ficha.save(update_fields=["pendencias"])
@@ -138,6 +140,12 @@ def _cidadao(municipio_id: int, mapa: CadastroRecebido | None, identificacao: di
             cidadao = Cidadao.objects.get(pk=cidadao.unificado_com_id, municipio_id=municipio_id)
         return cidadao
     return cidadao_por_documento(municipio_id, cpf=identificacao.get("cpfCidadao"), cns=identificacao.get("cnsCidadao"))
+
+
+def _de_novo(mapa: CadastroRecebido | None, ficha: FichaRecebida, atualizado_em: datetime.datetime) -> bool:
+    """This ficha is the one applied and nothing was typed here since: it is tried again
+    for what it left out (a family, a family link); a record changed since is newer."""
+    return mapa is not None and mapa.ficha_id == ficha.id and atualizado_em <= mapa.gravado_em
 
 
 def _vigente(mapa: CadastroRecebido | None, atualizado_em: datetime.datetime) -> datetime.datetime:
@@ -287,9 +295,11 @@ def cadastro_domiciliar_incluir(ficha: FichaRecebida) -> None:
         .first()
     )
     imovel = Imovel.objects.get(pk=mapa.imovel_id) if mapa is not None and mapa.imovel_id is not None else None
-    # A ficha already applied is tried again for what it left out (its families).
-    ja_aplicada = mapa is not None and mapa.ficha_id == ficha.id
-    if imovel is not None and not ja_aplicada and quando <= _vigente(mapa, imovel.atualizado_em):
+    if (
+        imovel is not None
+        and not _de_novo(mapa, ficha, imovel.atualizado_em)
+        and quando <= _vigente(mapa, imovel.atualizado_em)
+    ):
         ficha.save(update_fields=["pendencias"])
         return
     ator = Ator(municipio_id=ficha.municipio_id, lotacao=lotacao)
