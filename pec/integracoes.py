@@ -7,13 +7,15 @@ and adding one touches no clinical code. Healthchecks' core names its integratio
 same way instead of importing them. Each integration also registers its outbox
 deliverer with pec.outbox.registrar_entregador.
 
-Three things an integration may contribute:
+Four things an integration may contribute:
 - a check before finalising (`registrar_verificacao`): messages, in Portuguese, that
   hold the record because the integration would refuse it as it stands;
 - rules on the fields of a model (`registrar_regra_dos_campos`): messages per form field,
   shown next to the field the professional must fix;
 - the open pendência of a record waiting in its queue (`registrar_pendencia`): a subquery
-  of the reason, so the core can show "aguardando dados" next to the delivery status.
+  of the reason, so the core can show "aguardando dados" next to the delivery status;
+- where a record came from (`registrar_origem`): a sentence such as "Recebido de <a
+  instalação>" for a record another system sent, shown on the record's page.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ Pendencia = Callable[[Any, Any], BaseExpression]
 _verificacoes: list[Verificacao] = []
 _regras_dos_campos: dict[str, list[RegraDosCampos]] = {}
 _pendencias: dict[str, Pendencia] = {}
+_origens: dict[str, list[Callable[[Any], str | None]]] = {}
 
 
 def registrar_verificacao(verificacao: Verificacao) -> None:
@@ -86,3 +89,16 @@ def pendencia_aberta(destino: str, *, objeto_tipo: Any, objeto_id: Any) -> BaseE
     if pendencia is None:
         return Value(None, output_field=CharField())
     return pendencia(objeto_tipo, objeto_id)
+
+
+def registrar_origem(objeto_tipo: str, origem: Callable[[Any], str | None]) -> None:
+    """`objeto_tipo` is the model label in lower case ("prontuario.cidadao")."""
+    origens = _origens.setdefault(objeto_tipo, [])
+    if origem not in origens:
+        origens.append(origem)
+
+
+def origens(objeto: Model) -> list[str]:
+    """Where the record came from, one sentence per integration that knows; empty for a
+    record typed here."""
+    return [frase for origem in _origens.get(objeto._meta.label_lower, []) if (frase := origem(objeto))]

@@ -15,6 +15,8 @@ Choices, with the LEDI 7.2.2 dictionaries (docs/estrutura_arquivos/dicionario-*.
   originadora (uuid = uuidFichaOriginadora), later ones are updates with a new uuid; the
   Cadastro Domiciliar does the same with the imóvel, whose `versao` counts the changes
   to it and to its families (cds.territorio);
+- a citizen or imóvel whose current version a received ficha wrote has no ficha of ours:
+  the received one goes on as it came (sisab.cadastros_recebidos);
 - dates are epoch milliseconds; a date without time is local midnight (as in the
   official examples).
 """
@@ -37,7 +39,7 @@ from cds.territorio import ledi as territorio
 from pec.models import Lotacao
 from prontuario.cadastro import texto
 from prontuario.models import Atendimento, Cidadao, CidadaoVersao, EscutaInicial, Medicao, Termo, Vacinacao
-from sisab.models import FichaSisab
+from sisab.models import CadastroRecebido, FichaSisab
 
 TP_CDS_ORIGEM = 3  # "sistemas terceiros"
 LOCAL_UBS = 1
@@ -223,7 +225,10 @@ def _cidadaos_sem_ficha(municipio_id: int) -> QuerySet[Cidadao]:
     feitas = FichaSisab.objects.filter(
         municipio_id=municipio_id, origem="cidadao", origem_id=OuterRef("id"), origem_versao=OuterRef("versao")
     )
-    return Cidadao.objects.filter(municipio_id=municipio_id, ativo=True).exclude(Exists(feitas))
+    recebidas = CadastroRecebido.objects.filter(
+        municipio_id=municipio_id, cidadao=OuterRef("id"), versao=OuterRef("versao")
+    )
+    return Cidadao.objects.filter(municipio_id=municipio_id, ativo=True).exclude(Exists(feitas) | Exists(recebidas))
 
 
 # --- Cadastro Domiciliar e Territorial (tipo 3) ----------------------------------------------
@@ -391,9 +396,12 @@ def _imoveis_sem_ficha(municipio_id: int) -> QuerySet[Imovel]:
     feitas = FichaSisab.objects.filter(
         municipio_id=municipio_id, origem="imovel", origem_id=OuterRef("id"), origem_versao=OuterRef("versao")
     )
+    recebidas = CadastroRecebido.objects.filter(
+        municipio_id=municipio_id, imovel=OuterRef("id"), versao=OuterRef("versao")
+    )
     return (
         Imovel.objects.filter(municipio_id=municipio_id, atualizado_por__isnull=False)
-        .exclude(Exists(feitas))
+        .exclude(Exists(feitas) | Exists(recebidas))
         .select_related(
             "logradouro",
             "atualizado_por__profissional",

@@ -6,8 +6,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 
+from cds.models import Imovel
 from pec.models import Lotacao, Usuario
 from pec.tenancy import TenantModel
+from prontuario.models import Cidadao
 
 
 class CredencialRecebimento(TenantModel):
@@ -87,13 +89,45 @@ class FichaRecebida(TenantModel):
     lote = models.ForeignKey(LoteRecebido, on_delete=models.PROTECT, null=True, related_name="fichas")
     recebida_em = models.DateTimeField(auto_now_add=True)
     # What it put in the municipality's records (vaccination fichas: the doses), and what it
-    # could not, each in a sentence for the admin (sisab.recebimento.vacinas_incluir).
+    # could not, each in a sentence for the admin (sisab.inclusao).
     doses_incluidas = models.PositiveSmallIntegerField(default=0)
     pendencias = models.JSONField(default=list)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["municipio", "uuid"], name="ficha_recebida_uuid_unico")]
         indexes = [models.Index(fields=["municipio", "tipo", "recebida_em"], name="ficha_recebida_tipo")]
+
+
+class CadastroRecebido(TenantModel):
+    """The record a received Cadastro Individual (tipo 2) or Domiciliar (tipo 3) placed,
+    under the uuidFichaOriginadora the originating installation gave it: its later fichas
+    (updates, with a new uuid and the same originadora) find the same record here, and
+    `vigente_em` tells whether one is newer than what we hold (sisab.cadastros_recebidos)."""
+
+    tipo = models.PositiveSmallIntegerField()
+    uuid_originadora = models.CharField(max_length=44)
+    instalacao_origem = models.CharField(max_length=200)
+    cidadao = models.ForeignKey(Cidadao, on_delete=models.PROTECT, null=True, related_name="+")
+    imovel = models.ForeignKey(Imovel, on_delete=models.PROTECT, null=True, related_name="+")
+    ficha = models.ForeignKey(FichaRecebida, on_delete=models.PROTECT, related_name="+", help_text="the last applied")
+    # dataAtendimento of the last applied ficha (or the time of a newer local change it did
+    # not overwrite); `gravado_em`: the record's atualizado_em once applied, so a change
+    # typed here since then is seen.
+    vigente_em = models.DateTimeField()
+    gravado_em = models.DateTimeField()
+    # The record's `versao` this ficha wrote (0: it only linked a newer record of ours).
+    # While that version is current, the record's ficha is the received one, forwarded as
+    # it came: the export (sisab.fichas) makes none of its own.
+    versao = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipio", "tipo", "uuid_originadora"], name="cadastro_recebido_unico")
+        ]
+        indexes = [
+            models.Index(fields=["municipio", "cidadao"], name="cadastro_recebido_cidadao"),
+            models.Index(fields=["municipio", "imovel"], name="cadastro_recebido_imovel"),
+        ]
 
 
 # --- Sending (LEDI export to the centralizers) ---------------------------------------------

@@ -2,8 +2,8 @@
 
 This makes the installation usable as a municipal or state centralizer: local servers
 and third-party systems send `.esus` (Thrift) or XML fichas, each kept as it arrived,
-decoded, and linked to the installation that typed it. The doses of vaccination fichas
-also go into the citizens' records (sisab.vacinas_recebidas).
+decoded, and linked to the installation that typed it. What a ficha says also goes into
+the municipality's records where its tipo has them (sisab.inclusao: doses, cadastros).
 
 A ficha is held to what we hold our own to before sending (sisab.regras: the XSD, then
 the LEDI rules), whether it came as XML or `.esus`: a centralizer discards a whole file
@@ -34,8 +34,8 @@ from pec.models import Municipio, Usuario
 from pec.outbox import apos_commit_enfileirar
 from pec.tenancy import tenant_context
 from sisab import ledi, regras
+from sisab.inclusao import ficha_incluir
 from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
-from sisab.vacinas_recebidas import vacinas_incluir
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +161,7 @@ def ficha_receber(
     existente = FichaRecebida.objects.filter(municipio=municipio, uuid=dado.uuid).first()
     if existente is not None:
         if existente.pendencias:  # re-sent after the admin registered who was missing
-            with transaction.atomic():
-                vacinas_incluir(existente)
+            ficha_incluir(existente)
         return existente, False
     origem = dado.originadora
     try:
@@ -182,7 +181,7 @@ def ficha_receber(
                 credencial=credencial,
                 lote=lote,
             )
-            vacinas_incluir(ficha)
+            ficha_incluir(ficha)
     except IntegrityError:  # the same uuid arrived concurrently
         return FichaRecebida.objects.get(municipio=municipio, uuid=dado.uuid), False
     except DataError as exc:  # a value the checks above let through: this ficha alone is refused

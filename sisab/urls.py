@@ -8,8 +8,8 @@ urlpatterns = [
     path("credenciais/<int:credencial_id>/desativar/", views.credencial_desativar, name="sisab_credencial_desativar"),
     path("lotes/enviar/", views.lote_enviar, name="sisab_lote_enviar"),
     path("lotes/<int:lote_id>/", views.lote, name="sisab_lote"),
-    path("lotes/<int:lote_id>/vacinas-pendentes/", views.vacinas_pendentes, name="sisab_lote_vacinas_pendentes"),
-    path("vacinas-pendentes/", views.vacinas_pendentes, name="sisab_vacinas_pendentes"),
+    path("lotes/<int:lote_id>/pendentes/", views.pendentes, name="sisab_lote_pendentes"),
+    path("pendentes/", views.pendentes, name="sisab_pendentes"),
 ]
 
 # The PEC-compatible receiving API, at the paths PEC uses (mounted at the root).

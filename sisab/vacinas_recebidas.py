@@ -15,8 +15,9 @@ or dose is in no table stays out, with the reason.
 
 A dose is placed only when the citizen (CPF or CNS) and the professional's lotação (CNS,
 CBO and CNES of the ficha's header) are known in the municipality; otherwise the ficha
-records why, in a sentence for the admin, and keeps its place in the queue to SISAB.
-A ficha that cancels an earlier one (uuidFichaCancelada) takes that one's doses out.
+records why, in a sentence for the admin, and keeps its place in the queue to SISAB
+(sisab.inclusao tries it again). A ficha that cancels an earlier one (uuidFichaCancelada)
+takes that one's doses out.
 """
 
 from __future__ import annotations
@@ -26,16 +27,14 @@ import functools
 import uuid
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
-from pec.models import Lotacao
 from prontuario.cadastro.texto import dobrar
-from prontuario.models import Cidadao, Termo, Vacinacao
+from prontuario.models import Termo, Vacinacao
 from sisab.fichas import estrategia_rnds, grupo_atendimento_rnds
-from sisab.models import FichaRecebida, InstalacaoSisab
+from sisab.inclusao import cidadao_por_documento, data_ms, lotacao_do_cabecalho, sem_lotacao
+from sisab.models import FichaRecebida
 
-TIPO_VACINACAO = 14
 SEM_ESTRATEGIA = "0"  # RNDS: "Sem registro no sistema de informação de origem"
 _NAMESPACE = uuid.UUID("4f0c6f3e-8a51-4c1e-9a7e-2f1d7b0c5e14")
 
@@ -77,11 +76,9 @@ def _fora_das_tabelas(vacina: dict[str, Any]) -> str | None:
 
 
 def vacinas_incluir(ficha: FichaRecebida) -> None:
-    """Place the doses of a received ficha (in its transaction and tenant). Idempotent:
-    run again (the ficha re-sent after the citizen or the lotação was registered), it
-    adds only the doses still missing and rewrites the pending list."""
-    if ficha.tipo != TIPO_VACINACAO or _nossa(ficha):
-        return
+    """Place the doses of a received ficha (sisab.inclusao.INCLUIR). Idempotent: run
+    again (the ficha re-sent after the citizen or the lotação was registered), it adds
+    only the doses still missing and rewrites the pending list."""
     dados: dict[str, Any] = ficha.ficha
     agora = timezone.now()
     ja_incluidas = set(
@@ -97,17 +94,15 @@ def vacinas_incluir(ficha: FichaRecebida) -> None:
             excluida_em=agora, motivo_exclusao=f"Ficha {cancelada} cancelada na origem pela ficha {ficha.uuid}."[:200]
         )
     cabecalho = dados.get("headerTransport") or {}
-    lotacao = _lotacao(ficha.municipio_id, cabecalho)
+    lotacao = lotacao_do_cabecalho(ficha.municipio_id, cabecalho)
     for n, filho in enumerate(dados.get("vacinacoes") or [], start=1):
         vacinas = filho.get("vacinas") or []
         if lotacao is None:
             ficha.pendencias.append(
-                f"Atendimento {n}: o profissional (CNS {cabecalho.get('profissionalCNS', '?')}, CBO "
-                f"{cabecalho.get('cboCodigo_2002', '?')}) não tem lotação no estabelecimento CNES "
-                f"{cabecalho.get('cnes', '?')}: {len(vacinas)} dose(s) fora do prontuário."
+                f"Atendimento {n}: {sem_lotacao(cabecalho)}: {len(vacinas)} dose(s) fora do prontuário."
             )
             continue
-        cidadao = _cidadao(ficha.municipio_id, filho)
+        cidadao = cidadao_por_documento(ficha.municipio_id, cpf=filho.get("cpfCidadao"), cns=filho.get("cnsCidadao"))
         if cidadao is None:
             documento = filho.get("cpfCidadao") or filho.get("cnsCidadao") or "sem CPF nem CNS"
             ficha.pendencias.append(
@@ -137,42 +132,8 @@ def vacinas_incluir(ficha: FichaRecebida) -> None:
     ficha.save(update_fields=["doses_incluidas", "pendencias"])
 
 
-def _nossa(ficha: FichaRecebida) -> bool:
-    """A ficha this municipality's own PEC made and got back (it sends to itself): its
-    doses are already here, typed in the PEC."""
-    propria = InstalacaoSisab.objects.filter(municipio_id=ficha.municipio_id).values_list("uuid_instalacao", flat=True)
-    return str(ficha.originadora.get("uuidInstalacao", "")) in {str(u) for u in propria}
-
-
-def _lotacao(municipio_id: int, cabecalho: dict[str, Any]) -> Lotacao | None:
-    """The lotação of the ficha's professional: active first, then the latest one (a dose
-    typed before the professional left is still theirs)."""
-    cns, cbo, cnes = cabecalho.get("profissionalCNS"), cabecalho.get("cboCodigo_2002"), cabecalho.get("cnes")
-    if not (cns and cbo and cnes):
-        return None
-    return (
-        Lotacao.objects.filter(municipio_id=municipio_id, profissional__cns=cns, cbo=cbo, estabelecimento__cnes=cnes)
-        .order_by("-ativo", "-id")
-        .first()
-    )
-
-
-def _cidadao(municipio_id: int, filho: dict[str, Any]) -> Cidadao | None:
-    cpf, cns = filho.get("cpfCidadao") or "", filho.get("cnsCidadao") or ""
-    if not (cpf or cns):
-        return None
-    documento = Q(cpf=cpf) if cpf else Q(cns=cns)
-    return Cidadao.objects.filter(documento, municipio_id=municipio_id, ativo=True).first()
-
-
-def _data(epoch_ms: int | None) -> datetime.datetime | None:
-    if epoch_ms is None:
-        return None
-    return datetime.datetime.fromtimestamp(epoch_ms / 1000, tz=datetime.UTC)
-
-
 def _momento(filho: dict[str, Any], cabecalho: dict[str, Any]) -> datetime.datetime | None:
-    return _data(
+    return data_ms(
         filho.get("dataHoraFinalAtendimento")
         or filho.get("dataHoraInicialAtendimento")
         or cabecalho.get("dataAtendimento")
@@ -181,7 +142,7 @@ def _momento(filho: dict[str, Any], cabecalho: dict[str, Any]) -> datetime.datet
 
 def _dose(vacina: dict[str, Any], filho: dict[str, Any], cabecalho: dict[str, Any]) -> dict[str, Any]:
     anterior = bool(vacina.get("stRegistroAnterior"))
-    aplicada = _data(vacina.get("dataRegistroAnterior")) if anterior else _momento(filho, cabecalho)
+    aplicada = data_ms(vacina.get("dataRegistroAnterior")) if anterior else _momento(filho, cabecalho)
     return {
         "data_aplicacao": timezone.localtime(aplicada).date() if aplicada else timezone.localdate(),
         "registro_anterior": anterior,
@@ -195,18 +156,3 @@ def _dose(vacina: dict[str, Any], filho: dict[str, Any], cabecalho: dict[str, An
         "condicao_maternal": str(filho.get("condicaoMaternal") or "")[:2],
         "comunicante_hanseniase": filho.get("comunicanteHanseniase"),
     }
-
-
-def vacinas_pendentes_incluir(*, municipio_id: int, lote_id: int | None = None, limite: int = 2000) -> tuple[int, int]:
-    """Try again the fichas whose doses stayed out of the records, once the admin has
-    registered the missing citizens or lotações (the sender need not re-send anything).
-    At most `limite` fichas per call. Returns (doses placed now, fichas still pending)."""
-    pendentes = FichaRecebida.objects.filter(municipio_id=municipio_id, tipo=TIPO_VACINACAO).exclude(pendencias=[])
-    if lote_id is not None:
-        pendentes = pendentes.filter(lote_id=lote_id)
-    incluidas = 0
-    for ficha in pendentes.order_by("id")[:limite]:
-        antes = ficha.doses_incluidas
-        vacinas_incluir(ficha)
-        incluidas += ficha.doses_incluidas - antes
-    return incluidas, pendentes.count()

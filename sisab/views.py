@@ -19,6 +19,7 @@ from pec.tenancy import tenant_context
 from pec.uploads import limite_upload
 from sisab import ledi
 from sisab.forms import CredencialForm, LoteForm
+from sisab.inclusao import INCLUIR, pendentes_incluir
 from sisab.ledi import TIPOS
 from sisab.models import CredencialRecebimento, FichaRecebida, LoteRecebido
 from sisab.recebimento import (
@@ -29,7 +30,6 @@ from sisab.recebimento import (
     ficha_receber,
     lote_enfileirar,
 )
-from sisab.vacinas_recebidas import TIPO_VACINACAO, vacinas_pendentes_incluir
 
 SESSAO_COOKIE = "JSESSIONID"  # the name PEC's API uses; senders' clients look for it
 SESSAO_SALT = "sisab.recebimento"
@@ -186,21 +186,21 @@ def lote_enviar(request: RequisicaoComLotacao) -> HttpResponse:
 
 @require_POST
 @requer_permissao("admin.municipio")
-def vacinas_pendentes(request: RequisicaoComLotacao, lote_id: int | None = None) -> HttpResponse:
-    """Place the doses that stayed out of the records, after the admin registered who was
-    missing: of one lote, or of every ficha received."""
+def pendentes(request: RequisicaoComLotacao, lote_id: int | None = None) -> HttpResponse:
+    """Place what stayed out of the records (doses, cadastros), after the admin registered
+    who was missing: of one lote, or of every ficha received."""
     municipio_id = request.lotacao.municipio_id
     if lote_id is not None:
         get_object_or_404(LoteRecebido, id=lote_id, municipio_id=municipio_id)
-    incluidas, restantes = vacinas_pendentes_incluir(municipio_id=municipio_id, lote_id=lote_id)
+    incluidas, restantes = pendentes_incluir(municipio_id=municipio_id, lote_id=lote_id)
     audit_event(
         evento="admin_alteracao",
         ator=request.ator,
-        detalhes={"acao": "vacinas_pendentes_incluidas", "lote": lote_id, "doses": incluidas},
+        detalhes={"acao": "fichas_pendentes_incluidas", "lote": lote_id, "fichas": incluidas},
     )
-    mensagem = f"{incluidas} dose(s) de vacina incluída(s) nos prontuários."
+    mensagem = f"{incluidas} ficha(s) incluída(s) por inteiro nos registros do município."
     if restantes:
-        mensagem += f" {restantes} ficha(s) ainda com doses fora do prontuário: veja os motivos."
+        mensagem += f" {restantes} ficha(s) ainda com partes fora dos registros: veja os motivos."
     messages.success(request, mensagem)
     return redirect("sisab_lote", lote_id=lote_id) if lote_id is not None else redirect("sisab_recebimento")
 
@@ -214,10 +214,7 @@ def lote(request: RequisicaoComLotacao, lote_id: int) -> HttpResponse:
 
 
 def _pendentes(fichas: QuerySet[FichaRecebida]) -> list[tuple[str, list[str]]]:
-    """(uuid, reasons) of the vaccination fichas whose doses stayed out of the records."""
+    """(uuid, reasons) of the fichas that stayed (partly) out of the records."""
     return list(
-        fichas.filter(tipo=TIPO_VACINACAO)
-        .exclude(pendencias=[])
-        .order_by("-id")
-        .values_list("uuid", "pendencias")[:200]
+        fichas.filter(tipo__in=INCLUIR).exclude(pendencias=[]).order_by("-id").values_list("uuid", "pendencias")[:200]
     )

@@ -230,7 +230,7 @@ CONSTRUTORES: dict[str, Construtor] = {
     # SISAB: LEDI received and sent
     "sisab_credencial_desativar": _credencial,
     "sisab_lote": _lote,
-    "sisab_lote_vacinas_pendentes": _lote,
+    "sisab_lote_pendentes": _lote,
     "sisab_destino_desativar": _destino_sisab,
     "sisab_destino_reenviar": _destino_sisab,
     "sisab_ficha": _ficha_sisab,

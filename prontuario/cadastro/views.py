@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dados import municipios
-from pec import parametros
+from pec import integracoes, parametros
 from pec.administracao.forms import erros_no_form
 from pec.audit.chain import audit_event
 from pec.buscas import busca_ler, busca_postada
@@ -70,6 +70,7 @@ def cidadao_detalhe(request: RequisicaoComLotacao, cidadao_id: int) -> HttpRespo
             "cidadao": cidadao,
             "municipio_nascimento": municipio_nascimento,
             "ultima_versao": cidadao.versoes.first(),
+            "origens": integracoes.origens(cidadao),
             "agendamentos": Agendamento.objects.filter(
                 municipio_id=cidadao.municipio_id,
                 cidadao=cidadao,

@@ -161,7 +161,7 @@ def test_pagina_do_lote_mostra_doses_e_pendencias(m):
     )
     html = pagina.content.decode()
     assert "1 dose de vacina incluída nos prontuários" in html
-    assert "Doses fora do prontuário" in html and sem_lotacao["uuidFicha"] in html
+    assert "Fora dos registros do município" in html and sem_lotacao["uuidFicha"] in html
 
 
 def test_ficha_feita_por_este_pec_nao_duplica_a_dose(m):
@@ -181,7 +181,7 @@ def test_tentar_de_novo_inclui_as_doses_depois_do_cadastro(m):
     assert ficha.doses_incluidas == 0
     admin = fabricas.entrar(m.admin.usuario, m.admin, pela_escolha=True)
     pagina = admin.get("/administracao/recebimento-ledi/").content.decode()
-    assert "Doses fora do prontuário" in pagina and ficha.uuid in pagina and "não tem lotação" in pagina
+    assert "Fora dos registros do município" in pagina and ficha.uuid in pagina and "não tem lotação" in pagina
     # Another municipality's admin does not see them (its lote URLs: test_paginas_envio's 404 test).
     outro = mundo_envio.mundo("Município B")
     assert (
@@ -192,10 +192,10 @@ def test_tentar_de_novo_inclui_as_doses_depois_do_cadastro(m):
     )
 
     fabricas.lotacao_com_perfis(m.municipio, m.nina.usuario, cbo="223505", estabelecimento=m.nina.estabelecimento)
-    resposta = admin.post("/administracao/recebimento-ledi/vacinas-pendentes/", follow=True)
-    assert "1 dose(s) de vacina incluída(s) nos prontuários." in resposta.content.decode()
+    resposta = admin.post("/administracao/recebimento-ledi/pendentes/", follow=True)
+    assert "1 ficha(s) incluída(s) por inteiro nos registros do município." in resposta.content.decode()
     assert [d.lotacao.cbo for d in doses(m)] == ["223505"]
-    assert "Doses fora do prontuário" not in admin.get("/administracao/recebimento-ledi/").content.decode()
+    assert "Fora dos registros do município" not in admin.get("/administracao/recebimento-ledi/").content.decode()
 
 
 def test_dose_recebida_guarda_fabricante_e_grupo_nos_codigos_rnds_como_a_dose_local(m):
