@@ -51,5 +51,6 @@ urlpatterns = [
     path("instalacao/backups/", instalacao_backups, name="instalacao_backups"),
     path("instalacao/auditoria/", audit_views.auditoria_instalacao, name="instalacao_auditoria"),
     path("prontuario/", include("prontuario.clinico.urls")),
+    path("cds/", include("cds.urls")),
     path("", include("prontuario.urls")),
 ]

@@ -7,16 +7,14 @@ so what is checked is exactly what is sent; the point-of-care vaccination form r
 same rules on the ficha its dose will become (vacinacao_erros_da_dose), so the form and
 the export never disagree. Sources: docs/integracoes/ledi.md and the LEDI
 dictionaries (`estrutura_arquivos/dicionario-*`); the CBO groups are parsed from the official
-table (sisab/dados/cbo.txt), names and CIAP2/CID-10 reuse prontuario's implementation of
-the same LEDI rules, the vaccine table is prontuario's RegraVacinacao.
+table (dados/cbo_fichas.txt, read by dados.cbos_por_ficha), names and CIAP2/CID-10 reuse
+prontuario's implementation of the same LEDI rules, the vaccine table is prontuario's RegraVacinacao.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
@@ -29,6 +27,7 @@ from cds.territorio.ledi import (
     SEM_CONDICAO_MORADIA,
     TIPO_IMOVEL,
 )
+from dados import cbos_por_ficha
 from pec.documentos import cns_valido, cpf_valido
 from prontuario.cadastro import texto
 from prontuario.clinico.regras import ItemAvaliado, problemas_erros, vacina_regra_permitida
@@ -38,42 +37,11 @@ from sisab import fichas, ledi
 if TYPE_CHECKING:
     from typing_extensions import TypeIs  # typing.TypeIs from Python 3.13 on
 
-CBO_ARQUIVO = Path(__file__).resolve().parent / "dados" / "cbo.txt"
-_SECOES = {
-    "cadastro individual": 2,
-    "cadastro domiciliar e territorial": 3,
-    "atendimento individual": 4,
-    "atendimento odontológico individual": 5,
-    "atividade coletiva": 6,
-    "procedimentos": 7,
-    "visita domiciliar e territorial": 8,
-    "atendimento domiciliar": 10,
-    "avaliação de elegibilidade": 11,
-    "marcadores de consumo alimentar": 12,
-    "complementar - síndrome neurológica por zika / microcefalia": 13,
-    "vacinação": 14,
-}
 DIA_MS = 86_400_000
 IDADE_MAXIMA_MS = 130 * 366 * DIA_MS
 SIGTAP_PROIBIDO = "0301040079"  # escuta inicial goes in statusEscutaInicialOrientacao
 _SIGTAP = re.compile(r"^\d{10}$")
 _AB_PROCEDIMENTO = re.compile(r"^ABPG\d{3}$")
-
-
-@functools.cache
-def cbos_por_ficha() -> dict[int, dict[str, bool]]:
-    """tipo de ficha -> {CBO: may state a CID-10 hypothesis}, from the official table."""
-    tabelas: dict[int, dict[str, bool]] = {}
-    atual: dict[str, bool] | None = None
-    for linha in CBO_ARQUIVO.read_text(encoding="utf-8").splitlines():
-        if linha.startswith("# "):
-            titulo = linha[2:].strip().lower().removeprefix("ficha de ").removeprefix("ficha ")
-            tipo = _SECOES.get(titulo)
-            atual = tabelas.setdefault(tipo, {}) if tipo else None
-        elif atual is not None and re.match(r"^\| \d{6} \|", linha):
-            colunas = [c.strip() for c in linha.strip().strip("|").split("|")]
-            atual[colunas[0]] = len(colunas) > 2 and colunas[2].upper() == "SIM"
-    return tabelas
 
 
 def _ms(valor: Any) -> TypeIs[int]:

@@ -6,7 +6,7 @@ lotação receives the defaults of its CBO (`perfis_padrao_para_cbo`).
 
 The catalogue lists only what the server enforces: every code is checked where its action
 happens (tests/pec/test_acesso.py fails on a code checked nowhere). A feature not built yet
-(atendimento odontológico, território, relatórios) gets its code together with the feature,
+(atendimento odontológico, relatórios) gets its code together with the feature,
 so an administrator never assigns a permission that guards nothing.
 """
 
@@ -35,11 +35,16 @@ PERMISSOES: dict[str, str] = {
     "atestado.emitir": "Emitir atestados",
     "vacina.registrar": "Registrar vacinação",
     "vacina.corrigir": "Corrigir ou excluir doses registradas no PEC",
+    "territorio.ver": "Ver o território (logradouros, imóveis e famílias)",
+    "territorio.editar": "Cadastrar e editar o território (cadastro domiciliar e territorial)",
     "admin.municipio": "Administrar o município (profissionais, lotações, perfis, importações, configurações)",
     "auditoria.ver": "Consultar a trilha de auditoria",
 }
 
-_CLINICO_COMUM = ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"]
+_CLINICO_COMUM = ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver", "territorio.ver"]
+# The professionals who register households in PEC; the page also requires a lotação whose
+# CBO may produce the cadastro domiciliar (LEDI regras/cbo.txt, dados.cbos_por_ficha).
+_TERRITORIO = ["territorio.ver", "territorio.editar"]
 
 # code: (name, permissions). "visualizacao" is the read-only perfil.
 PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
@@ -55,6 +60,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "exame.solicitar",
             "atestado.emitir",
             "agenda.gerenciar",
+            "territorio.editar",
         ],
     ),
     "enfermeiro": (
@@ -70,11 +76,12 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "vacina.registrar",
             "vacina.corrigir",
             "agenda.gerenciar",
+            "territorio.editar",
         ],
     ),
     "tecnico_enfermagem": (
         "Técnico/auxiliar de enfermagem",
-        [*_CLINICO_COMUM, "fila.gerenciar", "escuta.registrar", "vacina.registrar"],
+        [*_CLINICO_COMUM, "fila.gerenciar", "escuta.registrar", "vacina.registrar", "territorio.editar"],
     ),
     "cirurgiao_dentista": (
         "Cirurgião-dentista",
@@ -89,10 +96,18 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "agenda.gerenciar",
         ],
     ),
-    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar"]),
+    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar", *_TERRITORIO]),
     "recepcao": (
         "Recepção",
-        ["cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"],
+        [
+            "cidadao.ver",
+            "cidadao.editar",
+            "agenda.ver",
+            "agenda.gerenciar",
+            "fila.ver",
+            "fila.gerenciar",
+            *_TERRITORIO,
+        ],
     ),
     "coordenacao": (
         "Coordenação da UBS",
@@ -102,7 +117,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
         "Administrador municipal",
         ["admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar"],
     ),
-    "visualizacao": ("Visualização (somente leitura)", ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"]),
+    "visualizacao": ("Visualização (somente leitura)", _CLINICO_COMUM),
 }
 
 # CBO (6 digits) or family prefix (4 digits) -> default perfil codes. Sources: CBO 2002

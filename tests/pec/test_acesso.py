@@ -19,7 +19,8 @@ from tests.pec.identidade import cliente_pela_pagina
 
 pytestmark = pytest.mark.django_db
 
-_COMUM = {"cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"}
+_COMUM = {"cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver", "territorio.ver"}
+_TERRITORIO = {"territorio.ver", "territorio.editar"}
 # The matrix, written out: a change to a default perfil must be deliberate (and change
 # this table), never a side effect.
 MATRIZ: dict[str, set[str]] = {
@@ -33,6 +34,7 @@ MATRIZ: dict[str, set[str]] = {
         "exame.solicitar",
         "atestado.emitir",
         "agenda.gerenciar",
+        "territorio.editar",
     },
     "enfermeiro": _COMUM
     | {
@@ -45,8 +47,9 @@ MATRIZ: dict[str, set[str]] = {
         "vacina.registrar",
         "vacina.corrigir",
         "agenda.gerenciar",
+        "territorio.editar",
     },
-    "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar"},
+    "tecnico_enfermagem": _COMUM | {"fila.gerenciar", "escuta.registrar", "vacina.registrar", "territorio.editar"},
     "cirurgiao_dentista": _COMUM
     | {
         "cidadao.editar",
@@ -57,8 +60,9 @@ MATRIZ: dict[str, set[str]] = {
         "atestado.emitir",
         "agenda.gerenciar",
     },
-    "acs": {"cidadao.ver", "cidadao.editar"},
-    "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"},
+    "acs": {"cidadao.ver", "cidadao.editar"} | _TERRITORIO,
+    "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"}
+    | _TERRITORIO,
     "coordenacao": _COMUM | {"agenda.gerenciar", "fila.gerenciar", "cidadao.unificar"},
     "admin_municipal": {"admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar"},
     "visualizacao": _COMUM,

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from lxml import etree
 
+from dados import cbos_por_ficha
 from pec.models import Outbox
 from pec.outbox import outbox_drenar, outbox_registrar
 from pec.tenancy import tenant_context
@@ -193,7 +194,7 @@ def test_rule_cbo_allowed_per_ficha(validas):
     assert "não pode registrar a ficha de Vacinação" in _erros(
         14, validas[14], lambda d: d["headerTransport"].update(cboCodigo_2002="251605")
     )
-    assert regras.cbos_por_ficha()[4]["225142"] is True and regras.cbos_por_ficha()[4]["223565"] is False
+    assert cbos_por_ficha()[4]["225142"] is True and cbos_por_ficha()[4]["223565"] is False
 
 
 def test_rule_dates_not_in_future_and_birth_before_atendimento(validas):
