@@ -69,6 +69,11 @@ def requer_edicao(view: View) -> View:
     return wrapper
 
 
+def _postado(request: RequisicaoComLotacao) -> Any:
+    """The posted fields, even none (an empty post is a form with its errors, not a blank page)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _parametros(**valores: str) -> str:
     """The query of the page links: the filters kept, the page number appended after."""
     return urlencode({chave: valor for chave, valor in valores.items() if valor}) + "&"
@@ -92,7 +97,7 @@ def logradouros(request: RequisicaoComLotacao) -> HttpResponse:
 
 @requer_edicao
 def logradouro_novo(request: RequisicaoComLotacao) -> HttpResponse:
-    form = LogradouroForm(request.POST or None)
+    form = LogradouroForm(_postado(request))
     if request.method == "POST" and form.is_valid():
         try:
             logradouro = services.logradouro_cadastrar(ator=request.ator, dados=form.cleaned_data)
@@ -108,7 +113,7 @@ def logradouro_novo(request: RequisicaoComLotacao) -> HttpResponse:
 def logradouro_editar(request: RequisicaoComLotacao, logradouro_id: int) -> HttpResponse:
     logradouro = selectors.logradouro_obter(ator=request.ator, logradouro_id=logradouro_id)
     inicial = {campo: getattr(logradouro, campo) for campo in services.CAMPOS_LOGRADOURO}
-    form = LogradouroForm(request.POST or None, initial=inicial)
+    form = LogradouroForm(_postado(request), initial=inicial)
     if request.method == "POST" and form.is_valid():
         try:
             services.logradouro_atualizar(ator=request.ator, logradouro=logradouro, dados=form.cleaned_data)
@@ -173,7 +178,7 @@ def imovel_novo(request: RequisicaoComLotacao) -> HttpResponse:
         "equipe": request.lotacao.equipe_id,
         "tipo": ledi.DOMICILIO,
     }
-    form = ImovelForm(request.POST or None, initial=inicial, municipio_id=request.lotacao.municipio_id)
+    form = ImovelForm(_postado(request), initial=inicial, municipio_id=request.lotacao.municipio_id)
     if request.method == "POST" and form.is_valid():
         try:
             imovel = services.imovel_cadastrar(ator=request.ator, dados=form.dados())
@@ -189,7 +194,7 @@ def imovel_novo(request: RequisicaoComLotacao) -> HttpResponse:
 def imovel_editar(request: RequisicaoComLotacao, imovel_id: int) -> HttpResponse:
     imovel = selectors.imovel_obter(ator=request.ator, imovel_id=imovel_id)
     inicial = {campo: getattr(imovel, campo) for campo in services.CAMPOS_IMOVEL}
-    form = ImovelForm(request.POST or None, initial=inicial, municipio_id=request.lotacao.municipio_id)
+    form = ImovelForm(_postado(request), initial=inicial, municipio_id=request.lotacao.municipio_id)
     if request.method == "POST" and form.is_valid():
         try:
             services.imovel_atualizar(ator=request.ator, imovel=imovel, dados=form.dados())
@@ -231,7 +236,7 @@ def familia_nova(request: RequisicaoComLotacao, imovel_id: int) -> HttpResponse:
     if request.method == "POST" and "q" in request.POST:
         return busca_postada(request, reverse("territorio_familia_nova", args=[imovel.pk]))
     entrada, resultado = _busca_cidadaos(request)
-    form = FamiliaNovaForm(request.POST or None, municipio_id=request.lotacao.municipio_id)
+    form = FamiliaNovaForm(_postado(request), municipio_id=request.lotacao.municipio_id)
     if request.method == "POST" and form.is_valid():
         try:
             familia = services.familia_cadastrar(
@@ -307,7 +312,7 @@ def _acao_familia(
 @requer_edicao
 def familia_dados(request: RequisicaoComLotacao, familia_id: int) -> HttpResponse:
     dados = selectors.familia_obter(ator=request.ator, familia_id=familia_id)
-    form = FamiliaDadosForm(request.POST or None)
+    form = FamiliaDadosForm(_postado(request))
 
     def executar(valores: dict[str, Any]) -> str:
         services.familia_atualizar(ator=request.ator, familia=dados.familia, dados=form.dados())
@@ -320,7 +325,7 @@ def familia_dados(request: RequisicaoComLotacao, familia_id: int) -> HttpRespons
 def familia_membro_incluir(request: RequisicaoComLotacao, familia_id: int) -> HttpResponse:
     """Links a citizen (chosen among the search's results) to the família."""
     dados = selectors.familia_obter(ator=request.ator, familia_id=familia_id)
-    form = MembroIncluirForm(request.POST or None, municipio_id=dados.familia.municipio_id)
+    form = MembroIncluirForm(_postado(request), municipio_id=dados.familia.municipio_id)
 
     def executar(valores: dict[str, Any]) -> str:
         cidadao = valores["cidadao"]
@@ -336,7 +341,7 @@ def familia_membro_incluir(request: RequisicaoComLotacao, familia_id: int) -> Ht
 def familia_membro_saida(request: RequisicaoComLotacao, familia_id: int) -> HttpResponse:
     dados = selectors.familia_obter(ator=request.ator, familia_id=familia_id)
     cidadaos = {m.cidadao.pk: m.cidadao for m in dados.membros}
-    form = MembroSaidaForm(request.POST or None, membros=list(cidadaos.values()))
+    form = MembroSaidaForm(_postado(request), membros=list(cidadaos.values()))
 
     def executar(valores: dict[str, Any]) -> str:
         cidadao = cidadaos[valores["cidadao"]]
@@ -352,7 +357,7 @@ def familia_membro_saida(request: RequisicaoComLotacao, familia_id: int) -> Http
 def familia_responsavel(request: RequisicaoComLotacao, familia_id: int) -> HttpResponse:
     dados = selectors.familia_obter(ator=request.ator, familia_id=familia_id)
     cidadaos = {m.cidadao.pk: m.cidadao for m in dados.membros}
-    form = ResponsavelForm(request.POST or None, membros=list(cidadaos.values()))
+    form = ResponsavelForm(_postado(request), membros=list(cidadaos.values()))
 
     def executar(valores: dict[str, Any]) -> str:
         services.familia_trocar_responsavel(
@@ -367,7 +372,7 @@ def familia_responsavel(request: RequisicaoComLotacao, familia_id: int) -> HttpR
 def familia_mudanca(request: RequisicaoComLotacao, familia_id: int) -> HttpResponse:
     """The family moved out: its members leave with it (the page then shows it as moved)."""
     dados = selectors.familia_obter(ator=request.ator, familia_id=familia_id)
-    form = MudancaForm(request.POST or None)
+    form = MudancaForm(_postado(request))
 
     def executar(valores: dict[str, Any]) -> str:
         services.familia_registrar_mudanca(ator=request.ator, familia=dados.familia, data=valores["data_mudanca"])

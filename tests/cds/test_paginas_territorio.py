@@ -53,12 +53,16 @@ def eventos_de_escrita(municipio_id: int) -> int:
 
 def erros(resposta: Any) -> dict[str, list[str]]:
     """The messages of every form on the page, by field."""
+    formularios = {
+        chave: valor
+        for contexto in resposta.context  # one context per template rendered (includes too)
+        for chave, valor in contexto.flatten().items()
+        if chave.startswith("form") and hasattr(valor, "errors")
+    }
     achados: dict[str, list[str]] = {}
-    for chave in resposta.context:
-        form = resposta.context[chave]
-        if chave.startswith("form") and hasattr(form, "errors"):
-            for campo, mensagens in form.errors.items():
-                achados.setdefault(campo, []).extend(mensagens)
+    for form in formularios.values():
+        for campo, mensagens in form.errors.items():
+            achados.setdefault(campo, []).extend(mensagens)
     return achados
 
 
@@ -554,3 +558,49 @@ def test_bad_input_shows_the_message_next_to_the_field_and_writes_nothing(mundo,
     pagina = resposta.content.decode()
     assert any(f'id="erro_{campo}">{escape(erro)}<' in pagina for erro in do_campo if mensagem in erro)
     assert foto(mundo.a.id) == antes and eventos_de_escrita(mundo.a.id) == escritas
+
+
+# --- fixed query counts ---------------------------------------------------------------------------
+
+
+def test_the_imoveis_list_costs_the_same_queries_with_3_imoveis_as_with_60(mundo, django_assert_num_queries):
+    rua = logradouro(mundo.bob)
+    bob = fabricas.entrar(mundo.bob)
+    url = reverse("territorio_imoveis") + "?microarea=03"
+    bob.get(url)  # the session's first touch is written once
+    for quantos in (3, 60):
+        with tenant_context(mundo.a.id):
+            ja = Imovel.objects.count()
+        for numero in range(ja, quantos):
+            imovel(mundo.bob, rua, numero=str(numero + 1))
+        # session, user, session limits, savepoint, tenant and user settings, lotação,
+        # permissions, the count, the equipes and the page of imóveis (logradouro and
+        # equipe joined), release.
+        with django_assert_num_queries(12):
+            pagina = bob.get(url).content.decode()
+        assert pagina.count('<a href="/cds/territorio/imoveis/') == min(quantos, 50)
+
+
+def test_the_imovel_page_costs_the_same_queries_with_1_familia_as_with_4(mundo, django_assert_num_queries):
+    casa = imovel(mundo.bob)
+    bob = fabricas.entrar(mundo.bob)
+    url = reverse("territorio_imovel", args=[casa.pk])
+    bob.get(url)  # the session's first touch is written once
+    for quantas in (1, 4):
+        with tenant_context(mundo.a.id):
+            ja = Familia.objects.count()
+        for n in range(ja, quantas):
+            familia(
+                mundo.bob,
+                casa,
+                pessoa(mundo.bob, f"Responsavel {'ABCD'[n]} Silva"),
+                (pessoa(mundo.bob, f"Filho {'ABCD'[n]} Silva"),),
+            )
+        # the same request queries as the list, the imóvel, its families with their
+        # members counted in one query, and the audit event of the responsáveis shown.
+        with django_assert_num_queries(12):
+            pagina = bob.get(url).content.decode()
+        assert pagina.count('<a href="/cds/territorio/familias/') == quantas
+    with tenant_context(mundo.a.id):
+        evento = EventoAuditoria.objects.filter(o_que=f"famílias do imóvel {casa.pk}").latest("id")
+    assert len(evento.detalhes["cidadaos"]) == 4

@@ -11,8 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from cds.models import Familia, Imovel
 from cnes_import.models import ImportacaoCnes
-from pec.demo import MUNICIPIOS, PESSOAS, cnes_arquivo, demo_configurar, lotacao_demo, seed_demo
+from pec.demo import FAMILIAS_DO_HISTORICO, MUNICIPIOS, PESSOAS, cnes_arquivo, demo_configurar, lotacao_demo, seed_demo
 from pec.documentos import cns_valido, cpf_valido
 from pec.models import Municipio, Outbox, Profissional, Usuario
 from pec.tenancy import tenant_context
@@ -48,6 +49,16 @@ def test_production_municipality_is_seeded_like_a_real_one(demo):
         meses = {a.finalizado_em.date().replace(day=1) for a in atendimentos}
         assert len(meses) >= 8
         assert Vacinacao.objects.count() > 10
+        # The territory, typed by the ACS: domicílios with the demo families, and others.
+        imoveis = list(Imovel.objects.all())
+        assert {i.tipo for i in imoveis} >= {1, 2, 5} and all(i.atualizado_por.cbo == "515105" for i in imoveis)
+        familias = Familia.objects.filter(data_mudanca__isnull=True)
+        assert familias.count() == 2 + FAMILIAS_DO_HISTORICO
+        maria = Cidadao.objects.get(nome="MARIA APARECIDA DOS SANTOS")
+        assert set(familias.get(responsavel=maria).membros.values_list("cidadao__nome", flat=True)) == {
+            "MARIA APARECIDA DOS SANTOS",
+            "ANA BEATRIZ FERREIRA",
+        }
     assert cnes_arquivo(demo.ibge).read_bytes().startswith(b"<?xml")
 
 
@@ -86,6 +97,7 @@ def test_month_export_passes_the_project_checks_with_vaccinations(demo, tmp_path
             tipos[dado.uuid] = dado.tipo
     assert tipos == esperados
     assert 14 in tipos.values() and 4 in tipos.values()  # vacinação and atendimento individual
+    assert 3 in tipos.values()  # cadastro domiciliar e territorial
 
 
 def make_run(porta_web: int, porta_rnds: int, pasta) -> None:
