@@ -345,8 +345,8 @@ def _seed_territorio(municipio: Municipio) -> None:
         for tipo, nome, cep, bairro in LOGRADOUROS
     ]
     endereco = {"microarea": acs.microarea or "01", "equipe": acs.equipe}
-    for tipo, numero in ((2, "10"), (5, "200")):
-        services.imovel_cadastrar(ator=ator, dados={"logradouro": ruas[1], "tipo": tipo, "numero": numero, **endereco})
+    for tipo, predio in ((2, "10"), (5, "200")):
+        services.imovel_cadastrar(ator=ator, dados={"logradouro": ruas[1], "tipo": tipo, "numero": predio, **endereco})
     cidadaos = list(
         Cidadao.objects.filter(municipio=municipio, ativo=True, data_obito__isnull=True)
         .exclude(cpf="", cns="")
