@@ -63,5 +63,10 @@ def test_acs_types_an_imovel_with_a_familia(pec_server, new_page, largura, altur
     expect(page.locator("main")).to_contain_text("Família cadastrada.")
     expect(page.locator("h1")).to_contain_text(nome.upper())
     # Nothing wider than the screen: the page scrolls only vertically.
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    largos = page.evaluate(
+        "[...document.querySelectorAll('body *')]"
+        ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.rolagem'))"
+        ".map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+    )
+    assert largos == []
     screenshot(page, f"territorio-familia-{largura}")
