@@ -130,10 +130,14 @@ def logradouro_editar(request: RequisicaoComLotacao, logradouro_id: int) -> Http
 
 @requer_permissao("territorio.ver")
 def imoveis(request: RequisicaoComLotacao) -> HttpResponse:
-    """By team and microárea (GET, not identifying) and by address (posted, kept in the
-    session as every search of the project: an address names a household)."""
+    """By team and microárea (GET, not identifying; at first the lotação's own) and by
+    address (posted, kept in the session as every search of the project: an address
+    names a household)."""
     equipe_id = parametros.inteiro(request.GET.get("equipe"))
     microarea = request.GET.get("microarea", "").strip()[:2]
+    if not request.GET:
+        # First visit: an agent's own team and microárea (the lotação's, from the CNES).
+        equipe_id, microarea = request.lotacao.equipe_id, request.lotacao.microarea
     filtros = {"equipe": str(equipe_id or ""), "microarea": microarea}
     if request.method == "POST":
         return busca_postada(request, reverse("territorio_imoveis"), **filtros)

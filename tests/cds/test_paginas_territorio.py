@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from cds.models import Familia, Imovel, Logradouro
-from pec.models import EventoAuditoria, Lotacao
+from pec.models import Equipe, EventoAuditoria, Lotacao
 from pec.tenancy import tenant_context
 from prontuario.models import Cidadao
 from sisab import ledi
@@ -604,3 +604,24 @@ def test_the_imovel_page_costs_the_same_queries_with_1_familia_as_with_4(mundo, 
     with tenant_context(mundo.a.id):
         evento = EventoAuditoria.objects.filter(o_que=f"famílias do imóvel {casa.pk}").latest("id")
     assert len(evento.detalhes["cidadaos"]) == 4
+
+
+def test_an_agent_first_sees_the_imoveis_of_their_own_team_and_microarea(mundo):
+    with tenant_context(mundo.a.id):
+        equipe = Equipe.objects.create(
+            municipio=mundo.a, ine="0000000001", nome="ESF Centro", tipo_codigo="70", estabelecimento=mundo.ubs
+        )
+    acs = fabricas.lotacao_com_perfis(
+        mundo.a, fabricas.usuario("Fabio"), cbo="515105", estabelecimento=mundo.ubs, equipe=equipe
+    )
+    with tenant_context(mundo.a.id):
+        Lotacao.objects.filter(pk=acs.pk).update(microarea="02")
+    rua = logradouro(mundo.bob)
+    minha = imovel(mundo.bob, rua, numero="1", microarea="02", equipe=equipe)
+    outra = imovel(mundo.bob, rua, numero="2", microarea="03", equipe=equipe)
+    client = fabricas.entrar(acs)
+    primeira = client.get(reverse("territorio_imoveis")).content.decode()
+    assert reverse("territorio_imovel", args=[minha.pk]) in primeira
+    assert reverse("territorio_imovel", args=[outra.pk]) not in primeira
+    todas = client.get(reverse("territorio_imoveis") + "?equipe=&microarea=").content.decode()
+    assert reverse("territorio_imovel", args=[outra.pk]) in todas
