@@ -625,3 +625,18 @@ def test_an_agent_first_sees_the_imoveis_of_their_own_team_and_microarea(mundo):
     assert reverse("territorio_imovel", args=[outra.pk]) not in primeira
     todas = client.get(reverse("territorio_imoveis") + "?equipe=&microarea=").content.decode()
     assert reverse("territorio_imovel", args=[outra.pk]) in todas
+
+
+def test_the_cidadao_page_links_to_the_familia_for_who_sees_the_territory(mundo):
+    maria, joao = pessoa(mundo.bob), pessoa(mundo.bob, "Joao Pedro da Silva")
+    grupo = familia(mundo.bob, responsavel=maria, membros=(joao,))
+    link = reverse("territorio_familia", args=[grupo.pk])
+    pagina = fabricas.entrar(mundo.bob).get(reverse("cidadao_detalhe", args=[joao.pk])).content.decode()
+    assert f'<a href="{link}">Família de {maria.nome_exibicao}</a>' in pagina
+    with tenant_context(mundo.a.id):
+        assert EventoAuditoria.objects.filter(cidadao_id=joao.pk, o_que=f"família {grupo.pk}").exists()
+    sem_territorio = fabricas.lotacao_com_perfis(
+        mundo.a, fabricas.usuario("Iris"), cbo="131205", perfis=["admin_municipal"], estabelecimento=mundo.ubs
+    )
+    pagina = fabricas.entrar(sem_territorio).get(reverse("cidadao_detalhe", args=[joao.pk])).content.decode()
+    assert link not in pagina and "<dt>Família</dt>" not in pagina
