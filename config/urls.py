@@ -50,7 +50,7 @@ urlpatterns = [
     path("conta/govbr/saida/<str:chave>/", govbr_views.saida, name="govbr_saida"),
     path("instalacao/backups/", instalacao_backups, name="instalacao_backups"),
     path("instalacao/auditoria/", audit_views.auditoria_instalacao, name="instalacao_auditoria"),
-    path("cds/fichas/", include("cds.fichas.urls")),
     path("prontuario/", include("prontuario.clinico.urls")),
+    path("cds/", include("cds.urls")),
     path("", include("prontuario.urls")),
 ]

@@ -128,6 +128,7 @@ def seed_demo(*, cidadaos_historico: int = CIDADAOS_HISTORICO, hoje: date | None
 
                     demo_historico(municipio=municipio, cidadaos=cidadaos_historico, hoje=hoje)
                     _agendar_semana(municipio, timezone.now())
+                _seed_territorio(municipio)
 
 
 # --- CNES ------------------------------------------------------------------------------------
@@ -317,6 +318,65 @@ def _seed_cidadaos(municipio: Municipio, indice: int) -> None:
         )
         if posicao == 0:
             lista_adicionar(por=recepcao, cidadao=cidadao)
+
+
+# The demo's territory: UBS Centro's microárea 01, typed by its ACS. The municipality's IBGE
+# code is fictitious (9999901), so its streets carry a real one the LEDI table knows.
+IBGE_LOGRADOUROS = "3106200"
+LOGRADOUROS = [("81", "DAS FLORES", "30140071", "CENTRO"), ("8", "DAS ACACIAS", "30140072", "JARDIM DAS FLORES")]
+FAMILIAS_DO_HISTORICO = 4
+
+
+def _seed_territorio(municipio: Municipio) -> None:
+    """Streets, imóveis and families typed through the territory services by the ACS, so
+    the month's SISAB export carries Fichas de Cadastro Domiciliar (tipo 3): a domicílio
+    per demo family (the first demo citizens, then a few of the year's citizens when there
+    are any), a commerce and a school."""
+    from cds.territorio import services
+    from prontuario.models import Cidadao
+
+    acs = lotacao_demo(municipio, cbo=CBO_ACS)
+    ator = Ator(municipio_id=municipio.id, lotacao=acs, usuario=acs.usuario)
+    ruas = [
+        services.logradouro_cadastrar(
+            ator=ator,
+            dados={"tipo_dne": tipo, "nome": nome, "cep": cep, "bairro": bairro, "municipio_ibge": IBGE_LOGRADOUROS},
+        )
+        for tipo, nome, cep, bairro in LOGRADOUROS
+    ]
+    endereco = {"microarea": acs.microarea or "01", "equipe": acs.equipe}
+    for tipo, predio in ((2, "10"), (5, "200")):
+        services.imovel_cadastrar(ator=ator, dados={"logradouro": ruas[1], "tipo": tipo, "numero": predio, **endereco})
+    cidadaos = list(
+        Cidadao.objects.filter(municipio=municipio, ativo=True, data_obito__isnull=True)
+        .exclude(cpf="", cns="")
+        .order_by("id")[: len(CIDADAOS) + FAMILIAS_DO_HISTORICO]
+    )
+    # The first demo citizen lives with the third (her daughter); the others on their own.
+    grupos = [[cidadaos[0], cidadaos[2]], [cidadaos[1]], *[[c] for c in cidadaos[len(CIDADAOS) :]]]
+    for numero, (responsavel, *membros) in enumerate(grupos, start=1):
+        casa = services.imovel_cadastrar(
+            ator=ator,
+            dados={
+                "logradouro": ruas[numero % 2],
+                "tipo": 1,
+                "numero": str(numero * 10 + 1),
+                "localizacao": 83,
+                "situacao_moradia": 75,
+                "tipo_domicilio": 85,
+                "comodos": 4,
+                "abastecimento_agua": 117,
+                "energia_eletrica": True,
+                **endereco,
+            },
+        )
+        services.familia_cadastrar(
+            ator=ator,
+            imovel=casa,
+            responsavel=responsavel,
+            membros=membros,
+            dados={"renda": 3, "reside_desde": date(2015 + numero, 1, 1)},
+        )
 
 
 def _identificar_sisab(municipio: Municipio) -> None:

@@ -32,6 +32,7 @@ from sisab import envio
 from sisab.models import EntregaSisab, FichaSisab
 from sisab.recebimento import credencial_emitir
 from tests import mundo as fabricas
+from tests.cds import test_territorio as territorio
 from tests.mundo import Mundo
 
 pytestmark = pytest.mark.django_db
@@ -214,6 +215,18 @@ def _ficha_cds(m: Mundo) -> dict[str, Any]:
     return {"ficha_id": ficha.id}
 
 
+def _logradouro(m: Mundo) -> dict[str, Any]:
+    return {"logradouro_id": territorio.logradouro(m.bob).id}
+
+
+def _imovel(m: Mundo) -> dict[str, Any]:
+    return {"imovel_id": territorio.imovel(m.bob).id}
+
+
+def _familia(m: Mundo) -> dict[str, Any]:
+    return {"familia_id": territorio.familia(m.bob).id}
+
+
 def _perfil(m: Mundo) -> dict[str, Any]:
     with tenant_context(m.a.id):
         return {"perfil_id": Perfil.objects.get(municipio=m.a, codigo="medico").id}
@@ -274,6 +287,17 @@ CONSTRUTORES: dict[str, Construtor] = {
     "agendamento_comprovante": _agendamento,
     "agendamento_acao": lambda m: {**_agendamento(m), "acao": "cancelar"},
     "lista_situacao": _entrada_da_lista,
+    # the territory (cds)
+    "territorio_logradouro": _logradouro,
+    "territorio_imovel": _imovel,
+    "territorio_imovel_editar": _imovel,
+    "territorio_familia_nova": _imovel,
+    "territorio_familia": _familia,
+    "territorio_familia_dados": _familia,
+    "territorio_familia_membro": _familia,
+    "territorio_familia_saida": _familia,
+    "territorio_familia_responsavel": _familia,
+    "territorio_familia_mudanca": _familia,
 }
 
 _INSTALACAO = (

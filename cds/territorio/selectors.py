@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from cds.territorio.models import Familia, Imovel, Logradouro, MembroFamilia
 from pec.ator import Ator
 from pec.audit.chain import audit_read, audit_search
+from pec.documentos import so_digitos
 from pec.tenancy import assert_owned
 
 
@@ -43,6 +44,48 @@ def imoveis_da_microarea(*, ator: Ator, equipe_id: int, microarea: str) -> Query
     return Imovel.objects.filter(
         municipio_id=ator.municipio_exigido(), equipe_id=equipe_id, microarea=microarea
     ).select_related("logradouro")
+
+
+def imoveis_buscar(
+    *, ator: Ator, equipe_id: int | None = None, microarea: str = "", endereco: str = ""
+) -> QuerySet[Imovel]:
+    """The territory list: a team's imóveis, a microárea's, or those whose logradouro
+    (name, bairro or CEP) matches what was typed; every imóvel of the municipality when
+    nothing narrows it. Addresses only: no citizen is shown, so nothing is audited."""
+    imoveis = Imovel.objects.filter(municipio_id=ator.municipio_exigido()).select_related("logradouro", "equipe")
+    if equipe_id is not None:
+        imoveis = imoveis.filter(equipe_id=equipe_id)
+    if microarea:
+        imoveis = imoveis.filter(microarea=microarea)
+    for palavra in endereco.split():
+        cep = so_digitos(palavra)
+        filtro = Q(logradouro__nome__icontains=palavra) | Q(logradouro__bairro__icontains=palavra)
+        if cep:
+            filtro |= Q(logradouro__cep__startswith=cep) | Q(numero=palavra)
+        imoveis = imoveis.filter(filtro)
+    return imoveis.order_by("logradouro__nome", "logradouro__bairro", "numero", "complemento", "id")
+
+
+def imovel_familias(*, ator: Ator, imovel: Imovel) -> list[Familia]:
+    """The families living in the imóvel now, each with `moradores` (its open members),
+    oldest first; the responsáveis shown are written to the audit trail."""
+    assert_owned(imovel, ator.municipio_id)
+    familias: list[Familia] = list(
+        Familia.objects.filter(
+            municipio_id=ator.municipio_exigido(), domicilio__imovel=imovel, data_mudanca__isnull=True
+        )
+        .select_related("responsavel")
+        .annotate(moradores=Count("membros", filter=Q(membros__saida__isnull=True)))
+        .order_by("id")
+    )
+    if familias:
+        audit_search(
+            ator=ator,
+            consulta=None,
+            cidadao_ids=[f.responsavel_id for f in familias],
+            o_que=f"famílias do imóvel {imovel.pk}",
+        )
+    return familias
 
 
 @dataclass(frozen=True)

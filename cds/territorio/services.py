@@ -76,6 +76,13 @@ CAMPOS_IMOVEL = (
     *ANIMAIS,
     *INSTITUICAO,
 )
+# Kept as digits whatever punctuation was typed (_validar_imovel).
+CAMPOS_DIGITOS = (
+    "telefone_residencia",
+    "telefone_contato",
+    "instituicao_responsavel_telefone",
+    "instituicao_responsavel_cns",
+)
 CAMPOS_FAMILIA = ("renda", "reside_desde", "numero_prontuario")
 
 _CONSTRAINTS = {
@@ -169,12 +176,7 @@ def imovel_atualizar(*, ator: Ator, imovel: Imovel, dados: Mapping[str, Any]) ->
 
 
 def _validar_imovel(imovel: Imovel, ator: Ator) -> None:
-    for campo in (
-        "telefone_residencia",
-        "telefone_contato",
-        "instituicao_responsavel_telefone",
-        "instituicao_responsavel_cns",
-    ):
+    for campo in CAMPOS_DIGITOS:
         setattr(imovel, campo, so_digitos(getattr(imovel, campo)))
     imovel.numero = imovel.numero.strip()
     erros = _erros_dos_campos(imovel)

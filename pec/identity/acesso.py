@@ -187,6 +187,7 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("cidadao.ver", "cidadao_lista", "Cidadãos", "Buscar e consultar o cadastro dos cidadãos"),
     ("agenda.ver", "agenda_ubs", "Agenda", "Agendas dos profissionais da UBS: agendar, remarcar, cancelar"),
     ("fila.ver", "lista_atendimentos", "Lista de atendimentos", "Cidadãos aguardando atendimento na UBS hoje"),
+    ("territorio.ver", "territorio_imoveis", "Território", "Logradouros, imóveis e famílias da equipe e da microárea"),
     ("admin.municipio", "admin_profissionais", "Profissionais", "Profissionais, lotações e desbloqueio de acesso"),
     ("admin.municipio", "admin_perfis", "Perfis", "Perfis de acesso e suas permissões"),
     ("admin.municipio", "cnes_importacoes", "Importação CNES", "Importar o XML do CNES e ver o histórico"),

@@ -6,7 +6,7 @@ lotação receives the defaults of its CBO (`perfis_padrao_para_cbo`).
 
 The catalogue lists only what the server enforces: every code is checked where its action
 happens (tests/pec/test_acesso.py fails on a code checked nowhere). A feature not built yet
-(atendimento odontológico, território, relatórios) gets its code together with the feature,
+(atendimento odontológico, relatórios) gets its code together with the feature,
 so an administrator never assigns a permission that guards nothing.
 """
 
@@ -37,15 +37,20 @@ PERMISSOES: dict[str, str] = {
     "vacina.corrigir": "Corrigir ou excluir doses registradas no PEC",
     "cds.digitar": "Digitar, corrigir e cancelar fichas CDS (visita domiciliar, atividade coletiva)",
     "cds.digitar_outros": "Digitar fichas CDS preenchidas por outros profissionais da UBS (digitador)",
+    "territorio.ver": "Ver o território (logradouros, imóveis e famílias)",
+    "territorio.editar": "Cadastrar e editar o território (cadastro domiciliar e territorial)",
     "admin.municipio": "Administrar o município (profissionais, lotações, perfis, importações, configurações)",
     "auditoria.ver": "Consultar a trilha de auditoria",
     "competencia.ver": "Acompanhar a competência do SISAB (a própria produção; o administrador vê o município)",
     "competencia.ubs": "Acompanhar a competência do SISAB de toda a UBS da lotação",
 }
 
-_CLINICO_COMUM = ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"]
+_CLINICO_COMUM = ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver", "territorio.ver"]
+# The professionals who register households in PEC; the page also requires a lotação whose
+# CBO may produce the cadastro domiciliar (LEDI regras/cbo.txt, dados.cbos_por_ficha).
 # Who produces fichas for the SISAB follows their own on the competência page.
 _PRODUZ_FICHAS = "competencia.ver"
+_TERRITORIO = ["territorio.ver", "territorio.editar"]
 
 # code: (name, permissions). "visualizacao" is the read-only perfil.
 PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
@@ -63,6 +68,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "atestado.emitir",
             "agenda.gerenciar",
             "cds.digitar",
+            "territorio.editar",
         ],
     ),
     "enfermeiro": (
@@ -80,11 +86,20 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "vacina.corrigir",
             "agenda.gerenciar",
             "cds.digitar",
+            "territorio.editar",
         ],
     ),
     "tecnico_enfermagem": (
         "Técnico/auxiliar de enfermagem",
-        [*_CLINICO_COMUM, _PRODUZ_FICHAS, "fila.gerenciar", "escuta.registrar", "vacina.registrar", "cds.digitar"],
+        [
+            *_CLINICO_COMUM,
+            _PRODUZ_FICHAS,
+            "fila.gerenciar",
+            "escuta.registrar",
+            "vacina.registrar",
+            "cds.digitar",
+            "territorio.editar",
+        ],
     ),
     "cirurgiao_dentista": (
         "Cirurgião-dentista",
@@ -101,11 +116,19 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
             "cds.digitar",
         ],
     ),
-    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar", _PRODUZ_FICHAS, "cds.digitar"]),
+    "acs": ("ACS/ACE", ["cidadao.ver", "cidadao.editar", _PRODUZ_FICHAS, "cds.digitar", *_TERRITORIO]),
     "digitador": ("Digitador", ["cidadao.ver", "cds.digitar", "cds.digitar_outros"]),
     "recepcao": (
         "Recepção",
-        ["cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"],
+        [
+            "cidadao.ver",
+            "cidadao.editar",
+            "agenda.ver",
+            "agenda.gerenciar",
+            "fila.ver",
+            "fila.gerenciar",
+            *_TERRITORIO,
+        ],
     ),
     "coordenacao": (
         "Coordenação da UBS",
@@ -122,7 +145,7 @@ PERFIS_PADRAO: dict[str, tuple[str, list[str]]] = {
         "Administrador municipal",
         ["admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar", "competencia.ver"],
     ),
-    "visualizacao": ("Visualização (somente leitura)", ["cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"]),
+    "visualizacao": ("Visualização (somente leitura)", _CLINICO_COMUM),
 }
 
 # CBO (6 digits) or family prefix (4 digits) -> default perfil codes. Sources: CBO 2002

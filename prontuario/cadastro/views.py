@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from cds.territorio.selectors import familia_do_cidadao
 from dados import municipios
 from pec import integracoes, parametros
 from pec.administracao.forms import erros_no_form
@@ -63,12 +64,19 @@ def cidadao_novo(request: RequisicaoComLotacao) -> HttpResponse:
 def cidadao_detalhe(request: RequisicaoComLotacao, cidadao_id: int) -> HttpResponse:
     cidadao = cidadao_clinico(ator=request.ator, cidadao_id=cidadao_id, o_que="cadastro")
     municipio_nascimento = municipios().get(cidadao.municipio_nascimento_ibge)
+    # The cadastro individual's link to the territory (cds), for who may see the territory.
+    familia = (
+        familia_do_cidadao(ator=request.ator, cidadao_id=cidadao.pk)
+        if tem_permissao(request, "territorio.ver")
+        else None
+    )
     return render(
         request,
         "prontuario/cidadao_detalhe.html",
         {
             "cidadao": cidadao,
             "municipio_nascimento": municipio_nascimento,
+            "familia": familia,
             "ultima_versao": cidadao.versoes.first(),
             "origens": integracoes.origens(cidadao),
             "agendamentos": Agendamento.objects.filter(

@@ -19,7 +19,8 @@ from tests.pec.identidade import cliente_pela_pagina
 
 pytestmark = pytest.mark.django_db
 
-_COMUM = {"cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver"}
+_COMUM = {"cidadao.ver", "agenda.ver", "fila.ver", "prontuario.ver", "territorio.ver"}
+_TERRITORIO = {"territorio.ver", "territorio.editar"}
 # The matrix, written out: a change to a default perfil must be deliberate (and change
 # this table), never a side effect.
 MATRIZ: dict[str, set[str]] = {
@@ -35,6 +36,7 @@ MATRIZ: dict[str, set[str]] = {
         "agenda.gerenciar",
         "competencia.ver",
         "cds.digitar",
+        "territorio.editar",
     },
     "enfermeiro": _COMUM
     | {
@@ -49,9 +51,10 @@ MATRIZ: dict[str, set[str]] = {
         "agenda.gerenciar",
         "competencia.ver",
         "cds.digitar",
+        "territorio.editar",
     },
     "tecnico_enfermagem": _COMUM
-    | {"fila.gerenciar", "escuta.registrar", "vacina.registrar", "competencia.ver", "cds.digitar"},
+    | {"fila.gerenciar", "escuta.registrar", "vacina.registrar", "competencia.ver", "cds.digitar", "territorio.editar"},
     "cirurgiao_dentista": _COMUM
     | {
         "cidadao.editar",
@@ -64,9 +67,10 @@ MATRIZ: dict[str, set[str]] = {
         "competencia.ver",
         "cds.digitar",
     },
-    "acs": {"cidadao.ver", "cidadao.editar", "competencia.ver", "cds.digitar"},
+    "acs": {"cidadao.ver", "cidadao.editar", "competencia.ver", "cds.digitar"} | _TERRITORIO,
     "digitador": {"cidadao.ver", "cds.digitar", "cds.digitar_outros"},
-    "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"},
+    "recepcao": {"cidadao.ver", "cidadao.editar", "agenda.ver", "agenda.gerenciar", "fila.ver", "fila.gerenciar"}
+    | _TERRITORIO,
     "coordenacao": _COMUM
     | {"agenda.gerenciar", "fila.gerenciar", "cidadao.unificar", "competencia.ver", "competencia.ubs"},
     "admin_municipal": {"admin.municipio", "auditoria.ver", "cidadao.ver", "cidadao.unificar", "competencia.ver"},

@@ -4,15 +4,19 @@ written by the clinical services; and a month of it exported to SISAB passes our
 
 from __future__ import annotations
 
+import datetime
 import zipfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from cds.models import Familia, Imovel
 from cnes_import.models import ImportacaoCnes
-from pec.demo import MUNICIPIOS, PESSOAS, cnes_arquivo, demo_configurar, lotacao_demo, seed_demo
+from pec.demo import FAMILIAS_DO_HISTORICO, MUNICIPIOS, PESSOAS, cnes_arquivo, demo_configurar, lotacao_demo, seed_demo
 from pec.documentos import cns_valido, cpf_valido
 from pec.models import Municipio, Outbox, Profissional, Usuario
 from pec.tenancy import tenant_context
@@ -48,16 +52,22 @@ def test_production_municipality_is_seeded_like_a_real_one(demo):
         meses = {a.finalizado_em.date().replace(day=1) for a in atendimentos}
         assert len(meses) >= 8
         assert Vacinacao.objects.count() > 10
+        # The territory, typed by the ACS: domicílios with the demo families, and others.
+        imoveis = list(Imovel.objects.all())
+        assert {i.tipo for i in imoveis} >= {1, 2, 5} and all(i.atualizado_por.cbo == "515105" for i in imoveis)
+        familias = Familia.objects.filter(data_mudanca__isnull=True)
+        assert familias.count() == 2 + FAMILIAS_DO_HISTORICO
+        maria = Cidadao.objects.get(nome="MARIA APARECIDA DOS SANTOS")
+        assert set(familias.get(responsavel=maria).membros.values_list("cidadao__nome", flat=True)) == {
+            "MARIA APARECIDA DOS SANTOS",
+            "ANA BEATRIZ FERREIRA",
+        }
     assert cnes_arquivo(demo.ibge).read_bytes().startswith(b"<?xml")
 
 
-@pytest.mark.parametrize("formato", ["xml", "thrift"])
-def test_month_export_passes_the_project_checks_with_vaccinations(demo, tmp_path, formato, capsys):
-    """export_sisab makes every ficha of the demo's year (none invalid), and each file of
-    the month, read back, passes the LEDI rules and the official XSD again."""
-    with tenant_context(demo.id):
-        competencia = Vacinacao.objects.latest("data_aplicacao").data_aplicacao.replace(day=1)
-    saida = tmp_path / "sisab.zip"
+def exportar_mes(demo: Municipio, competencia: datetime.date, formato: str, saida: Path, capsys: Any) -> list[int]:
+    """export_sisab of the month makes every ficha of the demo (none invalid), and each file,
+    read back, passes the LEDI rules and the official XSD again: the tipos exported."""
     call_command(
         "export_sisab",
         "--municipio",
@@ -85,7 +95,20 @@ def test_month_export_passes_the_project_checks_with_vaccinations(demo, tmp_path
             assert regras.xsd_erros(dado) == [], nome
             tipos[dado.uuid] = dado.tipo
     assert tipos == esperados
-    assert 14 in tipos.values() and 4 in tipos.values()  # vacinação and atendimento individual
+    return list(tipos.values())
+
+
+@pytest.mark.parametrize("formato", ["xml", "thrift"])
+def test_month_export_passes_the_project_checks_with_vaccinations(demo, tmp_path, formato, capsys):
+    with tenant_context(demo.id):
+        competencia = Vacinacao.objects.latest("data_aplicacao").data_aplicacao.replace(day=1)
+    tipos = exportar_mes(demo, competencia, formato, tmp_path / "sisab.zip", capsys)
+    assert 14 in tipos and 4 in tipos  # vacinação and atendimento individual
+
+
+def test_the_month_the_territory_was_typed_exports_its_cadastros_domiciliares(demo, tmp_path, capsys):
+    tipos = exportar_mes(demo, timezone.localdate().replace(day=1), "xml", tmp_path / "sisab.zip", capsys)
+    assert tipos.count(3) == 4 + FAMILIAS_DO_HISTORICO  # a domicílio per family, a commerce, a school
 
 
 def make_run(porta_web: int, porta_rnds: int, pasta) -> None:
