@@ -177,6 +177,10 @@ def test_an_eligibility_ficha_typed_on_its_page_exports_as_valid_xml_and_esus(m)
 
     pagina = fabricas.entrar(m.nina).get(f"/cds/fichas/{ficha.id}/").content.decode()
     assert "Avaliação de Elegibilidade" in pagina and "Oxigenoterapia domiciliar" in pagina
+    with tenant_context(m.municipio.id):
+        assert EventoAuditoria.objects.filter(
+            evento="leitura_prontuario", cidadao_id=m.maria.id, lotacao_id=m.nina.id
+        ).exists()
     formulario = fabricas.entrar(m.nina).get(f"/cds/fichas/{ficha.id}/corrigir/").content.decode()
     assert 'value="DAS FLORES"' in formulario and 'value="17" id="id_linhas-0-condicoes_16" checked' in formulario
 
@@ -302,3 +306,40 @@ def test_the_typing_form_takes_a_fixed_number_of_queries(m, tipo, django_assert_
     nina.get("/cds/fichas/")  # the first request of a session also touches the session row
     with django_assert_num_queries(FORMULARIO_CONSULTAS):
         assert nina.get(f"/cds/fichas/nova/{tipo}/").status_code == 200
+
+
+def test_a_home_care_ficha_is_corrected_from_its_saved_values(m):
+    _post(m, 10, {"data_atendimento": _hoje()}, _atendimentos(m))
+    with tenant_context(m.municipio.id):
+        antiga = FichaCds.objects.get()
+    nina = fabricas.entrar(m.nina)
+    formulario = nina.get(f"/cds/fichas/{antiga.id}/corrigir/").content.decode()
+    assert (
+        'value="K86"' in formulario and 'value="1 3 17"' in formulario and 'value="0301050031 0101040024"' in formulario
+    )
+    atendimentos = _atendimentos(m)[:1]
+    atendimentos[0]["cid10"] = "I11"
+    resposta = nina.post(
+        f"/cds/fichas/{antiga.id}/corrigir/", mundo_fichas.post({"data_atendimento": _hoje()}, atendimentos)
+    )
+    assert resposta.status_code == 302, resposta.content.decode()[:2000]
+    with tenant_context(m.municipio.id):
+        nova = FichaCds.objects.get(cancelada_em__isnull=True)
+        assert nova.versao == 2 and nova.uuid_originadora == antiga.uuid
+        assert [linha.dados["problemasCondicoes"][0]["cid10"] for linha in nova.linhas.all()] == ["I11"]
+
+
+def test_another_municipality_gets_404_on_an_eligibility_ficha(m):
+    _post(m, 11, {"data_atendimento": _hoje(), "turno": "1"}, [_cidadao(m)])
+    with tenant_context(m.municipio.id):
+        ficha = FichaCds.objects.get()
+    outra = mundo_fichas.mundo("Município B")
+    cliente = fabricas.entrar(outra.nina)
+    for caminho in (f"/cds/fichas/{ficha.id}/", f"/cds/fichas/{ficha.id}/corrigir/"):
+        assert cliente.get(caminho).status_code == 404
+    assert cliente.post(f"/cds/fichas/{ficha.id}/cancelar/").status_code == 404
+    with tenant_context(m.municipio.id):
+        ficha.refresh_from_db()
+        assert not ficha.cancelada
+        assert not EventoAuditoria.objects.filter(evento="leitura_prontuario", lotacao_id=outra.nina.id).exists()
+    assert fabricas.entrar(m.nina).get(f"/cds/fichas/{ficha.id}/").status_code == 200
