@@ -635,11 +635,17 @@ def vacinacao_cancelamento(enviada: dict[str, Any], *, cnes: str) -> dict[str, A
     return {**enviada, "uuidFicha": uuid_ficha, UUID_FICHA_CANCELADA: cancelada}
 
 
-# --- CDS fichas typed at the UBS (tipos 6 and 8) ---------------------------------------------
+# --- CDS fichas typed at the UBS (tipos 6, 8, 10, 11, 12 and 13) ---------------------------------------------
 # Where each typed ficha's rows go, and how the type spells its origin field (the FAC
 # spells it tbCdsOrigem): dicionario-fvd, dicionario-fac.
-_CDS_LINHAS = {cds_ledi.VISITA: "visitasDomiciliares", cds_ledi.ATIVIDADE_COLETIVA: "participantes"}
+_CDS_LINHAS = {
+    cds_ledi.VISITA: "visitasDomiciliares",
+    cds_ledi.ATIVIDADE_COLETIVA: "participantes",
+    cds_ledi.ATENDIMENTO_DOMICILIAR: "atendimentosDomiciliares",
+}
 _CDS_ORIGEM = {cds_ledi.VISITA: "tpCdsOrigem", cds_ledi.ATIVIDADE_COLETIVA: "tbCdsOrigem"}
+# The fichas of atenção domiciliar carry the VariasLotacoesHeader (dicionario-fad, -fae).
+_CDS_VARIAS_LOTACOES = frozenset({cds_ledi.ATENDIMENTO_DOMICILIAR, cds_ledi.ELEGIBILIDADE})
 
 
 def ficha_cds(ficha: FichaCds) -> Montada:
@@ -651,17 +657,22 @@ def ficha_cds(ficha: FichaCds) -> Montada:
     data = timezone.make_aware(datetime.datetime.combine(ficha.data_atendimento, datetime.time.min))
     ficha_uuid = _uuid_ficha(lotacao, ficha.uuid)
     linhas = [linha.dados for linha in ficha.linhas.all()]
+    header = varias_lotacoes_header if ficha.tipo in _CDS_VARIAS_LOTACOES else unica_lotacao_header
     dados: dict[str, Any] = {
         "uuidFicha": ficha_uuid,
-        _CDS_ORIGEM[ficha.tipo]: TP_CDS_ORIGEM,
-        "headerTransport": unica_lotacao_header(lotacao, data),
+        _CDS_ORIGEM.get(ficha.tipo, "tpCdsOrigem"): TP_CDS_ORIGEM,
+        "headerTransport": header(lotacao, data),
     }
     if ficha.tipo == cds_ledi.ATIVIDADE_COLETIVA:
         dados["turno"] = ficha.turno
         dados.update(ficha.dados)
         alteradas = sum(1 for linha in linhas if linha.get("avaliacaoAlterada"))
         dados["numAvaliacoesAlteradas"] = alteradas if linhas else None
-    dados[_CDS_LINHAS[ficha.tipo]] = linhas
+    if ficha.tipo == cds_ledi.ELEGIBILIDADE:  # one citizen, typed as the one row: the master's fields
+        dados["turno"] = ficha.turno
+        dados.update(linhas[0] if linhas else {})
+    else:
+        dados[_CDS_LINHAS[ficha.tipo]] = linhas
     return Montada(
         tipo=ficha.tipo,
         uuid=ficha_uuid,
@@ -750,6 +761,22 @@ REGISTRO: dict[str, Mapeamento] = {
             cds_ledi.VISITA,
             ficha_cds,
             _cds_sem_ficha(cds_ledi.VISITA, "cds_visita"),
+            FichaCds,
+            vigentes={"cancelada_em__isnull": True},
+        ),
+        Mapeamento(
+            "cds_domiciliar",
+            cds_ledi.ATENDIMENTO_DOMICILIAR,
+            ficha_cds,
+            _cds_sem_ficha(cds_ledi.ATENDIMENTO_DOMICILIAR, "cds_domiciliar"),
+            FichaCds,
+            vigentes={"cancelada_em__isnull": True},
+        ),
+        Mapeamento(
+            "cds_elegibilidade",
+            cds_ledi.ELEGIBILIDADE,
+            ficha_cds,
+            _cds_sem_ficha(cds_ledi.ELEGIBILIDADE, "cds_elegibilidade"),
             FichaCds,
             vigentes={"cancelada_em__isnull": True},
         ),

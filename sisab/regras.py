@@ -29,7 +29,7 @@ from cds.territorio.ledi import (
     SEM_CONDICAO_MORADIA,
     TIPO_IMOVEL,
 )
-from dados import cbos_por_ficha
+from dados import cbos_por_ficha, municipios
 from pec.documentos import cns_valido, cpf_valido
 from prontuario.cadastro import texto
 from prontuario.clinico.regras import ItemAvaliado, problemas_erros, vacina_regra_permitida
@@ -885,6 +885,355 @@ def _participante(participante: dict[str, Any], *, atividade: Any, pnct: bool, d
     return erros
 
 
+# --- CDS fichas of atenção domiciliar: Atendimento Domiciliar (10), Elegibilidade (11) ---------
+
+
+def _em(valor: Any, tabela: list[tuple[int, str]]) -> bool:
+    return not isinstance(valor, bool) and valor in dict(tabela)
+
+
+def atendimento_domiciliar_erros(dados: dict[str, Any], agora_ms: int) -> list[ErroCampo]:
+    """dicionario-fad: every rule of the Ficha de Atendimento Domiciliar."""
+    atendimentos = dados.get("atendimentosDomiciliares") or []
+    if len(atendimentos) > 99:
+        return [("atendimentosDomiciliares", "A ficha de atendimento domiciliar tem no máximo 99 atendimentos.")]
+    data = dados["headerTransport"].get("dataAtendimento")
+    erros: list[ErroCampo] = []
+    for indice, atendimento in enumerate(atendimentos):
+        erros += [
+            (f"linhas.{indice}.{campo}", mensagem)
+            for campo, mensagem in _atendimento_domiciliar(atendimento, data=data)
+        ]
+    return erros
+
+
+def _atendimento_domiciliar(atendimento: dict[str, Any], *, data: Any) -> list[ErroCampo]:
+    erros: list[ErroCampo] = []
+    if atendimento.get("turno") not in (1, 2, 3):
+        erros.append(("turno", "Informe o turno do atendimento."))
+    cns, cpf = atendimento.get("cnsCidadao"), atendimento.get("cpfCidadao")
+    erros += [("cpfCidadao", m) for m in cidadao_erros(cns=cns, cpf=cpf, obrigatorio=False)]
+    nascimento = atendimento.get("dataNascimento")
+    erros += [("dataNascimento", m) for m in nascimento_erros(nascimento=nascimento, referencia=data)]
+    if atendimento.get("sexo") not in _SEXOS:
+        erros.append(("sexo", "Informe o sexo do cidadão atendido."))
+    if not _em(atendimento.get("localAtendimento"), cds_ledi.LOCAL_ATENDIMENTO):
+        erros.append(("localAtendimento", "Informe o local do atendimento."))
+    tipo = atendimento.get("tipoAtendimento")
+    if not _em(tipo, cds_ledi.TIPO_ATENDIMENTO_DOMICILIAR):
+        erros.append(("tipoAtendimento", "Informe o tipo de atendimento (programado, não programado ou pós-óbito)."))
+    pos_obito = tipo == cds_ledi.VISITA_POS_OBITO
+    modalidade = atendimento.get("atencaoDomiciliarModalidade")
+    if pos_obito and modalidade is not None:
+        erros.append(("atencaoDomiciliarModalidade", "A visita domiciliar pós-óbito não tem modalidade AD."))
+    elif not pos_obito and not _em(modalidade, cds_ledi.MODALIDADE_AD):
+        erros.append(("atencaoDomiciliarModalidade", "Informe a modalidade AD (AD 1, AD 2 ou AD 3)."))
+    condicoes = atendimento.get("condicoesAvaliadas") or []
+    erros += _condicoes_avaliadas(condicoes)
+    if pos_obito and condicoes:
+        erros.append(("condicoesAvaliadas", "A visita domiciliar pós-óbito não tem condições avaliadas."))
+    erros += _procedimentos_domiciliares(atendimento.get("procedimentos") or [], pos_obito=pos_obito)
+    erros += _problemas_condicoes(atendimento.get("problemasCondicoes") or [], nascimento=nascimento, data=data)
+    if not _em(atendimento.get("condutaDesfecho"), cds_ledi.CONDUTA_DESFECHO):
+        erros.append(("condutaDesfecho", "Informe a conduta/desfecho do atendimento."))
+    return erros
+
+
+def _condicoes_avaliadas(condicoes: Any) -> list[ErroCampo]:
+    erros: list[ErroCampo] = [
+        ("condicoesAvaliadas", m)
+        for m in _codigos(condicoes, {c for c, _ in cds_ledi.CONDICOES_AVALIADAS}, "Condições avaliadas")
+    ]
+    if len(condicoes) > 24:
+        erros.append(("condicoesAvaliadas", "No máximo 24 condições avaliadas."))
+    return erros
+
+
+def _procedimentos_domiciliares(procedimentos: list[Any], *, pos_obito: bool) -> list[ErroCampo]:
+    erros: list[ErroCampo] = []
+    if pos_obito and procedimentos:
+        erros.append(("procedimentos", "A visita domiciliar pós-óbito não registra procedimentos."))
+    if len(procedimentos) > 30:
+        erros.append(("procedimentos", "No máximo 30 procedimentos por atendimento."))
+    if len(set(procedimentos)) != len(procedimentos):
+        erros.append(("procedimentos", "Um procedimento foi informado mais de uma vez."))
+    for codigo in procedimentos:
+        if codigo == cds_ledi.SIGTAP_VISITA_POS_OBITO:
+            erros.append(
+                ("procedimentos", f'O procedimento {codigo} é registrado como tipo de atendimento "pós-óbito".')
+            )
+        elif not (isinstance(codigo, str) and _SIGTAP.match(codigo) and _procedimento_valido(codigo)):
+            erros.append(
+                (
+                    "procedimentos",
+                    f"O procedimento {codigo} não é um código SIGTAP (10 dígitos) dos grupos 01–04 "
+                    "ou do subgrupo 0804.",
+                )
+            )
+    return erros
+
+
+def _problemas_condicoes(problemas: list[dict[str, Any]], *, nascimento: Any, data: Any) -> list[ErroCampo]:
+    """dicionario-fad, ProblemaCondicao: CIAP2/CID-10 as in the Atendimento Individual, the
+    evolution's identifiers together, the situação and its dates."""
+    if not problemas:
+        return [("problemasCondicoes", "Informe pelo menos um problema/condição avaliado (CIAP2 ou CID-10).")]
+    erros: list[ErroCampo] = []
+    if _ms(nascimento) and _ms(data):
+        itens = [
+            ItemAvaliado(ciap=p.get("ciap") or "", cid10=p.get("cid10") or "", situacao=p.get("situacao"))
+            for p in problemas
+        ]
+        erros += [
+            ("problemasCondicoes", m) for m in problemas_erros(itens=itens, nascimento=_dia(nascimento), dia=_dia(data))
+        ]
+    for problema in problemas:
+        for campo in ("ciap", "cid10"):
+            codigo = problema.get(campo) or ""
+            if codigo != codigo.upper() or " " in codigo or "." in codigo:
+                erros.append((campo, f"O código {codigo} deve estar em maiúsculas, sem espaços nem pontos."))
+        evolucao = ("uuidProblema", "uuidEvolucaoProblema", "coSequencialEvolucao", "situacao")
+        informados = [c for c in evolucao if problema.get(c) not in (None, "")]
+        if informados and len(informados) != len(evolucao):
+            erros.append(
+                ("problemasCondicoes", "O problema, a evolução, o sequencial e a situação são informados juntos.")
+            )
+        situacao = problema.get("situacao")
+        if situacao is not None and situacao not in (0, 1, 2, "0", "1", "2"):
+            erros.append(("problemasCondicoes", "A situação do problema/condição deve ser de 0 a 2."))
+        inicio, fim = problema.get("dataInicioProblema"), problema.get("dataFimProblema")
+        if situacao in (2, "2") and fim is None:
+            erros.append(("problemasCondicoes", "Um problema/condição resolvido precisa da data de fim."))
+        for momento, rotulo in ((inicio, "início"), (fim, "fim")):
+            if _ms(momento) and _ms(nascimento) and momento < nascimento:
+                erros.append(("problemasCondicoes", f"A data de {rotulo} do problema é anterior ao nascimento."))
+            if _ms(momento) and _ms(data) and momento > data + DIA_MS:
+                erros.append(("problemasCondicoes", f"A data de {rotulo} do problema é posterior ao atendimento."))
+        if _ms(inicio) and _ms(fim) and fim < inicio:
+            erros.append(("problemasCondicoes", "A data de fim do problema é anterior à de início."))
+        if not isinstance(problema.get("isAvaliado"), bool):
+            erros.append(("problemasCondicoes", "Diga se o problema/condição foi avaliado no atendimento."))
+    return erros
+
+
+def _dia(ms: int) -> datetime.date:
+    return timezone.localtime(datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)).date()
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_NOME_SOCIAL = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ' ]*")
+
+
+def elegibilidade_erros(dados: dict[str, Any], agora_ms: int) -> list[ErroCampo]:
+    """dicionario-fae: every rule of the Ficha de Avaliação de Elegibilidade e Admissão. With
+    "admissão na própria EMAD" in AD 1–3 the citizen's cadastro and address become required."""
+    modalidade = dados.get("atencaoDomiciliarModalidade")
+    elegivel, inelegivel = dados.get("conclusaoDestinoElegivel"), dados.get("conclusaoDestinoInelegivel") or []
+    admissao = elegivel == cds_ledi.ADMISSAO_PROPRIA_EMAD and _em(modalidade, cds_ledi.MODALIDADE_AD)
+    data = dados["headerTransport"].get("dataAtendimento")
+    erros: list[ErroCampo] = []
+    if dados.get("turno") not in (1, 2, 3):
+        erros.append(("turno", "Informe o turno da avaliação."))
+    erros += [("cpfCidadao", m) for m in cidadao_erros(cns=dados.get("cnsCidadao"), cpf=dados.get("cpfCidadao"))]
+    erros += _elegibilidade_identificacao(dados, admissao=admissao, data=data)
+    erros += _elegibilidade_nacionalidade(dados, admissao=admissao, data=data)
+    erros += _elegibilidade_endereco(dados.get("endereco"), admissao=admissao)
+    if not _em(dados.get("atencaoDomiciliarProcedencia"), cds_ledi.PROCEDENCIA):
+        erros.append(("atencaoDomiciliarProcedencia", "Informe a procedência do cidadão."))
+    if not _em(modalidade, cds_ledi.MODALIDADE_ELEGIBILIDADE):
+        erros.append(("atencaoDomiciliarModalidade", "Informe a modalidade AD ou se o cidadão é inelegível."))
+    erros += _condicoes_avaliadas(dados.get("condicoesAvaliadas") or [])
+    erros += _elegibilidade_cids(dados)
+    if modalidade == cds_ledi.INELEGIVEL:
+        if elegivel is not None:
+            erros.append(("conclusaoDestinoElegivel", "Cidadão inelegível não tem conclusão de elegível."))
+        if not inelegivel:
+            erros.append(("conclusaoDestinoInelegivel", "Informe o motivo da inelegibilidade."))
+    elif modalidade is not None:
+        if inelegivel:
+            erros.append(("conclusaoDestinoInelegivel", "Cidadão elegível não tem motivo de inelegibilidade."))
+        if not _em(elegivel, cds_ledi.CONCLUSAO_ELEGIVEL):
+            erros.append(("conclusaoDestinoElegivel", "Informe a conclusão/destino do cidadão elegível."))
+    erros += [
+        ("conclusaoDestinoInelegivel", m)
+        for m in _codigos(inelegivel, {c for c, _ in cds_ledi.CONCLUSAO_INELEGIVEL}, "Conclusão (inelegível)")
+    ]
+    erros += _elegibilidade_cuidador(dados)
+    return erros
+
+
+def _elegibilidade_identificacao(dados: dict[str, Any], *, admissao: bool, data: Any) -> list[ErroCampo]:
+    erros: list[ErroCampo] = []
+    nome = dados.get("nomeCidadao") or ""
+    if nome:
+        erros += [("nomeCidadao", m) for m in nome_erros(nome, "O nome do cidadão")]
+    elif admissao:
+        erros.append(("nomeCidadao", "Na admissão na própria EMAD, o nome do cidadão é obrigatório."))
+    social = dados.get("nomeSocialCidadao") or ""
+    if len(social) > 70 or not _NOME_SOCIAL.fullmatch(social):
+        erros.append(("nomeSocialCidadao", "O nome social tem até 70 letras (e apóstrofo)."))
+    nascimento = dados.get("dataNascimentoCidadao")
+    erros += [("dataNascimentoCidadao", m) for m in nascimento_erros(nascimento=nascimento, referencia=data)]
+    if dados.get("sexoCidadao") not in _SEXOS:
+        erros.append(("sexoCidadao", "Informe o sexo do cidadão."))
+    raca = dados.get("racaCorCidadao")
+    if raca is None and admissao:
+        erros.append(("racaCorCidadao", "Na admissão na própria EMAD, a raça/cor é obrigatória."))
+    elif raca is not None and not _em(raca, cds_ledi.RACA_COR):
+        erros.append(("racaCorCidadao", "Raça/cor inválida."))
+    if (raca == cds_ledi.RACA_INDIGENA) != (dados.get("etnia") is not None):
+        erros.append(("etnia", "A etnia é informada quando, e só quando, a raça/cor é indígena."))
+    for campo, desconhece, rotulo in (
+        ("nomeMaeCidadao", "desconheceNomeMae", "O nome da mãe"),
+        ("nomePaiCidadao", "desconheceNomePai", "O nome do pai"),
+    ):
+        valor = dados.get(campo) or ""
+        if valor and dados.get(desconhece):
+            erros.append((campo, f"{rotulo} não é informado quando marcado como desconhecido."))
+        elif valor:
+            erros += [(campo, m) for m in nome_erros(valor, rotulo)]
+        elif admissao and not dados.get(desconhece):
+            erros.append(
+                (campo, f"Na admissão na própria EMAD, informe {rotulo.lower()[2:]} ou marque que é desconhecido.")
+            )
+    email = dados.get("emailCidadao") or ""
+    if email and (not 6 <= len(email) <= 100 or not _EMAIL.fullmatch(email)):
+        erros.append(("emailCidadao", "O e-mail deve seguir o padrão endereco@dominio.extensao (6 a 100 caracteres)."))
+    if dados.get("numeroNisPisPasep") and not re.fullmatch(r"\d{11}", dados["numeroNisPisPasep"]):
+        erros.append(("numeroNisPisPasep", "O NIS/PIS/PASEP tem 11 dígitos."))
+    return erros
+
+
+def _elegibilidade_nacionalidade(dados: dict[str, Any], *, admissao: bool, data: Any) -> list[ErroCampo]:
+    nacionalidade = dados.get("nacionalidadeCidadao")
+    erros: list[ErroCampo] = []
+    if nacionalidade is None and admissao:
+        erros.append(("nacionalidadeCidadao", "Na admissão na própria EMAD, a nacionalidade é obrigatória."))
+    elif nacionalidade not in (None, 1, 2, 3):
+        erros.append(("nacionalidadeCidadao", "Nacionalidade inválida."))
+    ibge = dados.get("codigoIbgeMunicipioNascimento")
+    if nacionalidade == 1 and ibge not in municipios():
+        erros.append(("codigoIbgeMunicipioNascimento", "Informe o município de nascimento (código IBGE de 7 dígitos)."))
+    elif nacionalidade != 1 and ibge:
+        erros.append(("codigoIbgeMunicipioNascimento", "O município de nascimento só é informado para brasileiros."))
+    pais = dados.get("paisNascimento")
+    if nacionalidade == 1 and pais not in (None, cds_ledi.PAIS_BRASIL):
+        erros.append(("paisNascimento", "Para brasileiros, o país de nascimento é o Brasil (31)."))
+    elif nacionalidade == 3 and pais is None:
+        erros.append(("paisNascimento", "Informe o país de nascimento do estrangeiro."))
+    elif nacionalidade not in (1, 3) and pais is not None:
+        erros.append(("paisNascimento", "O país de nascimento só é informado para estrangeiros."))
+    nascimento = dados.get("dataNascimentoCidadao")
+    for campo, codigo, rotulo in (
+        ("dtNaturalizacao", 2, "A data de naturalização"),
+        ("dtEntradaBrasil", 3, "A data de entrada no Brasil"),
+    ):
+        valor = dados.get(campo)
+        if nacionalidade == codigo and valor is None:
+            erros.append((campo, f"{rotulo} é obrigatória para {'naturalizados' if codigo == 2 else 'estrangeiros'}."))
+        elif nacionalidade != codigo and valor is not None:
+            erros.append((campo, f"{rotulo} só é informada para {'naturalizados' if codigo == 2 else 'estrangeiros'}."))
+        elif _ms(valor) and _ms(data) and valor > data:
+            erros.append((campo, f"{rotulo} é posterior à data do atendimento."))
+        elif _ms(valor) and _ms(nascimento) and valor < nascimento:
+            erros.append((campo, f"{rotulo} é anterior ao nascimento."))
+    portaria = dados.get("portariaNaturalizacao") or ""
+    if nacionalidade == 2 and not portaria:
+        erros.append(("portariaNaturalizacao", "A portaria de naturalização é obrigatória para naturalizados."))
+    elif nacionalidade != 2 and portaria:
+        erros.append(("portariaNaturalizacao", "A portaria de naturalização só é informada para naturalizados."))
+    elif len(portaria) > 16:
+        erros.append(("portariaNaturalizacao", "A portaria de naturalização tem até 16 caracteres."))
+    return erros
+
+
+# EnderecoLocalPermanencia in the FAE: field, its name for the message, maximum length, and
+# whether the admission makes it required. The typing form has one field per entry.
+_ENDERECO_ELEGIBILIDADE = (
+    ("tipoLogradouroNumeroDne", "o tipo de logradouro", 3, True),
+    ("nomeLogradouro", "o logradouro", 72, True),
+    ("numero", "o número", 10, False),
+    ("complemento", "o complemento", 30, False),
+    ("bairro", "o bairro", 72, True),
+    ("cep", "o CEP", 8, True),
+    ("codigoIbgeMunicipio", "o município", 7, True),
+    ("numeroDneUf", "a UF", 2, True),
+    ("pontoReferencia", "o ponto de referência", 40, False),
+)
+
+
+def _elegibilidade_endereco(endereco: dict[str, Any] | None, *, admissao: bool) -> list[ErroCampo]:
+    if not endereco:
+        return [("nomeLogradouro", "Na admissão na própria EMAD, o endereço é obrigatório.")] if admissao else []
+    erros: list[ErroCampo] = []
+    for campo, nome, maximo, obrigatorio in _ENDERECO_ELEGIBILIDADE:
+        valor = endereco.get(campo) or ""
+        if not valor and obrigatorio and admissao:
+            erros.append((campo, f"Na admissão na própria EMAD, informe {nome}."))
+        elif len(valor) > maximo:
+            erros.append((campo, f"{nome[2:].capitalize()} tem no máximo {maximo} caracteres."))
+    numero = endereco.get("numero") or ""
+    if endereco.get("stSemNumero") and numero:
+        erros.append(("numero", 'Um endereço "sem número" não tem número.'))
+    elif numero and not numero.isalnum():
+        erros.append(("numero", "O número do endereço leva apenas letras e números."))
+    elif not numero and not endereco.get("stSemNumero") and admissao:
+        erros.append(("numero", 'Na admissão na própria EMAD, informe o número ou marque "sem número".'))
+    if endereco.get("cep") and not re.fullmatch(r"\d{8}", endereco["cep"]):
+        erros.append(("cep", "O CEP tem 8 dígitos."))
+    if endereco.get("codigoIbgeMunicipio") and endereco["codigoIbgeMunicipio"] not in municipios():
+        erros.append(("codigoIbgeMunicipio", "O município do endereço não é um código IBGE válido."))
+    telefones = [endereco.get(c) or "" for c in ("telefoneResidencia", "telefoneContato")]
+    for campo, telefone in zip(("telefoneResidencia", "telefoneContato"), telefones, strict=True):
+        if telefone and not re.fullmatch(r"\d{10,11}", telefone):
+            erros.append((campo, "O telefone tem 10 ou 11 dígitos (DDD e número)."))
+    if admissao and not any(telefones):
+        erros.append(("telefoneResidencia", "Na admissão na própria EMAD, informe um telefone."))
+    return erros
+
+
+def _elegibilidade_cids(dados: dict[str, Any]) -> list[ErroCampo]:
+    erros: list[ErroCampo] = []
+    cids = [(c, dados.get(c) or "") for c in ("cid10Principal", "cid10SecundarioUm", "cid10SecundarioDois")]
+    if not cids[0][1]:
+        erros.append(("cid10Principal", "Informe a CID-10 principal da avaliação."))
+    vistos: set[str] = set()
+    for campo, cid in cids:
+        if not cid:
+            continue
+        if not re.fullmatch(r"[A-Z]\d{2}[0-9A-Z]?", cid):
+            erros.append((campo, f"A CID-10 {cid} deve estar em maiúsculas, sem espaços nem pontos (ex.: I64)."))
+        elif cid in vistos:
+            erros.append((campo, f"A CID-10 {cid} foi informada mais de uma vez."))
+        vistos.add(cid)
+    return erros
+
+
+def _elegibilidade_cuidador(dados: dict[str, Any]) -> list[ErroCampo]:
+    cuidador = dados.get("cuidadorCidadao")
+    erros: list[ErroCampo] = []
+    if cuidador is not None and not _em(cuidador, cds_ledi.CUIDADOR):
+        erros.append(("cuidadorCidadao", "Cuidador inválido."))
+    cns, cpf = dados.get("cnsCuidador"), dados.get("cpfCuidador")
+    if cuidador == cds_ledi.SEM_CUIDADOR and (cns or cpf):
+        erros.append(("cpfCuidador", 'Sem cuidador ("não possui"), não informe o CPF/CNS do cuidador.'))
+    erros += [
+        ("cpfCuidador", m.replace("do cidadão", "do cuidador"))
+        for m in cidadao_erros(cns=cns, cpf=cpf, obrigatorio=False)
+    ]
+    return erros
+
+
+def _na_linha(regra: Any) -> Any:
+    """The FAE's one citizen is typed as the ficha's one row (cds.fichas), so its messages
+    go to row 0, all but the turno, which is the header's."""
+
+    def por_campo(dados: dict[str, Any], agora_ms: int) -> list[ErroCampo]:
+        return [(c if c == "turno" else f"linhas.0.{c}", m) for c, m in regra(dados, agora_ms)]
+
+    return por_campo
+
+
 def _sem_campos(regra: Any) -> Any:
     def mensagens(dados: dict[str, Any], agora_ms: int) -> list[str]:
         return [mensagem for _, mensagem in regra(dados, agora_ms)]
@@ -899,9 +1248,16 @@ _POR_TIPO = {
     6: _sem_campos(atividade_erros),
     7: _procedimentos,
     8: _sem_campos(visita_erros),
+    10: _sem_campos(atendimento_domiciliar_erros),
+    11: _sem_campos(elegibilidade_erros),
     14: _vacinacao,
 }
-_POR_CAMPO = {cds_ledi.ATIVIDADE_COLETIVA: atividade_erros, cds_ledi.VISITA: visita_erros}
+_POR_CAMPO = {
+    cds_ledi.ATIVIDADE_COLETIVA: atividade_erros,
+    cds_ledi.VISITA: visita_erros,
+    cds_ledi.ATENDIMENTO_DOMICILIAR: atendimento_domiciliar_erros,
+    cds_ledi.ELEGIBILIDADE: _na_linha(elegibilidade_erros),
+}
 
 
 def ficha_cds_erros_dos_campos(ficha: FichaCds, *, agora: datetime.datetime | None = None) -> dict[str, list[str]]:

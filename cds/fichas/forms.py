@@ -9,6 +9,7 @@ was typed (a number, a date); the LEDI rules are asked on save (cds.fichas.servi
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -16,6 +17,7 @@ from django import forms
 from django.utils import timezone
 
 from cds.fichas import ledi
+from cds.territorio.ledi import DNE_UF_POR_IBGE
 from pec.documentos import so_digitos
 from pec.models import Lotacao
 
@@ -77,7 +79,7 @@ class CabecalhoForm(forms.Form):
         """`lotacoes`: who a digitador may credit the ficha to (cds.fichas.services.lotacoes_para);
         without them the ficha is the typist's own and the header offers no choice."""
         super().__init__(*args, **kwargs)
-        if tipo == ledi.VISITA:  # the visit ficha has its turno on each row
+        if tipo in (ledi.VISITA, ledi.ATENDIMENTO_DOMICILIAR):  # these fichas have the turno on each row
             del self.fields["turno"]
         if not lotacoes:
             del self.fields["lotacao"]
@@ -330,14 +332,269 @@ class AtividadeForm(forms.Form):
         return inicial
 
 
-LINHAS: dict[int, type[LinhaForm]] = {ledi.VISITA: VisitaForm, ledi.ATIVIDADE_COLETIVA: ParticipanteForm}
-ROTULO_LINHAS = {ledi.VISITA: "Visitas", ledi.ATIVIDADE_COLETIVA: "Participantes"}
+def _sigtap(texto: str) -> list[str]:
+    """SIGTAP codes typed as on the paper (03.01.05.010-4) or bare, separated by spaces or commas."""
+    partes = texto.replace(",", " ").split()
+    if not all(re.fullmatch(r"[\d.-]+", parte) for parte in partes):
+        raise forms.ValidationError("Digite os códigos SIGTAP (10 dígitos) separados por espaço ou vírgula.")
+    return [so_digitos(parte) for parte in partes]
+
+
+def _cid(rotulo: str, **kwargs: Any) -> forms.CharField:
+    return forms.CharField(label=rotulo, required=False, max_length=6, **kwargs)
+
+
+def _codigo_cid(valor: str) -> str:
+    return valor.strip().upper().replace(".", "")
+
+
+class AtendimentoDomiciliarForm(LinhaForm):
+    """One atendimento of the Ficha de Atendimento Domiciliar (a row of the paper): the
+    citizen, the modalidade AD, the conditions assessed, one problem/condition (CIAP2
+    and/or CID-10), the procedures and the conduta."""
+
+    turno = _escolha(ledi.TURNO, "Turno")
+    nascimento = _data(label="Data de nascimento", required=False)
+    sexo = _escolha(ledi.SEXO, "Sexo")
+    local = _escolha(ledi.LOCAL_ATENDIMENTO, "Local de atendimento")
+    modalidade = _escolha(ledi.MODALIDADE_AD, "Modalidade AD")
+    tipo_atendimento = _escolha(ledi.TIPO_ATENDIMENTO_DOMICILIAR, "Tipo de atendimento")
+    condicoes = forms.CharField(label="Condições avaliadas (códigos)", required=False, max_length=100)
+    ciap = _cid("CIAP2")
+    cid10 = _cid("CID-10")
+    procedimentos = forms.CharField(label="Procedimentos (códigos SIGTAP)", required=False, max_length=500)
+    conduta = _escolha(ledi.CONDUTA_DESFECHO, "Conduta / desfecho")
+
+    LEDI = {
+        "turno": "turno",
+        "dataNascimento": "nascimento",
+        "sexo": "sexo",
+        "localAtendimento": "local",
+        "atencaoDomiciliarModalidade": "modalidade",
+        "tipoAtendimento": "tipo_atendimento",
+        "condicoesAvaliadas": "condicoes",
+        "procedimentos": "procedimentos",
+        "condutaDesfecho": "conduta",
+    }
+    DOCUMENTO = ("cpfCidadao", "cnsCidadao")
+    LEGENDAS: ClassVar[dict[str, list[tuple[int, str]]]] = {"condicoes": ledi.CONDICOES_AVALIADAS}
+    # The typed problem/condition is the row's one ProblemaCondicao: its messages land here.
+    PROBLEMA: ClassVar[dict[str, str]] = {"problemasCondicoes": "ciap", "ciap": "ciap", "cid10": "cid10"}
+
+    def clean_condicoes(self) -> list[int]:
+        return _codigos(self.cleaned_data["condicoes"], "Condições avaliadas")
+
+    def clean_procedimentos(self) -> list[str]:
+        return _sigtap(self.cleaned_data["procedimentos"])
+
+    def clean_ciap(self) -> str:
+        return _codigo_cid(self.cleaned_data["ciap"])
+
+    def clean_cid10(self) -> str:
+        return _codigo_cid(self.cleaned_data["cid10"])
+
+    def ledi(self) -> dict[str, Any]:
+        valores = super().ledi()
+        problema = {campo: self.cleaned_data[campo] for campo in ("ciap", "cid10") if self.cleaned_data.get(campo)}
+        if problema:
+            valores["problemasCondicoes"] = [{**problema, "isAvaliado": True}]
+        return valores
+
+    @classmethod
+    def inicial(cls, dados: dict[str, Any]) -> dict[str, Any]:
+        inicial = super().inicial(dados)
+        problema = (dados.get("problemasCondicoes") or [{}])[0]
+        inicial.update({campo: problema[campo] for campo in ("ciap", "cid10") if problema.get(campo)})
+        return inicial
+
+    @classmethod
+    def campo_do_ledi(cls, campo_ledi: str) -> str | None:
+        return cls.PROBLEMA.get(campo_ledi) or super().campo_do_ledi(campo_ledi)
+
+
+def _texto(rotulo: str, maximo: int) -> forms.CharField:
+    return forms.CharField(label=rotulo, required=False, max_length=maximo)
+
+
+class ElegibilidadeForm(LinhaForm):
+    """The one citizen of the Ficha de Avaliação de Elegibilidade e Admissão, as on the
+    paper: the cadastro (identification, nationality, address), the procedência, the
+    modalidade AD or inelegível, the conditions assessed, the CIDs, the conclusion and the
+    caregiver. The ficha has a single row, shown as a form rather than a table."""
+
+    nome = _texto("Nome completo", 70)
+    nome_social = _texto("Nome social", 70)
+    nascimento = _data(label="Data de nascimento", required=False)
+    sexo = _escolha(ledi.SEXO, "Sexo")
+    raca_cor = _escolha(ledi.RACA_COR, "Raça/cor")
+    etnia = _escolha(ledi.ETNIA, "Etnia")
+    nome_mae = _texto("Nome da mãe", 70)
+    desconhece_mae = forms.BooleanField(label="Desconhece o nome da mãe", required=False)
+    nome_pai = _texto("Nome do pai", 70)
+    desconhece_pai = forms.BooleanField(label="Desconhece o nome do pai", required=False)
+    nacionalidade = _escolha(ledi.NACIONALIDADE, "Nacionalidade")
+    municipio_nascimento = _texto("Município de nascimento (código IBGE)", 7)
+    pais_nascimento = _escolha(ledi.PAIS, "País de nascimento")
+    naturalizacao = _data(label="Data de naturalização", required=False)
+    portaria = _texto("Portaria de naturalização", 16)
+    entrada_brasil = _data(label="Data de entrada no Brasil", required=False)
+    email = _texto("E-mail", 100)
+    nis = _texto("NIS (PIS/PASEP)", 11)
+    tipo_logradouro = _texto("Tipo de logradouro (código DNE)", 3)
+    logradouro = _texto("Nome do logradouro", 72)
+    numero = _texto("Número", 10)
+    sem_numero = forms.BooleanField(label="Sem número", required=False)
+    complemento = _texto("Complemento", 30)
+    bairro = _texto("Bairro", 72)
+    cep = _texto("CEP", 9)
+    municipio = _texto("Município (código IBGE)", 7)
+    telefone_residencia = _texto("Telefone residencial", 15)
+    telefone_contato = _texto("Telefone de contato", 15)
+    ponto_referencia = _texto("Ponto de referência", 40)
+    procedencia = _escolha(ledi.PROCEDENCIA, "Procedência")
+    modalidade = _escolha(ledi.MODALIDADE_ELEGIBILIDADE, "Modalidade AD / elegibilidade")
+    condicoes = _multipla(ledi.CONDICOES_AVALIADAS, "Condições avaliadas")
+    cid_principal = _cid("CID-10 principal")
+    cid_secundario_1 = _cid("CID-10 secundário 1")
+    cid_secundario_2 = _cid("CID-10 secundário 2")
+    conclusao_elegivel = _escolha(ledi.CONCLUSAO_ELEGIVEL, "Conclusão / destino (elegível)")
+    conclusao_inelegivel = _multipla(ledi.CONCLUSAO_INELEGIVEL, "Conclusão / destino (inelegível)")
+    cuidador = _escolha(ledi.CUIDADOR, "Cuidador")
+    documento_cuidador = forms.CharField(label="CPF ou CNS do cuidador", required=False, max_length=18)
+
+    LEDI = {
+        "nomeCidadao": "nome",
+        "nomeSocialCidadao": "nome_social",
+        "dataNascimentoCidadao": "nascimento",
+        "sexoCidadao": "sexo",
+        "racaCorCidadao": "raca_cor",
+        "etnia": "etnia",
+        "nomeMaeCidadao": "nome_mae",
+        "desconheceNomeMae": "desconhece_mae",
+        "nomePaiCidadao": "nome_pai",
+        "desconheceNomePai": "desconhece_pai",
+        "nacionalidadeCidadao": "nacionalidade",
+        "codigoIbgeMunicipioNascimento": "municipio_nascimento",
+        "paisNascimento": "pais_nascimento",
+        "dtNaturalizacao": "naturalizacao",
+        "portariaNaturalizacao": "portaria",
+        "dtEntradaBrasil": "entrada_brasil",
+        "emailCidadao": "email",
+        "numeroNisPisPasep": "nis",
+        "atencaoDomiciliarProcedencia": "procedencia",
+        "atencaoDomiciliarModalidade": "modalidade",
+        "condicoesAvaliadas": "condicoes",
+        "cid10Principal": "cid_principal",
+        "cid10SecundarioUm": "cid_secundario_1",
+        "cid10SecundarioDois": "cid_secundario_2",
+        "conclusaoDestinoElegivel": "conclusao_elegivel",
+        "conclusaoDestinoInelegivel": "conclusao_inelegivel",
+        "cuidadorCidadao": "cuidador",
+    }
+    DOCUMENTO = ("cpfCidadao", "cnsCidadao")
+    # EnderecoLocalPermanencia, nested under "endereco"; the UF (numeroDneUf) comes from the município.
+    ENDERECO: ClassVar[dict[str, str]] = {
+        "tipoLogradouroNumeroDne": "tipo_logradouro",
+        "nomeLogradouro": "logradouro",
+        "numero": "numero",
+        "stSemNumero": "sem_numero",
+        "complemento": "complemento",
+        "bairro": "bairro",
+        "cep": "cep",
+        "codigoIbgeMunicipio": "municipio",
+        "numeroDneUf": "municipio",
+        "telefoneResidencia": "telefone_residencia",
+        "telefoneContato": "telefone_contato",
+        "pontoReferencia": "ponto_referencia",
+    }
+    CUIDADOR: ClassVar[tuple[str, str]] = ("cpfCuidador", "cnsCuidador")
+
+    def clean_documento_cuidador(self) -> str:
+        documento = so_digitos(self.cleaned_data["documento_cuidador"])
+        if documento and len(documento) not in (11, 15):
+            raise forms.ValidationError("Digite o CPF (11 dígitos) ou o CNS (15 dígitos) do cuidador.")
+        return documento
+
+    def clean(self) -> dict[str, Any]:
+        dados = self.cleaned_data
+        for campo in ("cid_principal", "cid_secundario_1", "cid_secundario_2"):
+            dados[campo] = _codigo_cid(dados.get(campo) or "")
+        for campo in ("nome", "nome_social", "nome_mae", "nome_pai"):
+            dados[campo] = " ".join((dados.get(campo) or "").upper().split())
+        for campo in ("cep", "telefone_residencia", "telefone_contato", "nis"):
+            dados[campo] = so_digitos(dados.get(campo) or "")
+        if dados.get("tipo_logradouro"):
+            dados["tipo_logradouro"] = dados["tipo_logradouro"].strip().zfill(3)
+        return dados
+
+    def ledi(self) -> dict[str, Any]:
+        valores = super().ledi()
+        for campo in ("desconheceNomeMae", "desconheceNomePai"):
+            if not valores.get(campo):
+                valores.pop(campo, None)
+        endereco = {
+            campo_ledi: self.cleaned_data.get(campo)
+            for campo_ledi, campo in self.ENDERECO.items()
+            if campo_ledi not in ("numeroDneUf", "stSemNumero") and self.cleaned_data.get(campo)
+        }
+        if endereco:
+            if self.cleaned_data.get("sem_numero"):
+                endereco["stSemNumero"] = True
+            uf = DNE_UF_POR_IBGE.get((self.cleaned_data.get("municipio") or "")[:2])
+            if uf:
+                endereco["numeroDneUf"] = uf
+            valores["endereco"] = endereco
+        cuidador = self.cleaned_data.get("documento_cuidador") or ""
+        if cuidador:
+            cpf, cns = self.CUIDADOR
+            valores[cpf if len(cuidador) == 11 else cns] = cuidador
+        return valores
+
+    @classmethod
+    def inicial(cls, dados: dict[str, Any]) -> dict[str, Any]:
+        listas = {campo: dados.get(campo_ledi) for campo_ledi, campo in cls.LEDI.items()}
+        inicial = super().inicial(dados)
+        for campo in ("condicoes", "conclusao_inelegivel"):  # multiple choices keep their lists
+            if listas.get(campo):
+                inicial[campo] = listas[campo]
+        endereco = dados.get("endereco") or {}
+        for campo_ledi, campo in cls.ENDERECO.items():
+            if campo_ledi != "numeroDneUf" and endereco.get(campo_ledi) not in (None, ""):
+                inicial[campo] = endereco[campo_ledi]
+        cpf, cns = cls.CUIDADOR
+        inicial["documento_cuidador"] = dados.get(cpf) or dados.get(cns) or ""
+        return inicial
+
+    @classmethod
+    def campo_do_ledi(cls, campo_ledi: str) -> str | None:
+        if campo_ledi in cls.CUIDADOR:
+            return "documento_cuidador"
+        return cls.ENDERECO.get(campo_ledi) or super().campo_do_ledi(campo_ledi)
+
+
+LINHAS: dict[int, type[LinhaForm]] = {
+    ledi.VISITA: VisitaForm,
+    ledi.ATIVIDADE_COLETIVA: ParticipanteForm,
+    ledi.ATENDIMENTO_DOMICILIAR: AtendimentoDomiciliarForm,
+    ledi.ELEGIBILIDADE: ElegibilidadeForm,
+}
+ROTULO_LINHAS = {
+    ledi.VISITA: "Visitas",
+    ledi.ATIVIDADE_COLETIVA: "Participantes",
+    ledi.ATENDIMENTO_DOMICILIAR: "Atendimentos",
+    ledi.ELEGIBILIDADE: "Cidadão avaliado",
+}
+# Fichas of one row (one citizen): the row is the ficha's body, not a line of a table.
+UMA_LINHA = frozenset({ledi.ELEGIBILIDADE})
 
 
 def linhas_formset(
     tipo: int, dados: Any = None, *, initial: list[dict[str, Any]] | None = None, microarea: str = ""
 ) -> forms.BaseFormSet[LinhaForm]:
     """The rows of a ficha: three blank ones for a new paper ficha, the saved ones to correct."""
-    conjunto = forms.formset_factory(LINHAS[tipo], extra=0 if dados is not None or initial else 3, max_num=99)
+    maximo = 1 if tipo in UMA_LINHA else 99
+    conjunto = forms.formset_factory(
+        LINHAS[tipo], extra=0 if dados is not None or initial else min(3, maximo), max_num=maximo
+    )
     form_kwargs = {"microarea": microarea} if tipo == ledi.VISITA else {}
     return conjunto(dados, prefix="linhas", initial=initial, form_kwargs=form_kwargs)

@@ -1,7 +1,8 @@
 """Code tables of the CDS fichas typed here: Visita Domiciliar e Territorial (FVDT, LEDI
-tipo 8) and Atividade Coletiva (FAC, tipo 6), copied from the official reference (LEDI APS
+tipo 8), Atividade Coletiva (FAC, tipo 6), Atendimento Domiciliar (FAD, tipo 10) and
+Avaliação de Elegibilidade e Admissão (FAE, tipo 11), copied from the official reference (LEDI APS
 7.2.2 `referencias/dicionario`; field rules from `estrutura_arquivos/dicionario-fvd` and
-`dicionario-fac`; sources in docs/integracoes/ledi.md). Codes are what SISAB expects, so
+`dicionario-fac`, `dicionario-fad`, `dicionario-fae`; sources in docs/integracoes/ledi.md). Codes are what SISAB expects, so
 never renumber them. The typing forms offer these choices and the export rules
 (sisab.regras) read the same sets, so the form and the export never disagree.
 """
@@ -9,13 +10,21 @@ never renumber them. The typing forms offer these choices and the export rules
 from __future__ import annotations
 
 from cds.territorio.ledi import TIPO_IMOVEL
+from prontuario.ledi import ETNIA as ETNIA
+from prontuario.ledi import NACIONALIDADE as NACIONALIDADE
+from prontuario.ledi import PAIS as PAIS
+from prontuario.ledi import RACA_COR as RACA_COR
 
 VISITA = 8
 ATIVIDADE_COLETIVA = 6
+ATENDIMENTO_DOMICILIAR = 10
+ELEGIBILIDADE = 11
 # The types the typing pages produce, with the names the paper fichas carry.
 TIPOS_DIGITAVEIS: dict[int, str] = {
     ATIVIDADE_COLETIVA: "Ficha de Atividade Coletiva",
     VISITA: "Ficha de Visita Domiciliar e Territorial",
+    ATENDIMENTO_DOMICILIAR: "Ficha de Atendimento Domiciliar",
+    ELEGIBILIDADE: "Ficha de Avaliação de Elegibilidade e Admissão",
 }
 
 TURNO: list[tuple[int, str]] = [(1, "Manhã"), (2, "Tarde"), (3, "Noite")]
@@ -211,3 +220,123 @@ OUTRO_PROCEDIMENTO_COLETIVO: list[tuple[str, str]] = [
     ("0307010074", "Tratamento restaurador atraumático (TRA/ART)"),
     ("0101050046", "Yoga"),
 ]
+
+
+# --- Atenção domiciliar: Atendimento Domiciliar (10) and Avaliação de Elegibilidade (11) ------
+
+# dicionario.txt, ModalidadeAD: 4 (inelegível) only in the Avaliação de Elegibilidade.
+MODALIDADE_AD: list[tuple[int, str]] = [(1, "AD 1"), (2, "AD 2"), (3, "AD 3")]
+INELEGIVEL = 4
+MODALIDADE_ELEGIBILIDADE: list[tuple[int, str]] = [*MODALIDADE_AD, (INELEGIVEL, "Inelegível")]
+
+# dicionario.txt, TipoDeAtendimento: the three the home care ficha accepts.
+TIPO_ATENDIMENTO_DOMICILIAR: list[tuple[int, str]] = [
+    (7, "Atendimento programado"),
+    (8, "Atendimento não programado"),
+    (9, "Visita domiciliar pós-óbito"),
+]
+VISITA_POS_OBITO = 9
+SIGTAP_VISITA_POS_OBITO = "0301050104"  # goes in tipoAtendimento 9, never in the list
+
+# dicionario.txt, LocalDeAtendimento (11, 12 and 13 only in this ficha).
+LOCAL_ATENDIMENTO: list[tuple[int, str]] = [
+    (1, "UBS"),
+    (2, "Unidade móvel"),
+    (3, "Rua"),
+    (4, "Domicílio"),
+    (5, "Escola / Creche"),
+    (6, "Outros"),
+    (7, "Polo (academia da saúde)"),
+    (8, "Instituição / Abrigo"),
+    (9, "Unidade prisional ou congêneres"),
+    (10, "Unidade socioeducativa"),
+    (11, "Hospital"),
+    (12, "Unidade de pronto atendimento"),
+    (13, "CACON / UNACON"),
+    (16, "UBSI"),
+    (17, "UBSI Fluvial"),
+    (18, "Sede de polo base tipo I"),
+    (19, "CASAI"),
+]
+
+# dicionario-fad and dicionario-fae, Condições avaliadas.
+CONDICOES_AVALIADAS: list[tuple[int, str]] = [
+    (1, "Acamado"),
+    (2, "Domiciliado"),
+    (3, "Úlceras / Feridas (grau III ou IV)"),
+    (4, "Acompanhamento nutricional"),
+    (5, "Uso de sonda naso-gástrica - SNG"),
+    (6, "Uso de sonda naso-enteral - SNE"),
+    (7, "Uso de gastrostomia"),
+    (8, "Uso de colostomia"),
+    (9, "Uso de cistostomia"),
+    (10, "Uso de sonda vesical de demora - SVD"),
+    (11, "Acompanhamento pré-operatório"),
+    (12, "Acompanhamento pós-operatório"),
+    (13, "Adaptação ao uso de órtese / prótese"),
+    (14, "Reabilitação domiciliar"),
+    (15, "Cuidados paliativos oncológico"),
+    (16, "Cuidados paliativos não-oncológico"),
+    (17, "Oxigenoterapia domiciliar"),
+    (18, "Uso de traqueostomia"),
+    (19, "Uso de aspirador de vias aéreas para higiene brônquica"),
+    (20, "Suporte ventilatório não invasivo - CPAP"),
+    (21, "Suporte ventilatório não invasivo - BiPAP"),
+    (22, "Diálise peritonial"),
+    (23, "Paracentese"),
+    (24, "Medicação parenteral"),
+]
+
+# dicionario.txt, CondutaDesfecho (of the home care ficha).
+CONDUTA_DESFECHO: list[tuple[int, str]] = [
+    (7, "Permanência"),
+    (3, "Alta administrativa"),
+    (1, "Alta clínica"),
+    (9, "Óbito"),
+    (2, "Encaminhamento: Atenção Básica (AD1)"),
+    (4, "Encaminhamento: serviço de urgência e emergência"),
+    (5, "Encaminhamento: serviço de internação hospitalar"),
+]
+
+# dicionario.txt, AtencaoDomiciliarProcedencia.
+PROCEDENCIA: list[tuple[int, str]] = [
+    (1, "Atenção Básica"),
+    (11, "Internação hospitalar"),
+    (12, "Urgência e emergência"),
+    (13, "CACON / UNACON"),
+    (16, "Iniciativa do paciente ou terceiros"),
+    (6, "Outros"),
+]
+
+# dicionario.txt, ConclusaoDestinoElegivel and ConclusaoDestinoInelegivel.
+CONCLUSAO_ELEGIVEL: list[tuple[int, str]] = [
+    (1, "Admissão na própria EMAD"),
+    (2, "Encaminhado para outra EMAD"),
+    (3, "Encaminhado para a Atenção Básica (AD1)"),
+    (4, "Outro encaminhamento"),
+]
+ADMISSAO_PROPRIA_EMAD = 1  # with AD1-3, the full cadastro and address become required
+CONCLUSAO_INELEGIVEL: list[tuple[int, str]] = [
+    (1, "Instabilidade clínica"),
+    (2, "Necessidade propedêutica"),
+    (3, "Outro motivo"),
+    (4, "Ausência de cuidador"),
+    (5, "Outras condições sociais"),
+]
+
+# dicionario.txt, CuidadorCidadao.
+CUIDADOR: list[tuple[int, str]] = [
+    (1, "Não possui"),
+    (2, "Cônjuge / Companheiro"),
+    (3, "Filho / Enteado"),
+    (4, "Pai / Mãe"),
+    (5, "Avô(ó)"),
+    (6, "Neto"),
+    (7, "Irmão(ã)"),
+    (8, "Outro"),
+]
+SEM_CUIDADOR = 1
+
+# The citizen's cadastro in the FAE: the cadastro individual's tables (prontuario.ledi).
+RACA_INDIGENA = 5  # the etnia is informed with it, and only with it
+PAIS_BRASIL = 31

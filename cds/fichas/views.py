@@ -18,7 +18,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cds.fichas import ledi, selectors, services
-from cds.fichas.forms import LINHAS, ROTULO_LINHAS, AtividadeForm, CabecalhoForm, LinhaForm, linhas_formset
+from cds.fichas.forms import (
+    LINHAS,
+    ROTULO_LINHAS,
+    UMA_LINHA,
+    AtividadeForm,
+    CabecalhoForm,
+    LinhaForm,
+    linhas_formset,
+)
 from cds.fichas.models import FichaCds
 from pec.http import RequisicaoComLotacao
 from pec.identity.acesso import requer_permissao
@@ -276,5 +284,7 @@ class Digitacao:
             "linhas": self.linhas,
             "rotulo_linhas": ROTULO_LINHAS[self.tipo],
             "motivos": ledi.MOTIVO_VISITA,
+            "condicoes_avaliadas": ledi.CONDICOES_AVALIADAS,
+            "uma_linha": self.tipo in UMA_LINHA,
             "resumo": self.resumo() if self.validada else [],
         }
