@@ -613,9 +613,15 @@ def vacinacao(dose: Vacinacao) -> Montada:
 # --- CDS fichas typed at the UBS (tipos 6 and 8) ---------------------------------------------
 
 # Where each typed ficha's rows go, and how the type spells its origin field (the FAC
-# spells it tbCdsOrigem): dicionario-fvd, dicionario-fac.
+# spells it tbCdsOrigem): dicionario-fvd, dicionario-fac. The fichas of one citizen
+# (cds_ledi.UM_CIDADAO) keep their only row's fields in the ficha itself.
 _CDS_LINHAS = {cds_ledi.VISITA: "visitasDomiciliares", cds_ledi.ATIVIDADE_COLETIVA: "participantes"}
-_CDS_ORIGEM = {cds_ledi.VISITA: "tpCdsOrigem", cds_ledi.ATIVIDADE_COLETIVA: "tbCdsOrigem"}
+_CDS_ORIGEM = {
+    cds_ledi.VISITA: "tpCdsOrigem",
+    cds_ledi.ATIVIDADE_COLETIVA: "tbCdsOrigem",
+    cds_ledi.CONSUMO_ALIMENTAR: "tpCdsOrigem",
+    cds_ledi.ZIKA_MICROCEFALIA: "tpCdsOrigem",
+}
 
 
 def ficha_cds(ficha: FichaCds) -> Montada:
@@ -637,7 +643,13 @@ def ficha_cds(ficha: FichaCds) -> Montada:
         dados.update(ficha.dados)
         alteradas = sum(1 for linha in linhas if linha.get("avaliacaoAlterada"))
         dados["numAvaliacoesAlteradas"] = alteradas if linhas else None
-    dados[_CDS_LINHAS[ficha.tipo]] = linhas
+    if ficha.tipo == cds_ledi.ZIKA_MICROCEFALIA:
+        dados["turno"] = ficha.turno
+    if ficha.tipo in cds_ledi.UM_CIDADAO:
+        for linha in linhas:
+            dados.update(linha)
+    else:
+        dados[_CDS_LINHAS[ficha.tipo]] = linhas
     return Montada(
         tipo=ficha.tipo,
         uuid=ficha_uuid,
@@ -718,6 +730,22 @@ REGISTRO: dict[str, Mapeamento] = {
             cds_ledi.ATIVIDADE_COLETIVA,
             ficha_cds,
             _cds_sem_ficha(cds_ledi.ATIVIDADE_COLETIVA, "cds_atividade"),
+            FichaCds,
+            vigentes={"cancelada_em__isnull": True},
+        ),
+        Mapeamento(
+            "cds_alimentar",
+            cds_ledi.CONSUMO_ALIMENTAR,
+            ficha_cds,
+            _cds_sem_ficha(cds_ledi.CONSUMO_ALIMENTAR, "cds_alimentar"),
+            FichaCds,
+            vigentes={"cancelada_em__isnull": True},
+        ),
+        Mapeamento(
+            "cds_zika",
+            cds_ledi.ZIKA_MICROCEFALIA,
+            ficha_cds,
+            _cds_sem_ficha(cds_ledi.ZIKA_MICROCEFALIA, "cds_zika"),
             FichaCds,
             vigentes={"cancelada_em__isnull": True},
         ),

@@ -32,10 +32,12 @@ from pec.outbox import outbox_registrar
 from pec.tenancy import assert_owned
 from prontuario.models import Cidadao
 
-# The keys of a row's citizen documents, by tipo (dicionario-fvd, dicionario-fac).
+# The keys of a row's citizen documents, by tipo (dicionario-fvd, -fac, -mca, -fczm).
 DOCUMENTOS: dict[int, tuple[str, str]] = {
     ledi.VISITA: ("cpfCidadao", "cnsCidadao"),
     ledi.ATIVIDADE_COLETIVA: ("cpfParticipante", "cnsParticipante"),
+    ledi.CONSUMO_ALIMENTAR: ("cpfCidadao", "cnsCidadao"),
+    ledi.ZIKA_MICROCEFALIA: ("cpfCidadao", "cnsCidadao"),
 }
 
 

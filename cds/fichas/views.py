@@ -258,6 +258,7 @@ class Digitacao:
             "atividade": self.atividade,
             "linhas": self.linhas,
             "rotulo_linhas": ROTULO_LINHAS[self.tipo],
+            "um_cidadao": self.tipo in ledi.UM_CIDADAO,
             "motivos": ledi.MOTIVO_VISITA,
             "resumo": self.resumo() if self.validada else [],
         }
