@@ -393,3 +393,26 @@ def test_the_typing_form_takes_a_fixed_number_of_queries(m, tipo, django_assert_
     nina.get("/cds/fichas/")  # the first request of a session also touches the session row
     with django_assert_num_queries(FORMULARIO_CONSULTAS[tipo]):
         assert nina.get(f"/cds/fichas/nova/{tipo}/").status_code == 200
+
+
+@pytest.mark.parametrize("tipo", [12, 13])
+def test_a_blank_ficha_is_refused_with_the_citizen_asked_for(m, tipo):
+    cabecalho = {"data_atendimento": _hoje().isoformat(), "turno": "1"}
+    resposta = _digitar(fabricas.entrar(m.nina), tipo, cabecalho, {})
+    pagina = resposta.content.decode()
+    assert resposta.status_code == 200 and "A ficha não foi salva" in pagina
+    assert "Informe o CPF ou o CNS do cidadão." in pagina
+    _nada_gravado(m)
+
+
+def test_a_ficha_of_one_citizen_takes_one_row_only(m):
+    dias, respostas, _ = GRUPOS["6 a 23 meses"]
+    linha = _consumo(fabricas.cpf(), dias, respostas)
+    dados = mundo_fichas.post({"data_atendimento": _hoje().isoformat()}, [linha, linha])
+    ana = fabricas.entrar(m.ana)
+    resposta = ana.post("/cds/fichas/nova/12/", dados)
+    assert resposta.status_code == 200 and "Por favor, envie no máximo 1 formulário." in resposta.content.decode()
+    _nada_gravado(m)
+    formulario = ana.get("/cds/fichas/nova/12/").content.decode()
+    assert 'name="linhas-0-pergunta1"' in formulario and 'name="linhas-1-' not in formulario
+    assert 'name="adicionar"' not in formulario
