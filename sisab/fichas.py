@@ -643,9 +643,12 @@ _CDS_LINHAS = {
     cds_ledi.ATIVIDADE_COLETIVA: "participantes",
     cds_ledi.ATENDIMENTO_DOMICILIAR: "atendimentosDomiciliares",
 }
-_CDS_ORIGEM = {cds_ledi.VISITA: "tpCdsOrigem", cds_ledi.ATIVIDADE_COLETIVA: "tbCdsOrigem"}
+_CDS_ORIGEM = {cds_ledi.VISITA: "tpCdsOrigem", cds_ledi.ATIVIDADE_COLETIVA: "tbCdsOrigem"}  # others: tpCdsOrigem
 # The fichas of atenção domiciliar carry the VariasLotacoesHeader (dicionario-fad, -fae).
 _CDS_VARIAS_LOTACOES = frozenset({cds_ledi.ATENDIMENTO_DOMICILIAR, cds_ledi.ELEGIBILIDADE})
+# The fichas of one citizen (cds_ledi.UM_CIDADAO) keep their only row's fields in the ficha
+# itself; of those, these have a turno in the master (dicionario-fae, -fczm).
+_CDS_TURNO_NA_FICHA = frozenset({cds_ledi.ELEGIBILIDADE, cds_ledi.ZIKA_MICROCEFALIA})
 
 
 def ficha_cds(ficha: FichaCds) -> Montada:
@@ -668,9 +671,11 @@ def ficha_cds(ficha: FichaCds) -> Montada:
         dados.update(ficha.dados)
         alteradas = sum(1 for linha in linhas if linha.get("avaliacaoAlterada"))
         dados["numAvaliacoesAlteradas"] = alteradas if linhas else None
-    if ficha.tipo == cds_ledi.ELEGIBILIDADE:  # one citizen, typed as the one row: the master's fields
+    if ficha.tipo in _CDS_TURNO_NA_FICHA:
         dados["turno"] = ficha.turno
-        dados.update(linhas[0] if linhas else {})
+    if ficha.tipo in cds_ledi.UM_CIDADAO:
+        for linha in linhas:
+            dados.update(linha)
     else:
         dados[_CDS_LINHAS[ficha.tipo]] = linhas
     return Montada(
@@ -753,6 +758,22 @@ REGISTRO: dict[str, Mapeamento] = {
             cds_ledi.ATIVIDADE_COLETIVA,
             ficha_cds,
             _cds_sem_ficha(cds_ledi.ATIVIDADE_COLETIVA, "cds_atividade"),
+            FichaCds,
+            vigentes={"cancelada_em__isnull": True},
+        ),
+        Mapeamento(
+            "cds_alimentar",
+            cds_ledi.CONSUMO_ALIMENTAR,
+            ficha_cds,
+            _cds_sem_ficha(cds_ledi.CONSUMO_ALIMENTAR, "cds_alimentar"),
+            FichaCds,
+            vigentes={"cancelada_em__isnull": True},
+        ),
+        Mapeamento(
+            "cds_zika",
+            cds_ledi.ZIKA_MICROCEFALIA,
+            ficha_cds,
+            _cds_sem_ficha(cds_ledi.ZIKA_MICROCEFALIA, "cds_zika"),
             FichaCds,
             vigentes={"cancelada_em__isnull": True},
         ),

@@ -1225,13 +1225,141 @@ def _elegibilidade_cuidador(dados: dict[str, Any]) -> list[ErroCampo]:
 
 
 def _na_linha(regra: Any) -> Any:
-    """The FAE's one citizen is typed as the ficha's one row (cds.fichas), so its messages
-    go to row 0, all but the turno, which is the header's."""
+    """A ficha of one citizen (FAE, MCA, FCZM) is typed with the citizen as its one row
+    (cds.fichas), so its messages go to row 0, all but the turno, which is the header's."""
 
     def por_campo(dados: dict[str, Any], agora_ms: int) -> list[ErroCampo]:
         return [(c if c == "turno" else f"linhas.0.{c}", m) for c, m in regra(dados, agora_ms)]
 
     return por_campo
+
+
+# --- CDS fichas of one citizen: Marcadores de Consumo Alimentar (12), Zika/Microcefalia (13)
+# The citizen's fields are the ficha's own; the typing form holds them in its only row.
+
+
+def _meses(nascimento: int, data: int) -> int:
+    """Whole months of age on the day (a month is complete on the day of birth's date)."""
+    inicio, fim = _dia(nascimento), _dia(data)
+    return (fim.year - inicio.year) * 12 + fim.month - inicio.month - (fim.day < inicio.day)
+
+
+def _grupo_da_idade(meses: int) -> str:
+    if meses < 6:
+        return cds_ledi.MENOS_6_MESES
+    if meses < 24:
+        return cds_ledi.DE_6_A_23_MESES
+    return cds_ledi.MAIS_2_ANOS
+
+
+def _documento_obrigatorio(dados: dict[str, Any]) -> list[ErroCampo]:
+    cns, cpf = dados.get("cnsCidadao"), dados.get("cpfCidadao")
+    if not cns and not cpf:
+        return [("cpfCidadao", "Informe o CPF ou o CNS do cidadão.")]
+    return [("cpfCidadao", m) for m in cidadao_erros(cns=cns, cpf=cpf)]
+
+
+def consumo_alimentar_erros(dados: dict[str, Any], agora_ms: int) -> list[ErroCampo]:
+    """dicionario-mca: every rule of the Ficha de Marcadores de Consumo Alimentar. A
+    question's message names its field as the typing form does (cds.fichas.forms)."""
+    data = dados["headerTransport"].get("dataAtendimento")
+    nascimento = dados.get("dataNascimento")
+    erros = _documento_obrigatorio(dados)
+    erros += [("dataNascimento", m) for m in nascimento_erros(nascimento=nascimento, referencia=data)]
+    if dados.get("sexo") not in _SEXOS:
+        erros.append(("sexo", "Informe o sexo do cidadão."))
+    if dados.get("localAtendimento") not in dict(cds_ledi.LOCAL_ATENDIMENTO_MCA):
+        erros.append(("localAtendimento", "Informe o local de atendimento (códigos 1 a 10)."))
+    presentes = [grupo for grupo in cds_ledi.PERGUNTAS if dados.get(grupo)]
+    for grupo in presentes:
+        erros += _perguntas_erros(grupo, dados[grupo])
+    if not (_ms(nascimento) and _ms(data)) or nascimento > data:
+        if not presentes:
+            erros.append((cds_ledi.MAIS_2_ANOS, "Responda as perguntas do bloco da idade do cidadão."))
+        return erros
+    esperado = _grupo_da_idade(_meses(nascimento, data))
+    if esperado not in presentes:
+        rotulo = cds_ledi.GRUPO_ROTULO[esperado]
+        erros.append((esperado, f"Pela idade na data do atendimento, responda as perguntas de crianças {rotulo}."))
+    for grupo in presentes:
+        if grupo != esperado:
+            rotulo = cds_ledi.GRUPO_ROTULO[grupo]
+            erros.append(
+                (grupo, f"As perguntas de crianças {rotulo} não se aplicam à idade do cidadão na data do atendimento.")
+            )
+    return erros
+
+
+def _perguntas_erros(grupo: str, itens: list[dict[str, Any]]) -> list[ErroCampo]:
+    por_nome = {pergunta.nome: pergunta for pergunta in cds_ledi.PERGUNTAS[grupo]}
+    respostas = {nome: codigo for codigo, (nome, _) in cds_ledi.RESPOSTAS.items()}
+    refeicoes = {nome for nome, _ in cds_ledi.REFEICOES.values()}
+    dadas: dict[int, int | None] = {}
+    erros: list[ErroCampo] = []
+    for item in itens:
+        pergunta = por_nome.get(item.get("pergunta", ""))
+        if pergunta is None:
+            erros.append((grupo, f"Pergunta {item.get('pergunta')!r} não existe neste bloco."))
+            continue
+        campo = f"pergunta{pergunta.codigo}"
+        if pergunta.codigo in dadas:
+            erros.append((campo, f'"{pergunta.rotulo}" foi respondida mais de uma vez.'))
+        unica, multipla = item.get("respostaUnicaEscolha"), item.get("respostaMultiplaEscolha")
+        if pergunta.codigo == cds_ledi.PERGUNTA_REFEICOES:
+            dadas[pergunta.codigo] = None
+            if unica is not None or not multipla or not set(multipla) <= refeicoes:
+                erros.append((campo, f'"{pergunta.rotulo}": marque as refeições do dia.'))
+            elif len(set(multipla)) != len(multipla):
+                erros.append((campo, f'"{pergunta.rotulo}": uma refeição foi marcada mais de uma vez.'))
+            continue
+        codigo = respostas.get(unica or "")
+        dadas[pergunta.codigo] = codigo
+        if multipla is not None or codigo not in pergunta.respostas:
+            erros.append((campo, f'"{pergunta.rotulo}": resposta inválida para esta pergunta.'))
+    for pergunta in por_nome.values():
+        if pergunta.codigo in dadas and pergunta.depende_de is not None and dadas.get(pergunta.depende_de) != 1:
+            erros.append(
+                (
+                    f"pergunta{pergunta.codigo}",
+                    f'"{pergunta.rotulo}" só é respondida quando a pergunta anterior é "Sim".',
+                )
+            )
+    return erros
+
+
+_VINTE_ANOS_MS = 20 * 366 * DIA_MS
+
+
+def zika_erros(dados: dict[str, Any], agora_ms: int) -> list[ErroCampo]:
+    """dicionario-fczm: every rule of the Ficha Complementar Síndrome Neurológica por
+    Zika/Microcefalia."""
+    data = dados["headerTransport"].get("dataAtendimento")
+    erros: list[ErroCampo] = []
+    if dados.get("turno") not in (1, 2, 3):
+        erros.append(("turno", "Informe o turno do atendimento."))
+    erros += _documento_obrigatorio(dados)
+    cns, cpf = dados.get("cnsResponsavelFamiliar"), dados.get("cpfResponsavelFamiliar")
+    if cns and cpf:
+        erros.append(("cpfResponsavelFamiliar", "Informe o CPF ou o CNS do responsável, não os dois."))
+    elif cpf and not cpf_valido(cpf):
+        erros.append(("cpfResponsavelFamiliar", f"O CPF do responsável ({cpf}) é inválido."))
+    elif cns and not cns_valido(cns):
+        erros.append(("cnsResponsavelFamiliar", f"O CNS do responsável ({cns}) é inválido."))
+    for exame in cds_ledi.EXAMES_ZIKA:
+        feito, resultado = dados.get(exame.data), dados.get(exame.resultado)
+        if feito is not None and resultado is None:
+            erros.append((exame.resultado, f"Informe o resultado do exame {exame.rotulo}."))
+        if resultado is not None and feito is None:
+            erros.append((exame.data, f"Informe a data de realização do exame {exame.rotulo}."))
+        if resultado is not None and resultado not in dict(exame.resultados):
+            erros.append((exame.resultado, f"Resultado inválido para o exame {exame.rotulo}."))
+        if _ms(feito) and _ms(data) and feito > data:
+            erros.append((exame.data, f"A data do exame {exame.rotulo} é posterior à data do atendimento."))
+        elif _ms(feito) and _ms(data) and data - feito > _VINTE_ANOS_MS:
+            erros.append((exame.data, f"A data do exame {exame.rotulo} é de mais de 20 anos antes do atendimento."))
+    if all(dados.get(exame.resultado) is None for exame in cds_ledi.EXAMES_ZIKA):
+        erros.append((cds_ledi.EXAMES_ZIKA[0].resultado, "Informe o resultado de pelo menos um exame."))
+    return erros
 
 
 def _sem_campos(regra: Any) -> Any:
@@ -1250,6 +1378,8 @@ _POR_TIPO = {
     8: _sem_campos(visita_erros),
     10: _sem_campos(atendimento_domiciliar_erros),
     11: _sem_campos(elegibilidade_erros),
+    12: _sem_campos(consumo_alimentar_erros),
+    13: _sem_campos(zika_erros),
     14: _vacinacao,
 }
 _POR_CAMPO = {
@@ -1257,6 +1387,8 @@ _POR_CAMPO = {
     cds_ledi.VISITA: visita_erros,
     cds_ledi.ATENDIMENTO_DOMICILIAR: atendimento_domiciliar_erros,
     cds_ledi.ELEGIBILIDADE: _na_linha(elegibilidade_erros),
+    cds_ledi.CONSUMO_ALIMENTAR: _na_linha(consumo_alimentar_erros),
+    cds_ledi.ZIKA_MICROCEFALIA: _na_linha(zika_erros),
 }
 
 

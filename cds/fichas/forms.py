@@ -81,6 +81,8 @@ class CabecalhoForm(forms.Form):
         super().__init__(*args, **kwargs)
         if tipo in (ledi.VISITA, ledi.ATENDIMENTO_DOMICILIAR):  # these fichas have the turno on each row
             del self.fields["turno"]
+        if tipo == ledi.CONSUMO_ALIMENTAR:  # dicionario-mca has no turno
+            del self.fields["turno"]
         if not lotacoes:
             del self.fields["lotacao"]
         else:
@@ -572,29 +574,166 @@ class ElegibilidadeForm(LinhaForm):
         return cls.ENDERECO.get(campo_ledi) or super().campo_do_ledi(campo_ledi)
 
 
+class ConsumoAlimentarForm(LinhaForm):
+    """The citizen of the Ficha de Marcadores de Consumo Alimentar and the answers of the
+    question set of their age (the paper has the three blocks; only one is filled in).
+    The answers become the LEDI question lists; which list the age calls for is a rule
+    (sisab.regras), checked on save against the day of the ficha."""
+
+    nascimento = _data(label="Data de nascimento", required=False)
+    sexo = _escolha(ledi.SEXO, "Sexo")
+    local_atendimento = _escolha(ledi.LOCAL_ATENDIMENTO_MCA, "Local de atendimento")
+
+    LEDI = {"dataNascimento": "nascimento", "sexo": "sexo", "localAtendimento": "local_atendimento"}
+    DOCUMENTO = ("cpfCidadao", "cnsCidadao")
+
+    def ledi(self) -> dict[str, Any]:
+        valores = super().ledi()
+        for grupo, perguntas in ledi.PERGUNTAS.items():
+            respostas = []
+            for pergunta in perguntas:
+                valor = self.cleaned_data.get(campo_pergunta(pergunta))
+                if valor in (None, []):
+                    continue
+                if pergunta.codigo == ledi.PERGUNTA_REFEICOES:
+                    refeicoes = [ledi.REFEICOES[codigo][0] for codigo in valor]
+                    respostas.append({"pergunta": pergunta.nome, "respostaMultiplaEscolha": refeicoes})
+                else:
+                    respostas.append({"pergunta": pergunta.nome, "respostaUnicaEscolha": ledi.RESPOSTAS[valor][0]})
+            if respostas:
+                valores[grupo] = respostas
+        return valores
+
+    @classmethod
+    def inicial(cls, dados: dict[str, Any]) -> dict[str, Any]:
+        inicial = super().inicial(dados)
+        respostas = {nome: codigo for codigo, (nome, _) in ledi.RESPOSTAS.items()}
+        refeicoes = {nome: codigo for codigo, (nome, _) in ledi.REFEICOES.items()}
+        for grupo, perguntas in ledi.PERGUNTAS.items():
+            por_nome = {pergunta.nome: pergunta for pergunta in perguntas}
+            for item in dados.get(grupo) or []:
+                pergunta = por_nome.get(item.get("pergunta", ""))
+                if pergunta is None:
+                    continue
+                if "respostaMultiplaEscolha" in item:
+                    valor: Any = [refeicoes[nome] for nome in item["respostaMultiplaEscolha"] if nome in refeicoes]
+                else:
+                    valor = respostas.get(item.get("respostaUnicaEscolha", ""))
+                inicial[campo_pergunta(pergunta)] = valor
+        return inicial
+
+    @classmethod
+    def campo_do_ledi(cls, campo_ledi: str) -> str | None:
+        """Rules name a question by its form field, and a whole question set by its LEDI
+        list (the message then goes on the set's first question)."""
+        if campo_ledi in cls.base_fields:
+            return campo_ledi
+        if campo_ledi in ledi.PERGUNTAS:
+            return campo_pergunta(ledi.PERGUNTAS[campo_ledi][0])
+        return super().campo_do_ledi(campo_ledi)
+
+
+def campo_pergunta(pergunta: ledi.Pergunta) -> str:
+    """The form field (and the rules' field name) of a question of the MCA."""
+    return f"pergunta{pergunta.codigo}"
+
+
+def _campos_perguntas() -> dict[str, forms.Field]:
+    campos: dict[str, forms.Field] = {}
+    for grupo, perguntas in ledi.PERGUNTAS.items():
+        for pergunta in perguntas:
+            rotulo = f"{pergunta.rotulo} (crianças {ledi.GRUPO_ROTULO[grupo]})"
+            if pergunta.codigo == ledi.PERGUNTA_REFEICOES:
+                opcoes = [(codigo, nome) for codigo, (_, nome) in ledi.REFEICOES.items()]
+                campos[campo_pergunta(pergunta)] = _multipla(opcoes, rotulo)
+            else:
+                opcoes = [(codigo, ledi.RESPOSTAS[codigo][1]) for codigo in pergunta.respostas]
+                campos[campo_pergunta(pergunta)] = _escolha(opcoes, rotulo)
+    return campos
+
+
+# One field per question of the three sets, in the paper's order.
+ConsumoAlimentarForm.base_fields.update(_campos_perguntas())
+
+
+class ZikaForm(LinhaForm):
+    """The child of the Ficha Complementar Síndrome Neurológica por Zika/Microcefalia, the
+    person responsible for them and the exams of the paper ficha (day done, result)."""
+
+    responsavel = forms.CharField(label="CPF ou CNS do responsável", required=False, max_length=18)
+
+    LEDI: ClassVar[dict[str, str]] = {}
+    DOCUMENTO = ("cpfCidadao", "cnsCidadao")
+    RESPONSAVEL = ("cpfResponsavelFamiliar", "cnsResponsavelFamiliar")
+
+    def clean_responsavel(self) -> str:
+        responsavel = so_digitos(self.cleaned_data["responsavel"])
+        if responsavel and len(responsavel) not in (11, 15):
+            raise forms.ValidationError("Digite o CPF (11 dígitos) ou o CNS (15 dígitos) do responsável.")
+        return responsavel
+
+    def ledi(self) -> dict[str, Any]:
+        valores = super().ledi()
+        responsavel = self.cleaned_data.get("responsavel") or ""
+        if responsavel:
+            cpf, cns = self.RESPONSAVEL
+            valores[cpf if len(responsavel) == 11 else cns] = responsavel
+        return valores
+
+    @classmethod
+    def inicial(cls, dados: dict[str, Any]) -> dict[str, Any]:
+        inicial = super().inicial(dados)
+        cpf, cns = cls.RESPONSAVEL
+        inicial["responsavel"] = dados.get(cpf) or dados.get(cns) or ""
+        return inicial
+
+    @classmethod
+    def campo_do_ledi(cls, campo_ledi: str) -> str | None:
+        if campo_ledi in cls.RESPONSAVEL:
+            return "responsavel"
+        return super().campo_do_ledi(campo_ledi)
+
+
+def _campos_exames() -> dict[str, forms.Field]:
+    campos: dict[str, forms.Field] = {}
+    for exame in ledi.EXAMES_ZIKA:
+        campos[exame.data] = _data(label=f"{exame.rotulo}: data de realização", required=False)
+        campos[exame.resultado] = _escolha(exame.resultados, f"{exame.rotulo}: resultado")
+    return campos
+
+
+# The exams' fields are named as their LEDI fields: the rules' messages land on them as they are.
+ZikaForm.base_fields.update(_campos_exames())
+ZikaForm.LEDI = {campo: campo for campo in _campos_exames()}
+
+
 LINHAS: dict[int, type[LinhaForm]] = {
     ledi.VISITA: VisitaForm,
     ledi.ATIVIDADE_COLETIVA: ParticipanteForm,
     ledi.ATENDIMENTO_DOMICILIAR: AtendimentoDomiciliarForm,
     ledi.ELEGIBILIDADE: ElegibilidadeForm,
+    ledi.CONSUMO_ALIMENTAR: ConsumoAlimentarForm,
+    ledi.ZIKA_MICROCEFALIA: ZikaForm,
 }
 ROTULO_LINHAS = {
     ledi.VISITA: "Visitas",
     ledi.ATIVIDADE_COLETIVA: "Participantes",
     ledi.ATENDIMENTO_DOMICILIAR: "Atendimentos",
     ledi.ELEGIBILIDADE: "Cidadão avaliado",
+    ledi.CONSUMO_ALIMENTAR: "Cidadão",
+    ledi.ZIKA_MICROCEFALIA: "Criança",
 }
-# Fichas of one row (one citizen): the row is the ficha's body, not a line of a table.
-UMA_LINHA = frozenset({ledi.ELEGIBILIDADE})
 
 
 def linhas_formset(
     tipo: int, dados: Any = None, *, initial: list[dict[str, Any]] | None = None, microarea: str = ""
 ) -> forms.BaseFormSet[LinhaForm]:
-    """The rows of a ficha: three blank ones for a new paper ficha, the saved ones to correct."""
-    maximo = 1 if tipo in UMA_LINHA else 99
+    """The rows of a ficha: three blank ones for a new paper ficha (one for the fichas of
+    one citizen, ledi.UM_CIDADAO, which take no more), the saved ones to correct."""
+    um_cidadao = tipo in ledi.UM_CIDADAO
+    extra = 0 if dados is not None or initial else 1 if um_cidadao else 3
     conjunto = forms.formset_factory(
-        LINHAS[tipo], extra=0 if dados is not None or initial else min(3, maximo), max_num=maximo
+        LINHAS[tipo], extra=extra, max_num=1 if um_cidadao else 99, validate_max=um_cidadao
     )
     form_kwargs = {"microarea": microarea} if tipo == ledi.VISITA else {}
     return conjunto(dados, prefix="linhas", initial=initial, form_kwargs=form_kwargs)

@@ -1,13 +1,17 @@
 """Code tables of the CDS fichas typed here: Visita Domiciliar e Territorial (FVDT, LEDI
-tipo 8), Atividade Coletiva (FAC, tipo 6), Atendimento Domiciliar (FAD, tipo 10) and
-Avaliação de Elegibilidade e Admissão (FAE, tipo 11), copied from the official reference (LEDI APS
-7.2.2 `referencias/dicionario`; field rules from `estrutura_arquivos/dicionario-fvd` and
-`dicionario-fac`, `dicionario-fad`, `dicionario-fae`; sources in docs/integracoes/ledi.md). Codes are what SISAB expects, so
-never renumber them. The typing forms offer these choices and the export rules
-(sisab.regras) read the same sets, so the form and the export never disagree.
+tipo 8), Atividade Coletiva (FAC, tipo 6), Atendimento Domiciliar (FAD, tipo 10),
+Avaliação de Elegibilidade e Admissão (FAE, tipo 11), Marcadores de Consumo Alimentar (MCA,
+tipo 12) and Complementar Síndrome Neurológica por Zika/Microcefalia (FCZM, tipo 13), copied
+from the official reference (LEDI APS 7.2.2 `referencias/dicionario`; field rules from
+`estrutura_arquivos/dicionario-fvd`, `-fac`, `-fad`, `-fae`, `-mca` and `-fczm`; sources in
+docs/integracoes/ledi.md). Codes are what SISAB expects, so never renumber them. The
+typing forms offer these choices and the export rules (sisab.regras) read the same sets,
+so the form and the export never disagree.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from cds.territorio.ledi import TIPO_IMOVEL
 from prontuario.ledi import ETNIA as ETNIA
@@ -19,13 +23,20 @@ VISITA = 8
 ATIVIDADE_COLETIVA = 6
 ATENDIMENTO_DOMICILIAR = 10
 ELEGIBILIDADE = 11
+CONSUMO_ALIMENTAR = 12
+ZIKA_MICROCEFALIA = 13
 # The types the typing pages produce, with the names the paper fichas carry.
 TIPOS_DIGITAVEIS: dict[int, str] = {
     ATIVIDADE_COLETIVA: "Ficha de Atividade Coletiva",
     VISITA: "Ficha de Visita Domiciliar e Territorial",
     ATENDIMENTO_DOMICILIAR: "Ficha de Atendimento Domiciliar",
     ELEGIBILIDADE: "Ficha de Avaliação de Elegibilidade e Admissão",
+    CONSUMO_ALIMENTAR: "Ficha de Marcadores de Consumo Alimentar",
+    ZIKA_MICROCEFALIA: "Ficha Complementar Síndrome Neurológica por Zika/Microcefalia",
 }
+# The fichas of one citizen: their only row holds the citizen's fields, which LEDI keeps
+# in the ficha itself (dicionario-fae, dicionario-mca, dicionario-fczm).
+UM_CIDADAO = frozenset({ELEGIBILIDADE, CONSUMO_ALIMENTAR, ZIKA_MICROCEFALIA})
 
 TURNO: list[tuple[int, str]] = [(1, "Manhã"), (2, "Tarde"), (3, "Noite")]
 SEXO: list[tuple[int, str]] = [(0, "Masculino"), (1, "Feminino"), (5, "Indeterminado")]
@@ -340,3 +351,212 @@ SEM_CUIDADOR = 1
 # The citizen's cadastro in the FAE: the cadastro individual's tables (prontuario.ledi).
 RACA_INDIGENA = 5  # the etnia is informed with it, and only with it
 PAIS_BRASIL = 31
+
+
+# --- Marcadores de consumo alimentar (dicionario-mca) ----------------------------------------
+
+# The MCA's LocalDeAtendimento: the first ten of the table (dicionario-mca).
+LOCAL_ATENDIMENTO_MCA: list[tuple[int, str]] = [item for item in LOCAL_ATENDIMENTO if item[0] <= 10]
+
+# RespostaUnicaEscolhaEnum and RespostaMultiplaEscolhaEnum: code -> (LEDI name, label).
+RESPOSTAS: dict[int, tuple[str, str]] = {
+    1: ("SIM", "Sim"),
+    2: ("NAO", "Não"),
+    3: ("NAO_SABE", "Não sabe"),
+    4: ("UMA_VEZ", "1 vez"),
+    5: ("DUAS_VEZES", "2 vezes"),
+    6: ("TRES_VEZES_OU_MAIS", "3 vezes ou mais"),
+    7: ("EM_PEDACOS", "Em pedaços"),
+    8: ("AMASSADA", "Amassada"),
+    9: ("PASSADA_NA_PENEIRA", "Passada na peneira"),
+    10: ("LIQUIDIFICADA", "Liquidificada"),
+    11: ("SO_O_CALDO", "Só o caldo"),
+}
+REFEICOES: dict[int, tuple[str, str]] = {
+    12: ("CAFE_DA_MANHA", "Café da manhã"),
+    13: ("LANCHE_DA_MANHA", "Lanche da manhã"),
+    14: ("ALMOCO", "Almoço"),
+    15: ("LANCHE_DA_TARDE", "Lanche da tarde"),
+    16: ("JANTAR", "Jantar"),
+    17: ("CEIA", "Ceia"),
+}
+SIM_NAO_SABE = (1, 2, 3)
+VEZES = (3, 4, 5, 6)
+
+
+class Pergunta(NamedTuple):
+    codigo: int
+    nome: str  # the LEDI enum name
+    rotulo: str  # as the paper ficha asks it
+    respostas: tuple[int, ...]  # the accepted answers (RespostaUnicaEscolhaEnum); () for the meals
+    depende_de: int | None = None  # asked only when this question was answered "Sim"
+
+
+# The three question sets, by the LEDI list that carries each: one and only one is sent,
+# the one of the child's age on the day (menos de 6 meses, 6 a 23 meses, 2 anos ou mais).
+MENOS_6_MESES = "perguntasQuestionarioCriancasMenoresSeisMeses"
+DE_6_A_23_MESES = "perguntasQuestionarioCriancasDeSeisVinteTresMeses"
+MAIS_2_ANOS = "perguntasQuestionarioCriancasComMaisDoisAnos"
+PERGUNTAS: dict[str, list[Pergunta]] = {
+    MENOS_6_MESES: [
+        Pergunta(1, "A_CRIANCA_ONTEM_TOMOU_LEITE_DO_PEITO", "A criança ontem tomou leite do peito?", SIM_NAO_SABE),
+        Pergunta(3, "MINGAU", "Ontem a criança consumiu mingau?", SIM_NAO_SABE),
+        Pergunta(4, "AGUA_CHA", "Ontem a criança consumiu água / chá?", SIM_NAO_SABE),
+        Pergunta(5, "LEITE_VACA", "Ontem a criança consumiu leite de vaca?", SIM_NAO_SABE),
+        Pergunta(6, "FORMULA_INFANTIL", "Ontem a criança consumiu fórmula infantil?", SIM_NAO_SABE),
+        Pergunta(7, "SUCO_FRUTA", "Ontem a criança consumiu suco de fruta?", SIM_NAO_SABE),
+        Pergunta(8, "FRUTA", "Ontem a criança consumiu fruta?", SIM_NAO_SABE),
+        Pergunta(9, "COMIDA_DE_SAL", "Ontem a criança consumiu comida de sal (de panela, papa ou sopa)?", SIM_NAO_SABE),
+        Pergunta(10, "OUTROS_ALIMENTOS_BEBIDAS", "Ontem a criança consumiu outros alimentos / bebidas?", SIM_NAO_SABE),
+    ],
+    DE_6_A_23_MESES: [
+        Pergunta(21, "A_CRIANCA_ONTEM_TOMOU_LEITE_PEITO", "A criança ontem tomou leite do peito?", SIM_NAO_SABE),
+        Pergunta(
+            22,
+            "ONTEM_A_CRIANCA_COMEU_FRUTA_INTEIRA_PEDACO_AMASSADO",
+            "Ontem a criança comeu fruta inteira, em pedaço ou amassada?",
+            SIM_NAO_SABE,
+        ),
+        Pergunta(23, "SE_SIM_QUANTAS_VEZES", "Se sim, quantas vezes?", VEZES, depende_de=22),
+        Pergunta(24, "ONTEM_A_CRIANCA_COMEU_COMIDA_DE_SAL", "Ontem a criança comeu comida de sal?", SIM_NAO_SABE),
+        Pergunta(25, "SE_COMEU_COMIDA_DE_SAL_QUANTAS_VEZES", "Se sim, quantas vezes?", VEZES, depende_de=24),
+        Pergunta(
+            26, "SE_SIM_ESSA_COMIDA_FOI_OFERECIDA", "Se sim, essa comida foi oferecida:", (3, 7, 8, 9, 10, 11), 24
+        ),
+        Pergunta(
+            28,
+            "OUTRO_LEITE_QUE_NAO_LEITE_DO_PEITO",
+            "Ontem a criança consumiu outro leite que não o do peito?",
+            SIM_NAO_SABE,
+        ),
+        Pergunta(29, "MINGAU_COM_LEITE", "Mingau com leite", SIM_NAO_SABE),
+        Pergunta(30, "IOGURTE", "Iogurte", SIM_NAO_SABE),
+        Pergunta(
+            31, "LEGUMES", "Legumes (não considerar os utilizados como temperos, nem batata, mandioca...)", SIM_NAO_SABE
+        ),
+        Pergunta(
+            32,
+            "VEGETAL_OU_FRUTAS_COR_ALARANJADA_OU_FOLHAS_ESCURAS",
+            "Vegetal ou fruta de cor alaranjada ou folhas verde-escuras",
+            SIM_NAO_SABE,
+        ),
+        Pergunta(33, "VERDURA_DE_FOLHA", "Verdura de folha", SIM_NAO_SABE),
+        Pergunta(34, "CARNE", "Carne (boi, frango, peixe, porco, miúdos, outras) ou ovo", SIM_NAO_SABE),
+        Pergunta(35, "FIGADO", "Fígado", SIM_NAO_SABE),
+        Pergunta(36, "FEIJAO", "Feijão", SIM_NAO_SABE),
+        Pergunta(
+            37,
+            "ARROZ_BATATA_INHAME_MANDIOCA_FARINHA_MACARRAO",
+            "Arroz, batata, inhame, aipim / macaxeira / mandioca, farinha ou macarrão (sem ser instantâneo)",
+            SIM_NAO_SABE,
+        ),
+        Pergunta(38, "HAMBURGUER_E_OU_EMBUTIDOS", "Hambúrguer e/ou embutidos", SIM_NAO_SABE),
+        Pergunta(39, "BEBIDAS_ADOCADAS", "Bebidas adoçadas", SIM_NAO_SABE),
+        Pergunta(
+            40,
+            "MACARRAO_INSTANTANEO_SALGADINHOS_BISCOITOS",
+            "Macarrão instantâneo, salgadinhos de pacote ou biscoitos salgados",
+            SIM_NAO_SABE,
+        ),
+        Pergunta(
+            41,
+            "BISCOITO_RECHEADO_DOCES_OU_GULOSEIMAS",
+            "Biscoito recheado, doces ou guloseimas",
+            SIM_NAO_SABE,
+        ),
+    ],
+    MAIS_2_ANOS: [
+        Pergunta(
+            11,
+            "VOCE_TEM_COSTUME_DE_REALIZAR_AS_REFEICOES_ASSISTINDO_TV_MEXENDO_NO_COMPUTADOR_E_OU_CELULAR",
+            "Você tem costume de realizar as refeições assistindo à TV, mexendo no computador e/ou celular?",
+            SIM_NAO_SABE,
+        ),
+        Pergunta(12, "QUAIS_REFEICOES_VOCE_FAZ_AO_LONGO_DO_DIA", "Quais refeições você faz ao longo do dia?", ()),
+        Pergunta(14, "FEIJAO", "Ontem, você consumiu feijão?", SIM_NAO_SABE),
+        Pergunta(
+            15, "FRUTAS_FRESCAS", "Ontem, você consumiu frutas frescas (não considerar suco de frutas)?", SIM_NAO_SABE
+        ),
+        Pergunta(
+            16,
+            "VERDURAS_E_OU_LEGUMES",
+            "Ontem, você consumiu verduras e/ou legumes (não considerar batata, mandioca, aipim...)?",
+            SIM_NAO_SABE,
+        ),
+        Pergunta(17, "HAMBURGUER_E_OU_EMBUTIDOS", "Ontem, você consumiu hambúrguer e/ou embutidos?", SIM_NAO_SABE),
+        Pergunta(
+            18,
+            "BEBIDAS_ADOCADAS",
+            "Ontem, você consumiu bebidas adoçadas (refrigerante, suco de caixinha, suco em pó...)?",
+            SIM_NAO_SABE,
+        ),
+        Pergunta(
+            19,
+            "MACARRAO_INSTANTANEO_SALGADINHOS_BISCOITOS",
+            "Ontem, você consumiu macarrão instantâneo, salgadinhos de pacote ou biscoitos salgados?",
+            SIM_NAO_SABE,
+        ),
+        Pergunta(
+            20,
+            "BISCOITO_RECHEADO_DOCES_OU_GULOSEIMAS",
+            "Ontem, você consumiu biscoito recheado, doces ou guloseimas (balas, pirulitos, chiclete...)?",
+            SIM_NAO_SABE,
+        ),
+    ],
+}
+PERGUNTA_REFEICOES = 12
+GRUPO_ROTULO = {
+    MENOS_6_MESES: "menores de 6 meses",
+    DE_6_A_23_MESES: "de 6 a 23 meses",
+    MAIS_2_ANOS: "de 2 anos ou mais",
+}
+
+# --- Complementar síndrome neurológica por Zika / microcefalia (dicionario-fczm) -------------
+
+
+class Exame(NamedTuple):
+    data: str  # the LEDI field of the day it was done
+    resultado: str  # the LEDI field of its result
+    rotulo: str
+    resultados: list[tuple[int, str]]
+
+
+# The paper ficha's exams, in its order, with the result codes of each (dicionario.txt).
+EXAMES_ZIKA: list[Exame] = [
+    Exame(
+        "dataRealizacaoTesteOlhinho",
+        "coResultadoTesteOlhinho",
+        "Teste do olhinho (TRV)",
+        [(1, "Presente bilateral"), (2, "Duvidoso ou ausente")],
+    ),
+    Exame(
+        "dataRealizacaoExameFundoOlho",
+        "coResultadoExameFundoOlho",
+        "Exame de fundo de olho",
+        [(3, "Normal"), (4, "Alterado")],
+    ),
+    Exame(
+        "dataRealizacaoTesteOrelhinha",
+        "coResultadoTesteOrelhinha",
+        "Teste da orelhinha (PEATE)",
+        [(5, "Passou"), (6, "Falhou")],
+    ),
+    Exame(
+        "dataRealizacaoUSTransfontanela",
+        "coResultadoUsTransfontanela",
+        "US transfontanela",
+        [(7, "Normal"), (8, "Sugestivo de infecção congênita"), (9, "Outras alterações"), (10, "Indeterminado")],
+    ),
+    Exame(
+        "dataRealizacaoTomografiaComputadorizada",
+        "coResultadoTomografiaComputadorizada",
+        "Tomografia computadorizada",
+        [(11, "Normal"), (12, "Sugestivo de infecção congênita"), (13, "Outras alterações"), (14, "Indeterminado")],
+    ),
+    Exame(
+        "dataRealizacaoRessonanciaMagnetica",
+        "coResultadoRessonanciaMagnetica",
+        "Ressonância magnética",
+        [(15, "Normal"), (16, "Sugestivo de infecção congênita"), (17, "Outras alterações"), (18, "Indeterminado")],
+    ),
+]

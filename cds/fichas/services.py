@@ -34,12 +34,14 @@ from pec.outbox import outbox_registrar
 from pec.tenancy import assert_owned
 from prontuario.models import Cidadao
 
-# The keys of a row's citizen documents, by tipo (dicionario-fvd, -fac, -fad, -fae).
+# The keys of a row's citizen documents, by tipo (dicionario-fvd, -fac, -fad, -fae, -mca, -fczm).
 DOCUMENTOS: dict[int, tuple[str, str]] = {
     ledi.VISITA: ("cpfCidadao", "cnsCidadao"),
     ledi.ATIVIDADE_COLETIVA: ("cpfParticipante", "cnsParticipante"),
     ledi.ATENDIMENTO_DOMICILIAR: ("cpfCidadao", "cnsCidadao"),
     ledi.ELEGIBILIDADE: ("cpfCidadao", "cnsCidadao"),
+    ledi.CONSUMO_ALIMENTAR: ("cpfCidadao", "cnsCidadao"),
+    ledi.ZIKA_MICROCEFALIA: ("cpfCidadao", "cnsCidadao"),
 }
 
 

@@ -21,7 +21,6 @@ from cds.fichas import ledi, selectors, services
 from cds.fichas.forms import (
     LINHAS,
     ROTULO_LINHAS,
-    UMA_LINHA,
     AtividadeForm,
     CabecalhoForm,
     LinhaForm,
@@ -285,6 +284,6 @@ class Digitacao:
             "rotulo_linhas": ROTULO_LINHAS[self.tipo],
             "motivos": ledi.MOTIVO_VISITA,
             "condicoes_avaliadas": ledi.CONDICOES_AVALIADAS,
-            "uma_linha": self.tipo in UMA_LINHA,
+            "uma_linha": self.tipo in ledi.UM_CIDADAO,  # the one row is the ficha's body
             "resumo": self.resumo() if self.validada else [],
         }

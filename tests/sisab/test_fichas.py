@@ -372,7 +372,7 @@ def test_xsd_refuses_what_the_schema_forbids(m, validas):
 
 
 def test_registry_has_one_mapping_per_ficha():
-    assert {m.tipo for m in fichas.REGISTRO.values()} == {2, 3, 4, 6, 7, 8, 14}
+    assert {m.tipo for m in fichas.REGISTRO.values()} == {2, 3, 4, 6, 7, 8, 10, 11, 12, 13, 14}
 
 
 def test_a_run_counts_each_new_invalid_ficha_once(m):
