@@ -43,3 +43,8 @@ def post(cabecalho: dict[str, Any], linhas: list[dict[str, Any]], **atividade: A
     for indice, linha in enumerate(linhas):
         dados.update({f"linhas-{indice}-{campo}": valor for campo, valor in linha.items()})
     return dados
+
+
+# The queries of a typing form's GET, whatever the ficha type: session, user, lotação,
+# perfis (twice: the page's permission and who a digitador may credit), the UBS's lotações...
+FORMULARIO_CONSULTAS = 11

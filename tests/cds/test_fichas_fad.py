@@ -297,14 +297,11 @@ def test_the_rules_catch_what_the_official_example_would_break():
     assert "A CID-10 Y26 foi informada mais de uma vez." in erros
 
 
-FORMULARIO_CONSULTAS = 9
-
-
 @pytest.mark.parametrize("tipo", [10, 11])
 def test_the_typing_form_takes_a_fixed_number_of_queries(m, tipo, django_assert_num_queries):
     nina = fabricas.entrar(m.nina)
     nina.get("/cds/fichas/")  # the first request of a session also touches the session row
-    with django_assert_num_queries(FORMULARIO_CONSULTAS):
+    with django_assert_num_queries(mundo_fichas.FORMULARIO_CONSULTAS):
         assert nina.get(f"/cds/fichas/nova/{tipo}/").status_code == 200
 
 

@@ -384,14 +384,11 @@ def test_our_rules_refuse_the_official_example_with_the_wrong_question_set():
     ]
 
 
-FORMULARIO_CONSULTAS = {12: 9, 13: 9}
-
-
 @pytest.mark.parametrize("tipo", [12, 13])
 def test_the_typing_form_takes_a_fixed_number_of_queries(m, tipo, django_assert_num_queries):
     nina = fabricas.entrar(m.nina)
     nina.get("/cds/fichas/")  # the first request of a session also touches the session row
-    with django_assert_num_queries(FORMULARIO_CONSULTAS[tipo]):
+    with django_assert_num_queries(mundo_fichas.FORMULARIO_CONSULTAS):
         assert nina.get(f"/cds/fichas/nova/{tipo}/").status_code == 200
 
 

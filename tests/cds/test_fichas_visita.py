@@ -263,14 +263,13 @@ def test_a_cancelled_ficha_never_reaches_the_ledger(m):
         assert Outbox.objects.get(tipo="ficha_cds_cancelada").status == Outbox.Status.ENVIADO
 
 
-FORMULARIO_CONSULTAS = 11  # with the perfis and the UBS's lotações (who a digitador may credit)
 LISTA_CONSULTAS = 11  # with the perfis: the "Nova ficha" types include those a digitador types for others
 
 
 def test_the_typing_form_and_the_list_take_a_fixed_number_of_queries(m, django_assert_num_queries):
     ana = fabricas.entrar(m.ana)
     ana.get("/cds/fichas/")  # the first request of a session also touches the session row
-    with django_assert_num_queries(FORMULARIO_CONSULTAS):
+    with django_assert_num_queries(mundo_fichas.FORMULARIO_CONSULTAS):
         assert ana.get("/cds/fichas/nova/8/").status_code == 200
     _digitar(m, _visitas(m), cliente=ana)
     with django_assert_num_queries(LISTA_CONSULTAS):
