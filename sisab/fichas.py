@@ -688,6 +688,17 @@ def ficha_cds(ficha: FichaCds) -> Montada:
     )
 
 
+# A typed CDS ficha's origin in the ledger, by its tipo (FichaSisab.origem: 20 characters at most).
+ORIGEM_CDS = {
+    cds_ledi.ATIVIDADE_COLETIVA: "cds_atividade",
+    cds_ledi.VISITA: "cds_visita",
+    cds_ledi.ATENDIMENTO_DOMICILIAR: "cds_domiciliar",
+    cds_ledi.ELEGIBILIDADE: "cds_elegibilidade",
+    cds_ledi.CONSUMO_ALIMENTAR: "cds_alimentar",
+    cds_ledi.ZIKA_MICROCEFALIA: "cds_zika",
+}
+
+
 def _cds_sem_ficha(tipo: int, nome: str) -> Callable[[int], QuerySet[Any]]:
     def consulta(municipio_id: int) -> QuerySet[Any]:
         linhas: QuerySet[Any] = (
@@ -753,59 +764,20 @@ REGISTRO: dict[str, Mapeamento] = {
             Vacinacao,
             vigentes={"excluida_em__isnull": True},
         ),
-        Mapeamento(
-            "cds_atividade",
-            cds_ledi.ATIVIDADE_COLETIVA,
-            ficha_cds,
-            _cds_sem_ficha(cds_ledi.ATIVIDADE_COLETIVA, "cds_atividade"),
-            FichaCds,
-            vigentes={"cancelada_em__isnull": True},
-        ),
-        Mapeamento(
-            "cds_alimentar",
-            cds_ledi.CONSUMO_ALIMENTAR,
-            ficha_cds,
-            _cds_sem_ficha(cds_ledi.CONSUMO_ALIMENTAR, "cds_alimentar"),
-            FichaCds,
-            vigentes={"cancelada_em__isnull": True},
-        ),
-        Mapeamento(
-            "cds_zika",
-            cds_ledi.ZIKA_MICROCEFALIA,
-            ficha_cds,
-            _cds_sem_ficha(cds_ledi.ZIKA_MICROCEFALIA, "cds_zika"),
-            FichaCds,
-            vigentes={"cancelada_em__isnull": True},
-        ),
-        Mapeamento(
-            "cds_visita",
-            cds_ledi.VISITA,
-            ficha_cds,
-            _cds_sem_ficha(cds_ledi.VISITA, "cds_visita"),
-            FichaCds,
-            vigentes={"cancelada_em__isnull": True},
-        ),
-        Mapeamento(
-            "cds_domiciliar",
-            cds_ledi.ATENDIMENTO_DOMICILIAR,
-            ficha_cds,
-            _cds_sem_ficha(cds_ledi.ATENDIMENTO_DOMICILIAR, "cds_domiciliar"),
-            FichaCds,
-            vigentes={"cancelada_em__isnull": True},
-        ),
-        Mapeamento(
-            "cds_elegibilidade",
-            cds_ledi.ELEGIBILIDADE,
-            ficha_cds,
-            _cds_sem_ficha(cds_ledi.ELEGIBILIDADE, "cds_elegibilidade"),
-            FichaCds,
-            vigentes={"cancelada_em__isnull": True},
+        *(
+            Mapeamento(
+                origem,
+                tipo,
+                ficha_cds,
+                _cds_sem_ficha(tipo, origem),
+                FichaCds,
+                vigentes={"cancelada_em__isnull": True},
+            )
+            for tipo, origem in ORIGEM_CDS.items()
         ),
     ]
 }
 
-# A typed CDS ficha's origin in the ledger, by its tipo.
-ORIGEM_CDS = {m.tipo: m.origem for m in REGISTRO.values() if m.modelo is FichaCds}
 
 # The outbox rows the clinical services write (destino "sisab"), by their tipo.
 ORIGEM_DO_OUTBOX = {"ficha_atendimento_individual": "atendimento", "ficha_vacinacao": "vacinacao"}

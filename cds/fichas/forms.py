@@ -69,6 +69,15 @@ def _codigos(texto: str, rotulo: str) -> list[int]:
     return [int(parte) for parte in partes]
 
 
+def documento_ledi(documento: str | None, chaves: tuple[str, str]) -> dict[str, str]:
+    """A CPF (11 digits) or CNS (15) typed in one field, under the LEDI key of its kind
+    (`chaves`: the (cpf, cns) keys of that person in the ficha); nothing when blank."""
+    if not documento:
+        return {}
+    cpf, cns = chaves
+    return {cpf if len(documento) == 11 else cns: documento}
+
+
 class CabecalhoForm(forms.Form):
     data_atendimento = _data(label="Data do atendimento")
     turno = _escolha(ledi.TURNO, "Turno")
@@ -117,10 +126,7 @@ class LinhaForm(forms.Form):
                 valor = float(valor)
             if valor not in (None, "", []):
                 valores[campo_ledi] = valor
-        documento = self.cleaned_data.get("documento") or ""
-        if documento:
-            cpf, cns = self.DOCUMENTO
-            valores[cpf if len(documento) == 11 else cns] = documento
+        valores.update(documento_ledi(self.cleaned_data.get("documento"), self.DOCUMENTO))
         return valores
 
     @classmethod
@@ -546,10 +552,7 @@ class ElegibilidadeForm(LinhaForm):
             if uf:
                 endereco["numeroDneUf"] = uf
             valores["endereco"] = endereco
-        cuidador = self.cleaned_data.get("documento_cuidador") or ""
-        if cuidador:
-            cpf, cns = self.CUIDADOR
-            valores[cpf if len(cuidador) == 11 else cns] = cuidador
+        valores.update(documento_ledi(self.cleaned_data.get("documento_cuidador"), self.CUIDADOR))
         return valores
 
     @classmethod
@@ -674,10 +677,7 @@ class ZikaForm(LinhaForm):
 
     def ledi(self) -> dict[str, Any]:
         valores = super().ledi()
-        responsavel = self.cleaned_data.get("responsavel") or ""
-        if responsavel:
-            cpf, cns = self.RESPONSAVEL
-            valores[cpf if len(responsavel) == 11 else cns] = responsavel
+        valores.update(documento_ledi(self.cleaned_data.get("responsavel"), self.RESPONSAVEL))
         return valores
 
     @classmethod
