@@ -15,6 +15,7 @@ import datetime
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -129,6 +130,7 @@ def seed_demo(*, cidadaos_historico: int = CIDADAOS_HISTORICO, hoje: date | None
                     demo_historico(municipio=municipio, cidadaos=cidadaos_historico, hoje=hoje)
                     _agendar_semana(municipio, timezone.now())
                 _seed_territorio(municipio)
+                _seed_fichas_cds(municipio)
 
 
 # --- CNES ------------------------------------------------------------------------------------
@@ -325,6 +327,147 @@ def _seed_cidadaos(municipio: Municipio, indice: int) -> None:
 IBGE_LOGRADOUROS = "3106200"
 LOGRADOUROS = [("81", "DAS FLORES", "30140071", "CENTRO"), ("8", "DAS ACACIAS", "30140072", "JARDIM DAS FLORES")]
 FAMILIAS_DO_HISTORICO = 4
+
+
+def _seed_fichas_cds(municipio: Municipio) -> None:
+    """One paper ficha of each CDS type typed at UBS Centro today, through the typing forms
+    and services as the pages type them, so the demo month carries every LEDI type: the
+    ACS's visits (8) and a food-intake ficha (12); the nurse's group activity (6),
+    atendimento domiciliar (10), avaliação de elegibilidade (11) and the zika ficha (13)."""
+    from prontuario.models import Cidadao
+
+    hoje = timezone.localdate()
+    maria, jose, ana = (Cidadao.objects.get(municipio=municipio, nome=nome) for nome, *_ in CIDADAOS)
+    acs = lotacao_demo(municipio, cbo=CBO_ACS)
+    enfermeira = lotacao_demo(municipio, cbo="223565")
+    visita = {"turno": "1", "micro_area": acs.microarea or "01", "tipo_imovel": "1", "desfecho": "1"}
+    _ficha_do_papel(
+        acs,
+        8,
+        [
+            {**visita, "documento": maria.cpf, "nascimento": "1988-04-17", "sexo": "1", "motivos": "29 11"},
+            {**visita, "documento": jose.cpf, "nascimento": "1961-11-02", "sexo": "0", "motivos": "29 12"},
+        ],
+    )
+    _ficha_do_papel(
+        acs,
+        12,
+        [
+            {
+                "documento": ana.cpf,
+                "nascimento": ana.data_nascimento.isoformat(),
+                "sexo": "1",
+                "local_atendimento": "4",
+                "pergunta11": "2",
+                "pergunta12": ["12", "14", "16"],
+                "pergunta14": "1",
+            }
+        ],
+    )
+    _ficha_do_papel(
+        enfermeira,
+        6,
+        [{"documento": jose.cpf, "nascimento": "1961-11-02", "sexo": "0", "avaliacao_alterada": "on", "peso": "82.5"}],
+        turno=2,
+        atividade={
+            "atividade_tipo": "5",
+            "num_participantes": "9",
+            "outra_localidade": "Salão comunitário",
+            "publico_alvo": ["1"],
+            "temas_saude": ["1"],
+            "profissionais": f"{enfermeira.profissional.cns} {enfermeira.cbo}",
+        },
+    )
+    _ficha_do_papel(
+        enfermeira,
+        10,
+        [
+            {
+                "turno": "1",
+                "documento": jose.cpf,
+                "nascimento": "1961-11-02",
+                "sexo": "0",
+                "local": "4",
+                "modalidade": "2",
+                "tipo_atendimento": "7",
+                "condicoes": "1",
+                "ciap": "K86",
+                "conduta": "7",
+            }
+        ],
+    )
+    _ficha_do_papel(
+        enfermeira,
+        11,
+        [
+            {
+                "documento": jose.cpf,
+                "nome": jose.nome,
+                "nascimento": "1961-11-02",
+                "sexo": "0",
+                "raca_cor": "4",
+                "nome_mae": "TEREZA DE OLIVEIRA",
+                "desconhece_pai": "on",
+                "nacionalidade": "1",
+                "municipio_nascimento": IBGE_LOGRADOUROS,
+                "tipo_logradouro": "81",
+                "logradouro": "DAS FLORES",
+                "numero": "21",
+                "bairro": "CENTRO",
+                "cep": "30140071",
+                "municipio": IBGE_LOGRADOUROS,
+                "telefone_contato": "(31) 99999-1234",
+                "procedencia": "11",
+                "modalidade": "2",
+                "condicoes": ["1"],
+                "cid_principal": "I64",
+                "conclusao_elegivel": "1",
+                "cuidador": "3",
+            }
+        ],
+        turno=1,
+    )
+    ontem = (hoje - datetime.timedelta(days=1)).isoformat()
+    _ficha_do_papel(
+        enfermeira,
+        13,
+        [
+            {
+                "documento": ana.cpf,
+                "responsavel": maria.cpf,
+                "dataRealizacaoTesteOlhinho": ontem,
+                "coResultadoTesteOlhinho": "1",
+            }
+        ],
+        turno=2,
+    )
+
+
+def _ficha_do_papel(
+    lotacao: Lotacao,
+    tipo: int,
+    linhas: list[dict[str, Any]],
+    *,
+    turno: int | None = None,
+    atividade: dict[str, Any] | None = None,
+) -> None:
+    """A paper ficha typed as its page types it: each row through its form, then saved by
+    the service with the same LEDI rules (a demo row the rules refuse fails the seed)."""
+    from cds.fichas import forms, services
+
+    formularios = [forms.LINHAS[tipo](dados) for dados in linhas]
+    cabecalho = forms.AtividadeForm(atividade) if atividade is not None else None
+    for formulario in [*formularios, *([cabecalho] if cabecalho else [])]:
+        if not formulario.is_valid():
+            raise ValueError(f"demo ficha {tipo}: {formulario.errors.as_json()}")
+    services.ficha_digitar(
+        ator=Ator(municipio_id=lotacao.municipio_id, lotacao=lotacao, usuario=lotacao.usuario),
+        tipo=tipo,
+        data_atendimento=timezone.localdate(),
+        turno=turno,
+        dados=cabecalho.ledi() if cabecalho else {},
+        linhas=[formulario.ledi() for formulario in formularios],
+    )
 
 
 def _seed_territorio(municipio: Municipio) -> None:

@@ -106,9 +106,11 @@ def test_month_export_passes_the_project_checks_with_vaccinations(demo, tmp_path
     assert 14 in tipos and 4 in tipos  # vacinação and atendimento individual
 
 
-def test_the_month_the_territory_was_typed_exports_its_cadastros_domiciliares(demo, tmp_path, capsys):
-    tipos = exportar_mes(demo, timezone.localdate().replace(day=1), "xml", tmp_path / "sisab.zip", capsys)
+@pytest.mark.parametrize("formato", ["xml", "thrift"])
+def test_the_month_the_territory_and_the_cds_fichas_were_typed_exports_them(demo, tmp_path, formato, capsys):
+    tipos = exportar_mes(demo, timezone.localdate().replace(day=1), formato, tmp_path / "sisab.zip", capsys)
     assert tipos.count(3) == 4 + FAMILIAS_DO_HISTORICO  # a domicílio per family, a commerce, a school
+    assert {6, 8, 10, 11, 12, 13} <= set(tipos)  # one paper ficha of each typed CDS type
 
 
 def make_run(porta_web: int, porta_rnds: int, pasta) -> None:
