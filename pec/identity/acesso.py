@@ -193,7 +193,12 @@ ACOES: list[tuple[str | None, str, str, str]] = [
     ("admin.municipio", "cnes_importacoes", "Importação CNES", "Importar o XML do CNES e ver o histórico"),
     ("admin.municipio", "rnds_painel", "RNDS", "Envio à RNDS, certificado A1 e registros com erro"),
     ("cidadao.editar", "cadsus_buscar", "Buscar no CADSUS", "Consultar o cadastro nacional e trazer o cidadão"),
-    ("cds.digitar", "cds_fichas", "Fichas CDS", "Digitar fichas de visita domiciliar e de atividade coletiva"),
+    (
+        "cds.digitar",
+        "cds_fichas",
+        "Fichas CDS",
+        "Digitar as fichas CDS de papel (visita, atividade coletiva, atendimento domiciliar, consumo alimentar...)",
+    ),
     ("auditoria.ver", "auditoria", "Auditoria", "Consultar a trilha de auditoria"),
     ("admin.municipio", "sisab_envio", "Envio ao SISAB", "Contra-chave, destinos, competência e fichas com erro"),
     (

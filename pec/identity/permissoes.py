@@ -35,7 +35,7 @@ PERMISSOES: dict[str, str] = {
     "atestado.emitir": "Emitir atestados",
     "vacina.registrar": "Registrar vacinação",
     "vacina.corrigir": "Corrigir ou excluir doses registradas no PEC",
-    "cds.digitar": "Digitar, corrigir e cancelar fichas CDS (visita domiciliar, atividade coletiva)",
+    "cds.digitar": "Digitar, corrigir e cancelar fichas CDS",
     "cds.digitar_outros": "Digitar fichas CDS preenchidas por outros profissionais da UBS (digitador)",
     "territorio.ver": "Ver o território (logradouros, imóveis e famílias)",
     "territorio.editar": "Cadastrar e editar o território (cadastro domiciliar e territorial)",
