@@ -157,11 +157,13 @@ def test_doctype_is_refused(tmp_path, conteudo):
 
 
 def test_doctype_after_a_long_prolog_is_still_refused(tmp_path):
-    # Past the bytes the first check looks at: the parser's own DOCTYPE check must catch it.
+    # Past the bytes the first check looks at: the parser must still refuse it. Which of its
+    # refusals speaks first (the DOCTYPE seen at the root, or the entity the parser will not
+    # expand) depends on how lxml splits its reads, and varied between CI runs; both say why.
     prologo = b'<?xml version="1.0"?>' + b"<!--" + b"x" * 100_000 + b"-->"
     arquivo = tmp_path / "hostil.xml"
     arquivo.write_bytes(prologo + XXE.split(b"?>", 1)[1])
-    with pytest.raises(ArquivoCnesInvalido, match="DOCTYPE"):
+    with pytest.raises(ArquivoCnesInvalido, match=r"recusadas? por segurança"):
         list(ler_cnes(arquivo))
 
 
